@@ -1,0 +1,48 @@
+import type { ForgetTarget } from '../targets/target';
+
+/** How a mention was spelled, for the preview's "why". */
+export type MatchKind =
+  | 'exact' // same letters after case/accent folding
+  | 'confusable' // letters from other scripts or compatibility forms (Cyrillic "а", fullwidth "Ｆ")
+  | 'leet' // digits or symbols for letters ("P4r1s")
+  | 'spaced' // letters split by spaces, dots, dashes or zero-width characters
+  | 'masked'; // letters hidden by * or _ ("F*lc*n")
+
+/** One place in a text where a target's name or alias appears. Offsets are UTF-16 indices into the original text. */
+export interface GuardMatch {
+  readonly targetId: string;
+  /** The name or alias that matched (as written in the target), never the text found. */
+  readonly term: string;
+  readonly start: number;
+  readonly end: number;
+  readonly kind: MatchKind;
+}
+
+/**
+ * An index over a list of targets, built once per target-list change and then used for every text.
+ * `find` must be safe to call on untrusted text of any size.
+ */
+export interface TargetIndex {
+  readonly targets: readonly ForgetTarget[];
+  /** Non-overlapping matches, sorted by start; on overlap the longest match wins. */
+  find(text: string): GuardMatch[];
+  /** Targets mentioned anywhere in the given texts, in the order of the target list. */
+  mentionedTargets(...texts: string[]): ForgetTarget[];
+  /** Characters a streaming scanner must hold back so a term split across chunks is still caught. */
+  readonly holdBack: number;
+  byId(id: string): ForgetTarget | undefined;
+}
+
+/** A span of the output text that replaced a mention of a target. */
+export interface Redaction {
+  readonly targetId: string;
+  readonly targetName: string;
+  /** Span of the marker in the redacted text. */
+  readonly start: number;
+  readonly end: number;
+  /** Why this span was redacted, in words a person reads (never the removed text). */
+  readonly reason: string;
+  /** Which step acted: the deterministic guard, or the agents' rewrite. */
+  readonly by: 'guard' | 'agents';
+  readonly kind?: MatchKind;
+}

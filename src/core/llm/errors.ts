@@ -1,0 +1,29 @@
+/** Why a model call failed, so each adapter (chat, CLI, tree) can offer the right fix. */
+export type LlmErrorCode =
+  | 'unreachable' // connection refused, DNS failure, host down
+  | 'model-missing' // 404 from Ollama for the model
+  | 'http' // any other HTTP error status
+  | 'stream' // an error line mid-stream, or a stream cut without its final chunk
+  | 'timeout' // first token or whole reply too slow
+  | 'aborted' // the user cancelled
+  | 'malformed' // a reply that is not what the agent asked for (bad JSON, wrong schema)
+  | 'remote-host'; // refused to send to a host that is not the configured one or not allowed
+
+export class LlmError extends Error {
+  override readonly name = 'LlmError';
+  constructor(
+    readonly code: LlmErrorCode,
+    message: string,
+    readonly details: { readonly host?: string; readonly model?: string; readonly status?: number; readonly label?: string; readonly cause?: unknown } = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isLlmError(error: unknown, code?: LlmErrorCode): error is LlmError {
+  return error instanceof LlmError && (code === undefined || error.code === code);
+}
+
+export function isAbort(error: unknown): boolean {
+  return isLlmError(error, 'aborted') || (error instanceof Error && error.name === 'AbortError');
+}

@@ -1,0 +1,67 @@
+/** The one interface the pipeline calls. The Ollama adapter implements it; unit tests script it. */
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+/** A JSON schema passed to Ollama's `format` for structured output. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ChatRequest {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  /** Structured output: Ollama constrains the reply to this schema. The caller still validates it. */
+  readonly format?: JsonSchema;
+  readonly options?: { readonly temperature?: number; readonly seed?: number; readonly num_ctx?: number; readonly num_predict?: number };
+  /** Called with each piece of text as it streams in. Without it the call may use a non-streaming request. */
+  readonly onToken?: (text: string) => void;
+  /** Aborts the HTTP request; the call then rejects with an `LlmError` of code `aborted`. */
+  readonly signal?: AbortSignal;
+  /** Fails with code `timeout` if no token has arrived after this long, or the whole reply takes longer than `totalTimeoutMs`. */
+  readonly firstTokenTimeoutMs?: number;
+  readonly totalTimeoutMs?: number;
+  /** A label for logs and errors ("audit", "critic"): which agent made the call. */
+  readonly label?: string;
+}
+
+export interface ChatResponse {
+  readonly content: string;
+  /** As Ollama reports them (`prompt_eval_count`, `eval_count`); undefined when the server did not say. */
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+  readonly durationMs: number;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly sizeBytes?: number;
+  readonly family?: string;
+  readonly parameterSize?: string;
+  readonly quantization?: string;
+}
+
+export interface ModelDetails {
+  readonly name: string;
+  readonly contextLength?: number;
+  readonly capabilities?: readonly string[];
+}
+
+export interface PullProgress {
+  readonly status: string;
+  readonly completed?: number;
+  readonly total?: number;
+}
+
+export interface LlmPort {
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
+  showModel(model: string, signal?: AbortSignal): Promise<ModelDetails>;
+  embed(model: string, input: readonly string[], signal?: AbortSignal): Promise<number[][]>;
+  pull(model: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
+  version(signal?: AbortSignal): Promise<string>;
+  /** The server this port talks to, for messages. */
+  readonly host: string;
+}
