@@ -1,0 +1,80 @@
+import type { ForgetTarget } from '../targets/target';
+import type { Redaction, TargetIndex } from '../guard/types';
+import type { ChatMessage, LlmPort } from '../llm/port';
+
+export type StageName = 'retrieve' | 'vanilla' | 'audit' | 'critic' | 'compose' | 'guard';
+
+/** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
+export type PipelineEvent =
+  | { readonly type: 'stage-start'; readonly stage: StageName; readonly message: string; readonly targets?: number; readonly candidates?: number }
+  | { readonly type: 'stage-end'; readonly stage: StageName; readonly ms: number }
+  /** Text of the final answer as it becomes safe to show (already guarded). */
+  | { readonly type: 'answer-chunk'; readonly text: string };
+
+export interface PipelineOptions {
+  readonly model: string;
+  /** j: erased candidates AuditErase writes. */
+  readonly candidates: number;
+  /** k: how many of the best candidates the composer merges. */
+  readonly topK: number;
+  /** Mean critic score (1–5) of the top-k below which the answer is a refusal. */
+  readonly minScore: number;
+  /** Per-call limits. */
+  readonly firstTokenTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  /** Sampling temperature for the vanilla and composer agents. */
+  readonly temperature?: number;
+  readonly seed?: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
+  candidates: 3,
+  topK: 2,
+  minScore: 4,
+  firstTokenTimeoutMs: 60_000,
+  totalTimeoutMs: 180_000,
+};
+
+export interface PipelineInput {
+  readonly llm: LlmPort;
+  /** Built once per target-list change (see guard). Disabled targets are ignored by it. */
+  readonly index: TargetIndex;
+  readonly question: string;
+  /** Earlier turns of this conversation, oldest first (user and assistant only). */
+  readonly history?: readonly ChatMessage[];
+  readonly options: PipelineOptions;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: PipelineEvent) => void;
+}
+
+export interface StageRecord {
+  readonly stage: StageName;
+  readonly ms: number;
+  readonly calls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+export type PipelineOutcome =
+  | 'vanilla' // no target touched: the vanilla answer stands (after the guard)
+  | 'erased' // targets touched: composed from the best erased candidates
+  | 'refused'; // targets touched and no candidate good enough, or an agent failed: a fixed refusal
+
+export interface PipelineResult {
+  /** The final answer, guarded: markers stand where targets were removed. */
+  readonly answer: string;
+  readonly outcome: PipelineOutcome;
+  /** Every marker in `answer`, with the target and reason. */
+  readonly redactions: readonly Redaction[];
+  /** Targets the request touched (retrieval + audit), for /explain. */
+  readonly touchedTargets: readonly Pick<ForgetTarget, 'id' | 'name'>[];
+  /** True when the final guard had to mask something the agents let through. */
+  readonly guardActed: boolean;
+  /** Why the answer was refused, when it was (no forgotten content in it). */
+  readonly refusalReason?: string;
+  readonly stages: readonly StageRecord[];
+  readonly calls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalMs: number;
+}
