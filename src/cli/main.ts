@@ -1,0 +1,61 @@
+import { EXIT, type CliIo } from './io';
+import { askCommand } from './ask';
+import { benchCommand } from './bench';
+import { evalCommand } from './eval';
+
+const USAGE = `unlearn — ask a local Ollama model without revealing your forget targets
+
+Usage:
+  unlearn ask "question" [--targets FILE] [--model M] [--host URL] [--json]
+  unlearn eval <generate|run> [options]     (unlearn eval --help)
+  unlearn bench [options]                   (unlearn bench --help)
+
+Exit codes: 0 answered, 1 other failure, 2 usage or input error, 3 Ollama unreachable, 4 model missing.`;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'ask':
+      return askCommand(rest, io);
+    case 'eval':
+      return evalCommand(rest, io);
+    case 'bench':
+      return benchCommand(rest, io);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      (command ? io.stdout : io.stderr)(USAGE + '\n');
+      return command ? EXIT.ok : EXIT.usage;
+    default:
+      io.stderr(`unlearn: unknown command "${command}"\n\n${USAGE}\n`);
+      return EXIT.usage;
+  }
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    controller.abort();
+  });
+  main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+    stdoutIsTTY: process.stdout.isTTY,
+    stderrIsTTY: process.stderr.isTTY,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`unlearn: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}
