@@ -1,0 +1,7 @@
+export * from './roles';
+export * from './handles';
+export * from './structured';
+export * from './vanilla';
+export * from './auditErase';
+export * from './critic';
+export * from './composer';

@@ -1,0 +1,3 @@
+export * from './types';
+export { runPipeline, REFUSAL } from './pipeline';
+export { finalizeAnswer, SafeStreamer } from './finalize';

@@ -1,0 +1,249 @@
+import {
+  assignHandles,
+  auditSchema,
+  buildAuditMessages,
+  buildComposerMessages,
+  buildCriticMessages,
+  buildVanillaMessages,
+  callStructured,
+  checkCriticReply,
+  criticSchema,
+  touchedHandles,
+  TOUCH_REASON,
+  type HandledTarget,
+  type StructuredCall,
+  type TouchKind,
+} from '../agents';
+import { isAbort, LlmError } from '../llm/errors';
+import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
+import type { ForgetTarget } from '../targets/target';
+import { finalizeAnswer, SafeStreamer, type Finalized } from './finalize';
+import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName, StageRecord } from './types';
+
+/** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
+export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
+
+/** How many earlier messages retrieval and the audit look at ("he" two turns later is still the target). */
+const RECENT_TURNS = 6;
+
+/**
+ * The ALU algorithm with Unlearn's additions:
+ *   1. retrieve the candidate targets the question and recent turns mention (only these reach any prompt);
+ *   2. vanilla agent answers; retrieval runs again over its answer;
+ *   3. no candidate → the vanilla answer stands, after the guard;
+ *   4. AuditErase names the touched targets and writes j erased candidates;
+ *   5. the critic scores all candidates in one call; the guard vetoes any candidate that still names a target;
+ *   6. the top-k must average at least minScore, else a refusal;
+ *   7. the composer merges the top-k, streamed through the guard.
+ * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
+ */
+export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const run = new Run(input);
+  try {
+    return await run.execute();
+  } catch (error) {
+    if (isAbort(error) || input.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { cause: error });
+    throw error;
+  }
+}
+
+class Run {
+  private readonly stages: StageRecord[] = [];
+  private readonly started = performance.now();
+  private readonly history: readonly ChatMessage[];
+  private readonly recent: readonly ChatMessage[];
+
+  constructor(private readonly input: PipelineInput) {
+    this.history = (input.history ?? []).filter((m) => m.role !== 'system');
+    this.recent = this.history.slice(-RECENT_TURNS);
+  }
+
+  async execute(): Promise<PipelineResult> {
+    const { index, question } = this.input;
+
+    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () => index.mentionedTargets(question, ...this.recent.map((m) => m.content)));
+
+    this.begin('vanilla', 'Answering…');
+    const vanilla = await this.chat({ ...this.callBase('vanilla'), messages: buildVanillaMessages(question, this.history), options: this.sampling() });
+    const answered = index.mentionedTargets(vanilla.content);
+    const candidates = union(askedAbout, answered);
+
+    if (candidates.length === 0) {
+      const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(vanilla.content, index, [], () => ''));
+      this.emit({ type: 'answer-chunk', text: finalized.text });
+      return this.result('vanilla', finalized, []);
+    }
+
+    const handled = assignHandles(candidates);
+    try {
+      return await this.erase(vanilla.content, handled);
+    } catch (error) {
+      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing')) throw error;
+      if (isAbort(error)) throw error;
+      // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
+      const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
+      return this.refuse(handled, new Map(), reason);
+    }
+  }
+
+  private async erase(vanillaAnswer: string, handled: HandledTarget[]): Promise<PipelineResult> {
+    const { index, question, options } = this.input;
+    const j = Math.max(1, options.candidates);
+    const k = Math.min(Math.max(1, options.topK), j);
+
+    this.begin('audit', `Auditing for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
+    const audit = await this.structured({
+      label: 'audit',
+      schema: auditSchema(j),
+      messages: buildAuditMessages({ question, answer: vanillaAnswer, recentTurns: this.recent, targets: handled, candidates: j }),
+    });
+    // Retrieval found these by name, alias or disguise, so they are touched whatever the audit says:
+    // a missed detection must not wave an answer through.
+    const touched = touchedHandles(audit, handled);
+    for (const h of handled) if (!touched.has(h.handle)) touched.set(h.handle, 'named');
+
+    this.begin('critic', `Scoring ${j} ${j === 1 ? 'candidate' : 'candidates'}…`, { candidates: j });
+    const critic = await this.structured({
+      label: 'critic',
+      schema: criticSchema,
+      check: (v) => checkCriticReply(v, j),
+      messages: buildCriticMessages({ question, candidates: audit.candidates, targets: handled }),
+    });
+
+    const ranked = audit.candidates
+      .map((text, i) => {
+        const s = critic.scores.find((c) => c.candidate === i + 1)!;
+        // The guard overrules the critic: a candidate that still spells a target cannot score as erased.
+        const forget = index.find(stripPlaceholders(text)).length > 0 ? 1 : s.forget;
+        return { text, forget, utility: s.utility };
+      })
+      .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
+    const best = ranked.slice(0, k);
+    const mean = best.reduce((sum, c) => sum + c.forget, 0) / best.length;
+    if (mean < options.minScore) {
+      return this.refuse(handled, touched, `the best ${k} erased ${k === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`);
+    }
+
+    this.begin('compose', 'Composing…');
+    const reasonOf = reasonLookup(handled, touched);
+    const finalize = (raw: string) => finalizeAnswer(raw, index, handled, reasonOf);
+    const streamer = new SafeStreamer(finalize, index.holdBack, (text) => this.emit({ type: 'answer-chunk', text }));
+    await this.chat({
+      ...this.callBase('compose'),
+      messages: buildComposerMessages({ question, best: best.map((c) => c.text) }),
+      options: this.sampling(),
+      onToken: (t) => streamer.push(t),
+    });
+    const finalized = this.stage('guard', 'Checking the answer…', () => streamer.end());
+    return this.result('erased', finalized, handled.filter((h) => touched.has(h.handle)).map((h) => h.target));
+  }
+
+  private refuse(handled: HandledTarget[], touched: Map<string, TouchKind>, reason: string): PipelineResult {
+    this.emit({ type: 'answer-chunk', text: REFUSAL });
+    const targets = touched.size ? handled.filter((h) => touched.has(h.handle)).map((h) => h.target) : handled.map((h) => h.target);
+    return this.result('refused', { text: REFUSAL, redactions: [], guardMatches: 0, spans: [] }, targets, reason);
+  }
+
+  // --- bookkeeping -------------------------------------------------------------------------------
+
+  private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
+
+  private begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number } = {}): void {
+    this.close();
+    this.input.signal?.throwIfAborted();
+    this.open = { stage, start: performance.now(), calls: 0, promptTokens: 0, completionTokens: 0 };
+    this.emit({ type: 'stage-start', stage, message, ...extra });
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    const { stage, start, calls, promptTokens, completionTokens } = this.open;
+    const ms = performance.now() - start;
+    this.stages.push({ stage, ms, calls, promptTokens, completionTokens });
+    this.emit({ type: 'stage-end', stage, ms });
+    this.open = undefined;
+  }
+
+  private stage<T>(stage: StageName, message: string, work: () => T): T {
+    this.begin(stage, message);
+    const value = work();
+    this.close();
+    return value;
+  }
+
+  /** A model call of the open stage; its call and tokens are counted. */
+  private async chat(request: ChatRequest): Promise<ChatResponse> {
+    const response = await this.input.llm.chat(request);
+    this.count([response]);
+    return response;
+  }
+
+  /** A structured call of the open stage; retries are counted too. */
+  private async structured<T>(call: StructuredCall<T>): Promise<T> {
+    const { options, signal } = this.input;
+    const r = await callStructured(this.input.llm, call, {
+      model: options.model,
+      signal,
+      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+      totalTimeoutMs: options.totalTimeoutMs,
+      seed: options.seed,
+    });
+    this.count(r.responses);
+    return r.value;
+  }
+
+  private count(responses: readonly ChatResponse[]): void {
+    if (!this.open) return;
+    for (const r of responses) {
+      this.open.calls += 1;
+      this.open.promptTokens += r.promptTokens ?? 0;
+      this.open.completionTokens += r.completionTokens ?? 0;
+    }
+  }
+
+  private callBase(label: string) {
+    const { options, signal } = this.input;
+    return { model: options.model, signal, firstTokenTimeoutMs: options.firstTokenTimeoutMs, totalTimeoutMs: options.totalTimeoutMs, label };
+  }
+
+  private sampling() {
+    const { temperature, seed } = this.input.options;
+    return { ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed } : {}) };
+  }
+
+  private emit(event: PipelineEvent): void {
+    this.input.onEvent?.(event);
+  }
+
+  private result(outcome: PipelineOutcome, finalized: Finalized, touched: readonly ForgetTarget[], refusalReason?: string): PipelineResult {
+    this.close();
+    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
+    return {
+      answer: finalized.text,
+      outcome,
+      redactions: finalized.redactions,
+      touchedTargets: touched.map((t) => ({ id: t.id, name: t.name })),
+      guardActed: finalized.guardMatches > 0,
+      ...(refusalReason ? { refusalReason } : {}),
+      stages: this.stages,
+      calls: sum((s) => s.calls),
+      promptTokens: sum((s) => s.promptTokens),
+      completionTokens: sum((s) => s.completionTokens),
+      totalMs: performance.now() - this.started,
+    };
+  }
+}
+
+function union(a: readonly ForgetTarget[], b: readonly ForgetTarget[]): ForgetTarget[] {
+  const seen = new Set(a.map((t) => t.id));
+  return [...a, ...b.filter((t) => !seen.has(t.id))];
+}
+
+function stripPlaceholders(text: string): string {
+  return text.replace(/\[redacted:\s*T\d+\s*\]/gi, ' ');
+}
+
+function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
+  const byId = new Map(handled.map((h) => [h.target.id, touched.get(h.handle) ?? 'named']));
+  return (id) => `the agents erased it: ${TOUCH_REASON[byId.get(id) ?? 'implied']}`;
+}

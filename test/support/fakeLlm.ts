@@ -1,0 +1,71 @@
+import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
+import { LlmError } from '../../src/core/llm/errors';
+import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
+
+/** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
+export type FakeReply = string | object | { fail: LlmError } | { hang: true };
+
+/** Replies per role; an array is consumed call by call (the last entry repeats). */
+export type FakeScript = Partial<Record<AgentRole, FakeReply | FakeReply[] | ((req: ChatRequest) => FakeReply)>>;
+
+/** An in-process LlmPort for core unit tests: no server, scripted per agent role, records every call. */
+export class FakeLlm implements LlmPort {
+  readonly host = 'http://127.0.0.1:11434';
+  readonly calls: { role: AgentRole; request: ChatRequest }[] = [];
+  private readonly used = new Map<AgentRole, number>();
+
+  constructor(private readonly script: FakeScript) {}
+
+  callsOf(role: AgentRole) {
+    return this.calls.filter((c) => c.role === role);
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResponse> {
+    const role = agentRoleOf(request.messages);
+    this.calls.push({ role, request });
+    request.signal?.throwIfAborted();
+    const reply = this.next(role, request);
+    if (typeof reply === 'object' && 'fail' in reply) throw reply.fail;
+    if (typeof reply === 'object' && 'hang' in reply) {
+      await new Promise<never>((_, reject) => {
+        const abort = () => reject(new LlmError('aborted', 'cancelled', { label: request.label }));
+        if (request.signal?.aborted) abort();
+        request.signal?.addEventListener('abort', abort, { once: true });
+      });
+    }
+    const content = typeof reply === 'string' ? reply : JSON.stringify(reply);
+    if (request.onToken) {
+      for (let i = 0; i < content.length; i += 7) {
+        request.signal?.throwIfAborted();
+        request.onToken(content.slice(i, i + 7));
+        await Promise.resolve();
+      }
+    }
+    const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
+    return { content, promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4), durationMs: 1 };
+  }
+
+  private next(role: AgentRole, request: ChatRequest): FakeReply {
+    const entry = this.script[role];
+    if (entry === undefined) throw new Error(`FakeLlm: no script for the ${role} agent`);
+    if (typeof entry === 'function') return entry(request);
+    if (!Array.isArray(entry)) return entry;
+    const n = this.used.get(role) ?? 0;
+    this.used.set(role, n + 1);
+    return entry[Math.min(n, entry.length - 1)]!;
+  }
+
+  async listModels() {
+    return [{ name: 'llama3.2:latest' }];
+  }
+  async showModel(model: string) {
+    return { name: model, contextLength: 8192 };
+  }
+  async embed(_model: string, input: readonly string[]) {
+    return input.map(() => [0, 0, 0]);
+  }
+  async pull() {}
+  async version() {
+    return '0.0.0-fake';
+  }
+}
