@@ -13,13 +13,15 @@ const term = z
   .refine((s) => s.isWellFormed(), 'contains an unpaired UTF-16 surrogate');
 
 /** One entry of the `unlearn.targets` setting or of an imported file. Only `name` is required. */
-export const targetEntrySchema = z.strictObject({
+export const targetEntrySchema = z.object({
   id: z.string().trim().min(1).max(100).optional(),
   name: term,
   aliases: z.array(term).max(100, 'at most 100 aliases').optional(),
   description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
   enabled: z.boolean().optional(),
 });
+
+const KNOWN_KEYS = new Set(Object.keys(targetEntrySchema.shape));
 
 export type TargetEntry = z.input<typeof targetEntrySchema>;
 
@@ -29,6 +31,8 @@ export interface TargetProblem {
   /** Where the problem is, e.g. `[3].aliases[1]`. */
   readonly path: string;
   readonly message: string;
+  /** `error`: the entry is skipped. `warning`: the entry is used, but something in it is ignored. */
+  readonly severity: 'error' | 'warning';
 }
 
 export interface ParsedTargets {
@@ -50,7 +54,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
   const sourceIndex = new Map<string, number>();
   if (raw === undefined || raw === null) return { targets, problems, sourceIndex };
   if (!Array.isArray(raw)) {
-    problems.push({ index: -1, path: '', message: `expected an array of targets, got ${describe(raw)}` });
+    problems.push({ index: -1, path: '', message: `expected an array of targets, got ${describe(raw)}`, severity: 'error' });
     return { targets, problems, sourceIndex };
   }
   const seenIds = new Map<string, number>();
@@ -59,21 +63,26 @@ export function parseTargets(raw: unknown): ParsedTargets {
     const result = targetEntrySchema.safeParse(entry);
     if (!result.success) {
       for (const issue of result.error.issues) {
-        problems.push({ index, path: `[${index}]${formatPath(issue.path)}`, message: issue.message });
+        problems.push({ index, path: `[${index}]${formatPath(issue.path)}`, message: issue.message, severity: 'error' });
       }
       return;
     }
     const value = result.data;
+    // Unknown keys (a typo such as "alias") must not switch a target off: the target stays guarded and
+    // the key is reported, so the user can fix it.
+    for (const key of Object.keys(entry as object)) {
+      if (!KNOWN_KEYS.has(key)) problems.push({ index, path: `[${index}].${key}`, message: `unknown key "${key}" is ignored (known keys: ${[...KNOWN_KEYS].join(', ')})`, severity: 'warning' });
+    }
     const id = value.id ?? deriveTargetId(value.name);
     const nameKey = value.name.normalize('NFKC').toLowerCase();
     const firstWithName = seenNames.get(nameKey);
     if (firstWithName !== undefined) {
-      problems.push({ index, path: `[${index}].name`, message: `duplicate of entry [${firstWithName}] ("${value.name}")` });
+      problems.push({ index, path: `[${index}].name`, message: `duplicate of entry [${firstWithName}] ("${value.name}")`, severity: 'error' });
       return;
     }
     const firstWithId = seenIds.get(id);
     if (firstWithId !== undefined) {
-      problems.push({ index, path: `[${index}].id`, message: `id "${id}" is already used by entry [${firstWithId}]` });
+      problems.push({ index, path: `[${index}].id`, message: `id "${id}" is already used by entry [${firstWithId}]`, severity: 'error' });
       return;
     }
     seenIds.set(id, index);
@@ -93,7 +102,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
 
 /** Formats problems for a person: one line each, with the path. */
 export function formatProblems(problems: readonly TargetProblem[], source = 'unlearn.targets'): string[] {
-  return problems.map((p) => `${source}${p.path}: ${p.message}`);
+  return problems.map((p) => `${source}${p.path}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
 }
 
 function dedupe(terms: string[]): string[] {
