@@ -106,7 +106,8 @@ describe('leak guard after the composer', () => {
     const r = run({ vanilla: 'Falcon flies.', audit: erased, critic: goodScores, compose: 'Project Falcon is secret, and so is F a l c o n and Falcon’s budget.' });
     const result = await r.promise;
     assert.equal(result.guardActed, true);
-    assert.ok(!/falcon/i.test(result.answer.replace(/\[redacted: Project Falcon\]/g, '')), result.answer);
+    const letters = result.answer.replace(/\[redacted: Project Falcon\]/g, ' ').replace(/[^a-z ]/gi, '').replace(/\b(\w) (?=\w\b)/g, '$1');
+    assert.ok(!/falcon/i.test(letters), result.answer);
     assert.ok(result.redactions.every((x) => x.by === 'guard' && result.answer.slice(x.start, x.end) === '[redacted: Project Falcon]'));
     assert.equal(r.streamed(), result.answer);
   });
