@@ -1,0 +1,174 @@
+/**
+ * Aho–Corasick automaton over integer symbols, stored in typed arrays so 100,000 names build in well
+ * under a second and a few tens of MB: trie edges live in one open-addressing hash table keyed by
+ * (state, symbol), the root has a dense table, and each state has a failure link and a link to the
+ * nearest state (itself or a suffix) that ends a pattern.
+ */
+export class Automaton {
+  /** Number of distinct patterns (equal sequences are stored once). */
+  readonly patternCount: number;
+  private readonly patternLength: Int32Array;
+  private readonly fail: Int32Array;
+  private readonly output: Int32Array; // pattern ending at the state, or -1
+  private readonly dict: Int32Array; // nearest proper suffix state with an output, or 0
+  private readonly rootNext: Int32Array; // dense edges of the root, by symbol
+  private readonly keyState: Int32Array;
+  private readonly keySym: Int32Array;
+  private readonly value: Int32Array;
+  private readonly mask: number;
+  private readonly symbols: Map<number, number>;
+  private readonly asciiSymbols: Int32Array;
+
+  /**
+   * @param patterns code sequences (any integers); `patternIdOf` receives, for each input, the id of
+   * its (deduplicated) pattern.
+   */
+  constructor(patterns: readonly Int32Array[], patternIdOf: Int32Array) {
+    // Symbols are the distinct codes that occur in patterns, numbered from 1; 0 means "no edge anywhere".
+    this.symbols = new Map();
+    this.asciiSymbols = new Int32Array(128);
+    let total = 0;
+    for (const p of patterns) {
+      total += p.length;
+      for (let i = 0; i < p.length; i++) {
+        const c = p[i]!;
+        if (c < 128 ? this.asciiSymbols[c] === 0 : !this.symbols.has(c)) {
+          const s = this.symbols.size + 1;
+          this.symbols.set(c, s);
+          if (c < 128) this.asciiSymbols[c] = s;
+        }
+      }
+    }
+    const symbolCount = this.symbols.size + 1;
+    const maxStates = total + 1;
+    let cap = 1;
+    while (cap < maxStates * 2) cap <<= 1;
+    this.mask = cap - 1;
+    this.keyState = new Int32Array(cap).fill(-1);
+    this.keySym = new Int32Array(cap);
+    this.value = new Int32Array(cap);
+    this.rootNext = new Int32Array(symbolCount);
+    const firstChild = new Int32Array(maxStates).fill(-1);
+    const nextSibling = new Int32Array(maxStates).fill(-1);
+    const edgeSym = new Int32Array(maxStates);
+    const output = new Int32Array(maxStates).fill(-1);
+    const lengths: number[] = [];
+    let states = 1;
+
+    for (let pi = 0; pi < patterns.length; pi++) {
+      const p = patterns[pi]!;
+      let s = 0;
+      for (let i = 0; i < p.length; i++) {
+        const sym = this.symbolOf(p[i]!);
+        let next = this.edge(s, sym);
+        if (next === 0) {
+          next = states++;
+          this.setEdge(s, sym, next);
+          edgeSym[next] = sym;
+          nextSibling[next] = firstChild[s]!;
+          firstChild[s] = next;
+        }
+        s = next;
+      }
+      if (output[s] === -1) {
+        output[s] = lengths.length;
+        lengths.push(p.length);
+      }
+      patternIdOf[pi] = output[s]!;
+    }
+
+    this.patternCount = lengths.length;
+    this.patternLength = Int32Array.from(lengths);
+    this.output = output.subarray(0, states).slice();
+    this.fail = new Int32Array(states);
+    this.dict = new Int32Array(states);
+    // Breadth-first, so a state's failure target is final before its children need it.
+    const queue = new Int32Array(states);
+    let head = 0;
+    let tail = 0;
+    for (let c = firstChild[0]!; c !== -1; c = nextSibling[c]!) queue[tail++] = c;
+    while (head < tail) {
+      const u = queue[head++]!;
+      for (let v = firstChild[u]!; v !== -1; v = nextSibling[v]!) {
+        const sym = edgeSym[v]!;
+        let f = this.fail[u]!;
+        let target = this.edge(f, sym);
+        while (target === 0 && f !== 0) {
+          f = this.fail[f]!;
+          target = this.edge(f, sym);
+        }
+        this.fail[v] = target;
+        this.dict[v] = this.output[target]! >= 0 ? target : this.dict[target]!;
+        queue[tail++] = v;
+      }
+    }
+  }
+
+  /** Symbol for a code, or 0 when no pattern contains it. */
+  symbolOf(code: number): number {
+    return code < 128 ? this.asciiSymbols[code]! : (this.symbols.get(code) ?? 0);
+  }
+
+  private slot(state: number, sym: number): number {
+    return (Math.imul(state, 0x9e3779b1) ^ Math.imul(sym, 0x85ebca6b)) & this.mask;
+  }
+
+  private edge(state: number, sym: number): number {
+    if (state === 0) return this.rootNext[sym]!;
+    let i = this.slot(state, sym);
+    for (;;) {
+      const k = this.keyState[i]!;
+      if (k === -1) return 0;
+      if (k === state && this.keySym[i] === sym) return this.value[i]!;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private setEdge(state: number, sym: number, next: number): void {
+    if (state === 0) {
+      this.rootNext[sym] = next;
+      return;
+    }
+    let i = this.slot(state, sym);
+    while (this.keyState[i] !== -1) i = (i + 1) & this.mask;
+    this.keyState[i] = state;
+    this.keySym[i] = sym;
+    this.value[i] = next;
+  }
+
+  lengthOf(pattern: number): number {
+    return this.patternLength[pattern]!;
+  }
+
+  /**
+   * Runs over `codes[0, length)` and calls `onMatch(pattern, end)` for every occurrence of every
+   * pattern (end exclusive), overlaps included. Time is linear in `length` plus the number of matches.
+   */
+  scan(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): void {
+    let s = 0;
+    for (let i = 0; i < length; i++) {
+      const sym = this.symbolOf(codes[i]!);
+      if (sym === 0) {
+        s = 0;
+        continue;
+      }
+      let next = this.edge(s, sym);
+      while (next === 0 && s !== 0) {
+        s = this.fail[s]!;
+        next = this.edge(s, sym);
+      }
+      s = next;
+      if (s === 0) continue;
+      let t = this.output[s]! >= 0 ? s : this.dict[s]!;
+      while (t !== 0) {
+        onMatch(this.output[t]!, i + 1);
+        t = this.dict[t]!;
+      }
+    }
+  }
+
+  /** Rough bytes held by the typed arrays, for the benchmark. */
+  get byteSize(): number {
+    return [this.patternLength, this.fail, this.output, this.dict, this.rootNext, this.keyState, this.keySym, this.value].reduce((n, a) => n + a.byteLength, 0);
+  }
+}
