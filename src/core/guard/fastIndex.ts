@@ -123,7 +123,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       for (let s = p - 1; s >= 0 && s > p - maxMaskLen; s--) {
         if (f.flags[s]! & F_SYMBOL || !boundaryBefore(f, s)) continue;
         for (let e = p + 1; e <= f.length && e - s <= maxMaskLen; e++) {
-          if (e - s < 3 || !boundaryAt(f, e)) continue;
+          // The name may end here, or before an "s"/"es" plural ending (verify decides).
+          if (e - s < 3 || !(boundaryAt(f, e) || boundaryAt(f, e + 1) || boundaryAt(f, e + 2))) continue;
           const pair = s * 4096 + (e - s);
           if (seen.has(pair)) continue;
           seen.add(pair);
@@ -221,23 +222,27 @@ function verify(entry: TermEntry, f: Folded, s: number, allowMask: boolean): Mat
   if (allowMask && (masks === 0 || masks * 3 > n || n - masks < 2)) return undefined;
 
   // Word structure: each word of the term is either intact or split between every pair of letters.
+  // Words may also run together ("ProjectFalcon") when both sides have 3+ letters; "a.b" must not match "ab".
   let spaced = false;
   let wordStart = 0;
+  let prevLen = 0;
   for (let j = 1; j <= n; j++) {
     if (j < n && !entry.breaks[j]) continue;
     const len = j - wordStart;
+    if (wordStart > 0 && !(f.flags[s + wordStart]! & F_SEP) && (prevLen < 3 || len < 3)) return undefined;
     let splits = 0;
     for (let i = wordStart + 1; i < j; i++) if (f.flags[s + i]! & F_SEP) splits++;
     if (splits > 0) {
       if (splits !== len - 1 || n < 3) return undefined;
       spaced = true;
     }
+    prevLen = len;
     wordStart = j;
   }
 
   if (!boundaryAt(f, e)) {
     // "apples", "boxes": a plural ending attached to the last word.
-    if (n < 3 || !isAsciiLetter(raw[n - 1]!) || allowMask) return undefined;
+    if (n < 3 || !isAsciiLetter(raw[n - 1]!)) return undefined;
     if (f.raw[e] === S && !(f.flags[e]! & F_IGN) && boundaryAt(f, e + 1)) {
       /* plural s */
     } else if (f.raw[e] === E && e + 1 < f.length && f.raw[e + 1] === S && !(f.flags[e + 1]! & (F_SEP | F_IGN)) && boundaryAt(f, e + 2)) {
