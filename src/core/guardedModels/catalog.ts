@@ -1,0 +1,106 @@
+import type { ModelDetails, ModelInfo } from '../llm/port';
+
+/** The vendor id under which VS Code lists our models (`contributes.languageModelChatProviders`). */
+export const GUARDED_VENDOR = 'unlearn';
+
+/** Shown after the model's name in the picker, so nobody mistakes a guarded model for the plain one. */
+export const GUARDED_SUFFIX = ' · Unlearn';
+
+/** Ollama's own default context window, used when /api/show does not report one. */
+export const FALLBACK_CONTEXT_TOKENS = 4096;
+
+/** The most we let one answer run to; the composer rarely needs more, and it leaves the rest for input. */
+const MAX_OUTPUT_CAP = 4096;
+
+/**
+ * What VS Code needs to list one model. Structurally the same as `vscode.LanguageModelChatInformation`,
+ * kept here so listing can be tested without the editor.
+ */
+export interface GuardedModelInfo {
+  /** The Ollama model name, exactly as `/api/tags` gives it (`llama3.2:latest`); requests use it as is. */
+  readonly id: string;
+  readonly name: string;
+  readonly family: string;
+  readonly version: string;
+  readonly detail: string;
+  readonly tooltip: string;
+  readonly maxInputTokens: number;
+  readonly maxOutputTokens: number;
+  readonly capabilities: { readonly toolCalling: boolean; readonly imageInput: boolean };
+}
+
+/** "llama3.2:latest" → "llama3.2 · Unlearn"; other tags stay visible ("qwen2.5:7b · Unlearn"). */
+export function guardedModelName(ollamaName: string): string {
+  return `${shortModelName(ollamaName)}${GUARDED_SUFFIX}`;
+}
+
+/** The name a person types for `ollama run`: `:latest` is implied. */
+export function shortModelName(ollamaName: string): string {
+  return ollamaName.endsWith(':latest') ? ollamaName.slice(0, -':latest'.length) : ollamaName;
+}
+
+/** Two names for the same Ollama model ("llama3.2" and "llama3.2:latest") compare equal. */
+export function sameOllamaModel(a: string, b: string): boolean {
+  return shortModelName(a.trim()) === shortModelName(b.trim());
+}
+
+/**
+ * Splits one window into input and output budgets: a quarter for the answer, at most 4096 tokens.
+ * VS Code trims the conversation to `maxInputTokens` using our token estimate.
+ */
+export function tokenBudget(contextLength: number | undefined): { maxInputTokens: number; maxOutputTokens: number } {
+  const window = contextLength !== undefined && Number.isFinite(contextLength) && contextLength > 0 ? Math.floor(contextLength) : FALLBACK_CONTEXT_TOKENS;
+  const maxOutputTokens = Math.min(MAX_OUTPUT_CAP, Math.max(1, Math.floor(window / 4)));
+  return { maxInputTokens: window - maxOutputTokens, maxOutputTokens };
+}
+
+/**
+ * Ollama lists embedding models next to chat models; they cannot answer, so they are left out.
+ * A model whose capabilities are unknown (an older server) is kept: the request will say if it fails.
+ */
+export function canChat(details: ModelDetails | undefined): boolean {
+  const caps = details?.capabilities;
+  if (!caps || caps.length === 0) return true;
+  return caps.includes('completion') || !caps.includes('embedding');
+}
+
+/**
+ * The guarded models for what the server has installed. `details[i]` belongs to `models[i]`; an
+ * Error there (a failed /api/show) still lists the model, with Ollama's default window.
+ *
+ * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
+ * LLM port has no tool channel, so a tool call could not be made, let alone audited. See the README.
+ */
+export function describeGuardedModels(host: string, models: readonly ModelInfo[], details: readonly (ModelDetails | Error | undefined)[]): GuardedModelInfo[] {
+  const listed: GuardedModelInfo[] = [];
+  models.forEach((model, i) => {
+    const d = details[i];
+    const known = d instanceof Error ? undefined : d;
+    if (!canChat(known)) return;
+    const budget = tokenBudget(known?.contextLength);
+    const [, tag = 'latest'] = model.name.split(':', 2);
+    const facts = [model.parameterSize, model.quantization].filter((s): s is string => !!s);
+    const windowNote = known?.contextLength ? `${known.contextLength.toLocaleString('en-US')}-token window` : `window unknown (${d instanceof Error ? 'could not read model details' : 'not reported'}), assuming ${FALLBACK_CONTEXT_TOKENS}`;
+    listed.push({
+      id: model.name,
+      name: guardedModelName(model.name),
+      family: model.family ?? shortModelName(model.name).split(':')[0]!,
+      version: tag,
+      detail: ['guarded', ...facts].join(' · '),
+      tooltip:
+        `${model.name} on ${host}, behind Unlearn: every answer passes the ALU agents and the leak guard for this ` +
+        `workspace's forget targets. ${windowNote}. Text only; no tool calling.`,
+      ...budget,
+      capabilities: { toolCalling: false, imageInput: false },
+    });
+  });
+  return listed.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A fingerprint of the installed list, to tell a real change (a pull, a delete) from a re-poll. */
+export function modelsFingerprint(models: readonly ModelInfo[]): string {
+  return models
+    .map((m) => `${m.name}\u0000${m.sizeBytes ?? ''}`)
+    .sort()
+    .join('\u0001');
+}

@@ -1,0 +1,4 @@
+export * from './catalog';
+export * from './messages';
+export * from './tokens';
+export * from './participantRoute';
