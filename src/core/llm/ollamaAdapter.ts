@@ -1,0 +1,322 @@
+/**
+ * The LlmPort over the official `ollama` client. The client itself never links a caller's signal to
+ * its requests (non-streaming calls get no signal at all, streaming ones only its own controller),
+ * so every call here gets its own client whose injected fetch carries the call's signal. Aborting
+ * that signal aborts the fetch, which makes undici close the socket: Ollama sees the connection
+ * go away and stops generating.
+ */
+import { Ollama } from 'ollama';
+import { LlmError, type LlmErrorCode } from './errors';
+import { parseOllamaHost } from './hostPolicy';
+import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress } from './port';
+
+export interface OllamaPortOptions {
+  /** As the user wrote it (`http://127.0.0.1:11434`, `localhost:11434`); validated by `parseOllamaHost`. */
+  readonly host: string;
+  /** The transport; tests and the VS Code adapter may inject their own. Default: global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Used when a chat request does not set its own. Unset: no limit. */
+  readonly defaultFirstTokenTimeoutMs?: number;
+  readonly defaultTotalTimeoutMs?: number;
+  /** Limit for tags, show, version and embed (default 60 s: embed may have to load its model first). Pull has none; cancel it. */
+  readonly requestTimeoutMs?: number;
+}
+
+const SETTING = '`unlearn.ollamaHost`';
+
+/**
+ * @throws InvalidHostError when `options.host` is not an http(s) URL (the message says what to fix).
+ * @example
+ * const llm = createOllamaPort({ host: 'http://127.0.0.1:11434', defaultFirstTokenTimeoutMs: 60_000 });
+ * const reply = await llm.chat({ model: 'llama3.2', messages, onToken: (t) => out.write(t), signal, label: 'vanilla' });
+ */
+export function createOllamaPort(options: OllamaPortOptions): LlmPort {
+  const host = parseOllamaHost(options.host).url;
+  const baseFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+
+  const clientFor = (call: Call) => new Ollama({ host, fetch: linkedFetch(baseFetch, call) });
+
+  /** Runs a short request-response call with its own timeout and maps whatever fails. */
+  async function simple<T>(what: Omit<CallContext, 'host'>, signal: AbortSignal | undefined, run: (client: Ollama) => Promise<T>): Promise<T> {
+    const call = new Call({ ...what, host }, signal, undefined, requestTimeoutMs);
+    try {
+      return await run(clientFor(call));
+    } catch (error) {
+      throw call.toLlmError(error);
+    } finally {
+      call.finish();
+    }
+  }
+
+  return {
+    host,
+
+    async chat(request: ChatRequest): Promise<ChatResponse> {
+      const started = performance.now();
+      const firstTokenMs = request.firstTokenTimeoutMs ?? options.defaultFirstTokenTimeoutMs;
+      const totalMs = request.totalTimeoutMs ?? options.defaultTotalTimeoutMs;
+      const call = new Call({ op: 'chat', host, model: request.model, label: request.label }, request.signal, firstTokenMs, totalMs);
+      const body = {
+        model: request.model,
+        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        ...(request.format ? { format: request.format } : {}),
+        ...(request.options ? { options: { ...request.options } } : {}),
+      };
+      try {
+        // A first-token limit can only be checked on a stream: a non-streaming reply arrives all at once.
+        if (!request.onToken && firstTokenMs === undefined) {
+          const reply = await clientFor(call).chat({ ...body, stream: false });
+          call.firstToken();
+          return {
+            content: reply.message?.content ?? '',
+            promptTokens: reply.prompt_eval_count,
+            completionTokens: reply.eval_count,
+            durationMs: Math.round(performance.now() - started),
+          };
+        }
+        const stream = await clientFor(call).chat({ ...body, stream: true });
+        let content = '';
+        let promptTokens: number | undefined;
+        let completionTokens: number | undefined;
+        for await (const part of stream) {
+          call.firstToken();
+          const text = part.message?.content ?? '';
+          if (text) {
+            content += text;
+            call.callback(() => request.onToken?.(text));
+          }
+          if (part.done) {
+            promptTokens = part.prompt_eval_count;
+            completionTokens = part.eval_count;
+          }
+        }
+        return { content, promptTokens, completionTokens, durationMs: Math.round(performance.now() - started) };
+      } catch (error) {
+        throw call.toLlmError(error);
+      } finally {
+        call.finish();
+      }
+    },
+
+    listModels(signal) {
+      return simple({ op: 'list models' }, signal, async (client) => {
+        const { models } = await client.list();
+        return models.map(
+          (m): ModelInfo => ({
+            name: m.name,
+            sizeBytes: m.size,
+            family: m.details?.family || undefined,
+            parameterSize: m.details?.parameter_size || undefined,
+            quantization: m.details?.quantization_level || undefined,
+          }),
+        );
+      });
+    },
+
+    showModel(model, signal) {
+      return simple({ op: 'show model', model }, signal, async (client): Promise<ModelDetails> => {
+        const shown = await client.show({ model });
+        // Typed as a Map by the client, but it is the parsed JSON object.
+        const info = (shown.model_info ?? {}) as unknown as Record<string, unknown>;
+        const key = Object.keys(info).find((k) => k.endsWith('.context_length'));
+        const contextLength = key !== undefined && typeof info[key] === 'number' ? (info[key] as number) : undefined;
+        return { name: model, contextLength, capabilities: Array.isArray(shown.capabilities) ? shown.capabilities : undefined };
+      });
+    },
+
+    embed(model, input, signal) {
+      return simple({ op: 'embed', model }, signal, async (client) => {
+        const reply = await client.embed({ model, input: [...input] });
+        if (!Array.isArray(reply.embeddings) || reply.embeddings.length !== input.length) {
+          throw new LlmError('malformed', `Ollama at ${host} returned ${reply.embeddings?.length ?? 0} embeddings for ${input.length} inputs with ${model}.`, { host, model });
+        }
+        return reply.embeddings;
+      });
+    },
+
+    async pull(model, onProgress: (p: PullProgress) => void, signal) {
+      const call = new Call({ op: 'pull', host, model }, signal, undefined, undefined);
+      try {
+        const stream = await clientFor(call).pull({ model, stream: true });
+        for await (const part of stream) {
+          call.callback(() => onProgress({ status: part.status, completed: part.completed || undefined, total: part.total || undefined }));
+        }
+      } catch (error) {
+        throw call.toLlmError(error);
+      } finally {
+        call.finish();
+      }
+    },
+
+    version(signal) {
+      return simple({ op: 'version' }, signal, async (client) => (await client.version()).version);
+    },
+  };
+}
+
+interface CallContext {
+  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
+  readonly host: string;
+  readonly model?: string;
+  readonly label?: string;
+}
+
+/** One port call: its abort controller, timers, and what is known when it fails. */
+class Call {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  private timedOut: 'first-token' | 'total' | undefined;
+  private firstTimer: ReturnType<typeof setTimeout> | undefined;
+  private totalTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
+  /** True once the server answered with headers: later failures are about the reply, not the connection. */
+  responded = false;
+  private callbackFailure: { error: unknown } | undefined;
+
+  constructor(
+    readonly context: CallContext,
+    private readonly user: AbortSignal | undefined,
+    private readonly firstTokenMs: number | undefined,
+    private readonly totalMs: number | undefined,
+  ) {
+    if (user?.aborted) this.controller.abort(user.reason);
+    else user?.addEventListener('abort', this.onUserAbort, { once: true });
+    if (firstTokenMs !== undefined && firstTokenMs > 0) this.firstTimer = setTimeout(() => this.timeout('first-token'), firstTokenMs);
+    if (totalMs !== undefined && totalMs > 0) this.totalTimer = setTimeout(() => this.timeout('total'), totalMs);
+  }
+
+  firstToken(): void {
+    clearTimeout(this.firstTimer);
+  }
+
+  /** Calls a caller's callback; its exception is the caller's own and must come back unchanged. */
+  callback(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.callbackFailure = { error };
+      throw error;
+    }
+  }
+
+  /** Clears the timers and, if the reply was not read to its end, aborts so the socket is closed. */
+  finish(): void {
+    clearTimeout(this.firstTimer);
+    clearTimeout(this.totalTimer);
+    this.user?.removeEventListener('abort', this.onUserAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
+  }
+
+  private timeout(which: 'first-token' | 'total'): void {
+    if (this.controller.signal.aborted) return;
+    this.timedOut = which;
+    this.controller.abort(new Error(`${which} timeout`));
+  }
+
+  toLlmError(error: unknown): unknown {
+    if (this.callbackFailure && error === this.callbackFailure.error) return error;
+    const { host, model, label, op } = this.context;
+    const who = label ? `the ${label} call` : `the ${op} call`;
+    const Who = who[0]!.toUpperCase() + who.slice(1);
+    const details = { host, model, label, cause: error };
+    const fail = (code: LlmErrorCode, message: string, status?: number) => new LlmError(code, message, status === undefined ? details : { ...details, status });
+
+    if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
+    if (this.timedOut === 'first-token') {
+      return fail('timeout', `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The model may still be loading or the machine is busy; try again, or raise the first-token timeout.`);
+    }
+    if (this.timedOut === 'total') return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
+    if (error instanceof LlmError) return error;
+
+    const status = responseStatus(error);
+    if (status !== undefined) {
+      const serverText = (error as Error).message;
+      if (status === 404 && model && (op === 'chat' || op === 'show model' || op === 'embed')) {
+        return fail('model-missing', `The model "${model}" is not installed in Ollama at ${host}. Pull it with \`ollama pull ${model}\`, or choose another model. (Ollama said: ${serverText})`, status);
+      }
+      return fail('http', `Ollama at ${host} answered HTTP ${status} to ${who}${model ? ` (${model})` : ''}: ${serverText}`, status);
+    }
+
+    if (!this.responded) {
+      const reason = connectionProblem(error);
+      if (reason === 'refused') return fail('unreachable', `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`);
+      if (reason === 'dns') return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve. Check the ${SETTING} setting.`);
+      return fail('unreachable', `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`);
+    }
+
+    if (isCutOff(error)) {
+      return fail('stream', `${Who}'s reply from Ollama at ${host} was cut off: the stream ended before its final chunk. Ollama may have stopped or crashed; try again.`);
+    }
+    return fail('stream', `Ollama at ${host} reported an error during ${who}${model ? ` (${model})` : ''}: ${describe(error)}`);
+  }
+}
+
+/** The client's fetch for one call: the call's signal joins the client's own, and error bodies become JSON. */
+function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
+  return async (input, init) => {
+    const signal = init?.signal ? AbortSignal.any([call.signal, init.signal]) : call.signal;
+    const response = await base(input, { ...init, signal });
+    call.responded = true;
+    if (response.ok) return response;
+    // The client console.logs while reading non-JSON error bodies (a proxy's HTML 502, say), which
+    // would land in the CLI's stdout; hand it a JSON body with the same text instead.
+    const text = (await response.text().catch(() => '')).trim();
+    let error: string | undefined;
+    try {
+      const parsed = JSON.parse(text) as { error?: unknown };
+      if (typeof parsed.error === 'string') error = parsed.error;
+    } catch {
+      // not JSON: use the text itself
+    }
+    error ??= text.slice(0, 500) || `${response.status} ${response.statusText}`.trim();
+    return new Response(JSON.stringify({ error }), { status: response.status, statusText: response.statusText, headers: { 'content-type': 'application/json' } });
+  };
+}
+
+function responseStatus(error: unknown): number | undefined {
+  if (error instanceof Error && error.name === 'ResponseError') {
+    const status = (error as Error & { status_code?: unknown }).status_code;
+    if (typeof status === 'number') return status;
+  }
+  return undefined;
+}
+
+function causeCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    // AggregateError from happy-eyeballs: look at the first attempt.
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) e = { cause: errors[0] };
+  }
+  return undefined;
+}
+
+function connectionProblem(error: unknown): 'refused' | 'dns' | 'other' {
+  const code = causeCode(error);
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns';
+  return 'other';
+}
+
+/** A stream that ended without `done`, a reset socket mid-body, or a half-received JSON body. */
+function isCutOff(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.message.startsWith('Did not receive done or success response in stream')) return true;
+  if (error instanceof SyntaxError) return true;
+  // undici: "terminated" with a socket error as cause.
+  return error instanceof TypeError || causeCode(error) !== undefined;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = causeCode(error);
+  const inner = (error as { cause?: unknown }).cause;
+  const innerMessage = inner instanceof Error && inner.message !== error.message ? `: ${inner.message}` : '';
+  return `${error.message}${innerMessage}${code && !`${error.message}${innerMessage}`.includes(code) ? ` (${code})` : ''}`;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

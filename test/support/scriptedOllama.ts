@@ -1,0 +1,778 @@
+/**
+ * A scripted Ollama server for tests, benchmarks and demos: a real `node:http` server on 127.0.0.1
+ * that speaks enough of Ollama's wire protocol (NDJSON streaming, final-chunk statistics, Ollama's
+ * error bodies) that the official `ollama` client cannot tell it from the real thing. Replies are
+ * scripted per ALU agent role, so a pipeline test reads like the conversation it expects.
+ *
+ * Dependency-free apart from node built-ins and `src/core/agents/roles.ts`, so esbuild can bundle it
+ * into a standalone script (`esbuild test/support/scriptedOllama.ts --bundle --platform=node`).
+ *
+ * @example
+ * const ollama = await startScriptedOllama({
+ *   script: {
+ *     vanilla: 'Paris is the capital of France.',
+ *     audit: { touched: [], candidates: [] },            // objects are sent as JSON content
+ *     critic: [fault.http(500, 'out of memory'), { scores: [5] }], // consumed call by call
+ *   },
+ * });
+ * const port = createOllamaPort({ host: ollama.host });
+ * // … run the code under test …
+ * assert.equal(ollama.chatsOf('audit').length, 1);
+ * await ollama.waitForIdle();   // every stream closed, e.g. after an abort
+ * await ollama.close();
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
+import type { ChatMessage } from '../../src/core/llm/port';
+
+// ---------------------------------------------------------------------------------------------
+// Script vocabulary
+
+/** Marks replies built by `reply()` / `fault.*` so they are never confused with JSON content. `Symbol.for` so that two bundled copies agree. */
+const BRAND: unique symbol = Symbol.for('unlearn.scriptedOllama.reply') as never;
+
+/** Timing of one reply. Real Ollama sends no headers until the model produced its first token, and so does this server. */
+export interface ReplyTiming {
+  /** Wait before the response headers and first chunk (model load + prompt evaluation). */
+  readonly firstTokenDelayMs?: number;
+  /** Wait between two streamed chunks. */
+  readonly chunkDelayMs?: number;
+}
+
+export interface ScriptedReplySpec extends ReplyTiming {
+  readonly [BRAND]: 'reply';
+  /** Text, or an object sent as its JSON (what a structured-output call gets back). */
+  readonly content: string | object;
+  /** Exact stream pieces; by default the content is split into word-sized chunks. */
+  readonly chunks?: readonly string[];
+  /** `done_reason` of the final chunk (default `stop`; Ollama says `length` when num_predict cut it). */
+  readonly doneReason?: string;
+  /** Override the honest estimates (ceil(chars / 4)). */
+  readonly promptEvalCount?: number;
+  readonly evalCount?: number;
+}
+
+export type ScriptedFault = ReplyTiming & { readonly [BRAND]: 'fault' } & (
+    | { readonly kind: 'http'; readonly status: number; readonly error: string }
+    | { readonly kind: 'error-line'; readonly error: string; readonly content: string; readonly afterChunks?: number }
+    | { readonly kind: 'cut'; readonly content: string; readonly afterChunks?: number; readonly destroy: boolean }
+    | { readonly kind: 'hang'; readonly content: string; readonly afterChunks?: number }
+  );
+
+/**
+ * One reply: a string (streamed in word-sized chunks), any other object (its JSON is the content),
+ * or a `reply(…)` / `fault.…(…)` value. To answer with a JSON *array*, wrap it: `reply([…])`,
+ * because a bare array in a script means "one reply per call".
+ */
+export type ScriptedReply = string | object | ScriptedReplySpec | ScriptedFault;
+
+/** A reply, a list consumed call by call (the last one repeats), or a function of the request. */
+export type ReplySource = ScriptedReply | readonly ScriptedReply[] | ((chat: RecordedChat) => ScriptedReply | Promise<ScriptedReply>);
+
+/** Replies per agent role (`default` answers roles without an entry), or one function for every chat. */
+export type ChatScript = Partial<Record<AgentRole | 'default', ReplySource>> | ((chat: RecordedChat) => ScriptedReply | Promise<ScriptedReply>);
+
+/** A reply with timing or exact chunks. */
+export function reply(content: string | object, options: Omit<ScriptedReplySpec, typeof BRAND | 'content'> = {}): ScriptedReplySpec {
+  return { ...options, content, [BRAND]: 'reply' };
+}
+
+interface FaultOptions extends ReplyTiming {
+  /** Text streamed before the fault (default: a short partial sentence). */
+  readonly content?: string;
+  /** How many chunks of `content` go out before the fault (default: all of them; for `hang`, 0 = no headers at all). */
+  readonly afterChunks?: number;
+}
+
+const PARTIAL = 'The answer starts here but';
+
+/** Ways a call can fail, as Ollama fails. */
+export const fault = {
+  /** An HTTP error status with Ollama's `{"error": "..."}` body, before any streaming. */
+  http(status: number, error: string, timing: ReplyTiming = {}): ScriptedFault {
+    return { ...timing, kind: 'http', status, error, [BRAND]: 'fault' };
+  },
+  /** HTTP 200, some chunks, then a `{"error": "..."}` line and the end of the stream (Ollama's mid-stream failure). Non-streaming calls get a 500. */
+  errorLine(error: string, options: FaultOptions = {}): ScriptedFault {
+    return { ...options, kind: 'error-line', error, content: options.content ?? PARTIAL, [BRAND]: 'fault' };
+  },
+  /** Some chunks, then the stream ends without its `done: true` chunk; `destroy: true` resets the socket instead of ending cleanly. */
+  cut(options: FaultOptions & { readonly destroy?: boolean } = {}): ScriptedFault {
+    return { ...options, kind: 'cut', content: options.content ?? PARTIAL, destroy: options.destroy ?? false, [BRAND]: 'fault' };
+  },
+  /** Stop answering (after `afterChunks` chunks; default 0: not even headers) until the client goes away or the server stops. */
+  hang(options: FaultOptions = {}): ScriptedFault {
+    return { ...options, kind: 'hang', content: options.content ?? PARTIAL, afterChunks: options.afterChunks ?? 0, [BRAND]: 'fault' };
+  },
+};
+
+function isSpec(value: unknown): value is ScriptedReplySpec | ScriptedFault {
+  return typeof value === 'object' && value !== null && BRAND in value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+export interface ScriptedModel {
+  /** `name:tag`; a name without a tag means `:latest`, as in Ollama. */
+  readonly name: string;
+  readonly family?: string;
+  readonly parameterSize?: string;
+  readonly quantization?: string;
+  readonly sizeBytes?: number;
+  /** Reported as `model_info["<family>.context_length"]` by /api/show. */
+  readonly contextLength?: number;
+  /** Reported by /api/show; a model without `completion` refuses /api/chat with 400, as Ollama does for embedding models. */
+  readonly capabilities?: readonly string[];
+  /** Length of /api/embed vectors (default 64). */
+  readonly embeddingDims?: number;
+}
+
+export const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
+
+/** Ollama resolves `llama3.2` to `llama3.2:latest`. */
+export function normalizeModelName(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return name.slice(slash + 1).includes(':') ? name : `${name}:latest`;
+}
+
+function completeModel(model: string | ScriptedModel): Required<ScriptedModel> {
+  const spec = typeof model === 'string' ? { name: model } : model;
+  const name = normalizeModelName(spec.name);
+  const embedding = /embed|minilm|bge/i.test(name);
+  const family = spec.family ?? (/^([a-z]+)/i.exec(name.split('/').pop() ?? '')?.[1]?.toLowerCase() || 'llama');
+  return {
+    name,
+    family,
+    parameterSize: spec.parameterSize ?? (embedding ? '137M' : '3.2B'),
+    quantization: spec.quantization ?? (embedding ? 'F16' : 'Q4_K_M'),
+    sizeBytes: spec.sizeBytes ?? (embedding ? 274_302_450 : 2_019_393_189),
+    contextLength: spec.contextLength ?? (embedding ? 2048 : 131_072),
+    capabilities: spec.capabilities ?? (embedding ? ['embedding'] : ['completion', 'tools']),
+    embeddingDims: spec.embeddingDims ?? 64,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Parsed JSON body (undefined for GET or an unparsable body). */
+  readonly body: unknown;
+  readonly at: number;
+}
+
+export interface RecordedChat {
+  /** Which agent sent it, from the system prompt's signature. */
+  readonly role: AgentRole;
+  readonly model: string;
+  readonly messages: readonly { role: string; content: string }[];
+  readonly format?: unknown;
+  readonly options?: Record<string, unknown>;
+  /** Ollama streams unless the body says `"stream": false`. */
+  readonly stream: boolean;
+  readonly body: Record<string, unknown>;
+  /** The `prompt_eval_count` this server reports for it. */
+  readonly promptTokens: number;
+}
+
+/** The token estimate behind `prompt_eval_count` and `eval_count`: ceil(characters / 4), the usual rule of thumb for English. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Splits text into word-sized stream chunks that join back to exactly the input. */
+export function splitIntoChunks(text: string): string[] {
+  return text.match(/\s*[\p{L}\p{N}_]+|\s*[^\p{L}\p{N}_\s]|\s+$/gu) ?? [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+export type ScriptedEndpoint = 'chat' | 'tags' | 'show' | 'embed' | 'pull' | 'version';
+
+export interface ScriptedOllamaOptions extends ReplyTiming {
+  /** Installed models (default `llama3.2:latest`). */
+  readonly models?: readonly (string | ScriptedModel)[];
+  readonly script?: ChatScript;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** What /api/version says. */
+  readonly version?: string;
+  /** Models /api/pull can fetch; others fail like a missing manifest. Default: any name. */
+  readonly registry?: readonly string[];
+  /** Progress lines per layer and the wait between them, for /api/pull. */
+  readonly pullSteps?: number;
+  readonly pullStepDelayMs?: number;
+}
+
+/** Start a scripted server on 127.0.0.1. Always `close()` it (e.g. in `after`). */
+export async function startScriptedOllama(options: ScriptedOllamaOptions = {}): Promise<ScriptedOllama> {
+  const server = new ScriptedOllama(options);
+  await server.start();
+  return server;
+}
+
+export class ScriptedOllama {
+  /** Every request, any endpoint, in arrival order. */
+  readonly requests: RecordedRequest[] = [];
+  /** Every /api/chat request, in arrival order. */
+  readonly chats: RecordedChat[] = [];
+  /** Responses the client abandoned before they were complete (the server saw the connection close). */
+  clientAborts = 0;
+
+  private server: Server | undefined;
+  private boundPort: number;
+  private readonly sockets = new Set<Socket>();
+  private active = 0;
+  private streams = 0;
+  private readonly idleWaiters = new Set<() => void>();
+  private models = new Map<string, Required<ScriptedModel>>();
+  private script: ChatScript;
+  private readonly cursors = new Map<string, number>();
+  private readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
+
+  constructor(private readonly options: ScriptedOllamaOptions = {}) {
+    this.boundPort = options.port ?? 0;
+    this.script = options.script ?? {};
+    this.setModels(options.models ?? [DEFAULT_SCRIPTED_MODEL]);
+  }
+
+  /** `http://127.0.0.1:<port>`, what the client's `host` should be. */
+  get host(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get port(): number {
+    if (!this.boundPort) throw new Error('scripted Ollama: not started yet');
+    return this.boundPort;
+  }
+
+  get running(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** TCP connections open right now (idle keep-alive connections included). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** Requests whose response is not finished and whose connection is still open. */
+  get activeRequests(): number {
+    return this.active;
+  }
+
+  /** Streaming responses (chat or pull) that started and are not finished or closed. */
+  get openStreams(): number {
+    return this.streams;
+  }
+
+  /** Replace the chat script; the per-role call counters start again. */
+  setScript(script: ChatScript): void {
+    this.script = script;
+    this.cursors.clear();
+  }
+
+  /** Replace the reply of one role (keeps the others). */
+  scriptRole(role: AgentRole | 'default', source: ReplySource): void {
+    if (typeof this.script === 'function') throw new Error('scripted Ollama: the script is a function; use setScript');
+    this.script = { ...this.script, [role]: source };
+    this.cursors.delete(role);
+  }
+
+  /** Replace the installed models. */
+  setModels(models: readonly (string | ScriptedModel)[]): void {
+    this.models = new Map(models.map((m) => completeModel(m)).map((m) => [m.name, m]));
+  }
+
+  installedModels(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** Make every request to an endpoint fail this way until cleared with `undefined`. (For chat, prefer the script.) */
+  setFault(endpoint: ScriptedEndpoint, failure: ScriptedFault | undefined): void {
+    if (failure) this.faults.set(endpoint, failure);
+    else this.faults.delete(endpoint);
+  }
+
+  chatsOf(role: AgentRole): RecordedChat[] {
+    return this.chats.filter((c) => c.role === role);
+  }
+
+  /** Forget recorded requests and abort counts, and restart the per-role counters. */
+  reset(): void {
+    this.requests.length = 0;
+    this.chats.length = 0;
+    this.clientAborts = 0;
+    this.cursors.clear();
+  }
+
+  /** Resolves when no request is in flight (e.g. after an abort reached the server). Rejects after `timeoutMs`. */
+  waitForIdle(timeoutMs = 2000): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters.delete(done);
+        reject(new Error(`scripted Ollama: ${this.active} request(s) still open after ${timeoutMs} ms (${this.streams} stream(s))`));
+      }, timeoutMs);
+      this.idleWaiters.add(done);
+    });
+  }
+
+  /** Listen (again) on 127.0.0.1: the first time on `options.port` or a free port, after `stop()` on the same port. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.boundPort, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  /** Stop listening and drop every connection, like a killed `ollama serve`. The port stays reserved for `start()`. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    // Let a client in this same process read the FIN before its next request, so that request
+    // meets a closed port (ECONNREFUSED, as after a real `ollama serve` exit) rather than a stale pooled socket.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Same as `stop()`; reads better in `after(() => ollama.close())`. */
+  close(): Promise<void> {
+    return this.stop();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.active++;
+    const exchange = new Exchange(res, () => {
+      this.active--;
+      if (this.active === 0) for (const wake of [...this.idleWaiters]) wake();
+    }, () => this.clientAborts++, (delta) => (this.streams += delta));
+    try {
+      const raw = await readBody(req);
+      const path = (req.url ?? '/').split('?')[0]!;
+      const method = req.method ?? 'GET';
+      let body: unknown;
+      let badJson: string | undefined;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw);
+        } catch (error) {
+          badJson = (error as Error).message;
+        }
+      }
+      this.requests.push({ method, path, body, at: Date.now() });
+      if (badJson !== undefined) return exchange.json(400, { error: badJson });
+      await this.route(method, path, (body ?? {}) as Record<string, unknown>, exchange);
+    } catch (error) {
+      if (!exchange.closed && !res.headersSent) exchange.json(500, { error: `scripted Ollama: ${(error as Error).message}` });
+      else exchange.destroy();
+    }
+  }
+
+  private async route(method: string, path: string, body: Record<string, unknown>, ex: Exchange): Promise<void> {
+    const route = `${method} ${path}`;
+    if (route === 'GET /' || route === 'HEAD /') return ex.text(200, 'Ollama is running');
+    const endpoint = ROUTES[route];
+    if (!endpoint) return ex.text(404, '404 page not found');
+    const failure = this.faults.get(endpoint);
+    if (failure && endpoint !== 'pull') return this.failPlain(failure, ex);
+    switch (endpoint) {
+      case 'version':
+        return ex.json(200, { version: this.options.version ?? '0.12.6' });
+      case 'tags':
+        return ex.json(200, { models: [...this.models.values()].map(tagsEntry) });
+      case 'show':
+        return this.show(body, ex);
+      case 'embed':
+        return this.embed(body, ex);
+      case 'pull':
+        return this.pull(body, ex, failure);
+      case 'chat':
+        return this.chat(body, ex);
+    }
+  }
+
+  /** A fault on a non-streaming endpoint. */
+  private async failPlain(failure: ScriptedFault, ex: Exchange): Promise<void> {
+    if (!(await ex.sleep(failure.firstTokenDelayMs))) return;
+    if (failure.kind === 'http') return ex.json(failure.status, { error: failure.error });
+    if (failure.kind === 'error-line') return ex.json(500, { error: failure.error });
+    if (failure.kind === 'hang') return ex.hang();
+    return ex.cutPlain();
+  }
+
+  private show(body: Record<string, unknown>, ex: Exchange): void {
+    const name = String(body.model ?? body.name ?? '');
+    if (!name) return ex.json(400, { error: 'model is required' });
+    const model = this.models.get(normalizeModelName(name));
+    if (!model) return ex.json(404, { error: `model '${name}' not found` });
+    const details = modelDetails(model);
+    return ex.json(200, {
+      license: 'Scripted test model; no weights.',
+      modelfile: `# Modelfile generated by scripted Ollama\nFROM ${model.name}\n`,
+      parameters: 'stop "<|eot_id|>"',
+      template: '{{ .Prompt }}',
+      details,
+      model_info: {
+        'general.architecture': model.family,
+        'general.basename': model.name.split(':')[0],
+        'general.parameter_count': 3_212_749_888,
+        [`${model.family}.context_length`]: model.contextLength,
+        [`${model.family}.embedding_length`]: model.embeddingDims,
+      },
+      capabilities: model.capabilities,
+      modified_at: MODIFIED_AT,
+    });
+  }
+
+  private embed(body: Record<string, unknown>, ex: Exchange): void {
+    const name = String(body.model ?? '');
+    if (!name) return ex.json(400, { error: 'model is required' });
+    const model = this.models.get(normalizeModelName(name));
+    if (!model) return ex.json(404, { error: `model "${name}" not found, try pulling it first` });
+    const input = body.input;
+    const texts = typeof input === 'string' ? [input] : Array.isArray(input) ? input.map(String) : [];
+    if (texts.length === 0 && input !== undefined) return ex.json(400, { error: 'invalid input type' });
+    const started = process.hrtime.bigint();
+    const embeddings = texts.map((t) => embedText(t, model.embeddingDims));
+    return ex.json(200, {
+      model: name,
+      embeddings,
+      total_duration: Number(process.hrtime.bigint() - started) + 1_000_000,
+      load_duration: 1_000_000,
+      prompt_eval_count: texts.reduce((n, t) => n + estimateTokens(t), 0),
+    });
+  }
+
+  private async pull(body: Record<string, unknown>, ex: Exchange, failure: ScriptedFault | undefined): Promise<void> {
+    const name = String(body.model ?? body.name ?? '');
+    if (!name) return ex.json(400, { error: 'model is required' });
+    if (failure?.kind === 'http') {
+      if (!(await ex.sleep(failure.firstTokenDelayMs))) return;
+      return ex.json(failure.status, { error: failure.error });
+    }
+    const full = normalizeModelName(name);
+    const known = this.options.registry === undefined || this.options.registry.map(normalizeModelName).includes(full);
+    const spec = completeModel(name);
+    const digest = `sha256:${hashHex(full).padEnd(64, '0')}`;
+    const steps = Math.max(1, this.options.pullSteps ?? 4);
+    const lines: object[] = [{ status: 'pulling manifest' }];
+    if (known) {
+      for (let i = 1; i <= steps; i++) {
+        lines.push({ status: `pulling ${digest.slice(7, 19)}`, digest, total: spec.sizeBytes, completed: Math.round((spec.sizeBytes * i) / steps) });
+      }
+      lines.push({ status: 'verifying sha256 digest' }, { status: 'writing manifest' }, { status: 'success' });
+    } else {
+      lines.push({ error: 'pull model manifest: file does not exist' });
+    }
+    if (body.stream === false) {
+      const last = lines[lines.length - 1]!;
+      if (!(await ex.sleep((this.options.pullStepDelayMs ?? 5) * lines.length))) return;
+      if ('error' in last) return ex.json(500, last);
+      this.models.set(full, spec);
+      return ex.json(200, { status: 'success' });
+    }
+    const stop = failure?.afterChunks ?? lines.length;
+    ex.startStream();
+    for (let i = 0; i < lines.length; i++) {
+      if (failure && i === stop) return this.streamFault(failure, ex);
+      if (!(await ex.sleep(i === 0 ? failure?.firstTokenDelayMs : (this.options.pullStepDelayMs ?? 5)))) return;
+      ex.line(lines[i]!);
+    }
+    if (failure) return this.streamFault(failure, ex);
+    if (known) this.models.set(full, spec);
+    ex.end();
+  }
+
+  private async chat(body: Record<string, unknown>, ex: Exchange): Promise<void> {
+    const name = typeof body.model === 'string' ? body.model : '';
+    if (!name) return ex.json(400, { error: 'model is required' });
+    const messages = Array.isArray(body.messages)
+      ? (body.messages as { role?: unknown; content?: unknown }[]).map((m) => ({ role: String(m.role ?? ''), content: String(m.content ?? '') }))
+      : [];
+    const promptTokens = estimateTokens(messages.map((m) => m.content).join(''));
+    const chat: RecordedChat = {
+      role: agentRoleOf(messages as ChatMessage[]),
+      model: name,
+      messages,
+      format: body.format,
+      options: body.options as Record<string, unknown> | undefined,
+      stream: body.stream !== false,
+      body,
+      promptTokens,
+    };
+    this.chats.push(chat);
+    const model = this.models.get(normalizeModelName(name));
+    if (!model) return ex.json(404, { error: `model "${name}" not found, try pulling it first` });
+    if (!model.capabilities.includes('completion')) return ex.json(400, { error: `"${name}" does not support chat` });
+
+    const chosen = this.faults.get('chat') ?? (await this.nextReply(chat));
+    if (chosen === undefined) return ex.json(500, { error: `scripted Ollama: no reply scripted for the ${chat.role} agent` });
+    const started = process.hrtime.bigint();
+    const timing = { firstTokenDelayMs: chosen.firstTokenDelayMs ?? this.options.firstTokenDelayMs, chunkDelayMs: chosen.chunkDelayMs ?? this.options.chunkDelayMs };
+
+    if (chosen[BRAND] === 'fault' && chosen.kind === 'http') {
+      if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
+      return ex.json(chosen.status, { error: chosen.error });
+    }
+    const content = chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
+    const chunks = chosen[BRAND] === 'reply' && chosen.chunks ? [...chosen.chunks] : splitIntoChunks(content);
+    const base = () => ({ model: name, created_at: new Date().toISOString() });
+
+    if (!chat.stream) {
+      if (!(await ex.sleep((timing.firstTokenDelayMs ?? 0) + (timing.chunkDelayMs ?? 0) * Math.max(0, chunks.length - 1)))) return;
+      if (chosen[BRAND] === 'fault') {
+        if (chosen.kind === 'error-line') return ex.json(500, { error: chosen.error });
+        if (chosen.kind === 'hang') return ex.hang();
+        return ex.cutPlain();
+      }
+      return ex.json(200, { ...base(), message: { role: 'assistant', content }, ...finalStats(chosen, promptTokens, content, started, started) });
+    }
+
+    const stopAt = chosen[BRAND] === 'fault' ? Math.min(chosen.afterChunks ?? chunks.length, chunks.length) : chunks.length;
+    if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
+    if (chosen[BRAND] === 'fault' && chosen.kind === 'hang' && stopAt === 0) return ex.hang();
+    ex.startStream();
+    const firstChunkAt = process.hrtime.bigint();
+    for (let i = 0; i < stopAt; i++) {
+      if (i > 0 && !(await ex.sleep(timing.chunkDelayMs))) return;
+      ex.line({ ...base(), message: { role: 'assistant', content: chunks[i] }, done: false });
+    }
+    if (chosen[BRAND] === 'fault') return this.streamFault(chosen, ex);
+    if (!(await ex.sleep(timing.chunkDelayMs))) return;
+    ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...finalStats(chosen, promptTokens, content, started, firstChunkAt) });
+    ex.end();
+  }
+
+  private async streamFault(failure: ScriptedFault, ex: Exchange): Promise<void> {
+    if (!(await ex.sleep(failure.chunkDelayMs))) return;
+    switch (failure.kind) {
+      case 'error-line':
+      case 'http':
+        ex.line({ error: failure.error });
+        return ex.end();
+      case 'cut':
+        return failure.destroy ? ex.destroy() : ex.end();
+      case 'hang':
+        return ex.hang();
+    }
+  }
+
+  private async nextReply(chat: RecordedChat): Promise<ScriptedReplySpec | ScriptedFault | undefined> {
+    const script = this.script;
+    let source: ReplySource | undefined;
+    let key: string = chat.role;
+    if (typeof script === 'function') source = script;
+    else {
+      source = script[chat.role];
+      if (source === undefined) {
+        source = script.default;
+        key = 'default';
+      }
+    }
+    if (source === undefined) return undefined;
+    let picked: ScriptedReply;
+    if (typeof source === 'function') picked = await source(chat);
+    else if (Array.isArray(source)) {
+      const n = this.cursors.get(key) ?? 0;
+      this.cursors.set(key, n + 1);
+      if (source.length === 0) return undefined;
+      picked = source[Math.min(n, source.length - 1)] as ScriptedReply;
+    } else picked = source as ScriptedReply;
+    return isSpec(picked) ? picked : reply(picked);
+  }
+}
+
+const ROUTES: Record<string, ScriptedEndpoint> = {
+  'POST /api/chat': 'chat',
+  'GET /api/tags': 'tags',
+  'POST /api/show': 'show',
+  'POST /api/embed': 'embed',
+  'POST /api/pull': 'pull',
+  'GET /api/version': 'version',
+  'HEAD /api/version': 'version',
+};
+
+const MODIFIED_AT = '2026-01-15T10:00:00.000000000Z';
+
+function modelDetails(model: Required<ScriptedModel>) {
+  return { parent_model: '', format: 'gguf', family: model.family, families: [model.family], parameter_size: model.parameterSize, quantization_level: model.quantization };
+}
+
+function tagsEntry(model: Required<ScriptedModel>) {
+  return { name: model.name, model: model.name, modified_at: MODIFIED_AT, size: model.sizeBytes, digest: hashHex(model.name).padEnd(64, '0'), details: modelDetails(model) };
+}
+
+/** The fields of Ollama's final chunk; durations in nanoseconds, as Ollama reports them. */
+function finalStats(spec: ScriptedReplySpec | ScriptedFault, promptTokens: number, content: string, started: bigint, firstChunkAt: bigint) {
+  const now = process.hrtime.bigint();
+  const prompt = spec[BRAND] === 'reply' && spec.promptEvalCount !== undefined ? spec.promptEvalCount : promptTokens;
+  const evalCount = spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content));
+  const promptDuration = Number(firstChunkAt - started);
+  return {
+    done: true,
+    done_reason: (spec[BRAND] === 'reply' && spec.doneReason) || 'stop',
+    total_duration: Number(now - started) + 1_000_000,
+    load_duration: 1_000_000,
+    prompt_eval_count: prompt,
+    prompt_eval_duration: Math.max(promptDuration, prompt * 100_000),
+    eval_count: evalCount,
+    eval_duration: Math.max(Number(now - firstChunkAt), evalCount * 1_000_000),
+  };
+}
+
+/** FNV-1a: a stable, dependency-free hash for digests and embedding buckets. */
+function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+function hashHex(text: string): string {
+  return [0x811c9dc5, 0x12345678, 0x9e3779b9, 0x7f4a7c15].map((seed) => fnv1a(text, seed).toString(16).padStart(8, '0')).join('');
+}
+
+/**
+ * Feature hashing of lower-cased words: deterministic, and texts that share words get a high
+ * cosine similarity, so semantic-retrieval tests behave sensibly. L2-normalised, like Ollama's.
+ */
+export function embedText(text: string, dims = 64): number[] {
+  const vector = new Array<number>(dims).fill(0);
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  for (const word of words) {
+    const h = fnv1a(word);
+    vector[h % dims]! += h & 0x80000000 ? -1 : 1;
+  }
+  const norm = Math.hypot(...vector);
+  if (norm === 0) {
+    vector[0] = 1;
+    return vector;
+  }
+  return vector.map((v) => v / norm);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** One response, with the bookkeeping every endpoint needs: delays that end early when the client leaves, stream counting. */
+class Exchange {
+  closed = false;
+  private streaming = false;
+  private deliberate = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly res: ServerResponse,
+    onDone: () => void,
+    onClientAbort: () => void,
+    private readonly countStream: (delta: number) => void,
+  ) {
+    res.on('close', () => {
+      this.closed = true;
+      if (!res.writableFinished && !this.deliberate) onClientAbort();
+      if (this.streaming) {
+        this.streaming = false;
+        countStream(-1);
+      }
+      for (const wake of this.waiters) wake();
+      onDone();
+    });
+  }
+
+  /** Resolves true after `ms`, or false as soon as the connection is gone. */
+  sleep(ms: number | undefined): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (!ms) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(!this.closed);
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+  }
+
+  json(status: number, body: unknown): void {
+    if (this.closed) return;
+    const text = JSON.stringify(body);
+    this.res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    this.res.end(text);
+  }
+
+  text(status: number, body: string): void {
+    if (this.closed) return;
+    this.res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    this.res.end(body);
+  }
+
+  startStream(): void {
+    if (this.closed) return;
+    this.res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    this.res.flushHeaders();
+    this.streaming = true;
+    this.countStream(1);
+  }
+
+  line(value: object): void {
+    if (!this.closed) this.res.write(JSON.stringify(value) + '\n');
+  }
+
+  end(): void {
+    if (!this.closed) this.res.end();
+  }
+
+  /** Resets the connection: the client sees a socket error, not a clean end. */
+  destroy(): void {
+    this.deliberate = true;
+    this.res.destroy();
+  }
+
+  /** Headers and half a JSON body, then a reset. */
+  cutPlain(): void {
+    if (this.closed) return;
+    this.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+    this.res.write('{"model":"');
+    setTimeout(() => this.destroy(), 5);
+  }
+
+  /** Never answer; returns when the client or `stop()` closes the connection. */
+  hang(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve();
+      this.waiters.add(resolve);
+    });
+  }
+}
