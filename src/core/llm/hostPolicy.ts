@@ -98,5 +98,5 @@ export function isLoopbackHost(host: string | OllamaHost): boolean {
 }
 
 function redactCredentials(raw: string): string {
-  return raw.replace(/(\/\/)[^/@]*@/, '$1***@');
+  return raw.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@]*@/i, '$1***@');
 }

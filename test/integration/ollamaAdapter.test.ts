@@ -1,0 +1,462 @@
+// The real `ollama` client, through our adapter, against the scripted server: every error mapping,
+// timeouts and aborts, asserting on what the server saw (open streams, abandoned responses).
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import { InvalidHostError } from '../../src/core/llm/hostPolicy';
+import { LlmError, type LlmErrorCode } from '../../src/core/llm/errors';
+import type { ChatMessage, LlmPort, PullProgress } from '../../src/core/llm/port';
+import { ROLE_SIGNATURE } from '../../src/core/agents/roles';
+import { embedText, estimateTokens, fault, reply, startScriptedOllama, splitIntoChunks, type ScriptedOllama } from '../support/scriptedOllama';
+
+const MODEL = 'llama3.2:latest';
+const ask = (question: string): ChatMessage[] => [{ role: 'user', content: question }];
+const asAgent = (role: keyof typeof ROLE_SIGNATURE, question: string): ChatMessage[] => [
+  { role: 'system', content: `${ROLE_SIGNATURE[role]}. Follow the schema.` },
+  { role: 'user', content: question },
+];
+
+/** Awaits a rejection and checks it is an LlmError with this code; returns it for more checks. */
+async function rejectsWith(promise: Promise<unknown>, code: LlmErrorCode): Promise<LlmError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof LlmError, `expected an LlmError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected a rejection with code ${code}`);
+}
+
+describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () => {
+  let ollama: ScriptedOllama;
+  let llm: LlmPort;
+
+  before(async () => {
+    ollama = await startScriptedOllama({ models: [MODEL, 'nomic-embed-text'], registry: ['qwen3:0.6b'], pullStepDelayMs: 1 });
+    llm = createOllamaPort({ host: ollama.host });
+  });
+  after(() => ollama.close());
+  beforeEach(() => {
+    ollama.reset();
+    ollama.setScript({});
+  });
+
+  describe('chat', () => {
+    it('streams tokens in several chunks and reports honest token counts', async () => {
+      const answer = 'Paris is the capital of France, on the Seine.';
+      ollama.setScript({ vanilla: answer });
+      const tokens: string[] = [];
+      const messages = ask('What is the capital of France?');
+      const result = await llm.chat({ model: MODEL, messages, onToken: (t) => tokens.push(t), label: 'vanilla' });
+      assert.equal(result.content, answer);
+      assert.equal(tokens.join(''), answer);
+      assert.deepEqual(tokens, splitIntoChunks(answer));
+      assert.ok(tokens.length > 5);
+      assert.equal(result.promptTokens, estimateTokens(messages[0]!.content));
+      assert.equal(result.completionTokens, estimateTokens(answer));
+      assert.ok(result.durationMs >= 0);
+      const [chat] = ollama.chats;
+      assert.equal(chat?.stream, true);
+      assert.equal(chat?.role, 'vanilla');
+      assert.equal(chat?.model, MODEL);
+      assert.deepEqual(chat?.messages, messages);
+    });
+
+    it('uses a non-streaming request when nobody listens for tokens and no first-token limit is set', async () => {
+      ollama.setScript({ default: 'A plain reply.' });
+      const result = await llm.chat({ model: 'llama3.2', messages: ask('hi there') });
+      assert.equal(result.content, 'A plain reply.');
+      assert.equal(result.promptTokens, estimateTokens('hi there'));
+      assert.equal(result.completionTokens, estimateTokens('A plain reply.'));
+      assert.equal(ollama.chats[0]?.stream, false);
+    });
+
+    it('streams when a first-token limit is set, even without onToken, so the limit can be checked', async () => {
+      ollama.setScript({ default: 'Streamed anyway.' });
+      const result = await llm.chat({ model: MODEL, messages: ask('x'), firstTokenTimeoutMs: 5000 });
+      assert.equal(result.content, 'Streamed anyway.');
+      assert.equal(ollama.chats[0]?.stream, true);
+    });
+
+    it('passes format and options through and returns structured replies as JSON text', async () => {
+      const schema = { type: 'object', properties: { scores: { type: 'array', items: { type: 'integer' } } }, required: ['scores'] };
+      ollama.setScript({ critic: { scores: [5, 3, 4] } });
+      const result = await llm.chat({ model: MODEL, messages: asAgent('critic', 'Rate these.'), format: schema, options: { temperature: 0, seed: 7, num_ctx: 8192 }, label: 'critic' });
+      assert.deepEqual(JSON.parse(result.content), { scores: [5, 3, 4] });
+      const [chat] = ollama.chats;
+      assert.equal(chat?.role, 'critic');
+      assert.deepEqual(chat?.format, schema);
+      assert.deepEqual(chat?.options, { temperature: 0, seed: 7, num_ctx: 8192 });
+    });
+
+    it('routes replies by agent role and consumes lists call by call', async () => {
+      ollama.setScript({ vanilla: 'plain', audit: [{ touched: ['x'] }, { touched: [] }], compose: reply('composed', { chunks: ['com', 'posed'] }) });
+      const audit1 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
+      const audit2 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
+      const audit3 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
+      const tokens: string[] = [];
+      const composed = await llm.chat({ model: MODEL, messages: asAgent('compose', 'q'), onToken: (t) => tokens.push(t) });
+      const vanilla = await llm.chat({ model: MODEL, messages: ask('q') });
+      assert.deepEqual([audit1.content, audit2.content, audit3.content], ['{"touched":["x"]}', '{"touched":[]}', '{"touched":[]}']);
+      assert.deepEqual(tokens, ['com', 'posed']);
+      assert.equal(composed.content, 'composed');
+      assert.equal(vanilla.content, 'plain');
+      assert.deepEqual(ollama.chats.map((c) => c.role), ['audit', 'audit', 'audit', 'compose', 'vanilla']);
+      assert.equal(ollama.chatsOf('audit').length, 3);
+    });
+
+    it('scripts replies with a function of the request', async () => {
+      ollama.setScript((chat) => `echo: ${chat.messages.at(-1)?.content}`);
+      assert.equal((await llm.chat({ model: MODEL, messages: ask('ping') })).content, 'echo: ping');
+    });
+  });
+
+  describe('errors a person can act on', () => {
+    it('unknown model → model-missing naming the model and the pull command', async () => {
+      const error = await rejectsWith(llm.chat({ model: 'mistral-nemo', messages: ask('hi'), label: 'vanilla' }), 'model-missing');
+      assert.match(error.message, /"mistral-nemo"/);
+      assert.match(error.message, /`ollama pull mistral-nemo`/);
+      assert.equal(error.details.status, 404);
+      assert.equal(error.details.model, 'mistral-nemo');
+      assert.equal(error.details.label, 'vanilla');
+      assert.equal(error.details.host, ollama.host);
+      // Streaming calls fail the same way: the 404 comes before the stream.
+      await rejectsWith(llm.chat({ model: 'mistral-nemo', messages: ask('hi'), onToken: () => {} }), 'model-missing');
+    });
+
+    it('other HTTP status → http with the status and the server text', async () => {
+      ollama.setScript({ audit: fault.http(500, 'llama runner process has terminated: out of memory') });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: asAgent('audit', 'q'), onToken: () => {}, label: 'audit' }), 'http');
+      assert.equal(error.details.status, 500);
+      assert.equal(error.details.label, 'audit');
+      assert.match(error.message, /HTTP 500/);
+      assert.match(error.message, /out of memory/);
+      assert.match(error.message, /the audit call/);
+    });
+
+    it('a 400 from an embedding-only model is an http error, not a missing model', async () => {
+      const error = await rejectsWith(llm.chat({ model: 'nomic-embed-text', messages: ask('hi') }), 'http');
+      assert.equal(error.details.status, 400);
+      assert.match(error.message, /does not support chat/);
+    });
+
+    it('an error line mid-stream → stream with the server text, after the tokens that did arrive', async () => {
+      ollama.setScript({ vanilla: fault.errorLine('an error was encountered while running the model: CUDA error', { content: 'Half an', afterChunks: 2 }) });
+      const tokens: string[] = [];
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), label: 'vanilla' }), 'stream');
+      assert.deepEqual(tokens, ['Half', ' an']);
+      assert.match(error.message, /CUDA error/);
+      assert.equal(error.details.label, 'vanilla');
+      await ollama.waitForIdle();
+    });
+
+    it('a stream that ends without its final chunk → stream, "cut off"', async () => {
+      ollama.setScript({ vanilla: fault.cut() });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {}, label: 'vanilla' }), 'stream');
+      assert.match(error.message, /cut off/);
+      assert.match(error.message, /vanilla/);
+    });
+
+    it('a connection reset mid-stream → stream, "cut off"', async () => {
+      ollama.setScript({ vanilla: fault.cut({ destroy: true, afterChunks: 1 }) });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {} }), 'stream');
+      assert.match(error.message, /cut off/);
+    });
+
+    it('a non-streaming reply cut half-way → stream, "cut off"', async () => {
+      ollama.setScript({ vanilla: fault.cut() });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q') }), 'stream');
+      assert.match(error.message, /cut off/);
+    });
+
+    it('a non-streaming failure during generation → http 500 with the text, as Ollama answers it', async () => {
+      ollama.setScript({ vanilla: fault.errorLine('model runner crashed') });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q') }), 'http');
+      assert.equal(error.details.status, 500);
+      assert.match(error.message, /model runner crashed/);
+    });
+
+    it('an unscripted role is a loud 500, so a test that forgot a reply fails clearly', async () => {
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: asAgent('compose', 'q') }), 'http');
+      assert.match(error.message, /no reply scripted for the compose agent/);
+    });
+
+    it('a non-JSON error body (a proxy page) keeps its text and is not printed by the client', async () => {
+      const logged: unknown[] = [];
+      const original = console.log;
+      console.log = (...args: unknown[]) => logged.push(args);
+      try {
+        const proxied = createOllamaPort({
+          host: ollama.host,
+          fetch: async () => new Response('<html>502 Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),
+        });
+        const error = await rejectsWith(proxied.version(), 'http');
+        assert.equal(error.details.status, 502);
+        assert.match(error.message, /502 Bad Gateway/);
+      } finally {
+        console.log = original;
+      }
+      assert.deepEqual(logged, []);
+    });
+
+    it('a DNS failure → unreachable, saying the name does not resolve (injected fetch: no real lookup)', async () => {
+      const dnsFailure = async () => {
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND gpu-box'), { code: 'ENOTFOUND' }) });
+      };
+      const remote = createOllamaPort({ host: 'http://gpu-box:11434', fetch: dnsFailure });
+      const error = await rejectsWith(remote.chat({ model: MODEL, messages: ask('q'), label: 'vanilla' }), 'unreachable');
+      assert.match(error.message, /http:\/\/gpu-box:11434/);
+      assert.match(error.message, /does not resolve/);
+      assert.match(error.message, /unlearn\.ollamaHost/);
+      assert.equal(error.details.label, 'vanilla');
+    });
+
+    it('an invalid host is refused when the port is created', () => {
+      assert.throws(() => createOllamaPort({ host: 'ftp://127.0.0.1:11434' }), InvalidHostError);
+      assert.throws(() => createOllamaPort({ host: 'http://me:pw@127.0.0.1:11434' }), InvalidHostError);
+    });
+
+    it('an exception from onToken comes back unchanged, and the stream is closed', async () => {
+      ollama.setScript({ vanilla: reply('one two three four', { chunkDelayMs: 20 }) });
+      const mine = new Error('consumer broke');
+      await assert.rejects(
+        llm.chat({
+          model: MODEL,
+          messages: ask('q'),
+          onToken: () => {
+            throw mine;
+          },
+        }),
+        (e) => e === mine,
+      );
+      await ollama.waitForIdle();
+      assert.equal(ollama.openStreams, 0);
+    });
+  });
+
+  describe('timeouts and aborts close the connection', () => {
+    it('first-token timeout while the model "loads" → timeout, and the server sees the request go away', async () => {
+      ollama.setScript({ vanilla: reply('late', { firstTokenDelayMs: 10_000 }) });
+      const started = Date.now();
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), firstTokenTimeoutMs: 150, label: 'vanilla' }), 'timeout');
+      assert.ok(Date.now() - started < 3000, 'fails at the limit, not when the reply comes');
+      assert.match(error.message, /no first token within 150 ms/);
+      assert.equal(error.details.label, 'vanilla');
+      await ollama.waitForIdle();
+      assert.equal(ollama.clientAborts, 1);
+    });
+
+    it('the first-token limit stops counting once tokens flow', async () => {
+      ollama.setScript({ vanilla: reply('a b c d e f', { firstTokenDelayMs: 20, chunkDelayMs: 60 }) });
+      const result = await llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {}, firstTokenTimeoutMs: 150 });
+      assert.equal(result.content, 'a b c d e f');
+    });
+
+    it('a port-wide default first-token limit applies when the request sets none', async () => {
+      const strict = createOllamaPort({ host: ollama.host, defaultFirstTokenTimeoutMs: 100 });
+      ollama.setScript({ vanilla: fault.hang() });
+      await rejectsWith(strict.chat({ model: MODEL, messages: ask('q') }), 'timeout');
+      await ollama.waitForIdle();
+    });
+
+    it('total timeout on a slow stream → timeout, stream closed server-side', async () => {
+      ollama.setScript({ vanilla: reply('one two three four five six seven eight nine ten', { chunkDelayMs: 100 }) });
+      const tokens: string[] = [];
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), firstTokenTimeoutMs: 2000, totalTimeoutMs: 350 }), 'timeout');
+      assert.match(error.message, /longer than 350 ms/);
+      assert.ok(tokens.length > 0 && tokens.length < 10, `got ${tokens.length} tokens before the limit`);
+      await ollama.waitForIdle();
+      assert.equal(ollama.openStreams, 0);
+      assert.equal(ollama.clientAborts, 1);
+    });
+
+    it('total timeout on a non-streaming call', async () => {
+      ollama.setScript({ vanilla: fault.hang() });
+      await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), totalTimeoutMs: 150 }), 'timeout');
+      await ollama.waitForIdle();
+    });
+
+    it('user abort mid-stream → aborted, and the server-side stream is closed', async () => {
+      ollama.setScript({ vanilla: fault.hang({ content: 'first second third', afterChunks: 2 }) });
+      const controller = new AbortController();
+      const tokens: string[] = [];
+      let streamsWhileOpen = -1;
+      const pending = llm.chat({
+        model: MODEL,
+        messages: ask('q'),
+        signal: controller.signal,
+        label: 'compose',
+        onToken: (t) => {
+          tokens.push(t);
+          if (tokens.length === 2) {
+            streamsWhileOpen = ollama.openStreams;
+            controller.abort();
+          }
+        },
+      });
+      const error = await rejectsWith(pending, 'aborted');
+      assert.equal(error.details.label, 'compose');
+      assert.equal(streamsWhileOpen, 1);
+      await ollama.waitForIdle();
+      assert.equal(ollama.openStreams, 0);
+      assert.equal(ollama.activeRequests, 0);
+      assert.equal(ollama.clientAborts, 1);
+    });
+
+    it('user abort before the first token of a non-streaming call closes the request too', async () => {
+      ollama.setScript({ vanilla: fault.hang() });
+      const controller = new AbortController();
+      const pending = llm.chat({ model: MODEL, messages: ask('q'), signal: controller.signal });
+      await waitUntil(() => ollama.activeRequests === 1);
+      controller.abort();
+      await rejectsWith(pending, 'aborted');
+      await ollama.waitForIdle();
+      assert.equal(ollama.clientAborts, 1);
+    });
+
+    it('an already aborted signal fails at once', async () => {
+      ollama.setScript({ vanilla: 'never' });
+      await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), signal: AbortSignal.abort() }), 'aborted');
+      await rejectsWith(llm.listModels(AbortSignal.abort()), 'aborted');
+    });
+  });
+
+  describe('models', () => {
+    it('lists installed models from /api/tags', async () => {
+      const models = await llm.listModels();
+      assert.deepEqual(
+        models.map((m) => m.name),
+        ['llama3.2:latest', 'nomic-embed-text:latest'],
+      );
+      assert.deepEqual(models[0], { name: 'llama3.2:latest', sizeBytes: 2_019_393_189, family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M' });
+    });
+
+    it('shows context length (from <family>.context_length) and capabilities', async () => {
+      assert.deepEqual(await llm.showModel('llama3.2'), { name: 'llama3.2', contextLength: 131_072, capabilities: ['completion', 'tools'] });
+      const custom = await startScriptedOllama({ models: [{ name: 'qwen3:8b', family: 'qwen3', contextLength: 40_960, capabilities: ['completion', 'thinking'] }] });
+      try {
+        assert.deepEqual(await createOllamaPort({ host: custom.host }).showModel('qwen3:8b'), { name: 'qwen3:8b', contextLength: 40_960, capabilities: ['completion', 'thinking'] });
+      } finally {
+        await custom.close();
+      }
+    });
+
+    it('show of an unknown model → model-missing with the pull command', async () => {
+      const error = await rejectsWith(llm.showModel('phi4'), 'model-missing');
+      assert.match(error.message, /`ollama pull phi4`/);
+    });
+
+    it('embeds deterministically, one unit vector per input', async () => {
+      const inputs = ['the quick brown fox', 'The quick brown fox!', 'an unrelated sentence about taxes'];
+      const vectors = await llm.embed('nomic-embed-text', inputs);
+      assert.equal(vectors.length, 3);
+      assert.deepEqual(vectors[0], embedText(inputs[0]!, 64));
+      assert.deepEqual(vectors[0], vectors[1], 'same words, same vector');
+      for (const v of vectors) assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-9);
+      const cosine = (a: number[], b: number[]) => a.reduce((n, x, i) => n + x * b[i]!, 0);
+      assert.ok(cosine(vectors[0]!, vectors[2]!) < 0.9);
+      await rejectsWith(llm.embed('all-minilm', ['x']), 'model-missing');
+    });
+
+    it('reports the server version', async () => {
+      assert.equal(await llm.version(), '0.12.6');
+    });
+
+    it('an endpoint fault maps like any other HTTP error', async () => {
+      ollama.setFault('tags', fault.http(503, 'server busy, please try again.  maximum pending requests exceeded'));
+      try {
+        const error = await rejectsWith(llm.listModels(), 'http');
+        assert.equal(error.details.status, 503);
+        assert.match(error.message, /server busy/);
+      } finally {
+        ollama.setFault('tags', undefined);
+      }
+    });
+
+    it('pulls with streamed progress, then the model is installed', async () => {
+      const progress: PullProgress[] = [];
+      await llm.pull('qwen3:0.6b', (p) => progress.push(p));
+      assert.equal(progress[0]?.status, 'pulling manifest');
+      assert.equal(progress.at(-1)?.status, 'success');
+      const layers = progress.filter((p) => p.total !== undefined);
+      assert.ok(layers.length >= 2);
+      assert.ok(layers.every((p, i) => i === 0 || p.completed! >= layers[i - 1]!.completed!));
+      assert.equal(layers.at(-1)?.completed, layers.at(-1)?.total);
+      assert.ok((await llm.listModels()).some((m) => m.name === 'qwen3:0.6b'));
+      ollama.setModels([MODEL, 'nomic-embed-text']);
+    });
+
+    it('a pull can be cancelled mid-way; the server sees it and nothing is installed', async () => {
+      const slow = await startScriptedOllama({ pullStepDelayMs: 80, pullSteps: 20 });
+      try {
+        const controller = new AbortController();
+        const progress: PullProgress[] = [];
+        const pending = createOllamaPort({ host: slow.host }).pull(
+          'qwen3:0.6b',
+          (p) => {
+            progress.push(p);
+            if (progress.length === 3) controller.abort();
+          },
+          controller.signal,
+        );
+        await rejectsWith(pending, 'aborted');
+        await slow.waitForIdle();
+        assert.equal(slow.openStreams, 0);
+        assert.equal(slow.clientAborts, 1);
+        assert.deepEqual(slow.installedModels(), [MODEL]);
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('pulling a name the registry does not have → stream error with the server text', async () => {
+      const error = await rejectsWith(llm.pull('no-such-model', () => {}), 'stream');
+      assert.match(error.message, /file does not exist/);
+    });
+  });
+
+  describe('Ollama stopped', () => {
+    it('connection refused → unreachable naming the host; works again after a restart on the same port', async () => {
+      const server = await startScriptedOllama();
+      try {
+        const port = createOllamaPort({ host: server.host });
+        assert.equal(await port.version(), '0.12.6');
+        const hostBefore = server.host;
+        await server.stop();
+        const error = await rejectsWith(port.chat({ model: MODEL, messages: ask('q'), label: 'vanilla' }), 'unreachable');
+        assert.equal(
+          error.message,
+          `Cannot reach Ollama at ${hostBefore}. Is it running? Start it with \`ollama serve\`, or change the \`unlearn.ollamaHost\` setting.`,
+        );
+        assert.equal(error.details.label, 'vanilla');
+        await rejectsWith(port.listModels(), 'unreachable');
+        await server.start();
+        assert.equal(server.host, hostBefore);
+        assert.equal(await port.version(), '0.12.6');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('stopping mid-stream drops the connection: the caller gets a stream error, not a hang', async () => {
+      const server = await startScriptedOllama({ script: { vanilla: fault.hang({ afterChunks: 1 }) } });
+      try {
+        const port = createOllamaPort({ host: server.host });
+        const pending = port.chat({ model: MODEL, messages: ask('q'), onToken: () => void server.stop() });
+        const error = await rejectsWith(pending, 'stream');
+        assert.match(error.message, /cut off/);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
