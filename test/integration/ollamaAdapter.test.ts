@@ -218,7 +218,8 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('an exception from onToken comes back unchanged, and the stream is closed', async () => {
-      ollama.setScript({ vanilla: reply('one two three four', { chunkDelayMs: 20 }) });
+      // The server would keep this stream open forever: only the client closing it ends the request.
+      ollama.setScript({ vanilla: fault.hang({ content: 'one two three', afterChunks: 2 }) });
       const mine = new Error('consumer broke');
       await assert.rejects(
         llm.chat({
@@ -413,6 +414,43 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     it('pulling a name the registry does not have → stream error with the server text', async () => {
       const error = await rejectsWith(llm.pull('no-such-model', () => {}), 'stream');
       assert.match(error.message, /file does not exist/);
+    });
+  });
+
+  describe('scripted server wire format (what the real client relies on)', () => {
+    it('streams NDJSON with Ollama\'s final-chunk fields', async () => {
+      ollama.setScript({ vanilla: 'Hello world' });
+      const response = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', messages: ask('hey') }) });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+      const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(lines.slice(0, -1).map((l) => (l.message as { content: string }).content), ['Hello', ' world']);
+      for (const line of lines.slice(0, -1)) assert.deepEqual(Object.keys(line), ['model', 'created_at', 'message', 'done']);
+      const final = lines.at(-1)!;
+      assert.deepEqual(Object.keys(final).sort(), ['created_at', 'done', 'done_reason', 'eval_count', 'eval_duration', 'load_duration', 'message', 'model', 'prompt_eval_count', 'prompt_eval_duration', 'total_duration']);
+      assert.equal(final.done, true);
+      assert.equal(final.done_reason, 'stop');
+      assert.equal(final.model, 'llama3.2', 'echoes the name as requested');
+      assert.equal(final.prompt_eval_count, 1);
+      assert.equal(final.eval_count, 3);
+      assert.ok(typeof final.created_at === 'string' && !Number.isNaN(Date.parse(final.created_at)));
+      for (const key of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) assert.ok(Number.isInteger(final[key]) && (final[key] as number) > 0, key);
+    });
+
+    it('answers non-streaming calls with one JSON object, and errors with Ollama\'s bodies', async () => {
+      ollama.setScript({ vanilla: 'Hi' });
+      const ok = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: JSON.stringify({ model: MODEL, messages: ask('x'), stream: false }) });
+      assert.match(ok.headers.get('content-type') ?? '', /^application\/json/);
+      const body = (await ok.json()) as Record<string, unknown>;
+      assert.deepEqual(body.message, { role: 'assistant', content: 'Hi' });
+      assert.equal(body.done, true);
+      const missing = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: [] }) });
+      assert.equal(missing.status, 404);
+      assert.deepEqual(await missing.json(), { error: 'model "x" not found, try pulling it first' });
+      const bad = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: '{nope' });
+      assert.equal(bad.status, 400);
+      assert.equal(await (await fetch(`${ollama.host}/`)).text(), 'Ollama is running');
+      assert.equal((await fetch(`${ollama.host}/api/nothing`)).status, 404);
     });
   });
 

@@ -234,6 +234,8 @@ export class ScriptedOllama {
   private script: ChatScript;
   private readonly cursors = new Map<string, number>();
   private readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
+  /** While `stop()` drops connections, closed responses are the server's doing, not client aborts. */
+  private stopping = false;
 
   constructor(private readonly options: ScriptedOllamaOptions = {}) {
     this.boundPort = options.port ?? 0;
@@ -351,12 +353,14 @@ export class ScriptedOllama {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
     // Let a client in this same process read the FIN before its next request, so that request
     // meets a closed port (ECONNREFUSED, as after a real `ollama serve` exit) rather than a stale pooled socket.
     await new Promise((resolve) => setTimeout(resolve, 20));
+    this.stopping = false;
   }
 
   /** Same as `stop()`; reads better in `after(() => ollama.close())`. */
@@ -371,7 +375,9 @@ export class ScriptedOllama {
     const exchange = new Exchange(res, () => {
       this.active--;
       if (this.active === 0) for (const wake of [...this.idleWaiters]) wake();
-    }, () => this.clientAborts++, (delta) => (this.streams += delta));
+    }, () => {
+      if (!this.stopping) this.clientAborts++;
+    }, (delta) => (this.streams += delta));
     try {
       const raw = await readBody(req);
       const path = (req.url ?? '/').split('?')[0]!;
