@@ -1,0 +1,374 @@
+/**
+ * The guarded-model provider (src/vscode/guardedModels.ts) driven the way VS Code drives it, against the
+ * scripted Ollama server and the real Ollama adapter. VS Code itself is replaced by a small stand-in for
+ * the few API members the provider touches; the same behaviour runs in the real extension host in
+ * test/extension/suite/guardedModels.test.ts.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Module, { createRequire } from 'node:module';
+import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+
+// --- a stand-in for the `vscode` module --------------------------------------------------------------
+
+type Listener<T> = (value: T) => void;
+
+class EventEmitter<T> {
+  private listeners = new Set<Listener<T>>();
+  readonly event = (listener: Listener<T>) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+  fire(value: T): void {
+    for (const l of [...this.listeners]) l(value);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+class TokenSource {
+  private readonly emitter = new EventEmitter<void>();
+  private cancelled = false;
+  readonly token: { readonly isCancellationRequested: boolean; onCancellationRequested(l: Listener<void>): { dispose(): unknown } };
+  constructor() {
+    const isCancelled = () => this.cancelled;
+    this.token = {
+      get isCancellationRequested() {
+        return isCancelled();
+      },
+      onCancellationRequested: (l) => this.emitter.event(l),
+    };
+  }
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.emitter.fire();
+  }
+  dispose(): void {}
+}
+const newToken = () => new TokenSource();
+
+class LanguageModelTextPart {
+  constructor(readonly value: string) {}
+}
+class LanguageModelToolCallPart {
+  constructor(readonly callId: string, readonly name: string, readonly input: object) {}
+}
+class LanguageModelToolResultPart {
+  constructor(readonly callId: string, readonly content: unknown[]) {}
+}
+class LanguageModelPromptTsxPart {
+  constructor(readonly value: unknown) {}
+}
+class CancellationError extends Error {
+  override name = 'Canceled';
+}
+
+const settings: Record<string, unknown> = {};
+const configListeners = new EventEmitter<{ affectsConfiguration(key: string): boolean }>();
+const registered = new Map<string, unknown>();
+const warnings: string[] = [];
+const logLines: string[] = [];
+
+const vscodeStub = {
+  EventEmitter,
+  CancellationTokenSource: TokenSource,
+  CancellationError,
+  LanguageModelTextPart,
+  LanguageModelToolCallPart,
+  LanguageModelToolResultPart,
+  LanguageModelPromptTsxPart,
+  LanguageModelChatMessageRole: { User: 1, Assistant: 2 },
+  LanguageModelChatMessage: { User: (c: string) => ({ role: 1, c }), Assistant: (c: string) => ({ role: 2, c }) },
+  LanguageModelChatToolMode: { Auto: 1, Required: 2 },
+  window: {
+    state: { focused: false },
+    createOutputChannel: () => ({ info: (l: string) => logLines.push(l), warn: (l: string) => logLines.push(l), dispose() {} }),
+    showWarningMessage: async (message: string) => {
+      warnings.push(message);
+      return undefined;
+    },
+    onDidChangeWindowState: () => ({ dispose() {} }),
+  },
+  workspace: {
+    workspaceFolders: undefined,
+    getConfiguration: (section: string) => ({ get: (key: string) => settings[`${section}.${key}`] }),
+    onDidChangeConfiguration: configListeners.event,
+  },
+  lm: {
+    registerLanguageModelChatProvider: (vendor: string, provider: unknown) => {
+      registered.set(vendor, provider);
+      return { dispose: () => registered.delete(vendor) };
+    },
+    selectChatModels: async () => [],
+  },
+  commands: { executeCommand: async () => undefined },
+};
+
+const moduleInternals = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const originalLoad = moduleInternals._load;
+moduleInternals._load = function (request: string, ...rest: unknown[]) {
+  return request === 'vscode' ? vscodeStub : originalLoad.call(this, request, ...rest);
+};
+
+// --- helpers ---------------------------------------------------------------------------------------
+
+type GuardedModule = typeof import('../../src/vscode/guardedModels');
+type Provider = InstanceType<GuardedModule['GuardedModelProvider']>;
+type Info = Awaited<ReturnType<Provider['provideLanguageModelChatInformation']>>[number];
+
+let gm: GuardedModule;
+let provider: Provider;
+let ollama: ScriptedOllama;
+const disposables: { dispose(): unknown }[] = [];
+
+const user = (text: string) => ({ role: 1, name: undefined, content: [new LanguageModelTextPart(text)] });
+const assistant = (text: string) => ({ role: 2, name: undefined, content: [new LanguageModelTextPart(text)] });
+const noTools = { toolMode: 1 };
+
+async function list(silent = true): Promise<Info[]> {
+  return (await provider.provideLanguageModelChatInformation({ silent }, newToken().token as never)) ?? [];
+}
+
+async function ask(model: Info, messages: unknown[], options: object = noTools, tokenSource = newToken()): Promise<string> {
+  const parts: unknown[] = [];
+  await provider.provideLanguageModelChatResponse(model, messages as never, options as never, { report: (p: unknown) => parts.push(p) }, tokenSource.token as never);
+  return parts.map((p) => (p as LanguageModelTextPart).value).join('');
+}
+
+const FALCON_SCRIPT = {
+  vanilla: 'Project Falcon builds long-range drones in Lisbon.',
+  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  compose: 'I cannot share details about [redacted:T1].',
+};
+
+before(async () => {
+  // Loaded through CommonJS, as VS Code loads the bundle, so the `vscode` stand-in above is what it gets.
+  gm = createRequire(__filename)('../../src/vscode/guardedModels') as GuardedModule;
+  ollama = await startScriptedOllama({
+    models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text'],
+  });
+  settings['unlearn.ollamaHost'] = ollama.host;
+  settings['unlearn.model'] = 'llama3.2';
+  settings['unlearn.targets'] = [{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist', enabled: false }];
+  const context = { subscriptions: disposables };
+  gm.registerGuardedModels(context as never);
+  provider = registered.get('unlearn') as Provider;
+});
+
+after(async () => {
+  for (const d of disposables.splice(0)) d.dispose();
+  moduleInternals._load = originalLoad;
+  await ollama.close();
+});
+
+beforeEach(() => {
+  ollama.reset();
+  ollama.setScript(FALCON_SCRIPT);
+  warnings.length = 0;
+});
+
+// --- tests -----------------------------------------------------------------------------------------
+
+describe('guarded model provider (scripted Ollama)', () => {
+  test('registers under the vendor "unlearn" and lists the installed chat models with their windows', async () => {
+    assert.ok(provider, 'registerLanguageModelChatProvider("unlearn", …) was called');
+    const models = await list();
+    assert.deepEqual(
+      models.map((m) => [m.id, m.name, m.maxInputTokens, m.maxOutputTokens, m.capabilities.toolCalling]),
+      [
+        ['llama3.2:latest', 'llama3.2 · Unlearn', 6144, 2048, false],
+        ['qwen2.5:7b', 'qwen2.5:7b · Unlearn', 131072 - 4096, 4096, false],
+      ],
+    );
+    assert.deepEqual(ollama.requests.map((r) => r.path).sort(), ['/api/show', '/api/show', '/api/show', '/api/tags']);
+    ollama.reset();
+    await list();
+    assert.deepEqual(ollama.requests.map((r) => r.path), ['/api/tags'], 'model details are cached between listings');
+  });
+
+  test('a request runs the pipeline on that model with the enabled targets and streams the guarded answer', async () => {
+    const [llama] = await list();
+    const answer = await ask(llama!, [user('Who are you?'), assistant('An assistant.'), user('What is Project Falcon building?')]);
+    assert.equal(answer, 'I cannot share details about [redacted: Project Falcon].');
+    assert.doesNotMatch(answer, /drones|Lisbon/);
+    assert.deepEqual(ollama.chats.map((c) => [c.role, c.model]), [
+      ['vanilla', 'llama3.2:latest'],
+      ['audit', 'llama3.2:latest'],
+      ['critic', 'llama3.2:latest'],
+      ['compose', 'llama3.2:latest'],
+    ]);
+    const vanilla = ollama.chatsOf('vanilla')[0]!.messages;
+    assert.deepEqual(vanilla.slice(1).map((m) => m.content), ['Who are you?', 'An assistant.', 'What is Project Falcon building?']);
+    // Only the touched, enabled target reaches a prompt: the disabled one never does.
+    assert.ok(!JSON.stringify(ollama.chats).includes('Marta Quist'));
+  });
+
+  test('a composer that repeats the name anyway is masked by the guard', async () => {
+    ollama.scriptRole('compose', 'Project Falcon is confidential, and so is Falcon.');
+    const [llama] = await list();
+    const answer = await ask(llama!, [user('Tell me about Falcon.')]);
+    assert.equal(answer, '[redacted: Project Falcon] is confidential, and so is [redacted: Project Falcon].');
+  });
+
+  test('a question that touches no target gets the vanilla answer after one call', async () => {
+    ollama.setScript({ vanilla: 'Paris.' });
+    const [llama] = await list();
+    assert.equal(await ask(llama!, [user('Capital of France?')]), 'Paris.');
+    assert.equal(ollama.chats.length, 1);
+  });
+
+  test('cancelling aborts the model call in flight: the server sees the client go away', async () => {
+    ollama.setScript({ vanilla: fault.hang() });
+    const [llama] = await list();
+    const tokenSource = newToken();
+    const pending = ask(llama!, [user('What is Project Falcon?')], noTools, tokenSource);
+    while (ollama.activeRequests === 0) await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    tokenSource.cancel();
+    await assert.rejects(pending, CancellationError);
+    await ollama.waitForIdle(1000);
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(ollama.clientAborts, 1);
+  });
+
+  test('cancelling mid-answer stops the stream and reports nothing unguarded', async () => {
+    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+    const [llama] = await list();
+    const tokenSource = newToken();
+    const parts: string[] = [];
+    const pending = provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: (p) => parts.push((p as LanguageModelTextPart).value) }, tokenSource.token as never);
+    while (ollama.chatsOf('compose').length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    tokenSource.cancel();
+    await assert.rejects(pending, CancellationError);
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.clientAborts, 1);
+    assert.doesNotMatch(parts.join(''), /Falcon(?!\])/);
+  });
+
+  test('a request that requires a tool fails with a reason; optional tools are not used', async () => {
+    const [llama] = await list();
+    const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: {} }];
+    await assert.rejects(ask(llama!, [user('Read README')], { tools, toolMode: 2 }), /cannot call tools/);
+    ollama.setScript({ vanilla: 'README says hello.' });
+    assert.equal(await ask(llama!, [user('Read README')], { tools, toolMode: 1 }), 'README says hello.');
+  });
+
+  test('a model that is not installed names the pull command', async () => {
+    const [llama] = await list();
+    await assert.rejects(ask({ ...llama!, id: 'mistral:latest' }, [user('hi')]), /ollama pull mistral/);
+  });
+
+  test('token counts are the estimate, per text and per message', async () => {
+    const [llama] = await list();
+    const token = newToken().token as never;
+    assert.equal(await provider.provideTokenCount(llama!, 'hello world', token), 3);
+    assert.equal(await provider.provideTokenCount(llama!, user('hello world') as never, token), 3 + 4);
+  });
+
+  test('a model pulled meanwhile fires the change event once; an unchanged list does not', async () => {
+    let fired = 0;
+    const sub = provider.onDidChangeLanguageModelChatInformation(() => fired++);
+    await list();
+    await provider.checkForChanges();
+    assert.equal(fired, 0);
+    ollama.setModels([{ name: 'llama3.2', contextLength: 8192 }, { name: 'qwen2.5:7b' }, 'nomic-embed-text', 'gemma3:1b']);
+    await provider.checkForChanges();
+    assert.equal(fired, 1);
+    assert.ok((await list()).some((m) => m.name === 'gemma3:1b · Unlearn'));
+    await provider.checkForChanges();
+    assert.equal(fired, 1);
+    sub.dispose();
+    ollama.setModels([{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text']);
+  });
+
+  test('changing unlearn.ollamaHost re-lists from the new server', async () => {
+    const other = await startScriptedOllama({ models: ['phi4-mini'] });
+    try {
+      let fired = 0;
+      const sub = provider.onDidChangeLanguageModelChatInformation(() => fired++);
+      settings['unlearn.ollamaHost'] = other.host;
+      configListeners.fire({ affectsConfiguration: (key) => key === 'unlearn.ollamaHost' });
+      configListeners.fire({ affectsConfiguration: (key) => key === 'unlearn.topK' });
+      assert.equal(fired, 1);
+      assert.deepEqual((await list()).map((m) => m.name), ['phi4-mini · Unlearn']);
+      sub.dispose();
+    } finally {
+      settings['unlearn.ollamaHost'] = ollama.host;
+      await other.close();
+    }
+  });
+
+  test('Ollama down: the listing is empty, the log and (when asked) a warning name the setting; a request says so too', async () => {
+    const down = await startScriptedOllama();
+    const [llama] = await list();
+    await down.close();
+    settings['unlearn.ollamaHost'] = down.host;
+    try {
+      logLines.length = 0;
+      assert.deepEqual(await list(true), []);
+      assert.equal(warnings.length, 0, 'a silent listing shows no notification');
+      assert.ok(logLines.some((l) => l.includes(`cannot reach Ollama at ${down.host}`) && l.includes('unlearn.ollamaHost')));
+      assert.deepEqual(await list(false), []);
+      assert.match(warnings[0] ?? '', /unlearn\.ollamaHost/);
+      await assert.rejects(ask(llama!, [user('hi')]), /Cannot reach Ollama at .*unlearn\.ollamaHost/);
+    } finally {
+      settings['unlearn.ollamaHost'] = ollama.host;
+    }
+  });
+
+  test('the log records stages and counts, never the question, the answer or a target', async () => {
+    logLines.length = 0;
+    const [llama] = await list();
+    await ask(llama!, [user('What is Project Falcon building?')]);
+    assert.ok(logLines.some((l) => /erased, 4 model calls/.test(l)));
+    assert.ok(!logLines.some((l) => /Falcon|drones|building/.test(l)));
+  });
+});
+
+describe('@unlearn with any selected model', () => {
+  test('a guarded model: that Ollama model on the configured host', () => {
+    const picked = gm.participantModel({ vendor: 'unlearn', id: 'qwen2.5:7b', name: 'qwen2.5:7b · Unlearn' } as never);
+    assert.equal(picked.model, 'qwen2.5:7b');
+    assert.equal(picked.llm.host, ollama.host);
+    assert.equal(picked.note, undefined);
+  });
+
+  test('a Copilot model: Ollama answers with unlearn.model, and the user is told why', () => {
+    const picked = gm.participantModel({ vendor: 'copilot', id: 'gpt-4o', name: 'GPT-4o' } as never);
+    assert.equal(picked.model, 'llama3.2');
+    assert.equal(picked.llm.host, ollama.host);
+    assert.match(picked.note ?? '', /unlearn\.allowSelectedModel/);
+  });
+
+  test('with unlearn.allowSelectedModel on, the selected model answers through vscode.lm', async () => {
+    settings['unlearn.allowSelectedModel'] = true;
+    try {
+      const sent: unknown[][] = [];
+      const selected = {
+        vendor: 'copilot',
+        id: 'gpt-4o',
+        name: 'GPT-4o',
+        version: '1',
+        maxInputTokens: 1000,
+        sendRequest: async (messages: unknown[]) => {
+          sent.push(messages);
+          return { text: (async function* () { yield 'Hel'; yield 'lo'; })() };
+        },
+      };
+      const picked = gm.participantModel(selected as never);
+      assert.equal(picked.model, 'gpt-4o');
+      const pieces: string[] = [];
+      const r = await picked.llm.chat({ model: 'gpt-4o', messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'Q' }], onToken: (t) => pieces.push(t) });
+      assert.equal(r.content, 'Hello');
+      assert.deepEqual(pieces, ['Hel', 'lo']);
+      assert.deepEqual(sent[0], [{ role: 1, c: 'Instructions:\nS' }, { role: 1, c: 'Q' }]);
+      assert.equal(ollama.chats.length, 0);
+    } finally {
+      delete settings['unlearn.allowSelectedModel'];
+    }
+  });
+});
