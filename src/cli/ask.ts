@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { buildTargetIndex } from '../core/guard';
+import { isLlmError, type LlmError } from '../core/llm/errors';
+import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import type { LlmPort } from '../core/llm/port';
+import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineResult } from '../core/pipeline';
+import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
+import { EXIT, type CliIo } from './io';
+
+export const DEFAULT_HOST = 'http://127.0.0.1:11434';
+export const DEFAULT_MODEL = 'llama3.2';
+
+const HELP = `Usage: unlearn ask "question" [options]
+
+Answers through the ALU pipeline: only the final, guarded answer goes to stdout; stage progress and
+errors go to stderr.
+
+Options:
+  --targets FILE     JSON array of targets, as in the unlearn.targets setting ([{"name": "Project Falcon", "aliases": ["Falcon"]}])
+  --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
+  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_HOST})
+  --candidates N     erased candidates the AuditErase agent writes (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
+  --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --json             print the whole result as JSON (stages, redactions, timings, token counts) instead
+  -q, --quiet        no progress on stderr
+  -h, --help`;
+
+/** Dependencies a test may replace; by default the real Ollama adapter. */
+export interface AskDeps {
+  readonly connect?: (host: string) => LlmPort;
+}
+
+export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        targets: { type: 'string' },
+        model: { type: 'string' },
+        host: { type: 'string' },
+        candidates: { type: 'string' },
+        'top-k': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    io.stdout(HELP + '\n');
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1 || !positionals[0]!.trim()) return usage(io, 'give the question as one argument (quote it)');
+  const question = positionals[0]!;
+
+  const candidates = positiveInt(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates');
+  const topK = positiveInt(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k');
+  if (typeof candidates === 'string') return usage(io, candidates);
+  if (typeof topK === 'string') return usage(io, topK);
+
+  let targets: ForgetTarget[] = [];
+  if (values.targets) {
+    const loaded = await loadTargetsFile(resolve(io.cwd, values.targets));
+    if ('error' in loaded) return usage(io, loaded.error);
+    for (const line of formatProblems(loaded.problems, values.targets)) io.stderr(`unlearn: ${line}\n`);
+    targets = loaded.targets;
+  }
+
+  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_HOST;
+  const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
+  let llm: LlmPort;
+  try {
+    llm = (deps.connect ?? ((h) => createOllamaPort({ host: h })))(host);
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+
+  const progress = !values.quiet && !values.json;
+  let result: PipelineResult;
+  try {
+    result = await runPipeline({
+      llm,
+      index: buildTargetIndex(targets),
+      question,
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model, candidates, topK },
+      signal: io.signal,
+      onEvent: (event) => {
+        if (event.type === 'stage-start' && progress) io.stderr(`${event.message}\n`);
+        if (event.type === 'answer-chunk' && !values.json) io.stdout(event.text);
+      },
+    });
+  } catch (error) {
+    return reportError(io, error);
+  }
+  if (values.json) {
+    io.stdout(JSON.stringify({ model, host, ...result }, null, 2) + '\n');
+  } else {
+    io.stdout('\n');
+    if (progress && result.outcome !== 'vanilla') {
+      const note = result.outcome === 'refused' ? `refused: ${result.refusalReason}` : `${result.redactions.length} redaction(s)${result.guardActed ? ', the guard had to act' : ''}`;
+      io.stderr(`unlearn: ${note}\n`);
+    }
+  }
+  return EXIT.ok;
+}
+
+export async function loadTargetsFile(path: string): Promise<{ error: string } | ReturnType<typeof parseTargets>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { error: `cannot read targets file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { error: `targets file ${path} is not valid JSON: ${(error as Error).message}` };
+  }
+  const parsed = parseTargets(json);
+  if (parsed.problems.some((p) => p.index === -1)) return { error: formatProblems(parsed.problems, path).join('\n') };
+  return parsed;
+}
+
+/** Maps an error to its exit code, with the message that says what to do. */
+export function reportError(io: CliIo, error: unknown): number {
+  if (isLlmError(error)) {
+    const e = error as LlmError;
+    io.stderr(`unlearn: ${e.message}\n`);
+    switch (e.code) {
+      case 'unreachable':
+        return EXIT.unreachable;
+      case 'model-missing':
+        return EXIT.modelMissing;
+      case 'aborted':
+        return EXIT.interrupted;
+      default:
+        return EXIT.failure;
+    }
+  }
+  io.stderr(`unlearn: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT.failure;
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr(`unlearn ask: ${message}\n\n${HELP}\n`);
+  return EXIT.usage;
+}
+
+function positiveInt(value: string | undefined, fallback: number, flag: string): number | string {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 20 ? n : `${flag} must be a whole number from 1 to 20, got "${value}"`;
+}

@@ -1,0 +1,113 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { askCommand } from '../../src/cli/ask';
+import { main } from '../../src/cli/main';
+import { EXIT, type CliIo } from '../../src/cli/io';
+import { LlmError } from '../../src/core/llm/errors';
+import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+
+function capture(cwd = process.cwd()) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, signal: new AbortController().signal };
+  return { io, out: () => out.join(''), err: () => err.join('') };
+}
+
+async function targetsFile(content: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'unlearn-cli-'));
+  const path = join(dir, 'targets.json');
+  await writeFile(path, content);
+  return path;
+}
+
+const erasing: FakeScript = {
+  vanilla: 'Project Falcon builds drones.',
+  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot discuss that project.', 'That is confidential.', 'No comment.'] },
+  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
+  compose: 'I cannot discuss that project, and Falcon is off limits.',
+};
+
+describe('unlearn ask', () => {
+  test('stdout carries only the guarded answer; progress goes to stderr', async () => {
+    const file = await targetsFile(JSON.stringify([{ name: 'Project Falcon', aliases: ['Falcon'] }]));
+    const c = capture();
+    const code = await askCommand(['What does Project Falcon build?', '--targets', file], c.io, { connect: () => new FakeLlm(erasing) });
+    assert.equal(code, EXIT.ok);
+    assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
+    assert.match(c.err(), /^Finding forget targets…\nAnswering…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/);
+    assert.match(c.err(), /the guard had to act/);
+  });
+
+  test('--json prints the full result with stages, redactions and token counts', async () => {
+    const file = await targetsFile(JSON.stringify([{ name: 'Project Falcon', aliases: ['Falcon'] }]));
+    const c = capture();
+    const code = await askCommand(['About Falcon?', '--targets', file, '--json', '--model', 'm1'], c.io, { connect: () => new FakeLlm(erasing) });
+    assert.equal(code, EXIT.ok);
+    const result = JSON.parse(c.out());
+    assert.equal(result.model, 'm1');
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.redactions.length, 1);
+    assert.deepEqual(result.stages.map((s: { stage: string }) => s.stage), ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard']);
+    assert.ok(result.promptTokens > 0);
+    assert.equal(c.err(), '');
+  });
+
+  test('invalid entries are reported with their path and skipped, valid ones still apply', async () => {
+    const file = await targetsFile(JSON.stringify([{ name: 'x' }, { name: 'Project Falcon', aliases: ['Falcon'] }]));
+    const c = capture();
+    const code = await askCommand(['About Falcon?', '--targets', file], c.io, { connect: () => new FakeLlm(erasing) });
+    assert.equal(code, EXIT.ok);
+    assert.match(c.err(), /targets\.json\[0\]\.name: must have at least 2 characters/);
+    assert.ok(!c.out().includes('Falcon '));
+  });
+
+  test('usage errors exit 2 with a message', async () => {
+    for (const [argv, message] of [
+      [[], /give the question/],
+      [['a', 'b'], /give the question/],
+      [['q', '--candidates', '0'], /--candidates must be a whole number/],
+      [['q', '--bogus'], /Unknown option/],
+      [['q', '--targets', '/nonexistent/t.json'], /cannot read targets file .*ENOENT/],
+    ] as const) {
+      const c = capture();
+      assert.equal(await askCommand([...argv], c.io, { connect: () => new FakeLlm({}) }), EXIT.usage, String(argv));
+      assert.match(c.err(), message);
+    }
+  });
+
+  test('a targets file that is not JSON or not an array exits 2', async () => {
+    for (const content of ['{oops', '{"name": "x"}']) {
+      const c = capture();
+      const code = await askCommand(['q', '--targets', await targetsFile(content)], c.io, { connect: () => new FakeLlm({}) });
+      assert.equal(code, EXIT.usage);
+      assert.match(c.err(), /not valid JSON|expected an array/);
+    }
+  });
+
+  test('exit codes: 3 unreachable, 4 model missing, 1 other failures', async () => {
+    const cases: [LlmError, number][] = [
+      [new LlmError('unreachable', 'Cannot reach Ollama at http://127.0.0.1:1'), EXIT.unreachable],
+      [new LlmError('model-missing', 'run `ollama pull nope`'), EXIT.modelMissing],
+      [new LlmError('http', 'HTTP 500'), EXIT.failure],
+    ];
+    for (const [error, expected] of cases) {
+      const c = capture();
+      const code = await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: { fail: error } }) });
+      assert.equal(code, expected);
+      assert.ok(c.err().includes(error.message));
+      assert.equal(c.out(), '');
+    }
+  });
+
+  test('unknown commands exit 2 and --help exits 0', async () => {
+    const bad = capture();
+    assert.equal(await main(['frobnicate'], bad.io), EXIT.usage);
+    assert.match(bad.err(), /unknown command "frobnicate"/);
+    const help = capture();
+    assert.equal(await main(['--help'], help.io), EXIT.ok);
+    assert.match(help.out(), /unlearn ask/);
+  });
+});
