@@ -1,0 +1,165 @@
+/**
+ * Guarded models inside the real extension host: VS Code's own `vscode.lm` lists them, sends requests to
+ * them and cancels them, and the scripted Ollama server stands in for Ollama. Mocha TDD interface
+ * (`suite` / `test`), as in @vscode/test-electron's samples.
+ *
+ * Needs the extension's configuration contribution (`unlearn.ollamaHost`, `unlearn.targets`): VS Code
+ * refuses to write settings nobody registered.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+
+const VENDOR = 'unlearn';
+const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
+const FALCON_SCRIPT = {
+  vanilla: 'Project Falcon builds long-range drones in Lisbon.',
+  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  compose: 'I cannot share details about [redacted:T1].',
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The guarded model for this Ollama name, once VS Code lists it. */
+function guardedModel(id: string): Promise<vscode.LanguageModelChat> {
+  return until(`the guarded model ${id}`, async () => (await vscode.lm.selectChatModels({ vendor: VENDOR })).find((m) => m.id === id));
+}
+
+async function collect(response: vscode.LanguageModelChatResponse): Promise<string> {
+  let text = '';
+  for await (const piece of response.text) text += piece;
+  return text;
+}
+
+const targetScope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+
+suite('Guarded models (vendor "unlearn")', function () {
+  this.timeout(30_000);
+  let ollama: ScriptedOllama;
+  const config = () => vscode.workspace.getConfiguration('unlearn');
+
+  suiteSetup(async () => {
+    ollama = await startScriptedOllama({ models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, 'nomic-embed-text'] });
+    // Machine-scoped, so only user settings may hold it.
+    await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    await config().update('targets', TARGETS, targetScope());
+  });
+
+  suiteTeardown(async () => {
+    await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('targets', undefined, targetScope());
+    await ollama?.close();
+  });
+
+  setup(() => {
+    ollama.reset();
+    ollama.setScript(FALCON_SCRIPT);
+  });
+
+  test('the installed chat models are listed as guarded, with their context window and no tool calling', async () => {
+    const model = await guardedModel('llama3.2:latest');
+    assert.equal(model.vendor, VENDOR);
+    assert.equal(model.name, 'llama3.2 · Unlearn');
+    assert.equal(model.family, 'llama');
+    assert.equal(model.maxInputTokens, 8192 - 2048);
+    const all = await vscode.lm.selectChatModels({ vendor: VENDOR });
+    assert.ok(!all.some((m) => m.id.startsWith('nomic-embed-text')), 'embedding-only models are not listed');
+  });
+
+  test('a request gets the guarded answer, produced by the pipeline on that model', async () => {
+    const model = await guardedModel('llama3.2:latest');
+    const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon building?')], {}, new vscode.CancellationTokenSource().token);
+    const text = await collect(response);
+    assert.equal(text, 'I cannot share details about [redacted: Project Falcon].');
+    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
+  });
+
+  test('a model that repeats the name anyway is masked before VS Code sees it', async () => {
+    ollama.scriptRole('compose', 'Project Falcon is confidential.');
+    const model = await guardedModel('llama3.2:latest');
+    const text = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('Tell me about Falcon.')], {}));
+    assert.equal(text, '[redacted: Project Falcon] is confidential.');
+  });
+
+  test('earlier turns reach the model as history', async () => {
+    ollama.setScript({ vanilla: 'Blue.' });
+    const model = await guardedModel('llama3.2:latest');
+    const messages = [
+      vscode.LanguageModelChatMessage.User('My favourite colour is blue.'),
+      vscode.LanguageModelChatMessage.Assistant('Noted.'),
+      vscode.LanguageModelChatMessage.User('What is my favourite colour?'),
+    ];
+    assert.equal(await collect(await model.sendRequest(messages, {})), 'Blue.');
+    assert.deepEqual(ollama.chatsOf('vanilla')[0]!.messages.slice(1).map((m) => m.content), ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?']);
+  });
+
+  test('cancelling the request aborts the model call in flight on the server', async () => {
+    ollama.setScript({ vanilla: fault.hang() });
+    const model = await guardedModel('llama3.2:latest');
+    const cts = new vscode.CancellationTokenSource();
+    const pending = Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token)).then(collect);
+    await until('the vanilla call to arrive', async () => (ollama.activeRequests > 0 ? true : undefined));
+    cts.cancel();
+    await assert.rejects(pending);
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.clientAborts, 1);
+  });
+
+  test('cancelling mid-answer stops the composer stream', async () => {
+    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+    const model = await guardedModel('llama3.2:latest');
+    const cts = new vscode.CancellationTokenSource();
+    const pending = Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token)).then(collect);
+    await until('the composer call', async () => (ollama.chatsOf('compose').length ? true : undefined));
+    cts.cancel();
+    await pending.catch(() => undefined);
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.clientAborts, 1);
+  });
+
+  test('token counts are an estimate VS Code can trim history with', async () => {
+    const model = await guardedModel('llama3.2:latest');
+    assert.equal(await model.countTokens('hello world'), 3);
+    assert.equal(await model.countTokens(vscode.LanguageModelChatMessage.User('hello world')), 3 + 4);
+  });
+
+  test('a request that requires a tool is refused with the reason', async () => {
+    const model = await guardedModel('llama3.2:latest');
+    const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: { type: 'object' } }];
+    await assert.rejects(
+      Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('Read README')], { tools, toolMode: vscode.LanguageModelChatToolMode.Required })).then(collect),
+      /cannot call tools/,
+    );
+  });
+
+  test('changing unlearn.ollamaHost re-lists the models from the new server', async () => {
+    const other = await startScriptedOllama({ models: ['phi4-mini'] });
+    try {
+      const changed = new Promise<void>((resolve) => {
+        const sub = vscode.lm.onDidChangeChatModels(() => {
+          sub.dispose();
+          resolve();
+        });
+      });
+      await config().update('ollamaHost', other.host, vscode.ConfigurationTarget.Global);
+      await changed;
+      const model = await guardedModel('phi4-mini:latest');
+      assert.equal(model.name, 'phi4-mini · Unlearn');
+      await until('llama3.2 to leave the list', async () => ((await vscode.lm.selectChatModels({ vendor: VENDOR })).some((m) => m.id === 'llama3.2:latest') ? undefined : true));
+    } finally {
+      await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+      await other.close();
+    }
+    await guardedModel('llama3.2:latest');
+  });
+});
