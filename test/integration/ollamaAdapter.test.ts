@@ -212,6 +212,16 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       assert.equal(error.details.label, 'vanilla');
     });
 
+    it('refused on localhost hints at 127.0.0.1 (Ollama listens on IPv4 only by default)', async () => {
+      const refused = async () => {
+        const attempt = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+        throw new TypeError('fetch failed', { cause: new AggregateError([attempt('::1:11434'), attempt('127.0.0.1:11434')]) });
+      };
+      const error = await rejectsWith(createOllamaPort({ host: 'localhost', fetch: refused }).version(), 'unreachable');
+      assert.match(error.message, /^Cannot reach Ollama at http:\/\/localhost:11434\. Is it running\?/);
+      assert.match(error.message, /try http:\/\/127\.0\.0\.1 instead of localhost/);
+    });
+
     it('an invalid host is refused when the port is created', () => {
       assert.throws(() => createOllamaPort({ host: 'ftp://127.0.0.1:11434' }), InvalidHostError);
       assert.throws(() => createOllamaPort({ host: 'http://me:pw@127.0.0.1:11434' }), InvalidHostError);
@@ -249,8 +259,9 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('the first-token limit stops counting once tokens flow', async () => {
-      ollama.setScript({ vanilla: reply('a b c d e f', { firstTokenDelayMs: 20, chunkDelayMs: 60 }) });
-      const result = await llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {}, firstTokenTimeoutMs: 150 });
+      // The whole reply takes ~5 × 150 ms, well past the 400 ms first-token limit.
+      ollama.setScript({ vanilla: reply('a b c d e f', { firstTokenDelayMs: 10, chunkDelayMs: 150 }) });
+      const result = await llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {}, firstTokenTimeoutMs: 400 });
       assert.equal(result.content, 'a b c d e f');
     });
 
@@ -262,10 +273,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('total timeout on a slow stream → timeout, stream closed server-side', async () => {
-      ollama.setScript({ vanilla: reply('one two three four five six seven eight nine ten', { chunkDelayMs: 100 }) });
+      ollama.setScript({ vanilla: reply('one two three four five six seven eight nine ten', { chunkDelayMs: 150 }) });
       const tokens: string[] = [];
-      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), firstTokenTimeoutMs: 2000, totalTimeoutMs: 350 }), 'timeout');
-      assert.match(error.message, /longer than 350 ms/);
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), firstTokenTimeoutMs: 2000, totalTimeoutMs: 500 }), 'timeout');
+      assert.match(error.message, /longer than 500 ms/);
       assert.ok(tokens.length > 0 && tokens.length < 10, `got ${tokens.length} tokens before the limit`);
       await ollama.waitForIdle();
       assert.equal(ollama.openStreams, 0);

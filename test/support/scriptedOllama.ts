@@ -20,6 +20,19 @@
  * assert.equal(ollama.chatsOf('audit').length, 1);
  * await ollama.waitForIdle();   // every stream closed, e.g. after an abort
  * await ollama.close();
+ *
+ * At a glance:
+ * - Replies: `'text'` (streamed word by word), `{...}` (JSON content), `reply(content, { firstTokenDelayMs,
+ *   chunkDelayMs, chunks, doneReason })`, `fault.http(status, text)`, `fault.errorLine(text)`,
+ *   `fault.cut({ destroy })`, `fault.hang({ afterChunks })`. A list answers call by call; a function
+ *   gets the `RecordedChat`.
+ * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages, format, options, stream).
+ * - Live counters: `activeRequests`, `openStreams`, `openConnections` (keep-alive included), `clientAborts`.
+ * - Control: `setScript`, `scriptRole`, `setModels`, `setFault(endpoint, …)`, `reset`, `stop` / `start`
+ *   (same port: "Ollama stopped"), `close`, `waitForIdle`.
+ * - Token counts are ceil(chars / 4) of the request's message contents and of the reply (`estimateTokens`).
+ * - Unknown model → 404 `model "x" not found, try pulling it first`; a model without the `completion`
+ *   capability → 400; concurrent calls to one role take list entries in arrival order.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';

@@ -240,7 +240,11 @@ class Call {
 
     if (!this.responded) {
       const reason = connectionProblem(error);
-      if (reason === 'refused') return fail('unreachable', `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`);
+      if (reason === 'refused') {
+        // `localhost` may resolve to ::1 while Ollama listens on 127.0.0.1 only (its default).
+        const hint = /^https?:\/\/localhost[:/]/i.test(host) ? ' If Ollama is running, try http://127.0.0.1 instead of localhost.' : '';
+        return fail('unreachable', `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.${hint}`);
+      }
       if (reason === 'dns') return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve. Check the ${SETTING} setting.`);
       return fail('unreachable', `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`);
     }
