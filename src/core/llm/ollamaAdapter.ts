@@ -140,7 +140,9 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
       try {
         const stream = await clientFor(call).pull({ model, stream: true });
         for await (const part of stream) {
-          call.callback(() => onProgress({ status: part.status, completed: part.completed || undefined, total: part.total || undefined }));
+          // Lines without a layer ("pulling manifest", "success") carry no sizes; a layer at 0 bytes keeps its 0.
+          const num = (n: unknown) => (typeof n === 'number' ? n : undefined);
+          call.callback(() => onProgress({ status: part.status, completed: num(part.completed), total: num(part.total) }));
         }
       } catch (error) {
         throw call.toLlmError(error);
