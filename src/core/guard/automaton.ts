@@ -12,26 +12,24 @@ export class Automaton {
   private readonly output: Int32Array; // pattern ending at the state, or -1
   private readonly dict: Int32Array; // nearest proper suffix state with an output, or 0
   private readonly rootNext: Int32Array; // dense edges of the root, by symbol
-  private readonly keyState: Int32Array;
-  private readonly keySym: Int32Array;
-  private readonly value: Int32Array;
+  /** Edge table, three ints per slot (state, symbol, next), so one probe touches one cache line. */
+  private readonly table: Int32Array;
   private readonly mask: number;
   private readonly symbols: Map<number, number>;
   private readonly asciiSymbols: Int32Array;
 
   /**
-   * @param patterns code sequences (any integers); `patternIdOf` receives, for each input, the id of
-   * its (deduplicated) pattern.
+   * @param codes all patterns back to back (any integers); pattern `i` is `codes[offsets[i], offsets[i + 1])`.
+   * @param patternIdOf receives, for each input pattern, the id of its (deduplicated) pattern.
    */
-  constructor(patterns: readonly Int32Array[], patternIdOf: Int32Array) {
+  constructor(codes: Int32Array, offsets: Int32Array, count: number, patternIdOf: Int32Array) {
     // Symbols are the distinct codes that occur in patterns, numbered from 1; 0 means "no edge anywhere".
     this.symbols = new Map();
     this.asciiSymbols = new Int32Array(128);
-    let total = 0;
-    for (const p of patterns) {
-      total += p.length;
-      for (let i = 0; i < p.length; i++) {
-        const c = p[i]!;
+    const total = offsets[count]! - offsets[0]!;
+    {
+      for (let i = offsets[0]!; i < offsets[count]!; i++) {
+        const c = codes[i]!;
         if (c < 128 ? this.asciiSymbols[c] === 0 : !this.symbols.has(c)) {
           const s = this.symbols.size + 1;
           this.symbols.set(c, s);
@@ -44,9 +42,8 @@ export class Automaton {
     let cap = 1;
     while (cap < maxStates * 2) cap <<= 1;
     this.mask = cap - 1;
-    this.keyState = new Int32Array(cap).fill(-1);
-    this.keySym = new Int32Array(cap);
-    this.value = new Int32Array(cap);
+    this.table = new Int32Array(cap * 3);
+    for (let i = 0; i < cap * 3; i += 3) this.table[i] = -1;
     this.rootNext = new Int32Array(symbolCount);
     const firstChild = new Int32Array(maxStates).fill(-1);
     const nextSibling = new Int32Array(maxStates).fill(-1);
@@ -55,11 +52,12 @@ export class Automaton {
     const lengths: number[] = [];
     let states = 1;
 
-    for (let pi = 0; pi < patterns.length; pi++) {
-      const p = patterns[pi]!;
+    for (let pi = 0; pi < count; pi++) {
+      const from = offsets[pi]!;
+      const to = offsets[pi + 1]!;
       let s = 0;
-      for (let i = 0; i < p.length; i++) {
-        const sym = this.symbolOf(p[i]!);
+      for (let i = from; i < to; i++) {
+        const sym = this.symbolOf(codes[i]!);
         let next = this.edge(s, sym);
         if (next === 0) {
           next = states++;
@@ -72,7 +70,7 @@ export class Automaton {
       }
       if (output[s] === -1) {
         output[s] = lengths.length;
-        lengths.push(p.length);
+        lengths.push(to - from);
       }
       patternIdOf[pi] = output[s]!;
     }
@@ -115,11 +113,12 @@ export class Automaton {
 
   private edge(state: number, sym: number): number {
     if (state === 0) return this.rootNext[sym]!;
+    const table = this.table;
     let i = this.slot(state, sym);
     for (;;) {
-      const k = this.keyState[i]!;
+      const k = table[i * 3]!;
+      if (k === state && table[i * 3 + 1] === sym) return table[i * 3 + 2]!;
       if (k === -1) return 0;
-      if (k === state && this.keySym[i] === sym) return this.value[i]!;
       i = (i + 1) & this.mask;
     }
   }
@@ -130,10 +129,10 @@ export class Automaton {
       return;
     }
     let i = this.slot(state, sym);
-    while (this.keyState[i] !== -1) i = (i + 1) & this.mask;
-    this.keyState[i] = state;
-    this.keySym[i] = sym;
-    this.value[i] = next;
+    while (this.table[i * 3] !== -1) i = (i + 1) & this.mask;
+    this.table[i * 3] = state;
+    this.table[i * 3 + 1] = sym;
+    this.table[i * 3 + 2] = next;
   }
 
   lengthOf(pattern: number): number {
@@ -169,6 +168,6 @@ export class Automaton {
 
   /** Rough bytes held by the typed arrays, for the benchmark. */
   get byteSize(): number {
-    return [this.patternLength, this.fail, this.output, this.dict, this.rootNext, this.keyState, this.keySym, this.value].reduce((n, a) => n + a.byteLength, 0);
+    return [this.patternLength, this.fail, this.output, this.dict, this.rootNext, this.table].reduce((n, a) => n + a.byteLength, 0);
   }
 }

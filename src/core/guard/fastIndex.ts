@@ -10,19 +10,11 @@ import {
   LETTER_BIT,
   MAX_CHAR_SPAN,
   foldForMatch,
-  foldTerm,
+  TermPool,
   isAsciiLetter,
   type Folded,
 } from './normalize';
 import type { GuardMatch, MatchKind, TargetIndex } from './types';
-
-/** One name or alias, folded. */
-interface TermEntry {
-  readonly target: number; // index into the enabled targets
-  readonly term: string;
-  readonly raw: Int32Array;
-  readonly breaks: Uint8Array;
-}
 
 /** A match before overlaps are resolved. `from`/`to` index compact characters. */
 interface Candidate {
@@ -59,42 +51,56 @@ export interface FastTargetIndex extends TargetIndex {
 export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetIndex {
   const enabled = targets.filter((t) => t.enabled);
   const byId = new Map(targets.map((t) => [t.id, t]));
-  const entries: TermEntry[] = [];
-  const skeletons: Int32Array[] = [];
+  // Every name and alias, folded into one flat pool; entry i belongs to enabled target termTarget[i].
+  let chars = 0;
+  let termCount = 0;
+  for (const t of enabled) {
+    termCount += 1 + t.aliases.length;
+    chars += t.name.length;
+    for (const a of t.aliases) chars += a.length;
+  }
+  const pool = new TermPool(termCount, chars + (chars >> 3));
+  const termTarget = new Int32Array(termCount);
+  const termText: string[] = [];
   enabled.forEach((target, ti) => {
     for (const term of termsOf(target)) {
-      const folded = foldTerm(term);
-      if (folded.raw.length === 0) continue; // a name with no letters or digits cannot be spelled in text
-      entries.push({ target: ti, term, raw: folded.raw, breaks: folded.breaks });
-      skeletons.push(folded.skeleton);
+      const i = pool.add(term);
+      // A name with no letters or digits (".*") cannot be spelled in text.
+      if (pool.length(i) === 0) {
+        pool.pop();
+        continue;
+      }
+      termTarget[i] = ti;
+      termText.push(term);
     }
   });
+  const entries = pool.count;
 
-  const patternOf = new Int32Array(entries.length);
-  const automaton = new Automaton(skeletons, patternOf);
+  const patternOf = new Int32Array(entries);
+  const automaton = new Automaton(pool.skeleton, pool.offset, entries, patternOf);
   // Entries per pattern, as a CSR list: entries with the same skeleton share one pattern.
   const counts = new Int32Array(automaton.patternCount + 1);
-  for (let i = 0; i < entries.length; i++) counts[patternOf[i]! + 1]!++;
+  for (let i = 0; i < entries; i++) counts[patternOf[i]! + 1]!++;
   for (let p = 0; p < automaton.patternCount; p++) counts[p + 1]! += counts[p]!;
-  const patternEntries = new Int32Array(entries.length);
+  const patternEntries = new Int32Array(entries);
   const fill = counts.slice(0, automaton.patternCount);
-  for (let i = 0; i < entries.length; i++) patternEntries[fill[patternOf[i]!]!++] = i;
+  for (let i = 0; i < entries; i++) patternEntries[fill[patternOf[i]!]!++] = i;
 
   // Masked spellings cannot run through the automaton (a mask may be any letter); they are looked up by
   // first letter and length instead. Only names of 3+ letters can be masked (at most a third of them).
   const maskBuckets = new Map<number, number[]>();
   let maxLen = 0;
   let maxMaskLen = 0;
-  entries.forEach((e, i) => {
-    maxLen = Math.max(maxLen, e.raw.length);
-    if (e.raw.length < 3 || e.raw.length >= 4096) return;
-    maxMaskLen = Math.max(maxMaskLen, e.raw.length);
-    const key = skeletons[i]![0]! * 4096 + e.raw.length;
+  for (let i = 0; i < entries; i++) {
+    const len = pool.length(i);
+    maxLen = Math.max(maxLen, len);
+    if (len < 3 || len >= 4096) continue;
+    maxMaskLen = Math.max(maxMaskLen, len);
+    const key = pool.skeleton[pool.offset[i]!]! * 4096 + len;
     const bucket = maskBuckets.get(key);
     if (bucket) bucket.push(i);
     else maskBuckets.set(key, [i]);
-  });
-  skeletons.length = 0;
+  }
 
   const maxMatchSpan = maxLen * MAX_CHAR_SPAN;
 
@@ -106,7 +112,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       const start = end - automaton.lengthOf(pattern);
       for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
         const entry = patternEntries[k]!;
-        const kind = verify(entries[entry]!, f, start, false);
+        const kind = verify(pool, entry, f, start, false);
         if (kind) found.push({ entry, start, end, kind });
       }
     });
@@ -131,7 +137,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           const bucket = maskBuckets.get(f.skeleton[s]! * 4096 + (e - s));
           if (!bucket) continue;
           for (const entry of bucket) {
-            const kind = verify(entries[entry]!, f, s, true);
+            const kind = verify(pool, entry, f, s, true);
             if (kind) found.push({ entry, start: s, end: e, kind });
           }
         }
@@ -140,8 +146,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   };
 
   const toMatch = (c: Candidate): GuardMatch => {
-    const e = entries[c.entry]!;
-    return { targetId: enabled[e.target]!.id, term: e.term, start: c.start, end: c.end, kind: c.kind };
+    return { targetId: enabled[termTarget[c.entry]!]!.id, term: termText[c.entry]!, start: c.start, end: c.end, kind: c.kind };
   };
 
   const candidates = (text: string): GuardMatch[] => collect(text).map(toMatch);
@@ -159,10 +164,10 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     byId: (id) => byId.get(id),
     mentionedTargets: (...texts) => {
       const hit = new Set<number>();
-      for (const text of texts) for (const c of collect(text)) hit.add(entries[c.entry]!.target);
+      for (const text of texts) for (const c of collect(text)) hit.add(termTarget[c.entry]!);
       return enabled.filter((_, i) => hit.has(i));
     },
-    stats: { terms: entries.length, patterns: automaton.patternCount, automatonBytes: automaton.byteSize },
+    stats: { terms: entries, patterns: automaton.patternCount, automatonBytes: automaton.byteSize },
   };
 }
 
@@ -184,9 +189,10 @@ const E = 0x65;
  * position, gaps short, word structure either kept or fully spaced out, whole words only (an "s" or
  * "es" plural may follow). Returns how it was spelled, or undefined when it is not a mention.
  */
-function verify(entry: TermEntry, f: Folded, s: number, allowMask: boolean): MatchKind | undefined {
-  const raw = entry.raw;
-  const n = raw.length;
+function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: boolean): MatchKind | undefined {
+  const base = pool.offset[entry]!;
+  const n = pool.offset[entry + 1]! - base;
+  const raw = pool.raw;
   const e = s + n;
   if (s < 0 || e > f.length || !boundaryBefore(f, s)) return undefined;
   let conf = false;
@@ -200,7 +206,7 @@ function verify(entry: TermEntry, f: Folded, s: number, allowMask: boolean): Mat
       if (f.start[k]! - f.start[k - 1]! > MAX_CHAR_SPAN) return undefined;
       if (flags & F_IGN) hidden = true;
     }
-    const t = raw[j]!;
+    const t = raw[base + j]!;
     if (flags & F_MASK) {
       if (!allowMask || j === 0 || !isAsciiLetter(t)) return undefined;
       masks++;
@@ -227,7 +233,7 @@ function verify(entry: TermEntry, f: Folded, s: number, allowMask: boolean): Mat
   let wordStart = 0;
   let prevLen = 0;
   for (let j = 1; j <= n; j++) {
-    if (j < n && !entry.breaks[j]) continue;
+    if (j < n && !pool.breaks[base + j]) continue;
     const len = j - wordStart;
     if (wordStart > 0 && !(f.flags[s + wordStart]! & F_SEP) && (prevLen < 3 || len < 3)) return undefined;
     let splits = 0;
@@ -242,7 +248,7 @@ function verify(entry: TermEntry, f: Folded, s: number, allowMask: boolean): Mat
 
   if (!boundaryAt(f, e)) {
     // "apples", "boxes": a plural ending attached to the last word.
-    if (n < 3 || !isAsciiLetter(raw[n - 1]!)) return undefined;
+    if (n < 3 || !isAsciiLetter(raw[base + n - 1]!)) return undefined;
     if (f.raw[e] === S && !(f.flags[e]! & F_IGN) && boundaryAt(f, e + 1)) {
       /* plural s */
     } else if (f.raw[e] === E && e + 1 < f.length && f.raw[e + 1] === S && !(f.flags[e + 1]! & (F_SEP | F_IGN)) && boundaryAt(f, e + 2)) {
