@@ -104,9 +104,10 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     this.changed.dispose();
   }
 
-  refresh(reason: string): void {
+  /** Tells VS Code to ask for the list again; `seen` is what the caller already knows the server holds. */
+  refresh(reason: string, seen?: string): void {
     this.deps.log(`re-listing guarded models: ${reason}`);
-    this.lastSeen = undefined;
+    this.lastSeen = seen;
     this.details.clear();
     this.changed.fire();
   }
@@ -121,8 +122,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       seen = `error: ${describeError(error)}`;
     }
     if (this.lastSeen !== undefined && seen !== this.lastSeen) {
-      this.lastSeen = seen;
-      this.refresh(seen.startsWith('error: ') ? `Ollama at ${host} stopped answering` : `the models installed at ${host} changed`);
+      this.refresh(seen.startsWith('error: ') ? `Ollama at ${host} stopped answering` : `the models installed at ${host} changed`, seen);
       return;
     }
     this.lastSeen = seen;

@@ -285,6 +285,28 @@ describe('guarded model provider (scripted Ollama)', () => {
     ollama.setModels([{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text']);
   });
 
+  test('Ollama stopping and starting again each fire the change event', async () => {
+    const flaky = await startScriptedOllama({ models: ['phi4-mini'] });
+    settings['unlearn.ollamaHost'] = flaky.host;
+    let fired = 0;
+    const sub = provider.onDidChangeLanguageModelChatInformation(() => fired++);
+    try {
+      assert.equal((await list()).length, 1);
+      await flaky.stop();
+      await provider.checkForChanges();
+      assert.equal(fired, 1);
+      assert.deepEqual(await list(), []);
+      await flaky.start();
+      await provider.checkForChanges();
+      assert.equal(fired, 2);
+      assert.equal((await list()).length, 1);
+    } finally {
+      sub.dispose();
+      settings['unlearn.ollamaHost'] = ollama.host;
+      await flaky.close();
+    }
+  });
+
   test('changing unlearn.ollamaHost re-lists from the new server', async () => {
     const other = await startScriptedOllama({ models: ['phi4-mini'] });
     try {
