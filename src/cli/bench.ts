@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EXIT, type CliIo } from './io';
 import { buildProbe, formatReport, runGuardBench } from '../bench/guardBench';
+import { startPromptTokenProbe } from '../bench/promptTokenBench';
 
 const USAGE = `unlearn bench — leak guard benchmark: our index vs a naive regex and the obscenity matcher
 
@@ -36,6 +37,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   const script = process.argv[1];
   io.stderr(`unlearn bench: ${quick ? 'quick' : 'full'} run${quick ? '' : ' (a few minutes)'}…\n`);
   let report;
+  const tokens = await startPromptTokenProbe();
   try {
     report = await runGuardBench({
       quick,
@@ -43,10 +45,13 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
       // The capped-heap build probe re-runs this CLI; only possible from the built bundle.
       cliPath: script && /\.c?js$/.test(script) ? script : undefined,
       signal: io.signal,
+      promptTokens: tokens.probe,
     });
   } catch (error) {
     if (io.signal.aborted) return EXIT.interrupted;
     throw error;
+  } finally {
+    await tokens.close();
   }
   io.stdout(formatReport(report));
   const file = resolve(io.cwd, out);
