@@ -1,11 +1,27 @@
 import type * as vscode from 'vscode';
 import { registerGuardedModels } from './guardedModels';
+import { createLog } from './log';
+import { defaultParticipantDeps, registerChatParticipant } from './participant';
+import { registerPreview } from './preview';
+import { registerServer } from './server';
+import { enabledTargets } from './settings';
+import { registerTargetsTree } from './targetsTree';
+
+/** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
+export interface UnlearnApi {
+  readonly chatHandler: vscode.ChatRequestHandler;
+}
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
 // disposables onto context.subscriptions.
-export function activate(context: vscode.ExtensionContext): void {
-  // features are registered here
+export function activate(context: vscode.ExtensionContext): UnlearnApi {
+  const log = createLog(context);
+  registerTargetsTree(context, log);
+  const server = registerServer(context, log, () => enabledTargets().length);
+  registerPreview(context, log);
+  const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
   registerGuardedModels(context);
+  return { chatHandler };
 }
 
 export function deactivate(): void {

@@ -1,0 +1,220 @@
+import * as vscode from 'vscode';
+import { getCachedIndex } from '../core/guard';
+import { isAbort } from '../core/llm/errors';
+import { isLoopbackHost } from '../core/llm/hostPolicy';
+import type { LlmPort } from '../core/llm/port';
+import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions } from '../core/pipeline';
+import type { ForgetTarget } from '../core/targets';
+import { participantModel, type ParticipantModel } from './guardedModels';
+import {
+  answerMetadata,
+  describeChatError,
+  escapeMarkdown,
+  explainText,
+  MarkdownSanitizer,
+  modelsText,
+  progressMessage,
+  targetsText,
+  toHistory,
+  type AnswerMetadata,
+  type PlainTurn,
+} from './chatFormat';
+import type { UnlearnLog } from './log';
+import { editTargets, readSettings, targetStores, viewStore, type UnlearnSettings } from './settings';
+import { validateTerm } from './targetsEdit';
+
+export const PARTICIPANT_ID = 'unlearn.chat';
+
+/** Everything the handler reads from outside; tests may replace any of it. */
+export interface ParticipantDeps {
+  readonly log: UnlearnLog;
+  readonly settings: () => UnlearnSettings;
+  readonly targets: () => readonly ForgetTarget[];
+  /** Which LLM answers (the guarded-models routing: a picked guarded model, else `unlearn.model` on Ollama). */
+  readonly route: (selected: vscode.LanguageModelChat | undefined) => ParticipantModel;
+  /** For /models: the configured Ollama. */
+  readonly ollama: () => LlmPort;
+}
+
+export function defaultParticipantDeps(log: UnlearnLog, ollama: () => LlmPort, targets: () => readonly ForgetTarget[]): ParticipantDeps {
+  return { log, settings: readSettings, targets, route: participantModel, ollama };
+}
+
+/**
+ * The `@unlearn` handler, as a plain function so tests can call it with a fake stream (the extension
+ * also returns it from `activate()` as `chatHandler`).
+ */
+export function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHandler {
+  return async (request, context, stream, token) => {
+    const signal = abortOn(token);
+    switch (request.command) {
+      case 'forget':
+        return forget(request.prompt, stream, deps);
+      case 'targets':
+        stream.markdown(icons(targetsText(targetStores().map((s) => ({ label: s.label, ...countProblems(viewStore(s)) })))));
+        stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
+        return { metadata: { command: 'targets' } satisfies AnswerMetadata };
+      case 'explain': {
+        const last = lastAnswer(context);
+        stream.markdown(explainText(last));
+        if (last?.redactions?.length) stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: last.answer, redactions: last.redactions }] });
+        return { metadata: { command: 'explain' } satisfies AnswerMetadata };
+      }
+      case 'models':
+        return models(stream, deps, signal);
+    }
+    return answer(request, context, stream, token, signal, deps);
+  };
+}
+
+async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken, signal: AbortSignal, deps: ParticipantDeps): Promise<vscode.ChatResult> {
+  const settings = deps.settings();
+  const { log } = deps;
+  let model = settings.model;
+  let host = settings.host;
+  const started = performance.now();
+  try {
+    const route = deps.route(request.model);
+    model = route.model;
+    host = route.llm.host;
+    if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:')) {
+      stream.markdown(icons(`$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`));
+    }
+    const targets = deps.targets();
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK };
+    const sanitizer = new MarkdownSanitizer();
+    log.info(`@unlearn: request on ${model} at ${host}, ${targets.length} active targets, ${context.history.length} earlier turns`);
+    log.trace(() => `question: ${request.prompt}`);
+    stream.progress('Starting…');
+    const result = await runPipeline({
+      llm: route.llm,
+      index: getCachedIndex(targets),
+      question: request.prompt,
+      history: toHistory(context.history.map(toPlainTurn)),
+      options,
+      signal,
+      onEvent: (event) => {
+        const progress = progressMessage(event);
+        if (progress) stream.progress(progress);
+        if (event.type === 'stage-end') log.info(`@unlearn: ${event.stage} ${Math.round(event.ms)} ms`);
+        if (event.type === 'answer-chunk') {
+          const md = sanitizer.push(event.text);
+          if (md) stream.markdown(md);
+        }
+      },
+    });
+    const rest = sanitizer.end();
+    if (rest) stream.markdown(rest);
+    log.info(`@unlearn: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`);
+    log.trace(() => `answer: ${result.answer}`);
+    if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
+    const metadata = answerMetadata(result);
+    if (result.redactions.length) {
+      stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: result.answer, redactions: metadata.redactions }] });
+    }
+    return { metadata };
+  } catch (error) {
+    if (token.isCancellationRequested || isAbort(error)) {
+      log.info(`@unlearn: cancelled after ${Math.round(performance.now() - started)} ms`);
+      return { metadata: { errorCode: 'aborted' } satisfies AnswerMetadata };
+    }
+    return reportError(error, host, model, stream, deps);
+  }
+}
+
+async function forget(prompt: string, stream: vscode.ChatResponseStream, deps: ParticipantDeps): Promise<vscode.ChatResult> {
+  const name = prompt.trim().replace(/^["'“”]+|["'“”]+$/g, '');
+  const problem = validateTerm(name);
+  if (!name || problem) {
+    stream.markdown(name ? `Cannot add "${escapeMarkdown(name)}": it ${problem}.` : 'Usage: `/forget <name>`, for example `/forget Project Falcon`.');
+    return { metadata: { command: 'forget', errorCode: 'usage' } satisfies AnswerMetadata };
+  }
+  // /forget asks nothing more: it uses the first store (the workspace file in a multi-root workspace).
+  const store = targetStores()[0]!;
+  try {
+    await editTargets(store, { kind: 'add', name });
+  } catch (error) {
+    stream.markdown(`Cannot add "${escapeMarkdown(name)}": ${escapeMarkdown(error instanceof Error ? error.message : String(error))}`);
+    return { metadata: { command: 'forget', errorCode: 'refused' } satisfies AnswerMetadata };
+  }
+  deps.log.info(`@unlearn: /forget added a target to ${store.label}`);
+  stream.markdown(`Added **${escapeMarkdown(name)}** to the forget targets of ${escapeMarkdown(store.label)}. It applies from the next question; add aliases and a description in the Forget Targets view.`);
+  stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
+  return { metadata: { command: 'forget' } satisfies AnswerMetadata };
+}
+
+async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, signal: AbortSignal): Promise<vscode.ChatResult> {
+  const settings = deps.settings();
+  try {
+    const llm = deps.ollama();
+    stream.progress(`Asking ${llm.host}…`);
+    stream.markdown(modelsText(llm.host, await llm.listModels(signal), settings.model));
+    stream.button({ title: 'Select Model', command: 'unlearn.selectModel' });
+    return { metadata: { command: 'models' } satisfies AnswerMetadata };
+  } catch (error) {
+    if (isAbort(error)) return { metadata: { command: 'models', errorCode: 'aborted' } satisfies AnswerMetadata };
+    return reportError(error, settings.host, settings.model, stream, deps);
+  }
+}
+
+function reportError(error: unknown, host: string, model: string, stream: vscode.ChatResponseStream, deps: ParticipantDeps): vscode.ChatResult {
+  const described = describeChatError(error, host, model);
+  deps.log.error(`@unlearn: ${described.code}: ${described.message}`);
+  stream.markdown(icons(`$(error) ${described.message}`));
+  for (const b of described.buttons) stream.button({ title: b.title, command: b.command, arguments: b.arguments ? [...b.arguments] : [] });
+  return { metadata: { errorCode: described.code } satisfies AnswerMetadata };
+}
+
+function countProblems(view: ReturnType<typeof viewStore>) {
+  return { targets: view.targets, problems: new Set(view.problems.filter((p) => p.severity === 'error').map((p) => p.index)).size };
+}
+
+function lastAnswer(context: vscode.ChatContext): AnswerMetadata | undefined {
+  for (let i = context.history.length - 1; i >= 0; i--) {
+    const turn = context.history[i];
+    if (turn instanceof vscode.ChatResponseTurn) {
+      const meta = turn.result.metadata as AnswerMetadata | undefined;
+      if (meta?.outcome) return meta;
+    }
+  }
+  return undefined;
+}
+
+/** Recognised by shape as well, so a test's plain objects work like VS Code's classes. */
+function toPlainTurn(turn: vscode.ChatRequestTurn | vscode.ChatResponseTurn): PlainTurn {
+  if ('prompt' in turn) return { kind: 'request', prompt: turn.prompt, ...(turn.command ? { command: turn.command } : {}) };
+  const meta = turn.result?.metadata as AnswerMetadata | undefined;
+  const markdown = turn.response.flatMap((part) => (part instanceof vscode.ChatResponseMarkdownPart ? [part.value.value] : []));
+  return { kind: 'response', markdown, ...(meta?.answer !== undefined && !meta.command ? { answer: meta.answer } : {}) };
+}
+
+export function followupsFor(result: vscode.ChatResult): vscode.ChatFollowup[] {
+  const meta = result.metadata as AnswerMetadata | undefined;
+  if (!meta) return [];
+  if (meta.command === 'forget') return [{ prompt: '', command: 'targets', label: 'List the forget targets' }];
+  if (meta.redactions?.length || meta.outcome === 'refused') return [{ prompt: '', command: 'explain', label: 'What was redacted, and why?' }];
+  if (meta.errorCode === 'unreachable' || meta.errorCode === 'model-missing') return [{ prompt: '', command: 'models', label: 'Which models are installed?' }];
+  return [];
+}
+
+/** Markdown we wrote ourselves, with `$(icon)` rendered. */
+function icons(text: string): vscode.MarkdownString {
+  return new vscode.MarkdownString(text, true);
+}
+
+/** An AbortSignal that follows the token: every model call of the request is aborted on cancel. */
+function abortOn(token: vscode.CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  else token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
+
+export function registerChatParticipant(context: vscode.ExtensionContext, deps: ParticipantDeps): vscode.ChatRequestHandler {
+  const handler = createChatHandler(deps);
+  const participant = vscode.chat.createChatParticipant(PARTICIPANT_ID, handler);
+  participant.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'unlearn.svg');
+  participant.followupProvider = { provideFollowups: (result) => followupsFor(result) };
+  context.subscriptions.push(participant);
+  return handler;
+}

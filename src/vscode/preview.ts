@@ -1,0 +1,145 @@
+import * as vscode from 'vscode';
+import { getCachedIndex, redactMatches } from '../core/guard';
+import type { Redaction } from '../core/guard/types';
+import type { UnlearnLog } from './log';
+import { enabledTargets, readSettings } from './settings';
+
+export const PREVIEW_SCHEME = 'unlearn-preview';
+
+interface PreviewDoc {
+  readonly text: string;
+  readonly redactions: readonly Redaction[];
+}
+
+/** Why a span was redacted, for hovers: the target and the reason, never the removed text. */
+export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'>): string {
+  return `Redacted: ${r.targetName}\nWhy: ${r.reason}\nBy: ${r.by === 'guard' ? 'the leak guard' : 'the agents'}`;
+}
+
+/**
+ * The redaction preview. A chat answer opens as a read-only virtual document (a content provider's
+ * documents cannot be edited) with its markers decorated and a hover per marker. A selection in any
+ * editor is run through the guard and shown in place, with Apply / Discard.
+ */
+export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog): void {
+  const docs = new Map<string, PreviewDoc>();
+  let counter = 0;
+  const changed = new vscode.EventEmitter<vscode.Uri>();
+  const marker = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
+    border: '1px solid',
+    borderColor: new vscode.ThemeColor('editorWarning.foreground'),
+    borderRadius: '3px',
+  });
+  const decorateAnswer = (editor: vscode.TextEditor) => {
+    const doc = docs.get(editor.document.uri.toString());
+    if (!doc) return;
+    editor.setDecorations(
+      marker,
+      doc.redactions.map((r) => ({ range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)), hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r)) })),
+    );
+  };
+
+  // --- selection preview state ---
+  const pending = vscode.window.createTextEditorDecorationType({
+    textDecoration: 'line-through',
+    opacity: '0.6',
+    after: { color: new vscode.ThemeColor('editorWarning.foreground'), margin: '0 0 0 4px' },
+  });
+  let active: { editor: vscode.TextEditor; version: number; range: vscode.Range; redacted: string; original: string } | undefined;
+  const clearSelectionPreview = async () => {
+    active?.editor.setDecorations(pending, []);
+    active = undefined;
+    await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', false);
+  };
+
+  context.subscriptions.push(
+    changed,
+    marker,
+    pending,
+    vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
+      onDidChange: changed.event,
+      provideTextDocumentContent: (uri) => docs.get(uri.toString())?.text ?? 'This preview is no longer available (previews live as long as the window).',
+    }),
+    vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => e.document.uri.scheme === PREVIEW_SCHEME).forEach(decorateAnswer)),
+    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[] }) => {
+      if (!arg?.answer) {
+        void vscode.window.showInformationMessage('Unlearn: use "Preview Redactions" under an @unlearn answer.');
+        return;
+      }
+      const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${++counter}.md` });
+      docs.set(uri.toString(), { text: arg.answer, redactions: arg.redactions ?? [] });
+      const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+      decorateAnswer(editor);
+      if (readSettings().showOriginal) {
+        // The pipeline hands the extension only the guarded answer: what the agents removed was never
+        // in it, so there is nothing to diff for a chat answer. Say so rather than show nothing.
+        void vscode.window.showInformationMessage('Unlearn keeps no original of a chat answer: the agents erase before the answer exists. Use "Preview Redaction of Selection" to compare your own text.');
+      }
+      return uri;
+    }),
+    vscode.commands.registerCommand('unlearn.preview.selection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.selection.isEmpty) {
+        void vscode.window.showInformationMessage('Unlearn: select the text to check first.');
+        return;
+      }
+      await clearSelectionPreview();
+      const range = new vscode.Range(editor.selection.start, editor.selection.end);
+      const original = editor.document.getText(range);
+      const index = getCachedIndex(enabledTargets());
+      const matches = index.find(original);
+      log.info(`selection preview: ${original.length} characters, ${matches.length} matches`);
+      if (!matches.length) {
+        void vscode.window.showInformationMessage('Unlearn: no forget target appears in the selection.');
+        return;
+      }
+      const { text: redacted, redactions } = redactMatches(original, matches, index);
+      const base = editor.document.offsetAt(range.start);
+      editor.setDecorations(
+        pending,
+        matches.map((m, i) => ({
+          range: new vscode.Range(editor.document.positionAt(base + m.start), editor.document.positionAt(base + m.end)),
+          hoverMessage: new vscode.MarkdownString().appendText(redactionHover(redactions[i]!)),
+          renderOptions: { after: { contentText: `[redacted: ${redactions[i]!.targetName}]` } },
+        })),
+      );
+      active = { editor, version: editor.document.version, range, redacted, original };
+      await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
+      const buttons = ['Apply', 'Discard', ...(readSettings().showOriginal ? ['Compare'] : [])];
+      const choice = await vscode.window.showInformationMessage(`Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`, ...buttons);
+      if (choice === 'Apply') await vscode.commands.executeCommand('unlearn.preview.apply');
+      else if (choice === 'Discard') await vscode.commands.executeCommand('unlearn.preview.discard');
+      else if (choice === 'Compare') await vscode.commands.executeCommand('unlearn.preview.diff');
+    }),
+    vscode.commands.registerCommand('unlearn.preview.apply', async () => {
+      if (!active) return false;
+      const { editor, version, range, redacted } = active;
+      if (editor.document.version !== version) {
+        await clearSelectionPreview();
+        void vscode.window.showWarningMessage('Unlearn: the text changed since the preview; run "Preview Redaction of Selection" again.');
+        return false;
+      }
+      const ok = await editor.edit((b) => b.replace(range, redacted));
+      await clearSelectionPreview();
+      return ok;
+    }),
+    vscode.commands.registerCommand('unlearn.preview.discard', () => clearSelectionPreview()),
+    vscode.commands.registerCommand('unlearn.preview.diff', async () => {
+      if (!active) return;
+      if (!readSettings().showOriginal) {
+        void vscode.window.showInformationMessage('Unlearn: turn on "unlearn.preview.showOriginal" to compare with the original text.');
+        return;
+      }
+      const n = ++counter;
+      const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original ${n}` });
+      const right = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted ${n}` });
+      docs.set(left.toString(), { text: active.original, redactions: [] });
+      docs.set(right.toString(), { text: active.redacted, redactions: [] });
+      await vscode.commands.executeCommand('vscode.diff', left, right, 'Unlearn: original ↔ redacted');
+    }),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (active && e.document === active.editor.document && e.document.version !== active.version) void clearSelectionPreview();
+    }),
+  );
+}

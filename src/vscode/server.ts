@@ -1,0 +1,207 @@
+import * as vscode from 'vscode';
+import { isAbort } from '../core/llm/errors';
+import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/llm/hostPolicy';
+import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import type { LlmPort } from '../core/llm/port';
+import { describeChatError } from './chatFormat';
+import { notifyGuardedModelsChanged } from './guardedModels';
+import type { UnlearnLog } from './log';
+import { pullProgressText } from './progressText';
+import { readSettings, SECTION } from './settings';
+
+/**
+ * The Ollama server as the rest of the extension sees it: one port per host, the status bar item,
+ * Select Model, Pull Model, the non-loopback warning and the "open this setting" command that error
+ * buttons run.
+ */
+export interface OllamaServer {
+  /** The port for the configured host. @throws InvalidHostError when the setting is not a URL. */
+  port(): LlmPort;
+  /** Re-checks the server now (after a settings change, a pull…). */
+  check(): Promise<void>;
+}
+
+const CHECK_MS = 30_000;
+
+export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog, activeTargets: () => number): OllamaServer {
+  const ports = new Map<string, LlmPort>();
+  const port = () => {
+    const { host } = readSettings();
+    let p = ports.get(host);
+    if (!p) {
+      p = createOllamaPort({ host });
+      ports.set(host, p);
+    }
+    return p;
+  };
+
+  const item = vscode.window.createStatusBarItem('unlearn.status', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'Unlearn';
+  item.command = 'unlearn.selectModel';
+  let state: { kind: 'unknown' | 'up' | 'down' | 'invalid'; detail?: string } = { kind: 'unknown' };
+  const render = () => {
+    const { model, host } = readSettings();
+    const n = activeTargets();
+    const icon = state.kind === 'up' ? '$(shield)' : state.kind === 'unknown' ? '$(loading~spin)' : '$(warning)';
+    item.text = `${icon} ${model} · ${n} ${n === 1 ? 'target' : 'targets'}`;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown('**Unlearn**\n\n');
+    tip.appendText(`Ollama at ${host}: ${state.kind === 'up' ? `running${state.detail ? ` (version ${state.detail})` : ''}` : state.kind === 'down' ? `not reachable — ${state.detail ?? ''}` : state.kind === 'invalid' ? (state.detail ?? 'invalid host') : 'checking…'}\n`);
+    tip.appendText(`Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`);
+    tip.appendMarkdown('\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)');
+    tip.isTrusted = { enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.showLog'] };
+    item.tooltip = tip;
+    item.backgroundColor = state.kind === 'up' ? undefined : state.kind === 'unknown' ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
+    item.show();
+  };
+
+  let checking: AbortController | undefined;
+  const check = async () => {
+    checking?.abort();
+    const controller = (checking = new AbortController());
+    const { host } = readSettings();
+    const valid = checkOllamaHost(host);
+    if (!valid.ok) {
+      state = { kind: 'invalid', detail: valid.message };
+      render();
+      return;
+    }
+    try {
+      const version = await port().version(AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]));
+      if (controller.signal.aborted) return;
+      if (state.kind !== 'up') log.info(`Ollama at ${host} is up (version ${version})`);
+      state = { kind: 'up', detail: version };
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      const detail = error instanceof Error ? error.message : String(error);
+      if (state.kind !== 'down') log.warn(`Ollama at ${host} is not reachable: ${detail}`);
+      state = { kind: 'down', detail };
+    }
+    render();
+  };
+
+  const warnIfRemote = () => {
+    const { host } = readSettings();
+    const valid = checkOllamaHost(host);
+    if (!valid.ok) {
+      void offerFix(`Unlearn: ${valid.message}`, 'unlearn.ollamaHost');
+      return;
+    }
+    if (isLoopbackHost(valid.host)) return;
+    const local = 'Use 127.0.0.1';
+    const open = 'Open Setting';
+    void vscode.window
+      .showWarningMessage(`Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`, local, open)
+      .then(async (choice) => {
+        if (choice === local) await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
+        if (choice === open) await vscode.commands.executeCommand('unlearn.openSetting', 'unlearn.ollamaHost');
+      });
+  };
+
+  const timer = setInterval(() => void check(), CHECK_MS);
+  context.subscriptions.push(
+    item,
+    { dispose: () => (clearInterval(timer), checking?.abort()) },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) {
+        warnIfRemote();
+        void check();
+      }
+      if (e.affectsConfiguration(SECTION)) render();
+    }),
+    vscode.commands.registerCommand('unlearn.openSetting', (key?: string) => vscode.commands.executeCommand('workbench.action.openSettings', typeof key === 'string' ? key : SECTION)),
+    vscode.commands.registerCommand('unlearn.selectModel', () => selectModel(port, log)),
+    vscode.commands.registerCommand('unlearn.pullModel', async (name?: string) => {
+      await pullModel(port, log, typeof name === 'string' ? name : undefined);
+      void check();
+    }),
+  );
+  render();
+  warnIfRemote();
+  void check();
+  return { port, check };
+}
+
+async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> {
+  const { model, host } = readSettings();
+  const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { name?: string }>();
+  pick.title = `Unlearn: Select Model (${host})`;
+  pick.busy = true;
+  pick.placeholder = 'Reading the installed models…';
+  pick.show();
+  const controller = new AbortController();
+  pick.onDidHide(() => controller.abort());
+  try {
+    const models = await port().listModels(controller.signal);
+    pick.items = [
+      ...models.map((m) => ({ label: m.name, name: m.name, description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '), detail: m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined })),
+      { label: '$(cloud-download) Pull a model…', alwaysShow: true },
+    ];
+    pick.placeholder = models.length ? 'The model @unlearn uses when no guarded model is picked' : 'No models installed yet';
+  } catch (error) {
+    pick.hide();
+    if (isAbort(error)) return;
+    const d = describeChatError(error, host, model);
+    log.warn(`Select Model: ${d.message}`);
+    await offerFix(`Unlearn: ${d.message}`, 'unlearn.ollamaHost');
+    return;
+  } finally {
+    pick.busy = false;
+  }
+  const chosen = await new Promise<(vscode.QuickPickItem & { name?: string }) | undefined>((resolve) => {
+    pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+    pick.onDidHide(() => resolve(undefined));
+  });
+  pick.dispose();
+  if (!chosen) return;
+  if (!chosen.name) {
+    await vscode.commands.executeCommand('unlearn.pullModel');
+    return;
+  }
+  await vscode.workspace.getConfiguration(SECTION).update('model', chosen.name, vscode.ConfigurationTarget.Global);
+  log.info(`model set to ${chosen.name}`);
+}
+
+async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): Promise<void> {
+  const { host } = readSettings();
+  const name = given ?? (await vscode.window.showInputBox({ title: 'Unlearn: Pull Model', prompt: `Model to download into Ollama at ${host}`, placeHolder: 'llama3.2', validateInput: (v) => (/^[\w.:/-]+$/.test(v.trim()) ? undefined : 'A model name such as llama3.2 or qwen2.5:7b') }))?.trim();
+  if (!name) return;
+  log.info(`pulling ${name} into ${host}`);
+  try {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      let last = 0;
+      await port().pull(
+        name,
+        (p) => {
+          const { message, percent } = pullProgressText(p);
+          const increment = percent !== undefined && percent > last ? percent - last : undefined;
+          if (percent !== undefined && percent < last) last = 0;
+          if (increment !== undefined) last = percent!;
+          progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+        },
+        controller.signal,
+      );
+    });
+  } catch (error) {
+    if (isAbort(error)) {
+      log.info(`pull of ${name} cancelled`);
+      void vscode.window.showInformationMessage(`Pull of ${name} cancelled.`);
+      return;
+    }
+    const d = describeChatError(error, host, name);
+    log.error(`pull of ${name} failed: ${d.message}`);
+    await offerFix(`Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`, 'unlearn.ollamaHost');
+    return;
+  }
+  log.info(`pulled ${name}`);
+  notifyGuardedModelsChanged();
+  const use = 'Use It';
+  if ((await vscode.window.showInformationMessage(`${name} is ready.`, use)) === use) await vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global);
+}
+
+async function offerFix(message: string, setting: string): Promise<void> {
+  const open = 'Open Setting';
+  if ((await vscode.window.showWarningMessage(message, open)) === open) await vscode.commands.executeCommand('unlearn.openSetting', setting);
+}

@@ -1,0 +1,184 @@
+/**
+ * Edits of the raw `unlearn.targets` array, as pure functions (no `vscode`), so node tests cover them.
+ *
+ * The raw array is whatever the user's settings.json holds, malformed entries included. Every edit
+ * works on a copy of that array and touches only the one entry it is about: other entries, unknown
+ * keys inside the edited entry, and entries that fail validation come back exactly as they were. An
+ * entry is found by its target id through `parseTargets(...).sourceIndex`, on the array as it is *now*,
+ * so a hand edit made since the tree was drawn cannot make us write to the wrong index.
+ */
+import { parseTargets, targetEntrySchema, formatProblems, type ForgetTarget, type TargetProblem } from '../core/targets';
+
+export type TargetEdit =
+  | { readonly kind: 'add'; readonly name: string; readonly aliases?: readonly string[]; readonly description?: string }
+  | { readonly kind: 'rename'; readonly id: string; readonly name: string }
+  | { readonly kind: 'addAlias'; readonly id: string; readonly alias: string }
+  | { readonly kind: 'removeAlias'; readonly id: string; readonly alias: string }
+  | { readonly kind: 'setDescription'; readonly id: string; readonly description: string }
+  | { readonly kind: 'setEnabled'; readonly id: string; readonly enabled: boolean }
+  | { readonly kind: 'delete'; readonly id: string };
+
+export type EditResult = { readonly ok: true; readonly value: unknown[] } | { readonly ok: false; readonly message: string };
+
+/** Raw setting value → an array we may edit. A non-array value is never replaced: the caller must refuse. */
+export function editableArray(raw: unknown): unknown[] | undefined {
+  if (raw === undefined || raw === null) return [];
+  return Array.isArray(raw) ? [...raw] : undefined;
+}
+
+export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
+  const array = editableArray(raw);
+  if (!array) return { ok: false, message: 'unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.' };
+  if (edit.kind === 'add') {
+    const entry: Record<string, unknown> = { name: edit.name.trim() };
+    if (edit.aliases?.length) entry.aliases = [...edit.aliases];
+    if (edit.description?.trim()) entry.description = edit.description.trim();
+    return checked([...array, entry], array.length);
+  }
+  const index = parseTargets(array).sourceIndex.get(edit.id);
+  if (index === undefined) return { ok: false, message: 'That target is no longer in settings.json (it was changed elsewhere). The list has been refreshed.' };
+  if (edit.kind === 'delete') {
+    array.splice(index, 1);
+    return { ok: true, value: array };
+  }
+  // Only valid entries have an id, so this entry is an object; copy it so the caller's value stays untouched.
+  const entry = { ...(array[index] as Record<string, unknown>) };
+  switch (edit.kind) {
+    case 'rename':
+      entry.name = edit.name.trim();
+      break;
+    case 'addAlias': {
+      const aliases = Array.isArray(entry.aliases) ? [...(entry.aliases as unknown[])] : [];
+      const alias = edit.alias.trim();
+      if (aliases.some((a) => typeof a === 'string' && sameTerm(a, alias)) || sameTerm(String(entry.name), alias)) {
+        return { ok: false, message: `"${alias}" is already a name or alias of this target.` };
+      }
+      entry.aliases = [...aliases, alias];
+      break;
+    }
+    case 'removeAlias': {
+      const aliases = Array.isArray(entry.aliases) ? (entry.aliases as unknown[]) : [];
+      const kept = aliases.filter((a) => !(typeof a === 'string' && a.trim() === edit.alias.trim()));
+      if (kept.length === aliases.length) return { ok: false, message: `"${edit.alias}" is not an alias of this target any more.` };
+      if (kept.length) entry.aliases = kept;
+      else delete entry.aliases;
+      break;
+    }
+    case 'setDescription':
+      if (edit.description.trim()) entry.description = edit.description.trim();
+      else delete entry.description;
+      break;
+    case 'setEnabled':
+      entry.enabled = edit.enabled;
+      break;
+  }
+  array[index] = entry;
+  return checked(array, index);
+}
+
+/** Refuses an edit that would turn the edited entry invalid (a 1-letter name, a duplicate). */
+function checked(array: unknown[], index: number): EditResult {
+  const problems = parseTargets(array).problems.filter((p) => p.index === index && p.severity === 'error');
+  if (problems.length) return { ok: false, message: problems.map((p) => p.message).join('; ') };
+  return { ok: true, value: array };
+}
+
+function sameTerm(a: string, b: string): boolean {
+  return a.trim().normalize('NFKC').toLowerCase() === b.trim().normalize('NFKC').toLowerCase();
+}
+
+/** Checks one name or alias typed in an input box; undefined when fine (VS Code's validateInput convention). */
+export function validateTerm(value: string): string | undefined {
+  const result = targetEntrySchema.shape.name.safeParse(value);
+  return result.success ? undefined : result.error.issues[0]?.message;
+}
+
+// --- import and export ------------------------------------------------------------------------------
+
+export interface ImportPlan {
+  /** Entries to append, as they were in the file (unknown keys kept). */
+  readonly entries: unknown[];
+  /** Names already present in the setting, skipped. */
+  readonly duplicates: string[];
+  /** Entries of the file that failed validation, one line each with its path; not imported, the file keeps them. */
+  readonly problems: string[];
+}
+
+/**
+ * Reads an import file: a JSON array of entries (or of plain names), `{ "targets": [...] }`, the
+ * `unlearn.targets` key of a settings.json, or plain text with one name per line (`#` starts a comment).
+ */
+export function parseImport(text: string, fileName: string): unknown[] | { readonly error: string } {
+  const trimmed = text.replace(/^\uFEFF/, '').trim();
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      return { error: `${fileName} looks like JSON but does not parse: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (!Array.isArray(value) && value && typeof value === 'object') {
+      const o = value as Record<string, unknown>;
+      value = o['unlearn.targets'] ?? o.targets;
+    }
+    if (!Array.isArray(value)) return { error: `${fileName} holds no array of targets (expected [...], {"targets": [...]} or {"unlearn.targets": [...]}).` };
+    return value.map((e) => (typeof e === 'string' ? { name: e } : e));
+  }
+  return trimmed
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((name) => ({ name }));
+}
+
+/** What importing `incoming` into `existing` adds: valid, new entries only. */
+export function planImport(existing: unknown, incoming: readonly unknown[], fileName: string): ImportPlan {
+  const present = new Set(parseTargets(editableArray(existing) ?? []).targets.map((t) => key(t.name)));
+  const parsed = parseTargets(incoming);
+  const errorIndexes = new Set(parsed.problems.filter((p) => p.severity === 'error').map((p) => p.index));
+  const entries: unknown[] = [];
+  const duplicates: string[] = [];
+  incoming.forEach((entry, index) => {
+    if (errorIndexes.has(index)) return;
+    const name = String((entry as { name: string }).name).trim();
+    if (present.has(key(name))) {
+      duplicates.push(name);
+      return;
+    }
+    present.add(key(name));
+    entries.push(entry);
+  });
+  return { entries, duplicates, problems: formatProblems(parsed.problems.filter((p) => p.severity === 'error'), fileName) };
+}
+
+function key(name: string): string {
+  return name.trim().normalize('NFKC').toLowerCase();
+}
+
+/** Export keeps every entry as written, malformed ones too: an export is a backup, not a cleanup. */
+export function exportTargets(raw: unknown): string {
+  return `${JSON.stringify(editableArray(raw) ?? raw, null, 2)}\n`;
+}
+
+// --- what the tree shows ----------------------------------------------------------------------------
+
+export interface StoreView {
+  readonly targets: readonly ForgetTarget[];
+  /** Problems by entry; `index` -1 for a value that is not an array at all. */
+  readonly problems: readonly TargetProblem[];
+  /** For a problem entry: a short, safe label (its name when it has one). */
+  readonly problemLabels: ReadonlyMap<number, string>;
+}
+
+export function viewOf(raw: unknown): StoreView {
+  const parsed = parseTargets(raw);
+  const problemLabels = new Map<number, string>();
+  if (Array.isArray(raw)) {
+    for (const p of parsed.problems) {
+      const entry = raw[p.index] as { name?: unknown } | undefined;
+      const name = entry && typeof entry === 'object' && typeof entry.name === 'string' && entry.name.trim() ? entry.name.trim().slice(0, 60) : undefined;
+      problemLabels.set(p.index, name ? `Entry [${p.index}] "${name}"` : `Entry [${p.index}]`);
+    }
+  }
+  return { targets: parsed.targets, problems: parsed.problems, problemLabels };
+}

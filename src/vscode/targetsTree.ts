@@ -1,0 +1,209 @@
+import * as vscode from 'vscode';
+import type { ForgetTarget, TargetProblem } from '../core/targets';
+import { exportTargets, parseImport, planImport, validateTerm, type TargetEdit } from './targetsEdit';
+import { editTargets, pickStore, readRaw, SECTION, targetStores, viewStore, writeRaw, type TargetStore } from './settings';
+import type { UnlearnLog } from './log';
+
+/** Tree nodes. Items carry their store so an edit goes back to the file it came from. */
+export type TargetNode =
+  | { readonly type: 'store'; readonly store: TargetStore }
+  | { readonly type: 'target'; readonly store: TargetStore; readonly target: ForgetTarget }
+  | { readonly type: 'alias'; readonly store: TargetStore; readonly target: ForgetTarget; readonly alias: string }
+  | { readonly type: 'problem'; readonly store: TargetStore; readonly problem: TargetProblem; readonly label: string };
+
+export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TargetNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  getChildren(node?: TargetNode): TargetNode[] {
+    if (!node) {
+      const stores = targetStores();
+      return stores.length === 1 ? this.storeChildren(stores[0]!) : stores.map((store) => ({ type: 'store', store }));
+    }
+    if (node.type === 'store') return this.storeChildren(node.store);
+    if (node.type === 'target') return node.target.aliases.map((alias) => ({ type: 'alias', store: node.store, target: node.target, alias }));
+    return [];
+  }
+
+  private storeChildren(store: TargetStore): TargetNode[] {
+    const view = viewStore(store);
+    const targets: TargetNode[] = view.targets.map((target) => ({ type: 'target', store, target }));
+    const problems: TargetNode[] = view.problems.map((problem) => ({
+      type: 'problem',
+      store,
+      problem,
+      label: problem.index < 0 ? 'unlearn.targets' : (view.problemLabels.get(problem.index) ?? `Entry [${problem.index}]`),
+    }));
+    return [...targets, ...problems];
+  }
+
+  getTreeItem(node: TargetNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'store': {
+        const item = new vscode.TreeItem(node.store.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.iconPath = new vscode.ThemeIcon(node.store.folder ? 'folder' : 'root-folder');
+        item.contextValue = 'store';
+        return item;
+      }
+      case 'target': {
+        const t = node.target;
+        const item = new vscode.TreeItem(t.name, t.aliases.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.store.key}/${t.id}`;
+        item.description = [t.enabled ? '' : 'disabled', t.description ?? ''].filter(Boolean).join(' · ');
+        item.tooltip = new vscode.MarkdownString().appendText(`${t.name}${t.enabled ? '' : ' (disabled)'}`);
+        if (t.description) (item.tooltip as vscode.MarkdownString).appendText(`\n\n${t.description}`);
+        if (t.aliases.length) (item.tooltip as vscode.MarkdownString).appendText(`\n\nAliases: ${t.aliases.join(', ')}`);
+        item.iconPath = new vscode.ThemeIcon(t.enabled ? 'shield' : 'circle-slash');
+        item.contextValue = t.enabled ? 'target.enabled' : 'target.disabled';
+        return item;
+      }
+      case 'alias': {
+        const item = new vscode.TreeItem(node.alias, vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.store.key}/${node.target.id}/alias/${node.alias}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-string');
+        item.contextValue = 'alias';
+        return item;
+      }
+      case 'problem': {
+        const p = node.problem;
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.description = p.message;
+        item.tooltip = `unlearn.targets${p.path}: ${p.message}\n\n${p.severity === 'error' ? 'This entry is ignored until it is fixed. Unlearn never rewrites or removes it.' : 'The target is used; this part of it is ignored.'}`;
+        item.iconPath = new vscode.ThemeIcon(p.severity === 'error' ? 'error' : 'warning', new vscode.ThemeColor(p.severity === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'));
+        item.contextValue = 'problem';
+        item.command = { command: 'unlearn.targets.openSettings', title: 'Open settings.json', arguments: [node] };
+        return item;
+      }
+    }
+  }
+}
+
+/** The Forget Targets view and its commands. */
+export function registerTargetsTree(context: vscode.ExtensionContext, log: UnlearnLog): TargetsTreeProvider {
+  const provider = new TargetsTreeProvider();
+  const view = vscode.window.createTreeView('unlearn.targets', { treeDataProvider: provider, showCollapseAll: true });
+  const updateBadge = () => {
+    const count = targetStores().reduce((n, s) => n + viewStore(s).targets.filter((t) => t.enabled).length, 0);
+    view.description = count ? `${count} active` : undefined;
+  };
+  updateBadge();
+
+  /** Runs an edit; a refusal or failed write becomes a message, never a silent no-op. */
+  const edit = async (store: TargetStore, change: TargetEdit) => {
+    try {
+      await editTargets(store, change);
+      log.info(`targets: ${change.kind} in ${store.label}`);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Unlearn: ${error instanceof Error ? error.message : String(error)}`);
+      provider.refresh();
+    }
+  };
+  const targetOf = (node: TargetNode | undefined) => (node && (node.type === 'target' || node.type === 'alias') ? node : undefined);
+
+  context.subscriptions.push(
+    provider,
+    view,
+    // Hand edits in settings.json (or another window) show at once.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.targets`)) {
+        provider.refresh();
+        updateBadge();
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => provider.refresh()),
+    vscode.commands.registerCommand('unlearn.targets.add', async (name?: string) => {
+      const store = await pickStore('Add Forget Target');
+      if (!store) return;
+      const value = typeof name === 'string' ? name : await vscode.window.showInputBox({ title: 'Add Forget Target', prompt: 'A name @unlearn must never reveal (aliases can be added afterwards)', validateInput: validateTerm });
+      if (value) await edit(store, { kind: 'add', name: value });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.rename', async (node?: TargetNode) => {
+      const t = targetOf(node);
+      if (!t) return;
+      const name = await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm });
+      if (name && name !== t.target.name) await edit(t.store, { kind: 'rename', id: t.target.id, name });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.addAlias', async (node?: TargetNode) => {
+      const t = targetOf(node);
+      if (!t) return;
+      const alias = await vscode.window.showInputBox({ title: `Add Alias to ${t.target.name}`, prompt: 'Another name, spelling or codename of this target', validateInput: validateTerm });
+      if (alias) await edit(t.store, { kind: 'addAlias', id: t.target.id, alias });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.removeAlias', async (node?: TargetNode) => {
+      if (node?.type === 'alias') await edit(node.store, { kind: 'removeAlias', id: node.target.id, alias: node.alias });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode) => {
+      const t = targetOf(node);
+      if (!t) return;
+      const description = await vscode.window.showInputBox({ title: `Description of ${t.target.name}`, prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it', value: t.target.description ?? '' });
+      if (description !== undefined) await edit(t.store, { kind: 'setDescription', id: t.target.id, description });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.enable', async (node?: TargetNode) => {
+      const t = targetOf(node);
+      if (t) await edit(t.store, { kind: 'setEnabled', id: t.target.id, enabled: true });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.disable', async (node?: TargetNode) => {
+      const t = targetOf(node);
+      if (t) await edit(t.store, { kind: 'setEnabled', id: t.target.id, enabled: false });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.delete', async (node?: TargetNode, options?: { confirmed?: boolean }) => {
+      const t = targetOf(node);
+      if (!t) return;
+      const remove = 'Delete';
+      // `confirmed` lets tests and other commands skip the modal; a person always sees it.
+      const answer = options?.confirmed ? remove : await vscode.window.showWarningMessage(`Delete the forget target "${t.target.name}"?`, { modal: true, detail: '@unlearn will be free to talk about it again.' }, remove);
+      if (answer === remove) await edit(t.store, { kind: 'delete', id: t.target.id });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.import', async (file?: vscode.Uri) => {
+      const store = await pickStore('Import Forget Targets');
+      if (!store) return;
+      const uri = file ?? (await vscode.window.showOpenDialog({ title: 'Import Forget Targets', canSelectMany: false, filters: { 'Targets (JSON or text)': ['json', 'txt', 'jsonc'], 'All files': ['*'] } }))?.[0];
+      if (!uri) return;
+      const name = uri.path.split('/').pop() ?? 'file';
+      const parsed = parseImport(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), name);
+      if ('error' in parsed) {
+        void vscode.window.showErrorMessage(`Unlearn: ${parsed.error}`);
+        return;
+      }
+      const raw = readRaw(store);
+      if (raw !== undefined && !Array.isArray(raw)) {
+        void vscode.window.showErrorMessage('Unlearn: unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.');
+        return;
+      }
+      const plan = planImport(raw, parsed, name);
+      if (plan.entries.length) await writeRaw(store, [...((raw as unknown[] | undefined) ?? []), ...plan.entries]);
+      log.info(`targets: imported ${plan.entries.length}, ${plan.duplicates.length} already present, ${plan.problems.length} problems`);
+      const summary = `Imported ${plan.entries.length} ${plan.entries.length === 1 ? 'target' : 'targets'}${plan.duplicates.length ? `, ${plan.duplicates.length} already present` : ''}.`;
+      if (plan.problems.length) {
+        const show = 'Show Problems';
+        if ((await vscode.window.showWarningMessage(`${summary} ${plan.problems.length} invalid ${plan.problems.length === 1 ? 'entry was' : 'entries were'} not imported.`, show)) === show) {
+          log.warn(`import problems:\n${plan.problems.join('\n')}`);
+          log.show();
+        }
+      } else void vscode.window.showInformationMessage(summary);
+    }),
+    vscode.commands.registerCommand('unlearn.targets.export', async (file?: vscode.Uri) => {
+      const store = await pickStore('Export Forget Targets');
+      if (!store) return;
+      const uri = file ?? (await vscode.window.showSaveDialog({ title: 'Export Forget Targets', filters: { JSON: ['json'] }, saveLabel: 'Export' }));
+      if (!uri) return;
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(exportTargets(readRaw(store))));
+      void vscode.window.showInformationMessage(`Exported the forget targets of ${store.label} to ${uri.path.split('/').pop()}. The file holds the targets' names: keep it private.`);
+    }),
+    vscode.commands.registerCommand('unlearn.targets.openSettings', async (node?: TargetNode) => {
+      const store = node?.store ?? targetStores()[0]!;
+      if (store.target === vscode.ConfigurationTarget.Global) await vscode.commands.executeCommand('workbench.action.openSettingsJson');
+      else if (store.folder) await vscode.commands.executeCommand('workbench.action.openFolderSettingsFile', store.folder.uri);
+      else await vscode.commands.executeCommand('workbench.action.openWorkspaceSettingsFile');
+    }),
+  );
+  return provider;
+}
