@@ -124,7 +124,9 @@ export class SafeStreamer {
   push(piece: string): void {
     this.raw += piece;
     this.sinceLastScan += piece.length;
-    if (this.sinceLastScan < this.scanEvery) return;
+    // Each scan re-finalizes the whole text, so scans wait for a fixed fraction of new text as well:
+    // the total work stays linear (a 1 MB reply rescans ~17 MB, not ~10 GB at every 48 characters).
+    if (this.sinceLastScan < Math.max(this.scanEvery, this.raw.length >> 4)) return;
     this.sinceLastScan = 0;
     const safeRaw = this.safeRawEnd();
     if (safeRaw <= 0) return;
