@@ -112,6 +112,7 @@ export class SafeStreamer {
   private raw = '';
   private emitted = '';
   private sinceLastScan = 0;
+  private latest: Finalized | undefined;
 
   constructor(
     private readonly finalize: (raw: string) => Finalized,
@@ -141,12 +142,19 @@ export class SafeStreamer {
     return done;
   }
 
+  /** What has been emitted so far, with its markers: the answer as the user saw it if the reply fails now. */
+  shown(): Finalized {
+    const redactions = (this.latest?.redactions ?? []).filter((r) => r.end <= this.emitted.length);
+    return { text: this.emitted, redactions, guardMatches: redactions.filter((r) => r.by === 'guard').length, spans: [] };
+  }
+
   private emitUpTo(done: Finalized, cut: number): void {
     // The emitted text is always a prefix of the latest finalization; if a later scan disagreed (it
     // cannot when holdBack is right), nothing more is emitted until the end, and never unguarded text.
     if (cut <= this.emitted.length || !done.text.startsWith(this.emitted)) return;
     const next = done.text.slice(this.emitted.length, cut);
     this.emitted += next;
+    this.latest = done;
     this.emit(next);
   }
 

@@ -128,6 +128,7 @@ class Run {
     const reasonOf = reasonLookup(handled, touched);
     const finalize = (raw: string) => finalizeAnswer(raw, index, handled, reasonOf);
     const streamer = new SafeStreamer(finalize, index.holdBack, (text) => this.emit({ type: 'answer-chunk', text }));
+    this.streamer = streamer;
     await this.chat({
       ...this.callBase('compose'),
       messages: buildComposerMessages({ question, best: best.map((c) => c.text) }),
@@ -139,12 +140,22 @@ class Run {
   }
 
   private refuse(handled: HandledTarget[], touched: Map<string, TouchKind>, reason: string): PipelineResult {
-    this.emit({ type: 'answer-chunk', text: REFUSAL });
     const targets = touched.size ? handled.filter((h) => touched.has(h.handle)).map((h) => h.target) : handled.map((h) => h.target);
+    const shown = this.streamer?.shown();
+    if (shown?.text) {
+      // The composer failed after part of its (guarded) answer was streamed, which cannot be taken back:
+      // the refusal follows as its own paragraph, and the result holds exactly what the user saw.
+      this.emit({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
+      return this.result('refused', { ...shown, text: `${shown.text}\n\n${REFUSAL}` }, targets, reason);
+    }
+    this.emit({ type: 'answer-chunk', text: REFUSAL });
     return this.result('refused', { text: REFUSAL, redactions: [], guardMatches: 0, spans: [] }, targets, reason);
   }
 
   // --- bookkeeping -------------------------------------------------------------------------------
+
+  /** The composer's streamer, once it started: what it emitted is on the user's screen. */
+  private streamer: SafeStreamer | undefined;
 
   private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
 
