@@ -1,10 +1,10 @@
-// Runs every *.test.ts under test/unit and test/integration with node's own test runner (TypeScript via tsx).
+// Runs every *.test.ts under test/unit, test/integration and test/reliability with node's own test runner (TypeScript via tsx).
 // Node 20's `--test` does not expand globs, so the file list is collected here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration'];
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/reliability'];
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
