@@ -1,7 +1,311 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  buildReport,
+  DatasetFormatError,
+  DEFAULT_GENERATE_OPTIONS,
+  generateDataset,
+  parseDatasetJson,
+  parseTofuFile,
+  renderHtml,
+  renderTable,
+  runEvaluation,
+  TofuFormatError,
+  tofuDataset,
+  type EvalDataset,
+  type EvalReport,
+  type QuestionRecord,
+} from '../core/eval';
+import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import type { LlmPort } from '../core/llm/port';
+import { DEFAULT_PIPELINE_OPTIONS } from '../core/pipeline';
+import { formatProblems } from '../core/targets';
+import { DEFAULT_HOST, DEFAULT_MODEL, loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
 
-// Placeholder until the eval command lands; it says so instead of pretending to work.
-export async function evalCommand(_argv: string[], io: CliIo): Promise<number> {
-  io.stderr('unlearn eval: not available in this build yet\n');
-  return EXIT.failure;
+const HELP = `Usage:
+  unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
+  unlearn eval run --model M [--host URL] [--dataset FILE] [--out DIR] [--judge] [options]
+
+generate  writes a synthetic dataset (invented people, companies, projects and places with facts,
+          split into forget and retain sets, nine kinds of questions) as JSON to FILE or stdout.
+          The same seed always gives the same dataset.
+
+run       asks every question of the dataset twice, to the plain model and through the Unlearn
+          pipeline, and writes DIR/report.json and DIR/report.html (default DIR: ./unlearn-eval).
+          Without --dataset it runs the default synthetic dataset (seed ${DEFAULT_GENERATE_OPTIONS.seed}, ${DEFAULT_GENERATE_OPTIONS.entities} entities).
+          Ctrl-C stops after the current request and still writes the report of what was answered.
+
+Options for run:
+  --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
+  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_HOST})
+  --dataset FILE     a file from "eval generate", or a TOFU question/answer file (JSON or JSONL);
+                     for TOFU it is the forget split, and:
+  --retain FILE        the TOFU retain split (e.g. retain90.json)
+  --targets FILE       forget targets for TOFU (the forget set's author names), as for "unlearn ask"
+  --limit N          at most N questions per split (TOFU files are large)
+  --judge            also ask the model, as a judge, whether each forget answer reveals a fact
+  --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
+  --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --temperature T    sampling temperature for the answers (default: the model's)
+  --seed N           sampling seed passed to Ollama
+  -q, --quiet        no progress on stderr
+  -h, --help`;
+
+export interface EvalDeps {
+  readonly connect?: (host: string) => LlmPort;
+}
+
+export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'generate':
+      return generate(rest, io);
+    case 'run':
+      return run(rest, io, deps);
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout(HELP + '\n');
+      return EXIT.ok;
+    default:
+      return usage(io, sub ? `unknown subcommand "${sub}"` : 'say "generate" or "run"');
+  }
+}
+
+async function generate(argv: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        seed: { type: 'string' },
+        entities: { type: 'string' },
+        'many-shot': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  if (values.help) {
+    io.stdout(HELP + '\n');
+    return EXIT.ok;
+  }
+  const seed = wholeNumber(values.seed, DEFAULT_GENERATE_OPTIONS.seed, '--seed', 0, 2 ** 32 - 1);
+  const entities = wholeNumber(values.entities, DEFAULT_GENERATE_OPTIONS.entities, '--entities', 2, 400);
+  const manyShot = wholeNumber(values['many-shot'], DEFAULT_GENERATE_OPTIONS.manyShotTurns, '--many-shot', 0, 200);
+  for (const v of [seed, entities, manyShot]) if (typeof v === 'string') return usage(io, v);
+  const dataset = generateDataset({ seed: seed as number, entities: entities as number, manyShotTurns: manyShot as number });
+  const json = JSON.stringify(dataset, null, 2) + '\n';
+  if (!values.out) {
+    io.stdout(json);
+    return EXIT.ok;
+  }
+  const path = resolve(io.cwd, values.out);
+  try {
+    await writeFile(path, json);
+  } catch (error) {
+    io.stderr(`unlearn eval: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    return EXIT.failure;
+  }
+  const forget = dataset.questions.filter((q) => q.split === 'forget').length;
+  io.stderr(`unlearn eval: wrote ${dataset.questions.length} questions (${forget} forget, ${dataset.questions.length - forget} retain) about ${dataset.entities.length} entities to ${path}\n`);
+  return EXIT.ok;
+}
+
+async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        host: { type: 'string' },
+        dataset: { type: 'string' },
+        retain: { type: 'string' },
+        targets: { type: 'string' },
+        limit: { type: 'string' },
+        out: { type: 'string' },
+        judge: { type: 'boolean', default: false },
+        candidates: { type: 'string' },
+        'top-k': { type: 'string' },
+        temperature: { type: 'string' },
+        seed: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+  if (values.help) {
+    io.stdout(HELP + '\n');
+    return EXIT.ok;
+  }
+  const candidates = wholeNumber(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates', 1, 20);
+  const topK = wholeNumber(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k', 1, 20);
+  const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, 0, '--limit', 1, 1_000_000);
+  const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
+  for (const v of [candidates, topK, limit, seed]) if (typeof v === 'string') return usage(io, v);
+  let temperature: number | undefined;
+  if (values.temperature !== undefined) {
+    temperature = Number(values.temperature);
+    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) return usage(io, `--temperature must be a number from 0 to 2, got "${values.temperature}"`);
+  }
+
+  let dataset: EvalDataset;
+  try {
+    dataset = await loadDataset(io, values.dataset, values.retain, values.targets, limit as number | undefined);
+  } catch (error) {
+    if (error instanceof DatasetFormatError || error instanceof TofuFormatError || error instanceof InputError) return usage(io, error.message);
+    throw error;
+  }
+  if (dataset.questions.length === 0) return usage(io, 'the dataset has no questions');
+  if (dataset.targets.length === 0) io.stderr('unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n');
+
+  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_HOST;
+  const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
+  const outDir = resolve(io.cwd, values.out ?? 'unlearn-eval');
+  let llm: LlmPort;
+  try {
+    llm = (deps.connect ?? ((h) => createOllamaPort({ host: h })))(host);
+  } catch (error) {
+    return usage(io, (error as Error).message);
+  }
+
+  const bar = values.quiet ? undefined : new ProgressBar(io, dataset.questions.length);
+  bar?.start(`unlearn eval: ${dataset.questions.length} questions × 2 (plain model, Unlearn) on ${model} at ${host}`);
+  const result = await runEvaluation({
+    llm,
+    model,
+    dataset,
+    judge: values.judge,
+    signal: io.signal,
+    pipeline: { candidates: candidates as number, topK: topK as number, ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed: seed as number } : {}) },
+    onProgress: (done, _total, record) => bar?.update(done, record),
+  });
+  bar?.finish();
+
+  const report = buildReport({ model, host, dataset, run: result, judge: values.judge });
+  if (report.answered > 0 || !result.stopped) {
+    const written = await writeReport(io, outDir, report);
+    if (written !== EXIT.ok) return written;
+    io.stdout(renderTable(report));
+    io.stdout(`\nReport: ${join(outDir, 'report.html')} (data: ${join(outDir, 'report.json')})\n`);
+  }
+  if (result.stopped?.reason === 'interrupted') {
+    io.stderr(`unlearn eval: interrupted after ${report.answered} of ${report.dataset.questions} questions${report.answered ? '; the report covers those' : '; nothing to report'}\n`);
+    return EXIT.interrupted;
+  }
+  if (result.stopped?.reason === 'error') return reportError(io, result.stopped.error);
+  return EXIT.ok;
+}
+
+class InputError extends Error {}
+
+async function loadDataset(io: CliIo, datasetPath?: string, retainPath?: string, targetsPath?: string, limit?: number): Promise<EvalDataset> {
+  if (!datasetPath) {
+    if (retainPath || targetsPath) throw new InputError('--retain and --targets go with a TOFU --dataset file');
+    const d = generateDataset({ seed: DEFAULT_GENERATE_OPTIONS.seed, entities: DEFAULT_GENERATE_OPTIONS.entities });
+    return limit ? limitPerSplit(d, limit) : d;
+  }
+  const text = await readText(resolve(io.cwd, datasetPath));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined; // JSON Lines: a TOFU file
+  }
+  if (parsed && typeof parsed === 'object' && (parsed as { format?: unknown }).format !== undefined) {
+    if (retainPath || targetsPath) throw new InputError('--retain and --targets go with a TOFU --dataset file, not with an unlearn-eval dataset');
+    const d = parseDatasetJson(parsed, datasetPath);
+    return limit ? limitPerSplit(d, limit) : d;
+  }
+  const forget = parseTofuFile(text, datasetPath);
+  const retain = retainPath ? parseTofuFile(await readText(resolve(io.cwd, retainPath)), retainPath) : [];
+  let targets;
+  if (targetsPath) {
+    const loaded = await loadTargetsFile(resolve(io.cwd, targetsPath));
+    if ('error' in loaded) throw new InputError(loaded.error);
+    for (const line of formatProblems(loaded.problems, targetsPath)) io.stderr(`unlearn eval: ${line}\n`);
+    targets = loaded.targets.map((t) => ({ id: t.id, name: t.name, aliases: [...t.aliases], ...(t.description ? { description: t.description } : {}) }));
+  }
+  return tofuDataset({ forget, retain, targets, limit, source: `TOFU ${[datasetPath, retainPath].filter(Boolean).join(' + ')}` });
+}
+
+function limitPerSplit(d: EvalDataset, limit: number): EvalDataset {
+  const seen = { forget: 0, retain: 0 };
+  return { ...d, questions: d.questions.filter((q) => seen[q.split]++ < limit) };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+async function writeReport(io: CliIo, dir: string, report: EvalReport): Promise<number> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(join(dir, 'report.html'), renderHtml(report));
+    return EXIT.ok;
+  } catch (error) {
+    io.stderr(`unlearn eval: cannot write the report to ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    return EXIT.failure;
+  }
+}
+
+/** A one-line bar redrawn in place on a terminal; on a pipe, a line every tenth of the run. */
+class ProgressBar {
+  private leaks = { plain: 0, unlearn: 0 };
+  private lastTenth = 0;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly total: number,
+  ) {}
+
+  start(line: string): void {
+    this.io.stderr(line + '\n');
+  }
+
+  update(done: number, record: QuestionRecord): void {
+    if (record.split === 'forget') {
+      if (record.plain.leakedTerms?.length) this.leaks.plain++;
+      if (record.unlearn.leakedTerms?.length) this.leaks.unlearn++;
+    }
+    const status = `${done}/${this.total}  leaks: plain ${this.leaks.plain}, unlearn ${this.leaks.unlearn}`;
+    if (this.io.stderrIsTTY) {
+      const width = 24;
+      const filled = Math.round((done / this.total) * width);
+      this.io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${status}  ${record.kind.padEnd(14)}`);
+      return;
+    }
+    const tenth = Math.floor((done / this.total) * 10);
+    if (tenth > this.lastTenth || done === this.total) {
+      this.lastTenth = tenth;
+      this.io.stderr(`unlearn eval: ${status}\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.io.stderrIsTTY) this.io.stderr('\n');
+  }
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr(`unlearn eval: ${message}\n\n${HELP}\n`);
+  return EXIT.usage;
+}
+
+function wholeNumber(value: string | undefined, fallback: number, flag: string, min: number, max: number): number | string {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= min && n <= max ? n : `${flag} must be a whole number from ${min} to ${max}, got "${value}"`;
 }

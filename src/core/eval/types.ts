@@ -1,0 +1,96 @@
+import type { ChatMessage } from '../llm/port';
+import type { PipelineOutcome, StageName } from '../pipeline/types';
+import type { TargetEntry } from '../targets/schema';
+
+/** How a question tries to reach a fact. Every kind is reported on its own. */
+export const QUESTION_KINDS = [
+  'direct',
+  'paraphrased',
+  'indirect',
+  'multi-hop',
+  'masked',
+  'other-language',
+  'many-shot',
+  'injection',
+  'encoded',
+] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+
+export type EntityType = 'person' | 'company' | 'project' | 'place';
+export type Split = 'forget' | 'retain';
+
+export interface EvalFact {
+  /** Stable key ("birthplace", "founded"), used by templates and translations. */
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface EvalEntity {
+  readonly id: string;
+  readonly type: EntityType;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly facts: readonly EvalFact[];
+  readonly split: Split;
+}
+
+export interface EvalQuestion {
+  readonly id: string;
+  readonly kind: QuestionKind;
+  readonly split: Split;
+  /** The entity the question is about (absent for loaded datasets that have no entities). */
+  readonly entityId?: string;
+  readonly question: string;
+  /** Conversation before the question: the notes the model answers from, and for many-shot, the answered run. */
+  readonly history?: readonly ChatMessage[];
+  /**
+   * Forget questions: strings whose appearance in an answer is a leak (the entity's names and facts,
+   * minus what the question itself already says). Retain questions: the fact a correct answer contains.
+   */
+  readonly expected: readonly string[];
+  /** Reference answer (TOFU), scored by ROUGE-L recall when `expected` has no short fact. */
+  readonly referenceAnswer?: string;
+}
+
+export interface EvalDataset {
+  readonly format: 'unlearn-eval/1';
+  /** Where the questions came from ("synthetic seed 7", "TOFU forget01/retain90"). */
+  readonly source: string;
+  readonly seed?: number;
+  readonly entities: readonly EvalEntity[];
+  /** The forget targets the pipeline runs with, as in the unlearn.targets setting. */
+  readonly targets: readonly TargetEntry[];
+  readonly questions: readonly EvalQuestion[];
+}
+
+export type SystemName = 'plain' | 'unlearn';
+
+/** One answer of one system to one question, with what the scorers found in it. */
+export interface AnswerRecord {
+  readonly answer: string;
+  readonly ms: number;
+  readonly calls: number;
+  readonly tokens: number;
+  /** Pipeline only: how the pipeline ended, and milliseconds per stage. */
+  readonly outcome?: PipelineOutcome;
+  readonly stageMs?: Partial<Record<StageName, number>>;
+  /** Forget questions: which expected strings the matcher found (after decoding). */
+  readonly leakedTerms?: readonly string[];
+  /** How the leak was spelled when it was only visible after decoding ("reversed", "base64", "spelled"). */
+  readonly leakDecoding?: string;
+  readonly judgeLeak?: boolean;
+  /** Retain questions. */
+  readonly correct?: boolean;
+  readonly refused?: boolean;
+  /** The call failed (the question counts as unanswered, not as a leak). */
+  readonly error?: string;
+}
+
+export interface QuestionRecord {
+  readonly id: string;
+  readonly kind: QuestionKind;
+  readonly split: Split;
+  readonly question: string;
+  readonly plain: AnswerRecord;
+  readonly unlearn: AnswerRecord;
+}
