@@ -11,7 +11,14 @@ export class Automaton {
   private readonly fail: Int32Array;
   private readonly output: Int32Array; // pattern ending at the state, or -1
   private readonly dict: Int32Array; // nearest proper suffix state with an output, or 0
-  private readonly rootNext: Int32Array; // dense edges of the root, by symbol
+  /**
+   * Dense edge rows for the root and the shallow states (depth ≤ 3, up to 16,384 rows, when the alphabet is
+   * small): most lookups, while scanning and while computing failure links, land there, and a row is one
+   * array read instead of a hash probe.
+   */
+  private readonly dense: Int32Array;
+  private readonly denseRow: Int32Array; // row of a state in `dense`, or -1
+  private readonly symbolCount: number;
   /** Edge table, three ints per slot (state, symbol, next), so one probe touches one cache line. */
   private readonly table: Int32Array;
   private readonly mask: number;
@@ -38,13 +45,19 @@ export class Automaton {
       }
     }
     const symbolCount = this.symbols.size + 1;
+    this.symbolCount = symbolCount;
     const maxStates = total + 1;
+    const rowCap = symbolCount <= 64 ? Math.min(maxStates, 16_384) : 1;
+    this.dense = new Int32Array(rowCap * symbolCount);
+    const denseRow = new Int32Array(maxStates).fill(-1);
+    denseRow[0] = 0;
+    this.denseRow = denseRow;
+    let rows = 1;
+    const depth = new Uint8Array(maxStates);
     let cap = 1;
     while (cap < maxStates * 2) cap <<= 1;
     this.mask = cap - 1;
-    this.table = new Int32Array(cap * 3);
-    for (let i = 0; i < cap * 3; i += 3) this.table[i] = -1;
-    this.rootNext = new Int32Array(symbolCount);
+    this.table = new Int32Array(cap * 3).fill(-1);
     const firstChild = new Int32Array(maxStates).fill(-1);
     const nextSibling = new Int32Array(maxStates).fill(-1);
     const edgeSym = new Int32Array(maxStates);
@@ -58,10 +71,20 @@ export class Automaton {
       let s = 0;
       for (let i = from; i < to; i++) {
         const sym = this.symbolOf(codes[i]!);
-        let next = this.edge(s, sym);
+        // While building, a deep state's few children are found through its sibling list: cheaper than a
+        // hash probe that misses (new paths are mostly fresh states with no children yet).
+        let next: number;
+        if (denseRow[s]! >= 0) next = this.dense[denseRow[s]! * symbolCount + sym]!;
+        else {
+          let c = firstChild[s]!;
+          while (c !== -1 && edgeSym[c] !== sym) c = nextSibling[c]!;
+          next = c === -1 ? 0 : c;
+        }
         if (next === 0) {
           next = states++;
           this.setEdge(s, sym, next);
+          depth[next] = Math.min(255, depth[s]! + 1);
+          if (depth[next]! <= 3 && rows < rowCap) denseRow[next] = rows++;
           edgeSym[next] = sym;
           nextSibling[next] = firstChild[s]!;
           firstChild[s] = next;
@@ -78,6 +101,7 @@ export class Automaton {
     this.patternCount = lengths.length;
     this.patternLength = Int32Array.from(lengths);
     this.output = output.subarray(0, states).slice();
+    this.denseRow = denseRow.subarray(0, states).slice();
     this.fail = new Int32Array(states);
     this.dict = new Int32Array(states);
     // Breadth-first, so a state's failure target is final before its children need it.
@@ -112,7 +136,8 @@ export class Automaton {
   }
 
   private edge(state: number, sym: number): number {
-    if (state === 0) return this.rootNext[sym]!;
+    const row = this.denseRow[state]!;
+    if (row >= 0) return this.dense[row * this.symbolCount + sym]!;
     const table = this.table;
     let i = this.slot(state, sym);
     for (;;) {
@@ -124,8 +149,9 @@ export class Automaton {
   }
 
   private setEdge(state: number, sym: number, next: number): void {
-    if (state === 0) {
-      this.rootNext[sym] = next;
+    const row = this.denseRow[state]!;
+    if (row >= 0) {
+      this.dense[row * this.symbolCount + sym] = next;
       return;
     }
     let i = this.slot(state, sym);
@@ -168,6 +194,6 @@ export class Automaton {
 
   /** Rough bytes held by the typed arrays, for the benchmark. */
   get byteSize(): number {
-    return [this.patternLength, this.fail, this.output, this.dict, this.rootNext, this.table].reduce((n, a) => n + a.byteLength, 0);
+    return [this.patternLength, this.fail, this.output, this.dict, this.dense, this.denseRow, this.table].reduce((n, a) => n + a.byteLength, 0);
   }
 }
