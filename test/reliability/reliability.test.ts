@@ -2,13 +2,17 @@
 // Order: fault matrix, bad-input catalogue, concurrency, the forget list as a secret, then the summary.
 import { describe, it } from 'node:test';
 import { badTargets } from './badTargets';
+import { concurrency } from './concurrency';
 import { faultMatrix } from './faultMatrix';
 import { hostile } from './hostile';
+import { secretList } from './secretList';
 import { tallyLines } from './support';
 
 faultMatrix();
 badTargets();
 hostile();
+concurrency();
+secretList();
 
 describe('summary', () => {
   it('prints the cases passed by category', (t) => {

@@ -1,0 +1,171 @@
+// Concurrency and load: many requests at once through the real client to one scripted server, each
+// answer matching its own question; and a target list edited while a request runs, which must apply
+// to the next request and never to the rest of the running one (the pipeline keeps the index it was
+// started with).
+import { after, before, beforeEach, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { clearIndexCache, getCachedIndex } from '../../src/core/guard';
+import { LlmError } from '../../src/core/llm/errors';
+import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import type { LlmPort } from '../../src/core/llm/port';
+import { parseTargets } from '../../src/core/targets';
+import { fault, reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+import { assertNothingUnchecked, assertServerClean, MODEL, observe, promptText, reliabilityCase, type Observed } from './support';
+
+/** The request number a prompt belongs to: the first `#n` outside the system prompt (the question comes first). */
+function requestNumber(chat: RecordedChat): number {
+  const text = chat.messages.filter((m) => m.role !== 'system').map((m) => m.content).join('\n');
+  const found = /#(\d+)/.exec(text);
+  if (!found) throw new Error(`no request number in a ${chat.role} prompt`);
+  return Number(found[1]);
+}
+
+/** Every `#n` in a text. */
+const numbersIn = (text: string): number[] => [...text.matchAll(/#(\d+)/g)].map((m) => Number(m[1]));
+
+/**
+ * Answers each agent from its own request's data only, with delays that interleave the streams. A
+ * critic or composer that received another request's text would answer in a way the test catches.
+ */
+function perRequestScript(special: { cancel?: number; failCritic?: number; controller?: AbortController } = {}) {
+  return (chat: RecordedChat): ScriptedReply => {
+    const id = requestNumber(chat);
+    const timing = { firstTokenDelayMs: (id * 7) % 40, chunkDelayMs: id % 3 };
+    const data = chat.role === 'vanilla' ? undefined : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
+    switch (chat.role) {
+      case 'vanilla':
+        return reply(id % 2 ? `Answer #${id}: Project Falcon has detail ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`, timing);
+      case 'audit':
+        if (id === special.cancel) {
+          setTimeout(() => special.controller?.abort(), 20);
+          return fault.hang();
+        }
+        return reply({ touched: [{ target: 'T1', how: 'named' }], candidates: ['a', 'b', 'c'].map((x) => `Erased #${id}${x}.`) }, timing);
+      case 'critic': {
+        if (id === special.failCritic) return fault.http(500, 'out of memory');
+        const own = data!.candidates!.every((c) => numbersIn(c.text).every((n) => n === id));
+        return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: own ? 5 : 1, utility: 6 - candidate })) }, timing);
+      }
+      case 'compose':
+        return reply(`Composed #${id} from ${data!.rewrites!.join(' + ')}`, timing);
+    }
+  };
+}
+
+export function concurrency(): void {
+  describe('concurrency and load', { timeout: 60_000 }, () => {
+    let ollama: ScriptedOllama;
+    let llm: LlmPort;
+
+    before(async () => {
+      ollama = await startScriptedOllama({ models: [MODEL] });
+      llm = createOllamaPort({ host: ollama.host });
+    });
+    after(() => ollama.close());
+    beforeEach(() => ollama.reset());
+
+    function assertOwnAnswer(i: number, seen: Observed): void {
+      const result = seen.result;
+      assert.ok(result, `request #${i} failed: ${String(seen.error)}`);
+      if (i % 2) {
+        assert.equal(result.outcome, 'erased', `#${i}: ${result.refusalReason ?? ''}`);
+        assert.equal(result.answer, `Composed #${i} from Erased #${i}a. + Erased #${i}b.`);
+      } else {
+        assert.equal(result.outcome, 'vanilla');
+        assert.equal(result.answer, `Answer #${i}: nothing secret, ${i} is just a number.`);
+      }
+      assertNothingUnchecked(seen);
+    }
+
+    const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is Project Falcon building?' : 'is anything secret here?'}`;
+
+    reliabilityCase('concurrency', '50 concurrent requests (half touching a target) finish with correct, independent answers', async () => {
+      ollama.setScript(perRequestScript());
+      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i) })));
+      runs.forEach((seen, i) => assertOwnAnswer(i, seen));
+      assert.equal(ollama.chats.length, 25 + 25 * 4);
+      for (const chat of ollama.chats) {
+        const id = requestNumber(chat);
+        // No prompt carried text of another request.
+        assert.deepEqual([...new Set(numbersIn(promptText(chat).replace(/\d+ is just a number|has detail \d+/g, '')))], [id], `${chat.role} prompt of #${id}`);
+      }
+      await assertServerClean(ollama, 60);
+    });
+
+    reliabilityCase('concurrency', 'among 50 concurrent requests, one cancelled and one failing do not disturb the other 48', async () => {
+      const controller = new AbortController();
+      ollama.setScript(perRequestScript({ cancel: 7, failCritic: 13, controller }));
+      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i), ...(i === 7 ? { signal: controller.signal } : {}) })));
+      runs.forEach((seen, i) => {
+        if (i === 7) {
+          assert.ok(seen.error instanceof LlmError && seen.error.code === 'aborted', String(seen.error));
+          assert.deepEqual(seen.chunks, []);
+        } else if (i === 13) {
+          assert.equal(seen.result?.outcome, 'refused');
+          assert.match(seen.result.refusalReason!, /the critic step failed: .*HTTP 500/);
+        } else assertOwnAnswer(i, seen);
+      });
+      await assertServerClean(ollama, 60);
+      assert.equal(ollama.clientAborts, 1);
+    });
+
+    reliabilityCase('concurrency', 'a target list changed while a request runs applies to the next request and never to the rest of the running one', async () => {
+      // "Settings": Falcon is forgotten; while request one waits for its vanilla answer, the user
+      // removes Falcon and adds Marta Quist. Adapters take the index at the start of a request.
+      clearIndexCache();
+      const listA = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]).targets;
+      const listB = parseTargets([{ name: 'Marta Quist' }]).targets;
+      let settings = listA;
+
+      let arrived!: () => void;
+      const vanillaArrived = new Promise<void>((resolve) => (arrived = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const answer = 'Project Falcon is run by Marta Quist.';
+      ollama.setScript({
+        vanilla: async (chat) => {
+          if (promptText(chat).includes('Request one')) {
+            arrived();
+            await gate;
+          }
+          return answer;
+        },
+        audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['It is run by someone.', 'I cannot say.', 'No comment.'] },
+        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 - candidate })) },
+        compose: answer,
+      });
+
+      const indexA = getCachedIndex(settings);
+      const one = observe({ llm, index: indexA, question: 'Request one: who runs Project Falcon?' });
+      await vanillaArrived;
+      settings = listB; // the edit lands while request one is in its vanilla stage
+      const indexB = getCachedIndex(settings);
+      assert.notEqual(indexB, indexA);
+      const two = await observe({ llm, index: indexB, question: 'Request two: who runs Project Falcon?' });
+      release();
+      const first = await one;
+
+      // Request two, started after the edit, uses the new list throughout.
+      assert.equal(two.result?.outcome, 'erased');
+      assert.equal(two.result.answer, 'Project Falcon is run by [redacted: Marta Quist].');
+      assert.deepEqual(two.result.touchedTargets.map((t) => t.name), ['Marta Quist']);
+      // Request one finished after the edit, yet every later stage used the list it started with.
+      assert.equal(first.result?.outcome, 'erased');
+      assert.equal(first.result.answer, '[redacted: Project Falcon] is run by Marta Quist.');
+      assert.deepEqual(first.result.touchedTargets.map((t) => t.name), ['Project Falcon']);
+      for (const chat of ollama.chats) {
+        const text = promptText(chat);
+        if (chat.role === 'vanilla') continue;
+        const data = JSON.parse(chat.messages[1]!.content) as { forget_targets?: { name: string }[] };
+        const names = data.forget_targets?.map((t) => t.name);
+        if (text.includes('Request one')) assert.ok(names === undefined || names.join() === 'Project Falcon', `${chat.role} of request one saw ${names?.join()}`);
+        else assert.ok(names === undefined || names.join() === 'Marta Quist', `${chat.role} of request two saw ${names?.join()}`);
+      }
+      // The snapshot itself was never touched.
+      assert.deepEqual(indexA.targets.map((t) => t.name), ['Project Falcon']);
+      assert.equal(getCachedIndex(listB), indexB);
+      await assertServerClean(ollama, 60); // the earlier tests' idle keep-alive connections may still be pooled
+      clearIndexCache();
+    });
+  });
+}
