@@ -1,6 +1,7 @@
 // Bundles the extension (CommonJS, `vscode` left external) and the CLI into dist/.
 // Type checking is `tsc --noEmit` (npm run typecheck); esbuild only transpiles and bundles.
 import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -21,6 +22,16 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // Extension-host tests: each suite its own file next to index.js (whose run() mocha-loads them all),
+  // and the @vscode/test-electron launcher. `vscode` comes from the host; mocha and test-electron from node_modules.
+  {
+    ...common,
+    minify: false,
+    entryPoints: readdirSync('test/extension/suite').filter((f) => f.endsWith('.test.ts') || f === 'index.ts').map((f) => `test/extension/suite/${f}`),
+    outdir: 'dist/test/extension/suite',
+    external: ['vscode', 'mocha'],
+  },
+  { ...common, minify: false, entryPoints: ['test/extension/runTest.ts'], outfile: 'dist/test/extension/runTest.js', external: ['@vscode/test-electron'] },
 ];
 
 if (watch) {

@@ -69,9 +69,12 @@ export class MarkdownSanitizer {
     }
     if (p.includes('`') || (couldBeFence && /^ {0,3}[`~]/.test(p)) || /^ {0,3}$/.test(p)) return '';
     // Never split an unclosed "[" (a marker) or a word (a URL) across releases.
-    const open = p.lastIndexOf('[');
-    const limit = open > p.lastIndexOf(']') ? open : p.length;
-    const cut = p.lastIndexOf(' ', limit - 1);
+    let cut = p.lastIndexOf(' ');
+    const open = p.lastIndexOf('[', cut);
+    if (open >= 0) {
+      const close = p.indexOf(']', open);
+      if (close < 0 || close > cut) cut = open > 0 ? p.lastIndexOf(' ', open - 1) : -1;
+    }
     if (cut < 0) return '';
     this.pending = p.slice(cut + 1);
     this.midLine = true;

@@ -5,23 +5,25 @@ import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
 import { registerServer } from './server';
 import { enabledTargets } from './settings';
-import { registerTargetsTree } from './targetsTree';
+import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
 
 /** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
 export interface UnlearnApi {
   readonly chatHandler: vscode.ChatRequestHandler;
+  /** The Forget Targets view's data, so tests can find the nodes the view's commands take. */
+  readonly targetsTree: TargetsTreeProvider;
 }
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
 // disposables onto context.subscriptions.
 export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
-  registerTargetsTree(context, log);
+  const targetsTree = registerTargetsTree(context, log);
   const server = registerServer(context, log, () => enabledTargets().length);
   registerPreview(context, log);
   const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
   registerGuardedModels(context);
-  return { chatHandler };
+  return { chatHandler, targetsTree };
 }
 
 export function deactivate(): void {

@@ -171,9 +171,10 @@ function countProblems(view: ReturnType<typeof viewStore>) {
 
 function lastAnswer(context: vscode.ChatContext): AnswerMetadata | undefined {
   for (let i = context.history.length - 1; i >= 0; i--) {
-    const turn = context.history[i];
-    if (turn instanceof vscode.ChatResponseTurn) {
-      const meta = turn.result.metadata as AnswerMetadata | undefined;
+    const turn = context.history[i]!;
+    // By shape rather than instanceof, so a test's plain turn objects work like VS Code's classes.
+    if ('response' in turn) {
+      const meta = turn.result?.metadata as AnswerMetadata | undefined;
       if (meta?.outcome) return meta;
     }
   }

@@ -107,10 +107,14 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       active = { editor, version: editor.document.version, range, redacted, original };
       await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
       const buttons = ['Apply', 'Discard', ...(readSettings().showOriginal ? ['Compare'] : [])];
-      const choice = await vscode.window.showInformationMessage(`Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`, ...buttons);
-      if (choice === 'Apply') await vscode.commands.executeCommand('unlearn.preview.apply');
-      else if (choice === 'Discard') await vscode.commands.executeCommand('unlearn.preview.discard');
-      else if (choice === 'Compare') await vscode.commands.executeCommand('unlearn.preview.diff');
+      // Not awaited: the command finishes once the preview shows; the editor title buttons work as well.
+      void vscode.window.showInformationMessage(`Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`, ...buttons).then((choice) => {
+        if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
+        if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
+        if (choice === 'Compare') return vscode.commands.executeCommand('unlearn.preview.diff');
+        return undefined;
+      });
+      return matches.length;
     }),
     vscode.commands.registerCommand('unlearn.preview.apply', async () => {
       if (!active) return false;

@@ -33,7 +33,7 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
     const entry: Record<string, unknown> = { name: edit.name.trim() };
     if (edit.aliases?.length) entry.aliases = [...edit.aliases];
     if (edit.description?.trim()) entry.description = edit.description.trim();
-    return checked([...array, entry], array.length);
+    return checked(array, [...array, entry], array.length);
   }
   const index = parseTargets(array).sourceIndex.get(edit.id);
   if (index === undefined) return { ok: false, message: 'That target is no longer in settings.json (it was changed elsewhere). The list has been refreshed.' };
@@ -72,15 +72,27 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       entry.enabled = edit.enabled;
       break;
   }
+  const before = [...array];
   array[index] = entry;
-  return checked(array, index);
+  return checked(before, array, index);
 }
 
-/** Refuses an edit that would turn the edited entry invalid (a 1-letter name, a duplicate). */
-function checked(array: unknown[], index: number): EditResult {
-  const problems = parseTargets(array).problems.filter((p) => p.index === index && p.severity === 'error');
-  if (problems.length) return { ok: false, message: problems.map((p) => p.message).join('; ') };
-  return { ok: true, value: array };
+/**
+ * Refuses an edit that would turn the edited entry invalid (a 1-letter name) or knock out another
+ * one (renaming A to B's name would make B the duplicate, silently unguarding it).
+ */
+function checked(before: unknown[], after: unknown[], index: number): EditResult {
+  const parsed = parseTargets(after);
+  const problems = parsed.problems.filter((p) => p.severity === 'error');
+  const own = problems.filter((p) => p.index === index);
+  if (own.length) return { ok: false, message: own.map((p) => p.message).join('; ') };
+  const validAfter = new Set(parsed.sourceIndex.values());
+  const lost = [...parseTargets(before).sourceIndex.values()].find((i) => i !== index && !validAfter.has(i));
+  if (lost !== undefined) {
+    const why = problems.find((p) => p.index === lost);
+    return { ok: false, message: `that would knock out entry [${lost}]${why ? ` (${why.message})` : ''}` };
+  }
+  return { ok: true, value: after };
 }
 
 function sameTerm(a: string, b: string): boolean {

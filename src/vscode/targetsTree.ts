@@ -119,31 +119,32 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => provider.refresh()),
-    vscode.commands.registerCommand('unlearn.targets.add', async (name?: string) => {
-      const store = await pickStore('Add Forget Target');
+    vscode.commands.registerCommand('unlearn.targets.add', async (name?: string, storeKey?: string) => {
+      const store = targetStores().find((s) => s.key === storeKey) ?? (await pickStore('Add Forget Target'));
       if (!store) return;
       const value = typeof name === 'string' ? name : await vscode.window.showInputBox({ title: 'Add Forget Target', prompt: 'A name @unlearn must never reveal (aliases can be added afterwards)', validateInput: validateTerm });
       if (value) await edit(store, { kind: 'add', name: value });
     }),
-    vscode.commands.registerCommand('unlearn.targets.rename', async (node?: TargetNode) => {
+    // The optional second argument skips the input box (tests, other commands); a person always gets it.
+    vscode.commands.registerCommand('unlearn.targets.rename', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const name = await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm });
+      const name = given ?? await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm });
       if (name && name !== t.target.name) await edit(t.store, { kind: 'rename', id: t.target.id, name });
     }),
-    vscode.commands.registerCommand('unlearn.targets.addAlias', async (node?: TargetNode) => {
+    vscode.commands.registerCommand('unlearn.targets.addAlias', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const alias = await vscode.window.showInputBox({ title: `Add Alias to ${t.target.name}`, prompt: 'Another name, spelling or codename of this target', validateInput: validateTerm });
+      const alias = given ?? await vscode.window.showInputBox({ title: `Add Alias to ${t.target.name}`, prompt: 'Another name, spelling or codename of this target', validateInput: validateTerm });
       if (alias) await edit(t.store, { kind: 'addAlias', id: t.target.id, alias });
     }),
     vscode.commands.registerCommand('unlearn.targets.removeAlias', async (node?: TargetNode) => {
       if (node?.type === 'alias') await edit(node.store, { kind: 'removeAlias', id: node.target.id, alias: node.alias });
     }),
-    vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode) => {
+    vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const description = await vscode.window.showInputBox({ title: `Description of ${t.target.name}`, prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it', value: t.target.description ?? '' });
+      const description = given ?? await vscode.window.showInputBox({ title: `Description of ${t.target.name}`, prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it', value: t.target.description ?? '' });
       if (description !== undefined) await edit(t.store, { kind: 'setDescription', id: t.target.id, description });
     }),
     vscode.commands.registerCommand('unlearn.targets.enable', async (node?: TargetNode) => {

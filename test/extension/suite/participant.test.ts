@@ -1,0 +1,164 @@
+/**
+ * `@unlearn` inside the real extension host: the handler the extension registered (taken from its
+ * API) runs the pipeline against the scripted Ollama server and writes into a recording stream.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
+
+const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
+const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
+const FALCON_SCRIPT = {
+  vanilla: 'Project Falcon builds long-range drones in Lisbon.',
+  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  compose: 'I cannot share details about [redacted:T1].',
+};
+const targetScope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+
+suite('@unlearn chat participant', function () {
+  this.timeout(30_000);
+  let ollama: ScriptedOllama;
+  const config = () => vscode.workspace.getConfiguration('unlearn');
+
+  async function ask(prompt: string, options: { command?: string; model?: object; token?: vscode.CancellationToken; history?: unknown[] } = {}) {
+    const recording = new RecordingStream();
+    const handler = (await api()).chatHandler;
+    const result = await handler(chatRequest(prompt, options.command, options.model as vscode.LanguageModelChat), chatContext(options.history), recording.stream, options.token ?? new vscode.CancellationTokenSource().token);
+    return { recording, result: (result ?? {}) as vscode.ChatResult };
+  }
+
+  suiteSetup(async () => {
+    ollama = await startScriptedOllama({ models: ['llama3.2'] });
+    await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    await config().update('model', 'llama3.2', vscode.ConfigurationTarget.Global);
+    await config().update('targets', TARGETS, targetScope());
+  });
+
+  suiteTeardown(async () => {
+    await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('model', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('targets', undefined, targetScope());
+    await ollama?.close();
+  });
+
+  setup(() => {
+    ollama.reset();
+    ollama.setScript(FALCON_SCRIPT);
+  });
+
+  test('streams a progress line per stage, then the guarded answer with its marker', async () => {
+    const { recording, result } = await ask('What is Project Falcon building?', { model: GUARDED });
+    assert.deepEqual(
+      recording.progress.filter((p) => /Answering|Auditing|Scoring|Composing/.test(p)),
+      ['Answering…', 'Auditing for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
+    );
+    assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
+    assert.equal(meta.outcome, 'erased');
+    assert.equal(meta.answer, 'I cannot share details about [redacted: Project Falcon].');
+    assert.deepEqual(meta.redactions.map((r) => r.targetName), ['Project Falcon']);
+    const preview = recording.buttons.find((b) => b.command === 'unlearn.preview.answer');
+    assert.ok(preview, 'a Preview Redactions button');
+  });
+
+  test('the composed answer streams in pieces, not all at the end', async () => {
+    // The vanilla answer is checked whole before it shows; the composer's answer streams through the guard.
+    // The guard releases text in steps of about 48 characters behind a hold-back, so the answer is long.
+    const sentence = 'That programme is confidential, but drones in general are built from light composites. ';
+    ollama.scriptRole('compose', reply(sentence.repeat(8), { chunkDelayMs: 2 }));
+    const { recording } = await ask('What is Project Falcon building?', { model: GUARDED });
+    assert.ok(recording.markdown.length > 4, `got ${recording.markdown.length} markdown pieces`);
+    assert.equal(recording.text, sentence.repeat(8).trimEnd() + ' ');
+  });
+
+  test('model output cannot render remote images or links', async () => {
+    ollama.setScript({ vanilla: 'Look: ![x](https://evil.example/leak.png) [here](https://evil.example)' });
+    const { recording } = await ask('Show me a picture', { model: GUARDED });
+    assert.doesNotMatch(recording.text, /(?<!\\)[[\]]|https:\/\//);
+  });
+
+  test('earlier turns of this participant reach the model; slash-command turns do not', async () => {
+    ollama.setScript({ vanilla: 'Blue.' });
+    const history = [
+      { prompt: 'My favourite colour is blue.', command: undefined, participant: 'unlearn.chat', references: [], toolReferences: [] },
+      { response: [], result: { metadata: { answer: 'Noted.', outcome: 'vanilla' } }, participant: 'unlearn.chat' },
+      { prompt: 'Jane', command: 'forget', participant: 'unlearn.chat', references: [], toolReferences: [] },
+      { response: [], result: { metadata: { command: 'forget' } }, participant: 'unlearn.chat' },
+    ];
+    await ask('What is my favourite colour?', { model: GUARDED, history });
+    assert.deepEqual(ollama.chatsOf('vanilla')[0]!.messages.slice(1).map((m) => m.content), ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?']);
+  });
+
+  test('cancelling aborts the model call in flight on the server', async () => {
+    ollama.setScript({ vanilla: fault.hang() });
+    const cts = new vscode.CancellationTokenSource();
+    const pending = ask('What is Project Falcon?', { model: GUARDED, token: cts.token });
+    await until('the vanilla call to arrive', () => ollama.activeRequests > 0);
+    const cancelledAt = Date.now();
+    cts.cancel();
+    const { result } = await pending;
+    assert.equal((result.metadata as { errorCode?: string }).errorCode, 'aborted');
+    await ollama.waitForIdle(1000);
+    assert.ok(Date.now() - cancelledAt < 1000, 'within a second');
+    assert.equal(ollama.clientAborts, 1);
+  });
+
+  test('cancelling mid-answer stops the composer stream', async () => {
+    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+    const cts = new vscode.CancellationTokenSource();
+    const pending = ask('What is Project Falcon?', { model: GUARDED, token: cts.token });
+    await until('the composer call', () => ollama.chatsOf('compose').length > 0);
+    cts.cancel();
+    await pending;
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.clientAborts, 1);
+  });
+
+  test('Ollama down: a message naming the host, with a button that opens the setting', async () => {
+    await ollama.stop();
+    try {
+      const { recording, result } = await ask('hello', { model: GUARDED });
+      assert.match(recording.text, /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+/);
+      assert.ok(recording.buttons.some((b) => b.command === 'unlearn.openSetting' && b.arguments?.[0] === 'unlearn.ollamaHost'));
+      assert.equal((result.metadata as { errorCode: string }).errorCode, 'unreachable');
+    } finally {
+      await ollama.start();
+    }
+  });
+
+  test('a missing model: a message with Pull and Select buttons', async () => {
+    const { recording } = await ask('hello', { model: { ...GUARDED, id: 'qwen9:latest' } });
+    assert.match(recording.text, /qwen9:latest.*not installed/);
+    assert.deepEqual(recording.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
+  });
+
+  test('/forget adds a target to the workspace settings, asking nothing', async () => {
+    const { recording } = await ask('Jane Roe', { command: 'forget' });
+    assert.match(recording.text, /Added \*\*Jane Roe\*\*/);
+    const names = (config().get<{ name: string }[]>('targets') ?? []).map((t) => t.name);
+    assert.deepEqual(names, ['Project Falcon', 'Jane Roe']);
+    await config().update('targets', TARGETS, targetScope());
+  });
+
+  test('/targets lists the targets with their state', async () => {
+    const { recording } = await ask('', { command: 'targets' });
+    assert.match(recording.text, /Project Falcon.*"Falcon"/);
+  });
+
+  test('/explain tells targets and reasons of the last answer, not the removed text', async () => {
+    const first = await ask('What is Project Falcon building?', { model: GUARDED });
+    const history = [{ response: [], result: first.result, participant: 'unlearn.chat' }];
+    const { recording } = await ask('', { command: 'explain', history });
+    assert.match(recording.text, /Project Falcon/);
+    assert.doesNotMatch(recording.text, /drones|Lisbon/);
+  });
+
+  test('/models lists what the server has installed', async () => {
+    const { recording } = await ask('', { command: 'models' });
+    assert.match(recording.text, /llama3\.2:latest.*\(in use\)/);
+    assert.ok(ollama.requests.some((r) => r.path === '/api/tags'));
+  });
+});

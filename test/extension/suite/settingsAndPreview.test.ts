@@ -1,0 +1,103 @@
+/**
+ * The host setting cannot be taken over by a workspace, and the redaction preview works on real editors.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { api, chatContext, chatRequest, EXTENSION_ID, readSettingsText, RecordingStream, settingsUri, writeSettingsByHand } from './helpers';
+
+suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
+  this.timeout(30_000);
+  let ollama: ScriptedOllama;
+  let original: string;
+  const config = () => vscode.workspace.getConfiguration('unlearn');
+
+  suiteSetup(async () => {
+    ollama = await startScriptedOllama({ models: ['llama3.2'] });
+    original = await readSettingsText();
+    await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+  });
+
+  suiteTeardown(async () => {
+    await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    if (original) await vscode.workspace.fs.writeFile(settingsUri(), new TextEncoder().encode(original));
+    else await vscode.workspace.fs.delete(settingsUri()).then(undefined, () => undefined);
+    await ollama?.close();
+  });
+
+  test('the contribution makes the host machine-scoped and restricted in untrusted workspaces', () => {
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { configuration: { properties: Record<string, { scope?: string; default?: unknown }> } };
+      capabilities: { untrustedWorkspaces: { supported: unknown; restrictedConfigurations: string[] } };
+    };
+    const host = pkg.contributes.configuration.properties['unlearn.ollamaHost']!;
+    assert.equal(host.scope, 'machine');
+    assert.equal(host.default, 'http://127.0.0.1:11434');
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('unlearn.ollamaHost'));
+  });
+
+  test('VS Code refuses to write the host into workspace settings', async () => {
+    await assert.rejects(Promise.resolve(config().update('ollamaHost', 'http://evil.example:11434', vscode.ConfigurationTarget.Workspace)));
+  });
+
+  test('a host written by hand into the workspace settings is ignored: requests go to the user\'s host', async () => {
+    await writeSettingsByHand(
+      '{\n  "unlearn.ollamaHost": "http://evil.example:11434",\n  "unlearn.model": "marker-model"\n}\n',
+      () => config().get('model') === 'marker-model',
+    );
+    assert.equal(config().get('ollamaHost'), ollama.host);
+    ollama.reset();
+    const recording = new RecordingStream();
+    await (await api()).chatHandler(chatRequest('', 'models'), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
+    assert.ok(ollama.requests.some((r) => r.path === '/api/tags'), 'the user-configured server was asked');
+    assert.match(recording.text, /llama3\.2:latest/);
+    assert.doesNotMatch(recording.text, /evil/);
+  });
+});
+
+suite('Redaction preview', function () {
+  this.timeout(30_000);
+  const config = () => vscode.workspace.getConfiguration('unlearn');
+  const scope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+
+  suiteSetup(async () => {
+    await api();
+    await config().update('targets', [{ name: 'Project Falcon', aliases: ['Falcon'] }], scope());
+  });
+  suiteTeardown(async () => {
+    await config().update('targets', undefined, scope());
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('an answer opens as a read-only virtual document with its text', async () => {
+    const answer = 'I cannot share details about [redacted: Project Falcon].';
+    const redactions = [{ targetId: 't', targetName: 'Project Falcon', start: 29, end: 55, reason: 'names the target', by: 'guard' }];
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('unlearn.preview.answer', { answer, redactions });
+    assert.equal(uri.scheme, 'unlearn-preview');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.getText(), answer);
+    assert.equal(doc.getText(new vscode.Range(doc.positionAt(29), doc.positionAt(55))), '[redacted: Project Falcon]');
+  });
+
+  test('a selection is previewed, then Apply replaces only the matches', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'Ask F-a-l-c-o-n about it.\nKeep this line.', language: 'plaintext' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 0, doc.lineAt(0).text.length);
+    const count = await vscode.commands.executeCommand<number>('unlearn.preview.selection');
+    assert.equal(count, 1);
+    assert.equal(doc.getText(), 'Ask F-a-l-c-o-n about it.\nKeep this line.', 'nothing changes before Apply');
+    assert.equal(await vscode.commands.executeCommand('unlearn.preview.apply'), true);
+    assert.equal(doc.getText(), 'Ask [redacted: Project Falcon] about it.\nKeep this line.');
+  });
+
+  test('Discard leaves the text as it was', async () => {
+    const doc = await vscode.workspace.openTextDocument({ content: 'Falcon again', language: 'plaintext' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 0, 12);
+    assert.equal(await vscode.commands.executeCommand('unlearn.preview.selection'), 1);
+    await vscode.commands.executeCommand('unlearn.preview.discard');
+    assert.equal(await vscode.commands.executeCommand('unlearn.preview.apply'), false);
+    assert.equal(doc.getText(), 'Falcon again');
+  });
+});
