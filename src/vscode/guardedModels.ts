@@ -20,7 +20,9 @@ import { isAbort, isLlmError, LlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
-import { parseTargets, type ForgetTarget } from '../core/targets';
+import type { ForgetTarget } from '../core/targets';
+import type { UnlearnLog } from './log';
+import { enabledTargets, readSettings, SECTION } from './settings';
 
 /**
  * Guarded models: every model installed in the configured Ollama appears in VS Code's model picker as
@@ -28,8 +30,6 @@ import { parseTargets, type ForgetTarget } from '../core/targets';
  * another extension through `vscode.lm` — gets the ALU pipeline's guarded answer, never the plain model's.
  */
 
-const DEFAULT_HOST = 'http://127.0.0.1:11434';
-const DEFAULT_MODEL = 'llama3.2';
 /** How often to look for models pulled or deleted outside VS Code, while the window has focus. */
 const POLL_MS = 60_000;
 /** /api/show calls in flight at once when listing; a server with 40 models should not get 40 at a time. */
@@ -53,16 +53,21 @@ export interface GuardedSettings {
 
 let active: GuardedModelProvider | undefined;
 
-export function registerGuardedModels(context: vscode.ExtensionContext): void {
-  const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
-  const provider = new GuardedModelProvider(defaultDeps((line) => channel.info(line)));
+/** `log` is the extension's "Unlearn" log; without it (an older activate()) the models get a channel of their own. */
+export function registerGuardedModels(context: vscode.ExtensionContext, log?: Pick<UnlearnLog, 'info' | 'warn'>): void {
+  if (!log) {
+    const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
+    context.subscriptions.push(channel);
+    log = channel;
+  }
+  const out = log;
+  const provider = new GuardedModelProvider(defaultDeps((line) => out.info(`guarded models: ${line}`)));
   active = provider;
   context.subscriptions.push(
-    channel,
     provider,
     vscode.lm.registerLanguageModelChatProvider(GUARDED_VENDOR, provider),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('unlearn.ollamaHost')) provider.refresh('unlearn.ollamaHost changed');
+      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) provider.refresh('unlearn.ollamaHost changed');
     }),
     // A model pulled in a terminal is noticed when the user comes back to the window, or within a minute.
     vscode.window.onDidChangeWindowState((state) => {
@@ -74,8 +79,8 @@ export function registerGuardedModels(context: vscode.ExtensionContext): void {
   // VS Code resolves a vendor's models lazily; asking once makes them known to the chat view's
   // picker and its default-model lookup (seen necessary in code-server, see docs/e2e-notes).
   vscode.lm.selectChatModels({ vendor: GUARDED_VENDOR }).then(
-    (models) => channel.info(`guarded models known to VS Code: ${models.map((m) => m.id).join(', ') || 'none'}`),
-    (error: unknown) => channel.warn(`could not list guarded models: ${describeError(error)}`),
+    (models) => out.info(`guarded models known to VS Code: ${models.map((m) => m.id).join(', ') || 'none'}`),
+    (error: unknown) => out.warn(`could not list guarded models: ${describeError(error)}`),
   );
 }
 
@@ -263,7 +268,7 @@ export interface ParticipantModel {
  * Call it with `request.model`.
  */
 export function participantModel(selected: vscode.LanguageModelChat | undefined): ParticipantModel {
-  const settings = readSettings();
+  const settings = guardedSettings();
   const route = routeParticipantRequest(selected ? toSelected(selected) : undefined, settings);
   if (route.kind === 'selected') return { llm: selectedModelPort(selected!), model: selected!.id };
   const llm = active?.portFor(settings.host) ?? createOllamaPort({ host: settings.host });
@@ -356,37 +361,20 @@ function toPlainPart(part: unknown): PlainPart {
   return typeof part === 'string' ? { type: 'text', text: part } : { type: 'other', description: `a ${typeof part} part` };
 }
 
-// --- settings and targets (until the extension's own settings reader and targets store land) ------
+// --- settings and targets: the extension's own reader and store -------------------------------------
 
 function defaultDeps(log: (line: string) => void): GuardedModelsDeps {
-  return { connect: (host) => createOllamaPort({ host }), settings: readSettings, targets: readEnabledTargets, log };
-}
-
-function readSettings(): GuardedSettings {
-  const c = vscode.workspace.getConfiguration('unlearn');
-  return {
-    host: c.get<string>('ollamaHost')?.trim() || DEFAULT_HOST,
-    model: c.get<string>('model')?.trim() || DEFAULT_MODEL,
-    candidates: positive(c.get<number>('candidates'), DEFAULT_PIPELINE_OPTIONS.candidates),
-    topK: positive(c.get<number>('topK'), DEFAULT_PIPELINE_OPTIONS.topK),
-    allowSelectedModel: c.get<boolean>('allowSelectedModel') === true,
-  };
+  return { connect: (host) => createOllamaPort({ host }), settings: guardedSettings, targets: enabledTargets, log };
 }
 
 /**
- * Enabled targets of the whole workspace: the workspace value and every folder's, united, so a target
- * set in any folder of a multi-root workspace is guarded in every answer.
+ * The extension's settings plus `unlearn.allowSelectedModel`, read from user settings only (like the
+ * host): a cloned repository must not be able to send its reader's questions to a cloud model.
  */
-function readEnabledTargets(): ForgetTarget[] {
-  const sources: unknown[] = [vscode.workspace.getConfiguration('unlearn').get('targets')];
-  for (const folder of vscode.workspace.workspaceFolders ?? []) sources.push(vscode.workspace.getConfiguration('unlearn', folder.uri).get('targets'));
-  const byId = new Map<string, ForgetTarget>();
-  for (const raw of sources) for (const t of parseTargets(raw).targets) if (t.enabled && !byId.has(t.id)) byId.set(t.id, t);
-  return [...byId.values()];
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+function guardedSettings(): GuardedSettings {
+  const { host, model, candidates, topK } = readSettings();
+  const allow = vscode.workspace.getConfiguration(SECTION).inspect<boolean>('allowSelectedModel');
+  return { host, model, candidates, topK, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
 }
 
 // --- errors a person can act on -------------------------------------------------------------------

@@ -82,6 +82,7 @@ const vscodeStub = {
   LanguageModelChatMessageRole: { User: 1, Assistant: 2 },
   LanguageModelChatMessage: { User: (c: string) => ({ role: 1, c }), Assistant: (c: string) => ({ role: 2, c }) },
   LanguageModelChatToolMode: { Auto: 1, Required: 2 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   window: {
     state: { focused: false },
     createOutputChannel: () => ({ info: (l: string) => logLines.push(l), warn: (l: string) => logLines.push(l), dispose() {} }),
@@ -93,7 +94,12 @@ const vscodeStub = {
   },
   workspace: {
     workspaceFolders: undefined,
-    getConfiguration: (section: string) => ({ get: (key: string) => settings[`${section}.${key}`] }),
+    workspaceFile: undefined,
+    // Everything here counts as user settings, the only scope the host and allowSelectedModel are read from.
+    getConfiguration: (section: string) => ({
+      get: (key: string) => settings[`${section}.${key}`],
+      inspect: (key: string) => ({ key: `${section}.${key}`, globalValue: settings[`${section}.${key}`] }),
+    }),
     onDidChangeConfiguration: configListeners.event,
   },
   lm: {

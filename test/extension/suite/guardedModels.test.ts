@@ -48,6 +48,7 @@ suite('Guarded models (vendor "unlearn")', function () {
   const config = () => vscode.workspace.getConfiguration('unlearn');
 
   suiteSetup(async () => {
+    await vscode.extensions.getExtension('unlearn-dev.unlearn')?.activate();
     ollama = await startScriptedOllama({ models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, 'nomic-embed-text'] });
     // Machine-scoped, so only user settings may hold it.
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
