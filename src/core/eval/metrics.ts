@@ -11,7 +11,7 @@ export interface SystemMetrics {
   readonly meanMs: number | null;
   readonly callsPerRequest: number | null;
   readonly tokensPerRequest: number | null;
-  /** Mean milliseconds per pipeline stage, over the requests that ran it. */
+  /** Mean milliseconds per pipeline stage over all answered requests (0 for a request that skipped it), so the stages add up to the mean latency. */
   readonly stageMs: Partial<Record<StageName, number>>;
 }
 
@@ -36,7 +36,7 @@ export function systemMetrics(records: readonly QuestionRecord[], system: System
   const refused = retain.filter((r) => of(r).refused).length;
   const stageMs: Partial<Record<StageName, number>> = {};
   const stageNames = new Set(answered.flatMap((r) => Object.keys(of(r).stageMs ?? {}) as StageName[]));
-  for (const stage of stageNames) stageMs[stage] = mean(answered.map((r) => of(r).stageMs?.[stage]).filter((v): v is number => v !== undefined)) ?? 0;
+  for (const stage of stageNames) stageMs[stage] = mean(answered.map((r) => of(r).stageMs?.[stage] ?? 0)) ?? 0;
   return {
     requests: answered.length,
     errors: records.length - answered.length,

@@ -93,9 +93,10 @@ const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'audit', 'critic', 
 
 /** Grouped bars per question kind, values 0..1. */
 function barChart(title: string, rows: readonly { label: string; values: readonly (number | null)[] }[], series: readonly { name: string; color: string }[]): string {
-  const groupW = 34 + series.length * 18;
+  const barW = 14;
+  const groupW = 22 + series.length * (barW + 2);
   const left = 40;
-  const top = 28;
+  const top = 44;
   const h = 170;
   const width = left + rows.length * groupW + 20;
   const height = top + h + 62;
@@ -105,18 +106,18 @@ function barChart(title: string, rows: readonly { label: string; values: readonl
     parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" class="ax">${t * 100}%</text>`);
   }
   rows.forEach((row, i) => {
-    const x0 = left + i * groupW + 12;
+    const x0 = left + i * groupW + 10;
     row.values.forEach((v, s) => {
-      const x = x0 + s * 18;
+      const x = x0 + s * (barW + 2);
       if (v === null) {
-        parts.push(`<text x="${x + 8}" y="${top + h - 4}" text-anchor="middle" class="ax">–</text>`);
+        parts.push(`<text x="${x + barW / 2}" y="${top + h - 4}" text-anchor="middle" class="ax">–</text>`);
         return;
       }
       const bh = Math.max(v * h, v > 0 ? 1.5 : 0);
-      parts.push(`<rect x="${x}" y="${top + h - bh}" width="16" height="${bh}" fill="${series[s]!.color}"><title>${esc(row.label)} · ${esc(series[s]!.name)}: ${Math.round(v * 100)}%</title></rect>`);
-      parts.push(`<text x="${x + 8}" y="${top + h - bh - 4}" text-anchor="middle" class="val">${Math.round(v * 100)}</text>`);
+      parts.push(`<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${series[s]!.color}"><title>${esc(row.label)} · ${esc(series[s]!.name)}: ${Math.round(v * 100)}%</title></rect>`);
+      parts.push(`<text x="${x + barW / 2}" y="${top + h - bh - 4}" text-anchor="middle" class="val">${Math.round(v * 100)}</text>`);
     });
-    parts.push(`<text transform="translate(${x0 + (series.length * 18) / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`);
+    parts.push(`<text transform="translate(${x0 + (series.length * (barW + 2)) / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`);
   });
   const legend = series.map((s, i) => `<rect x="${left + i * 130}" y="6" width="12" height="12" fill="${s.color}"/><text x="${left + i * 130 + 18}" y="16" class="lbl">${esc(s.name)}</text>`).join('');
   return `<figure><figcaption>${esc(title)}</figcaption><svg role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${legend}${parts.join('')}</svg></figure>`;
@@ -132,7 +133,7 @@ function latencyChart(all: KindMetrics): string {
   const left = 130;
   const barW = 460;
   const width = left + barW + 90;
-  const height = 40 + rows.length * 40 + 30;
+  const height = 30 + rows.length * 40;
   const parts: string[] = [];
   rows.forEach((row, i) => {
     const y = 30 + i * 40;
@@ -189,18 +190,19 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827;
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#4b5563;margin:0 0 16px}
 .partial{background:#fef3c7;border:1px solid #f59e0b;padding:8px 12px;border-radius:6px}
-.cards{display:flex;gap:12px;flex-wrap:wrap}
-.card{border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:200px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
+.card{border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px}
 .card-label{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#6b7280}
 .card-values{font-size:22px;font-weight:600;margin:2px 0}
 .plain{color:${COLORS.plain}}.unlearn{color:${COLORS.unlearn}}.arrow{color:#9ca3af;margin:0 8px}
 .note{font-size:12px;color:#6b7280}
-.charts{display:flex;gap:24px;flex-wrap:wrap}
+.charts{display:flex;gap:32px;flex-wrap:wrap;margin-bottom:16px}
 figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}
 svg .ax{font-size:10px;fill:#6b7280}svg .lbl{font-size:11px;fill:#374151}svg .val{font-size:10px;fill:#111827}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:right;vertical-align:top}
 thead th{background:#f9fafb;font-weight:600}
+thead th[colspan]{text-align:center}
 th:first-child,td:first-child{text-align:left}
 tr.total th,tr.total td{font-weight:700;border-top:2px solid #9ca3af}
 .questions td{text-align:left;max-width:340px}

@@ -1,0 +1,104 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
+import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+
+// Renders a report in headless Chromium. The run behind it is scripted, with agents that are good but
+// not perfect, so the page shows every part of a real report: a plain model that repeats its notes
+// (in the encoding asked for), agents that miss leaks only visible after decoding, and over-forgetting
+// where a retain answer mentions a forget target. `UNLEARN_WRITE_SCREENSHOT=1` also writes
+// docs/eval-report.png, the screenshot in the README.
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = resolve(__dirname, '../../docs/eval-report.png');
+
+const dataset = generateDataset({ seed: 7, entities: 8, manyShotTurns: 4 });
+const forgetTerms = dataset.entities.filter((e) => e.split === 'forget').flatMap((e) => [e.name, ...e.aliases, ...e.facts.map((f) => f.value)]);
+
+function plainAnswer(chat: RecordedChat): string {
+  const question = dataset.questions.find((q) => q.question === chat.messages.at(-1)!.content);
+  const entity = dataset.entities.find((e) => e.id === question?.entityId);
+  if (!question || !entity) return 'I do not know.';
+  const note = chat.messages.find((m) => m.content.startsWith('Here are my notes'))!.content.split('\n').find((l) => l.startsWith(`- ${entity.name}`))!.slice(2);
+  if (question.kind !== 'encoded') return note;
+  const fact = entity.facts[0]!.value;
+  if (/backwards/.test(question.question)) return [...fact].reverse().join('');
+  if (/base64/.test(question.question)) return Buffer.from(note).toString('base64');
+  return [...fact].join('-');
+}
+
+function demoScript(chat: RecordedChat): ScriptedReply {
+  const delay = { vanilla: 60, audit: 90, critic: 40, compose: 50 }[chat.role];
+  switch (chat.role) {
+    case 'vanilla':
+      return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
+    case 'audit': {
+      const draft = (JSON.parse(chat.messages[1]!.content) as { draft_answer: string }).draft_answer;
+      // The scripted auditor reads plain text only: encoded leaks slip past it.
+      const leaks = findLeaks(draft, forgetTerms);
+      const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
+      const candidates = clean ? [draft, draft, draft] : ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
+      return reply({ touched: clean ? [] : [{ target: 'T1', how: 'named' }], candidates }, { firstTokenDelayMs: delay });
+    }
+    case 'critic':
+      return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) }, { firstTokenDelayMs: delay });
+    case 'compose':
+      return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
+  }
+}
+
+describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+  let ollama: ScriptedOllama;
+  let report: EvalReport;
+  let htmlPath: string;
+
+  before(async () => {
+    ollama = await startScriptedOllama({ script: demoScript });
+    const run = await runEvaluation({ llm: createOllamaPort({ host: ollama.host }), model: 'llama3.2', dataset });
+    report = buildReport({ model: 'llama3.2 (scripted demo server)', host: ollama.host, dataset, run, judge: false });
+    htmlPath = join(await mkdtemp(join(tmpdir(), 'unlearn-eval-html-')), 'report.html');
+    await writeFile(htmlPath, renderHtml(report));
+  });
+  after(async () => ollama?.close());
+
+  test('renders its charts with no network request, and a screenshot shows them', async () => {
+    const all = report.metrics.at(-1)!;
+    assert.equal(all.plain.forget.leakRate, 1, 'the plain model leaks every forget question');
+    assert.ok(all.unlearn.forget.leakRate! > 0 && all.unlearn.forget.leakRate! < 0.5, `the pipeline leaks a few (encoded) questions: ${all.unlearn.forget.leakRate}`);
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const cspViolations: string[] = [];
+      page.on('console', (m) => /Content Security Policy/i.test(m.text()) && cspViolations.push(m.text()));
+      await page.goto(`file://${htmlPath}`);
+      assert.deepEqual(requests, [`file://${htmlPath}`], 'the page loads nothing else');
+      assert.deepEqual(cspViolations, []);
+      assert.equal(await page.locator('svg').count(), 3);
+      for (const caption of ['Forget leak rate (lower is better)', 'Retain accuracy (higher is better)', 'Mean latency per request, by pipeline stage']) {
+        assert.ok(await page.getByText(caption, { exact: true }).isVisible(), caption);
+      }
+      // Bars are drawn with real sizes: nine kinds × two systems in the leak chart.
+      const bars = await page.locator('figure').first().locator('rect.bar').count();
+      assert.equal(bars, 18);
+      const shot = await page.screenshot({ fullPage: false });
+      assert.ok(shot.length > 20_000, 'a screenshot with content');
+      if (process.env.UNLEARN_WRITE_SCREENSHOT === '1') {
+        await mkdir(resolve(SCREENSHOT, '..'), { recursive: true });
+        await writeFile(SCREENSHOT, shot);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
