@@ -20,9 +20,9 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
   const targetsTree = registerTargetsTree(context, log);
   const server = registerServer(context, log, () => enabledTargets().length);
-  registerPreview(context, log);
+  registerPreview(context, log, server.port);
   const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
-  registerGuardedModels(context);
+  registerGuardedModels(context, log);
   return { chatHandler, targetsTree };
 }
 

@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
 import { getCachedIndex, redactMatches } from '../core/guard';
+import { isAbort } from '../core/llm/errors';
+import type { LlmPort } from '../core/llm/port';
+import { DEFAULT_PIPELINE_OPTIONS, runPipeline } from '../core/pipeline';
+import { describeChatError, rewriteQuestion } from './chatFormat';
 import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
 import { enabledTargets, readSettings } from './settings';
@@ -21,7 +25,7 @@ export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'
  * documents cannot be edited) with its markers decorated and a hover per marker. A selection in any
  * editor is run through the guard and shown in place, with Apply / Discard.
  */
-export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog): void {
+export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort): void {
   const docs = new Map<string, PreviewDoc>();
   let counter = 0;
   const changed = new vscode.EventEmitter<vscode.Uri>();
@@ -91,8 +95,10 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       const matches = index.find(original);
       log.info(`selection preview: ${original.length} characters, ${matches.length} matches`);
       if (!matches.length) {
-        void vscode.window.showInformationMessage('Unlearn: no forget target appears in the selection.');
-        return;
+        // The guard sees names and spellings only; a description ("our Lisbon client") needs the agents.
+        const agents = 'Ask the Agents';
+        void vscode.window.showInformationMessage('Unlearn: no forget target is named in the selection.', agents).then((choice) => (choice === agents ? vscode.commands.executeCommand('unlearn.preview.selectionWithAgents') : undefined));
+        return 0;
       }
       const { text: redacted, redactions } = redactMatches(original, matches, index);
       const base = editor.document.offsetAt(range.start);
@@ -106,15 +112,68 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       );
       active = { editor, version: editor.document.version, range, redacted, original };
       await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
-      const buttons = ['Apply', 'Discard', ...(readSettings().showOriginal ? ['Compare'] : [])];
+      const buttons = ['Apply', 'Discard', ...(readSettings().showOriginal ? ['Compare'] : []), 'Ask the Agents'];
       // Not awaited: the command finishes once the preview shows; the editor title buttons work as well.
       void vscode.window.showInformationMessage(`Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`, ...buttons).then((choice) => {
         if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
         if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
         if (choice === 'Compare') return vscode.commands.executeCommand('unlearn.preview.diff');
+        if (choice === 'Ask the Agents') return vscode.commands.executeCommand('unlearn.preview.selectionWithAgents');
         return undefined;
       });
       return matches.length;
+    }),
+    vscode.commands.registerCommand('unlearn.preview.selectionWithAgents', async () => {
+      const editor = active?.editor ?? vscode.window.activeTextEditor;
+      const range = active?.range ?? (editor && !editor.selection.isEmpty ? new vscode.Range(editor.selection.start, editor.selection.end) : undefined);
+      if (!editor || !range) {
+        void vscode.window.showInformationMessage('Unlearn: select the text to check first.');
+        return;
+      }
+      await clearSelectionPreview();
+      const original = editor.document.getText(range);
+      const version = editor.document.version;
+      const settings = readSettings();
+      const targets = enabledTargets();
+      let result;
+      try {
+        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true }, async (progress, token) => {
+          const controller = new AbortController();
+          token.onCancellationRequested(() => controller.abort());
+          return runPipeline({
+            llm: llm(),
+            index: getCachedIndex(targets),
+            question: rewriteQuestion(original),
+            options: { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK },
+            signal: controller.signal,
+            onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
+          });
+        });
+      } catch (error) {
+        if (isAbort(error)) return;
+        const d = describeChatError(error, settings.host, settings.model);
+        log.error(`selection rewrite: ${d.code}`);
+        const fix = d.buttons[0];
+        const choice = await vscode.window.showErrorMessage(`Unlearn: ${d.message.replace(/`/g, '"')}`, ...(fix ? [fix.title] : []));
+        if (fix && choice === fix.title) await vscode.commands.executeCommand(fix.command, ...(fix.arguments ?? []));
+        return;
+      }
+      log.info(`selection rewrite: ${result.outcome}, ${result.redactions.length} redactions, ${Math.round(result.totalMs)} ms`);
+      if (result.outcome === 'refused') {
+        void vscode.window.showWarningMessage('Unlearn: the agents could not rewrite the selection without the forget targets. Nothing was changed.');
+        return;
+      }
+      // The rewrite is a new text, not spans of the old one: it is shown as its own preview document.
+      await vscode.commands.executeCommand('unlearn.preview.answer', { answer: result.answer, redactions: result.redactions });
+      if (editor.document.version !== version) return;
+      active = { editor, version, range, redacted: result.answer, original };
+      await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
+      void vscode.window.showInformationMessage(`Unlearn: the agents' rewrite is open beside the editor (${result.redactions.length} ${result.redactions.length === 1 ? 'redaction' : 'redactions'}). Replace the selection with it?`, 'Apply', 'Discard').then((choice) => {
+        if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
+        if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
+        return undefined;
+      });
+      return result.outcome;
     }),
     vscode.commands.registerCommand('unlearn.preview.apply', async () => {
       if (!active) return false;
