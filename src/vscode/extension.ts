@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import { registerEvaluate } from './evaluate';
 import { registerGuardedModels } from './guardedModels';
 import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   registerPreview(context, log, server.port);
   const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
   registerGuardedModels(context, log);
+  registerEvaluate(context);
   return { chatHandler, targetsTree };
 }
 
