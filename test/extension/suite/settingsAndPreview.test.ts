@@ -91,6 +91,32 @@ suite('Redaction preview', function () {
     assert.equal(doc.getText(), 'Ask [redacted: Project Falcon] about it.\nKeep this line.');
   });
 
+  test('with agents: the pipeline rewrites the selection, and Apply puts the rewrite in its place', async () => {
+    const ollama = await startScriptedOllama({
+      models: ['llama3.2'],
+      script: {
+        vanilla: 'Our drones come from Project Falcon.',
+        audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.'] },
+        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
+        compose: 'Our drones come from [redacted:T1].',
+      },
+    });
+    await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    try {
+      const doc = await vscode.workspace.openTextDocument({ content: 'Our drones come from Project Falcon.', language: 'plaintext' });
+      const editor = await vscode.window.showTextDocument(doc);
+      editor.selection = new vscode.Selection(0, 0, 0, doc.lineAt(0).text.length);
+      assert.equal(await vscode.commands.executeCommand('unlearn.preview.selectionWithAgents'), 'erased');
+      assert.equal(ollama.chatsOf('vanilla')[0]!.messages.at(-1)!.content.includes('Our drones come from Project Falcon.'), true);
+      await vscode.window.showTextDocument(doc);
+      assert.equal(await vscode.commands.executeCommand('unlearn.preview.apply'), true);
+      assert.equal(doc.getText(), 'Our drones come from [redacted: Project Falcon].');
+    } finally {
+      await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+      await ollama.close();
+    }
+  });
+
   test('Discard leaves the text as it was', async () => {
     const doc = await vscode.workspace.openTextDocument({ content: 'Falcon again', language: 'plaintext' });
     const editor = await vscode.window.showTextDocument(doc);
