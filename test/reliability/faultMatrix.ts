@@ -27,6 +27,7 @@ import {
   reliabilityCase,
   roleOfBody,
   VANILLA_LEAK,
+  waitUntil,
   type Observed,
 } from './support';
 
@@ -175,7 +176,9 @@ export function faultMatrix(): void {
 
         reliabilityCase('fault matrix', `${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`, async () => {
           withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
-          const seen = await observe({ llm, options: { firstTokenTimeoutMs: 300 } });
+          // Only this stage's calls get the 300 ms limit, so a busy machine cannot time out a healthy stage first.
+          const impatient: LlmPort = { ...llm, chat: (request) => llm.chat(request.label === LABEL[stage] ? { ...request, firstTokenTimeoutMs: 300 } : request) };
+          const seen = await observe({ llm: impatient });
           assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
           assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the timeout did not cut the wait`);
           await assertServerClean(ollama);
@@ -349,7 +352,8 @@ export function faultMatrix(): void {
       reliabilityCase('fault matrix', 'embed × user cancels → LlmError aborted; the server sees the connection close', async () => {
         ollama.setFault('embed', fault.hang());
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 30);
+        // Cancel once the server holds the request (a fixed delay could fire before it arrives on a busy machine).
+        void waitUntil(() => ollama.requests.some((r) => r.path === '/api/embed'), 'the embed request never arrived', 5000).then(() => controller.abort());
         const error = await embedError(llm, controller.signal);
         assert.equal(error.code, 'aborted');
         assert.match(error.message, /cancelled/);

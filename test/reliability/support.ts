@@ -135,8 +135,9 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 200
 }
 
 /**
- * Nothing is left open on the server: no request in flight, no stream, and at most one idle
- * keep-alive connection (a sequential client reuses one; a leaked socket would add more).
+ * Nothing is left open on the server: no request in flight, no stream, and no more connections than
+ * the client's keep-alive pool may hold idle (a sequential request reuses one or two; a socket leaked
+ * by an abandoned call would stay busy and show up in `activeRequests`, and over a run the count would grow).
  */
 export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 4): Promise<void> {
   await ollama.waitForIdle(3000);
