@@ -172,6 +172,10 @@ export function hostile(): void {
         for (const text of ['\u001b[1mFalcon\u001b[0m', 'F\u001b[0malcon', 'Fal\u0000con', 'Fal\u0007con']) assert.notEqual(guardText(INDEX, text), text, JSON.stringify(text));
       });
 
+      knownGap('hostile output', 'a name glued to other letters or digits (theFalcon, zzFalcon, myProjectFalcon, 1Falcon, Falcon2) — readable at a glance, and what "\\x1b[1mFalcon" shows in chat — is masked', () => {
+        for (const text of ['theFalcon', 'zzFalcon', 'myProjectFalcon', '1Falcon', 'Falcon2']) assert.notEqual(guardText(INDEX, text), text, text);
+      });
+
       knownGap('hostile output', 'a name reversed with a bidi override (\\u202Enoclaf tcejorP displays as "Project Falcon") is masked', () => {
         const text = '\u202enoclaF tcejorP\u202c';
         assert.notEqual(guardText(INDEX, text), text);
