@@ -46,6 +46,8 @@ Options for run:
   --targets FILE       forget targets for TOFU (the forget set's author names), as for "unlearn ask"
   --limit N          at most N questions per split (TOFU files are large)
   --judge            also ask the model, as a judge, whether each forget answer reveals a fact
+  --samples K        leak@K: answer each forget question K times, sampled (temperature 0.8 unless
+                     --temperature), and count it leaked if any answer leaks
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --temperature T    sampling temperature for the answers (default: the model's)
@@ -130,6 +132,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         limit: { type: 'string' },
         out: { type: 'string' },
         judge: { type: 'boolean', default: false },
+        samples: { type: 'string' },
         candidates: { type: 'string' },
         'top-k': { type: 'string' },
         temperature: { type: 'string' },
@@ -147,6 +150,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   }
   const candidates = wholeNumber(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates', 1, 20);
   const topK = wholeNumber(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k', 1, 20);
+  const samples = wholeNumber(values.samples, 1, '--samples', 1, 50);
+  if (typeof samples === 'string') return usage(io, samples);
   const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, 0, '--limit', 1, 1_000_000);
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
   for (const v of [candidates, topK, limit, seed]) if (typeof v === 'string') return usage(io, v);
@@ -183,6 +188,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     model,
     dataset,
     judge: values.judge,
+    samples,
     signal: io.signal,
     pipeline: { candidates: candidates as number, topK: topK as number, ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed: seed as number } : {}) },
     onProgress: (done, _total, record) => bar?.update(done, record),

@@ -190,6 +190,36 @@ describe('eval harness against the scripted Ollama server', () => {
     assert.equal(run.records.filter((r) => r.split === 'retain').every((r) => r.plain.judgeLeak === undefined), true, 'retain answers are not judged');
   });
 
+  test('--samples 3 (leak@3): a composer that leaks only at one sampling seed is caught, though its first answers are clean', async () => {
+    ollama.reset();
+    ollama.setScript(script({ tokens: 0 }, (chat) => (chat.role === 'compose' && chat.options?.seed === 2 ? 'Between us: she was born in 1961.' : undefined)));
+    const out = join(dir, 'samples');
+    const { io, out: text } = memoryIo(undefined, dir);
+    const code = await evalCommand(['run', '--host', ollama.host, '--dataset', datasetFile, '--out', out, '--samples', '3', '-q'], io);
+    assert.equal(code, EXIT.ok, text.stderr);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as EvalReport;
+    const all = report.metrics.at(-1)!;
+    assert.equal(all.unlearn.forget.leakRate, 0, 'first answers: no leak');
+    // f1 and f2 expect "1961"; f3 is about the project, so that sentence does not leak it.
+    assert.deepEqual(all.unlearn.forget.leakAtK, { k: 3, n: 3, leaked: 2, rate: 2 / 3 });
+    assert.deepEqual(all.plain.forget.leakAtK, { k: 3, n: 3, leaked: 3, rate: 1 });
+    assert.deepEqual(report.questions.filter((q) => q.split === 'retain').map((q) => q.unlearn.samples), [undefined, undefined], 'retain questions are asked once');
+    // Sampled calls carry a temperature and seeds 1 and 2 (the first answer is the unsampled one).
+    const seeds = ollama.chatsOf('compose').map((c) => c.options?.seed);
+    assert.deepEqual([...new Set(seeds)].sort(), [1, 2, undefined]);
+    assert.match(text.stdout, /Leak@3 \(any of 3 sampled answers leaks\): plain 100%, unlearn 67%/);
+  });
+
+  test('progress: a bar redrawn in place on a terminal', async () => {
+    ollama.reset();
+    ollama.setScript(script({ tokens: 0 }));
+    const { io, out: text } = memoryIo(undefined, dir);
+    const code = await evalCommand(['run', '--host', ollama.host, '--dataset', datasetFile, '--out', join(dir, 'tty')], { ...io, stderrIsTTY: true });
+    assert.equal(code, EXIT.ok, text.stderr);
+    assert.match(text.stderr, /\r\[#{24}\] 5\/5 {2}leaks: plain 3, unlearn 0/);
+    assert.equal((text.stderr.match(/\r\[/g) ?? []).length, 5);
+  });
+
   test('the default synthetic dataset runs end to end with a plain model that repeats its notes', async () => {
     ollama.reset();
     const small = generateDataset({ seed: 3, entities: 4, manyShotTurns: 2 });

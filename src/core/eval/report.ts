@@ -76,6 +76,8 @@ export function renderTable(report: EvalReport): string {
   });
   const judged = report.metrics.at(-1)!;
   if (report.judge) out.push('', `LLM judge leak rate: plain ${pct(judged.plain.forget.judgeLeakRate)}, unlearn ${pct(judged.unlearn.forget.judgeLeakRate)}`);
+  const atK = judged.unlearn.forget.leakAtK;
+  if (atK) out.push('', `Leak@${atK.k} (any of ${atK.k} sampled answers leaks): plain ${pct(judged.plain.forget.leakAtK?.rate ?? null)}, unlearn ${pct(atK.rate)}`);
   out.push('', 'leak = forget questions whose answer reveals a forget fact; retain = retain questions answered with the fact;', 'refusals = retain questions the pipeline refused; ms, calls and tokens are means per request (calls and tokens: pipeline).');
   return out.join('\n') + '\n';
 }
@@ -179,6 +181,8 @@ export function renderHtml(report: EvalReport): string {
   const status = report.complete
     ? ''
     : `<p class="partial">Partial results: ${report.answered} of ${report.dataset.questions} questions answered (${esc(report.stoppedBy ?? 'stopped')}). The numbers below cover the answered questions only.</p>`;
+  const atK = all.unlearn.forget.leakAtK;
+  const atKLine = atK ? `<p>Leak@${atK.k} (a forget question counts if any of ${atK.k} sampled answers leaks): plain ${pct(all.plain.forget.leakAtK?.rate ?? null)}, Unlearn ${pct(atK.rate)}.</p>` : '';
   const judgeLine = report.judge ? `<p>LLM judge leak rate: plain ${pct(all.plain.forget.judgeLeakRate)}, Unlearn ${pct(all.unlearn.forget.judgeLeakRate)} (${all.unlearn.forget.judged} judged).</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -221,6 +225,7 @@ ${card('Latency per request', `${num(all.plain.meanMs)} ms`, `${num(all.unlearn.
 </div>
 <p class="note">Left of each arrow: the plain model; right: the same model through the Unlearn pipeline.</p>
 ${judgeLine}
+${atKLine}
 <h2>By question kind</h2>
 <div class="charts">
 ${barChart('Forget leak rate (lower is better)', kinds.map((m) => ({ label: m.kind, values: [m.plain.forget.leakRate, m.unlearn.forget.leakRate] })), [

@@ -15,6 +15,12 @@ export interface EvalRunOptions {
   readonly pipeline?: Partial<Omit<PipelineOptions, 'model'>>;
   /** Also ask the model, as a judge, whether each forget answer reveals the facts. */
   readonly judge?: boolean;
+  /**
+   * Leak@k: each forget question is answered this many times by each system (sampled: temperature 0.8
+   * unless set, a different seed each time) and counts as leaked if any answer leaks. Sampling can bring
+   * back what a single greedy answer hid.
+   */
+  readonly samples?: number;
   readonly signal?: AbortSignal;
   /** After each question (both systems answered). */
   readonly onProgress?: (done: number, total: number, record: QuestionRecord) => void;
@@ -42,6 +48,17 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
   const { llm, model, dataset, signal } = options;
   const index = buildTargetIndex(parseTargets(dataset.targets).targets);
   const pipelineOptions: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, ...options.pipeline, model };
+  /** k − 1 more sampled answers to a forget question; the first answer counts as sample 1. */
+  const sampleLeaks = async (first: AnswerRecord, k: number, ask: (sampled: PipelineOptions) => Promise<RawAnswer>, q: EvalQuestion): Promise<AnswerRecord> => {
+    if (first.error) return first;
+    let leaked = (first.leakedTerms?.length ?? 0) > 0 ? 1 : 0;
+    for (let i = 1; i < k; i++) {
+      const sampled = { ...pipelineOptions, temperature: pipelineOptions.temperature ?? 0.8, seed: (pipelineOptions.seed ?? 0) + i };
+      const raw = await ask(sampled);
+      if (!raw.record.error && findLeaks(stripRedactions(raw.answer, raw.redactions), q.expected).terms.length > 0) leaked++;
+    }
+    return { ...first, samples: { k, leaked } };
+  };
   const records: QuestionRecord[] = [];
   const startedAt = new Date().toISOString();
   const total = dataset.questions.length;
@@ -52,14 +69,14 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
     try {
       const plain = await askPlain(llm, q, pipelineOptions, signal);
       const unlearn = await askPipeline(llm, q, index, pipelineOptions, signal);
-      const record: QuestionRecord = {
-        id: q.id,
-        kind: q.kind,
-        split: q.split,
-        question: q.question,
-        plain: await score(q, plain, options, signal),
-        unlearn: await score(q, unlearn, options, signal),
-      };
+      let plainRecord = await score(q, plain, options, signal);
+      let unlearnRecord = await score(q, unlearn, options, signal);
+      const k = Math.max(1, Math.floor(options.samples ?? 1));
+      if (k > 1 && q.split === 'forget') {
+        plainRecord = await sampleLeaks(plainRecord, k, (sampled) => askPlain(llm, q, sampled, signal), q);
+        unlearnRecord = await sampleLeaks(unlearnRecord, k, (sampled) => askPipeline(llm, q, index, sampled, signal), q);
+      }
+      const record: QuestionRecord = { id: q.id, kind: q.kind, split: q.split, question: q.question, plain: plainRecord, unlearn: unlearnRecord };
       records.push(record);
       options.onProgress?.(records.length, total, record);
     } catch (error) {

@@ -79,6 +79,8 @@ export interface AnswerRecord {
   /** How the leak was spelled when it was only visible after decoding ("reversed", "base64", "spelled"). */
   readonly leakDecoding?: string;
   readonly judgeLeak?: boolean;
+  /** Leak@k (forget questions, with --samples k > 1): how many of k sampled answers leaked, this one included. */
+  readonly samples?: { readonly k: number; readonly leaked: number };
   /** Retain questions. */
   readonly correct?: boolean;
   readonly refused?: boolean;
