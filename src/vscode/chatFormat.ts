@@ -215,6 +215,8 @@ export interface AnswerMetadata {
   readonly guardActed?: boolean;
   readonly refusalReason?: string;
   readonly errorCode?: string;
+  /** Key of the pre-unlearning answer kept in memory (showOriginal only); never the text itself. */
+  readonly previewId?: string;
 }
 
 export function answerMetadata(result: PipelineResult): AnswerMetadata {

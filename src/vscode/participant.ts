@@ -22,6 +22,7 @@ import {
 import type { UnlearnLog } from './log';
 import { editTargets, readSettings, targetStores, viewStore, type UnlearnSettings } from './settings';
 import { validateTerm } from './targetsEdit';
+import { rememberOriginal } from './originals';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
 
@@ -83,11 +84,14 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
     const targets = deps.targets();
     const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK };
     const sanitizer = new MarkdownSanitizer();
+    // Only with showOriginal on: keep the vanilla answer (in memory) for the preview's diff.
+    let original: string | undefined;
+    const llm = settings.showOriginal ? recordVanilla(route.llm, (text) => (original = text)) : route.llm;
     log.info(`@unlearn: request on ${model} at ${host}, ${targets.length} active targets, ${context.history.length} earlier turns`);
     log.trace(() => `question: ${request.prompt}`);
     stream.progress('Starting…');
     const result = await runPipeline({
-      llm: route.llm,
+      llm,
       index: getCachedIndex(targets),
       question: request.prompt,
       history: toHistory(context.history.map(toPlainTurn)),
@@ -108,9 +112,10 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
     log.info(`@unlearn: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`);
     log.trace(() => `answer: ${result.answer}`);
     if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
-    const metadata = answerMetadata(result);
-    if (result.redactions.length) {
-      stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: result.answer, redactions: metadata.redactions }] });
+    const previewId = original !== undefined && result.outcome !== 'vanilla' ? rememberOriginal(original) : undefined;
+    const metadata = { ...answerMetadata(result), ...(previewId ? { previewId } : {}) };
+    if (result.redactions.length || previewId) {
+      stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }] });
     }
     return { metadata };
   } catch (error) {
@@ -196,6 +201,23 @@ export function followupsFor(result: vscode.ChatResult): vscode.ChatFollowup[] {
   if (meta.redactions?.length || meta.outcome === 'refused') return [{ prompt: '', command: 'explain', label: 'What was redacted, and why?' }];
   if (meta.errorCode === 'unreachable' || meta.errorCode === 'model-missing') return [{ prompt: '', command: 'models', label: 'Which models are installed?' }];
   return [];
+}
+
+/** The same port, telling `onVanilla` what the vanilla agent answered. */
+function recordVanilla(llm: LlmPort, onVanilla: (text: string) => void): LlmPort {
+  return {
+    host: llm.host,
+    chat: async (request) => {
+      const response = await llm.chat(request);
+      if (request.label === 'vanilla') onVanilla(response.content);
+      return response;
+    },
+    listModels: (signal) => llm.listModels(signal),
+    showModel: (model, signal) => llm.showModel(model, signal),
+    embed: (model, input, signal) => llm.embed(model, input, signal),
+    pull: (model, onProgress, signal) => llm.pull(model, onProgress, signal),
+    version: (signal) => llm.version(signal),
+  };
 }
 
 /** Markdown we wrote ourselves, with `$(icon)` rendered. */

@@ -6,6 +6,7 @@ import { DEFAULT_PIPELINE_OPTIONS, runPipeline } from '../core/pipeline';
 import { describeChatError, rewriteQuestion } from './chatFormat';
 import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
+import { forgetOriginals, originalOf } from './originals';
 import { enabledTargets, readSettings } from './settings';
 
 export const PREVIEW_SCHEME = 'unlearn-preview';
@@ -66,19 +67,26 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       provideTextDocumentContent: (uri) => docs.get(uri.toString())?.text ?? 'This preview is no longer available (previews live as long as the window).',
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => e.document.uri.scheme === PREVIEW_SCHEME).forEach(decorateAnswer)),
-    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[] }) => {
+    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[]; previewId?: string }) => {
       if (!arg?.answer) {
         void vscode.window.showInformationMessage('Unlearn: use "Preview Redactions" under an @unlearn answer.');
         return;
       }
-      const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${++counter}.md` });
+      const n = ++counter;
+      const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
       docs.set(uri.toString(), { text: arg.answer, redactions: arg.redactions ?? [] });
       const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
       decorateAnswer(editor);
-      if (readSettings().showOriginal) {
-        // The pipeline hands the extension only the guarded answer: what the agents removed was never
-        // in it, so there is nothing to diff for a chat answer. Say so rather than show nothing.
-        void vscode.window.showInformationMessage('Unlearn keeps no original of a chat answer: the agents erase before the answer exists. Use "Preview Redaction of Selection" to compare your own text.');
+      // The model's own answer exists only if showOriginal was on when it was asked, and only while it is on.
+      const original = readSettings().showOriginal ? originalOf(arg.previewId) : undefined;
+      if (original !== undefined) {
+        const compare = 'Compare with Original';
+        void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is available (unlearn.preview.showOriginal is on).', compare).then(async (choice) => {
+          if (choice !== compare) return;
+          const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original answer ${n}.md` });
+          docs.set(left.toString(), { text: original, redactions: [] });
+          await vscode.commands.executeCommand('vscode.diff', left, uri, 'Unlearn: original ↔ unlearned answer');
+        });
       }
       return uri;
     }),
@@ -200,6 +208,10 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       docs.set(left.toString(), { text: active.original, redactions: [] });
       docs.set(right.toString(), { text: active.redacted, redactions: [] });
       await vscode.commands.executeCommand('vscode.diff', left, right, 'Unlearn: original ↔ redacted');
+    }),
+    // Turning showOriginal off drops every kept original at once, not just hides them.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('unlearn.preview.showOriginal') && !readSettings().showOriginal) forgetOriginals();
     }),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (active && e.document === active.editor.document && e.document.version !== active.version) void clearSelectionPreview();

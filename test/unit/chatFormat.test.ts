@@ -13,6 +13,7 @@ import {
   targetsText,
   toHistory,
 } from '../../src/vscode/chatFormat';
+import { forgetOriginals, originalOf, rememberOriginal } from '../../src/vscode/originals';
 import { pullProgressText } from '../../src/vscode/progressText';
 
 /** Feeds the text in every possible two-piece split and in single characters: the output must not depend on chunking. */
@@ -135,5 +136,18 @@ describe('chat texts', () => {
     const p = pullProgressText({ status: 'pulling abc', completed: 5e8, total: 2e9 });
     assert.equal(p.percent, 25);
     assert.match(p.message, /500 MB of 2\.0 GB \(25%\)/);
+  });
+});
+
+describe('kept originals', () => {
+  test('capped, looked up by key, dropped on demand', () => {
+    const first = rememberOriginal('first');
+    assert.equal(originalOf(first), 'first');
+    for (let i = 0; i < 25; i++) rememberOriginal(`n${i}`);
+    assert.equal(originalOf(first), undefined, 'the oldest goes once more than 20 are kept');
+    const last = rememberOriginal('last');
+    forgetOriginals();
+    assert.equal(originalOf(last), undefined);
+    assert.equal(originalOf(undefined), undefined);
   });
 });

@@ -64,6 +64,21 @@ suite('@unlearn chat participant', function () {
     assert.ok(preview, 'a Preview Redactions button');
   });
 
+  test('the model\'s own answer is kept for a diff only with unlearn.preview.showOriginal on, and never in metadata', async () => {
+    const off = await ask('What is Project Falcon building?', { model: GUARDED });
+    assert.equal((off.result.metadata as { previewId?: string }).previewId, undefined);
+    await config().update('preview.showOriginal', true, vscode.ConfigurationTarget.Global);
+    try {
+      const on = await ask('What is Project Falcon building?', { model: GUARDED });
+      const meta = on.result.metadata as { previewId?: string };
+      assert.ok(meta.previewId, 'a key to the kept original');
+      assert.doesNotMatch(JSON.stringify(on.result.metadata), /drones|Lisbon/, 'the original text is not in the metadata');
+      assert.equal(on.recording.buttons.find((b) => b.command === 'unlearn.preview.answer')?.arguments?.[0]?.previewId, meta.previewId);
+    } finally {
+      await config().update('preview.showOriginal', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('the composed answer streams in pieces, not all at the end', async () => {
     // The vanilla answer is checked whole before it shows; the composer's answer streams through the guard.
     // The guard releases text in steps of about 48 characters behind a hold-back, so the answer is long.
