@@ -15,6 +15,7 @@ import {
   type TargetIndex,
 } from '../../src/core/guard';
 import { parseTargets, type ForgetTarget } from '../../src/core/targets';
+import { generateTargets } from '../../src/bench/guardBench';
 
 const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({ id, name, aliases, enabled: true });
 
@@ -314,6 +315,26 @@ describe('leak guard: agreement and streaming', () => {
     }
     out += guard.end();
     assert.ok(out.startsWith('Status of [redacted: Project Falcon]: on track.'), out.slice(0, 60));
+  });
+});
+
+describe('leak guard: hostile text stays cheap', () => {
+  test('underscores, masks and invisible characters in bulk scan quickly against 20,000 names', () => {
+    const index = buildFastIndex(generateTargets(20_000));
+    const texts = {
+      code: 'const get_user_id = my_var_name + other_thing_here * x_y_z; // __init__ **bold** '.repeat(200),
+      underscores: 'a_b_c_d_e_f_g '.repeat(1200),
+      stars: '*'.repeat(16_384),
+      invisible: ('F' + '\u200B'.repeat(50)).repeat(300),
+      marks: ('a' + '\u0301'.repeat(40) + ' ').repeat(400),
+    };
+    for (const [label, text] of Object.entries(texts)) {
+      index.find(text); // warm up
+      const t = performance.now();
+      index.find(text);
+      const ms = performance.now() - t;
+      assert.ok(ms < 1000, `${label}: ${ms.toFixed(0)} ms`);
+    }
   });
 });
 

@@ -89,6 +89,12 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   // Masked spellings cannot run through the automaton (a mask may be any letter); they are looked up by
   // first letter and length instead. Only names of 3+ letters can be masked (at most a third of them).
   const maskBuckets = new Map<number, number[]>();
+  const maskBucketsByLast = new Map<number, number[]>();
+  const addTo = (map: Map<number, number[]>, key: number, entry: number) => {
+    const bucket = map.get(key);
+    if (bucket) bucket.push(entry);
+    else map.set(key, [entry]);
+  };
   let maxLen = 0;
   let maxMaskLen = 0;
   for (let i = 0; i < entries; i++) {
@@ -97,9 +103,10 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     if (len < 3 || len >= 4096) continue;
     maxMaskLen = Math.max(maxMaskLen, len);
     const key = pool.skeleton[pool.offset[i]!]! * 4096 + len;
-    const bucket = maskBuckets.get(key);
-    if (bucket) bucket.push(i);
-    else maskBuckets.set(key, [i]);
+    addTo(maskBuckets, key, i);
+    // Also by last letter, for the usual case where the last letter is not masked.
+    const last = pool.skeleton[pool.offset[i]! + len - 1]!;
+    if (last < 65536) addTo(maskBucketsByLast, key * 65536 + last, i);
   }
 
   const maxMatchSpan = maxLen * MAX_CHAR_SPAN;
@@ -126,15 +133,22 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     const seen = new Set<number>();
     for (let p = 1; p < f.length; p++) {
       if (!(f.flags[p]! & F_MASK)) continue;
+      // A masked word starts and ends at a real boundary: another mask is not one, or "get_user_id"
+      // would offer a candidate at every underscore (and cost seconds against 100,000 names).
       for (let s = p - 1; s >= 0 && s > p - maxMaskLen; s--) {
-        if (f.flags[s]! & F_SYMBOL || !boundaryBefore(f, s)) continue;
+        if (f.flags[s]! & F_SYMBOL || !maskedWordStart(f, s)) continue;
         for (let e = p + 1; e <= f.length && e - s <= maxMaskLen; e++) {
-          // The name may end here, or before an "s"/"es" plural ending (verify decides).
-          if (e - s < 3 || !(boundaryAt(f, e) || boundaryAt(f, e + 1) || boundaryAt(f, e + 2))) continue;
+          if (e - s < 3 || !maskedWordEnd(f, e)) continue;
           const pair = s * 4096 + (e - s);
           if (seen.has(pair)) continue;
           seen.add(pair);
-          const bucket = maskBuckets.get(f.skeleton[s]! * 4096 + (e - s));
+          // At most a third masked, and at least one mask (the automaton found the rest).
+          let masks = 0;
+          for (let k = s + 1; k < e; k++) if (f.flags[k]! & F_MASK) masks++;
+          if (masks === 0 || masks * 3 > e - s) continue;
+          const key = f.skeleton[s]! * 4096 + (e - s);
+          const last = f.skeleton[e - 1]!;
+          const bucket = f.flags[e - 1]! & F_MASK || last >= 65536 ? maskBuckets.get(key) : maskBucketsByLast.get(key * 65536 + last);
           if (!bucket) continue;
           for (const entry of bucket) {
             const kind = verify(pool, entry, f, s, true);
@@ -179,6 +193,22 @@ function boundaryBefore(f: Folded, s: number): boolean {
 /** A word ends before compact position `e`. */
 function boundaryAt(f: Folded, e: number): boolean {
   return e >= f.length || (f.flags[e]! & (F_SEP | F_SYMBOL)) !== 0 || f.start[e]! - f.start[e - 1]! > MAX_CHAR_SPAN;
+}
+
+/** Like `boundaryBefore`, but a mask before `s` does not count (it would be part of the masked word). */
+function maskedWordStart(f: Folded, s: number): boolean {
+  return s === 0 || (f.flags[s]! & F_SEP) !== 0 || (f.flags[s - 1]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[s]! - f.start[s - 1]! > MAX_CHAR_SPAN;
+}
+
+function plainBoundaryAt(f: Folded, e: number): boolean {
+  return e >= f.length || (f.flags[e]! & F_SEP) !== 0 || (f.flags[e]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[e]! - f.start[e - 1]! > MAX_CHAR_SPAN;
+}
+
+/** A masked word may end before `e`: a boundary that is not a mask, or an "s"/"es" plural and then one. */
+function maskedWordEnd(f: Folded, e: number): boolean {
+  if (plainBoundaryAt(f, e)) return true;
+  if (f.raw[e] === S) return plainBoundaryAt(f, e + 1);
+  return f.raw[e] === E && f.raw[e + 1] === S && plainBoundaryAt(f, e + 2);
 }
 
 const S = 0x73;
