@@ -112,8 +112,9 @@ export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog
     vscode.commands.registerCommand('unlearn.openSetting', (key?: string) => vscode.commands.executeCommand('workbench.action.openSettings', typeof key === 'string' ? key : SECTION)),
     vscode.commands.registerCommand('unlearn.selectModel', () => selectModel(port, log)),
     vscode.commands.registerCommand('unlearn.pullModel', async (name?: string) => {
-      await pullModel(port, log, typeof name === 'string' ? name : undefined);
+      const pulled = await pullModel(port, log, typeof name === 'string' ? name : undefined);
       void check();
+      return pulled;
     }),
   );
   render();
@@ -162,10 +163,10 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
   log.info(`model set to ${chosen.name}`);
 }
 
-async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): Promise<void> {
+async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): Promise<boolean> {
   const { host } = readSettings();
   const name = given ?? (await vscode.window.showInputBox({ title: 'Unlearn: Pull Model', prompt: `Model to download into Ollama at ${host}`, placeHolder: 'llama3.2', validateInput: (v) => (/^[\w.:/-]+$/.test(v.trim()) ? undefined : 'A model name such as llama3.2 or qwen2.5:7b') }))?.trim();
-  if (!name) return;
+  if (!name) return false;
   log.info(`pulling ${name} into ${host}`);
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true }, async (progress, token) => {
@@ -176,8 +177,9 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
         name,
         (p) => {
           const { message, percent } = pullProgressText(p);
-          const increment = percent !== undefined && percent > last ? percent - last : undefined;
+          // Ollama reports each layer from 0 % again; the bar follows the layer being downloaded.
           if (percent !== undefined && percent < last) last = 0;
+          const increment = percent !== undefined && percent > last ? percent - last : undefined;
           if (increment !== undefined) last = percent!;
           progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
         },
@@ -188,17 +190,19 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
     if (isAbort(error)) {
       log.info(`pull of ${name} cancelled`);
       void vscode.window.showInformationMessage(`Pull of ${name} cancelled.`);
-      return;
+      return false;
     }
     const d = describeChatError(error, host, name);
     log.error(`pull of ${name} failed: ${d.message}`);
-    await offerFix(`Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`, 'unlearn.ollamaHost');
-    return;
+    void offerFix(`Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`, 'unlearn.ollamaHost');
+    return false;
   }
   log.info(`pulled ${name}`);
   notifyGuardedModelsChanged();
   const use = 'Use It';
-  if ((await vscode.window.showInformationMessage(`${name} is ready.`, use)) === use) await vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global);
+  // Not awaited: the command is done when the model is; the offer stays in the notification centre.
+  void vscode.window.showInformationMessage(`${name} is ready.`, use).then((choice) => (choice === use ? vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global) : undefined));
+  return true;
 }
 
 async function offerFix(message: string, setting: string): Promise<void> {

@@ -150,6 +150,14 @@ suite('@unlearn chat participant', function () {
     assert.deepEqual(recording.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
   });
 
+  test('Pull Model downloads through the configured server and the model is then listed', async () => {
+    assert.equal(await vscode.commands.executeCommand('unlearn.pullModel', 'phi4-mini'), true);
+    const pulls = ollama.requests.filter((r) => r.path === '/api/pull');
+    assert.deepEqual(pulls.map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name?: string }).name), ['phi4-mini'], JSON.stringify(ollama.requests.map((r) => [r.path, r.body])));
+    const { recording } = await ask('', { command: 'models' });
+    assert.match(recording.text, /phi4-mini/);
+  });
+
   test('/forget adds a target to the workspace settings, asking nothing', async () => {
     const { recording } = await ask('Jane Roe', { command: 'forget' });
     assert.match(recording.text, /Added \*\*Jane Roe\*\*/);
