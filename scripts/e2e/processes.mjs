@@ -101,7 +101,7 @@ export function stopAll() {
 /**
  * Installs the safety nets for a script's lifetime: signals stop everything and exit; a global deadline
  * fails the run instead of letting it hang; a last synchronous SIGKILL on exit for anything still there.
- * @param {{ timeoutMs: number, label: string }} options
+ * @param {{ timeoutMs: number, label: string }} options `timeoutMs: Infinity` for no limit (npm start)
  */
 export function installShutdownHandlers({ timeoutMs, label }) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -110,11 +110,13 @@ export function installShutdownHandlers({ timeoutMs, label }) {
       void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
-  const timer = setTimeout(() => {
-    console.error(`${label}: FAILED — still running after the global limit of ${Math.round(timeoutMs / 1000)} s; stopping everything.`);
-    void stopAll().finally(() => process.exit(124));
-  }, timeoutMs);
-  timer.unref();
+  if (Number.isFinite(timeoutMs)) {
+    const timer = setTimeout(() => {
+      console.error(`${label}: FAILED — still running after the global limit of ${Math.round(timeoutMs / 1000)} s; stopping everything.`);
+      void stopAll().finally(() => process.exit(124));
+    }, timeoutMs);
+    timer.unref();
+  }
   process.once('exit', () => {
     for (const { child } of running) if (child.pid) signalGroup(child.pid, 'SIGKILL');
   });

@@ -1,0 +1,151 @@
+// The end-to-end scenarios of `npm run test:e2e` (issue 5), run in order in one code-server window on a
+// copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
+// (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
+//
+// A scenario gets `t`: { page, ollama, workspace, shot(name), step(text) } and throws to fail.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  answerInputBox,
+  hoverText,
+  clickViewAction,
+  lastChatResponse,
+  openViewContainer,
+  selectChatModel,
+  runCommand,
+  sendChat,
+  statusBarEntry,
+  treeLabels,
+  until,
+  viewPane,
+} from './workbench.mjs';
+
+export const SAMPLE_TARGETS = ['Project Falcon', 'Dana Whitfield', 'Northwind Logistics'];
+export const ADDED_TARGET = 'Harbor Ventures';
+export const QUESTION = 'Who is building Project Falcon?';
+export const MODEL = 'llama3.2';
+/** How the guarded models provider names the scripted model in VS Code's picker (issue 8). */
+export const GUARDED_MODEL_LABEL = 'llama3.2 · Unlearn';
+
+/**
+ * What the scripted Ollama answers per agent role. Each reply waits a little before its first token,
+ * as a real model does, so the stage progress is on screen long enough to be seen.
+ * @param {{ reply: Function }} support the bundled scriptedOllama module
+ */
+export function falconScript({ reply }) {
+  const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
+  return {
+    vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
+    audit: reply({ touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] }, slow),
+    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    compose: reply('I cannot share details about [redacted:T1].', slow),
+  };
+}
+
+const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ candidates?…/, /Composing…/];
+
+export const scenarios = [
+  {
+    name: 'Forget Targets view lists the sample targets; adding one writes .vscode/settings.json',
+    async run({ page, workspace, shot, step }) {
+      step('open the Unlearn view container');
+      await openViewContainer(page, 'Unlearn');
+      const pane = viewPane(page, 'Forget Targets');
+      await pane.waitFor({ state: 'visible', timeout: 30_000 });
+      const labels = await until(`the Forget Targets view to list ${SAMPLE_TARGETS.join(', ')}`, async () => {
+        const seen = await treeLabels(pane);
+        return SAMPLE_TARGETS.every((t) => seen.some((l) => l.startsWith(t))) ? seen : undefined;
+      });
+      step(`view lists: ${labels.join(' | ')}`);
+      await shot('targets-view');
+
+      step(`add "${ADDED_TARGET}" with the view's Add action`);
+      await clickViewAction(page, pane, /^Add/i);
+      await answerInputBox(page, ADDED_TARGET);
+      const settingsFile = join(workspace, '.vscode', 'settings.json');
+      await until(`${settingsFile} to contain "${ADDED_TARGET}"`, () => readFileSync(settingsFile, 'utf8').includes(`"${ADDED_TARGET}"`) || readFileSync(settingsFile, 'utf8').slice(-300));
+      const onDisk = readFileSync(settingsFile, 'utf8');
+      for (const t of SAMPLE_TARGETS) if (!onDisk.includes(t)) throw new Error(`adding a target lost "${t}" from ${settingsFile}:\n${onDisk}`);
+      await until(`the view to show "${ADDED_TARGET}"`, async () => (await treeLabels(pane)).some((l) => l.startsWith(ADDED_TARGET)));
+      step('settings.json on disk holds the new target; the view shows it');
+      await shot('targets-added');
+    },
+  },
+  {
+    name: '@unlearn shows stage progress, then an answer with a redaction marker; Preview Redactions opens the preview',
+    async run({ page, shot, step }) {
+      step('open the chat view');
+      await runCommand(page, 'Chat: Open Chat (Ask)');
+      const model = await selectChatModel(page, GUARDED_MODEL_LABEL);
+      step(`chat model picker shows "${model.shown}" (${model.attempts ? `chosen in the picker, opening ${model.attempts}` : 'already selected'})`);
+      await shot('chat-model-picked');
+      step(`ask: @unlearn ${QUESTION}`);
+      await sendChat(page, `@unlearn ${QUESTION}`);
+      const seen = new Set();
+      let progressShot = false;
+      const answer = await until(
+        'an @unlearn answer with a [redacted: Project Falcon] marker',
+        async () => {
+          const text = await lastChatResponse(page);
+          STAGES.forEach((re, i) => re.test(text) && seen.add(i));
+          if (seen.size && !progressShot) {
+            progressShot = true;
+            await shot('chat-progress');
+          }
+          if (/Language model unavailable|sign in/i.test(text)) throw new Error(`the chat did not reach @unlearn: "${text.trim().slice(0, 300)}"`);
+          return /\[redacted: Project Falcon\]/.test(text) ? text : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      step(`stages seen while answering: ${[...seen].map((i) => STAGES[i].source).join(', ') || 'none'}`);
+      if (seen.size < 2) throw new Error(`expected the chat to show at least two pipeline stages while answering, saw ${seen.size}; answer: ${answer.trim().slice(0, 300)}`);
+      if (/Dana Whitfield|Northwind|Lisbon/.test(answer)) throw new Error(`the answer leaks what the vanilla model said: ${answer}`);
+      await shot('chat-answer');
+
+      step('click "Preview Redactions"');
+      const button = page.locator('.interactive-response').last().getByRole('button', { name: 'Preview Redactions' });
+      await button.waitFor({ state: 'visible', timeout: 10_000 });
+      await button.click();
+      const tab = page.locator('.tabs-container .tab', { hasText: /Redacted answer/ }).first();
+      await tab.waitFor({ state: 'visible', timeout: 15_000 });
+      const editorText = await until('the preview editor to show the marker', async () => {
+        const text = await page.locator('.editor-group-container.active .view-lines').first().textContent();
+        return text && /\[redacted: Project Falcon\]/.test(text.replace(/\u00a0/g, ' ')) ? text : undefined;
+      });
+      step(`preview tab "${(await tab.textContent())?.trim()}" shows: ${editorText.replace(/\u00a0/g, ' ').trim().slice(0, 120)}`);
+      await shot('preview-redactions');
+    },
+  },
+  {
+    name: 'Ollama stopped: the chat shows an actionable error and the status bar shows the server is down',
+    async run({ page, ollama, shot, step }) {
+      const up = await until('the Unlearn status bar entry', () => statusBarEntry(page, /targets?$/));
+      step(`status bar before: "${up.text}" (icons: ${up.icons.join(', ')})`);
+      step(`stop the scripted Ollama at ${ollama.host}`);
+      await ollama.stop();
+      await page.keyboard.press('Escape');
+      await sendChat(page, `@unlearn ${QUESTION}`);
+      const text = await until('the chat to say Ollama cannot be reached', async () => {
+        const t = await lastChatResponse(page);
+        return /Cannot reach Ollama at/.test(t) ? t : undefined;
+      }, { timeoutMs: 45_000 });
+      if (!text.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the error does not name the host ${ollama.host}: ${text.slice(0, 300)}`);
+      if (!/ollama serve/.test(text)) throw new Error(`the error does not say how to start Ollama: ${text.slice(0, 300)}`);
+      const fix = page.locator('.interactive-response').last().getByRole('button', { name: 'Open unlearn.ollamaHost' });
+      await fix.waitFor({ state: 'visible', timeout: 10_000 });
+      step('chat: "Cannot reach Ollama at …" with an "Open unlearn.ollamaHost" button');
+      // The status bar re-checks every 30 s and after a failed request; allow one full period.
+      const down = await until('the status bar entry to show the server is down', async () => {
+        const e = await statusBarEntry(page, /targets?$/);
+        return e && e.icons.includes('codicon-warning') ? e : undefined;
+      }, { timeoutMs: 40_000, intervalMs: 500 });
+      step(`status bar after: "${down.text}" (icons: ${down.icons.join(', ')})`);
+      await shot('ollama-stopped');
+      await page.locator('.statusbar-item', { hasText: down.text }).first().hover();
+      const tooltip = await until('the status bar tooltip to say Ollama is not reachable', () => hoverText(page, /not reachable/));
+      if (!tooltip.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the tooltip does not name ${ollama.host}: ${tooltip}`);
+      step('status bar tooltip: "Ollama at … not reachable"');
+      await shot('ollama-stopped-status-tooltip');
+    },
+  },
+];
