@@ -81,13 +81,16 @@ export const scenarios = [
       await shot('chat-model-picked');
       step(`ask: @unlearn ${QUESTION}`);
       await sendChat(page, `@unlearn ${QUESTION}`);
-      const seen = new Set();
+      const seen = new Map();
       let progressShot = false;
       const answer = await until(
         'an @unlearn answer with a [redacted: Project Falcon] marker',
         async () => {
           const text = await lastChatResponse(page);
-          STAGES.forEach((re, i) => re.test(text) && seen.add(i));
+          for (const re of STAGES) {
+            const m = re.exec(text);
+            if (m) seen.set(re.source, m[0]);
+          }
           if (seen.size && !progressShot) {
             progressShot = true;
             await shot('chat-progress');
@@ -97,7 +100,7 @@ export const scenarios = [
         },
         { timeoutMs: 60_000, intervalMs: 100 },
       );
-      step(`stages seen while answering: ${[...seen].map((i) => STAGES[i].source).join(', ') || 'none'}`);
+      step(`stages seen while answering: ${[...seen.values()].join(', ') || 'none'}`);
       if (seen.size < 2) throw new Error(`expected the chat to show at least two pipeline stages while answering, saw ${seen.size}; answer: ${answer.trim().slice(0, 300)}`);
       if (/Dana Whitfield|Northwind|Lisbon/.test(answer)) throw new Error(`the answer leaks what the vanilla model said: ${answer}`);
       await shot('chat-answer');
@@ -121,9 +124,11 @@ export const scenarios = [
     async run({ page, ollama, shot, step }) {
       const up = await until('the Unlearn status bar entry', () => statusBarEntry(page, /targets?$/));
       step(`status bar before: "${up.text}" (icons: ${up.icons.join(', ')})`);
+      // Self-contained: the chat in Ask mode with the guarded model, whatever ran before.
+      await runCommand(page, 'Chat: Open Chat (Ask)');
+      await selectChatModel(page, GUARDED_MODEL_LABEL);
       step(`stop the scripted Ollama at ${ollama.host}`);
       await ollama.stop();
-      await page.keyboard.press('Escape');
       await sendChat(page, `@unlearn ${QUESTION}`);
       const text = await until('the chat to say Ollama cannot be reached', async () => {
         const t = await lastChatResponse(page);
@@ -142,7 +147,8 @@ export const scenarios = [
       step(`status bar after: "${down.text}" (icons: ${down.icons.join(', ')})`);
       await shot('ollama-stopped');
       await page.locator('.statusbar-item', { hasText: down.text }).first().hover();
-      const tooltip = await until('the status bar tooltip to say Ollama is not reachable', () => hoverText(page, /not reachable/));
+      // The tooltip is markdown whose appended text has non-breaking spaces: \s matches them.
+      const tooltip = (await until('the status bar tooltip to say Ollama is not reachable', () => hoverText(page, /Ollama\s+at\s+\S+\s+not\s+reachable/))).replace(/\u00a0/g, ' ');
       if (!tooltip.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the tooltip does not name ${ollama.host}: ${tooltip}`);
       step('status bar tooltip: "Ollama at … not reachable"');
       await shot('ollama-stopped-status-tooltip');

@@ -157,12 +157,21 @@ export async function selectChatModel(page, namePart, { timeoutMs = 45_000 } = {
   }
 }
 
-/** Text of the hover (tooltip) currently shown that matches `pattern`, or undefined. */
+/**
+ * Text of the tooltip (hover) on screen that matches `pattern`, or undefined: the smallest visible
+ * element whose text matches, outside the chat and the editors (which may quote the same words).
+ */
 export async function hoverText(page, pattern) {
-  const texts = await page.evaluate(() =>
-    [...document.querySelectorAll('.workbench-hover, .monaco-hover, .workbench-hover-container, [class*="hover-contents"]')]
-      .filter((e) => e.getClientRects().length > 0)
-      .map((e) => e.textContent ?? ''),
+  return page.evaluate(
+    ({ source, flags }) => {
+      const re = new RegExp(source, flags);
+      const hits = [...document.querySelectorAll('body *')].filter(
+        (e) => re.test(e.textContent ?? '') && e.getClientRects().length > 0 && !e.closest('.interactive-session, .editor-instance, .monaco-list-row'),
+      );
+      const smallest = hits.filter((e) => !hits.some((o) => o !== e && e.contains(o)));
+      const inHover = smallest.find((e) => e.closest('[class*="hover"]'));
+      return inHover ? (inHover.closest('[class*="hover"]')?.textContent ?? undefined) : undefined;
+    },
+    { source: pattern.source, flags: pattern.flags },
   );
-  return texts.find((t) => pattern.test(t));
 }
