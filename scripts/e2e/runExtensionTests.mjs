@@ -14,7 +14,7 @@
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { format, parseArgs } from 'node:util';
 import { launchBrowser, openWorkbench } from './browser.mjs';
 import { startCodeServer, writeUserSettings } from './codeServer.mjs';
 import { ensureCodeServer, repoRoot } from './installCodeServer.mjs';
@@ -79,9 +79,13 @@ export async function runExtensionTests({ extensionDevelopmentPath, extensionTes
   const full = createWriteStream(consoleLog);
   onCleanup(() => new Promise((r) => full.end(r)));
   let finished = false;
+  const counts = { passing: undefined, failing: 0, pending: 0 };
   await page.exposeFunction('codeAutomationLog', (type, args) => {
+    // console.log's arguments as given: mocha's reporter passes printf-style formats ('%s', '%d').
     const parts = Array.isArray(args) ? args : [args];
-    const text = parts.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    const text = format(...parts.map((a) => (typeof a === 'string' || typeof a === 'number' ? a : JSON.stringify(a))));
+    const summary = /^\s*(\d+) (passing|failing|pending)\b/.exec(text);
+    if (summary) counts[summary[2]] = Number(summary[1]);
     full.write(`[${type}] ${text}\n`);
     if (finished || WORKBENCH_NOISE.test(text)) return;
     if (type === 'error') console.error(text);
@@ -98,6 +102,8 @@ export async function runExtensionTests({ extensionDevelopmentPath, extensionTes
   const code = await Promise.race([exited, timer]);
   if (code === 'timeout') throw new Error(`the test module did not finish within ${timeoutMs / 1000} s (workbench console: ${consoleLog}; code-server log: ${server.logFile})`);
   log(`${LABEL}: run() ${code === 0 ? 'resolved' : 'rejected'} after ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${code}); full workbench console: ${consoleLog}`);
+  // The plain closing line CI reads, when the suite was mocha (its "N passing" / "N failing").
+  if (counts.passing !== undefined) log(`extension-host: ${counts.passing} passed, ${counts.failing} failed${counts.pending ? `, ${counts.pending} skipped` : ''}`);
   return code;
 }
 
