@@ -34,9 +34,7 @@ function desktopCode() {
 }
 
 async function main() {
-  const warnings = [];
-  const vsix = buildVsix(join(repoRoot, '.cache', 'start', 'vsix'), say, warnings);
-  for (const w of warnings) say(`note: ${w}`);
+  const vsix = buildVsix(join(repoRoot, '.cache', 'start', 'vsix'), say);
   say(`extension packed: ${vsix}`);
 
   const code = desktopCode();

@@ -175,11 +175,11 @@ export function buildVsix(outDir, log = console.log, warnings = []) {
       return target;
     } catch (error) {
       const first = (error instanceof Error ? error.message : String(error)).split('\n').find((l) => /ERROR|Error/.test(l)) ?? String(error);
-      warnings.push(`npm run package failed (${first.trim()}); the e2e run used a staged .vsix instead`);
+      warnings.push(`npm run package failed (${first.trim()}); packed a staged .vsix instead`);
       log(`e2e: WARNING: ${warnings.at(-1)}`);
     }
   } else {
-    warnings.push('no "package" script in package.json; the e2e run used a staged .vsix');
+    warnings.push('no "package" script in package.json; packed a staged .vsix');
   }
   log('e2e: npm run build');
   runNpm(['run', 'build'], 'npm run build');
