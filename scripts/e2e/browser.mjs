@@ -22,9 +22,22 @@ export async function launchBrowser() {
   throw lastError;
 }
 
-/** Opens the workbench and waits until it is interactive (activity bar and status bar drawn). */
+/**
+ * Opens the workbench and waits until it is interactive (activity bar and status bar drawn). A first
+ * load that stalls (a busy machine, a socket race while the server warms up) gets one more try.
+ */
 export async function openWorkbench(page, url, timeoutMs = 90_000) {
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
-  await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: timeoutMs });
-  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: timeoutMs });
+  let lastError;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+      await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: timeoutMs });
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: timeoutMs });
+      return;
+    } catch (error) {
+      lastError = error;
+      console.error(`e2e: the workbench did not load (attempt ${attempt}/2): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  throw lastError;
 }

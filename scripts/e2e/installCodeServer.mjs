@@ -91,12 +91,16 @@ export function ensureCodeServer({ dir = cacheDir, force = false, log = console.
   mkdirSync(dir, { recursive: true });
   for (const f of SPEC_FILES) copyFileSync(join(specDir, f), join(dir, f));
 
+  // Run under `npm run …`, this process inherits the outer npm's npm_config_* variables, which the inner
+  // npm would take as its own config: npm_config_user_agent claiming Node 20 makes code-server's
+  // postinstall refuse to run. The installs get an environment without them.
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   // nice: others share this machine's two cores while native modules compile.
-  const fetched = run('nice', ['-n', '10', 'npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir });
+  const fetched = run('nice', ['-n', '10', 'npm', 'ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: cleanEnv });
   if (!fetched.ok) throw new Error(`npm ci in ${dir} failed (exit ${fetched.status}):\n${tail(fetched.out)}`);
   if (!existsSync(paths.node)) throw new Error(`npm ci succeeded but ${paths.node} is missing`);
 
-  const env24 = { ...process.env, PATH: `${dirname(paths.node)}:${process.env.PATH}`, npm_config_nodedir: paths.nodeDir };
+  const env24 = { ...cleanEnv, PATH: `${dirname(paths.node)}:${process.env.PATH}`, npm_config_nodedir: paths.nodeDir };
   const version = run(paths.node, ['--version']);
   if (!version.ok || !version.out.startsWith('v24.')) throw new Error(`${paths.node} is not a working Node 24: ${version.out || version.error}`);
   const built = run('nice', ['-n', '10', 'npm', 'rebuild', '--foreground-scripts'], { cwd: dir, env: env24 });
