@@ -12,7 +12,8 @@ export async function launchBrowser() {
   let lastError;
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
+      // Our own signal handlers stop everything in order; Playwright's would exit the process half-way.
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
       onCleanup(() => Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]), { beforeStop: true });
       return browser;
     } catch (error) {
