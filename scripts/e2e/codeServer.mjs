@@ -2,7 +2,7 @@
 // bound to 127.0.0.1 on a free port it picks itself, the extension installed from a .vsix.
 /* global fetch, AbortSignal */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from './installCodeServer.mjs';
@@ -150,57 +150,20 @@ function runNpm(args, what) {
 }
 
 /**
- * Builds the extension and packs it into a .vsix in `outDir`: with the project's `npm run package`
- * (the .vsix it writes into the repository root is picked up). If that script is missing or fails, the
- * built extension is packed from a staging folder holding only what ships (package.json, README,
- * media/, dist/extension.js), and `warnings` says so: the run goes on, the broken script is reported.
+ * Builds the extension and packs it into a .vsix in `outDir` with the project's own `npm run package`
+ * (the .vsix it writes into the repository root is moved here), so the end-to-end run installs exactly
+ * what a user would. A failing package script fails the run.
  */
-export function buildVsix(outDir, log = console.log, warnings = []) {
+export function buildVsix(outDir, log = console.log) {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
   mkdirSync(outDir, { recursive: true });
-  const target = join(outDir, `${pkg.name}-${pkg.version}.vsix`);
+  const name = `${pkg.name}-${pkg.version}.vsix`;
+  const target = join(outDir, name);
   rmSync(target, { force: true });
-  if (pkg.scripts?.package) {
-    const before = Date.now() - 1_000;
-    log('e2e: npm run package');
-    try {
-      runNpm(['run', 'package'], 'npm run package');
-      const made = readdirSync(repoRoot)
-        .filter((f) => f.endsWith('.vsix'))
-        .map((f) => ({ f, t: statSync(join(repoRoot, f)).mtimeMs }))
-        .filter(({ t }) => t >= before)
-        .sort((a, b) => b.t - a.t)[0];
-      if (!made) throw new Error('npm run package succeeded but wrote no new .vsix into the repository root');
-      cpSync(join(repoRoot, made.f), target);
-      return target;
-    } catch (error) {
-      const first = (error instanceof Error ? error.message : String(error)).split('\n').find((l) => /ERROR|Error/.test(l)) ?? String(error);
-      warnings.push(`npm run package failed (${first.trim()}); packed a staged .vsix instead`);
-      log(`e2e: WARNING: ${warnings.at(-1)}`);
-    }
-  } else {
-    warnings.push('no "package" script in package.json; packed a staged .vsix');
-  }
-  log('e2e: npm run build');
-  runNpm(['run', 'build'], 'npm run build');
-  const main = join(repoRoot, pkg.main ?? 'dist/extension.js');
-  if (!existsSync(main)) throw new Error(`npm run build did not produce ${main}`);
-  const stage = join(outDir, 'stage');
-  rmSync(stage, { recursive: true, force: true });
-  mkdirSync(stage, { recursive: true });
-  const { scripts: _scripts, devDependencies: _dev, dependencies: _deps, ...manifest } = pkg;
-  writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  for (const f of ['README.md', 'LICENSE', 'LICENSE.md', 'CHANGELOG.md']) if (existsSync(join(repoRoot, f))) cpSync(join(repoRoot, f), join(stage, f));
-  if (existsSync(join(repoRoot, 'media'))) cpSync(join(repoRoot, 'media'), join(stage, 'media'), { recursive: true });
-  mkdirSync(join(stage, 'dist'), { recursive: true });
-  cpSync(main, join(stage, 'dist', 'extension.js'));
-  log('e2e: vsce package (staged: package.json, README, media/, dist/extension.js)');
-  const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '--no-rewrite-relative-links', '-o', target], {
-    cwd: stage,
-    encoding: 'utf8',
-    input: 'y\n',
-  });
-  if (r.status !== 0 || !existsSync(target)) throw new Error(`vsce package failed (exit ${r.status}):\n${tail(`${r.stdout ?? ''}${r.stderr ?? ''}`)}`);
+  rmSync(join(repoRoot, name), { force: true });
+  log('e2e: npm run package');
+  runNpm(['run', 'package'], 'npm run package');
+  if (!existsSync(join(repoRoot, name))) throw new Error(`npm run package succeeded but wrote no ${name} into the repository root`);
+  renameSync(join(repoRoot, name), target);
   return target;
 }

@@ -43,8 +43,7 @@ async function main() {
 
   const paths = ensureCodeServer({ log: say });
   say('code-server ready');
-  const warnings = [];
-  const vsix = buildVsix(join(buildDir, 'vsix'), say, warnings);
+  const vsix = buildVsix(join(buildDir, 'vsix'), say);
   say(`built ${vsix}`);
 
   const support = await loadScriptedOllama();
@@ -112,7 +111,6 @@ async function main() {
     }
   }
   say(`screenshots and browser console in ${resultsDir.slice(repoRoot.length + 1)}/`);
-  for (const w of warnings) say(`WARNING: ${w}`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed || !passed ? 1 : 0;
 }
