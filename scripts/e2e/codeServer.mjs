@@ -1,6 +1,5 @@
 // code-server for the e2e scripts and `npm start`: a fresh user-data, extensions and config per run,
 // bound to 127.0.0.1 on a free port it picks itself, the extension installed from a .vsix.
-/* global fetch, AbortSignal */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
