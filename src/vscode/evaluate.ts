@@ -12,17 +12,22 @@ export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
  * webview that runs no script and loads nothing (the report's own CSP).
  */
 export function registerEvaluate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand(EVALUATE_COMMAND, () => evaluateTargets()));
+  context.subscriptions.push(vscode.commands.registerCommand(EVALUATE_COMMAND, (options?: EvaluateOptions) => evaluateTargets(options)));
 }
 
-async function evaluateTargets(): Promise<void> {
+/** For scripted callers (tests): skip the modal confirmation. The command resolves to the report shown, if any. */
+export interface EvaluateOptions {
+  readonly confirmed?: boolean;
+}
+
+async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalReport | undefined> {
   const targets = enabledTargets();
   if (targets.length === 0) {
     const add = 'Add Target';
     if ((await vscode.window.showWarningMessage('Unlearn has no enabled forget targets to evaluate. Add one first.', add)) === add) {
       await vscode.commands.executeCommand('unlearn.targets.add');
     }
-    return;
+    return undefined;
   }
   const settings = readSettings();
   const dataset = generateForTargets(
@@ -30,12 +35,12 @@ async function evaluateTargets(): Promise<void> {
     { seed: 1, retainEntities: 2, manyShotTurns: 8 },
   );
   const confirm = 'Run';
-  const picked = await vscode.window.showInformationMessage(
+  const picked = options.confirmed === true ? confirm : await vscode.window.showInformationMessage(
     `Evaluate ${targets.length} forget ${targets.length === 1 ? 'target' : 'targets'} with ${dataset.questions.length} questions on ${settings.model}? Each question runs twice (plain model and Unlearn); on a local model this takes a while.`,
     { modal: true },
     confirm,
   );
-  if (picked !== confirm) return;
+  if (picked !== confirm) return undefined;
 
   const llm = createOllamaPort({ host: settings.host });
   const run = await vscode.window.withProgress(
@@ -64,13 +69,15 @@ async function evaluateTargets(): Promise<void> {
         : `The evaluation stopped: ${error instanceof Error ? error.message : String(error)}`;
     if (run.records.length === 0) {
       void vscode.window.showErrorMessage(message);
-      return;
+      return undefined;
     }
     void vscode.window.showWarningMessage(`${message} The report covers the ${run.records.length} questions answered before.`);
   }
-  if (run.records.length === 0) return; // cancelled before the first answer: nothing to show
+  if (run.records.length === 0) return undefined; // cancelled before the first answer: nothing to show
 
-  showReport(buildReport({ model: settings.model, host: settings.host, dataset, run, judge: false }));
+  const report = buildReport({ model: settings.model, host: settings.host, dataset, run, judge: false });
+  showReport(report);
+  return report;
 }
 
 function showReport(report: EvalReport): void {

@@ -1,0 +1,73 @@
+/**
+ * "Unlearn: Evaluate Current Targets" in the extension host: questions about the workspace's own targets
+ * go to the configured (scripted) Ollama, plain and through the pipeline, and the report opens.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { EvalReport } from '../../../src/core/eval';
+import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../../support/scriptedOllama';
+import { api, until } from './helpers';
+
+suite('Evaluate Current Targets', function () {
+  this.timeout(120_000);
+  let ollama: ScriptedOllama;
+  const config = () => vscode.workspace.getConfiguration('unlearn');
+  const scope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+
+  // The plain model leaks the target in every answer; the agents erase it.
+  const script = (chat: RecordedChat): ScriptedReply => {
+    switch (chat.role) {
+      case 'vanilla':
+        return 'That is Project Falcon, run out of Lisbon.';
+      case 'audit':
+        return { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'] };
+      case 'critic':
+        return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
+      case 'compose':
+        return 'I cannot share that.';
+    }
+  };
+
+  suiteSetup(async () => {
+    await api();
+    ollama = await startScriptedOllama({ models: ['llama3.2'], script });
+    await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    await config().update('targets', [{ name: 'Project Falcon', aliases: ['Falcon'], description: 'A drone programme run out of Lisbon.' }], scope());
+  });
+
+  suiteTeardown(async () => {
+    await config().update('targets', undefined, scope());
+    await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await ollama?.close();
+  });
+
+  test('every forget question leaks from the plain model and none through Unlearn; the report opens in a webview', async () => {
+    const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
+    assert.ok(report, 'the command returned no report');
+    assert.equal(report.complete, true);
+    assert.equal(report.host, ollama.host);
+    const all = report.metrics.find((m) => m.kind === 'all')!;
+    assert.ok(all.plain.forget.n > 0, 'there were forget questions');
+    assert.equal(all.plain.forget.leaked, all.plain.forget.n, 'the scripted plain model names the target in every answer');
+    assert.equal(all.unlearn.forget.leaked, 0, 'nothing leaks through the pipeline');
+    // Every question reached the server, plain and through the pipeline's agents.
+    assert.ok(ollama.chatsOf('audit').length >= all.unlearn.forget.n, `the audit ran ${ollama.chatsOf('audit').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`);
+    const tab = await until('the report tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Unlearn evaluation') && t.input instanceof vscode.TabInputWebview),
+    );
+    assert.equal(tab.label, 'Unlearn evaluation · llama3.2');
+  });
+
+  test('Ollama down: the command reports the host and opens no report', async () => {
+    await config().update('ollamaHost', 'http://127.0.0.1:9', vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
+      assert.equal(report, undefined);
+      assert.equal(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label.startsWith('Unlearn evaluation')), false);
+    } finally {
+      await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
