@@ -7,7 +7,7 @@ import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineResult } from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
-import { EXIT, type CliIo } from './io';
+import { EXIT, forTerminal, terminalText, type CliIo } from './io';
 
 export const DEFAULT_HOST = 'http://127.0.0.1:11434';
 export const DEFAULT_MODEL = 'llama3.2';
@@ -83,6 +83,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   }
 
   const progress = !values.quiet && !values.json;
+  const answer = terminalText(io.stdoutIsTTY);
   let result: PipelineResult;
   try {
     result = await runPipeline({
@@ -93,19 +94,22 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       signal: io.signal,
       onEvent: (event) => {
         if (event.type === 'stage-start' && progress) io.stderr(`${event.message}\n`);
-        if (event.type === 'answer-chunk' && !values.json) io.stdout(event.text);
+        if (event.type === 'answer-chunk' && !values.json) {
+          const text = answer.push(event.text);
+          if (text) io.stdout(text);
+        }
       },
     });
   } catch (error) {
     return reportError(io, error);
   }
   if (values.json) {
-    io.stdout(JSON.stringify({ model, host, ...result }, null, 2) + '\n');
+    io.stdout(jsonForTerminal(JSON.stringify({ model, host, ...result }, null, 2)) + '\n');
   } else {
-    io.stdout('\n');
+    io.stdout(answer.end() + '\n');
     if (progress && result.outcome !== 'vanilla') {
       const note = result.outcome === 'refused' ? `refused: ${result.refusalReason}` : `${result.redactions.length} redaction(s)${result.guardActed ? ', the guard had to act' : ''}`;
-      io.stderr(`unlearn: ${note}\n`);
+      io.stderr(`unlearn: ${forTerminal(note, io.stderrIsTTY)}\n`);
     }
   }
   return EXIT.ok;
@@ -129,11 +133,19 @@ export async function loadTargetsFile(path: string): Promise<{ error: string } |
   return parsed;
 }
 
+/**
+ * JSON.stringify escapes C0 controls but writes DEL, C1 and bidi controls raw; as \\u escapes they parse
+ * to the same strings and cannot act on a terminal the JSON is shown in.
+ */
+export function jsonForTerminal(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Maps an error to its exit code, with the message that says what to do. */
 export function reportError(io: CliIo, error: unknown): number {
   if (isLlmError(error)) {
     const e = error as LlmError;
-    io.stderr(`unlearn: ${e.message}\n`);
+    io.stderr(`unlearn: ${forTerminal(e.message, io.stderrIsTTY)}\n`);
     switch (e.code) {
       case 'unreachable':
         return EXIT.unreachable;
@@ -145,7 +157,7 @@ export function reportError(io: CliIo, error: unknown): number {
         return EXIT.failure;
     }
   }
-  io.stderr(`unlearn: ${error instanceof Error ? error.message : String(error)}\n`);
+  io.stderr(`unlearn: ${forTerminal(error instanceof Error ? error.message : String(error), io.stderrIsTTY)}\n`);
   return EXIT.failure;
 }
 

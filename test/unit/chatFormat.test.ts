@@ -1,8 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { LlmError } from '../../src/core/llm/errors';
 import { InvalidHostError } from '../../src/core/llm/hostPolicy';
 import {
+  brokenTargetsNote,
   describeChatError,
   escapeMarkdown,
   explainText,
@@ -10,9 +12,11 @@ import {
   modelsText,
   progressMessage,
   sanitizeMarkdown,
+  targetSettingsHealth,
   targetsText,
   toHistory,
 } from '../../src/vscode/chatFormat';
+import { ControlStripper, stripControls } from '../../src/core/text/controls';
 import { forgetOriginals, originalOf, rememberOriginal } from '../../src/vscode/originals';
 import { pullProgressText } from '../../src/vscode/progressText';
 
@@ -27,6 +31,17 @@ function streamed(text: string): string[] {
   outs.push([...text].map((c) => s.push(c)).join('') + s.end());
   return outs;
 }
+
+/**
+ * A CommonMark renderer as permissive as any that could show the answer (raw HTML on, URLs linkified),
+ * so tests check what would render, not only the escaped text. markdown-it comes with @vscode/vsce.
+ */
+const markdownIt = createRequire(__filename)('markdown-it') as (options: object) => { render(md: string): string };
+const renderer = markdownIt({ html: true, linkify: true });
+const render = (md: string) => renderer.render(md);
+
+const ESC = '\u001b';
+const BIDI = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c'];
 
 describe('MarkdownSanitizer', () => {
   test('no image, link, autolink or HTML survives, however the text is chunked', () => {
@@ -58,6 +73,81 @@ describe('MarkdownSanitizer', () => {
     }
   });
 
+  test('entities cannot form: &#...; and &name; render as written, not as the character', () => {
+    const text = 'Hidden: &#8238;txet&#x202E; and &lt;img src=x&gt; &amp; &copy; A&B\n';
+    for (const out of streamed(text)) {
+      assert.doesNotMatch(out, /&(?!amp;|lt;|gt;)/, out);
+      const html = render(out);
+      assert.ok(!html.includes('\u202e') && !html.includes('<img'), html);
+      assert.ok(html.includes('&amp;#8238;txet&amp;#x202E;'), html);
+      assert.ok(html.includes('&amp;lt;img src=x&amp;gt; &amp;amp; &amp;copy; A&amp;B'), html);
+    }
+    // A backslash before & stays a backslash: the text reads as the model wrote it.
+    assert.ok(render(sanitizeMarkdown('a \\&#91; b')).includes('a \\&amp;#91; b'));
+  });
+
+  test('raw HTML never renders as HTML, inline or as a block', () => {
+    const text = '<div onclick="x()">\n<script>alert(1)</script>\n<!-- hidden -->\nok <span style="display:none">secret</span> <https://evil.example>\n';
+    for (const out of streamed(text)) {
+      const html = render(out);
+      assert.doesNotMatch(html, /<(?!\/?p>)/, html);
+    }
+  });
+
+  test('C0/C1 controls and DEL are removed; tab and newline stay', () => {
+    const text = `a\u0000b\u0007c\u0008d\u000be\u000cf\u007fg\u0085h\u009ci\tj\r\nk\rl\n`;
+    for (const out of streamed(text)) assert.equal(out, 'abcdefghi\tj\nkl\n');
+  });
+
+  test('ANSI escape sequences go whole: colours, cursor moves, clear screen, titles, hyperlinks', () => {
+    const text = `${ESC}[31mred${ESC}[0m ${ESC}[2J${ESC}[H${ESC}]0;pwned title${ESC}\\ ${ESC}]8;;https://evil.example${ESC}\\link${ESC}]8;;${ESC}\\ ${ESC}]2;t2\u0007${ESC}c${ESC}(B \u009b1;31mC1\u009dtitle\u0007 done\n`;
+    for (const out of streamed(text)) assert.equal(out, 'red  link  C1 done\n');
+  });
+
+  test('an escape sequence cut off by the end of the answer loses only its introducer', () => {
+    assert.equal(sanitizeMarkdown(`text ${ESC}]0;no terminator`), 'text \\]0;no terminator');
+    assert.equal(sanitizeMarkdown(`text ${ESC}[12`), 'text \\[12');
+  });
+
+  test('bidi controls are removed, so an answer cannot reorder itself on screen', () => {
+    const text = `abc${BIDI.join('x')}def [redacted: Fal\u202econ]\n`;
+    for (const out of streamed(text)) {
+      assert.ok(!BIDI.some((c) => out.includes(c)), JSON.stringify(out));
+      assert.equal(out, `abc${'x'.repeat(BIDI.length - 1)}def **\\[redacted: Falcon\\]**\n`);
+    }
+  });
+
+  test('a carriage return cannot end a line the sanitizer does not see: no fence closes early, no image escapes it', () => {
+    const text = '```\ncode\r```\r![x](https://evil.example/p.png)\n```\nafter ![y](https://evil.example/q.png)\n';
+    for (const out of streamed(text)) {
+      const html = render(out);
+      assert.doesNotMatch(html, /<img|<a /, html);
+    }
+  });
+
+  test('whatever the fences, our text after the answer stays outside code and renders', () => {
+    const attacks = [
+      '```\nunclosed',
+      '````\n```\nstill code',
+      '~~~\n```\n',
+      '```js\ncode\n```\n```',
+      '- ```\n  ```\n![x](https://evil.example/a.png)',
+      '> ```\n```\n![x](https://evil.example/a.png)',
+      '``` a`b\ncode\n',
+      '  ```\n    ```\n',
+      'text `unclosed span',
+      '<pre>\n',
+      '\\',
+    ];
+    for (const attack of attacks) {
+      for (const out of streamed(attack)) {
+        const html = render(`${out}\n\n_our note_ [button](command:unlearn.showLog)`);
+        assert.match(html, /<em>our note<\/em> <a href="command:unlearn\.showLog">button<\/a>/, `${JSON.stringify(attack)} → ${JSON.stringify(out)}\n${html}`);
+        assert.doesNotMatch(html.replace('<a href="command:unlearn.showLog">', ''), /<img|<a |<pre>(?![\s\S]*<\/pre>)/, html);
+      }
+    }
+  });
+
   test('ordinary markdown still renders', () => {
     assert.equal(sanitizeMarkdown('# Title\n- **bold** and _em_\n1. item'), '# Title\n- **bold** and _em_\n1. item');
   });
@@ -67,6 +157,50 @@ describe('MarkdownSanitizer', () => {
     assert.equal(s.push('Paris is the capital'), 'Paris is the ');
     assert.equal(s.push(' of France.'), 'capital of ');
     assert.equal(s.end(), 'France.');
+  });
+});
+
+describe('ControlStripper', () => {
+  test('the output does not depend on chunking, also for sequences split across chunks', () => {
+    const text = `x${ESC}[1;2;3;4;5;6Hy${ESC}]0;${'t'.repeat(50)}${ESC}\\z${ESC}(0w\u009b5Av`;
+    const whole = stripControls(text);
+    assert.equal(whole, 'xyzwv');
+    for (let cut = 0; cut <= text.length; cut++) {
+      const s = new ControlStripper();
+      assert.equal(s.push(text.slice(0, cut)) + s.push(text.slice(cut)) + s.end(), whole, String(cut));
+    }
+  });
+
+  test('a sequence that never ends is not waited for forever', () => {
+    const s = new ControlStripper();
+    assert.equal(s.push(`${ESC}]0;`), '');
+    assert.equal(s.push('a'.repeat(5000)), `]0;${'a'.repeat(5000)}`);
+    assert.equal(new ControlStripper().push(`${ESC}[${'1'.repeat(100)}m ok`), `[${'1'.repeat(100)}m ok`);
+  });
+
+  test('ordinary text, including non-Latin scripts and emoji, is untouched', () => {
+    const text = 'Grüße — שלום עולם — مرحبا — 你好 — 🛡️\ttab\n';
+    assert.equal(stripControls(text), text);
+  });
+});
+
+describe('broken target settings', () => {
+  test('counts each invalid entry once per settings file, and values that are not a list', () => {
+    const health = targetSettingsHealth([
+      { problems: [{ index: 0, severity: 'error' }, { index: 0, severity: 'error' }, { index: 2, severity: 'error' }, { index: 3, severity: 'warning' }] },
+      { problems: [{ index: -1, severity: 'error' }] },
+      { problems: [] },
+    ]);
+    assert.deepEqual(health, { invalidEntries: 2, unreadableStores: 1 });
+  });
+
+  test('one short line saying what is not guarded, or nothing when all is valid', () => {
+    assert.equal(brokenTargetsNote({ invalidEntries: 0, unreadableStores: 0 }), undefined);
+    assert.equal(brokenTargetsNote({ invalidEntries: 2, unreadableStores: 0 }), '⚠ 2 entries of `unlearn.targets` are invalid and not guarded — see the Forget Targets view');
+    assert.equal(brokenTargetsNote({ invalidEntries: 1, unreadableStores: 0 }), '⚠ 1 entry of `unlearn.targets` is invalid and not guarded — see the Forget Targets view');
+    assert.match(brokenTargetsNote({ invalidEntries: 0, unreadableStores: 1 }) ?? '', /^⚠ `unlearn\.targets` is not a list in one settings file, so nothing in it is guarded/);
+    assert.match(brokenTargetsNote({ invalidEntries: 3, unreadableStores: 2 }) ?? '', /3 entries .* and `unlearn\.targets` is not a list in 2 settings files; none of these are guarded/);
+    for (const note of [brokenTargetsNote({ invalidEntries: 3, unreadableStores: 2 })!]) assert.doesNotMatch(note, /\n/);
   });
 });
 

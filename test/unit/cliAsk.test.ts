@@ -9,10 +9,10 @@ import { EXIT, type CliIo } from '../../src/cli/io';
 import { LlmError } from '../../src/core/llm/errors';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
 
-function capture(cwd = process.cwd()) {
+function capture(cwd = process.cwd(), tty: { stdout?: boolean; stderr?: boolean } = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, signal: new AbortController().signal };
+  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, signal: new AbortController().signal, stdoutIsTTY: tty.stdout, stderrIsTTY: tty.stderr };
   return { io, out: () => out.join(''), err: () => err.join('') };
 }
 
@@ -62,6 +62,37 @@ describe('unlearn ask', () => {
     assert.equal(code, EXIT.ok);
     assert.match(c.err(), /targets\.json\[0\]\.name: must have at least 2 characters/);
     assert.ok(!c.out().includes('Falcon '));
+  });
+
+  // What a hostile answer could do to a terminal: set the title, clear the screen, move the cursor and
+  // overwrite the line, hide text (a hyperlink), reorder text (bidi), ring the bell.
+  const HOSTILE = 'Sure.\u001b]0;pwned\u0007\u001b[2J\u001b[H Done\rOVERWRITTEN \u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u202eexe.txt\u202c\u0007\u009b31m!\n\tend';
+
+  test('on a terminal, escape sequences, controls and bidi characters of the answer are removed', async () => {
+    const c = capture(process.cwd(), { stdout: true, stderr: true });
+    assert.equal(await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
+    assert.equal(c.out(), 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend\n');
+  });
+
+  test('piped (not a terminal), the answer is written exactly as the model wrote it', async () => {
+    const c = capture(process.cwd(), { stdout: false, stderr: true });
+    assert.equal(await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
+    assert.equal(c.out(), `${HOSTILE}\n`);
+  });
+
+  test('--json on a terminal: the answer parses back unchanged, and no raw control or bidi character is printed', async () => {
+    const c = capture(process.cwd(), { stdout: true });
+    assert.equal(await askCommand(['hello', '--json'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
+    // eslint-disable-next-line no-control-regex -- looking for exactly those characters
+    assert.doesNotMatch(c.out(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.equal(JSON.parse(c.out()).answer, HOSTILE);
+  });
+
+  test('an error message from the server is cleaned on a terminal stderr', async () => {
+    const c = capture(process.cwd(), { stderr: true });
+    const code = await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: { fail: new LlmError('http', 'HTTP 500: \u001b[2Jboom\u202e') } }) });
+    assert.equal(code, EXIT.failure);
+    assert.ok(c.err().endsWith('\nunlearn: HTTP 500: boom\n'), c.err());
   });
 
   test('usage errors exit 2 with a message', async () => {

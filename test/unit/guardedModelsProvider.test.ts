@@ -198,7 +198,8 @@ describe('guarded model provider (scripted Ollama)', () => {
   test('a request runs the pipeline on that model with the enabled targets and streams the guarded answer', async () => {
     const [llama] = await list();
     const answer = await ask(llama!, [user('Who are you?'), assistant('An assistant.'), user('What is Project Falcon building?')]);
-    assert.equal(answer, 'I cannot share details about [redacted: Project Falcon].');
+    // Markdown, as the chat view renders it: the marker in bold with its brackets escaped.
+    assert.equal(answer, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.doesNotMatch(answer, /drones|Lisbon/);
     assert.deepEqual(ollama.chats.map((c) => [c.role, c.model]), [
       ['vanilla', 'llama3.2:latest'],
@@ -216,7 +217,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     ollama.scriptRole('compose', 'Project Falcon is confidential, and so is Falcon.');
     const [llama] = await list();
     const answer = await ask(llama!, [user('Tell me about Falcon.')]);
-    assert.equal(answer, '[redacted: Project Falcon] is confidential, and so is [redacted: Project Falcon].');
+    assert.equal(answer, '**\\[redacted: Project Falcon\\]** is confidential, and so is **\\[redacted: Project Falcon\\]**.');
   });
 
   test('a question that touches no target gets the vanilla answer after one call', async () => {
@@ -252,7 +253,41 @@ describe('guarded model provider (scripted Ollama)', () => {
     await assert.rejects(pending, CancellationError);
     await ollama.waitForIdle(1000);
     assert.equal(ollama.clientAborts, 1);
-    assert.doesNotMatch(parts.join(''), /Falcon(?!\])/);
+    assert.doesNotMatch(parts.join(''), /Falcon(?!\\?\])/);
+  });
+
+  test('hostile model output is sanitized like @unlearn\'s: no image, link, HTML, entity, escape sequence or bidi control', async () => {
+    ollama.setScript({
+      vanilla: reply('Look ![x](https://evil.example/p.png?q=1) <img src=x> &#8238;gnp.exe \u001b]0;pwned\u0007\u001b[2J\u202eevil\u202c\n```\ncode\r```\r![y](https://evil.example/q.png)', { chunkDelayMs: 1 }),
+    });
+    const [llama] = await list();
+    const answer = await ask(llama!, [user('Show me a picture')]);
+    const fence = answer.indexOf('\n```\n');
+    const prose = answer.slice(0, fence);
+    assert.doesNotMatch(prose, /(?<!\\)[[\]]|<img|https:\/\/|&#/, JSON.stringify(answer));
+    assert.equal(prose, 'Look !\\[x\\](https:\\/\\/evil.example/p.png?q=1) &lt;img src=x&gt; &amp;#8238;gnp.exe evil');
+    // No carriage return ends the code block early: the second image stays code, and the model's
+    // unclosed fence is closed so nothing written after the answer ends up in code.
+    assert.equal(answer.slice(fence), '\n```\ncode```![y](https://evil.example/q.png)\n```\n');
+    // eslint-disable-next-line no-control-regex -- looking for exactly those characters
+    assert.doesNotMatch(answer, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+  });
+
+  test('invalid unlearn.targets entries: the answer says so in one line first, and still answers with the valid ones', async () => {
+    const saved = settings['unlearn.targets'];
+    settings['unlearn.targets'] = [{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'x' }, 42, { name: 'Project Falcon' }];
+    try {
+      const [llama] = await list();
+      const answer = await ask(llama!, [user('What is Project Falcon building?')]);
+      const [first, ...rest] = answer.split('\n\n');
+      assert.equal(first, '⚠ 3 entries of `unlearn.targets` are invalid and not guarded — see the Forget Targets view');
+      assert.equal(rest.join('\n\n'), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+      settings['unlearn.targets'] = { name: 'Project Falcon' };
+      ollama.setScript({ vanilla: 'Drones.' });
+      assert.equal(await ask(llama!, [user('What is Project Falcon building?')]), '⚠ `unlearn.targets` is not a list in one settings file, so nothing in it is guarded — see the Forget Targets view\n\nDrones.');
+    } finally {
+      settings['unlearn.targets'] = saved;
+    }
   });
 
   test('a request that requires a tool fails with a reason; optional tools are not used', async () => {

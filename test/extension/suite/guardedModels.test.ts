@@ -80,7 +80,8 @@ suite('Guarded models (vendor "unlearn")', function () {
     const model = await guardedModel('llama3.2:latest');
     const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon building?')], {}, new vscode.CancellationTokenSource().token);
     const text = await collect(response);
-    assert.equal(text, 'I cannot share details about [redacted: Project Falcon].');
+    // Markdown, as the chat view renders it: the model's text is sanitized, the marker in bold.
+    assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
@@ -89,7 +90,19 @@ suite('Guarded models (vendor "unlearn")', function () {
     ollama.scriptRole('compose', 'Project Falcon is confidential.');
     const model = await guardedModel('llama3.2:latest');
     const text = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('Tell me about Falcon.')], {}));
-    assert.equal(text, '[redacted: Project Falcon] is confidential.');
+    assert.equal(text, '**\\[redacted: Project Falcon\\]** is confidential.');
+  });
+
+  test('invalid unlearn.targets entries: the answer starts with one line saying they are not guarded', async () => {
+    await config().update('targets', [...TARGETS, { name: 'x' }], targetScope());
+    try {
+      ollama.setScript({ vanilla: 'Hello.' });
+      const model = await guardedModel('llama3.2:latest');
+      const text = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('hi')], {}));
+      assert.equal(text, '⚠ 1 entry of `unlearn.targets` is invalid and not guarded — see the Forget Targets view\n\nHello.');
+    } finally {
+      await config().update('targets', TARGETS, targetScope());
+    }
   });
 
   test('earlier turns reach the model as history', async () => {

@@ -95,6 +95,29 @@ suite('@unlearn chat participant', function () {
     assert.doesNotMatch(recording.text, /(?<!\\)[[\]]|https:\/\//);
   });
 
+  test('model output cannot reorder itself, drive a terminal or form entities', async () => {
+    ollama.setScript({ vanilla: 'Plain \u202eevil\u202c text\u001b]0;title\u0007 &#8238; \r```\r![x](https://evil.example/a.png)' });
+    const { recording } = await ask('Say something', { model: GUARDED });
+    assert.equal(recording.text, 'Plain evil text &amp;#8238; \\`\\`\\`!\\[x\\](https:\\/\\/evil.example/a.png)');
+  });
+
+  test('invalid unlearn.targets entries: the answer says so in one line first, then answers with the valid ones', async () => {
+    await config().update('targets', [...TARGETS, { name: 'x' }, 42], targetScope());
+    try {
+      const { recording, result } = await ask('What is Project Falcon building?', { model: GUARDED });
+      assert.ok(
+        recording.text.startsWith('⚠ 2 entries of `unlearn.targets` are invalid and not guarded — see the Forget Targets view\n\n'),
+        recording.text,
+      );
+      assert.ok(recording.text.endsWith('I cannot share details about **\\[redacted: Project Falcon\\]**.'), recording.text);
+      assert.equal((result.metadata as { answer: string }).answer, 'I cannot share details about [redacted: Project Falcon].', 'the stored answer (history) has no warning');
+    } finally {
+      await config().update('targets', TARGETS, targetScope());
+    }
+    const { recording } = await ask('What is Project Falcon building?', { model: GUARDED });
+    assert.doesNotMatch(recording.text, /⚠|invalid/, 'no warning once the setting is valid');
+  });
+
   test('earlier turns of this participant reach the model; slash-command turns do not', async () => {
     ollama.setScript({ vanilla: 'Blue.' });
     const history = [
