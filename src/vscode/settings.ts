@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
 import { DEFAULT_PIPELINE_OPTIONS } from '../core/pipeline/types';
 import type { ForgetTarget } from '../core/targets';
 import { applyTargetEdit, viewOf, type StoreView, type TargetEdit } from './targetsEdit';
@@ -12,6 +13,8 @@ export interface UnlearnSettings {
   readonly model: string;
   readonly candidates: number;
   readonly topK: number;
+  /** Ollama's context window for every pipeline call (`num_ctx`); 0 = Ollama's own default. */
+  readonly contextLength: number;
   readonly showOriginal: boolean;
   readonly trace: boolean;
 }
@@ -34,6 +37,7 @@ export function readSettings(): UnlearnSettings {
     model: c.get<string>('model')?.trim() || DEFAULT_MODEL,
     candidates,
     topK: Math.min(positive(c.get<number>('topK'), DEFAULT_PIPELINE_OPTIONS.topK), candidates),
+    contextLength: contextLength(c.get<number>('contextLength')),
     showOriginal: c.get<boolean>('preview.showOriginal') === true,
     trace: userOnly<boolean>('trace') === true,
   };
@@ -41,6 +45,11 @@ export function readSettings(): UnlearnSettings {
 
 function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** A whole number of tokens, 0 meaning Ollama's own default; anything else falls back to the default. */
+function contextLength(value: number | undefined): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_CONTEXT_LENGTH ? value : DEFAULT_CONTEXT_LENGTH;
 }
 
 // --- where targets live ---------------------------------------------------------------------------

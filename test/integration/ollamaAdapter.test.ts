@@ -63,6 +63,14 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       assert.deepEqual(chat?.messages, messages);
     });
 
+    it('sends the request options, num_ctx included, in the body Ollama reads', async () => {
+      ollama.setScript({ default: 'ok' });
+      await llm.chat({ model: MODEL, messages: ask('x'), options: { temperature: 0, num_ctx: 8192 } });
+      await llm.chat({ model: MODEL, messages: ask('y'), options: { num_ctx: 4096 }, onToken: () => {} });
+      assert.deepEqual(ollama.chats.map((c) => c.body.options), [{ temperature: 0, num_ctx: 8192 }, { num_ctx: 4096 }]);
+      assert.deepEqual(ollama.chats.map((c) => c.stream), [false, true]);
+    });
+
     it('uses a non-streaming request when nobody listens for tokens and no first-token limit is set', async () => {
       ollama.setScript({ default: 'A plain reply.' });
       const result = await llm.chat({ model: 'llama3.2', messages: ask('hi there') });

@@ -48,6 +48,57 @@ describe('pipeline through the real ollama client', () => {
     });
   }
 
+  test('every call of every stage carries the same num_ctx in its request body', async () => {
+    ollama.reset();
+    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
+    const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options });
+    assert.equal(result.outcome, 'erased');
+    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
+
+    ollama.reset();
+    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
+    await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options: { ...options, contextLength: 12288 } });
+    for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 12288, chat.role);
+
+    ollama.reset();
+    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
+    await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options: { ...options, contextLength: 0 } });
+    assert.equal(ollama.chats.length, 4);
+    for (const chat of ollama.chats) assert.ok(!('num_ctx' in ((chat.body.options as object | undefined) ?? {})), chat.role);
+  });
+
+  test('many-shot: a target named in turn 2 of 30 reaches the audit, and the answer is erased', async () => {
+    ollama.reset();
+    const history = Array.from({ length: 30 }, (_, i) => ({
+      role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      content: i === 1 ? 'Two names come up a lot: Marta Quist and Jon Berg.' : i % 2 === 0 ? `Question ${i}: and then?` : `Answer ${i}: more small talk.`,
+    }));
+    ollama.setScript({
+      vanilla: 'The first one was the CFO until 2021.',
+      audit: { touched: [{ target: 'T1', how: 'described' }], candidates: ['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.'] },
+      critic,
+      compose: 'I cannot talk about that person.',
+    });
+    const chunks: string[] = [];
+    const result = await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      question: 'And what about the first one?',
+      history,
+      options,
+      onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
+    });
+    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.equal(ollama.chatsOf('vanilla')[0]!.messages.length, 32);
+    const data = JSON.parse(ollama.chatsOf('audit')[0]!.messages[1]!.content) as { forget_targets: { name: string }[]; conversation: unknown[] };
+    assert.deepEqual(data.forget_targets.map((t) => t.name), ['Marta Quist']);
+    assert.equal(data.conversation.length, 30);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(chunks.join(''), 'I cannot talk about that person.');
+    assert.ok(!chunks.join('').includes('CFO'));
+  });
+
   test('the next request works after a cancelled one', async () => {
     ollama.setScript({ vanilla: 'Hello again.' });
     const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'hi', options });

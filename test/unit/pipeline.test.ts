@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPipeline, REFUSAL, type PipelineEvent, type PipelineInput } from '../../src/core/pipeline';
+import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, promptBudget, runPipeline, REFUSAL, TOO_LONG, type PipelineEvent, type PipelineInput } from '../../src/core/pipeline';
 import { buildTargetIndex } from '../../src/core/guard';
 import { parseTargets } from '../../src/core/targets';
 import { LlmError } from '../../src/core/llm/errors';
@@ -231,5 +231,180 @@ describe('options', () => {
     assert.equal(format.properties.candidates.minItems, 5);
     const composerData = JSON.parse(r.llm.callsOf('compose')[0]!.request.messages[1]!.content) as { rewrites: string[] };
     assert.deepEqual(composerData.rewrites, ['e', 'd', 'c']);
+  });
+});
+
+describe('context window', () => {
+  const turns = (n: number, say: (i: number) => string = (i) => `Turn ${i + 1}: ${'some ordinary words about gardening and weather '.repeat(4)}`) =>
+    Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
+  const erasePath: FakeScript = { vanilla: 'Falcon builds drones.', audit: erased, critic: goodScores, compose: 'Drones fly.' };
+
+  test('every call of every stage sends the same num_ctx, 8192 by default', async () => {
+    const r = run(erasePath);
+    await r.promise;
+    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    for (const c of r.llm.calls) assert.equal(c.request.options?.num_ctx, DEFAULT_CONTEXT_LENGTH, c.role);
+    assert.equal(DEFAULT_CONTEXT_LENGTH, 8192);
+  });
+
+  test('contextLength sets num_ctx; 0 leaves Ollama its own default', async () => {
+    const set = run(erasePath, { options: { ...options, contextLength: 16384 } });
+    await set.promise;
+    for (const c of set.llm.calls) assert.equal(c.request.options?.num_ctx, 16384, c.role);
+    const unset = run({ ...erasePath, audit: ['not json', erased] }, { options: { ...options, contextLength: 0 } });
+    await unset.promise;
+    assert.equal(unset.llm.callsOf('audit').length, 2);
+    for (const c of unset.llm.calls) assert.ok(!('num_ctx' in (c.request.options ?? {})), c.role);
+  });
+
+  test('the oldest turns are left out until the vanilla prompt fits; system prompt, question and the latest turns stay', async () => {
+    const history = turns(40);
+    const r = run({ vanilla: 'Sunny.' }, { question: 'So, will it rain?', history, options: { ...options, contextLength: 1024 } });
+    const result = await r.promise;
+    const sent = r.llm.callsOf('vanilla')[0]!.request.messages;
+    assert.ok(estimatePromptTokens(sent) <= promptBudget(1024), `${estimatePromptTokens(sent)} tokens`);
+    assert.equal(sent[0]!.role, 'system');
+    assert.deepEqual(sent[sent.length - 1], { role: 'user', content: 'So, will it rain?' });
+    const kept = sent.slice(1, -1);
+    assert.ok(kept.length >= 4 && kept.length < 40, `${kept.length} turns kept`);
+    assert.deepEqual(kept, history.slice(-kept.length), 'the most recent turns, in order');
+    assert.equal(kept[0]!.role, 'user', 'the kept history opens with a user turn');
+    // One more turn would not have fitted (the one before the first kept is an assistant turn, so two).
+    const withMore = [sent[0]!, ...history.slice(-kept.length - 2), sent[sent.length - 1]!];
+    assert.ok(estimatePromptTokens(withMore) > promptBudget(1024));
+    assert.deepEqual(result.historyTrimmed, { total: 40, sent: kept.length });
+    const answering = r.events.find((e) => e.type === 'stage-start' && e.stage === 'vanilla');
+    assert.ok(answering?.type === 'stage-start');
+    assert.equal(answering.droppedTurns, 40 - kept.length);
+    assert.match(answering.message, new RegExp(`oldest ${40 - kept.length} of 40 earlier turns left out`));
+  });
+
+  test('nothing is trimmed, or reported, when the history fits', async () => {
+    const r = run({ vanilla: 'Sunny.' }, { question: 'Rain?', history: turns(10) });
+    const result = await r.promise;
+    assert.equal(r.llm.callsOf('vanilla')[0]!.request.messages.length, 12);
+    assert.equal(result.historyTrimmed, undefined);
+    assert.ok(r.events.every((e) => e.type !== 'stage-start' || e.droppedTurns === undefined));
+  });
+
+  test('a question that cannot fit even alone is refused without any model call', async () => {
+    const question = `Summarise this: ${'a long pasted document about nothing in particular. '.repeat(120)}`;
+    const r = run({ vanilla: 'should not be called' }, { question, history: turns(4), options: { ...options, contextLength: 1024 } });
+    const result = await r.promise;
+    assert.equal(r.llm.calls.length, 0);
+    assert.equal(result.outcome, 'refused');
+    assert.equal(result.answer, TOO_LONG);
+    assert.equal(r.streamed(), TOO_LONG);
+    assert.match(result.refusalReason!, /vanilla prompt needs about \d+ tokens, more than the 768 a context window of 1024 tokens leaves/);
+  });
+
+  test('an audit prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
+    const long = `Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
+    const r = run({ vanilla: long, audit: erased, critic: goodScores, compose: 'x' }, { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } });
+    const result = await r.promise;
+    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla']);
+    assert.equal(result.outcome, 'refused');
+    assert.equal(result.answer, REFUSAL);
+    assert.match(result.refusalReason!, /the audit step failed: the audit prompt needs about \d+ tokens/);
+    assert.ok(!r.streamed().includes('stealth'));
+  });
+
+  test('the audit sees the turns the vanilla agent saw, dropping the oldest only if its larger prompt needs it', async () => {
+    const history = turns(40);
+    const answer = `Falcon drones are ${'quite remarkable machines, built with care. '.repeat(12)}`;
+    const r = run({ vanilla: answer, audit: erased, critic: goodScores, compose: 'Drones fly.' }, { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } });
+    const result = await r.promise;
+    const vanillaTurns = r.llm.callsOf('vanilla')[0]!.request.messages.slice(1, -1);
+    const auditMessages = r.llm.callsOf('audit')[0]!.request.messages;
+    assert.ok(estimatePromptTokens(auditMessages) <= promptBudget(2048));
+    const auditTurns = (JSON.parse(auditMessages[1]!.content) as { conversation: { role: string; content: string }[] }).conversation;
+    assert.ok(auditTurns.length > 0 && auditTurns.length < vanillaTurns.length, `${auditTurns.length} of ${vanillaTurns.length}`);
+    assert.deepEqual(auditTurns, vanillaTurns.slice(-auditTurns.length));
+    assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: auditTurns.length });
+    const auditStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'audit');
+    assert.ok(auditStart?.type === 'stage-start' && auditStart.droppedTurns === vanillaTurns.length - auditTurns.length);
+    assert.equal(result.outcome, 'erased');
+  });
+
+  test('a structured retry that would not fit drops the echo of the bad reply', async () => {
+    const garbage = 'not json at all '.repeat(250);
+    const r = run({ vanilla: 'Falcon.', audit: [garbage, erased], critic: goodScores, compose: 'Drones fly.' }, { options: { ...options, contextLength: 1536 } });
+    const result = await r.promise;
+    assert.equal(result.outcome, 'erased');
+    const [first, retry] = r.llm.callsOf('audit');
+    assert.ok(estimatePromptTokens([...first!.request.messages, { role: 'assistant', content: garbage }]) > promptBudget(1536), 'the echo would not have fitted');
+    assert.deepEqual(retry!.request.messages.map((m) => m.role), ['system', 'user', 'user']);
+    assert.match(retry!.request.messages[2]!.content, /not valid JSON/);
+    assert.ok(estimatePromptTokens(retry!.request.messages) <= promptBudget(1536));
+  });
+
+  test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is composed', async () => {
+    const big = 'A long but harmless rewrite about drones in general. '.repeat(40);
+    const audit = { touched: [{ target: 'T1', how: 'named' }], candidates: [big, big, big] };
+    const r = run({ vanilla: 'Falcon.', audit, critic: goodScores, compose: 'x' }, { options: { ...options, contextLength: 2048 } });
+    const result = await r.promise;
+    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit']);
+    assert.equal(result.outcome, 'refused');
+    assert.match(result.refusalReason!, /the critic step failed: the critic prompt needs about \d+ tokens/);
+    assert.equal(r.streamed(), REFUSAL);
+  });
+});
+
+describe('many-shot conversations', () => {
+  const chatter = (i: number) => (i % 2 === 0 ? `Question ${i / 2 + 1}: what else can you tell me about drones?` : `Answer ${(i + 1) / 2}: drones are aircraft without a pilot on board.`);
+
+  test('a target named in turn 2 of 30 reaches the audit for "and what about the first one?"', async () => {
+    const history = Array.from({ length: 30 }, (_, i) => ({
+      role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      content: i === 1 ? 'Three projects come to mind: Project Falcon, Heron and Kestrel.' : chatter(i),
+    }));
+    const r = run(
+      { vanilla: 'The first one builds long-range stealth drones.', audit: erased, critic: goodScores, compose: 'I cannot talk about that project.' },
+      { question: 'And what about the first one?', history },
+    );
+    const result = await r.promise;
+    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.equal(r.llm.callsOf('vanilla')[0]!.request.messages.length, 32, 'every turn reached the model');
+    const data = JSON.parse(r.llm.callsOf('audit')[0]!.request.messages[1]!.content) as { forget_targets: { name: string }[]; conversation: { content: string }[] };
+    assert.deepEqual(data.forget_targets.map((t) => t.name), ['Project Falcon']);
+    assert.equal(data.conversation.length, 30, 'the audit sees the whole conversation the model saw');
+    assert.match(data.conversation[1]!.content, /Project Falcon/);
+    assert.equal(result.outcome, 'erased');
+    assert.deepEqual(result.touchedTargets.map((t) => t.name), ['Project Falcon']);
+    assert.ok(!r.streamed().includes('stealth'));
+  });
+
+  test('a target only in a turn left out to fit the window reaches no prompt', async () => {
+    const history = Array.from({ length: 60 }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: i === 1 ? 'Marta Quist was the CFO.' : chatter(i) }));
+    const r = run({ vanilla: 'Drones are fun.' }, { question: 'Anything else?', history, options: { ...options, contextLength: 1024 } });
+    const result = await r.promise;
+    assert.ok(result.historyTrimmed && result.historyTrimmed.sent < 59);
+    assert.ok(!r.llm.calls.some((c) => c.request.messages.some((m) => m.content.includes('Marta'))));
+    assert.equal(result.outcome, 'vanilla');
+  });
+});
+
+describe('the vanilla answer is shown only after retrieval has read all of it', () => {
+  test('an answer that stands is emitted once, after the guard, and the vanilla call is not streamed to the user', async () => {
+    const r = run({ vanilla: 'Paris is the capital of France. '.repeat(10) }, { question: 'Capital of France?' });
+    const result = await r.promise;
+    assert.equal(r.llm.callsOf('vanilla')[0]!.request.onToken, undefined);
+    const chunks = r.events.flatMap((e, i) => (e.type === 'answer-chunk' ? [i] : []));
+    assert.equal(chunks.length, 1);
+    const guardStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'guard');
+    assert.ok(guardStart >= 0 && chunks[0]! > guardStart);
+    assert.equal(r.streamed(), result.answer);
+  });
+
+  test('a target named only at the end sends the whole answer to the agents: the description before it is never shown', async () => {
+    const vanilla = 'The secret drone programme run from the northern hangar, with its long-range stealth airframe, is called Project Falcon.';
+    const r = run({ vanilla, audit: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' }, { question: 'What is the hangar programme called?' });
+    const result = await r.promise;
+    const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
+    const auditStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'audit');
+    assert.ok(auditStart >= 0 && firstChunk > auditStart, 'nothing is shown before the audit ran');
+    assert.ok(!r.streamed().includes('northern hangar'));
+    assert.ok(!r.streamed().includes('stealth'));
+    assert.equal(result.outcome, 'erased');
   });
 });

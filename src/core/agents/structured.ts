@@ -29,7 +29,17 @@ export function toJsonSchema(schema: z.ZodType): JsonSchema {
 export async function callStructured<T>(
   llm: LlmPort,
   call: StructuredCall<T>,
-  request: { model: string; signal?: AbortSignal; firstTokenTimeoutMs?: number; totalTimeoutMs?: number; seed?: number },
+  request: {
+    model: string;
+    signal?: AbortSignal;
+    firstTokenTimeoutMs?: number;
+    totalTimeoutMs?: number;
+    seed?: number;
+    /** Ollama's context window, sent as `num_ctx` on every attempt. */
+    numCtx?: number;
+    /** Whether a prompt fits the context window; a retry that would not fit drops the echo of the bad reply. */
+    fits?: (messages: readonly ChatMessage[]) => boolean;
+  },
 ): Promise<StructuredResult<T>> {
   const format = toJsonSchema(call.schema);
   const responses: ChatResponse[] = [];
@@ -40,7 +50,11 @@ export async function callStructured<T>(
       model: request.model,
       messages,
       format,
-      options: { temperature: 0, ...(request.seed !== undefined ? { seed: request.seed + attempt } : {}) },
+      options: {
+        temperature: 0,
+        ...(request.seed !== undefined ? { seed: request.seed + attempt } : {}),
+        ...(request.numCtx !== undefined ? { num_ctx: request.numCtx } : {}),
+      },
       signal: request.signal,
       firstTokenTimeoutMs: request.firstTokenTimeoutMs,
       totalTimeoutMs: request.totalTimeoutMs,
@@ -50,11 +64,17 @@ export async function callStructured<T>(
     const parsed = parseReply(response.content, call);
     if (parsed.ok) return { value: parsed.value, responses };
     problem = parsed.problem;
-    messages = [
-      ...call.messages,
-      { role: 'assistant', content: response.content.slice(0, 4000) },
-      { role: 'user', content: `That reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.` },
-    ];
+    if (attempt === 1) break;
+    const again: ChatMessage = { role: 'user', content: `That reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.` };
+    messages = [...call.messages, { role: 'assistant', content: response.content.slice(0, 4000) }, again];
+    if (request.fits && !request.fits(messages)) {
+      // Without the echo the model still learns what was wrong; a retry that Ollama would cut from the
+      // front could lose the agent's instructions, so one that still does not fit is not sent.
+      messages = [...call.messages, { role: 'user', content: `Your previous reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.` }];
+      if (!request.fits(messages)) {
+        throw new LlmError('malformed', `The ${call.label} agent's reply could not be read (${problem}), and a retry would not fit the context window.`, { label: call.label });
+      }
+    }
   }
   throw new LlmError('malformed', `The ${call.label} agent's reply could not be read twice in a row (${problem}).`, { label: call.label });
 }

@@ -17,20 +17,25 @@ import {
 import { isAbort, LlmError } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
+import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { finalizeAnswer, SafeStreamer, type Finalized } from './finalize';
 import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName, StageRecord } from './types';
 
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
 export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
 
-/** How many earlier messages retrieval and the audit look at ("he" two turns later is still the target). */
-const RECENT_TURNS = 6;
+/** The answer when the question cannot fit the context window even without any earlier turn. */
+export const TOO_LONG =
+  "I can't answer this: the question is too long for the model's context window. Shorten it, or raise the context length (the unlearn.contextLength setting, or --num-ctx on the command line).";
 
 /**
  * The ALU algorithm with Unlearn's additions:
- *   1. retrieve the candidate targets the question and recent turns mention (only these reach any prompt);
+ *   0. the history is trimmed from its oldest turn until the vanilla prompt fits the context window;
+ *   1. retrieve the candidate targets the question and every history turn sent to the model mention
+ *      (a many-shot prompt that named a target 30 turns ago still reaches the audit; only the retrieved
+ *      targets reach any prompt);
  *   2. vanilla agent answers; retrieval runs again over its answer;
- *   3. no candidate → the vanilla answer stands, after the guard;
+ *   3. no candidate → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
  *   4. AuditErase names the touched targets and writes j erased candidates;
  *   5. the critic scores all candidates in one call; the guard vetoes any candidate that still names a target;
  *   6. the top-k must average at least minScore, else a refusal;
@@ -50,25 +55,50 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
 class Run {
   private readonly stages: StageRecord[] = [];
   private readonly started = performance.now();
+  /** Every earlier turn the caller gave (user and assistant only). */
   private readonly history: readonly ChatMessage[];
-  private readonly recent: readonly ChatMessage[];
+  /** The turns that fit the vanilla prompt: what the model sees, so what retrieval must scan. */
+  private sent: readonly ChatMessage[] = [];
+  /** How many of `sent` the audit prompt could hold, when fewer. */
+  private auditSent: number | undefined;
+  private readonly contextLength: number;
+  /** Prompt tokens one call may use; the rest of the window is the reply's. */
+  private readonly budget: number;
 
   constructor(private readonly input: PipelineInput) {
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
-    this.recent = this.history.slice(-RECENT_TURNS);
+    const c = input.options.contextLength;
+    this.contextLength = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? Math.floor(c) : DEFAULT_CONTEXT_LENGTH;
+    this.budget = promptBudget(this.contextLength);
   }
 
   async execute(): Promise<PipelineResult> {
     const { index, question } = this.input;
 
-    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () => index.mentionedTargets(question, ...this.recent.map((m) => m.content)));
+    const fitted = fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
+    this.sent = fitted?.kept ?? [];
+    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () => index.mentionedTargets(question, ...this.sent.map((m) => m.content)));
+    if (!fitted) {
+      // Even the question alone would be cut by Ollama, instructions first: no model call is made.
+      const tokens = estimatePromptTokens(buildVanillaMessages(question, []));
+      this.emit({ type: 'answer-chunk', text: TOO_LONG });
+      const reason = new PromptTooLongError('vanilla', tokens, this.budget, this.contextLength).message;
+      return this.result('refused', { text: TOO_LONG, redactions: [], guardMatches: 0, spans: [] }, askedAbout, reason);
+    }
 
-    this.begin('vanilla', 'Answering…');
-    const vanilla = await this.chat({ ...this.callBase('vanilla'), messages: buildVanillaMessages(question, this.history), options: this.sampling() });
+    const dropped = this.history.length - this.sent.length;
+    const answering = dropped > 0 ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…` : 'Answering…';
+    this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+    const vanilla = await this.chat({ ...this.callBase('vanilla'), messages: buildVanillaMessages(question, this.sent), options: this.sampling() });
     const answered = index.mentionedTargets(vanilla.content);
     const candidates = union(askedAbout, answered);
 
     if (candidates.length === 0) {
+      // Not streamed, on purpose. Whether the vanilla answer may stand is only known once all of it has
+      // been read: a target named in its last sentence sends it to the agents, and the sentences before
+      // that name may already describe the target (its description, its facts) without spelling it,
+      // which the guard cannot see but the audit would erase. Text shown while the answer streams could
+      // not be taken back, so the answer is shown only after retrieval has read it whole.
       const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(vanilla.content, index, [], () => ''));
       this.emit({ type: 'answer-chunk', text: finalized.text });
       return this.result('vanilla', finalized, []);
@@ -91,12 +121,20 @@ class Run {
     const j = Math.max(1, options.candidates);
     const k = Math.min(Math.max(1, options.topK), j);
 
-    this.begin('audit', `Auditing for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
-    const audit = await this.structured({
-      label: 'audit',
-      schema: auditSchema(j),
-      messages: buildAuditMessages({ question, answer: vanillaAnswer, recentTurns: this.recent, targets: handled, candidates: j }),
+    // The audit sees the turns the vanilla agent saw; if its larger prompt cannot hold them all, the
+    // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
+    // touched whatever the audit says, so a turn left out here cannot let a target through.
+    const buildAudit = (kept: readonly ChatMessage[]) => buildAuditMessages({ question, answer: vanillaAnswer, history: kept, targets: handled, candidates: j });
+    const auditFit = fitHistory(this.sent, buildAudit, this.budget);
+    if (!auditFit) throw new PromptTooLongError('audit', estimatePromptTokens(buildAudit([])), this.budget, this.contextLength);
+    const auditDropped = this.sent.length - auditFit.kept.length;
+    if (auditDropped > 0) this.auditSent = auditFit.kept.length;
+
+    this.begin('audit', `Auditing for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}…`, {
+      targets: handled.length,
+      ...(auditDropped > 0 ? { droppedTurns: auditDropped } : {}),
     });
+    const audit = await this.structured({ label: 'audit', schema: auditSchema(j), messages: buildAudit(auditFit.kept) });
     // Retrieval found these by name, alias or disguise, so they are touched whatever the audit says:
     // a missed detection must not wave an answer through.
     const touched = touchedHandles(audit, handled);
@@ -107,7 +145,7 @@ class Run {
       label: 'critic',
       schema: criticSchema,
       check: (v) => checkCriticReply(v, j),
-      messages: buildCriticMessages({ question, candidates: audit.candidates, targets: handled }),
+      messages: this.fitting('critic', buildCriticMessages({ question, candidates: audit.candidates, targets: handled })),
     });
 
     const ranked = audit.candidates
@@ -125,13 +163,14 @@ class Run {
     }
 
     this.begin('compose', 'Composing…');
+    const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
     const reasonOf = reasonLookup(handled, touched);
     const finalize = (raw: string) => finalizeAnswer(raw, index, handled, reasonOf);
     const streamer = new SafeStreamer(finalize, index.holdBack, (text) => this.emit({ type: 'answer-chunk', text }));
     this.streamer = streamer;
     await this.chat({
       ...this.callBase('compose'),
-      messages: buildComposerMessages({ question, best: best.map((c) => c.text) }),
+      messages: composerMessages,
       options: this.sampling(),
       onToken: (t) => streamer.push(t),
     });
@@ -159,7 +198,7 @@ class Run {
 
   private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
 
-  private begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number } = {}): void {
+  private begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
     this.close();
     this.input.signal?.throwIfAborted();
     this.open = { stage, start: performance.now(), calls: 0, promptTokens: 0, completionTokens: 0 };
@@ -189,6 +228,13 @@ class Run {
     return response;
   }
 
+  /** The messages, if they fit the context window; otherwise the step fails (and the answer is refused). */
+  private fitting(label: string, messages: ChatMessage[]): ChatMessage[] {
+    const tokens = estimatePromptTokens(messages);
+    if (tokens > this.budget) throw new PromptTooLongError(label, tokens, this.budget, this.contextLength);
+    return messages;
+  }
+
   /** A structured call of the open stage; retries are counted too. */
   private async structured<T>(call: StructuredCall<T>): Promise<T> {
     const { options, signal } = this.input;
@@ -198,6 +244,8 @@ class Run {
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
       seed: options.seed,
+      numCtx: numCtxOption(this.contextLength).num_ctx,
+      fits: (messages) => estimatePromptTokens(messages) <= this.budget,
     });
     this.count(r.responses);
     return r.value;
@@ -219,7 +267,7 @@ class Run {
 
   private sampling() {
     const { temperature, seed } = this.input.options;
-    return { ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed } : {}) };
+    return { ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed } : {}), ...numCtxOption(this.contextLength) };
   }
 
   private emit(event: PipelineEvent): void {
@@ -236,6 +284,9 @@ class Run {
       touchedTargets: touched.map((t) => ({ id: t.id, name: t.name })),
       guardActed: finalized.guardMatches > 0,
       ...(refusalReason ? { refusalReason } : {}),
+      ...(this.sent.length < this.history.length || this.auditSent !== undefined
+        ? { historyTrimmed: { total: this.history.length, sent: this.sent.length, ...(this.auditSent !== undefined ? { audit: this.auditSent } : {}) } }
+        : {}),
       stages: this.stages,
       calls: sum((s) => s.calls),
       promptTokens: sum((s) => s.promptTokens),

@@ -1,12 +1,21 @@
 import type { ForgetTarget } from '../targets/target';
 import type { Redaction, TargetIndex } from '../guard/types';
 import type { ChatMessage, LlmPort } from '../llm/port';
+import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 
 export type StageName = 'retrieve' | 'vanilla' | 'audit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
-  | { readonly type: 'stage-start'; readonly stage: StageName; readonly message: string; readonly targets?: number; readonly candidates?: number }
+  | {
+      readonly type: 'stage-start';
+      readonly stage: StageName;
+      readonly message: string;
+      readonly targets?: number;
+      readonly candidates?: number;
+      /** Earlier turns left out of this stage's prompt to fit the context window. */
+      readonly droppedTurns?: number;
+    }
   | { readonly type: 'stage-end'; readonly stage: StageName; readonly ms: number }
   /** Text of the final answer as it becomes safe to show (already guarded). */
   | { readonly type: 'answer-chunk'; readonly text: string };
@@ -25,6 +34,11 @@ export interface PipelineOptions {
   /** Sampling temperature for the vanilla and composer agents. */
   readonly temperature?: number;
   readonly seed?: number;
+  /**
+   * Ollama's context window in tokens, sent as `num_ctx` on every call; history that would not fit is
+   * trimmed from the oldest turn. 0 leaves Ollama's own default and turns trimming off. Unset: 8192.
+   */
+  readonly contextLength?: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
@@ -33,6 +47,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
   minScore: 4,
   firstTokenTimeoutMs: 60_000,
   totalTimeoutMs: 180_000,
+  contextLength: DEFAULT_CONTEXT_LENGTH,
 };
 
 export interface PipelineInput {
@@ -72,6 +87,11 @@ export interface PipelineResult {
   readonly guardActed: boolean;
   /** Why the answer was refused, when it was (no forgotten content in it). */
   readonly refusalReason?: string;
+  /**
+   * Set when the oldest turns of the history were left out so the prompts fit the context window:
+   * `sent` turns of `total` reached the vanilla agent (and retrieval), `audit` of them the audit.
+   */
+  readonly historyTrimmed?: { readonly total: number; readonly sent: number; readonly audit?: number };
   readonly stages: readonly StageRecord[];
   readonly calls: number;
   readonly promptTokens: number;
