@@ -41,13 +41,17 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
     array.splice(index, 1);
     return { ok: true, value: array };
   }
-  // Only valid entries have an id, so this entry is an object; copy it so the caller's value stays untouched.
+  // Only entries with a usable name have an id, so this entry is an object; copy it so the caller's value
+  // stays untouched. A salvaged entry may still hold malformed parts (reported as warnings): an edit
+  // never overwrites one of those with something else, the user fixes it in settings.json.
   const entry = { ...(array[index] as Record<string, unknown>) };
+  const malformed = (field: string) => parseTargets(array).problems.some((p) => p.index === index && p.path === `[${index}].${field}`);
   switch (edit.kind) {
     case 'rename':
       entry.name = edit.name.trim();
       break;
     case 'addAlias': {
+      if (entry.aliases !== undefined && !Array.isArray(entry.aliases)) return { ok: false, message: 'The aliases of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.' };
       const aliases = Array.isArray(entry.aliases) ? [...(entry.aliases as unknown[])] : [];
       const alias = edit.alias.trim();
       if (aliases.some((a) => typeof a === 'string' && sameTerm(a, alias)) || sameTerm(String(entry.name), alias)) {
@@ -65,6 +69,7 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       break;
     }
     case 'setDescription':
+      if (malformed('description')) return { ok: false, message: 'The description of this target in settings.json is malformed; fix it by hand first, Unlearn will not overwrite it.' };
       if (edit.description.trim()) entry.description = edit.description.trim();
       else delete entry.description;
       break;
@@ -78,21 +83,39 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
 }
 
 /**
- * Refuses an edit that would turn the edited entry invalid (a 1-letter name) or knock out another
- * one (renaming A to B's name would make B the duplicate, silently unguarding it).
+ * Refuses an edit that would turn the edited entry invalid (a 1-letter name), add a malformed part to
+ * it (a 1-letter alias, which the parser would only ignore) or knock out another one (renaming A to
+ * B's name would make B the duplicate, silently unguarding it). Problems the entry already had, such
+ * as a malformed flag written by hand, do not block an edit of another field.
  */
 function checked(before: unknown[], after: unknown[], index: number): EditResult {
   const parsed = parseTargets(after);
   const problems = parsed.problems.filter((p) => p.severity === 'error');
   const own = problems.filter((p) => p.index === index);
   if (own.length) return { ok: false, message: own.map((p) => p.message).join('; ') };
+  const previous = parseTargets(before);
+  const added = newProblems(previous.problems, parsed.problems, index);
+  if (added.length) return { ok: false, message: added.map((p) => p.message.replace(/; this alias is ignored$/, '')).join('; ') };
   const validAfter = new Set(parsed.sourceIndex.values());
-  const lost = [...parseTargets(before).sourceIndex.values()].find((i) => i !== index && !validAfter.has(i));
+  const lost = [...previous.sourceIndex.values()].find((i) => i !== index && !validAfter.has(i));
   if (lost !== undefined) {
     const why = problems.find((p) => p.index === lost);
     return { ok: false, message: `that would knock out entry [${lost}]${why ? ` (${why.message})` : ''}` };
   }
   return { ok: true, value: after };
+}
+
+/** Problems of entry `index` in `after` that it did not have in `before` (alias positions ignored, as removing one shifts the rest). */
+function newProblems(before: readonly TargetProblem[], after: readonly TargetProblem[], index: number): TargetProblem[] {
+  const keyOf = (p: TargetProblem) => `${p.path.slice(`[${index}]`.length).replace(/^\.aliases\[\d+\]/, '.aliases[]')} ${p.message}`;
+  const had = new Map<string, number>();
+  for (const p of before) if (p.index === index) had.set(keyOf(p), (had.get(keyOf(p)) ?? 0) + 1);
+  return after.filter((p) => {
+    if (p.index !== index) return false;
+    const left = had.get(keyOf(p)) ?? 0;
+    had.set(keyOf(p), left - 1);
+    return left <= 0;
+  });
 }
 
 function sameTerm(a: string, b: string): boolean {

@@ -10,7 +10,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { assertNothingUnchecked, assertServerClean, knownGap, MODEL, observe, promptText, reliabilityCase, type Observed } from './support';
+import { assertNothingUnchecked, assertServerClean, MODEL, observe, promptText, reliabilityCase, type Observed } from './support';
 
 /** The request number a prompt belongs to: the first `#n` outside the system prompt (the question comes first). */
 function requestNumber(chat: RecordedChat): number {
@@ -168,16 +168,30 @@ export function concurrency(): void {
       clearIndexCache();
     });
 
-    knownGap('concurrency', 'a target list edited in place (same array) gets a new index for the next request', () => {
-      // getCachedIndex recognises a list by identity first. Today's callers always pass a fresh array
-      // (settings are re-read per request), so this is an API hazard, not a live bug.
+    reliabilityCase('concurrency', 'a target list edited in place (same array) gets a new index for the next request; the running one keeps its own', () => {
+      // getCachedIndex fingerprints the list on every call instead of trusting array identity.
       clearIndexCache();
-      const list = parseTargets([{ name: 'Project Falcon' }]).targets;
-      getCachedIndex(list);
+      const list = parseTargets([{ name: 'Project Falcon', description: 'the drone project' }]).targets;
+      const first = getCachedIndex(list);
+      assert.equal(getCachedIndex(list), first, 'unchanged list: the same index, no rebuild');
       list.push(...parseTargets([{ name: 'Marta Quist' }]).targets);
-      const next = getCachedIndex(list);
+      const second = getCachedIndex(list);
+      assert.notEqual(second, first);
+      assert.deepEqual(second.mentionedTargets('Marta Quist and Project Falcon').map((t) => t.name), ['Project Falcon', 'Marta Quist']);
+      // The index a running request holds is a snapshot: the push did not reach it.
+      assert.deepEqual(first.targets.map((t) => t.name), ['Project Falcon']);
+      assert.deepEqual(first.mentionedTargets('Marta Quist'), []);
+      // Replacing a target in place (a new alias, switched off, a new description for the agents) counts too.
+      list[0] = { ...list[0]!, aliases: ['Falcon'] };
+      const third = getCachedIndex(list);
+      assert.deepEqual(third.mentionedTargets('Falcon').map((t) => t.name), ['Project Falcon']);
+      list[0] = { ...list[0]!, description: 'the Lisbon drone project' };
+      const fourth = getCachedIndex(list);
+      assert.notEqual(fourth, third);
+      assert.equal(fourth.byId(list[0].id)?.description, 'the Lisbon drone project');
+      list[1] = { ...list[1]!, enabled: false };
+      assert.deepEqual(getCachedIndex(list).mentionedTargets('Marta Quist'), []);
       clearIndexCache();
-      assert.deepEqual(next.mentionedTargets('Marta Quist').map((t) => t.name), ['Marta Quist']);
     });
   });
 }

@@ -75,6 +75,62 @@ describe('target edits keep everything they are not about', () => {
   });
 });
 
+describe('salvaged entries (a usable name with malformed parts)', () => {
+  /** Each entry has a usable name and something malformed the parser ignores and reports as a warning. */
+  const SALVAGED: unknown[] = [
+    { name: 'Marta Quist', aliases: ['MQ', 'M', 'Quist'], note: 1 },
+    { name: 'Zephyr Holdings', enabled: 'yes' },
+    { name: 'Lisbon Works', description: 7, aliases: 'LW' },
+  ];
+  const marta = idOf(SALVAGED, 'Marta Quist');
+  const zephyr = idOf(SALVAGED, 'Zephyr Holdings');
+  const lisbon = idOf(SALVAGED, 'Lisbon Works');
+
+  test('the view shows each one as a target and still shows its problems', () => {
+    const view = viewOf(SALVAGED);
+    assert.deepEqual(view.targets.map((t) => [t.name, t.enabled]), [['Marta Quist', true], ['Zephyr Holdings', true], ['Lisbon Works', true]]);
+    assert.deepEqual(view.problems.map((p) => `${p.path} ${p.severity}`), ['[0].aliases[1] warning', '[0].note warning', '[1].enabled warning', '[2].aliases warning', '[2].description warning']);
+    assert.equal(view.problemLabels.get(1), 'Entry [1] "Zephyr Holdings"');
+  });
+
+  test('edits of other fields keep the malformed parts exactly as written', () => {
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'rename', id: zephyr, name: 'Zephyr Group' }))[1], { name: 'Zephyr Group', enabled: 'yes' });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'addAlias', id: marta, alias: 'M. Quist' }))[0], { name: 'Marta Quist', aliases: ['MQ', 'M', 'Quist', 'M. Quist'], note: 1 });
+    // Removing an alias shifts the malformed one to another position: not a new problem.
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'removeAlias', id: marta, alias: 'MQ' }))[0], { name: 'Marta Quist', aliases: ['M', 'Quist'], note: 1 });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: lisbon, enabled: false }))[2], { name: 'Lisbon Works', description: 7, aliases: 'LW', enabled: false });
+    // The flag itself is the field the edit is about: writing a real boolean fixes it.
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: zephyr, enabled: false }))[1], { name: 'Zephyr Holdings', enabled: false });
+    const deleted = ok(applyTargetEdit(SALVAGED, { kind: 'delete', id: zephyr }));
+    assert.deepEqual(deleted, [SALVAGED[0], SALVAGED[2]]);
+  });
+
+  test('an edit that would overwrite a malformed part, or add one, is refused', () => {
+    const before = structuredClone(SALVAGED);
+    const notAList = applyTargetEdit(SALVAGED, { kind: 'addAlias', id: lisbon, alias: 'Lisbon' });
+    assert.ok(!notAList.ok && /not a list; fix them by hand/.test(notAList.message));
+    const description = applyTargetEdit(SALVAGED, { kind: 'setDescription', id: lisbon, description: '' });
+    assert.ok(!description.ok && /description .* is malformed/.test(description.message));
+    const oneLetter = applyTargetEdit(SALVAGED, { kind: 'addAlias', id: zephyr, alias: 'Z' });
+    assert.ok(!oneLetter.ok && /at least 2 characters/.test(oneLetter.message), oneLetter.ok ? '' : oneLetter.message);
+    const symbols = applyTargetEdit(SALVAGED, { kind: 'addAlias', id: zephyr, alias: '(z+)' });
+    assert.ok(!symbols.ok && /at least 2 letters or digits/.test(symbols.message));
+    assert.equal(applyTargetEdit(SALVAGED, { kind: 'add', name: 'New One', aliases: ['N'] }).ok, false);
+    assert.deepEqual(SALVAGED, before);
+  });
+
+  test('an edit that would knock out a salvaged entry is refused', () => {
+    const result = applyTargetEdit(SALVAGED, { kind: 'rename', id: marta, name: 'zephyr holdings' });
+    assert.ok(!result.ok && /knock out entry \[1\]/.test(result.message), result.ok ? '' : result.message);
+  });
+
+  test('import keeps a salvaged entry as written (its name is guarded, its problem shows in the view)', () => {
+    const plan = planImport([], [{ name: 'Heron Lab', aliases: ['H'] }, { name: 'H' }], 'in.json');
+    assert.deepEqual(plan.entries, [{ name: 'Heron Lab', aliases: ['H'] }]);
+    assert.deepEqual(plan.problems.length, 1);
+  });
+});
+
 describe('import and export', () => {
   test('JSON arrays, {targets}, settings.json shapes and plain lines', () => {
     assert.deepEqual(parseImport('[{"name":"A1"},"B2"]', 'f.json'), [{ name: 'A1' }, { name: 'B2' }]);

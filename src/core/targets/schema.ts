@@ -4,20 +4,50 @@ import { deriveTargetId, type ForgetTarget } from './target';
 /** Longest name or alias we accept; longer strings are almost certainly pasted by mistake. */
 export const MAX_TERM_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 2000;
+export const MAX_ALIASES = 100;
+
+/**
+ * Why a (trimmed) name or alias cannot be a term, or undefined when it can. One reason at a time, the
+ * cheap checks first, so a pasted megabyte costs one length test.
+ */
+export function termProblem(term: string): string | undefined {
+  if (term.length < 2) return 'must have at least 2 characters (a single character would redact ordinary text)';
+  if (term.length > MAX_TERM_LENGTH) return `must be at most ${MAX_TERM_LENGTH} characters`;
+  if (!term.isWellFormed()) return 'contains an unpaired UTF-16 surrogate';
+  // The guard matches letters and digits and reads symbols as separators or disguises, so "(a+)+$"
+  // would be the term "a" and redact every word "a" in ordinary text.
+  if (countLettersAndDigits(term.normalize('NFKC')) < 2) {
+    return 'must have at least 2 letters or digits, symbols not counted (the guard matches letters and digits, so a single one would redact ordinary text)';
+  }
+  return undefined;
+}
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/gu;
+
+function countLettersAndDigits(text: string): number {
+  LETTER_OR_DIGIT.lastIndex = 0;
+  let count = 0;
+  while (count < 2 && LETTER_OR_DIGIT.exec(text)) count++;
+  return count;
+}
 
 const term = z
   .string()
   .trim()
-  .min(2, 'must have at least 2 characters (a single character would redact ordinary text)')
-  .max(MAX_TERM_LENGTH, `must be at most ${MAX_TERM_LENGTH} characters`)
-  .refine((s) => s.isWellFormed(), 'contains an unpaired UTF-16 surrogate');
+  .superRefine((s, ctx) => {
+    const why = termProblem(s);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+
+const idSchema = z.string().trim().min(1).max(100);
+const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH);
 
 /** One entry of the `unlearn.targets` setting or of an imported file. Only `name` is required. */
 export const targetEntrySchema = z.object({
-  id: z.string().trim().min(1).max(100).optional(),
+  id: idSchema.optional(),
   name: term,
-  aliases: z.array(term).max(100, 'at most 100 aliases').optional(),
-  description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
+  aliases: z.array(term).max(MAX_ALIASES, `at most ${MAX_ALIASES} aliases`).optional(),
+  description: descriptionSchema.optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -31,22 +61,37 @@ export interface TargetProblem {
   /** Where the problem is, e.g. `[3].aliases[1]`. */
   readonly path: string;
   readonly message: string;
-  /** `error`: the entry is skipped. `warning`: the entry is used, but something in it is ignored. */
+  /**
+   * `error`: the entry is skipped (its name is unusable, or it repeats another entry).
+   * `warning`: the entry is used and its name guarded; the part at `path` is ignored (a malformed
+   * `enabled` counts as enabled).
+   */
   readonly severity: 'error' | 'warning';
 }
 
 export interface ParsedTargets {
-  /** Valid entries in their original order (disabled ones included). */
+  /** Usable entries in their original order (disabled ones included), salvaged ones too. */
   readonly targets: ForgetTarget[];
-  /** Every problem found; the entries they belong to are skipped but left untouched in the source. */
+  /** Every problem found, with its path; nothing is dropped from or rewritten in the source. */
   readonly problems: TargetProblem[];
-  /** For each valid target, the index of its entry in the source array (so editors can write back in place). */
+  /** For each target, the index of its entry in the source array (so editors can write back in place). */
   readonly sourceIndex: ReadonlyMap<string, number>;
 }
 
+interface EntryValue {
+  readonly id?: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly description?: string;
+  readonly enabled: boolean;
+}
+
 /**
- * Validates untrusted input (settings, imported files). Invalid entries are reported with their path and
- * skipped; they are never dropped from the source nor rewritten, which is the caller's job to honour.
+ * Validates untrusted input (settings, imported files). Fail-closed: an entry whose name is usable is
+ * always guarded; what is malformed around it (an alias, the description, the id, the `enabled` flag)
+ * is ignored and reported as a warning at its path, and a malformed `enabled` counts as enabled, so a
+ * typo never switches a target off. Entries without a usable name, or repeating another entry, are
+ * skipped with an error. The source is never written to; callers must not drop or rewrite it either.
  */
 export function parseTargets(raw: unknown): ParsedTargets {
   const problems: TargetProblem[] = [];
@@ -60,14 +105,8 @@ export function parseTargets(raw: unknown): ParsedTargets {
   const seenIds = new Map<string, number>();
   const seenNames = new Map<string, number>();
   raw.forEach((entry, index) => {
-    const result = targetEntrySchema.safeParse(entry);
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        problems.push({ index, path: `[${index}]${formatPath(issue.path)}`, message: issue.message, severity: 'error' });
-      }
-      return;
-    }
-    const value = result.data;
+    const value = parseEntry(entry, index, problems);
+    if (!value) return;
     // Unknown keys (a typo such as "alias") must not switch a target off: the target stays guarded and
     // the key is reported, so the user can fix it.
     for (const key of Object.keys(entry as object)) {
@@ -87,22 +126,86 @@ export function parseTargets(raw: unknown): ParsedTargets {
     }
     seenIds.set(id, index);
     seenNames.set(nameKey, index);
-    const aliases = dedupe((value.aliases ?? []).filter((a) => a.normalize('NFKC').toLowerCase() !== nameKey));
+    const aliases = dedupe(value.aliases.filter((a) => a.normalize('NFKC').toLowerCase() !== nameKey));
     targets.push({
       id,
       name: value.name,
       aliases,
       ...(value.description?.trim() ? { description: value.description.trim() } : {}),
-      enabled: value.enabled ?? true,
+      enabled: value.enabled,
     });
     sourceIndex.set(id, index);
   });
   return { targets, problems, sourceIndex };
 }
 
+/** One entry → its usable value (problems pushed), or undefined when it has no usable name. */
+function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): EntryValue | undefined {
+  // The common case: everything valid, one schema pass.
+  const whole = targetEntrySchema.safeParse(entry);
+  if (whole.success) return { ...whole.data, aliases: whole.data.aliases ?? [], enabled: whole.data.enabled ?? true };
+
+  const at = `[${index}]`;
+  const error = (path: string, message: string) => problems.push({ index, path: `${at}${path}`, message, severity: 'error' });
+  const warn = (path: string, message: string) => problems.push({ index, path: `${at}${path}`, message, severity: 'warning' });
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+    error('', `expected an object with a "name", got ${kindOf(entry)}`);
+    return undefined;
+  }
+  const fields = entry as Record<string, unknown>;
+  const name = term.safeParse(fields.name);
+  if (!name.success) {
+    for (const issue of name.error.issues) error(`.name${formatPath(issue.path)}`, issue.message);
+    return undefined;
+  }
+
+  // The name is usable, so the target is guarded whatever else is wrong with the entry.
+  let id: string | undefined;
+  if (fields.id !== undefined) {
+    const parsed = idSchema.safeParse(fields.id);
+    if (parsed.success) id = parsed.data;
+    else warn('.id', `${firstMessage(parsed.error)}; ignored, the id is derived from the name`);
+  }
+
+  const aliases: string[] = [];
+  if (fields.aliases !== undefined) {
+    if (!Array.isArray(fields.aliases)) {
+      warn('.aliases', `expected an array of strings, got ${kindOf(fields.aliases)}; no alias of this entry is guarded`);
+    } else {
+      // Only the first MAX_ALIASES are looked at, so a pasted huge array costs bounded work.
+      const list = fields.aliases as unknown[];
+      list.slice(0, MAX_ALIASES).forEach((alias, k) => {
+        const parsed = term.safeParse(alias);
+        if (parsed.success) aliases.push(parsed.data);
+        else warn(`.aliases[${k}]`, `${firstMessage(parsed.error)}; this alias is ignored`);
+      });
+      if (list.length > MAX_ALIASES) warn('.aliases', `at most ${MAX_ALIASES} aliases; the ${list.length - MAX_ALIASES} after the ${MAX_ALIASES}th are ignored`);
+    }
+  }
+
+  let description: string | undefined;
+  if (fields.description !== undefined) {
+    const parsed = descriptionSchema.safeParse(fields.description);
+    if (parsed.success) description = parsed.data;
+    else warn('.description', `${firstMessage(parsed.error)}; the description is ignored`);
+  }
+
+  let enabled = true;
+  if (fields.enabled !== undefined) {
+    if (typeof fields.enabled === 'boolean') enabled = fields.enabled;
+    else warn('.enabled', `must be true or false, got ${kindOf(fields.enabled)}; the target stays enabled (a malformed flag never switches a target off)`);
+  }
+
+  return { ...(id !== undefined ? { id } : {}), name: name.data, aliases, ...(description !== undefined ? { description } : {}), enabled };
+}
+
 /** Formats problems for a person: one line each, with the path. */
 export function formatProblems(problems: readonly TargetProblem[], source = 'unlearn.targets'): string[] {
   return problems.map((p) => `${source}${p.path}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
+}
+
+function firstMessage(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'invalid';
 }
 
 function dedupe(terms: string[]): string[] {
@@ -117,6 +220,13 @@ function dedupe(terms: string[]): string[] {
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+/** The kind of a value, without its content (which may be a target name). */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function describe(value: unknown): string {
