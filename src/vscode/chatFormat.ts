@@ -123,7 +123,9 @@ function escapeLine(line: string): string {
     const run = /^`+/.exec(line.slice(tick))![0];
     const close = line.indexOf(run, tick + run.length);
     if (close < 0) {
-      out += escapeInline(line.slice(i, tick + run.length).replace(/`/g, '\\`'));
+      // Escaped after the text before it, so the backslash is not itself escaped (which would leave the
+      // backticks raw, free to pair with ones on the next line).
+      out += escapeInline(line.slice(i, tick)) + run.replace(/`/g, '\\`');
       i = tick + run.length;
       continue;
     }

@@ -148,6 +148,14 @@ describe('MarkdownSanitizer', () => {
     }
   });
 
+  test('an unmatched backtick shows as a backtick and cannot pair with one on a later line', () => {
+    const text = 'a ``` b [x](https://evil.example)\nc ``` d\n';
+    for (const out of streamed(text)) {
+      assert.equal(out, 'a \\`\\`\\` b \\[x\\](https:\\/\\/evil.example)\nc \\`\\`\\` d\n');
+      assert.equal(render(out), '<p>a ``` b [x](https://evil.example)\nc ``` d</p>\n');
+    }
+  });
+
   test('ordinary markdown still renders', () => {
     assert.equal(sanitizeMarkdown('# Title\n- **bold** and _em_\n1. item'), '# Title\n- **bold** and _em_\n1. item');
   });
