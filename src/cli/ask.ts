@@ -5,7 +5,7 @@ import { buildTargetIndex } from '../core/guard';
 import { isLlmError, type LlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineResult } from '../core/pipeline';
+import { DEFAULT_CONTEXT_LENGTH, DEFAULT_PIPELINE_OPTIONS, parseContextLength, runPipeline, type PipelineResult } from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
 
@@ -23,6 +23,7 @@ Options:
   --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_HOST})
   --candidates N     erased candidates the AuditErase agent writes (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --num-ctx N        Ollama context window in tokens for every call (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default, no trimming)
   --json             print the whole result as JSON (stages, redactions, timings, token counts) instead
   -q, --quiet        no progress on stderr
   -h, --help`;
@@ -44,6 +45,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
         host: { type: 'string' },
         candidates: { type: 'string' },
         'top-k': { type: 'string' },
+        'num-ctx': { type: 'string' },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', short: 'q', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -64,6 +66,8 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   const topK = positiveInt(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k');
   if (typeof candidates === 'string') return usage(io, candidates);
   if (typeof topK === 'string') return usage(io, topK);
+  const contextLength = parseContextLength(values['num-ctx']);
+  if (typeof contextLength === 'string') return usage(io, contextLength);
 
   let targets: ForgetTarget[] = [];
   if (values.targets) {
@@ -90,7 +94,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       llm,
       index: buildTargetIndex(targets),
       question,
-      options: { ...DEFAULT_PIPELINE_OPTIONS, model, candidates, topK },
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model, candidates, topK, contextLength },
       signal: io.signal,
       onEvent: (event) => {
         if (event.type === 'stage-start' && progress) io.stderr(`${event.message}\n`);

@@ -19,7 +19,7 @@ import {
 } from '../core/eval';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_PIPELINE_OPTIONS } from '../core/pipeline';
+import { DEFAULT_CONTEXT_LENGTH, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
 import { formatProblems } from '../core/targets';
 import { DEFAULT_HOST, DEFAULT_MODEL, loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
@@ -50,6 +50,7 @@ Options for run:
                      --temperature), and count it leaked if any answer leaks
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
   --temperature T    sampling temperature for the answers (default: the model's)
   --seed N           sampling seed passed to Ollama
   -q, --quiet        no progress on stderr
@@ -135,6 +136,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         samples: { type: 'string' },
         candidates: { type: 'string' },
         'top-k': { type: 'string' },
+        'num-ctx': { type: 'string' },
         temperature: { type: 'string' },
         seed: { type: 'string' },
         quiet: { type: 'boolean', short: 'q', default: false },
@@ -154,7 +156,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   if (typeof samples === 'string') return usage(io, samples);
   const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, 0, '--limit', 1, 1_000_000);
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
-  for (const v of [candidates, topK, limit, seed]) if (typeof v === 'string') return usage(io, v);
+  const contextLength = parseContextLength(values['num-ctx']);
+  for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
   let temperature: number | undefined;
   if (values.temperature !== undefined) {
     temperature = Number(values.temperature);
@@ -190,7 +193,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     judge: values.judge,
     samples,
     signal: io.signal,
-    pipeline: { candidates: candidates as number, topK: topK as number, ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed: seed as number } : {}) },
+    pipeline: { candidates: candidates as number, topK: topK as number, contextLength: contextLength as number, ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed: seed as number } : {}) },
     onProgress: (done, _total, record) => bar?.update(done, record),
   });
   bar?.finish();

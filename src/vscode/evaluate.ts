@@ -54,7 +54,7 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
         model: settings.model,
         dataset,
         signal: controller.signal,
-        pipeline: { candidates: settings.candidates, topK: settings.topK },
+        pipeline: { candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
         onProgress: (done, total) => progress.report({ increment: step, message: `${done} of ${total} questions` }),
       }).finally(() => subscription.dispose());
     },

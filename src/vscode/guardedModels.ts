@@ -221,7 +221,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
   ): Promise<PipelineResult> {
     const signal = abortOn(token);
     const targets = this.deps.targets();
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK };
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: readSettings().contextLength };
     try {
       const result = await runPipeline({
         llm,

@@ -92,7 +92,7 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
       stream.markdown(`${broken}\n\n`);
       log.warn(`@unlearn: ${broken.replace(/^⚠ /, '').replace(/`/g, '')}`);
     }
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK };
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
     const sanitizer = new MarkdownSanitizer();
     // Only with showOriginal on: keep the vanilla answer (in memory) for the preview's diff.
     let original: string | undefined;

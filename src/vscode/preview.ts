@@ -152,7 +152,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
             llm: llm(),
             index: getCachedIndex(targets),
             question: rewriteQuestion(original),
-            options: { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK },
+            options: { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
             signal: controller.signal,
             onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
           });
