@@ -17,7 +17,6 @@ import {
   assertServerClean,
   healthyScript,
   INDEX,
-  knownGap,
   MODEL,
   observe,
   promptText,
@@ -168,17 +167,37 @@ export function hostile(): void {
         assertNothingUnchecked(seen);
       });
 
-      knownGap('hostile output', 'a name glued to or split by an ANSI escape or a control character (\\x1b[1mFalcon and F\\x1b[0malcon show as "Falcon" in a terminal, Fal\\0con in many renderers) is masked', () => {
-        for (const text of ['\u001b[1mFalcon\u001b[0m', 'F\u001b[0malcon', 'Fal\u0000con', 'Fal\u0007con']) assert.notEqual(guardText(INDEX, text), text, JSON.stringify(text));
+      reliabilityCase('hostile output', 'a name glued to or split by an ANSI escape or a control character (\\x1b[1mFalcon and F\\x1b[0malcon show as "Falcon" in a terminal, Fal\\0con in many renderers) is masked, streamed and whole', async () => {
+        const cases: Record<string, string> = {
+          '\u001b[1mFalcon\u001b[0m': '\u001b[1m[redacted: Project Falcon]\u001b[0m',
+          'F\u001b[0malcon': '[redacted: Project Falcon]',
+          'Fal\u0000con': '[redacted: Project Falcon]',
+          'Fal\u0007con': '[redacted: Project Falcon]',
+          'Pro\u001b[38;5;196mject\u001b[0m Falcon': '[redacted: Project Falcon]',
+        };
+        for (const [text, masked] of Object.entries(cases)) assert.equal(guardText(INDEX, text), masked, JSON.stringify(text));
+        ollama.setScript(healthyScript({ compose: `Seen: ${Object.keys(cases).join(' / ')}.` }));
+        const seen = await observe({ llm });
+        assert.equal(seen.result?.answer, `Seen: ${Object.values(cases).join(' / ')}.`);
+        assertNothingUnchecked(seen);
       });
 
-      knownGap('hostile output', 'a name glued to other letters or digits (theFalcon, zzFalcon, myProjectFalcon, 1Falcon, Falcon2) — readable at a glance, and what "\\x1b[1mFalcon" shows in chat — is masked', () => {
-        for (const text of ['theFalcon', 'zzFalcon', 'myProjectFalcon', '1Falcon', 'Falcon2']) assert.notEqual(guardText(INDEX, text), text, text);
+      reliabilityCase('hostile output', 'a name glued to other letters or digits (theFalcon, zzFalcon, myProjectFalcon, 1Falcon, Falcon2) — readable at a glance, and what "\\x1b[1mFalcon" shows in chat — is masked; all-lower-case glue and longer words are not', () => {
+        const cases: Record<string, string> = {
+          theFalcon: 'the[redacted: Project Falcon]',
+          zzFalcon: 'zz[redacted: Project Falcon]',
+          myProjectFalcon: 'my[redacted: Project Falcon]',
+          '1Falcon': '1[redacted: Project Falcon]',
+          Falcon2: '[redacted: Project Falcon]2',
+          MartaQuistReport: '[redacted: Marta Quist]Report',
+        };
+        for (const [text, masked] of Object.entries(cases)) assert.equal(guardText(INDEX, text), masked, text);
+        for (const text of ['thefalcon', 'Falconry', 'FALCONRY', 'MartaQuistian']) assert.equal(guardText(INDEX, text), text, text);
       });
 
-      knownGap('hostile output', 'a name reversed with a bidi override (\\u202Enoclaf tcejorP displays as "Project Falcon") is masked', () => {
-        const text = '\u202enoclaF tcejorP\u202c';
-        assert.notEqual(guardText(INDEX, text), text);
+      reliabilityCase('hostile output', 'a name reversed with a bidi override (\\u202Enoclaf tcejorP displays as "Project Falcon") is masked, and so is a long name simply written backwards', () => {
+        assert.equal(guardText(INDEX, '\u202enoclaF tcejorP\u202c'), '\u202e[redacted: Project Falcon]\u202c');
+        assert.equal(guardText(INDEX, 'spelled backwards: tsiuQ atraM'), 'spelled backwards: [redacted: Marta Quist]');
       });
 
       reliabilityCase('hostile output', 'markdown/HTML pointing elsewhere (remote image, link, <img>) → the core masks the name even inside URLs; the markup itself is left for the adapter', async () => {
@@ -192,10 +211,19 @@ export function hostile(): void {
         assertNothingUnchecked(seen);
       });
 
-      knownGap('hostile output', 'a name hidden by rendering — percent or plus encoding in a URL (Project%20Falcon, Project+Falcon), snake_case (project_falcon), an HTML entity (F&#97;lcon), markdown emphasis (Fa**lc**on) — is masked', () => {
+      reliabilityCase('hostile output', 'a name hidden by rendering — percent or plus encoding in a URL (Project%20Falcon, Project+Falcon), snake_case (project_falcon), an HTML entity (F&#97;lcon), markdown emphasis (Fa**lc**on) — is masked, the whole encoded run', () => {
         const { targets } = parseTargets([{ name: 'Project Falcon' }]);
         const index = buildTargetIndex(targets);
-        for (const text of ['https://evil.example/?q=Project%20Falcon', 'https://evil.example/?q=Project+Falcon', 'project_falcon = 1', 'Project F&#97;lcon', 'Project Fa**lc**on']) assert.notEqual(guardText(index, text), text, text);
+        const cases: Record<string, string> = {
+          'https://evil.example/?q=Project%20Falcon': 'https://evil.example/?q=[redacted: Project Falcon]',
+          'https://evil.example/?q=Project+Falcon': 'https://evil.example/?q=[redacted: Project Falcon]',
+          'project_falcon = 1': '[redacted: Project Falcon] = 1',
+          'Project F&#97;lcon': '[redacted: Project Falcon]',
+          'Project F&#x61;lc&oacute;n': '[redacted: Project Falcon]',
+          'Project Fa**lc**on': '[redacted: Project Falcon]',
+          'Project Fa__lc__on, F~~a~~lcon, F`alc`on': '[redacted: Project Falcon], F~~a~~lcon, F`alc`on',
+        };
+        for (const [text, masked] of Object.entries(cases)) assert.equal(guardText(index, text), masked, text);
       });
 
       reliabilityCase('hostile output', 'text that tries to close the chat markdown block (``` fences, </div>, a fake heading) stays text; the name inside is masked', async () => {

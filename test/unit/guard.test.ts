@@ -41,7 +41,8 @@ function only(index: TargetIndex, text: string): GuardMatch[] {
 const spans = (ms: readonly GuardMatch[]) => ms.map((m) => `${m.targetId}@${m.start}-${m.end}`);
 
 /** Applies a disguise to a name; returns the spelled text and the kind the guard should report. */
-type Disguise = (name: string, rnd: Rnd) => { text: string; kind: MatchKind };
+/** `at` is where the match lies in `text` (default: all of it); `noPlural` when a plain "s" right after would read as part of the name. */
+type Disguise = (name: string, rnd: Rnd) => { text: string; kind: MatchKind; at?: readonly [number, number]; noPlural?: boolean };
 
 /** A small seeded generator (mulberry32), so each disguise is reproducible from fast-check's seed. */
 interface Rnd {
@@ -118,7 +119,67 @@ const DISGUISES: Record<string, Disguise> = {
     const mask = pick(r, ['*', '_', '•']);
     return { text: [...n].map((c, i) => (chosen.has(i) ? mask : c)).join(''), kind: 'masked' };
   },
+  // Rendering disguises: what a terminal, a markdown or HTML renderer or a URL shows as the name.
+  ansi: (n, r) => {
+    const codes = ['\u001b[1m', '\u001b[31m', '\u001b[38;5;196m', '\u001b[4;1m', '\u001b(B', '\u001b[K', '\u009b0m'];
+    if (r.nextBoolean()) {
+      const open = pick(r, codes);
+      return { text: `${open}${n}\u001b[0m`, kind: 'exact', at: [open.length, open.length + n.length] };
+    }
+    return { text: insertInWord(n, r, pick(r, codes)), kind: 'spaced' };
+  },
+  control: (n, r) => ({ text: insertInWord(n, r, pick(r, ['\u0000', '\u0007', '\u0001', '\u0008', '\u000e', '\u007f', '\u0080', '\u009c'])), kind: 'spaced' }),
+  camelGlue: (n, r) => {
+    if (r.nextBoolean()) {
+      const glue = pick(r, ['the', 'zz', 'my', 'get', 'XML', 'API']);
+      return { text: glue + n, kind: 'exact', at: [glue.length, glue.length + n.length] };
+    }
+    return { text: n + pick(r, ['Xy', 'Api', 'Holder', 'ZZ']), kind: 'exact', at: [0, n.length] };
+  },
+  digitGlue: (n, r) => {
+    const digits = String(r.nextInt(0, 999));
+    return r.nextBoolean() ? { text: digits + n, kind: 'exact', at: [digits.length, digits.length + n.length] } : { text: n + digits, kind: 'exact', at: [0, n.length] };
+  },
+  bidiReversed: (n) => ({ text: `\u202e${[...n].reverse().join('')}\u202c`, kind: 'exact', at: [1, 1 + n.length] }),
+  reversed: (n) => (n.replace(/ /g, '').length >= 6 ? { text: [...n].reverse().join(''), kind: 'exact', noPlural: true } : { text: n, kind: 'exact' }),
+  percent: (n, r) => {
+    const chars = [...n];
+    const at = r.nextInt(0, chars.length - 1);
+    if (chars[at] !== ' ') {
+      const hex = chars[at]!.charCodeAt(0).toString(16);
+      chars[at] = '%' + (r.nextBoolean() ? hex.toUpperCase() : hex);
+    }
+    return { text: chars.join('').replace(/ /g, '%20'), kind: 'exact' };
+  },
+  plus: (n) => ({ text: n.replace(/ /g, '+'), kind: 'exact' }),
+  snakeCase: (n) => ({ text: n.toLowerCase().replace(/ /g, '_'), kind: 'exact' }),
+  entity: (n, r) => {
+    const chars = [...n].map((c) => (c === ' ' && r.nextBoolean() ? '&nbsp;' : c));
+    const at = r.nextInt(0, chars.length - 1);
+    if (/^[a-z]$/i.test(chars[at]!)) {
+      const code = chars[at]!.charCodeAt(0);
+      chars[at] = r.nextBoolean() ? `&#${code};` : `&#x${code.toString(16)};`;
+    }
+    return { text: chars.join(''), kind: 'exact' };
+  },
+  markdown: (n, r) => {
+    const words = n.split(' ');
+    const w = r.nextInt(0, words.length - 1);
+    const word = words[w]!;
+    const i = r.nextInt(1, word.length - 2);
+    const j = r.nextInt(i + 1, word.length - 1);
+    const d = pick(r, ['**', '*', '__', '~~', '`', '***']);
+    words[w] = word.slice(0, i) + d + word.slice(i, j) + d + word.slice(j);
+    return { text: words.join(' '), kind: 'spaced' };
+  },
 };
+
+/** Inserts `s` between two letters of one word of the name. */
+function insertInWord(n: string, r: Rnd, s: string): string {
+  const gaps = [...n].map((c, i) => (i > 0 && c !== ' ' && n[i - 1] !== ' ' ? i : -1)).filter((i) => i > 0);
+  const at = pick(r, gaps);
+  return n.slice(0, at) + s + n.slice(at);
+}
 
 const SUFFIXES = ['', '', "'s", '’s', 's', '.', ',', '!', '?', ')'];
 
@@ -128,15 +189,15 @@ describe('leak guard: disguises of random names are caught, with exact spans', (
       fc.assert(
         fc.property(nameArb, fillerText, fillerText, fc.constantFrom(...SUFFIXES), fc.integer(), (name, before, after, suffix, seed) => {
           const rnd = rng(seed);
-          const { text: spelled, kind } = disguise(name, rnd);
+          const { text: spelled, kind, at = [0, spelled.length], noPlural } = disguise(name, rnd);
           const prefix = before ? before + ' ' : '';
-          const text = `${prefix}${spelled}${suffix} ${after}`.trimEnd();
+          const text = `${prefix}${spelled}${noPlural && suffix === 's' ? '' : suffix} ${after}`.trimEnd();
           const index = buildFastIndex([target(name)]);
           const found = only(index, text);
           assert.equal(found.length, 1, `one match in ${JSON.stringify(text)}, got ${JSON.stringify(found)}`);
           const m = found[0]!;
-          assert.equal(m.start, prefix.length, `start in ${JSON.stringify(text)}`);
-          assert.equal(m.end, prefix.length + spelled.length, `end in ${JSON.stringify(text)}`);
+          assert.equal(m.start, prefix.length + at[0], `start in ${JSON.stringify(text)}`);
+          assert.equal(m.end, prefix.length + at[1], `end in ${JSON.stringify(text)}`);
           assert.equal(m.kind, kind, `kind for ${JSON.stringify(spelled)}`);
           assert.equal(m.term, name);
         }),
@@ -250,6 +311,31 @@ describe('leak guard: innocent text', () => {
   });
 });
 
+describe('leak guard: names whose letters are separated by symbols', () => {
+  const { targets } = parseTargets([{ name: 'a.*b' }, { name: '(x|y)+$' }, { name: 'A+B Corp' }, { name: '[a-z]+' }, { name: 'node.js' }, { name: '(ab+)+$' }]);
+  const index = buildFastIndex(targets);
+
+  test('are masked when written exactly', () => {
+    for (const text of ['a.*b', '(x|y)+$', 'A+B Corp', 'node.js']) assert.notEqual(guardText(index, `see ${text} here`), `see ${text} here`, text);
+    assert.equal(guardText(index, 'see A+B Corp here'), 'see [redacted: A+B Corp] here');
+    assert.equal(guardText(index, 'see a.*b here'), 'see [redacted: a.*b] here');
+  });
+
+  test('do not fire on what they would match as regular expressions', () => {
+    for (const text of ['aXYZb', 'xyxyxy', 'hello', 'nodexjs', 'abbbbb']) assert.equal(guardText(index, text), text, text);
+    assert.equal(guardText(index, 'see [a-z]+ here'), 'see [[redacted: [a-z]+]]+ here');
+  });
+
+  test('scan in linear time, also on the classic catastrophic-backtracking input', () => {
+    for (const evil of [`a${'b'.repeat(50_000)}!`, '(x|y)'.repeat(20_000), 'a.*'.repeat(20_000), '+$'.repeat(30_000)]) {
+      const started = performance.now();
+      index.find(evil);
+      const ms = performance.now() - started;
+      assert.ok(ms < 1000, `${evil.slice(0, 12)}…: ${ms.toFixed(0)} ms`);
+    }
+  });
+});
+
 describe('leak guard: agreement and streaming', () => {
   const plainText = (names: string[]) =>
     fc.array(fc.oneof(fc.constantFrom(...FILLER), fc.constantFrom(...names), fc.constantFrom(...names).map((n) => n.toUpperCase())), { minLength: 1, maxLength: 30 })
@@ -278,6 +364,8 @@ describe('leak guard: agreement and streaming', () => {
     const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Marta Quist'), target('Paris')]);
     const piece = fc.oneof(
       fc.constantFrom(...FILLER, 'adapter', 'pineapple', '😀', 'é', '\u0301', '\u200B', ' ', '. ', '*', '_'),
+      // Pieces of escapes, entities, percent escapes, bidi controls and markdown, so chunks cut through them.
+      fc.constantFrom('\u001b', '\u001b[', '1m', '\u001b[0m', '&', '&#', '97;', '&#x61;', '&amp;', '%', '%2', '0', '%20', '+', '\u202e', '\u202c', '**', '__', '~~', '`', 'noclaF', 'tcejorP', 'adA', 'the', 'XML', '7'),
       fc.constantFrom(...names),
       fc.tuple(fc.constantFrom(...names), fc.constantFrom(...Object.values(DISGUISES)), fc.integer()).map(([n, d, seed]) => d(n, rng(seed)).text),
     );

@@ -11,6 +11,7 @@ export class Automaton {
   private readonly fail: Int32Array;
   private readonly output: Int32Array; // pattern ending at the state, or -1
   private readonly dict: Int32Array; // nearest proper suffix state with an output, or 0
+  private readonly depth: Uint8Array; // length of the prefix a state stands for (capped at 255)
   /**
    * Dense edge rows for the root and the shallow states (depth ≤ 3, up to 16,384 rows, when the alphabet is
    * small): most lookups, while scanning and while computing failure links, land there, and a row is one
@@ -102,6 +103,7 @@ export class Automaton {
     this.patternLength = Int32Array.from(lengths);
     this.output = output.subarray(0, states).slice();
     this.denseRow = denseRow.subarray(0, states).slice();
+    this.depth = depth.subarray(0, states).slice();
     this.fail = new Int32Array(states);
     this.dict = new Int32Array(states);
     // Breadth-first, so a state's failure target is final before its children need it.
@@ -168,8 +170,9 @@ export class Automaton {
   /**
    * Runs over `codes[0, length)` and calls `onMatch(pattern, end)` for every occurrence of every
    * pattern (end exclusive), overlaps included. Time is linear in `length` plus the number of matches.
+   * Returns the state after the last code: the longest suffix of the input that is a prefix of a pattern.
    */
-  scan(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): void {
+  scan(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): number {
     let s = 0;
     for (let i = 0; i < length; i++) {
       const sym = this.symbolOf(codes[i]!);
@@ -190,10 +193,44 @@ export class Automaton {
         t = this.dict[t]!;
       }
     }
+    return s;
+  }
+
+  /**
+   * Like `scan`, over `codes[0, length)` read from the end backwards: `end` counts codes read, so the
+   * match covers `codes[length - end, length - end + patternLength)` read backwards.
+   */
+  scanBackward(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): number {
+    let s = 0;
+    for (let k = 0; k < length; k++) {
+      const sym = this.symbolOf(codes[length - 1 - k]!);
+      if (sym === 0) {
+        s = 0;
+        continue;
+      }
+      let next = this.edge(s, sym);
+      while (next === 0 && s !== 0) {
+        s = this.fail[s]!;
+        next = this.edge(s, sym);
+      }
+      s = next;
+      if (s === 0) continue;
+      let t = this.output[s]! >= 0 ? s : this.dict[s]!;
+      while (t !== 0) {
+        onMatch(this.output[t]!, k + 1);
+        t = this.dict[t]!;
+      }
+    }
+    return s;
+  }
+
+  /** How many codes the prefix that `state` stands for has (255 for 255 or more). */
+  depthOf(state: number): number {
+    return this.depth[state]!;
   }
 
   /** Rough bytes held by the typed arrays, for the benchmark. */
   get byteSize(): number {
-    return [this.patternLength, this.fail, this.output, this.dict, this.dense, this.denseRow, this.table].reduce((n, a) => n + a.byteLength, 0);
+    return [this.patternLength, this.fail, this.output, this.dict, this.depth, this.dense, this.denseRow, this.table].reduce((n, a) => n + a.byteLength, 0);
   }
 }

@@ -1,33 +1,57 @@
 import { termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
 import {
+  ESC_MAX,
   F_CONF,
   F_IGN,
   F_LEET,
+  F_LOWER,
   F_MASK,
+  F_RLO,
   F_SEP,
   F_SYMBOL,
+  F_UPPER,
+  GAP_MAX,
   LETTER_BIT,
   MAX_CHAR_SPAN,
+  SEQ_MAX,
   foldForMatch,
+  incompleteTail,
+  renderedView,
+  reversedView,
   TermPool,
+  isAsciiDigit,
   isAsciiLetter,
+  type BidiState,
   type Folded,
 } from './normalize';
 import type { GuardMatch, MatchKind, TargetIndex } from './types';
 
-/** A match before overlaps are resolved. `from`/`to` index compact characters. */
+/** A match before overlaps are resolved, in original UTF-16 offsets. */
 interface Candidate {
   readonly entry: number;
   readonly start: number;
   readonly end: number;
   readonly kind: MatchKind;
+  readonly reversed?: boolean;
 }
 
-/** Context a decision about a match needs after its last character: an "s"/"es" suffix and the boundary after it. */
-const RIGHT_CONTEXT = 4 * MAX_CHAR_SPAN + 4;
-/** Context a decision needs before its first character: the previous character and the gap to it. */
-export const LEFT_CONTEXT = MAX_CHAR_SPAN + 2;
+/**
+ * Original characters after the start of a match's last letter that can decide whether it is one: the
+ * gap to the next letter (an escape sequence in it may still be open), and an adjacent "s"/"es" plural.
+ */
+const RIGHT_CONTEXT = GAP_MAX + ESC_MAX + 2 * SEQ_MAX;
+/**
+ * Characters a stream keeps before its committed point for the next scan: the previous letter and the
+ * gap to it (for the word boundary), and an escape sequence or entity cut in half at the far end.
+ */
+export const LEFT_CONTEXT = 2 * ESC_MAX + GAP_MAX + SEQ_MAX;
+/**
+ * Fewest letters a name needs to be caught written backwards anywhere. Shorter names reversed are
+ * ordinary words ("Liam" → "mail", "Tim" → "mit", "Noel" → "Leon"), so they are caught backwards only
+ * where a right-to-left override shows them the right way round.
+ */
+export const REVERSED_MIN_LETTERS = 6;
 
 /** Extra read-only facts about the fast index, for the stream guard, the cache and the benchmark. */
 export interface FastTargetIndex extends TargetIndex {
@@ -38,15 +62,24 @@ export interface FastTargetIndex extends TargetIndex {
   readonly rightContext: number;
   readonly leftContext: number;
   /** Matches before overlaps are resolved, with every target that matched (for streaming and `mentionedTargets`). */
-  candidates(text: string): GuardMatch[];
+  candidates(text: string, bidi?: BidiState): GuardMatch[];
+  /**
+   * For a text that may continue: the candidates that no continuation can change, and `stable`, the
+   * offset before which that holds. Only text that could still be the start of a match (a prefix of a
+   * name, written forwards or backwards, or a masked word), a match whose end is still undecided, or a
+   * half-written escape sequence or entity lies after `stable`.
+   */
+  settle(text: string, bidi?: BidiState): { matches: GuardMatch[]; stable: number };
   readonly stats: { readonly terms: number; readonly patterns: number; readonly automatonBytes: number };
 }
 
 /**
  * The product's index: folds names and text the same way (case, NFKC, accents, TR39 confusables,
- * leetspeak), runs one Aho–Corasick automaton over the folded text, and checks every hit against the
- * original layout (word boundaries, spaced-out letters, plural or possessive endings). Masked spellings
- * are looked up from each mask character. Scan time is linear in the text, whatever the number of targets.
+ * leetspeak, entities, escapes), runs one Aho–Corasick automaton over the folded text, and checks every
+ * hit against the original layout (word boundaries, spaced-out letters, plural or possessive endings).
+ * The automaton also runs over the text as rendered (markdown emphasis and URL `+` dropped, symbols read
+ * as separators) and over the text backwards (reversed names, bidi overrides). Masked spellings are
+ * looked up from each mask character. Scan time is linear in the text, whatever the number of targets.
  */
 export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetIndex {
   const enabled = targets.filter((t) => t.enabled);
@@ -109,50 +142,148 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     if (last < 65536) addTo(maskBucketsByLast, key * 65536 + last, i);
   }
 
+  // verify() bounds a match of n letters to n × MAX_CHAR_SPAN original characters.
   const maxMatchSpan = maxLen * MAX_CHAR_SPAN;
+  const holdBack = maxMatchSpan + RIGHT_CONTEXT;
 
-  const collect = (text: string): Candidate[] => {
-    const f = foldForMatch(text);
-    const found: Candidate[] = [];
-    let hasMask = false;
-    automaton.scan(f.skeleton, f.length, (pattern, end) => {
-      const start = end - automaton.lengthOf(pattern);
-      for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
-        const entry = patternEntries[k]!;
-        const kind = verify(pool, entry, f, start, false);
-        if (kind) found.push({ entry, start, end, kind });
+  // Every name's skeleton backwards, sorted, built on first use: a stream asks whether its last letters
+  // could begin a reversed name.
+  let reversedSorted: string[] | undefined;
+  const reversedPrefixExists = (prefix: string): boolean => {
+    if (!reversedSorted) {
+      const all: string[] = [];
+      for (let i = 0; i < entries; i++) {
+        let r = '';
+        for (let k = pool.offset[i + 1]! - 1; k >= pool.offset[i]!; k--) r += String.fromCodePoint(pool.skeleton[k]!);
+        all.push(r);
       }
-    });
-    for (let p = 0; p < f.length && !hasMask; p++) hasMask = (f.flags[p]! & F_MASK) !== 0;
-    if (hasMask && maskBuckets.size > 0) findMasked(f, found);
-    // Map compact positions to original offsets while the shared buffer is still ours.
-    return found.map((c) => ({ ...c, start: f.start[c.start]!, end: Math.min(f.end[c.end - 1]!, f.start[c.end - 1]! + MAX_CHAR_SPAN) }));
+      reversedSorted = all.sort();
+    }
+    const list = reversedSorted;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < list.length && list[lo]!.startsWith(prefix);
   };
 
-  const findMasked = (f: Folded, found: Candidate[]): void => {
-    const seen = new Set<number>();
+  /**
+   * Finds every candidate in `text`. With `live`, the text may continue: the analysis stops before a
+   * half-written escape or entity and also returns the offset after which a continuation could still
+   * change the result.
+   */
+  const collect = (text: string, bidi: BidiState, live: boolean): { found: Candidate[]; stable: number } => {
+    const tail = live ? incompleteTail(text) : text.length;
+    const a = foldForMatch(tail < text.length ? text.slice(0, tail) : text, true, bidi);
+    const L = a.length;
+    const found: Candidate[] = [];
+    let stable = tail;
+    const hold = (offset: number) => {
+      if (offset < stable) stable = offset;
+    };
+    const endOf = (f: Folded, last: number) => Math.min(f.end[last]!, f.start[last]! + MAX_CHAR_SPAN);
+
+    // The text as written: automaton hits, checked letter by letter.
+    const forward = (f: Folded) => {
+      const state = automaton.scan(f.skeleton, f.length, (pattern, end) => {
+        const start = end - automaton.lengthOf(pattern);
+        // A hit at the very end may still become a longer word or take a plural.
+        if (live && !decidedAfter(f, end, end - start)) hold(f.start[start]!);
+        for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
+          const entry = patternEntries[k]!;
+          const kind = verify(pool, entry, f, start, false);
+          if (kind) found.push({ entry, start: f.start[start]!, end: endOf(f, end - 1), kind });
+        }
+      });
+      // The longest suffix that begins a name may still grow into it.
+      if (live && state !== 0) {
+        const depth = automaton.depthOf(state);
+        hold(f.start[Math.max(0, f.length - (depth >= 255 ? maxLen : depth))]!);
+      }
+    };
+    forward(a);
+    if (a.summary & F_MASK && maskBuckets.size > 0) {
+      findMasked(a, found, endOf);
+      if (live) {
+        // A masked word is at most maxMaskLen letters and holds a mask: any recent mask may still be inside one.
+        for (let p = Math.max(1, L - maxMaskLen - 2); p < L; p++) {
+          if (a.flags[p]! & F_MASK) {
+            hold(a.start[Math.max(0, p - maxMaskLen + 1)]!);
+            break;
+          }
+        }
+      }
+    }
+    // The text as rendered, when it has symbols that render differently.
+    const rendered = renderedView(a);
+    if (rendered) forward(rendered);
+
+    // The text backwards.
+    let reversed: Folded | undefined;
+    automaton.scanBackward(a.skeleton, L, (pattern, k) => {
+      const n = automaton.lengthOf(pattern);
+      const rs = k - n;
+      // Backwards, what follows the name in the text is what precedes it here: decided once a character follows.
+      if (live && rs === 0) hold(a.start[L - k]!);
+      reversed ??= reversedView(a);
+      for (let c = counts[pattern]!; c < counts[pattern + 1]!; c++) {
+        const entry = patternEntries[c]!;
+        const kind = verify(pool, entry, reversed, rs, false);
+        if (!kind) continue;
+        if (n < REVERSED_MIN_LETTERS) {
+          let shown = true;
+          for (let j = rs; j < k && shown; j++) shown = (reversed.flags[j]! & F_RLO) !== 0;
+          if (!shown) continue;
+        }
+        found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind, reversed: true });
+      }
+    });
+    if (live && L > 0) {
+      // The last letters may begin a name written backwards.
+      const from = Math.max(0, L - maxLen);
+      if (a.start[from]! < stable) {
+        for (let s = from; s < L; s++) {
+          let prefix = '';
+          for (let j = s; j < L; j++) prefix += String.fromCodePoint(a.skeleton[j]!);
+          if (reversedPrefixExists(prefix)) {
+            hold(a.start[s]!);
+            break;
+          }
+        }
+      }
+    }
+    // Nothing older than holdBack can still change: no match is longer, no decision looks further.
+    if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
+    return { found, stable };
+  };
+
+  const findMasked = (f: Folded, found: Candidate[], endOf: (f: Folded, last: number) => number): void => {
+    // Masks before each position, so a window's mask count is one subtraction.
+    const before = new Int32Array(f.length + 1);
+    for (let k = 0; k < f.length; k++) before[k + 1] = before[k]! + (f.flags[k]! & F_MASK ? 1 : 0);
     for (let p = 1; p < f.length; p++) {
       if (!(f.flags[p]! & F_MASK)) continue;
+      // Each window is tried once, from its first mask: the start goes back only to the previous mask.
       // A masked word starts and ends at a real boundary: another mask is not one, or "get_user_id"
       // would offer a candidate at every underscore (and cost seconds against 100,000 names).
       for (let s = p - 1; s >= 0 && s > p - maxMaskLen; s--) {
+        if (f.flags[s]! & F_MASK) break;
         if (f.flags[s]! & F_SYMBOL || !maskedWordStart(f, s)) continue;
         for (let e = p + 1; e <= f.length && e - s <= maxMaskLen; e++) {
-          if (e - s < 3 || !maskedWordEnd(f, e)) continue;
-          const pair = s * 4096 + (e - s);
-          if (seen.has(pair)) continue;
-          seen.add(pair);
           // At most a third masked, and at least one mask (the automaton found the rest).
-          let masks = 0;
-          for (let k = s + 1; k < e; k++) if (f.flags[k]! & F_MASK) masks++;
-          if (masks === 0 || masks * 3 > e - s) continue;
+          const masks = before[e]! - before[s + 1]!;
+          if (masks * 3 > maxMaskLen) break;
+          if (e - s < 3 || masks * 3 > e - s || !maskedWordEnd(f, e)) continue;
           const key = f.skeleton[s]! * 4096 + (e - s);
           const last = f.skeleton[e - 1]!;
           const bucket = f.flags[e - 1]! & F_MASK || last >= 65536 ? maskBuckets.get(key) : maskBucketsByLast.get(key * 65536 + last);
           if (!bucket) continue;
           for (const entry of bucket) {
             const kind = verify(pool, entry, f, s, true);
-            if (kind) found.push({ entry, start: s, end: e, kind });
+            if (kind) found.push({ entry, start: f.start[s]!, end: endOf(f, e - 1), kind });
           }
         }
       }
@@ -160,48 +291,69 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   };
 
   const toMatch = (c: Candidate): GuardMatch => {
-    return { targetId: enabled[termTarget[c.entry]!]!.id, term: termText[c.entry]!, start: c.start, end: c.end, kind: c.kind };
+    const m = { targetId: enabled[termTarget[c.entry]!]!.id, term: termText[c.entry]!, start: c.start, end: c.end, kind: c.kind };
+    return c.reversed ? { ...m, reversed: true } : m;
   };
 
-  const candidates = (text: string): GuardMatch[] => collect(text).map(toMatch);
+  const candidates = (text: string, bidi: BidiState = ''): GuardMatch[] => collect(text, bidi, false).found.map(toMatch);
   const find = (text: string): GuardMatch[] => mergeOverlaps(candidates(text));
 
   return {
     kindOfIndex: 'fast',
     targets,
-    holdBack: 2 * maxMatchSpan + RIGHT_CONTEXT,
+    holdBack,
     maxMatchSpan,
     rightContext: RIGHT_CONTEXT,
     leftContext: LEFT_CONTEXT,
     find,
     candidates,
+    settle: (text, bidi = '') => {
+      const { found, stable } = collect(text, bidi, true);
+      return { matches: found.map(toMatch), stable };
+    },
+    stableEnd: (text) => collect(text, '', true).stable,
     byId: (id) => byId.get(id),
     mentionedTargets: (...texts) => {
       const hit = new Set<number>();
-      for (const text of texts) for (const c of collect(text)) hit.add(termTarget[c.entry]!);
+      for (const text of texts) for (const c of collect(text, '', false).found) hit.add(termTarget[c.entry]!);
       return enabled.filter((_, i) => hit.has(i));
     },
     stats: { terms: entries, patterns: automaton.patternCount, automatonBytes: automaton.byteSize },
   };
 }
 
-/** A word starts at compact position `s`: text start, a separator or symbol before it, or a long invisible gap. */
-function boundaryBefore(f: Folded, s: number): boolean {
-  return s === 0 || (f.flags[s]! & F_SEP) !== 0 || (f.flags[s - 1]! & F_SYMBOL) !== 0 || f.start[s]! - f.start[s - 1]! > MAX_CHAR_SPAN;
+/**
+ * A word starts at compact position `s`: text start, a separator or symbol before it, or a long gap.
+ * With `glue` (names of 3+ letters), also where a name glued to other letters still reads apart at a
+ * glance: a camel-case hump ("theFalcon", "XMLFalcon") or a digit before a letter ("1Falcon").
+ */
+function boundaryBefore(f: Folded, s: number, glue: boolean): boolean {
+  if (s === 0) return true;
+  const flags = f.flags[s]!;
+  const prev = f.flags[s - 1]!;
+  if (flags & F_SEP || prev & F_SYMBOL || f.start[s]! - f.start[s - 1]! > GAP_MAX) return true;
+  if (!glue) return false;
+  if (flags & F_UPPER && (prev & F_LOWER || (prev & F_UPPER && s + 1 < f.length && (f.flags[s + 1]! & (F_LOWER | F_SEP)) === F_LOWER))) return true;
+  return isAsciiDigit(f.raw[s - 1]!) && !isAsciiDigit(f.raw[s]!);
 }
 
-/** A word ends before compact position `e`. */
-function boundaryAt(f: Folded, e: number): boolean {
-  return e >= f.length || (f.flags[e]! & (F_SEP | F_SYMBOL)) !== 0 || f.start[e]! - f.start[e - 1]! > MAX_CHAR_SPAN;
+/** A word ends before compact position `e`; with `glue`, also before a camel-case hump ("FalconX") or a digit ("Falcon2"). */
+function boundaryAt(f: Folded, e: number, glue: boolean): boolean {
+  if (e >= f.length) return true;
+  const flags = f.flags[e]!;
+  if (flags & (F_SEP | F_SYMBOL) || f.start[e]! - f.start[e - 1]! > GAP_MAX) return true;
+  if (!glue) return false;
+  if (flags & F_UPPER && f.flags[e - 1]! & F_LOWER) return true;
+  return isAsciiDigit(f.raw[e]!) && !isAsciiDigit(f.raw[e - 1]!);
 }
 
 /** Like `boundaryBefore`, but a mask before `s` does not count (it would be part of the masked word). */
 function maskedWordStart(f: Folded, s: number): boolean {
-  return s === 0 || (f.flags[s]! & F_SEP) !== 0 || (f.flags[s - 1]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[s]! - f.start[s - 1]! > MAX_CHAR_SPAN;
+  return s === 0 || (f.flags[s]! & F_SEP) !== 0 || (f.flags[s - 1]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[s]! - f.start[s - 1]! > GAP_MAX;
 }
 
 function plainBoundaryAt(f: Folded, e: number): boolean {
-  return e >= f.length || (f.flags[e]! & F_SEP) !== 0 || (f.flags[e]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[e]! - f.start[e - 1]! > MAX_CHAR_SPAN;
+  return e >= f.length || (f.flags[e]! & F_SEP) !== 0 || (f.flags[e]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[e]! - f.start[e - 1]! > GAP_MAX;
 }
 
 /** A masked word may end before `e`: a boundary that is not a mask, or an "s"/"es" plural and then one. */
@@ -215,6 +367,26 @@ const S = 0x73;
 const E = 0x65;
 
 /**
+ * Whether a hit of `n` letters ending before `e` is decided by the text so far: the next letter is there
+ * and is a boundary or not, and a plural ending that could follow is complete.
+ */
+function decidedAfter(f: Folded, e: number, n: number): boolean {
+  if (e >= f.length) return false;
+  if (n < 3 || boundaryAt(f, e, true)) return true;
+  if (f.raw[e] === S) return e + 1 < f.length;
+  if (f.raw[e] === E) return e + 1 < f.length && (f.raw[e + 1] !== S || e + 2 < f.length);
+  return true;
+}
+
+/**
+ * Letter `k` reads as directly after letter `k - 1`, as a plural ending does: no separator between them,
+ * at most a short invisible run ("\x1b[1mFalcon\x1b[0ms" shows "Falcons").
+ */
+function adjacent(f: Folded, k: number): boolean {
+  return k < f.length && !(f.flags[k]! & F_SEP) && f.start[k]! - f.start[k - 1]! <= SEQ_MAX;
+}
+
+/**
  * Checks one automaton hit (or masked candidate) against the term: letters compatible position by
  * position, gaps short, word structure either kept or fully spaced out, whole words only (an "s" or
  * "es" plural may follow). Returns how it was spelled, or undefined when it is not a mention.
@@ -224,7 +396,10 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
   const n = pool.offset[entry + 1]! - base;
   const raw = pool.raw;
   const e = s + n;
-  if (s < 0 || e > f.length || !boundaryBefore(f, s)) return undefined;
+  const glue = n >= 3;
+  if (s < 0 || e > f.length || !boundaryBefore(f, s, glue)) return undefined;
+  // A match of n letters covers at most n × MAX_CHAR_SPAN characters (what a stream must hold back).
+  if (f.start[e - 1]! - f.start[s]! > (n - 1) * MAX_CHAR_SPAN) return undefined;
   let conf = false;
   let leet = false;
   let hidden = false;
@@ -233,8 +408,9 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     const k = s + j;
     const flags = f.flags[k]!;
     if (j > 0) {
-      if (f.start[k]! - f.start[k - 1]! > MAX_CHAR_SPAN) return undefined;
-      if (flags & F_IGN) hidden = true;
+      if (f.start[k]! - f.start[k - 1]! > GAP_MAX) return undefined;
+      // An invisible character splits the letters only where nothing visible does.
+      if ((flags & (F_IGN | F_SEP)) === F_IGN) hidden = true;
     }
     const t = raw[base + j]!;
     if (flags & F_MASK) {
@@ -276,12 +452,12 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     wordStart = j;
   }
 
-  if (!boundaryAt(f, e)) {
+  if (!boundaryAt(f, e, glue)) {
     // "apples", "boxes": a plural ending attached to the last word.
     if (n < 3 || !isAsciiLetter(raw[base + n - 1]!)) return undefined;
-    if (f.raw[e] === S && !(f.flags[e]! & F_IGN) && boundaryAt(f, e + 1)) {
+    if (f.raw[e] === S && adjacent(f, e) && boundaryAt(f, e + 1, glue)) {
       /* plural s */
-    } else if (f.raw[e] === E && e + 1 < f.length && f.raw[e + 1] === S && !(f.flags[e + 1]! & (F_SEP | F_IGN)) && boundaryAt(f, e + 2)) {
+    } else if (f.raw[e] === E && adjacent(f, e) && f.raw[e + 1] === S && adjacent(f, e + 1) && boundaryAt(f, e + 2, glue)) {
       /* plural es */
     } else return undefined;
   }

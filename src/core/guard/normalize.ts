@@ -4,30 +4,49 @@ import confusableData from 'unhomoglyph/data.json';
  * Folding for the leak guard. Every code point of a text becomes zero or more "compact characters":
  * letters and digits after NFKC, accent stripping, lower-casing and confusable mapping, plus the
  * symbols that can stand for letters (leetspeak, masks). Separators (spaces, punctuation) and
- * invisible characters become flags on the next compact character, so a matcher can see both the
- * letters and how they were split. Every compact character keeps its UTF-16 span in the original.
+ * invisible characters (zero-width characters, control characters, ANSI escape sequences) become flags
+ * on the next compact character, so a matcher can see both the letters and how they were split.
+ * Encodings that render as one character (HTML entities, percent-encoded UTF-8) are decoded first.
+ * Every compact character keeps its UTF-16 span in the original, so a match covers the encoded run.
  */
 
-/** Flags on a compact character. */
+/** Flags on a compact character. The first four describe the gap before it, the others the character. */
 export const F_SEP = 1; // a separator run (space, punctuation) lies between it and the previous compact char
-export const F_IGN = 2; // an invisible (default-ignorable) character lies between it and the previous one
+export const F_IGN = 2; // an invisible character (zero-width, control, escape sequence) lies in that gap
 export const F_CONF = 4; // came from a look-alike letter of another script or a compatibility form
 export const F_LEET = 8; // a digit or symbol that may stand for a letter
 export const F_MASK = 16; // a mask character (* _ •) that stands for any one letter
 export const F_SYMBOL = 32; // not a letter or digit (leet symbol or mask): also counts as a word boundary
+export const F_UPPER = 64; // the original character is an upper-case letter
+export const F_LOWER = 128; // the original character is a lower-case letter
+export const F_RLO = 256; // inside a right-to-left override (U+202E): displayed in reverse order
+export const F_MARKUP = 512; // the gap holds a markdown delimiter that is a separator here (~ or `)
+export const F_PLAIN_SEP = 1024; // the gap holds a separator other than a markdown delimiter
+/** Flags that describe the gap before a character rather than the character. */
+export const GAP_FLAGS = F_SEP | F_IGN | F_MARKUP | F_PLAIN_SEP;
 
 /** Skeleton code of mask characters; never part of a term, so the automaton never matches across it. */
 export const MASK_SKELETON = 0x2a; // '*'
 
 /**
- * Longest stretch of original text (UTF-16 units) one compact character may take inside a match:
- * the letter, its combining marks, invisible characters and the separators before the next letter.
- * It bounds how far a disguise may stretch a name, and so how much a stream must hold back.
+ * Average stretch of original text (UTF-16 units) one compact character may take inside a match: a
+ * match of n letters covers at most n × MAX_CHAR_SPAN units. This bounds how far a disguise may stretch
+ * a name, and so how much a stream must hold back.
  */
 export const MAX_CHAR_SPAN = 8;
+/**
+ * Longest distance between the starts of two neighbouring letters of a match (a letter, its marks, and
+ * the separators, invisible characters or escape sequences before the next letter). A longer gap is a
+ * word boundary.
+ */
+export const GAP_MAX = 24;
+/** Longest encoded sequence decoded to one character (`&#x1F600;`, `%F0%9F%98%80`). */
+export const SEQ_MAX = 12;
+/** Longest ANSI escape sequence recognised (longer ones are not escape sequences). */
+export const ESC_MAX = 24;
 
 interface FoldedChar {
-  /** Folded code: a lower-case letter or digit, or another script's letter as is. */
+  /** Folded code: a lower-case letter or digit, or another script's letter as is (masks: the mask itself). */
   readonly raw: number;
   /** Code the automaton runs on: i and l merged, leet digits and symbols mapped to their letter. */
   readonly skeleton: number;
@@ -125,12 +144,22 @@ function letterChar(code: number, flags: number, opts?: number): FoldedChar {
   return { raw: code, skeleton: skeletonOfLetter(code), opts: o, flags };
 }
 
+/**
+ * C0 and C1 control characters other than whitespace: invisible wherever they are (a terminal or a
+ * renderer shows nothing for NUL or BEL). The information separators U+001C–U+001F and NEL stay separators.
+ */
+function isInvisibleControl(cp: number): boolean {
+  if (cp < 0x20) return cp < 0x09 || (cp > 0x0d && cp < 0x1c);
+  return cp === 0x7f || (cp >= 0x80 && cp <= 0x9f && cp !== 0x85);
+}
+
 function foldCodePoint(cp: number): CodePointFold {
   const ch = String.fromCodePoint(cp);
-  if (IGNORABLE.test(ch)) return { cls: Cls.Ignorable, chars: [] };
+  if (isInvisibleControl(cp) || IGNORABLE.test(ch)) return { cls: Cls.Ignorable, chars: [] };
   if (MARK.test(ch)) return { cls: Cls.Mark, chars: [] };
+  const letterCase = ch !== ch.toLowerCase() ? F_UPPER : ch !== ch.toUpperCase() ? F_LOWER : 0;
   // Upper-case I stands for itself and for l ("PayPaI"); lower-case l does not stand for i, or "all" would read as "ali".
-  if (ch === 'I') return { cls: Cls.Compact, chars: [letterChar(0x69, 0, bits('il'))] };
+  if (ch === 'I') return { cls: Cls.Compact, chars: [letterChar(0x69, F_UPPER, bits('il'))] };
   const compat = ch.normalize('NFKC');
   const conf = compat !== ch.normalize('NFC') ? F_CONF : 0;
   const chars: FoldedChar[] = [];
@@ -140,7 +169,7 @@ function foldCodePoint(cp: number): CodePointFold {
     const lower = base.toLowerCase();
     const code = lower.charCodeAt(0);
     if (lower.length === 1 && isAsciiLetter(code)) {
-      chars.push(letterChar(code, conf, c === 'I' ? bits('il') : undefined));
+      chars.push(letterChar(code, conf | letterCase, c === 'I' ? bits('il') : undefined));
       continue;
     }
     if (lower.length === 1 && isAsciiDigit(code)) {
@@ -148,7 +177,8 @@ function foldCodePoint(cp: number): CodePointFold {
       continue;
     }
     if (MASKS.has(base)) {
-      chars.push({ raw: MASK_SKELETON, skeleton: MASK_SKELETON, opts: 0, flags: conf | F_MASK | F_SYMBOL });
+      // The mask keeps its own code (markdown tells * and _ apart); its skeleton is the shared mask code.
+      chars.push({ raw: base.codePointAt(0)!, skeleton: MASK_SKELETON, opts: 0, flags: conf | F_MASK | F_SYMBOL });
       continue;
     }
     const leet = LEET[base];
@@ -162,12 +192,12 @@ function foldCodePoint(cp: number): CodePointFold {
     if (latin) {
       // A look-alike capital I (Cyrillic І, Greek Ι) may stand for i as well as l.
       const l = latin.charCodeAt(0);
-      chars.push(letterChar(l, F_CONF, l === 0x6c ? bits('il') : undefined));
+      chars.push(letterChar(l, F_CONF | letterCase, l === 0x6c ? bits('il') : undefined));
       continue;
     }
     for (const u of lower) {
       const uc = u.codePointAt(0)!;
-      chars.push({ raw: uc, skeleton: uc, opts: 0, flags: conf });
+      chars.push({ raw: uc, skeleton: uc, opts: 0, flags: conf | letterCase });
     }
   }
   return { cls: chars.length ? Cls.Compact : Cls.Separator, chars };
@@ -186,17 +216,261 @@ function foldOf(cp: number): CodePointFold {
   return f;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Encodings that render as something else: HTML entities, percent-encoding, ANSI escape sequences.
+
+/** What `decodeAt` found at a position; the decoded code point and length are in `decoded`. */
+const enum Dec {
+  /** Not an encoded sequence: the character stands for itself. */
+  None,
+  /** One character, `decoded.cp`, spelled with `decoded.len` code units. */
+  Char,
+  /** An escape sequence that shows nothing. */
+  Invisible,
+  /** An escape sequence that starts or ends a terminal string (OSC, DCS): a separator. */
+  Separator,
+  /** The text ends inside what may still become an encoded sequence. */
+  More,
+}
+
+const decoded = { cp: 0, len: 0 };
+
+/** Named HTML entities worth decoding: punctuation that separates, invisible characters, and accented letters. */
+const NAMED_ENTITIES: Readonly<Record<string, number>> = {
+  amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27, nbsp: 0xa0, shy: 0xad, zwj: 0x200d, zwnj: 0x200c, lrm: 0x200e, rlm: 0x200f,
+  ensp: 0x2002, emsp: 0x2003, thinsp: 0x2009, ndash: 0x2013, mdash: 0x2014, hellip: 0x2026, middot: 0xb7, bull: 0x2022, lowbar: 0x5f,
+  ast: 0x2a, plus: 0x2b, period: 0x2e, comma: 0x2c, colon: 0x3a, semi: 0x3b, excl: 0x21, quest: 0x3f, num: 0x23, dollar: 0x24,
+  percnt: 0x25, lpar: 0x28, rpar: 0x29, sol: 0x2f, bsol: 0x5c, grave: 0x60, equals: 0x3d, commat: 0x40, verbar: 0x7c, vert: 0x7c,
+  lsqb: 0x5b, rsqb: 0x5d, lcub: 0x7b, rcub: 0x7d, hyphen: 0x2010, dash: 0x2010, szlig: 0xdf, aelig: 0xe6, AElig: 0xc6, oelig: 0x153,
+  OElig: 0x152, eth: 0xf0, ETH: 0xd0, thorn: 0xfe, THORN: 0xde, oslash: 0xf8, Oslash: 0xd8, NewLine: 0x0a, Tab: 0x09,
+};
+/** `&eacute;`-style entities: a letter and the accent's name. */
+const ENTITY_ACCENTS: Readonly<Record<string, number>> = {
+  acute: 0x301, grave: 0x300, circ: 0x302, uml: 0x308, tilde: 0x303, ring: 0x30a, cedil: 0x327, caron: 0x30c, macr: 0x304, ogon: 0x328, breve: 0x306, dot: 0x307,
+};
+
+const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+const hexValue = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+
+/** `&#97;`, `&#x61;`, `&amp;`, `&eacute;` at `i` (which holds `&`). */
+function decodeEntity(text: string, i: number): Dec {
+  const len = text.length;
+  let j = i + 1;
+  if (j >= len) return Dec.More;
+  if (text.charCodeAt(j) === 0x23) {
+    j++;
+    const hex = j < len && (text.charCodeAt(j) | 0x20) === 0x78;
+    if (hex) j++;
+    const digitsFrom = j;
+    let value = 0;
+    for (; j < len && j - digitsFrom < (hex ? 6 : 7); j++) {
+      const c = text.charCodeAt(j);
+      if (hex ? !isHex(c) : !isAsciiDigit(c)) break;
+      value = value * (hex ? 16 : 10) + (hex ? hexValue(c) : c - 0x30);
+    }
+    if (j >= len) return Dec.More;
+    if (j === digitsFrom || text.charCodeAt(j) !== 0x3b) return Dec.None;
+    if (value === 0 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) return Dec.None;
+    decoded.cp = value;
+    decoded.len = j + 1 - i;
+    return Dec.Char;
+  }
+  const nameFrom = j;
+  while (j < len && j - nameFrom < 10 && isAlnum(text.charCodeAt(j))) j++;
+  if (j >= len) return j - nameFrom < 10 ? Dec.More : Dec.None;
+  if (j === nameFrom || text.charCodeAt(j) !== 0x3b) return Dec.None;
+  const name = text.slice(nameFrom, j);
+  let cp = NAMED_ENTITIES[name];
+  if (cp === undefined && name.length > 1) {
+    const mark = ENTITY_ACCENTS[name.slice(1)];
+    if (mark !== undefined && /^[A-Za-z]$/.test(name[0]!)) {
+      const composed = (name[0]! + String.fromCharCode(mark)).normalize('NFC');
+      cp = composed.length === 1 ? composed.charCodeAt(0) : name.charCodeAt(0);
+    }
+  }
+  if (cp === undefined) return Dec.None;
+  decoded.cp = cp;
+  decoded.len = j + 1 - i;
+  return Dec.Char;
+}
+
+/** One `%XX` byte at `i`, or -1 (not one), or -2 (the text ends inside it). */
+function percentByte(text: string, i: number): number {
+  if (i >= text.length) return -2;
+  if (text.charCodeAt(i) !== 0x25) return -1;
+  if (i + 1 >= text.length) return -2;
+  const h = text.charCodeAt(i + 1);
+  if (!isHex(h)) return -1;
+  if (i + 2 >= text.length) return -2;
+  const l = text.charCodeAt(i + 2);
+  if (!isHex(l)) return -1;
+  return hexValue(h) * 16 + hexValue(l);
+}
+
+/** Percent-encoded UTF-8 (`%61`, `%C3%A1`) at `i` (which holds `%`); anything that is not valid UTF-8 stays as written. */
+function decodePercent(text: string, i: number): Dec {
+  const lead = percentByte(text, i);
+  if (lead === -2) return Dec.More;
+  if (lead < 0) return Dec.None;
+  let need: number;
+  let cp: number;
+  if (lead < 0x80) {
+    decoded.cp = lead;
+    decoded.len = 3;
+    return Dec.Char;
+  } else if (lead >= 0xc2 && lead <= 0xdf) {
+    need = 1;
+    cp = lead & 0x1f;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    need = 2;
+    cp = lead & 0x0f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    need = 3;
+    cp = lead & 0x07;
+  } else return Dec.None;
+  for (let k = 1; k <= need; k++) {
+    const b = percentByte(text, i + 3 * k);
+    if (b === -2) return Dec.More;
+    if (b < 0x80 || b > 0xbf) return Dec.None;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  const min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return Dec.None;
+  decoded.cp = cp;
+  decoded.len = 3 * (need + 1);
+  return Dec.Char;
+}
+
+/** A CSI sequence's parameters and final byte from `j` (after `ESC [` or the C1 CSI). */
+function decodeCsi(text: string, i: number, j: number): Dec {
+  const len = text.length;
+  while (j < len && j - i < ESC_MAX && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x3f) j++;
+  while (j < len && j - i < ESC_MAX && text.charCodeAt(j) >= 0x20 && text.charCodeAt(j) <= 0x2f) j++;
+  if (j >= len) return Dec.More;
+  const c = text.charCodeAt(j);
+  if (j - i >= ESC_MAX || c < 0x40 || c > 0x7e) return Dec.None;
+  decoded.len = j + 1 - i;
+  return Dec.Invisible;
+}
+
+/**
+ * ANSI escape sequences (ECMA-48) at `i`: CSI (`ESC [ 1 ; 31 m`) and two- or three-character escapes
+ * show nothing; an OSC or DCS opener (`ESC ]`) starts a terminal string (a window title, a hyperlink)
+ * whose text is scanned like any other, so the opener is a separator. A lone ESC is invisible.
+ */
+function decodeEscape(text: string, i: number): Dec {
+  const len = text.length;
+  const first = text.charCodeAt(i);
+  if (first === 0x9b) return decodeCsi(text, i, i + 1);
+  if (i + 1 >= len) return Dec.More;
+  const next = text.charCodeAt(i + 1);
+  if (next === 0x5b) return decodeCsi(text, i, i + 2);
+  if (next === 0x5d || next === 0x50 || next === 0x5f || next === 0x5e || next === 0x58) {
+    decoded.len = 2;
+    return Dec.Separator;
+  }
+  let j = i + 1;
+  while (j < len && j - i < ESC_MAX && text.charCodeAt(j) >= 0x20 && text.charCodeAt(j) <= 0x2f) j++;
+  if (j >= len) return Dec.More;
+  const c = text.charCodeAt(j);
+  if (j - i < ESC_MAX && c >= 0x30 && c <= 0x7e) {
+    decoded.len = j + 1 - i;
+    return Dec.Invisible;
+  }
+  decoded.len = 1;
+  return Dec.Invisible;
+}
+
+/** An encoded sequence at `i`, whose first code unit is `c` (`&`, `%`, ESC or the C1 CSI). */
+function decodeAt(text: string, i: number, c: number): Dec {
+  if (c === 0x26) return decodeEntity(text, i);
+  if (c === 0x25) return decodePercent(text, i);
+  if (c === 0x1b || c === 0x9b) return decodeEscape(text, i);
+  return Dec.None;
+}
+
+/**
+ * Where `text` ends inside something that more text could still turn into another character: a
+ * half-written entity, percent escape or ANSI escape sequence, or the first half of a surrogate pair.
+ * Text before this offset folds the same whatever follows; `text.length` when there is none.
+ */
+export function incompleteTail(text: string): number {
+  const len = text.length;
+  for (let i = Math.max(0, len - ESC_MAX - 1); i < len; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x26 || c === 0x25 || c === 0x1b || c === 0x9b) && decodeAt(text, i, c) === Dec.More) return i;
+  }
+  const last = text.charCodeAt(len - 1);
+  return last >= 0xd800 && last <= 0xdbff ? len - 1 : len;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bidi: a right-to-left override shows Latin letters in reverse order.
+
+/**
+ * The explicit bidi state at a point of the text: the open embeddings, overrides and isolates, one
+ * character each (the control that opened it), innermost last. Empty at the start of a paragraph.
+ */
+export type BidiState = string;
+
+const isParagraphEnd = (cp: number): boolean => cp === 0x0a || cp === 0x0d || cp === 0x2029 || cp === 0x85 || (cp >= 0x1c && cp <= 0x1e);
+const isBidiControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+
+function nextBidi(state: BidiState, cp: number): BidiState {
+  if (isParagraphEnd(cp)) return '';
+  if (cp === 0x202c) {
+    // PDF closes the innermost embedding or override, but not an isolate.
+    const top = state.charCodeAt(state.length - 1);
+    return state.length > 0 && top >= 0x202a && top <= 0x202e ? state.slice(0, -1) : state;
+  }
+  if (cp === 0x2069) {
+    // PDI closes the innermost isolate and everything opened inside it.
+    for (let k = state.length - 1; k >= 0; k--) if (state.charCodeAt(k) >= 0x2066) return state.slice(0, k);
+    return state;
+  }
+  return state.length < 125 ? state + String.fromCharCode(cp) : state;
+}
+
+const rloOf = (state: BidiState): number => (state.length > 0 && state.charCodeAt(state.length - 1) === 0x202e ? F_RLO : 0);
+
+/**
+ * The bidi state after `text[from, to)`, starting from `state`, reading entities and percent escapes as
+ * the folding does (a sequence that starts before `to` counts whole).
+ */
+export function advanceBidi(state: BidiState, text: string, from = 0, to = text.length): BidiState {
+  for (let i = from; i < to; ) {
+    let c = text.charCodeAt(i);
+    let width = 1;
+    if (c === 0x26 || c === 0x25 || c === 0x1b || c === 0x9b) {
+      const d = decodeAt(text, i, c);
+      if (d === Dec.Char) {
+        c = decoded.cp;
+        width = decoded.len;
+      } else if (d === Dec.Invisible || d === Dec.Separator) width = decoded.len;
+    }
+    if (isParagraphEnd(c) || isBidiControl(c)) state = nextBidi(state, c);
+    i += width;
+  }
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The folded text
+
 /** A text folded into compact characters. Arrays may be longer than `length`; only [0, length) is valid. */
 export interface Folded {
   length: number;
   raw: Int32Array;
   skeleton: Int32Array;
   opts: Int32Array;
-  flags: Uint8Array;
-  /** Original UTF-16 start of the code point this character came from. */
+  flags: Uint16Array;
+  /** Original UTF-16 start of the code point (or encoded sequence) this character came from. */
   start: Int32Array;
   /** Original UTF-16 end, including trailing combining marks. */
   end: Int32Array;
+  /** Every flag that occurs in [0, length), or-ed together. */
+  summary: number;
 }
 
 function allocFolded(capacity: number): Folded {
@@ -205,9 +479,10 @@ function allocFolded(capacity: number): Folded {
     raw: new Int32Array(capacity),
     skeleton: new Int32Array(capacity),
     opts: new Int32Array(capacity),
-    flags: new Uint8Array(capacity),
+    flags: new Uint16Array(capacity),
     start: new Int32Array(capacity),
     end: new Int32Array(capacity),
+    summary: 0,
   };
 }
 
@@ -220,38 +495,74 @@ function grow(f: Folded, min: number): Folded {
   g.start.set(f.start);
   g.end.set(f.end);
   g.length = f.length;
+  g.summary = f.summary;
   return g;
 }
 
-// One scratch buffer reused by every scan: scans are synchronous, and reuse keeps a 256 KB scan from
-// allocating six fresh arrays each time.
+// Scratch buffers reused by every scan: scans are synchronous, and reuse keeps a 256 KB scan from
+// allocating fresh arrays each time. One for the text as written, one each for the derived views.
 let scratch = allocFolded(1024);
+let scratchRendered = allocFolded(1024);
+let scratchReversed = allocFolded(1024);
 
 /**
  * Folds `text` into compact characters. With `reuse`, the result lives in a shared buffer that the
- * next call overwrites; callers that keep the result must pass `reuse = false`.
+ * next call overwrites; callers that keep the result must pass `reuse = false`. `bidi` is the bidi
+ * state before the text (for a text that continues an earlier one).
  */
-export function foldForMatch(text: string, reuse = true): Folded {
+export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): Folded {
   let out = reuse ? scratch : allocFolded(text.length + 4);
   if (out.raw.length < text.length + 4) out = grow(out, text.length + 4);
   let n = 0;
   let pending = F_SEP; // the start of the text counts as a separator
-  for (let i = 0; i < text.length; ) {
-    const cp = text.codePointAt(i)!;
-    const width = cp > 0xffff ? 2 : 1;
-    const fold = foldOf(cp);
+  let summary = 0;
+  let state = bidi;
+  let rlo = rloOf(state);
+  const len = text.length;
+  for (let i = 0; i < len; ) {
+    let cp = text.charCodeAt(i);
+    let width = 1;
+    let fold: CodePointFold;
+    if (cp === 0x26 || cp === 0x25 || cp === 0x1b || cp === 0x9b) {
+      const d = decodeAt(text, i, cp);
+      if (d === Dec.Invisible || d === Dec.Separator) {
+        pending |= d === Dec.Invisible ? F_IGN : F_SEP | F_PLAIN_SEP;
+        i += decoded.len;
+        continue;
+      }
+      if (d === Dec.Char) {
+        cp = decoded.cp;
+        width = decoded.len;
+      }
+    } else if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < len) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+        width = 2;
+      }
+    }
+    if (cp < 128) fold = asciiFolds[cp]!;
+    else {
+      if (isBidiControl(cp) || isParagraphEnd(cp)) {
+        state = nextBidi(state, cp);
+        rlo = rloOf(state);
+      }
+      fold = foldOf(cp);
+    }
     switch (fold.cls) {
       case Cls.Compact: {
         const chars = fold.chars;
         if (n + chars.length > out.raw.length) out = grow(out, n + chars.length + 16);
         for (let k = 0; k < chars.length; k++) {
           const c = chars[k]!;
+          const flags = c.flags | rlo | (k === 0 ? pending : 0);
           out.raw[n] = c.raw;
           out.skeleton[n] = c.skeleton;
           out.opts[n] = c.opts;
-          out.flags[n] = c.flags | (k === 0 ? pending : 0);
+          out.flags[n] = flags;
           out.start[n] = i;
           out.end[n] = i + width;
+          summary |= flags;
           n++;
         }
         pending = 0;
@@ -267,13 +578,104 @@ export function foldForMatch(text: string, reuse = true): Folded {
         pending |= F_IGN;
         break;
       case Cls.Separator:
-        pending |= F_SEP;
+        if (cp < 128 && isParagraphEnd(cp) && state !== '') {
+          state = '';
+          rlo = 0;
+        }
+        // ~ and ` are markdown delimiters (strikethrough, code): the rendered view may drop them.
+        pending |= width === 1 && (cp === 0x7e || cp === 0x60) ? F_SEP | F_MARKUP : F_SEP | F_PLAIN_SEP;
         break;
     }
     i += width;
   }
   out.length = n;
+  out.summary = summary;
   if (reuse) scratch = out;
+  return out;
+}
+
+/** Longest run of markdown delimiters between two letters that still reads as emphasis, not as a separator. */
+const MAX_MARKUP_RUN = 3;
+
+/**
+ * The text as a markdown or URL renderer shows it, derived from its folding: symbols read as what they
+ * are, not as leetspeak or masks. Inside a word, runs of emphasis delimiters (`*`, `__`, `~~`, `` ` ``)
+ * disappear (`Fa**lc**on` renders as "Falcon"); elsewhere, and for a single `_` (snake_case) or `+`
+ * (a URL's space), a symbol is a separator. Undefined when the text has no symbol, so the view would
+ * equal the folding. The result lives in a shared buffer.
+ */
+export function renderedView(f: Folded): Folded | undefined {
+  if (!(f.summary & (F_SYMBOL | F_MARKUP))) return undefined;
+  let out = scratchRendered;
+  if (out.raw.length < f.length + 4) out = grow(out, f.length + 4);
+  let n = 0;
+  let summary = 0;
+  let gap = 0; // gap flags gathered since the last letter kept
+  let markup = 0; // markdown delimiters in that gap
+  let separated = false; // a symbol in that gap reads as a separator
+  for (let k = 0; k < f.length; k++) {
+    const flags = f.flags[k]!;
+    gap |= flags & GAP_FLAGS;
+    if (flags & F_MARKUP) markup++;
+    if (flags & F_SYMBOL) {
+      const r = f.raw[k]!;
+      const joined = k + 1 < f.length && f.raw[k + 1] === r && !(f.flags[k + 1]! & GAP_FLAGS);
+      const afterSame = k > 0 && f.raw[k - 1] === r && !(flags & GAP_FLAGS);
+      // `*` is emphasis anywhere in a word; `_` only doubled (a single one joins snake_case words).
+      if (r === 0x2a || (r === 0x5f && (joined || afterSame))) markup++;
+      else separated = true;
+      continue;
+    }
+    let g = gap & (F_SEP | F_IGN);
+    if (separated || gap & F_PLAIN_SEP || n === 0) {
+      if (separated || markup > 0) g |= F_SEP;
+    } else if (markup > 0) {
+      // Only delimiters between two letters: emphasis inside a word, invisible when rendered.
+      g = (g & ~F_SEP) | (markup <= MAX_MARKUP_RUN ? F_IGN : F_SEP);
+    }
+    const own = (flags & ~GAP_FLAGS) | g;
+    out.raw[n] = f.raw[k]!;
+    out.skeleton[n] = f.skeleton[k]!;
+    out.opts[n] = f.opts[k]!;
+    out.flags[n] = own;
+    out.start[n] = f.start[k]!;
+    out.end[n] = f.end[k]!;
+    summary |= own;
+    n++;
+    gap = 0;
+    markup = 0;
+    separated = false;
+  }
+  out.length = n;
+  out.summary = summary;
+  scratchRendered = out;
+  return out;
+}
+
+/**
+ * The folding read backwards, for names written in reverse (or shown in reverse by a bidi override).
+ * Gap flags move with the gap (the edge of a right-to-left override is a separator); `start` is negated
+ * so that differences between neighbours still measure the original distance. Compact character k of the result is character `length - 1 - k` of `f`.
+ * Case flags are dropped (camel-case boundaries do not read backwards). The result lives in a shared buffer.
+ */
+export function reversedView(f: Folded): Folded {
+  let out = scratchReversed;
+  const len = f.length;
+  if (out.raw.length < len + 4) out = grow(out, len + 4);
+  for (let k = 0; k < len; k++) {
+    const j = len - 1 - k;
+    out.raw[k] = f.raw[j]!;
+    out.skeleton[k] = f.skeleton[j]!;
+    out.opts[k] = f.opts[j]!;
+    // Where a right-to-left override starts or ends, the display order breaks: a word boundary.
+    const gap = k === 0 ? F_SEP : (f.flags[j + 1]! & GAP_FLAGS) | ((f.flags[j]! ^ f.flags[j + 1]!) & F_RLO ? F_SEP : 0);
+    out.flags[k] = (f.flags[j]! & ~(GAP_FLAGS | F_UPPER | F_LOWER)) | gap;
+    out.start[k] = -f.start[j]!;
+    out.end[k] = out.start[k]! + (f.end[j]! - f.start[j]!);
+  }
+  out.length = len;
+  out.summary = f.summary & ~(F_UPPER | F_LOWER);
+  scratchReversed = out;
   return out;
 }
 

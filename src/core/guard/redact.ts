@@ -31,7 +31,8 @@ export function redactMatches(
     const start = out.length;
     out += marker;
     const alias = target && m.term !== target.name ? ` (alias "${m.term}")` : '';
-    redactions.push({ targetId: m.targetId, targetName: name, start, end: out.length, reason: `${KIND_REASON[m.kind]}${alias}`, by: 'guard', kind: m.kind });
+    const backwards = m.reversed ? ', written backwards' : '';
+    redactions.push({ targetId: m.targetId, targetName: name, start, end: out.length, reason: `${KIND_REASON[m.kind]}${backwards}${alias}`, by: 'guard', kind: m.kind });
     cursor = m.end;
   }
   out += text.slice(cursor);

@@ -1,5 +1,6 @@
 import { redactMatches } from './redact';
 import { mergeOverlaps, type FastTargetIndex } from './fastIndex';
+import { advanceBidi, type BidiState } from './normalize';
 import type { GuardMatch, TargetIndex } from './types';
 
 /**
@@ -7,11 +8,13 @@ import type { GuardMatch, TargetIndex } from './types';
  * `end` returns the rest. The concatenation of everything returned equals redacting the whole text at
  * once, and a name split across chunks is still caught.
  *
- * How: a match depends only on the text from a few characters before it to a few after it, and is at
- * most `maxMatchSpan` long. So every match that starts more than `maxMatchSpan + rightContext`
- * characters before the end of what has arrived is already visible and final. The guard commits text
- * up to that point (moved back to the start of any match that crosses it), keeps a little left context
- * and forgets the rest, so memory and work per chunk stay bounded.
+ * How: with the fast index, each push asks the index which part of what has arrived is settled
+ * (`settle`): it holds back only text that could still be the start of a match (the last letters when
+ * they begin a name, forwards or backwards, or a masked word), a match whose ending is undecided, and a
+ * half-written escape sequence or entity. Ordinary prose streams through with almost no delay. The
+ * guard commits up to that point (moved back to the start of any match that crosses it), keeps a little
+ * left context and forgets the rest, so memory and work per chunk stay bounded. Another index (the
+ * simple reference one) holds back a fixed `holdBack` characters instead.
  */
 export class StreamGuard {
   private buffer = '';
@@ -19,16 +22,14 @@ export class StreamGuard {
   private bufferStart = 0;
   /** Absolute offset up to which redacted text has been returned. */
   private committed = 0;
-  private readonly settle: number;
+  /** Bidi state at `bufferStart` (a right-to-left override opened before it still reverses what follows). */
+  private bidi: BidiState = '';
+  private readonly fast: FastTargetIndex | undefined;
   private readonly leftContext: number;
-  private readonly candidates: (text: string) => GuardMatch[];
 
   constructor(private readonly index: TargetIndex) {
-    const fast = (index as Partial<FastTargetIndex>).kindOfIndex === 'fast' ? (index as FastTargetIndex) : undefined;
-    // Another index (the simple reference one) gets its own holdBack as both spans and context.
-    this.settle = fast ? fast.maxMatchSpan + fast.rightContext : index.holdBack;
-    this.leftContext = fast ? fast.leftContext : index.holdBack;
-    this.candidates = fast ? (t) => fast.candidates(t) : (t) => index.find(t);
+    this.fast = (index as Partial<FastTargetIndex>).kindOfIndex === 'fast' ? (index as FastTargetIndex) : undefined;
+    this.leftContext = this.fast ? this.fast.leftContext : index.holdBack;
   }
 
   /** Characters received but not yet returned. Never more than `index.holdBack` unless matches chain across the cut. */
@@ -40,9 +41,18 @@ export class StreamGuard {
     if (!chunk) return '';
     this.buffer += chunk;
     const total = this.bufferStart + this.buffer.length;
-    let cut = total - this.settle;
-    if (cut <= this.committed) return '';
-    const found = this.scan();
+    let cut: number;
+    let found: GuardMatch[];
+    if (this.fast) {
+      const { matches, stable } = this.fast.settle(this.buffer, this.bidi);
+      cut = this.bufferStart + stable;
+      if (cut <= this.committed) return '';
+      found = this.absolute(matches);
+    } else {
+      cut = total - this.index.holdBack;
+      if (cut <= this.committed) return '';
+      found = this.absolute(this.index.find(this.buffer));
+    }
     // Move the cut back to the start of any match that crosses it; repeat, as that start may lie inside another.
     for (let moved = true; moved; ) {
       moved = false;
@@ -60,17 +70,16 @@ export class StreamGuard {
   end(): string {
     const total = this.bufferStart + this.buffer.length;
     if (total <= this.committed) return '';
-    const out = this.emit(this.scan(), total);
+    const found = this.absolute(this.fast ? this.fast.candidates(this.buffer, this.bidi) : this.index.find(this.buffer));
+    const out = this.emit(found, total);
     this.buffer = '';
     this.bufferStart = total;
     return out;
   }
 
-  /** Candidates (absolute offsets) that start at or after the committed point. */
-  private scan(): GuardMatch[] {
-    return this.candidates(this.buffer)
-      .map((m) => ({ ...m, start: m.start + this.bufferStart, end: m.end + this.bufferStart }))
-      .filter((m) => m.start >= this.committed);
+  /** Matches in absolute offsets that start at or after the committed point. */
+  private absolute(matches: readonly GuardMatch[]): GuardMatch[] {
+    return matches.map((m) => ({ ...m, start: m.start + this.bufferStart, end: m.end + this.bufferStart })).filter((m) => m.start >= this.committed);
   }
 
   private emit(matches: GuardMatch[], cut: number): string {
@@ -80,6 +89,7 @@ export class StreamGuard {
     const { text } = redactMatches(slice, local, this.index);
     this.committed = cut;
     const keepFrom = Math.max(this.bufferStart, cut - this.leftContext);
+    if (keepFrom > this.bufferStart) this.bidi = advanceBidi(this.bidi, this.buffer, 0, keepFrom - this.bufferStart);
     this.buffer = this.buffer.slice(keepFrom - this.bufferStart);
     this.bufferStart = keepFrom;
     return text;

@@ -16,6 +16,8 @@ export interface GuardMatch {
   readonly start: number;
   readonly end: number;
   readonly kind: MatchKind;
+  /** Read backwards: written in reverse, or shown the right way round by a right-to-left override. */
+  readonly reversed?: true;
 }
 
 /**
@@ -28,8 +30,18 @@ export interface TargetIndex {
   find(text: string): GuardMatch[];
   /** Targets mentioned anywhere in the given texts, in the order of the target list. */
   mentionedTargets(...texts: string[]): ForgetTarget[];
-  /** Characters a streaming scanner must hold back so a term split across chunks is still caught. */
+  /**
+   * Characters a streaming scanner that holds back a fixed amount must keep so a term split across
+   * chunks is still caught: no match, with the text that decides it, is longer. (The fast index's
+   * `settle` tells, for a given text, exactly how much of it is final, usually all but a few characters.)
+   */
   readonly holdBack: number;
+  /**
+   * For a text that may still continue: the offset before which `find`'s matches are final whatever
+   * follows. Everything after it could still become part of a match. Lets a streaming scanner hold back
+   * only that instead of `holdBack` characters. Optional (the reference index does not have it).
+   */
+  stableEnd?(text: string): number;
   byId(id: string): ForgetTarget | undefined;
 }
 
