@@ -79,8 +79,14 @@ export function findLeaks(answer: string, terms: readonly string[]): LeakFinding
   const targets: ForgetTarget[] = usable.map((t, i) => ({ id: `t${i}`, name: t, aliases: [], enabled: true }));
   const index = buildTargetIndex(targets);
   for (const d of decodings(answer)) {
-    const found = new Set(index.find(d.text).map((m) => m.term));
-    if (found.size) return { terms: usable.filter((t) => found.has(t)), how: d.how };
+    const matches = index.find(d.text);
+    const found = new Set(matches.map((m) => m.term));
+    if (!found.size) continue;
+    // The guard reads names backwards itself, so a reversed answer is often caught by the plain pass:
+    // it is still a reversed leak when every match of this pass was read backwards. One forward match
+    // makes the answer a plain leak (the reversed ones beside it are then just extra mentions).
+    const how = d.how === 'plain' && matches.every((m) => m.reversed === true) ? 'reversed' : d.how;
+    return { terms: usable.filter((t) => found.has(t)), how };
   }
   return { terms: [] };
 }
