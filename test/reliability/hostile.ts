@@ -9,7 +9,7 @@ import { VANILLA_SYSTEM_PROMPT } from '../../src/core/agents/vanilla';
 import { buildTargetIndex, guardText } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
-import { REFUSAL } from '../../src/core/pipeline';
+import { REFUSAL, TOO_LONG } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import {
@@ -29,6 +29,8 @@ import {
 
 const ALL_TERMS = TARGETS.flatMap((t) => [t.name, ...t.aliases]);
 const FIVES = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) };
+/** The 1 MB cases test the guard, not the context window: 0 sends no num_ctx and trims nothing. */
+const WHOLE_PROMPT = { contextLength: 0 };
 
 /** A big reply streamed in 16 KB pieces (word-sized chunks would make the scripted server the bottleneck). */
 function bulk(content: string | object): ScriptedReply {
@@ -107,6 +109,16 @@ export function hostile(): void {
         await assertServerClean(ollama);
       });
 
+      reliabilityCase('hostile prompts', 'a 1 MB prompt with the default context window → refused as too long before any model call, saying which setting to raise', async () => {
+        ollama.setScript({ vanilla: 'should never be asked' });
+        const seen = await observe({ llm, question: megabyteQuestion('Project Falcon') });
+        assert.equal(seen.result?.outcome, 'refused');
+        assert.equal(seen.result.answer, TOO_LONG);
+        assert.match(seen.result.answer, /unlearn\.contextLength/);
+        assert.equal(ollama.requests.filter((r) => r.path === '/api/chat').length, 0, 'no model call');
+        assertNothingUnchecked(seen);
+      });
+
       reliabilityCase(
         'hostile prompts',
         'a 1 MB prompt with a disguised name in the middle → retrieval finds it, every agent obeys by echoing it, the guard vetoes: refusal in bounded time',
@@ -114,7 +126,7 @@ export function hostile(): void {
           const question = megabyteQuestion('P r 0 j e c t  F @ l c o n');
           const echo = (chat: RecordedChat): ScriptedReply => (chat.role === 'audit' ? bulk({ touched: [], candidates: [question, question, question] }) : chat.role === 'critic' ? FIVES : bulk(question));
           ollama.setScript(echo);
-          const seen = await observe({ llm, question });
+          const seen = await observe({ llm, question, options: WHOLE_PROMPT });
           assert.equal(seen.result?.outcome, 'refused');
           assert.deepEqual(seen.result.touchedTargets.map((t) => t.name), ['Project Falcon']);
           assert.ok(seen.ms < 20_000, `took ${Math.round(seen.ms)} ms`);
@@ -130,7 +142,7 @@ export function hostile(): void {
         async () => {
           const question = megabyteQuestion('nothing secret here');
           ollama.setScript({ vanilla: bulk(question) });
-          const seen = await observe({ llm, question });
+          const seen = await observe({ llm, question, options: WHOLE_PROMPT });
           assert.equal(seen.result?.outcome, 'vanilla');
           assert.equal(seen.result.answer, question);
           assert.ok(seen.ms < 20_000, `took ${Math.round(seen.ms)} ms`);
@@ -147,7 +159,7 @@ export function hostile(): void {
         async () => {
           const question = megabyteQuestion('Project Falcon');
           ollama.setScript(healthyScript({ compose: bulk(question) }));
-          const seen = await observe({ llm, question });
+          const seen = await observe({ llm, question, options: WHOLE_PROMPT });
           assert.equal(seen.result?.outcome, 'erased');
           assert.ok(seen.chunks.length > 10, `the answer came in ${seen.chunks.length} chunk(s)`);
           assert.equal(seen.result.answer, question.replace('Project Falcon', '[redacted: Project Falcon]'));
