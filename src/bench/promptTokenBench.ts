@@ -28,7 +28,9 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
     const index = buildFastIndex(targets);
     const everyTarget: TargetIndex = { ...index, mentionedTargets: () => targets.filter((t) => t.enabled) };
     const retrieval = await runPipeline({ llm, index, question, options });
-    const allTargets = await runPipeline({ llm, index: everyTarget, question, options });
+    // The baseline's prompts outgrow any context window as the list grows; contextLength 0 lets them through
+    // (no num_ctx, no trimming) so their size can be counted instead of being refused as too long.
+    const allTargets = await runPipeline({ llm, index: everyTarget, question, options: { ...options, contextLength: 0 } });
     if (retrieval.outcome !== 'erased' || allTargets.outcome !== 'erased') throw new Error(`prompt-token run ended "${retrieval.outcome}"/"${allTargets.outcome}", expected "erased"`);
     return { retrieval: retrieval.promptTokens, allTargets: allTargets.promptTokens };
   };
