@@ -208,6 +208,81 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       assert.deepEqual(logged, []);
     });
 
+    it('a redirect to another host is refused (remote-host) and nothing reaches that host', async () => {
+      const other = await startScriptedOllama({ models: [MODEL], script: { default: 'the other host answered' } });
+      try {
+        // 307 and 308 tell fetch to re-send the same POST body (the question) to the Location.
+        ollama.setScript({ vanilla: fault.redirect(307, `${other.host}/api/chat`) });
+        const question = 'secret question about Project Falcon';
+        const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask(question), label: 'vanilla' }), 'remote-host');
+        assert.match(error.message, new RegExp(`Ollama at ${ollama.host} redirected the vanilla call \\(HTTP 307\\) to ${other.host}`));
+        assert.match(error.message, /does not follow redirects/);
+        assert.match(error.message, /unlearn\.ollamaHost/);
+        assert.equal(error.details.status, 307);
+        assert.equal(error.details.host, ollama.host);
+
+        // Streaming calls and the other endpoints are refused the same way.
+        ollama.setScript({ vanilla: fault.redirect(308, `${other.host}/api/chat`) });
+        await rejectsWith(llm.chat({ model: MODEL, messages: ask(question), onToken: () => {} }), 'remote-host');
+        ollama.setFault('tags', fault.redirect(302, `${other.host}/api/tags`));
+        await rejectsWith(llm.listModels(), 'remote-host');
+        ollama.setFault('embed', fault.redirect(308, `${other.host}/api/embed`));
+        await rejectsWith(llm.embed('nomic-embed-text', [question]), 'remote-host');
+
+        assert.deepEqual(other.requests, [], 'the other host received no request');
+        assert.equal(ollama.chats.length, 2);
+      } finally {
+        ollama.setFault('tags', undefined);
+        ollama.setFault('embed', undefined);
+        await other.close();
+      }
+    });
+
+    it('a redirect to another path of the same host is refused too, naming only the path', async () => {
+      ollama.setScript({ vanilla: fault.redirect(308, '/v2/api/chat?token=abc') });
+      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), label: 'vanilla' }), 'remote-host');
+      assert.match(error.message, /another path on the same host \(\/v2\/api\/chat\)/);
+      assert.doesNotMatch(error.message, /token=abc/, 'a query string in the Location is not repeated');
+      assert.equal(ollama.chats.length, 1, 'not re-sent to the new path');
+    });
+
+    it('an endless error body is read only up to a limit; the connection is closed and the text kept', async () => {
+      ollama.setFault('version', fault.endlessBody(502));
+      ollama.setScript({ vanilla: fault.endlessBody(500) });
+      try {
+        const started = Date.now();
+        const error = await rejectsWith(llm.version(), 'http');
+        assert.equal(error.details.status, 502);
+        assert.match(error.message, /HTTP 502/);
+        assert.match(error.message, /upstream failure/);
+        assert.ok(error.message.length < 1000, `message of ${error.message.length} characters`);
+        const chatError = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: () => {} }), 'http');
+        assert.equal(chatError.details.status, 500);
+        assert.ok(Date.now() - started < 5000);
+        // The server only stops writing when the client goes away.
+        await ollama.waitForIdle();
+        assert.equal(ollama.clientAborts, 2);
+      } finally {
+        ollama.setFault('version', undefined);
+      }
+    });
+
+    it('a 404 that is not Ollama\'s "model not found" → not an Ollama API, naming the host and the path', async () => {
+      // A host with a path prefix Ollama does not have: the server answers every path with a plain 404.
+      const prefixed = createOllamaPort({ host: `${ollama.host}/ollama` });
+      const error = await rejectsWith(prefixed.chat({ model: MODEL, messages: ask('q'), label: 'vanilla' }), 'http');
+      assert.equal(error.details.status, 404);
+      assert.match(error.message, new RegExp(`^Not an Ollama API at ${ollama.host}/ollama: the vanilla call got HTTP 404 on /ollama/api/chat`));
+      assert.match(error.message, /404 page not found/);
+      assert.doesNotMatch(error.message, /ollama pull|not installed/);
+      await rejectsWith(prefixed.showModel(MODEL), 'http');
+      await rejectsWith(prefixed.version(), 'http');
+      // A proxy's own 404 for an installed model's chat is not a missing model either.
+      ollama.setScript({ vanilla: fault.http(404, '<html><body>Not Found</body></html>') });
+      const proxied = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q') }), 'http');
+      assert.match(proxied.message, /^Not an Ollama API at .* 404 on \/api\/chat/);
+    });
+
     it('a DNS failure → unreachable, saying the name does not resolve (injected fetch: no real lookup)', async () => {
       const dnsFailure = async () => {
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND gpu-box'), { code: 'ENOTFOUND' }) });

@@ -24,7 +24,8 @@
  * At a glance:
  * - Replies: `'text'` (streamed word by word), `{...}` (JSON content), `reply(content, { firstTokenDelayMs,
  *   chunkDelayMs, chunks, doneReason })`, `fault.http(status, text)`, `fault.errorLine(text)`,
- *   `fault.cut({ destroy })`, `fault.hang({ afterChunks })`. A list answers call by call; a function
+ *   `fault.cut({ destroy })`, `fault.hang({ afterChunks })`,
+ *   `fault.redirect(status, location)`, `fault.endlessBody(status)`. A list answers call by call; a function
  *   gets the `RecordedChat`.
  * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages, format, options, stream).
  * - Live counters: `activeRequests`, `openStreams`, `openConnections` (keep-alive included), `clientAborts`.
@@ -71,6 +72,8 @@ export type ScriptedFault = ReplyTiming & { readonly [BRAND]: 'fault' } & (
     | { readonly kind: 'error-line'; readonly error: string; readonly content: string; readonly afterChunks?: number }
     | { readonly kind: 'cut'; readonly content: string; readonly afterChunks?: number; readonly destroy: boolean }
     | { readonly kind: 'hang'; readonly content: string; readonly afterChunks?: number }
+    | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
+    | { readonly kind: 'endless-body'; readonly status: number }
   );
 
 /**
@@ -117,6 +120,14 @@ export const fault = {
   /** Stop answering (after `afterChunks` chunks; default 0: not even headers) until the client goes away or the server stops. */
   hang(options: FaultOptions = {}): ScriptedFault {
     return { ...options, kind: 'hang', content: options.content ?? PARTIAL, afterChunks: options.afterChunks ?? 0, [BRAND]: 'fault' };
+  },
+  /** A redirect (301, 302, 303, 307, 308) to `location`, as a misconfigured proxy or a hostile server might send. */
+  redirect(status: number, location: string, timing: ReplyTiming = {}): ScriptedFault {
+    return { ...timing, kind: 'redirect', status, location, [BRAND]: 'fault' };
+  },
+  /** An HTTP error status whose text body never ends: the server keeps writing until the client goes away. */
+  endlessBody(status: number, timing: ReplyTiming = {}): ScriptedFault {
+    return { ...timing, kind: 'endless-body', status, [BRAND]: 'fault' };
   },
 };
 
@@ -442,6 +453,8 @@ export class ScriptedOllama {
     if (failure.kind === 'http') return ex.json(failure.status, { error: failure.error });
     if (failure.kind === 'error-line') return ex.json(500, { error: failure.error });
     if (failure.kind === 'hang') return ex.hang();
+    if (failure.kind === 'redirect') return ex.redirect(failure.status, failure.location);
+    if (failure.kind === 'endless-body') return ex.endless(failure.status);
     return ex.cutPlain();
   }
 
@@ -495,6 +508,7 @@ export class ScriptedOllama {
       if (!(await ex.sleep(failure.firstTokenDelayMs))) return;
       return ex.json(failure.status, { error: failure.error });
     }
+    if (failure?.kind === 'redirect' || failure?.kind === 'endless-body') return this.failPlain(failure, ex);
     const full = normalizeModelName(name);
     const known = this.options.registry === undefined || this.options.registry.map(normalizeModelName).includes(full);
     const spec = completeModel(name);
@@ -559,6 +573,7 @@ export class ScriptedOllama {
       if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
       return ex.json(chosen.status, { error: chosen.error });
     }
+    if (chosen[BRAND] === 'fault' && (chosen.kind === 'redirect' || chosen.kind === 'endless-body')) return this.failPlain(chosen, ex);
     const content = chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
     const chunks = chosen[BRAND] === 'reply' && chosen.chunks ? [...chosen.chunks] : splitIntoChunks(content);
     const base = () => ({ model: name, created_at: new Date().toISOString() });
@@ -777,6 +792,33 @@ class Exchange {
   destroy(): void {
     this.deliberate = true;
     this.res.destroy();
+  }
+
+  /** A redirect with no body. */
+  redirect(status: number, location: string): void {
+    if (this.closed) return;
+    this.res.writeHead(status, { Location: location, 'Content-Length': 0 });
+    this.res.end();
+  }
+
+  /** An error status and a text body written 64 KiB at a time for as long as the client reads it. */
+  async endless(status: number): Promise<void> {
+    if (this.closed) return;
+    this.res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+    const chunk = 'upstream failure '.repeat(4096).slice(0, 65_536);
+    while (!this.closed) {
+      if (!this.res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            this.waiters.delete(wake);
+            this.res.off('drain', wake);
+            resolve();
+          };
+          this.res.once('drain', wake);
+          this.waiters.add(wake);
+        });
+      }
+    }
   }
 
   /** Headers and half a JSON body, then a reset. */

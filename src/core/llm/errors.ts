@@ -7,7 +7,7 @@ export type LlmErrorCode =
   | 'timeout' // first token or whole reply too slow
   | 'aborted' // the user cancelled
   | 'malformed' // a reply that is not what the agent asked for (bad JSON, wrong schema)
-  | 'remote-host'; // refused to send to a host that is not the configured one or not allowed
+  | 'remote-host'; // refused to send to a host that is not the configured one or not allowed (a redirect, too)
 
 export class LlmError extends Error {
   override readonly name = 'LlmError';

@@ -24,6 +24,9 @@ export interface OllamaPortOptions {
 
 const SETTING = '`unlearn.ollamaHost`';
 
+/** How Ollama says a model is missing (`model "x" not found, try pulling it first`, `model 'x' not found`). */
+const MODEL_NOT_FOUND = /\bmodel\b.*\bnot found\b/i;
+
 /**
  * @throws InvalidHostError when `options.host` is not an http(s) URL (the message says what to fix).
  * @example
@@ -121,7 +124,15 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
         const info = (shown.model_info ?? {}) as unknown as Record<string, unknown>;
         const key = Object.keys(info).find((k) => k.endsWith('.context_length'));
         const contextLength = key !== undefined && typeof info[key] === 'number' ? (info[key] as number) : undefined;
-        return { name: model, contextLength, capabilities: Array.isArray(shown.capabilities) ? shown.capabilities : undefined };
+        // Newer servers add these for cloud models; the client's type does not know them yet.
+        const { remote_host: remoteHost, remote_model: remoteModel } = shown as unknown as { remote_host?: unknown; remote_model?: unknown };
+        return {
+          name: model,
+          contextLength,
+          capabilities: Array.isArray(shown.capabilities) ? shown.capabilities : undefined,
+          ...(typeof remoteHost === 'string' && remoteHost ? { remoteHost } : {}),
+          ...(typeof remoteModel === 'string' && remoteModel ? { remoteModel } : {}),
+        };
       });
     },
 
@@ -174,6 +185,8 @@ class Call {
   private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
   /** True once the server answered with headers: later failures are about the reply, not the connection. */
   responded = false;
+  /** The path of the last request sent (`/api/chat`), for messages about the answer to it. */
+  path: string | undefined;
   private callbackFailure: { error: unknown } | undefined;
 
   constructor(
@@ -234,8 +247,18 @@ class Call {
     const status = responseStatus(error);
     if (status !== undefined) {
       const serverText = (error as Error).message;
-      if (status === 404 && model && (op === 'chat' || op === 'show model' || op === 'embed')) {
-        return fail('model-missing', `The model "${model}" is not installed in Ollama at ${host}. Pull it with \`ollama pull ${model}\`, or choose another model. (Ollama said: ${serverText})`, status);
+      if (status === 404) {
+        // Ollama's own 404s name the model: `model "x" not found, try pulling it first` (chat, embed),
+        // `model 'x' not found` (show). Any other 404 comes from something that is not Ollama's API: a
+        // proxy, a web server, or a host with a path prefix Ollama does not have.
+        if (model && (op === 'chat' || op === 'show model' || op === 'embed') && MODEL_NOT_FOUND.test(serverText)) {
+          return fail('model-missing', `The model "${model}" is not installed in Ollama at ${host}. Pull it with \`ollama pull ${model}\`, or choose another model. (Ollama said: ${serverText})`, status);
+        }
+        return fail(
+          'http',
+          `Not an Ollama API at ${host}: ${who} got HTTP 404 on ${this.path ?? 'its path'} (${serverText}). Check the ${SETTING} setting: it should be the address Ollama answers on, such as http://127.0.0.1:11434, with a path only behind a proxy that serves Ollama under that path.`,
+          status,
+        );
       }
       return fail('http', `Ollama at ${host} answered HTTP ${status} to ${who}${model ? ` (${model})` : ''}: ${serverText}`, status);
     }
@@ -258,26 +281,111 @@ class Call {
   }
 }
 
-/** The client's fetch for one call: the call's signal joins the client's own, and error bodies become JSON. */
+/** The most of an error body that is read; the rest is never downloaded (Ollama's own error bodies are a line). */
+export const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * The client's fetch for one call: the call's signal joins the client's own, redirects are refused,
+ * and error bodies become JSON.
+ */
 function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
   return async (input, init) => {
     const signal = init?.signal ? AbortSignal.any([call.signal, init.signal]) : call.signal;
-    const response = await base(input, { ...init, signal });
+    const url = requestUrl(input);
+    call.path = url?.pathname;
+    // fetch would follow a 307/308 with the same body, the question and the targets, to wherever the
+    // Location header points. Never follow one: every request goes to the configured host or nowhere.
+    const response = await base(input, { ...init, signal, redirect: 'manual' });
     call.responded = true;
+    if (isRedirect(response)) {
+      void response.body?.cancel().catch(() => undefined);
+      throw redirectError(call.context, response, url);
+    }
     if (response.ok) return response;
     // The client console.logs while reading non-JSON error bodies (a proxy's HTML 502, say), which
     // would land in the CLI's stdout; hand it a JSON body with the same text instead.
-    const text = (await response.text().catch(() => '')).trim();
+    const text = (await readCapped(response, ERROR_BODY_LIMIT_BYTES)).trim();
     let error: string | undefined;
     try {
       const parsed = JSON.parse(text) as { error?: unknown };
-      if (typeof parsed.error === 'string') error = parsed.error;
+      if (typeof parsed.error === 'string') error = parsed.error.slice(0, 500);
     } catch {
-      // not JSON: use the text itself
+      // not JSON (or cut at the limit): use the text itself
     }
     error ??= text.slice(0, 500) || `${response.status} ${response.statusText}`.trim();
     return new Response(JSON.stringify({ error }), { status: response.status, statusText: response.statusText, headers: { 'content-type': 'application/json' } });
   };
+}
+
+function requestUrl(input: Parameters<typeof fetch>[0]): URL | undefined {
+  try {
+    return new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A redirect that was not followed (`manual`: the 3xx itself, or a browser-style opaque one), or one a
+ * custom fetch followed anyway (`redirected`): either way the reply is not the configured host's.
+ */
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || response.redirected || (response.status >= 300 && response.status < 400);
+}
+
+function redirectError(context: CallContext, response: Response, from: URL | undefined): LlmError {
+  const { host, model, label, op } = context;
+  const who = label ? `the ${label} call` : `the ${op} call`;
+  let target: string | undefined;
+  const location = response.redirected ? response.url : response.headers.get('location');
+  if (location) {
+    try {
+      const to = new URL(location, from ?? host);
+      // Only the origin: a Location may carry credentials or tokens in its path or query.
+      target = to.origin === new URL(host).origin ? `another path on the same host (${to.pathname})` : to.origin;
+    } catch {
+      target = undefined;
+    }
+  }
+  const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
+  const where = target ? ` to ${target}` : '';
+  const sent = response.redirected ? 'The request was already re-sent there by the transport; its reply was discarded.' : 'Nothing was sent there.';
+  return new LlmError(
+    'remote-host',
+    `Ollama at ${host} redirected ${who}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} Point the ${SETTING} setting at the address Ollama itself answers on.`,
+    { host, model, label, ...(status ? { status: response.status } : {}) },
+  );
+}
+
+/** The body as text, reading at most `limit` bytes and cancelling the rest. */
+async function readCapped(response: Response, limit: number): Promise<string> {
+  const body = response.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = limit - size;
+      const part = value.byteLength > room ? value.subarray(0, room) : value;
+      parts.push(part);
+      size += part.byteLength;
+    }
+  } catch {
+    // a body that fails half-way: keep what arrived
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  // A cut inside a multi-byte character decodes to U+FFFD at the end, which is harmless.
+  return new TextDecoder().decode(bytes);
 }
 
 function responseStatus(error: unknown): number | undefined {
