@@ -1,55 +1,26 @@
 import * as vscode from 'vscode';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
-import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
-import { DEFAULT_PIPELINE_OPTIONS } from '../core/pipeline/types';
 import type { ForgetTarget } from '../core/targets';
 import { applyTargetEdit, viewOf, type StoreView, type TargetEdit } from './targetsEdit';
+import { DEFAULT_MODEL, idClashes, mergeStoreTargets, resolveSettings, type UnlearnSettings } from './settingsValues';
 
+export { DEFAULT_MODEL, type UnlearnSettings };
 export const SECTION = 'unlearn';
-export const DEFAULT_MODEL = 'llama3.2';
-
-export interface UnlearnSettings {
-  readonly host: string;
-  readonly model: string;
-  readonly candidates: number;
-  readonly topK: number;
-  /** Ollama's context window for every pipeline call (`num_ctx`); 0 = Ollama's own default. */
-  readonly contextLength: number;
-  readonly showOriginal: boolean;
-  readonly trace: boolean;
-}
 
 /**
- * The host and trace come from user settings only. `unlearn.ollamaHost` is machine-scoped and listed
- * in `restrictedConfigurations`, so VS Code already ignores a workspace value; reading `globalValue`
- * ourselves keeps that true even where a host (or an older VS Code) resolves scopes differently: a
- * cloned repository must never be able to send the user's questions and targets to its own server.
+ * The host, the model, showOriginal and trace come from user settings only (see `resolveSettings`).
+ * They are machine-scoped and listed in `restrictedConfigurations`, so VS Code already ignores a
+ * workspace value; reading `globalValue` ourselves keeps that true even where a host (or an older VS
+ * Code) resolves scopes differently. The numbers are clamped to their schema ranges.
  */
 export function readSettings(): UnlearnSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
-  const userOnly = <T>(key: string): T | undefined => {
-    const i = c.inspect<T>(key);
-    return i?.globalValue ?? i?.defaultValue;
-  };
-  const candidates = positive(c.get<number>('candidates'), DEFAULT_PIPELINE_OPTIONS.candidates);
-  return {
-    host: userOnly<string>('ollamaHost')?.trim() || DEFAULT_OLLAMA_HOST,
-    model: c.get<string>('model')?.trim() || DEFAULT_MODEL,
-    candidates,
-    topK: Math.min(positive(c.get<number>('topK'), DEFAULT_PIPELINE_OPTIONS.topK), candidates),
-    contextLength: contextLength(c.get<number>('contextLength')),
-    showOriginal: c.get<boolean>('preview.showOriginal') === true,
-    trace: userOnly<boolean>('trace') === true,
-  };
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** A whole number of tokens, 0 meaning Ollama's own default; anything else falls back to the default. */
-function contextLength(value: number | undefined): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_CONTEXT_LENGTH ? value : DEFAULT_CONTEXT_LENGTH;
+  return resolveSettings({
+    userOnly: (key) => {
+      const i = c.inspect<unknown>(key);
+      return i?.globalValue ?? i?.defaultValue;
+    },
+    effective: (key) => c.get<unknown>(key),
+  });
 }
 
 // --- where targets live ---------------------------------------------------------------------------
@@ -104,11 +75,18 @@ export async function writeRaw(store: TargetStore, value: unknown[]): Promise<vo
   await vscode.workspace.getConfiguration(SECTION, store.folder?.uri).update('targets', value, store.target);
 }
 
-/** Enabled, valid targets of every store, first one wins on a shared id: what the pipeline guards. */
+/**
+ * Enabled, valid targets of every store: what the pipeline guards. Every valid entry of every file is
+ * guarded; a target whose id an earlier file already uses keeps guarding under a new id (see
+ * `mergeStoreTargets`), and the Forget Targets view flags the clash.
+ */
 export function enabledTargets(): ForgetTarget[] {
-  const byId = new Map<string, ForgetTarget>();
-  for (const store of targetStores()) for (const t of viewStore(store).targets) if (t.enabled && !byId.has(t.id)) byId.set(t.id, t);
-  return [...byId.values()];
+  return mergeStoreTargets(targetStores().map((store) => ({ key: store.key, targets: viewStore(store).targets }))).targets;
+}
+
+/** Targets that share an id with a target of an earlier settings file (multi-root), enabled or not. */
+export function targetIdClashes(): ReturnType<typeof idClashes> {
+  return idClashes(targetStores().map((store) => ({ key: store.key, targets: viewStore(store).targets })));
 }
 
 /** A multi-root workspace asks which file gets the new target; otherwise the one store. */

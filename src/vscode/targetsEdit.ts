@@ -137,6 +137,20 @@ export interface ImportPlan {
   readonly duplicates: string[];
   /** Entries of the file that failed validation, one line each with its path; not imported, the file keeps them. */
   readonly problems: string[];
+  /** The same problems as paths only (`names.txt[1].name`): a reason can quote a target's name. */
+  readonly problemPaths: string[];
+}
+
+/**
+ * What "Show Problems" after an import writes to the log: paths and a count always, the reasons (which
+ * can quote a target's name, as in `duplicate of entry [0] ("project falcon")`) only through trace.
+ */
+export function importProblemsLog(plan: Pick<ImportPlan, 'problems' | 'problemPaths'>): { readonly warn: string; readonly trace: string } {
+  const n = plan.problemPaths.length;
+  return {
+    warn: `import problems: ${n} ${n === 1 ? 'entry' : 'entries'} not imported, at ${plan.problemPaths.join(', ')} (the reasons are logged only with unlearn.trace on)`,
+    trace: `import problems:\n${plan.problems.join('\n')}`,
+  };
 }
 
 /**
@@ -183,7 +197,8 @@ export function planImport(existing: unknown, incoming: readonly unknown[], file
     present.add(key(name));
     entries.push(entry);
   });
-  return { entries, duplicates, problems: formatProblems(parsed.problems.filter((p) => p.severity === 'error'), fileName) };
+  const errors = parsed.problems.filter((p) => p.severity === 'error');
+  return { entries, duplicates, problems: formatProblems(errors, fileName), problemPaths: errors.map((p) => `${fileName}${p.path}`) };
 }
 
 function key(name: string): string {

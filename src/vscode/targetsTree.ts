@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { ForgetTarget, TargetProblem } from '../core/targets';
-import { exportTargets, parseImport, planImport, validateTerm, type TargetEdit } from './targetsEdit';
-import { editTargets, pickStore, readRaw, SECTION, targetStores, viewStore, writeRaw, type TargetStore } from './settings';
+import { parseTargets, type ForgetTarget, type TargetProblem } from '../core/targets';
+import { exportTargets, importProblemsLog, parseImport, planImport, validateTerm, type TargetEdit } from './targetsEdit';
+import { editTargets, pickStore, readRaw, SECTION, targetIdClashes, targetStores, viewStore, writeRaw, type TargetStore } from './settings';
 import type { UnlearnLog } from './log';
 
 /** Tree nodes. Items carry their store so an edit goes back to the file it came from. */
@@ -42,7 +42,20 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
       problem,
       label: problem.index < 0 ? 'unlearn.targets' : (view.problemLabels.get(problem.index) ?? `Entry [${problem.index}]`),
     }));
-    return [...targets, ...problems];
+    return [...targets, ...problems, ...this.clashNodes(store)];
+  }
+
+  /** Multi-root: a target whose id an earlier settings file already uses. It is guarded (under another id); the view says so. */
+  private clashNodes(store: TargetStore): TargetNode[] {
+    const clashes = targetIdClashes().filter((c) => c.storeKey === store.key);
+    if (!clashes.length) return [];
+    const sourceIndex = parseTargets(readRaw(store)).sourceIndex;
+    const labels = new Map(targetStores().map((s) => [s.key, s.label]));
+    return clashes.map((c) => {
+      const index = sourceIndex.get(c.id) ?? -1;
+      const problem: TargetProblem = { index, path: `[${index}].id`, message: `id "${c.id}" is also used in ${labels.get(c.firstStoreKey) ?? 'another settings file'}; both targets are guarded, but give one of them another id`, severity: 'warning' };
+      return { type: 'problem', store, problem, label: `Entry [${index}]` };
+    });
   }
 
   getTreeItem(node: TargetNode): vscode.TreeItem {
@@ -90,9 +103,14 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
 export function registerTargetsTree(context: vscode.ExtensionContext, log: UnlearnLog): TargetsTreeProvider {
   const provider = new TargetsTreeProvider();
   const view = vscode.window.createTreeView('unlearn.targets', { treeDataProvider: provider, showCollapseAll: true });
+  let reportedClashes = 0;
   const updateBadge = () => {
     const count = targetStores().reduce((n, s) => n + viewStore(s).targets.filter((t) => t.enabled).length, 0);
     view.description = count ? `${count} active` : undefined;
+    // Counts only: an id is often a name.
+    const clashes = targetIdClashes().length;
+    if (clashes && clashes !== reportedClashes) log.warn(`targets: ${clashes} ${clashes === 1 ? 'entry uses an id' : 'entries use ids'} that another settings file already uses; every one is guarded (see the Forget Targets view)`);
+    reportedClashes = clashes;
   };
   updateBadge();
 
@@ -118,7 +136,10 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
         updateBadge();
       }
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => provider.refresh()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      provider.refresh();
+      updateBadge();
+    }),
     vscode.commands.registerCommand('unlearn.targets.add', async (name?: string, storeKey?: string) => {
       const store = targetStores().find((s) => s.key === storeKey) ?? (await pickStore('Add Forget Target'));
       if (!store) return;
@@ -186,7 +207,9 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       if (plan.problems.length) {
         const show = 'Show Problems';
         if ((await vscode.window.showWarningMessage(`${summary} ${plan.problems.length} invalid ${plan.problems.length === 1 ? 'entry was' : 'entries were'} not imported.`, show)) === show) {
-          log.warn(`import problems:\n${plan.problems.join('\n')}`);
+          const lines = importProblemsLog(plan);
+          log.warn(lines.warn);
+          log.trace(() => lines.trace);
           log.show();
         }
       } else void vscode.window.showInformationMessage(summary);

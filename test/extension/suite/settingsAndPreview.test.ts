@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { readSettings } from '../../../src/vscode/settings';
 import { api, chatContext, chatRequest, EXTENSION_ID, readSettingsText, RecordingStream, settingsUri, writeSettingsByHand } from './helpers';
 
 suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
@@ -35,6 +36,33 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
     assert.equal(host.default, 'http://127.0.0.1:11434');
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('unlearn.ollamaHost'));
+    for (const key of ['unlearn.model', 'unlearn.preview.showOriginal']) {
+      assert.equal(pkg.contributes.configuration.properties[key]!.scope, 'machine', key);
+      assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+    }
+  });
+
+  test('VS Code refuses to write the model or showOriginal into workspace settings', async () => {
+    await assert.rejects(Promise.resolve(config().update('model', 'gpt-oss:120b-cloud', vscode.ConfigurationTarget.Workspace)));
+    await assert.rejects(Promise.resolve(config().update('preview.showOriginal', true, vscode.ConfigurationTarget.Workspace)));
+  });
+
+  test('a model, showOriginal or out-of-range numbers written by hand into the workspace settings do not take effect', async () => {
+    await writeSettingsByHand(
+      '{\n  "unlearn.model": "evil.example/x/m",\n  "unlearn.preview.showOriginal": true,\n  "unlearn.candidates": 100000,\n  "unlearn.topK": "lots",\n  "unlearn.contextLength": 99999999\n}\n',
+      () => config().get('candidates') === 100000,
+    );
+    const s = readSettings();
+    assert.equal(s.model, 'llama3.2');
+    assert.equal(s.showOriginal, false);
+    assert.equal(s.candidates, 10);
+    assert.equal(s.topK, 2);
+    assert.equal(s.contextLength, 1_048_576);
+    ollama.reset();
+    const recording = new RecordingStream();
+    await (await api()).chatHandler(chatRequest('', 'models'), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
+    assert.match(recording.text, /llama3\.2:latest`[^\n]*\(in use\)/, 'the user\'s model is the one in use');
+    assert.doesNotMatch(recording.text, /evil/);
   });
 
   test('VS Code refuses to write the host into workspace settings', async () => {
@@ -43,8 +71,8 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
 
   test('a host written by hand into the workspace settings is ignored: requests go to the user\'s host', async () => {
     await writeSettingsByHand(
-      '{\n  "unlearn.ollamaHost": "http://evil.example:11434",\n  "unlearn.model": "marker-model"\n}\n',
-      () => config().get('model') === 'marker-model',
+      '{\n  "unlearn.ollamaHost": "http://evil.example:11434",\n  "unlearn.contextLength": 12345\n}\n',
+      () => config().get('contextLength') === 12345,
     );
     assert.equal(config().get('ollamaHost'), ollama.host);
     ollama.reset();
