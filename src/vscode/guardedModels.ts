@@ -7,8 +7,10 @@ import {
   estimateTokens,
   GUARDED_VENDOR,
   isTextMime,
+  leftOutModels,
   modelsFingerprint,
   routeParticipantRequest,
+  runsRemotely,
   shortModelName,
   toPipelineConversation,
   type GuardedModelInfo,
@@ -17,6 +19,7 @@ import {
   type SelectedModel,
 } from '../core/guardedModels';
 import { isAbort, isLlmError, LlmError } from '../core/llm/errors';
+import { isLoopbackHost } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
@@ -138,7 +141,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
 
   async provideLanguageModelChatInformation(options: vscode.PrepareLanguageModelChatModelOptions, token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
     const { host } = this.deps.settings();
-    const signal = abortOn(token);
+    const { signal, dispose } = abortOn(token);
     try {
       const port = this.portFor(host);
       const models = await port.listModels(signal);
@@ -158,7 +161,12 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
         }
       });
       const listed = describeGuardedModels(host, models, details);
-      this.deps.log(`listing ${listed.length} guarded ${listed.length === 1 ? 'model' : 'models'} from ${host}${models.length > listed.length ? ` (${models.length - listed.length} embedding-only left out)` : ''}`);
+      const { embeddingOnly, remote } = leftOutModels(models, details);
+      const notes = [
+        ...(embeddingOnly ? [`${embeddingOnly} embedding-only`] : []),
+        ...(remote ? [`${remote} cloud ${remote === 1 ? 'model' : 'models'} that would send the conversation to a remote service`] : []),
+      ];
+      this.deps.log(`listing ${listed.length} guarded ${listed.length === 1 ? 'model' : 'models'} from ${host}${notes.length ? ` (left out: ${notes.join('; ')})` : ''}`);
       return listed.map(toChatInformation);
     } catch (error) {
       if (token.isCancellationRequested) return [];
@@ -169,6 +177,8 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       this.deps.log(message);
       if (!options.silent) void offerSettingFix(message, 'unlearn.ollamaHost');
       return [];
+    } finally {
+      dispose();
     }
   }
 
@@ -190,8 +200,14 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       throw error;
     }
     const settings = this.deps.settings();
+    // A cloud model is never listed, but a request can name one from an older listing.
+    if (runsRemotely({ name: model.id }, this.details.get(`${settings.host}\u0000${model.id}`))) {
+      throw new Error(`${model.name} is an Ollama cloud model: it would send the conversation to a remote service, so Unlearn does not guard it. Pick a model that runs at ${settings.host}.`);
+    }
     // Whoever asked (the chat view in any mode) renders the answer as markdown: the model's text goes
-    // through the same sanitizer as @unlearn's, and a broken targets setting is said before the answer.
+    // through the same sanitizer as @unlearn's; a host that is not this machine and a broken targets
+    // setting are said before the answer.
+    if (!isLoopbackHost(settings.host)) progress.report(new vscode.LanguageModelTextPart(`${remoteHostNote(settings.host)}\n\n`));
     const broken = brokenTargetsNote((this.deps.targetHealth ?? readTargetHealth)());
     if (broken) progress.report(new vscode.LanguageModelTextPart(`${broken}\n\n`));
     const sanitizer = new MarkdownSanitizer();
@@ -219,7 +235,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     onText: (text: string) => void,
     llm: LlmPort = this.portFor(settings.host),
   ): Promise<PipelineResult> {
-    const signal = abortOn(token);
+    const { signal, dispose } = abortOn(token);
     const targets = this.deps.targets();
     const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: readSettings().contextLength };
     try {
@@ -241,6 +257,8 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
       throw new Error(requestErrorMessage(error, llm.host, settings.model));
+    } finally {
+      dispose();
     }
   }
 
@@ -389,6 +407,11 @@ function guardedSettings(): GuardedSettings {
   return { host, model, candidates, topK, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
 }
 
+/** Said before every answer when `unlearn.ollamaHost` is not this machine, as `@unlearn` says it. */
+export function remoteHostNote(host: string): string {
+  return `⚠ Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).`;
+}
+
 // --- errors a person can act on -------------------------------------------------------------------
 
 function listingErrorMessage(error: unknown, host: string): string {
@@ -415,12 +438,18 @@ function describeError(error: unknown): string {
 
 // --- small helpers ---------------------------------------------------------------------------------
 
-/** An AbortSignal that follows the token, so every model call of the request stops on cancel. */
-function abortOn(token: vscode.CancellationToken): AbortSignal {
+/**
+ * An AbortSignal that follows the token, so every model call of the request stops on cancel. `dispose`
+ * removes the listener when the request is over: a token can outlive it (VS Code reuses some).
+ */
+function abortOn(token: vscode.CancellationToken): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  if (token.isCancellationRequested) controller.abort();
-  else token.onCancellationRequested(() => controller.abort());
-  return controller.signal;
+  if (token.isCancellationRequested) {
+    controller.abort();
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const subscription = token.onCancellationRequested(() => controller.abort());
+  return { signal: controller.signal, dispose: () => subscription.dispose() };
 }
 
 function pollWhileFocused(check: () => Promise<void>): vscode.Disposable {

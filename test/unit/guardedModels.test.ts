@@ -8,9 +8,11 @@ import {
   estimateTokens,
   FALLBACK_CONTEXT_TOKENS,
   guardedModelName,
+  leftOutModels,
   MESSAGE_OVERHEAD_TOKENS,
   modelsFingerprint,
   routeParticipantRequest,
+  runsRemotely,
   sameOllamaModel,
   tokenBudget,
   toPipelineConversation,
@@ -74,6 +76,33 @@ describe('guarded model listing', () => {
     assert.deepEqual(listed.map((m) => m.id), ['llama3.2:latest', 'old:latest']);
     assert.ok(!canChat({ name: 'e', capabilities: ['embedding'] }));
     assert.ok(canChat({ name: 'c', capabilities: ['completion', 'embedding'] }));
+  });
+
+  test('Ollama cloud models are never listed as guarded: by their cloud tag, or by /api/show naming a remote host', () => {
+    const models = [
+      { name: 'gpt-oss:120b-cloud' },
+      { name: 'glm-4.6:cloud' },
+      { name: 'deepseek-v3.1-cloud:latest' },
+      { name: 'mirror:latest' },
+      { name: 'alias:latest' },
+      { name: 'llama3.2:latest' },
+      { name: 'nomic-embed-text:latest' },
+    ];
+    const details = [
+      { name: 'gpt-oss:120b-cloud', capabilities: ['completion'] },
+      new Error('show failed'),
+      undefined,
+      { name: 'mirror:latest', capabilities: ['completion'], remoteHost: 'https://ollama.com:443', remoteModel: 'gpt-oss:120b' },
+      { name: 'alias:latest', remoteModel: 'kimi-k2:1t' },
+      { name: 'llama3.2:latest', capabilities: ['completion'] },
+      { name: 'nomic-embed-text:latest', capabilities: ['embedding'] },
+    ];
+    assert.deepEqual(describeGuardedModels(HOST, models, details).map((m) => m.id), ['llama3.2:latest']);
+    assert.deepEqual(leftOutModels(models, details), { embeddingOnly: 1, remote: 5 });
+    assert.ok(runsRemotely({ name: 'Qwen3-Coder:480B-Cloud' }, undefined), 'case does not matter');
+    // Not cloud: a name that merely contains the word, and a local model whose details say nothing remote.
+    assert.ok(!runsRemotely({ name: 'soundcloud-helper:latest' }, undefined));
+    assert.ok(!runsRemotely({ name: 'cloudy:7b' }, { name: 'cloudy:7b', remoteHost: '' }));
   });
 
   test('a model whose /api/show failed is still listed, with Ollama\'s default window and the reason', () => {

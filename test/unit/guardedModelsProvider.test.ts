@@ -6,7 +6,9 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import Module, { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
@@ -381,6 +383,83 @@ describe('guarded model provider (scripted Ollama)', () => {
     } finally {
       settings['unlearn.ollamaHost'] = ollama.host;
     }
+  });
+
+  test('Ollama cloud models are not listed as guarded, and a request naming one is refused before any model call', async () => {
+    // A stand-in server with one local model and two cloud proxies: one by its tag, one only by /api/show.
+    const chats: string[] = [];
+    const cloud = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (req.url === '/api/tags') {
+          return json({ models: ['llama3.2:latest', 'gpt-oss:120b-cloud', 'mirror:latest'].map((name) => ({ name, model: name, size: 1000, details: { family: 'llama' } })) });
+        }
+        if (req.url === '/api/show') {
+          const { model } = JSON.parse(body) as { model: string };
+          const remote = model === 'mirror:latest' ? { remote_host: 'https://ollama.com:443', remote_model: 'gpt-oss:120b' } : {};
+          return json({ capabilities: ['completion'], model_info: { 'llama.context_length': 8192 }, details: {}, ...remote });
+        }
+        chats.push(req.url ?? '');
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not scripted' }));
+      });
+    });
+    await new Promise<void>((resolve) => cloud.listen(0, '127.0.0.1', resolve));
+    settings['unlearn.ollamaHost'] = `http://127.0.0.1:${(cloud.address() as AddressInfo).port}`;
+    try {
+      logLines.length = 0;
+      const models = await list();
+      assert.deepEqual(models.map((m) => m.id), ['llama3.2:latest']);
+      assert.ok(logLines.some((l) => /listing 1 guarded model from .*left out: 2 cloud models/.test(l)), logLines.join('\n'));
+      for (const id of ['gpt-oss:120b-cloud', 'mirror:latest']) {
+        await assert.rejects(ask({ ...models[0]!, id, name: `${id} · Unlearn` }, [user('What is Project Falcon?')]), /cloud model/);
+      }
+      assert.deepEqual(chats, [], 'nothing was sent to a cloud model');
+    } finally {
+      settings['unlearn.ollamaHost'] = ollama.host;
+      await new Promise((resolve) => cloud.close(resolve));
+    }
+  });
+
+  test('a host that is not this machine: every answer starts with a warning naming it', async () => {
+    const port = new URL(ollama.host).port;
+    // 0.0.0.0 reaches this machine's server, but the host policy counts it as remote.
+    settings['unlearn.ollamaHost'] = `http://0.0.0.0:${port}`;
+    try {
+      const [llama] = await list();
+      const answer = await ask(llama!, [user('What is Project Falcon building?')]);
+      const [first, ...rest] = answer.split('\n\n');
+      assert.equal(first, `⚠ Sending this conversation to **http:\\/\\/0\\.0\\.0\\.0:${port}**, which is not this machine (\`unlearn.ollamaHost\`).`);
+      assert.equal(rest.join('\n\n'), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    } finally {
+      settings['unlearn.ollamaHost'] = ollama.host;
+    }
+    const [llama] = await list();
+    assert.doesNotMatch(await ask(llama!, [user('What is Project Falcon building?')]), /not this machine/);
+  });
+
+  test('the cancellation listeners of a listing and a request are removed when they finish', async () => {
+    const source = newToken();
+    let live = 0;
+    const token = {
+      get isCancellationRequested() {
+        return source.token.isCancellationRequested;
+      },
+      onCancellationRequested: (l: Listener<void>) => {
+        live++;
+        const sub = source.token.onCancellationRequested(l);
+        let disposed = false;
+        return { dispose: () => (disposed ? undefined : ((disposed = true), live--, sub.dispose())) };
+      },
+    };
+    const [llama] = (await provider.provideLanguageModelChatInformation({ silent: true }, token as never)) ?? [];
+    assert.equal(live, 0, 'after a listing');
+    await provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: () => undefined }, token as never);
+    assert.equal(live, 0, 'after a request');
+    ollama.scriptRole('vanilla', fault.http(500, 'broken'));
+    await assert.rejects(provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: () => undefined }, token as never));
+    assert.equal(live, 0, 'after a failed request');
   });
 
   test('the log records stages and counts, never the question, the answer or a target', async () => {

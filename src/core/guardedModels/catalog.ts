@@ -65,8 +65,41 @@ export function canChat(details: ModelDetails | undefined): boolean {
 }
 
 /**
+ * True for an Ollama cloud model: a local name that forwards every request to a remote service
+ * (`gpt-oss:120b-cloud`, `glm-4.6:cloud`). Ollama names them with a `cloud` tag or a `-cloud` suffix,
+ * and /api/show reports `remote_host` / `remote_model` for them. Such a model is never guarded: the
+ * promise is that the conversation and the targets stay with the local server.
+ */
+export function runsRemotely(model: Pick<ModelInfo, 'name'>, details: ModelDetails | Error | undefined): boolean {
+  const name = model.name.trim().toLowerCase();
+  if (/(?:[:-])cloud(?::latest)?$/.test(name)) return true;
+  const known = details instanceof Error ? undefined : details;
+  return !!(known?.remoteHost || known?.remoteModel);
+}
+
+/** Why models of the server were not listed, in counts only (no names go to the log). */
+export interface LeftOut {
+  readonly embeddingOnly: number;
+  readonly remote: number;
+}
+
+/** Counts what `describeGuardedModels` leaves out of the same input, for the log. */
+export function leftOutModels(models: readonly ModelInfo[], details: readonly (ModelDetails | Error | undefined)[]): LeftOut {
+  let embeddingOnly = 0;
+  let remote = 0;
+  models.forEach((model, i) => {
+    const d = details[i];
+    if (runsRemotely(model, d)) remote++;
+    else if (!canChat(d instanceof Error ? undefined : d)) embeddingOnly++;
+  });
+  return { embeddingOnly, remote };
+}
+
+/**
  * The guarded models for what the server has installed. `details[i]` belongs to `models[i]`; an
  * Error there (a failed /api/show) still lists the model, with Ollama's default window.
+ *
+ * Cloud models (`runsRemotely`) are left out: a guarded model must answer from the configured server.
  *
  * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
  * LLM port has no tool channel, so a tool call could not be made, let alone audited. See the README.
@@ -76,7 +109,7 @@ export function describeGuardedModels(host: string, models: readonly ModelInfo[]
   models.forEach((model, i) => {
     const d = details[i];
     const known = d instanceof Error ? undefined : d;
-    if (!canChat(known)) return;
+    if (runsRemotely(model, d) || !canChat(known)) return;
     const budget = tokenBudget(known?.contextLength);
     const [, tag = 'latest'] = model.name.split(':', 2);
     const facts = [model.parameterSize, model.quantization].filter((s): s is string => !!s);

@@ -47,6 +47,12 @@ export interface ModelDetails {
   readonly name: string;
   readonly contextLength?: number;
   readonly capabilities?: readonly string[];
+  /**
+   * Set when the model is a proxy for a remote service (an Ollama cloud model): /api/show reports where
+   * requests really go (`remote_host`, `remote_model`). Absent for a model that runs on the server itself.
+   */
+  readonly remoteHost?: string;
+  readonly remoteModel?: string;
 }
 
 export interface PullProgress {
