@@ -7,7 +7,7 @@ import type { ChatMessage } from '../core/llm/port';
 import type { PipelineEvent, PipelineResult } from '../core/pipeline/types';
 import type { Redaction } from '../core/guard/types';
 import type { ForgetTarget, TargetProblem } from '../core/targets';
-import { ControlStripper } from '../core/text/controls';
+import { ControlStripper, stripControls } from '../core/text/controls';
 
 // --- model output → safe markdown -------------------------------------------------------------------
 
@@ -335,32 +335,57 @@ export interface FixButton {
 
 export interface ActionableError {
   readonly code: string;
+  /** Plain text, for a notification or the log. */
   readonly message: string;
+  /**
+   * The same message as chat markdown. The host, the model name and the server's or the error's own
+   * text are untrusted (a name such as `x ![p](https://evil.example/p.png)` would otherwise render an
+   * image that loads without a click, or a link): they are escaped and kept on one line.
+   */
+  readonly markdown: string;
   readonly buttons: readonly FixButton[];
 }
 
 const OPEN_HOST: FixButton = { title: 'Open unlearn.ollamaHost', command: 'unlearn.openSetting', arguments: ['unlearn.ollamaHost'] };
+
+/** Builds a message from our own text and untrusted values, as plain text and as escaped markdown. */
+function texts(strings: TemplateStringsArray, ...values: string[]): { message: string; markdown: string } {
+  let message = strings[0]!;
+  let markdown = strings[0]!;
+  values.forEach((value, i) => {
+    const plain = oneLine(value);
+    message += plain + strings[i + 1]!;
+    markdown += escapeMarkdown(plain) + strings[i + 1]!;
+  });
+  return { message, markdown };
+}
+
+/** No control characters, no line breaks (which could start a block of their own), at most 500 characters. */
+function oneLine(value: string): string {
+  const flat = stripControls(value).replace(/\s+/g, ' ').trim();
+  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+}
 
 /** Any failure of a request → one message saying what to do, and buttons that do it. */
 export function describeChatError(error: unknown, host: string, model: string): ActionableError {
   const code = (error as { code?: unknown })?.code;
   const name = (error as { name?: unknown })?.name;
   const text = error instanceof Error ? error.message : String(error);
-  if (name === 'InvalidHostError') return { code: 'invalid-host', message: text, buttons: [OPEN_HOST] };
+  if (name === 'InvalidHostError') return { code: 'invalid-host', ...texts`${text}`, buttons: [OPEN_HOST] };
   switch (code) {
     case 'unreachable':
-      return { code, message: `Cannot reach Ollama at ${host}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`, buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }] };
+      return { code, ...texts`Cannot reach Ollama at ${host}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`, buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }] };
     case 'model-missing':
       return {
         code,
-        message: `The model \`${model.replace(/`/g, '')}\` is not installed at ${host}. Pull it, or pick an installed one.`,
+        ...texts`The model ${model} is not installed at ${host}. Pull it, or pick an installed one.`,
         buttons: [{ title: `Pull ${model}`, command: 'unlearn.pullModel', arguments: [model] }, { title: 'Select Model', command: 'unlearn.selectModel' }],
       };
     case 'remote-host':
-      return { code, message: `Unlearn refused to send this request to ${host}: ${text}`, buttons: [OPEN_HOST] };
+      return { code, ...texts`Unlearn refused to send this request to ${host}: ${text}`, buttons: [OPEN_HOST] };
     case 'timeout':
-      return { code, message: `The model took too long to answer (${text}). A first request loads the model into memory; try again, or pick a smaller model.`, buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }] };
+      return { code, ...texts`The model took too long to answer (${text}). A first request loads the model into memory; try again, or pick a smaller model.`, buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }] };
     default:
-      return { code: typeof code === 'string' ? code : 'unknown', message: `Unlearn could not answer: ${text}`, buttons: [{ title: 'Show Log', command: 'unlearn.showLog' }] };
+      return { code: typeof code === 'string' ? code : 'unknown', ...texts`Unlearn could not answer: ${text}`, buttons: [{ title: 'Show Log', command: 'unlearn.showLog' }] };
   }
 }

@@ -51,25 +51,33 @@ export function defaultParticipantDeps(log: UnlearnLog, ollama: () => LlmPort, t
  */
 export function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHandler {
   return async (request, context, stream, token) => {
-    const signal = abortOn(token);
-    switch (request.command) {
-      case 'forget':
-        return forget(request.prompt, stream, deps);
-      case 'targets':
-        stream.markdown(icons(targetsText(targetStores().map((s) => ({ label: s.label, ...countProblems(viewStore(s)) })))));
-        stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
-        return { metadata: { command: 'targets' } satisfies AnswerMetadata };
-      case 'explain': {
-        const last = lastAnswer(context);
-        stream.markdown(explainText(last));
-        if (last?.redactions?.length) stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: last.answer, redactions: last.redactions }] });
-        return { metadata: { command: 'explain' } satisfies AnswerMetadata };
-      }
-      case 'models':
-        return models(stream, deps, signal);
+    const { signal, dispose } = abortOn(token);
+    try {
+      return await handle(request, context, stream, token, signal, deps);
+    } finally {
+      dispose();
     }
-    return answer(request, context, stream, token, signal, deps);
   };
+}
+
+async function handle(request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken, signal: AbortSignal, deps: ParticipantDeps): Promise<vscode.ChatResult> {
+  switch (request.command) {
+    case 'forget':
+      return forget(request.prompt, stream, deps);
+    case 'targets':
+      stream.markdown(icons(targetsText(targetStores().map((s) => ({ label: s.label, ...countProblems(viewStore(s)) })))));
+      stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
+      return { metadata: { command: 'targets' } satisfies AnswerMetadata };
+    case 'explain': {
+      const last = lastAnswer(context);
+      stream.markdown(explainText(last));
+      if (last?.redactions?.length) stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: last.answer, redactions: last.redactions }] });
+      return { metadata: { command: 'explain' } satisfies AnswerMetadata };
+    }
+    case 'models':
+      return models(stream, deps, signal);
+  }
+  return answer(request, context, stream, token, signal, deps);
 }
 
 async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken, signal: AbortSignal, deps: ParticipantDeps): Promise<vscode.ChatResult> {
@@ -175,7 +183,8 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
 function reportError(error: unknown, host: string, model: string, stream: vscode.ChatResponseStream, deps: ParticipantDeps): vscode.ChatResult {
   const described = describeChatError(error, host, model);
   deps.log.error(`@unlearn: ${described.code}: ${described.message}`);
-  stream.markdown(icons(`$(error) ${described.message}`));
+  // The markdown form: the host, model name and server text in it are escaped.
+  stream.markdown(icons(`$(error) ${described.markdown}`));
   for (const b of described.buttons) stream.button({ title: b.title, command: b.command, arguments: b.arguments ? [...b.arguments] : [] });
   return { metadata: { errorCode: described.code } satisfies AnswerMetadata };
 }
@@ -235,12 +244,18 @@ function icons(text: string): vscode.MarkdownString {
   return new vscode.MarkdownString(text, true);
 }
 
-/** An AbortSignal that follows the token: every model call of the request is aborted on cancel. */
-function abortOn(token: vscode.CancellationToken): AbortSignal {
+/**
+ * An AbortSignal that follows the token: every model call of the request is aborted on cancel. The
+ * caller disposes the listener when the request ends, so a long-lived token does not keep it.
+ */
+function abortOn(token: vscode.CancellationToken): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  if (token.isCancellationRequested) controller.abort();
-  else token.onCancellationRequested(() => controller.abort());
-  return controller.signal;
+  if (token.isCancellationRequested) {
+    controller.abort();
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const listener = token.onCancellationRequested(() => controller.abort());
+  return { signal: controller.signal, dispose: () => listener.dispose() };
 }
 
 export function registerChatParticipant(context: vscode.ExtensionContext, deps: ParticipantDeps): vscode.ChatRequestHandler {

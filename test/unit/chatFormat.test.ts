@@ -273,6 +273,29 @@ describe('chat texts', () => {
     assert.equal(describeChatError(new Error('boom'), 'x', 'm').code, 'unknown');
   });
 
+  test('an error\'s markdown renders the model name, host and server text as text: no image, no link, no HTML', () => {
+    const model = 'x ![p](https://evil.example/p.png) [open](https://evil.example/)';
+    const server = 'invalid model name <img src=https://evil.example/q.png> www.evil.com\n\n# Heading';
+    const errors = [
+      new LlmError('http', `Ollama answered HTTP 400 to the vanilla call (${model}): ${server}`),
+      new LlmError('model-missing', '404'),
+      new LlmError('remote-host', server),
+      new LlmError('timeout', server),
+      new LlmError('unreachable', server),
+      new InvalidHostError(server),
+    ];
+    for (const error of errors) {
+      const d = describeChatError(error, 'http://evil.example/<b>', model);
+      const html = render(`$(error) ${d.markdown}`);
+      assert.doesNotMatch(html, /<img|<a |<b>|<h1/, `${d.code}: ${html}`);
+      assert.doesNotMatch(d.markdown, /\n/, d.code);
+      assert.ok(!d.message.includes('\\'), `${d.code}: the plain message stays unescaped`);
+    }
+    const missing = describeChatError(new LlmError('model-missing', '404'), 'h', model);
+    assert.match(render(missing.markdown), /x !\[p\]\(https:\/\/evil\.example\/p\.png\)/, 'the name still reads as written');
+    assert.match(missing.message, /^The model x !\[p\]/);
+  });
+
   test('pull progress', () => {
     assert.deepEqual(pullProgressText({ status: 'pulling manifest' }), { message: 'pulling manifest' });
     const p = pullProgressText({ status: 'pulling abc', completed: 5e8, total: 2e9 });

@@ -173,6 +173,34 @@ suite('@unlearn chat participant', function () {
     assert.deepEqual(recording.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
   });
 
+  test('a model name and a server error that hold markdown are shown as text: no image, no link', async () => {
+    const evil = 'x ![p](https://evil.example/p.png) [open](https://evil.example/)';
+    const missing = await ask('hello', { model: { ...GUARDED, id: evil } });
+    assert.match(missing.recording.text, /not installed/);
+    ollama.setScript({ vanilla: fault.http(500, evil) });
+    const failed = await ask('hello', { model: GUARDED });
+    assert.match(failed.recording.text, /could not answer/);
+    for (const text of [missing.recording.text, failed.recording.text]) {
+      assert.doesNotMatch(text, /(^|[^\\])!?\[[^\]]*(^|[^\\])\]\(/, 'no [text](url) left unescaped');
+      assert.doesNotMatch(text, /https:\/\//, 'no URL for autolinking');
+      assert.match(text, /x \\!\\\[p\\\]/, 'the name is escaped, not dropped');
+    }
+  });
+
+  test('the cancellation listener of a request is disposed when the request ends', async () => {
+    let listening = 0;
+    const token = {
+      isCancellationRequested: false,
+      onCancellationRequested: () => {
+        listening++;
+        return { dispose: () => void listening-- };
+      },
+    } as unknown as vscode.CancellationToken;
+    await ask('', { command: 'explain', token });
+    await ask('What is Project Falcon building?', { model: GUARDED, token });
+    assert.equal(listening, 0);
+  });
+
   test('Pull Model downloads through the configured server and the model is then listed', async () => {
     assert.equal(await vscode.commands.executeCommand('unlearn.pullModel', 'phi4-mini'), true);
     const pulls = ollama.requests.filter((r) => r.path === '/api/pull');
