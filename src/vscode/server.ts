@@ -129,31 +129,40 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
   pick.title = `Unlearn: Select Model (${host})`;
   pick.busy = true;
   pick.placeholder = 'Reading the installed models…';
-  pick.show();
+  // One hide listener for the whole pick: hiding while the list loads aborts the request, and hiding
+  // afterwards answers "nothing chosen". The pick (and with it every listener) is disposed on every path.
   const controller = new AbortController();
-  pick.onDidHide(() => controller.abort());
-  try {
-    const models = await port().listModels(controller.signal);
-    pick.items = [
-      ...models.map((m) => ({ label: m.name, name: m.name, description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '), detail: m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined })),
-      { label: '$(cloud-download) Pull a model…', alwaysShow: true },
-    ];
-    pick.placeholder = models.length ? 'The model @unlearn uses when no guarded model is picked' : 'No models installed yet';
-  } catch (error) {
-    pick.hide();
-    if (isAbort(error)) return;
-    const d = describeChatError(error, host, model);
-    log.warn(`Select Model: ${d.message}`);
-    await offerFix(`Unlearn: ${d.message}`, 'unlearn.ollamaHost');
-    return;
-  } finally {
-    pick.busy = false;
-  }
-  const chosen = await new Promise<(vscode.QuickPickItem & { name?: string }) | undefined>((resolve) => {
-    pick.onDidAccept(() => resolve(pick.selectedItems[0]));
-    pick.onDidHide(() => resolve(undefined));
+  let settle: ((item: (vscode.QuickPickItem & { name?: string }) | undefined) => void) | undefined;
+  const chosenPromise = new Promise<(vscode.QuickPickItem & { name?: string }) | undefined>((resolve) => (settle = resolve));
+  pick.onDidHide(() => {
+    controller.abort();
+    settle?.(undefined);
   });
-  pick.dispose();
+  pick.onDidAccept(() => settle?.(pick.selectedItems[0]));
+  let chosen: (vscode.QuickPickItem & { name?: string }) | undefined;
+  try {
+    pick.show();
+    try {
+      const models = await port().listModels(controller.signal);
+      pick.items = [
+        ...models.map((m) => ({ label: m.name, name: m.name, description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '), detail: m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined })),
+        { label: '$(cloud-download) Pull a model…', alwaysShow: true },
+      ];
+      pick.placeholder = models.length ? 'The model @unlearn uses when no guarded model is picked' : 'No models installed yet';
+    } catch (error) {
+      pick.hide();
+      if (isAbort(error)) return;
+      const d = describeChatError(error, host, model);
+      log.warn(`Select Model: ${d.message}`);
+      await offerFix(`Unlearn: ${d.message}`, 'unlearn.ollamaHost');
+      return;
+    } finally {
+      pick.busy = false;
+    }
+    chosen = await chosenPromise;
+  } finally {
+    pick.dispose();
+  }
   if (!chosen) return;
   if (!chosen.name) {
     await vscode.commands.executeCommand('unlearn.pullModel');
@@ -171,20 +180,24 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true }, async (progress, token) => {
       const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
+      const cancelled = token.onCancellationRequested(() => controller.abort());
       let last = 0;
-      await port().pull(
-        name,
-        (p) => {
-          const { message, percent } = pullProgressText(p);
-          // Ollama reports each layer from 0 % again; the bar follows the layer being downloaded.
-          if (percent !== undefined && percent < last) last = 0;
-          const increment = percent !== undefined && percent > last ? percent - last : undefined;
-          if (increment !== undefined) last = percent!;
-          progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
-        },
-        controller.signal,
-      );
+      try {
+        await port().pull(
+          name,
+          (p) => {
+            const { message, percent } = pullProgressText(p);
+            // Ollama reports each layer from 0 % again; the bar follows the layer being downloaded.
+            if (percent !== undefined && percent < last) last = 0;
+            const increment = percent !== undefined && percent > last ? percent - last : undefined;
+            if (increment !== undefined) last = percent!;
+            progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+          },
+          controller.signal,
+        );
+      } finally {
+        cancelled.dispose();
+      }
     });
   } catch (error) {
     if (isAbort(error)) {

@@ -1,0 +1,244 @@
+/**
+ * Select Model and Pull Model (src/vscode/server.ts) against the scripted Ollama server, with a small
+ * stand-in for the `vscode` members they touch: every QuickPick is disposed on every path, with one hide
+ * listener, and the cancellation listener of a pull is removed when the pull ends.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Module, { createRequire } from 'node:module';
+import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+
+type Listener<T> = (value: T) => void;
+
+class Emitter<T> {
+  readonly listeners = new Set<Listener<T>>();
+  readonly event = (listener: Listener<T>) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+  fire(value: T): void {
+    for (const l of [...this.listeners]) l(value);
+  }
+}
+
+class FakeQuickPick {
+  items: { label: string; name?: string }[] = [];
+  selectedItems: { label: string; name?: string }[] = [];
+  title = '';
+  placeholder = '';
+  busy = false;
+  visible = false;
+  disposed = false;
+  readonly hide$ = new Emitter<void>();
+  readonly accept$ = new Emitter<void>();
+  readonly onDidHide = this.hide$.event;
+  readonly onDidAccept = this.accept$.event;
+  hideListenersEverAdded = 0;
+  constructor() {
+    const add = this.hide$.event;
+    (this as { onDidHide: typeof add }).onDidHide = (l) => {
+      this.hideListenersEverAdded++;
+      return add(l);
+    };
+  }
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    if (!this.visible) return;
+    this.visible = false;
+    this.hide$.fire();
+  }
+  dispose(): void {
+    this.hide();
+    this.disposed = true;
+  }
+}
+
+/** A cancellation token that counts its live listeners. */
+class CountingToken {
+  private readonly emitter = new Emitter<void>();
+  cancelled = false;
+  live = 0;
+  readonly token = {
+    isCancellationRequested: false,
+    onCancellationRequested: (l: Listener<void>) => {
+      this.live++;
+      const sub = this.emitter.event(l);
+      let done = false;
+      return {
+        dispose: () => {
+          if (done) return;
+          done = true;
+          this.live--;
+          sub.dispose();
+        },
+      };
+    },
+  };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    this.emitter.fire();
+  }
+}
+
+const settings: Record<string, unknown> = {};
+const commands = new Map<string, (...args: unknown[]) => unknown>();
+const picks: FakeQuickPick[] = [];
+const warnings: string[] = [];
+let progressToken = new CountingToken();
+
+const vscodeStub = {
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  ProgressLocation: { Notification: 15 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  ThemeColor: class {
+    constructor(readonly id: string) {}
+  },
+  MarkdownString: class {
+    value = '';
+    isTrusted: unknown;
+    appendMarkdown(s: string) {
+      this.value += s;
+      return this;
+    }
+    appendText(s: string) {
+      this.value += s;
+      return this;
+    }
+  },
+  EventEmitter: Emitter,
+  window: {
+    createStatusBarItem: () => ({ show() {}, dispose() {} }),
+    createQuickPick: () => {
+      const pick = new FakeQuickPick();
+      picks.push(pick);
+      return pick;
+    },
+    showWarningMessage: async (message: string) => {
+      warnings.push(message);
+      return undefined;
+    },
+    showInformationMessage: async () => undefined,
+    showInputBox: async () => undefined,
+    withProgress: async (_options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<unknown>) => task({ report() {} }, progressToken.token),
+  },
+  workspace: {
+    getConfiguration: (section: string) => ({
+      get: (key: string) => settings[`${section}.${key}`],
+      inspect: (key: string) => ({ key: `${section}.${key}`, globalValue: settings[`${section}.${key}`] }),
+      update: async (key: string, value: unknown) => {
+        settings[`${section}.${key}`] = value;
+      },
+    }),
+    onDidChangeConfiguration: () => ({ dispose() {} }),
+  },
+  commands: {
+    registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
+      commands.set(id, fn);
+      return { dispose: () => commands.delete(id) };
+    },
+    executeCommand: async (id: string, ...args: unknown[]) => commands.get(id)?.(...args),
+  },
+};
+
+const moduleInternals = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+const originalLoad = moduleInternals._load;
+moduleInternals._load = function (request: string, ...rest: unknown[]) {
+  return request === 'vscode' ? vscodeStub : originalLoad.call(this, request, ...rest);
+};
+
+let ollama: ScriptedOllama;
+const disposables: { dispose(): unknown }[] = [];
+const log = { info() {}, warn() {}, error() {}, trace() {}, show() {} };
+
+const lastPick = () => picks.at(-1)!;
+async function until(what: string, probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+before(async () => {
+  ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b'] });
+  settings['unlearn.ollamaHost'] = ollama.host;
+  const server = createRequire(__filename)('../../src/vscode/server') as typeof import('../../src/vscode/server');
+  server.registerServer({ subscriptions: disposables } as never, log, () => 0);
+});
+
+after(async () => {
+  for (const d of disposables.splice(0)) d.dispose();
+  moduleInternals._load = originalLoad;
+  await ollama.close();
+});
+
+beforeEach(() => {
+  ollama.reset();
+  ollama.setFault('tags', undefined);
+  ollama.setFault('pull', undefined);
+  settings['unlearn.ollamaHost'] = ollama.host;
+  warnings.length = 0;
+});
+
+describe('Select Model and Pull Model (scripted Ollama)', () => {
+  test('choosing a model sets it; the pick is disposed and had one hide listener', async () => {
+    const done = commands.get('unlearn.selectModel')!();
+    await until('the models to load', () => lastPick().items.length > 0);
+    const pick = lastPick();
+    pick.selectedItems = [pick.items.find((i) => i.name === 'qwen2.5:7b')!];
+    pick.accept$.fire();
+    await done;
+    assert.equal(settings['unlearn.model'], 'qwen2.5:7b');
+    assert.ok(pick.disposed, 'disposed');
+    assert.equal(pick.hideListenersEverAdded, 1);
+  });
+
+  test('Ollama down: the pick is disposed and the warning names the setting', async () => {
+    const down = await startScriptedOllama();
+    await down.close();
+    settings['unlearn.ollamaHost'] = down.host;
+    await commands.get('unlearn.selectModel')!();
+    const pick = lastPick();
+    assert.ok(pick.disposed, 'disposed after the error');
+    assert.equal(pick.visible, false);
+    assert.match(warnings[0] ?? '', /Unlearn:/);
+  });
+
+  test('closing the pick while the list loads aborts the request and disposes the pick', async () => {
+    ollama.setFault('tags', fault.hang());
+    const done = commands.get('unlearn.selectModel')!();
+    await until('the request to start', () => ollama.activeRequests > 0);
+    const pick = lastPick();
+    pick.hide();
+    await done;
+    assert.ok(pick.disposed, 'disposed after the abort');
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.clientAborts, 1);
+    assert.equal(warnings.length, 0, 'a closed pick is not an error');
+  });
+
+  test('closing the pick after the list loaded chooses nothing', async () => {
+    settings['unlearn.model'] = 'llama3.2';
+    const done = commands.get('unlearn.selectModel')!();
+    await until('the models to load', () => lastPick().items.length > 0);
+    lastPick().hide();
+    await done;
+    assert.equal(settings['unlearn.model'], 'llama3.2');
+    assert.ok(lastPick().disposed);
+  });
+
+  test('a pull, finished or cancelled, leaves no cancellation listener behind', async () => {
+    progressToken = new CountingToken();
+    assert.equal(await commands.get('unlearn.pullModel')!('llama3.2'), true);
+    assert.equal(progressToken.live, 0, 'after a finished pull');
+    progressToken = new CountingToken();
+    ollama.setFault('pull', fault.hang());
+    const pending = commands.get('unlearn.pullModel')!('llama3.2');
+    await until('the pull to start', () => ollama.activeRequests > 0);
+    progressToken.cancel();
+    assert.equal(await pending, false);
+    assert.equal(progressToken.live, 0, 'after a cancelled pull');
+  });
+});
