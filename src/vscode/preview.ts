@@ -7,6 +7,7 @@ import { describeChatError, rewriteQuestion } from './chatFormat';
 import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
 import { forgetOriginals, originalOf } from './originals';
+import { PreviewDocStore } from './previewDocs';
 import { enabledTargets, readSettings } from './settings';
 
 export const PREVIEW_SCHEME = 'unlearn-preview';
@@ -27,7 +28,8 @@ export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'
  * editor is run through the guard and shown in place, with Apply / Discard.
  */
 export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort): void {
-  const docs = new Map<string, PreviewDoc>();
+  // An entry lives while its document is open, within a cap; originals go when showOriginal is turned off.
+  const docs = new PreviewDocStore<PreviewDoc>();
   let counter = 0;
   const changed = new vscode.EventEmitter<vscode.Uri>();
   const marker = vscode.window.createTextEditorDecorationType({
@@ -64,29 +66,46 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
     pending,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
       onDidChange: changed.event,
-      provideTextDocumentContent: (uri) => docs.get(uri.toString())?.text ?? 'This preview is no longer available (previews live as long as the window).',
+      provideTextDocumentContent: (uri) => docs.get(uri.toString())?.text ?? 'This preview is no longer available (a preview lives while it is open; the original answer only while unlearn.preview.showOriginal is on).',
+    }),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      if (doc.uri.scheme === PREVIEW_SCHEME) docs.delete(doc.uri.toString());
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => e.document.uri.scheme === PREVIEW_SCHEME).forEach(decorateAnswer)),
-    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[]; previewId?: string }) => {
+    // `compare: true` opens the diff with the model's own answer at once instead of offering it.
+    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[]; previewId?: string; compare?: boolean }) => {
       if (!arg?.answer) {
         void vscode.window.showInformationMessage('Unlearn: use "Preview Redactions" under an @unlearn answer.');
         return;
       }
       const n = ++counter;
       const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
-      docs.set(uri.toString(), { text: arg.answer, redactions: arg.redactions ?? [] });
+      const answer: PreviewDoc = { text: arg.answer, redactions: arg.redactions ?? [] };
+      docs.set(uri.toString(), answer, 'unlearned');
       const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
       decorateAnswer(editor);
-      // The model's own answer exists only if showOriginal was on when it was asked, and only while it is on.
-      const original = readSettings().showOriginal ? originalOf(arg.previewId) : undefined;
-      if (original !== undefined) {
-        const compare = 'Compare with Original';
-        void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is available (unlearn.preview.showOriginal is on).', compare).then(async (choice) => {
-          if (choice !== compare) return;
-          const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original answer ${n}.md` });
-          docs.set(left.toString(), { text: original, redactions: [] });
-          await vscode.commands.executeCommand('vscode.diff', left, uri, 'Unlearn: original ↔ unlearned answer');
-        });
+      // The model's own answer exists only if showOriginal was on when it was asked, and only while it is
+      // on: it is looked up again when the diff opens, in case the setting was turned off meanwhile.
+      const kept = () => (readSettings().showOriginal ? originalOf(arg.previewId) : undefined);
+      const compareWithOriginal = async () => {
+        const original = kept();
+        if (original === undefined) {
+          void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is no longer kept (unlearn.preview.showOriginal is off, or it was one of the oldest).');
+          return;
+        }
+        // The answer's own tab may have been closed (and its text dropped) before the button was pressed.
+        if (!docs.get(uri.toString())) docs.set(uri.toString(), answer, 'unlearned');
+        const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original answer ${n}.md` });
+        docs.set(left.toString(), { text: original, redactions: [] }, 'original');
+        await vscode.commands.executeCommand('vscode.diff', left, uri, 'Unlearn: original ↔ unlearned answer');
+      };
+      if (kept() !== undefined) {
+        if (arg.compare === true) {
+          await compareWithOriginal();
+        } else {
+          const compare = 'Compare with Original';
+          void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is available (unlearn.preview.showOriginal is on).', compare).then((choice) => (choice === compare ? compareWithOriginal() : undefined));
+        }
       }
       return uri;
     }),
@@ -147,7 +166,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       try {
         result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true }, async (progress, token) => {
           const controller = new AbortController();
-          token.onCancellationRequested(() => controller.abort());
+          const cancelled = token.onCancellationRequested(() => controller.abort());
           return runPipeline({
             llm: llm(),
             index: getCachedIndex(targets),
@@ -155,7 +174,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
             options: { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
             signal: controller.signal,
             onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
-          });
+          }).finally(() => cancelled.dispose());
         });
       } catch (error) {
         if (isAbort(error)) return;
@@ -205,13 +224,20 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       const n = ++counter;
       const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original ${n}` });
       const right = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted ${n}` });
-      docs.set(left.toString(), { text: active.original, redactions: [] });
-      docs.set(right.toString(), { text: active.redacted, redactions: [] });
+      docs.set(left.toString(), { text: active.original, redactions: [] }, 'original');
+      docs.set(right.toString(), { text: active.redacted, redactions: [] }, 'unlearned');
       await vscode.commands.executeCommand('vscode.diff', left, right, 'Unlearn: original ↔ redacted');
     }),
-    // Turning showOriginal off drops every kept original at once, not just hides them.
+    // Turning showOriginal off drops every kept original at once, not just hides them: the kept answers,
+    // and the text of every original opened in a diff, which an open tab then shows as gone.
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('unlearn.preview.showOriginal') && !readSettings().showOriginal) forgetOriginals();
+      if (!e.affectsConfiguration('unlearn.preview.showOriginal') || readSettings().showOriginal) return;
+      forgetOriginals();
+      const dropped = new Set(docs.dropOriginals());
+      for (const doc of vscode.workspace.textDocuments) {
+        if (doc.uri.scheme === PREVIEW_SCHEME && !docs.get(doc.uri.toString())) dropped.add(doc.uri.toString());
+      }
+      for (const key of dropped) changed.fire(vscode.Uri.parse(key));
     }),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (active && e.document === active.editor.document && e.document.version !== active.version) void clearSelectionPreview();
