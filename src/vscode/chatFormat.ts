@@ -348,14 +348,23 @@ export interface ActionableError {
 
 const OPEN_HOST: FixButton = { title: 'Open unlearn.ollamaHost', command: 'unlearn.openSetting', arguments: ['unlearn.ollamaHost'] };
 
-/** Builds a message from our own text and untrusted values, as plain text and as escaped markdown. */
-function texts(strings: TemplateStringsArray, ...values: string[]): { message: string; markdown: string } {
+/** An untrusted name (a host, a model) shown as inline code in the markdown form: literal, never a link or an image. */
+interface Code {
+  readonly code: string;
+}
+const asCode = (value: string): Code => ({ code: value });
+
+/**
+ * Builds a message from our own text and untrusted values, as plain text and as markdown: an `asCode(…)`
+ * value becomes an inline code span without backticks, any other value is escaped.
+ */
+function texts(strings: TemplateStringsArray, ...values: (string | Code)[]): { message: string; markdown: string } {
   let message = strings[0]!;
   let markdown = strings[0]!;
   values.forEach((value, i) => {
-    const plain = oneLine(value);
+    const plain = oneLine(typeof value === 'string' ? value : value.code);
     message += plain + strings[i + 1]!;
-    markdown += escapeMarkdown(plain) + strings[i + 1]!;
+    markdown += (typeof value === 'string' ? escapeMarkdown(plain) : `\`${plain.replace(/`/g, '') || ' '}\``) + strings[i + 1]!;
   });
   return { message, markdown };
 }
@@ -374,15 +383,15 @@ export function describeChatError(error: unknown, host: string, model: string): 
   if (name === 'InvalidHostError') return { code: 'invalid-host', ...texts`${text}`, buttons: [OPEN_HOST] };
   switch (code) {
     case 'unreachable':
-      return { code, ...texts`Cannot reach Ollama at ${host}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`, buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }] };
+      return { code, ...texts`Cannot reach Ollama at ${asCode(host)}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`, buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }] };
     case 'model-missing':
       return {
         code,
-        ...texts`The model ${model} is not installed at ${host}. Pull it, or pick an installed one.`,
+        ...texts`The model ${asCode(model)} is not installed at ${asCode(host)}. Pull it, or pick an installed one.`,
         buttons: [{ title: `Pull ${model}`, command: 'unlearn.pullModel', arguments: [model] }, { title: 'Select Model', command: 'unlearn.selectModel' }],
       };
     case 'remote-host':
-      return { code, ...texts`Unlearn refused to send this request to ${host}: ${text}`, buttons: [OPEN_HOST] };
+      return { code, ...texts`Unlearn refused to send this request to ${asCode(host)}: ${text}`, buttons: [OPEN_HOST] };
     case 'timeout':
       return { code, ...texts`The model took too long to answer (${text}). A first request loads the model into memory; try again, or pick a smaller model.`, buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }] };
     default:

@@ -159,7 +159,7 @@ suite('@unlearn chat participant', function () {
     await ollama.stop();
     try {
       const { recording, result } = await ask('hello', { model: GUARDED });
-      assert.match(recording.text, /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(recording.text, /Cannot reach Ollama at `http:\/\/127\.0\.0\.1:\d+`/);
       assert.ok(recording.buttons.some((b) => b.command === 'unlearn.openSetting' && b.arguments?.[0] === 'unlearn.ollamaHost'));
       assert.equal((result.metadata as { errorCode: string }).errorCode, 'unreachable');
     } finally {
@@ -180,10 +180,12 @@ suite('@unlearn chat participant', function () {
     ollama.setScript({ vanilla: fault.http(500, evil) });
     const failed = await ask('hello', { model: GUARDED });
     assert.match(failed.recording.text, /could not answer/);
+    assert.match(missing.recording.text, /`x !\[p\]\(https:\/\/evil\.example\/p\.png\) \[open\]\(https:\/\/evil\.example\/\)`/, 'the name as inline code');
+    assert.match(failed.recording.text, /x \\!\\\[p\\\]/, 'the server text escaped, not dropped');
     for (const text of [missing.recording.text, failed.recording.text]) {
-      assert.doesNotMatch(text, /(^|[^\\])!?\[[^\]]*(^|[^\\])\]\(/, 'no [text](url) left unescaped');
-      assert.doesNotMatch(text, /https:\/\//, 'no URL for autolinking');
-      assert.match(text, /x \\!\\\[p\\\]/, 'the name is escaped, not dropped');
+      const outsideCode = text.replace(/`[^`\n]*`/g, '');
+      assert.doesNotMatch(outsideCode, /(^|[^\\])!?\[[^\]]*(^|[^\\])\]\(/, 'no [text](url) left unescaped');
+      assert.doesNotMatch(outsideCode, /https?:\/\//, 'no URL for autolinking');
     }
   });
 
