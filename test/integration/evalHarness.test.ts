@@ -9,6 +9,7 @@ import { EXIT, type CliIo } from '../../src/cli/io';
 import { JUDGE_SYSTEM_PROMPT } from '../../src/core/eval/runner';
 import { generateDataset, runEvaluation, type EvalDataset, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import { DEFAULT_CONTEXT_LENGTH } from '../../src/core/pipeline/contextWindow';
 import { estimateTokens, fault, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 
 // A case with known answers: 3 forget questions the plain model leaks (one of them only reversed),
@@ -188,6 +189,45 @@ describe('eval harness against the scripted Ollama server', () => {
     const judged = run.records.filter((r) => r.split === 'forget');
     assert.deepEqual(judged.map((r) => [r.plain.judgeLeak, r.unlearn.judgeLeak]), [[true, false], [true, false], [true, false]]);
     assert.equal(run.records.filter((r) => r.split === 'retain').every((r) => r.plain.judgeLeak === undefined), true, 'retain answers are not judged');
+  });
+
+  test('--num-ctx reaches every call: the plain model, the pipeline and the judge share one context window', async () => {
+    ollama.reset();
+    const isJudge = (chat: RecordedChat) => chat.messages[0]?.content === JUDGE_SYSTEM_PROMPT;
+    ollama.setScript(script({ tokens: 0 }, (chat) => (isJudge(chat) ? { reveals: false } : undefined)));
+    const { io, out: text } = memoryIo(undefined, dir);
+    const code = await evalCommand(['run', '--host', ollama.host, '--dataset', datasetFile, '--out', join(dir, 'numctx'), '--judge', '--num-ctx', '16384', '-q'], io);
+    assert.equal(code, EXIT.ok, text.stderr);
+    const judges = ollama.chats.filter(isJudge);
+    // The plain model's call and the pipeline's vanilla agent send the same messages: 5 questions × 2.
+    const vanilla = ollama.chats.filter((c) => !isJudge(c) && c.role === 'vanilla');
+    assert.equal(judges.length, 6, 'both answers of the 3 forget questions are judged');
+    assert.equal(vanilla.length, 10, 'one plain call and one pipeline vanilla call per question');
+    assert.deepEqual([...new Set(ollama.chats.map((c) => c.options?.num_ctx))], [16384], 'every call, plain and judge included');
+
+    // Without --num-ctx the plain calls get the pipeline's default window, not Ollama's.
+    ollama.reset();
+    const { io: io2, out: text2 } = memoryIo(undefined, dir);
+    assert.equal(await evalCommand(['run', '--host', ollama.host, '--dataset', datasetFile, '--out', join(dir, 'numctx-default'), '-q'], io2), EXIT.ok, text2.stderr);
+    assert.deepEqual([...new Set(ollama.chats.map((c) => c.options?.num_ctx))], [DEFAULT_CONTEXT_LENGTH]);
+  });
+
+  test('a judge that never answers is stopped by the total timeout; the question stays unjudged', async () => {
+    ollama.reset();
+    ollama.setScript(script({ tokens: 0 }, (chat) => (chat.messages[0]?.content === JUDGE_SYSTEM_PROMPT ? fault.hang() : undefined)));
+    const started = Date.now();
+    const run = await runEvaluation({
+      llm: createOllamaPort({ host: ollama.host }),
+      model: 'llama3.2',
+      dataset: { ...dataset, questions: dataset.questions.slice(0, 1) },
+      judge: true,
+      pipeline: { totalTimeoutMs: 300 },
+    });
+    assert.equal(run.stopped, undefined);
+    assert.deepEqual([run.records[0]!.plain.judgeLeak, run.records[0]!.unlearn.judgeLeak], [undefined, undefined]);
+    assert.ok((run.records[0]!.plain.leakedTerms?.length ?? 0) > 0, "the matcher's verdict stands");
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    await ollama.waitForIdle(1000);
   });
 
   test('--samples 3 (leak@3): a composer that leaks only at one sampling seed is caught, though its first answers are clean', async () => {
