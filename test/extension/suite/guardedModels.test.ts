@@ -176,4 +176,34 @@ suite('Guarded models (vendor "unlearn")', function () {
     }
     await guardedModel('llama3.2:latest');
   });
+
+  test('an Ollama cloud model is not listed as guarded: it would send the conversation elsewhere', async () => {
+    const other = await startScriptedOllama({ models: ['phi4-mini', 'gpt-oss:120b-cloud'] });
+    try {
+      await config().update('ollamaHost', other.host, vscode.ConfigurationTarget.Global);
+      await guardedModel('phi4-mini:latest');
+      const all = await vscode.lm.selectChatModels({ vendor: VENDOR });
+      assert.ok(!all.some((m) => m.id.includes('cloud')), all.map((m) => m.id).join(', '));
+    } finally {
+      await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+      await other.close();
+    }
+    await guardedModel('llama3.2:latest');
+  });
+
+  test('a host that is not this machine: the answer starts with a warning naming it, as @unlearn\'s does', async () => {
+    const port = new URL(ollama.host).port;
+    // 0.0.0.0 reaches the scripted server here, but it is not a loopback address.
+    await config().update('ollamaHost', `http://0.0.0.0:${port}`, vscode.ConfigurationTarget.Global);
+    try {
+      const model = await guardedModel('llama3.2:latest');
+      const text = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon building?')], {}));
+      assert.equal(
+        text,
+        `⚠ Sending this conversation to **http:\\/\\/0\\.0\\.0\\.0:${port}**, which is not this machine (\`unlearn.ollamaHost\`).\n\nI cannot share details about **\\[redacted: Project Falcon\\]**.`,
+      );
+    } finally {
+      await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
