@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { runsRemotely } from '../core/guardedModels';
 import { isAbort } from '../core/llm/errors';
 import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
@@ -145,7 +146,12 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
     try {
       const models = await port().listModels(controller.signal);
       pick.items = [
-        ...models.map((m) => ({ label: m.name, name: m.name, description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '), detail: m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined })),
+        ...models.map((m) => ({
+          label: m.name,
+          name: m.name,
+          description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '),
+          detail: runsRemotely(m, undefined) ? '$(warning) Ollama cloud model: runs on a remote service, not on this machine' : m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined,
+        })),
         { label: '$(cloud-download) Pull a model…', alwaysShow: true },
       ];
       pick.placeholder = models.length ? 'The model @unlearn uses when no guarded model is picked' : 'No models installed yet';
@@ -167,6 +173,15 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
   if (!chosen.name) {
     await vscode.commands.executeCommand('unlearn.pullModel');
     return;
+  }
+  if (runsRemotely({ name: chosen.name }, undefined)) {
+    const use = 'Use It Anyway';
+    const answer = await vscode.window.showWarningMessage(
+      `${chosen.name} is an Ollama cloud model: Ollama forwards every request to a remote service, so @unlearn's questions, conversations and the forget targets that matter to each question would leave this machine.`,
+      { modal: true },
+      use,
+    );
+    if (answer !== use) return;
   }
   await vscode.workspace.getConfiguration(SECTION).update('model', chosen.name, vscode.ConfigurationTarget.Global);
   log.info(`model set to ${chosen.name}`);
@@ -212,6 +227,11 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
   }
   log.info(`pulled ${name}`);
   notifyGuardedModelsChanged();
+  if (runsRemotely({ name }, undefined)) {
+    // Not offered as @unlearn's model, and not listed as guarded: its answers come from a remote service.
+    void vscode.window.showWarningMessage(`${name} is ready, but it is an Ollama cloud model: Ollama forwards its requests to a remote service, so Unlearn does not list it as a guarded model.`);
+    return true;
+  }
   const use = 'Use It';
   // Not awaited: the command is done when the model is; the offer stays in the notification centre.
   void vscode.window.showInformationMessage(`${name} is ready.`, use).then((choice) => (choice === use ? vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global) : undefined));

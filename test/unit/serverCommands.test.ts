@@ -87,6 +87,8 @@ const commands = new Map<string, (...args: unknown[]) => unknown>();
 const picks: FakeQuickPick[] = [];
 const warnings: string[] = [];
 let progressToken = new CountingToken();
+/** What the next warning answers (a button title, or undefined for dismissed). */
+let warningAnswer: string | undefined;
 
 const vscodeStub = {
   StatusBarAlignment: { Left: 1, Right: 2 },
@@ -117,7 +119,7 @@ const vscodeStub = {
     },
     showWarningMessage: async (message: string) => {
       warnings.push(message);
-      return undefined;
+      return warningAnswer;
     },
     showInformationMessage: async () => undefined,
     showInputBox: async () => undefined,
@@ -162,7 +164,7 @@ async function until(what: string, probe: () => boolean): Promise<void> {
 }
 
 before(async () => {
-  ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b'] });
+  ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b', 'gpt-oss:120b-cloud'] });
   settings['unlearn.ollamaHost'] = ollama.host;
   const server = createRequire(__filename)('../../src/vscode/server') as typeof import('../../src/vscode/server');
   server.registerServer({ subscriptions: disposables } as never, log, () => 0);
@@ -180,6 +182,7 @@ beforeEach(() => {
   ollama.setFault('pull', undefined);
   settings['unlearn.ollamaHost'] = ollama.host;
   warnings.length = 0;
+  warningAnswer = undefined;
 });
 
 describe('Select Model and Pull Model (scripted Ollama)', () => {
@@ -227,6 +230,33 @@ describe('Select Model and Pull Model (scripted Ollama)', () => {
     await done;
     assert.equal(settings['unlearn.model'], 'llama3.2');
     assert.ok(lastPick().disposed);
+  });
+
+  test('a cloud model is marked in the pick and is only chosen after a warning is confirmed', async () => {
+    settings['unlearn.model'] = 'llama3.2';
+    const choose = async () => {
+      const done = commands.get('unlearn.selectModel')!();
+      await until('the models to load', () => lastPick().items.length > 0);
+      const pick = lastPick();
+      const cloud = pick.items.find((i) => i.name === 'gpt-oss:120b-cloud')!;
+      assert.match((cloud as { detail?: string }).detail ?? '', /cloud model: runs on a remote service/);
+      assert.doesNotMatch((pick.items.find((i) => i.name === 'qwen2.5:7b') as { detail?: string }).detail ?? '', /cloud/);
+      pick.selectedItems = [cloud];
+      pick.accept$.fire();
+      await done;
+    };
+    await choose();
+    assert.match(warnings.at(-1) ?? '', /gpt-oss:120b-cloud is an Ollama cloud model/);
+    assert.equal(settings['unlearn.model'], 'llama3.2', 'dismissed: nothing changes');
+    warningAnswer = 'Use It Anyway';
+    await choose();
+    assert.equal(settings['unlearn.model'], 'gpt-oss:120b-cloud');
+    settings['unlearn.model'] = 'llama3.2';
+  });
+
+  test('pulling a cloud model says it is not guarded instead of offering to use it', async () => {
+    assert.equal(await commands.get('unlearn.pullModel')!('gpt-oss:120b-cloud'), true);
+    assert.match(warnings.at(-1) ?? '', /cloud model: .*does not list it as a guarded model/);
   });
 
   test('a pull, finished or cancelled, leaves no cancellation listener behind', async () => {
