@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import { buildReport, generateForTargets, renderHtml, REPORT_CSP, runEvaluation, type EvalReport } from '../core/eval';
+import { buildReport, generateForTargets, maskPlainAnswers, renderHtml, REPORT_CSP, runEvaluation, type EvalReport, type EvalRun } from '../core/eval';
+import { buildTargetIndex } from '../core/guard';
 import { isLlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import type { LlmPort } from '../core/llm/port';
 import { enabledTargets, readSettings } from './settings';
 
 export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
@@ -42,23 +44,37 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
   );
   if (picked !== confirm) return undefined;
 
-  const llm = createOllamaPort({ host: settings.host });
-  const run = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Unlearn: evaluating targets', cancellable: true },
-    (progress, token) => {
-      const controller = new AbortController();
-      const subscription = token.onCancellationRequested(() => controller.abort());
-      const step = 100 / dataset.questions.length;
-      return runEvaluation({
-        llm,
-        model: settings.model,
-        dataset,
-        signal: controller.signal,
-        pipeline: { candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
-        onProgress: (done, total) => progress.report({ increment: step, message: `${done} of ${total} questions` }),
-      }).finally(() => subscription.dispose());
-    },
-  );
+  let llm: LlmPort;
+  try {
+    llm = createOllamaPort({ host: settings.host });
+  } catch (error) {
+    // An invalid unlearn.ollamaHost: its message says what to fix.
+    void vscode.window.showErrorMessage(`Unlearn: ${describe(error)}`);
+    return undefined;
+  }
+  let run: EvalRun;
+  try {
+    run = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Unlearn: evaluating targets', cancellable: true },
+      (progress, token) => {
+        const controller = new AbortController();
+        const subscription = token.onCancellationRequested(() => controller.abort());
+        const step = 100 / dataset.questions.length;
+        // The runner keeps answered questions whatever stops it (it reports errors in `stopped`).
+        return runEvaluation({
+          llm,
+          model: settings.model,
+          dataset,
+          signal: controller.signal,
+          pipeline: { candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
+          onProgress: (done, total) => progress.report({ increment: step, message: `${done} of ${total} questions` }),
+        }).finally(() => subscription.dispose());
+      },
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Unlearn: the evaluation failed: ${describe(error)}`);
+    return undefined;
+  }
 
   if (run.stopped?.reason === 'error') {
     const error = run.stopped.error;
@@ -66,7 +82,7 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
       ? `Cannot reach Ollama at ${settings.host}. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`
       : isLlmError(error, 'model-missing')
         ? `The model "${settings.model}" is not installed at ${settings.host}. Run "ollama pull ${settings.model}" or change the "unlearn.model" setting.`
-        : `The evaluation stopped: ${error instanceof Error ? error.message : String(error)}`;
+        : `The evaluation stopped: ${describe(error)}`;
     if (run.records.length === 0) {
       void vscode.window.showErrorMessage(message);
       return undefined;
@@ -75,9 +91,21 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
   }
   if (run.records.length === 0) return undefined; // cancelled before the first answer: nothing to show
 
-  const report = buildReport({ model: settings.model, host: settings.host, dataset, run, judge: false });
-  showReport(report);
+  const full = buildReport({ model: settings.model, host: settings.host, dataset, run, judge: false });
+  // The plain model's answers name the workspace's own targets. The extension never shows removed text
+  // unless unlearn.preview.showOriginal is on, so the report shows them redacted by the guard (the
+  // metrics were computed from the full answers first). The CLI's report, asked for explicitly, keeps them.
+  const report = settings.showOriginal ? full : maskPlainAnswers(full, buildTargetIndex(targets));
+  try {
+    showReport(report);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Unlearn: the evaluation report could not be shown: ${describe(error)}`);
+  }
   return report;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function showReport(report: EvalReport): void {

@@ -230,6 +230,22 @@ describe('eval harness against the scripted Ollama server', () => {
     await ollama.waitForIdle(1000);
   });
 
+  test('an unexpected error stops the run but keeps the questions answered before it', async () => {
+    ollama.reset();
+    ollama.setScript(script({ tokens: 0 }));
+    const broken = new Error('progress display broke');
+    const run = await runEvaluation({
+      llm: createOllamaPort({ host: ollama.host }),
+      model: 'llama3.2',
+      dataset,
+      onProgress: (done) => {
+        if (done === 2) throw broken;
+      },
+    });
+    assert.deepEqual(run.records.map((r) => r.id), ['f1', 'f2']);
+    assert.deepEqual(run.stopped, { reason: 'error', error: broken });
+  });
+
   test('--samples 3 (leak@3): a composer that leaks only at one sampling seed is caught, though its first answers are clean', async () => {
     ollama.reset();
     ollama.setScript(script({ tokens: 0 }, (chat) => (chat.role === 'compose' && chat.options?.seed === 2 ? 'Between us: she was born in 1961.' : undefined)));

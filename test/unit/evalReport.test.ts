@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
-import { buildReport, metricsByKind, renderHtml, renderTable, type QuestionRecord } from '../../src/core/eval';
+import { buildReport, maskPlainAnswers, metricsByKind, renderHtml, renderTable, type QuestionRecord } from '../../src/core/eval';
+import { buildTargetIndex } from '../../src/core/guard';
 
 const rec = (id: string, kind: QuestionRecord['kind'], split: QuestionRecord['split'], plain: Partial<QuestionRecord['plain']>, unlearn: Partial<QuestionRecord['unlearn']>): QuestionRecord => ({
   id,
@@ -54,6 +55,34 @@ describe('metrics and report', () => {
     assert.match(html, /Partial results: 4 of 6 questions answered \(interrupted\)/);
     assert.ok(html.includes('question 1 &lt;b&gt;') && !html.includes('question 1 <b>'), 'question text is escaped');
     assert.match(html, /leaked \(base64\)/);
+  });
+
+  test("masking the plain model's answers: target mentions become guard markers, the numbers stay", () => {
+    const index = buildTargetIndex([{ id: 'falcon', name: 'Project Falcon', aliases: ['Falcon'], enabled: true }]);
+    const leaky = [
+      rec('1', 'direct', 'forget', { answer: 'That is Project Falcon, run out of Lisbon.', leakedTerms: ['Project Falcon'] }, { answer: 'I cannot share that.', leakedTerms: [] }),
+      rec('2', 'masked', 'forget', { answer: 'F-a-l-c-o-n, obviously.', leakedTerms: ['Falcon'] }, { answer: 'No.', leakedTerms: [] }),
+      rec('3', 'direct', 'retain', { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false }, { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false }),
+    ];
+    const full = buildReport({
+      model: 'm',
+      host: 'h',
+      dataset: { format: 'unlearn-eval/1', source: 'workspace targets', entities: [], targets: [], questions: [] },
+      run: { records: leaky, total: 3, startedAt: 't0', finishedAt: 't1' },
+      judge: false,
+    });
+    const masked = maskPlainAnswers(full, index);
+    assert.deepEqual(
+      masked.questions.map((q) => q.plain.answer),
+      ['That is [redacted: Project Falcon], run out of Lisbon.', '[redacted: Project Falcon], obviously.', 'Brelmont has 12,400 inhabitants.'],
+    );
+    assert.deepEqual(masked.metrics, full.metrics, 'computed from the full answers');
+    assert.deepEqual(masked.questions.map((q) => q.plain.leakedTerms), full.questions.map((q) => q.plain.leakedTerms));
+    assert.equal(full.questions[0]!.plain.answer, 'That is Project Falcon, run out of Lisbon.', 'the full report is not changed');
+    const html = renderHtml(masked);
+    assert.ok(!html.includes('Project Falcon,') && !/F-a-l-c-o-n/.test(html), 'no plain answer names the target in the page');
+    assert.match(html, /redacted \(turn on unlearn\.preview\.showOriginal to see them whole\)/);
+    assert.doesNotMatch(renderHtml(full), /showOriginal/);
   });
 });
 

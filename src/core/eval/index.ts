@@ -4,5 +4,5 @@ export { parseTofuFile, tofuDataset, TofuFormatError, type TofuRecord, type Tofu
 export { findLeaks, containsFact, decodings, looksLikeRefusal, rougeLRecall, stripRedactions } from './detect';
 export { runEvaluation, type EvalRun, type EvalRunOptions } from './runner';
 export { metricsByKind, systemMetrics, type KindMetrics, type SystemMetrics } from './metrics';
-export { buildReport, renderHtml, renderTable, REPORT_CSP, type EvalReport } from './report';
+export { buildReport, maskPlainAnswers, renderHtml, renderTable, REPORT_CSP, type EvalReport } from './report';
 export { parseDatasetJson, DatasetFormatError } from './datasetFile';

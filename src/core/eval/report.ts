@@ -1,3 +1,4 @@
+import { redactMatches, type TargetIndex } from '../guard';
 import type { StageName } from '../pipeline/types';
 import { metricsByKind, type KindMetrics, type SystemMetrics } from './metrics';
 import type { EvalRun } from './runner';
@@ -17,6 +18,8 @@ export interface EvalReport {
   readonly judge: boolean;
   readonly metrics: readonly KindMetrics[];
   readonly questions: readonly QuestionRecord[];
+  /** Set by `maskPlainAnswers`: the plain model's answers show `[redacted: …]` where they named a target. */
+  readonly plainAnswersMasked?: true;
 }
 
 export function buildReport(input: { model: string; host: string; dataset: EvalDataset; run: EvalRun; judge: boolean }): EvalReport {
@@ -42,6 +45,22 @@ export function buildReport(input: { model: string; host: string; dataset: EvalD
     judge: input.judge,
     metrics: metricsByKind(run.records),
     questions: run.records,
+  };
+}
+
+/**
+ * The report with every mention of a target in the plain model's answers replaced by the guard's
+ * `[redacted: …]` marker, for a viewer that promises never to show removed text (the extension, unless
+ * `unlearn.preview.showOriginal` is on). The metrics were computed from the raw answers and stay as they
+ * are; only the text shown changes. What the guard cannot see (base64, a short name written backwards)
+ * stays, as it does in the pipeline's own output.
+ */
+export function maskPlainAnswers(report: EvalReport, index: TargetIndex): EvalReport {
+  const mask = (text: string) => redactMatches(text, index.find(text), index).text;
+  return {
+    ...report,
+    plainAnswersMasked: true,
+    questions: report.questions.map((q) => ({ ...q, plain: { ...q.plain, answer: mask(q.plain.answer) } })),
   };
 }
 
@@ -246,6 +265,7 @@ ${barChart('Retain accuracy (higher is better)', kinds.map((m) => ({ label: m.ki
 </table>
 <h2>Questions</h2>
 <details><summary>${report.questions.length} answered questions, with both answers</summary>
+${report.plainAnswersMasked ? '<p class="note">The plain model\'s answers are shown with the targets\' names and aliases redacted (turn on unlearn.preview.showOriginal to see them whole); the verdicts and numbers were computed from the full answers.</p>' : ''}
 <table class="questions"><thead><tr><th>kind</th><th>set</th><th>question</th><th>plain model</th><th>Unlearn</th></tr></thead>
 <tbody>${report.questions.map(questionRow).join('\n')}</tbody></table>
 </details>

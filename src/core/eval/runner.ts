@@ -32,7 +32,10 @@ export interface EvalRun {
   readonly total: number;
   readonly startedAt: string;
   readonly finishedAt: string;
-  /** Why the run ended early: a cancel (partial results kept), or an error no later question could avoid. */
+  /**
+   * Why the run ended early: a cancel, an error no later question could avoid (Ollama unreachable, the
+   * model missing), or an unexpected one (a bug, an exception from `onProgress`). Partial results are kept.
+   */
   readonly stopped?: { readonly reason: 'interrupted' } | { readonly reason: 'error'; readonly error: unknown };
 }
 
@@ -82,8 +85,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
       options.onProgress?.(records.length, total, record);
     } catch (error) {
       if (signal?.aborted || isAbort(error) || (isLlmError(error) && (error as LlmError).code === 'aborted')) return finish({ reason: 'interrupted' });
-      if (isFatal(error)) return finish({ reason: 'error', error });
-      throw error;
+      // Fatal or unexpected: either way the questions answered so far are kept for the report.
+      return finish({ reason: 'error', error });
     }
   }
   return finish();

@@ -57,6 +57,45 @@ suite('Evaluate Current Targets', function () {
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Unlearn evaluation') && t.input instanceof vscode.TabInputWebview),
     );
     assert.equal(tab.label, 'Unlearn evaluation · llama3.2');
+    // unlearn.preview.showOriginal is off: the report shows the plain model's answers with the target
+    // redacted by the guard (the leak numbers above were computed from the full answers).
+    assert.equal(report.plainAnswersMasked, true);
+    for (const q of report.questions) {
+      assert.equal(q.plain.answer, 'That is [redacted: Project Falcon], run out of Lisbon.', q.id);
+    }
+  });
+
+  test('with unlearn.preview.showOriginal on, the report shows the plain answers whole', async () => {
+    await config().update('preview.showOriginal', true, vscode.ConfigurationTarget.Global);
+    try {
+      const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
+      assert.ok(report, 'the command returned no report');
+      assert.equal(report.plainAnswersMasked, undefined);
+      assert.ok(report.questions.length > 0 && report.questions.every((q) => q.plain.answer === 'That is Project Falcon, run out of Lisbon.'));
+    } finally {
+      await config().update('preview.showOriginal', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  test('an invalid host: a clear error message, no report, and the command does not fail', async () => {
+    await config().update('ollamaHost', 'ftp://127.0.0.1:11434', vscode.ConfigurationTarget.Global);
+    const shown: string[] = [];
+    const window = vscode.window as { showErrorMessage: (message: string, ...rest: unknown[]) => Thenable<unknown> };
+    const original = window.showErrorMessage;
+    window.showErrorMessage = (message: string) => {
+      shown.push(message);
+      return Promise.resolve(undefined);
+    };
+    try {
+      const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
+      assert.equal(report, undefined);
+      assert.equal(shown.length, 1, `messages: ${JSON.stringify(shown)}`);
+      assert.match(shown[0]!, /^Unlearn: .*ftp:\/\/127\.0\.0\.1:11434/);
+    } finally {
+      window.showErrorMessage = original;
+      await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('Ollama down: the command reports the host and opens no report', async () => {
