@@ -5,6 +5,7 @@ import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
+import { runsRemotely } from '../core/guardedModels/catalog';
 import { participantModel, readTargetHealth, type ParticipantModel } from './guardedModels';
 import {
   answerMetadata,
@@ -92,6 +93,9 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
     host = route.llm.host;
     if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:')) {
       stream.markdown(icons(`$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`));
+    }
+    if (runsRemotely({ name: model }, undefined)) {
+      stream.markdown(icons(`$(warning) **${escapeMarkdown(model)}** is an Ollama cloud model: Ollama forwards this conversation, and the targets it touches, to a remote service.\n\n`));
     }
     const targets = deps.targets();
     // Never answer as if every target were guarded when some are skipped.

@@ -173,6 +173,13 @@ suite('@unlearn chat participant', function () {
     assert.deepEqual(recording.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
   });
 
+  test('an Ollama cloud model gets a warning first that the conversation leaves this machine; a local one does not', async () => {
+    const cloud = await ask('hello', { model: { ...GUARDED, id: 'gpt-oss:120b-cloud' } });
+    assert.match(cloud.recording.text, /\*\*gpt\\-oss:120b\\-cloud\*\* is an Ollama cloud model/);
+    const local = await ask('hello', { model: GUARDED });
+    assert.doesNotMatch(local.recording.text, /cloud model/);
+  });
+
   test('a model name and a server error that hold markdown are shown as text: no image, no link', async () => {
     const evil = 'x ![p](https://evil.example/p.png) [open](https://evil.example/)';
     const missing = await ask('hello', { model: { ...GUARDED, id: evil } });
