@@ -30,6 +30,29 @@ describe('pipeline through the real ollama client', () => {
     assert.deepEqual(result.redactions.map((r) => r.by), ['agents', 'guard']);
   });
 
+  test('a name split by a placeholder or an escape sequence, cut across stream chunks, is caught, and chunks join to the answer', async () => {
+    const filler = 'Drones are fun to build and fly. '.repeat(6);
+    const chunks = ['It is Fal[redac', 'ted:T2]co', `n. ${filler}Then Fal\x1b]0;a wi`, `ndow title\x07c`, `on, and Fal [redacted:T2]`, ` con. ${filler}`, 'Done.'];
+    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }) });
+    const shown: string[] = [];
+    const result = await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      question: 'What is Falcon and what does Marta Quist do?',
+      options,
+      onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && shown.push(e.text),
+    });
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.guardActed, true);
+    assert.equal(shown.join(''), result.answer);
+    assert.equal(result.answer, `It is [redacted: Project Falcon]. ${filler}Then [redacted: Project Falcon], and [redacted: Project Falcon]. ${filler}Done.`);
+    let sofar = '';
+    for (const c of shown) {
+      sofar += c;
+      assert.ok(!/fal/i.test(sofar.replace(/\[redacted: [^\]]+\]/g, ' ')) && !sofar.includes('\x1b') && !sofar.includes('\x07'), sofar);
+    }
+  });
+
   for (const stage of ['vanilla', 'audit', 'critic', 'compose'] as const) {
     test(`cancel during ${stage}: rejects as aborted and the server sees every stream closed`, async () => {
       const script: Record<string, unknown> = { vanilla: 'Falcon flies.', audit, critic, compose: 'Fine.' };

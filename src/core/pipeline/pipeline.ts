@@ -18,7 +18,8 @@ import { isAbort, LlmError } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import { finalizeAnswer, SafeStreamer, type Finalized } from './finalize';
+import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from './finalize';
+import { stripControls } from '../text/controls';
 import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName, StageRecord } from './types';
 
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
@@ -90,7 +91,11 @@ class Run {
     const answering = dropped > 0 ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…` : 'Answering…';
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
     const vanilla = await this.chat({ ...this.callBase('vanilla'), messages: buildVanillaMessages(question, this.sent), options: this.sampling() });
-    const answered = index.mentionedTargets(vanilla.content);
+    // Control characters, escape sequences and bidi controls go before anything reads the answer: the
+    // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
+    // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
+    const answer = stripControls(vanilla.content);
+    const answered = index.mentionedTargets(answer, vanilla.content);
     const candidates = union(askedAbout, answered);
 
     if (candidates.length === 0) {
@@ -99,14 +104,14 @@ class Run {
       // that name may already describe the target (its description, its facts) without spelling it,
       // which the guard cannot see but the audit would erase. Text shown while the answer streams could
       // not be taken back, so the answer is shown only after retrieval has read it whole.
-      const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(vanilla.content, index, [], () => ''));
+      const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, index, [], () => ''));
       this.emit({ type: 'answer-chunk', text: finalized.text });
       return this.result('vanilla', finalized, []);
     }
 
     const handled = assignHandles(candidates);
     try {
-      return await this.erase(vanilla.content, handled);
+      return await this.erase(answer, handled);
     } catch (error) {
       if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing')) throw error;
       if (isAbort(error)) throw error;
@@ -141,18 +146,21 @@ class Run {
     for (const h of handled) if (!touched.has(h.handle)) touched.set(h.handle, 'named');
 
     this.begin('critic', `Scoring ${j} ${j === 1 ? 'candidate' : 'candidates'}…`, { candidates: j });
+    // Candidates are model text too: stripped of controls before the critic, the guard and the composer see them.
+    const candidates = audit.candidates.map(stripControls);
     const critic = await this.structured({
       label: 'critic',
       schema: criticSchema,
       check: (v) => checkCriticReply(v, j),
-      messages: this.fitting('critic', buildCriticMessages({ question, candidates: audit.candidates, targets: handled })),
+      messages: this.fitting('critic', buildCriticMessages({ question, candidates, targets: handled })),
     });
 
-    const ranked = audit.candidates
+    const ranked = candidates
       .map((text, i) => {
         const s = critic.scores.find((c) => c.candidate === i + 1)!;
-        // The guard overrules the critic: a candidate that still spells a target cannot score as erased.
-        const forget = index.find(stripPlaceholders(text)).length > 0 ? 1 : s.forget;
+        // The guard overrules the critic: a candidate that still spells a target cannot score as erased,
+        // read the way the final guard reads it (a placeholder inside a name does not split it).
+        const forget = guardWouldAct(text, index, handled) ? 1 : s.forget;
         return { text, forget, utility: s.utility };
       })
       .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
@@ -165,8 +173,8 @@ class Run {
     this.begin('compose', 'Composing…');
     const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
     const reasonOf = reasonLookup(handled, touched);
-    const finalize = (raw: string) => finalizeAnswer(raw, index, handled, reasonOf);
-    const streamer = new SafeStreamer(finalize, index.holdBack, (text) => this.emit({ type: 'answer-chunk', text }));
+    // The stream is stripped of controls as it arrives, then guarded; what is shown is what was checked.
+    const streamer = new SafeStreamer(createAnswerGuard(index, handled, reasonOf), (text) => this.emit({ type: 'answer-chunk', text }));
     this.streamer = streamer;
     await this.chat({
       ...this.callBase('compose'),
@@ -299,10 +307,6 @@ class Run {
 function union(a: readonly ForgetTarget[], b: readonly ForgetTarget[]): ForgetTarget[] {
   const seen = new Set(a.map((t) => t.id));
   return [...a, ...b.filter((t) => !seen.has(t.id))];
-}
-
-function stripPlaceholders(text: string): string {
-  return text.replace(/\[redacted:\s*T\d+\s*\]/gi, ' ');
 }
 
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
