@@ -19,7 +19,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3, modelMissing:
  * Untrusted text (model output, a server's error message) on its way to a terminal: escape sequences,
  * control characters (but tab and newline) and bidi controls are removed, so an answer cannot move the
  * cursor, clear the screen, set the window title or visually reorder itself. Piped or redirected output
- * (not a TTY) keeps the text exactly as the model wrote it. Streaming: `end()` flushes what a sequence
+ * (not a TTY) is written as given (pipeline answers are already stripped at the source). Streaming: `end()` flushes what a sequence
  * split across chunks held back.
  */
 export function terminalText(isTTY: boolean | undefined): { push(text: string): string; end(): string } {

@@ -131,11 +131,11 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.equal(r.stdout, '');
   });
 
-  test('piped, the answer reaches the next program exactly as the model wrote it', async () => {
+  test('piped, the next program gets the pipeline\'s answer: control, escape and bidi sequences already removed at the source', async () => {
     ollama.setScript({ vanilla: HOSTILE });
     const r = await runCli(['ask', 'hi', '--host', ollama.host, '--quiet']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `${HOSTILE}\n`);
+    assert.equal(r.stdout, 'Sure. DoneOVERWRITTEN click exe.txt\n');
   });
 
   test('on a terminal, the answer cannot drive it: no escape sequence, control or bidi character is written', { skip: !hasScript && 'needs util-linux script for a pseudo-terminal' }, async () => {

@@ -2,6 +2,8 @@
 // timeouts and aborts, asserting on what the server saw (open streams, abandoned responses).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { InvalidHostError } from '../../src/core/llm/hostPolicy';
 import { LlmError, type LlmErrorCode } from '../../src/core/llm/errors';
@@ -568,6 +570,35 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
         assert.equal(await port.version(), '0.12.6');
       } finally {
         await server.close();
+      }
+    });
+
+    it('a connection reset before any reply (a keep-alive socket the server just closed) is retried once; a second reset is an error', async () => {
+      // A bare HTTP server: Ollama's /api/version answer, after resetting the first `resets` requests' sockets.
+      const serve = async (resets: number) => {
+        let seen = 0;
+        const server = createServer((req, res) => {
+          seen++;
+          if (seen <= resets) return void req.socket.destroy();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: '0.12.6' }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const { port } = server.address() as AddressInfo;
+        return { host: `http://127.0.0.1:${port}`, seen: () => seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+      };
+      const once = await serve(1);
+      try {
+        assert.equal(await createOllamaPort({ host: once.host }).version(), '0.12.6');
+        assert.equal(once.seen(), 2);
+      } finally {
+        await once.close();
+      }
+      const always = await serve(Infinity);
+      try {
+        await rejectsWith(createOllamaPort({ host: always.host }).version(), 'unreachable');
+        assert.equal(always.seen(), 2, 'one retry, not a loop');
+      } finally {
+        await always.close();
       }
     });
 

@@ -11,6 +11,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { REFUSAL, TOO_LONG } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
+import { stripControls } from '../../src/core/text/controls';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import {
   assertNothingUnchecked,
@@ -170,12 +171,12 @@ export function hostile(): void {
         { timeout: 60_000 },
       );
 
-      reliabilityCase('hostile output', 'control characters (NUL, BEL, ANSI escapes, CR, bidi override) pass through unchanged for the adapter to strip; names around and inside zero-width joins are masked', async () => {
+      reliabilityCase('hostile output', 'control characters (NUL, BEL, ANSI escapes, CR, bidi override) are stripped by the pipeline before the guard reads the answer; names around and inside zero-width joins are masked', async () => {
         const raw = 'Start\u0000\u0007 \u001b[31mred\u001b[0m\r\n\u202eevil\u202c Pro\u200bject Fal\u200dcon and \u001b[1m Falcon\u001b[0m end.';
         ollama.setScript(healthyScript({ compose: raw }));
         const seen = await observe({ llm });
-        assert.equal(seen.result?.outcome, 'erased');
-        assert.equal(seen.result.answer, 'Start\u0000\u0007 \u001b[31mred\u001b[0m\r\n\u202eevil\u202c [redacted: Project Falcon] and \u001b[1m [redacted: Project Falcon]\u001b[0m end.');
+        assert.equal(seen.result?.outcome, 'erased', String(seen.error));
+        assert.equal(seen.result.answer, 'Start red\nevil [redacted: Project Falcon] and  [redacted: Project Falcon] end.');
         assertNothingUnchecked(seen);
       });
 
@@ -190,7 +191,8 @@ export function hostile(): void {
         for (const [text, masked] of Object.entries(cases)) assert.equal(guardText(INDEX, text), masked, JSON.stringify(text));
         ollama.setScript(healthyScript({ compose: `Seen: ${Object.keys(cases).join(' / ')}.` }));
         const seen = await observe({ llm });
-        assert.equal(seen.result?.answer, `Seen: ${Object.values(cases).join(' / ')}.`);
+        // The pipeline strips the escapes before its guard reads the answer, so none reaches the user.
+        assert.equal(seen.result?.answer, `Seen: ${Object.values(cases).map(stripControls).join(' / ')}.`);
         assertNothingUnchecked(seen);
       });
 

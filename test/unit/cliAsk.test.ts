@@ -74,18 +74,18 @@ describe('unlearn ask', () => {
     assert.equal(c.out(), 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend\n');
   });
 
-  test('piped (not a terminal), the answer is written exactly as the model wrote it', async () => {
+  test('piped (not a terminal), the answer is the pipeline\'s, already free of control, escape and bidi sequences', async () => {
     const c = capture(process.cwd(), { stdout: false, stderr: true });
     assert.equal(await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
-    assert.equal(c.out(), `${HOSTILE}\n`);
+    assert.equal(c.out(), 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend\n');
   });
 
-  test('--json on a terminal: the answer parses back unchanged, and no raw control or bidi character is printed', async () => {
+  test('--json on a terminal: the answer parses back as the pipeline gave it, and no raw control or bidi character is printed', async () => {
     const c = capture(process.cwd(), { stdout: true });
     assert.equal(await askCommand(['hello', '--json'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
     // eslint-disable-next-line no-control-regex -- looking for exactly those characters
     assert.doesNotMatch(c.out(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
-    assert.equal(JSON.parse(c.out()).answer, HOSTILE);
+    assert.equal(JSON.parse(c.out()).answer, 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend');
   });
 
   test('an error message from the server is cleaned on a terminal stderr', async () => {

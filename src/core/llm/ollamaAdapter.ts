@@ -295,7 +295,16 @@ function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
     call.path = url?.pathname;
     // fetch would follow a 307/308 with the same body, the question and the targets, to wherever the
     // Location header points. Never follow one: every request goes to the configured host or nowhere.
-    const response = await base(input, { ...init, signal, redirect: 'manual' });
+    const send = () => base(input, { ...init, signal, redirect: 'manual' });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A pooled keep-alive connection the server had just closed fails before any reply: the request
+      // never got an answer, so one retry on a fresh connection is safe (the body is a string, resent as is).
+      if (signal.aborted || !isStaleConnection(error) || (init?.body !== undefined && typeof init.body !== 'string')) throw error;
+      response = await send();
+    }
     call.responded = true;
     if (isRedirect(response)) {
       void response.body?.cancel().catch(() => undefined);
@@ -394,6 +403,12 @@ function responseStatus(error: unknown): number | undefined {
     if (typeof status === 'number') return status;
   }
   return undefined;
+}
+
+/** A connection reset or closed under a request that had no reply yet (not a refused connection). */
+function isStaleConnection(error: unknown): boolean {
+  const code = causeCode(error);
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
 }
 
 function causeCode(error: unknown): string | undefined {
