@@ -173,27 +173,7 @@ export class Automaton {
    * Returns the state after the last code: the longest suffix of the input that is a prefix of a pattern.
    */
   scan(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): number {
-    let s = 0;
-    for (let i = 0; i < length; i++) {
-      const sym = this.symbolOf(codes[i]!);
-      if (sym === 0) {
-        s = 0;
-        continue;
-      }
-      let next = this.edge(s, sym);
-      while (next === 0 && s !== 0) {
-        s = this.fail[s]!;
-        next = this.edge(s, sym);
-      }
-      s = next;
-      if (s === 0) continue;
-      let t = this.output[s]! >= 0 ? s : this.dict[s]!;
-      while (t !== 0) {
-        onMatch(this.output[t]!, i + 1);
-        t = this.dict[t]!;
-      }
-    }
-    return s;
+    return this.run(codes, length, false, onMatch);
   }
 
   /**
@@ -201,9 +181,13 @@ export class Automaton {
    * match covers `codes[length - end, length - end + patternLength)` read backwards.
    */
   scanBackward(codes: Int32Array, length: number, onMatch: (pattern: number, end: number) => void): number {
+    return this.run(codes, length, true, onMatch);
+  }
+
+  private run(codes: Int32Array, length: number, backward: boolean, onMatch: (pattern: number, end: number) => void): number {
     let s = 0;
     for (let k = 0; k < length; k++) {
-      const sym = this.symbolOf(codes[length - 1 - k]!);
+      const sym = this.symbolOf(codes[backward ? length - 1 - k : k]!);
       if (sym === 0) {
         s = 0;
         continue;
