@@ -7,27 +7,13 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
+import { EventEmitter, provideVscode, type Listener } from '../support/vscodeStandIn';
 import type { AddressInfo } from 'node:net';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
-type Listener<T> = (value: T) => void;
-
-class EventEmitter<T> {
-  private listeners = new Set<Listener<T>>();
-  readonly event = (listener: Listener<T>) => {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  };
-  fire(value: T): void {
-    for (const l of [...this.listeners]) l(value);
-  }
-  dispose(): void {
-    this.listeners.clear();
-  }
-}
 
 class TokenSource {
   private readonly emitter = new EventEmitter<void>();
@@ -114,11 +100,7 @@ const vscodeStub = {
   commands: { executeCommand: async () => undefined },
 };
 
-const moduleInternals = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-const originalLoad = moduleInternals._load;
-moduleInternals._load = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? vscodeStub : originalLoad.call(this, request, ...rest);
-};
+const restoreVscode = provideVscode(vscodeStub);
 
 // --- helpers ---------------------------------------------------------------------------------------
 
@@ -168,7 +150,7 @@ before(async () => {
 
 after(async () => {
   for (const d of disposables.splice(0)) d.dispose();
-  moduleInternals._load = originalLoad;
+  restoreVscode();
   await ollama.close();
 });
 

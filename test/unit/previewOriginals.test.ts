@@ -8,24 +8,10 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
+import { CountingToken, EventEmitter, provideVscode, type Listener } from '../support/vscodeStandIn';
 import { FakeLlm } from '../support/fakeLlm';
 
-type Listener<T> = (value: T) => void;
-
-class EventEmitter<T> {
-  private readonly listeners = new Set<Listener<T>>();
-  readonly event = (listener: Listener<T>) => {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  };
-  fire(value: T): void {
-    for (const l of [...this.listeners]) l(value);
-  }
-  dispose(): void {
-    this.listeners.clear();
-  }
-}
 
 class Uri {
   private constructor(readonly scheme: string, readonly path: string) {}
@@ -41,19 +27,6 @@ class Uri {
   }
 }
 
-class CountingToken {
-  private readonly emitter = new EventEmitter<void>();
-  live = 0;
-  readonly token = {
-    isCancellationRequested: false,
-    onCancellationRequested: (l: Listener<void>) => {
-      this.live++;
-      const sub = this.emitter.event(l);
-      let done = false;
-      return { dispose: () => (done ? undefined : ((done = true), this.live--, sub.dispose())) };
-    },
-  };
-}
 
 const settings: Record<string, unknown> = {};
 const configChanged = new EventEmitter<{ affectsConfiguration(key: string): boolean }>();
@@ -128,11 +101,7 @@ const vscodeStub = {
   },
 };
 
-const moduleInternals = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-const originalLoad = moduleInternals._load;
-moduleInternals._load = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? vscodeStub : originalLoad.call(this, request, ...rest);
-};
+const restoreVscode = provideVscode(vscodeStub);
 
 const load = createRequire(__filename);
 let originals: typeof import('../../src/vscode/originals');
@@ -157,7 +126,7 @@ before(() => {
 
 after(() => {
   for (const d of disposables.splice(0)) d.dispose();
-  moduleInternals._load = originalLoad;
+  restoreVscode();
 });
 
 beforeEach(() => {

@@ -5,21 +5,10 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { CountingToken, EventEmitter, provideVscode } from '../support/vscodeStandIn';
 
-type Listener<T> = (value: T) => void;
-
-class Emitter<T> {
-  readonly listeners = new Set<Listener<T>>();
-  readonly event = (listener: Listener<T>) => {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  };
-  fire(value: T): void {
-    for (const l of [...this.listeners]) l(value);
-  }
-}
 
 class FakeQuickPick {
   items: { label: string; name?: string }[] = [];
@@ -29,8 +18,8 @@ class FakeQuickPick {
   busy = false;
   visible = false;
   disposed = false;
-  readonly hide$ = new Emitter<void>();
-  readonly accept$ = new Emitter<void>();
+  readonly hide$ = new EventEmitter<void>();
+  readonly accept$ = new EventEmitter<void>();
   readonly onDidHide = this.hide$.event;
   readonly onDidAccept = this.accept$.event;
   hideListenersEverAdded = 0;
@@ -55,32 +44,6 @@ class FakeQuickPick {
   }
 }
 
-/** A cancellation token that counts its live listeners. */
-class CountingToken {
-  private readonly emitter = new Emitter<void>();
-  cancelled = false;
-  live = 0;
-  readonly token = {
-    isCancellationRequested: false,
-    onCancellationRequested: (l: Listener<void>) => {
-      this.live++;
-      const sub = this.emitter.event(l);
-      let done = false;
-      return {
-        dispose: () => {
-          if (done) return;
-          done = true;
-          this.live--;
-          sub.dispose();
-        },
-      };
-    },
-  };
-  cancel(): void {
-    this.token.isCancellationRequested = true;
-    this.emitter.fire();
-  }
-}
 
 const settings: Record<string, unknown> = {};
 const commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -109,7 +72,7 @@ const vscodeStub = {
       return this;
     }
   },
-  EventEmitter: Emitter,
+  EventEmitter,
   window: {
     createStatusBarItem: () => ({ show() {}, dispose() {} }),
     createQuickPick: () => {
@@ -144,11 +107,7 @@ const vscodeStub = {
   },
 };
 
-const moduleInternals = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-const originalLoad = moduleInternals._load;
-moduleInternals._load = function (request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? vscodeStub : originalLoad.call(this, request, ...rest);
-};
+const restoreVscode = provideVscode(vscodeStub);
 
 let ollama: ScriptedOllama;
 const disposables: { dispose(): unknown }[] = [];
@@ -172,7 +131,7 @@ before(async () => {
 
 after(async () => {
   for (const d of disposables.splice(0)) d.dispose();
-  moduleInternals._load = originalLoad;
+  restoreVscode();
   await ollama.close();
 });
 
