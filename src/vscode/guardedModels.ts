@@ -54,6 +54,7 @@ export interface GuardedSettings {
   readonly model: string;
   readonly candidates: number;
   readonly topK: number;
+  readonly contextLength: number;
   readonly allowSelectedModel: boolean;
 }
 
@@ -228,7 +229,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
 
   /** Runs the pipeline on one Ollama model with the workspace's enabled targets; shared with `@unlearn`. */
   async run(
-    settings: Pick<GuardedSettings, 'host' | 'model' | 'candidates' | 'topK'>,
+    settings: Pick<GuardedSettings, 'host' | 'model' | 'candidates' | 'topK' | 'contextLength'>,
     question: string,
     history: PipelineHistory,
     token: vscode.CancellationToken,
@@ -237,7 +238,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
   ): Promise<PipelineResult> {
     const { signal, dispose } = abortOn(token);
     const targets = this.deps.targets();
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: readSettings().contextLength };
+    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
     try {
       const result = await runPipeline({
         llm,
@@ -402,9 +403,9 @@ export function readTargetHealth(): TargetSettingsHealth {
  * host): a cloned repository must not be able to send its reader's questions to a cloud model.
  */
 function guardedSettings(): GuardedSettings {
-  const { host, model, candidates, topK } = readSettings();
+  const { host, model, candidates, topK, contextLength } = readSettings();
   const allow = vscode.workspace.getConfiguration(SECTION).inspect<boolean>('allowSelectedModel');
-  return { host, model, candidates, topK, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
+  return { host, model, candidates, topK, contextLength, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
 }
 
 /** Said before every answer when `unlearn.ollamaHost` is not this machine, as `@unlearn` says it. */
