@@ -8,6 +8,7 @@ import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_CONTEXT_LENGTH, DEFAULT_PIPELINE_OPTIONS, parseContextLength, runPipeline, type PipelineResult } from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
+import { isBidiControl, isControl } from '../core/text/controls';
 
 export const DEFAULT_HOST = 'http://127.0.0.1:11434';
 export const DEFAULT_MODEL = 'llama3.2';
@@ -142,7 +143,10 @@ export async function loadTargetsFile(path: string): Promise<{ error: string } |
  * to the same strings and cannot act on a terminal the JSON is shown in.
  */
 export function jsonForTerminal(json: string): string {
-  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(/[\u007f-\uffff]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return isControl(code) || isBidiControl(code) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
+  });
 }
 
 /** Maps an error to its exit code, with the message that says what to do. */
