@@ -22,11 +22,12 @@ import { isAbort, isLlmError, LlmError } from '../core/llm/errors';
 import { isLoopbackHost } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails } from '../core/llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
+import { runPipeline, type PipelineResult } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
 import { brokenTargetsNote, escapeMarkdown, MarkdownSanitizer, targetSettingsHealth, type TargetSettingsHealth } from './chatFormat';
 import type { UnlearnLog } from './log';
 import { enabledTargets, readSettings, SECTION, targetStores, viewStore } from './settings';
+import { pipelineOptions } from './settingsValues';
 
 /**
  * Guarded models: every model installed in the configured Ollama appears in VS Code's model picker as
@@ -238,7 +239,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
   ): Promise<PipelineResult> {
     const { signal, dispose } = abortOn(token);
     const targets = this.deps.targets();
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
+    const options = pipelineOptions(settings);
     try {
       const result = await runPipeline({
         llm,

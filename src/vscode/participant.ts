@@ -3,7 +3,7 @@ import { getCachedIndex } from '../core/guard';
 import { isAbort } from '../core/llm/errors';
 import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions } from '../core/pipeline';
+import { runPipeline } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
 import { runsRemotely } from '../core/guardedModels/catalog';
 import { participantModel, readTargetHealth, type ParticipantModel } from './guardedModels';
@@ -24,6 +24,7 @@ import {
 } from './chatFormat';
 import type { UnlearnLog } from './log';
 import { editTargets, readSettings, targetStores, viewStore, type UnlearnSettings } from './settings';
+import { pipelineOptions } from './settingsValues';
 import { validateTerm } from './targetsEdit';
 import { rememberOriginal } from './originals';
 
@@ -104,7 +105,7 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
       stream.markdown(`${broken}\n\n`);
       log.warn(`@unlearn: ${broken.replace(/^⚠ /, '').replace(/`/g, '')}`);
     }
-    const options: PipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
+    const options = pipelineOptions(settings, model);
     const sanitizer = new MarkdownSanitizer();
     // Only with showOriginal on: keep the vanilla answer (in memory) for the preview's diff.
     let original: string | undefined;

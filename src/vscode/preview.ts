@@ -2,13 +2,14 @@ import * as vscode from 'vscode';
 import { getCachedIndex, redactMatches } from '../core/guard';
 import { isAbort } from '../core/llm/errors';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline } from '../core/pipeline';
+import { runPipeline } from '../core/pipeline';
 import { describeChatError, rewriteQuestion } from './chatFormat';
 import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
 import { forgetOriginals, originalOf } from './originals';
 import { PreviewDocStore } from './previewDocs';
 import { enabledTargets, readSettings } from './settings';
+import { pipelineOptions } from './settingsValues';
 
 export const PREVIEW_SCHEME = 'unlearn-preview';
 
@@ -171,7 +172,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
             llm: llm(),
             index: getCachedIndex(targets),
             question: rewriteQuestion(original),
-            options: { ...DEFAULT_PIPELINE_OPTIONS, model: settings.model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
+            options: pipelineOptions(settings),
             signal: controller.signal,
             onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
           }).finally(() => cancelled.dispose());

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
 import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
-import { DEFAULT_PIPELINE_OPTIONS } from '../core/pipeline/types';
+import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../core/pipeline/types';
 import type { ForgetTarget } from '../core/targets';
 
 export const DEFAULT_MODEL = 'llama3.2';
@@ -32,6 +32,11 @@ export const NUMERIC_LIMITS = {
 } as const;
 
 /** A whole number within [min, max]; a number outside is clamped (fractions cut), anything else is the fallback. */
+/** The pipeline's options from the settings, for `model` (the settings' own model unless a caller routed elsewhere). */
+export function pipelineOptions(settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'>, model = settings.model): PipelineOptions {
+  return { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
+}
+
 export function clampInteger(value: unknown, limits: { readonly min: number; readonly max: number; readonly fallback: number }): number {
   if (typeof value !== 'number' || Number.isNaN(value)) return limits.fallback;
   return Math.min(limits.max, Math.max(limits.min, Math.trunc(value)));
