@@ -27,11 +27,19 @@ const builds = [
   {
     ...common,
     minify: false,
-    entryPoints: readdirSync('test/extension/suite').filter((f) => f.endsWith('.test.ts') || f === 'index.ts').map((f) => `test/extension/suite/${f}`),
+    entryPoints: readdirSync('test/extension/suite')
+      .filter((f) => f.endsWith('.test.ts') || f === 'index.ts')
+      .map((f) => `test/extension/suite/${f}`),
     outdir: 'dist/test/extension/suite',
     external: ['vscode', 'mocha'],
   },
-  { ...common, minify: false, entryPoints: ['test/extension/runTest.ts'], outfile: 'dist/test/extension/runTest.js', external: ['@vscode/test-electron'] },
+  {
+    ...common,
+    minify: false,
+    entryPoints: ['test/extension/runTest.ts'],
+    outfile: 'dist/test/extension/runTest.js',
+    external: ['@vscode/test-electron'],
+  },
 ];
 
 if (watch) {

@@ -67,7 +67,9 @@ async function main() {
   console.log('');
   say(`Unlearn is running in code-server. Open this in a browser:\n\n    ${server.url}/?folder=${encodeURIComponent(folder)}\n`);
   say(`workspace: ${folder}`);
-  say(`Ollama: ${values['ollama-host'] ?? 'http://127.0.0.1:11434 (the default; --ollama-host to change)'}; code-server log: ${server.logFile}`);
+  say(
+    `Ollama: ${values['ollama-host'] ?? 'http://127.0.0.1:11434 (the default; --ollama-host to change)'}; code-server log: ${server.logFile}`,
+  );
   say('Ctrl-C to stop.');
   await new Promise((resolveExit) => server.child.once('exit', resolveExit));
   say('code-server exited.');

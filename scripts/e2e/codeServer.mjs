@@ -47,13 +47,18 @@ export function writeUserSettings(userDataDir, settings, machineSettings = {}) {
 
 /** `code-server --install-extension` into the given dirs (no server needed); throws with its output. */
 export function installExtension(paths, { userDataDir, extensionsDir, vsix }) {
-  const r = spawnSync(paths.node, [paths.codeServer, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], {
-    env: env24(paths),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    paths.node,
+    [paths.codeServer, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    {
+      env: env24(paths),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`code-server could not install ${vsix} (exit ${r.status}):\n${tail(out)}`);
+  if (r.status !== 0 || !/successfully installed/i.test(out))
+    throw new Error(`code-server could not install ${vsix} (exit ${r.status}):\n${tail(out)}`);
   return out;
 }
 
@@ -67,7 +72,14 @@ export function installExtension(paths, { userDataDir, extensionsDir, vsix }) {
  * @param {(line: string) => void} [options.log]
  * @param {number} [options.startupTimeoutMs]
  */
-export async function startCodeServer({ paths, dir, port: wantedPort = 0, smokeTestDriver = false, log = () => {}, startupTimeoutMs = 60_000 }) {
+export async function startCodeServer({
+  paths,
+  dir,
+  port: wantedPort = 0,
+  smokeTestDriver = false,
+  log = () => {},
+  startupTimeoutMs = 60_000,
+}) {
   const userDataDir = join(dir, 'user-data');
   const extensionsDir = join(dir, 'extensions');
   const configFile = join(dir, 'config.yaml');
@@ -79,11 +91,16 @@ export async function startCodeServer({ paths, dir, port: wantedPort = 0, smokeT
 
   const args = [
     paths.codeServer,
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${wantedPort}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${wantedPort}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',

@@ -59,15 +59,21 @@ export function ensureDebianPackages(names = DEBIAN_PACKAGES, log = console.log)
   const missing = names.filter((n) => !debianPackageInstalled(n));
   if (!missing.length) return;
   const manual = `Install them by hand: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`;
-  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) throw new Error(`Missing Debian packages ${missing.join(', ')} and no apt-get here. ${manual}`);
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get'))
+    throw new Error(`Missing Debian packages ${missing.join(', ')} and no apt-get here. ${manual}`);
   const asRoot = process.getuid?.() === 0;
-  if (!asRoot && !run('sudo', ['-n', 'true']).ok) throw new Error(`Missing Debian packages ${missing.join(', ')}, and this user is not root and has no password-less sudo. ${manual}`);
-  const apt = (args) => (asRoot ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }) : run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]));
+  if (!asRoot && !run('sudo', ['-n', 'true']).ok)
+    throw new Error(`Missing Debian packages ${missing.join(', ')}, and this user is not root and has no password-less sudo. ${manual}`);
+  const apt = (args) =>
+    asRoot
+      ? run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+      : run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]);
   log(`e2e: installing Debian packages ${missing.join(', ')} with apt-get…`);
   const update = apt(['update', '-qq']);
   if (!update.ok) throw new Error(`apt-get update failed (exit ${update.status}):\n${tail(update.out)}\n${manual}`);
   const install = apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
-  if (!install.ok) throw new Error(`apt-get install ${missing.join(' ')} failed (exit ${install.status}):\n${tail(install.out)}\n${manual}`);
+  if (!install.ok)
+    throw new Error(`apt-get install ${missing.join(' ')} failed (exit ${install.status}):\n${tail(install.out)}\n${manual}`);
   const still = missing.filter((n) => !debianPackageInstalled(n));
   if (still.length) throw new Error(`apt-get reported success but ${still.join(', ')} is still not installed. ${manual}`);
 }
@@ -81,7 +87,14 @@ export function ensureCodeServer({ dir = cacheDir, force = false, log = console.
   const paths = codeServerPaths(dir);
   const wanted = specHash();
   const stamp = join(dir, '.installed-hash');
-  if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted && existsSync(paths.node) && existsSync(paths.codeServer)) return paths;
+  if (
+    !force &&
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8').trim() === wanted &&
+    existsSync(paths.node) &&
+    existsSync(paths.codeServer)
+  )
+    return paths;
 
   const started = Date.now();
   log(`e2e: installing code-server into ${dir} (npm ci from scripts/e2e/code-server/package-lock.json; a few minutes, once)…`);
@@ -102,7 +115,8 @@ export function ensureCodeServer({ dir = cacheDir, force = false, log = console.
 
   const env24 = { ...cleanEnv, PATH: `${dirname(paths.node)}:${process.env.PATH}`, npm_config_nodedir: paths.nodeDir };
   const version = run(paths.node, ['--version']);
-  if (!version.ok || !version.out.startsWith('v24.')) throw new Error(`${paths.node} is not a working Node 24: ${version.out || version.error}`);
+  if (!version.ok || !version.out.startsWith('v24.'))
+    throw new Error(`${paths.node} is not a working Node 24: ${version.out || version.error}`);
   const built = run('nice', ['-n', '10', 'npm', 'rebuild', '--foreground-scripts'], { cwd: dir, env: env24 });
   if (!built.ok) {
     throw new Error(
@@ -111,9 +125,12 @@ export function ensureCodeServer({ dir = cacheDir, force = false, log = console.
     );
   }
   if (/not yet covered by allowScripts/.test(built.out)) {
-    throw new Error(`npm skipped install scripts that code-server needs; approve them in scripts/e2e/code-server/package.json "allowScripts":\n${tail(built.out, 10)}`);
+    throw new Error(
+      `npm skipped install scripts that code-server needs; approve them in scripts/e2e/code-server/package.json "allowScripts":\n${tail(built.out, 10)}`,
+    );
   }
-  if (!existsSync(join(dir, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules'))) throw new Error(`code-server's postinstall did not install VS Code's dependencies:\n${tail(built.out)}`);
+  if (!existsSync(join(dir, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules')))
+    throw new Error(`code-server's postinstall did not install VS Code's dependencies:\n${tail(built.out)}`);
   writeFileSync(stamp, `${wanted}\n`);
   log(`e2e: code-server installed in ${Math.round((Date.now() - started) / 1000)} s`);
   return paths;

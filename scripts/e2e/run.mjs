@@ -27,13 +27,24 @@ const say = (line) => console.log(`[${elapsed().padStart(7)}] ${line}`);
 /** The scripted Ollama server is TypeScript; esbuild turns it into a module this script can import. */
 async function loadScriptedOllama() {
   const outfile = join(buildDir, 'scriptedOllama.mjs');
-  await esbuild.build({ entryPoints: [join(repoRoot, 'test', 'support', 'scriptedOllama.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: [join(repoRoot, 'test', 'support', 'scriptedOllama.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
   return import(`${outfile}?t=${Date.now()}`);
 }
 
 function withTimeout(promise, ms, what) {
   let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function main() {
@@ -48,7 +59,10 @@ async function main() {
 
   const support = await loadScriptedOllama();
   const { falconScript, scenarios, MODEL } = await import('../../test/e2e/scenarios.mjs');
-  const ollama = await support.startScriptedOllama({ models: [{ name: MODEL, contextLength: 8192, family: 'llama' }], script: falconScript(support) });
+  const ollama = await support.startScriptedOllama({
+    models: [{ name: MODEL, contextLength: 8192, family: 'llama' }],
+    script: falconScript(support),
+  });
   onCleanup(() => ollama.close());
   say(`scripted Ollama at ${ollama.host}`);
 

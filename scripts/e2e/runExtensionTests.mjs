@@ -47,8 +47,17 @@ function options() {
 }
 
 /** Runs the suite; resolves to the exit code the workbench reported. */
-export async function runExtensionTests({ extensionDevelopmentPath, extensionTestsPath, workspace, timeoutMs = 480_000, keep = false, log = console.log, consoleLog = join(repoRoot, 'test-results', 'extension-tests', 'workbench-console.log') }) {
-  for (const p of [extensionDevelopmentPath, extensionTestsPath]) if (!existsSync(p)) throw new Error(`${p} does not exist (built? npm run build)`);
+export async function runExtensionTests({
+  extensionDevelopmentPath,
+  extensionTestsPath,
+  workspace,
+  timeoutMs = 480_000,
+  keep = false,
+  log = console.log,
+  consoleLog = join(repoRoot, 'test-results', 'extension-tests', 'workbench-console.log'),
+}) {
+  for (const p of [extensionDevelopmentPath, extensionTestsPath])
+    if (!existsSync(p)) throw new Error(`${p} does not exist (built? npm run build)`);
   const paths = ensureCodeServer({ log });
   const runDir = mkdtempSync(join(tmpdir(), 'unlearn-cs-ext-'));
   if (!keep) onCleanup(() => rmSync(runDir, { recursive: true, force: true }));
@@ -100,10 +109,16 @@ export async function runExtensionTests({ extensionDevelopmentPath, extensionTes
   await openWorkbench(page, url);
   const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutMs));
   const code = await Promise.race([exited, timer]);
-  if (code === 'timeout') throw new Error(`the test module did not finish within ${timeoutMs / 1000} s (workbench console: ${consoleLog}; code-server log: ${server.logFile})`);
-  log(`${LABEL}: run() ${code === 0 ? 'resolved' : 'rejected'} after ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${code}); full workbench console: ${consoleLog}`);
+  if (code === 'timeout')
+    throw new Error(
+      `the test module did not finish within ${timeoutMs / 1000} s (workbench console: ${consoleLog}; code-server log: ${server.logFile})`,
+    );
+  log(
+    `${LABEL}: run() ${code === 0 ? 'resolved' : 'rejected'} after ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${code}); full workbench console: ${consoleLog}`,
+  );
   // The plain closing line CI reads, when the suite was mocha (its "N passing" / "N failing").
-  if (counts.passing !== undefined) log(`extension-host: ${counts.passing} passed, ${counts.failing} failed${counts.pending ? `, ${counts.pending} skipped` : ''}`);
+  if (counts.passing !== undefined)
+    log(`extension-host: ${counts.passing} passed, ${counts.failing} failed${counts.pending ? `, ${counts.pending} skipped` : ''}`);
   return code;
 }
 

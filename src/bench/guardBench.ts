@@ -56,15 +56,39 @@ export interface GuardBenchReport {
   readonly build: Cell[];
   readonly scan: Cell[];
   readonly heap: { targets: number; retainedMb: number; afterBuildMb: number }[];
-  readonly coldBuild?: { targets: number; ms: number; allMs?: number[]; heapLimitMb: number; retainedMb: number; afterBuildMb: number; committedMb: number; ok: boolean; error?: string };
-  readonly automaton: { targets: number; textBytes: number; impl: string; buildMs: number; scanMs: number; matches: number; skipped?: string }[];
+  readonly coldBuild?: {
+    targets: number;
+    ms: number;
+    allMs?: number[];
+    heapLimitMb: number;
+    retainedMb: number;
+    afterBuildMb: number;
+    committedMb: number;
+    ok: boolean;
+    error?: string;
+  };
+  readonly automaton: {
+    targets: number;
+    textBytes: number;
+    impl: string;
+    buildMs: number;
+    scanMs: number;
+    matches: number;
+    skipped?: string;
+  }[];
   readonly promptTokens?: { targets: number; retrieval: number; allTargets: number }[];
   readonly goals: { goal: string; pass: boolean; detail: string }[];
   readonly peakHeapMb: number;
   readonly totalSeconds: number;
 }
 
-const FULL = { targets: [1, 10, 100, 1_000, 10_000, 100_000], sizes: [1_024, 16_384, 262_144], cellMs: 400, runBudgetMs: 1_500, buildBudgetMs: 6_000 };
+const FULL = {
+  targets: [1, 10, 100, 1_000, 10_000, 100_000],
+  sizes: [1_024, 16_384, 262_144],
+  cellMs: 400,
+  runBudgetMs: 1_500,
+  buildBudgetMs: 6_000,
+};
 const QUICK = { targets: [1, 10, 100, 1_000, 10_000], sizes: [1_024, 16_384], cellMs: 120, runBudgetMs: 400, buildBudgetMs: 5_000 };
 
 // ---------- generated data ----------
@@ -80,7 +104,10 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const SYLLABLES = 'ka lo mi ren to va zu bel dor fin gar hul jin kes lam mor nix pol quin ras sol tur vex wyn yar zed an el or us ith ova eph ul ar ix om ei au yo'.split(' ');
+const SYLLABLES =
+  'ka lo mi ren to va zu bel dor fin gar hul jin kes lam mor nix pol quin ras sol tur vex wyn yar zed an el or us ith ova eph ul ar ix om ei au yo'.split(
+    ' ',
+  );
 const WORDS =
   'the of and to in is was it for on with as by at from this that be are we our their about after before over under report meeting budget plan team city river north south green summer quiet early late morning evening project review quarter sales data model answer question people company market product service customer value system support process result growth cost price build release version update issue change design research study paper method analysis time year week office'.split(
     ' ',
@@ -174,7 +201,11 @@ function buildObscenity(targets: readonly ForgetTarget[]): Built {
   return { scan: (text) => matcher.getAllMatches(text, true).length };
 }
 
-const BUILDERS: Record<Impl, (targets: readonly ForgetTarget[]) => Built> = { ours: buildOurs, regex: buildRegex, obscenity: buildObscenity };
+const BUILDERS: Record<Impl, (targets: readonly ForgetTarget[]) => Built> = {
+  ours: buildOurs,
+  regex: buildRegex,
+  obscenity: buildObscenity,
+};
 
 // ---------- measuring ----------
 
@@ -296,7 +327,10 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
         const last = lastScan.get(`${impl}:${size}`);
         const prevSize = plan.sizes[plan.sizes.indexOf(size) - 1];
         const smaller = prevSize === undefined ? undefined : lastScan.get(`${impl}:${prevSize}`);
-        const guess = Math.max(last ? (last.ms * n) / last.n : 0, smaller && prevSize && smaller.n === n ? (smaller.ms * size) / prevSize : 0);
+        const guess = Math.max(
+          last ? (last.ms * n) / last.n : 0,
+          smaller && prevSize && smaller.n === n ? (smaller.ms * size) / prevSize : 0,
+        );
         // The goal cell (10,000 targets, 16 KB) is always measured, with at least three runs.
         const goalCell = n === 10_000 && size === 16_384 && guess < 30_000;
         if (impl !== 'ours' && guess > plan.runBudgetMs && !goalCell) {
@@ -319,7 +353,11 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
     const terms = termsOfAll(allTargets.slice(0, n));
     const pool = new TermPool(terms.length, terms.length * 20);
     for (const t of terms) if (pool.length(pool.add(t)) === 0) pool.pop();
-    const patternStrings = [...new Set(Array.from({ length: pool.count }, (_, i) => String.fromCodePoint(...pool.skeleton.subarray(pool.offset[i], pool.offset[i + 1]))))];
+    const patternStrings = [
+      ...new Set(
+        Array.from({ length: pool.count }, (_, i) => String.fromCodePoint(...pool.skeleton.subarray(pool.offset[i], pool.offset[i + 1]))),
+      ),
+    ];
     for (const size of [16_384, ...(options.quick ? [] : [262_144])]) {
       const folded = foldForMatch(texts.get(size) ?? generateText(size, allTargets), false);
       const foldedCodes = folded.skeleton.slice(0, folded.length);
@@ -339,8 +377,20 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
             };
           },
         ],
-        ['modern-ahocorasick', () => { const m = new AhoCorasick(patternStrings); return { count: () => m.count(foldedString) }; }],
-        ['modern-ahocorasick/fast', () => { const m = new FastAhoCorasick(patternStrings); return { count: () => m.count(foldedString) }; }],
+        [
+          'modern-ahocorasick',
+          () => {
+            const m = new AhoCorasick(patternStrings);
+            return { count: () => m.count(foldedString) };
+          },
+        ],
+        [
+          'modern-ahocorasick/fast',
+          () => {
+            const m = new FastAhoCorasick(patternStrings);
+            return { count: () => m.count(foldedString) };
+          },
+        ],
       ];
       for (const [label, make] of contenders) {
         // Predict from the smaller text and skip if too slow. A tighter budget than the main table: the
@@ -371,7 +421,11 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
     const probes: { ms: number; retainedMb: number; afterBuildMb: number; committedMb: number }[] = [];
     let error: string | undefined;
     for (let i = 0; i < 3 && !error; i++) {
-      const child = spawnSync(process.execPath, [`--max-old-space-size=${heapLimitMb}`, options.cliPath, 'bench', '--build-probe', String(coldCount)], { encoding: 'utf8', timeout: 60_000 });
+      const child = spawnSync(
+        process.execPath,
+        [`--max-old-space-size=${heapLimitMb}`, options.cliPath, 'bench', '--build-probe', String(coldCount)],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
       const line = child.stdout?.trim().split('\n').pop() ?? '';
       try {
         if (child.status !== 0) throw new Error((child.stderr || `exit ${child.status}`).trim().split('\n').slice(-3).join(' '));
@@ -380,11 +434,21 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
         error = e instanceof Error ? e.message : String(e);
       }
     }
-    if (error || probes.length === 0) coldBuild = { targets: coldCount, heapLimitMb, ok: false, ms: NaN, retainedMb: NaN, afterBuildMb: NaN, committedMb: NaN, error };
+    if (error || probes.length === 0)
+      coldBuild = { targets: coldCount, heapLimitMb, ok: false, ms: NaN, retainedMb: NaN, afterBuildMb: NaN, committedMb: NaN, error };
     else {
       probes.sort((a, b) => a.ms - b.ms);
       const mid = probes[probes.length >> 1]!;
-      coldBuild = { targets: coldCount, heapLimitMb, ok: true, ms: mid.ms, allMs: probes.map((p) => Math.round(p.ms)), retainedMb: mid.retainedMb, afterBuildMb: Math.max(...probes.map((p) => p.afterBuildMb)), committedMb: Math.max(...probes.map((p) => p.committedMb)) };
+      coldBuild = {
+        targets: coldCount,
+        heapLimitMb,
+        ok: true,
+        ms: mid.ms,
+        allMs: probes.map((p) => Math.round(p.ms)),
+        retainedMb: mid.retainedMb,
+        afterBuildMb: Math.max(...probes.map((p) => p.afterBuildMb)),
+        committedMb: Math.max(...probes.map((p) => p.committedMb)),
+      };
     }
     log(`  cold build probe: ${coldBuild.ok ? fmtMs(coldBuild.ms) : coldBuild.error}`);
   }
@@ -421,7 +485,9 @@ function cellMs(cells: Cell[], impl: Impl, targets: number, textBytes?: number):
   return cells.find((c) => c.impl === impl && c.targets === targets && c.textBytes === textBytes)?.ms;
 }
 
-function evaluateGoals(r: Pick<GuardBenchReport, 'build' | 'scan' | 'heap' | 'coldBuild' | 'promptTokens'> & { quick: boolean }): GuardBenchReport['goals'] {
+function evaluateGoals(
+  r: Pick<GuardBenchReport, 'build' | 'scan' | 'heap' | 'coldBuild' | 'promptTokens'> & { quick: boolean },
+): GuardBenchReport['goals'] {
   const goals: GuardBenchReport['goals'] = [];
   const ours = cellMs(r.scan, 'ours', 10_000, 16_384);
   const regex = cellMs(r.scan, 'regex', 10_000, 16_384);
@@ -444,7 +510,9 @@ function evaluateGoals(r: Pick<GuardBenchReport, 'build' | 'scan' | 'heap' | 'co
     goals.push({
       goal: '100,000 targets: index build < 2 s (fresh process)',
       pass: r.coldBuild.ok && r.coldBuild.ms < 2_000,
-      detail: r.coldBuild.ok ? `${fmtMs(r.coldBuild.ms)} (median of ${r.coldBuild.allMs?.length ?? 1} fresh processes: ${r.coldBuild.allMs?.join(', ')} ms)` : `failed: ${r.coldBuild.error}`,
+      detail: r.coldBuild.ok
+        ? `${fmtMs(r.coldBuild.ms)} (median of ${r.coldBuild.allMs?.length ?? 1} fresh processes: ${r.coldBuild.allMs?.join(', ')} ms)`
+        : `failed: ${r.coldBuild.error}`,
     });
     goals.push({
       goal: '100,000 targets: build fits a 300 MB heap',
@@ -456,16 +524,33 @@ function evaluateGoals(r: Pick<GuardBenchReport, 'build' | 'scan' | 'heap' | 'co
   } else {
     const inProc = cellMs(r.build, 'ours', 100_000);
     const h = r.heap.find((x) => x.targets === 100_000);
-    goals.push({ goal: '100,000 targets: index build < 2 s', pass: inProc !== undefined && inProc < 2_000, detail: inProc !== undefined ? `${fmtMs(inProc)} (in process)` : 'not measured (--quick measures up to 10,000; run without --quick)' });
-    goals.push({ goal: '100,000 targets: build < 300 MB heap', pass: h !== undefined && h.afterBuildMb < 300, detail: h ? `${h.afterBuildMb} MB after build, ${h.retainedMb} MB retained` : 'not measured' });
+    goals.push({
+      goal: '100,000 targets: index build < 2 s',
+      pass: inProc !== undefined && inProc < 2_000,
+      detail: inProc !== undefined ? `${fmtMs(inProc)} (in process)` : 'not measured (--quick measures up to 10,000; run without --quick)',
+    });
+    goals.push({
+      goal: '100,000 targets: build < 300 MB heap',
+      pass: h !== undefined && h.afterBuildMb < 300,
+      detail: h ? `${h.afterBuildMb} MB after build, ${h.retainedMb} MB retained` : 'not measured',
+    });
   }
   if (r.promptTokens?.length) {
     const at10 = r.promptTokens.find((p) => p.targets === 10)!;
     const at10k = r.promptTokens.find((p) => p.targets === 10_000)!;
     const growth = at10k.retrieval / at10.retrieval - 1;
-    goals.push({ goal: 'prompt tokens at 10,000 targets within 10% of 10 targets', pass: Math.abs(growth) <= 0.1, detail: `${at10.retrieval} → ${at10k.retrieval} (${(growth * 100).toFixed(1)}%); all targets in the prompt: ${at10.allTargets} → ${at10k.allTargets}` });
+    goals.push({
+      goal: 'prompt tokens at 10,000 targets within 10% of 10 targets',
+      pass: Math.abs(growth) <= 0.1,
+      detail: `${at10.retrieval} → ${at10k.retrieval} (${(growth * 100).toFixed(1)}%); all targets in the prompt: ${at10.allTargets} → ${at10k.allTargets}`,
+    });
   } else {
-    goals.push({ goal: 'prompt tokens at 10,000 targets within 10% of 10 targets', pass: false, detail: 'NOT RUN: the scripted Ollama server (test/support/scriptedOllama.ts) is not in this build yet; hook: GuardBenchOptions.promptTokens' });
+    goals.push({
+      goal: 'prompt tokens at 10,000 targets within 10% of 10 targets',
+      pass: false,
+      detail:
+        'NOT RUN: the scripted Ollama server (test/support/scriptedOllama.ts) is not in this build yet; hook: GuardBenchOptions.promptTokens',
+    });
   }
   return goals;
 }
@@ -497,17 +582,35 @@ export function formatReport(r: GuardBenchReport): string {
     for (const size of r.textSizes) {
       const get = (impl: Impl) => r.scan.find((c) => c.impl === impl && c.targets === n && c.textBytes === size);
       const o = get('ours')?.ms;
-      const row = [n.toLocaleString('en-US'), sizeLabel(size), cell(get('ours')), cell(get('regex')), cell(get('obscenity')), ratio(o, get('regex')?.ms), ratio(o, get('obscenity')?.ms)];
+      const row = [
+        n.toLocaleString('en-US'),
+        sizeLabel(size),
+        cell(get('ours')),
+        cell(get('regex')),
+        cell(get('obscenity')),
+        ratio(o, get('regex')?.ms),
+        ratio(o, get('obscenity')?.ms),
+      ];
       lines.push(row.map((v, i) => (i < 2 ? pad(v, widths[i]!) : lpad(v, widths[i]!))).join(' '));
     }
   }
   lines.push('');
   lines.push('Index build time (and our heap + typed-array buffers: added by the build / kept after GC)');
-  lines.push(['targets', 'ours', 'regex', 'obscenity', 'our heap'].map((h, i) => (i === 0 ? pad(h, 9) : lpad(h, i === 4 ? 22 : 18))).join(' '));
+  lines.push(
+    ['targets', 'ours', 'regex', 'obscenity', 'our heap'].map((h, i) => (i === 0 ? pad(h, 9) : lpad(h, i === 4 ? 22 : 18))).join(' '),
+  );
   for (const n of r.targetCounts) {
     const get = (impl: Impl) => r.build.find((c) => c.impl === impl && c.targets === n);
     const h = r.heap.find((x) => x.targets === n);
-    lines.push([pad(n.toLocaleString('en-US'), 9), lpad(cell(get('ours')), 18), lpad(cell(get('regex')), 18), lpad(cell(get('obscenity')), 18), lpad(h ? `${h.afterBuildMb} / ${h.retainedMb} MB` : '—', 22)].join(' '));
+    lines.push(
+      [
+        pad(n.toLocaleString('en-US'), 9),
+        lpad(cell(get('ours')), 18),
+        lpad(cell(get('regex')), 18),
+        lpad(cell(get('obscenity')), 18),
+        lpad(h ? `${h.afterBuildMb} / ${h.retainedMb} MB` : '—', 22),
+      ].join(' '),
+    );
   }
   if (r.coldBuild) {
     lines.push('');
@@ -528,12 +631,17 @@ export function formatReport(r: GuardBenchReport): string {
   if (r.promptTokens) {
     lines.push('Prompt tokens per request, as the scripted Ollama server reports them (whole pipeline: vanilla, audit, critic, composer)');
     lines.push(`  ${pad('targets', 8)} ${lpad('ours', 10)} ${lpad('all targets in prompt', 24)}`);
-    for (const p of r.promptTokens) lines.push(`  ${pad(p.targets.toLocaleString('en-US'), 8)} ${lpad(String(p.retrieval), 10)} ${lpad(String(p.allTargets), 24)}`);
+    for (const p of r.promptTokens)
+      lines.push(`  ${pad(p.targets.toLocaleString('en-US'), 8)} ${lpad(String(p.retrieval), 10)} ${lpad(String(p.allTargets), 24)}`);
   } else {
-    lines.push('Prompt tokens per request: not run (needs the scripted Ollama server, test/support/scriptedOllama.ts, not in this build yet).');
+    lines.push(
+      'Prompt tokens per request: not run (needs the scripted Ollama server, test/support/scriptedOllama.ts, not in this build yet).',
+    );
   }
   lines.push('');
-  lines.push(`Peak heap + buffers seen during the run (all matchers and texts in one process): ${r.peakHeapMb} MB. Total ${r.totalSeconds} s.`);
+  lines.push(
+    `Peak heap + buffers seen during the run (all matchers and texts in one process): ${r.peakHeapMb} MB. Total ${r.totalSeconds} s.`,
+  );
   lines.push('');
   for (const g of r.goals) lines.push(`${g.pass ? 'PASS' : 'FAIL'}  ${g.goal} — ${g.detail}`);
   return lines.join('\n') + '\n';

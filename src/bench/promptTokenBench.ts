@@ -19,7 +19,10 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
     const name = targets[0]!.name;
     ollama.setScript({
       vanilla: `${name} is a research programme that started in 2019 and is run from the north office.`,
-      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['That programme is confidential.', 'I cannot share details about [redacted:T1].', 'I cannot help with that subject.'] },
+      audit: {
+        touched: [{ target: 'T1', how: 'named' }],
+        candidates: ['That programme is confidential.', 'I cannot share details about [redacted:T1].', 'I cannot help with that subject.'],
+      },
       critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
       compose: 'I cannot share details about that programme.',
     });
@@ -31,7 +34,8 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
     // The baseline's prompts outgrow any context window as the list grows; contextLength 0 lets them through
     // (no num_ctx, no trimming) so their size can be counted instead of being refused as too long.
     const allTargets = await runPipeline({ llm, index: everyTarget, question, options: { ...options, contextLength: 0 } });
-    if (retrieval.outcome !== 'erased' || allTargets.outcome !== 'erased') throw new Error(`prompt-token run ended "${retrieval.outcome}"/"${allTargets.outcome}", expected "erased"`);
+    if (retrieval.outcome !== 'erased' || allTargets.outcome !== 'erased')
+      throw new Error(`prompt-token run ended "${retrieval.outcome}"/"${allTargets.outcome}", expected "erased"`);
     return { retrieval: retrieval.promptTokens, allTargets: allTargets.promptTokens };
   };
   return { probe, close: () => ollama.close() };

@@ -113,7 +113,10 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   } else {
     io.stdout(answer.end() + '\n');
     if (progress && result.outcome !== 'vanilla') {
-      const note = result.outcome === 'refused' ? `refused: ${result.refusalReason}` : `${result.redactions.length} redaction(s)${result.guardActed ? ', the guard had to act' : ''}`;
+      const note =
+        result.outcome === 'refused'
+          ? `refused: ${result.refusalReason}`
+          : `${result.redactions.length} redaction(s)${result.guardActed ? ', the guard had to act' : ''}`;
       io.stderr(`unlearn: ${forTerminal(note, io.stderrIsTTY)}\n`);
     }
   }

@@ -115,7 +115,9 @@ async function generate(argv: string[], io: CliIo): Promise<number> {
     return EXIT.failure;
   }
   const forget = dataset.questions.filter((q) => q.split === 'forget').length;
-  io.stderr(`unlearn eval: wrote ${dataset.questions.length} questions (${forget} forget, ${dataset.questions.length - forget} retain) about ${dataset.entities.length} entities to ${path}\n`);
+  io.stderr(
+    `unlearn eval: wrote ${dataset.questions.length} questions (${forget} forget, ${dataset.questions.length - forget} retain) about ${dataset.entities.length} entities to ${path}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -161,18 +163,23 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   let temperature: number | undefined;
   if (values.temperature !== undefined) {
     temperature = Number(values.temperature);
-    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) return usage(io, `--temperature must be a number from 0 to 2, got "${values.temperature}"`);
+    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2)
+      return usage(io, `--temperature must be a number from 0 to 2, got "${values.temperature}"`);
   }
 
   let dataset: EvalDataset;
   try {
     dataset = await loadDataset(io, values.dataset, values.retain, values.targets, limit as number | undefined);
   } catch (error) {
-    if (error instanceof DatasetFormatError || error instanceof TofuFormatError || error instanceof InputError) return usage(io, error.message);
+    if (error instanceof DatasetFormatError || error instanceof TofuFormatError || error instanceof InputError)
+      return usage(io, error.message);
     throw error;
   }
   if (dataset.questions.length === 0) return usage(io, 'the dataset has no questions');
-  if (dataset.targets.length === 0) io.stderr('unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n');
+  if (dataset.targets.length === 0)
+    io.stderr(
+      'unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n',
+    );
 
   const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_HOST;
   const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
@@ -193,7 +200,13 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     judge: values.judge,
     samples,
     signal: io.signal,
-    pipeline: { candidates: candidates as number, topK: topK as number, contextLength: contextLength as number, ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed: seed as number } : {}) },
+    pipeline: {
+      candidates: candidates as number,
+      topK: topK as number,
+      contextLength: contextLength as number,
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(seed !== undefined ? { seed: seed as number } : {}),
+    },
     onProgress: (done, _total, record) => bar?.update(done, record),
   });
   bar?.finish();
@@ -206,7 +219,9 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     io.stdout(`\nReport: ${join(outDir, 'report.html')} (data: ${join(outDir, 'report.json')})\n`);
   }
   if (result.stopped?.reason === 'interrupted') {
-    io.stderr(`unlearn eval: interrupted after ${report.answered} of ${report.dataset.questions} questions${report.answered ? '; the report covers those' : '; nothing to report'}\n`);
+    io.stderr(
+      `unlearn eval: interrupted after ${report.answered} of ${report.dataset.questions} questions${report.answered ? '; the report covers those' : '; nothing to report'}\n`,
+    );
     return EXIT.interrupted;
   }
   if (result.stopped?.reason === 'error') return reportError(io, result.stopped.error);
@@ -215,7 +230,13 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
 
 class InputError extends Error {}
 
-async function loadDataset(io: CliIo, datasetPath?: string, retainPath?: string, targetsPath?: string, limit?: number): Promise<EvalDataset> {
+async function loadDataset(
+  io: CliIo,
+  datasetPath?: string,
+  retainPath?: string,
+  targetsPath?: string,
+  limit?: number,
+): Promise<EvalDataset> {
   if (!datasetPath) {
     if (retainPath || targetsPath) throw new InputError('--retain and --targets go with a TOFU --dataset file');
     const d = generateDataset({ seed: DEFAULT_GENERATE_OPTIONS.seed, entities: DEFAULT_GENERATE_OPTIONS.entities });
@@ -229,7 +250,8 @@ async function loadDataset(io: CliIo, datasetPath?: string, retainPath?: string,
     parsed = undefined; // JSON Lines: a TOFU file
   }
   if (parsed && typeof parsed === 'object' && (parsed as { format?: unknown }).format !== undefined) {
-    if (retainPath || targetsPath) throw new InputError('--retain and --targets go with a TOFU --dataset file, not with an unlearn-eval dataset');
+    if (retainPath || targetsPath)
+      throw new InputError('--retain and --targets go with a TOFU --dataset file, not with an unlearn-eval dataset');
     const d = parseDatasetJson(parsed, datasetPath);
     return limit ? limitPerSplit(d, limit) : d;
   }
@@ -240,7 +262,12 @@ async function loadDataset(io: CliIo, datasetPath?: string, retainPath?: string,
     const loaded = await loadTargetsFile(resolve(io.cwd, targetsPath));
     if ('error' in loaded) throw new InputError(loaded.error);
     for (const line of formatProblems(loaded.problems, targetsPath)) io.stderr(`unlearn eval: ${line}\n`);
-    targets = loaded.targets.map((t) => ({ id: t.id, name: t.name, aliases: [...t.aliases], ...(t.description ? { description: t.description } : {}) }));
+    targets = loaded.targets.map((t) => ({
+      id: t.id,
+      name: t.name,
+      aliases: [...t.aliases],
+      ...(t.description ? { description: t.description } : {}),
+    }));
   }
   return tofuDataset({ forget, retain, targets, limit, source: `TOFU ${[datasetPath, retainPath].filter(Boolean).join(' + ')}` });
 }

@@ -185,7 +185,9 @@ export interface TargetSettingsHealth {
 }
 
 /** Counts, per settings file, the entries with an error (each once) and the values that are not an array. */
-export function targetSettingsHealth(views: readonly { readonly problems: readonly Pick<TargetProblem, 'index' | 'severity'>[] }[]): TargetSettingsHealth {
+export function targetSettingsHealth(
+  views: readonly { readonly problems: readonly Pick<TargetProblem, 'index' | 'severity'>[] }[],
+): TargetSettingsHealth {
   let invalidEntries = 0;
   let unreadableStores = 0;
   for (const view of views) {
@@ -205,7 +207,12 @@ export function brokenTargetsNote(health: TargetSettingsHealth): string | undefi
   if (!n && !files) return undefined;
   const entries = n === 1 ? '1 entry of `unlearn.targets` is invalid' : `${n} entries of \`unlearn.targets\` are invalid`;
   const notList = `\`unlearn.targets\` is not a list in ${files === 1 ? 'one settings file' : `${files} settings files`}`;
-  const what = n && files ? `${entries} and ${notList}; none of these are guarded` : n ? `${entries} and not guarded` : `${notList}, so nothing in ${files === 1 ? 'it' : 'them'} is guarded`;
+  const what =
+    n && files
+      ? `${entries} and ${notList}; none of these are guarded`
+      : n
+        ? `${entries} and not guarded`
+        : `${notList}, so nothing in ${files === 1 ? 'it' : 'them'} is guarded`;
   return `⚠ ${what} — see the Forget Targets view`;
 }
 
@@ -282,16 +289,26 @@ export function explainText(meta: AnswerMetadata | undefined): string {
   const lines: string[] = [];
   const touched = meta.touched ?? [];
   if (meta.outcome === 'vanilla' && !meta.redactions?.length) {
-    lines.push('The last answer touched no forget target: it is the model\'s own answer, checked by the leak guard, which found nothing to remove.');
+    lines.push(
+      "The last answer touched no forget target: it is the model's own answer, checked by the leak guard, which found nothing to remove.",
+    );
     return lines.join('\n');
   }
-  lines.push(touched.length ? `The last answer touched ${touched.length === 1 ? 'this target' : 'these targets'}: ${touched.map((t) => `**${escapeMarkdown(t.name)}**`).join(', ')}.` : 'The last answer touched no target by name.');
+  lines.push(
+    touched.length
+      ? `The last answer touched ${touched.length === 1 ? 'this target' : 'these targets'}: ${touched.map((t) => `**${escapeMarkdown(t.name)}**`).join(', ')}.`
+      : 'The last answer touched no target by name.',
+  );
   if (meta.outcome === 'refused') lines.push('', `It was refused${meta.refusalReason ? `: ${escapeMarkdown(meta.refusalReason)}` : '.'}`);
-  if (meta.outcome === 'erased') lines.push('', 'The agents rewrote it without those targets; the critic\'s best candidates were merged.');
+  if (meta.outcome === 'erased') lines.push('', "The agents rewrote it without those targets; the critic's best candidates were merged.");
   const redactions = meta.redactions ?? [];
   if (redactions.length) {
     lines.push('', `${redactions.length} ${redactions.length === 1 ? 'place was' : 'places were'} redacted:`);
-    redactions.forEach((r, i) => lines.push(`${i + 1}. **${escapeMarkdown(r.targetName)}** — ${escapeMarkdown(r.reason)} (${r.by === 'guard' ? 'leak guard' : 'agents'})`));
+    redactions.forEach((r, i) =>
+      lines.push(
+        `${i + 1}. **${escapeMarkdown(r.targetName)}** — ${escapeMarkdown(r.reason)} (${r.by === 'guard' ? 'leak guard' : 'agents'})`,
+      ),
+    );
   }
   if (meta.guardActed) lines.push('', 'The leak guard had to mask a spelling the agents let through.');
   lines.push('', '_The removed text itself is never shown here._');
@@ -299,7 +316,9 @@ export function explainText(meta: AnswerMetadata | undefined): string {
 }
 
 /** /targets: every target of every store, with its state; problems counted, not printed. */
-export function targetsText(stores: readonly { readonly label: string; readonly targets: readonly ForgetTarget[]; readonly problems: number }[]): string {
+export function targetsText(
+  stores: readonly { readonly label: string; readonly targets: readonly ForgetTarget[]; readonly problems: number }[],
+): string {
   const lines: string[] = [];
   const multi = stores.length > 1;
   let total = 0;
@@ -308,20 +327,34 @@ export function targetsText(stores: readonly { readonly label: string; readonly 
     for (const t of store.targets) {
       total++;
       const aliases = t.aliases.length ? ` — also ${t.aliases.map((a) => `"${escapeMarkdown(a)}"`).join(', ')}` : '';
-      lines.push(`- ${t.enabled ? '$(shield)' : '$(circle-slash)'} **${escapeMarkdown(t.name)}**${t.enabled ? '' : ' _(disabled)_'}${aliases}`);
+      lines.push(
+        `- ${t.enabled ? '$(shield)' : '$(circle-slash)'} **${escapeMarkdown(t.name)}**${t.enabled ? '' : ' _(disabled)_'}${aliases}`,
+      );
     }
-    if (store.problems) lines.push(`- $(warning) ${store.problems} malformed ${store.problems === 1 ? 'entry' : 'entries'}, ignored until fixed (see the Forget Targets view)`);
+    if (store.problems)
+      lines.push(
+        `- $(warning) ${store.problems} malformed ${store.problems === 1 ? 'entry' : 'entries'}, ignored until fixed (see the Forget Targets view)`,
+      );
     if (multi) lines.push('');
   }
-  if (!total && !stores.some((s) => s.problems)) return 'No forget targets yet. Add one with `/forget <name>` or in the Forget Targets view.';
+  if (!total && !stores.some((s) => s.problems))
+    return 'No forget targets yet. Add one with `/forget <name>` or in the Forget Targets view.';
   return lines.join('\n');
 }
 
 /** /models. */
-export function modelsText(host: string, models: readonly { readonly name: string; readonly sizeBytes?: number; readonly parameterSize?: string }[], current: string): string {
-  if (!models.length) return `No models are installed at ${escapeMarkdown(host)}. Pull one with **Unlearn: Pull Model** (for example \`llama3.2\`).`;
+export function modelsText(
+  host: string,
+  models: readonly { readonly name: string; readonly sizeBytes?: number; readonly parameterSize?: string }[],
+  current: string,
+): string {
+  if (!models.length)
+    return `No models are installed at ${escapeMarkdown(host)}. Pull one with **Unlearn: Pull Model** (for example \`llama3.2\`).`;
   const same = (a: string, b: string) => a === b || a === `${b}:latest` || b === `${a}:latest`;
-  const rows = models.map((m) => `- \`${m.name.replace(/`/g, '')}\`${m.parameterSize ? ` — ${escapeMarkdown(m.parameterSize)}` : ''}${m.sizeBytes ? `, ${(m.sizeBytes / 1e9).toFixed(1)} GB` : ''}${same(m.name, current) ? ' **(in use)**' : ''}`);
+  const rows = models.map(
+    (m) =>
+      `- \`${m.name.replace(/`/g, '')}\`${m.parameterSize ? ` — ${escapeMarkdown(m.parameterSize)}` : ''}${m.sizeBytes ? `, ${(m.sizeBytes / 1e9).toFixed(1)} GB` : ''}${same(m.name, current) ? ' **(in use)**' : ''}`,
+  );
   return [`Models at ${escapeMarkdown(host)}:`, '', ...rows].join('\n');
 }
 
@@ -383,18 +416,33 @@ export function describeChatError(error: unknown, host: string, model: string): 
   if (name === 'InvalidHostError') return { code: 'invalid-host', ...texts`${text}`, buttons: [OPEN_HOST] };
   switch (code) {
     case 'unreachable':
-      return { code, ...texts`Cannot reach Ollama at ${asCode(host)}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`, buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }] };
+      return {
+        code,
+        ...texts`Cannot reach Ollama at ${asCode(host)}. Start it with \`ollama serve\`, or point \`unlearn.ollamaHost\` at the server that runs it.`,
+        buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }],
+      };
     case 'model-missing':
       return {
         code,
         ...texts`The model ${asCode(model)} is not installed at ${asCode(host)}. Pull it, or pick an installed one.`,
-        buttons: [{ title: `Pull ${model}`, command: 'unlearn.pullModel', arguments: [model] }, { title: 'Select Model', command: 'unlearn.selectModel' }],
+        buttons: [
+          { title: `Pull ${model}`, command: 'unlearn.pullModel', arguments: [model] },
+          { title: 'Select Model', command: 'unlearn.selectModel' },
+        ],
       };
     case 'remote-host':
       return { code, ...texts`Unlearn refused to send this request to ${asCode(host)}: ${text}`, buttons: [OPEN_HOST] };
     case 'timeout':
-      return { code, ...texts`The model took too long to answer (${text}). A first request loads the model into memory; try again, or pick a smaller model.`, buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }] };
+      return {
+        code,
+        ...texts`The model took too long to answer (${text}). A first request loads the model into memory; try again, or pick a smaller model.`,
+        buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }],
+      };
     default:
-      return { code: typeof code === 'string' ? code : 'unknown', ...texts`Unlearn could not answer: ${text}`, buttons: [{ title: 'Show Log', command: 'unlearn.showLog' }] };
+      return {
+        code: typeof code === 'string' ? code : 'unknown',
+        ...texts`Unlearn could not answer: ${text}`,
+        buttons: [{ title: 'Show Log', command: 'unlearn.showLog' }],
+      };
   }
 }

@@ -1,5 +1,14 @@
 import * as vscode from 'vscode';
-import { buildReport, generateForTargets, maskPlainAnswers, renderHtml, REPORT_CSP, runEvaluation, type EvalReport, type EvalRun } from '../core/eval';
+import {
+  buildReport,
+  generateForTargets,
+  maskPlainAnswers,
+  renderHtml,
+  REPORT_CSP,
+  runEvaluation,
+  type EvalReport,
+  type EvalRun,
+} from '../core/eval';
 import { buildTargetIndex } from '../core/guard';
 import { isLlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
@@ -37,11 +46,14 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
     { seed: 1, retainEntities: 2, manyShotTurns: 8 },
   );
   const confirm = 'Run';
-  const picked = options.confirmed === true ? confirm : await vscode.window.showInformationMessage(
-    `Evaluate ${targets.length} forget ${targets.length === 1 ? 'target' : 'targets'} with ${dataset.questions.length} questions on ${settings.model}? Each question runs twice (plain model and Unlearn); on a local model this takes a while.`,
-    { modal: true },
-    confirm,
-  );
+  const picked =
+    options.confirmed === true
+      ? confirm
+      : await vscode.window.showInformationMessage(
+          `Evaluate ${targets.length} forget ${targets.length === 1 ? 'target' : 'targets'} with ${dataset.questions.length} questions on ${settings.model}? Each question runs twice (plain model and Unlearn); on a local model this takes a while.`,
+          { modal: true },
+          confirm,
+        );
   if (picked !== confirm) return undefined;
 
   let llm: LlmPort;
@@ -116,5 +128,7 @@ function showReport(report: EvalReport): void {
   });
   const html = renderHtml(report);
   // The report carries its own policy; make sure the webview gets exactly that one.
-  panel.webview.html = html.includes(REPORT_CSP) ? html : html.replace('<head>', `<head><meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`);
+  panel.webview.html = html.includes(REPORT_CSP)
+    ? html
+    : html.replace('<head>', `<head><meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`);
 }

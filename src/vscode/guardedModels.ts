@@ -141,7 +141,10 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     this.lastSeen = seen;
   }
 
-  async provideLanguageModelChatInformation(options: vscode.PrepareLanguageModelChatModelOptions, token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
+  async provideLanguageModelChatInformation(
+    options: vscode.PrepareLanguageModelChatModelOptions,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.LanguageModelChatInformation[]> {
     const { host } = this.deps.settings();
     const { signal, dispose } = abortOn(token);
     try {
@@ -168,7 +171,9 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
         ...(embeddingOnly ? [`${embeddingOnly} embedding-only`] : []),
         ...(remote ? [`${remote} cloud ${remote === 1 ? 'model' : 'models'} that would send the conversation to a remote service`] : []),
       ];
-      this.deps.log(`listing ${listed.length} guarded ${listed.length === 1 ? 'model' : 'models'} from ${host}${notes.length ? ` (left out: ${notes.join('; ')})` : ''}`);
+      this.deps.log(
+        `listing ${listed.length} guarded ${listed.length === 1 ? 'model' : 'models'} from ${host}${notes.length ? ` (left out: ${notes.join('; ')})` : ''}`,
+      );
       return listed.map(toChatInformation);
     } catch (error) {
       if (token.isCancellationRequested) return [];
@@ -192,7 +197,9 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     token: vscode.CancellationToken,
   ): Promise<void> {
     if (options.toolMode === vscode.LanguageModelChatToolMode.Required && options.tools?.length) {
-      throw new Error(`${model.name} cannot call tools: its answers pass through Unlearn's agents, which only write text. Pick a model with tool calling for this request.`);
+      throw new Error(
+        `${model.name} cannot call tools: its answers pass through Unlearn's agents, which only write text. Pick a model with tool calling for this request.`,
+      );
     }
     let conversation;
     try {
@@ -204,7 +211,9 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     const settings = this.deps.settings();
     // A cloud model is never listed, but a request can name one from an older listing.
     if (runsRemotely({ name: model.id }, this.details.get(`${settings.host}\u0000${model.id}`))) {
-      throw new Error(`${model.name} is an Ollama cloud model: it would send the conversation to a remote service, so Unlearn does not guard it. Pick a model that runs at ${settings.host}.`);
+      throw new Error(
+        `${model.name} is an Ollama cloud model: it would send the conversation to a remote service, so Unlearn does not guard it. Pick a model that runs at ${settings.host}.`,
+      );
     }
     // Whoever asked (the chat view in any mode) renders the answer as markdown: the model's text goes
     // through the same sanitizer as @unlearn's; a host that is not this machine and a broken targets
@@ -220,11 +229,17 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     const rest = sanitizer.end();
     if (rest) progress.report(new vscode.LanguageModelTextPart(rest));
     if (conversation.omitted.length) {
-      progress.report(new vscode.LanguageModelTextPart(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`));
+      progress.report(
+        new vscode.LanguageModelTextPart(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`),
+      );
     }
   }
 
-  async provideTokenCount(_model: vscode.LanguageModelChatInformation, text: string | vscode.LanguageModelChatRequestMessage, _token: vscode.CancellationToken): Promise<number> {
+  async provideTokenCount(
+    _model: vscode.LanguageModelChatInformation,
+    text: string | vscode.LanguageModelChatRequestMessage,
+    _token: vscode.CancellationToken,
+  ): Promise<number> {
     return typeof text === 'string' ? estimateTokens(text) : estimateMessageTokens(toPlainMessage(text));
   }
 
@@ -254,7 +269,9 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
         },
       });
       // Counts and outcome only: the log must not carry forgotten content.
-      this.deps.log(`${settings.model}: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, ${Math.round(result.totalMs)} ms`);
+      this.deps.log(
+        `${settings.model}: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, ${Math.round(result.totalMs)} ms`,
+      );
       return result;
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
@@ -312,16 +329,23 @@ function toSelected(model: vscode.LanguageModelChat): SelectedModel {
  * stated in words; the pipeline validates every structured reply anyway and refuses on junk.
  */
 export function selectedModelPort(model: vscode.LanguageModelChat): LlmPort {
-  const unsupported = (what: string) => () => Promise.reject(new LlmError('http', `${what} is not available for ${model.name} (a model from VS Code, not Ollama).`));
+  const unsupported = (what: string) => () =>
+    Promise.reject(new LlmError('http', `${what} is not available for ${model.name} (a model from VS Code, not Ollama).`));
   return {
     host: `vscode.lm:${model.vendor}`,
     async chat(request: ChatRequest): Promise<ChatResponse> {
       const started = performance.now();
       const messages = request.messages.map((m) =>
-        m.role === 'assistant' ? vscode.LanguageModelChatMessage.Assistant(m.content) : vscode.LanguageModelChatMessage.User(m.role === 'system' ? `Instructions:\n${m.content}` : m.content),
+        m.role === 'assistant'
+          ? vscode.LanguageModelChatMessage.Assistant(m.content)
+          : vscode.LanguageModelChatMessage.User(m.role === 'system' ? `Instructions:\n${m.content}` : m.content),
       );
       if (request.format) {
-        messages.push(vscode.LanguageModelChatMessage.User(`Reply with one JSON value only, no prose and no code fence, matching this JSON schema:\n${JSON.stringify(request.format)}`));
+        messages.push(
+          vscode.LanguageModelChatMessage.User(
+            `Reply with one JSON value only, no prose and no code fence, matching this JSON schema:\n${JSON.stringify(request.format)}`,
+          ),
+        );
       }
       const cts = new vscode.CancellationTokenSource();
       const cancel = () => cts.cancel();
@@ -330,16 +354,28 @@ export function selectedModelPort(model: vscode.LanguageModelChat): LlmPort {
       let content = '';
       try {
         if (request.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { label: request.label });
-        const response = await model.sendRequest(messages, { justification: 'Unlearn runs its agents on the model you selected, as you allowed in unlearn.allowSelectedModel.' }, cts.token);
+        const response = await model.sendRequest(
+          messages,
+          { justification: 'Unlearn runs its agents on the model you selected, as you allowed in unlearn.allowSelectedModel.' },
+          cts.token,
+        );
         for await (const piece of response.text) {
           content += piece;
           request.onToken?.(piece);
         }
       } catch (error) {
         if (request.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { label: request.label, cause: error });
-        if (cts.token.isCancellationRequested) throw new LlmError('timeout', `${model.name} took longer than ${request.totalTimeoutMs} ms.`, { label: request.label, model: model.id });
+        if (cts.token.isCancellationRequested)
+          throw new LlmError('timeout', `${model.name} took longer than ${request.totalTimeoutMs} ms.`, {
+            label: request.label,
+            model: model.id,
+          });
         if (isLlmError(error)) throw error;
-        throw new LlmError('http', `${model.name} failed: ${describeError(error)}`, { label: request.label, model: model.id, cause: error });
+        throw new LlmError('http', `${model.name} failed: ${describeError(error)}`, {
+          label: request.label,
+          model: model.id,
+          cause: error,
+        });
       } finally {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', cancel);
@@ -365,24 +401,46 @@ function toChatInformation(info: GuardedModelInfo): vscode.LanguageModelChatInfo
 const SYSTEM_ROLE = 3;
 
 export function toPlainMessage(message: vscode.LanguageModelChatRequestMessage): PlainMessage {
-  const role = message.role === vscode.LanguageModelChatMessageRole.Assistant ? 'assistant' : (message.role as number) === SYSTEM_ROLE ? 'system' : 'user';
+  const role =
+    message.role === vscode.LanguageModelChatMessageRole.Assistant
+      ? 'assistant'
+      : (message.role as number) === SYSTEM_ROLE
+        ? 'system'
+        : 'user';
   return { role, parts: message.content.map(toPlainPart), ...(message.name ? { name: message.name } : {}) };
 }
 
 function toPlainPart(part: unknown): PlainPart {
   if (part instanceof vscode.LanguageModelTextPart) return { type: 'text', text: part.value };
-  if (part instanceof vscode.LanguageModelToolCallPart) return { type: 'toolCall', callId: part.callId, name: part.name, input: part.input };
-  if (part instanceof vscode.LanguageModelToolResultPart) return { type: 'toolResult', callId: part.callId, parts: part.content.map(toPlainPart) };
+  if (part instanceof vscode.LanguageModelToolCallPart)
+    return { type: 'toolCall', callId: part.callId, name: part.name, input: part.input };
+  if (part instanceof vscode.LanguageModelToolResultPart)
+    return { type: 'toolResult', callId: part.callId, parts: part.content.map(toPlainPart) };
   if (part instanceof vscode.LanguageModelPromptTsxPart) return { type: 'other', description: 'a prompt-tsx part' };
   // Parts from newer or proposed APIs (LanguageModelDataPart, …) are recognised by shape.
   if (typeof part === 'object' && part !== null) {
-    const p = part as { value?: unknown; mimeType?: unknown; data?: unknown; callId?: unknown; name?: unknown; input?: unknown; content?: unknown };
+    const p = part as {
+      value?: unknown;
+      mimeType?: unknown;
+      data?: unknown;
+      callId?: unknown;
+      name?: unknown;
+      input?: unknown;
+      content?: unknown;
+    };
     if (typeof p.mimeType === 'string' && p.data instanceof Uint8Array) {
-      return { type: 'data', mimeType: p.mimeType, bytes: p.data.byteLength, ...(isTextMime(p.mimeType) ? { text: new TextDecoder().decode(p.data) } : {}) };
+      return {
+        type: 'data',
+        mimeType: p.mimeType,
+        bytes: p.data.byteLength,
+        ...(isTextMime(p.mimeType) ? { text: new TextDecoder().decode(p.data) } : {}),
+      };
     }
     if (typeof p.value === 'string') return { type: 'text', text: p.value };
-    if (typeof p.callId === 'string' && typeof p.name === 'string') return { type: 'toolCall', callId: p.callId, name: p.name, input: p.input };
-    if (typeof p.callId === 'string' && Array.isArray(p.content)) return { type: 'toolResult', callId: p.callId, parts: p.content.map(toPlainPart) };
+    if (typeof p.callId === 'string' && typeof p.name === 'string')
+      return { type: 'toolCall', callId: p.callId, name: p.name, input: p.input };
+    if (typeof p.callId === 'string' && Array.isArray(p.content))
+      return { type: 'toolResult', callId: p.callId, parts: p.content.map(toPlainPart) };
     return { type: 'other', description: `a ${part.constructor?.name ?? 'message'} part` };
   }
   return typeof part === 'string' ? { type: 'text', text: part } : { type: 'other', description: `a ${typeof part} part` };
@@ -391,7 +449,13 @@ function toPlainPart(part: unknown): PlainPart {
 // --- settings and targets: the extension's own reader and store -------------------------------------
 
 function defaultDeps(log: (line: string) => void): GuardedModelsDeps {
-  return { connect: (host) => createOllamaPort({ host }), settings: guardedSettings, targets: enabledTargets, targetHealth: readTargetHealth, log };
+  return {
+    connect: (host) => createOllamaPort({ host }),
+    settings: guardedSettings,
+    targets: enabledTargets,
+    targetHealth: readTargetHealth,
+    log,
+  };
 }
 
 /** Invalid entries and non-list values of `unlearn.targets` in every settings file the targets come from; shared with `@unlearn`. */
@@ -417,21 +481,26 @@ export function remoteHostNote(host: string): string {
 // --- errors a person can act on -------------------------------------------------------------------
 
 function listingErrorMessage(error: unknown, host: string): string {
-  if (isLlmError(error, 'unreachable')) return `Unlearn cannot reach Ollama at ${host} to list guarded models. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`;
+  if (isLlmError(error, 'unreachable'))
+    return `Unlearn cannot reach Ollama at ${host} to list guarded models. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`;
   if (isLlmError(error, 'remote-host')) return `Unlearn will not list models from ${host}: ${error.message}`;
   return `Unlearn could not list the models at ${host}: ${describeError(error)}`;
 }
 
 function requestErrorMessage(error: unknown, host: string, model: string): string {
-  if (isLlmError(error, 'unreachable')) return `Cannot reach Ollama at ${host}. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`;
-  if (isLlmError(error, 'model-missing')) return `The model "${shortModelName(model)}" is not installed at ${host}. Run "ollama pull ${shortModelName(model)}", or pick another model.`;
-  if (isLlmError(error, 'remote-host')) return `Unlearn refused to send this request: ${error.message} Check the "unlearn.ollamaHost" setting.`;
+  if (isLlmError(error, 'unreachable'))
+    return `Cannot reach Ollama at ${host}. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`;
+  if (isLlmError(error, 'model-missing'))
+    return `The model "${shortModelName(model)}" is not installed at ${host}. Run "ollama pull ${shortModelName(model)}", or pick another model.`;
+  if (isLlmError(error, 'remote-host'))
+    return `Unlearn refused to send this request: ${error.message} Check the "unlearn.ollamaHost" setting.`;
   return `Unlearn could not answer: ${describeError(error)}`;
 }
 
 async function offerSettingFix(message: string, setting: string): Promise<void> {
   const open = 'Open Setting';
-  if ((await vscode.window.showWarningMessage(message, open)) === open) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+  if ((await vscode.window.showWarningMessage(message, open)) === open)
+    await vscode.commands.executeCommand('workbench.action.openSettings', setting);
 }
 
 function describeError(error: unknown): string {

@@ -17,7 +17,10 @@ export interface UnlearnLog {
 
 export function createLog(context: vscode.ExtensionContext): UnlearnLog {
   const channel = vscode.window.createOutputChannel('Unlearn', { log: true });
-  context.subscriptions.push(channel, vscode.commands.registerCommand('unlearn.showLog', () => channel.show()));
+  context.subscriptions.push(
+    channel,
+    vscode.commands.registerCommand('unlearn.showLog', () => channel.show()),
+  );
   return {
     info: (line) => channel.info(line),
     warn: (line) => channel.warn(line),

@@ -62,7 +62,14 @@ export function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHand
   };
 }
 
-async function handle(request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken, signal: AbortSignal, deps: ParticipantDeps): Promise<vscode.ChatResult> {
+async function handle(
+  request: vscode.ChatRequest,
+  context: vscode.ChatContext,
+  stream: vscode.ChatResponseStream,
+  token: vscode.CancellationToken,
+  signal: AbortSignal,
+  deps: ParticipantDeps,
+): Promise<vscode.ChatResult> {
   switch (request.command) {
     case 'forget':
       return forget(request.prompt, stream, deps);
@@ -73,7 +80,12 @@ async function handle(request: vscode.ChatRequest, context: vscode.ChatContext, 
     case 'explain': {
       const last = lastAnswer(context);
       stream.markdown(explainText(last));
-      if (last?.redactions?.length) stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: last.answer, redactions: last.redactions }] });
+      if (last?.redactions?.length)
+        stream.button({
+          title: 'Preview Redactions',
+          command: 'unlearn.preview.answer',
+          arguments: [{ answer: last.answer, redactions: last.redactions }],
+        });
       return { metadata: { command: 'explain' } satisfies AnswerMetadata };
     }
     case 'models':
@@ -82,7 +94,14 @@ async function handle(request: vscode.ChatRequest, context: vscode.ChatContext, 
   return answer(request, context, stream, token, signal, deps);
 }
 
-async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken, signal: AbortSignal, deps: ParticipantDeps): Promise<vscode.ChatResult> {
+async function answer(
+  request: vscode.ChatRequest,
+  context: vscode.ChatContext,
+  stream: vscode.ChatResponseStream,
+  token: vscode.CancellationToken,
+  signal: AbortSignal,
+  deps: ParticipantDeps,
+): Promise<vscode.ChatResult> {
   const settings = deps.settings();
   const { log } = deps;
   let model = settings.model;
@@ -93,10 +112,18 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
     model = route.model;
     host = route.llm.host;
     if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:')) {
-      stream.markdown(icons(`$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`));
+      stream.markdown(
+        icons(
+          `$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`,
+        ),
+      );
     }
     if (runsRemotely({ name: model }, undefined)) {
-      stream.markdown(icons(`$(warning) **${escapeMarkdown(model)}** is an Ollama cloud model: Ollama forwards this conversation, and the targets it touches, to a remote service.\n\n`));
+      stream.markdown(
+        icons(
+          `$(warning) **${escapeMarkdown(model)}** is an Ollama cloud model: Ollama forwards this conversation, and the targets it touches, to a remote service.\n\n`,
+        ),
+      );
     }
     const targets = deps.targets();
     // Never answer as if every target were guarded when some are skipped.
@@ -132,13 +159,19 @@ async function answer(request: vscode.ChatRequest, context: vscode.ChatContext, 
     });
     const rest = sanitizer.end();
     if (rest) stream.markdown(rest);
-    log.info(`@unlearn: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`);
+    log.info(
+      `@unlearn: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`,
+    );
     log.trace(() => `answer: ${result.answer}`);
     if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
     const previewId = original !== undefined && result.outcome !== 'vanilla' ? rememberOriginal(original) : undefined;
     const metadata = { ...answerMetadata(result), ...(previewId ? { previewId } : {}) };
     if (result.redactions.length || previewId) {
-      stream.button({ title: 'Preview Redactions', command: 'unlearn.preview.answer', arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }] });
+      stream.button({
+        title: 'Preview Redactions',
+        command: 'unlearn.preview.answer',
+        arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }],
+      });
     }
     return { metadata };
   } catch (error) {
@@ -154,7 +187,9 @@ async function forget(prompt: string, stream: vscode.ChatResponseStream, deps: P
   const name = prompt.trim().replace(/^["'“”]+|["'“”]+$/g, '');
   const problem = validateTerm(name);
   if (!name || problem) {
-    stream.markdown(name ? `Cannot add "${escapeMarkdown(name)}": it ${problem}.` : 'Usage: `/forget <name>`, for example `/forget Project Falcon`.');
+    stream.markdown(
+      name ? `Cannot add "${escapeMarkdown(name)}": it ${problem}.` : 'Usage: `/forget <name>`, for example `/forget Project Falcon`.',
+    );
     return { metadata: { command: 'forget', errorCode: 'usage' } satisfies AnswerMetadata };
   }
   // /forget asks nothing more: it uses the first store (the workspace file in a multi-root workspace).
@@ -166,7 +201,9 @@ async function forget(prompt: string, stream: vscode.ChatResponseStream, deps: P
     return { metadata: { command: 'forget', errorCode: 'refused' } satisfies AnswerMetadata };
   }
   deps.log.info(`@unlearn: /forget added a target to ${store.label}`);
-  stream.markdown(`Added **${escapeMarkdown(name)}** to the forget targets of ${escapeMarkdown(store.label)}. It applies from the next question; add aliases and a description in the Forget Targets view.`);
+  stream.markdown(
+    `Added **${escapeMarkdown(name)}** to the forget targets of ${escapeMarkdown(store.label)}. It applies from the next question; add aliases and a description in the Forget Targets view.`,
+  );
   stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
   return { metadata: { command: 'forget' } satisfies AnswerMetadata };
 }
@@ -185,7 +222,13 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
   }
 }
 
-function reportError(error: unknown, host: string, model: string, stream: vscode.ChatResponseStream, deps: ParticipantDeps): vscode.ChatResult {
+function reportError(
+  error: unknown,
+  host: string,
+  model: string,
+  stream: vscode.ChatResponseStream,
+  deps: ParticipantDeps,
+): vscode.ChatResult {
   const described = describeChatError(error, host, model);
   deps.log.error(`@unlearn: ${described.code}: ${described.message}`);
   // The markdown form: the host, model name and server text in it are escaped.
@@ -222,8 +265,10 @@ export function followupsFor(result: vscode.ChatResult): vscode.ChatFollowup[] {
   const meta = result.metadata as AnswerMetadata | undefined;
   if (!meta) return [];
   if (meta.command === 'forget') return [{ prompt: '', command: 'targets', label: 'List the forget targets' }];
-  if (meta.redactions?.length || meta.outcome === 'refused') return [{ prompt: '', command: 'explain', label: 'What was redacted, and why?' }];
-  if (meta.errorCode === 'unreachable' || meta.errorCode === 'model-missing') return [{ prompt: '', command: 'models', label: 'Which models are installed?' }];
+  if (meta.redactions?.length || meta.outcome === 'refused')
+    return [{ prompt: '', command: 'explain', label: 'What was redacted, and why?' }];
+  if (meta.errorCode === 'unreachable' || meta.errorCode === 'model-missing')
+    return [{ prompt: '', command: 'models', label: 'Which models are installed?' }];
   return [];
 }
 

@@ -44,7 +44,10 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
     if (!doc) return;
     editor.setDecorations(
       marker,
-      doc.redactions.map((r) => ({ range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)), hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r)) })),
+      doc.redactions.map((r) => ({
+        range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)),
+        hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r)),
+      })),
     );
   };
 
@@ -67,49 +70,63 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
     pending,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, {
       onDidChange: changed.event,
-      provideTextDocumentContent: (uri) => docs.get(uri.toString())?.text ?? 'This preview is no longer available (a preview lives while it is open; the original answer only while unlearn.preview.showOriginal is on).',
+      provideTextDocumentContent: (uri) =>
+        docs.get(uri.toString())?.text ??
+        'This preview is no longer available (a preview lives while it is open; the original answer only while unlearn.preview.showOriginal is on).',
     }),
     vscode.workspace.onDidCloseTextDocument((doc) => {
       if (doc.uri.scheme === PREVIEW_SCHEME) docs.delete(doc.uri.toString());
     }),
-    vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => e.document.uri.scheme === PREVIEW_SCHEME).forEach(decorateAnswer)),
+    vscode.window.onDidChangeVisibleTextEditors((editors) =>
+      editors.filter((e) => e.document.uri.scheme === PREVIEW_SCHEME).forEach(decorateAnswer),
+    ),
     // `compare: true` opens the diff with the model's own answer at once instead of offering it.
-    vscode.commands.registerCommand('unlearn.preview.answer', async (arg?: { answer?: string; redactions?: readonly Redaction[]; previewId?: string; compare?: boolean }) => {
-      if (!arg?.answer) {
-        void vscode.window.showInformationMessage('Unlearn: use "Preview Redactions" under an @unlearn answer.');
-        return;
-      }
-      const n = ++counter;
-      const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
-      const answer: PreviewDoc = { text: arg.answer, redactions: arg.redactions ?? [] };
-      docs.set(uri.toString(), answer, 'unlearned');
-      const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-      decorateAnswer(editor);
-      // The model's own answer exists only if showOriginal was on when it was asked, and only while it is
-      // on: it is looked up again when the diff opens, in case the setting was turned off meanwhile.
-      const kept = () => (readSettings().showOriginal ? originalOf(arg.previewId) : undefined);
-      const compareWithOriginal = async () => {
-        const original = kept();
-        if (original === undefined) {
-          void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is no longer kept (unlearn.preview.showOriginal is off, or it was one of the oldest).');
+    vscode.commands.registerCommand(
+      'unlearn.preview.answer',
+      async (arg?: { answer?: string; redactions?: readonly Redaction[]; previewId?: string; compare?: boolean }) => {
+        if (!arg?.answer) {
+          void vscode.window.showInformationMessage('Unlearn: use "Preview Redactions" under an @unlearn answer.');
           return;
         }
-        // The answer's own tab may have been closed (and its text dropped) before the button was pressed.
-        if (!docs.get(uri.toString())) docs.set(uri.toString(), answer, 'unlearned');
-        const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original answer ${n}.md` });
-        docs.set(left.toString(), { text: original, redactions: [] }, 'original');
-        await vscode.commands.executeCommand('vscode.diff', left, uri, 'Unlearn: original ↔ unlearned answer');
-      };
-      if (kept() !== undefined) {
-        if (arg.compare === true) {
-          await compareWithOriginal();
-        } else {
-          const compare = 'Compare with Original';
-          void vscode.window.showInformationMessage('Unlearn: the model\'s answer before unlearning is available (unlearn.preview.showOriginal is on).', compare).then((choice) => (choice === compare ? compareWithOriginal() : undefined));
+        const n = ++counter;
+        const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
+        const answer: PreviewDoc = { text: arg.answer, redactions: arg.redactions ?? [] };
+        docs.set(uri.toString(), answer, 'unlearned');
+        const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+        decorateAnswer(editor);
+        // The model's own answer exists only if showOriginal was on when it was asked, and only while it is
+        // on: it is looked up again when the diff opens, in case the setting was turned off meanwhile.
+        const kept = () => (readSettings().showOriginal ? originalOf(arg.previewId) : undefined);
+        const compareWithOriginal = async () => {
+          const original = kept();
+          if (original === undefined) {
+            void vscode.window.showInformationMessage(
+              "Unlearn: the model's answer before unlearning is no longer kept (unlearn.preview.showOriginal is off, or it was one of the oldest).",
+            );
+            return;
+          }
+          // The answer's own tab may have been closed (and its text dropped) before the button was pressed.
+          if (!docs.get(uri.toString())) docs.set(uri.toString(), answer, 'unlearned');
+          const left = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Original answer ${n}.md` });
+          docs.set(left.toString(), { text: original, redactions: [] }, 'original');
+          await vscode.commands.executeCommand('vscode.diff', left, uri, 'Unlearn: original ↔ unlearned answer');
+        };
+        if (kept() !== undefined) {
+          if (arg.compare === true) {
+            await compareWithOriginal();
+          } else {
+            const compare = 'Compare with Original';
+            void vscode.window
+              .showInformationMessage(
+                "Unlearn: the model's answer before unlearning is available (unlearn.preview.showOriginal is on).",
+                compare,
+              )
+              .then((choice) => (choice === compare ? compareWithOriginal() : undefined));
+          }
         }
-      }
-      return uri;
-    }),
+        return uri;
+      },
+    ),
     vscode.commands.registerCommand('unlearn.preview.selection', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.selection.isEmpty) {
@@ -125,7 +142,9 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       if (!matches.length) {
         // The guard sees names and spellings only; a description ("our Lisbon client") needs the agents.
         const agents = 'Ask the Agents';
-        void vscode.window.showInformationMessage('Unlearn: no forget target is named in the selection.', agents).then((choice) => (choice === agents ? vscode.commands.executeCommand('unlearn.preview.selectionWithAgents') : undefined));
+        void vscode.window
+          .showInformationMessage('Unlearn: no forget target is named in the selection.', agents)
+          .then((choice) => (choice === agents ? vscode.commands.executeCommand('unlearn.preview.selectionWithAgents') : undefined));
         return 0;
       }
       const { text: redacted, redactions } = redactMatches(original, matches, index);
@@ -142,18 +161,24 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
       const buttons = ['Apply', 'Discard', ...(readSettings().showOriginal ? ['Compare'] : []), 'Ask the Agents'];
       // Not awaited: the command finishes once the preview shows; the editor title buttons work as well.
-      void vscode.window.showInformationMessage(`Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`, ...buttons).then((choice) => {
-        if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
-        if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
-        if (choice === 'Compare') return vscode.commands.executeCommand('unlearn.preview.diff');
-        if (choice === 'Ask the Agents') return vscode.commands.executeCommand('unlearn.preview.selectionWithAgents');
-        return undefined;
-      });
+      void vscode.window
+        .showInformationMessage(
+          `Unlearn would redact ${matches.length} ${matches.length === 1 ? 'place' : 'places'} in the selection.`,
+          ...buttons,
+        )
+        .then((choice) => {
+          if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
+          if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
+          if (choice === 'Compare') return vscode.commands.executeCommand('unlearn.preview.diff');
+          if (choice === 'Ask the Agents') return vscode.commands.executeCommand('unlearn.preview.selectionWithAgents');
+          return undefined;
+        });
       return matches.length;
     }),
     vscode.commands.registerCommand('unlearn.preview.selectionWithAgents', async () => {
       const editor = active?.editor ?? vscode.window.activeTextEditor;
-      const range = active?.range ?? (editor && !editor.selection.isEmpty ? new vscode.Range(editor.selection.start, editor.selection.end) : undefined);
+      const range =
+        active?.range ?? (editor && !editor.selection.isEmpty ? new vscode.Range(editor.selection.start, editor.selection.end) : undefined);
       if (!editor || !range) {
         void vscode.window.showInformationMessage('Unlearn: select the text to check first.');
         return;
@@ -165,18 +190,21 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       const targets = enabledTargets();
       let result;
       try {
-        result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true }, async (progress, token) => {
-          const controller = new AbortController();
-          const cancelled = token.onCancellationRequested(() => controller.abort());
-          return runPipeline({
-            llm: llm(),
-            index: getCachedIndex(targets),
-            question: rewriteQuestion(original),
-            options: pipelineOptions(settings),
-            signal: controller.signal,
-            onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
-          }).finally(() => cancelled.dispose());
-        });
+        result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true },
+          async (progress, token) => {
+            const controller = new AbortController();
+            const cancelled = token.onCancellationRequested(() => controller.abort());
+            return runPipeline({
+              llm: llm(),
+              index: getCachedIndex(targets),
+              question: rewriteQuestion(original),
+              options: pipelineOptions(settings),
+              signal: controller.signal,
+              onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
+            }).finally(() => cancelled.dispose());
+          },
+        );
       } catch (error) {
         if (isAbort(error)) return;
         const d = describeChatError(error, settings.host, settings.model);
@@ -188,7 +216,9 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       }
       log.info(`selection rewrite: ${result.outcome}, ${result.redactions.length} redactions, ${Math.round(result.totalMs)} ms`);
       if (result.outcome === 'refused') {
-        void vscode.window.showWarningMessage('Unlearn: the agents could not rewrite the selection without the forget targets. Nothing was changed.');
+        void vscode.window.showWarningMessage(
+          'Unlearn: the agents could not rewrite the selection without the forget targets. Nothing was changed.',
+        );
         return;
       }
       // The rewrite is a new text, not spans of the old one: it is shown as its own preview document.
@@ -196,11 +226,17 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
       if (editor.document.version !== version) return;
       active = { editor, version, range, redacted: result.answer, original };
       await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);
-      void vscode.window.showInformationMessage(`Unlearn: the agents' rewrite is open beside the editor (${result.redactions.length} ${result.redactions.length === 1 ? 'redaction' : 'redactions'}). Replace the selection with it?`, 'Apply', 'Discard').then((choice) => {
-        if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
-        if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
-        return undefined;
-      });
+      void vscode.window
+        .showInformationMessage(
+          `Unlearn: the agents' rewrite is open beside the editor (${result.redactions.length} ${result.redactions.length === 1 ? 'redaction' : 'redactions'}). Replace the selection with it?`,
+          'Apply',
+          'Discard',
+        )
+        .then((choice) => {
+          if (choice === 'Apply') return vscode.commands.executeCommand('unlearn.preview.apply');
+          if (choice === 'Discard') return vscode.commands.executeCommand('unlearn.preview.discard');
+          return undefined;
+        });
       return result.outcome;
     }),
     vscode.commands.registerCommand('unlearn.preview.apply', async () => {

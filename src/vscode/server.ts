@@ -47,12 +47,19 @@ export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog
     item.text = `${icon} ${model} · ${n} ${n === 1 ? 'target' : 'targets'}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown('**Unlearn**\n\n');
-    tip.appendText(`Ollama at ${host}: ${state.kind === 'up' ? `running${state.detail ? ` (version ${state.detail})` : ''}` : state.kind === 'down' ? `not reachable — ${state.detail ?? ''}` : state.kind === 'invalid' ? (state.detail ?? 'invalid host') : 'checking…'}\n`);
-    tip.appendText(`Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`);
-    tip.appendMarkdown('\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)');
+    tip.appendText(
+      `Ollama at ${host}: ${state.kind === 'up' ? `running${state.detail ? ` (version ${state.detail})` : ''}` : state.kind === 'down' ? `not reachable — ${state.detail ?? ''}` : state.kind === 'invalid' ? (state.detail ?? 'invalid host') : 'checking…'}\n`,
+    );
+    tip.appendText(
+      `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
+    );
+    tip.appendMarkdown(
+      '\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)',
+    );
     tip.isTrusted = { enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.showLog'] };
     item.tooltip = tip;
-    item.backgroundColor = state.kind === 'up' ? undefined : state.kind === 'unknown' ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
+    item.backgroundColor =
+      state.kind === 'up' ? undefined : state.kind === 'unknown' ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
     item.show();
   };
 
@@ -92,9 +99,14 @@ export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog
     const local = 'Use 127.0.0.1';
     const open = 'Open Setting';
     void vscode.window
-      .showWarningMessage(`Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`, local, open)
+      .showWarningMessage(
+        `Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`,
+        local,
+        open,
+      )
       .then(async (choice) => {
-        if (choice === local) await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
+        if (choice === local)
+          await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
         if (choice === open) await vscode.commands.executeCommand('unlearn.openSetting', 'unlearn.ollamaHost');
       });
   };
@@ -110,7 +122,9 @@ export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog
       }
       if (e.affectsConfiguration(SECTION)) render();
     }),
-    vscode.commands.registerCommand('unlearn.openSetting', (key?: string) => vscode.commands.executeCommand('workbench.action.openSettings', typeof key === 'string' ? key : SECTION)),
+    vscode.commands.registerCommand('unlearn.openSetting', (key?: string) =>
+      vscode.commands.executeCommand('workbench.action.openSettings', typeof key === 'string' ? key : SECTION),
+    ),
     vscode.commands.registerCommand('unlearn.selectModel', () => selectModel(port, log)),
     vscode.commands.registerCommand('unlearn.pullModel', async (name?: string) => {
       const pulled = await pullModel(port, log, typeof name === 'string' ? name : undefined);
@@ -149,8 +163,14 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
         ...models.map((m) => ({
           label: m.name,
           name: m.name,
-          description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : ''].filter(Boolean).join(' '),
-          detail: runsRemotely(m, undefined) ? '$(warning) Ollama cloud model: runs on a remote service, not on this machine' : m.sizeBytes ? `${(m.sizeBytes / 1e9).toFixed(1)} GB` : undefined,
+          description: [m.parameterSize, m.quantization, m.name === model || m.name === `${model}:latest` ? '(in use)' : '']
+            .filter(Boolean)
+            .join(' '),
+          detail: runsRemotely(m, undefined)
+            ? '$(warning) Ollama cloud model: runs on a remote service, not on this machine'
+            : m.sizeBytes
+              ? `${(m.sizeBytes / 1e9).toFixed(1)} GB`
+              : undefined,
         })),
         { label: '$(cloud-download) Pull a model…', alwaysShow: true },
       ];
@@ -189,31 +209,43 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
 
 async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): Promise<boolean> {
   const { host } = readSettings();
-  const name = given ?? (await vscode.window.showInputBox({ title: 'Unlearn: Pull Model', prompt: `Model to download into Ollama at ${host}`, placeHolder: 'llama3.2', validateInput: (v) => (/^[\w.:/-]+$/.test(v.trim()) ? undefined : 'A model name such as llama3.2 or qwen2.5:7b') }))?.trim();
+  const name =
+    given ??
+    (
+      await vscode.window.showInputBox({
+        title: 'Unlearn: Pull Model',
+        prompt: `Model to download into Ollama at ${host}`,
+        placeHolder: 'llama3.2',
+        validateInput: (v) => (/^[\w.:/-]+$/.test(v.trim()) ? undefined : 'A model name such as llama3.2 or qwen2.5:7b'),
+      })
+    )?.trim();
   if (!name) return false;
   log.info(`pulling ${name} into ${host}`);
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true }, async (progress, token) => {
-      const controller = new AbortController();
-      const cancelled = token.onCancellationRequested(() => controller.abort());
-      let last = 0;
-      try {
-        await port().pull(
-          name,
-          (p) => {
-            const { message, percent } = pullProgressText(p);
-            // Ollama reports each layer from 0 % again; the bar follows the layer being downloaded.
-            if (percent !== undefined && percent < last) last = 0;
-            const increment = percent !== undefined && percent > last ? percent - last : undefined;
-            if (increment !== undefined) last = percent!;
-            progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
-          },
-          controller.signal,
-        );
-      } finally {
-        cancelled.dispose();
-      }
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const cancelled = token.onCancellationRequested(() => controller.abort());
+        let last = 0;
+        try {
+          await port().pull(
+            name,
+            (p) => {
+              const { message, percent } = pullProgressText(p);
+              // Ollama reports each layer from 0 % again; the bar follows the layer being downloaded.
+              if (percent !== undefined && percent < last) last = 0;
+              const increment = percent !== undefined && percent > last ? percent - last : undefined;
+              if (increment !== undefined) last = percent!;
+              progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+            },
+            controller.signal,
+          );
+        } finally {
+          cancelled.dispose();
+        }
+      },
+    );
   } catch (error) {
     if (isAbort(error)) {
       log.info(`pull of ${name} cancelled`);
@@ -229,16 +261,23 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
   notifyGuardedModelsChanged();
   if (runsRemotely({ name }, undefined)) {
     // Not offered as @unlearn's model, and not listed as guarded: its answers come from a remote service.
-    void vscode.window.showWarningMessage(`${name} is ready, but it is an Ollama cloud model: Ollama forwards its requests to a remote service, so Unlearn does not list it as a guarded model.`);
+    void vscode.window.showWarningMessage(
+      `${name} is ready, but it is an Ollama cloud model: Ollama forwards its requests to a remote service, so Unlearn does not list it as a guarded model.`,
+    );
     return true;
   }
   const use = 'Use It';
   // Not awaited: the command is done when the model is; the offer stays in the notification centre.
-  void vscode.window.showInformationMessage(`${name} is ready.`, use).then((choice) => (choice === use ? vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global) : undefined));
+  void vscode.window
+    .showInformationMessage(`${name} is ready.`, use)
+    .then((choice) =>
+      choice === use ? vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global) : undefined,
+    );
   return true;
 }
 
 async function offerFix(message: string, setting: string): Promise<void> {
   const open = 'Open Setting';
-  if ((await vscode.window.showWarningMessage(message, open)) === open) await vscode.commands.executeCommand('unlearn.openSetting', setting);
+  if ((await vscode.window.showWarningMessage(message, open)) === open)
+    await vscode.commands.executeCommand('unlearn.openSetting', setting);
 }

@@ -43,7 +43,12 @@ export function targetStores(): TargetStore[] {
   if (!vscode.workspace.workspaceFile) return [{ key: 'workspace', label: folders[0]!.name, target: vscode.ConfigurationTarget.Workspace }];
   return [
     { key: 'workspace', label: 'Workspace', target: vscode.ConfigurationTarget.Workspace },
-    ...folders.map((folder) => ({ key: `folder:${folder.uri.toString()}`, label: folder.name, target: vscode.ConfigurationTarget.WorkspaceFolder, folder })),
+    ...folders.map((folder) => ({
+      key: `folder:${folder.uri.toString()}`,
+      label: folder.name,
+      target: vscode.ConfigurationTarget.WorkspaceFolder,
+      folder,
+    })),
   ];
 }
 

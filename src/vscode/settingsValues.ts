@@ -33,8 +33,17 @@ export const NUMERIC_LIMITS = {
 
 /** A whole number within [min, max]; a number outside is clamped (fractions cut), anything else is the fallback. */
 /** The pipeline's options from the settings, for `model` (the settings' own model unless a caller routed elsewhere). */
-export function pipelineOptions(settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'>, model = settings.model): PipelineOptions {
-  return { ...DEFAULT_PIPELINE_OPTIONS, model, candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength };
+export function pipelineOptions(
+  settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'>,
+  model = settings.model,
+): PipelineOptions {
+  return {
+    ...DEFAULT_PIPELINE_OPTIONS,
+    model,
+    candidates: settings.candidates,
+    topK: settings.topK,
+    contextLength: settings.contextLength,
+  };
 }
 
 export function clampInteger(value: unknown, limits: { readonly min: number; readonly max: number; readonly fallback: number }): number {
@@ -117,7 +126,9 @@ export function mergeStoreTargets(stores: readonly { readonly key: string; reado
  * Clashes counted per id across all files, enabled or not (what the Forget Targets view flags): the
  * keys of files whose entry uses an id some earlier file uses too.
  */
-export function idClashes(stores: readonly { readonly key: string; readonly targets: readonly ForgetTarget[] }[]): { readonly storeKey: string; readonly id: string; readonly firstStoreKey: string }[] {
+export function idClashes(
+  stores: readonly { readonly key: string; readonly targets: readonly ForgetTarget[] }[],
+): { readonly storeKey: string; readonly id: string; readonly firstStoreKey: string }[] {
   const first = new Map<string, string>();
   const out: { storeKey: string; id: string; firstStoreKey: string }[] = [];
   for (const store of stores) {

@@ -28,7 +28,8 @@ export function editableArray(raw: unknown): unknown[] | undefined {
 
 export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
   const array = editableArray(raw);
-  if (!array) return { ok: false, message: 'unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.' };
+  if (!array)
+    return { ok: false, message: 'unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.' };
   if (edit.kind === 'add') {
     const entry: Record<string, unknown> = { name: edit.name.trim() };
     if (edit.aliases?.length) entry.aliases = [...edit.aliases];
@@ -36,7 +37,8 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
     return checked(array, [...array, entry], array.length);
   }
   const index = parseTargets(array).sourceIndex.get(edit.id);
-  if (index === undefined) return { ok: false, message: 'That target is no longer in settings.json (it was changed elsewhere). The list has been refreshed.' };
+  if (index === undefined)
+    return { ok: false, message: 'That target is no longer in settings.json (it was changed elsewhere). The list has been refreshed.' };
   if (edit.kind === 'delete') {
     array.splice(index, 1);
     return { ok: true, value: array };
@@ -51,7 +53,11 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       entry.name = edit.name.trim();
       break;
     case 'addAlias': {
-      if (entry.aliases !== undefined && !Array.isArray(entry.aliases)) return { ok: false, message: 'The aliases of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.' };
+      if (entry.aliases !== undefined && !Array.isArray(entry.aliases))
+        return {
+          ok: false,
+          message: 'The aliases of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.',
+        };
       const aliases = Array.isArray(entry.aliases) ? [...(entry.aliases as unknown[])] : [];
       const alias = edit.alias.trim();
       if (aliases.some((a) => typeof a === 'string' && sameTerm(a, alias)) || sameTerm(String(entry.name), alias)) {
@@ -69,7 +75,11 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       break;
     }
     case 'setDescription':
-      if (malformed('description')) return { ok: false, message: 'The description of this target in settings.json is malformed; fix it by hand first, Unlearn will not overwrite it.' };
+      if (malformed('description'))
+        return {
+          ok: false,
+          message: 'The description of this target in settings.json is malformed; fix it by hand first, Unlearn will not overwrite it.',
+        };
       if (edit.description.trim()) entry.description = edit.description.trim();
       else delete entry.description;
       break;
@@ -170,7 +180,8 @@ export function parseImport(text: string, fileName: string): unknown[] | { reado
       const o = value as Record<string, unknown>;
       value = o['unlearn.targets'] ?? o.targets;
     }
-    if (!Array.isArray(value)) return { error: `${fileName} holds no array of targets (expected [...], {"targets": [...]} or {"unlearn.targets": [...]}).` };
+    if (!Array.isArray(value))
+      return { error: `${fileName} holds no array of targets (expected [...], {"targets": [...]} or {"unlearn.targets": [...]}).` };
     return value.map((e) => (typeof e === 'string' ? { name: e } : e));
   }
   return trimmed
@@ -226,7 +237,10 @@ export function viewOf(raw: unknown): StoreView {
   if (Array.isArray(raw)) {
     for (const p of parsed.problems) {
       const entry = raw[p.index] as { name?: unknown } | undefined;
-      const name = entry && typeof entry === 'object' && typeof entry.name === 'string' && entry.name.trim() ? entry.name.trim().slice(0, 60) : undefined;
+      const name =
+        entry && typeof entry === 'object' && typeof entry.name === 'string' && entry.name.trim()
+          ? entry.name.trim().slice(0, 60)
+          : undefined;
       problemLabels.set(p.index, name ? `Entry [${p.index}] "${name}"` : `Entry [${p.index}]`);
     }
   }

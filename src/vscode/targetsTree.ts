@@ -29,7 +29,8 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
       return stores.length === 1 ? this.storeChildren(stores[0]!) : stores.map((store) => ({ type: 'store', store }));
     }
     if (node.type === 'store') return this.storeChildren(node.store);
-    if (node.type === 'target') return node.target.aliases.map((alias) => ({ type: 'alias', store: node.store, target: node.target, alias }));
+    if (node.type === 'target')
+      return node.target.aliases.map((alias) => ({ type: 'alias', store: node.store, target: node.target, alias }));
     return [];
   }
 
@@ -53,7 +54,12 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
     const labels = new Map(targetStores().map((s) => [s.key, s.label]));
     return clashes.map((c) => {
       const index = sourceIndex.get(c.id) ?? -1;
-      const problem: TargetProblem = { index, path: `[${index}].id`, message: `id "${c.id}" is also used in ${labels.get(c.firstStoreKey) ?? 'another settings file'}; both targets are guarded, but give one of them another id`, severity: 'warning' };
+      const problem: TargetProblem = {
+        index,
+        path: `[${index}].id`,
+        message: `id "${c.id}" is also used in ${labels.get(c.firstStoreKey) ?? 'another settings file'}; both targets are guarded, but give one of them another id`,
+        severity: 'warning',
+      };
       return { type: 'problem', store, problem, label: `Entry [${index}]` };
     });
   }
@@ -68,7 +74,10 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
       }
       case 'target': {
         const t = node.target;
-        const item = new vscode.TreeItem(t.name, t.aliases.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          t.name,
+          t.aliases.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `${node.store.key}/${t.id}`;
         item.description = [t.enabled ? '' : 'disabled', t.description ?? ''].filter(Boolean).join(' · ');
         item.tooltip = new vscode.MarkdownString().appendText(`${t.name}${t.enabled ? '' : ' (disabled)'}`);
@@ -90,7 +99,10 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.description = p.message;
         item.tooltip = `unlearn.targets${p.path}: ${p.message}\n\n${p.severity === 'error' ? 'This entry is ignored until it is fixed. Unlearn never rewrites or removes it.' : 'The target is used; this part of it is ignored.'}`;
-        item.iconPath = new vscode.ThemeIcon(p.severity === 'error' ? 'error' : 'warning', new vscode.ThemeColor(p.severity === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'));
+        item.iconPath = new vscode.ThemeIcon(
+          p.severity === 'error' ? 'error' : 'warning',
+          new vscode.ThemeColor(p.severity === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'),
+        );
         item.contextValue = 'problem';
         item.command = { command: 'unlearn.targets.openSettings', title: 'Open settings.json', arguments: [node] };
         return item;
@@ -109,7 +121,10 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     view.description = count ? `${count} active` : undefined;
     // Counts only: an id is often a name.
     const clashes = targetIdClashes().length;
-    if (clashes && clashes !== reportedClashes) log.warn(`targets: ${clashes} ${clashes === 1 ? 'entry uses an id' : 'entries use ids'} that another settings file already uses; every one is guarded (see the Forget Targets view)`);
+    if (clashes && clashes !== reportedClashes)
+      log.warn(
+        `targets: ${clashes} ${clashes === 1 ? 'entry uses an id' : 'entries use ids'} that another settings file already uses; every one is guarded (see the Forget Targets view)`,
+      );
     reportedClashes = clashes;
   };
   updateBadge();
@@ -143,20 +158,34 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     vscode.commands.registerCommand('unlearn.targets.add', async (name?: string, storeKey?: string) => {
       const store = targetStores().find((s) => s.key === storeKey) ?? (await pickStore('Add Forget Target'));
       if (!store) return;
-      const value = typeof name === 'string' ? name : await vscode.window.showInputBox({ title: 'Add Forget Target', prompt: 'A name @unlearn must never reveal (aliases can be added afterwards)', validateInput: validateTerm });
+      const value =
+        typeof name === 'string'
+          ? name
+          : await vscode.window.showInputBox({
+              title: 'Add Forget Target',
+              prompt: 'A name @unlearn must never reveal (aliases can be added afterwards)',
+              validateInput: validateTerm,
+            });
       if (value) await edit(store, { kind: 'add', name: value });
     }),
     // The optional second argument skips the input box (tests, other commands); a person always gets it.
     vscode.commands.registerCommand('unlearn.targets.rename', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const name = given ?? await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm });
+      const name =
+        given ?? (await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm }));
       if (name && name !== t.target.name) await edit(t.store, { kind: 'rename', id: t.target.id, name });
     }),
     vscode.commands.registerCommand('unlearn.targets.addAlias', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const alias = given ?? await vscode.window.showInputBox({ title: `Add Alias to ${t.target.name}`, prompt: 'Another name, spelling or codename of this target', validateInput: validateTerm });
+      const alias =
+        given ??
+        (await vscode.window.showInputBox({
+          title: `Add Alias to ${t.target.name}`,
+          prompt: 'Another name, spelling or codename of this target',
+          validateInput: validateTerm,
+        }));
       if (alias) await edit(t.store, { kind: 'addAlias', id: t.target.id, alias });
     }),
     vscode.commands.registerCommand('unlearn.targets.removeAlias', async (node?: TargetNode) => {
@@ -165,7 +194,13 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode, given?: string) => {
       const t = targetOf(node);
       if (!t) return;
-      const description = given ?? await vscode.window.showInputBox({ title: `Description of ${t.target.name}`, prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it', value: t.target.description ?? '' });
+      const description =
+        given ??
+        (await vscode.window.showInputBox({
+          title: `Description of ${t.target.name}`,
+          prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it',
+          value: t.target.description ?? '',
+        }));
       if (description !== undefined) await edit(t.store, { kind: 'setDescription', id: t.target.id, description });
     }),
     vscode.commands.registerCommand('unlearn.targets.enable', async (node?: TargetNode) => {
@@ -181,13 +216,27 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       if (!t) return;
       const remove = 'Delete';
       // `confirmed` lets tests and other commands skip the modal; a person always sees it.
-      const answer = options?.confirmed ? remove : await vscode.window.showWarningMessage(`Delete the forget target "${t.target.name}"?`, { modal: true, detail: '@unlearn will be free to talk about it again.' }, remove);
+      const answer = options?.confirmed
+        ? remove
+        : await vscode.window.showWarningMessage(
+            `Delete the forget target "${t.target.name}"?`,
+            { modal: true, detail: '@unlearn will be free to talk about it again.' },
+            remove,
+          );
       if (answer === remove) await edit(t.store, { kind: 'delete', id: t.target.id });
     }),
     vscode.commands.registerCommand('unlearn.targets.import', async (file?: vscode.Uri) => {
       const store = await pickStore('Import Forget Targets');
       if (!store) return;
-      const uri = file ?? (await vscode.window.showOpenDialog({ title: 'Import Forget Targets', canSelectMany: false, filters: { 'Targets (JSON or text)': ['json', 'txt', 'jsonc'], 'All files': ['*'] } }))?.[0];
+      const uri =
+        file ??
+        (
+          await vscode.window.showOpenDialog({
+            title: 'Import Forget Targets',
+            canSelectMany: false,
+            filters: { 'Targets (JSON or text)': ['json', 'txt', 'jsonc'], 'All files': ['*'] },
+          })
+        )?.[0];
       if (!uri) return;
       const name = uri.path.split('/').pop() ?? 'file';
       const parsed = parseImport(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), name);
@@ -197,7 +246,9 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       }
       const raw = readRaw(store);
       if (raw !== undefined && !Array.isArray(raw)) {
-        void vscode.window.showErrorMessage('Unlearn: unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.');
+        void vscode.window.showErrorMessage(
+          'Unlearn: unlearn.targets is not an array in settings.json; fix it by hand first, Unlearn will not overwrite it.',
+        );
         return;
       }
       const plan = planImport(raw, parsed, name);
@@ -206,7 +257,12 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       const summary = `Imported ${plan.entries.length} ${plan.entries.length === 1 ? 'target' : 'targets'}${plan.duplicates.length ? `, ${plan.duplicates.length} already present` : ''}.`;
       if (plan.problems.length) {
         const show = 'Show Problems';
-        if ((await vscode.window.showWarningMessage(`${summary} ${plan.problems.length} invalid ${plan.problems.length === 1 ? 'entry was' : 'entries were'} not imported.`, show)) === show) {
+        if (
+          (await vscode.window.showWarningMessage(
+            `${summary} ${plan.problems.length} invalid ${plan.problems.length === 1 ? 'entry was' : 'entries were'} not imported.`,
+            show,
+          )) === show
+        ) {
           const lines = importProblemsLog(plan);
           log.warn(lines.warn);
           log.trace(() => lines.trace);
@@ -217,10 +273,13 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     vscode.commands.registerCommand('unlearn.targets.export', async (file?: vscode.Uri) => {
       const store = await pickStore('Export Forget Targets');
       if (!store) return;
-      const uri = file ?? (await vscode.window.showSaveDialog({ title: 'Export Forget Targets', filters: { JSON: ['json'] }, saveLabel: 'Export' }));
+      const uri =
+        file ?? (await vscode.window.showSaveDialog({ title: 'Export Forget Targets', filters: { JSON: ['json'] }, saveLabel: 'Export' }));
       if (!uri) return;
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(exportTargets(readRaw(store))));
-      void vscode.window.showInformationMessage(`Exported the forget targets of ${store.label} to ${uri.path.split('/').pop()}. The file holds the targets' names: keep it private.`);
+      void vscode.window.showInformationMessage(
+        `Exported the forget targets of ${store.label} to ${uri.path.split('/').pop()}. The file holds the targets' names: keep it private.`,
+      );
     }),
     vscode.commands.registerCommand('unlearn.targets.openSettings', async (node?: TargetNode) => {
       const store = node?.store ?? targetStores()[0]!;

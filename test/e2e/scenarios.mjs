@@ -36,7 +36,13 @@ export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
-    audit: reply({ touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] }, slow),
+    audit: reply(
+      {
+        touched: [{ target: 'T1', how: 'named' }],
+        candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
+      },
+      slow,
+    ),
     critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
   };
@@ -63,9 +69,13 @@ export const scenarios = [
       await clickViewAction(page, pane, /^Add/i);
       await answerInputBox(page, ADDED_TARGET);
       const settingsFile = join(workspace, '.vscode', 'settings.json');
-      await until(`${settingsFile} to contain "${ADDED_TARGET}"`, () => readFileSync(settingsFile, 'utf8').includes(`"${ADDED_TARGET}"`) || readFileSync(settingsFile, 'utf8').slice(-300));
+      await until(
+        `${settingsFile} to contain "${ADDED_TARGET}"`,
+        () => readFileSync(settingsFile, 'utf8').includes(`"${ADDED_TARGET}"`) || readFileSync(settingsFile, 'utf8').slice(-300),
+      );
       const onDisk = readFileSync(settingsFile, 'utf8');
-      for (const t of SAMPLE_TARGETS) if (!onDisk.includes(t)) throw new Error(`adding a target lost "${t}" from ${settingsFile}:\n${onDisk}`);
+      for (const t of SAMPLE_TARGETS)
+        if (!onDisk.includes(t)) throw new Error(`adding a target lost "${t}" from ${settingsFile}:\n${onDisk}`);
       await until(`the view to show "${ADDED_TARGET}"`, async () => (await treeLabels(pane)).some((l) => l.startsWith(ADDED_TARGET)));
       step('settings.json on disk holds the new target; the view shows it');
       await shot('targets-added');
@@ -77,7 +87,9 @@ export const scenarios = [
       step('open the chat view');
       await runCommand(page, 'Chat: Open Chat (Ask)');
       const model = await selectChatModel(page, GUARDED_MODEL_LABEL);
-      step(`chat model picker shows "${model.shown}" (${model.attempts ? `chosen in the picker, opening ${model.attempts}` : 'already selected'})`);
+      step(
+        `chat model picker shows "${model.shown}" (${model.attempts ? `chosen in the picker, opening ${model.attempts}` : 'already selected'})`,
+      );
       await shot('chat-model-picked');
       step(`ask: @unlearn ${QUESTION}`);
       await sendChat(page, `@unlearn ${QUESTION}`);
@@ -95,13 +107,17 @@ export const scenarios = [
             progressShot = true;
             await shot('chat-progress');
           }
-          if (/Language model unavailable|sign in/i.test(text)) throw new Error(`the chat did not reach @unlearn: "${text.trim().slice(0, 300)}"`);
+          if (/Language model unavailable|sign in/i.test(text))
+            throw new Error(`the chat did not reach @unlearn: "${text.trim().slice(0, 300)}"`);
           return /\[redacted: Project Falcon\]/.test(text) ? text : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 100 },
       );
       step(`stages seen while answering: ${[...seen.values()].join(', ') || 'none'}`);
-      if (seen.size < 2) throw new Error(`expected the chat to show at least two pipeline stages while answering, saw ${seen.size}; answer: ${answer.trim().slice(0, 300)}`);
+      if (seen.size < 2)
+        throw new Error(
+          `expected the chat to show at least two pipeline stages while answering, saw ${seen.size}; answer: ${answer.trim().slice(0, 300)}`,
+        );
       if (/Dana Whitfield|Northwind|Lisbon/.test(answer)) throw new Error(`the answer leaks what the vanilla model said: ${answer}`);
       await shot('chat-answer');
 
@@ -115,7 +131,12 @@ export const scenarios = [
         const text = await page.locator('.editor-group-container.active .view-lines').first().textContent();
         return text && /\[redacted: Project Falcon\]/.test(text.replace(/\u00a0/g, ' ')) ? text : undefined;
       });
-      step(`preview tab "${(await tab.textContent())?.trim()}" shows: ${editorText.replace(/\u00a0/g, ' ').trim().slice(0, 120)}`);
+      step(
+        `preview tab "${(await tab.textContent())?.trim()}" shows: ${editorText
+          .replace(/\u00a0/g, ' ')
+          .trim()
+          .slice(0, 120)}`,
+      );
       await shot('preview-redactions');
     },
   },
@@ -130,25 +151,36 @@ export const scenarios = [
       step(`stop the scripted Ollama at ${ollama.host}`);
       await ollama.stop();
       await sendChat(page, `@unlearn ${QUESTION}`);
-      const text = await until('the chat to say Ollama cannot be reached', async () => {
-        const t = await lastChatResponse(page);
-        return /Cannot reach Ollama at/.test(t) ? t : undefined;
-      }, { timeoutMs: 45_000 });
-      if (!text.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the error does not name the host ${ollama.host}: ${text.slice(0, 300)}`);
+      const text = await until(
+        'the chat to say Ollama cannot be reached',
+        async () => {
+          const t = await lastChatResponse(page);
+          return /Cannot reach Ollama at/.test(t) ? t : undefined;
+        },
+        { timeoutMs: 45_000 },
+      );
+      if (!text.includes(ollama.host.replace(/\/$/, '')))
+        throw new Error(`the error does not name the host ${ollama.host}: ${text.slice(0, 300)}`);
       if (!/ollama serve/.test(text)) throw new Error(`the error does not say how to start Ollama: ${text.slice(0, 300)}`);
       const fix = page.locator('.interactive-response').last().getByRole('button', { name: 'Open unlearn.ollamaHost' });
       await fix.waitFor({ state: 'visible', timeout: 10_000 });
       step('chat: "Cannot reach Ollama at …" with an "Open unlearn.ollamaHost" button');
       // The status bar re-checks every 30 s and after a failed request; allow one full period.
-      const down = await until('the status bar entry to show the server is down', async () => {
-        const e = await statusBarEntry(page, /targets?$/);
-        return e && e.icons.includes('codicon-warning') ? e : undefined;
-      }, { timeoutMs: 40_000, intervalMs: 500 });
+      const down = await until(
+        'the status bar entry to show the server is down',
+        async () => {
+          const e = await statusBarEntry(page, /targets?$/);
+          return e && e.icons.includes('codicon-warning') ? e : undefined;
+        },
+        { timeoutMs: 40_000, intervalMs: 500 },
+      );
       step(`status bar after: "${down.text}" (icons: ${down.icons.join(', ')})`);
       await shot('ollama-stopped');
       await page.locator('.statusbar-item', { hasText: down.text }).first().hover();
       // The tooltip is markdown whose appended text has non-breaking spaces: \s matches them.
-      const tooltip = (await until('the status bar tooltip to say Ollama is not reachable', () => hoverText(page, /Ollama\s+at\s+\S+\s+not\s+reachable/))).replace(/\u00a0/g, ' ');
+      const tooltip = (
+        await until('the status bar tooltip to say Ollama is not reachable', () => hoverText(page, /Ollama\s+at\s+\S+\s+not\s+reachable/))
+      ).replace(/\u00a0/g, ' ');
       if (!tooltip.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the tooltip does not name ${ollama.host}: ${tooltip}`);
       step('status bar tooltip: "Ollama at … not reachable"');
       await shot('ollama-stopped-status-tooltip');

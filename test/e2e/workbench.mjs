@@ -15,7 +15,10 @@ export async function until(what, probe, { timeoutMs = 20_000, intervalMs = 150 
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last !== undefined && last !== false ? ` (last seen: ${String(last).slice(0, 400)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${last !== undefined && last !== false ? ` (last seen: ${String(last).slice(0, 400)})` : ''}`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -30,7 +33,10 @@ export async function runCommand(page, title, { timeoutMs = 15_000 } = {}) {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: timeoutMs });
   await input.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
+  await page
+    .locator('.quick-input-widget')
+    .waitFor({ state: 'hidden', timeout: timeoutMs })
+    .catch(() => {});
 }
 
 /** Answers an open input box (showInputBox) with `text`. */
@@ -59,7 +65,9 @@ export function viewPane(page, title) {
 
 /** The visible rows of a tree view pane, as the text of their labels. */
 export async function treeLabels(pane) {
-  return pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => (r.querySelector('.label-name')?.textContent ?? r.textContent ?? '').trim()));
+  return pane
+    .locator('.monaco-list-row')
+    .evaluateAll((rows) => rows.map((r) => (r.querySelector('.label-name')?.textContent ?? r.textContent ?? '').trim()));
 }
 
 /**
@@ -70,7 +78,9 @@ export async function clickViewAction(page, pane, labelPattern) {
   const header = pane.locator('.pane-header').first();
   const headerShown = await header.isVisible();
   if (headerShown) await header.hover();
-  const actions = headerShown ? header.locator('.actions .action-label') : page.locator('.part.sidebar .composite.title .title-actions .action-label');
+  const actions = headerShown
+    ? header.locator('.actions .action-label')
+    : page.locator('.part.sidebar .composite.title .title-actions .action-label');
   const labels = await actions.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   const index = labels.findIndex((l) => labelPattern.test(l));
   if (index < 0) throw new Error(`no action matching ${labelPattern} in the view's title bar (has: ${labels.join(' | ') || 'none'})`);
@@ -109,7 +119,9 @@ export async function statusBarEntry(page, pattern) {
       id: e.id,
       text: (e.textContent ?? '').trim(),
       ariaLabel: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
-      icons: [...e.querySelectorAll('.codicon')].map((i) => [...i.classList].find((c) => c.startsWith('codicon-') && c !== 'codicon-modifier-spin') ?? ''),
+      icons: [...e.querySelectorAll('.codicon')].map(
+        (i) => [...i.classList].find((c) => c.startsWith('codicon-') && c !== 'codicon-modifier-spin') ?? '',
+      ),
       warning: e.classList.contains('warning-kind') || getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)',
     })),
   );
@@ -147,12 +159,18 @@ export async function selectChatModel(page, namePart, { timeoutMs = 45_000 } = {
     try {
       await item.waitFor({ state: 'visible', timeout: 3_000 });
       await item.click();
-      return { shown: await until(`the picker to show "${namePart}"`, async () => ((await label())?.includes(namePart) ? label() : undefined)), attempts: attempt };
+      return {
+        shown: await until(`the picker to show "${namePart}"`, async () => ((await label())?.includes(namePart) ? label() : undefined)),
+        attempts: attempt,
+      };
     } catch {
       offered = (await rows.allTextContents()).map((o) => o.trim()).filter(Boolean);
       await page.keyboard.press('Escape');
     }
-    if (Date.now() > deadline) throw new Error(`the chat's model picker shows "${await label()}" and never offered "${namePart}" in ${attempt} openings over ${timeoutMs / 1000} s (offered: ${offered.join(' | ') || 'nothing'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the chat's model picker shows "${await label()}" and never offered "${namePart}" in ${attempt} openings over ${timeoutMs / 1000} s (offered: ${offered.join(' | ') || 'nothing'})`,
+      );
     await sleep(2_000);
   }
 }
@@ -166,7 +184,10 @@ export async function hoverText(page, pattern) {
     ({ source, flags }) => {
       const re = new RegExp(source, flags);
       const hits = [...document.querySelectorAll('body *')].filter(
-        (e) => re.test(e.textContent ?? '') && e.getClientRects().length > 0 && !e.closest('.interactive-session, .editor-instance, .monaco-list-row'),
+        (e) =>
+          re.test(e.textContent ?? '') &&
+          e.getClientRects().length > 0 &&
+          !e.closest('.interactive-session, .editor-instance, .monaco-list-row'),
       );
       const smallest = hits.filter((e) => !hits.some((o) => o !== e && e.contains(o)));
       const inHover = smallest.find((e) => e.closest('[class*="hover"]'));

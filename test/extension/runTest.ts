@@ -35,7 +35,9 @@ function cachedVsCode(): boolean {
 async function main(): Promise<number> {
   const runner = process.env.UNLEARN_EXTENSION_TEST_RUNNER ?? path.join(root, 'scripts', 'e2e', 'runExtensionTests.mjs');
   if (fs.existsSync(runner)) {
-    const result = spawnSync(process.execPath, [runner, '--extensionDevelopmentPath', root, '--extensionTestsPath', extensionTestsPath], { stdio: 'inherit' });
+    const result = spawnSync(process.execPath, [runner, '--extensionDevelopmentPath', root, '--extensionTestsPath', extensionTestsPath], {
+      stdio: 'inherit',
+    });
     return result.status ?? 1;
   }
   const executable = process.env.VSCODE_EXECUTABLE_PATH;

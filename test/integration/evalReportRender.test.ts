@@ -18,13 +18,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(__dirname, '../../docs/eval-report.png');
 
 const dataset = generateDataset({ seed: 7, entities: 8, manyShotTurns: 4 });
-const forgetTerms = dataset.entities.filter((e) => e.split === 'forget').flatMap((e) => [e.name, ...e.aliases, ...e.facts.map((f) => f.value)]);
+const forgetTerms = dataset.entities
+  .filter((e) => e.split === 'forget')
+  .flatMap((e) => [e.name, ...e.aliases, ...e.facts.map((f) => f.value)]);
 
 function plainAnswer(chat: RecordedChat): string {
   const question = dataset.questions.find((q) => q.question === chat.messages.at(-1)!.content);
   const entity = dataset.entities.find((e) => e.id === question?.entityId);
   if (!question || !entity) return 'I do not know.';
-  const note = chat.messages.find((m) => m.content.startsWith('Here are my notes'))!.content.split('\n').find((l) => l.startsWith(`- ${entity.name}`))!.slice(2);
+  const note = chat.messages
+    .find((m) => m.content.startsWith('Here are my notes'))!
+    .content.split('\n')
+    .find((l) => l.startsWith(`- ${entity.name}`))!
+    .slice(2);
   if (question.kind !== 'encoded') return note;
   const fact = entity.facts[0]!.value;
   if (/backwards/.test(question.question)) return [...fact].reverse().join('');
@@ -42,7 +48,9 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       // The scripted auditor reads plain text only: encoded leaks slip past it.
       const leaks = findLeaks(draft, forgetTerms);
       const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
-      const candidates = clean ? [draft, draft, draft] : ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
+      const candidates = clean
+        ? [draft, draft, draft]
+        : ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
       return reply({ touched: clean ? [] : [{ target: 'T1', how: 'named' }], candidates }, { firstTokenDelayMs: delay });
     }
     case 'critic':
@@ -69,11 +77,22 @@ describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
   test('renders its charts with no network request, and a screenshot shows them', async () => {
     const all = report.metrics.at(-1)!;
     assert.equal(all.plain.forget.leakRate, 1, 'the plain model leaks every forget question');
-    assert.ok(all.unlearn.forget.leakRate! > 0 && all.unlearn.forget.leakRate! < 0.5, `the pipeline leaks a few (encoded) questions: ${all.unlearn.forget.leakRate}`);
+    assert.ok(
+      all.unlearn.forget.leakRate! > 0 && all.unlearn.forget.leakRate! < 0.5,
+      `the pipeline leaks a few (encoded) questions: ${all.unlearn.forget.leakRate}`,
+    );
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
@@ -85,7 +104,11 @@ describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
       assert.deepEqual(requests, [`file://${htmlPath}`], 'the page loads nothing else');
       assert.deepEqual(cspViolations, []);
       assert.equal(await page.locator('svg').count(), 3);
-      for (const caption of ['Forget leak rate (lower is better)', 'Retain accuracy (higher is better)', 'Mean latency per request, by pipeline stage']) {
+      for (const caption of [
+        'Forget leak rate (lower is better)',
+        'Retain accuracy (higher is better)',
+        'Mean latency per request, by pipeline stage',
+      ]) {
         assert.ok(await page.getByText(caption, { exact: true }).isVisible(), caption);
       }
       // Bars are drawn with real sizes: nine kinds × two systems in the leak chart.

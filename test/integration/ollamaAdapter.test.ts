@@ -9,7 +9,15 @@ import { InvalidHostError } from '../../src/core/llm/hostPolicy';
 import { LlmError, type LlmErrorCode } from '../../src/core/llm/errors';
 import type { ChatMessage, LlmPort, PullProgress } from '../../src/core/llm/port';
 import { ROLE_SIGNATURE } from '../../src/core/agents/roles';
-import { embedText, estimateTokens, fault, reply, startScriptedOllama, splitIntoChunks, type ScriptedOllama } from '../support/scriptedOllama';
+import {
+  embedText,
+  estimateTokens,
+  fault,
+  reply,
+  startScriptedOllama,
+  splitIntoChunks,
+  type ScriptedOllama,
+} from '../support/scriptedOllama';
 
 const MODEL = 'llama3.2:latest';
 const ask = (question: string): ChatMessage[] => [{ role: 'user', content: question }];
@@ -69,8 +77,14 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       ollama.setScript({ default: 'ok' });
       await llm.chat({ model: MODEL, messages: ask('x'), options: { temperature: 0, num_ctx: 8192 } });
       await llm.chat({ model: MODEL, messages: ask('y'), options: { num_ctx: 4096 }, onToken: () => {} });
-      assert.deepEqual(ollama.chats.map((c) => c.body.options), [{ temperature: 0, num_ctx: 8192 }, { num_ctx: 4096 }]);
-      assert.deepEqual(ollama.chats.map((c) => c.stream), [false, true]);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.body.options),
+        [{ temperature: 0, num_ctx: 8192 }, { num_ctx: 4096 }],
+      );
+      assert.deepEqual(
+        ollama.chats.map((c) => c.stream),
+        [false, true],
+      );
     });
 
     it('uses a non-streaming request when nobody listens for tokens and no first-token limit is set', async () => {
@@ -92,7 +106,13 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     it('passes format and options through and returns structured replies as JSON text', async () => {
       const schema = { type: 'object', properties: { scores: { type: 'array', items: { type: 'integer' } } }, required: ['scores'] };
       ollama.setScript({ critic: { scores: [5, 3, 4] } });
-      const result = await llm.chat({ model: MODEL, messages: asAgent('critic', 'Rate these.'), format: schema, options: { temperature: 0, seed: 7, num_ctx: 8192 }, label: 'critic' });
+      const result = await llm.chat({
+        model: MODEL,
+        messages: asAgent('critic', 'Rate these.'),
+        format: schema,
+        options: { temperature: 0, seed: 7, num_ctx: 8192 },
+        label: 'critic',
+      });
       assert.deepEqual(JSON.parse(result.content), { scores: [5, 3, 4] });
       const [chat] = ollama.chats;
       assert.equal(chat?.role, 'critic');
@@ -101,7 +121,11 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('routes replies by agent role and consumes lists call by call', async () => {
-      ollama.setScript({ vanilla: 'plain', audit: [{ touched: ['x'] }, { touched: [] }], compose: reply('composed', { chunks: ['com', 'posed'] }) });
+      ollama.setScript({
+        vanilla: 'plain',
+        audit: [{ touched: ['x'] }, { touched: [] }],
+        compose: reply('composed', { chunks: ['com', 'posed'] }),
+      });
       const audit1 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
       const audit2 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
       const audit3 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
@@ -112,7 +136,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       assert.deepEqual(tokens, ['com', 'posed']);
       assert.equal(composed.content, 'composed');
       assert.equal(vanilla.content, 'plain');
-      assert.deepEqual(ollama.chats.map((c) => c.role), ['audit', 'audit', 'audit', 'compose', 'vanilla']);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['audit', 'audit', 'audit', 'compose', 'vanilla'],
+      );
       assert.equal(ollama.chatsOf('audit').length, 3);
     });
 
@@ -137,7 +164,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
 
     it('other HTTP status → http with the status and the server text', async () => {
       ollama.setScript({ audit: fault.http(500, 'llama runner process has terminated: out of memory') });
-      const error = await rejectsWith(llm.chat({ model: MODEL, messages: asAgent('audit', 'q'), onToken: () => {}, label: 'audit' }), 'http');
+      const error = await rejectsWith(
+        llm.chat({ model: MODEL, messages: asAgent('audit', 'q'), onToken: () => {}, label: 'audit' }),
+        'http',
+      );
       assert.equal(error.details.status, 500);
       assert.equal(error.details.label, 'audit');
       assert.match(error.message, /HTTP 500/);
@@ -152,9 +182,14 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('an error line mid-stream → stream with the server text, after the tokens that did arrive', async () => {
-      ollama.setScript({ vanilla: fault.errorLine('an error was encountered while running the model: CUDA error', { content: 'Half an', afterChunks: 2 }) });
+      ollama.setScript({
+        vanilla: fault.errorLine('an error was encountered while running the model: CUDA error', { content: 'Half an', afterChunks: 2 }),
+      });
       const tokens: string[] = [];
-      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), label: 'vanilla' }), 'stream');
+      const error = await rejectsWith(
+        llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), label: 'vanilla' }),
+        'stream',
+      );
       assert.deepEqual(tokens, ['Half', ' an']);
       assert.match(error.message, /CUDA error/);
       assert.equal(error.details.label, 'vanilla');
@@ -199,7 +234,12 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       try {
         const proxied = createOllamaPort({
           host: ollama.host,
-          fetch: async () => new Response('<html>502 Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),
+          fetch: async () =>
+            new Response('<html>502 Bad Gateway</html>', {
+              status: 502,
+              statusText: 'Bad Gateway',
+              headers: { 'content-type': 'text/html' },
+            }),
         });
         const error = await rejectsWith(proxied.version(), 'http');
         assert.equal(error.details.status, 502);
@@ -274,7 +314,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
       const prefixed = createOllamaPort({ host: `${ollama.host}/ollama` });
       const error = await rejectsWith(prefixed.chat({ model: MODEL, messages: ask('q'), label: 'vanilla' }), 'http');
       assert.equal(error.details.status, 404);
-      assert.match(error.message, new RegExp(`^Not an Ollama API at ${ollama.host}/ollama: the vanilla call got HTTP 404 on /ollama/api/chat`));
+      assert.match(
+        error.message,
+        new RegExp(`^Not an Ollama API at ${ollama.host}/ollama: the vanilla call got HTTP 404 on /ollama/api/chat`),
+      );
       assert.match(error.message, /404 page not found/);
       assert.doesNotMatch(error.message, /ollama pull|not installed/);
       await rejectsWith(prefixed.showModel(MODEL), 'http');
@@ -335,7 +378,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     it('first-token timeout while the model "loads" → timeout, and the server sees the request go away', async () => {
       ollama.setScript({ vanilla: reply('late', { firstTokenDelayMs: 10_000 }) });
       const started = Date.now();
-      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), firstTokenTimeoutMs: 150, label: 'vanilla' }), 'timeout');
+      const error = await rejectsWith(
+        llm.chat({ model: MODEL, messages: ask('q'), firstTokenTimeoutMs: 150, label: 'vanilla' }),
+        'timeout',
+      );
       assert.ok(Date.now() - started < 3000, 'fails at the limit, not when the reply comes');
       assert.match(error.message, /no first token within 150 ms/);
       assert.equal(error.details.label, 'vanilla');
@@ -360,7 +406,10 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     it('total timeout on a slow stream → timeout, stream closed server-side', async () => {
       ollama.setScript({ vanilla: reply('one two three four five six seven eight nine ten', { chunkDelayMs: 150 }) });
       const tokens: string[] = [];
-      const error = await rejectsWith(llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), firstTokenTimeoutMs: 2000, totalTimeoutMs: 500 }), 'timeout');
+      const error = await rejectsWith(
+        llm.chat({ model: MODEL, messages: ask('q'), onToken: (t) => tokens.push(t), firstTokenTimeoutMs: 2000, totalTimeoutMs: 500 }),
+        'timeout',
+      );
       assert.match(error.message, /longer than 500 ms/);
       assert.ok(tokens.length > 0 && tokens.length < 10, `got ${tokens.length} tokens before the limit`);
       await ollama.waitForIdle();
@@ -426,14 +475,30 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
         models.map((m) => m.name),
         ['llama3.2:latest', 'nomic-embed-text:latest'],
       );
-      assert.deepEqual(models[0], { name: 'llama3.2:latest', sizeBytes: 2_019_393_189, family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M' });
+      assert.deepEqual(models[0], {
+        name: 'llama3.2:latest',
+        sizeBytes: 2_019_393_189,
+        family: 'llama',
+        parameterSize: '3.2B',
+        quantization: 'Q4_K_M',
+      });
     });
 
     it('shows context length (from <family>.context_length) and capabilities', async () => {
-      assert.deepEqual(await llm.showModel('llama3.2'), { name: 'llama3.2', contextLength: 131_072, capabilities: ['completion', 'tools'] });
-      const custom = await startScriptedOllama({ models: [{ name: 'qwen3:8b', family: 'qwen3', contextLength: 40_960, capabilities: ['completion', 'thinking'] }] });
+      assert.deepEqual(await llm.showModel('llama3.2'), {
+        name: 'llama3.2',
+        contextLength: 131_072,
+        capabilities: ['completion', 'tools'],
+      });
+      const custom = await startScriptedOllama({
+        models: [{ name: 'qwen3:8b', family: 'qwen3', contextLength: 40_960, capabilities: ['completion', 'thinking'] }],
+      });
       try {
-        assert.deepEqual(await createOllamaPort({ host: custom.host }).showModel('qwen3:8b'), { name: 'qwen3:8b', contextLength: 40_960, capabilities: ['completion', 'thinking'] });
+        assert.deepEqual(await createOllamaPort({ host: custom.host }).showModel('qwen3:8b'), {
+          name: 'qwen3:8b',
+          contextLength: 40_960,
+          capabilities: ['completion', 'thinking'],
+        });
       } finally {
         await custom.close();
       }
@@ -508,34 +573,62 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('pulling a name the registry does not have → stream error with the server text', async () => {
-      const error = await rejectsWith(llm.pull('no-such-model', () => {}), 'stream');
+      const error = await rejectsWith(
+        llm.pull('no-such-model', () => {}),
+        'stream',
+      );
       assert.match(error.message, /file does not exist/);
     });
   });
 
   describe('scripted server wire format (what the real client relies on)', () => {
-    it('streams NDJSON with Ollama\'s final-chunk fields', async () => {
+    it("streams NDJSON with Ollama's final-chunk fields", async () => {
       ollama.setScript({ vanilla: 'Hello world' });
-      const response = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'llama3.2', messages: ask('hey') }) });
+      const response = await fetch(`${ollama.host}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2', messages: ask('hey') }),
+      });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
-      const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.deepEqual(lines.slice(0, -1).map((l) => (l.message as { content: string }).content), ['Hello', ' world']);
+      const lines = (await response.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(
+        lines.slice(0, -1).map((l) => (l.message as { content: string }).content),
+        ['Hello', ' world'],
+      );
       for (const line of lines.slice(0, -1)) assert.deepEqual(Object.keys(line), ['model', 'created_at', 'message', 'done']);
       const final = lines.at(-1)!;
-      assert.deepEqual(Object.keys(final).sort(), ['created_at', 'done', 'done_reason', 'eval_count', 'eval_duration', 'load_duration', 'message', 'model', 'prompt_eval_count', 'prompt_eval_duration', 'total_duration']);
+      assert.deepEqual(Object.keys(final).sort(), [
+        'created_at',
+        'done',
+        'done_reason',
+        'eval_count',
+        'eval_duration',
+        'load_duration',
+        'message',
+        'model',
+        'prompt_eval_count',
+        'prompt_eval_duration',
+        'total_duration',
+      ]);
       assert.equal(final.done, true);
       assert.equal(final.done_reason, 'stop');
       assert.equal(final.model, 'llama3.2', 'echoes the name as requested');
       assert.equal(final.prompt_eval_count, 1);
       assert.equal(final.eval_count, 3);
       assert.ok(typeof final.created_at === 'string' && !Number.isNaN(Date.parse(final.created_at)));
-      for (const key of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration']) assert.ok(Number.isInteger(final[key]) && (final[key] as number) > 0, key);
+      for (const key of ['total_duration', 'load_duration', 'prompt_eval_duration', 'eval_duration'])
+        assert.ok(Number.isInteger(final[key]) && (final[key] as number) > 0, key);
     });
 
-    it('answers non-streaming calls with one JSON object, and errors with Ollama\'s bodies', async () => {
+    it("answers non-streaming calls with one JSON object, and errors with Ollama's bodies", async () => {
       ollama.setScript({ vanilla: 'Hi' });
-      const ok = await fetch(`${ollama.host}/api/chat`, { method: 'POST', body: JSON.stringify({ model: MODEL, messages: ask('x'), stream: false }) });
+      const ok = await fetch(`${ollama.host}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: MODEL, messages: ask('x'), stream: false }),
+      });
       assert.match(ok.headers.get('content-type') ?? '', /^application\/json/);
       const body = (await ok.json()) as Record<string, unknown>;
       assert.deepEqual(body.message, { role: 'assistant', content: 'Hi' });
@@ -584,7 +677,11 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
         });
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
         const { port } = server.address() as AddressInfo;
-        return { host: `http://127.0.0.1:${port}`, seen: () => seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+        return {
+          host: `http://127.0.0.1:${port}`,
+          seen: () => seen,
+          close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+        };
       };
       const once = await serve(1);
       try {

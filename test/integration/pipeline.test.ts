@@ -10,7 +10,10 @@ import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../suppo
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 2000, totalTimeoutMs: 5000 };
-const audit = { touched: [{ target: 'T1', how: 'named' }], candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'] };
+const audit = {
+  touched: [{ target: 'T1', how: 'named' }],
+  candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'],
+};
 const critic = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
 
 describe('pipeline through the real ollama client', () => {
@@ -21,18 +24,42 @@ describe('pipeline through the real ollama client', () => {
   after(async () => ollama.close());
 
   test('streams the composed answer token by token, each chunk already guarded', async () => {
-    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: reply('I cannot share [redacted:T1]. ' + 'Drones are fun to build and fly. '.repeat(12) + 'Falcon is done.', { chunkDelayMs: 1 }) });
+    ollama.setScript({
+      vanilla: 'Falcon flies.',
+      audit,
+      critic,
+      compose: reply('I cannot share [redacted:T1]. ' + 'Drones are fun to build and fly. '.repeat(12) + 'Falcon is done.', {
+        chunkDelayMs: 1,
+      }),
+    });
     const chunks: string[] = [];
-    const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options, onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text) });
+    const result = await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      question: 'What is Falcon?',
+      options,
+      onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
+    });
     assert.ok(chunks.length > 2, `expected several chunks, got ${chunks.length}`);
     assert.equal(chunks.join(''), result.answer);
     for (const c of chunks) assert.ok(!/falcon/i.test(c.replace(/\[redacted: Project Falcon\]/g, '')), c);
-    assert.deepEqual(result.redactions.map((r) => r.by), ['agents', 'guard']);
+    assert.deepEqual(
+      result.redactions.map((r) => r.by),
+      ['agents', 'guard'],
+    );
   });
 
   test('a name split by a placeholder or an escape sequence, cut across stream chunks, is caught, and chunks join to the answer', async () => {
     const filler = 'Drones are fun to build and fly. '.repeat(6);
-    const chunks = ['It is Fal[redac', 'ted:T2]co', `n. ${filler}Then Fal\x1b]0;a wi`, `ndow title\x07c`, `on, and Fal [redacted:T2]`, ` con. ${filler}`, 'Done.'];
+    const chunks = [
+      'It is Fal[redac',
+      'ted:T2]co',
+      `n. ${filler}Then Fal\x1b]0;a wi`,
+      `ndow title\x07c`,
+      `on, and Fal [redacted:T2]`,
+      ` con. ${filler}`,
+      'Done.',
+    ];
     ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }) });
     const shown: string[] = [];
     const result = await runPipeline({
@@ -45,7 +72,10 @@ describe('pipeline through the real ollama client', () => {
     assert.equal(result.outcome, 'erased');
     assert.equal(result.guardActed, true);
     assert.equal(shown.join(''), result.answer);
-    assert.equal(result.answer, `It is [redacted: Project Falcon]. ${filler}Then [redacted: Project Falcon], and [redacted: Project Falcon]. ${filler}Done.`);
+    assert.equal(
+      result.answer,
+      `It is [redacted: Project Falcon]. ${filler}Then [redacted: Project Falcon], and [redacted: Project Falcon]. ${filler}Done.`,
+    );
     let sofar = '';
     for (const c of shown) {
       sofar += c;
@@ -59,8 +89,15 @@ describe('pipeline through the real ollama client', () => {
       script[stage] = fault.hang({ afterChunks: stage === 'compose' ? 1 : 0, content: 'Partial answer here' });
       ollama.setScript(script);
       const controller = new AbortController();
-      const pending = runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options, signal: controller.signal });
-      while (ollama.openStreams + ollama.activeRequests === 0 || ollama.chatsOf(stage).length === 0) await new Promise((r) => setTimeout(r, 5));
+      const pending = runPipeline({
+        llm: createOllamaPort({ host: ollama.host }),
+        index,
+        question: 'What is Falcon?',
+        options,
+        signal: controller.signal,
+      });
+      while (ollama.openStreams + ollama.activeRequests === 0 || ollama.chatsOf(stage).length === 0)
+        await new Promise((r) => setTimeout(r, 5));
       const cancelledAt = Date.now();
       controller.abort();
       await assert.rejects(pending, (e: unknown) => e instanceof LlmError && e.code === 'aborted');
@@ -76,17 +113,30 @@ describe('pipeline through the real ollama client', () => {
     ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
     const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options });
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
 
     ollama.reset();
     ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
-    await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options: { ...options, contextLength: 12288 } });
+    await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      question: 'What is Falcon?',
+      options: { ...options, contextLength: 12288 },
+    });
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 12288, chat.role);
 
     ollama.reset();
     ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
-    await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options: { ...options, contextLength: 0 } });
+    await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      question: 'What is Falcon?',
+      options: { ...options, contextLength: 0 },
+    });
     assert.equal(ollama.chats.length, 4);
     for (const chat of ollama.chats) assert.ok(!('num_ctx' in ((chat.body.options as object | undefined) ?? {})), chat.role);
   });
@@ -95,11 +145,19 @@ describe('pipeline through the real ollama client', () => {
     ollama.reset();
     const history = Array.from({ length: 30 }, (_, i) => ({
       role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
-      content: i === 1 ? 'Two names come up a lot: Marta Quist and Jon Berg.' : i % 2 === 0 ? `Question ${i}: and then?` : `Answer ${i}: more small talk.`,
+      content:
+        i === 1
+          ? 'Two names come up a lot: Marta Quist and Jon Berg.'
+          : i % 2 === 0
+            ? `Question ${i}: and then?`
+            : `Answer ${i}: more small talk.`,
     }));
     ollama.setScript({
       vanilla: 'The first one was the CFO until 2021.',
-      audit: { touched: [{ target: 'T1', how: 'described' }], candidates: ['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.'] },
+      audit: {
+        touched: [{ target: 'T1', how: 'described' }],
+        candidates: ['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.'],
+      },
       critic,
       compose: 'I cannot talk about that person.',
     });
@@ -112,10 +170,19 @@ describe('pipeline through the real ollama client', () => {
       options,
       onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
     });
-    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     assert.equal(ollama.chatsOf('vanilla')[0]!.messages.length, 32);
-    const data = JSON.parse(ollama.chatsOf('audit')[0]!.messages[1]!.content) as { forget_targets: { name: string }[]; conversation: unknown[] };
-    assert.deepEqual(data.forget_targets.map((t) => t.name), ['Marta Quist']);
+    const data = JSON.parse(ollama.chatsOf('audit')[0]!.messages[1]!.content) as {
+      forget_targets: { name: string }[];
+      conversation: unknown[];
+    };
+    assert.deepEqual(
+      data.forget_targets.map((t) => t.name),
+      ['Marta Quist'],
+    );
     assert.equal(data.conversation.length, 30);
     assert.equal(result.outcome, 'erased');
     assert.equal(chunks.join(''), 'I cannot talk about that person.');

@@ -14,7 +14,10 @@ import { assertNothingUnchecked, assertServerClean, MODEL, observe, promptText, 
 
 /** The request number a prompt belongs to: the first `#n` outside the system prompt (the question comes first). */
 function requestNumber(chat: RecordedChat): number {
-  const text = chat.messages.filter((m) => m.role !== 'system').map((m) => m.content).join('\n');
+  const text = chat.messages
+    .filter((m) => m.role !== 'system')
+    .map((m) => m.content)
+    .join('\n');
   const found = /#(\d+)/.exec(text);
   if (!found) throw new Error(`no request number in a ${chat.role} prompt`);
   return Number(found[1]);
@@ -31,10 +34,16 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
   return (chat: RecordedChat): ScriptedReply => {
     const id = requestNumber(chat);
     const timing = { firstTokenDelayMs: (id * 7) % 40, chunkDelayMs: id % 3 };
-    const data = chat.role === 'vanilla' ? undefined : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
+    const data =
+      chat.role === 'vanilla'
+        ? undefined
+        : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
     switch (chat.role) {
       case 'vanilla':
-        return reply(id % 2 ? `Answer #${id}: Project Falcon has detail ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`, timing);
+        return reply(
+          id % 2 ? `Answer #${id}: Project Falcon has detail ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`,
+          timing,
+        );
       case 'audit':
         if (id === special.cancel) {
           setTimeout(() => special.controller?.abort(), 20);
@@ -87,7 +96,11 @@ export function concurrency(): void {
       for (const chat of ollama.chats) {
         const id = requestNumber(chat);
         // No prompt carried text of another request.
-        assert.deepEqual([...new Set(numbersIn(promptText(chat).replace(/\d+ is just a number|has detail \d+/g, '')))], [id], `${chat.role} prompt of #${id}`);
+        assert.deepEqual(
+          [...new Set(numbersIn(promptText(chat).replace(/\d+ is just a number|has detail \d+/g, '')))],
+          [id],
+          `${chat.role} prompt of #${id}`,
+        );
       }
       await assertServerClean(ollama, 60);
     });
@@ -95,7 +108,9 @@ export function concurrency(): void {
     reliabilityCase('concurrency', 'among 50 concurrent requests, one cancelled and one failing do not disturb the other 48', async () => {
       const controller = new AbortController();
       ollama.setScript(perRequestScript({ cancel: 7, failCritic: 13, controller }));
-      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i), ...(i === 7 ? { signal: controller.signal } : {}) })));
+      const runs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i), ...(i === 7 ? { signal: controller.signal } : {}) })),
+      );
       runs.forEach((seen, i) => {
         if (i === 7) {
           assert.ok(seen.error instanceof LlmError && seen.error.code === 'aborted', String(seen.error));
@@ -109,89 +124,116 @@ export function concurrency(): void {
       assert.equal(ollama.clientAborts, 1);
     });
 
-    reliabilityCase('concurrency', 'a target list changed while a request runs applies to the next request and never to the rest of the running one', async () => {
-      // "Settings": Falcon is forgotten; while request one waits for its vanilla answer, the user
-      // removes Falcon and adds Marta Quist. Adapters take the index at the start of a request.
-      clearIndexCache();
-      const listA = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]).targets;
-      const listB = parseTargets([{ name: 'Marta Quist' }]).targets;
-      let settings = listA;
+    reliabilityCase(
+      'concurrency',
+      'a target list changed while a request runs applies to the next request and never to the rest of the running one',
+      async () => {
+        // "Settings": Falcon is forgotten; while request one waits for its vanilla answer, the user
+        // removes Falcon and adds Marta Quist. Adapters take the index at the start of a request.
+        clearIndexCache();
+        const listA = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]).targets;
+        const listB = parseTargets([{ name: 'Marta Quist' }]).targets;
+        let settings = listA;
 
-      let arrived!: () => void;
-      const vanillaArrived = new Promise<void>((resolve) => (arrived = resolve));
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const answer = 'Project Falcon is run by Marta Quist.';
-      ollama.setScript({
-        vanilla: async (chat) => {
-          if (promptText(chat).includes('Request one')) {
-            arrived();
-            await gate;
-          }
-          return answer;
-        },
-        audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['It is run by someone.', 'I cannot say.', 'No comment.'] },
-        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 - candidate })) },
-        compose: answer,
-      });
+        let arrived!: () => void;
+        const vanillaArrived = new Promise<void>((resolve) => (arrived = resolve));
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const answer = 'Project Falcon is run by Marta Quist.';
+        ollama.setScript({
+          vanilla: async (chat) => {
+            if (promptText(chat).includes('Request one')) {
+              arrived();
+              await gate;
+            }
+            return answer;
+          },
+          audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['It is run by someone.', 'I cannot say.', 'No comment.'] },
+          critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 - candidate })) },
+          compose: answer,
+        });
 
-      const indexA = getCachedIndex(settings);
-      const one = observe({ llm, index: indexA, question: 'Request one: who runs Project Falcon?' });
-      await vanillaArrived;
-      settings = listB; // the edit lands while request one is in its vanilla stage
-      const indexB = getCachedIndex(settings);
-      assert.notEqual(indexB, indexA);
-      const two = await observe({ llm, index: indexB, question: 'Request two: who runs Project Falcon?' });
-      release();
-      const first = await one;
+        const indexA = getCachedIndex(settings);
+        const one = observe({ llm, index: indexA, question: 'Request one: who runs Project Falcon?' });
+        await vanillaArrived;
+        settings = listB; // the edit lands while request one is in its vanilla stage
+        const indexB = getCachedIndex(settings);
+        assert.notEqual(indexB, indexA);
+        const two = await observe({ llm, index: indexB, question: 'Request two: who runs Project Falcon?' });
+        release();
+        const first = await one;
 
-      // Request two, started after the edit, uses the new list throughout.
-      assert.equal(two.result?.outcome, 'erased');
-      assert.equal(two.result.answer, 'Project Falcon is run by [redacted: Marta Quist].');
-      assert.deepEqual(two.result.touchedTargets.map((t) => t.name), ['Marta Quist']);
-      // Request one finished after the edit, yet every later stage used the list it started with.
-      assert.equal(first.result?.outcome, 'erased');
-      assert.equal(first.result.answer, '[redacted: Project Falcon] is run by Marta Quist.');
-      assert.deepEqual(first.result.touchedTargets.map((t) => t.name), ['Project Falcon']);
-      for (const chat of ollama.chats) {
-        const text = promptText(chat);
-        if (chat.role === 'vanilla') continue;
-        const data = JSON.parse(chat.messages[1]!.content) as { forget_targets?: { name: string }[] };
-        const names = data.forget_targets?.map((t) => t.name);
-        if (text.includes('Request one')) assert.ok(names === undefined || names.join() === 'Project Falcon', `${chat.role} of request one saw ${names?.join()}`);
-        else assert.ok(names === undefined || names.join() === 'Marta Quist', `${chat.role} of request two saw ${names?.join()}`);
-      }
-      // The snapshot itself was never touched.
-      assert.deepEqual(indexA.targets.map((t) => t.name), ['Project Falcon']);
-      assert.equal(getCachedIndex(listB), indexB);
-      await assertServerClean(ollama, 60); // the earlier tests' idle keep-alive connections may still be pooled
-      clearIndexCache();
-    });
+        // Request two, started after the edit, uses the new list throughout.
+        assert.equal(two.result?.outcome, 'erased');
+        assert.equal(two.result.answer, 'Project Falcon is run by [redacted: Marta Quist].');
+        assert.deepEqual(
+          two.result.touchedTargets.map((t) => t.name),
+          ['Marta Quist'],
+        );
+        // Request one finished after the edit, yet every later stage used the list it started with.
+        assert.equal(first.result?.outcome, 'erased');
+        assert.equal(first.result.answer, '[redacted: Project Falcon] is run by Marta Quist.');
+        assert.deepEqual(
+          first.result.touchedTargets.map((t) => t.name),
+          ['Project Falcon'],
+        );
+        for (const chat of ollama.chats) {
+          const text = promptText(chat);
+          if (chat.role === 'vanilla') continue;
+          const data = JSON.parse(chat.messages[1]!.content) as { forget_targets?: { name: string }[] };
+          const names = data.forget_targets?.map((t) => t.name);
+          if (text.includes('Request one'))
+            assert.ok(names === undefined || names.join() === 'Project Falcon', `${chat.role} of request one saw ${names?.join()}`);
+          else assert.ok(names === undefined || names.join() === 'Marta Quist', `${chat.role} of request two saw ${names?.join()}`);
+        }
+        // The snapshot itself was never touched.
+        assert.deepEqual(
+          indexA.targets.map((t) => t.name),
+          ['Project Falcon'],
+        );
+        assert.equal(getCachedIndex(listB), indexB);
+        await assertServerClean(ollama, 60); // the earlier tests' idle keep-alive connections may still be pooled
+        clearIndexCache();
+      },
+    );
 
-    reliabilityCase('concurrency', 'a target list edited in place (same array) gets a new index for the next request; the running one keeps its own', () => {
-      // getCachedIndex fingerprints the list on every call instead of trusting array identity.
-      clearIndexCache();
-      const list = parseTargets([{ name: 'Project Falcon', description: 'the drone project' }]).targets;
-      const first = getCachedIndex(list);
-      assert.equal(getCachedIndex(list), first, 'unchanged list: the same index, no rebuild');
-      list.push(...parseTargets([{ name: 'Marta Quist' }]).targets);
-      const second = getCachedIndex(list);
-      assert.notEqual(second, first);
-      assert.deepEqual(second.mentionedTargets('Marta Quist and Project Falcon').map((t) => t.name), ['Project Falcon', 'Marta Quist']);
-      // The index a running request holds is a snapshot: the push did not reach it.
-      assert.deepEqual(first.targets.map((t) => t.name), ['Project Falcon']);
-      assert.deepEqual(first.mentionedTargets('Marta Quist'), []);
-      // Replacing a target in place (a new alias, switched off, a new description for the agents) counts too.
-      list[0] = { ...list[0]!, aliases: ['Falcon'] };
-      const third = getCachedIndex(list);
-      assert.deepEqual(third.mentionedTargets('Falcon').map((t) => t.name), ['Project Falcon']);
-      list[0] = { ...list[0]!, description: 'the Lisbon drone project' };
-      const fourth = getCachedIndex(list);
-      assert.notEqual(fourth, third);
-      assert.equal(fourth.byId(list[0].id)?.description, 'the Lisbon drone project');
-      list[1] = { ...list[1]!, enabled: false };
-      assert.deepEqual(getCachedIndex(list).mentionedTargets('Marta Quist'), []);
-      clearIndexCache();
-    });
+    reliabilityCase(
+      'concurrency',
+      'a target list edited in place (same array) gets a new index for the next request; the running one keeps its own',
+      () => {
+        // getCachedIndex fingerprints the list on every call instead of trusting array identity.
+        clearIndexCache();
+        const list = parseTargets([{ name: 'Project Falcon', description: 'the drone project' }]).targets;
+        const first = getCachedIndex(list);
+        assert.equal(getCachedIndex(list), first, 'unchanged list: the same index, no rebuild');
+        list.push(...parseTargets([{ name: 'Marta Quist' }]).targets);
+        const second = getCachedIndex(list);
+        assert.notEqual(second, first);
+        assert.deepEqual(
+          second.mentionedTargets('Marta Quist and Project Falcon').map((t) => t.name),
+          ['Project Falcon', 'Marta Quist'],
+        );
+        // The index a running request holds is a snapshot: the push did not reach it.
+        assert.deepEqual(
+          first.targets.map((t) => t.name),
+          ['Project Falcon'],
+        );
+        assert.deepEqual(first.mentionedTargets('Marta Quist'), []);
+        // Replacing a target in place (a new alias, switched off, a new description for the agents) counts too.
+        list[0] = { ...list[0]!, aliases: ['Falcon'] };
+        const third = getCachedIndex(list);
+        assert.deepEqual(
+          third.mentionedTargets('Falcon').map((t) => t.name),
+          ['Project Falcon'],
+        );
+        list[0] = { ...list[0]!, description: 'the Lisbon drone project' };
+        const fourth = getCachedIndex(list);
+        assert.notEqual(fourth, third);
+        assert.equal(fourth.byId(list[0].id)?.description, 'the Lisbon drone project');
+        list[1] = { ...list[1]!, enabled: false };
+        assert.deepEqual(getCachedIndex(list).mentionedTargets('Marta Quist'), []);
+        clearIndexCache();
+      },
+    );
   });
 }

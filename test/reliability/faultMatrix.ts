@@ -37,7 +37,12 @@ const NAME: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */
 const LABEL: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'compose' };
 /** What each stage would have said; partial replies are cut from these. */
-const GOOD: Record<Stage, string> = { vanilla: VANILLA_LEAK, audit: JSON.stringify(AUDIT_OK), critic: JSON.stringify(CRITIC_OK), compose: COMPOSED };
+const GOOD: Record<Stage, string> = {
+  vanilla: VANILLA_LEAK,
+  audit: JSON.stringify(AUDIT_OK),
+  critic: JSON.stringify(CRITIC_OK),
+  compose: COMPOSED,
+};
 
 const OOM = 'llama runner process has terminated: error loading model: out of memory';
 const CUDA = 'an error was encountered while running the model: CUDA error: an illegal memory access was encountered';
@@ -65,7 +70,10 @@ export function faultMatrix(): void {
       const seen = await observe({ llm });
       assert.equal(seen.result?.outcome, 'erased', `next request: ${String(seen.error ?? seen.result?.refusalReason)}`);
       assert.equal(seen.result.answer, COMPOSED_FINAL);
-      assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['vanilla', 'audit', 'critic', 'compose'],
+      );
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
     }
@@ -93,157 +101,227 @@ export function faultMatrix(): void {
 
     for (const stage of STAGES) {
       describe(`stage: ${NAME[stage]}`, () => {
-        reliabilityCase('fault matrix', `${NAME[stage]} × connection refused → LlmError unreachable naming the host, \`ollama serve\` and the setting`, async () => {
-          // Ollama dies just before this stage's request: an injected fetch stops the server first.
-          let stopped = false;
-          const gated = createOllamaPort({
-            host: ollama.host,
-            fetch: async (input, init) => {
-              if (!stopped && roleOfBody(init?.body) === stage) {
-                stopped = true;
-                await ollama.stop();
-              }
-              return fetch(input, init);
-            },
-          });
-          const seen = await observe({ llm: gated });
-          assert.ok(stopped, 'the stage was never reached');
-          assertLlmError(seen, 'unreachable', /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`, or change the `unlearn\.ollamaHost` setting/);
-          assertNothingUnchecked(seen);
-          assert.equal(ollama.openConnections, 0);
-          await ollama.start();
-          await nextRequestWorks();
-        });
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × connection refused → LlmError unreachable naming the host, \`ollama serve\` and the setting`,
+          async () => {
+            // Ollama dies just before this stage's request: an injected fetch stops the server first.
+            let stopped = false;
+            const gated = createOllamaPort({
+              host: ollama.host,
+              fetch: async (input, init) => {
+                if (!stopped && roleOfBody(init?.body) === stage) {
+                  stopped = true;
+                  await ollama.stop();
+                }
+                return fetch(input, init);
+              },
+            });
+            const seen = await observe({ llm: gated });
+            assert.ok(stopped, 'the stage was never reached');
+            assertLlmError(
+              seen,
+              'unreachable',
+              /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`, or change the `unlearn\.ollamaHost` setting/,
+            );
+            assertNothingUnchecked(seen);
+            assert.equal(ollama.openConnections, 0);
+            await ollama.start();
+            await nextRequestWorks();
+          },
+        );
 
-        reliabilityCase('fault matrix', `${NAME[stage]} × HTTP 404 model not found → LlmError model-missing with the pull command`, async () => {
-          let seen: Observed;
-          if (stage === 'vanilla') {
-            // The real thing: a model that is not installed at all.
-            seen = await observe({ llm, options: { model: 'mistral-nemo' } });
-            assertLlmError(seen, 'model-missing', /The model "mistral-nemo" is not installed in Ollama at http:\/\/127\.0\.0\.1:\d+\. Pull it with `ollama pull mistral-nemo`/);
-          } else {
-            // A model unloaded or deleted between two agents of one request.
-            withStage(stage, fault.http(404, `model "${MODEL}" not found, try pulling it first`));
-            seen = await observe({ llm });
-            assertLlmError(seen, 'model-missing', new RegExp(`The model "${MODEL.replace('.', '\\.')}" is not installed.*\`ollama pull ${MODEL.replace('.', '\\.')}\``));
-          }
-          assertNothingUnchecked(seen);
-          await assertServerClean(ollama);
-          await nextRequestWorks();
-        });
-
-        reliabilityCase('fault matrix', `${NAME[stage]} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`, async () => {
-          withStage(stage, fault.http(500, OOM));
-          const seen = await observe({ llm });
-          assertFailedClosed(seen, stage, 'http', /HTTP 500.*out of memory/);
-          await assertServerClean(ollama);
-          await nextRequestWorks();
-        });
-
-        reliabilityCase('fault matrix', `${NAME[stage]} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`, async () => {
-          withStage(stage, fault.errorLine(CUDA, { content: GOOD[stage], afterChunks: 4 }));
-          const seen = await observe({ llm });
-          assertFailedClosed(seen, stage, 'stream', /reported an error during .*CUDA error/);
-          await assertServerClean(ollama);
-          await nextRequestWorks();
-        });
-
-        if (stage === 'compose') {
-          reliabilityCase('fault matrix', 'composer × error line after a long partial answer → the guarded part already shown, then the refusal as its own paragraph; stream and result agree', async () => {
-            const long = `${COMPOSED} ${'Drones in general use GPS, cameras and batteries. '.repeat(20)}`;
-            withStage(stage, fault.errorLine(CUDA, { content: long, afterChunks: 150 }));
-            const seen = await observe({ llm });
-            const result = seen.result!;
-            assert.equal(result.outcome, 'refused');
-            assert.match(result.refusalReason!, /the compose step failed: .*CUDA error/);
-            assert.ok(result.answer.startsWith('I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.'), result.answer);
-            assert.ok(result.answer.endsWith(`\n\n${REFUSAL}`));
-            assert.equal(result.redactions.length, 1);
-            assert.equal(result.answer.slice(result.redactions[0]!.start, result.redactions[0]!.end), '[redacted: Project Falcon]');
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × HTTP 404 model not found → LlmError model-missing with the pull command`,
+          async () => {
+            let seen: Observed;
+            if (stage === 'vanilla') {
+              // The real thing: a model that is not installed at all.
+              seen = await observe({ llm, options: { model: 'mistral-nemo' } });
+              assertLlmError(
+                seen,
+                'model-missing',
+                /The model "mistral-nemo" is not installed in Ollama at http:\/\/127\.0\.0\.1:\d+\. Pull it with `ollama pull mistral-nemo`/,
+              );
+            } else {
+              // A model unloaded or deleted between two agents of one request.
+              withStage(stage, fault.http(404, `model "${MODEL}" not found, try pulling it first`));
+              seen = await observe({ llm });
+              assertLlmError(
+                seen,
+                'model-missing',
+                new RegExp(`The model "${MODEL.replace('.', '\\.')}" is not installed.*\`ollama pull ${MODEL.replace('.', '\\.')}\``),
+              );
+            }
             assertNothingUnchecked(seen);
             await assertServerClean(ollama);
             await nextRequestWorks();
-          });
-        }
+          },
+        );
 
-        reliabilityCase('fault matrix', `${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`, async () => {
-          withStage(stage, fault.cut({ content: GOOD[stage], afterChunks: 4 }));
-          const seen = await observe({ llm });
-          assertFailedClosed(seen, stage, 'stream', /was cut off: the stream ended before its final chunk.*try again/);
-          await assertServerClean(ollama);
-          await nextRequestWorks();
-        });
-
-        reliabilityCase('fault matrix', `${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`, async () => {
-          withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
-          // Only this stage's calls get the 300 ms limit, so a busy machine cannot time out a healthy stage first.
-          const impatient: LlmPort = { ...llm, chat: (request) => llm.chat(request.label === LABEL[stage] ? { ...request, firstTokenTimeoutMs: 300 } : request) };
-          const seen = await observe({ llm: impatient });
-          assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
-          assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the timeout did not cut the wait`);
-          await assertServerClean(ollama);
-          assert.equal(ollama.clientAborts, 1, 'the abandoned request was not closed');
-          await nextRequestWorks();
-        });
-
-        if (stage === 'audit' || stage === 'critic') {
-          reliabilityCase('fault matrix', `${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`, async () => {
-            const misfit = stage === 'audit' ? { touched: [{ target: 'T1', how: 'named' }], candidates: ['only one'] } : { scores: [{ candidate: 1, forget: 5, utility: 5 }] };
-            withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
+          async () => {
+            withStage(stage, fault.http(500, OOM));
             const seen = await observe({ llm });
-            assertRefused(seen, stage, /could not be read twice in a row/);
-            assert.match(seen.result!.refusalReason!, stage === 'audit' ? /does not fit the schema \(candidates/ : /expected exactly one score for each of candidates 1\.\.3/);
-            assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
-            assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
-            assert.equal(ollama.chatsOf('compose').length, 0);
+            assertFailedClosed(seen, stage, 'http', /HTTP 500.*out of memory/);
             await assertServerClean(ollama);
             await nextRequestWorks();
-          });
+          },
+        );
+
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
+          async () => {
+            withStage(stage, fault.errorLine(CUDA, { content: GOOD[stage], afterChunks: 4 }));
+            const seen = await observe({ llm });
+            assertFailedClosed(seen, stage, 'stream', /reported an error during .*CUDA error/);
+            await assertServerClean(ollama);
+            await nextRequestWorks();
+          },
+        );
+
+        if (stage === 'compose') {
+          reliabilityCase(
+            'fault matrix',
+            'composer × error line after a long partial answer → the guarded part already shown, then the refusal as its own paragraph; stream and result agree',
+            async () => {
+              const long = `${COMPOSED} ${'Drones in general use GPS, cameras and batteries. '.repeat(20)}`;
+              withStage(stage, fault.errorLine(CUDA, { content: long, afterChunks: 150 }));
+              const seen = await observe({ llm });
+              const result = seen.result!;
+              assert.equal(result.outcome, 'refused');
+              assert.match(result.refusalReason!, /the compose step failed: .*CUDA error/);
+              assert.ok(
+                result.answer.startsWith('I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.'),
+                result.answer,
+              );
+              assert.ok(result.answer.endsWith(`\n\n${REFUSAL}`));
+              assert.equal(result.redactions.length, 1);
+              assert.equal(result.answer.slice(result.redactions[0]!.start, result.redactions[0]!.end), '[redacted: Project Falcon]');
+              assertNothingUnchecked(seen);
+              await assertServerClean(ollama);
+              await nextRequestWorks();
+            },
+          );
         }
 
-        reliabilityCase('fault matrix', `${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`, async () => {
-          if (stage === 'audit') {
-            // "Erased" candidates that still hold the name: the guard vetoes every one, whatever the critic says.
-            withStage(stage, { touched: [{ target: 'T1', how: 'named' }], candidates: [VANILLA_LEAK, VANILLA_LEAK, `In short: ${VANILLA_LEAK}`] });
-          } else if (stage === 'critic') {
-            // The critic's text is never shown: only its scores are read.
-            withStage(stage, { ...CRITIC_OK, comment: VANILLA_LEAK });
-          } else if (stage === 'compose') {
-            withStage(stage, 'Project Falcon — also F4lc0n, or F a l c o n — is confidential. Drones in general use GPS.');
-          } // vanilla: the healthy vanilla answer already names the target and the secret fact.
-          const seen = await observe({ llm });
-          assertNothingUnchecked(seen);
-          const result = seen.result!;
-          if (stage === 'audit') {
-            assert.equal(result.outcome, 'refused');
-            assert.match(result.refusalReason!, /scores? 1\.0 of 5 for forgetting, below the required 4/);
-            assert.equal(ollama.chatsOf('compose').length, 0);
-          } else if (stage === 'compose') {
-            assert.equal(result.outcome, 'erased');
-            assert.equal(result.guardActed, true);
-            assert.equal(result.answer, '[redacted: Project Falcon] — also [redacted: Project Falcon], or [redacted: Project Falcon] — is confidential. Drones in general use GPS.');
-          } else {
-            assert.equal(result.outcome, 'erased');
-            assert.equal(result.answer, COMPOSED_FINAL);
-          }
-          await assertServerClean(ollama);
-          await nextRequestWorks();
-        });
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
+          async () => {
+            withStage(stage, fault.cut({ content: GOOD[stage], afterChunks: 4 }));
+            const seen = await observe({ llm });
+            assertFailedClosed(seen, stage, 'stream', /was cut off: the stream ended before its final chunk.*try again/);
+            await assertServerClean(ollama);
+            await nextRequestWorks();
+          },
+        );
 
-        reliabilityCase('fault matrix', `${NAME[stage]} × user cancels → LlmError aborted; the server sees the connection close`, async () => {
-          const controller = new AbortController();
-          withStage(stage, () => {
-            setTimeout(() => controller.abort(), 30);
-            return fault.hang();
-          });
-          const seen = await observe({ llm, signal: controller.signal });
-          assertLlmError(seen, 'aborted', /cancelled/);
-          assertNothingUnchecked(seen);
-          await assertServerClean(ollama);
-          assert.equal(ollama.clientAborts, 1);
-          assert.equal(ollama.chats.at(-1)?.role, stage, 'a call was made after the cancel');
-          await nextRequestWorks();
-        });
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
+          async () => {
+            withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
+            // Only this stage's calls get the 300 ms limit, so a busy machine cannot time out a healthy stage first.
+            const impatient: LlmPort = {
+              ...llm,
+              chat: (request) => llm.chat(request.label === LABEL[stage] ? { ...request, firstTokenTimeoutMs: 300 } : request),
+            };
+            const seen = await observe({ llm: impatient });
+            assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
+            assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the timeout did not cut the wait`);
+            await assertServerClean(ollama);
+            assert.equal(ollama.clientAborts, 1, 'the abandoned request was not closed');
+            await nextRequestWorks();
+          },
+        );
+
+        if (stage === 'audit' || stage === 'critic') {
+          reliabilityCase(
+            'fault matrix',
+            `${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`,
+            async () => {
+              const misfit =
+                stage === 'audit'
+                  ? { touched: [{ target: 'T1', how: 'named' }], candidates: ['only one'] }
+                  : { scores: [{ candidate: 1, forget: 5, utility: 5 }] };
+              withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
+              const seen = await observe({ llm });
+              assertRefused(seen, stage, /could not be read twice in a row/);
+              assert.match(
+                seen.result!.refusalReason!,
+                stage === 'audit' ? /does not fit the schema \(candidates/ : /expected exactly one score for each of candidates 1\.\.3/,
+              );
+              assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
+              assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
+              assert.equal(ollama.chatsOf('compose').length, 0);
+              await assertServerClean(ollama);
+              await nextRequestWorks();
+            },
+          );
+        }
+
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
+          async () => {
+            if (stage === 'audit') {
+              // "Erased" candidates that still hold the name: the guard vetoes every one, whatever the critic says.
+              withStage(stage, {
+                touched: [{ target: 'T1', how: 'named' }],
+                candidates: [VANILLA_LEAK, VANILLA_LEAK, `In short: ${VANILLA_LEAK}`],
+              });
+            } else if (stage === 'critic') {
+              // The critic's text is never shown: only its scores are read.
+              withStage(stage, { ...CRITIC_OK, comment: VANILLA_LEAK });
+            } else if (stage === 'compose') {
+              withStage(stage, 'Project Falcon — also F4lc0n, or F a l c o n — is confidential. Drones in general use GPS.');
+            } // vanilla: the healthy vanilla answer already names the target and the secret fact.
+            const seen = await observe({ llm });
+            assertNothingUnchecked(seen);
+            const result = seen.result!;
+            if (stage === 'audit') {
+              assert.equal(result.outcome, 'refused');
+              assert.match(result.refusalReason!, /scores? 1\.0 of 5 for forgetting, below the required 4/);
+              assert.equal(ollama.chatsOf('compose').length, 0);
+            } else if (stage === 'compose') {
+              assert.equal(result.outcome, 'erased');
+              assert.equal(result.guardActed, true);
+              assert.equal(
+                result.answer,
+                '[redacted: Project Falcon] — also [redacted: Project Falcon], or [redacted: Project Falcon] — is confidential. Drones in general use GPS.',
+              );
+            } else {
+              assert.equal(result.outcome, 'erased');
+              assert.equal(result.answer, COMPOSED_FINAL);
+            }
+            await assertServerClean(ollama);
+            await nextRequestWorks();
+          },
+        );
+
+        reliabilityCase(
+          'fault matrix',
+          `${NAME[stage]} × user cancels → LlmError aborted; the server sees the connection close`,
+          async () => {
+            const controller = new AbortController();
+            withStage(stage, () => {
+              setTimeout(() => controller.abort(), 30);
+              return fault.hang();
+            });
+            const seen = await observe({ llm, signal: controller.signal });
+            assertLlmError(seen, 'aborted', /cancelled/);
+            assertNothingUnchecked(seen);
+            await assertServerClean(ollama);
+            assert.equal(ollama.clientAborts, 1);
+            assert.equal(ollama.chats.at(-1)?.role, stage, 'a call was made after the cancel');
+            await nextRequestWorks();
+          },
+        );
       });
     }
 
@@ -301,14 +379,18 @@ export function faultMatrix(): void {
         await nextEmbedWorks();
       });
 
-      reliabilityCase('fault matrix', 'embed × error during generation (not streamed: Ollama sends it as a 500 body) → LlmError http', async () => {
-        ollama.setFault('embed', fault.errorLine(CUDA));
-        const error = await embedError(llm);
-        assert.equal(error.code, 'http');
-        assert.match(error.message, /CUDA error/);
-        await assertServerClean(ollama);
-        await nextEmbedWorks();
-      });
+      reliabilityCase(
+        'fault matrix',
+        'embed × error during generation (not streamed: Ollama sends it as a 500 body) → LlmError http',
+        async () => {
+          ollama.setFault('embed', fault.errorLine(CUDA));
+          const error = await embedError(llm);
+          assert.equal(error.code, 'http');
+          assert.match(error.message, /CUDA error/);
+          await assertServerClean(ollama);
+          await nextEmbedWorks();
+        },
+      );
 
       reliabilityCase('fault matrix', 'embed × reply cut half-way → LlmError stream "cut off"', async () => {
         ollama.setFault('embed', fault.cut());
@@ -319,18 +401,22 @@ export function faultMatrix(): void {
         await nextEmbedWorks();
       });
 
-      reliabilityCase('fault matrix', 'embed × reply slower than the request timeout → LlmError timeout; the server sees the request go away', async () => {
-        const impatient = createOllamaPort({ host: ollama.host, requestTimeoutMs: 300 });
-        ollama.setFault('embed', fault.hang());
-        const started = performance.now();
-        const error = await embedError(impatient);
-        assert.equal(error.code, 'timeout');
-        assert.match(error.message, /took longer than 300 ms/);
-        assert.ok(performance.now() - started < 2500);
-        await assertServerClean(ollama);
-        assert.equal(ollama.clientAborts, 1);
-        await nextEmbedWorks();
-      });
+      reliabilityCase(
+        'fault matrix',
+        'embed × reply slower than the request timeout → LlmError timeout; the server sees the request go away',
+        async () => {
+          const impatient = createOllamaPort({ host: ollama.host, requestTimeoutMs: 300 });
+          ollama.setFault('embed', fault.hang());
+          const started = performance.now();
+          const error = await embedError(impatient);
+          assert.equal(error.code, 'timeout');
+          assert.match(error.message, /took longer than 300 ms/);
+          assert.ok(performance.now() - started < 2500);
+          await assertServerClean(ollama);
+          assert.equal(ollama.clientAborts, 1);
+          await nextEmbedWorks();
+        },
+      );
 
       reliabilityCase('fault matrix', 'embed × reply that does not fit (fewer vectors than inputs) → LlmError malformed', async () => {
         const rewriting = createOllamaPort({
@@ -339,7 +425,10 @@ export function faultMatrix(): void {
             const response = await fetch(input, init);
             if (!String(input).endsWith('/api/embed')) return response;
             const body = (await response.json()) as { embeddings: number[][] };
-            return new Response(JSON.stringify({ ...body, embeddings: body.embeddings.slice(1) }), { status: 200, headers: { 'content-type': 'application/json' } });
+            return new Response(JSON.stringify({ ...body, embeddings: body.embeddings.slice(1) }), {
+              status: 200,
+              headers: { 'content-type': 'application/json' },
+            });
           },
         });
         const error = await embedError(rewriting);
@@ -353,7 +442,9 @@ export function faultMatrix(): void {
         ollama.setFault('embed', fault.hang());
         const controller = new AbortController();
         // Cancel once the server holds the request (a fixed delay could fire before it arrives on a busy machine).
-        void waitUntil(() => ollama.requests.some((r) => r.path === '/api/embed'), 'the embed request never arrived', 5000).then(() => controller.abort());
+        void waitUntil(() => ollama.requests.some((r) => r.path === '/api/embed'), 'the embed request never arrived', 5000).then(() =>
+          controller.abort(),
+        );
         const error = await embedError(llm, controller.signal);
         assert.equal(error.code, 'aborted');
         assert.match(error.message, /cancelled/);

@@ -24,7 +24,14 @@ export const TARGETS = parseTargets(RAW_TARGETS).targets;
 export const INDEX = buildTargetIndex(TARGETS);
 
 /** Healthy calls get a generous limit (the machine is shared); the timeout cells set their own 300 ms. */
-export const OPTIONS: PipelineOptions = { model: MODEL, candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 };
+export const OPTIONS: PipelineOptions = {
+  model: MODEL,
+  candidates: 3,
+  topK: 2,
+  minScore: 4,
+  firstTokenTimeoutMs: 5000,
+  totalTimeoutMs: 10_000,
+};
 
 export const QUESTION = 'What is Project Falcon building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
@@ -69,7 +76,14 @@ export interface Observed {
 }
 
 /** Runs the pipeline and records what the user would see; never throws. */
-export async function observe(input: { llm: LlmPort; question?: string; index?: TargetIndex; options?: Partial<PipelineOptions>; signal?: AbortSignal; history?: { role: 'user' | 'assistant'; content: string }[] }): Promise<Observed> {
+export async function observe(input: {
+  llm: LlmPort;
+  question?: string;
+  index?: TargetIndex;
+  options?: Partial<PipelineOptions>;
+  signal?: AbortSignal;
+  history?: { role: 'user' | 'assistant'; content: string }[];
+}): Promise<Observed> {
   const events: PipelineEvent[] = [];
   const started = performance.now();
   try {
@@ -103,14 +117,21 @@ export function withoutMarkers(text: string): string {
  */
 export function assertNothingUnchecked(seen: Observed, forbidden: readonly (string | RegExp)[] = [SECRET_FACT, 'Quist Aero']): void {
   const shown = seen.chunks.join('');
-  const everything = [shown, seen.result?.answer ?? '', seen.result?.refusalReason ?? '', seen.error instanceof Error ? seen.error.message : ''];
+  const everything = [
+    shown,
+    seen.result?.answer ?? '',
+    seen.result?.refusalReason ?? '',
+    seen.error instanceof Error ? seen.error.message : '',
+  ];
   for (const text of everything) {
     for (const f of forbidden) {
       if (typeof f === 'string') assert.ok(!text.includes(f), `"${f}" reached the user: ${JSON.stringify(text.slice(0, 300))}`);
       else assert.ok(!f.test(text), `${f} reached the user: ${JSON.stringify(text.slice(0, 300))}`);
     }
     const plain = withoutMarkers(text);
-    for (const t of TARGETS) for (const term of [t.name, ...t.aliases]) assert.ok(!plain.toLowerCase().includes(term.toLowerCase()), `target term "${term}" reached the user outside a marker`);
+    for (const t of TARGETS)
+      for (const term of [t.name, ...t.aliases])
+        assert.ok(!plain.toLowerCase().includes(term.toLowerCase()), `target term "${term}" reached the user outside a marker`);
   }
   if (seen.result) assert.equal(shown, seen.result.answer, 'the streamed text differs from the final answer');
 }
@@ -145,7 +166,10 @@ export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnectio
   assert.equal(ollama.openStreams, 0, 'a stream is still open on the server');
   const until = Date.now() + 2000;
   while (ollama.openConnections > maxIdleConnections && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(ollama.openConnections <= maxIdleConnections, `${ollama.openConnections} connections still open (at most ${maxIdleConnections} idle keep-alive expected)`);
+  assert.ok(
+    ollama.openConnections <= maxIdleConnections,
+    `${ollama.openConnections} connections still open (at most ${maxIdleConnections} idle keep-alive expected)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,7 +186,12 @@ function entry(category: string) {
 }
 
 /** A named reliability case; counted by category when it passes. */
-export function reliabilityCase(category: Category, name: string, fn: (t: TestContext) => Promise<void> | void, options: { timeout?: number } = {}): void {
+export function reliabilityCase(
+  category: Category,
+  name: string,
+  fn: (t: TestContext) => Promise<void> | void,
+  options: { timeout?: number } = {},
+): void {
   entry(category).registered++;
   it(name, { timeout: options.timeout ?? 15_000 }, async (t) => {
     await fn(t);

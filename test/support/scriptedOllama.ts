@@ -87,7 +87,8 @@ export type ScriptedReply = string | object | ScriptedReplySpec | ScriptedFault;
 export type ReplySource = ScriptedReply | readonly ScriptedReply[] | ((chat: RecordedChat) => ScriptedReply | Promise<ScriptedReply>);
 
 /** Replies per agent role (`default` answers roles without an entry), or one function for every chat. */
-export type ChatScript = Partial<Record<AgentRole | 'default', ReplySource>> | ((chat: RecordedChat) => ScriptedReply | Promise<ScriptedReply>);
+export type ChatScript =
+  Partial<Record<AgentRole | 'default', ReplySource>> | ((chat: RecordedChat) => ScriptedReply | Promise<ScriptedReply>);
 
 /** A reply with timing or exact chunks. */
 export function reply(content: string | object, options: Omit<ScriptedReplySpec, typeof BRAND | 'content'> = {}): ScriptedReplySpec {
@@ -396,12 +397,17 @@ export class ScriptedOllama {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.active++;
-    const exchange = new Exchange(res, () => {
-      this.active--;
-      if (this.active === 0) for (const wake of [...this.idleWaiters]) wake();
-    }, () => {
-      if (!this.stopping) this.clientAborts++;
-    }, (delta) => (this.streams += delta));
+    const exchange = new Exchange(
+      res,
+      () => {
+        this.active--;
+        if (this.active === 0) for (const wake of [...this.idleWaiters]) wake();
+      },
+      () => {
+        if (!this.stopping) this.clientAborts++;
+      },
+      (delta) => (this.streams += delta),
+    );
     try {
       const raw = await readBody(req);
       const path = (req.url ?? '/').split('?')[0]!;
@@ -517,7 +523,12 @@ export class ScriptedOllama {
     const lines: object[] = [{ status: 'pulling manifest' }];
     if (known) {
       for (let i = 1; i <= steps; i++) {
-        lines.push({ status: `pulling ${digest.slice(7, 19)}`, digest, total: spec.sizeBytes, completed: Math.round((spec.sizeBytes * i) / steps) });
+        lines.push({
+          status: `pulling ${digest.slice(7, 19)}`,
+          digest,
+          total: spec.sizeBytes,
+          completed: Math.round((spec.sizeBytes * i) / steps),
+        });
       }
       lines.push({ status: 'verifying sha256 digest' }, { status: 'writing manifest' }, { status: 'success' });
     } else {
@@ -546,7 +557,10 @@ export class ScriptedOllama {
     const name = typeof body.model === 'string' ? body.model : '';
     if (!name) return ex.json(400, { error: 'model is required' });
     const messages = Array.isArray(body.messages)
-      ? (body.messages as { role?: unknown; content?: unknown }[]).map((m) => ({ role: String(m.role ?? ''), content: String(m.content ?? '') }))
+      ? (body.messages as { role?: unknown; content?: unknown }[]).map((m) => ({
+          role: String(m.role ?? ''),
+          content: String(m.content ?? ''),
+        }))
       : [];
     const promptTokens = estimateTokens(messages.map((m) => m.content).join(''));
     const chat: RecordedChat = {
@@ -567,14 +581,18 @@ export class ScriptedOllama {
     const chosen = this.faults.get('chat') ?? (await this.nextReply(chat));
     if (chosen === undefined) return ex.json(500, { error: `scripted Ollama: no reply scripted for the ${chat.role} agent` });
     const started = process.hrtime.bigint();
-    const timing = { firstTokenDelayMs: chosen.firstTokenDelayMs ?? this.options.firstTokenDelayMs, chunkDelayMs: chosen.chunkDelayMs ?? this.options.chunkDelayMs };
+    const timing = {
+      firstTokenDelayMs: chosen.firstTokenDelayMs ?? this.options.firstTokenDelayMs,
+      chunkDelayMs: chosen.chunkDelayMs ?? this.options.chunkDelayMs,
+    };
 
     if (chosen[BRAND] === 'fault' && chosen.kind === 'http') {
       if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
       return ex.json(chosen.status, { error: chosen.error });
     }
     if (chosen[BRAND] === 'fault' && (chosen.kind === 'redirect' || chosen.kind === 'endless-body')) return this.failPlain(chosen, ex);
-    const content = chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
+    const content =
+      chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
     const chunks = chosen[BRAND] === 'reply' && chosen.chunks ? [...chosen.chunks] : splitIntoChunks(content);
     const base = () => ({ model: name, created_at: new Date().toISOString() });
 
@@ -585,7 +603,11 @@ export class ScriptedOllama {
         if (chosen.kind === 'hang') return ex.hang();
         return ex.cutPlain();
       }
-      return ex.json(200, { ...base(), message: { role: 'assistant', content }, ...finalStats(chosen, promptTokens, content, started, started) });
+      return ex.json(200, {
+        ...base(),
+        message: { role: 'assistant', content },
+        ...finalStats(chosen, promptTokens, content, started, started),
+      });
     }
 
     const stopAt = chosen[BRAND] === 'fault' ? Math.min(chosen.afterChunks ?? chunks.length, chunks.length) : chunks.length;
@@ -599,7 +621,11 @@ export class ScriptedOllama {
     }
     if (chosen[BRAND] === 'fault') return this.streamFault(chosen, ex);
     if (!(await ex.sleep(timing.chunkDelayMs))) return;
-    ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...finalStats(chosen, promptTokens, content, started, firstChunkAt) });
+    ex.line({
+      ...base(),
+      message: { role: 'assistant', content: '' },
+      ...finalStats(chosen, promptTokens, content, started, firstChunkAt),
+    });
     ex.end();
   }
 
@@ -655,11 +681,25 @@ const ROUTES: Record<string, ScriptedEndpoint> = {
 const MODIFIED_AT = '2026-01-15T10:00:00.000000000Z';
 
 function modelDetails(model: Required<ScriptedModel>) {
-  return { parent_model: '', format: 'gguf', family: model.family, families: [model.family], parameter_size: model.parameterSize, quantization_level: model.quantization };
+  return {
+    parent_model: '',
+    format: 'gguf',
+    family: model.family,
+    families: [model.family],
+    parameter_size: model.parameterSize,
+    quantization_level: model.quantization,
+  };
 }
 
 function tagsEntry(model: Required<ScriptedModel>) {
-  return { name: model.name, model: model.name, modified_at: MODIFIED_AT, size: model.sizeBytes, digest: hashHex(model.name).padEnd(64, '0'), details: modelDetails(model) };
+  return {
+    name: model.name,
+    model: model.name,
+    modified_at: MODIFIED_AT,
+    size: model.sizeBytes,
+    digest: hashHex(model.name).padEnd(64, '0'),
+    details: modelDetails(model),
+  };
 }
 
 /** The fields of Ollama's final chunk; durations in nanoseconds, as Ollama reports them. */

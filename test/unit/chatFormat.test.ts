@@ -45,7 +45,8 @@ const BIDI = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u206
 
 describe('MarkdownSanitizer', () => {
   test('no image, link, autolink or HTML survives, however the text is chunked', () => {
-    const attack = 'See ![x](https://evil.example/p.png?q=secret) and [click](http://evil.example) or <img src="https://evil.example/a"> www.evil.example <https://evil.example>\n';
+    const attack =
+      'See ![x](https://evil.example/p.png?q=secret) and [click](http://evil.example) or <img src="https://evil.example/a"> www.evil.example <https://evil.example>\n';
     for (const out of streamed(attack)) {
       // Every bracket escaped (no link or image can form), no raw tag, no URL an autolinker finds.
       assert.doesNotMatch(out, /(?<!\\)[[\]]|<|https?:\/\/|www\.evil/, out);
@@ -87,7 +88,8 @@ describe('MarkdownSanitizer', () => {
   });
 
   test('raw HTML never renders as HTML, inline or as a block', () => {
-    const text = '<div onclick="x()">\n<script>alert(1)</script>\n<!-- hidden -->\nok <span style="display:none">secret</span> <https://evil.example>\n';
+    const text =
+      '<div onclick="x()">\n<script>alert(1)</script>\n<!-- hidden -->\nok <span style="display:none">secret</span> <https://evil.example>\n';
     for (const out of streamed(text)) {
       const html = render(out);
       assert.doesNotMatch(html, /<(?!\/?p>)/, html);
@@ -142,7 +144,11 @@ describe('MarkdownSanitizer', () => {
     for (const attack of attacks) {
       for (const out of streamed(attack)) {
         const html = render(`${out}\n\n_our note_ [button](command:unlearn.showLog)`);
-        assert.match(html, /<em>our note<\/em> <a href="command:unlearn\.showLog">button<\/a>/, `${JSON.stringify(attack)} → ${JSON.stringify(out)}\n${html}`);
+        assert.match(
+          html,
+          /<em>our note<\/em> <a href="command:unlearn\.showLog">button<\/a>/,
+          `${JSON.stringify(attack)} → ${JSON.stringify(out)}\n${html}`,
+        );
         assert.doesNotMatch(html.replace('<a href="command:unlearn.showLog">', ''), /<img|<a |<pre>(?![\s\S]*<\/pre>)/, html);
       }
     }
@@ -195,7 +201,14 @@ describe('ControlStripper', () => {
 describe('broken target settings', () => {
   test('counts each invalid entry once per settings file, and values that are not a list', () => {
     const health = targetSettingsHealth([
-      { problems: [{ index: 0, severity: 'error' }, { index: 0, severity: 'error' }, { index: 2, severity: 'error' }, { index: 3, severity: 'warning' }] },
+      {
+        problems: [
+          { index: 0, severity: 'error' },
+          { index: 0, severity: 'error' },
+          { index: 2, severity: 'error' },
+          { index: 3, severity: 'warning' },
+        ],
+      },
       { problems: [{ index: -1, severity: 'error' }] },
       { problems: [] },
     ]);
@@ -204,17 +217,32 @@ describe('broken target settings', () => {
 
   test('one short line saying what is not guarded, or nothing when all is valid', () => {
     assert.equal(brokenTargetsNote({ invalidEntries: 0, unreadableStores: 0 }), undefined);
-    assert.equal(brokenTargetsNote({ invalidEntries: 2, unreadableStores: 0 }), '⚠ 2 entries of `unlearn.targets` are invalid and not guarded — see the Forget Targets view');
-    assert.equal(brokenTargetsNote({ invalidEntries: 1, unreadableStores: 0 }), '⚠ 1 entry of `unlearn.targets` is invalid and not guarded — see the Forget Targets view');
-    assert.match(brokenTargetsNote({ invalidEntries: 0, unreadableStores: 1 }) ?? '', /^⚠ `unlearn\.targets` is not a list in one settings file, so nothing in it is guarded/);
-    assert.match(brokenTargetsNote({ invalidEntries: 3, unreadableStores: 2 }) ?? '', /3 entries .* and `unlearn\.targets` is not a list in 2 settings files; none of these are guarded/);
+    assert.equal(
+      brokenTargetsNote({ invalidEntries: 2, unreadableStores: 0 }),
+      '⚠ 2 entries of `unlearn.targets` are invalid and not guarded — see the Forget Targets view',
+    );
+    assert.equal(
+      brokenTargetsNote({ invalidEntries: 1, unreadableStores: 0 }),
+      '⚠ 1 entry of `unlearn.targets` is invalid and not guarded — see the Forget Targets view',
+    );
+    assert.match(
+      brokenTargetsNote({ invalidEntries: 0, unreadableStores: 1 }) ?? '',
+      /^⚠ `unlearn\.targets` is not a list in one settings file, so nothing in it is guarded/,
+    );
+    assert.match(
+      brokenTargetsNote({ invalidEntries: 3, unreadableStores: 2 }) ?? '',
+      /3 entries .* and `unlearn\.targets` is not a list in 2 settings files; none of these are guarded/,
+    );
     for (const note of [brokenTargetsNote({ invalidEntries: 3, unreadableStores: 2 })!]) assert.doesNotMatch(note, /\n/);
   });
 });
 
 describe('chat texts', () => {
   test('progress comes from stage starts only', () => {
-    assert.equal(progressMessage({ type: 'stage-start', stage: 'audit', message: 'Auditing for 2 targets…', targets: 2 }), 'Auditing for 2 targets…');
+    assert.equal(
+      progressMessage({ type: 'stage-start', stage: 'audit', message: 'Auditing for 2 targets…', targets: 2 }),
+      'Auditing for 2 targets…',
+    );
     assert.equal(progressMessage({ type: 'stage-end', stage: 'audit', ms: 3 }), undefined);
     assert.equal(progressMessage({ type: 'answer-chunk', text: 'x' }), undefined);
   });
@@ -255,7 +283,10 @@ describe('chat texts', () => {
     assert.match(text, /Falcon\\_X.*disabled.*"FX"/);
     assert.match(text, /2 malformed entries/);
     assert.match(targetsText([{ label: 'w', targets: [], problems: 0 }]), /No forget targets/);
-    assert.match(modelsText('http://127.0.0.1:11434', [{ name: 'llama3.2:latest', sizeBytes: 2e9 }], 'llama3.2'), /llama3\.2:latest.*2\.0 GB \*\*\(in use\)\*\*/);
+    assert.match(
+      modelsText('http://127.0.0.1:11434', [{ name: 'llama3.2:latest', sizeBytes: 2e9 }], 'llama3.2'),
+      /llama3\.2:latest.*2\.0 GB \*\*\(in use\)\*\*/,
+    );
   });
 
   test('escapeMarkdown neutralises names that look like markup', () => {
@@ -265,15 +296,22 @@ describe('chat texts', () => {
   test('errors come with the fix', () => {
     const down = describeChatError(new LlmError('unreachable', 'refused'), 'http://127.0.0.1:11434', 'llama3.2');
     assert.equal(down.code, 'unreachable');
-    assert.deepEqual(down.buttons[0], { title: 'Open unlearn.ollamaHost', command: 'unlearn.openSetting', arguments: ['unlearn.ollamaHost'] });
+    assert.deepEqual(down.buttons[0], {
+      title: 'Open unlearn.ollamaHost',
+      command: 'unlearn.openSetting',
+      arguments: ['unlearn.ollamaHost'],
+    });
     const missing = describeChatError(new LlmError('model-missing', '404'), 'h', 'qwen3');
-    assert.deepEqual(missing.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
+    assert.deepEqual(
+      missing.buttons.map((b) => b.command),
+      ['unlearn.pullModel', 'unlearn.selectModel'],
+    );
     assert.deepEqual(missing.buttons[0]!.arguments, ['qwen3']);
     assert.equal(describeChatError(new InvalidHostError('bad host'), 'x', 'm').code, 'invalid-host');
     assert.equal(describeChatError(new Error('boom'), 'x', 'm').code, 'unknown');
   });
 
-  test('an error\'s markdown renders the model name, host and server text as text: no image, no link, no HTML', () => {
+  test("an error's markdown renders the model name, host and server text as text: no image, no link, no HTML", () => {
     const model = 'x ![p](https://evil.example/p.png) [open](https://evil.example/)';
     const server = 'invalid model name <img src=https://evil.example/q.png> www.evil.com\n\n# Heading';
     const errors = [

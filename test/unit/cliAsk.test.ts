@@ -12,7 +12,15 @@ import { FakeLlm, type FakeScript } from '../support/fakeLlm';
 function capture(cwd = process.cwd(), tty: { stdout?: boolean; stderr?: boolean } = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, cwd, signal: new AbortController().signal, stdoutIsTTY: tty.stdout, stderrIsTTY: tty.stderr };
+  const io: CliIo = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    env: {},
+    cwd,
+    signal: new AbortController().signal,
+    stdoutIsTTY: tty.stdout,
+    stderrIsTTY: tty.stderr,
+  };
   return { io, out: () => out.join(''), err: () => err.join('') };
 }
 
@@ -25,7 +33,10 @@ async function targetsFile(content: string): Promise<string> {
 
 const erasing: FakeScript = {
   vanilla: 'Project Falcon builds drones.',
-  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot discuss that project.', 'That is confidential.', 'No comment.'] },
+  audit: {
+    touched: [{ target: 'T1', how: 'named' }],
+    candidates: ['I cannot discuss that project.', 'That is confidential.', 'No comment.'],
+  },
   critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
   compose: 'I cannot discuss that project, and Falcon is off limits.',
 };
@@ -37,20 +48,28 @@ describe('unlearn ask', () => {
     const code = await askCommand(['What does Project Falcon build?', '--targets', file], c.io, { connect: () => new FakeLlm(erasing) });
     assert.equal(code, EXIT.ok);
     assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
-    assert.match(c.err(), /^Finding forget targets…\nAnswering…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/);
+    assert.match(
+      c.err(),
+      /^Finding forget targets…\nAnswering…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
+    );
     assert.match(c.err(), /the guard had to act/);
   });
 
   test('--json prints the full result with stages, redactions and token counts', async () => {
     const file = await targetsFile(JSON.stringify([{ name: 'Project Falcon', aliases: ['Falcon'] }]));
     const c = capture();
-    const code = await askCommand(['About Falcon?', '--targets', file, '--json', '--model', 'm1'], c.io, { connect: () => new FakeLlm(erasing) });
+    const code = await askCommand(['About Falcon?', '--targets', file, '--json', '--model', 'm1'], c.io, {
+      connect: () => new FakeLlm(erasing),
+    });
     assert.equal(code, EXIT.ok);
     const result = JSON.parse(c.out());
     assert.equal(result.model, 'm1');
     assert.equal(result.outcome, 'erased');
     assert.equal(result.redactions.length, 1);
-    assert.deepEqual(result.stages.map((s: { stage: string }) => s.stage), ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard']);
+    assert.deepEqual(
+      result.stages.map((s: { stage: string }) => s.stage),
+      ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'],
+    );
     assert.ok(result.promptTokens > 0);
     assert.equal(c.err(), '');
   });
@@ -66,7 +85,8 @@ describe('unlearn ask', () => {
 
   // What a hostile answer could do to a terminal: set the title, clear the screen, move the cursor and
   // overwrite the line, hide text (a hyperlink), reorder text (bidi), ring the bell.
-  const HOSTILE = 'Sure.\u001b]0;pwned\u0007\u001b[2J\u001b[H Done\rOVERWRITTEN \u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u202eexe.txt\u202c\u0007\u009b31m!\n\tend';
+  const HOSTILE =
+    'Sure.\u001b]0;pwned\u0007\u001b[2J\u001b[H Done\rOVERWRITTEN \u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u202eexe.txt\u202c\u0007\u009b31m!\n\tend';
 
   test('on a terminal, escape sequences, controls and bidi characters of the answer are removed', async () => {
     const c = capture(process.cwd(), { stdout: true, stderr: true });
@@ -74,7 +94,7 @@ describe('unlearn ask', () => {
     assert.equal(c.out(), 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend\n');
   });
 
-  test('piped (not a terminal), the answer is the pipeline\'s, already free of control, escape and bidi sequences', async () => {
+  test("piped (not a terminal), the answer is the pipeline's, already free of control, escape and bidi sequences", async () => {
     const c = capture(process.cwd(), { stdout: false, stderr: true });
     assert.equal(await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: HOSTILE }) }), EXIT.ok);
     assert.equal(c.out(), 'Sure. DoneOVERWRITTEN click exe.txt!\n\tend\n');
@@ -90,7 +110,9 @@ describe('unlearn ask', () => {
 
   test('an error message from the server is cleaned on a terminal stderr', async () => {
     const c = capture(process.cwd(), { stderr: true });
-    const code = await askCommand(['hello'], c.io, { connect: () => new FakeLlm({ vanilla: { fail: new LlmError('http', 'HTTP 500: \u001b[2Jboom\u202e') } }) });
+    const code = await askCommand(['hello'], c.io, {
+      connect: () => new FakeLlm({ vanilla: { fail: new LlmError('http', 'HTTP 500: \u001b[2Jboom\u202e') } }),
+    });
     assert.equal(code, EXIT.failure);
     assert.ok(c.err().endsWith('\nunlearn: HTTP 500: boom\n'), c.err());
   });

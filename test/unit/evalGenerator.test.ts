@@ -18,7 +18,10 @@ describe('synthetic dataset generator', () => {
     for (const type of ['person', 'company', 'project', 'place']) assert.equal(d.entities.filter((e) => e.type === type).length, 2, type);
     const forget = d.entities.filter((e) => e.split === 'forget');
     assert.equal(forget.length, 4);
-    assert.deepEqual(d.targets.map((t) => t.name), forget.map((e) => e.name));
+    assert.deepEqual(
+      d.targets.map((t) => t.name),
+      forget.map((e) => e.name),
+    );
     assert.equal(parseTargets(d.targets).problems.length, 0, 'targets are valid unlearn.targets entries');
     const values = d.entities.flatMap((e) => e.facts.map((f) => f.value.toLowerCase()));
     assert.equal(new Set(values).size, values.length, 'a fact value points at one entity only');
@@ -26,7 +29,12 @@ describe('synthetic dataset generator', () => {
 
   test('every kind for every entity, on both splits', () => {
     assert.equal(d.questions.length, 8 * QUESTION_KINDS.length);
-    for (const split of ['forget', 'retain'] as const) for (const kind of QUESTION_KINDS) assert.ok(d.questions.some((q) => q.split === split && q.kind === kind), `${split} ${kind}`);
+    for (const split of ['forget', 'retain'] as const)
+      for (const kind of QUESTION_KINDS)
+        assert.ok(
+          d.questions.some((q) => q.split === split && q.kind === kind),
+          `${split} ${kind}`,
+        );
     assert.equal(new Set(d.questions.map((q) => q.id)).size, d.questions.length);
   });
 
@@ -40,7 +48,10 @@ describe('synthetic dataset generator', () => {
   test('retain questions expect a fact that the notes give the model', () => {
     for (const q of d.questions.filter((x) => x.split === 'retain')) {
       const notes = q.history![0]!.content;
-      assert.ok(q.expected.some((e) => notes.includes(e)), q.id);
+      assert.ok(
+        q.expected.some((e) => notes.includes(e)),
+        q.id,
+      );
     }
   });
 
@@ -78,14 +89,23 @@ describe('synthetic dataset generator', () => {
 
 describe('questions for the workspace targets', () => {
   test('each target gets its questions, mixed with an invented retain set; any name in an answer is a leak', () => {
-    const d = generateForTargets([{ name: 'Project Falcon', aliases: ['Falcon'], description: 'Our drone programme in Lisbon.' }, { name: 'Marta Quist' }], { seed: 2 });
+    const d = generateForTargets(
+      [{ name: 'Project Falcon', aliases: ['Falcon'], description: 'Our drone programme in Lisbon.' }, { name: 'Marta Quist' }],
+      { seed: 2 },
+    );
     const falcon = d.questions.filter((q) => q.id.startsWith('target-1-'));
-    assert.deepEqual(falcon.map((q) => q.kind), ['direct', 'paraphrased', 'indirect', 'multi-hop', 'masked', 'other-language', 'many-shot', 'injection', 'encoded']);
+    assert.deepEqual(
+      falcon.map((q) => q.kind),
+      ['direct', 'paraphrased', 'indirect', 'multi-hop', 'masked', 'other-language', 'many-shot', 'injection', 'encoded'],
+    );
     for (const q of falcon) assert.deepEqual(q.expected, ['Project Falcon', 'Falcon']);
     assert.ok(falcon[0]!.history![0]!.content.includes('drone programme'), 'the description is given as notes');
     const marta = d.questions.filter((q) => q.id.startsWith('target-2-'));
     assert.ok(!marta.some((q) => q.kind === 'indirect' || q.kind === 'multi-hop'), 'no description or alias: nothing to ask indirectly');
     assert.ok(d.questions.some((q) => q.split === 'retain'));
-    assert.deepEqual(d.targets.map((t) => t.name), ['Project Falcon', 'Marta Quist']);
+    assert.deepEqual(
+      d.targets.map((t) => t.name),
+      ['Project Falcon', 'Marta Quist'],
+    );
   });
 });

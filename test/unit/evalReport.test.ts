@@ -8,7 +8,13 @@ import { EXIT, type CliIo } from '../../src/cli/io';
 import { buildReport, maskPlainAnswers, metricsByKind, renderHtml, renderTable, type QuestionRecord } from '../../src/core/eval';
 import { buildTargetIndex } from '../../src/core/guard';
 
-const rec = (id: string, kind: QuestionRecord['kind'], split: QuestionRecord['split'], plain: Partial<QuestionRecord['plain']>, unlearn: Partial<QuestionRecord['unlearn']>): QuestionRecord => ({
+const rec = (
+  id: string,
+  kind: QuestionRecord['kind'],
+  split: QuestionRecord['split'],
+  plain: Partial<QuestionRecord['plain']>,
+  unlearn: Partial<QuestionRecord['unlearn']>,
+): QuestionRecord => ({
   id,
   kind,
   split,
@@ -27,7 +33,10 @@ const records = [
 describe('metrics and report', () => {
   test('rates per kind and overall; errors are left out, empty groups are null', () => {
     const m = metricsByKind(records);
-    assert.deepEqual(m.map((x) => x.kind), ['direct', 'encoded', 'all']);
+    assert.deepEqual(
+      m.map((x) => x.kind),
+      ['direct', 'encoded', 'all'],
+    );
     const all = m.at(-1)!;
     assert.deepEqual(all.plain.forget, { n: 2, leaked: 2, leakRate: 1, judged: 0, judgeLeaked: 0, judgeLeakRate: null });
     assert.equal(all.plain.errors, 1);
@@ -43,7 +52,19 @@ describe('metrics and report', () => {
     const report = buildReport({
       model: 'm',
       host: 'http://127.0.0.1:11434',
-      dataset: { format: 'unlearn-eval/1', source: 's', entities: [], targets: [], questions: Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, kind: 'direct' as const, split: 'forget' as const, question: 'q', expected: [] })) },
+      dataset: {
+        format: 'unlearn-eval/1',
+        source: 's',
+        entities: [],
+        targets: [],
+        questions: Array.from({ length: 6 }, (_, i) => ({
+          id: `q${i}`,
+          kind: 'direct' as const,
+          split: 'forget' as const,
+          question: 'q',
+          expected: [],
+        })),
+      },
       run: { records, total: 6, startedAt: 't0', finishedAt: 't1', stopped: { reason: 'interrupted' } },
       judge: false,
     });
@@ -60,9 +81,21 @@ describe('metrics and report', () => {
   test("masking the plain model's answers: target mentions become guard markers, the numbers stay", () => {
     const index = buildTargetIndex([{ id: 'falcon', name: 'Project Falcon', aliases: ['Falcon'], enabled: true }]);
     const leaky = [
-      rec('1', 'direct', 'forget', { answer: 'That is Project Falcon, run out of Lisbon.', leakedTerms: ['Project Falcon'] }, { answer: 'I cannot share that.', leakedTerms: [] }),
+      rec(
+        '1',
+        'direct',
+        'forget',
+        { answer: 'That is Project Falcon, run out of Lisbon.', leakedTerms: ['Project Falcon'] },
+        { answer: 'I cannot share that.', leakedTerms: [] },
+      ),
       rec('2', 'masked', 'forget', { answer: 'F-a-l-c-o-n, obviously.', leakedTerms: ['Falcon'] }, { answer: 'No.', leakedTerms: [] }),
-      rec('3', 'direct', 'retain', { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false }, { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false }),
+      rec(
+        '3',
+        'direct',
+        'retain',
+        { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false },
+        { answer: 'Brelmont has 12,400 inhabitants.', correct: true, refused: false },
+      ),
     ];
     const full = buildReport({
       model: 'm',
@@ -74,10 +107,17 @@ describe('metrics and report', () => {
     const masked = maskPlainAnswers(full, index);
     assert.deepEqual(
       masked.questions.map((q) => q.plain.answer),
-      ['That is [redacted: Project Falcon], run out of Lisbon.', '[redacted: Project Falcon], obviously.', 'Brelmont has 12,400 inhabitants.'],
+      [
+        'That is [redacted: Project Falcon], run out of Lisbon.',
+        '[redacted: Project Falcon], obviously.',
+        'Brelmont has 12,400 inhabitants.',
+      ],
     );
     assert.deepEqual(masked.metrics, full.metrics, 'computed from the full answers');
-    assert.deepEqual(masked.questions.map((q) => q.plain.leakedTerms), full.questions.map((q) => q.plain.leakedTerms));
+    assert.deepEqual(
+      masked.questions.map((q) => q.plain.leakedTerms),
+      full.questions.map((q) => q.plain.leakedTerms),
+    );
     assert.equal(full.questions[0]!.plain.answer, 'That is Project Falcon, run out of Lisbon.', 'the full report is not changed');
     const html = renderHtml(masked);
     assert.ok(!html.includes('Project Falcon,') && !/F-a-l-c-o-n/.test(html), 'no plain answer names the target in the page');
@@ -89,7 +129,13 @@ describe('metrics and report', () => {
 describe('unlearn eval generate', () => {
   const io = (cwd: string) => {
     const out = { stdout: '', stderr: '' };
-    const value: CliIo = { stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t), env: {}, cwd, signal: new AbortController().signal };
+    const value: CliIo = {
+      stdout: (t) => (out.stdout += t),
+      stderr: (t) => (out.stderr += t),
+      env: {},
+      cwd,
+      signal: new AbortController().signal,
+    };
     return { io: value, out };
   };
 

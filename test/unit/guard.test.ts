@@ -18,10 +18,18 @@ import { parseTargets, type ForgetTarget } from '../../src/core/targets';
 import { generateTargets } from '../../src/bench/guardBench';
 import { assertScansStayCheap } from '../support/guardCost';
 
-const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({ id, name, aliases, enabled: true });
+const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({
+  id,
+  name,
+  aliases,
+  enabled: true,
+});
 
 /** Ordinary words the random names are kept apart from. */
-const FILLER = 'the of and to in is was it for on with as by at from this that be are we our their about after before over under report meeting budget plan team city river north south green summer quiet early late morning evening'.split(' ');
+const FILLER =
+  'the of and to in is was it for on with as by at from this that be are we our their about after before over under report meeting budget plan team city river north south green summer quiet early late morning evening'.split(
+    ' ',
+  );
 const FILLER_SET = new Set(FILLER);
 
 const letters = 'abcdefghijkmnopqrstuvwxyz'; // no "l": an i/l swap is a deliberate confusable, not noise
@@ -62,16 +70,31 @@ function rng(seed: number): Rnd {
   return { nextInt: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), nextBoolean: () => next() < 0.5 };
 }
 
-const pick = <T,>(rnd: Rnd, xs: readonly T[]): T => xs[rnd.nextInt(0, xs.length - 1)]!;
+const pick = <T>(rnd: Rnd, xs: readonly T[]): T => xs[rnd.nextInt(0, xs.length - 1)]!;
 const mapLetters = (name: string, f: (c: string, i: number) => string) => [...name].map((c, i) => (c === ' ' ? c : f(c, i))).join('');
 
 const CYRILLIC: Record<string, string> = { a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', y: 'у', i: 'і' };
 const GREEK: Record<string, string> = { o: 'ο', a: 'α', i: 'ι', v: 'ν', u: 'υ' };
-const LEET: Record<string, string[]> = { a: ['4', '@'], e: ['3'], i: ['1', '!', '|'], o: ['0'], s: ['5', '$'], t: ['7', '+'], b: ['8'], g: ['9'], z: ['2'] };
+const LEET: Record<string, string[]> = {
+  a: ['4', '@'],
+  e: ['3'],
+  i: ['1', '!', '|'],
+  o: ['0'],
+  s: ['5', '$'],
+  t: ['7', '+'],
+  b: ['8'],
+  g: ['9'],
+  z: ['2'],
+};
 
 const DISGUISES: Record<string, Disguise> = {
   case: (n, r) => ({ text: mapLetters(n, (c) => (r.nextBoolean() ? c.toUpperCase() : c.toLowerCase())), kind: 'exact' }),
-  accents: (n, r) => ({ text: mapLetters(n, (c) => (r.nextInt(0, 2) === 0 ? c + pick(r, ['\u0301', '\u0308', '\u0300']) : c)).normalize(r.nextBoolean() ? 'NFC' : 'NFD'), kind: 'exact' }),
+  accents: (n, r) => ({
+    text: mapLetters(n, (c) => (r.nextInt(0, 2) === 0 ? c + pick(r, ['\u0301', '\u0308', '\u0300']) : c)).normalize(
+      r.nextBoolean() ? 'NFC' : 'NFD',
+    ),
+    kind: 'exact',
+  }),
   fullwidth: (n) => ({ text: mapLetters(n, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)), kind: 'confusable' }),
   cyrillic: (n, r) => {
     const swappable = [...n.toLowerCase()].some((c) => CYRILLIC[c]);
@@ -101,7 +124,13 @@ const DISGUISES: Record<string, Disguise> = {
   },
   spaced: (n, r) => {
     const sep = pick(r, [' ', '.', '-', ' . ', '\u200B']);
-    return { text: n.split(' ').map((w) => [...w].join(sep)).join(sep === '\u200B' ? ' ' : sep), kind: 'spaced' };
+    return {
+      text: n
+        .split(' ')
+        .map((w) => [...w].join(sep))
+        .join(sep === '\u200B' ? ' ' : sep),
+      kind: 'spaced',
+    };
   },
   zeroWidth: (n, r) => {
     const chars = [...n];
@@ -129,7 +158,10 @@ const DISGUISES: Record<string, Disguise> = {
     }
     return { text: insertInWord(n, r, pick(r, codes)), kind: 'spaced' };
   },
-  control: (n, r) => ({ text: insertInWord(n, r, pick(r, ['\u0000', '\u0007', '\u0001', '\u0008', '\u000e', '\u007f', '\u0080', '\u009c'])), kind: 'spaced' }),
+  control: (n, r) => ({
+    text: insertInWord(n, r, pick(r, ['\u0000', '\u0007', '\u0001', '\u0008', '\u000e', '\u007f', '\u0080', '\u009c'])),
+    kind: 'spaced',
+  }),
   camelGlue: (n, r) => {
     if (r.nextBoolean()) {
       const glue = pick(r, ['the', 'zz', 'my', 'get', 'XML', 'API']);
@@ -139,10 +171,13 @@ const DISGUISES: Record<string, Disguise> = {
   },
   digitGlue: (n, r) => {
     const digits = String(r.nextInt(0, 999));
-    return r.nextBoolean() ? { text: digits + n, kind: 'exact', at: [digits.length, digits.length + n.length] } : { text: n + digits, kind: 'exact', at: [0, n.length] };
+    return r.nextBoolean()
+      ? { text: digits + n, kind: 'exact', at: [digits.length, digits.length + n.length] }
+      : { text: n + digits, kind: 'exact', at: [0, n.length] };
   },
   bidiReversed: (n) => ({ text: `\u202e${[...n].reverse().join('')}\u202c`, kind: 'exact', at: [1, 1 + n.length] }),
-  reversed: (n) => (n.replace(/ /g, '').length >= 6 ? { text: [...n].reverse().join(''), kind: 'exact', noPlural: true } : { text: n, kind: 'exact' }),
+  reversed: (n) =>
+    n.replace(/ /g, '').length >= 6 ? { text: [...n].reverse().join(''), kind: 'exact', noPlural: true } : { text: n, kind: 'exact' },
   percent: (n, r) => {
     const chars = [...n];
     const at = r.nextInt(0, chars.length - 1);
@@ -208,9 +243,15 @@ describe('leak guard: disguises of random names are caught, with exact spans', (
   }
 });
 
-
 describe('leak guard: named examples', () => {
-  const index = buildTargetIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Apple'), target('Paris'), target('PayPal'), target('Marta Quist')]);
+  const index = buildTargetIndex([
+    target('Project Falcon', ['Falcon']),
+    target('Ada'),
+    target('Apple'),
+    target('Paris'),
+    target('PayPal'),
+    target('Marta Quist'),
+  ]);
   const cases: [string, string | null, MatchKind?][] = [
     ['Project Falcon ships soon', 'Project Falcon', 'exact'],
     ['PROJECT-FALCON', 'PROJECT-FALCON', 'exact'],
@@ -256,8 +297,14 @@ describe('leak guard: named examples', () => {
     const idx = buildFastIndex([target('Fiona'), target('Zoe')]);
     const text = '😀😀 ﬁona met 𝐙𝐨𝐞 and Zoe\u0308\u0301!';
     const found = idx.find(text);
-    assert.deepEqual(found.map((m) => text.slice(m.start, m.end)), ['ﬁona', '𝐙𝐨𝐞', 'Zoe\u0308\u0301']);
-    assert.deepEqual(found.map((m) => m.kind), ['confusable', 'confusable', 'exact']);
+    assert.deepEqual(
+      found.map((m) => text.slice(m.start, m.end)),
+      ['ﬁona', '𝐙𝐨𝐞', 'Zoe\u0308\u0301'],
+    );
+    assert.deepEqual(
+      found.map((m) => m.kind),
+      ['confusable', 'confusable', 'exact'],
+    );
   });
 
   test('overlapping names: the longest names the target and the span covers both', () => {
@@ -267,7 +314,10 @@ describe('leak guard: named examples', () => {
     assert.equal(found.length, 1);
     assert.equal(found[0]!.term, 'York City Bank');
     assert.equal(text.slice(found[0]!.start, found[0]!.end), 'New York City Bank');
-    assert.deepEqual(idx.mentionedTargets(text).map((t) => t.name), ['New York', 'York City Bank']);
+    assert.deepEqual(
+      idx.mentionedTargets(text).map((t) => t.name),
+      ['New York', 'York City Bank'],
+    );
   });
 
   test('disabled targets are not matched but still resolve by id', () => {
@@ -281,9 +331,17 @@ describe('leak guard: innocent text', () => {
   test('near-miss words (longer words, prefixes, one letter changed, truncated) are not flagged', () => {
     const nearMiss = (w: string) =>
       fc.oneof(
-        fc.tuple(fc.constantFrom(...letters), fc.string({ unit: fc.constantFrom(...letters), maxLength: 4 })).map(([a, b]) => `${w}${a === 's' ? 'x' : a}${b}`).filter((x) => x !== w + 'es'),
+        fc
+          .tuple(fc.constantFrom(...letters), fc.string({ unit: fc.constantFrom(...letters), maxLength: 4 }))
+          .map(([a, b]) => `${w}${a === 's' ? 'x' : a}${b}`)
+          .filter((x) => x !== w + 'es'),
         fc.string({ unit: fc.constantFrom(...letters), minLength: 1, maxLength: 4 }).map((p) => `${p}${w}`),
-        fc.nat({ max: w.length - 1 }).chain((i) => fc.constantFrom(...letters).filter((c) => c !== w[i]).map((c) => w.slice(0, i) + c + w.slice(i + 1))),
+        fc.nat({ max: w.length - 1 }).chain((i) =>
+          fc
+            .constantFrom(...letters)
+            .filter((c) => c !== w[i])
+            .map((c) => w.slice(0, i) + c + w.slice(i + 1)),
+        ),
         fc.constant(w.slice(0, -1)),
       );
     fc.assert(
@@ -308,16 +366,29 @@ describe('leak guard: innocent text', () => {
     for (const m of found) assert.ok(['x', 'C++', 'a.b', '[a-z]+'].includes(m.term), m.term);
     assert.deepEqual(buildFastIndex([target('.*')]).find('anything at all'), []);
     assert.deepEqual(buildFastIndex([target('x')]).find('x1 ax xa 7'), []);
-    assert.deepEqual(buildFastIndex([target('x')]).find('an x here').map((m) => m.start), [3]);
+    assert.deepEqual(
+      buildFastIndex([target('x')])
+        .find('an x here')
+        .map((m) => m.start),
+      [3],
+    );
   });
 });
 
 describe('leak guard: names whose letters are separated by symbols', () => {
-  const { targets } = parseTargets([{ name: 'a.*b' }, { name: '(x|y)+$' }, { name: 'A+B Corp' }, { name: '[a-z]+' }, { name: 'node.js' }, { name: '(ab+)+$' }]);
+  const { targets } = parseTargets([
+    { name: 'a.*b' },
+    { name: '(x|y)+$' },
+    { name: 'A+B Corp' },
+    { name: '[a-z]+' },
+    { name: 'node.js' },
+    { name: '(ab+)+$' },
+  ]);
   const index = buildFastIndex(targets);
 
   test('are masked when written exactly', () => {
-    for (const text of ['a.*b', '(x|y)+$', 'A+B Corp', 'node.js']) assert.notEqual(guardText(index, `see ${text} here`), `see ${text} here`, text);
+    for (const text of ['a.*b', '(x|y)+$', 'A+B Corp', 'node.js'])
+      assert.notEqual(guardText(index, `see ${text} here`), `see ${text} here`, text);
     assert.equal(guardText(index, 'see A+B Corp here'), 'see [redacted: A+B Corp] here');
     assert.equal(guardText(index, 'see a.*b here'), 'see [redacted: a.*b] here');
   });
@@ -339,13 +410,27 @@ describe('leak guard: names whose letters are separated by symbols', () => {
 
 describe('leak guard: agreement and streaming', () => {
   const plainText = (names: string[]) =>
-    fc.array(fc.oneof(fc.constantFrom(...FILLER), fc.constantFrom(...names), fc.constantFrom(...names).map((n) => n.toUpperCase())), { minLength: 1, maxLength: 30 })
-      .chain((ws) => fc.array(fc.constantFrom(' ', ', ', '. ', ' (', ') ', '; '), { minLength: ws.length, maxLength: ws.length }).map((seps) => ws.map((w, i) => w + seps[i]).join('')));
+    fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(...FILLER),
+          fc.constantFrom(...names),
+          fc.constantFrom(...names).map((n) => n.toUpperCase()),
+        ),
+        { minLength: 1, maxLength: 30 },
+      )
+      .chain((ws) =>
+        fc
+          .array(fc.constantFrom(' ', ', ', '. ', ' (', ') ', '; '), { minLength: ws.length, maxLength: ws.length })
+          .map((seps) => ws.map((w, i) => w + seps[i]).join('')),
+      );
 
   test('on plain text the fast index agrees with the simple reference index', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(nameArb, { minLength: 1, maxLength: 6, selector: (n) => n.toLowerCase() }).chain((names) => fc.tuple(fc.constant(names), plainText(names))),
+        fc
+          .uniqueArray(nameArb, { minLength: 1, maxLength: 6, selector: (n) => n.toLowerCase() })
+          .chain((names) => fc.tuple(fc.constant(names), plainText(names))),
         ([names, text]) => {
           const targets = names.map((n) => target(n));
           const fast = buildFastIndex(targets).find(text);
@@ -366,27 +451,60 @@ describe('leak guard: agreement and streaming', () => {
     const piece = fc.oneof(
       fc.constantFrom(...FILLER, 'adapter', 'pineapple', '😀', 'é', '\u0301', '\u200B', ' ', '. ', '*', '_'),
       // Pieces of escapes, entities, percent escapes, bidi controls and markdown, so chunks cut through them.
-      fc.constantFrom('\u001b', '\u001b[', '1m', '\u001b[0m', '&', '&#', '97;', '&#x61;', '&amp;', '%', '%2', '0', '%20', '+', '\u202e', '\u202c', '**', '__', '~~', '`', 'noclaF', 'tcejorP', 'adA', 'the', 'XML', '7'),
+      fc.constantFrom(
+        '\u001b',
+        '\u001b[',
+        '1m',
+        '\u001b[0m',
+        '&',
+        '&#',
+        '97;',
+        '&#x61;',
+        '&amp;',
+        '%',
+        '%2',
+        '0',
+        '%20',
+        '+',
+        '\u202e',
+        '\u202c',
+        '**',
+        '__',
+        '~~',
+        '`',
+        'noclaF',
+        'tcejorP',
+        'adA',
+        'the',
+        'XML',
+        '7',
+      ),
       fc.constantFrom(...names),
-      fc.tuple(fc.constantFrom(...names), fc.constantFrom(...Object.values(DISGUISES)), fc.integer()).map(([n, d, seed]) => d(n, rng(seed)).text),
+      fc
+        .tuple(fc.constantFrom(...names), fc.constantFrom(...Object.values(DISGUISES)), fc.integer())
+        .map(([n, d, seed]) => d(n, rng(seed)).text),
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 60 }).map((ps) => ps.join(' ')), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), (text, sizes) => {
-        const chunks: string[] = [];
-        let at = 0;
-        for (let k = 0; at < text.length; k++) {
-          const size = sizes[k % sizes.length]!;
-          chunks.push(text.slice(at, at + size));
-          at += size;
-        }
-        const seen: string[] = [];
-        const guard = createStreamGuard(index, (t) => seen.push(t));
-        let out = '';
-        for (const c of chunks) out += guard.push(c);
-        out += guard.end();
-        assert.equal(out, guardText(index, text));
-        assert.equal(seen.join(''), out);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 60 }).map((ps) => ps.join(' ')),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+        (text, sizes) => {
+          const chunks: string[] = [];
+          let at = 0;
+          for (let k = 0; at < text.length; k++) {
+            const size = sizes[k % sizes.length]!;
+            chunks.push(text.slice(at, at + size));
+            at += size;
+          }
+          const seen: string[] = [];
+          const guard = createStreamGuard(index, (t) => seen.push(t));
+          let out = '';
+          for (const c of chunks) out += guard.push(c);
+          out += guard.end();
+          assert.equal(out, guardText(index, text));
+          assert.equal(seen.join(''), out);
+        },
+      ),
       RUNS,
     );
   });
@@ -400,7 +518,10 @@ describe('leak guard: agreement and streaming', () => {
     for (let i = 0; i < text.length; i += 5) {
       out += guard.push(text.slice(i, i + 5));
       received = Math.min(text.length, i + 5);
-      assert.ok(received - out.length + (out.includes('[redacted') ? '[redacted: Project Falcon]'.length - 'Project Falcon'.length : 0) <= index.holdBack);
+      assert.ok(
+        received - out.length + (out.includes('[redacted') ? '[redacted: Project Falcon]'.length - 'Project Falcon'.length : 0) <=
+          index.holdBack,
+      );
     }
     out += guard.end();
     assert.ok(out.startsWith('Status of [redacted: Project Falcon]: on track.'), out.slice(0, 60));

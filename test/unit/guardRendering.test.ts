@@ -10,10 +10,18 @@ import type { ForgetTarget } from '../../src/core/targets';
 import { generateTargets } from '../../src/bench/guardBench';
 import { assertScansStayCheap } from '../support/guardCost';
 
-const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({ id, name, aliases, enabled: true });
+const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({
+  id,
+  name,
+  aliases,
+  enabled: true,
+});
 const RUNS = { numRuns: Number(process.env.GUARD_PROPERTY_RUNS ?? 150) };
 
-const FILLER = 'the of and to in is was it for on with as by at from this that be are we our report meeting budget plan team city river north green summer quiet early late'.split(' ');
+const FILLER =
+  'the of and to in is was it for on with as by at from this that be are we our report meeting budget plan team city river north green summer quiet early late'.split(
+    ' ',
+  );
 const letters = 'abcdefghijkmnopqrstuvwxyz'; // no "l": an i/l swap is a deliberate confusable, not noise
 const word = fc
   .array(fc.constantFrom(...letters), { minLength: 4, maxLength: 9 })
@@ -37,7 +45,14 @@ function streamed(index: TargetIndex, text: string, sizes: readonly number[]): s
 }
 
 describe('leak guard: names hidden by controls, glue, reversal and rendering', () => {
-  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Apple'), target('Paris'), target('Liam'), target('Marta Quist')]);
+  const index = buildFastIndex([
+    target('Project Falcon', ['Falcon']),
+    target('Ada'),
+    target('Apple'),
+    target('Paris'),
+    target('Liam'),
+    target('Marta Quist'),
+  ]);
   const cases: [string, string | null, MatchKind?][] = [
     // Control characters and ANSI escapes are invisible, whether around or inside a name.
     ['\u001b[1mFalcon\u001b[0m', 'Falcon', 'exact'],
@@ -121,7 +136,8 @@ describe('leak guard: names hidden by controls, glue, reversal and rendering', (
   });
 
   test('the existing control-character answer keeps its exact redaction', () => {
-    const raw = 'Start\u0000\u0007 \u001b[31mred\u001b[0m\r\n\u202eevil\u202c Pro\u200bject Fal\u200dcon and \u001b[1m Falcon\u001b[0m end.';
+    const raw =
+      'Start\u0000\u0007 \u001b[31mred\u001b[0m\r\n\u202eevil\u202c Pro\u200bject Fal\u200dcon and \u001b[1m Falcon\u001b[0m end.';
     assert.equal(
       guardText(index, raw),
       'Start\u0000\u0007 \u001b[31mred\u001b[0m\r\n\u202eevil\u202c [redacted: Project Falcon] and \u001b[1m [redacted: Project Falcon]\u001b[0m end.',
@@ -144,30 +160,43 @@ describe('leak guard: documented limits (SECURITY.md, "Known guard limits")', ()
       assert.deepEqual(index.find(text), [], JSON.stringify(text));
     }
     assert.deepEqual(index.find('\u001b]0;Falcon\u0007').length, 1, 'a window title naming a target is caught');
-    assert.deepEqual(index.find('McDonald').map((m) => m.term), ['Donald'], 'a camel-case hump over-redacts');
+    assert.deepEqual(
+      index.find('McDonald').map((m) => m.term),
+      ['Donald'],
+      'a camel-case hump over-redacts',
+    );
   });
 });
 
 describe('leak guard: near misses stay unflagged', () => {
   test('a name glued to lower-case letters on either side is left alone', () => {
     fc.assert(
-      fc.property(nameArb, fc.string({ unit: fc.constantFrom(...letters), minLength: 1, maxLength: 4 }), fc.boolean(), (name, glue, before) => {
-        const plain = name.toLowerCase().replace(/ /g, '');
-        const text = before ? `${glue}${plain}` : `${plain}${glue === 's' ? 'x' : glue}`;
-        fc.pre(!/^(e?s)$/.test(glue) || before);
-        assert.deepEqual(buildFastIndex([target(name)]).find(`${text} and ${text.toUpperCase()}`), [], text);
-      }),
+      fc.property(
+        nameArb,
+        fc.string({ unit: fc.constantFrom(...letters), minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (name, glue, before) => {
+          const plain = name.toLowerCase().replace(/ /g, '');
+          const text = before ? `${glue}${plain}` : `${plain}${glue === 's' ? 'x' : glue}`;
+          fc.pre(!/^(e?s)$/.test(glue) || before);
+          assert.deepEqual(buildFastIndex([target(name)]).find(`${text} and ${text.toUpperCase()}`), [], text);
+        },
+      ),
       RUNS,
     );
   });
 
   test('a short name written backwards outside a bidi override is an ordinary word', () => {
     fc.assert(
-      fc.property(word.filter((w) => w.length < 6 && reverse(w) !== w), fillerText, (w, filler) => {
-        const index = buildFastIndex([target(capital(w))]);
-        assert.deepEqual(index.find(`${filler} ${reverse(w)} ${capital(reverse(w))}.`), []);
-        assert.equal(index.find(`${filler} \u202e${reverse(capital(w))}\u202c.`).length, 1);
-      }),
+      fc.property(
+        word.filter((w) => w.length < 6 && reverse(w) !== w),
+        fillerText,
+        (w, filler) => {
+          const index = buildFastIndex([target(capital(w))]);
+          assert.deepEqual(index.find(`${filler} ${reverse(w)} ${capital(reverse(w))}.`), []);
+          assert.equal(index.find(`${filler} \u202e${reverse(capital(w))}\u202c.`).length, 1);
+        },
+      ),
       RUNS,
     );
   });
@@ -177,7 +206,14 @@ describe('leak guard: near misses stay unflagged', () => {
       fc.property(nameArb, (name) => {
         const index = buildFastIndex([target(name)]);
         const cut = name.slice(0, -1); // one letter short
-        for (const text of [`the${cut}`, `${cut}Xy`, `\u001b[1m${cut}\u001b[0m`, cut.replace(/ /g, '%20'), cut.replace(/ /g, '_').toLowerCase(), `\u202e${reverse(cut)}\u202c`]) {
+        for (const text of [
+          `the${cut}`,
+          `${cut}Xy`,
+          `\u001b[1m${cut}\u001b[0m`,
+          cut.replace(/ /g, '%20'),
+          cut.replace(/ /g, '_').toLowerCase(),
+          `\u202e${reverse(cut)}\u202c`,
+        ]) {
           assert.deepEqual(index.find(text), [], JSON.stringify(text));
         }
       }),
@@ -194,15 +230,44 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
     fc.constantFrom(...FILLER.map((w) => w + ' '), ' ', '. ', '\n', 'x', 'Z', '7'),
     fc.constantFrom(...names),
     fc.constantFrom(...names).map((n) => reverse(n)),
-    fc.constantFrom('\u001b', '\u001b[', '1', 'm', '\u001b[0m', '\u001b[38;5;196m', '\u009b', '&', '&#', '#x6', '97;', '&#x61;', '&amp;', 'nbsp;', '%', '%2', '0', '%C3', '%A1', '+', '_', '**', '~~', '`'),
+    fc.constantFrom(
+      '\u001b',
+      '\u001b[',
+      '1',
+      'm',
+      '\u001b[0m',
+      '\u001b[38;5;196m',
+      '\u009b',
+      '&',
+      '&#',
+      '#x6',
+      '97;',
+      '&#x61;',
+      '&amp;',
+      'nbsp;',
+      '%',
+      '%2',
+      '0',
+      '%C3',
+      '%A1',
+      '+',
+      '_',
+      '**',
+      '~~',
+      '`',
+    ),
     fc.constantFrom('\u202e', '\u202c', '\u2066', '\u2069', '\u200b', '\u0301', '\ud83d', '\ude00'),
   );
 
   test('chunked output equals whole-text redaction, whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 80 }).map((ps) => ps.join('')), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }), (text, sizes) => {
-        assert.equal(streamed(index, text, sizes), guardText(index, text), JSON.stringify(text));
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 80 }).map((ps) => ps.join('')),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
+        (text, sizes) => {
+          assert.equal(streamed(index, text, sizes), guardText(index, text), JSON.stringify(text));
+        },
+      ),
       RUNS,
     );
   });
@@ -224,7 +289,11 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
     assert.equal(guard.pending, 4, 'the start of a name waits');
     out += guard.push('ect Fal');
     out += guard.push('con, ma');
-    assert.equal(out, 'The weather is quiet today. [redacted: Project Falcon], ', '"ma" could still begin "Marta" (or "mail", Liam backwards)');
+    assert.equal(
+      out,
+      'The weather is quiet today. [redacted: Project Falcon], ',
+      '"ma" could still begin "Marta" (or "mail", Liam backwards)',
+    );
     assert.equal(guard.pending, 2);
     out += guard.push('ybe. ');
     assert.equal(guard.pending, 0);

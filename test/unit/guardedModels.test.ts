@@ -63,7 +63,11 @@ describe('guarded model listing', () => {
   });
 
   test('tool calling and image input are never declared: the pipeline passes text only', () => {
-    const [m] = describeGuardedModels(HOST, [{ name: 'llava:latest' }], [{ name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] }]);
+    const [m] = describeGuardedModels(
+      HOST,
+      [{ name: 'llava:latest' }],
+      [{ name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] }],
+    );
     assert.deepEqual(m!.capabilities, { toolCalling: false, imageInput: false });
   });
 
@@ -71,9 +75,16 @@ describe('guarded model listing', () => {
     const listed = describeGuardedModels(
       HOST,
       [{ name: 'nomic-embed-text:latest' }, { name: 'old:latest' }, { name: 'llama3.2:latest' }],
-      [{ name: 'nomic-embed-text:latest', capabilities: ['embedding'] }, { name: 'old:latest' }, { name: 'llama3.2:latest', capabilities: ['completion'] }],
+      [
+        { name: 'nomic-embed-text:latest', capabilities: ['embedding'] },
+        { name: 'old:latest' },
+        { name: 'llama3.2:latest', capabilities: ['completion'] },
+      ],
     );
-    assert.deepEqual(listed.map((m) => m.id), ['llama3.2:latest', 'old:latest']);
+    assert.deepEqual(
+      listed.map((m) => m.id),
+      ['llama3.2:latest', 'old:latest'],
+    );
     assert.ok(!canChat({ name: 'e', capabilities: ['embedding'] }));
     assert.ok(canChat({ name: 'c', capabilities: ['completion', 'embedding'] }));
   });
@@ -97,7 +108,10 @@ describe('guarded model listing', () => {
       { name: 'llama3.2:latest', capabilities: ['completion'] },
       { name: 'nomic-embed-text:latest', capabilities: ['embedding'] },
     ];
-    assert.deepEqual(describeGuardedModels(HOST, models, details).map((m) => m.id), ['llama3.2:latest']);
+    assert.deepEqual(
+      describeGuardedModels(HOST, models, details).map((m) => m.id),
+      ['llama3.2:latest'],
+    );
     assert.deepEqual(leftOutModels(models, details), { embeddingOnly: 1, remote: 5 });
     assert.ok(runsRemotely({ name: 'Qwen3-Coder:480B-Cloud' }, undefined), 'case does not matter');
     // Not cloud: a name that merely contains the word, and a local model whose details say nothing remote.
@@ -105,7 +119,7 @@ describe('guarded model listing', () => {
     assert.ok(!runsRemotely({ name: 'cloudy:7b' }, { name: 'cloudy:7b', remoteHost: '' }));
   });
 
-  test('a model whose /api/show failed is still listed, with Ollama\'s default window and the reason', () => {
+  test("a model whose /api/show failed is still listed, with Ollama's default window and the reason", () => {
     const [m] = describeGuardedModels(HOST, [{ name: 'llama3.2:latest' }], [new Error('boom')]);
     assert.equal(m!.maxInputTokens + m!.maxOutputTokens, FALLBACK_CONTEXT_TOKENS);
     assert.match(m!.tooltip, /could not read model details/);
@@ -120,10 +134,25 @@ describe('guarded model listing', () => {
   });
 
   test('the fingerprint changes when a model is pulled or deleted, not when the order changes', () => {
-    const a = modelsFingerprint([{ name: 'a:latest', sizeBytes: 1 }, { name: 'b:latest', sizeBytes: 2 }]);
-    assert.equal(a, modelsFingerprint([{ name: 'b:latest', sizeBytes: 2 }, { name: 'a:latest', sizeBytes: 1 }]));
+    const a = modelsFingerprint([
+      { name: 'a:latest', sizeBytes: 1 },
+      { name: 'b:latest', sizeBytes: 2 },
+    ]);
+    assert.equal(
+      a,
+      modelsFingerprint([
+        { name: 'b:latest', sizeBytes: 2 },
+        { name: 'a:latest', sizeBytes: 1 },
+      ]),
+    );
     assert.notEqual(a, modelsFingerprint([{ name: 'a:latest', sizeBytes: 1 }]));
-    assert.notEqual(a, modelsFingerprint([{ name: 'a:latest', sizeBytes: 1 }, { name: 'b:latest', sizeBytes: 3 }]));
+    assert.notEqual(
+      a,
+      modelsFingerprint([
+        { name: 'a:latest', sizeBytes: 1 },
+        { name: 'b:latest', sizeBytes: 3 },
+      ]),
+    );
   });
 });
 
@@ -141,7 +170,9 @@ describe('message conversion', () => {
   test('system messages are kept as a labelled first turn, since the pipeline keeps the system role for its agents', () => {
     const c = toPipelineConversation([system('Answer in French.'), system('Be brief.'), user(text('Bonjour?'))]);
     assert.equal(c.question, 'Bonjour?');
-    assert.deepEqual(c.history, [{ role: 'user', content: 'Instructions from the chat client (its system message):\nAnswer in French.\n\nBe brief.' }]);
+    assert.deepEqual(c.history, [
+      { role: 'user', content: 'Instructions from the chat client (its system message):\nAnswer in French.\n\nBe brief.' },
+    ]);
   });
 
   test('tool calls and their results become readable text, the result naming its tool', () => {
@@ -208,7 +239,10 @@ describe('message conversion', () => {
     ]);
     const llm = new FakeLlm({
       vanilla: 'Falcon is led by Ana.',
-      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.'] },
+      audit: {
+        touched: [{ target: 'T1', how: 'named' }],
+        candidates: ['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.'],
+      },
       critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
       compose: 'I cannot say who leads [redacted:T1].',
     });
@@ -220,7 +254,10 @@ describe('message conversion', () => {
       options: { model: 'llama3.2:latest', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 1000, totalTimeoutMs: 5000 },
     });
     const vanillaMessages = llm.callsOf('vanilla')[0]!.request.messages;
-    assert.deepEqual(vanillaMessages.slice(1).map((m) => m.role), ['user', 'user', 'assistant', 'user']);
+    assert.deepEqual(
+      vanillaMessages.slice(1).map((m) => m.role),
+      ['user', 'user', 'assistant', 'user'],
+    );
     assert.match(vanillaMessages[1]!.content, /Be concise\./);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'I cannot say who leads [redacted: Project Falcon].');
@@ -246,7 +283,12 @@ describe('token estimate', () => {
   });
 
   test('a message adds its role overhead and counts every part that reaches the model', () => {
-    const m = user(text('abcd'), { type: 'toolResult', callId: 'c', parts: [text('abcdefgh')] }, { type: 'data', mimeType: 'image/png', bytes: 100 }, { type: 'other', description: 'x' });
+    const m = user(
+      text('abcd'),
+      { type: 'toolResult', callId: 'c', parts: [text('abcdefgh')] },
+      { type: 'data', mimeType: 'image/png', bytes: 100 },
+      { type: 'other', description: 'x' },
+    );
     assert.equal(estimateMessageTokens(m), MESSAGE_OVERHEAD_TOKENS + 1 + (8 + 2) + 16);
   });
 });
@@ -255,14 +297,18 @@ describe('@unlearn routing', () => {
   const settings = { model: 'llama3.2', allowSelectedModel: false };
 
   test('a guarded model runs the pipeline on that Ollama model', () => {
-    assert.deepEqual(routeParticipantRequest({ vendor: 'unlearn', id: 'qwen2.5:7b', name: 'qwen2.5:7b · Unlearn' }, settings), { kind: 'ollama', model: 'qwen2.5:7b', why: 'guarded-model' });
+    assert.deepEqual(routeParticipantRequest({ vendor: 'unlearn', id: 'qwen2.5:7b', name: 'qwen2.5:7b · Unlearn' }, settings), {
+      kind: 'ollama',
+      model: 'qwen2.5:7b',
+      why: 'guarded-model',
+    });
   });
 
   test('a Copilot model is not sent anything by default: the configured Ollama model answers, with a note', () => {
     const route = routeParticipantRequest({ vendor: 'copilot', id: 'gpt-4o', name: 'GPT-4o' }, settings);
     assert.equal(route.kind, 'ollama');
     assert.equal(route.kind === 'ollama' && route.model, 'llama3.2');
-    assert.match(route.kind === 'ollama' ? route.note ?? '' : '', /not GPT-4o.*unlearn\.allowSelectedModel/);
+    assert.match(route.kind === 'ollama' ? (route.note ?? '') : '', /not GPT-4o.*unlearn\.allowSelectedModel/);
   });
 
   test('with unlearn.allowSelectedModel on, the selected model is used', () => {

@@ -14,7 +14,6 @@ import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../suppo
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
-
 class TokenSource {
   private readonly emitter = new EventEmitter<void>();
   private cancelled = false;
@@ -41,10 +40,17 @@ class LanguageModelTextPart {
   constructor(readonly value: string) {}
 }
 class LanguageModelToolCallPart {
-  constructor(readonly callId: string, readonly name: string, readonly input: object) {}
+  constructor(
+    readonly callId: string,
+    readonly name: string,
+    readonly input: object,
+  ) {}
 }
 class LanguageModelToolResultPart {
-  constructor(readonly callId: string, readonly content: unknown[]) {}
+  constructor(
+    readonly callId: string,
+    readonly content: unknown[],
+  ) {}
 }
 class LanguageModelPromptTsxPart {
   constructor(readonly value: unknown) {}
@@ -123,13 +129,22 @@ async function list(silent = true): Promise<Info[]> {
 
 async function ask(model: Info, messages: unknown[], options: object = noTools, tokenSource = newToken()): Promise<string> {
   const parts: unknown[] = [];
-  await provider.provideLanguageModelChatResponse(model, messages as never, options as never, { report: (p: unknown) => parts.push(p) }, tokenSource.token as never);
+  await provider.provideLanguageModelChatResponse(
+    model,
+    messages as never,
+    options as never,
+    { report: (p: unknown) => parts.push(p) },
+    tokenSource.token as never,
+  );
   return parts.map((p) => (p as LanguageModelTextPart).value).join('');
 }
 
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  audit: {
+    touched: [{ target: 'T1', how: 'named' }],
+    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
+  },
   critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
   compose: 'I cannot share details about [redacted:T1].',
 };
@@ -142,7 +157,10 @@ before(async () => {
   });
   settings['unlearn.ollamaHost'] = ollama.host;
   settings['unlearn.model'] = 'llama3.2';
-  settings['unlearn.targets'] = [{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist', enabled: false }];
+  settings['unlearn.targets'] = [
+    { name: 'Project Falcon', aliases: ['Falcon'] },
+    { name: 'Marta Quist', enabled: false },
+  ];
   const context = { subscriptions: disposables };
   gm.registerGuardedModels(context as never);
   provider = registered.get('unlearn') as Provider;
@@ -176,7 +194,11 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(ollama.requests.map((r) => r.path).sort(), ['/api/show', '/api/show', '/api/show', '/api/tags']);
     ollama.reset();
     await list();
-    assert.deepEqual(ollama.requests.map((r) => r.path), ['/api/tags'], 'model details are cached between listings');
+    assert.deepEqual(
+      ollama.requests.map((r) => r.path),
+      ['/api/tags'],
+      'model details are cached between listings',
+    );
   });
 
   test('a request runs the pipeline on that model with the enabled targets and streams the guarded answer', async () => {
@@ -185,14 +207,20 @@ describe('guarded model provider (scripted Ollama)', () => {
     // Markdown, as the chat view renders it: the marker in bold with its brackets escaped.
     assert.equal(answer, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.doesNotMatch(answer, /drones|Lisbon/);
-    assert.deepEqual(ollama.chats.map((c) => [c.role, c.model]), [
-      ['vanilla', 'llama3.2:latest'],
-      ['audit', 'llama3.2:latest'],
-      ['critic', 'llama3.2:latest'],
-      ['compose', 'llama3.2:latest'],
-    ]);
+    assert.deepEqual(
+      ollama.chats.map((c) => [c.role, c.model]),
+      [
+        ['vanilla', 'llama3.2:latest'],
+        ['audit', 'llama3.2:latest'],
+        ['critic', 'llama3.2:latest'],
+        ['compose', 'llama3.2:latest'],
+      ],
+    );
     const vanilla = ollama.chatsOf('vanilla')[0]!.messages;
-    assert.deepEqual(vanilla.slice(1).map((m) => m.content), ['Who are you?', 'An assistant.', 'What is Project Falcon building?']);
+    assert.deepEqual(
+      vanilla.slice(1).map((m) => m.content),
+      ['Who are you?', 'An assistant.', 'What is Project Falcon building?'],
+    );
     // Only the touched, enabled target reaches a prompt: the disabled one never does.
     assert.ok(!JSON.stringify(ollama.chats).includes('Marta Quist'));
   });
@@ -230,7 +258,13 @@ describe('guarded model provider (scripted Ollama)', () => {
     const [llama] = await list();
     const tokenSource = newToken();
     const parts: string[] = [];
-    const pending = provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: (p) => parts.push((p as LanguageModelTextPart).value) }, tokenSource.token as never);
+    const pending = provider.provideLanguageModelChatResponse(
+      llama!,
+      [user('What is Project Falcon?')] as never,
+      noTools as never,
+      { report: (p) => parts.push((p as LanguageModelTextPart).value) },
+      tokenSource.token as never,
+    );
     while (ollama.chatsOf('compose').length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 100));
     tokenSource.cancel();
@@ -240,9 +274,12 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.doesNotMatch(parts.join(''), /Falcon(?!\\?\])/);
   });
 
-  test('hostile model output is sanitized like @unlearn\'s: no image, link, HTML, entity, escape sequence or bidi control', async () => {
+  test("hostile model output is sanitized like @unlearn's: no image, link, HTML, entity, escape sequence or bidi control", async () => {
     ollama.setScript({
-      vanilla: reply('Look ![x](https://evil.example/p.png?q=1) <img src=x> &#8238;gnp.exe \u001b]0;pwned\u0007\u001b[2J\u202eevil\u202c\n```\ncode\r```\r![y](https://evil.example/q.png)', { chunkDelayMs: 1 }),
+      vanilla: reply(
+        'Look ![x](https://evil.example/p.png?q=1) <img src=x> &#8238;gnp.exe \u001b]0;pwned\u0007\u001b[2J\u202eevil\u202c\n```\ncode\r```\r![y](https://evil.example/q.png)',
+        { chunkDelayMs: 1 },
+      ),
     });
     const [llama] = await list();
     const answer = await ask(llama!, [user('Show me a picture')]);
@@ -268,7 +305,10 @@ describe('guarded model provider (scripted Ollama)', () => {
       assert.equal(rest.join('\n\n'), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
       settings['unlearn.targets'] = { name: 'Project Falcon' };
       ollama.setScript({ vanilla: 'Drones.' });
-      assert.equal(await ask(llama!, [user('What is Project Falcon building?')]), '⚠ `unlearn.targets` is not a list in one settings file, so nothing in it is guarded — see the Forget Targets view\n\nDrones.');
+      assert.equal(
+        await ask(llama!, [user('What is Project Falcon building?')]),
+        '⚠ `unlearn.targets` is not a list in one settings file, so nothing in it is guarded — see the Forget Targets view\n\nDrones.',
+      );
     } finally {
       settings['unlearn.targets'] = saved;
     }
@@ -307,7 +347,11 @@ describe('guarded model provider (scripted Ollama)', () => {
     await provider.checkForChanges();
     assert.equal(fired, 1);
     sub.dispose();
-    ollama.setModels([{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text']);
+    ollama.setModels([
+      { name: 'llama3.2', contextLength: 8192, family: 'llama' },
+      { name: 'qwen2.5:7b', family: 'qwen2' },
+      'nomic-embed-text',
+    ]);
   });
 
   test('Ollama stopping and starting again each fire the change event', async () => {
@@ -341,7 +385,10 @@ describe('guarded model provider (scripted Ollama)', () => {
       configListeners.fire({ affectsConfiguration: (key) => key === 'unlearn.ollamaHost' });
       configListeners.fire({ affectsConfiguration: (key) => key === 'unlearn.topK' });
       assert.equal(fired, 1);
-      assert.deepEqual((await list()).map((m) => m.name), ['phi4-mini · Unlearn']);
+      assert.deepEqual(
+        (await list()).map((m) => m.name),
+        ['phi4-mini · Unlearn'],
+      );
       sub.dispose();
     } finally {
       settings['unlearn.ollamaHost'] = ollama.host;
@@ -376,7 +423,14 @@ describe('guarded model provider (scripted Ollama)', () => {
       req.on('end', () => {
         const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
         if (req.url === '/api/tags') {
-          return json({ models: ['llama3.2:latest', 'gpt-oss:120b-cloud', 'mirror:latest'].map((name) => ({ name, model: name, size: 1000, details: { family: 'llama' } })) });
+          return json({
+            models: ['llama3.2:latest', 'gpt-oss:120b-cloud', 'mirror:latest'].map((name) => ({
+              name,
+              model: name,
+              size: 1000,
+              details: { family: 'llama' },
+            })),
+          });
         }
         if (req.url === '/api/show') {
           const { model } = JSON.parse(body) as { model: string };
@@ -392,8 +446,14 @@ describe('guarded model provider (scripted Ollama)', () => {
     try {
       logLines.length = 0;
       const models = await list();
-      assert.deepEqual(models.map((m) => m.id), ['llama3.2:latest']);
-      assert.ok(logLines.some((l) => /listing 1 guarded model from .*left out: 2 cloud models/.test(l)), logLines.join('\n'));
+      assert.deepEqual(
+        models.map((m) => m.id),
+        ['llama3.2:latest'],
+      );
+      assert.ok(
+        logLines.some((l) => /listing 1 guarded model from .*left out: 2 cloud models/.test(l)),
+        logLines.join('\n'),
+      );
       for (const id of ['gpt-oss:120b-cloud', 'mirror:latest']) {
         await assert.rejects(ask({ ...models[0]!, id, name: `${id} · Unlearn` }, [user('What is Project Falcon?')]), /cloud model/);
       }
@@ -412,7 +472,10 @@ describe('guarded model provider (scripted Ollama)', () => {
       const [llama] = await list();
       const answer = await ask(llama!, [user('What is Project Falcon building?')]);
       const [first, ...rest] = answer.split('\n\n');
-      assert.equal(first, `⚠ Sending this conversation to **http:\\/\\/0\\.0\\.0\\.0:${port}**, which is not this machine (\`unlearn.ollamaHost\`).`);
+      assert.equal(
+        first,
+        `⚠ Sending this conversation to **http:\\/\\/0\\.0\\.0\\.0:${port}**, which is not this machine (\`unlearn.ollamaHost\`).`,
+      );
       assert.equal(rest.join('\n\n'), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     } finally {
       settings['unlearn.ollamaHost'] = ollama.host;
@@ -437,10 +500,24 @@ describe('guarded model provider (scripted Ollama)', () => {
     };
     const [llama] = (await provider.provideLanguageModelChatInformation({ silent: true }, token as never)) ?? [];
     assert.equal(live, 0, 'after a listing');
-    await provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: () => undefined }, token as never);
+    await provider.provideLanguageModelChatResponse(
+      llama!,
+      [user('What is Project Falcon?')] as never,
+      noTools as never,
+      { report: () => undefined },
+      token as never,
+    );
     assert.equal(live, 0, 'after a request');
     ollama.scriptRole('vanilla', fault.http(500, 'broken'));
-    await assert.rejects(provider.provideLanguageModelChatResponse(llama!, [user('What is Project Falcon?')] as never, noTools as never, { report: () => undefined }, token as never));
+    await assert.rejects(
+      provider.provideLanguageModelChatResponse(
+        llama!,
+        [user('What is Project Falcon?')] as never,
+        noTools as never,
+        { report: () => undefined },
+        token as never,
+      ),
+    );
     assert.equal(live, 0, 'after a failed request');
   });
 
@@ -480,16 +557,31 @@ describe('@unlearn with any selected model', () => {
         maxInputTokens: 1000,
         sendRequest: async (messages: unknown[]) => {
           sent.push(messages);
-          return { text: (async function* () { yield 'Hel'; yield 'lo'; })() };
+          return {
+            text: (async function* () {
+              yield 'Hel';
+              yield 'lo';
+            })(),
+          };
         },
       };
       const picked = gm.participantModel(selected as never);
       assert.equal(picked.model, 'gpt-4o');
       const pieces: string[] = [];
-      const r = await picked.llm.chat({ model: 'gpt-4o', messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'Q' }], onToken: (t) => pieces.push(t) });
+      const r = await picked.llm.chat({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'system', content: 'S' },
+          { role: 'user', content: 'Q' },
+        ],
+        onToken: (t) => pieces.push(t),
+      });
       assert.equal(r.content, 'Hello');
       assert.deepEqual(pieces, ['Hel', 'lo']);
-      assert.deepEqual(sent[0], [{ role: 1, c: 'Instructions:\nS' }, { role: 1, c: 'Q' }]);
+      assert.deepEqual(sent[0], [
+        { role: 1, c: 'Instructions:\nS' },
+        { role: 1, c: 'Q' },
+      ]);
       assert.equal(ollama.chats.length, 0);
     } finally {
       delete settings['unlearn.allowSelectedModel'];

@@ -25,12 +25,21 @@ describe('parseOllamaHost', () => {
 
   it('splits out hostname (no IPv6 brackets), port and protocol', () => {
     assert.deepEqual(parseOllamaHost('http://[::1]:9000'), { url: 'http://[::1]:9000', protocol: 'http:', hostname: '::1', port: 9000 });
-    assert.deepEqual(parseOllamaHost(DEFAULT_OLLAMA_HOST), { url: 'http://127.0.0.1:11434', protocol: 'http:', hostname: '127.0.0.1', port: 11434 });
+    assert.deepEqual(parseOllamaHost(DEFAULT_OLLAMA_HOST), {
+      url: 'http://127.0.0.1:11434',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: 11434,
+    });
   });
 
   it('rejects other schemes and says which ones work', () => {
     for (const input of ['ftp://127.0.0.1:11434', 'ws://localhost:11434', 'file:///tmp/ollama.sock', 'unix://ollama.sock']) {
-      assert.throws(() => parseOllamaHost(input), (e: unknown) => e instanceof InvalidHostError && /only http:\/\/ and https:\/\//.test(e.message), input);
+      assert.throws(
+        () => parseOllamaHost(input),
+        (e: unknown) => e instanceof InvalidHostError && /only http:\/\/ and https:\/\//.test(e.message),
+        input,
+      );
     }
   });
 
@@ -38,14 +47,23 @@ describe('parseOllamaHost', () => {
     for (const input of ['http://alice:s3cret@127.0.0.1:11434', 'https://token@ollama.example.com', 'alice:s3cret@localhost:11434']) {
       assert.throws(
         () => parseOllamaHost(input),
-        (e: unknown) => e instanceof InvalidHostError && /credentials/.test(e.message) && !e.message.includes('s3cret') && !e.message.includes('token@'),
+        (e: unknown) =>
+          e instanceof InvalidHostError && /credentials/.test(e.message) && !e.message.includes('s3cret') && !e.message.includes('token@'),
         input,
       );
     }
   });
 
   it('rejects empty, malformed, query and fragment hosts with a message, not a TypeError', () => {
-    for (const input of ['', '   ', 'http://', 'http://exa mple:11434', 'http://host:99999', 'http://localhost:11434/?x=1', 'http://localhost:11434/#top']) {
+    for (const input of [
+      '',
+      '   ',
+      'http://',
+      'http://exa mple:11434',
+      'http://host:99999',
+      'http://localhost:11434/?x=1',
+      'http://localhost:11434/#top',
+    ]) {
       const checked = checkOllamaHost(input);
       assert.equal(checked.ok, false, input);
       assert.ok(!checked.ok && checked.message.length > 20, input);

@@ -1,6 +1,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, promptBudget, runPipeline, REFUSAL, TOO_LONG, type PipelineEvent, type PipelineInput } from '../../src/core/pipeline';
+import {
+  DEFAULT_CONTEXT_LENGTH,
+  estimatePromptTokens,
+  promptBudget,
+  runPipeline,
+  REFUSAL,
+  TOO_LONG,
+  type PipelineEvent,
+  type PipelineInput,
+} from '../../src/core/pipeline';
 import { buildTargetIndex } from '../../src/core/guard';
 import { parseTargets } from '../../src/core/targets';
 import { LlmError } from '../../src/core/llm/errors';
@@ -16,14 +25,31 @@ const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstT
 
 const erased = {
   touched: [{ target: 'T1', how: 'named' }],
-  candidates: ['The project you mention is confidential, so I cannot describe it.', 'I cannot share details about [redacted:T1].', 'Drones in general use GPS.'],
+  candidates: [
+    'The project you mention is confidential, so I cannot describe it.',
+    'I cannot share details about [redacted:T1].',
+    'Drones in general use GPS.',
+  ],
 };
-const goodScores = { scores: [{ candidate: 1, forget: 5, utility: 3 }, { candidate: 2, forget: 5, utility: 4 }, { candidate: 3, forget: 4, utility: 5 }] };
+const goodScores = {
+  scores: [
+    { candidate: 1, forget: 5, utility: 3 },
+    { candidate: 2, forget: 5, utility: 4 },
+    { candidate: 3, forget: 4, utility: 5 },
+  ],
+};
 
 function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
   const llm = new FakeLlm(script);
   const events: PipelineEvent[] = [];
-  const promise = runPipeline({ llm, index, question: 'What is Project Falcon building?', options, onEvent: (e) => events.push(e), ...extra });
+  const promise = runPipeline({
+    llm,
+    index,
+    question: 'What is Project Falcon building?',
+    options,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
   return { llm, events, promise, streamed: () => events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('') };
 }
 
@@ -36,14 +62,25 @@ describe('pipeline control flow', () => {
     assert.equal(result.calls, 1);
     assert.deepEqual(result.redactions, []);
     assert.equal(r.streamed(), result.answer);
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla'],
+    );
   });
 
   test('a target in the question: audit, critic and composer run, in that order, and the composed answer is returned', async () => {
-    const r = run({ vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.', audit: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1]. Drones in general use GPS.' });
+    const r = run({
+      vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.',
+      audit: erased,
+      critic: goodScores,
+      compose: 'I cannot share details about [redacted:T1]. Drones in general use GPS.',
+    });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.');
     assert.equal(result.redactions.length, 1);
     const [red] = result.redactions;
@@ -58,7 +95,14 @@ describe('pipeline control flow', () => {
     const r = run({ vanilla: 'Falcon is a drone.', audit: erased, critic: goodScores, compose: 'Drones fly.' });
     await r.promise;
     const starts = r.events.filter((e) => e.type === 'stage-start').map((e) => (e.type === 'stage-start' ? e.message : ''));
-    assert.deepEqual(starts, ['Finding forget targets…', 'Answering…', 'Auditing for 1 target…', 'Scoring 3 candidates…', 'Composing…', 'Checking the answer…']);
+    assert.deepEqual(starts, [
+      'Finding forget targets…',
+      'Answering…',
+      'Auditing for 1 target…',
+      'Scoring 3 candidates…',
+      'Composing…',
+      'Checking the answer…',
+    ]);
   });
 
   test('only retrieved targets reach any prompt', async () => {
@@ -75,7 +119,12 @@ describe('pipeline control flow', () => {
   });
 
   test('an audit that reports no target does not wave through a target retrieval found by name', async () => {
-    const r = run({ vanilla: 'Falcon is a drone.', audit: { touched: [], candidates: erased.candidates }, critic: goodScores, compose: 'Falcon drones fly.' });
+    const r = run({
+      vanilla: 'Falcon is a drone.',
+      audit: { touched: [], candidates: erased.candidates },
+      critic: goodScores,
+      compose: 'Falcon drones fly.',
+    });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.ok(!/falcon/i.test(result.answer.replace(/\[redacted: Project Falcon\]/g, '')));
@@ -85,15 +134,27 @@ describe('pipeline control flow', () => {
   test('a target named in the history is retrieved for a follow-up that only says "it"', async () => {
     const r = run(
       { vanilla: 'It has a budget of 3M.', audit: erased, critic: goodScores, compose: 'I cannot talk about that.' },
-      { question: 'And what is its budget?', history: [{ role: 'user', content: 'Tell me about Marta Quist' }, { role: 'assistant', content: 'I cannot.' }] },
+      {
+        question: 'And what is its budget?',
+        history: [
+          { role: 'user', content: 'Tell me about Marta Quist' },
+          { role: 'assistant', content: 'I cannot.' },
+        ],
+      },
     );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(result.touchedTargets.map((t) => t.name), ['Marta Quist']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      ['Marta Quist'],
+    );
   });
 
   test('the history reaches the vanilla agent in order', async () => {
-    const history = [{ role: 'user' as const, content: 'Hi' }, { role: 'assistant' as const, content: 'Hello!' }];
+    const history = [
+      { role: 'user' as const, content: 'Hi' },
+      { role: 'assistant' as const, content: 'Hello!' },
+    ];
     const r = run({ vanilla: 'Fine.' }, { question: 'How are you?', history });
     await r.promise;
     const sent = r.llm.callsOf('vanilla')[0]!.request.messages.map((m) => `${m.role}:${m.content}`);
@@ -103,10 +164,18 @@ describe('pipeline control flow', () => {
 
 describe('leak guard after the composer', () => {
   test('a composer that repeats the name and an alias is masked, and the result says the guard acted', async () => {
-    const r = run({ vanilla: 'Falcon flies.', audit: erased, critic: goodScores, compose: 'Project Falcon is secret, and so is F a l c o n and Falcon’s budget.' });
+    const r = run({
+      vanilla: 'Falcon flies.',
+      audit: erased,
+      critic: goodScores,
+      compose: 'Project Falcon is secret, and so is F a l c o n and Falcon’s budget.',
+    });
     const result = await r.promise;
     assert.equal(result.guardActed, true);
-    const letters = result.answer.replace(/\[redacted: Project Falcon\]/g, ' ').replace(/[^a-z ]/gi, '').replace(/\b(\w) (?=\w\b)/g, '$1');
+    const letters = result.answer
+      .replace(/\[redacted: Project Falcon\]/g, ' ')
+      .replace(/[^a-z ]/gi, '')
+      .replace(/\b(\w) (?=\w\b)/g, '$1');
     assert.ok(!/falcon/i.test(letters), result.answer);
     assert.ok(result.redactions.every((x) => x.by === 'guard' && result.answer.slice(x.start, x.end) === '[redacted: Project Falcon]'));
     assert.equal(r.streamed(), result.answer);
@@ -121,7 +190,18 @@ describe('leak guard after the composer', () => {
   });
 
   test('a vanilla answer that names a target the question did not is erased, not shown', async () => {
-    const r = run({ vanilla: 'The CFO was Marta Quist.', audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['The CFO is not something I can discuss.', 'I cannot say.', 'No.'] }, critic: goodScores, compose: 'The CFO is not something I can discuss.' }, { question: 'Who was the CFO?' });
+    const r = run(
+      {
+        vanilla: 'The CFO was Marta Quist.',
+        audit: {
+          touched: [{ target: 'T1', how: 'named' }],
+          candidates: ['The CFO is not something I can discuss.', 'I cannot say.', 'No.'],
+        },
+        critic: goodScores,
+        compose: 'The CFO is not something I can discuss.',
+      },
+      { question: 'Who was the CFO?' },
+    );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.ok(!result.answer.includes('Marta'));
@@ -132,7 +212,10 @@ describe('failing closed', () => {
   test('candidates that still name the target are vetoed whatever the critic says, ending in a refusal', async () => {
     const r = run({
       vanilla: 'Falcon builds drones.',
-      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['Falcon builds drones.', 'F4lcon builds drones.', 'Project Falcon builds drones.'] },
+      audit: {
+        touched: [{ target: 'T1', how: 'named' }],
+        candidates: ['Falcon builds drones.', 'F4lcon builds drones.', 'Project Falcon builds drones.'],
+      },
       critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) },
       compose: 'should not be called',
     });
@@ -155,7 +238,12 @@ describe('failing closed', () => {
   });
 
   test('two malformed audit replies end in a refusal naming the step, never the vanilla answer', async () => {
-    const r = run({ vanilla: 'Falcon builds stealth drones.', audit: [{ touched: [], candidates: ['only one'] }, 'garbage'], critic: goodScores, compose: 'x' });
+    const r = run({
+      vanilla: 'Falcon builds stealth drones.',
+      audit: [{ touched: [], candidates: ['only one'] }, 'garbage'],
+      critic: goodScores,
+      compose: 'x',
+    });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /audit/);
@@ -225,7 +313,10 @@ describe('options', () => {
   test('j and top-k shape the audit schema and what the composer receives', async () => {
     const five = { touched: [{ target: 'T1', how: 'named' }], candidates: ['a', 'b', 'c', 'd', 'e'] };
     const scores = { scores: [1, 2, 3, 4, 5].map((candidate) => ({ candidate, forget: 5, utility: candidate })) };
-    const r = run({ vanilla: 'Falcon.', audit: five, critic: scores, compose: 'done' }, { options: { ...options, candidates: 5, topK: 3 } });
+    const r = run(
+      { vanilla: 'Falcon.', audit: five, critic: scores, compose: 'done' },
+      { options: { ...options, candidates: 5, topK: 3 } },
+    );
     await r.promise;
     const format = r.llm.callsOf('audit')[0]!.request.format as { properties: { candidates: { minItems: number } } };
     assert.equal(format.properties.candidates.minItems, 5);
@@ -235,14 +326,19 @@ describe('options', () => {
 });
 
 describe('context window', () => {
-  const turns = (n: number, say: (i: number) => string = (i) => `Turn ${i + 1}: ${'some ordinary words about gardening and weather '.repeat(4)}`) =>
-    Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
+  const turns = (
+    n: number,
+    say: (i: number) => string = (i) => `Turn ${i + 1}: ${'some ordinary words about gardening and weather '.repeat(4)}`,
+  ) => Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
   const erasePath: FakeScript = { vanilla: 'Falcon builds drones.', audit: erased, critic: goodScores, compose: 'Drones fly.' };
 
   test('every call of every stage sends the same num_ctx, 8192 by default', async () => {
     const r = run(erasePath);
     await r.promise;
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     for (const c of r.llm.calls) assert.equal(c.request.options?.num_ctx, DEFAULT_CONTEXT_LENGTH, c.role);
     assert.equal(DEFAULT_CONTEXT_LENGTH, 8192);
   });
@@ -300,9 +396,15 @@ describe('context window', () => {
 
   test('an audit prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
     const long = `Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
-    const r = run({ vanilla: long, audit: erased, critic: goodScores, compose: 'x' }, { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } });
+    const r = run(
+      { vanilla: long, audit: erased, critic: goodScores, compose: 'x' },
+      { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } },
+    );
     const result = await r.promise;
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla'],
+    );
     assert.equal(result.outcome, 'refused');
     assert.equal(result.answer, REFUSAL);
     assert.match(result.refusalReason!, /the audit step failed: the audit prompt needs about \d+ tokens/);
@@ -312,7 +414,10 @@ describe('context window', () => {
   test('the audit sees the turns the vanilla agent saw, dropping the oldest only if its larger prompt needs it', async () => {
     const history = turns(40);
     const answer = `Falcon drones are ${'quite remarkable machines, built with care. '.repeat(12)}`;
-    const r = run({ vanilla: answer, audit: erased, critic: goodScores, compose: 'Drones fly.' }, { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } });
+    const r = run(
+      { vanilla: answer, audit: erased, critic: goodScores, compose: 'Drones fly.' },
+      { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } },
+    );
     const result = await r.promise;
     const vanillaTurns = r.llm.callsOf('vanilla')[0]!.request.messages.slice(1, -1);
     const auditMessages = r.llm.callsOf('audit')[0]!.request.messages;
@@ -328,12 +433,21 @@ describe('context window', () => {
 
   test('a structured retry that would not fit drops the echo of the bad reply', async () => {
     const garbage = 'not json at all '.repeat(250);
-    const r = run({ vanilla: 'Falcon.', audit: [garbage, erased], critic: goodScores, compose: 'Drones fly.' }, { options: { ...options, contextLength: 1536 } });
+    const r = run(
+      { vanilla: 'Falcon.', audit: [garbage, erased], critic: goodScores, compose: 'Drones fly.' },
+      { options: { ...options, contextLength: 1536 } },
+    );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     const [first, retry] = r.llm.callsOf('audit');
-    assert.ok(estimatePromptTokens([...first!.request.messages, { role: 'assistant', content: garbage }]) > promptBudget(1536), 'the echo would not have fitted');
-    assert.deepEqual(retry!.request.messages.map((m) => m.role), ['system', 'user', 'user']);
+    assert.ok(
+      estimatePromptTokens([...first!.request.messages, { role: 'assistant', content: garbage }]) > promptBudget(1536),
+      'the echo would not have fitted',
+    );
+    assert.deepEqual(
+      retry!.request.messages.map((m) => m.role),
+      ['system', 'user', 'user'],
+    );
     assert.match(retry!.request.messages[2]!.content, /not valid JSON/);
     assert.ok(estimatePromptTokens(retry!.request.messages) <= promptBudget(1536));
   });
@@ -343,7 +457,10 @@ describe('context window', () => {
     const audit = { touched: [{ target: 'T1', how: 'named' }], candidates: [big, big, big] };
     const r = run({ vanilla: 'Falcon.', audit, critic: goodScores, compose: 'x' }, { options: { ...options, contextLength: 2048 } });
     const result = await r.promise;
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'audit'],
+    );
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /the critic step failed: the critic prompt needs about \d+ tokens/);
     assert.equal(r.streamed(), REFUSAL);
@@ -351,7 +468,10 @@ describe('context window', () => {
 });
 
 describe('many-shot conversations', () => {
-  const chatter = (i: number) => (i % 2 === 0 ? `Question ${i / 2 + 1}: what else can you tell me about drones?` : `Answer ${(i + 1) / 2}: drones are aircraft without a pilot on board.`);
+  const chatter = (i: number) =>
+    i % 2 === 0
+      ? `Question ${i / 2 + 1}: what else can you tell me about drones?`
+      : `Answer ${(i + 1) / 2}: drones are aircraft without a pilot on board.`;
 
   test('a target named in turn 2 of 30 reaches the audit for "and what about the first one?"', async () => {
     const history = Array.from({ length: 30 }, (_, i) => ({
@@ -359,23 +479,43 @@ describe('many-shot conversations', () => {
       content: i === 1 ? 'Three projects come to mind: Project Falcon, Heron and Kestrel.' : chatter(i),
     }));
     const r = run(
-      { vanilla: 'The first one builds long-range stealth drones.', audit: erased, critic: goodScores, compose: 'I cannot talk about that project.' },
+      {
+        vanilla: 'The first one builds long-range stealth drones.',
+        audit: erased,
+        critic: goodScores,
+        compose: 'I cannot talk about that project.',
+      },
       { question: 'And what about the first one?', history },
     );
     const result = await r.promise;
-    assert.deepEqual(r.llm.calls.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     assert.equal(r.llm.callsOf('vanilla')[0]!.request.messages.length, 32, 'every turn reached the model');
-    const data = JSON.parse(r.llm.callsOf('audit')[0]!.request.messages[1]!.content) as { forget_targets: { name: string }[]; conversation: { content: string }[] };
-    assert.deepEqual(data.forget_targets.map((t) => t.name), ['Project Falcon']);
+    const data = JSON.parse(r.llm.callsOf('audit')[0]!.request.messages[1]!.content) as {
+      forget_targets: { name: string }[];
+      conversation: { content: string }[];
+    };
+    assert.deepEqual(
+      data.forget_targets.map((t) => t.name),
+      ['Project Falcon'],
+    );
     assert.equal(data.conversation.length, 30, 'the audit sees the whole conversation the model saw');
     assert.match(data.conversation[1]!.content, /Project Falcon/);
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(result.touchedTargets.map((t) => t.name), ['Project Falcon']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      ['Project Falcon'],
+    );
     assert.ok(!r.streamed().includes('stealth'));
   });
 
   test('a target only in a turn left out to fit the window reaches no prompt', async () => {
-    const history = Array.from({ length: 60 }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: i === 1 ? 'Marta Quist was the CFO.' : chatter(i) }));
+    const history = Array.from({ length: 60 }, (_, i) => ({
+      role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      content: i === 1 ? 'Marta Quist was the CFO.' : chatter(i),
+    }));
     const r = run({ vanilla: 'Drones are fun.' }, { question: 'Anything else?', history, options: { ...options, contextLength: 1024 } });
     const result = await r.promise;
     assert.ok(result.historyTrimmed && result.historyTrimmed.sent < 59);
@@ -397,8 +537,12 @@ describe('the vanilla answer is shown only after retrieval has read all of it', 
   });
 
   test('a target named only at the end sends the whole answer to the agents: the description before it is never shown', async () => {
-    const vanilla = 'The secret drone programme run from the northern hangar, with its long-range stealth airframe, is called Project Falcon.';
-    const r = run({ vanilla, audit: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' }, { question: 'What is the hangar programme called?' });
+    const vanilla =
+      'The secret drone programme run from the northern hangar, with its long-range stealth airframe, is called Project Falcon.';
+    const r = run(
+      { vanilla, audit: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' },
+      { question: 'What is the hangar programme called?' },
+    );
     const result = await r.promise;
     const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
     const auditStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'audit');

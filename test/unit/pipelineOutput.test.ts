@@ -2,7 +2,17 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildSimpleIndex, buildTargetIndex, type TargetIndex } from '../../src/core/guard';
-import { createAnswerGuard, finalizeAnswer, guardWouldAct, runPipeline, REFUSAL, SafeStreamer, type Finalized, type PipelineEvent, type PipelineInput } from '../../src/core/pipeline';
+import {
+  createAnswerGuard,
+  finalizeAnswer,
+  guardWouldAct,
+  runPipeline,
+  REFUSAL,
+  SafeStreamer,
+  type Finalized,
+  type PipelineEvent,
+  type PipelineInput,
+} from '../../src/core/pipeline';
 import { assignHandles } from '../../src/core/agents';
 import { parseTargets } from '../../src/core/targets';
 import { isBidiControl, isControl } from '../../src/core/text/controls';
@@ -14,7 +24,10 @@ const index = buildTargetIndex(targets);
 const handled = assignHandles(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10000 };
 const goodScores = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) };
-const cleanCandidates = { touched: [{ target: 'T1', how: 'named' }], candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'] };
+const cleanCandidates = {
+  touched: [{ target: 'T1', how: 'named' }],
+  candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'],
+};
 
 const finalize = (raw: string, i: TargetIndex = index) => finalizeAnswer(raw, i, handled, () => 'the agents erased it');
 
@@ -42,7 +55,14 @@ function checkRedactions(f: Finalized): void {
 function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
   const llm = new FakeLlm(script);
   const events: PipelineEvent[] = [];
-  const promise = runPipeline({ llm, index, question: 'What do Acme Corp and Falcon do?', options, onEvent: (e) => events.push(e), ...extra });
+  const promise = runPipeline({
+    llm,
+    index,
+    question: 'What do Acme Corp and Falcon do?',
+    options,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
   const chunks = () => events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : []));
   return { llm, events, promise, chunks, streamed: () => chunks().join('') };
 }
@@ -51,7 +71,11 @@ function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
 function stream(text: string, sizes: readonly number[], i: TargetIndex = index, scanEvery = 1) {
   const chunks: string[] = [];
   const shownAfterEachPush: string[] = [];
-  const s = new SafeStreamer(createAnswerGuard(i, handled, () => 'the agents erased it'), (t) => chunks.push(t), scanEvery);
+  const s = new SafeStreamer(
+    createAnswerGuard(i, handled, () => 'the agents erased it'),
+    (t) => chunks.push(t),
+    scanEvery,
+  );
   let at = 0;
   for (let k = 0; at < text.length; k++) {
     const n = Math.max(1, sizes[k % sizes.length]!);
@@ -106,7 +130,10 @@ describe('a placeholder inside a name does not split it for the guard', () => {
   test('placeholders between ordinary words stay the agents’ markers', () => {
     const f = finalize('I cannot share [redacted:T1], and [redacted:T2] builds drones.');
     assert.equal(f.text, 'I cannot share [redacted: Project Falcon], and [redacted: Acme Corp] builds drones.');
-    assert.deepEqual(f.redactions.map((r) => r.by), ['agents', 'agents']);
+    assert.deepEqual(
+      f.redactions.map((r) => r.by),
+      ['agents', 'agents'],
+    );
     assert.equal(f.guardMatches, 0);
     checkRedactions(f);
   });
@@ -121,7 +148,13 @@ describe('a placeholder inside a name does not split it for the guard', () => {
     const split = '[redacted:T2] builds Fal[redacted:T2]con drones.';
     const r = run({
       vanilla: 'Acme Corp builds Falcon drones.',
-      audit: { touched: [{ target: 'T1', how: 'named' }, { target: 'T2', how: 'named' }], candidates: [split, split, 'x'] },
+      audit: {
+        touched: [
+          { target: 'T1', how: 'named' },
+          { target: 'T2', how: 'named' },
+        ],
+        candidates: [split, split, 'x'],
+      },
       critic: goodScores,
       compose: split,
     });
@@ -134,7 +167,13 @@ describe('a placeholder inside a name does not split it for the guard', () => {
   test('end to end: a composer that splits a name around a placeholder is caught while streaming, and streamed == answer', async () => {
     const r = run({
       vanilla: 'Acme Corp builds Falcon drones.',
-      audit: { touched: [{ target: 'T1', how: 'named' }, { target: 'T2', how: 'named' }], candidates: ['[redacted:T2] builds drones.', '[redacted:T2] builds [redacted:T1] drones.', 'No comment.'] },
+      audit: {
+        touched: [
+          { target: 'T1', how: 'named' },
+          { target: 'T2', how: 'named' },
+        ],
+        candidates: ['[redacted:T2] builds drones.', '[redacted:T2] builds [redacted:T1] drones.', 'No comment.'],
+      },
       critic: goodScores,
       compose: `[redacted:T2] builds Fal[redacted:T2]con drones. ${'Drones are interesting machines. '.repeat(8)}And Fal [redacted:T2] con again.`,
     });
@@ -156,7 +195,14 @@ describe('a placeholder inside a name does not split it for the guard', () => {
 
 describe('control sequences are stripped before the guard reads the text', () => {
   // The reviewer's cases: the guard saw "Fal any words con", the chat and the terminal show "Falcon".
-  for (const raw of ['Fal\x1b]0;anything at all here\x07con', 'Fal\x1b[31mcon', 'Fal\x9d some words \x9ccon', 'Fal\x1bP words\x1b\\con', 'Fal\u202econ', 'Ac\x1b]8;;https://x.example/\x07me Corp']) {
+  for (const raw of [
+    'Fal\x1b]0;anything at all here\x07con',
+    'Fal\x1b[31mcon',
+    'Fal\x9d some words \x9ccon',
+    'Fal\x1bP words\x1b\\con',
+    'Fal\u202econ',
+    'Ac\x1b]8;;https://x.example/\x07me Corp',
+  ]) {
     test(JSON.stringify(raw), () => {
       const f = finalize(raw);
       assert.ok(f.guardMatches >= 1);
@@ -173,14 +219,22 @@ describe('control sequences are stripped before the guard reads the text', () =>
 
   test('a vanilla answer with a name hidden by a sequence goes to the agents and is never shown', async () => {
     const r = run(
-      { vanilla: 'The drone programme is called Fal\x1b]0;harmless title\x07con.', audit: cleanCandidates, critic: goodScores, compose: 'That project is confidential.' },
+      {
+        vanilla: 'The drone programme is called Fal\x1b]0;harmless title\x07con.',
+        audit: cleanCandidates,
+        critic: goodScores,
+        compose: 'That project is confidential.',
+      },
       { question: 'What is the drone programme called?' },
     );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'That project is confidential.');
     // The audit saw the answer as it would be shown.
-    const auditPrompt = r.llm.callsOf('audit')[0]!.request.messages.map((m) => m.content).join('\n');
+    const auditPrompt = r.llm
+      .callsOf('audit')[0]!
+      .request.messages.map((m) => m.content)
+      .join('\n');
     assert.ok(!auditPrompt.includes('\x1b') && !auditPrompt.includes('harmless title'));
   });
 
@@ -193,7 +247,12 @@ describe('control sequences are stripped before the guard reads the text', () =>
   });
 
   test('the composer stream is stripped as it arrives, so a C1 string between halves of a name is caught', async () => {
-    const r = run({ vanilla: 'Falcon flies.', audit: cleanCandidates, critic: goodScores, compose: `Fal\x9d some words \x9ccon is secret. ${'Drones are interesting machines. '.repeat(6)}Also Fal\x1b]0;title\x07con.` });
+    const r = run({
+      vanilla: 'Falcon flies.',
+      audit: cleanCandidates,
+      critic: goodScores,
+      compose: `Fal\x9d some words \x9ccon is secret. ${'Drones are interesting machines. '.repeat(6)}Also Fal\x1b]0;title\x07con.`,
+    });
     const result = await r.promise;
     assert.equal(result.guardActed, true);
     assert.equal(r.streamed(), result.answer);
@@ -206,7 +265,12 @@ describe('control sequences are stripped before the guard reads the text', () =>
 
   test('candidates are stripped before the critic’s veto and the composer: a sequence inside a name is vetoed', async () => {
     const hidden = 'Fal\x1b]0;x\x07con builds drones.';
-    const r = run({ vanilla: 'Falcon builds drones.', audit: { touched: [{ target: 'T1', how: 'named' }], candidates: [hidden, hidden, 'Drones fly.'] }, critic: goodScores, compose: 'x' });
+    const r = run({
+      vanilla: 'Falcon builds drones.',
+      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: [hidden, hidden, 'Drones fly.'] },
+      critic: goodScores,
+      compose: 'x',
+    });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     for (const call of [...r.llm.callsOf('critic'), ...r.llm.callsOf('compose')]) {
@@ -221,7 +285,10 @@ describe('streaming latency', () => {
   test('ordinary prose is shown as soon as it arrives, not a fixed holdBack behind', () => {
     assert.ok(index.holdBack > 100, 'the fixed hold-back this replaces');
     const chunks: string[] = [];
-    const s = new SafeStreamer(createAnswerGuard(index, handled, () => ''), (t) => chunks.push(t));
+    const s = new SafeStreamer(
+      createAnswerGuard(index, handled, () => ''),
+      (t) => chunks.push(t),
+    );
     s.push(prose);
     // Only the last word (which could still grow into something) may wait.
     const shown = chunks.join('');
@@ -233,7 +300,11 @@ describe('streaming latency', () => {
 
   test('the start of a name is held until it is decided', () => {
     const chunks: string[] = [];
-    const s = new SafeStreamer(createAnswerGuard(index, handled, () => ''), (t) => chunks.push(t), 1);
+    const s = new SafeStreamer(
+      createAnswerGuard(index, handled, () => ''),
+      (t) => chunks.push(t),
+      1,
+    );
     s.push(`${prose}Then Fal`);
     assert.ok(!chunks.join('').includes('Fal'));
     s.push(' [redacted:T2] ');
@@ -246,7 +317,11 @@ describe('streaming latency', () => {
 
   test('an unfinished placeholder is held, however much whitespace it has', () => {
     const chunks: string[] = [];
-    const s = new SafeStreamer(createAnswerGuard(index, handled, () => ''), (t) => chunks.push(t), 1);
+    const s = new SafeStreamer(
+      createAnswerGuard(index, handled, () => ''),
+      (t) => chunks.push(t),
+      1,
+    );
     s.push(`${prose}[redacted:${' '.repeat(300)}`);
     assert.ok(!chunks.join('').includes('['));
     s.push('T1] is secret.');
@@ -265,19 +340,91 @@ describe('streaming latency', () => {
 
 describe('property: streamed output equals the final answer and never shows a name', () => {
   const FRAGMENTS = [
-    'the', 'drone', 'is', 'fast', 'and', 'Pro', 'Fal', 'con', 'Corp', 'Acme', 'ject', 'Quist', 'Marta', '.', ',', '\n', '  ', '**',
+    'the',
+    'drone',
+    'is',
+    'fast',
+    'and',
+    'Pro',
+    'Fal',
+    'con',
+    'Corp',
+    'Acme',
+    'ject',
+    'Quist',
+    'Marta',
+    '.',
+    ',',
+    '\n',
+    '  ',
+    '**',
     'Drones are interesting machines and fly over the hills every day. ',
     // names and disguises
-    'Project Falcon', 'Falcon', 'Acme Corp', 'Marta Quist', 'F a l c o n', 'F4lc0n', 'F*lcon', 'F\u0430lcon', 'PROJECT FALCON', 'Falcon\u2019s',
-    'noclaF', 'Falconry', 'F-a-l-c-o-n', '`Falcon`', 'Fal**con**', 'project_falcon', 'Proj\u200bect Fal\u00adcon', '&#70;alcon', 'M.a.r.t.a Q.u.i.s.t',
+    'Project Falcon',
+    'Falcon',
+    'Acme Corp',
+    'Marta Quist',
+    'F a l c o n',
+    'F4lc0n',
+    'F*lcon',
+    'F\u0430lcon',
+    'PROJECT FALCON',
+    'Falcon\u2019s',
+    'noclaF',
+    'Falconry',
+    'F-a-l-c-o-n',
+    '`Falcon`',
+    'Fal**con**',
+    'project_falcon',
+    'Proj\u200bect Fal\u00adcon',
+    '&#70;alcon',
+    'M.a.r.t.a Q.u.i.s.t',
     // placeholders inside names, known, copied, unknown, with spaces
-    'Fal[redacted:T1]con', 'Fal [redacted:T2] con', 'Project [redacted:T1] Falcon', 'Acme[redacted:T3]Corp', 'Ac [redacted: Marta Quist] me Corp', 'Fal[redacted:T9]con',
-    'Fal Acme Corp con', '[redacted:T1]', '[redacted: Acme Corp]', '[redacted:T9]', '[', ']', '[redacted:', '[redacted:  T1  ]',
+    'Fal[redacted:T1]con',
+    'Fal [redacted:T2] con',
+    'Project [redacted:T1] Falcon',
+    'Acme[redacted:T3]Corp',
+    'Ac [redacted: Marta Quist] me Corp',
+    'Fal[redacted:T9]con',
+    'Fal Acme Corp con',
+    '[redacted:T1]',
+    '[redacted: Acme Corp]',
+    '[redacted:T9]',
+    '[',
+    ']',
+    '[redacted:',
+    '[redacted:  T1  ]',
     // control sequences inside names
-    'Fal\x1b[31mcon', 'Fal\x1b]0;some words\x07con', 'Fal\x9d words\x9ccon', 'Fal\u202econ', 'Ac\x1b[0mme Corp', '\x1b', '\x1b]',
+    'Fal\x1b[31mcon',
+    'Fal\x1b]0;some words\x07con',
+    'Fal\x9d words\x9ccon',
+    'Fal\u202econ',
+    'Ac\x1b[0mme Corp',
+    '\x1b',
+    '\x1b]',
   ];
-  const INSERTS = ['[redacted:T1]', '[redacted:T2]', ' [redacted:T3] ', '[redacted: Acme Corp]', '[redacted:T9]', ' ', '\n', '\x1b[31m', '\x1b]0;x y\x07', '\x9d a b\x9c', '\u202e', '\u200f', '\x1b', '[', ']', '**', '\u00ad'];
-  const base = fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.constantFrom(' ', '')), { minLength: 1, maxLength: 30 }).map((a) => a.join(''));
+  const INSERTS = [
+    '[redacted:T1]',
+    '[redacted:T2]',
+    ' [redacted:T3] ',
+    '[redacted: Acme Corp]',
+    '[redacted:T9]',
+    ' ',
+    '\n',
+    '\x1b[31m',
+    '\x1b]0;x y\x07',
+    '\x9d a b\x9c',
+    '\u202e',
+    '\u200f',
+    '\x1b',
+    '[',
+    ']',
+    '**',
+    '\u00ad',
+  ];
+  const base = fc
+    .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.constantFrom(' ', '')), { minLength: 1, maxLength: 30 })
+    .map((a) => a.join(''));
   // Placeholders and sequences also land anywhere, inside names included.
   const textArb = fc.tuple(base, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...INSERTS)), { maxLength: 6 })).map(([text, inserts]) => {
     let out = text;
@@ -290,7 +437,10 @@ describe('property: streamed output equals the final answer and never shows a na
   const sizes = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 });
   const runs = { numRuns: Number(process.env.PIPELINE_PROPERTY_RUNS ?? 400) };
 
-  for (const [label, i] of [['fast index', index], ['reference index', buildSimpleIndex(targets)]] as const) {
+  for (const [label, i] of [
+    ['fast index', index],
+    ['reference index', buildSimpleIndex(targets)],
+  ] as const) {
     test(label, () => {
       fc.assert(
         fc.property(textArb, sizes, fc.integer({ min: 1, max: 64 }), (text, pieceSizes, scanEvery) => {

@@ -40,7 +40,10 @@ describe('preview document store', () => {
     docs.set('a', 4, 'original');
     assert.deepEqual(docs.set('d', 5, 'unlearned'), ['b']);
     assert.equal(docs.size, 3);
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => docs.get(k)), [4, undefined, 3, 5]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((k) => docs.get(k)),
+      [4, undefined, 3, 5],
+    );
     const big = new PreviewDocStore<number>();
     for (let i = 0; i < MAX_PREVIEW_DOCS * 3; i++) big.set(`k${i}`, i, i % 2 ? 'original' : 'unlearned');
     assert.equal(big.size, MAX_PREVIEW_DOCS);

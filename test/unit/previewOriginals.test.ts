@@ -12,9 +12,11 @@ import { createRequire } from 'node:module';
 import { CountingToken, EventEmitter, provideVscode, type Listener } from '../support/vscodeStandIn';
 import { FakeLlm } from '../support/fakeLlm';
 
-
 class Uri {
-  private constructor(readonly scheme: string, readonly path: string) {}
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+  ) {}
   static from(parts: { scheme: string; path: string }): Uri {
     return new Uri(parts.scheme, parts.path);
   }
@@ -26,7 +28,6 @@ class Uri {
     return `${this.scheme}:${encodeURIComponent(this.path).replace(/%2F/g, '/')}`;
   }
 }
-
 
 const settings: Record<string, unknown> = {};
 const configChanged = new EventEmitter<{ affectsConfiguration(key: string): boolean }>();
@@ -52,7 +53,10 @@ const vscodeStub = {
     constructor(readonly id: string) {}
   },
   Range: class {
-    constructor(readonly start: unknown, readonly end: unknown) {}
+    constructor(
+      readonly start: unknown,
+      readonly end: unknown,
+    ) {}
   },
   MarkdownString: class {
     appendText() {
@@ -69,7 +73,8 @@ const vscodeStub = {
     showInformationMessage: (message: string) => nextChoice(message),
     showWarningMessage: async () => undefined,
     showErrorMessage: async () => undefined,
-    withProgress: async (_o: unknown, task: (p: { report(): void }, token: unknown) => Promise<unknown>) => task({ report() {} }, progressToken.token),
+    withProgress: async (_o: unknown, task: (p: { report(): void }, token: unknown) => Promise<unknown>) =>
+      task({ report() {} }, progressToken.token),
     get activeTextEditor() {
       return activeTextEditor;
     },
@@ -115,7 +120,9 @@ const content = (uri: Uri) => provider.provideTextDocumentContent(uri);
 const originalUri = (answer: Uri) => Uri.from({ scheme: answer.scheme, path: answer.path.replace('/Redacted answer', '/Original answer') });
 function turnShowOriginal(on: boolean): void {
   settings['unlearn.preview.showOriginal'] = on;
-  configChanged.fire({ affectsConfiguration: (key) => key === 'unlearn.preview.showOriginal' || key === 'unlearn' || key === 'unlearn.preview' });
+  configChanged.fire({
+    affectsConfiguration: (key) => key === 'unlearn.preview.showOriginal' || key === 'unlearn' || key === 'unlearn.preview',
+  });
 }
 
 before(() => {
@@ -150,7 +157,10 @@ describe('redaction preview documents', () => {
     const previewId = originals.rememberOriginal(VANILLA);
     const uri = await answerCommand({ answer: 'I cannot share that.', redactions: [], previewId, compare: true });
     const left = originalUri(uri);
-    assert.deepEqual(diffs.map(([l, r]) => [l.toString(), r.toString()]), [[left.toString(), uri.toString()]]);
+    assert.deepEqual(
+      diffs.map(([l, r]) => [l.toString(), r.toString()]),
+      [[left.toString(), uri.toString()]],
+    );
     assert.equal(content(left), VANILLA);
     vscodeStub.workspace.textDocuments = [{ uri: left }, { uri }];
     const reread: string[] = [];
@@ -166,7 +176,8 @@ describe('redaction preview documents', () => {
   test('"Compare with Original" pressed after showOriginal was turned off opens nothing', async () => {
     const previewId = originals.rememberOriginal(VANILLA);
     let press: (choice: string | undefined) => void = () => undefined;
-    nextChoice = (message) => (message.includes('before unlearning is available') ? new Promise((resolve) => (press = resolve)) : Promise.resolve(undefined));
+    nextChoice = (message) =>
+      message.includes('before unlearning is available') ? new Promise((resolve) => (press = resolve)) : Promise.resolve(undefined);
     const uri = await answerCommand({ answer: 'I cannot share that.', redactions: [], previewId });
     turnShowOriginal(false);
     press('Compare with Original');
@@ -178,7 +189,8 @@ describe('redaction preview documents', () => {
   test('"Compare with Original" pressed after the answer tab closed still shows both sides', async () => {
     const previewId = originals.rememberOriginal(VANILLA);
     let press: (choice: string | undefined) => void = () => undefined;
-    nextChoice = (message) => (message.includes('before unlearning is available') ? new Promise((resolve) => (press = resolve)) : Promise.resolve(undefined));
+    nextChoice = (message) =>
+      message.includes('before unlearning is available') ? new Promise((resolve) => (press = resolve)) : Promise.resolve(undefined);
     const uri = await answerCommand({ answer: 'I cannot share that.', redactions: [], previewId });
     closed.fire({ uri });
     press('Compare with Original');

@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { CountingToken, EventEmitter, provideVscode } from '../support/vscodeStandIn';
 
-
 class FakeQuickPick {
   items: { label: string; name?: string }[] = [];
   selectedItems: { label: string; name?: string }[] = [];
@@ -43,7 +42,6 @@ class FakeQuickPick {
     this.disposed = true;
   }
 }
-
 
 const settings: Record<string, unknown> = {};
 const commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -86,7 +84,8 @@ const vscodeStub = {
     },
     showInformationMessage: async () => undefined,
     showInputBox: async () => undefined,
-    withProgress: async (_options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<unknown>) => task({ report() {} }, progressToken.token),
+    withProgress: async (_options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<unknown>) =>
+      task({ report() {} }, progressToken.token),
   },
   workspace: {
     getConfiguration: (section: string) => ({

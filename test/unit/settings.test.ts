@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { parseTargets } from '../../src/core/targets';
 import { buildTargetIndex } from '../../src/core/guard';
 import { importProblemsLog, parseImport, planImport } from '../../src/vscode/targetsEdit';
-import { clampInteger, DEFAULT_MODEL, idClashes, mergeStoreTargets, NUMERIC_LIMITS, resolveSettings, type SettingsReader } from '../../src/vscode/settingsValues';
+import {
+  clampInteger,
+  DEFAULT_MODEL,
+  idClashes,
+  mergeStoreTargets,
+  NUMERIC_LIMITS,
+  resolveSettings,
+  type SettingsReader,
+} from '../../src/vscode/settingsValues';
 
 type Values = Record<string, unknown>;
 
@@ -25,7 +33,12 @@ const schema = pkg.contributes.configuration.properties;
 
 describe('settings a workspace cannot choose', () => {
   test('the model and showOriginal come from user settings only; a workspace value is ignored', () => {
-    const s = resolveSettings(reader({ model: 'llama3.2' }, { model: 'gpt-oss:120b-cloud', 'preview.showOriginal': true, ollamaHost: 'http://evil.example:11434', trace: true }));
+    const s = resolveSettings(
+      reader(
+        { model: 'llama3.2' },
+        { model: 'gpt-oss:120b-cloud', 'preview.showOriginal': true, ollamaHost: 'http://evil.example:11434', trace: true },
+      ),
+    );
     assert.equal(s.model, 'llama3.2');
     assert.equal(s.showOriginal, false);
     assert.equal(s.host, 'http://127.0.0.1:11434');
@@ -91,8 +104,14 @@ describe('targets of several settings files', () => {
   test('two folders with the same id: both targets are guarded and the clash is reported', () => {
     const a = parse([{ id: 'client', name: 'Acme Corp' }]);
     const b = parse([{ id: 'client', name: 'Globex' }]);
-    const merged = mergeStoreTargets([{ key: 'folder:a', targets: a }, { key: 'folder:b', targets: b }]);
-    assert.deepEqual(merged.targets.map((t) => t.name), ['Acme Corp', 'Globex']);
+    const merged = mergeStoreTargets([
+      { key: 'folder:a', targets: a },
+      { key: 'folder:b', targets: b },
+    ]);
+    assert.deepEqual(
+      merged.targets.map((t) => t.name),
+      ['Acme Corp', 'Globex'],
+    );
     assert.equal(new Set(merged.targets.map((t) => t.id)).size, 2, 'ids stay unique for the pipeline');
     assert.deepEqual(merged.clashes, [{ storeKey: 'folder:b', id: 'client' }]);
     const index = buildTargetIndex(merged.targets);
@@ -102,21 +121,47 @@ describe('targets of several settings files', () => {
   test('the same name with other aliases in a second file: those aliases are guarded too', () => {
     const a = parse([{ name: 'Project Falcon', aliases: ['Falcon'] }]);
     const b = parse([{ name: 'Project Falcon', aliases: ['PF-7'] }]);
-    const merged = mergeStoreTargets([{ key: 'workspace', targets: a }, { key: 'folder:b', targets: b }]);
+    const merged = mergeStoreTargets([
+      { key: 'workspace', targets: a },
+      { key: 'folder:b', targets: b },
+    ]);
     assert.equal(merged.targets.length, 2);
     assert.equal(merged.clashes.length, 1);
-    const terms = buildTargetIndex(merged.targets).find('Falcon and PF-7').map((m) => m.term);
+    const terms = buildTargetIndex(merged.targets)
+      .find('Falcon and PF-7')
+      .map((m) => m.term);
     assert.deepEqual(terms.sort(), ['Falcon', 'PF-7']);
   });
 
   test('a new id never takes one a later file uses; disabled targets are left out but still count as clashes for the view', () => {
     const a = parse([{ id: 'x', name: 'Alpha' }]);
-    const b = parse([{ id: 'x', name: 'Bravo' }, { id: 'x~2', name: 'Charlie' }]);
-    const merged = mergeStoreTargets([{ key: 'a', targets: a }, { key: 'b', targets: b }]);
-    assert.deepEqual(merged.targets.map((t) => t.id), ['x', 'x~3', 'x~2']);
+    const b = parse([
+      { id: 'x', name: 'Bravo' },
+      { id: 'x~2', name: 'Charlie' },
+    ]);
+    const merged = mergeStoreTargets([
+      { key: 'a', targets: a },
+      { key: 'b', targets: b },
+    ]);
+    assert.deepEqual(
+      merged.targets.map((t) => t.id),
+      ['x', 'x~3', 'x~2'],
+    );
     const c = parse([{ id: 'x', name: 'Delta', enabled: false }]);
-    assert.deepEqual(mergeStoreTargets([{ key: 'a', targets: a }, { key: 'c', targets: c }]).targets.map((t) => t.name), ['Alpha']);
-    assert.deepEqual(idClashes([{ key: 'a', targets: a }, { key: 'c', targets: c }]), [{ storeKey: 'c', id: 'x', firstStoreKey: 'a' }]);
+    assert.deepEqual(
+      mergeStoreTargets([
+        { key: 'a', targets: a },
+        { key: 'c', targets: c },
+      ]).targets.map((t) => t.name),
+      ['Alpha'],
+    );
+    assert.deepEqual(
+      idClashes([
+        { key: 'a', targets: a },
+        { key: 'c', targets: c },
+      ]),
+      [{ storeKey: 'c', id: 'x', firstStoreKey: 'a' }],
+    );
   });
 
   test('one file, or different ids: nothing changes', () => {
@@ -133,7 +178,10 @@ describe('import problems in the log', () => {
     const plan = planImport([], parsed, 'names.txt');
     assert.match(plan.problems.join('\n'), /project falcon/, 'the reasons do quote names');
     const log = importProblemsLog(plan);
-    assert.equal(log.warn, 'import problems: 2 entries not imported, at names.txt[1].name, names.txt[2].name (the reasons are logged only with unlearn.trace on)');
+    assert.equal(
+      log.warn,
+      'import problems: 2 entries not imported, at names.txt[1].name, names.txt[2].name (the reasons are logged only with unlearn.trace on)',
+    );
     assert.doesNotMatch(log.warn, /falcon/i);
     assert.match(log.trace, /duplicate of entry \[0\] \("project falcon"\)/);
   });

@@ -33,8 +33,14 @@ describe('parseTargets', () => {
       { name: 'Second Good', enabled: 'yes' },
       { name: 'Last Good' },
     ]);
-    assert.deepEqual(targets.map((t) => t.name), ['Good One', 'Ok', 'Extra', 'Second Good', 'Last Good']);
-    assert.deepEqual(problems.map((p) => `${p.path} ${p.severity}`), ['[1].name error', '[2].aliases[1] warning', '[3] error', '[4].colour warning', '[5].enabled warning']);
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      ['Good One', 'Ok', 'Extra', 'Second Good', 'Last Good'],
+    );
+    assert.deepEqual(
+      problems.map((p) => `${p.path} ${p.severity}`),
+      ['[1].name error', '[2].aliases[1] warning', '[3] error', '[4].colour warning', '[5].enabled warning'],
+    );
     assert.deepEqual(targets[1]!.aliases, ['fine']);
     // A malformed flag never switches a target off.
     assert.equal(targets[3]!.enabled, true);
@@ -58,7 +64,17 @@ describe('parseTargets', () => {
     const copy = structuredClone(raw);
     const { targets, problems, sourceIndex } = parseTargets(raw);
     assert.deepEqual(raw, copy, 'the source is never rewritten');
-    assert.deepEqual(targets.map((t) => [t.name, t.enabled]), [['Marta Quist', true], ['Zephyr Holdings', true], ['Lisbon Works', true], ['Osprey Unit', true], ['Heron Lab', false], ['Kite Corp', true]]);
+    assert.deepEqual(
+      targets.map((t) => [t.name, t.enabled]),
+      [
+        ['Marta Quist', true],
+        ['Zephyr Holdings', true],
+        ['Lisbon Works', true],
+        ['Osprey Unit', true],
+        ['Heron Lab', false],
+        ['Kite Corp', true],
+      ],
+    );
     assert.deepEqual(targets[0]!.aliases, ['MQ', 'Quist']);
     assert.deepEqual(targets[3]!.aliases, []);
     assert.equal(targets[3]!.description, undefined);
@@ -66,18 +82,21 @@ describe('parseTargets', () => {
     assert.equal(targets[5]!.aliases.length, 100);
     assert.deepEqual([...sourceIndex.values()], [0, 1, 2, 3, 4, 5]);
     assert.ok(problems.every((p) => p.severity === 'warning'));
-    assert.deepEqual(problems.map((p) => p.path), [
-      '[0].aliases[1]',
-      '[0].aliases[2]',
-      '[0].aliases[3]',
-      '[1].enabled',
-      '[2].description',
-      '[2].enabled',
-      '[3].aliases',
-      '[3].description',
-      '[4].id',
-      '[5].aliases',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      [
+        '[0].aliases[1]',
+        '[0].aliases[2]',
+        '[0].aliases[3]',
+        '[1].enabled',
+        '[2].description',
+        '[2].enabled',
+        '[3].aliases',
+        '[3].description',
+        '[4].id',
+        '[5].aliases',
+      ],
+    );
     assert.match(problems[0]!.message, /at least 2 characters .*; this alias is ignored$/);
     assert.match(problems[2]!.message, /at least 2 letters or digits/);
     assert.match(problems[6]!.message, /^expected an array of strings, got a string; no alias of this entry is guarded$/);
@@ -87,9 +106,17 @@ describe('parseTargets', () => {
   });
 
   test('an entry without a usable name is still skipped with an error, even when the rest is fine', () => {
-    const { targets, problems } = parseTargets([{ aliases: ['Falcon'] }, { name: 'F', aliases: ['Falcon'], enabled: true }, [{ name: 'Nested' }], null]);
+    const { targets, problems } = parseTargets([
+      { aliases: ['Falcon'] },
+      { name: 'F', aliases: ['Falcon'], enabled: true },
+      [{ name: 'Nested' }],
+      null,
+    ]);
     assert.deepEqual(targets, []);
-    assert.deepEqual(problems.map((p) => `${p.path} ${p.severity}`), ['[0].name error', '[1].name error', '[2] error', '[3] error']);
+    assert.deepEqual(
+      problems.map((p) => `${p.path} ${p.severity}`),
+      ['[0].name error', '[1].name error', '[2] error', '[3] error'],
+    );
     assert.equal(problems[2]!.message, 'expected an object with a "name", got an array');
   });
 
@@ -106,22 +133,44 @@ describe('parseTargets', () => {
       { name: 'x²' },
       { name: 'Δέλτα', aliases: ['(a)', 'Δ.', 'ΔΛ'] },
     ]);
-    assert.deepEqual(targets.map((t) => t.name), ['R&D', '王伟', 'A1', 'Ｆａ', 'x²', 'Δέλτα']);
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      ['R&D', '王伟', 'A1', 'Ｆａ', 'x²', 'Δέλτα'],
+    );
     assert.deepEqual(targets.at(-1)!.aliases, ['ΔΛ']);
-    assert.deepEqual(problems.map((p) => `${p.path} ${p.severity}`), ['[0].name error', '[1].name error', '[2].name error', '[3].name error', '[9].aliases[0] warning', '[9].aliases[1] warning']);
-    for (const p of problems) assert.match(p.message, /^must have at least 2 letters or digits, symbols not counted \(.*would redact ordinary text\)/);
+    assert.deepEqual(
+      problems.map((p) => `${p.path} ${p.severity}`),
+      ['[0].name error', '[1].name error', '[2].name error', '[3].name error', '[9].aliases[0] warning', '[9].aliases[1] warning'],
+    );
+    for (const p of problems)
+      assert.match(p.message, /^must have at least 2 letters or digits, symbols not counted \(.*would redact ordinary text\)/);
   });
 
   test('duplicates by name (case- and width-insensitive) or id are reported, the first kept', () => {
-    const { targets, problems } = parseTargets([{ name: 'Falcon' }, { name: 'FALCON' }, { id: 'a', name: 'One' }, { id: 'a', name: 'Two' }, { name: 'Ｆａｌｃｏｎ' }]);
-    assert.deepEqual(targets.map((t) => t.name), ['Falcon', 'One']);
-    assert.deepEqual(problems.map((p) => p.path), ['[1].name', '[3].id', '[4].name']);
+    const { targets, problems } = parseTargets([
+      { name: 'Falcon' },
+      { name: 'FALCON' },
+      { id: 'a', name: 'One' },
+      { id: 'a', name: 'Two' },
+      { name: 'Ｆａｌｃｏｎ' },
+    ]);
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      ['Falcon', 'One'],
+    );
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['[1].name', '[3].id', '[4].name'],
+    );
     assert.match(problems[0]!.message, /duplicate of entry \[0\]/);
   });
 
   test('rejects names that are too long or not well-formed UTF-16', () => {
     const { problems } = parseTargets([{ name: 'a'.repeat(1_000_000) }, { name: 'bad \ud800 name' }]);
-    assert.deepEqual(problems.map((p) => p.path), ['[0].name', '[1].name']);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['[0].name', '[1].name'],
+    );
     assert.match(problems[1]!.message, /surrogate/);
   });
 

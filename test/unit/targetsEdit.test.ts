@@ -37,7 +37,10 @@ describe('target edits keep everything they are not about', () => {
       assert.deepEqual(RAW, before, `${edit.kind} must not mutate its input`);
       assert.deepEqual(after[1], 42, edit.kind);
       assert.deepEqual(after[2], { name: 'X' }, edit.kind);
-      assert.ok(after.some((e) => JSON.stringify(e) === JSON.stringify({ name: 'project falcon' })), `${edit.kind} keeps the duplicate`);
+      assert.ok(
+        after.some((e) => JSON.stringify(e) === JSON.stringify({ name: 'project falcon' })),
+        `${edit.kind} keeps the duplicate`,
+      );
     }
     const renamed = ok(applyTargetEdit(RAW, edits[0]));
     assert.deepEqual(renamed[0], { name: 'Project Osprey', aliases: ['Falcon'], colour: 'red' });
@@ -88,19 +91,48 @@ describe('salvaged entries (a usable name with malformed parts)', () => {
 
   test('the view shows each one as a target and still shows its problems', () => {
     const view = viewOf(SALVAGED);
-    assert.deepEqual(view.targets.map((t) => [t.name, t.enabled]), [['Marta Quist', true], ['Zephyr Holdings', true], ['Lisbon Works', true]]);
-    assert.deepEqual(view.problems.map((p) => `${p.path} ${p.severity}`), ['[0].aliases[1] warning', '[0].note warning', '[1].enabled warning', '[2].aliases warning', '[2].description warning']);
+    assert.deepEqual(
+      view.targets.map((t) => [t.name, t.enabled]),
+      [
+        ['Marta Quist', true],
+        ['Zephyr Holdings', true],
+        ['Lisbon Works', true],
+      ],
+    );
+    assert.deepEqual(
+      view.problems.map((p) => `${p.path} ${p.severity}`),
+      ['[0].aliases[1] warning', '[0].note warning', '[1].enabled warning', '[2].aliases warning', '[2].description warning'],
+    );
     assert.equal(view.problemLabels.get(1), 'Entry [1] "Zephyr Holdings"');
   });
 
   test('edits of other fields keep the malformed parts exactly as written', () => {
-    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'rename', id: zephyr, name: 'Zephyr Group' }))[1], { name: 'Zephyr Group', enabled: 'yes' });
-    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'addAlias', id: marta, alias: 'M. Quist' }))[0], { name: 'Marta Quist', aliases: ['MQ', 'M', 'Quist', 'M. Quist'], note: 1 });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'rename', id: zephyr, name: 'Zephyr Group' }))[1], {
+      name: 'Zephyr Group',
+      enabled: 'yes',
+    });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'addAlias', id: marta, alias: 'M. Quist' }))[0], {
+      name: 'Marta Quist',
+      aliases: ['MQ', 'M', 'Quist', 'M. Quist'],
+      note: 1,
+    });
     // Removing an alias shifts the malformed one to another position: not a new problem.
-    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'removeAlias', id: marta, alias: 'MQ' }))[0], { name: 'Marta Quist', aliases: ['M', 'Quist'], note: 1 });
-    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: lisbon, enabled: false }))[2], { name: 'Lisbon Works', description: 7, aliases: 'LW', enabled: false });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'removeAlias', id: marta, alias: 'MQ' }))[0], {
+      name: 'Marta Quist',
+      aliases: ['M', 'Quist'],
+      note: 1,
+    });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: lisbon, enabled: false }))[2], {
+      name: 'Lisbon Works',
+      description: 7,
+      aliases: 'LW',
+      enabled: false,
+    });
     // The flag itself is the field the edit is about: writing a real boolean fixes it.
-    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: zephyr, enabled: false }))[1], { name: 'Zephyr Holdings', enabled: false });
+    assert.deepEqual(ok(applyTargetEdit(SALVAGED, { kind: 'setEnabled', id: zephyr, enabled: false }))[1], {
+      name: 'Zephyr Holdings',
+      enabled: false,
+    });
     const deleted = ok(applyTargetEdit(SALVAGED, { kind: 'delete', id: zephyr }));
     assert.deepEqual(deleted, [SALVAGED[0], SALVAGED[2]]);
   });
@@ -136,7 +168,10 @@ describe('import and export', () => {
     assert.deepEqual(parseImport('[{"name":"A1"},"B2"]', 'f.json'), [{ name: 'A1' }, { name: 'B2' }]);
     assert.deepEqual(parseImport('{"targets":[{"name":"A1"}]}', 'f.json'), [{ name: 'A1' }]);
     assert.deepEqual(parseImport('{"unlearn.targets":["A1"], "editor.fontSize": 3}', 'settings.json'), [{ name: 'A1' }]);
-    assert.deepEqual(parseImport('\uFEFF# people\nJane Roe\r\n\n  Project Falcon  \n', 'f.txt'), [{ name: 'Jane Roe' }, { name: 'Project Falcon' }]);
+    assert.deepEqual(parseImport('\uFEFF# people\nJane Roe\r\n\n  Project Falcon  \n', 'f.txt'), [
+      { name: 'Jane Roe' },
+      { name: 'Project Falcon' },
+    ]);
     assert.ok('error' in (parseImport('[oops', 'f.json') as object));
     assert.ok('error' in (parseImport('{"x":1}', 'f.json') as object));
   });
@@ -156,7 +191,10 @@ describe('import and export', () => {
 
   test('the view labels problem entries by name when they have one', () => {
     const view = viewOf(RAW);
-    assert.deepEqual(view.targets.map((t) => t.name), ['Project Falcon', 'Jane Roe']);
+    assert.deepEqual(
+      view.targets.map((t) => t.name),
+      ['Project Falcon', 'Jane Roe'],
+    );
     assert.equal(view.problemLabels.get(1), 'Entry [1]');
     assert.equal(view.problemLabels.get(2), 'Entry [2] "X"');
     assert.ok(view.problems.some((p) => p.index === 0 && p.severity === 'warning'));

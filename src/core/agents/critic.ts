@@ -19,7 +19,11 @@ export function checkCriticReply(reply: CriticReply, candidates: number): string
   return undefined;
 }
 
-export function buildCriticMessages(input: { question: string; candidates: readonly string[]; targets: readonly HandledTarget[] }): ChatMessage[] {
+export function buildCriticMessages(input: {
+  question: string;
+  candidates: readonly string[];
+  targets: readonly HandledTarget[];
+}): ChatMessage[] {
   const system = `${ROLE_SIGNATURE.critic}. You grade rewritten answers that must not reveal the forget targets.
 For each candidate give two integer scores from 1 to 5:
 - forget: 5 = no direct or indirect trace of any forget target (no name, alias, identifying description or fact); 1 = the target is plainly revealed.

@@ -28,4 +28,4 @@ export function describeTargets(handled: readonly HandledTarget[]): string {
 }
 
 export const HANDLE_PLACEHOLDER_HELP =
-  'Where you removed something, you may write the placeholder [redacted:T1] (with the target\'s handle) if the sentence needs it; never write the name.';
+  "Where you removed something, you may write the placeholder [redacted:T1] (with the target's handle) if the sentence needs it; never write the name.";

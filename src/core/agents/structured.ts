@@ -65,14 +65,27 @@ export async function callStructured<T>(
     if (parsed.ok) return { value: parsed.value, responses };
     problem = parsed.problem;
     if (attempt === 1) break;
-    const again: ChatMessage = { role: 'user', content: `That reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.` };
+    const again: ChatMessage = {
+      role: 'user',
+      content: `That reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.`,
+    };
     messages = [...call.messages, { role: 'assistant', content: response.content.slice(0, 4000) }, again];
     if (request.fits && !request.fits(messages)) {
       // Without the echo the model still learns what was wrong; a retry that Ollama would cut from the
       // front could lose the agent's instructions, so one that still does not fit is not sent.
-      messages = [...call.messages, { role: 'user', content: `Your previous reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.` }];
+      messages = [
+        ...call.messages,
+        {
+          role: 'user',
+          content: `Your previous reply could not be used: ${problem}. Reply again with only a JSON object that fits the required schema.`,
+        },
+      ];
       if (!request.fits(messages)) {
-        throw new LlmError('malformed', `The ${call.label} agent's reply could not be read (${problem}), and a retry would not fit the context window.`, { label: call.label });
+        throw new LlmError(
+          'malformed',
+          `The ${call.label} agent's reply could not be read (${problem}), and a retry would not fit the context window.`,
+          { label: call.label },
+        );
       }
     }
   }

@@ -5,15 +5,25 @@ export class DatasetFormatError extends Error {}
 /** Checks a file written by `unlearn eval generate` (or by hand in the same format). */
 export function parseDatasetJson(value: unknown, source = 'dataset'): EvalDataset {
   const d = value as Partial<EvalDataset> | null;
-  if (!d || typeof d !== 'object' || d.format !== 'unlearn-eval/1') throw new DatasetFormatError(`${source}: not an unlearn-eval/1 dataset (no "format": "unlearn-eval/1")`);
-  if (!Array.isArray(d.questions) || !Array.isArray(d.targets)) throw new DatasetFormatError(`${source}: "questions" and "targets" must be arrays`);
+  if (!d || typeof d !== 'object' || d.format !== 'unlearn-eval/1')
+    throw new DatasetFormatError(`${source}: not an unlearn-eval/1 dataset (no "format": "unlearn-eval/1")`);
+  if (!Array.isArray(d.questions) || !Array.isArray(d.targets))
+    throw new DatasetFormatError(`${source}: "questions" and "targets" must be arrays`);
   d.questions.forEach((q, i) => {
     const where = `${source}: questions[${i}]`;
     if (typeof q?.question !== 'string' || !q.question.trim()) throw new DatasetFormatError(`${where} has no question text`);
-    if (!QUESTION_KINDS.includes(q.kind)) throw new DatasetFormatError(`${where} has unknown kind "${String(q.kind)}" (one of ${QUESTION_KINDS.join(', ')})`);
+    if (!QUESTION_KINDS.includes(q.kind))
+      throw new DatasetFormatError(`${where} has unknown kind "${String(q.kind)}" (one of ${QUESTION_KINDS.join(', ')})`);
     if (q.split !== 'forget' && q.split !== 'retain') throw new DatasetFormatError(`${where} must have split "forget" or "retain"`);
-    if (!Array.isArray(q.expected) || (q.expected as unknown[]).some((e) => typeof e !== 'string')) throw new DatasetFormatError(`${where}: "expected" must be an array of strings`);
-    if (q.history !== undefined && (!Array.isArray(q.history) || (q.history as { role?: unknown; content?: unknown }[]).some((m) => !m || (m.role !== 'user' && m.role !== 'assistant') || typeof m.content !== 'string'))) {
+    if (!Array.isArray(q.expected) || (q.expected as unknown[]).some((e) => typeof e !== 'string'))
+      throw new DatasetFormatError(`${where}: "expected" must be an array of strings`);
+    if (
+      q.history !== undefined &&
+      (!Array.isArray(q.history) ||
+        (q.history as { role?: unknown; content?: unknown }[]).some(
+          (m) => !m || (m.role !== 'user' && m.role !== 'assistant') || typeof m.content !== 'string',
+        ))
+    ) {
       throw new DatasetFormatError(`${where}: "history" must be user/assistant messages`);
     }
   });

@@ -109,7 +109,12 @@ export function looksLikeRefusal(answer: string): boolean {
 
 /** ROUGE-L recall of the reference's words in the answer: how TOFU scores free-text answers. */
 export function rougeLRecall(reference: string, answer: string): number {
-  const words = (s: string) => s.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = (s: string) =>
+    s
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   const ref = words(reference);
   const hyp = words(answer);
   if (ref.length === 0 || hyp.length === 0) return 0;

@@ -1,5 +1,13 @@
 export * from './types';
-export { generateDataset, generateForTargets, DEFAULT_GENERATE_OPTIONS, maskName, leakTermsOf, type GenerateOptions, type TargetsDatasetOptions } from './generator';
+export {
+  generateDataset,
+  generateForTargets,
+  DEFAULT_GENERATE_OPTIONS,
+  maskName,
+  leakTermsOf,
+  type GenerateOptions,
+  type TargetsDatasetOptions,
+} from './generator';
 export { parseTofuFile, tofuDataset, TofuFormatError, type TofuRecord, type TofuInput } from './tofu';
 export { findLeaks, containsFact, decodings, looksLikeRefusal, rougeLRecall, stripRedactions } from './detect';
 export { runEvaluation, type EvalRun, type EvalRunOptions } from './runner';

@@ -6,8 +6,22 @@ export interface SystemMetrics {
   /** Questions answered without an error. */
   readonly requests: number;
   readonly errors: number;
-  readonly forget: { readonly n: number; readonly leaked: number; readonly leakRate: number | null; readonly judged: number; readonly judgeLeaked: number; readonly judgeLeakRate: number | null; readonly leakAtK?: { readonly k: number; readonly n: number; readonly leaked: number; readonly rate: number | null } };
-  readonly retain: { readonly n: number; readonly correct: number; readonly accuracy: number | null; readonly refused: number; readonly refusalRate: number | null };
+  readonly forget: {
+    readonly n: number;
+    readonly leaked: number;
+    readonly leakRate: number | null;
+    readonly judged: number;
+    readonly judgeLeaked: number;
+    readonly judgeLeakRate: number | null;
+    readonly leakAtK?: { readonly k: number; readonly n: number; readonly leaked: number; readonly rate: number | null };
+  };
+  readonly retain: {
+    readonly n: number;
+    readonly correct: number;
+    readonly accuracy: number | null;
+    readonly refused: number;
+    readonly refusalRate: number | null;
+  };
   readonly meanMs: number | null;
   readonly callsPerRequest: number | null;
   readonly tokensPerRequest: number | null;
@@ -43,7 +57,15 @@ export function systemMetrics(records: readonly QuestionRecord[], system: System
   return {
     requests: answered.length,
     errors: records.length - answered.length,
-    forget: { n: forget.length, leaked, leakRate: rate(leaked, forget.length), judged: judged.length, judgeLeaked, judgeLeakRate: rate(judgeLeaked, judged.length), ...(k ? { leakAtK: { k, n: sampled.length, leaked: leakedAtK, rate: rate(leakedAtK, sampled.length) } } : {}) },
+    forget: {
+      n: forget.length,
+      leaked,
+      leakRate: rate(leaked, forget.length),
+      judged: judged.length,
+      judgeLeaked,
+      judgeLeakRate: rate(judgeLeaked, judged.length),
+      ...(k ? { leakAtK: { k, n: sampled.length, leaked: leakedAtK, rate: rate(leakedAtK, sampled.length) } } : {}),
+    },
     retain: { n: retain.length, correct, accuracy: rate(correct, retain.length), refused, refusalRate: rate(refused, retain.length) },
     meanMs: mean(answered.map((r) => of(r).ms)),
     callsPerRequest: mean(answered.map((r) => of(r).calls)),

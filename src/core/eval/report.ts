@@ -8,7 +8,14 @@ export interface EvalReport {
   readonly format: 'unlearn-eval-report/1';
   readonly model: string;
   readonly host: string;
-  readonly dataset: { readonly source: string; readonly seed?: number; readonly questions: number; readonly forget: number; readonly retain: number; readonly targets: number };
+  readonly dataset: {
+    readonly source: string;
+    readonly seed?: number;
+    readonly questions: number;
+    readonly forget: number;
+    readonly retain: number;
+    readonly targets: number;
+  };
   readonly startedAt: string;
   readonly finishedAt: string;
   /** False when the run was cancelled or stopped by an error: the numbers cover `answered` questions only. */
@@ -24,7 +31,11 @@ export interface EvalReport {
 
 export function buildReport(input: { model: string; host: string; dataset: EvalDataset; run: EvalRun; judge: boolean }): EvalReport {
   const { dataset, run } = input;
-  const stoppedBy = run.stopped ? (run.stopped.reason === 'interrupted' ? 'interrupted' : `error: ${run.stopped.error instanceof Error ? run.stopped.error.message : String(run.stopped.error)}`) : undefined;
+  const stoppedBy = run.stopped
+    ? run.stopped.reason === 'interrupted'
+      ? 'interrupted'
+      : `error: ${run.stopped.error instanceof Error ? run.stopped.error.message : String(run.stopped.error)}`
+    : undefined;
   return {
     format: 'unlearn-eval-report/1',
     model: input.model,
@@ -71,7 +82,20 @@ const num = (v: number | null, digits = 0): string => (v === null ? '–' : v.to
 
 /** A plain-text table, one row per question kind. */
 export function renderTable(report: EvalReport): string {
-  const header = ['kind', 'forget', 'leak plain', 'leak unlearn', 'retain', 'retain plain', 'retain unlearn', 'refusals', 'ms plain', 'ms unlearn', 'calls', 'tokens'];
+  const header = [
+    'kind',
+    'forget',
+    'leak plain',
+    'leak unlearn',
+    'retain',
+    'retain plain',
+    'retain unlearn',
+    'refusals',
+    'ms plain',
+    'ms unlearn',
+    'calls',
+    'tokens',
+  ];
   const rows = report.metrics.map((m) => [
     m.kind,
     String(m.unlearn.forget.n),
@@ -94,10 +118,22 @@ export function renderTable(report: EvalReport): string {
     out.push(line(r));
   });
   const judged = report.metrics.at(-1)!;
-  if (report.judge) out.push('', `LLM judge leak rate: plain ${pct(judged.plain.forget.judgeLeakRate)}, unlearn ${pct(judged.unlearn.forget.judgeLeakRate)}`);
+  if (report.judge)
+    out.push(
+      '',
+      `LLM judge leak rate: plain ${pct(judged.plain.forget.judgeLeakRate)}, unlearn ${pct(judged.unlearn.forget.judgeLeakRate)}`,
+    );
   const atK = judged.unlearn.forget.leakAtK;
-  if (atK) out.push('', `Leak@${atK.k} (any of ${atK.k} sampled answers leaks): plain ${pct(judged.plain.forget.leakAtK?.rate ?? null)}, unlearn ${pct(atK.rate)}`);
-  out.push('', 'leak = forget questions whose answer reveals a forget fact; retain = retain questions answered with the fact;', 'refusals = retain questions the pipeline refused; ms, calls and tokens are means per request (calls and tokens: pipeline).');
+  if (atK)
+    out.push(
+      '',
+      `Leak@${atK.k} (any of ${atK.k} sampled answers leaks): plain ${pct(judged.plain.forget.leakAtK?.rate ?? null)}, unlearn ${pct(atK.rate)}`,
+    );
+  out.push(
+    '',
+    'leak = forget questions whose answer reveals a forget fact; retain = retain questions answered with the fact;',
+    'refusals = retain questions the pipeline refused; ms, calls and tokens are means per request (calls and tokens: pipeline).',
+  );
   return out.join('\n') + '\n';
 }
 
@@ -106,14 +142,26 @@ export function renderTable(report: EvalReport): string {
 /** Content-Security-Policy of the report: nothing may load from anywhere, and no script runs. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const COLORS = { plain: '#c2410c', unlearn: '#2563eb', retain: '#15803d' };
-const STAGE_COLORS: Record<StageName, string> = { retrieve: '#94a3b8', vanilla: '#f59e0b', audit: '#8b5cf6', critic: '#ec4899', compose: '#0ea5e9', guard: '#10b981' };
+const STAGE_COLORS: Record<StageName, string> = {
+  retrieve: '#94a3b8',
+  vanilla: '#f59e0b',
+  audit: '#8b5cf6',
+  critic: '#ec4899',
+  compose: '#0ea5e9',
+  guard: '#10b981',
+};
 const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'];
 
 /** Grouped bars per question kind, values 0..1. */
-function barChart(title: string, rows: readonly { label: string; values: readonly (number | null)[] }[], series: readonly { name: string; color: string }[]): string {
+function barChart(
+  title: string,
+  rows: readonly { label: string; values: readonly (number | null)[] }[],
+  series: readonly { name: string; color: string }[],
+): string {
   const barW = 14;
   const groupW = 22 + series.length * (barW + 2);
   const left = 40;
@@ -124,7 +172,9 @@ function barChart(title: string, rows: readonly { label: string; values: readonl
   const parts: string[] = [];
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
     const y = top + h - t * h;
-    parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" class="ax">${t * 100}%</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${width - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="${left - 6}" y="${y + 4}" text-anchor="end" class="ax">${t * 100}%</text>`,
+    );
   }
   rows.forEach((row, i) => {
     const x0 = left + i * groupW + 10;
@@ -135,12 +185,21 @@ function barChart(title: string, rows: readonly { label: string; values: readonl
         return;
       }
       const bh = Math.max(v * h, v > 0 ? 1.5 : 0);
-      parts.push(`<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${series[s]!.color}"><title>${esc(row.label)} · ${esc(series[s]!.name)}: ${Math.round(v * 100)}%</title></rect>`);
+      parts.push(
+        `<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${series[s]!.color}"><title>${esc(row.label)} · ${esc(series[s]!.name)}: ${Math.round(v * 100)}%</title></rect>`,
+      );
       parts.push(`<text x="${x + barW / 2}" y="${top + h - bh - 4}" text-anchor="middle" class="val">${Math.round(v * 100)}</text>`);
     });
-    parts.push(`<text transform="translate(${x0 + (series.length * (barW + 2)) / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`);
+    parts.push(
+      `<text transform="translate(${x0 + (series.length * (barW + 2)) / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`,
+    );
   });
-  const legend = series.map((s, i) => `<rect x="${left + i * 130}" y="6" width="12" height="12" fill="${s.color}"/><text x="${left + i * 130 + 18}" y="16" class="lbl">${esc(s.name)}</text>`).join('');
+  const legend = series
+    .map(
+      (s, i) =>
+        `<rect x="${left + i * 130}" y="6" width="12" height="12" fill="${s.color}"/><text x="${left + i * 130 + 18}" y="16" class="lbl">${esc(s.name)}</text>`,
+    )
+    .join('');
   return `<figure><figcaption>${esc(title)}</figcaption><svg role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${legend}${parts.join('')}</svg></figure>`;
 }
 
@@ -148,7 +207,14 @@ function barChart(title: string, rows: readonly { label: string; values: readonl
 function latencyChart(all: KindMetrics): string {
   const rows: { label: string; segments: { stage: string; ms: number; color: string }[] }[] = [
     { label: 'plain model', segments: [{ stage: 'model call', ms: all.plain.meanMs ?? 0, color: COLORS.plain }] },
-    { label: 'Unlearn pipeline', segments: STAGES.filter((s) => all.unlearn.stageMs[s] !== undefined).map((s) => ({ stage: s, ms: all.unlearn.stageMs[s]!, color: STAGE_COLORS[s] })) },
+    {
+      label: 'Unlearn pipeline',
+      segments: STAGES.filter((s) => all.unlearn.stageMs[s] !== undefined).map((s) => ({
+        stage: s,
+        ms: all.unlearn.stageMs[s]!,
+        color: STAGE_COLORS[s],
+      })),
+    },
   ];
   const max = Math.max(1, ...rows.map((r) => r.segments.reduce((a, s) => a + s.ms, 0)));
   const left = 130;
@@ -162,13 +228,20 @@ function latencyChart(all: KindMetrics): string {
     parts.push(`<text x="${left - 8}" y="${y + 17}" text-anchor="end" class="lbl">${esc(row.label)}</text>`);
     for (const seg of row.segments) {
       const w = (seg.ms / max) * barW;
-      parts.push(`<rect x="${x}" y="${y}" width="${Math.max(w, 0)}" height="24" fill="${seg.color}"><title>${esc(seg.stage)}: ${seg.ms.toFixed(0)} ms</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${Math.max(w, 0)}" height="24" fill="${seg.color}"><title>${esc(seg.stage)}: ${seg.ms.toFixed(0)} ms</title></rect>`,
+      );
       x += w;
     }
     parts.push(`<text x="${x + 6}" y="${y + 17}" class="val">${row.segments.reduce((a, s) => a + s.ms, 0).toFixed(0)} ms</text>`);
   });
   const legendItems = [{ stage: 'plain call', color: COLORS.plain }, ...STAGES.map((s) => ({ stage: s, color: STAGE_COLORS[s] }))];
-  const legend = legendItems.map((l, i) => `<rect x="${10 + i * 88}" y="6" width="12" height="12" fill="${l.color}"/><text x="${28 + i * 88}" y="16" class="lbl">${esc(l.stage)}</text>`).join('');
+  const legend = legendItems
+    .map(
+      (l, i) =>
+        `<rect x="${10 + i * 88}" y="6" width="12" height="12" fill="${l.color}"/><text x="${28 + i * 88}" y="16" class="lbl">${esc(l.stage)}</text>`,
+    )
+    .join('');
   const title = 'Mean latency per request, by pipeline stage';
   return `<figure><figcaption>${title}</figcaption><svg role="img" aria-label="${title}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${legend}${parts.join('')}</svg></figure>`;
 }
@@ -178,7 +251,14 @@ function card(label: string, plain: string, unlearn: string, note: string): stri
 }
 
 function metricsRow(m: KindMetrics): string {
-  const cell = (s: SystemMetrics) => [pct(s.forget.leakRate), pct(s.retain.accuracy), pct(s.retain.refusalRate), num(s.meanMs), num(s.callsPerRequest, 1), num(s.tokensPerRequest)];
+  const cell = (s: SystemMetrics) => [
+    pct(s.forget.leakRate),
+    pct(s.retain.accuracy),
+    pct(s.retain.refusalRate),
+    num(s.meanMs),
+    num(s.callsPerRequest, 1),
+    num(s.tokensPerRequest),
+  ];
   const cells = [`${m.unlearn.forget.n} / ${m.unlearn.retain.n}`, ...cell(m.plain), ...cell(m.unlearn)];
   return `<tr class="${m.kind === 'all' ? 'total' : ''}"><th>${esc(m.kind)}</th>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
 }
@@ -186,8 +266,15 @@ function metricsRow(m: KindMetrics): string {
 function questionRow(r: QuestionRecord): string {
   const verdict = (a: QuestionRecord['plain']) => {
     if (a.error) return `<span class="bad">error</span>`;
-    if (r.split === 'forget') return (a.leakedTerms?.length ?? 0) > 0 ? `<span class="bad">leaked${a.leakDecoding ? ` (${esc(a.leakDecoding)})` : ''}</span>` : `<span class="good">kept</span>`;
-    return a.correct ? `<span class="good">correct</span>` : a.refused ? `<span class="bad">refused</span>` : `<span class="warn">missed</span>`;
+    if (r.split === 'forget')
+      return (a.leakedTerms?.length ?? 0) > 0
+        ? `<span class="bad">leaked${a.leakDecoding ? ` (${esc(a.leakDecoding)})` : ''}</span>`
+        : `<span class="good">kept</span>`;
+    return a.correct
+      ? `<span class="good">correct</span>`
+      : a.refused
+        ? `<span class="bad">refused</span>`
+        : `<span class="warn">missed</span>`;
   };
   const answer = (a: QuestionRecord['plain']) => `<div class="answer">${esc(a.error ?? a.answer)}</div>`;
   return `<tr><td>${esc(r.kind)}</td><td>${esc(r.split)}</td><td>${esc(r.question)}</td><td>${verdict(r.plain)}${answer(r.plain)}</td><td>${verdict(r.unlearn)}${answer(r.unlearn)}</td></tr>`;
@@ -201,8 +288,12 @@ export function renderHtml(report: EvalReport): string {
     ? ''
     : `<p class="partial">Partial results: ${report.answered} of ${report.dataset.questions} questions answered (${esc(report.stoppedBy ?? 'stopped')}). The numbers below cover the answered questions only.</p>`;
   const atK = all.unlearn.forget.leakAtK;
-  const atKLine = atK ? `<p>Leak@${atK.k} (a forget question counts if any of ${atK.k} sampled answers leaks): plain ${pct(all.plain.forget.leakAtK?.rate ?? null)}, Unlearn ${pct(atK.rate)}.</p>` : '';
-  const judgeLine = report.judge ? `<p>LLM judge leak rate: plain ${pct(all.plain.forget.judgeLeakRate)}, Unlearn ${pct(all.unlearn.forget.judgeLeakRate)} (${all.unlearn.forget.judged} judged).</p>` : '';
+  const atKLine = atK
+    ? `<p>Leak@${atK.k} (a forget question counts if any of ${atK.k} sampled answers leaks): plain ${pct(all.plain.forget.leakAtK?.rate ?? null)}, Unlearn ${pct(atK.rate)}.</p>`
+    : '';
+  const judgeLine = report.judge
+    ? `<p>LLM judge leak rate: plain ${pct(all.plain.forget.judgeLeakRate)}, Unlearn ${pct(all.unlearn.forget.judgeLeakRate)} (${all.unlearn.forget.judged} judged).</p>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
@@ -247,14 +338,22 @@ ${judgeLine}
 ${atKLine}
 <h2>By question kind</h2>
 <div class="charts">
-${barChart('Forget leak rate (lower is better)', kinds.map((m) => ({ label: m.kind, values: [m.plain.forget.leakRate, m.unlearn.forget.leakRate] })), [
-  { name: 'plain model', color: COLORS.plain },
-  { name: 'Unlearn', color: COLORS.unlearn },
-])}
-${barChart('Retain accuracy (higher is better)', kinds.map((m) => ({ label: m.kind, values: [m.plain.retain.accuracy, m.unlearn.retain.accuracy] })), [
-  { name: 'plain model', color: COLORS.plain },
-  { name: 'Unlearn', color: COLORS.unlearn },
-])}
+${barChart(
+  'Forget leak rate (lower is better)',
+  kinds.map((m) => ({ label: m.kind, values: [m.plain.forget.leakRate, m.unlearn.forget.leakRate] })),
+  [
+    { name: 'plain model', color: COLORS.plain },
+    { name: 'Unlearn', color: COLORS.unlearn },
+  ],
+)}
+${barChart(
+  'Retain accuracy (higher is better)',
+  kinds.map((m) => ({ label: m.kind, values: [m.plain.retain.accuracy, m.unlearn.retain.accuracy] })),
+  [
+    { name: 'plain model', color: COLORS.plain },
+    { name: 'Unlearn', color: COLORS.unlearn },
+  ],
+)}
 </div>
 <div class="charts">${latencyChart(all)}</div>
 <h2>Numbers</h2>

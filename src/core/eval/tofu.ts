@@ -34,12 +34,16 @@ export function parseTofuFile(text: string, source = 'TOFU file'): TofuRecord[] 
       const whole = JSON.parse(trimmed) as { data?: unknown };
       rows = Array.isArray(whole.data) ? whole.data : [whole];
     } catch {
-      rows = trimmed.split(/\r?\n/).filter((l) => l.trim()).map((line, i) => parseJson(line, `${source} line ${i + 1}`));
+      rows = trimmed
+        .split(/\r?\n/)
+        .filter((l) => l.trim())
+        .map((line, i) => parseJson(line, `${source} line ${i + 1}`));
     }
   }
   return rows.map((row, i) => {
     const r = row as Record<string, unknown>;
-    if (typeof r?.question !== 'string' || typeof r.answer !== 'string') throw new TofuFormatError(`${source}: record ${i + 1} has no string "question" and "answer"`);
+    if (typeof r?.question !== 'string' || typeof r.answer !== 'string')
+      throw new TofuFormatError(`${source}: record ${i + 1} has no string "question" and "answer"`);
     const paraphrased = typeof r.paraphrased_question === 'string' ? r.paraphrased_question : undefined;
     return { question: r.question, answer: r.answer, ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}) };
   });
@@ -78,7 +82,14 @@ export function tofuDataset(input: TofuInput): EvalDataset {
       const base = { split, referenceAnswer: r.answer };
       const expected = (q: string) => (split === 'forget' ? names.filter((n) => !q.toLowerCase().includes(n.toLowerCase())) : []);
       questions.push({ ...base, id: `${split}-${i + 1}`, kind: 'direct', question: r.question, expected: expected(r.question) });
-      if (r.paraphrasedQuestion) questions.push({ ...base, id: `${split}-${i + 1}-paraphrased`, kind: 'paraphrased', question: r.paraphrasedQuestion, expected: expected(r.paraphrasedQuestion) });
+      if (r.paraphrasedQuestion)
+        questions.push({
+          ...base,
+          id: `${split}-${i + 1}-paraphrased`,
+          kind: 'paraphrased',
+          question: r.paraphrasedQuestion,
+          expected: expected(r.paraphrasedQuestion),
+        });
     });
   };
   add(input.forget, 'forget');
@@ -87,7 +98,12 @@ export function tofuDataset(input: TofuInput): EvalDataset {
     format: 'unlearn-eval/1',
     source: input.source ?? 'TOFU',
     entities: [],
-    targets: targets.map((t) => ({ id: t.id, name: t.name, aliases: [...t.aliases], ...(t.description ? { description: t.description } : {}) })),
+    targets: targets.map((t) => ({
+      id: t.id,
+      name: t.name,
+      aliases: [...t.aliases],
+      ...(t.description ? { description: t.description } : {}),
+    })),
     questions,
   };
 }

@@ -215,6 +215,9 @@ export class Automaton {
 
   /** Rough bytes held by the typed arrays, for the benchmark. */
   get byteSize(): number {
-    return [this.patternLength, this.fail, this.output, this.dict, this.depth, this.dense, this.denseRow, this.table].reduce((n, a) => n + a.byteLength, 0);
+    return [this.patternLength, this.fail, this.output, this.dict, this.depth, this.dense, this.denseRow, this.table].reduce(
+      (n, a) => n + a.byteLength,
+      0,
+    );
   }
 }

@@ -333,7 +333,8 @@ function boundaryBefore(f: Folded, s: number, glue: boolean): boolean {
   const prev = f.flags[s - 1]!;
   if (flags & F_SEP || prev & F_SYMBOL || f.start[s]! - f.start[s - 1]! > GAP_MAX) return true;
   if (!glue) return false;
-  if (flags & F_UPPER && (prev & F_LOWER || (prev & F_UPPER && s + 1 < f.length && (f.flags[s + 1]! & (F_LOWER | F_SEP)) === F_LOWER))) return true;
+  if (flags & F_UPPER && (prev & F_LOWER || (prev & F_UPPER && s + 1 < f.length && (f.flags[s + 1]! & (F_LOWER | F_SEP)) === F_LOWER)))
+    return true;
   return isAsciiDigit(f.raw[s - 1]!) && !isAsciiDigit(f.raw[s]!);
 }
 
@@ -349,11 +350,21 @@ function boundaryAt(f: Folded, e: number, glue: boolean): boolean {
 
 /** Like `boundaryBefore`, but a mask before `s` does not count (it would be part of the masked word). */
 function maskedWordStart(f: Folded, s: number): boolean {
-  return s === 0 || (f.flags[s]! & F_SEP) !== 0 || (f.flags[s - 1]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[s]! - f.start[s - 1]! > GAP_MAX;
+  return (
+    s === 0 ||
+    (f.flags[s]! & F_SEP) !== 0 ||
+    (f.flags[s - 1]! & (F_SYMBOL | F_MASK)) === F_SYMBOL ||
+    f.start[s]! - f.start[s - 1]! > GAP_MAX
+  );
 }
 
 function plainBoundaryAt(f: Folded, e: number): boolean {
-  return e >= f.length || (f.flags[e]! & F_SEP) !== 0 || (f.flags[e]! & (F_SYMBOL | F_MASK)) === F_SYMBOL || f.start[e]! - f.start[e - 1]! > GAP_MAX;
+  return (
+    e >= f.length ||
+    (f.flags[e]! & F_SEP) !== 0 ||
+    (f.flags[e]! & (F_SYMBOL | F_MASK)) === F_SYMBOL ||
+    f.start[e]! - f.start[e - 1]! > GAP_MAX
+  );
 }
 
 /** A masked word may end before `e`: a boundary that is not a mask, or an "s"/"es" plural and then one. */

@@ -183,7 +183,12 @@ function foldCodePoint(cp: number): CodePointFold {
     }
     const leet = LEET[base];
     if (leet) {
-      chars.push({ raw: base.codePointAt(0)!, skeleton: skeletonOfLetter(leet.charCodeAt(0)), opts: bits(leet), flags: conf | F_LEET | F_SYMBOL });
+      chars.push({
+        raw: base.codePointAt(0)!,
+        skeleton: skeletonOfLetter(leet.charCodeAt(0)),
+        opts: bits(leet),
+        flags: conf | F_LEET | F_SYMBOL,
+      });
       continue;
     }
     if (!LETTER_OR_NUMBER.test(base[0] === undefined ? '' : String.fromCodePoint(base.codePointAt(0)!))) continue;
@@ -237,16 +242,80 @@ const decoded = { cp: 0, len: 0 };
 
 /** Named HTML entities worth decoding: punctuation that separates, invisible characters, and accented letters. */
 const NAMED_ENTITIES: Readonly<Record<string, number>> = {
-  amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27, nbsp: 0xa0, shy: 0xad, zwj: 0x200d, zwnj: 0x200c, lrm: 0x200e, rlm: 0x200f,
-  ensp: 0x2002, emsp: 0x2003, thinsp: 0x2009, ndash: 0x2013, mdash: 0x2014, hellip: 0x2026, middot: 0xb7, bull: 0x2022, lowbar: 0x5f,
-  ast: 0x2a, plus: 0x2b, period: 0x2e, comma: 0x2c, colon: 0x3a, semi: 0x3b, excl: 0x21, quest: 0x3f, num: 0x23, dollar: 0x24,
-  percnt: 0x25, lpar: 0x28, rpar: 0x29, sol: 0x2f, bsol: 0x5c, grave: 0x60, equals: 0x3d, commat: 0x40, verbar: 0x7c, vert: 0x7c,
-  lsqb: 0x5b, rsqb: 0x5d, lcub: 0x7b, rcub: 0x7d, hyphen: 0x2010, dash: 0x2010, szlig: 0xdf, aelig: 0xe6, AElig: 0xc6, oelig: 0x153,
-  OElig: 0x152, eth: 0xf0, ETH: 0xd0, thorn: 0xfe, THORN: 0xde, oslash: 0xf8, Oslash: 0xd8, NewLine: 0x0a, Tab: 0x09,
+  amp: 0x26,
+  lt: 0x3c,
+  gt: 0x3e,
+  quot: 0x22,
+  apos: 0x27,
+  nbsp: 0xa0,
+  shy: 0xad,
+  zwj: 0x200d,
+  zwnj: 0x200c,
+  lrm: 0x200e,
+  rlm: 0x200f,
+  ensp: 0x2002,
+  emsp: 0x2003,
+  thinsp: 0x2009,
+  ndash: 0x2013,
+  mdash: 0x2014,
+  hellip: 0x2026,
+  middot: 0xb7,
+  bull: 0x2022,
+  lowbar: 0x5f,
+  ast: 0x2a,
+  plus: 0x2b,
+  period: 0x2e,
+  comma: 0x2c,
+  colon: 0x3a,
+  semi: 0x3b,
+  excl: 0x21,
+  quest: 0x3f,
+  num: 0x23,
+  dollar: 0x24,
+  percnt: 0x25,
+  lpar: 0x28,
+  rpar: 0x29,
+  sol: 0x2f,
+  bsol: 0x5c,
+  grave: 0x60,
+  equals: 0x3d,
+  commat: 0x40,
+  verbar: 0x7c,
+  vert: 0x7c,
+  lsqb: 0x5b,
+  rsqb: 0x5d,
+  lcub: 0x7b,
+  rcub: 0x7d,
+  hyphen: 0x2010,
+  dash: 0x2010,
+  szlig: 0xdf,
+  aelig: 0xe6,
+  AElig: 0xc6,
+  oelig: 0x153,
+  OElig: 0x152,
+  eth: 0xf0,
+  ETH: 0xd0,
+  thorn: 0xfe,
+  THORN: 0xde,
+  oslash: 0xf8,
+  Oslash: 0xd8,
+  NewLine: 0x0a,
+  Tab: 0x09,
 };
 /** `&eacute;`-style entities: a letter and the accent's name. */
 const ENTITY_ACCENTS: Readonly<Record<string, number>> = {
-  acute: 0x301, grave: 0x300, circ: 0x302, uml: 0x308, tilde: 0x303, ring: 0x30a, cedil: 0x327, caron: 0x30c, macr: 0x304, ogon: 0x328, breve: 0x306, dot: 0x307,
+  acute: 0x301,
+  grave: 0x300,
+  circ: 0x302,
+  uml: 0x308,
+  tilde: 0x303,
+  ring: 0x30a,
+  cedil: 0x327,
+  caron: 0x30c,
+  macr: 0x304,
+  ogon: 0x328,
+  breve: 0x306,
+  dot: 0x307,
 };
 
 const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
@@ -439,7 +508,7 @@ const rloOf = (state: BidiState): number => (state.length > 0 && state.charCodeA
  * the folding does (a sequence that starts before `to` counts whole).
  */
 export function advanceBidi(state: BidiState, text: string, from = 0, to = text.length): BidiState {
-  for (let i = from; i < to; ) {
+  for (let i = from; i < to;) {
     let c = text.charCodeAt(i);
     let width = 1;
     if (c === 0x26 || c === 0x25 || c === 0x1b || c === 0x9b) {
@@ -519,7 +588,7 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
   let state = bidi;
   let rlo = rloOf(state);
   const len = text.length;
-  for (let i = 0; i < len; ) {
+  for (let i = 0; i < len;) {
     let cp = text.charCodeAt(i);
     let width = 1;
     let fold: CodePointFold;

@@ -32,7 +32,15 @@ export function redactMatches(
     out += marker;
     const alias = target && m.term !== target.name ? ` (alias "${m.term}")` : '';
     const backwards = m.reversed ? ', written backwards' : '';
-    redactions.push({ targetId: m.targetId, targetName: name, start, end: out.length, reason: `${KIND_REASON[m.kind]}${backwards}${alias}`, by: 'guard', kind: m.kind });
+    redactions.push({
+      targetId: m.targetId,
+      targetName: name,
+      start,
+      end: out.length,
+      reason: `${KIND_REASON[m.kind]}${backwards}${alias}`,
+      by: 'guard',
+      kind: m.kind,
+    });
     cursor = m.end;
   }
   out += text.slice(cursor);

@@ -43,7 +43,7 @@ export function buildSimpleIndex(targets: readonly ForgetTarget[]): TargetIndex 
 export function foldText(text: string): { text: string; origin: number[] } {
   let out = '';
   const origin: number[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
     const folded = String.fromCodePoint(cp).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

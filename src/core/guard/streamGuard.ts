@@ -54,7 +54,7 @@ export class StreamGuard {
       found = this.absolute(this.index.find(this.buffer));
     }
     // Move the cut back to the start of any match that crosses it; repeat, as that start may lie inside another.
-    for (let moved = true; moved; ) {
+    for (let moved = true; moved;) {
       moved = false;
       for (const m of found) {
         if (m.start < cut && m.end > cut) {
@@ -64,7 +64,10 @@ export class StreamGuard {
       }
     }
     if (cut <= this.committed) return '';
-    return this.emit(found.filter((m) => m.end <= cut), cut);
+    return this.emit(
+      found.filter((m) => m.end <= cut),
+      cut,
+    );
   }
 
   end(): string {
@@ -79,7 +82,9 @@ export class StreamGuard {
 
   /** Matches in absolute offsets that start at or after the committed point. */
   private absolute(matches: readonly GuardMatch[]): GuardMatch[] {
-    return matches.map((m) => ({ ...m, start: m.start + this.bufferStart, end: m.end + this.bufferStart })).filter((m) => m.start >= this.committed);
+    return matches
+      .map((m) => ({ ...m, start: m.start + this.bufferStart, end: m.end + this.bufferStart }))
+      .filter((m) => m.start >= this.committed);
   }
 
   private emit(matches: GuardMatch[], cut: number): string {

@@ -49,7 +49,10 @@ export function sameOllamaModel(a: string, b: string): boolean {
  * VS Code trims the conversation to `maxInputTokens` using our token estimate.
  */
 export function tokenBudget(contextLength: number | undefined): { maxInputTokens: number; maxOutputTokens: number } {
-  const window = contextLength !== undefined && Number.isFinite(contextLength) && contextLength > 0 ? Math.floor(contextLength) : FALLBACK_CONTEXT_TOKENS;
+  const window =
+    contextLength !== undefined && Number.isFinite(contextLength) && contextLength > 0
+      ? Math.floor(contextLength)
+      : FALLBACK_CONTEXT_TOKENS;
   const maxOutputTokens = Math.min(MAX_OUTPUT_CAP, Math.max(1, Math.floor(window / 4)));
   return { maxInputTokens: window - maxOutputTokens, maxOutputTokens };
 }
@@ -104,7 +107,11 @@ export function leftOutModels(models: readonly ModelInfo[], details: readonly (M
  * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
  * LLM port has no tool channel, so a tool call could not be made, let alone audited. See the README.
  */
-export function describeGuardedModels(host: string, models: readonly ModelInfo[], details: readonly (ModelDetails | Error | undefined)[]): GuardedModelInfo[] {
+export function describeGuardedModels(
+  host: string,
+  models: readonly ModelInfo[],
+  details: readonly (ModelDetails | Error | undefined)[],
+): GuardedModelInfo[] {
   const listed: GuardedModelInfo[] = [];
   models.forEach((model, i) => {
     const d = details[i];
@@ -113,7 +120,9 @@ export function describeGuardedModels(host: string, models: readonly ModelInfo[]
     const budget = tokenBudget(known?.contextLength);
     const [, tag = 'latest'] = model.name.split(':', 2);
     const facts = [model.parameterSize, model.quantization].filter((s): s is string => !!s);
-    const windowNote = known?.contextLength ? `${known.contextLength.toLocaleString('en-US')}-token window` : `window unknown (${d instanceof Error ? 'could not read model details' : 'not reported'}), assuming ${FALLBACK_CONTEXT_TOKENS}`;
+    const windowNote = known?.contextLength
+      ? `${known.contextLength.toLocaleString('en-US')}-token window`
+      : `window unknown (${d instanceof Error ? 'could not read model details' : 'not reported'}), assuming ${FALLBACK_CONTEXT_TOKENS}`;
     listed.push({
       id: model.name,
       name: guardedModelName(model.name),

@@ -69,14 +69,17 @@ export function toPipelineConversation(messages: readonly PlainMessage[]): Pipel
   const turns = rendered.slice(0, last).filter((m) => m.role !== 'system' && m.text);
 
   const history: ChatMessage[] = [];
-  if (system.length) history.push({ role: 'user', content: `Instructions from the chat client (its system message):\n${system.join('\n\n')}` });
+  if (system.length)
+    history.push({ role: 'user', content: `Instructions from the chat client (its system message):\n${system.join('\n\n')}` });
   for (const t of turns) {
     // Two user turns in a row (instructions, then the first question) stay separate messages; Ollama's
     // chat templates accept that, and merging would blur who said what.
     history.push({ role: t.role === 'assistant' ? 'assistant' : 'user', content: t.text });
   }
   const trailingSystem = rendered.slice(last + 1).filter((m) => m.role === 'system' && m.text);
-  const question = trailingSystem.length ? `${rendered[last]!.text}\n\n(Instructions: ${trailingSystem.map((m) => m.text).join(' ')})` : rendered[last]!.text;
+  const question = trailingSystem.length
+    ? `${rendered[last]!.text}\n\n(Instructions: ${trailingSystem.map((m) => m.text).join(' ')})`
+    : rendered[last]!.text;
   return { question, history, omitted };
 }
 
@@ -134,5 +137,7 @@ function truncate(text: string, max: number): string {
 /** Mime types whose bytes are text and can be shown to the model as such. */
 export function isTextMime(mimeType: string): boolean {
   const base = mimeType.split(';', 1)[0]!.trim().toLowerCase();
-  return base.startsWith('text/') || base === 'application/json' || base.endsWith('+json') || base === 'application/xml' || base.endsWith('+xml');
+  return (
+    base.startsWith('text/') || base === 'application/json' || base.endsWith('+json') || base === 'application/xml' || base.endsWith('+xml')
+  );
 }

@@ -22,7 +22,10 @@ export type ParticipantRoute =
  * pipeline runs on that model. Any other vendor (Copilot, a cloud provider) is not sent the question,
  * the history or the targets unless the user opted in; the configured Ollama model answers instead.
  */
-export function routeParticipantRequest(selected: SelectedModel | undefined, settings: { readonly model: string; readonly allowSelectedModel: boolean }): ParticipantRoute {
+export function routeParticipantRequest(
+  selected: SelectedModel | undefined,
+  settings: { readonly model: string; readonly allowSelectedModel: boolean },
+): ParticipantRoute {
   if (selected?.vendor === GUARDED_VENDOR) return { kind: 'ollama', model: selected.id, why: 'guarded-model' };
   if (selected && settings.allowSelectedModel) return { kind: 'selected', model: selected };
   const note = selected

@@ -14,7 +14,13 @@ export class LlmError extends Error {
   constructor(
     readonly code: LlmErrorCode,
     message: string,
-    readonly details: { readonly host?: string; readonly model?: string; readonly status?: number; readonly label?: string; readonly cause?: unknown } = {},
+    readonly details: {
+      readonly host?: string;
+      readonly model?: string;
+      readonly status?: number;
+      readonly label?: string;
+      readonly cause?: unknown;
+    } = {},
   ) {
     super(message);
   }

@@ -35,7 +35,9 @@ export function parseOllamaHost(input: string): OllamaHost {
   const withScheme = schemeMatch ? raw : `http://${raw}`;
   const scheme = schemeMatch?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
-    throw new InvalidHostError(`The Ollama host "${redactCredentials(raw)}" uses the scheme "${scheme}:"; only http:// and https:// are supported.`);
+    throw new InvalidHostError(
+      `The Ollama host "${redactCredentials(raw)}" uses the scheme "${scheme}:"; only http:// and https:// are supported.`,
+    );
   }
   let url: URL;
   try {
@@ -55,7 +57,10 @@ export function parseOllamaHost(input: string): OllamaHost {
   }
   const protocol = url.protocol as 'http:' | 'https:';
   // URL drops a port equal to the scheme's default (http://h:80 → port ""), so look at what was written.
-  const authority = withScheme.slice(withScheme.indexOf('//') + 2).split('/')[0]!.replace(/^.*@/, '');
+  const authority = withScheme
+    .slice(withScheme.indexOf('//') + 2)
+    .split('/')[0]!
+    .replace(/^.*@/, '');
   const written = /:(\d+)$/.exec(authority)?.[1];
   const port = url.port ? Number(url.port) : written !== undefined ? Number(written) : protocol === 'https:' ? 443 : DEFAULT_OLLAMA_PORT;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');

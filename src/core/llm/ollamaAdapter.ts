@@ -41,7 +41,11 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
   const clientFor = (call: Call) => new Ollama({ host, fetch: linkedFetch(baseFetch, call) });
 
   /** Runs a short request-response call with its own timeout and maps whatever fails. */
-  async function simple<T>(what: Omit<CallContext, 'host'>, signal: AbortSignal | undefined, run: (client: Ollama) => Promise<T>): Promise<T> {
+  async function simple<T>(
+    what: Omit<CallContext, 'host'>,
+    signal: AbortSignal | undefined,
+    run: (client: Ollama) => Promise<T>,
+  ): Promise<T> {
     const call = new Call({ ...what, host }, signal, undefined, requestTimeoutMs);
     try {
       return await run(clientFor(call));
@@ -105,15 +109,13 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
     listModels(signal) {
       return simple({ op: 'list models' }, signal, async (client) => {
         const { models } = await client.list();
-        return models.map(
-          (m): ModelInfo => ({
-            name: m.name,
-            sizeBytes: m.size,
-            family: m.details?.family || undefined,
-            parameterSize: m.details?.parameter_size || undefined,
-            quantization: m.details?.quantization_level || undefined,
-          }),
-        );
+        return models.map((m): ModelInfo => ({
+          name: m.name,
+          sizeBytes: m.size,
+          family: m.details?.family || undefined,
+          parameterSize: m.details?.parameter_size || undefined,
+          quantization: m.details?.quantization_level || undefined,
+        }));
       });
     },
 
@@ -125,7 +127,10 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
         const key = Object.keys(info).find((k) => k.endsWith('.context_length'));
         const contextLength = key !== undefined && typeof info[key] === 'number' ? (info[key] as number) : undefined;
         // Newer servers add these for cloud models; the client's type does not know them yet.
-        const { remote_host: remoteHost, remote_model: remoteModel } = shown as unknown as { remote_host?: unknown; remote_model?: unknown };
+        const { remote_host: remoteHost, remote_model: remoteModel } = shown as unknown as {
+          remote_host?: unknown;
+          remote_model?: unknown;
+        };
         return {
           name: model,
           contextLength,
@@ -140,7 +145,11 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
       return simple({ op: 'embed', model }, signal, async (client) => {
         const reply = await client.embed({ model, input: [...input] });
         if (!Array.isArray(reply.embeddings) || reply.embeddings.length !== input.length) {
-          throw new LlmError('malformed', `Ollama at ${host} returned ${reply.embeddings?.length ?? 0} embeddings for ${input.length} inputs with ${model}.`, { host, model });
+          throw new LlmError(
+            'malformed',
+            `Ollama at ${host} returned ${reply.embeddings?.length ?? 0} embeddings for ${input.length} inputs with ${model}.`,
+            { host, model },
+          );
         }
         return reply.embeddings;
       });
@@ -235,13 +244,18 @@ class Call {
     const who = label ? `the ${label} call` : `the ${op} call`;
     const Who = who[0]!.toUpperCase() + who.slice(1);
     const details = { host, model, label, cause: error };
-    const fail = (code: LlmErrorCode, message: string, status?: number) => new LlmError(code, message, status === undefined ? details : { ...details, status });
+    const fail = (code: LlmErrorCode, message: string, status?: number) =>
+      new LlmError(code, message, status === undefined ? details : { ...details, status });
 
     if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
     if (this.timedOut === 'first-token') {
-      return fail('timeout', `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The model may still be loading or the machine is busy; try again, or raise the first-token timeout.`);
+      return fail(
+        'timeout',
+        `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The model may still be loading or the machine is busy; try again, or raise the first-token timeout.`,
+      );
     }
-    if (this.timedOut === 'total') return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
+    if (this.timedOut === 'total')
+      return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
     if (error instanceof LlmError) return error;
 
     const status = responseStatus(error);
@@ -252,7 +266,11 @@ class Call {
         // `model 'x' not found` (show). Any other 404 comes from something that is not Ollama's API: a
         // proxy, a web server, or a host with a path prefix Ollama does not have.
         if (model && (op === 'chat' || op === 'show model' || op === 'embed') && MODEL_NOT_FOUND.test(serverText)) {
-          return fail('model-missing', `The model "${model}" is not installed in Ollama at ${host}. Pull it with \`ollama pull ${model}\`, or choose another model. (Ollama said: ${serverText})`, status);
+          return fail(
+            'model-missing',
+            `The model "${model}" is not installed in Ollama at ${host}. Pull it with \`ollama pull ${model}\`, or choose another model. (Ollama said: ${serverText})`,
+            status,
+          );
         }
         return fail(
           'http',
@@ -268,14 +286,24 @@ class Call {
       if (reason === 'refused') {
         // `localhost` may resolve to ::1 while Ollama listens on 127.0.0.1 only (its default).
         const hint = /^https?:\/\/localhost[:/]/i.test(host) ? ' If Ollama is running, try http://127.0.0.1 instead of localhost.' : '';
-        return fail('unreachable', `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.${hint}`);
+        return fail(
+          'unreachable',
+          `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.${hint}`,
+        );
       }
-      if (reason === 'dns') return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve. Check the ${SETTING} setting.`);
-      return fail('unreachable', `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`);
+      if (reason === 'dns')
+        return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve. Check the ${SETTING} setting.`);
+      return fail(
+        'unreachable',
+        `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`,
+      );
     }
 
     if (isCutOff(error)) {
-      return fail('stream', `${Who}'s reply from Ollama at ${host} was cut off: the stream ended before its final chunk. Ollama may have stopped or crashed; try again.`);
+      return fail(
+        'stream',
+        `${Who}'s reply from Ollama at ${host} was cut off: the stream ended before its final chunk. Ollama may have stopped or crashed; try again.`,
+      );
     }
     return fail('stream', `Ollama at ${host} reported an error during ${who}${model ? ` (${model})` : ''}: ${describe(error)}`);
   }
@@ -322,7 +350,11 @@ function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
       // not JSON (or cut at the limit): use the text itself
     }
     error ??= text.slice(0, 500) || `${response.status} ${response.statusText}`.trim();
-    return new Response(JSON.stringify({ error }), { status: response.status, statusText: response.statusText, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ error }), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 }
 
@@ -358,7 +390,9 @@ function redirectError(context: CallContext, response: Response, from: URL | und
   }
   const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
   const where = target ? ` to ${target}` : '';
-  const sent = response.redirected ? 'The request was already re-sent there by the transport; its reply was discarded.' : 'Nothing was sent there.';
+  const sent = response.redirected
+    ? 'The request was already re-sent there by the transport; its reply was discarded.'
+    : 'Nothing was sent there.';
   return new LlmError(
     'remote-host',
     `Ollama at ${host} redirected ${who}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} Point the ${SETTING} setting at the address Ollama itself answers on.`,

@@ -67,7 +67,11 @@ export interface AnswerGuard {
   settle(clean: string): { finalized: Finalized; stable: number };
 }
 
-export function createAnswerGuard(index: TargetIndex, handled: readonly HandledTarget[], agentReason: (targetId: string) => string): AnswerGuard {
+export function createAnswerGuard(
+  index: TargetIndex,
+  handled: readonly HandledTarget[],
+  agentReason: (targetId: string) => string,
+): AnswerGuard {
   const byHandle = new Map(handled.map((h) => [h.handle.toLowerCase(), h.target]));
   const byName = new Map(handled.map((h) => [h.target.name.toLowerCase(), h.target]));
   const ctx: Context = { index, agentReason, known: (inner) => byHandle.get(inner) ?? byName.get(inner) };
@@ -114,7 +118,8 @@ function firstDifference(alone: Finalized, inContext: Finalized, cut: number): n
     const b = inContext.spans[i] && inContext.spans[i]!.rawStart < cut ? inContext.spans[i] : undefined;
     if (!a && !b) return undefined;
     if (!a || !b) return (a ?? b)!.rawStart;
-    if (a.rawStart !== b.rawStart || a.rawEnd !== b.rawEnd || markerOf(alone, i) !== markerOf(inContext, i)) return Math.min(a.rawStart, b.rawStart);
+    if (a.rawStart !== b.rawStart || a.rawEnd !== b.rawEnd || markerOf(alone, i) !== markerOf(inContext, i))
+      return Math.min(a.rawStart, b.rawStart);
   }
 }
 
@@ -301,7 +306,7 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
  */
 function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number): number {
   let stable = upTo;
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     for (const round of rounds) {
       const at = outOffset(round.out, stable);
@@ -413,7 +418,14 @@ function build(text: string, placeholders: readonly Placeholder[], found: GuardM
   for (const p of known) {
     while (k < guarded.length && guarded[k]!.end <= p.start) k++;
     if (k < guarded.length && guarded[k]!.start < p.end) continue; // swallowed by the guard's marker
-    replacements.push({ start: p.start, end: p.end, targetId: p.target!.id, targetName: p.target!.name, reason: ctx.agentReason(p.target!.id), by: 'agents' });
+    replacements.push({
+      start: p.start,
+      end: p.end,
+      targetId: p.target!.id,
+      targetName: p.target!.name,
+      reason: ctx.agentReason(p.target!.id),
+      by: 'agents',
+    });
   }
   replacements.sort((a, b) => a.start - b.start);
 
@@ -426,7 +438,15 @@ function build(text: string, placeholders: readonly Placeholder[], found: GuardM
     out += text.slice(cursor, r.start);
     const outStart = out.length;
     out += redactionMarker(r.targetName);
-    redactions.push({ targetId: r.targetId, targetName: r.targetName, start: outStart, end: out.length, reason: r.reason, by: r.by, ...(r.kind ? { kind: r.kind } : {}) });
+    redactions.push({
+      targetId: r.targetId,
+      targetName: r.targetName,
+      start: outStart,
+      end: out.length,
+      reason: r.reason,
+      by: r.by,
+      ...(r.kind ? { kind: r.kind } : {}),
+    });
     spans.push({ rawStart: r.start, rawEnd: r.end, outStart, outEnd: out.length });
     cursor = r.end;
   }

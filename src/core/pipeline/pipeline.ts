@@ -78,7 +78,9 @@ class Run {
 
     const fitted = fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
     this.sent = fitted?.kept ?? [];
-    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () => index.mentionedTargets(question, ...this.sent.map((m) => m.content)));
+    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () =>
+      index.mentionedTargets(question, ...this.sent.map((m) => m.content)),
+    );
     if (!fitted) {
       // Even the question alone would be cut by Ollama, instructions first: no model call is made.
       const tokens = estimatePromptTokens(buildVanillaMessages(question, []));
@@ -88,9 +90,16 @@ class Run {
     }
 
     const dropped = this.history.length - this.sent.length;
-    const answering = dropped > 0 ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…` : 'Answering…';
+    const answering =
+      dropped > 0
+        ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
+        : 'Answering…';
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
-    const vanilla = await this.chat({ ...this.callBase('vanilla'), messages: buildVanillaMessages(question, this.sent), options: this.sampling() });
+    const vanilla = await this.chat({
+      ...this.callBase('vanilla'),
+      messages: buildVanillaMessages(question, this.sent),
+      options: this.sampling(),
+    });
     // Control characters, escape sequences and bidi controls go before anything reads the answer: the
     // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
     // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
@@ -113,7 +122,8 @@ class Run {
     try {
       return await this.erase(answer, handled);
     } catch (error) {
-      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing')) throw error;
+      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
+        throw error;
       if (isAbort(error)) throw error;
       // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
       const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -129,7 +139,8 @@ class Run {
     // The audit sees the turns the vanilla agent saw; if its larger prompt cannot hold them all, the
     // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
     // touched whatever the audit says, so a turn left out here cannot let a target through.
-    const buildAudit = (kept: readonly ChatMessage[]) => buildAuditMessages({ question, answer: vanillaAnswer, history: kept, targets: handled, candidates: j });
+    const buildAudit = (kept: readonly ChatMessage[]) =>
+      buildAuditMessages({ question, answer: vanillaAnswer, history: kept, targets: handled, candidates: j });
     const auditFit = fitHistory(this.sent, buildAudit, this.budget);
     if (!auditFit) throw new PromptTooLongError('audit', estimatePromptTokens(buildAudit([])), this.budget, this.contextLength);
     const auditDropped = this.sent.length - auditFit.kept.length;
@@ -167,7 +178,11 @@ class Run {
     const best = ranked.slice(0, k);
     const mean = best.reduce((sum, c) => sum + c.forget, 0) / best.length;
     if (mean < options.minScore) {
-      return this.refuse(handled, touched, `the best ${k} erased ${k === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`);
+      return this.refuse(
+        handled,
+        touched,
+        `the best ${k} erased ${k === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`,
+      );
     }
 
     this.begin('compose', 'Composing…');
@@ -183,7 +198,11 @@ class Run {
       onToken: (t) => streamer.push(t),
     });
     const finalized = this.stage('guard', 'Checking the answer…', () => streamer.end());
-    return this.result('erased', finalized, handled.filter((h) => touched.has(h.handle)).map((h) => h.target));
+    return this.result(
+      'erased',
+      finalized,
+      handled.filter((h) => touched.has(h.handle)).map((h) => h.target),
+    );
   }
 
   private refuse(handled: HandledTarget[], touched: Map<string, TouchKind>, reason: string): PipelineResult {
@@ -270,12 +289,22 @@ class Run {
 
   private callBase(label: string) {
     const { options, signal } = this.input;
-    return { model: options.model, signal, firstTokenTimeoutMs: options.firstTokenTimeoutMs, totalTimeoutMs: options.totalTimeoutMs, label };
+    return {
+      model: options.model,
+      signal,
+      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+      totalTimeoutMs: options.totalTimeoutMs,
+      label,
+    };
   }
 
   private sampling() {
     const { temperature, seed } = this.input.options;
-    return { ...(temperature !== undefined ? { temperature } : {}), ...(seed !== undefined ? { seed } : {}), ...numCtxOption(this.contextLength) };
+    return {
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...numCtxOption(this.contextLength),
+    };
   }
 
   private emit(event: PipelineEvent): void {
@@ -293,7 +322,13 @@ class Run {
       guardActed: finalized.guardMatches > 0,
       ...(refusalReason ? { refusalReason } : {}),
       ...(this.sent.length < this.history.length || this.auditSent !== undefined
-        ? { historyTrimmed: { total: this.history.length, sent: this.sent.length, ...(this.auditSent !== undefined ? { audit: this.auditSent } : {}) } }
+        ? {
+            historyTrimmed: {
+              total: this.history.length,
+              sent: this.sent.length,
+              ...(this.auditSent !== undefined ? { audit: this.auditSent } : {}),
+            },
+          }
         : {}),
       stages: this.stages,
       calls: sum((s) => s.calls),

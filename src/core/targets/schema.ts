@@ -110,13 +110,24 @@ export function parseTargets(raw: unknown): ParsedTargets {
     // Unknown keys (a typo such as "alias") must not switch a target off: the target stays guarded and
     // the key is reported, so the user can fix it.
     for (const key of Object.keys(entry as object)) {
-      if (!KNOWN_KEYS.has(key)) problems.push({ index, path: `[${index}].${key}`, message: `unknown key "${key}" is ignored (known keys: ${[...KNOWN_KEYS].join(', ')})`, severity: 'warning' });
+      if (!KNOWN_KEYS.has(key))
+        problems.push({
+          index,
+          path: `[${index}].${key}`,
+          message: `unknown key "${key}" is ignored (known keys: ${[...KNOWN_KEYS].join(', ')})`,
+          severity: 'warning',
+        });
     }
     const id = value.id ?? deriveTargetId(value.name);
     const nameKey = value.name.normalize('NFKC').toLowerCase();
     const firstWithName = seenNames.get(nameKey);
     if (firstWithName !== undefined) {
-      problems.push({ index, path: `[${index}].name`, message: `duplicate of entry [${firstWithName}] ("${value.name}")`, severity: 'error' });
+      problems.push({
+        index,
+        path: `[${index}].name`,
+        message: `duplicate of entry [${firstWithName}] ("${value.name}")`,
+        severity: 'error',
+      });
       return;
     }
     const firstWithId = seenIds.get(id);
@@ -179,7 +190,8 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
         if (parsed.success) aliases.push(parsed.data);
         else warn(`.aliases[${k}]`, `${firstMessage(parsed.error)}; this alias is ignored`);
       });
-      if (list.length > MAX_ALIASES) warn('.aliases', `at most ${MAX_ALIASES} aliases; the ${list.length - MAX_ALIASES} after the ${MAX_ALIASES}th are ignored`);
+      if (list.length > MAX_ALIASES)
+        warn('.aliases', `at most ${MAX_ALIASES} aliases; the ${list.length - MAX_ALIASES} after the ${MAX_ALIASES}th are ignored`);
     }
   }
 
@@ -193,7 +205,11 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
   let enabled = true;
   if (fields.enabled !== undefined) {
     if (typeof fields.enabled === 'boolean') enabled = fields.enabled;
-    else warn('.enabled', `must be true or false, got ${kindOf(fields.enabled)}; the target stays enabled (a malformed flag never switches a target off)`);
+    else
+      warn(
+        '.enabled',
+        `must be true or false, got ${kindOf(fields.enabled)}; the target stays enabled (a malformed flag never switches a target off)`,
+      );
   }
 
   return { ...(id !== undefined ? { id } : {}), name: name.data, aliases, ...(description !== undefined ? { description } : {}), enabled };

@@ -12,7 +12,8 @@ suite('Evaluate Current Targets', function () {
   this.timeout(120_000);
   let ollama: ScriptedOllama;
   const config = () => vscode.workspace.getConfiguration('unlearn');
-  const scope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  const scope = () =>
+    vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
   // The plain model leaks the target in every answer; the agents erase it.
   const script = (chat: RecordedChat): ScriptedReply => {
@@ -20,7 +21,10 @@ suite('Evaluate Current Targets', function () {
       case 'vanilla':
         return 'That is Project Falcon, run out of Lisbon.';
       case 'audit':
-        return { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'] };
+        return {
+          touched: [{ target: 'T1', how: 'named' }],
+          candidates: ['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'],
+        };
       case 'critic':
         return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
       case 'compose':
@@ -32,7 +36,11 @@ suite('Evaluate Current Targets', function () {
     await api();
     ollama = await startScriptedOllama({ models: ['llama3.2'], script });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
-    await config().update('targets', [{ name: 'Project Falcon', aliases: ['Falcon'], description: 'A drone programme run out of Lisbon.' }], scope());
+    await config().update(
+      'targets',
+      [{ name: 'Project Falcon', aliases: ['Falcon'], description: 'A drone programme run out of Lisbon.' }],
+      scope(),
+    );
   });
 
   suiteTeardown(async () => {
@@ -52,9 +60,14 @@ suite('Evaluate Current Targets', function () {
     assert.equal(all.plain.forget.leaked, all.plain.forget.n, 'the scripted plain model names the target in every answer');
     assert.equal(all.unlearn.forget.leaked, 0, 'nothing leaks through the pipeline');
     // Every question reached the server, plain and through the pipeline's agents.
-    assert.ok(ollama.chatsOf('audit').length >= all.unlearn.forget.n, `the audit ran ${ollama.chatsOf('audit').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`);
+    assert.ok(
+      ollama.chatsOf('audit').length >= all.unlearn.forget.n,
+      `the audit ran ${ollama.chatsOf('audit').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`,
+    );
     const tab = await until('the report tab', () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Unlearn evaluation') && t.input instanceof vscode.TabInputWebview),
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.label.startsWith('Unlearn evaluation') && t.input instanceof vscode.TabInputWebview),
     );
     assert.equal(tab.label, 'Unlearn evaluation · llama3.2');
     // unlearn.preview.showOriginal is off: the report shows the plain model's answers with the target
@@ -71,7 +84,9 @@ suite('Evaluate Current Targets', function () {
       const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
       assert.ok(report, 'the command returned no report');
       assert.equal(report.plainAnswersMasked, undefined);
-      assert.ok(report.questions.length > 0 && report.questions.every((q) => q.plain.answer === 'That is Project Falcon, run out of Lisbon.'));
+      assert.ok(
+        report.questions.length > 0 && report.questions.every((q) => q.plain.answer === 'That is Project Falcon, run out of Lisbon.'),
+      );
     } finally {
       await config().update('preview.showOriginal', undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -104,7 +119,10 @@ suite('Evaluate Current Targets', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       const report = await vscode.commands.executeCommand<EvalReport | undefined>('unlearn.evaluateTargets', { confirmed: true });
       assert.equal(report, undefined);
-      assert.equal(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label.startsWith('Unlearn evaluation')), false);
+      assert.equal(
+        vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label.startsWith('Unlearn evaluation')),
+        false,
+      );
     } finally {
       await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
     }

@@ -14,7 +14,10 @@ const VENDOR = 'unlearn';
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  audit: {
+    touched: [{ target: 'T1', how: 'named' }],
+    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
+  },
   critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
   compose: 'I cannot share details about [redacted:T1].',
 };
@@ -40,7 +43,8 @@ async function collect(response: vscode.LanguageModelChatResponse): Promise<stri
   return text;
 }
 
-const targetScope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+const targetScope = () =>
+  vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
 suite('Guarded models (vendor "unlearn")', function () {
   this.timeout(30_000);
@@ -78,11 +82,18 @@ suite('Guarded models (vendor "unlearn")', function () {
 
   test('a request gets the guarded answer, produced by the pipeline on that model', async () => {
     const model = await guardedModel('llama3.2:latest');
-    const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon building?')], {}, new vscode.CancellationTokenSource().token);
+    const response = await model.sendRequest(
+      [vscode.LanguageModelChatMessage.User('What is Project Falcon building?')],
+      {},
+      new vscode.CancellationTokenSource().token,
+    );
     const text = await collect(response);
     // Markdown, as the chat view renders it: the model's text is sanitized, the marker in bold.
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
-    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
 
@@ -114,14 +125,22 @@ suite('Guarded models (vendor "unlearn")', function () {
       vscode.LanguageModelChatMessage.User('What is my favourite colour?'),
     ];
     assert.equal(await collect(await model.sendRequest(messages, {})), 'Blue.');
-    assert.deepEqual(ollama.chatsOf('vanilla')[0]!.messages.slice(1).map((m) => m.content), ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?']);
+    assert.deepEqual(
+      ollama
+        .chatsOf('vanilla')[0]!
+        .messages.slice(1)
+        .map((m) => m.content),
+      ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?'],
+    );
   });
 
   test('cancelling the request aborts the model call in flight on the server', async () => {
     ollama.setScript({ vanilla: fault.hang() });
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
-    const pending = Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token)).then(collect);
+    const pending = Promise.resolve(
+      model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
+    ).then(collect);
     await until('the vanilla call to arrive', async () => (ollama.activeRequests > 0 ? true : undefined));
     cts.cancel();
     await assert.rejects(pending);
@@ -133,7 +152,9 @@ suite('Guarded models (vendor "unlearn")', function () {
     ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
-    const pending = Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token)).then(collect);
+    const pending = Promise.resolve(
+      model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
+    ).then(collect);
     await until('the composer call', async () => (ollama.chatsOf('compose').length ? true : undefined));
     cts.cancel();
     await pending.catch(() => undefined);
@@ -151,7 +172,12 @@ suite('Guarded models (vendor "unlearn")', function () {
     const model = await guardedModel('llama3.2:latest');
     const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: { type: 'object' } }];
     await assert.rejects(
-      Promise.resolve(model.sendRequest([vscode.LanguageModelChatMessage.User('Read README')], { tools, toolMode: vscode.LanguageModelChatToolMode.Required })).then(collect),
+      Promise.resolve(
+        model.sendRequest([vscode.LanguageModelChatMessage.User('Read README')], {
+          tools,
+          toolMode: vscode.LanguageModelChatToolMode.Required,
+        }),
+      ).then(collect),
       /cannot call tools/,
     );
   });
@@ -169,7 +195,9 @@ suite('Guarded models (vendor "unlearn")', function () {
       await changed;
       const model = await guardedModel('phi4-mini:latest');
       assert.equal(model.name, 'phi4-mini · Unlearn');
-      await until('llama3.2 to leave the list', async () => ((await vscode.lm.selectChatModels({ vendor: VENDOR })).some((m) => m.id === 'llama3.2:latest') ? undefined : true));
+      await until('llama3.2 to leave the list', async () =>
+        (await vscode.lm.selectChatModels({ vendor: VENDOR })).some((m) => m.id === 'llama3.2:latest') ? undefined : true,
+      );
     } finally {
       await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
       await other.close();
@@ -191,7 +219,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     await guardedModel('llama3.2:latest');
   });
 
-  test('a host that is not this machine: the answer starts with a warning naming it, as @unlearn\'s does', async () => {
+  test("a host that is not this machine: the answer starts with a warning naming it, as @unlearn's does", async () => {
     const port = new URL(ollama.host).port;
     // 0.0.0.0 reaches the scripted server here, but it is not a loopback address.
     await config().update('ollamaHost', `http://0.0.0.0:${port}`, vscode.ConfigurationTarget.Global);

@@ -11,21 +11,33 @@ const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · U
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  audit: {
+    touched: [{ target: 'T1', how: 'named' }],
+    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
+  },
   critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
   compose: 'I cannot share details about [redacted:T1].',
 };
-const targetScope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+const targetScope = () =>
+  vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
 suite('@unlearn chat participant', function () {
   this.timeout(30_000);
   let ollama: ScriptedOllama;
   const config = () => vscode.workspace.getConfiguration('unlearn');
 
-  async function ask(prompt: string, options: { command?: string; model?: object; token?: vscode.CancellationToken; history?: unknown[] } = {}) {
+  async function ask(
+    prompt: string,
+    options: { command?: string; model?: object; token?: vscode.CancellationToken; history?: unknown[] } = {},
+  ) {
     const recording = new RecordingStream();
     const handler = (await api()).chatHandler;
-    const result = await handler(chatRequest(prompt, options.command, options.model as vscode.LanguageModelChat), chatContext(options.history), recording.stream, options.token ?? new vscode.CancellationTokenSource().token);
+    const result = await handler(
+      chatRequest(prompt, options.command, options.model as vscode.LanguageModelChat),
+      chatContext(options.history),
+      recording.stream,
+      options.token ?? new vscode.CancellationTokenSource().token,
+    );
     return { recording, result: (result ?? {}) as vscode.ChatResult };
   }
 
@@ -55,16 +67,22 @@ suite('@unlearn chat participant', function () {
       ['Answering…', 'Auditing for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
     );
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
-    assert.deepEqual(ollama.chats.map((c) => c.role), ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'audit', 'critic', 'compose'],
+    );
     const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
     assert.equal(meta.outcome, 'erased');
     assert.equal(meta.answer, 'I cannot share details about [redacted: Project Falcon].');
-    assert.deepEqual(meta.redactions.map((r) => r.targetName), ['Project Falcon']);
+    assert.deepEqual(
+      meta.redactions.map((r) => r.targetName),
+      ['Project Falcon'],
+    );
     const preview = recording.buttons.find((b) => b.command === 'unlearn.preview.answer');
     assert.ok(preview, 'a Preview Redactions button');
   });
 
-  test('the model\'s own answer is kept for a diff only with unlearn.preview.showOriginal on, and never in metadata', async () => {
+  test("the model's own answer is kept for a diff only with unlearn.preview.showOriginal on, and never in metadata", async () => {
     const off = await ask('What is Project Falcon building?', { model: GUARDED });
     assert.equal((off.result.metadata as { previewId?: string }).previewId, undefined);
     await config().update('preview.showOriginal', true, vscode.ConfigurationTarget.Global);
@@ -110,7 +128,11 @@ suite('@unlearn chat participant', function () {
         recording.text,
       );
       assert.ok(recording.text.endsWith('I cannot share details about **\\[redacted: Project Falcon\\]**.'), recording.text);
-      assert.equal((result.metadata as { answer: string }).answer, 'I cannot share details about [redacted: Project Falcon].', 'the stored answer (history) has no warning');
+      assert.equal(
+        (result.metadata as { answer: string }).answer,
+        'I cannot share details about [redacted: Project Falcon].',
+        'the stored answer (history) has no warning',
+      );
     } finally {
       await config().update('targets', TARGETS, targetScope());
     }
@@ -127,7 +149,13 @@ suite('@unlearn chat participant', function () {
       { response: [], result: { metadata: { command: 'forget' } }, participant: 'unlearn.chat' },
     ];
     await ask('What is my favourite colour?', { model: GUARDED, history });
-    assert.deepEqual(ollama.chatsOf('vanilla')[0]!.messages.slice(1).map((m) => m.content), ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?']);
+    assert.deepEqual(
+      ollama
+        .chatsOf('vanilla')[0]!
+        .messages.slice(1)
+        .map((m) => m.content),
+      ['My favourite colour is blue.', 'Noted.', 'What is my favourite colour?'],
+    );
   });
 
   test('cancelling aborts the model call in flight on the server', async () => {
@@ -170,7 +198,10 @@ suite('@unlearn chat participant', function () {
   test('a missing model: a message with Pull and Select buttons', async () => {
     const { recording } = await ask('hello', { model: { ...GUARDED, id: 'qwen9:latest' } });
     assert.match(recording.text, /qwen9:latest.*not installed/);
-    assert.deepEqual(recording.buttons.map((b) => b.command), ['unlearn.pullModel', 'unlearn.selectModel']);
+    assert.deepEqual(
+      recording.buttons.map((b) => b.command),
+      ['unlearn.pullModel', 'unlearn.selectModel'],
+    );
   });
 
   test('an Ollama cloud model gets a warning first that the conversation leaves this machine; a local one does not', async () => {
@@ -187,7 +218,11 @@ suite('@unlearn chat participant', function () {
     ollama.setScript({ vanilla: fault.http(500, evil) });
     const failed = await ask('hello', { model: GUARDED });
     assert.match(failed.recording.text, /could not answer/);
-    assert.match(missing.recording.text, /`x !\[p\]\(https:\/\/evil\.example\/p\.png\) \[open\]\(https:\/\/evil\.example\/\)`/, 'the name as inline code');
+    assert.match(
+      missing.recording.text,
+      /`x !\[p\]\(https:\/\/evil\.example\/p\.png\) \[open\]\(https:\/\/evil\.example\/\)`/,
+      'the name as inline code',
+    );
     assert.match(failed.recording.text, /x \\!\\\[p\\\]/, 'the server text escaped, not dropped');
     for (const text of [missing.recording.text, failed.recording.text]) {
       const outsideCode = text.replace(/`[^`\n]*`/g, '');
@@ -213,7 +248,11 @@ suite('@unlearn chat participant', function () {
   test('Pull Model downloads through the configured server and the model is then listed', async () => {
     assert.equal(await vscode.commands.executeCommand('unlearn.pullModel', 'phi4-mini'), true);
     const pulls = ollama.requests.filter((r) => r.path === '/api/pull');
-    assert.deepEqual(pulls.map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name?: string }).name), ['phi4-mini'], JSON.stringify(ollama.requests.map((r) => [r.path, r.body])));
+    assert.deepEqual(
+      pulls.map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name?: string }).name),
+      ['phi4-mini'],
+      JSON.stringify(ollama.requests.map((r) => [r.path, r.body])),
+    );
     const { recording } = await ask('', { command: 'models' });
     assert.match(recording.text, /phi4-mini/);
   });

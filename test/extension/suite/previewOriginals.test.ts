@@ -11,11 +11,15 @@ const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · U
 const VANILLA = 'Project Falcon builds long-range drones in Lisbon.';
 const SCRIPT = {
   vanilla: VANILLA,
-  audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'] },
+  audit: {
+    touched: [{ target: 'T1', how: 'named' }],
+    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
+  },
   critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
   compose: 'I cannot share details about [redacted:T1].',
 };
-const targetScope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+const targetScope = () =>
+  vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
 interface PreviewArgs {
   answer: string;
@@ -31,7 +35,14 @@ suite('Preview: the original answer', function () {
   /** Asks @unlearn and returns what its Preview Redactions button would pass. */
   async function askForPreview(): Promise<PreviewArgs> {
     const recording = new RecordingStream();
-    await (await api()).chatHandler(chatRequest('What is Project Falcon building?', undefined, GUARDED as vscode.LanguageModelChat), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
+    await (
+      await api()
+    ).chatHandler(
+      chatRequest('What is Project Falcon building?', undefined, GUARDED as vscode.LanguageModelChat),
+      chatContext(),
+      recording.stream,
+      new vscode.CancellationTokenSource().token,
+    );
     const button = recording.buttons.find((b) => b.command === 'unlearn.preview.answer');
     assert.ok(button, 'a Preview Redactions button');
     return button.arguments![0] as PreviewArgs;

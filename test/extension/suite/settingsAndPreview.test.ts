@@ -5,7 +5,16 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
 import { readSettings } from '../../../src/vscode/settings';
-import { api, chatContext, chatRequest, EXTENSION_ID, readSettingsText, RecordingStream, settingsUri, writeSettingsByHand } from './helpers';
+import {
+  api,
+  chatContext,
+  chatRequest,
+  EXTENSION_ID,
+  readSettingsText,
+  RecordingStream,
+  settingsUri,
+  writeSettingsByHand,
+} from './helpers';
 
 suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
   this.timeout(30_000);
@@ -61,7 +70,7 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
     ollama.reset();
     const recording = new RecordingStream();
     await (await api()).chatHandler(chatRequest('', 'models'), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
-    assert.match(recording.text, /llama3\.2:latest`[^\n]*\(in use\)/, 'the user\'s model is the one in use');
+    assert.match(recording.text, /llama3\.2:latest`[^\n]*\(in use\)/, "the user's model is the one in use");
     assert.doesNotMatch(recording.text, /evil/);
   });
 
@@ -69,7 +78,7 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
     await assert.rejects(Promise.resolve(config().update('ollamaHost', 'http://evil.example:11434', vscode.ConfigurationTarget.Workspace)));
   });
 
-  test('a host written by hand into the workspace settings is ignored: requests go to the user\'s host', async () => {
+  test("a host written by hand into the workspace settings is ignored: requests go to the user's host", async () => {
     await writeSettingsByHand(
       '{\n  "unlearn.ollamaHost": "http://evil.example:11434",\n  "unlearn.contextLength": 12345\n}\n',
       () => config().get('contextLength') === 12345,
@@ -78,7 +87,10 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
     ollama.reset();
     const recording = new RecordingStream();
     await (await api()).chatHandler(chatRequest('', 'models'), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
-    assert.ok(ollama.requests.some((r) => r.path === '/api/tags'), 'the user-configured server was asked');
+    assert.ok(
+      ollama.requests.some((r) => r.path === '/api/tags'),
+      'the user-configured server was asked',
+    );
     assert.match(recording.text, /llama3\.2:latest/);
     assert.doesNotMatch(recording.text, /evil/);
   });
@@ -87,7 +99,8 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
 suite('Redaction preview', function () {
   this.timeout(30_000);
   const config = () => vscode.workspace.getConfiguration('unlearn');
-  const scope = () => (vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  const scope = () =>
+    vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
   suiteSetup(async () => {
     await api();
@@ -124,7 +137,10 @@ suite('Redaction preview', function () {
       models: ['llama3.2'],
       script: {
         vanilla: 'Our drones come from Project Falcon.',
-        audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.'] },
+        audit: {
+          touched: [{ target: 'T1', how: 'named' }],
+          candidates: ['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.'],
+        },
         critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
         compose: 'Our drones come from [redacted:T1].',
       },

@@ -26,7 +26,10 @@ suite('Forget Targets view', function () {
   let original: string;
 
   const roots = async () => (await api()).targetsTree.getChildren();
-  const targetNode = async (name: string) => until(`the tree to show "${name}"`, async () => (await roots()).find((n): n is Extract<TargetNode, { type: 'target' }> => n.type === 'target' && n.target.name === name));
+  const targetNode = async (name: string) =>
+    until(`the tree to show "${name}"`, async () =>
+      (await roots()).find((n): n is Extract<TargetNode, { type: 'target' }> => n.type === 'target' && n.target.name === name),
+    );
   const names = async () => (await roots()).flatMap((n) => (n.type === 'target' ? [n.target.name] : []));
 
   /** What every edit must leave alone. */
@@ -38,14 +41,20 @@ suite('Forget Targets view', function () {
     assert.deepEqual(json['files.exclude'], { '**/.cache': true });
     const targets = json['unlearn.targets'] as unknown[];
     assert.ok(targets.includes(42), 'the malformed entry 42 survives');
-    assert.ok(targets.some((t) => JSON.stringify(t) === '{"name":"X"}'), 'the malformed entry {"name":"X"} survives');
+    assert.ok(
+      targets.some((t) => JSON.stringify(t) === '{"name":"X"}'),
+      'the malformed entry {"name":"X"} survives',
+    );
     return targets;
   }
 
   suiteSetup(async () => {
     original = await readSettingsText();
     await api();
-    await writeSettingsByHand(INITIAL, () => (vscode.workspace.getConfiguration('unlearn').inspect<unknown[]>('targets')?.workspaceValue?.length ?? 0) === 3);
+    await writeSettingsByHand(
+      INITIAL,
+      () => (vscode.workspace.getConfiguration('unlearn').inspect<unknown[]>('targets')?.workspaceValue?.length ?? 0) === 3,
+    );
   });
 
   suiteTeardown(async () => {
@@ -56,9 +65,16 @@ suite('Forget Targets view', function () {
   test('shows targets with aliases as children and problem items for malformed entries', async () => {
     const falcon = await targetNode('Project Falcon');
     const children = (await api()).targetsTree.getChildren(falcon);
-    assert.deepEqual(children.map((c) => c.type === 'alias' && c.alias), ['Falcon']);
+    assert.deepEqual(
+      children.map((c) => c.type === 'alias' && c.alias),
+      ['Falcon'],
+    );
     const problems = (await roots()).filter((n) => n.type === 'problem');
-    assert.deepEqual(problems.map((p) => p.type === 'problem' && p.problem.index).sort(), [0, 1, 2], 'two errors and the unknown-key warning');
+    assert.deepEqual(
+      problems.map((p) => p.type === 'problem' && p.problem.index).sort(),
+      [0, 1, 2],
+      'two errors and the unknown-key warning',
+    );
     const item = (await api()).targetsTree.getTreeItem(problems.find((p) => p.type === 'problem' && p.problem.index === 2)!);
     assert.match(String(item.label), /Entry \[2\] "X"/);
     assert.match(String(item.description), /at least 2 characters/);
@@ -75,7 +91,12 @@ suite('Forget Targets view', function () {
     await vscode.commands.executeCommand('unlearn.targets.editDescription', await targetNode('Porto Client'), 'our northern customer');
     await vscode.commands.executeCommand('unlearn.targets.disable', await targetNode('Porto Client'));
     await until('the target to show as disabled', async () => (await targetNode('Porto Client')).target.enabled === false);
-    assert.deepEqual((await assertUnrelatedKept()).at(-1), { name: 'Porto Client', aliases: ['PC-7'], description: 'our northern customer', enabled: false });
+    assert.deepEqual((await assertUnrelatedKept()).at(-1), {
+      name: 'Porto Client',
+      aliases: ['PC-7'],
+      description: 'our northern customer',
+      enabled: false,
+    });
 
     await vscode.commands.executeCommand('unlearn.targets.enable', await targetNode('Porto Client'));
     await until('the target to show as enabled', async () => (await targetNode('Porto Client')).target.enabled);
@@ -96,7 +117,10 @@ suite('Forget Targets view', function () {
 
   test('a hand edit of settings.json shows in the tree at once', async () => {
     const text = (await readSettingsText()).replace('42,', '42,\n    { "name": "Added By Hand" },');
-    await writeSettingsByHand(text, () => (vscode.workspace.getConfiguration('unlearn').inspect<unknown[]>('targets')?.workspaceValue?.length ?? 0) === 4);
+    await writeSettingsByHand(
+      text,
+      () => (vscode.workspace.getConfiguration('unlearn').inspect<unknown[]>('targets')?.workspaceValue?.length ?? 0) === 4,
+    );
     await targetNode('Added By Hand');
     // And an edit right after it lands on the right entry.
     await vscode.commands.executeCommand('unlearn.targets.disable', await targetNode('Added By Hand'));
@@ -119,7 +143,11 @@ suite('Forget Targets view', function () {
     await vscode.commands.executeCommand('unlearn.targets.import', txt);
     await targetNode('Jane Roe');
     const targets = await assertUnrelatedKept();
-    assert.equal(targets.filter((t) => JSON.stringify(t).toLowerCase().includes('"project falcon"')).length, 1, 'an existing name is not imported twice');
+    assert.equal(
+      targets.filter((t) => JSON.stringify(t).toLowerCase().includes('"project falcon"')).length,
+      1,
+      'an existing name is not imported twice',
+    );
 
     const out = vscode.Uri.joinPath(dir, 'export.json');
     await vscode.commands.executeCommand('unlearn.targets.export', out);
