@@ -190,3 +190,23 @@ describe('parseTargets', () => {
     assert.match(deriveTargetId('Crème Brûlée'), /^creme-brulee-[0-9a-z]+$/);
   });
 });
+
+test('examples: kept trimmed; a malformed example is dropped with a warning and the target stays guarded', () => {
+  const parsed = parseTargets([
+    { name: 'Harry Potter', examples: ['  Who is the headmaster of Hogwarts? ', 'What house is Hermione in?'] },
+    { name: 'Project Falcon', examples: ['ok question', 42, ''] },
+    { name: 'Northwind', examples: 'not a list' },
+  ]);
+  assert.deepEqual(parsed.targets[0]!.examples, ['Who is the headmaster of Hogwarts?', 'What house is Hermione in?']);
+  assert.deepEqual(parsed.targets[1]!.examples, ['ok question']);
+  assert.equal(parsed.targets[2]!.examples, undefined);
+  assert.equal(parsed.targets.length, 3);
+  assert.deepEqual(
+    parsed.problems.map((p) => [p.path, p.severity]),
+    [
+      ['[1].examples[1]', 'warning'],
+      ['[1].examples[2]', 'warning'],
+      ['[2].examples', 'warning'],
+    ],
+  );
+});

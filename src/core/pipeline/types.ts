@@ -39,7 +39,15 @@ export interface PipelineOptions {
    * trimmed from the oldest turn. 0 leaves Ollama's own default and turns trimming off. Unset: 8192.
    */
   readonly contextLength?: number;
+  /**
+   * When a request goes to the agents: `related` (default) when a name, a keyword or the meaning points
+   * at a target; `always` every request (ALU as published); `named` only when a name is spelled.
+   */
+  readonly auditPolicy?: AuditPolicy;
 }
+
+export type AuditPolicy = 'named' | 'related' | 'always';
+export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
 
 export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
   candidates: 3,

@@ -5,6 +5,8 @@ import { deriveTargetId, type ForgetTarget } from './target';
 export const MAX_TERM_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_ALIASES = 100;
+export const MAX_EXAMPLES = 20;
+export const MAX_EXAMPLE_LENGTH = 500;
 
 /**
  * Why a (trimmed) name or alias cannot be a term, or undefined when it can. One reason at a time, the
@@ -41,6 +43,7 @@ const term = z
 
 const idSchema = z.string().trim().min(1).max(100);
 const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH);
+const exampleSchema = z.string().trim().min(1).max(MAX_EXAMPLE_LENGTH);
 
 /** One entry of the `unlearn.targets` setting or of an imported file. Only `name` is required. */
 export const targetEntrySchema = z.object({
@@ -48,6 +51,7 @@ export const targetEntrySchema = z.object({
   name: term,
   aliases: z.array(term).max(MAX_ALIASES, `at most ${MAX_ALIASES} aliases`).optional(),
   description: descriptionSchema.optional(),
+  examples: z.array(exampleSchema).max(MAX_EXAMPLES, `at most ${MAX_EXAMPLES} examples`).optional(),
   enabled: z.boolean().optional(),
 });
 
@@ -83,6 +87,7 @@ interface EntryValue {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly description?: string;
+  readonly examples?: readonly string[];
   readonly enabled: boolean;
 }
 
@@ -143,6 +148,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
       name: value.name,
       aliases,
       ...(value.description?.trim() ? { description: value.description.trim() } : {}),
+      ...(value.examples?.length ? { examples: value.examples } : {}),
       enabled: value.enabled,
     });
     sourceIndex.set(id, index);
@@ -202,6 +208,22 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     else warn('.description', `${firstMessage(parsed.error)}; the description is ignored`);
   }
 
+  const examples: string[] = [];
+  if (fields.examples !== undefined) {
+    if (!Array.isArray(fields.examples)) {
+      warn('.examples', `expected an array of strings, got ${kindOf(fields.examples)}; the examples are ignored`);
+    } else {
+      const list = fields.examples as unknown[];
+      list.slice(0, MAX_EXAMPLES).forEach((example, k) => {
+        const parsed = exampleSchema.safeParse(example);
+        if (parsed.success) examples.push(parsed.data);
+        else warn(`.examples[${k}]`, `${firstMessage(parsed.error)}; this example is ignored`);
+      });
+      if (list.length > MAX_EXAMPLES)
+        warn('.examples', `at most ${MAX_EXAMPLES} examples; the ${list.length - MAX_EXAMPLES} after the ${MAX_EXAMPLES}th are ignored`);
+    }
+  }
+
   let enabled = true;
   if (fields.enabled !== undefined) {
     if (typeof fields.enabled === 'boolean') enabled = fields.enabled;
@@ -212,7 +234,14 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
       );
   }
 
-  return { ...(id !== undefined ? { id } : {}), name: name.data, aliases, ...(description !== undefined ? { description } : {}), enabled };
+  return {
+    ...(id !== undefined ? { id } : {}),
+    name: name.data,
+    aliases,
+    ...(description !== undefined ? { description } : {}),
+    ...(examples.length ? { examples } : {}),
+    enabled,
+  };
 }
 
 /** Formats problems for a person: one line each, with the path. */

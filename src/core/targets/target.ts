@@ -6,6 +6,8 @@ export interface ForgetTarget {
   readonly aliases: readonly string[];
   /** Free text that helps the agents recognise indirect references ("the Lisbon client", "our 2024 CFO"). */
   readonly description?: string;
+  /** Sample questions about the target (optional): they help relevance find questions that never name it. */
+  readonly examples?: readonly string[];
   readonly enabled: boolean;
 }
 
