@@ -22,6 +22,9 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The benchmark apart from the CLI, so its reference matchers (dev dependencies) never ship in dist/cli.js;
+  // `unlearn bench` loads this file when it lies next to the CLI.
+  { ...common, entryPoints: ['src/bench/main.ts'], outfile: 'dist/bench.js' },
   // Extension-host tests: each suite its own file next to index.js (whose run() mocha-loads them all),
   // and the @vscode/test-electron launcher. `vscode` comes from the host; mocha and test-electron from node_modules.
   {

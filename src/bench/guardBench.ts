@@ -20,7 +20,7 @@ export interface GuardBenchOptions {
   readonly quick: boolean;
   /** Writes progress lines (the table comes at the end). */
   readonly log: (line: string) => void;
-  /** Path of the built CLI, to run the capped-heap build probe in a child process; omitted = skipped. */
+  /** Path of the built benchmark (dist/bench.js), to run the capped-heap build probe in a child process; omitted = skipped. */
   readonly cliPath?: string;
   /** Measures prompt tokens through the scripted Ollama server; omitted = reported as not run. */
   readonly promptTokens?: PromptTokenProbe;
@@ -423,7 +423,7 @@ export async function runGuardBench(options: GuardBenchOptions): Promise<GuardBe
     for (let i = 0; i < 3 && !error; i++) {
       const child = spawnSync(
         process.execPath,
-        [`--max-old-space-size=${heapLimitMb}`, options.cliPath, 'bench', '--build-probe', String(coldCount)],
+        [`--max-old-space-size=${heapLimitMb}`, options.cliPath, '--build-probe', String(coldCount)],
         { encoding: 'utf8', timeout: 60_000 },
       );
       const line = child.stdout?.trim().split('\n').pop() ?? '';

@@ -5,13 +5,18 @@ import { buildTargetIndex } from '../core/guard';
 import { isLlmError, type LlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_CONTEXT_LENGTH, DEFAULT_PIPELINE_OPTIONS, parseContextLength, runPipeline, type PipelineResult } from '../core/pipeline';
+import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import {
+  DEFAULT_CONTEXT_LENGTH,
+  DEFAULT_MODEL,
+  DEFAULT_PIPELINE_OPTIONS,
+  parseContextLength,
+  runPipeline,
+  type PipelineResult,
+} from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
-import { isBidiControl, isControl } from '../core/text/controls';
-
-export const DEFAULT_HOST = 'http://127.0.0.1:11434';
-export const DEFAULT_MODEL = 'llama3.2';
+import { isBidiFormatChar, isControl } from '../core/text/controls';
 
 const HELP = `Usage: unlearn ask "question" [options]
 
@@ -21,7 +26,7 @@ errors go to stderr.
 Options:
   --targets FILE     JSON array of targets, as in the unlearn.targets setting ([{"name": "Project Falcon", "aliases": ["Falcon"]}])
   --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
-  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_HOST})
+  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
   --candidates N     erased candidates the AuditErase agent writes (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --num-ctx N        Ollama context window in tokens for every call (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default, no trimming)
@@ -78,7 +83,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
     targets = loaded.targets;
   }
 
-  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_HOST;
+  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
   const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
   let llm: LlmPort;
   try {
@@ -148,7 +153,7 @@ export async function loadTargetsFile(path: string): Promise<{ error: string } |
 export function jsonForTerminal(json: string): string {
   return json.replace(/[\u007f-\uffff]/g, (c) => {
     const code = c.charCodeAt(0);
-    return isControl(code) || isBidiControl(code) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
+    return isControl(code) || isBidiFormatChar(code) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
   });
 }
 

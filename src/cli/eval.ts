@@ -19,9 +19,10 @@ import {
 } from '../core/eval';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_CONTEXT_LENGTH, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
+import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { DEFAULT_CONTEXT_LENGTH, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
 import { formatProblems } from '../core/targets';
-import { DEFAULT_HOST, DEFAULT_MODEL, loadTargetsFile, reportError } from './ask';
+import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
 
 const HELP = `Usage:
@@ -39,7 +40,7 @@ run       asks every question of the dataset twice, to the plain model and throu
 
 Options for run:
   --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
-  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_HOST})
+  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
   --dataset FILE     a file from "eval generate", or a TOFU question/answer file (JSON or JSONL);
                      for TOFU it is the forget split, and:
   --retain FILE        the TOFU retain split (e.g. retain90.json)
@@ -181,7 +182,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
       'unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n',
     );
 
-  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_HOST;
+  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
   const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
   const outDir = resolve(io.cwd, values.out ?? 'unlearn-eval');
   let llm: LlmPort;

@@ -2,6 +2,7 @@ import { EXIT, type CliIo } from './io';
 import { askCommand } from './ask';
 import { benchCommand } from './bench';
 import { evalCommand } from './eval';
+import { runCli } from './process';
 
 const USAGE = `unlearn — ask a local Ollama model without revealing your forget targets
 
@@ -33,29 +34,4 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  const controller = new AbortController();
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    controller.abort();
-  });
-  main(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    env: process.env,
-    cwd: process.cwd(),
-    signal: controller.signal,
-    stdoutIsTTY: process.stdout.isTTY,
-    stderrIsTTY: process.stderr.isTTY,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`unlearn: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = EXIT.failure;
-    },
-  );
-}
+if (require.main === module) runCli(main);

@@ -4,7 +4,7 @@ import { registerGuardedModels } from './guardedModels';
 import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
-import { registerServer } from './server';
+import { registerOllamaStatus } from './ollamaStatus';
 import { enabledTargets } from './settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
 
@@ -20,7 +20,7 @@ export interface UnlearnApi {
 export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
   const targetsTree = registerTargetsTree(context, log);
-  const server = registerServer(context, log, () => enabledTargets().length);
+  const server = registerOllamaStatus(context, log, () => enabledTargets().length);
   registerPreview(context, log, server.port);
   const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
   registerGuardedModels(context, log);

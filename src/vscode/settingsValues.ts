@@ -4,10 +4,10 @@
  */
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
 import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
-import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../core/pipeline/types';
+import { DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../core/pipeline/types';
 import type { ForgetTarget } from '../core/targets';
 
-export const DEFAULT_MODEL = 'llama3.2';
+export { DEFAULT_MODEL };
 
 export interface UnlearnSettings {
   readonly host: string;

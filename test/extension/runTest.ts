@@ -1,5 +1,5 @@
 /**
- * `npm run test:integration`: runs the extension-host suites (test/extension/suite) in a real VS Code.
+ * `npm run test:extension`: runs the extension-host suites (test/extension/suite) in a real VS Code.
  *
  * In order of preference:
  *   1. a code-server runner, when the e2e setup provides one (`UNLEARN_EXTENSION_TEST_RUNNER`, or
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   const executable = process.env.VSCODE_EXECUTABLE_PATH;
   if (!executable && !cachedVsCode() && !(await canDownloadVsCode())) {
     console.log(
-      'test:integration: NOT RUN — no VS Code on this machine (VSCODE_EXECUTABLE_PATH unset, nothing in .vscode-test/, update.code.visualstudio.com unreachable) and no code-server runner (scripts/e2e/runExtensionTests.mjs); the extension-host suites in test/extension did not run.',
+      'test:extension: NOT RUN — no VS Code on this machine (VSCODE_EXECUTABLE_PATH unset, nothing in .vscode-test/, update.code.visualstudio.com unreachable) and no code-server runner (scripts/e2e/runExtensionTests.mjs); the extension-host suites in test/extension did not run.',
     );
     return 0;
   }
@@ -60,7 +60,7 @@ async function main(): Promise<number> {
       launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', `--user-data-dir=${path.join(scratch, 'user-data')}`],
     });
   } catch (error) {
-    console.error(`test:integration: the extension-host tests failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`test:extension: the extension-host tests failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import {
 } from '../../src/core/pipeline';
 import { assignHandles } from '../../src/core/agents';
 import { parseTargets } from '../../src/core/targets';
-import { isBidiControl, isControl } from '../../src/core/text/controls';
+import { isBidiFormatChar, isControl } from '../../src/core/text/controls';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Acme Corp' }, { name: 'Marta Quist' }]);
@@ -44,7 +44,7 @@ function visibleNames(shown: string, i: TargetIndex = index): string[] {
 }
 
 function hasControls(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i)) || isBidiControl(text.charCodeAt(i))) return true;
+  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i)) || isBidiFormatChar(text.charCodeAt(i))) return true;
   return false;
 }
 

@@ -1,4 +1,5 @@
 import type { ModelDetails, ModelInfo } from '../llm/port';
+import { replyTokens } from '../pipeline/contextWindow';
 
 /** The vendor id under which VS Code lists our models (`contributes.languageModelChatProviders`). */
 export const GUARDED_VENDOR = 'unlearn';
@@ -8,9 +9,6 @@ export const GUARDED_SUFFIX = ' · Unlearn';
 
 /** Ollama's own default context window, used when /api/show does not report one. */
 export const FALLBACK_CONTEXT_TOKENS = 4096;
-
-/** The most we let one answer run to; the composer rarely needs more, and it leaves the rest for input. */
-const MAX_OUTPUT_CAP = 4096;
 
 /**
  * What VS Code needs to list one model. Structurally the same as `vscode.LanguageModelChatInformation`,
@@ -45,7 +43,7 @@ export function sameOllamaModel(a: string, b: string): boolean {
 }
 
 /**
- * Splits one window into input and output budgets: a quarter for the answer, at most 4096 tokens.
+ * Splits one window into input and output budgets, the pipeline's split (`replyTokens`).
  * VS Code trims the conversation to `maxInputTokens` using our token estimate.
  */
 export function tokenBudget(contextLength: number | undefined): { maxInputTokens: number; maxOutputTokens: number } {
@@ -53,7 +51,7 @@ export function tokenBudget(contextLength: number | undefined): { maxInputTokens
     contextLength !== undefined && Number.isFinite(contextLength) && contextLength > 0
       ? Math.floor(contextLength)
       : FALLBACK_CONTEXT_TOKENS;
-  const maxOutputTokens = Math.min(MAX_OUTPUT_CAP, Math.max(1, Math.floor(window / 4)));
+  const maxOutputTokens = replyTokens(window);
   return { maxInputTokens: window - maxOutputTokens, maxOutputTokens };
 }
 

@@ -1,3 +1,4 @@
 export * from './port';
 export * from './errors';
 export * from './hostPolicy';
+export * from './tokens';

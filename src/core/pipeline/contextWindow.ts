@@ -1,4 +1,4 @@
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from '../guardedModels/tokens';
+import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from '../llm/tokens';
 import type { ChatMessage } from '../llm/port';
 
 /**
@@ -22,15 +22,25 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   return messages.reduce((n, m) => n + MESSAGE_OVERHEAD_TOKENS + estimateTokens(m.content), PROMPT_OVERHEAD_TOKENS);
 }
 
+/** The most a reply keeps of any window, however large. */
+const MAX_REPLY_TOKENS = 4096;
+
 /**
- * How many prompt tokens a call may use in a window of `contextLength`: the rest is kept for the reply
- * (a quarter of the window, at most 4096 tokens, the split the guarded models advertise too).
+ * The reply's share of a window of `window` tokens: a quarter, at least 1, at most 4096. The pipeline
+ * budgets its prompts with it and the guarded models advertise the same split to VS Code.
+ */
+export function replyTokens(window: number): number {
+  return Math.min(MAX_REPLY_TOKENS, Math.max(1, Math.floor(window / 4)));
+}
+
+/**
+ * How many prompt tokens a call may use in a window of `contextLength`: the rest is kept for the reply.
  * `contextLength` 0 means Ollama's own default, which we cannot know: no limit is applied then.
  */
 export function promptBudget(contextLength: number): number {
   if (!(contextLength > 0)) return Number.POSITIVE_INFINITY;
   const window = Math.floor(contextLength);
-  return window - Math.min(4096, Math.max(1, Math.floor(window / 4)));
+  return window - replyTokens(window);
 }
 
 /** The `num_ctx` to send, or undefined to leave Ollama's default. */

@@ -49,6 +49,9 @@ export interface PipelineOptions {
 export type AuditPolicy = 'named' | 'related' | 'always';
 export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
 
+/** The Ollama model used when none is configured: `unlearn.model`'s default and the CLI's. */
+export const DEFAULT_MODEL = 'llama3.2';
+
 export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
   candidates: 3,
   topK: 2,

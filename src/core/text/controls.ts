@@ -30,7 +30,12 @@ type Scan = { readonly kind: 'sequence'; readonly end: number } | { readonly kin
 const INCOMPLETE: Scan = { kind: 'incomplete' };
 const MALFORMED: Scan = { kind: 'malformed' };
 
-export function isBidiControl(code: number): boolean {
+/**
+ * Every bidi formatting character: the marks (ALM, LRM, RLM) as well as the embedding, override and
+ * isolate controls. (The guard's normalizer has its own, narrower check: only the controls whose nesting
+ * it tracks.)
+ */
+export function isBidiFormatChar(code: number): boolean {
   return code === 0x061c || code === 0x200e || code === 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 }
 
@@ -62,7 +67,7 @@ export class ControlStripper {
     let i = 0;
     while (i < text.length) {
       const code = text.charCodeAt(i);
-      if (!isControl(code) && !isBidiControl(code)) {
+      if (!isControl(code) && !isBidiFormatChar(code)) {
         i++;
         continue;
       }

@@ -1,5 +1,5 @@
 /**
- * Select Model and Pull Model (src/vscode/server.ts) against the scripted Ollama server, with a small
+ * Select Model and Pull Model (src/vscode/ollamaStatus.ts) against the scripted Ollama server, with a small
  * stand-in for the `vscode` members they touch: every QuickPick is disposed on every path, with one hide
  * listener, and the cancellation listener of a pull is removed when the pull ends.
  */
@@ -124,8 +124,8 @@ async function until(what: string, probe: () => boolean): Promise<void> {
 before(async () => {
   ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b', 'gpt-oss:120b-cloud'] });
   settings['unlearn.ollamaHost'] = ollama.host;
-  const server = createRequire(__filename)('../../src/vscode/server') as typeof import('../../src/vscode/server');
-  server.registerServer({ subscriptions: disposables } as never, log, () => 0);
+  const server = createRequire(__filename)('../../src/vscode/ollamaStatus') as typeof import('../../src/vscode/ollamaStatus');
+  server.registerOllamaStatus({ subscriptions: disposables } as never, log, () => 0);
 });
 
 after(async () => {

@@ -15,7 +15,7 @@ import { readSettings, SECTION } from './settings';
  * Select Model, Pull Model, the non-loopback warning and the "open this setting" command that error
  * buttons run.
  */
-export interface OllamaServer {
+export interface OllamaStatus {
   /** The port for the configured host. @throws InvalidHostError when the setting is not a URL. */
   port(): LlmPort;
   /** Re-checks the server now (after a settings change, a pull…). */
@@ -24,7 +24,7 @@ export interface OllamaServer {
 
 const CHECK_MS = 30_000;
 
-export function registerServer(context: vscode.ExtensionContext, log: UnlearnLog, activeTargets: () => number): OllamaServer {
+export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, activeTargets: () => number): OllamaStatus {
   const ports = new Map<string, LlmPort>();
   const port = () => {
     const { host } = readSettings();
