@@ -12,6 +12,7 @@ import {
   DEFAULT_PIPELINE_OPTIONS,
   parseContextLength,
   runPipeline,
+  TOO_LONG,
   type PipelineResult,
 } from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
@@ -117,6 +118,8 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
     io.stdout(jsonForTerminal(JSON.stringify({ model, host, ...result }, null, 2)) + '\n');
   } else {
     io.stdout(answer.end() + '\n');
+    // Core says the question did not fit; the fix on the command line is a flag.
+    if (result.answer === TOO_LONG) io.stderr(`unlearn: the context window is ${contextLength} tokens; raise it with --num-ctx N.\n`);
     if (progress && result.outcome !== 'vanilla') {
       const note =
         result.outcome === 'refused'
@@ -162,6 +165,11 @@ export function reportError(io: CliIo, error: unknown): number {
   if (isLlmError(error)) {
     const e = error as LlmError;
     io.stderr(`unlearn: ${forTerminal(e.message, io.stderrIsTTY)}\n`);
+    // Core names what happened; the fix for the configured host is the CLI's to word.
+    if (e.code === 'unreachable' || e.code === 'remote-host' || e.details.suspect === 'host')
+      io.stderr(
+        `unlearn: check --host (default: $OLLAMA_HOST, else ${DEFAULT_OLLAMA_HOST}): it should be the address Ollama answers on.\n`,
+      );
     switch (e.code) {
       case 'unreachable':
         return EXIT.unreachable;

@@ -20,10 +20,16 @@ export interface UnlearnApi {
 export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
   const targetsTree = registerTargetsTree(context, log);
-  const server = registerOllamaStatus(context, log, () => enabledTargets().length);
-  registerPreview(context, log, server.port);
-  const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
-  registerGuardedModels(context, log);
+  const guardedModels = registerGuardedModels(context, log);
+  const ollama = registerOllamaStatus(context, log, {
+    activeTargets: () => enabledTargets().length,
+    onModelsChanged: (reason) => guardedModels.refresh(reason),
+  });
+  registerPreview(context, log, ollama.port);
+  const chatHandler = registerChatParticipant(
+    context,
+    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets }),
+  );
   registerEvaluate(context);
   return { chatHandler, targetsTree };
 }

@@ -4,8 +4,9 @@ import { isAbort } from '../core/llm/errors';
 import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { describeChatError } from './chatFormat';
-import { notifyGuardedModelsChanged } from './guardedModels';
+import { abortOn } from './cancellation';
+import { offerOpenSetting } from './errorPresenter';
+import { describeChatError } from './errorText';
 import type { UnlearnLog } from './log';
 import { pullProgressText } from './progressText';
 import { readSettings, SECTION } from './settings';
@@ -24,7 +25,16 @@ export interface OllamaStatus {
 
 const CHECK_MS = 30_000;
 
-export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, activeTargets: () => number): OllamaStatus {
+/** What the status feature needs from the others, passed in by `activate()`. */
+export interface OllamaStatusWiring {
+  /** How many forget targets are active, for the status bar. */
+  readonly activeTargets: () => number;
+  /** Called after a pull changed the installed models (the guarded models re-list). */
+  readonly onModelsChanged: (reason: string) => void;
+}
+
+export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, wiring: OllamaStatusWiring): OllamaStatus {
+  const { activeTargets } = wiring;
   const ports = new Map<string, LlmPort>();
   const port = () => {
     const { host } = readSettings();
@@ -92,23 +102,19 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     const { host } = readSettings();
     const valid = checkOllamaHost(host);
     if (!valid.ok) {
-      void offerFix(`Unlearn: ${valid.message}`, 'unlearn.ollamaHost');
+      void offerOpenSetting(`Unlearn: ${valid.message}`, `${SECTION}.ollamaHost`);
       return;
     }
     if (isLoopbackHost(valid.host)) return;
     const local = 'Use 127.0.0.1';
-    const open = 'Open Setting';
-    void vscode.window
-      .showWarningMessage(
-        `Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`,
-        local,
-        open,
-      )
-      .then(async (choice) => {
-        if (choice === local)
-          await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
-        if (choice === open) await vscode.commands.executeCommand('unlearn.openSetting', 'unlearn.ollamaHost');
-      });
+    void offerOpenSetting(
+      `Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`,
+      `${SECTION}.ollamaHost`,
+      local,
+    ).then(async (choice) => {
+      if (choice === local)
+        await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
+    });
   };
 
   const timer = setInterval(() => void check(), CHECK_MS);
@@ -127,7 +133,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     ),
     vscode.commands.registerCommand('unlearn.selectModel', () => selectModel(port, log)),
     vscode.commands.registerCommand('unlearn.pullModel', async (name?: string) => {
-      const pulled = await pullModel(port, log, typeof name === 'string' ? name : undefined);
+      const pulled = await pullModel(port, log, typeof name === 'string' ? name : undefined, wiring.onModelsChanged);
       void check();
       return pulled;
     }),
@@ -180,7 +186,7 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
       if (isAbort(error)) return;
       const d = describeChatError(error, host, model);
       log.warn(`Select Model: ${d.message}`);
-      await offerFix(`Unlearn: ${d.message}`, 'unlearn.ollamaHost');
+      await offerOpenSetting(`Unlearn: ${d.message}`, `${SECTION}.ollamaHost`);
       return;
     } finally {
       pick.busy = false;
@@ -207,7 +213,12 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
   log.info(`model set to ${chosen.name}`);
 }
 
-async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): Promise<boolean> {
+async function pullModel(
+  port: () => LlmPort,
+  log: UnlearnLog,
+  given: string | undefined,
+  onModelsChanged: (reason: string) => void,
+): Promise<boolean> {
   const { host } = readSettings();
   const name =
     given ??
@@ -225,8 +236,7 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Pulling ${name}`, cancellable: true },
       async (progress, token) => {
-        const controller = new AbortController();
-        const cancelled = token.onCancellationRequested(() => controller.abort());
+        const { signal, dispose } = abortOn(token);
         let last = 0;
         try {
           await port().pull(
@@ -239,10 +249,10 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
               if (increment !== undefined) last = percent!;
               progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
             },
-            controller.signal,
+            signal,
           );
         } finally {
-          cancelled.dispose();
+          dispose();
         }
       },
     );
@@ -254,11 +264,14 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
     }
     const d = describeChatError(error, host, name);
     log.error(`pull of ${name} failed: ${d.message}`);
-    void offerFix(`Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`, 'unlearn.ollamaHost');
+    void offerOpenSetting(
+      `Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`,
+      `${SECTION}.ollamaHost`,
+    );
     return false;
   }
   log.info(`pulled ${name}`);
-  notifyGuardedModelsChanged();
+  onModelsChanged('models changed');
   if (runsRemotely({ name }, undefined)) {
     // Not offered as @unlearn's model, and not listed as guarded: its answers come from a remote service.
     void vscode.window.showWarningMessage(
@@ -274,10 +287,4 @@ async function pullModel(port: () => LlmPort, log: UnlearnLog, given?: string): 
       choice === use ? vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global) : undefined,
     );
   return true;
-}
-
-async function offerFix(message: string, setting: string): Promise<void> {
-  const open = 'Open Setting';
-  if ((await vscode.window.showWarningMessage(message, open)) === open)
-    await vscode.commands.executeCommand('unlearn.openSetting', setting);
 }

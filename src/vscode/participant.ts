@@ -1,32 +1,18 @@
 import * as vscode from 'vscode';
-import { getCachedIndex } from '../core/guard';
 import { isAbort } from '../core/llm/errors';
-import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { LlmPort } from '../core/llm/port';
-import { runPipeline } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
-import { runsRemotely } from '../core/guardedModels/catalog';
-import { participantModel, readTargetHealth, type ParticipantModel } from './guardedModels';
-import {
-  answerMetadata,
-  brokenTargetsNote,
-  describeChatError,
-  escapeMarkdown,
-  explainText,
-  MarkdownSanitizer,
-  modelsText,
-  progressMessage,
-  targetsText,
-  toHistory,
-  type AnswerMetadata,
-  type PlainTurn,
-  type TargetSettingsHealth,
-} from './chatFormat';
+import { abortOn } from './cancellation';
+import { toHistory, type PlainTurn } from './chatHistory';
+import { answerMetadata, explainText, modelsText, targetsText, type AnswerMetadata, type TargetSettingsHealth } from './chatTexts';
+import { describeChatError } from './errorText';
+import { answerGuarded } from './guardedAnswer';
 import type { UnlearnLog } from './log';
-import { editTargets, readSettings, targetStores, viewStore, type UnlearnSettings } from './settings';
-import { pipelineOptions } from './settingsValues';
-import { validateTerm } from './targetsEdit';
+import { escapeMarkdown } from './markdownSanitizer';
 import { rememberOriginal } from './originals';
+import type { ParticipantRoute } from './participantRouting';
+import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from './settings';
+import { validateTerm } from './targetsEdit';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
 
@@ -35,16 +21,17 @@ export interface ParticipantDeps {
   readonly log: UnlearnLog;
   readonly settings: () => UnlearnSettings;
   readonly targets: () => readonly ForgetTarget[];
-  /** Which LLM answers (the guarded-models routing: a picked guarded model, else `unlearn.model` on Ollama). */
-  readonly route: (selected: vscode.LanguageModelChat | undefined) => ParticipantModel;
+  /** Which LLM answers (the guarded models' routing: a picked guarded model, else `unlearn.model` on Ollama). */
+  readonly route: ParticipantRoute;
   /** For /models: the configured Ollama. */
   readonly ollama: () => LlmPort;
   /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
-  readonly targetHealth?: () => TargetSettingsHealth;
+  readonly targetHealth: () => TargetSettingsHealth;
 }
 
-export function defaultParticipantDeps(log: UnlearnLog, ollama: () => LlmPort, targets: () => readonly ForgetTarget[]): ParticipantDeps {
-  return { log, settings: readSettings, targets, route: participantModel, ollama, targetHealth: readTargetHealth };
+/** The handler's dependencies as the extension wires them: the VS Code settings and the given features. */
+export function defaultParticipantDeps(wiring: Pick<ParticipantDeps, 'log' | 'route' | 'ollama' | 'targets'>): ParticipantDeps {
+  return { ...wiring, settings: readSettings, targetHealth: readTargetHealth };
 }
 
 /**
@@ -111,58 +98,26 @@ async function answer(
     const route = deps.route(request.model);
     model = route.model;
     host = route.llm.host;
-    if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:')) {
-      stream.markdown(
-        icons(
-          `$(warning) Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).\n\n`,
-        ),
-      );
-    }
-    if (runsRemotely({ name: model }, undefined)) {
-      stream.markdown(
-        icons(
-          `$(warning) **${escapeMarkdown(model)}** is an Ollama cloud model: Ollama forwards this conversation, and the targets it touches, to a remote service.\n\n`,
-        ),
-      );
-    }
-    const targets = deps.targets();
-    // Never answer as if every target were guarded when some are skipped.
-    const broken = brokenTargetsNote((deps.targetHealth ?? readTargetHealth)());
-    if (broken) {
-      stream.markdown(`${broken}\n\n`);
-      log.warn(`@unlearn: ${broken.replace(/^⚠ /, '').replace(/`/g, '')}`);
-    }
-    const options = pipelineOptions(settings, model);
-    const sanitizer = new MarkdownSanitizer();
     // Only with showOriginal on: keep the vanilla answer (in memory) for the preview's diff.
     let original: string | undefined;
     const llm = settings.showOriginal ? recordVanilla(route.llm, (text) => (original = text)) : route.llm;
-    log.info(`@unlearn: request on ${model} at ${host}, ${targets.length} active targets, ${context.history.length} earlier turns`);
-    log.trace(() => `question: ${request.prompt}`);
     stream.progress('Starting…');
-    const result = await runPipeline({
+    const result = await answerGuarded({
+      source: '@unlearn',
       llm,
-      index: getCachedIndex(targets),
+      model,
+      settings,
       question: request.prompt,
       history: toHistory(context.history.map(toPlainTurn)),
-      options,
+      targets: deps.targets(),
+      targetHealth: deps.targetHealth(),
       signal,
-      onEvent: (event) => {
-        const progress = progressMessage(event);
-        if (progress) stream.progress(progress);
-        if (event.type === 'stage-end') log.info(`@unlearn: ${event.stage} ${Math.round(event.ms)} ms`);
-        if (event.type === 'answer-chunk') {
-          const md = sanitizer.push(event.text);
-          if (md) stream.markdown(md);
-        }
-      },
+      log,
+      // Our own warnings render VS Code's icon; the skipped-targets line keeps its sign (it is stored in history as is).
+      onNote: (note) => stream.markdown(note.kind === 'broken-targets' ? `${note.markdown}\n\n` : icons(`$(warning) ${note.markdown}\n\n`)),
+      onMarkdown: (md) => stream.markdown(md),
+      onProgress: (message) => stream.progress(message),
     });
-    const rest = sanitizer.end();
-    if (rest) stream.markdown(rest);
-    log.info(
-      `@unlearn: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`,
-    );
-    log.trace(() => `answer: ${result.answer}`);
     if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
     const previewId = original !== undefined && result.outcome !== 'vanilla' ? rememberOriginal(original) : undefined;
     const metadata = { ...answerMetadata(result), ...(previewId ? { previewId } : {}) };
@@ -292,20 +247,6 @@ function recordVanilla(llm: LlmPort, onVanilla: (text: string) => void): LlmPort
 /** Markdown we wrote ourselves, with `$(icon)` rendered. */
 function icons(text: string): vscode.MarkdownString {
   return new vscode.MarkdownString(text, true);
-}
-
-/**
- * An AbortSignal that follows the token: every model call of the request is aborted on cancel. The
- * caller disposes the listener when the request ends, so a long-lived token does not keep it.
- */
-function abortOn(token: vscode.CancellationToken): { readonly signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  if (token.isCancellationRequested) {
-    controller.abort();
-    return { signal: controller.signal, dispose: () => undefined };
-  }
-  const listener = token.onCancellationRequested(() => controller.abort());
-  return { signal: controller.signal, dispose: () => listener.dispose() };
 }
 
 export function registerChatParticipant(context: vscode.ExtensionContext, deps: ParticipantDeps): vscode.ChatRequestHandler {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ForgetTarget } from '../core/targets';
+import { targetSettingsHealth, type TargetSettingsHealth } from './chatTexts';
 import { applyTargetEdit, viewOf, type StoreView, type TargetEdit } from './targetsEdit';
 import { DEFAULT_MODEL, idClashes, mergeStoreTargets, resolveSettings, type UnlearnSettings } from './settingsValues';
 
@@ -21,6 +22,26 @@ export function readSettings(): UnlearnSettings {
     },
     effective: (key) => c.get<unknown>(key),
   });
+}
+
+/** The settings the guarded models and `@unlearn`'s model routing read. */
+export interface GuardedSettings extends Pick<UnlearnSettings, 'host' | 'model' | 'candidates' | 'topK' | 'contextLength'> {
+  readonly allowSelectedModel: boolean;
+}
+
+/**
+ * The extension's settings plus `unlearn.allowSelectedModel`, read from user settings only (like the
+ * host): a cloned repository must not be able to send its reader's questions to a cloud model.
+ */
+export function readGuardedSettings(): GuardedSettings {
+  const { host, model, candidates, topK, contextLength } = readSettings();
+  const allow = vscode.workspace.getConfiguration(SECTION).inspect<boolean>('allowSelectedModel');
+  return { host, model, candidates, topK, contextLength, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
+}
+
+/** Invalid entries and non-list values of `unlearn.targets` in every settings file the targets come from. */
+export function readTargetHealth(): TargetSettingsHealth {
+  return targetSettingsHealth(targetStores().map(viewStore));
 }
 
 // --- where targets live ---------------------------------------------------------------------------

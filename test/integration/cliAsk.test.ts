@@ -151,6 +151,19 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.equal(r.code, 3);
     assert.ok(r.stderr.includes(host.replace('http://', '')), r.stderr);
     assert.equal(r.stdout, '');
+    // Core's message names no VS Code setting; the CLI names its own flag.
+    assert.doesNotMatch(r.stderr, /unlearn\.ollamaHost/);
+    assert.match(r.stderr, /check --host/);
+  });
+
+  test('a question too long for the window: the refusal on stdout, and the CLI names its flag for the window', async () => {
+    const before = ollama.chats.length;
+    const r = await runCli(['ask', 'Tell me about this. '.repeat(200), '--host', ollama.host, '--num-ctx', '256']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /too long for the model's context window/);
+    assert.doesNotMatch(r.stdout, /unlearn\.contextLength|--num-ctx/, 'the answer itself names no front end');
+    assert.match(r.stderr, /raise it with --num-ctx/);
+    assert.equal(ollama.chats.length, before, 'no model call');
   });
 
   test("piped, the next program gets the pipeline's answer: control, escape and bidi sequences already removed at the source", async () => {

@@ -103,7 +103,7 @@ export function faultMatrix(): void {
       describe(`stage: ${NAME[stage]}`, () => {
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × connection refused → LlmError unreachable naming the host, \`ollama serve\` and the setting`,
+          `${NAME[stage]} × connection refused → LlmError unreachable naming the host and \`ollama serve\`, the host marked as the suspect`,
           async () => {
             // Ollama dies just before this stage's request: an injected fetch stops the server first.
             let stopped = false;
@@ -119,11 +119,12 @@ export function faultMatrix(): void {
             });
             const seen = await observe({ llm: gated });
             assert.ok(stopped, 'the stage was never reached');
-            assertLlmError(
+            const refused = assertLlmError(
               seen,
               'unreachable',
-              /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`, or change the `unlearn\.ollamaHost` setting/,
+              /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`\./,
             );
+            assert.equal(refused.details.suspect, 'host');
             assertNothingUnchecked(seen);
             assert.equal(ollama.openConnections, 0);
             await ollama.start();

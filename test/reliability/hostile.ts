@@ -148,13 +148,13 @@ export function hostile(): void {
 
       reliabilityCase(
         'hostile prompts',
-        'a 1 MB prompt with the default context window → refused as too long before any model call, saying which setting to raise',
+        'a 1 MB prompt with the default context window → refused as too long before any model call, saying to raise the context length (each front end names its own setting or flag)',
         async () => {
           ollama.setScript({ vanilla: 'should never be asked' });
           const seen = await observe({ llm, question: megabyteQuestion('Project Falcon') });
           assert.equal(seen.result?.outcome, 'refused');
           assert.equal(seen.result.answer, TOO_LONG);
-          assert.match(seen.result.answer, /unlearn\.contextLength/);
+          assert.match(seen.result.answer, /raise the context length/);
           assert.equal(ollama.requests.filter((r) => r.path === '/api/chat').length, 0, 'no model call');
           assertNothingUnchecked(seen);
         },

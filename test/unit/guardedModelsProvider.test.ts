@@ -1,5 +1,5 @@
 /**
- * The guarded-model provider (src/vscode/guardedModels.ts) driven the way VS Code drives it, against the
+ * The guarded-model provider (src/vscode/guardedModels.ts, with guardedAnswer.ts and participantRouting.ts) driven the way VS Code drives it, against the
  * scripted Ollama server and the real Ollama adapter. VS Code itself is replaced by a small stand-in for
  * the few API members the provider touches; the same behaviour runs in the real extension host in
  * test/extension/suite/guardedModels.test.ts.
@@ -115,6 +115,7 @@ type Provider = InstanceType<GuardedModule['GuardedModelProvider']>;
 type Info = Awaited<ReturnType<Provider['provideLanguageModelChatInformation']>>[number];
 
 let gm: GuardedModule;
+let guarded: ReturnType<GuardedModule['registerGuardedModels']>;
 let provider: Provider;
 let ollama: ScriptedOllama;
 const disposables: { dispose(): unknown }[] = [];
@@ -162,7 +163,7 @@ before(async () => {
     { name: 'Marta Quist', enabled: false },
   ];
   const context = { subscriptions: disposables };
-  gm.registerGuardedModels(context as never);
+  guarded = gm.registerGuardedModels(context as never);
   provider = registered.get('unlearn') as Provider;
 });
 
@@ -532,14 +533,14 @@ describe('guarded model provider (scripted Ollama)', () => {
 
 describe('@unlearn with any selected model', () => {
   test('a guarded model: that Ollama model on the configured host', () => {
-    const picked = gm.participantModel({ vendor: 'unlearn', id: 'qwen2.5:7b', name: 'qwen2.5:7b · Unlearn' } as never);
+    const picked = guarded.route({ vendor: 'unlearn', id: 'qwen2.5:7b', name: 'qwen2.5:7b · Unlearn' } as never);
     assert.equal(picked.model, 'qwen2.5:7b');
     assert.equal(picked.llm.host, ollama.host);
     assert.equal(picked.note, undefined);
   });
 
   test('a Copilot model: Ollama answers with unlearn.model, and the user is told why', () => {
-    const picked = gm.participantModel({ vendor: 'copilot', id: 'gpt-4o', name: 'GPT-4o' } as never);
+    const picked = guarded.route({ vendor: 'copilot', id: 'gpt-4o', name: 'GPT-4o' } as never);
     assert.equal(picked.model, 'llama3.2');
     assert.equal(picked.llm.host, ollama.host);
     assert.match(picked.note ?? '', /unlearn\.allowSelectedModel/);
@@ -565,7 +566,7 @@ describe('@unlearn with any selected model', () => {
           };
         },
       };
-      const picked = gm.participantModel(selected as never);
+      const picked = guarded.route(selected as never);
       assert.equal(picked.model, 'gpt-4o');
       const pieces: string[] = [];
       const r = await picked.llm.chat({

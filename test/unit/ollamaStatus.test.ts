@@ -125,7 +125,7 @@ before(async () => {
   ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b', 'gpt-oss:120b-cloud'] });
   settings['unlearn.ollamaHost'] = ollama.host;
   const server = createRequire(__filename)('../../src/vscode/ollamaStatus') as typeof import('../../src/vscode/ollamaStatus');
-  server.registerOllamaStatus({ subscriptions: disposables } as never, log, () => 0);
+  server.registerOllamaStatus({ subscriptions: disposables } as never, log, { activeTargets: () => 0, onModelsChanged: () => undefined });
 });
 
 after(async () => {

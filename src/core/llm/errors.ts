@@ -20,6 +20,12 @@ export class LlmError extends Error {
       readonly status?: number;
       readonly label?: string;
       readonly cause?: unknown;
+      /**
+       * What the person should check: 'host' when the configured Ollama address is the likely culprit
+       * (nothing answers there, or something that is not Ollama does). Core says what happened; each
+       * front end names its own fix (a setting in VS Code, a flag in the CLI).
+       */
+      readonly suspect?: 'host';
     } = {},
   ) {
     super(message);

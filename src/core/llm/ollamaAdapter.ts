@@ -22,8 +22,6 @@ export interface OllamaPortOptions {
   readonly requestTimeoutMs?: number;
 }
 
-const SETTING = '`unlearn.ollamaHost`';
-
 /** How Ollama says a model is missing (`model "x" not found, try pulling it first`, `model 'x' not found`). */
 const MODEL_NOT_FOUND = /\bmodel\b.*\bnot found\b/i;
 
@@ -244,8 +242,8 @@ class Call {
     const who = label ? `the ${label} call` : `the ${op} call`;
     const Who = who[0]!.toUpperCase() + who.slice(1);
     const details = { host, model, label, cause: error };
-    const fail = (code: LlmErrorCode, message: string, status?: number) =>
-      new LlmError(code, message, status === undefined ? details : { ...details, status });
+    const fail = (code: LlmErrorCode, message: string, status?: number, suspect?: 'host') =>
+      new LlmError(code, message, { ...details, ...(status === undefined ? {} : { status }), ...(suspect ? { suspect } : {}) });
 
     if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
     if (this.timedOut === 'first-token') {
@@ -274,8 +272,9 @@ class Call {
         }
         return fail(
           'http',
-          `Not an Ollama API at ${host}: ${who} got HTTP 404 on ${this.path ?? 'its path'} (${serverText}). Check the ${SETTING} setting: it should be the address Ollama answers on, such as http://127.0.0.1:11434, with a path only behind a proxy that serves Ollama under that path.`,
+          `Not an Ollama API at ${host}: ${who} got HTTP 404 on ${this.path ?? 'its path'} (${serverText}). The host should be the address Ollama answers on, such as http://127.0.0.1:11434, with a path only behind a proxy that serves Ollama under that path.`,
           status,
+          'host',
         );
       }
       return fail('http', `Ollama at ${host} answered HTTP ${status} to ${who}${model ? ` (${model})` : ''}: ${serverText}`, status);
@@ -288,14 +287,18 @@ class Call {
         const hint = /^https?:\/\/localhost[:/]/i.test(host) ? ' If Ollama is running, try http://127.0.0.1 instead of localhost.' : '';
         return fail(
           'unreachable',
-          `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.${hint}`,
+          `Cannot reach Ollama at ${host}. Is it running? Start it with \`ollama serve\`.${hint}`,
+          undefined,
+          'host',
         );
       }
       if (reason === 'dns')
-        return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve. Check the ${SETTING} setting.`);
+        return fail('unreachable', `Cannot reach Ollama at ${host}: the host name does not resolve.`, undefined, 'host');
       return fail(
         'unreachable',
-        `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`, or change the ${SETTING} setting.`,
+        `Cannot reach Ollama at ${host} (${describe(error)}). Is it running? Start it with \`ollama serve\`.`,
+        undefined,
+        'host',
       );
     }
 
@@ -395,8 +398,8 @@ function redirectError(context: CallContext, response: Response, from: URL | und
     : 'Nothing was sent there.';
   return new LlmError(
     'remote-host',
-    `Ollama at ${host} redirected ${who}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} Point the ${SETTING} setting at the address Ollama itself answers on.`,
-    { host, model, label, ...(status ? { status: response.status } : {}) },
+    `Ollama at ${host} redirected ${who}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} The host should be the address Ollama itself answers on.`,
+    { host, model, label, suspect: 'host', ...(status ? { status: response.status } : {}) },
   );
 }
 

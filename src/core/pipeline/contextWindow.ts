@@ -83,7 +83,7 @@ export class PromptTooLongError extends Error {
   constructor(label: string, tokens: number, budget: number, contextLength: number) {
     super(
       `the ${label} prompt needs about ${tokens} tokens, more than the ${budget} a context window of ${contextLength} tokens leaves for it; ` +
-        'raise the context length (the unlearn.contextLength setting, or --num-ctx) or ask a shorter question',
+        'raise the context length or ask a shorter question',
     );
     this.details = { label };
   }

@@ -25,9 +25,12 @@ import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, Sta
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
 export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
 
-/** The answer when the question cannot fit the context window even without any earlier turn. */
+/**
+ * The answer when the question cannot fit the context window even without any earlier turn. Each front
+ * end adds how to raise the window (a setting in VS Code, a flag in the CLI).
+ */
 export const TOO_LONG =
-  "I can't answer this: the question is too long for the model's context window. Shorten it, or raise the context length (the unlearn.contextLength setting, or --num-ctx on the command line).";
+  "I can't answer this: the question is too long for the model's context window. Shorten it, or raise the context length.";
 
 /**
  * The ALU algorithm with Unlearn's additions:

@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { LlmError } from '../../src/core/llm/errors';
 import { InvalidHostError } from '../../src/core/llm/hostPolicy';
-import {
-  brokenTargetsNote,
-  describeChatError,
-  escapeMarkdown,
-  explainText,
-  MarkdownSanitizer,
-  modelsText,
-  progressMessage,
-  sanitizeMarkdown,
-  targetSettingsHealth,
-  targetsText,
-  toHistory,
-} from '../../src/vscode/chatFormat';
+import { toHistory } from '../../src/vscode/chatHistory';
+import { brokenTargetsNote, explainText, modelsText, progressMessage, targetSettingsHealth, targetsText } from '../../src/vscode/chatTexts';
+import { describeChatError } from '../../src/vscode/errorText';
+import { escapeMarkdown, MarkdownSanitizer, sanitizeMarkdown } from '../../src/vscode/markdownSanitizer';
 import { ControlStripper, stripControls } from '../../src/core/text/controls';
 import { forgetOriginals, originalOf, rememberOriginal } from '../../src/vscode/originals';
 import { pullProgressText } from '../../src/vscode/progressText';
