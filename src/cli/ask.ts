@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { buildTargetIndex } from '../core/guard';
 import { isLlmError, type LlmError } from '../core/llm/errors';
@@ -16,6 +15,7 @@ import {
   type PipelineResult,
 } from '../core/pipeline';
 import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
+import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
 import { isBidiFormatChar, isControl } from '../core/text/controls';
 
@@ -41,31 +41,22 @@ export interface AskDeps {
 }
 
 export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
+  const args = parseCommandLine(
+    {
       args: argv,
       allowPositionals: true,
       options: {
         targets: { type: 'string' },
-        model: { type: 'string' },
-        host: { type: 'string' },
-        candidates: { type: 'string' },
-        'top-k': { type: 'string' },
-        'num-ctx': { type: 'string' },
+        ...PIPELINE_FLAGS,
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...HELP_FLAG,
       },
-    });
-  } catch (error) {
-    return usage(io, (error as Error).message);
-  }
+    },
+    { io, help: HELP, usage: (message) => usage(io, message) },
+  );
+  if (typeof args === 'number') return args;
   const { values, positionals } = args;
-  if (values.help) {
-    io.stdout(HELP + '\n');
-    return EXIT.ok;
-  }
   if (positionals.length !== 1 || !positionals[0]!.trim()) return usage(io, 'give the question as one argument (quote it)');
   const question = positionals[0]!;
 

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   buildReport,
   DatasetFormatError,
@@ -22,6 +21,7 @@ import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
 import { DEFAULT_CONTEXT_LENGTH, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
 import { formatProblems } from '../core/targets';
+import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
 
@@ -79,25 +79,21 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 }
 
 async function generate(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandLine(
+    {
       args: argv,
       options: {
         seed: { type: 'string' },
         entities: { type: 'string' },
         'many-shot': { type: 'string' },
         out: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...HELP_FLAG,
       },
-    }));
-  } catch (error) {
-    return usage(io, (error as Error).message);
-  }
-  if (values.help) {
-    io.stdout(HELP + '\n');
-    return EXIT.ok;
-  }
+    },
+    { io, help: HELP, usage: (message) => usage(io, message) },
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const seed = wholeNumber(values.seed, DEFAULT_GENERATE_OPTIONS.seed, '--seed', 0, 2 ** 32 - 1);
   const entities = wholeNumber(values.entities, DEFAULT_GENERATE_OPTIONS.entities, '--entities', 2, 400);
   const manyShot = wholeNumber(values['many-shot'], DEFAULT_GENERATE_OPTIONS.manyShotTurns, '--many-shot', 0, 200);
@@ -123,13 +119,11 @@ async function generate(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandLine(
+    {
       args: argv,
       options: {
-        model: { type: 'string' },
-        host: { type: 'string' },
+        ...PIPELINE_FLAGS,
         dataset: { type: 'string' },
         retain: { type: 'string' },
         targets: { type: 'string' },
@@ -137,22 +131,16 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         out: { type: 'string' },
         judge: { type: 'boolean', default: false },
         samples: { type: 'string' },
-        candidates: { type: 'string' },
-        'top-k': { type: 'string' },
-        'num-ctx': { type: 'string' },
         temperature: { type: 'string' },
         seed: { type: 'string' },
         quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...HELP_FLAG,
       },
-    }));
-  } catch (error) {
-    return usage(io, (error as Error).message);
-  }
-  if (values.help) {
-    io.stdout(HELP + '\n');
-    return EXIT.ok;
-  }
+    },
+    { io, help: HELP, usage: (message) => usage(io, message) },
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const candidates = wholeNumber(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates', 1, 20);
   const topK = wholeNumber(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k', 1, 20);
   const samples = wholeNumber(values.samples, 1, '--samples', 1, 50);

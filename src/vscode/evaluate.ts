@@ -10,9 +10,11 @@ import {
   type EvalRun,
 } from '../core/eval';
 import { buildTargetIndex } from '../core/guard';
-import { isLlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
+import { withAbortSignal } from './cancellation';
+import { showActionableError } from './errorPresenter';
+import { describeChatError } from './errorText';
 import { enabledTargets, readSettings } from './settings';
 
 export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
@@ -69,18 +71,18 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
     run = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Unlearn: evaluating targets', cancellable: true },
       (progress, token) => {
-        const controller = new AbortController();
-        const subscription = token.onCancellationRequested(() => controller.abort());
         const step = 100 / dataset.questions.length;
         // The runner keeps answered questions whatever stops it (it reports errors in `stopped`).
-        return runEvaluation({
-          llm,
-          model: settings.model,
-          dataset,
-          signal: controller.signal,
-          pipeline: { candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
-          onProgress: (done, total) => progress.report({ increment: step, message: `${done} of ${total} questions` }),
-        }).finally(() => subscription.dispose());
+        return withAbortSignal(token, (signal) =>
+          runEvaluation({
+            llm,
+            model: settings.model,
+            dataset,
+            signal,
+            pipeline: { candidates: settings.candidates, topK: settings.topK, contextLength: settings.contextLength },
+            onProgress: (done, total) => progress.report({ increment: step, message: `${done} of ${total} questions` }),
+          }),
+        );
       },
     );
   } catch (error) {
@@ -89,17 +91,16 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
   }
 
   if (run.stopped?.reason === 'error') {
-    const error = run.stopped.error;
-    const message = isLlmError(error, 'unreachable')
-      ? `Cannot reach Ollama at ${settings.host}. Start Ollama ("ollama serve") or change the "unlearn.ollamaHost" setting.`
-      : isLlmError(error, 'model-missing')
-        ? `The model "${settings.model}" is not installed at ${settings.host}. Run "ollama pull ${settings.model}" or change the "unlearn.model" setting.`
-        : `The evaluation stopped: ${describe(error)}`;
+    const described = describeChatError(run.stopped.error, settings.host, settings.model);
     if (run.records.length === 0) {
-      void vscode.window.showErrorMessage(message);
+      void showActionableError(described);
       return undefined;
     }
-    void vscode.window.showWarningMessage(`${message} The report covers the ${run.records.length} questions answered before.`);
+    const partial = {
+      ...described,
+      message: `${described.message} The report covers the ${run.records.length} questions answered before.`,
+    };
+    void showActionableError(partial, 'warning');
   }
   if (run.records.length === 0) return undefined; // cancelled before the first answer: nothing to show
 

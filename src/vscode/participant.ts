@@ -42,21 +42,25 @@ export function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHand
   return async (request, context, stream, token) => {
     const { signal, dispose } = abortOn(token);
     try {
-      return await handle(request, context, stream, token, signal, deps);
+      return await handle({ request, context, stream, token, signal, deps });
     } finally {
       dispose();
     }
   };
 }
 
-async function handle(
-  request: vscode.ChatRequest,
-  context: vscode.ChatContext,
-  stream: vscode.ChatResponseStream,
-  token: vscode.CancellationToken,
-  signal: AbortSignal,
-  deps: ParticipantDeps,
-): Promise<vscode.ChatResult> {
+/** One request to the handler, with what it runs under. */
+interface Turn {
+  readonly request: vscode.ChatRequest;
+  readonly context: vscode.ChatContext;
+  readonly stream: vscode.ChatResponseStream;
+  readonly token: vscode.CancellationToken;
+  readonly signal: AbortSignal;
+  readonly deps: ParticipantDeps;
+}
+
+async function handle(turn: Turn): Promise<vscode.ChatResult> {
+  const { request, context, stream, signal, deps } = turn;
   switch (request.command) {
     case 'forget':
       return forget(request.prompt, stream, deps);
@@ -78,17 +82,11 @@ async function handle(
     case 'models':
       return models(stream, deps, signal);
   }
-  return answer(request, context, stream, token, signal, deps);
+  return answer(turn);
 }
 
-async function answer(
-  request: vscode.ChatRequest,
-  context: vscode.ChatContext,
-  stream: vscode.ChatResponseStream,
-  token: vscode.CancellationToken,
-  signal: AbortSignal,
-  deps: ParticipantDeps,
-): Promise<vscode.ChatResult> {
+async function answer(turn: Turn): Promise<vscode.ChatResult> {
+  const { request, context, stream, token, signal, deps } = turn;
   const settings = deps.settings();
   const { log } = deps;
   let model = settings.model;

@@ -140,6 +140,17 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     }
   };
   const targetOf = (node: TargetNode | undefined) => (node && (node.type === 'target' || node.type === 'alias') ? node : undefined);
+  // The target a command acts on and the text it needs: `given` (tests, other commands) or typed by the user.
+  const targetAndText = async (
+    node: TargetNode | undefined,
+    given: string | undefined,
+    box: (t: NonNullable<ReturnType<typeof targetOf>>) => vscode.InputBoxOptions,
+  ) => {
+    const t = targetOf(node);
+    if (!t) return undefined;
+    const text = given ?? (await vscode.window.showInputBox(box(t)));
+    return text === undefined ? undefined : { t, text };
+  };
 
   context.subscriptions.push(
     provider,
@@ -170,38 +181,32 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     }),
     // The optional second argument skips the input box (tests, other commands); a person always gets it.
     vscode.commands.registerCommand('unlearn.targets.rename', async (node?: TargetNode, given?: string) => {
-      const t = targetOf(node);
-      if (!t) return;
-      const name =
-        given ?? (await vscode.window.showInputBox({ title: 'Rename Target', value: t.target.name, validateInput: validateTerm }));
-      if (name && name !== t.target.name) await edit(t.store, { kind: 'rename', id: t.target.id, name });
+      const asked = await targetAndText(node, given, (t) => ({
+        title: 'Rename Target',
+        value: t.target.name,
+        validateInput: validateTerm,
+      }));
+      if (asked?.text && asked.text !== asked.t.target.name)
+        await edit(asked.t.store, { kind: 'rename', id: asked.t.target.id, name: asked.text });
     }),
     vscode.commands.registerCommand('unlearn.targets.addAlias', async (node?: TargetNode, given?: string) => {
-      const t = targetOf(node);
-      if (!t) return;
-      const alias =
-        given ??
-        (await vscode.window.showInputBox({
-          title: `Add Alias to ${t.target.name}`,
-          prompt: 'Another name, spelling or codename of this target',
-          validateInput: validateTerm,
-        }));
-      if (alias) await edit(t.store, { kind: 'addAlias', id: t.target.id, alias });
+      const asked = await targetAndText(node, given, (t) => ({
+        title: `Add Alias to ${t.target.name}`,
+        prompt: 'Another name, spelling or codename of this target',
+        validateInput: validateTerm,
+      }));
+      if (asked?.text) await edit(asked.t.store, { kind: 'addAlias', id: asked.t.target.id, alias: asked.text });
     }),
     vscode.commands.registerCommand('unlearn.targets.removeAlias', async (node?: TargetNode) => {
       if (node?.type === 'alias') await edit(node.store, { kind: 'removeAlias', id: node.target.id, alias: node.alias });
     }),
     vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode, given?: string) => {
-      const t = targetOf(node);
-      if (!t) return;
-      const description =
-        given ??
-        (await vscode.window.showInputBox({
-          title: `Description of ${t.target.name}`,
-          prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it',
-          value: t.target.description ?? '',
-        }));
-      if (description !== undefined) await edit(t.store, { kind: 'setDescription', id: t.target.id, description });
+      const asked = await targetAndText(node, given, (t) => ({
+        title: `Description of ${t.target.name}`,
+        prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it',
+        value: t.target.description ?? '',
+      }));
+      if (asked) await edit(asked.t.store, { kind: 'setDescription', id: asked.t.target.id, description: asked.text });
     }),
     vscode.commands.registerCommand('unlearn.targets.enable', async (node?: TargetNode) => {
       const t = targetOf(node);

@@ -184,22 +184,12 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     else warn('.id', `${firstMessage(parsed.error)}; ignored, the id is derived from the name`);
   }
 
-  const aliases: string[] = [];
-  if (fields.aliases !== undefined) {
-    if (!Array.isArray(fields.aliases)) {
-      warn('.aliases', `expected an array of strings, got ${kindOf(fields.aliases)}; no alias of this entry is guarded`);
-    } else {
-      // Only the first MAX_ALIASES are looked at, so a pasted huge array costs bounded work.
-      const list = fields.aliases as unknown[];
-      list.slice(0, MAX_ALIASES).forEach((alias, k) => {
-        const parsed = term.safeParse(alias);
-        if (parsed.success) aliases.push(parsed.data);
-        else warn(`.aliases[${k}]`, `${firstMessage(parsed.error)}; this alias is ignored`);
-      });
-      if (list.length > MAX_ALIASES)
-        warn('.aliases', `at most ${MAX_ALIASES} aliases; the ${list.length - MAX_ALIASES} after the ${MAX_ALIASES}th are ignored`);
-    }
-  }
+  // Only the first MAX_ALIASES are looked at, so a pasted huge array costs bounded work.
+  const aliases = stringList(fields.aliases, term, MAX_ALIASES, '.aliases', warn, {
+    notList: 'no alias of this entry is guarded',
+    one: 'alias',
+    many: 'aliases',
+  });
 
   let description: string | undefined;
   if (fields.description !== undefined) {
@@ -208,21 +198,11 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     else warn('.description', `${firstMessage(parsed.error)}; the description is ignored`);
   }
 
-  const examples: string[] = [];
-  if (fields.examples !== undefined) {
-    if (!Array.isArray(fields.examples)) {
-      warn('.examples', `expected an array of strings, got ${kindOf(fields.examples)}; the examples are ignored`);
-    } else {
-      const list = fields.examples as unknown[];
-      list.slice(0, MAX_EXAMPLES).forEach((example, k) => {
-        const parsed = exampleSchema.safeParse(example);
-        if (parsed.success) examples.push(parsed.data);
-        else warn(`.examples[${k}]`, `${firstMessage(parsed.error)}; this example is ignored`);
-      });
-      if (list.length > MAX_EXAMPLES)
-        warn('.examples', `at most ${MAX_EXAMPLES} examples; the ${list.length - MAX_EXAMPLES} after the ${MAX_EXAMPLES}th are ignored`);
-    }
-  }
+  const examples = stringList(fields.examples, exampleSchema, MAX_EXAMPLES, '.examples', warn, {
+    notList: 'the examples are ignored',
+    one: 'example',
+    many: 'examples',
+  });
 
   let enabled = true;
   if (fields.enabled !== undefined) {
@@ -247,6 +227,34 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
 /** Formats problems for a person: one line each, with the path. */
 export function formatProblems(problems: readonly TargetProblem[], source = 'unlearn.targets'): string[] {
   return problems.map((p) => `${source}${p.path}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
+}
+
+/**
+ * An optional list of strings in a target entry: each item checked by `schema`, at most `max` of them
+ * looked at. Whatever is wrong is warned about and left out; the entry itself stays.
+ */
+function stringList(
+  value: unknown,
+  schema: z.ZodType<string>,
+  max: number,
+  path: string,
+  warn: (path: string, message: string) => void,
+  words: { readonly notList: string; readonly one: string; readonly many: string },
+): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    warn(path, `expected an array of strings, got ${kindOf(value)}; ${words.notList}`);
+    return [];
+  }
+  const items: string[] = [];
+  const list = value as unknown[];
+  list.slice(0, max).forEach((item, k) => {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) items.push(parsed.data);
+    else warn(`${path}[${k}]`, `${firstMessage(parsed.error)}; this ${words.one} is ignored`);
+  });
+  if (list.length > max) warn(path, `at most ${max} ${words.many}; the ${list.length - max} after the ${max}th are ignored`);
+  return items;
 }
 
 function firstMessage(error: z.ZodError): string {
