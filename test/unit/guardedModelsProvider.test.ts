@@ -1,8 +1,8 @@
 /**
- * The guarded-model provider (src/vscode/guardedModels.ts, with guardedAnswer.ts and participantRouting.ts) driven the way VS Code drives it, against the
- * scripted Ollama server and the real Ollama adapter. VS Code itself is replaced by a small stand-in for
- * the few API members the provider touches; the same behaviour runs in the real extension host in
- * test/extension/suite/guardedModels.test.ts.
+ * The guarded-model provider (src/vscode/guardedModels.ts, with guardedAnswer.ts and participantRouting.ts)
+ * driven the way VS Code drives it, against the scripted Ollama server and the real Ollama adapter. VS Code
+ * itself is replaced by a small stand-in for the few API members the provider touches; the same behaviour runs
+ * in the real extension host in test/extension/suite/guardedModels.test.ts.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
