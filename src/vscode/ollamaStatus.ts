@@ -5,7 +5,7 @@ import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/ll
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import { abortOn } from './cancellation';
-import { offerOpenSetting } from './errorPresenter';
+import { offerOpenSetting, showActionableError } from './errorPresenter';
 import { describeChatError } from './errorText';
 import type { UnlearnLog } from './log';
 import { pullProgressText } from './progressText';
@@ -186,7 +186,7 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
       if (isAbort(error)) return;
       const d = describeChatError(error, host, model);
       log.warn(`Select Model: ${d.message}`);
-      await offerOpenSetting(`Unlearn: ${d.message}`, `${SECTION}.ollamaHost`);
+      await showActionableError(d, 'warning');
       return;
     } finally {
       pick.busy = false;
