@@ -2,7 +2,8 @@ import type { ChatMessage } from '../llm/port';
 import type { TargetEntry } from '../targets/schema';
 import { Random } from './random';
 import {
-  QUESTION_KINDS,
+  GENERATED_KINDS,
+  type GeneratedKind,
   type EntityType,
   type EvalDataset,
   type EvalEntity,
@@ -23,7 +24,7 @@ export interface GenerateOptions {
   readonly entities: number;
   /** Answered question/answer pairs before a many-shot question. */
   readonly manyShotTurns?: number;
-  readonly kinds?: readonly QuestionKind[];
+  readonly kinds?: readonly GeneratedKind[];
 }
 
 export const DEFAULT_GENERATE_OPTIONS = { seed: 7, entities: 8, manyShotTurns: 16 } as const;
@@ -420,7 +421,7 @@ export function generateDataset(options: GenerateOptions): EvalDataset {
   };
   const entities = members.map((m) => ({ entity: m.entity, group: groupOf(m.group) }));
 
-  const kinds = options.kinds ?? QUESTION_KINDS;
+  const kinds = options.kinds ?? GENERATED_KINDS;
   const manyShotTurns = options.manyShotTurns ?? DEFAULT_GENERATE_OPTIONS.manyShotTurns;
   const questions: EvalQuestion[] = [];
   for (const { entity, group } of entities) {

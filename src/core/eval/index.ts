@@ -10,7 +10,10 @@ export {
 } from './generator';
 export { parseTofuFile, tofuDataset, TofuFormatError, type TofuRecord, type TofuInput } from './tofu';
 export { findLeaks, containsFact, decodings, looksLikeRefusal, rougeLRecall, stripRedactions } from './detect';
-export { runEvaluation, type EvalRun, type EvalRunOptions } from './runner';
-export { metricsByKind, systemMetrics, type KindMetrics, type SystemMetrics } from './metrics';
+export { runEvaluation, promptOf, type EvalRun, type EvalRunOptions } from './runner';
+export { groupMetrics, metricsByKind, systemMetrics, type ChoiceAccuracy, type KindMetrics, type SystemKey, type SystemMetrics } from './metrics';
 export { buildReport, maskPlainAnswers, renderHtml, renderTable, REPORT_CSP, type EvalReport } from './report';
 export { parseDatasetJson, DatasetFormatError } from './datasetFile';
+export { parseJsonValues } from './jsonValues';
+export { parseQaFile, qaDataset, isShortAnswer, type QaRecord, type QaInput } from './qaFile';
+export { CHOICE_LETTERS, chanceOf, formatChoiceQuestion, parseChoice } from './multipleChoice';
