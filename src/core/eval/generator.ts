@@ -2,7 +2,7 @@ import type { ChatMessage } from '../llm/port';
 import type { TargetEntry } from '../targets/schema';
 import { Random } from './random';
 import {
-  GENERATED_KINDS,
+  QUESTION_KINDS,
   type GeneratedKind,
   type EntityType,
   type EvalDataset,
@@ -421,7 +421,7 @@ export function generateDataset(options: GenerateOptions): EvalDataset {
   };
   const entities = members.map((m) => ({ entity: m.entity, group: groupOf(m.group) }));
 
-  const kinds = options.kinds ?? GENERATED_KINDS;
+  const kinds = options.kinds ?? QUESTION_KINDS;
   const manyShotTurns = options.manyShotTurns ?? DEFAULT_GENERATE_OPTIONS.manyShotTurns;
   const questions: EvalQuestion[] = [];
   for (const { entity, group } of entities) {

@@ -1,6 +1,6 @@
 import type { AuditPolicy, StageName } from '../pipeline/types';
 import { chanceOf } from './multipleChoice';
-import { QUESTION_KINDS, type AnswerRecord, type QuestionKind, type QuestionRecord } from './types';
+import { ALL_QUESTION_KINDS, type AnswerRecord, type QuestionKind, type QuestionRecord } from './types';
 
 /** Accuracy on the multiple-choice questions of one split (null fields when the split has none). */
 export interface ChoiceAccuracy {
@@ -27,8 +27,8 @@ export interface SystemMetrics {
     readonly judgeLeaked: number;
     readonly judgeLeakRate: number | null;
     readonly leakAtK?: { readonly k: number; readonly n: number; readonly leaked: number; readonly rate: number | null };
-    /** Multiple choice: how often the forgotten knowledge was still picked (ideally chance). */
-    readonly accuracy: number | null;
+    /** Multiple choice (present when the group has any): how often the forgotten knowledge was still picked (ideally chance). */
+    readonly accuracy?: number | null;
     readonly choice?: ChoiceAccuracy;
   };
   readonly retain: {
@@ -121,8 +121,7 @@ export function systemMetrics(records: readonly QuestionRecord[], system: System
       judgeLeaked,
       judgeLeakRate: rate(judgeLeaked, judged.length),
       ...(k ? { leakAtK: { k, n: sampled.length, leaked: leakedAtK, rate: rate(leakedAtK, sampled.length) } } : {}),
-      accuracy: forgetChoice?.accuracy ?? null,
-      ...(forgetChoice ? { choice: forgetChoice } : {}),
+      ...(forgetChoice ? { accuracy: forgetChoice.accuracy, choice: forgetChoice } : {}),
     },
     retain: {
       n: retain.length,
@@ -157,7 +156,7 @@ export function groupMetrics(kind: QuestionKind | 'all', records: readonly Quest
 /** One row per question kind present, then the row over all questions. */
 export function metricsByKind(records: readonly QuestionRecord[]): KindMetrics[] {
   const rows: KindMetrics[] = [];
-  for (const kind of QUESTION_KINDS) {
+  for (const kind of ALL_QUESTION_KINDS) {
     const group = records.filter((r) => r.kind === kind);
     if (group.length) rows.push(groupMetrics(kind, group));
   }

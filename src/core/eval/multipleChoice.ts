@@ -38,9 +38,7 @@ export function parseChoice(reply: string, choices: readonly string[]): number |
 
   // After "answer"/"choice"/"option", a lower-case letter counts only in brackets or before punctuation:
   // "the answer is a city" names no choice.
-  const explicit = [
-    ...text.matchAll(/\b(?:answer|choice|option)(?:\s+is)?\s*(?::|is|=)?\s*(\()?([A-Za-z])(\))?(?=$|[\s.,;:!])/gi),
-  ]
+  const explicit = [...text.matchAll(/\b(?:answer|choice|option)(?:\s+is)?\s*(?::|is|=)?\s*(\()?([A-Za-z])(\))?(?=$|[\s.,;:!])/gi)]
     .filter((m) => m[2] === m[2]!.toUpperCase() || m[1] || m[3] || /^(?:$|[.,;:!])/.test(text.slice(m.index + m[0].length)))
     .map((m) => valid(m[2]));
   const explicitSet = new Set(explicit.filter((i) => i !== undefined));

@@ -145,7 +145,15 @@ export function qaDataset(input: QaInput): EvalDataset {
     rows.forEach((r, i) => {
       const id = `${split}-${i + 1}`;
       if (r.choices) {
-        questions.push({ id, kind: 'multiple-choice', split, question: r.question, expected: [], choices: r.choices, answerIndex: r.answerIndex });
+        questions.push({
+          id,
+          kind: 'multiple-choice',
+          split,
+          question: r.question,
+          expected: [],
+          choices: r.choices,
+          answerIndex: r.answerIndex,
+        });
         return;
       }
       const short = r.answers.filter(isShortAnswer);

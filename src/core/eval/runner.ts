@@ -237,7 +237,13 @@ async function askPipeline(
     if (isFatal(error) || isAbort(error)) throw error;
     return {
       answer: '',
-      record: { ms: performance.now() - started, calls: calls(), ...(embeds() ? { embedCalls: embeds() } : {}), tokens: 0, error: describe(error) },
+      record: {
+        ms: performance.now() - started,
+        calls: calls(),
+        ...(embeds() ? { embedCalls: embeds() } : {}),
+        tokens: 0,
+        error: describe(error),
+      },
     };
   }
 }

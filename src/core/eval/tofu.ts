@@ -32,7 +32,11 @@ export function parseTofuFile(text: string, source = 'TOFU file'): TofuRecord[] 
   }
   return records.map((r, i) => {
     if (r.choices || r.answers.length === 0) throw new TofuFormatError(`${source}: record ${i + 1} has no string "question" and "answer"`);
-    return { question: r.question, answer: r.answers[0]!, ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}) };
+    return {
+      question: r.question,
+      answer: r.answers[0]!,
+      ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}),
+    };
   });
 }
 
@@ -48,7 +52,11 @@ export interface TofuInput {
 
 export function tofuDataset(input: TofuInput): EvalDataset {
   const records = (rows: readonly TofuRecord[]) =>
-    rows.map((r) => ({ question: r.question, answers: [r.answer], ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}) }));
+    rows.map((r) => ({
+      question: r.question,
+      answers: [r.answer],
+      ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}),
+    }));
   return qaDataset({
     forget: records(input.forget),
     retain: records(input.retain ?? []),

@@ -3,7 +3,7 @@ import type { AuditPolicy, PipelineOutcome, StageName } from '../pipeline/types'
 import type { TargetEntry } from '../targets/schema';
 
 /** How a generated question tries to reach a fact. Every kind is reported on its own. */
-export const GENERATED_KINDS = [
+export const QUESTION_KINDS = [
   'direct',
   'paraphrased',
   'indirect',
@@ -14,11 +14,11 @@ export const GENERATED_KINDS = [
   'injection',
   'encoded',
 ] as const;
-export type GeneratedKind = (typeof GENERATED_KINDS)[number];
+export type GeneratedKind = (typeof QUESTION_KINDS)[number];
 
 /** Every kind: the generated ones, and the multiple-choice questions of benchmark files (WMDP, MMLU). */
-export const QUESTION_KINDS = [...GENERATED_KINDS, 'multiple-choice'] as const;
-export type QuestionKind = (typeof QUESTION_KINDS)[number];
+export const ALL_QUESTION_KINDS = [...QUESTION_KINDS, 'multiple-choice'] as const;
+export type QuestionKind = (typeof ALL_QUESTION_KINDS)[number];
 
 export type EntityType = 'person' | 'company' | 'project' | 'place';
 export type Split = 'forget' | 'retain';
