@@ -34,7 +34,7 @@ export function parseQaFile(text: string, source: string): QaRecord[] {
 }
 
 function unwrap(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value.flatMap((v) => (Array.isArray(v) ? unwrap(v) : [v]));
+  if (Array.isArray(value)) return value.flatMap((v) => unwrap(v));
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     for (const f of LIST_FIELDS) if (Array.isArray(o[f]) && !hasAny(o, QUESTION_FIELDS)) return unwrap(o[f]);
@@ -95,9 +95,11 @@ function readAnswerIndex(r: Record<string, unknown>, choices: readonly string[])
   if (typeof raw === 'number') index = raw;
   else if (typeof raw === 'string') {
     const s = raw.trim();
+    // The choice's own text first: with choices like ["x", "y", "z"], "y" is the text, not the letter Y.
+    const byText = choices.findIndex((c) => c.trim().toLowerCase() === s.toLowerCase());
     if (/^\d+$/.test(s)) index = Number(s);
+    else if (byText >= 0) index = byText;
     else if (/^[A-Za-z]$/.test(s)) index = CHOICE_LETTERS.indexOf(s.toUpperCase());
-    else index = choices.findIndex((c) => c.trim().toLowerCase() === s.toLowerCase());
   }
   return index !== undefined && Number.isInteger(index) && index >= 0 && index < choices.length ? index : undefined;
 }
