@@ -224,8 +224,9 @@ async function askPipeline(
       answer: r.answer,
       redactions: r.redactions,
       record: {
-        ms: r.totalMs,
-        firstTokenMs: firstTokenMs ?? r.totalMs,
+        // Timed here, as the first text is: the same clock for both, and all the user waits for.
+        ms: Math.max(r.totalMs, performance.now() - started),
+        firstTokenMs: firstTokenMs ?? performance.now() - started,
         calls: Math.max(calls(), r.calls),
         ...(embeds() ? { embedCalls: embeds() } : {}),
         tokens: r.promptTokens + r.completionTokens,
