@@ -62,11 +62,13 @@ function barChart(
   reference?: { value: number; name: string },
 ): string {
   const barW = 14;
-  const groupW = 22 + series.length * (barW + 2);
   const left = 40;
   const top = 44;
   const h = 170;
   const keys = legend([...series, ...(reference ? [{ name: reference.name, color: CHANCE_COLOR, marker: 'line' as const }] : [])], left, 6);
+  const barsW = series.length * (barW + 2);
+  // Few groups (two splits) spread under the legend instead of huddling at the left edge.
+  const groupW = Math.max(22 + barsW, Math.min(200, (keys.width - 20) / Math.max(rows.length, 1)));
   const width = Math.max(left + rows.length * groupW + 20, left + keys.width + 10);
   const height = top + h + 62;
   const parts: string[] = [];
@@ -77,7 +79,7 @@ function barChart(
     );
   }
   rows.forEach((row, i) => {
-    const x0 = left + i * groupW + 10;
+    const x0 = left + i * groupW + Math.max(10, (groupW - barsW) / 2);
     row.values.forEach((v, s) => {
       const x = x0 + s * (barW + 2);
       if (v === null || v === undefined) {
@@ -90,9 +92,7 @@ function barChart(
       );
       parts.push(`<text x="${x + barW / 2}" y="${top + h - bh - 4}" text-anchor="middle" class="val">${Math.round(v * 100)}</text>`);
     });
-    parts.push(
-      `<text transform="translate(${x0 + (series.length * (barW + 2)) / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`,
-    );
+    parts.push(`<text transform="translate(${x0 + barsW / 2},${top + h + 12}) rotate(30)" class="lbl">${esc(row.label)}</text>`);
   });
   if (reference) {
     const y = top + h - reference.value * h;
