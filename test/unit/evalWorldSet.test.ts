@@ -98,4 +98,13 @@ describe('the world-knowledge set', () => {
     assert.deepEqual([ahab.split, ahab.expected], ['retain', ['Ahab']]);
     assert.equal(shippedWorldSet(), DIR);
   });
+
+  test('the WMDP topic targets of the paper-table recipe are valid too', () => {
+    const wmdp = parseTargets(JSON.parse(readFileSync(resolve(__dirname, '../../datasets/wmdp/targets.json'), 'utf8')));
+    assert.deepEqual(wmdp.problems, []);
+    assert.deepEqual(
+      wmdp.targets.map((t) => t.id),
+      ['wmdp-bio', 'wmdp-chem', 'wmdp-cyber'],
+    );
+  });
 });
