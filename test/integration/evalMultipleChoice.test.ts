@@ -174,6 +174,17 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     for (const policy of ['named', 'related', 'always']) assert.ok(html.includes(`Unlearn pipeline, audit policy: ${policy}`));
   });
 
+  test('--audit-policy with one value runs that policy alone', async () => {
+    ollama.reset();
+    ollama.setScript(agents);
+    const { report } = await run('one-policy', ['--audit-policy', 'always', '-q']);
+    valid(report);
+    assert.deepEqual(report.auditPolicies, ['always']);
+    assert.equal(ollama.chatsOf('vanilla').length, (FORGET.length + RETAIN.length) * 2);
+    assert.ok(report.questions.every((q) => Object.keys(q.policies!).join() === 'always'));
+    assert.deepEqual(report.metrics.at(-1)!.policies!.always, report.metrics.at(-1)!.unlearn);
+  });
+
   test('--dataset world runs the shipped world-knowledge set', async () => {
     ollama.reset();
     ollama.setScript({ vanilla: 'I am not sure.', default: { touched: [], candidates: ['x', 'y', 'z'] } });
