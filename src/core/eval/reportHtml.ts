@@ -34,20 +34,38 @@ interface Series {
   readonly color: string;
 }
 
-/** A legend whose entries are spaced by their text, so full system names never overlap. */
-function legend(items: readonly (Series & { marker?: 'line' })[], x0: number, y: number): { svg: string; width: number } {
+/**
+ * A legend whose entries are spaced by their text, so full system names never overlap; entries that
+ * would pass `maxWidth` start a new line.
+ */
+function legend(
+  items: readonly (Series & { marker?: 'line' })[],
+  x0: number,
+  y0: number,
+  maxWidth: number,
+): { svg: string; width: number; height: number } {
   let x = x0;
+  let y = y0;
+  let widest = 0;
   const parts = items.map((item) => {
+    const w = 18 + textWidth(item.name) + 18;
+    if (x > x0 && x + w - 18 > x0 + maxWidth) {
+      x = x0;
+      y += LEGEND_LINE;
+    }
     const mark =
       item.marker === 'line'
         ? `<line x1="${x}" x2="${x + 14}" y1="${y + 6}" y2="${y + 6}" stroke="${item.color}" stroke-width="2" stroke-dasharray="4 2"/>`
         : `<rect x="${x}" y="${y}" width="12" height="12" fill="${item.color}"/>`;
     const svg = `${mark}<text x="${x + 18}" y="${y + 10}" class="lbl">${esc(item.name)}</text>`;
-    x += 18 + textWidth(item.name) + 18;
+    x += w;
+    widest = Math.max(widest, x - 18 - x0);
     return svg;
   });
-  return { svg: parts.join(''), width: x - x0 };
+  return { svg: parts.join(''), width: widest, height: y - y0 + LEGEND_LINE };
 }
+
+const LEGEND_LINE = 16;
 
 /** Width of a label at 11px system-ui: a generous 6.2 px per character. */
 function textWidth(text: string): number {
@@ -61,11 +79,17 @@ function barChart(
   series: readonly Series[],
   reference?: { value: number; name: string },
 ): string {
-  const barW = 14;
+  // Wider bars when more systems share a group, so their value labels do not run into each other.
+  const barW = series.length > 2 ? 18 : 14;
   const left = 40;
-  const top = 44;
   const h = 170;
-  const keys = legend([...series, ...(reference ? [{ name: reference.name, color: CHANCE_COLOR, marker: 'line' as const }] : [])], left, 6);
+  const keys = legend(
+    [...series, ...(reference ? [{ name: reference.name, color: CHANCE_COLOR, marker: 'line' as const }] : [])],
+    left,
+    6,
+    660,
+  );
+  const top = 28 + keys.height;
   const barsW = series.length * (barW + 2);
   // Few groups (two splits) spread under the legend instead of huddling at the left edge.
   const groupW = Math.max(22 + barsW, Math.min(200, (keys.width - 20) / Math.max(rows.length, 1)));
@@ -128,12 +152,14 @@ function latencyChart(all: KindMetrics, systems: readonly ReportSystem[]): strin
     ],
     10,
     6,
+    700,
   );
   const width = Math.max(left + barW + 90, keys.width + 20);
-  const height = 30 + rows.length * 40;
+  const top = 14 + keys.height;
+  const height = top + rows.length * 40;
   const parts: string[] = [];
   rows.forEach((row, i) => {
-    const y = 30 + i * 40;
+    const y = top + i * 40;
     let x = left;
     parts.push(`<text x="${left - 8}" y="${y + 17}" text-anchor="end" class="lbl">${esc(row.label)}</text>`);
     for (const seg of row.segments) {
@@ -286,7 +312,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
 .card{border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px}
 .card-label{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#6b7280}
-.card-values{font-size:22px;font-weight:600;margin:2px 0}
+.card-values{font-size:${systems.length > 2 ? 17 : 22}px;font-weight:600;margin:2px 0;display:flex;flex-wrap:wrap;align-items:baseline}
 ${SYSTEM_CSS}.arrow{color:#9ca3af;margin:0 8px}
 .note{font-size:12px;color:#6b7280}
 .charts{display:flex;gap:32px;flex-wrap:wrap;margin-bottom:16px}
