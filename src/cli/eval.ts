@@ -1,17 +1,19 @@
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   buildReport,
   DatasetFormatError,
   DEFAULT_GENERATE_OPTIONS,
   generateDataset,
   parseDatasetJson,
-  parseTofuFile,
+  parseJsonValues,
+  parseQaFile,
+  qaDataset,
   renderHtml,
   renderTable,
   runEvaluation,
   TofuFormatError,
-  tofuDataset,
   type EvalDataset,
   type EvalReport,
   type QuestionRecord,
@@ -19,7 +21,14 @@ import {
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
-import { DEFAULT_CONTEXT_LENGTH, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
+import {
+  AUDIT_POLICIES,
+  DEFAULT_CONTEXT_LENGTH,
+  DEFAULT_MODEL,
+  DEFAULT_PIPELINE_OPTIONS,
+  parseContextLength,
+  type AuditPolicy,
+} from '../core/pipeline';
 import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';
@@ -27,25 +36,35 @@ import { EXIT, type CliIo } from './io';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
-  unlearn eval run --model M [--host URL] [--dataset FILE] [--out DIR] [--judge] [options]
+  unlearn eval run --model M [--host URL] [--dataset FILE|DIR|world] [--out DIR] [--judge] [options]
 
 generate  writes a synthetic dataset (invented people, companies, projects and places with facts,
           split into forget and retain sets, nine kinds of questions) as JSON to FILE or stdout.
           The same seed always gives the same dataset.
 
-run       asks every question of the dataset twice, to the plain model and through the Unlearn
-          pipeline, and writes DIR/report.json and DIR/report.html (default DIR: ./unlearn-eval).
+run       asks every question of the dataset to the plain model and through the Unlearn pipeline,
+          and writes DIR/report.json and DIR/report.html (default DIR: ./unlearn-eval).
           Without --dataset it runs the default synthetic dataset (seed ${DEFAULT_GENERATE_OPTIONS.seed}, ${DEFAULT_GENERATE_OPTIONS.entities} entities).
           Ctrl-C stops after the current request and still writes the report of what was answered.
 
 Options for run:
   --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
   --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
-  --dataset FILE     a file from "eval generate", or a TOFU question/answer file (JSON or JSONL);
-                     for TOFU it is the forget split, and:
-  --retain FILE        the TOFU retain split (e.g. retain90.json)
-  --targets FILE       forget targets for TOFU (the forget set's author names), as for "unlearn ask"
-  --limit N          at most N questions per split (TOFU files are large)
+  --dataset D        what to ask:
+                       world   the world-knowledge set shipped with Unlearn (well-known works and
+                               landmarks; what the model knows from training, with topic targets)
+                       DIR     a folder with forget.jsonl (or .json), retain.jsonl and targets.json
+                       FILE    a file from "eval generate", or the forget split as question records
+                               in JSON, JSON Lines or concatenated JSON: free text (question/answer,
+                               prompt/response, input/output, query/target…; TOFU), or multiple
+                               choice (question, choices, answer = index of the correct choice;
+                               the WMDP and MMLU exports), asked with lettered choices
+  --retain FILE        the retain split, in the same formats (e.g. TOFU retain90.json, MMLU)
+  --targets FILE       forget targets for the forget split, as for "unlearn ask"
+  --limit N          at most N questions per split (benchmark files are large)
+  --audit-policy P   when a request goes to the agents: named, related or always; a comma list
+                     (named,related,always) runs the pipeline once per policy on the same questions
+                     (the plain model once) and the report compares them
   --judge            also ask the model, as a judge, whether each forget answer reveals a fact
   --samples K        leak@K: answer each forget question K times, sampled (temperature 0.8 unless
                      --temperature), and count it leaked if any answer leaks
@@ -128,6 +147,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         retain: { type: 'string' },
         targets: { type: 'string' },
         limit: { type: 'string' },
+        'audit-policy': { type: 'string' },
         out: { type: 'string' },
         judge: { type: 'boolean', default: false },
         samples: { type: 'string' },
@@ -149,6 +169,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
   const contextLength = parseContextLength(values['num-ctx']);
   for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
+  const auditPolicies = parseAuditPolicies(values['audit-policy']);
+  if (typeof auditPolicies === 'string') return usage(io, auditPolicies);
   let temperature: number | undefined;
   if (values.temperature !== undefined) {
     temperature = Number(values.temperature);
@@ -181,7 +203,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   }
 
   const bar = values.quiet ? undefined : new ProgressBar(io, dataset.questions.length);
-  bar?.start(`unlearn eval: ${dataset.questions.length} questions × 2 (plain model, Unlearn) on ${model} at ${host}`);
+  const systems = auditPolicies ? ['plain model', ...auditPolicies.map((p) => `Unlearn ${p}`)] : ['plain model', 'Unlearn'];
+  bar?.start(`unlearn eval: ${dataset.questions.length} questions × ${systems.length} (${systems.join(', ')}) on ${model} at ${host}`);
   const result = await runEvaluation({
     llm,
     model,
@@ -189,6 +212,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     judge: values.judge,
     samples,
     signal: io.signal,
+    ...(auditPolicies ? { auditPolicies } : {}),
     pipeline: {
       candidates: candidates as number,
       topK: topK as number,
@@ -200,7 +224,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   });
   bar?.finish();
 
-  const report = buildReport({ model, host, dataset, run: result, judge: values.judge });
+  const report = buildReport({ model, host, dataset, run: result, judge: values.judge, ...(auditPolicies ? { auditPolicies } : {}) });
   if (report.answered > 0 || !result.stopped) {
     const written = await writeReport(io, outDir, report);
     if (written !== EXIT.ok) return written;
@@ -227,28 +251,93 @@ async function loadDataset(
   limit?: number,
 ): Promise<EvalDataset> {
   if (!datasetPath) {
-    if (retainPath || targetsPath) throw new InputError('--retain and --targets go with a TOFU --dataset file');
+    if (retainPath || targetsPath)
+      throw new InputError('--retain and --targets go with a TOFU --dataset file (or any file of question records)');
     const d = generateDataset({ seed: DEFAULT_GENERATE_OPTIONS.seed, entities: DEFAULT_GENERATE_OPTIONS.entities });
     return limit ? limitPerSplit(d, limit) : d;
   }
-  const text = await readText(resolve(io.cwd, datasetPath));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined; // JSON Lines: a TOFU file
-  }
-  if (parsed && typeof parsed === 'object' && (parsed as { format?: unknown }).format !== undefined) {
+  const folder = datasetFolder(io, datasetPath);
+  if (folder) {
     if (retainPath || targetsPath)
-      throw new InputError('--retain and --targets go with a TOFU --dataset file, not with an unlearn-eval dataset');
-    const d = parseDatasetJson(parsed, datasetPath);
+      throw new InputError(`--retain and --targets go with a --dataset file; ${datasetPath} is a folder that has its own`);
+    const file = (names: string[]) => names.map((n) => join(folder, n)).find((p) => existsSync(p));
+    const forget = file(['forget.jsonl', 'forget.json']);
+    if (!forget) throw new InputError(`${folder} has no forget.jsonl or forget.json`);
+    return loadQuestionFiles(
+      io,
+      forget,
+      file(['retain.jsonl', 'retain.json']),
+      file(['targets.json']),
+      limit,
+      datasetPath === WORLD ? 'world knowledge' : folder,
+    );
+  }
+  const path = resolve(io.cwd, datasetPath);
+  const text = await readText(path);
+  let values: unknown[];
+  try {
+    values = parseJsonValues(text, datasetPath);
+  } catch (error) {
+    if (error instanceof DatasetFormatError) throw new InputError(error.message);
+    throw error;
+  }
+  const only = values.length === 1 ? values[0] : undefined;
+  if (only && typeof only === 'object' && !Array.isArray(only) && (only as { format?: unknown }).format !== undefined) {
+    if (retainPath || targetsPath)
+      throw new InputError('--retain and --targets go with a file of question records, not with an unlearn-eval dataset');
+    const d = parseDatasetJson(only, datasetPath);
     return limit ? limitPerSplit(d, limit) : d;
   }
-  const forget = parseTofuFile(text, datasetPath);
-  const retain = retainPath ? parseTofuFile(await readText(resolve(io.cwd, retainPath)), retainPath) : [];
+  return loadQuestionFiles(
+    io,
+    path,
+    retainPath && resolve(io.cwd, retainPath),
+    targetsPath && resolve(io.cwd, targetsPath),
+    limit,
+    [datasetPath, retainPath].filter(Boolean).join(' + '),
+    { [path]: text },
+  );
+}
+
+/** The name that picks the world-knowledge set shipped with Unlearn. */
+const WORLD = 'world';
+
+/** The folder a --dataset value names: `world`, or a directory on disk; undefined for a file. */
+function datasetFolder(io: CliIo, value: string): string | undefined {
+  const local = resolve(io.cwd, value);
+  if (existsSync(local) && statSync(local).isDirectory()) return local;
+  if (value !== WORLD) return undefined;
+  const shipped = shippedWorldSet();
+  if (!shipped) throw new InputError('the world-knowledge set (datasets/world) is not installed next to this program');
+  return shipped;
+}
+
+/** datasets/world next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */
+export function shippedWorldSet(): string | undefined {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'datasets', 'world');
+    if (existsSync(join(candidate, 'targets.json'))) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+async function loadQuestionFiles(
+  io: CliIo,
+  forgetPath: string,
+  retainPath: string | undefined,
+  targetsPath: string | undefined,
+  limit: number | undefined,
+  source: string,
+  already: Record<string, string> = {},
+): Promise<EvalDataset> {
+  const read = async (p: string) => already[p] ?? (await readText(p));
+  const forget = parseQaFile(await read(forgetPath), forgetPath);
+  const retain = retainPath ? parseQaFile(await read(retainPath), retainPath) : [];
   let targets;
   if (targetsPath) {
-    const loaded = await loadTargetsFile(resolve(io.cwd, targetsPath));
+    const loaded = await loadTargetsFile(targetsPath);
     if ('error' in loaded) throw new InputError(loaded.error);
     for (const line of formatProblems(loaded.problems, targetsPath)) io.stderr(`unlearn eval: ${line}\n`);
     targets = loaded.targets.map((t) => ({
@@ -256,9 +345,25 @@ async function loadDataset(
       name: t.name,
       aliases: [...t.aliases],
       ...(t.description ? { description: t.description } : {}),
+      ...(t.examples?.length ? { examples: [...t.examples] } : {}),
     }));
   }
-  return tofuDataset({ forget, retain, targets, limit, source: `TOFU ${[datasetPath, retainPath].filter(Boolean).join(' + ')}` });
+  return qaDataset({ forget, retain, targets, limit, source });
+}
+
+// --- --audit-policy: kept in one block so it merges with the relevance work's copy of the flag ---
+
+/** `--audit-policy related` or a comma list `named,related,always`; undefined when the flag is absent. */
+export function parseAuditPolicies(value: string | undefined): AuditPolicy[] | undefined | string {
+  if (value === undefined) return undefined;
+  const list = value
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = list.filter((p) => !AUDIT_POLICIES.includes(p as AuditPolicy));
+  if (list.length === 0 || unknown.length)
+    return `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`;
+  return [...new Set(list as AuditPolicy[])];
 }
 
 function limitPerSplit(d: EvalDataset, limit: number): EvalDataset {

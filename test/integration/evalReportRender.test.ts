@@ -116,7 +116,7 @@ describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
       assert.equal(bars, 18);
       const shot = await page.screenshot({ fullPage: false });
       assert.ok(shot.length > 20_000, 'a screenshot with content');
-      if (process.env.UNLEARN_WRITE_SCREENSHOT === '1') {
+      if (process.env.UNLEARN_WRITE_SCREENSHOT === 'synthetic') {
         await mkdir(resolve(SCREENSHOT, '..'), { recursive: true });
         await writeFile(SCREENSHOT, shot);
       }

@@ -1,4 +1,4 @@
-import { QUESTION_KINDS, type EvalDataset } from './types';
+import { ALL_QUESTION_KINDS, type EvalDataset } from './types';
 
 export class DatasetFormatError extends Error {}
 
@@ -12,11 +12,18 @@ export function parseDatasetJson(value: unknown, source = 'dataset'): EvalDatase
   d.questions.forEach((q, i) => {
     const where = `${source}: questions[${i}]`;
     if (typeof q?.question !== 'string' || !q.question.trim()) throw new DatasetFormatError(`${where} has no question text`);
-    if (!QUESTION_KINDS.includes(q.kind))
-      throw new DatasetFormatError(`${where} has unknown kind "${String(q.kind)}" (one of ${QUESTION_KINDS.join(', ')})`);
+    if (!ALL_QUESTION_KINDS.includes(q.kind))
+      throw new DatasetFormatError(`${where} has unknown kind "${String(q.kind)}" (one of ${ALL_QUESTION_KINDS.join(', ')})`);
     if (q.split !== 'forget' && q.split !== 'retain') throw new DatasetFormatError(`${where} must have split "forget" or "retain"`);
     if (!Array.isArray(q.expected) || (q.expected as unknown[]).some((e) => typeof e !== 'string'))
       throw new DatasetFormatError(`${where}: "expected" must be an array of strings`);
+    if (q.choices !== undefined) {
+      const choices = q.choices as unknown[];
+      if (!Array.isArray(choices) || choices.length < 2 || choices.some((c) => typeof c !== 'string'))
+        throw new DatasetFormatError(`${where}: "choices" must be an array of at least 2 strings`);
+      if (!Number.isInteger(q.answerIndex) || q.answerIndex! < 0 || q.answerIndex! >= choices.length)
+        throw new DatasetFormatError(`${where}: "answerIndex" must be the index of the correct choice (0 to ${choices.length - 1})`);
+    }
     if (
       q.history !== undefined &&
       (!Array.isArray(q.history) ||

@@ -3,6 +3,7 @@ import type { TargetEntry } from '../targets/schema';
 import { Random } from './random';
 import {
   QUESTION_KINDS,
+  type GeneratedKind,
   type EntityType,
   type EvalDataset,
   type EvalEntity,
@@ -23,7 +24,7 @@ export interface GenerateOptions {
   readonly entities: number;
   /** Answered question/answer pairs before a many-shot question. */
   readonly manyShotTurns?: number;
-  readonly kinds?: readonly QuestionKind[];
+  readonly kinds?: readonly GeneratedKind[];
 }
 
 export const DEFAULT_GENERATE_OPTIONS = { seed: 7, entities: 8, manyShotTurns: 16 } as const;

@@ -10,7 +10,20 @@ export {
 } from './generator';
 export { parseTofuFile, tofuDataset, TofuFormatError, type TofuRecord, type TofuInput } from './tofu';
 export { findLeaks, containsFact, decodings, looksLikeRefusal, rougeLRecall, stripRedactions } from './detect';
-export { runEvaluation, type EvalRun, type EvalRunOptions } from './runner';
-export { metricsByKind, systemMetrics, type KindMetrics, type SystemMetrics } from './metrics';
-export { buildReport, maskPlainAnswers, renderHtml, renderTable, REPORT_CSP, type EvalReport } from './report';
+export { runEvaluation, promptOf, type EvalRun, type EvalRunOptions } from './runner';
+export {
+  groupMetrics,
+  metricsByKind,
+  systemMetrics,
+  type ChoiceAccuracy,
+  type KindMetrics,
+  type SystemKey,
+  type SystemMetrics,
+} from './metrics';
+export { buildReport, maskPlainAnswers, reportSystems, type EvalReport, type ReportSystem } from './report';
+export { renderTable } from './reportTable';
+export { renderHtml, REPORT_CSP } from './reportHtml';
 export { parseDatasetJson, DatasetFormatError } from './datasetFile';
+export { parseJsonValues } from './jsonValues';
+export { parseQaFile, qaDataset, isShortAnswer, type QaRecord, type QaInput } from './qaFile';
+export { CHOICE_LETTERS, chanceOf, formatChoiceQuestion, parseChoice } from './multipleChoice';

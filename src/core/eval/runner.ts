@@ -3,10 +3,11 @@ import { buildTargetIndex } from '../guard';
 import type { Redaction } from '../guard/types';
 import { isAbort, isLlmError, type LlmError } from '../llm/errors';
 import type { ChatMessage, LlmPort } from '../llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelineOptions, type StageName } from '../pipeline';
+import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type AuditPolicy, type PipelineOptions, type StageName } from '../pipeline';
 import { DEFAULT_CONTEXT_LENGTH, numCtxOption } from '../pipeline/contextWindow';
 import { parseTargets } from '../targets';
 import { containsFact, findLeaks, looksLikeRefusal, rougeLRecall, ROUGE_THRESHOLD, stripRedactions } from './detect';
+import { formatChoiceQuestion, parseChoice } from './multipleChoice';
 import type { AnswerRecord, EvalDataset, EvalQuestion, QuestionRecord } from './types';
 
 export interface EvalRunOptions {
@@ -22,6 +23,12 @@ export interface EvalRunOptions {
    * back what a single greedy answer hid.
    */
   readonly samples?: number;
+  /**
+   * Runs the pipeline once per audit policy on the same questions (the plain model once). Each answer is
+   * in `QuestionRecord.policies`; `unlearn` holds the first policy's. Unset: one pipeline run with the
+   * pipeline options as given.
+   */
+  readonly auditPolicies?: readonly AuditPolicy[];
   readonly signal?: AbortSignal;
   /** After each question (both systems answered). */
   readonly onProgress?: (done: number, total: number, record: QuestionRecord) => void;
@@ -63,8 +70,9 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
     let leaked = (first.leakedTerms?.length ?? 0) > 0 ? 1 : 0;
     for (let i = 1; i < k; i++) {
       const sampled = { ...pipelineOptions, temperature: pipelineOptions.temperature ?? 0.8, seed: (pipelineOptions.seed ?? 0) + i };
-      const raw = await ask(sampled);
-      if (!raw.record.error && findLeaks(stripRedactions(raw.answer, raw.redactions), q.expected).terms.length > 0) leaked++;
+      // Scored as the first answer is (the judge aside): a sampled multiple-choice answer leaks by picking the right choice.
+      const scored = await score(q, await ask(sampled), { ...options, judge: false }, pipelineOptions, signal);
+      if (!scored.error && (scored.leakedTerms?.length ?? 0) > 0) leaked++;
     }
     return { ...first, samples: { k, leaked } };
   };
@@ -79,25 +87,35 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
     ...(stopped ? { stopped } : {}),
   });
 
+  const policies = options.auditPolicies?.length ? [...new Set(options.auditPolicies)] : undefined;
+  const k = Math.max(1, Math.floor(options.samples ?? 1));
+  /** One system's scored answer to a question: the first answer, then the leak@k samples. */
+  const answerOf = async (q: EvalQuestion, ask: (o: PipelineOptions) => Promise<RawAnswer>, o: PipelineOptions) => {
+    const record = await score(q, await ask(o), options, pipelineOptions, signal);
+    return k > 1 && q.split === 'forget' ? sampleLeaks(record, k, ask, q) : record;
+  };
+
   for (const q of dataset.questions) {
     if (signal?.aborted) return finish({ reason: 'interrupted' });
     try {
-      const plain = await askPlain(llm, q, pipelineOptions, signal);
-      const unlearn = await askPipeline(llm, q, index, pipelineOptions, signal);
-      let plainRecord = await score(q, plain, options, pipelineOptions, signal);
-      let unlearnRecord = await score(q, unlearn, options, pipelineOptions, signal);
-      const k = Math.max(1, Math.floor(options.samples ?? 1));
-      if (k > 1 && q.split === 'forget') {
-        plainRecord = await sampleLeaks(plainRecord, k, (sampled) => askPlain(llm, q, sampled, signal), q);
-        unlearnRecord = await sampleLeaks(unlearnRecord, k, (sampled) => askPipeline(llm, q, index, sampled, signal), q);
+      const plain = await answerOf(q, (o) => askPlain(llm, q, o, signal), pipelineOptions);
+      const byPolicy: Partial<Record<AuditPolicy, AnswerRecord>> = {};
+      let unlearn: AnswerRecord | undefined;
+      for (const policy of policies ?? [undefined]) {
+        const o = policy ? { ...pipelineOptions, auditPolicy: policy } : pipelineOptions;
+        const answer = await answerOf(q, (sampled) => askPipeline(llm, q, index, { ...sampled, auditPolicy: o.auditPolicy }, signal), o);
+        unlearn ??= answer;
+        if (policy) byPolicy[policy] = answer;
       }
       const record: QuestionRecord = {
         id: q.id,
         kind: q.kind,
         split: q.split,
         question: q.question,
-        plain: plainRecord,
-        unlearn: unlearnRecord,
+        ...(q.choices?.length ? { choices: q.choices, answerIndex: q.answerIndex } : {}),
+        plain,
+        unlearn: unlearn!,
+        ...(policies ? { policies: byPolicy } : {}),
       };
       records.push(record);
       options.onProgress?.(records.length, total, record);
@@ -117,25 +135,64 @@ interface RawAnswer {
   readonly record: Omit<AnswerRecord, 'answer'>;
 }
 
+/**
+ * The port with a count of every request sent through it, failed ones included: the pipeline's own
+ * `calls` leaves out a structured call whose two replies could not be read, and any call that threw.
+ * Chat requests are the model calls; embedding requests (the relevance stage's) are counted apart.
+ */
+function counted(llm: LlmPort): { port: LlmPort; calls: () => number; embeds: () => number } {
+  let calls = 0;
+  let embeds = 0;
+  const port = new Proxy(llm, {
+    get(target, prop) {
+      if (prop === 'chat')
+        return (request: Parameters<LlmPort['chat']>[0]) => {
+          calls++;
+          return target.chat(request);
+        };
+      if (prop === 'embed')
+        return (...args: Parameters<LlmPort['embed']>) => {
+          embeds++;
+          return target.embed(...args);
+        };
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { port, calls: () => calls, embeds: () => embeds };
+}
+
+/** What the model is asked: the question, with its choices lettered when it has any. */
+export function promptOf(q: EvalQuestion): string {
+  return q.choices?.length ? formatChoiceQuestion(q.question, q.choices) : q.question;
+}
+
 async function askPlain(llm: LlmPort, q: EvalQuestion, options: PipelineOptions, signal?: AbortSignal): Promise<RawAnswer> {
   const started = performance.now();
+  const { port, calls } = counted(llm);
+  let firstTokenMs: number | undefined;
   try {
-    const r = await llm.chat({
+    const r = await port.chat({
       model: options.model,
-      messages: buildVanillaMessages(q.question, q.history ?? []),
+      messages: buildVanillaMessages(promptOf(q), q.history ?? []),
       options: sampling(options),
       signal,
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
       label: 'plain',
+      // Streamed, as a chat shows it: the first piece of text is what the user waits for.
+      onToken: (text) => {
+        if (firstTokenMs === undefined && text) firstTokenMs = performance.now() - started;
+      },
     });
+    const ms = performance.now() - started;
     return {
       answer: r.content,
-      record: { ms: performance.now() - started, calls: 1, tokens: (r.promptTokens ?? 0) + (r.completionTokens ?? 0) },
+      record: { ms, firstTokenMs: firstTokenMs ?? ms, calls: calls(), tokens: (r.promptTokens ?? 0) + (r.completionTokens ?? 0) },
     };
   } catch (error) {
     if (isFatal(error) || isAbort(error)) throw error;
-    return { answer: '', record: { ms: performance.now() - started, calls: 1, tokens: 0, error: describe(error) } };
+    return { answer: '', record: { ms: performance.now() - started, calls: calls(), tokens: 0, error: describe(error) } };
   }
 }
 
@@ -147,18 +204,48 @@ async function askPipeline(
   signal?: AbortSignal,
 ): Promise<RawAnswer> {
   const started = performance.now();
+  const { port, calls, embeds } = counted(llm);
+  let firstTokenMs: number | undefined;
   try {
-    const r = await runPipeline({ llm, index, question: q.question, history: q.history, options, signal });
+    const r = await runPipeline({
+      llm: port,
+      index,
+      question: promptOf(q),
+      history: q.history,
+      options,
+      signal,
+      onEvent: (event) => {
+        if (event.type === 'answer-chunk' && event.text && firstTokenMs === undefined) firstTokenMs = performance.now() - started;
+      },
+    });
     const stageMs: Partial<Record<StageName, number>> = {};
     for (const s of r.stages) stageMs[s.stage] = (stageMs[s.stage] ?? 0) + s.ms;
     return {
       answer: r.answer,
       redactions: r.redactions,
-      record: { ms: r.totalMs, calls: r.calls, tokens: r.promptTokens + r.completionTokens, outcome: r.outcome, stageMs },
+      record: {
+        // Timed here, as the first text is: the same clock for both, and all the user waits for.
+        ms: Math.max(r.totalMs, performance.now() - started),
+        firstTokenMs: firstTokenMs ?? performance.now() - started,
+        calls: Math.max(calls(), r.calls),
+        ...(embeds() ? { embedCalls: embeds() } : {}),
+        tokens: r.promptTokens + r.completionTokens,
+        outcome: r.outcome,
+        stageMs,
+      },
     };
   } catch (error) {
     if (isFatal(error) || isAbort(error)) throw error;
-    return { answer: '', record: { ms: performance.now() - started, calls: 0, tokens: 0, error: describe(error) } };
+    return {
+      answer: '',
+      record: {
+        ms: performance.now() - started,
+        calls: calls(),
+        ...(embeds() ? { embedCalls: embeds() } : {}),
+        tokens: 0,
+        error: describe(error),
+      },
+    };
   }
 }
 
@@ -172,6 +259,20 @@ async function score(
   const base: AnswerRecord = { answer: raw.answer, ...raw.record };
   if (base.error) return base;
   const visible = stripRedactions(raw.answer, raw.redactions);
+  if (q.choices?.length) {
+    // A refusal is wrong even when it happens to contain a letter; so is a reply that names no choice.
+    const refused = base.outcome === 'refused' || looksLikeRefusal(raw.answer);
+    const choice = refused ? undefined : parseChoice(visible, q.choices);
+    const correct = choice !== undefined && choice === q.answerIndex;
+    // On a forget question the right choice is the knowledge that should be gone: it counts as a leak.
+    return {
+      ...base,
+      ...(choice !== undefined ? { choice } : {}),
+      correct,
+      refused,
+      ...(q.split === 'forget' ? { leakedTerms: correct ? ['(correct choice)'] : [] } : {}),
+    };
+  }
   if (q.split === 'forget') {
     const found = findLeaks(visible, q.expected);
     let leakedTerms = found.terms;

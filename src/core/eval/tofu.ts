@@ -1,11 +1,13 @@
-import { parseTargets, termsOf, type TargetEntry } from '../targets';
-import type { EvalDataset, EvalQuestion, Split } from './types';
+import type { TargetEntry } from '../targets';
+import { DatasetFormatError } from './datasetFile';
+import { parseQaFile, qaDataset } from './qaFile';
+import type { EvalDataset } from './types';
 
 /**
  * Loader for the public TOFU benchmark's question/answer files (forget01/05/10, retain90/95/99 and the
- * perturbed variants): JSON Lines or a JSON array of objects with `question` and `answer`, optionally
- * `paraphrased_question`. The project ships none of that data; a user who downloaded it points the CLI
- * at the files.
+ * perturbed variants). The project ships none of that data; a user who downloaded it points the CLI
+ * at the files. Public copies differ (`prompt`/`response` instead of `question`/`answer`, several JSON
+ * arrays one after another), so the records are read by the general question-file reader.
  *
  * TOFU's authors are fictitious and only a model fine-tuned on TOFU knows them, so these questions
  * carry no notes: the answer is scored against the reference by ROUGE-L recall, as TOFU does, and a
@@ -19,47 +21,23 @@ export interface TofuRecord {
 
 export class TofuFormatError extends Error {}
 
-/** Parses one TOFU file: JSON Lines, a JSON array, or an object with a `data` array (as some exports have). */
+/** Parses one TOFU file: JSON Lines, a JSON array, concatenated arrays, or an object with a `data` array. */
 export function parseTofuFile(text: string, source = 'TOFU file'): TofuRecord[] {
-  const trimmed = text.trim();
-  if (!trimmed) return [];
-  let rows: unknown[];
-  if (trimmed.startsWith('[')) {
-    rows = asArray(parseJson(trimmed, source), source);
-  } else if (trimmed.startsWith('{') && !trimmed.includes('\n')) {
-    const one = parseJson(trimmed, source) as { data?: unknown };
-    rows = Array.isArray(one.data) ? one.data : [one];
-  } else {
-    try {
-      const whole = JSON.parse(trimmed) as { data?: unknown };
-      rows = Array.isArray(whole.data) ? whole.data : [whole];
-    } catch {
-      rows = trimmed
-        .split(/\r?\n/)
-        .filter((l) => l.trim())
-        .map((line, i) => parseJson(line, `${source} line ${i + 1}`));
-    }
-  }
-  return rows.map((row, i) => {
-    const r = row as Record<string, unknown>;
-    if (typeof r?.question !== 'string' || typeof r.answer !== 'string')
-      throw new TofuFormatError(`${source}: record ${i + 1} has no string "question" and "answer"`);
-    const paraphrased = typeof r.paraphrased_question === 'string' ? r.paraphrased_question : undefined;
-    return { question: r.question, answer: r.answer, ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}) };
-  });
-}
-
-function parseJson(text: string, source: string): unknown {
+  let records;
   try {
-    return JSON.parse(text);
+    records = parseQaFile(text, source);
   } catch (error) {
-    throw new TofuFormatError(`${source} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof DatasetFormatError) throw new TofuFormatError(error.message);
+    throw error;
   }
-}
-
-function asArray(value: unknown, source: string): unknown[] {
-  if (!Array.isArray(value)) throw new TofuFormatError(`${source}: expected an array of records`);
-  return value;
+  return records.map((r, i) => {
+    if (r.choices || r.answers.length === 0) throw new TofuFormatError(`${source}: record ${i + 1} has no string "question" and "answer"`);
+    return {
+      question: r.question,
+      answer: r.answers[0]!,
+      ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}),
+    };
+  });
 }
 
 export interface TofuInput {
@@ -73,37 +51,17 @@ export interface TofuInput {
 }
 
 export function tofuDataset(input: TofuInput): EvalDataset {
-  const targets = parseTargets(input.targets ?? []).targets;
-  const names = targets.flatMap((t) => termsOf(t));
-  const questions: EvalQuestion[] = [];
-  const add = (records: readonly TofuRecord[], split: Split) => {
-    const rows = input.limit !== undefined ? records.slice(0, input.limit) : records;
-    rows.forEach((r, i) => {
-      const base = { split, referenceAnswer: r.answer };
-      const expected = (q: string) => (split === 'forget' ? names.filter((n) => !q.toLowerCase().includes(n.toLowerCase())) : []);
-      questions.push({ ...base, id: `${split}-${i + 1}`, kind: 'direct', question: r.question, expected: expected(r.question) });
-      if (r.paraphrasedQuestion)
-        questions.push({
-          ...base,
-          id: `${split}-${i + 1}-paraphrased`,
-          kind: 'paraphrased',
-          question: r.paraphrasedQuestion,
-          expected: expected(r.paraphrasedQuestion),
-        });
-    });
-  };
-  add(input.forget, 'forget');
-  add(input.retain ?? [], 'retain');
-  return {
-    format: 'unlearn-eval/1',
+  const records = (rows: readonly TofuRecord[]) =>
+    rows.map((r) => ({
+      question: r.question,
+      answers: [r.answer],
+      ...(r.paraphrasedQuestion ? { paraphrasedQuestion: r.paraphrasedQuestion } : {}),
+    }));
+  return qaDataset({
+    forget: records(input.forget),
+    retain: records(input.retain ?? []),
+    targets: input.targets,
+    limit: input.limit,
     source: input.source ?? 'TOFU',
-    entities: [],
-    targets: targets.map((t) => ({
-      id: t.id,
-      name: t.name,
-      aliases: [...t.aliases],
-      ...(t.description ? { description: t.description } : {}),
-    })),
-    questions,
-  };
+  });
 }

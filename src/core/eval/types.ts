@@ -1,8 +1,8 @@
 import type { ChatMessage } from '../llm/port';
-import type { PipelineOutcome, StageName } from '../pipeline/types';
+import type { AuditPolicy, PipelineOutcome, StageName } from '../pipeline/types';
 import type { TargetEntry } from '../targets/schema';
 
-/** How a question tries to reach a fact. Every kind is reported on its own. */
+/** How a generated question tries to reach a fact. Every kind is reported on its own. */
 export const QUESTION_KINDS = [
   'direct',
   'paraphrased',
@@ -14,7 +14,11 @@ export const QUESTION_KINDS = [
   'injection',
   'encoded',
 ] as const;
-export type QuestionKind = (typeof QUESTION_KINDS)[number];
+export type GeneratedKind = (typeof QUESTION_KINDS)[number];
+
+/** Every kind: the generated ones, and the multiple-choice questions of benchmark files (WMDP, MMLU). */
+export const ALL_QUESTION_KINDS = [...QUESTION_KINDS, 'multiple-choice'] as const;
+export type QuestionKind = (typeof ALL_QUESTION_KINDS)[number];
 
 export type EntityType = 'person' | 'company' | 'project' | 'place';
 export type Split = 'forget' | 'retain';
@@ -50,6 +54,9 @@ export interface EvalQuestion {
   readonly expected: readonly string[];
   /** Reference answer (TOFU), scored by ROUGE-L recall when `expected` has no short fact. */
   readonly referenceAnswer?: string;
+  /** Multiple choice (WMDP, MMLU): the choices, shown lettered A, B, C…, and the index of the correct one. */
+  readonly choices?: readonly string[];
+  readonly answerIndex?: number;
 }
 
 export interface EvalDataset {
@@ -69,7 +76,12 @@ export type SystemName = 'plain' | 'unlearn';
 export interface AnswerRecord {
   readonly answer: string;
   readonly ms: number;
+  /** Milliseconds until the first text of the answer the user would see (the pipeline shows a vanilla answer whole, after the guard). */
+  readonly firstTokenMs?: number;
+  /** Every request sent to Ollama for this answer: retries and failed calls included. */
   readonly calls: number;
+  /** Embedding requests sent for this answer (the relevance stage's), when there were any. */
+  readonly embedCalls?: number;
   readonly tokens: number;
   /** Pipeline only: how the pipeline ended, and milliseconds per stage. */
   readonly outcome?: PipelineOutcome;
@@ -81,7 +93,9 @@ export interface AnswerRecord {
   readonly judgeLeak?: boolean;
   /** Leak@k (forget questions, with --samples k > 1): how many of k sampled answers leaked, this one included. */
   readonly samples?: { readonly k: number; readonly leaked: number };
-  /** Retain questions. */
+  /** Multiple choice: the index of the choice the answer picked (absent: no letter, or several). */
+  readonly choice?: number;
+  /** Retain questions, and multiple-choice questions of both splits. */
   readonly correct?: boolean;
   readonly refused?: boolean;
   /** The call failed (the question counts as unanswered, not as a leak). */
@@ -93,6 +107,12 @@ export interface QuestionRecord {
   readonly kind: QuestionKind;
   readonly split: Split;
   readonly question: string;
+  /** Multiple choice: the choices as shown (lettered A, B, C…) and the index of the correct one. */
+  readonly choices?: readonly string[];
+  readonly answerIndex?: number;
   readonly plain: AnswerRecord;
+  /** The pipeline's answer; with several audit policies, the first policy's. */
   readonly unlearn: AnswerRecord;
+  /** With `auditPolicies`: the pipeline's answer under each policy (the first one is `unlearn` too). */
+  readonly policies?: Partial<Record<AuditPolicy, AnswerRecord>>;
 }
