@@ -114,6 +114,7 @@ function benchScript(answerTokens: number, candidates: number): ChatScript {
       case 'critic':
         return { scores: Array.from({ length: candidates }, (_, i) => ({ candidate: i + 1, forget: 5, utility: 5 - (i % 2) })) };
       case 'compose':
+      case 'rewrite':
         return rewrite(0);
     }
   };
