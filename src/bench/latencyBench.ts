@@ -6,6 +6,7 @@ import { runPipeline, type PipelineOptions, type PipelineResult } from '../core/
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
 import { DEFAULT_SPEED_PROFILE, type SpeedProfile } from '../../test/support/speedModel';
+import { runSketch, SKETCH_FLOWS } from './latencySketches';
 
 /**
  * Latency of a guarded answer against the plain model, in model time: a scripted Ollama paced by the speed
@@ -38,6 +39,16 @@ export interface LatencyRow {
   readonly outcome?: string;
 }
 
+/** A candidate flow for phase 2 (see `latencySketches.ts`), timed on the touched request. */
+export interface SketchRow {
+  readonly flow: string;
+  readonly givesUp: string;
+  readonly slots: number;
+  readonly totalRatio: number;
+  readonly firstTokenRatio: number;
+  readonly calls: number;
+}
+
 export interface LatencyGoal {
   readonly name: string;
   readonly limit: number;
@@ -54,6 +65,7 @@ export interface LatencyReport {
   readonly topK: number;
   readonly rows: readonly LatencyRow[];
   readonly goals: readonly LatencyGoal[];
+  readonly sketches: readonly SketchRow[];
   readonly realSeconds: number;
 }
 
@@ -67,6 +79,8 @@ export interface LatencyBenchOptions {
   readonly topK?: number;
   readonly log?: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** Also time the candidate flows of `latencySketches.ts` (about 25 s more at the default scale). */
+  readonly sketches?: boolean;
 }
 
 const { targets } = parseTargets([
@@ -111,8 +125,15 @@ function benchScript(answerTokens: number, candidates: number): ChatScript {
         const touched = /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [];
         return { touched, candidates: Array.from({ length: candidates }, (_, i) => (touched.length ? rewrite(i) : plainAnswer)) };
       }
-      case 'critic':
-        return { scores: Array.from({ length: candidates }, (_, i) => ({ candidate: i + 1, forget: 5, utility: 5 - (i % 2) })) };
+      case 'critic': {
+        // One score per candidate the request carries; the scores-only critic (criticScores.ts) asks for two
+        // arrays, the pipeline's critic for one entry each.
+        const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? candidates;
+        const utility = (i: number) => 5 - (i % 2);
+        if (chat.messages[0]?.content.includes('two arrays'))
+          return { forget: Array.from({ length: n }, () => 5), utility: Array.from({ length: n }, (_, i) => utility(i)) };
+        return { scores: Array.from({ length: n }, (_, i) => ({ candidate: i + 1, forget: 5, utility: utility(i) })) };
+      }
       case 'compose':
       case 'rewrite':
         return rewrite(0);
@@ -135,6 +156,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
   const log = options.log ?? (() => undefined);
   const began = performance.now();
   const rows: LatencyRow[] = [];
+  const sketches: SketchRow[] = [];
   const index = buildTargetIndex(targets);
   const pipelineOptions: PipelineOptions = {
     model: 'llama3.2',
@@ -225,6 +247,25 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
               note: 'no audit call: the pipeline has no semantic relevance stage yet',
             }),
       );
+
+      for (const flow of options.sketches ? SKETCH_FLOWS : []) {
+        const t = await runSketch(flow, {
+          llm,
+          model: pipelineOptions.model,
+          index,
+          question: QUESTIONS.touched,
+          parallel: slots,
+          signal: options.signal,
+        });
+        sketches.push({
+          flow: flow.name,
+          givesUp: flow.givesUp,
+          slots,
+          totalRatio: seconds(t.totalMs) / plain.totalSeconds,
+          firstTokenRatio: seconds(t.firstTokenMs) / plain.totalSeconds,
+          calls: t.calls,
+        });
+      }
     } finally {
       await ollama.close();
     }
@@ -248,7 +289,17 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
     ),
   ];
   const { slots: _slots, ...profile } = DEFAULT_SPEED_PROFILE;
-  return { profile, timeScale, answerTokens, candidates: j, topK: k, rows, goals, realSeconds: (performance.now() - began) / 1000 };
+  return {
+    profile,
+    timeScale,
+    answerTokens,
+    candidates: j,
+    topK: k,
+    rows,
+    goals,
+    sketches,
+    realSeconds: (performance.now() - began) / 1000,
+  };
 }
 
 export function formatLatencyReport(report: LatencyReport): string {
@@ -271,6 +322,19 @@ export function formatLatencyReport(report: LatencyReport): string {
   for (const g of report.goals) {
     if (g.pass === undefined) lines.push(`SKIP  ${g.name} ≤ ${g.limit.toFixed(2)}× plain: not measurable with this pipeline yet`);
     else lines.push(`${g.pass ? 'PASS' : 'FAIL'}  ${g.name}: ${g.value!.toFixed(2)}× plain (goal ≤ ${g.limit.toFixed(2)}×)`);
+  }
+  if (report.sketches.length > 0) {
+    lines.push(
+      '',
+      'Candidate flows for the touched request (phase-2 sketches from the building blocks; parallel calls = slots):',
+      '',
+      `${'flow'.padEnd(54)}${'slots'.padStart(6)}${'total×'.padStart(8)}${'1st×'.padStart(7)}${'calls'.padStart(7)}  gives up`,
+    );
+    for (const r of report.sketches) {
+      lines.push(
+        `${r.flow.padEnd(54)}${String(r.slots).padStart(6)}${r.totalRatio.toFixed(2).padStart(8)}${r.firstTokenRatio.toFixed(2).padStart(7)}${String(r.calls).padStart(7)}  ${r.givesUp}`,
+      );
+    }
   }
   return lines.join('\n') + '\n';
 }
