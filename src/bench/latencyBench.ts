@@ -172,26 +172,36 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
     const ollama = await startScriptedOllama({ script: benchScript(answerTokens, j), speed: { slots, timeScale } });
     try {
       const llm = createOllamaPort({ host: ollama.host });
-      const seconds = (ms: number) => ms / 1000 / timeScale;
+      /**
+       * Model seconds from a start to an end (both { real ms, model s }): the time the server was busy, in model
+       * time, plus the rest of the wall time as it was, since our own CPU time between calls would be
+       * magnified 1/timeScale times if it were converted like the model's.
+       */
+      type Mark = { real: number; model: number };
+      const mark = (): Mark => ({ real: performance.now(), model: ollama.speedTime() });
+      const span = (from: Mark, to: Mark) => {
+        const busy = ollama.busySeconds(from.model, to.model);
+        return busy + Math.max(0, (to.real - from.real) / 1000 - busy * timeScale);
+      };
       // The model is loaded and the connection open before anything is timed: load time is not latency here.
       await llm.chat({ model: pipelineOptions.model, messages: buildVanillaMessages('Say hello.', []), keepAlive: -1 });
 
       const timePlain = async (): Promise<Timed> => {
-        const start = performance.now();
-        let first: number | undefined;
+        const start = mark();
+        let first: Mark | undefined;
         const response: ChatResponse = await llm.chat({
           model: pipelineOptions.model,
           messages: buildVanillaMessages(QUESTIONS.plain, []),
-          onToken: () => (first ??= performance.now()),
+          onToken: () => (first ??= mark()),
           signal: options.signal,
         });
         if (!response.content) throw new Error('latency bench: the plain model answered nothing');
-        const end = performance.now();
-        return { totalSeconds: seconds(end - start), firstTokenSeconds: seconds((first ?? end) - start), calls: 1 };
+        const end = mark();
+        return { totalSeconds: span(start, end), firstTokenSeconds: span(start, first ?? end), calls: 1 };
       };
       const timePipeline = async (question: string, llmPort: LlmPort = llm): Promise<Timed> => {
-        const start = performance.now();
-        let first: number | undefined;
+        const start = mark();
+        let first: Mark | undefined;
         const result = await runPipeline({
           llm: llmPort,
           index,
@@ -199,11 +209,11 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
           options: pipelineOptions,
           signal: options.signal,
           onEvent: (e) => {
-            if (e.type === 'answer-chunk' && e.text) first ??= performance.now();
+            if (e.type === 'answer-chunk' && e.text) first ??= mark();
           },
         });
-        const end = performance.now();
-        return { totalSeconds: seconds(end - start), firstTokenSeconds: seconds((first ?? end) - start), calls: result.calls, result };
+        const end = mark();
+        return { totalSeconds: span(start, end), firstTokenSeconds: span(start, first ?? end), calls: result.calls, result };
       };
 
       const plain = await timePlain();
@@ -249,7 +259,9 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
       );
 
       for (const flow of options.sketches ? SKETCH_FLOWS : []) {
+        const start = mark();
         const t = await runSketch(flow, {
+          mark,
           llm,
           model: pipelineOptions.model,
           index,
@@ -261,8 +273,8 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
           flow: flow.name,
           givesUp: flow.givesUp,
           slots,
-          totalRatio: seconds(t.totalMs) / plain.totalSeconds,
-          firstTokenRatio: seconds(t.firstTokenMs) / plain.totalSeconds,
+          totalRatio: span(start, t.end) / plain.totalSeconds,
+          firstTokenRatio: span(start, t.first) / plain.totalSeconds,
           calls: t.calls,
         });
       }

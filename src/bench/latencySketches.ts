@@ -59,19 +59,19 @@ export const SKETCH_FLOWS: readonly SketchFlow[] = [
   },
 ];
 
-export interface SketchTiming {
-  readonly totalMs: number;
-  readonly firstTokenMs: number;
+export interface SketchTiming<M> {
+  /** The caller's clock readings when the first answer text was ready and at the end. */
+  readonly first: M;
+  readonly end: M;
   readonly calls: number;
 }
 
-export async function runSketch(
+export async function runSketch<M>(
   flow: SketchFlow,
-  input: { llm: LlmPort; model: string; index: TargetIndex; question: string; parallel: number; signal?: AbortSignal },
-): Promise<SketchTiming> {
-  const { llm, model, index, question, signal } = input;
-  const started = performance.now();
-  let firstAt: number | undefined;
+  input: { mark: () => M; llm: LlmPort; model: string; index: TargetIndex; question: string; parallel: number; signal?: AbortSignal },
+): Promise<SketchTiming<M>> {
+  const { llm, model, index, question, signal, mark } = input;
+  let firstAt: M | undefined;
   let calls = 0;
   const handled: HandledTarget[] = assignHandles(index.mentionedTargets(question));
   let draft: string | undefined;
@@ -109,19 +109,19 @@ export async function runSketch(
   let shown: string;
   if (flow.topK === 1) {
     shown = ranked[0]!.text;
-    firstAt = performance.now();
+    firstAt = mark();
   } else {
     const composed = await llm.chat({
       model,
       messages: buildComposerMessages({ question, best: ranked.slice(0, flow.topK).map((c) => c.text) }),
       signal,
-      onToken: () => (firstAt ??= performance.now()),
+      onToken: () => (firstAt ??= mark()),
       label: 'compose',
     });
     calls++;
     shown = composed.content;
   }
   finalizeAnswer(shown, index, handled, () => 'the agents erased it');
-  const end = performance.now();
-  return { totalMs: end - started, firstTokenMs: (firstAt ?? end) - started, calls };
+  const end = mark();
+  return { first: firstAt ?? end, end, calls };
 }

@@ -119,3 +119,18 @@ describe('scripted Ollama with a speed model', () => {
     assert.ok(performance.now() - started < 1000);
   });
 });
+
+describe('busy time of a paced server', () => {
+  it('counts model seconds with a call queued or running, not the gaps between calls', async () => {
+    const ollama = await server({ timeScale: 0.01, loadSeconds: 0, promptTokensPerSecond: 1e6 });
+    const llm = createOllamaPort({ host: ollama.host });
+    const from = ollama.speedTime();
+    await llm.chat({ model: MODEL, messages: ask('one') });
+    await new Promise((r) => setTimeout(r, 50)); // 5 s of model time with nothing running
+    await llm.chat({ model: MODEL, messages: ask('two') });
+    const to = ollama.speedTime();
+    const busy = ollama.busySeconds(from, to);
+    assert.ok(busy >= 20 - 1e-6 && busy < 20.5, `busy ${busy} s`);
+    assert.ok(to - from > busy + 4, 'the gap is not busy time');
+  });
+});

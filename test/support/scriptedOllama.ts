@@ -300,6 +300,15 @@ export class ScriptedOllama {
     return this.pacer?.now() ?? 0;
   }
 
+  /**
+   * Model seconds between `from` and `to` (model times) during which at least one paced chat was queued or
+   * running. A benchmark adds the rest of its wall time unscaled, so that its own CPU time between calls is
+   * not magnified by 1/timeScale.
+   */
+  busySeconds(from: number, to: number): number {
+    return this.pacer?.busySeconds(from, to) ?? 0;
+  }
+
   /** `http://127.0.0.1:<port>`, what the client's `host` should be. */
   get host(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -1019,6 +1028,9 @@ class SpeedPacer {
   private readonly origin = performance.now();
   private readonly listeners = new Map<number, (event: SpeedEvent) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Model-time intervals with at least one request queued or running; `busyFrom` while one is open. */
+  private readonly busy: [number, number][] = [];
+  private busyFrom: number | undefined;
 
   constructor(
     readonly model: SpeedModel,
@@ -1034,15 +1046,17 @@ class SpeedPacer {
   submit(request: SpeedRequest, listener: (event: SpeedEvent) => void): number {
     this.tick();
     const id = this.model.submit(request);
+    if (this.listeners.size === 0) this.busyFrom = this.model.time;
     this.listeners.set(id, listener);
     this.schedule();
     return id;
   }
 
   cancel(id: number): void {
-    if (!this.listeners.delete(id)) return;
+    if (!this.listeners.has(id)) return;
     this.tick();
     this.model.cancel(id);
+    this.release(id, this.model.time);
     this.schedule();
   }
 
@@ -1054,9 +1068,22 @@ class SpeedPacer {
   private tick(): void {
     for (const event of this.model.advance(this.now())) {
       const listener = this.listeners.get(event.job);
-      if (event.kind === 'done') this.listeners.delete(event.job);
+      if (event.kind === 'done') this.release(event.job, event.at);
       listener?.(event);
     }
+  }
+
+  busySeconds(from: number, to: number): number {
+    const open: [number, number][] = this.busyFrom !== undefined ? [[this.busyFrom, this.now()]] : [];
+    let sum = 0;
+    for (const [a, b] of [...this.busy, ...open]) sum += Math.max(0, Math.min(b, to) - Math.max(a, from));
+    return sum;
+  }
+
+  private release(id: number, at: number): void {
+    if (!this.listeners.delete(id) || this.listeners.size > 0 || this.busyFrom === undefined) return;
+    this.busy.push([this.busyFrom, at]);
+    this.busyFrom = undefined;
   }
 
   private schedule(): void {
