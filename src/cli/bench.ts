@@ -15,6 +15,7 @@ Usage:
                   results go to latency.json in the same folder
   --latency-only  only the latency section (about 20 s)
   --no-latency    only the guard sections
+  --sketches      also time candidate flows for a faster pipeline (about 25 s more)
 
 Prints a table of median time per text, build times, heap, a latency table (total time and time to first
 token as ratios to the plain model, through a scripted Ollama with a speed model), and PASS/FAIL lines for
@@ -24,12 +25,14 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let quick = false;
   let guard = true;
   let latency = true;
+  let sketches = false;
   let out = 'bench-results/guard.json';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
     else if (arg === '--latency-only') guard = false;
     else if (arg === '--no-latency') latency = false;
+    else if (arg === '--sketches') sketches = true;
     else if (arg === '--out') {
       const value = argv[++i];
       if (!value) return usage(io, '--out needs a file name');
@@ -53,7 +56,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   if (latency) {
     let report: LatencyReport;
     try {
-      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal });
+      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches });
     } catch (error) {
       if (io.signal.aborted) return EXIT.interrupted;
       throw error;
