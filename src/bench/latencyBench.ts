@@ -2,7 +2,7 @@ import { buildTargetIndex } from '../core/guard';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { ChatResponse, LlmPort } from '../core/llm/port';
 import { buildVanillaMessages } from '../core/agents';
-import { runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
+import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
 import { DEFAULT_SPEED_PROFILE, type SpeedProfile } from '../../test/support/speedModel';
@@ -187,7 +187,14 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
         return busy + Math.max(0, (to.real - from.real) / 1000 - busy * timeScale);
       };
       // The model is loaded and the connection open before anything is timed: load time is not latency here.
-      await llm.chat({ model: pipelineOptions.model, messages: buildVanillaMessages('Say hello.', []), keepAlive: -1 });
+      // Every call uses the pipeline's context window: another num_ctx would make Ollama reload the model.
+      const windowOption = { num_ctx: DEFAULT_CONTEXT_LENGTH };
+      await llm.chat({
+        model: pipelineOptions.model,
+        messages: buildVanillaMessages('Say hello.', []),
+        options: windowOption,
+        keepAlive: -1,
+      });
 
       const timePlain = async (): Promise<Timed> => {
         const start = mark();
@@ -195,6 +202,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
         const response: ChatResponse = await llm.chat({
           model: pipelineOptions.model,
           messages: buildVanillaMessages(QUESTIONS.plain, []),
+          options: windowOption,
           onToken: () => (first ??= mark()),
           signal: options.signal,
         });
@@ -270,6 +278,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
           model: pipelineOptions.model,
           index,
           question: QUESTIONS.touched,
+          numCtx: DEFAULT_CONTEXT_LENGTH,
           parallel: slots,
           signal: options.signal,
         });

@@ -68,16 +68,26 @@ export interface SketchTiming<M> {
 
 export async function runSketch<M>(
   flow: SketchFlow,
-  input: { mark: () => M; llm: LlmPort; model: string; index: TargetIndex; question: string; parallel: number; signal?: AbortSignal },
+  input: {
+    mark: () => M;
+    llm: LlmPort;
+    model: string;
+    index: TargetIndex;
+    question: string;
+    /** Ollama's num_ctx for every call, as the pipeline sends it (another value would reload the model). */
+    numCtx: number;
+    parallel: number;
+    signal?: AbortSignal;
+  },
 ): Promise<SketchTiming<M>> {
-  const { llm, model, index, question, signal, mark } = input;
+  const { llm, model, index, question, signal, mark, numCtx } = input;
   let firstAt: M | undefined;
   let calls = 0;
   const handled: HandledTarget[] = assignHandles(index.mentionedTargets(question));
   let draft: string | undefined;
   if (flow.vanilla) {
-    draft = (await llm.chat({ model, messages: buildVanillaMessages(question, []), signal, onToken: () => undefined, label: 'vanilla' }))
-      .content;
+    const messages = buildVanillaMessages(question, []);
+    draft = (await llm.chat({ model, messages, options: { num_ctx: numCtx }, signal, onToken: () => undefined, label: 'vanilla' })).content;
     calls++;
   }
   const j = flow.candidates;
@@ -86,7 +96,7 @@ export async function runSketch<M>(
       const r = await llm.chat({
         model,
         messages: buildRewriteMessages({ question, history: [], targets: handled, draft, candidate: i + 1, of: j }),
-        options: rewriteOptions({ candidate: i + 1, of: j }),
+        options: rewriteOptions({ candidate: i + 1, of: j, numCtx }),
         signal: callSignal,
         onToken: () => undefined,
         label: 'rewrite',
@@ -100,7 +110,7 @@ export async function runSketch<M>(
   const critic = await callStructured(
     llm,
     { label: 'critic', schema: criticScoresSchema(j), messages: buildCriticScoresMessages({ question, candidates, targets: handled }) },
-    { model, signal },
+    { model, signal, numCtx },
   );
   calls += critic.responses.length;
   const ranked = toCriticReply(critic.value)
@@ -114,6 +124,7 @@ export async function runSketch<M>(
     const composed = await llm.chat({
       model,
       messages: buildComposerMessages({ question, best: ranked.slice(0, flow.topK).map((c) => c.text) }),
+      options: { num_ctx: numCtx },
       signal,
       onToken: () => (firstAt ??= mark()),
       label: 'compose',

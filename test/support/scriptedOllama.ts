@@ -701,6 +701,7 @@ export class ScriptedOllama {
       reply: renderPrompt([{ role: 'assistant', content }]),
       outputTokens,
       keepAliveSeconds: parseKeepAlive(chat.body.keep_alive),
+      contextLength: typeof chat.options?.num_ctx === 'number' ? chat.options.num_ctx : undefined,
       milestones,
     };
     const base = () => ({ model: chat.model, created_at: new Date().toISOString() });

@@ -4,7 +4,9 @@
  *
  * What is modelled, per model (each model has its own slots, like `OLLAMA_NUM_PARALLEL`):
  * - **Load.** The first request, or the first after the model's keep-alive expired, waits `loadSeconds`
- *   (requests that arrive during a load wait for the same load). A reload starts with empty prompt caches.
+ *   (requests that arrive during a load wait for the same load). A request with another context window
+ *   (`num_ctx`) than the loaded one reloads the model after the running requests finish, as Ollama does.
+ *   A reload starts with empty prompt caches.
  *   The keep-alive is the last request's `keep_alive` (Ollama's rule), else `keepAliveSeconds` (Ollama's 5
  *   minutes); it counts from the moment the model goes idle; a negative value keeps the model loaded.
  * - **Slots.** At most `slots` requests run at once; the rest queue in arrival order.
@@ -60,6 +62,11 @@ export interface SpeedRequest {
   readonly outputTokens: number;
   /** Seconds; negative = stay loaded; undefined = the profile's default. */
   readonly keepAliveSeconds?: number;
+  /**
+   * Ollama's `num_ctx` (undefined: the model's default). A request whose window differs from the loaded
+   * one's makes Ollama reload the model, once the requests running on it have finished.
+   */
+  readonly contextLength?: number;
   /**
    * Generated-token counts at which the caller wants an event (e.g. where each stream chunk ends),
    * ascending; the last one should be `outputTokens`.
@@ -123,6 +130,8 @@ interface ModelState {
   loaded: boolean;
   /** When a load in progress ends. */
   loadingUntil?: number;
+  /** The context window the model is loaded (or loading) with. */
+  context?: string;
   keepAliveSeconds: number;
   expiresAt: number;
 }
@@ -295,6 +304,12 @@ export class SpeedModel {
   private admit(state: ModelState): void {
     this.expire(state);
     while (state.queue.length > 0) {
+      const context = String(state.queue[0]!.request.contextLength ?? 'default');
+      if ((state.loaded || state.loadingUntil !== undefined) && state.context !== context) {
+        // Another window needs another runner: Ollama lets the running requests finish, then reloads.
+        if (this.busy(state)) return;
+        state.loaded = false;
+      }
       const free = state.slots.filter((s) => !s.job);
       if (free.length === 0) return;
       const job = state.queue.shift()!;
@@ -313,6 +328,7 @@ export class SpeedModel {
       job.admittedAt = this.now;
       if (!state.loaded && state.loadingUntil === undefined) {
         state.loadingUntil = this.now + this.profile.loadSeconds;
+        state.context = context;
         for (const slot of state.slots) slot.memory = '';
         bestShared = 0;
       }

@@ -216,6 +216,32 @@ describe('speed model: load and keep-alive', () => {
     assert.deepEqual(m.loadedModels(), [{ model: 'm', expiresAt: Infinity }]);
   });
 
+  test('a request with another context window reloads the model once the running requests finish', () => {
+    const m = model({ loadSeconds: 2, generationTokensPerSecond: 10, slots: 2, sharingExponent: 1 });
+    const a = m.submit(request(10, { contextLength: 8192 }));
+    const same = m.submit(request(10, { contextLength: 8192 }));
+    runToEnd(m); // loaded at 2 s, both done at 3 s
+    const longer = m.submit(request(10, { contextLength: 4096, prompt: 'p' }));
+    const after = m.submit(request(10, { contextLength: 4096 }));
+    const events = runToEnd(m);
+    near(m.timings(a)!.loadSeconds, 2, 'first load');
+    near(m.timings(same)!.loadSeconds, 2, 'same window joins the first load');
+    near(m.timings(longer)!.loadSeconds, 2, 'other window: reloaded');
+    near(doneAt(events, after), 6, 'runs on the reloaded model');
+    assert.equal(m.timings(longer)!.cachedTokens, 0, 'the reload emptied the prompt cache');
+  });
+
+  test('a request with another window waits for the running one before the reload', () => {
+    const m = model({ loadSeconds: 1, generationTokensPerSecond: 10, slots: 2 });
+    const running = m.submit(request(50));
+    m.advance(2);
+    const other = m.submit(request(10, { contextLength: 2048 }));
+    const events = runToEnd(m);
+    near(doneAt(events, running), 6, 'the running request finishes undisturbed');
+    near(m.timings(other)!.queuedSeconds, 4, 'waited for it');
+    near(doneAt(events, other), 8, 'then reload (1 s) and its own 1 s');
+  });
+
   test('each model has its own slots and load', () => {
     const m = model({ loadSeconds: 1, generationTokensPerSecond: 10, slots: 1 });
     const a = m.submit(request(10, { model: 'a' }));
