@@ -4,6 +4,7 @@ import { EXIT, type CliIo } from '../cli/io';
 import { runCli } from '../cli/process';
 import { buildProbe, formatReport, runGuardBench } from './guardBench';
 import { startPromptTokenProbe } from './promptTokenBench';
+import { formatLatencyReport, runLatencyBench, type LatencyReport } from './latencyBench';
 
 /*
  * The benchmark's own entry point, bundled by esbuild as dist/bench.js apart from the CLI: its reference
@@ -11,23 +12,34 @@ import { startPromptTokenProbe } from './promptTokenBench';
  * dist/cli.js. `npm run bench` runs it; `unlearn bench` loads it when it lies next to the CLI.
  */
 
-const USAGE = `unlearn bench — leak guard benchmark: our index vs a naive regex and the obscenity matcher
+const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher) and pipeline latency
 
 Usage:
-  unlearn bench [--quick] [--out FILE]
+  unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency]
 
-  --quick      smaller run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
-  --out FILE   where to write the JSON results (default bench-results/guard.json)
+  --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
+  --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
+                  results go to latency.json in the same folder
+  --latency-only  only the latency section (about 20 s)
+  --no-latency    only the guard sections
+  --sketches      also time candidate flows for a faster pipeline (about 25 s more)
 
-Prints a table of median time per text, build times, heap, and PASS/FAIL lines for the goals.
-Exit code 0 when every measured goal passes, 1 otherwise.`;
+Prints a table of median time per text, build times, heap, a latency table (total time and time to first
+token as ratios to the plain model, through a scripted Ollama with a speed model), and PASS/FAIL lines for
+the goals. Exit code 0 when every measured goal passes, 1 otherwise.`;
 
 export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let quick = false;
+  let guard = true;
+  let latency = true;
+  let sketches = false;
   let out = 'bench-results/guard.json';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
+    else if (arg === '--latency-only') guard = false;
+    else if (arg === '--no-latency') latency = false;
+    else if (arg === '--sketches') sketches = true;
     else if (arg === '--out') {
       const value = argv[++i];
       if (!value) return usage(io, '--out needs a file name');
@@ -41,6 +53,33 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     } else return usage(io, `unknown option "${arg}"`);
   }
+  if (!guard && !latency) return usage(io, '--latency-only and --no-latency exclude each other');
+  let passed = true;
+  if (guard) {
+    const result = await guardSection(quick, out, io);
+    if (result === EXIT.interrupted) return result;
+    passed &&= result === EXIT.ok;
+  }
+  if (latency) {
+    let report: LatencyReport;
+    try {
+      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches });
+    } catch (error) {
+      if (io.signal.aborted) return EXIT.interrupted;
+      throw error;
+    }
+    io.stdout(formatLatencyReport(report));
+    const file = resolve(io.cwd, dirname(out), 'latency.json');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    io.stdout(`\nJSON written to ${file}\n`);
+    // A goal the pipeline cannot be measured on yet (pass undefined) neither passes nor fails.
+    passed &&= report.goals.every((g) => g.pass !== false);
+  }
+  return passed ? EXIT.ok : EXIT.failure;
+}
+
+async function guardSection(quick: boolean, out: string, io: CliIo): Promise<number> {
   const script = process.argv[1];
   io.stderr(`unlearn bench: ${quick ? 'quick' : 'full'} run${quick ? '' : ' (a few minutes)'}…\n`);
   let report;
@@ -49,7 +88,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     report = await runGuardBench({
       quick,
       log: (line) => io.stderr(line + '\n'),
-      // The capped-heap build probe re-runs this bundle; only possible from the built file.
+      // The capped-heap build probe re-runs this CLI; only possible from the built bundle.
       cliPath: script && /\.c?js$/.test(script) ? script : undefined,
       signal: io.signal,
       promptTokens: tokens.probe,

@@ -55,7 +55,7 @@ function plainPick(i: number): string {
 }
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40 }[chat.role];
+  const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40, rewrite: 45 }[chat.role];
   switch (chat.role) {
     case 'vanilla': {
       const i = all.findIndex((q) => chat.messages.at(-1)!.content.startsWith(q.question));
@@ -79,6 +79,8 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) }, { firstTokenDelayMs: delay });
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
+    case 'rewrite':
+      return reply('I cannot share details about that.', { firstTokenDelayMs: delay });
   }
 }
 

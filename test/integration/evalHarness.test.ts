@@ -88,6 +88,7 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
         case 'critic':
           return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
         case 'compose':
+        case 'rewrite':
           return 'I cannot share details about that.';
       }
     };

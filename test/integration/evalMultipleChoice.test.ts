@@ -70,6 +70,8 @@ function agents(chat: RecordedChat): ScriptedReply {
       return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: 5 });
+    case 'rewrite':
+      return reply('I cannot share details about that.', { firstTokenDelayMs: 5 });
   }
 }
 

@@ -39,7 +39,7 @@ function plainAnswer(chat: RecordedChat): string {
 }
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 60, audit: 90, critic: 40, compose: 50 }[chat.role];
+  const delay = { vanilla: 60, audit: 90, critic: 40, compose: 50, rewrite: 60 }[chat.role];
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
@@ -57,6 +57,8 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) }, { firstTokenDelayMs: delay });
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
+    case 'rewrite':
+      return reply('I cannot share details about that.', { firstTokenDelayMs: delay });
   }
 }
 

@@ -57,6 +57,8 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
       }
       case 'compose':
         return reply(`Composed #${id} from ${data!.rewrites!.join(' + ')}`, timing);
+      case 'rewrite':
+        return reply(`Rewrite #${id}: nothing secret.`, timing);
     }
   };
 }

@@ -31,7 +31,8 @@ import {
   type Observed,
 } from './support';
 
-type Stage = Exclude<AgentRole, never>;
+// The single-candidate rewrite agent joins the matrix when the pipeline calls it.
+type Stage = Exclude<AgentRole, 'rewrite'>;
 const STAGES: readonly Stage[] = ['vanilla', 'audit', 'critic', 'compose'];
 const NAME: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'composer' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */

@@ -47,6 +47,7 @@ function obedient(style: 'naive' | 'placeholders') {
       case 'critic':
         return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) };
       case 'compose':
+      case 'rewrite':
         return listing;
     }
   };

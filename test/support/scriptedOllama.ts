@@ -32,6 +32,9 @@
  * - Control: `setScript`, `scriptRole`, `setModels`, `setFault(endpoint, …)`, `reset`, `stop` / `start`
  *   (same port: "Ollama stopped"), `close`, `waitForIdle`.
  * - Token counts are ceil(chars / 4) of the request's message contents and of the reply (`estimateTokens`).
+ * - Speed (opt-in, `speed: { slots: 4, timeScale: 0.05 }`): replies are paced by the speed model in
+ *   `speedModel.ts` (load, keep-alive, slots, prompt cache, tokens per second); `timingOf(chat)` says what a
+ *   call cost in model time, `/api/ps` lists loaded models. Faults and replies with their own delays are not paced.
  * - Unknown model → 404 `model "x" not found, try pulling it first`; a model without the `completion`
  *   capability → 400; concurrent calls to one role take list entries in arrival order.
  */
@@ -39,6 +42,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import type { ChatMessage } from '../../src/core/llm/port';
+import { parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile, type SpeedRequest, type SpeedTimings } from './speedModel';
 
 // ---------------------------------------------------------------------------------------------
 // Script vocabulary
@@ -217,7 +221,7 @@ export function splitIntoChunks(text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-export type ScriptedEndpoint = 'chat' | 'tags' | 'show' | 'embed' | 'pull' | 'version';
+export type ScriptedEndpoint = 'chat' | 'tags' | 'show' | 'embed' | 'pull' | 'version' | 'ps';
 
 export interface ScriptedOllamaOptions extends ReplyTiming {
   /** Installed models (default `llama3.2:latest`). */
@@ -232,6 +236,12 @@ export interface ScriptedOllamaOptions extends ReplyTiming {
   /** Progress lines per layer and the wait between them, for /api/pull. */
   readonly pullSteps?: number;
   readonly pullStepDelayMs?: number;
+  /**
+   * Pace chat replies like a real model (off by default, so tests stay fast): the speed model's profile
+   * plus `timeScale`, real seconds per second of model time (e.g. 0.05: a 10 s answer streams in 0.5 s).
+   * Timings reported in the final chunk are in model time.
+   */
+  readonly speed?: Partial<SpeedProfile> & { readonly timeScale?: number };
 }
 
 /** Start a scripted server on 127.0.0.1. Always `close()` it (e.g. in `after`). */
@@ -261,11 +271,42 @@ export class ScriptedOllama {
   private readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
   /** While `stop()` drops connections, closed responses are the server's doing, not client aborts. */
   private stopping = false;
+  private readonly pacer: SpeedPacer | undefined;
+  private readonly speedJobs = new WeakMap<RecordedChat, number>();
 
   constructor(private readonly options: ScriptedOllamaOptions = {}) {
     this.boundPort = options.port ?? 0;
     this.script = options.script ?? {};
     this.setModels(options.models ?? [DEFAULT_SCRIPTED_MODEL]);
+    if (options.speed) {
+      const { timeScale = 1, ...profile } = options.speed;
+      this.pacer = new SpeedPacer(new SpeedModel(profile), timeScale);
+    }
+  }
+
+  /** The speed model pacing replies, when `speed` is on (its profile; model time in seconds). */
+  get speedModel(): SpeedModel | undefined {
+    return this.pacer?.model;
+  }
+
+  /** What a paced chat cost in model time (queue, load, cached and evaluated prompt tokens, first token…). */
+  timingOf(chat: RecordedChat): SpeedTimings | undefined {
+    const id = this.speedJobs.get(chat);
+    return id === undefined ? undefined : this.pacer?.model.timings(id);
+  }
+
+  /** Model time now, in seconds (0 without `speed`). */
+  speedTime(): number {
+    return this.pacer?.now() ?? 0;
+  }
+
+  /**
+   * Model seconds between `from` and `to` (model times) during which at least one paced chat was queued or
+   * running. A benchmark adds the rest of its wall time unscaled, so that its own CPU time between calls is
+   * not magnified by 1/timeScale.
+   */
+  busySeconds(from: number, to: number): number {
+    return this.pacer?.busySeconds(from, to) ?? 0;
   }
 
   /** `http://127.0.0.1:<port>`, what the client's `host` should be. */
@@ -450,6 +491,8 @@ export class ScriptedOllama {
         return this.pull(body, ex, failure);
       case 'chat':
         return this.chat(body, ex);
+      case 'ps':
+        return this.ps(ex);
     }
   }
 
@@ -595,6 +638,8 @@ export class ScriptedOllama {
       chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
     const chunks = chosen[BRAND] === 'reply' && chosen.chunks ? [...chosen.chunks] : splitIntoChunks(content);
     const base = () => ({ model: name, created_at: new Date().toISOString() });
+    if (this.pacer && chosen[BRAND] === 'reply' && chosen.firstTokenDelayMs === undefined && chosen.chunkDelayMs === undefined)
+      return this.pacedChat(chat, model.name, chosen, content, chunks, ex);
 
     if (!chat.stream) {
       if (!(await ex.sleep((timing.firstTokenDelayMs ?? 0) + (timing.chunkDelayMs ?? 0) * Math.max(0, chunks.length - 1)))) return;
@@ -627,6 +672,87 @@ export class ScriptedOllama {
       ...finalStats(chosen, promptTokens, content, started, firstChunkAt),
     });
     ex.end();
+  }
+
+  /** A reply paced by the speed model: headers and chunks go out when the model would have produced them. */
+  private pacedChat(
+    chat: RecordedChat,
+    model: string,
+    spec: ScriptedReplySpec,
+    content: string,
+    chunks: string[],
+    ex: Exchange,
+  ): Promise<void> {
+    const pacer = this.pacer!;
+    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content));
+    // Chunk i is out when the tokens up to its end are generated (at least one token for the first).
+    const milestones: number[] = [];
+    let chars = 0;
+    for (const chunk of chunks) {
+      chars += chunk.length;
+      const at = (outputTokens * chars) / Math.max(1, content.length);
+      milestones.push(Math.min(outputTokens, Math.max(milestones.at(-1) ?? 1, at)));
+    }
+    if (milestones.length === 0) milestones.push(outputTokens);
+    const request: SpeedRequest = {
+      model,
+      prompt: renderPrompt(chat.messages),
+      promptTokens: spec.promptEvalCount ?? chat.promptTokens,
+      reply: renderPrompt([{ role: 'assistant', content }]),
+      outputTokens,
+      keepAliveSeconds: parseKeepAlive(chat.body.keep_alive),
+      contextLength: typeof chat.options?.num_ctx === 'number' ? chat.options.num_ctx : undefined,
+      milestones,
+    };
+    const base = () => ({ model: chat.model, created_at: new Date().toISOString() });
+    return new Promise<void>((resolve) => {
+      const id = pacer.submit(request, (event: SpeedEvent) => {
+        if (event.kind === 'milestone') {
+          if (!chat.stream) return;
+          if (event.index === 0) ex.startStream();
+          if (chunks.length > 0) ex.line({ ...base(), message: { role: 'assistant', content: chunks[event.index] }, done: false });
+          return;
+        }
+        const t = pacer.model.timings(id)!;
+        const ns = (seconds: number) => Math.round(seconds * 1e9);
+        const stats = {
+          done: true,
+          done_reason: spec.doneReason || 'stop',
+          total_duration: ns((t.doneAt ?? event.at) - t.submittedAt),
+          load_duration: ns(t.loadSeconds),
+          // Like Ollama: only the tokens evaluated, not those reused from the slot's cache.
+          prompt_eval_count: t.evaluatedTokens,
+          prompt_eval_duration: ns(t.promptSeconds),
+          eval_count: outputTokens,
+          eval_duration: ns(t.generationSeconds),
+        };
+        if (chat.stream) {
+          ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...stats });
+          ex.end();
+        } else ex.json(200, { ...base(), message: { role: 'assistant', content }, ...stats });
+        resolve();
+      });
+      this.speedJobs.set(chat, id);
+      // The client went away: Ollama stops generating and frees the slot.
+      ex.onClose(() => {
+        pacer.cancel(id);
+        resolve();
+      });
+    });
+  }
+
+  /** Ollama's list of loaded models (`ollama ps`); with no speed model every installed model counts as loaded. */
+  private ps(ex: Exchange): void {
+    const loaded = this.pacer ? this.pacer.loaded() : [...this.models.keys()].map((model) => ({ model, expiresAt: Infinity }));
+    const models = loaded.flatMap(({ model, expiresAt }) => {
+      const spec = this.models.get(model);
+      if (!spec) return [];
+      const expires = Number.isFinite(expiresAt)
+        ? new Date(Date.now() + (expiresAt - this.speedTime()) * 1000 * (this.pacer?.timeScale ?? 1))
+        : new Date(Date.UTC(2318, 0, 1));
+      return [{ ...tagsEntry(spec), size_vram: spec.sizeBytes, expires_at: expires.toISOString() }];
+    });
+    ex.json(200, { models });
   }
 
   private async streamFault(failure: ScriptedFault, ex: Exchange): Promise<void> {
@@ -675,6 +801,7 @@ const ROUTES: Record<string, ScriptedEndpoint> = {
   'POST /api/embed': 'embed',
   'POST /api/pull': 'pull',
   'GET /api/version': 'version',
+  'GET /api/ps': 'ps',
   'HEAD /api/version': 'version',
 };
 
@@ -869,11 +996,105 @@ class Exchange {
     setTimeout(() => this.destroy(), 5);
   }
 
+  /** Runs `fn` once if the connection closes before the response is complete. */
+  onClose(fn: () => void): void {
+    if (this.closed) return fn();
+    const wake = () => {
+      this.waiters.delete(wake);
+      if (!this.res.writableFinished) fn();
+    };
+    this.waiters.add(wake);
+  }
+
   /** Never answer; returns when the client or `stop()` closes the connection. */
   hang(): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed) return resolve();
       this.waiters.add(resolve);
     });
+  }
+}
+
+/** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
+function renderPrompt(messages: readonly { role: string; content: string }[]): string {
+  return messages.map((m) => `<|${m.role}|>\n${m.content}\n`).join('');
+}
+
+/**
+ * Drives the speed model with the real clock: model time = real time / timeScale. Each timer fires at the
+ * next event the model predicts; the model is advanced to the clock's reading, so a late timer only delays
+ * chunks, it never makes the simulation drift.
+ */
+class SpeedPacer {
+  private readonly origin = performance.now();
+  private readonly listeners = new Map<number, (event: SpeedEvent) => void>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Model-time intervals with at least one request queued or running; `busyFrom` while one is open. */
+  private readonly busy: [number, number][] = [];
+  private busyFrom: number | undefined;
+
+  constructor(
+    readonly model: SpeedModel,
+    readonly timeScale: number,
+  ) {
+    if (!(timeScale > 0)) throw new Error('scripted Ollama: speed.timeScale must be positive');
+  }
+
+  now(): number {
+    return (performance.now() - this.origin) / 1000 / this.timeScale;
+  }
+
+  submit(request: SpeedRequest, listener: (event: SpeedEvent) => void): number {
+    this.tick();
+    const id = this.model.submit(request);
+    if (this.listeners.size === 0) this.busyFrom = this.model.time;
+    this.listeners.set(id, listener);
+    this.schedule();
+    return id;
+  }
+
+  cancel(id: number): void {
+    if (!this.listeners.has(id)) return;
+    this.tick();
+    this.model.cancel(id);
+    this.release(id, this.model.time);
+    this.schedule();
+  }
+
+  loaded(): { model: string; expiresAt: number }[] {
+    this.tick();
+    return this.model.loadedModels();
+  }
+
+  private tick(): void {
+    for (const event of this.model.advance(this.now())) {
+      const listener = this.listeners.get(event.job);
+      if (event.kind === 'done') this.release(event.job, event.at);
+      listener?.(event);
+    }
+  }
+
+  busySeconds(from: number, to: number): number {
+    const open: [number, number][] = this.busyFrom !== undefined ? [[this.busyFrom, this.now()]] : [];
+    let sum = 0;
+    for (const [a, b] of [...this.busy, ...open]) sum += Math.max(0, Math.min(b, to) - Math.max(a, from));
+    return sum;
+  }
+
+  private release(id: number, at: number): void {
+    if (!this.listeners.delete(id) || this.listeners.size > 0 || this.busyFrom === undefined) return;
+    this.busy.push([this.busyFrom, at]);
+    this.busyFrom = undefined;
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const next = this.model.nextEventAt();
+    if (next === undefined) return;
+    const ms = Math.max(0, (next - this.now()) * this.timeScale * 1000);
+    this.timer = setTimeout(() => {
+      this.tick();
+      this.schedule();
+    }, ms);
   }
 }

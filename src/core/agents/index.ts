@@ -5,3 +5,5 @@ export * from './vanilla';
 export * from './auditErase';
 export * from './critic';
 export * from './composer';
+export * from './rewrite';
+export * from './criticScores';

@@ -1,12 +1,13 @@
 import type { ChatMessage } from '../llm/port';
 
-export type AgentRole = 'vanilla' | 'audit' | 'critic' | 'compose';
+export type AgentRole = 'vanilla' | 'audit' | 'critic' | 'compose' | 'rewrite';
 
 /** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   audit: 'You are the AuditErase agent of Unlearn',
   critic: 'You are the critic agent of Unlearn',
   compose: 'You are the composer agent of Unlearn',
+  rewrite: 'You are the rewrite agent of Unlearn',
 };
 
 /** Which agent sent these messages (a request without an agent signature is the vanilla agent's). */

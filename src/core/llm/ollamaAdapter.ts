@@ -67,6 +67,7 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
         messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
         ...(request.format ? { format: request.format } : {}),
         ...(request.options ? { options: { ...request.options } } : {}),
+        ...(request.keepAlive !== undefined ? { keep_alive: request.keepAlive } : {}),
       };
       try {
         // A first-token limit can only be checked on a stream: a non-streaming reply arrives all at once.

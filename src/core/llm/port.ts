@@ -16,6 +16,11 @@ export interface ChatRequest {
   /** Structured output: Ollama constrains the reply to this schema. The caller still validates it. */
   readonly format?: JsonSchema;
   readonly options?: { readonly temperature?: number; readonly seed?: number; readonly num_ctx?: number; readonly num_predict?: number };
+  /**
+   * How long Ollama keeps the model loaded after this call (its `keep_alive`): seconds, or a duration such
+   * as "30m"; negative keeps it loaded, 0 unloads it at once. Unset: the server's default (5 minutes).
+   */
+  readonly keepAlive?: number | string;
   /** Called with each piece of text as it streams in. Without it the call may use a non-streaming request. */
   readonly onToken?: (text: string) => void;
   /** Aborts the HTTP request; the call then rejects with an `LlmError` of code `aborted`. */

@@ -28,6 +28,7 @@ suite('Evaluate Current Targets', function () {
       case 'critic':
         return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
       case 'compose':
+      case 'rewrite':
         return 'I cannot share that.';
     }
   };
