@@ -31,7 +31,7 @@ import {
   type Observed,
 } from './support';
 
-type Stage = Exclude<AgentRole, never>;
+type Stage = Exclude<AgentRole, 'detect'>;
 const STAGES: readonly Stage[] = ['vanilla', 'audit', 'critic', 'compose'];
 const NAME: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'composer' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */

@@ -127,7 +127,9 @@ class Run {
     const answer = stripControls(vanilla.content);
     const named = union(askedAbout, index.mentionedTargets(answer, vanilla.content));
 
-    this.begin('relevance', 'Checking what the request is about…');
+    // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
+    // scoring alone takes well under a millisecond.
+    if (asked) this.begin('relevance', 'Checking what the request is about…');
     const queries = await this.embedAnswer(asked, answer);
     const report = this.relevance.assess({
       policy: this.policy,
