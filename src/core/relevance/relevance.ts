@@ -175,6 +175,9 @@ export class Relevance {
     if (!model) return { state: { status: 'off' } };
     const wanted = texts.filter((t) => t.text.trim());
     if (this.targets.length === 0 || wanted.length === 0) return { state: { status: 'off', model } };
+    const slot = this.slot(model, options.cache);
+    // A model that just failed is not asked again on every request: requests go on without meaning for a while.
+    if (slot.failed && Date.now() - slot.failed.at < EMBEDDING_RETRY_MS) return { state: unavailable(model, slot.failed.error) };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), options.timeoutMs ?? DEFAULT_EMBEDDING_TIMEOUT_MS);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
@@ -187,17 +190,18 @@ export class Relevance {
       );
       if (raw.length !== wanted.length) throw new LlmError('malformed', `The embedding model ${model} returned ${raw.length} vectors for ${wanted.length} texts.`);
       const vectors = raw.map((v) => checkedVector(v, index.profile, model, llm.host, index.dims));
+      slot.failed = undefined;
       return { vectors, parts: wanted.map((t) => t.part) };
     } catch (error) {
       if (options.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { cause: error });
       if (deadline.signal.aborted) {
-        const slot = this.slot(model, options.cache);
         if (slot.build)
           return { state: { status: 'building', model, problem: 'the target index for meaning is still being built', ...(slot.progress ? { progress: slot.progress } : {}) } };
         return { state: { status: 'unavailable', model, problem: `the embedding model ${model} did not answer in time` } };
       }
       const e = toLlmError(error, model, llm.host);
-      return { state: { status: 'unavailable', model, problem: e.message, ...(e.code === 'model-missing' ? { pull: model } : {}) } };
+      slot.failed = { error: e, at: Date.now() };
+      return { state: unavailable(model, e) };
     } finally {
       clearTimeout(timer);
     }
@@ -293,6 +297,10 @@ export function firstReport(state: SemanticState): boolean {
   if (reported.has(key)) return false;
   reported.add(key);
   return true;
+}
+
+function unavailable(model: string, e: LlmError): SemanticState {
+  return { status: 'unavailable', model, problem: e.message, ...(e.code === 'model-missing' ? { pull: model } : {}) };
 }
 
 function calibrationOf(index: TargetEmbeddings): NonNullable<SemanticState['calibration']> {
