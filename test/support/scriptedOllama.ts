@@ -334,6 +334,7 @@ export class ScriptedOllama {
   reset(): void {
     this.requests.length = 0;
     this.chats.length = 0;
+    this.embedded.length = 0;
     this.clientAborts = 0;
     this.cursors.clear();
   }
