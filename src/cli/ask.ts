@@ -115,7 +115,15 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       llm,
       index,
       question,
-      options: { ...DEFAULT_PIPELINE_OPTIONS, model, candidates, topK, contextLength, auditPolicy: auditPolicy as AuditPolicy, embeddingModel },
+      options: {
+        ...DEFAULT_PIPELINE_OPTIONS,
+        model,
+        candidates,
+        topK,
+        contextLength,
+        auditPolicy: auditPolicy as AuditPolicy,
+        embeddingModel,
+      },
       embeddingCache,
       signal: io.signal,
       onEvent: (event) => {
@@ -170,7 +178,8 @@ async function prepareEmbeddings(
   } catch {
     // Remembered by the relevance engine; the pipeline reports it once as a relevance notice.
   }
-  if (cache.writeError && progress) io.stderr(`unlearn: cannot write the embedding cache in ${cache.directory}: ${cache.writeError.message}\n`);
+  if (cache.writeError && progress)
+    io.stderr(`unlearn: cannot write the embedding cache in ${cache.directory}: ${cache.writeError.message}\n`);
 }
 
 export async function loadTargetsFile(path: string): Promise<{ error: string } | ReturnType<typeof parseTargets>> {

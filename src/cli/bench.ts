@@ -3,8 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { EXIT, type CliIo } from './io';
 import { buildProbe, formatReport, runGuardBench } from '../bench/guardBench';
 import { startPromptTokenProbe } from '../bench/promptTokenBench';
+import { formatRelevanceReport, runRelevanceBench } from '../bench/relevanceBench';
 
-const USAGE = `unlearn bench — leak guard benchmark: our index vs a naive regex and the obscenity matcher
+const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher) and relevance-stage benchmark
 
 Usage:
   unlearn bench [--quick] [--out FILE]
@@ -53,12 +54,21 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await tokens.close();
   }
-  io.stdout(formatReport(report));
+  let relevance;
+  try {
+    relevance = await runRelevanceBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal });
+  } catch (error) {
+    if (io.signal.aborted) return EXIT.interrupted;
+    throw error;
+  }
+  const combined = { ...report, relevance, goals: [...report.goals, ...relevance.goals] };
+  io.stdout(formatRelevanceReport(relevance));
+  io.stdout(formatReport(combined));
   const file = resolve(io.cwd, out);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(combined, null, 2) + '\n');
   io.stdout(`\nJSON written to ${file}\n`);
-  return report.goals.every((g) => g.pass) ? EXIT.ok : EXIT.failure;
+  return combined.goals.every((g) => g.pass) ? EXIT.ok : EXIT.failure;
 }
 
 function usage(io: CliIo, message: string): number {

@@ -38,7 +38,8 @@ export const NUMERIC_LIMITS = {
 /** A whole number within [min, max]; a number outside is clamped (fractions cut), anything else is the fallback. */
 /** The pipeline's options from the settings, for `model` (the settings' own model unless a caller routed elsewhere). */
 export function pipelineOptions(
-  settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> & Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>,
+  settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
+    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>,
   model = settings.model,
 ): PipelineOptions {
   return {

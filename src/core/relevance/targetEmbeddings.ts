@@ -6,6 +6,14 @@ import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
 export const MAX_EXAMPLE_ROWS = 4;
+/** Below this many rows the spread of a request's similarities says little; only per-row thresholds apply. */
+export const MIN_ROWS_FOR_SPREAD = 50;
+/**
+ * Standard deviations beyond the expected largest of `rows` Gaussian noise draws (√(2 ln rows)) a hit
+ * must reach. Similarities are not Gaussian (their tail is heavy: shared sub-words, shared templates),
+ * so the slack is generous; a real match is far beyond it (5 to 10 deviations out is common).
+ */
+export const OUTLIER_SLACK = 1.5;
 /** Texts per /api/embed call: Ollama embeds them one after another anyway, and quality is reported to drop in very large batches. */
 export const EMBED_BATCH = 32;
 
@@ -13,6 +21,7 @@ export const EMBED_BATCH = 32;
  * Everyday questions about nothing in particular. Each target row's mean similarity to them is its
  * "unrelated" level for this model; a request must beat it by the profile's margin. This calibrates
  * per model and per target (a long description sits closer to everything than a two-word name).
+ * The row's mean similarity to the other targets' rows is a second such level (see build).
  */
 export const NEUTRAL_PROBES: readonly string[] = [
   'What is the weather like tomorrow?',
@@ -120,12 +129,20 @@ export class TargetEmbeddings {
     const matrix = new Float32Array(rows * dims);
     for (let r = 0; r < rows; r++) matrix.set(vectors.get(keys[r]!)!, r * dims);
     const probeVectors = keys.slice(rows).map((k) => vectors.get(k)!);
+    // The mean of all rows: a row's similarity to it says how much the row shares with the rest of
+    // the list (a template such as "A logistics client in …" repeated 10,000 times). A request that
+    // matches the template would otherwise be near every one of them.
+    const centroid = new Float32Array(dims);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < dims; i++) centroid[i]! += matrix[r * dims + i]!;
+    for (let i = 0; i < dims; i++) centroid[i]! /= rows || 1;
     const rowThreshold = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      let mean = 0;
-      for (const p of probeVectors) mean += dot(matrix, r * dims, p, dims);
-      mean /= probeVectors.length;
-      rowThreshold[r] = Math.max(profile.floor, mean + profile.margin);
+      let probe = 0;
+      for (const p of probeVectors) probe += dot(matrix, r * dims, p, dims);
+      probe /= probeVectors.length;
+      // Mean similarity to the *other* rows (the row's own 1/n share of the centroid taken out).
+      const others = rows > 1 ? (rows * dot(matrix, r * dims, centroid, dims) - 1) / (rows - 1) : -1;
+      rowThreshold[r] = Math.max(profile.floor, probe + profile.margin, others + profile.margin);
     }
     return new TargetEmbeddings(
       model,
@@ -154,26 +171,69 @@ export class TargetEmbeddings {
     const bestQuery = new Int32Array(targets);
     const bestSim = new Float32Array(targets);
     const rows = rowTarget.length;
-    for (let r = 0; r < rows; r++) {
-      const at = r * dims;
-      const threshold = rowThreshold[r]!;
+    const sum = new Float64Array(q.length);
+    const sumSq = new Float64Array(q.length);
+    const consider = (r: number, qi: number, s: number) => {
+      sum[qi]! += s;
+      sumSq[qi]! += s * s;
       const t = rowTarget[r]!;
-      for (let qi = 0; qi < q.length; qi++) {
-        const s = dot(matrix, at, q[qi]!, dims);
-        const excess = s - threshold;
-        if (excess > bestExcess[t]!) {
-          bestExcess[t] = excess;
-          bestRow[t] = r;
-          bestQuery[t] = qi;
-          bestSim[t] = s;
-        }
+      const excess = s - rowThreshold[r]!;
+      if (excess > bestExcess[t]!) {
+        bestExcess[t] = excess;
+        bestRow[t] = r;
+        bestQuery[t] = qi;
+        bestSim[t] = s;
+      }
+    };
+    // Queries two at a time: each row is read from memory once per pair (a request is usually a
+    // question and an answer), which is what bounds this loop.
+    for (let qi = 0; qi < q.length; qi += 2) {
+      const a = q[qi]!;
+      const b = q[qi + 1];
+      for (let r = 0; r < rows; r++) {
+        const at = r * dims;
+        if (b) {
+          let sa = 0;
+          let sb = 0;
+          let sa2 = 0;
+          let sb2 = 0;
+          let i = 0;
+          for (; i + 1 < dims; i += 2) {
+            const m0 = matrix[at + i]!;
+            const m1 = matrix[at + i + 1]!;
+            sa += m0 * a[i]!;
+            sb += m0 * b[i]!;
+            sa2 += m1 * a[i + 1]!;
+            sb2 += m1 * b[i + 1]!;
+          }
+          if (i < dims) {
+            sa += matrix[at + i]! * a[i]!;
+            sb += matrix[at + i]! * b[i]!;
+          }
+          consider(r, qi, sa + sa2);
+          consider(r, qi + 1, sb + sb2);
+        } else consider(r, qi, dot(matrix, at, a, dims));
       }
     }
+    // Per query, the level this request reaches on every row: a hit must stand out of it as the
+    // largest of `rows` noise draws would not (about 5.8 standard deviations at 10,000 rows, see OUTLIER_SLACK). A request
+    // that matches what many targets share (a template, a common subject) is near all of them; none
+    // of those stands out. Too few rows for a spread to mean anything: the per-row thresholds alone.
+    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + OUTLIER_SLACK : Infinity;
+    const queryLevel = Array.from(q, (_, qi) => {
+      if (outlier === Infinity) return -Infinity;
+      const mean = sum[qi]! / rows;
+      const sd = Math.sqrt(Math.max(0, sumSq[qi]! / rows - mean * mean));
+      return mean + outlier * sd;
+    });
+    const thresholdOf = (t: number) => Math.max(rowThreshold[bestRow[t]!]!, queryLevel[bestQuery[t]!]!);
     const over: number[] = [];
     const under: number[] = [];
     for (let t = 0; t < targets; t++) {
       if (bestRow[t]! < 0) continue;
-      if (bestExcess[t]! >= 0) over.push(t);
+      const excess = bestSim[t]! - thresholdOf(t);
+      bestExcess[t] = excess;
+      if (excess >= 0) over.push(t);
       else if (rankBelow > 0) under.push(t);
     }
     const hit = (t: number): SemanticHit => {
@@ -181,7 +241,7 @@ export class TargetEmbeddings {
       return {
         targetId: this.targetIds[t]!,
         similarity: bestSim[t]!,
-        threshold: rowThreshold[r]!,
+        threshold: thresholdOf(t),
         query: bestQuery[t]!,
         example: r > 0 && rowTarget[r - 1] === t,
       };
@@ -220,9 +280,19 @@ export function documentText(target: ForgetTarget): string {
   return target.description ? `${names}: ${target.description}` : names;
 }
 
-export function checkedVector(raw: readonly number[] | undefined, profile: EmbeddingProfile, model: string, host: string, dims: number): Float32Array {
+export function checkedVector(
+  raw: readonly number[] | undefined,
+  profile: EmbeddingProfile,
+  model: string,
+  host: string,
+  dims: number,
+): Float32Array {
   const v = raw ? prepareVector(raw, profile) : undefined;
-  if (!v) throw new LlmError('malformed', `The embedding model ${model} at ${host} returned an unusable vector (empty, zero or not a number).`, { host, model });
+  if (!v)
+    throw new LlmError('malformed', `The embedding model ${model} at ${host} returned an unusable vector (empty, zero or not a number).`, {
+      host,
+      model,
+    });
   if (dims && v.length !== dims) throw mixedSizes(model, host);
   return v;
 }
