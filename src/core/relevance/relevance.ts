@@ -114,7 +114,7 @@ interface EmbeddingSlot {
  * (names, aliases, disguises), keywords (keywordIndex.ts), and meaning (targetEmbeddings.ts).
  */
 export class Relevance {
-  readonly keywords: KeywordIndex;
+  private keywordIndex: KeywordIndex | undefined;
   private readonly targets: readonly ForgetTarget[];
   private readonly byId: Map<string, ForgetTarget>;
   /** Per embedding model: the built index, or its build, or its last failure. */
@@ -123,7 +123,11 @@ export class Relevance {
   constructor(readonly index: TargetIndex) {
     this.targets = index.targets.filter((t) => t.enabled);
     this.byId = new Map(this.targets.map((t) => [t.id, t]));
-    this.keywords = buildKeywordIndex(this.targets);
+  }
+
+  /** Built on first use (a `named` policy never needs it): about half a second at 10,000 targets. */
+  get keywords(): KeywordIndex {
+    return (this.keywordIndex ??= buildKeywordIndex(this.targets));
   }
 
   /**
