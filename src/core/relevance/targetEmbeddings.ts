@@ -3,6 +3,7 @@ import type { LlmPort } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
 import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
+import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
 export const MAX_EXAMPLE_ROWS = 4;
@@ -55,6 +56,8 @@ export class TargetEmbeddings {
     /** Per row: the similarity it must reach (max of the floor and its probe mean + margin). */
     readonly rowThreshold: Float32Array,
     private readonly targetIds: readonly string[],
+    /** The WebAssembly SIMD kernel holding the matrix, where available (about 5x faster than the loop). */
+    private readonly kernel: SimdKernel | undefined,
   ) {}
 
   get rows(): number {
@@ -144,14 +147,17 @@ export class TargetEmbeddings {
       const others = rows > 1 ? (rows * dot(matrix, r * dims, centroid, dims) - 1) / (rows - 1) : -1;
       rowThreshold[r] = Math.max(profile.floor, probe + profile.margin, others + profile.margin);
     }
+    const kernel = createSimdKernel(rows, dims);
+    kernel?.matrix.set(matrix);
     return new TargetEmbeddings(
       model,
       profile,
       dims,
-      matrix,
+      kernel?.matrix ?? matrix,
       Int32Array.from(rowOwner),
       rowThreshold,
       enabled.map((t) => t.id),
+      kernel,
     );
   }
 
@@ -171,49 +177,37 @@ export class TargetEmbeddings {
     const bestQuery = new Int32Array(targets);
     const bestSim = new Float32Array(targets);
     const rows = rowTarget.length;
+    const sims = q.map(() => new Float32Array(rows));
+    // Queries two at a time: each row is read once per pair (a request is usually a question and an
+    // answer), with eight accumulators so the multiplications do not wait on each other.
+    for (let qi = 0; qi < q.length; qi += 2) {
+      if (qi + 1 < q.length) {
+        if (this.kernel) this.kernel.dotPair(q[qi]!, q[qi + 1]!, sims[qi]!, sims[qi + 1]!);
+        else dotPair(matrix, rows, dims, q[qi]!, q[qi + 1]!, sims[qi]!, sims[qi + 1]!);
+      } else if (this.kernel) this.kernel.dotPair(q[qi]!, q[qi]!, sims[qi]!, sims[qi]!);
+      else for (let r = 0; r < rows; r++) sims[qi]![r] = dot(matrix, r * dims, q[qi]!, dims);
+    }
     const sum = new Float64Array(q.length);
     const sumSq = new Float64Array(q.length);
-    const consider = (r: number, qi: number, s: number) => {
-      sum[qi]! += s;
-      sumSq[qi]! += s * s;
-      const t = rowTarget[r]!;
-      const excess = s - rowThreshold[r]!;
-      if (excess > bestExcess[t]!) {
-        bestExcess[t] = excess;
-        bestRow[t] = r;
-        bestQuery[t] = qi;
-        bestSim[t] = s;
-      }
-    };
-    // Queries two at a time: each row is read from memory once per pair (a request is usually a
-    // question and an answer), which is what bounds this loop.
-    for (let qi = 0; qi < q.length; qi += 2) {
-      const a = q[qi]!;
-      const b = q[qi + 1];
+    for (let qi = 0; qi < q.length; qi++) {
+      const row = sims[qi]!;
+      let total = 0;
+      let squares = 0;
       for (let r = 0; r < rows; r++) {
-        const at = r * dims;
-        if (b) {
-          let sa = 0;
-          let sb = 0;
-          let sa2 = 0;
-          let sb2 = 0;
-          let i = 0;
-          for (; i + 1 < dims; i += 2) {
-            const m0 = matrix[at + i]!;
-            const m1 = matrix[at + i + 1]!;
-            sa += m0 * a[i]!;
-            sb += m0 * b[i]!;
-            sa2 += m1 * a[i + 1]!;
-            sb2 += m1 * b[i + 1]!;
-          }
-          if (i < dims) {
-            sa += matrix[at + i]! * a[i]!;
-            sb += matrix[at + i]! * b[i]!;
-          }
-          consider(r, qi, sa + sa2);
-          consider(r, qi + 1, sb + sb2);
-        } else consider(r, qi, dot(matrix, at, a, dims));
+        const v = row[r]!;
+        total += v;
+        squares += v * v;
+        const t = rowTarget[r]!;
+        const excess = v - rowThreshold[r]!;
+        if (excess > bestExcess[t]!) {
+          bestExcess[t] = excess;
+          bestRow[t] = r;
+          bestQuery[t] = qi;
+          bestSim[t] = v;
+        }
       }
+      sum[qi] = total;
+      sumSq[qi] = squares;
     }
     // Per query, the level this request reaches on every row: a hit must stand out of it as the
     // largest of `rows` noise draws would not (about 5.8 standard deviations at 10,000 rows, see OUTLIER_SLACK). A request
@@ -299,6 +293,51 @@ export function checkedVector(
 
 function mixedSizes(model: string, host: string): LlmError {
   return new LlmError('malformed', `The embedding model ${model} at ${host} returned vectors of different sizes.`, { host, model });
+}
+
+/** Dot products of every row with two queries at once. */
+function dotPair(
+  matrix: Float32Array,
+  rows: number,
+  dims: number,
+  a: Float32Array,
+  b: Float32Array,
+  outA: Float32Array,
+  outB: Float32Array,
+): void {
+  const tail = dims & 3;
+  for (let r = 0; r < rows; r++) {
+    let at = r * dims;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let i = 0;
+    for (; i < dims - tail; i += 4, at += 4) {
+      const m0 = matrix[at]!;
+      const m1 = matrix[at + 1]!;
+      const m2 = matrix[at + 2]!;
+      const m3 = matrix[at + 3]!;
+      a0 += m0 * a[i]!;
+      a1 += m1 * a[i + 1]!;
+      a2 += m2 * a[i + 2]!;
+      a3 += m3 * a[i + 3]!;
+      b0 += m0 * b[i]!;
+      b1 += m1 * b[i + 1]!;
+      b2 += m2 * b[i + 2]!;
+      b3 += m3 * b[i + 3]!;
+    }
+    for (; i < dims; i++, at++) {
+      a0 += matrix[at]! * a[i]!;
+      b0 += matrix[at]! * b[i]!;
+    }
+    outA[r] = a0 + a1 + a2 + a3;
+    outB[r] = b0 + b1 + b2 + b3;
+  }
 }
 
 function dot(matrix: Float32Array, at: number, q: Float32Array, dims: number): number {
