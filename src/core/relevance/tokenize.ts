@@ -5,12 +5,12 @@
  */
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /[\u0300-\u036f]/g;
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[^\u0000-\u007f]/;
 
 /** Every word of the text, folded (duplicates kept, in order). Words of one letter are dropped. */
 export function keywordTokens(text: string): string[] {
   // Accents are folded only when there is anything but ASCII (most texts): NFKD is the slow part.
-  const folded = ASCII.test(text) ? text : text.normalize('NFKD').replace(MARKS, '');
+  const folded = !NON_ASCII.test(text) ? text : text.normalize('NFKD').replace(MARKS, '');
   const words = folded.toLowerCase().match(WORD) ?? [];
   const out: string[] = [];
   for (const w of words) {
