@@ -4,6 +4,7 @@ import { EXIT, type CliIo } from '../cli/io';
 import { runCli } from '../cli/process';
 import { buildProbe, formatReport, runGuardBench } from './guardBench';
 import { startPromptTokenProbe } from './promptTokenBench';
+import { formatRelevanceReport, runRelevanceBench } from './relevanceBench';
 import { formatLatencyReport, runLatencyBench, type LatencyReport } from './latencyBench';
 
 /*
@@ -12,7 +13,7 @@ import { formatLatencyReport, runLatencyBench, type LatencyReport } from './late
  * dist/cli.js. `npm run bench` runs it; `unlearn bench` loads it when it lies next to the CLI.
  */
 
-const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher) and pipeline latency
+const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher), relevance stage and pipeline latency
 
 Usage:
   unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency]
@@ -99,12 +100,21 @@ async function guardSection(quick: boolean, out: string, io: CliIo): Promise<num
   } finally {
     await tokens.close();
   }
-  io.stdout(formatReport(report));
+  let relevance;
+  try {
+    relevance = await runRelevanceBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal });
+  } catch (error) {
+    if (io.signal.aborted) return EXIT.interrupted;
+    throw error;
+  }
+  const combined = { ...report, relevance, goals: [...report.goals, ...relevance.goals] };
+  io.stdout(formatRelevanceReport(relevance));
+  io.stdout(formatReport(combined));
   const file = resolve(io.cwd, out);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(combined, null, 2) + '\n');
   io.stdout(`\nJSON written to ${file}\n`);
-  return report.goals.every((g) => g.pass) ? EXIT.ok : EXIT.failure;
+  return combined.goals.every((g) => g.pass) ? EXIT.ok : EXIT.failure;
 }
 
 function usage(io: CliIo, message: string): number {

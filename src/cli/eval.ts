@@ -33,6 +33,7 @@ import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
+import { EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
@@ -71,6 +72,7 @@ Options for run:
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
+${EMBEDDING_MODEL_HELP}
   --temperature T    sampling temperature for the answers (default: the model's)
   --seed N           sampling seed passed to Ollama
   -q, --quiet        no progress on stderr
@@ -147,7 +149,6 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         retain: { type: 'string' },
         targets: { type: 'string' },
         limit: { type: 'string' },
-        'audit-policy': { type: 'string' },
         out: { type: 'string' },
         judge: { type: 'boolean', default: false },
         samples: { type: 'string' },
@@ -171,6 +172,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
   const auditPolicies = parseAuditPolicies(values['audit-policy']);
   if (typeof auditPolicies === 'string') return usage(io, auditPolicies);
+  const auditPolicy: AuditPolicy = auditPolicies?.[0] ?? 'related';
+  const embeddingModel = embeddingModelOf(values['embedding-model'], io.env);
   let temperature: number | undefined;
   if (values.temperature !== undefined) {
     temperature = Number(values.temperature);
@@ -217,6 +220,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
       candidates: candidates as number,
       topK: topK as number,
       contextLength: contextLength as number,
+      auditPolicy,
+      ...(embeddingModel ? { embeddingModel } : {}),
       ...(temperature !== undefined ? { temperature } : {}),
       ...(seed !== undefined ? { seed: seed as number } : {}),
     },

@@ -55,11 +55,17 @@ function plainPick(i: number): string {
 }
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40, rewrite: 45 }[chat.role];
+  const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40, rewrite: 45, detect: 20 }[chat.role];
   switch (chat.role) {
     case 'vanilla': {
       const i = all.findIndex((q) => chat.messages.at(-1)!.content.startsWith(q.question));
       return reply(i < 0 ? 'I do not know.' : plainPick(i), { firstTokenDelayMs: delay, chunkDelayMs: 4 });
+    }
+    case 'detect': {
+      // Detection reads the question as the audit would: a forget question touches the topic.
+      const question = (JSON.parse(chat.messages[1]!.content) as { question: string }).question;
+      const touched = forget.some((q) => question.startsWith(q.question));
+      return reply({ touched: touched ? [{ target: 'T1', how: 'described' }] : [] }, { firstTokenDelayMs: delay });
     }
     case 'audit': {
       const question = (JSON.parse(chat.messages[1]!.content) as { question: string }).question;

@@ -60,6 +60,11 @@ function agents(chat: RecordedChat): ScriptedReply {
       const i = [...FORGET, ...RETAIN].indexOf(q);
       return reply(SHAPES[i % SHAPES.length]!(CHOICE_LETTERS[q.answer]!, q.choices[q.answer]!), { firstTokenDelayMs: 15 });
     }
+    case 'detect': {
+      // Detection reads the question as the audit would: a forget question touches the topic.
+      const data = JSON.parse(chat.messages[1]!.content) as { question: string };
+      return { touched: FORGET.some((q) => data.question.startsWith(q.question)) ? [{ target: 'T1', how: 'described' }] : [] };
+    }
     case 'audit': {
       const data = JSON.parse(chat.messages[1]!.content) as { question: string };
       if (data.question.startsWith(UNREADABLE_AUDIT)) return 'no JSON here';

@@ -22,12 +22,14 @@ const CHANCE_COLOR = '#b91c1c';
 const STAGE_COLORS: Record<StageName, string> = {
   retrieve: '#94a3b8',
   vanilla: '#f59e0b',
+  relevance: '#64748b',
+  detect: '#a78bfa',
   audit: '#8b5cf6',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;
