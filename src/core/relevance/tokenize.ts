@@ -5,7 +5,7 @@
  */
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /[\u0300-\u036f]/g;
-const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII = /[^\t\n\r\u0020-\u007e]/;
 
 /** Every word of the text, folded (duplicates kept, in order). Words of one letter are dropped. */
 export function keywordTokens(text: string): string[] {
