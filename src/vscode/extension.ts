@@ -4,15 +4,20 @@ import { registerGuardedModels } from './guardedModels';
 import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
+import { registerNoModelNotice } from './noModelNotice';
 import { registerServer } from './server';
+import { registerSetupState, type SetupState } from './setupState';
 import { enabledTargets } from './settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
+import { registerWalkthrough } from './walkthrough';
 
 /** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
 export interface UnlearnApi {
   readonly chatHandler: vscode.ChatRequestHandler;
   /** The Forget Targets view's data, so tests can find the nodes the view's commands take. */
   readonly targetsTree: TargetsTreeProvider;
+  /** First-run progress (the walkthrough's context keys), so tests can see what each step waits for. */
+  readonly setup: SetupState;
 }
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
@@ -25,7 +30,10 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const chatHandler = registerChatParticipant(context, defaultParticipantDeps(log, server.port, enabledTargets));
   registerGuardedModels(context, log);
   registerEvaluate(context);
-  return { chatHandler, targetsTree };
+  const setup = registerSetupState(context, server, log);
+  registerNoModelNotice(context, server, setup, log);
+  registerWalkthrough(context, server, setup, log);
+  return { chatHandler, targetsTree, setup };
 }
 
 export function deactivate(): void {

@@ -25,6 +25,7 @@ import type { ChatRequest, ChatResponse, LlmPort, ModelDetails } from '../core/l
 import { runPipeline, type PipelineResult } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
 import { brokenTargetsNote, escapeMarkdown, MarkdownSanitizer, targetSettingsHealth, type TargetSettingsHealth } from './chatFormat';
+import { noteAnswer } from './answerEvents';
 import type { UnlearnLog } from './log';
 import { enabledTargets, readSettings, SECTION, targetStores, viewStore } from './settings';
 import { pipelineOptions } from './settingsValues';
@@ -272,6 +273,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       this.deps.log(
         `${settings.model}: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, ${Math.round(result.totalMs)} ms`,
       );
+      noteAnswer({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
       return result;
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();

@@ -27,6 +27,7 @@ import { editTargets, readSettings, targetStores, viewStore, type UnlearnSetting
 import { pipelineOptions } from './settingsValues';
 import { validateTerm } from './targetsEdit';
 import { rememberOriginal } from './originals';
+import { noteAnswer } from './answerEvents';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
 
@@ -173,6 +174,7 @@ async function answer(
         arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }],
       });
     }
+    noteAnswer({ answer: result.answer, redactions: result.redactions, ...(previewId ? { previewId } : {}), via: 'participant' });
     return { metadata };
   } catch (error) {
     if (token.isCancellationRequested || isAbort(error)) {
