@@ -3,6 +3,16 @@
  * status bar advice and the walkthrough's Pull step (no `vscode` here, so node's runner tests it).
  */
 
+/** The context keys first-run progress is kept in; the walkthrough's `onContext:` completion events name them. */
+export const SETUP_KEYS = [
+  'unlearn.ollamaReachable',
+  'unlearn.chatModelInstalled',
+  'unlearn.embeddingModelInstalled',
+  'unlearn.hasTargets',
+  'unlearn.answered',
+] as const;
+export type SetupKey = (typeof SETUP_KEYS)[number];
+
 /** The Ollama server as the last check saw it. */
 export type OllamaState = 'unknown' | 'up' | 'down' | 'invalid';
 

@@ -7,21 +7,13 @@ import { onDidAnswer, type AnswerNote } from './answerEvents';
 import type { UnlearnLog } from './log';
 import type { OllamaServer } from './server';
 import { readSettings, SECTION, targetStores, viewStore } from './settings';
-import { isInstalled, type SetupFacts } from './setupAdvice';
+import { isInstalled, SETUP_KEYS, type SetupFacts, type SetupKey } from './setupAdvice';
 
 /**
- * How far a newcomer has got, as context keys the walkthrough's `completionEvents` and `when` clauses
- * read. VS Code keeps a step done once its key was true, so the keys only need to be right "now".
+ * How far a newcomer has got, kept as the context keys of `SETUP_KEYS`, which the walkthrough's
+ * `completionEvents` read. VS Code keeps a step done once its key was true, so the keys only need to be
+ * right "now".
  */
-export const SETUP_KEYS = [
-  'unlearn.ollamaReachable',
-  'unlearn.chatModelInstalled',
-  'unlearn.embeddingModelInstalled',
-  'unlearn.hasTargets',
-  'unlearn.answered',
-] as const;
-export type SetupKey = (typeof SETUP_KEYS)[number];
-
 export interface SetupState {
   /** What is known now; `chatModels` is undefined until Ollama was listed once. */
   facts(): SetupFacts;
