@@ -76,15 +76,22 @@ async function checkOllama(server: OllamaServer, setup: SetupState): Promise<boo
     void vscode.window.showInformationMessage(`Unlearn: Ollama answers at ${f.host}.`);
     return true;
   }
-  const fix = f.loopback ? 'Start Ollama' : 'Open Setting';
-  const choice = await vscode.window.showWarningMessage(
-    f.ollama === 'invalid'
-      ? `Unlearn: unlearn.ollamaHost is not a valid URL (${f.host}).`
-      : `Unlearn: Ollama is not answering at ${f.host}. ${f.loopback ? 'Start it with "ollama serve".' : 'Start it on that machine or change unlearn.ollamaHost.'}`,
-    f.ollama === 'invalid' ? 'Open Setting' : fix,
-  );
-  if (choice === 'Start Ollama') await vscode.commands.executeCommand('unlearn.startOllama');
-  if (choice === 'Open Setting') await vscode.commands.executeCommand('unlearn.openSetting', 'unlearn.ollamaHost');
+  const fix = f.ollama === 'invalid' || !f.loopback ? 'Open Setting' : 'Start Ollama';
+  // Not awaited: the command answers "not reachable" now; the buttons stay in the notification centre.
+  void vscode.window
+    .showWarningMessage(
+      f.ollama === 'invalid'
+        ? `Unlearn: unlearn.ollamaHost is not a valid URL (${f.host}).`
+        : `Unlearn: Ollama is not answering at ${f.host}. ${f.loopback ? 'Start it with "ollama serve".' : 'Start it on that machine or change unlearn.ollamaHost.'}`,
+      fix,
+    )
+    .then((choice) =>
+      choice === 'Start Ollama'
+        ? vscode.commands.executeCommand('unlearn.startOllama')
+        : choice === 'Open Setting'
+          ? vscode.commands.executeCommand('unlearn.openSetting', 'unlearn.ollamaHost')
+          : undefined,
+    );
   return false;
 }
 
@@ -207,11 +214,12 @@ async function previewLastAnswer(setup: SetupState): Promise<unknown> {
   const last = setup.lastAnswer();
   if (!last) {
     const ask = 'Ask @unlearn';
-    const choice = await vscode.window.showInformationMessage(
-      'Unlearn: no answer yet in this window. Ask @unlearn (or a guarded model) something about a forget target first.',
-      ask,
-    );
-    if (choice === ask) await vscode.commands.executeCommand('unlearn.openChat');
+    void vscode.window
+      .showInformationMessage(
+        'Unlearn: no answer yet in this window. Ask @unlearn (or a guarded model) something about a forget target first.',
+        ask,
+      )
+      .then((choice) => (choice === ask ? vscode.commands.executeCommand('unlearn.openChat') : undefined));
     return undefined;
   }
   const uri = await vscode.commands.executeCommand('unlearn.preview.answer', {
