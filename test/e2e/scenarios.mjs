@@ -3,10 +3,11 @@
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
 //
 // A scenario gets `t`: { page, ollama, workspace, shot(name), step(text) } and throws to fail.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   answerInputBox,
+  chatInput,
   hoverText,
   clickViewAction,
   lastChatResponse,
@@ -22,6 +23,8 @@ import {
 
 export const SAMPLE_TARGETS = ['Project Falcon', 'Dana Whitfield', 'Northwind Logistics'];
 export const ADDED_TARGET = 'Harbor Ventures';
+/** The target the walkthrough scenario adds through the walkthrough's own button (then removed again). */
+export const FIRST_TARGET = 'Orion Bank';
 export const QUESTION = 'Who is building Project Falcon?';
 export const MODEL = 'llama3.2';
 /** How the guarded models provider names the scripted model in VS Code's picker (issue 8). */
@@ -50,7 +53,74 @@ export function falconScript({ reply }) {
 
 const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ candidates?…/, /Composing…/];
 
+/** A walkthrough step's element; VS Code ids it `<extension>#<walkthrough>#<step>`. */
+const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
+const stepDone = async (page, id) => (await walkthroughStep(page, id).getAttribute('aria-checked')) === 'true';
+
+/** The sample's settings.json while the walkthrough scenario has taken its targets away. */
+let sampleSettings;
+
 export const scenarios = [
+  {
+    name: 'First start: the Get Started walkthrough opens, checks Ollama and the model, and completes its target step',
+    // The extension activates before any scenario runs: for the "add your first target" step to be
+    // open, the workspace has no targets then. The sample's own settings come back at the end.
+    prepareWorkspace(workspace) {
+      const file = join(workspace, '.vscode', 'settings.json');
+      sampleSettings = readFileSync(file, 'utf8');
+      writeFileSync(file, '{\n  "unlearn.targets": []\n}\n');
+    },
+    async run({ page, workspace, shot, step }) {
+      const settingsFile = join(workspace, '.vscode', 'settings.json');
+      try {
+        step('the walkthrough opened by itself on the first activation');
+        await walkthroughStep(page, 'connect').waitFor({ state: 'visible', timeout: 30_000 });
+        const title = await page.locator('.gettingStartedContainer .category-title').first().textContent();
+        if (!/Get started with Unlearn/.test(title ?? '')) throw new Error(`the walkthrough on screen is "${title}"`);
+        await until('the connect and pull steps to be checked (the scripted Ollama is up with llama3.2)', async () =>
+          (await stepDone(page, 'connect')) && (await stepDone(page, 'pullModels')) ? true : undefined,
+        );
+        if (await stepDone(page, 'addTarget')) throw new Error('the target step is checked although the workspace has no target');
+        step('connect ✓, pull ✓, add your first forget target: open');
+        await shot('walkthrough-first-start');
+
+        step('open the target step and press its button');
+        await walkthroughStep(page, 'addTarget').click();
+        const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'Add Forget Target' }).first();
+        await button.waitFor({ state: 'visible', timeout: 10_000 });
+        await shot('walkthrough-target-step');
+        await button.click();
+        await answerInputBox(page, FIRST_TARGET);
+        await until(`${settingsFile} to hold "${FIRST_TARGET}"`, () => readFileSync(settingsFile, 'utf8').includes(`"${FIRST_TARGET}"`));
+        const pane = viewPane(page, 'Forget Targets');
+        await until(`the Forget Targets view to show "${FIRST_TARGET}"`, async () =>
+          (await pane.isVisible()) && (await treeLabels(pane)).some((l) => l.startsWith(FIRST_TARGET)) ? true : undefined,
+        );
+        await until('the target step to be checked', () => stepDone(page, 'addTarget'));
+        step(`"${FIRST_TARGET}" added through the step's button; the view shows it; the step is checked`);
+        await shot('walkthrough-target-step-done');
+
+        step('the ask step: its button opens the chat in Ask mode with "@unlearn " typed and the guarded model picked');
+        await walkthroughStep(page, 'ask').click();
+        await page.locator('.gettingStartedContainer').getByRole('button', { name: 'Ask @unlearn' }).first().click();
+        const typed = await until('the chat input to hold "@unlearn"', async () => {
+          const text = (await chatInput(page).textContent())?.replace(/\u00a0/g, ' ') ?? '';
+          return /@unlearn/.test(text) ? text : undefined;
+        });
+        const toolbar = await page
+          .locator('.interactive-input-part .action-item .action-label')
+          .evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label') ?? ''} ${e.textContent ?? ''}`.trim()));
+        step(`chat input: "${typed.trim()}"; toolbar: ${toolbar.join(' | ')}`);
+        if (!toolbar.some((t) => t.includes(GUARDED_MODEL_LABEL)))
+          throw new Error(`the chat's model picker does not show ${GUARDED_MODEL_LABEL}: ${toolbar.join(' | ')}`);
+        if (!toolbar.some((t) => /\bAsk\b/.test(t))) throw new Error(`the chat is not in Ask mode: ${toolbar.join(' | ')}`);
+        await shot('walkthrough-ask-chat');
+      } finally {
+        // The other scenarios expect the sample's targets.
+        if (sampleSettings) writeFileSync(settingsFile, sampleSettings);
+      }
+    },
+  },
   {
     name: 'Forget Targets view lists the sample targets; adding one writes .vscode/settings.json',
     async run({ page, workspace, shot, step }) {
