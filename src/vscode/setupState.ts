@@ -25,7 +25,17 @@ export interface SetupState {
   lastAnswer(): AnswerNote | undefined;
   /** Fires when facts or keys change. */
   readonly onDidChange: vscode.Event<void>;
+  /**
+   * Runs `open` (opening the walkthrough) with every key false in VS Code, then gives the true ones back.
+   * VS Code registers a walkthrough's completion events when its walkthrough service starts, often only
+   * when the walkthrough first opens; a key already true then is recorded as seen but never completes
+   * its step, and never will in that window. False at registration and true just after, it does.
+   */
+  reassertKeys(open: () => Thenable<unknown>): Promise<void>;
 }
+
+/** How long after opening the walkthrough the keys are given back: its registration runs just after it opens. */
+const REASSERT_DELAY_MS = 500;
 
 /** The embedding model setting another feature owns; read by name so this works before and after it exists. */
 export function embeddingModelSetting(): string | undefined {
@@ -167,5 +177,15 @@ export function registerSetupState(context: vscode.ExtensionContext, server: Oll
     installedModels: () => installed,
     lastAnswer: () => last,
     onDidChange: changed.event,
+    reassertKeys: async (open) => {
+      await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, false)));
+      try {
+        await open();
+        await new Promise((resolve) => setTimeout(resolve, REASSERT_DELAY_MS));
+      } finally {
+        // The values now, not those from before: one may have changed meanwhile.
+        await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, keys[key])));
+      }
+    },
   };
 }

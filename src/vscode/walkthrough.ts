@@ -20,8 +20,7 @@ const FIRST_CHECK_MS = 10_000;
  */
 export function registerWalkthrough(context: vscode.ExtensionContext, server: OllamaServer, setup: SetupState, log: UnlearnLog): void {
   const walkthroughId = `${context.extension.id}#${WALKTHROUGH_ID}`;
-  const open = (step?: string) =>
-    vscode.commands.executeCommand('workbench.action.openWalkthrough', step ? { category: walkthroughId, step } : walkthroughId, false);
+  const open = () => setup.reassertKeys(() => vscode.commands.executeCommand('workbench.action.openWalkthrough', walkthroughId, false));
 
   context.subscriptions.push(
     vscode.commands.registerCommand('unlearn.openWalkthrough', () => open()),
