@@ -55,10 +55,12 @@ export function registerSetupState(context: vscode.ExtensionContext, server: Oll
   const details = new Map<string, ModelDetails | Error>();
   let listing: AbortController | undefined;
 
+  /** While the walkthrough opens (see reassertKeys), VS Code keeps every key false; the values are sent after. */
+  let holding = 0;
   const setKey = (key: SetupKey, value: boolean) => {
     if (keys[key] === value) return false;
     keys[key] = value;
-    void vscode.commands.executeCommand('setContext', key, value);
+    if (!holding) void vscode.commands.executeCommand('setContext', key, value);
     return true;
   };
   // Every key starts out false in VS Code too; setting them all once makes `when` clauses see a value.
@@ -178,13 +180,15 @@ export function registerSetupState(context: vscode.ExtensionContext, server: Oll
     lastAnswer: () => last,
     onDidChange: changed.event,
     reassertKeys: async (open) => {
-      await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, false)));
+      holding++;
       try {
+        await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, false)));
         await open();
         await new Promise((resolve) => setTimeout(resolve, REASSERT_DELAY_MS));
       } finally {
+        holding--;
         // The values now, not those from before: one may have changed meanwhile.
-        await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, keys[key])));
+        if (!holding) await Promise.all(SETUP_KEYS.map((key) => vscode.commands.executeCommand('setContext', key, keys[key])));
       }
     },
   };

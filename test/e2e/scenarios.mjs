@@ -1,3 +1,4 @@
+/* global document */
 // The end-to-end scenarios of `npm run test:e2e` (issue 5), run in order in one code-server window on a
 // copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
@@ -57,6 +58,17 @@ const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ can
 const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
 const stepDone = async (page, id) => (await walkthroughStep(page, id).getAttribute('aria-checked')) === 'true';
 
+/** Waits until the step's markdown page (a webview, so a frame of its own) shows `text`. */
+async function stepPageShows(page, text) {
+  await until(`the walkthrough's step page to show "${text}"`, async () => {
+    for (const frame of page.frames()) {
+      const body = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+      if (body.includes(text)) return true;
+    }
+    return undefined;
+  });
+}
+
 /** The sample's settings.json while the walkthrough scenario has taken its targets away. */
 let sampleSettings;
 
@@ -85,12 +97,14 @@ export const scenarios = [
           (await stepDone(page, 'connect')) && (await stepDone(page, 'pullModels')) ? true : undefined,
         );
         if (await stepDone(page, 'addTarget')) throw new Error('the target step is checked although the workspace has no target');
+        await stepPageShows(page, "Unlearn's answers come from a model that runs in Ollama");
         step('connect ✓, pull ✓, add your first forget target: open');
         await shot('walkthrough-first-start');
 
         step('open the target step and press its button');
         await walkthroughStep(page, 'addTarget').click();
-        const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'Add Forget Target' }).first();
+        await stepPageShows(page, 'A forget target is something the model must not reveal');
+        const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'Add Forget Target', exact: true });
         await button.waitFor({ state: 'visible', timeout: 10_000 });
         await shot('walkthrough-target-step');
         await button.click();
@@ -106,7 +120,9 @@ export const scenarios = [
 
         step('the ask step: its button opens the chat in Ask mode with "@unlearn " typed and the guarded model picked');
         await walkthroughStep(page, 'ask').click();
-        await page.locator('.gettingStartedContainer').getByRole('button', { name: 'Ask @unlearn' }).first().click();
+        await stepPageShows(page, 'Two ways in, the same guarded answers');
+        await shot('walkthrough-ask-step');
+        await page.locator('.gettingStartedContainer').getByRole('button', { name: 'Ask @unlearn', exact: true }).click();
         const typed = await until('the chat input to hold "@unlearn"', async () => {
           const text = (await chatInput(page).textContent())?.replace(/\u00a0/g, ' ') ?? '';
           return /@unlearn/.test(text) ? text : undefined;
