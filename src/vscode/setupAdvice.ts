@@ -10,6 +10,7 @@ export const SETUP_KEYS = [
   'unlearn.embeddingModelInstalled',
   'unlearn.hasTargets',
   'unlearn.answered',
+  'unlearn.previewOpened',
 ] as const;
 export type SetupKey = (typeof SETUP_KEYS)[number];
 

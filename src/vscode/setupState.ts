@@ -5,6 +5,7 @@ import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { ModelDetails } from '../core/llm/port';
 import { onDidAnswer, type AnswerNote } from './answerEvents';
 import type { UnlearnLog } from './log';
+import { PREVIEW_SCHEME } from './preview';
 import type { OllamaServer } from './server';
 import { readSettings, SECTION, targetStores, viewStore } from './settings';
 import { isInstalled, SETUP_KEYS, type SetupFacts, type SetupKey } from './setupAdvice';
@@ -154,6 +155,10 @@ export function registerSetupState(context: vscode.ExtensionContext, server: Oll
       }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(updateTargets),
+    // However the preview opens (the chat's button, the walkthrough's, /explain's), the step is done.
+    vscode.workspace.onDidOpenTextDocument((doc) => {
+      if (doc.uri.scheme === PREVIEW_SCHEME && setKey('unlearn.previewOpened', true)) changed.fire();
+    }),
     onDidAnswer((note) => {
       last = note;
       setKey('unlearn.answered', true);

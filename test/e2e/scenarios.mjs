@@ -137,6 +137,9 @@ export const scenarios = [
         await shot('walkthrough-ask-chat');
       } finally {
         await page.setViewportSize({ width: 1440, height: 900 });
+        // Narrowing the window can collapse the side bar while the Unlearn container stays "active";
+        // the next scenario expects the usual layout, with the Explorer showing.
+        await runCommand(page, 'View: Show Explorer').catch(() => {});
         // The other scenarios expect the sample's targets.
         if (sampleSettings) writeFileSync(settingsFile, sampleSettings);
       }
@@ -275,6 +278,31 @@ export const scenarios = [
       if (!tooltip.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the tooltip does not name ${ollama.host}: ${tooltip}`);
       step('status bar tooltip: "Ollama at … not reachable"');
       await shot('ollama-stopped-status-tooltip');
+    },
+  },
+  {
+    name: 'The walkthrough after a session: ask and preview steps checked; Ollama stopped brought the no-usable-model notice',
+    async run({ page, shot, step }) {
+      step('reopen it with "Unlearn: Open Walkthrough"');
+      await runCommand(page, 'Unlearn: Open Walkthrough');
+      await walkthroughStep(page, 'ask').waitFor({ state: 'visible', timeout: 15_000 });
+      await until('the ask and preview steps to be checked (an @unlearn answer and its preview happened)', async () =>
+        (await stepDone(page, 'ask')) && (await stepDone(page, 'preview')) ? true : undefined,
+      );
+      step('ask ✓ (after the first answer), preview ✓ (after Preview Redactions)');
+      await shot('walkthrough-session-done');
+
+      step('the notification center holds the no-usable-model notice with its buttons');
+      await runCommand(page, 'Notifications: Show Notifications');
+      const notice = page.locator('.notifications-center .notification-list-item', { hasText: 'Ollama is not answering' }).first();
+      await notice.waitFor({ state: 'visible', timeout: 15_000 });
+      const text = ((await notice.textContent()) ?? '').replace(/\u00a0/g, ' ');
+      if (!/no usable language model/.test(text)) throw new Error(`the notice does not say the chat has no usable model: ${text}`);
+      for (const name of ['Start Ollama', 'Open Walkthrough'])
+        await notice.getByRole('button', { name, exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+      step(`notice: "${text.trim().slice(0, 160)}…" with Start Ollama and Open Walkthrough`);
+      await shot('walkthrough-no-model-notice');
+      await runCommand(page, 'Notifications: Hide Notifications').catch(() => {});
     },
   },
 ];

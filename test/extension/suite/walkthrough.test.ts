@@ -125,6 +125,7 @@ suite('Get Started walkthrough: step completion', function () {
     assert.ok(uri, 'the preview opened');
     const doc = await vscode.workspace.openTextDocument(uri);
     assert.equal(doc.getText(), 'I cannot share details about [redacted: Project Falcon].');
+    await until('unlearn.previewOpened', async () => (await keys())['unlearn.previewOpened']);
   });
 
   test('ask: an answer from a guarded model through vscode.lm counts as well', async () => {
