@@ -9,7 +9,8 @@ import { startProcess, stopGroup } from './processes.mjs';
 
 /**
  * User settings that make code-server's workbench usable without a person and without GitHub
- * (see shared/docs/e2e-notes.md): no trust dialog, chat usable without a Copilot sign-in, no welcome tab.
+ * (see shared/docs/e2e-notes.md): no trust dialog, chat usable without a Copilot sign-in, no welcome tab, no
+ * parent-folder git prompt. The Unlearn walkthrough still opens on the extension's first activation.
  */
 export const BASE_USER_SETTINGS = {
   'security.workspace.trust.enabled': false,
@@ -20,6 +21,11 @@ export const BASE_USER_SETTINGS = {
   'extensions.autoUpdate': false,
   'update.mode': 'none',
   'telemetry.telemetryLevel': 'off',
+  // The workspace copy under .cache/ sits inside this repository: no "open the repository in the
+  // parent folder?" prompt, no background fetches, no recommendation toasts over a newcomer's first look.
+  'git.openRepositoryInParentFolders': 'never',
+  'git.autofetch': false,
+  'extensions.ignoreRecommendations': true,
 };
 
 function tail(text, lines = 30) {

@@ -39,6 +39,10 @@ async function loadScriptedOllama() {
   return import(`${outfile}?t=${Date.now()}`);
 }
 
+function selected(scenario, only) {
+  return !only || scenario.name.toLowerCase().includes(only.toLowerCase());
+}
+
 function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
@@ -70,6 +74,9 @@ async function main() {
   if (!values.keep) onCleanup(() => rmSync(runDir, { recursive: true, force: true }));
   const workspace = join(runDir, 'sample-workspace');
   cpSync(join(repoRoot, 'sample-workspace'), workspace, { recursive: true });
+  // A scenario may need the workspace in another state when the extension first activates (the
+  // walkthrough's "add your first target" step needs no targets yet); it restores what it changed.
+  for (const scenario of scenarios) if (selected(scenario, values.only)) await scenario.prepareWorkspace?.(workspace);
 
   const serverDir = join(runDir, 'server');
   const userDataDir = join(serverDir, 'user-data');
@@ -96,7 +103,7 @@ async function main() {
   let n = 0;
   for (const scenario of scenarios) {
     n++;
-    if (values.only && !scenario.name.toLowerCase().includes(values.only.toLowerCase())) continue;
+    if (!selected(scenario, values.only)) continue;
     const prefix = String(n).padStart(2, '0');
     const shots = [];
     const t = {

@@ -5,14 +5,19 @@ import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
 import { registerOllamaStatus } from './ollamaStatus';
+import { registerNoModelNotice } from './noModelNotice';
+import { registerSetupState, type SetupState } from './setupState';
 import { enabledTargets } from './settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
+import { registerWalkthrough } from './walkthrough';
 
 /** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
 export interface UnlearnApi {
   readonly chatHandler: vscode.ChatRequestHandler;
   /** The Forget Targets view's data, so tests can find the nodes the view's commands take. */
   readonly targetsTree: TargetsTreeProvider;
+  /** First-run progress (the walkthrough's context keys), so tests can see what each step waits for. */
+  readonly setup: SetupState;
 }
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
@@ -31,7 +36,10 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
     defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets }),
   );
   registerEvaluate(context);
-  return { chatHandler, targetsTree };
+  const setup = registerSetupState(context, ollama, log);
+  registerNoModelNotice(context, ollama, setup, log);
+  registerWalkthrough(context, ollama, setup, log);
+  return { chatHandler, targetsTree, setup };
 }
 
 export function deactivate(): void {

@@ -20,6 +20,7 @@ import { offerOpenSetting } from './errorPresenter';
 import { describeChatError, describeListingError } from './errorText';
 import { answerGuarded } from './guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
+import { noteAnswer } from './answerEvents';
 import type { UnlearnLog } from './log';
 import { escapeMarkdown } from './markdownSanitizer';
 import { createParticipantRoute, type ParticipantRoute } from './participantRouting';
@@ -225,7 +226,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     const say = (text: string) => progress.report(new vscode.LanguageModelTextPart(text));
     const llm = this.portFor(settings.host);
     try {
-      await withAbortSignal(token, (signal) =>
+      const result = await withAbortSignal(token, (signal) =>
         answerGuarded({
           source: model.id,
           llm,
@@ -241,6 +242,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           onMarkdown: say,
         }),
       );
+      noteAnswer({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
       throw new Error(describeChatError(error, llm.host, model.id).message);

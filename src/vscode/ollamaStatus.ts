@@ -21,6 +21,17 @@ export interface OllamaStatus {
   port(): LlmPort;
   /** Re-checks the server now (after a settings change, a pull…). */
   check(): Promise<void>;
+  /** Fires after every check with what it found (first-run guidance follows the server through it). */
+  readonly onDidCheck: vscode.Event<OllamaCheck>;
+  /** A paragraph (markdown, command links allowed for `commands`) the status bar tooltip adds; undefined removes it. */
+  setAdvice(markdown: string | undefined, commands?: readonly string[]): void;
+}
+
+export interface OllamaCheck {
+  readonly state: 'up' | 'down' | 'invalid';
+  readonly host: string;
+  /** The server's version when up; why not otherwise. */
+  readonly detail?: string;
 }
 
 const CHECK_MS = 30_000;
@@ -50,6 +61,8 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   item.name = 'Unlearn';
   item.command = 'unlearn.selectModel';
   let state: { kind: 'unknown' | 'up' | 'down' | 'invalid'; detail?: string } = { kind: 'unknown' };
+  let advice: { markdown: string; commands: readonly string[] } | undefined;
+  const checked = new vscode.EventEmitter<OllamaCheck>();
   const render = () => {
     const { model, host } = readSettings();
     const n = activeTargets();
@@ -63,10 +76,11 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     tip.appendText(
       `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
     );
+    if (advice) tip.appendMarkdown(`\n${advice.markdown}\n`);
     tip.appendMarkdown(
       '\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)',
     );
-    tip.isTrusted = { enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.showLog'] };
+    tip.isTrusted = { enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.showLog', ...(advice?.commands ?? [])] };
     item.tooltip = tip;
     item.backgroundColor =
       state.kind === 'up' ? undefined : state.kind === 'unknown' ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -82,6 +96,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     if (!valid.ok) {
       state = { kind: 'invalid', detail: valid.message };
       render();
+      checked.fire({ state: 'invalid', host, detail: valid.message });
       return;
     }
     try {
@@ -96,6 +111,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       state = { kind: 'down', detail };
     }
     render();
+    checked.fire({ state: state.kind as OllamaCheck['state'], host, ...(state.detail ? { detail: state.detail } : {}) });
   };
 
   const warnIfRemote = () => {
@@ -120,6 +136,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   const timer = setInterval(() => void check(), CHECK_MS);
   context.subscriptions.push(
     item,
+    checked,
     { dispose: () => (clearInterval(timer), checking?.abort()) },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) {
@@ -141,7 +158,11 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   render();
   warnIfRemote();
   void check();
-  return { port, check };
+  const setAdvice = (markdown: string | undefined, commands: readonly string[] = []) => {
+    advice = markdown ? { markdown, commands } : undefined;
+    render();
+  };
+  return { port, check, onDidCheck: checked.event, setAdvice };
 }
 
 async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> {

@@ -13,6 +13,7 @@ import { rememberOriginal } from './originals';
 import type { ParticipantRoute } from './participantRouting';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from './settings';
 import { validateTerm } from './targetsEdit';
+import { noteAnswer } from './answerEvents';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
 
@@ -126,6 +127,7 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
         arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }],
       });
     }
+    noteAnswer({ answer: result.answer, redactions: result.redactions, ...(previewId ? { previewId } : {}), via: 'participant' });
     return { metadata };
   } catch (error) {
     if (token.isCancellationRequested || isAbort(error)) {

@@ -1,12 +1,14 @@
+/* global document */
 // The end-to-end scenarios of `npm run test:e2e` (issue 5), run in order in one code-server window on a
 // copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
 //
 // A scenario gets `t`: { page, ollama, workspace, shot(name), step(text) } and throws to fail.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   answerInputBox,
+  chatInput,
   hoverText,
   clickViewAction,
   lastChatResponse,
@@ -22,6 +24,8 @@ import {
 
 export const SAMPLE_TARGETS = ['Project Falcon', 'Dana Whitfield', 'Northwind Logistics'];
 export const ADDED_TARGET = 'Harbor Ventures';
+/** The target the walkthrough scenario adds through the walkthrough's own button (then removed again). */
+export const FIRST_TARGET = 'Orion Bank';
 export const QUESTION = 'Who is building Project Falcon?';
 export const MODEL = 'llama3.2';
 /** How the guarded models provider names the scripted model in VS Code's picker (issue 8). */
@@ -50,7 +54,97 @@ export function falconScript({ reply }) {
 
 const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ candidates?…/, /Composing…/];
 
+/** A walkthrough step's element; VS Code ids it `<extension>#<walkthrough>#<step>`. */
+const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
+const stepDone = async (page, id) => (await walkthroughStep(page, id).getAttribute('aria-checked')) === 'true';
+
+/** Waits until the step's markdown page (a webview, so a frame of its own) shows `text`. */
+async function stepPageShows(page, text) {
+  await until(`the walkthrough's step page to show "${text}"`, async () => {
+    for (const frame of page.frames()) {
+      const body = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+      if (body.includes(text)) return true;
+    }
+    return undefined;
+  });
+}
+
+/** The sample's settings.json while the walkthrough scenario has taken its targets away. */
+let sampleSettings;
+
 export const scenarios = [
+  {
+    name: 'First start: the Get Started walkthrough opens, checks Ollama and the model, and completes its target step',
+    // The extension activates before any scenario runs: for the "add your first target" step to be
+    // open, the workspace has no targets then. The sample's own settings come back at the end.
+    prepareWorkspace(workspace) {
+      const file = join(workspace, '.vscode', 'settings.json');
+      sampleSettings = readFileSync(file, 'utf8');
+      writeFileSync(file, '{\n  "unlearn.targets": []\n}\n');
+    },
+    async run({ page, workspace, shot, step }) {
+      const settingsFile = join(workspace, '.vscode', 'settings.json');
+      try {
+        step('the walkthrough opened by itself on the first activation');
+        await walkthroughStep(page, 'connect').waitFor({ state: 'visible', timeout: 30_000 });
+        await page
+          .locator('.gettingStartedContainer .category-title:visible', { hasText: 'Get started with Unlearn' })
+          .first()
+          .waitFor({ state: 'visible', timeout: 10_000 });
+        // Room for the step's page beside the list: VS Code hides it in a narrow editor.
+        await page.setViewportSize({ width: 1920, height: 1080 });
+        await until('the connect and pull steps to be checked (the scripted Ollama is up with llama3.2)', async () =>
+          (await stepDone(page, 'connect')) && (await stepDone(page, 'pullModels')) ? true : undefined,
+        );
+        if (await stepDone(page, 'addTarget')) throw new Error('the target step is checked although the workspace has no target');
+        await stepPageShows(page, "Unlearn's answers come from a model that runs in Ollama");
+        step('connect ✓, pull ✓, add your first forget target: open');
+        await shot('walkthrough-first-start');
+
+        step('open the target step and press its button');
+        await walkthroughStep(page, 'addTarget').click();
+        await stepPageShows(page, 'A forget target is something the model must not reveal');
+        const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'Add Forget Target', exact: true });
+        await button.waitFor({ state: 'visible', timeout: 10_000 });
+        await shot('walkthrough-target-step');
+        await button.click();
+        await answerInputBox(page, FIRST_TARGET);
+        await until(`${settingsFile} to hold "${FIRST_TARGET}"`, () => readFileSync(settingsFile, 'utf8').includes(`"${FIRST_TARGET}"`));
+        const pane = viewPane(page, 'Forget Targets');
+        await until(`the Forget Targets view to show "${FIRST_TARGET}"`, async () =>
+          (await pane.isVisible()) && (await treeLabels(pane)).some((l) => l.startsWith(FIRST_TARGET)) ? true : undefined,
+        );
+        await until('the target step to be checked', () => stepDone(page, 'addTarget'));
+        step(`"${FIRST_TARGET}" added through the step's button; the view shows it; the step is checked`);
+        await shot('walkthrough-target-step-done');
+
+        step('the ask step: its button opens the chat in Ask mode with "@unlearn " typed and the guarded model picked');
+        await walkthroughStep(page, 'ask').click();
+        await stepPageShows(page, 'Two ways in, the same guarded answers');
+        await shot('walkthrough-ask-step');
+        await page.locator('.gettingStartedContainer').getByRole('button', { name: 'Ask @unlearn', exact: true }).click();
+        const typed = await until('the chat input to hold "@unlearn"', async () => {
+          const text = (await chatInput(page).textContent())?.replace(/\u00a0/g, ' ') ?? '';
+          return /@unlearn/.test(text) ? text : undefined;
+        });
+        const toolbar = await page
+          .locator('.interactive-input-part .action-item .action-label')
+          .evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label') ?? ''} ${e.textContent ?? ''}`.trim()));
+        step(`chat input: "${typed.trim()}"; toolbar: ${toolbar.join(' | ')}`);
+        if (!toolbar.some((t) => t.includes(GUARDED_MODEL_LABEL)))
+          throw new Error(`the chat's model picker does not show ${GUARDED_MODEL_LABEL}: ${toolbar.join(' | ')}`);
+        if (!toolbar.some((t) => /\bAsk\b/.test(t))) throw new Error(`the chat is not in Ask mode: ${toolbar.join(' | ')}`);
+        await shot('walkthrough-ask-chat');
+      } finally {
+        await page.setViewportSize({ width: 1440, height: 900 });
+        // Narrowing the window can collapse the side bar while the Unlearn container stays "active";
+        // the next scenario expects the usual layout, with the Explorer showing.
+        await runCommand(page, 'View: Show Explorer').catch(() => {});
+        // The other scenarios expect the sample's targets.
+        if (sampleSettings) writeFileSync(settingsFile, sampleSettings);
+      }
+    },
+  },
   {
     name: 'Forget Targets view lists the sample targets; adding one writes .vscode/settings.json',
     async run({ page, workspace, shot, step }) {
@@ -184,6 +278,31 @@ export const scenarios = [
       if (!tooltip.includes(ollama.host.replace(/\/$/, ''))) throw new Error(`the tooltip does not name ${ollama.host}: ${tooltip}`);
       step('status bar tooltip: "Ollama at … not reachable"');
       await shot('ollama-stopped-status-tooltip');
+    },
+  },
+  {
+    name: 'The walkthrough after a session: ask and preview steps checked; Ollama stopped brought the no-usable-model notice',
+    async run({ page, shot, step }) {
+      step('reopen it with "Unlearn: Open Walkthrough"');
+      await runCommand(page, 'Unlearn: Open Walkthrough');
+      await walkthroughStep(page, 'ask').waitFor({ state: 'visible', timeout: 15_000 });
+      await until('the ask and preview steps to be checked (an @unlearn answer and its preview happened)', async () =>
+        (await stepDone(page, 'ask')) && (await stepDone(page, 'preview')) ? true : undefined,
+      );
+      step('ask ✓ (after the first answer), preview ✓ (after Preview Redactions)');
+      await shot('walkthrough-session-done');
+
+      step('the notification center holds the no-usable-model notice with its buttons');
+      await runCommand(page, 'Notifications: Show Notifications');
+      const notice = page.locator('.notifications-center .notification-list-item', { hasText: 'Ollama is not answering' }).first();
+      await notice.waitFor({ state: 'visible', timeout: 15_000 });
+      const text = ((await notice.textContent()) ?? '').replace(/\u00a0/g, ' ');
+      if (!/no usable language model/.test(text)) throw new Error(`the notice does not say the chat has no usable model: ${text}`);
+      for (const name of ['Start Ollama', 'Open Walkthrough'])
+        await notice.getByRole('button', { name, exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+      step(`notice: "${text.trim().slice(0, 160)}…" with Start Ollama and Open Walkthrough`);
+      await shot('walkthrough-no-model-notice');
+      await runCommand(page, 'Notifications: Hide Notifications').catch(() => {});
     },
   },
 ];
