@@ -239,7 +239,9 @@ class Run {
     const first = await asked;
     if ('state' in first) return first;
     const second = await this.embed([{ part: 'answer', text: answer }]);
-    if (!second || 'state' in second) return second ?? first;
+    // The question's vectors still count when the answer's could not be had (the failure is remembered
+    // and reported by the next request).
+    if (!second || 'state' in second) return first;
     return { vectors: [...first.vectors, ...second.vectors], parts: [...first.parts, ...second.parts] };
   }
 

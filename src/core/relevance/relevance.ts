@@ -292,6 +292,16 @@ export class Relevance {
       .filter((e) => e.strength !== Infinity && (policy === 'always' || e.signals.some((s) => s.over)))
       .sort((a, b) => b.strength - a.strength)
       .slice(0, SHORTLIST_SIZE);
+    if (policy === 'always' && others.length < SHORTLIST_SIZE) {
+      // ALU audits every answer against the targets. When no signal ranks enough of them (no embedding
+      // model, no shared word), the rest of the shortlist is filled in list order, so small lists are
+      // audited whole and every answer is audited against something.
+      const taken = new Set([...byName, ...others].map((e) => e.target.id));
+      for (const target of this.targets) {
+        if (others.length >= SHORTLIST_SIZE) break;
+        if (!taken.has(target.id)) others.push({ target, signals: [], strength: 0 });
+      }
+    }
     return {
       policy,
       shortlist: [...byName, ...others],
