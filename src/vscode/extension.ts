@@ -5,6 +5,7 @@ import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
 import { registerOllamaStatus } from './ollamaStatus';
+import { AnswerEvents } from './answerEvents';
 import { registerNoModelNotice } from './noModelNotice';
 import { registerSetupState, type SetupState } from './setupState';
 import { enabledTargets } from './settings';
@@ -24,8 +25,11 @@ export interface UnlearnApi {
 // disposables onto context.subscriptions.
 export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
+  // Finished answers, told to the first-run guidance without either side knowing the other.
+  const answers = new AnswerEvents();
+  context.subscriptions.push(answers);
   const targetsTree = registerTargetsTree(context, log);
-  const guardedModels = registerGuardedModels(context, log);
+  const guardedModels = registerGuardedModels(context, log, answers.note);
   const ollama = registerOllamaStatus(context, log, {
     activeTargets: () => enabledTargets().length,
     onModelsChanged: (reason) => guardedModels.refresh(reason),
@@ -33,10 +37,10 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   registerPreview(context, log, ollama.port);
   const chatHandler = registerChatParticipant(
     context,
-    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets }),
+    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets, onAnswer: answers.note }),
   );
   registerEvaluate(context);
-  const setup = registerSetupState(context, ollama, log);
+  const setup = registerSetupState(context, ollama, log, answers);
   registerNoModelNotice(context, ollama, setup, log);
   registerWalkthrough(context, ollama, setup, log);
   return { chatHandler, targetsTree, setup };

@@ -20,7 +20,7 @@ import { offerOpenSetting } from './errorPresenter';
 import { describeChatError, describeListingError } from './errorText';
 import { answerGuarded } from './guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
-import { noteAnswer } from './answerEvents';
+import type { AnswerNote } from './answerEvents';
 import type { UnlearnLog } from './log';
 import { escapeMarkdown } from './markdownSanitizer';
 import { createParticipantRoute, type ParticipantRoute } from './participantRouting';
@@ -48,6 +48,8 @@ export interface GuardedModelsDeps {
   /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
   readonly targetHealth: () => TargetSettingsHealth;
   readonly log: GuardedModelsLog;
+  /** Told of every finished answer (first-run guidance follows it). */
+  readonly onAnswer?: (note: AnswerNote) => void;
 }
 
 /** What `activate()` wires to other features: @unlearn's model routing, and a re-list after a pull. */
@@ -59,7 +61,11 @@ export interface GuardedModels {
 }
 
 /** `log` is the extension's "Unlearn" log; without it the models get a channel of their own. */
-export function registerGuardedModels(context: vscode.ExtensionContext, log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>): GuardedModels {
+export function registerGuardedModels(
+  context: vscode.ExtensionContext,
+  log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>,
+  onAnswer?: (note: AnswerNote) => void,
+): GuardedModels {
   if (!log) {
     const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
     context.subscriptions.push(channel);
@@ -77,6 +83,7 @@ export function registerGuardedModels(context: vscode.ExtensionContext, log?: Pi
     targets: enabledTargets,
     targetHealth: readTargetHealth,
     log: prefixed,
+    ...(onAnswer ? { onAnswer } : {}),
   });
   context.subscriptions.push(
     provider,
@@ -242,7 +249,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           onMarkdown: say,
         }),
       );
-      noteAnswer({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
+      this.deps.onAnswer?.({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
       throw new Error(describeChatError(error, llm.host, model.id).message);

@@ -13,7 +13,7 @@ import { rememberOriginal } from './originals';
 import type { ParticipantRoute } from './participantRouting';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from './settings';
 import { validateTerm } from './targetsEdit';
-import { noteAnswer } from './answerEvents';
+import type { AnswerNote } from './answerEvents';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
 
@@ -28,10 +28,14 @@ export interface ParticipantDeps {
   readonly ollama: () => LlmPort;
   /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
   readonly targetHealth: () => TargetSettingsHealth;
+  /** Told of every finished answer (first-run guidance follows it). */
+  readonly onAnswer?: (note: AnswerNote) => void;
 }
 
 /** The handler's dependencies as the extension wires them: the VS Code settings and the given features. */
-export function defaultParticipantDeps(wiring: Pick<ParticipantDeps, 'log' | 'route' | 'ollama' | 'targets'>): ParticipantDeps {
+export function defaultParticipantDeps(
+  wiring: Pick<ParticipantDeps, 'log' | 'route' | 'ollama' | 'targets' | 'onAnswer'>,
+): ParticipantDeps {
   return { ...wiring, settings: readSettings, targetHealth: readTargetHealth };
 }
 
@@ -127,7 +131,7 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
         arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }],
       });
     }
-    noteAnswer({ answer: result.answer, redactions: result.redactions, ...(previewId ? { previewId } : {}), via: 'participant' });
+    deps.onAnswer?.({ answer: result.answer, redactions: result.redactions, ...(previewId ? { previewId } : {}), via: 'participant' });
     return { metadata };
   } catch (error) {
     if (token.isCancellationRequested || isAbort(error)) {

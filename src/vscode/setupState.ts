@@ -3,7 +3,7 @@ import { canChat, GUARDED_VENDOR, runsRemotely } from '../core/guardedModels';
 import { isAbort } from '../core/llm/errors';
 import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { ModelDetails } from '../core/llm/port';
-import { onDidAnswer, type AnswerNote } from './answerEvents';
+import type { AnswerEvents, AnswerNote } from './answerEvents';
 import type { UnlearnLog } from './log';
 import { PREVIEW_SCHEME } from './preview';
 import type { OllamaStatus } from './ollamaStatus';
@@ -44,7 +44,12 @@ export function embeddingModelSetting(): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-export function registerSetupState(context: vscode.ExtensionContext, server: OllamaStatus, log: UnlearnLog): SetupState {
+export function registerSetupState(
+  context: vscode.ExtensionContext,
+  server: OllamaStatus,
+  log: UnlearnLog,
+  answers: AnswerEvents,
+): SetupState {
   const changed = new vscode.EventEmitter<void>();
   const keys: Record<SetupKey, boolean> = Object.fromEntries(SETUP_KEYS.map((k) => [k, false])) as Record<SetupKey, boolean>;
   let ollama: SetupFacts['ollama'] = 'unknown';
@@ -159,7 +164,7 @@ export function registerSetupState(context: vscode.ExtensionContext, server: Oll
     vscode.workspace.onDidOpenTextDocument((doc) => {
       if (doc.uri.scheme === PREVIEW_SCHEME && setKey('unlearn.previewOpened', true)) changed.fire();
     }),
-    onDidAnswer((note) => {
+    answers.onDidAnswer((note) => {
       last = note;
       setKey('unlearn.answered', true);
       changed.fire();
