@@ -295,7 +295,10 @@ function mixedSizes(model: string, host: string): LlmError {
   return new LlmError('malformed', `The embedding model ${model} at ${host} returned vectors of different sizes.`, { host, model });
 }
 
-/** Dot products of every row with two queries at once. */
+/**
+ * Dot products of every row with two queries: the plain fallback for a runtime without WebAssembly
+ * SIMD (the kernel in simdKernel.ts does both queries in one pass over the matrix).
+ */
 function dotPair(
   matrix: Float32Array,
   rows: number,
@@ -305,38 +308,9 @@ function dotPair(
   outA: Float32Array,
   outB: Float32Array,
 ): void {
-  const tail = dims & 3;
-  for (let r = 0; r < rows; r++) {
-    let at = r * dims;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    let i = 0;
-    for (; i < dims - tail; i += 4, at += 4) {
-      const m0 = matrix[at]!;
-      const m1 = matrix[at + 1]!;
-      const m2 = matrix[at + 2]!;
-      const m3 = matrix[at + 3]!;
-      a0 += m0 * a[i]!;
-      a1 += m1 * a[i + 1]!;
-      a2 += m2 * a[i + 2]!;
-      a3 += m3 * a[i + 3]!;
-      b0 += m0 * b[i]!;
-      b1 += m1 * b[i + 1]!;
-      b2 += m2 * b[i + 2]!;
-      b3 += m3 * b[i + 3]!;
-    }
-    for (; i < dims; i++, at++) {
-      a0 += matrix[at]! * a[i]!;
-      b0 += matrix[at]! * b[i]!;
-    }
-    outA[r] = a0 + a1 + a2 + a3;
-    outB[r] = b0 + b1 + b2 + b3;
+  for (let r = 0, at = 0; r < rows; r++, at += dims) {
+    outA[r] = dot(matrix, at, a, dims);
+    outB[r] = dot(matrix, at, b, dims);
   }
 }
 
