@@ -34,15 +34,7 @@ export interface RelevanceBenchReport {
 const DIMS = 256;
 
 const PLACES = ['Lisbon', 'Bergen', 'Turku', 'Porto', 'Ghent', 'Krakow', 'Leeds', 'Tartu'];
-const KINDS = [
-  'logistics client',
-  'research project',
-  'fantasy novel series',
-  'marine biologist',
-  'supplier of valves',
-  'law firm',
-  'football club',
-];
+const KINDS = ['logistics client', 'research project', 'novel series', 'marine biologist', 'valve supplier', 'law firm', 'football club'];
 
 /** Generated targets with short descriptions (a kind, a place, two invented words), like a real topic list. */
 export function topicTargets(count: number): ForgetTarget[] {
