@@ -8,6 +8,8 @@ export const PIPELINE_FLAGS = {
   candidates: { type: 'string' },
   'top-k': { type: 'string' },
   'num-ctx': { type: 'string' },
+  'embedding-model': { type: 'string' },
+  'audit-policy': { type: 'string' },
 } as const;
 
 /** `-h`/`--help`, which every command takes. */

@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { buildTargetIndex } from '../core/guard';
+import { buildTargetIndex, type TargetIndex } from '../core/guard';
+import { FileEmbeddingCache } from '../core/relevance/embeddingCache';
+import { relevanceOf } from '../core/relevance/relevance';
+import { AUDIT_POLICIES, type AuditPolicy } from '../core/pipeline/types';
+import { cacheDirOf, embeddingModelOf, parseAuditPolicy, RELEVANCE_HELP, relevanceNoticeText } from './relevanceFlags';
 import { isLlmError, type LlmError } from '../core/llm/errors';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
@@ -31,6 +35,8 @@ Options:
   --candidates N     erased candidates the AuditErase agent writes (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --num-ctx N        Ollama context window in tokens for every call (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default, no trimming)
+${RELEVANCE_HELP}
+  --cache-dir DIR    where target embeddings are kept between runs (default: $XDG_CACHE_HOME/unlearn/embeddings or ~/.cache/unlearn/embeddings)
   --json             print the whole result as JSON (stages, redactions, timings, token counts) instead
   -q, --quiet        no progress on stderr
   -h, --help`;
@@ -48,6 +54,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       options: {
         targets: { type: 'string' },
         ...PIPELINE_FLAGS,
+        'cache-dir': { type: 'string' },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', short: 'q', default: false },
         ...HELP_FLAG,
@@ -66,6 +73,9 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   if (typeof topK === 'string') return usage(io, topK);
   const contextLength = parseContextLength(values['num-ctx']);
   if (typeof contextLength === 'string') return usage(io, contextLength);
+  const auditPolicy = parseAuditPolicy(values['audit-policy']);
+  if (!(AUDIT_POLICIES as readonly string[]).includes(auditPolicy)) return usage(io, auditPolicy);
+  const embeddingModel = embeddingModelOf(values['embedding-model'], io.env);
 
   let targets: ForgetTarget[] = [];
   if (values.targets) {
@@ -86,15 +96,33 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
 
   const progress = !values.quiet && !values.json;
   const answer = terminalText(io.stdoutIsTTY);
+  const index = buildTargetIndex(targets);
+  const embeddingCache = new FileEmbeddingCache(cacheDirOf(values['cache-dir'], io));
+  if (embeddingModel && auditPolicy !== 'named' && index.targets.some((t) => t.enabled)) {
+    // Embedded before the question is asked, with progress: a one-shot command would otherwise ask
+    // while a large list is still being embedded. Later runs read the cache. A failure is not fatal: the
+    // pipeline goes on with names and keywords and says so once.
+    await prepareEmbeddings(io, llm, index, embeddingModel, embeddingCache, progress);
+  }
   let result: PipelineResult;
   try {
     result = await runPipeline({
       llm,
-      index: buildTargetIndex(targets),
+      index,
       question,
-      options: { ...DEFAULT_PIPELINE_OPTIONS, model, candidates, topK, contextLength },
+      options: {
+        ...DEFAULT_PIPELINE_OPTIONS,
+        model,
+        candidates,
+        topK,
+        contextLength,
+        auditPolicy: auditPolicy as AuditPolicy,
+        embeddingModel,
+      },
+      embeddingCache,
       signal: io.signal,
       onEvent: (event) => {
+        if (event.type === 'relevance-notice') io.stderr(relevanceNoticeText(event, io.stderrIsTTY));
         if (event.type === 'stage-start' && progress) io.stderr(`${event.message}\n`);
         if (event.type === 'answer-chunk' && !values.json) {
           const text = answer.push(event.text);
@@ -120,6 +148,35 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
     }
   }
   return EXIT.ok;
+}
+
+async function prepareEmbeddings(
+  io: CliIo,
+  llm: LlmPort,
+  index: TargetIndex,
+  model: string,
+  cache: FileEmbeddingCache,
+  progress: boolean,
+): Promise<void> {
+  let shown = 0;
+  try {
+    await relevanceOf(index).prepare(llm, model, {
+      cache,
+      onProgress: (p) => {
+        // Only a build that embeds something worth waiting for is reported, every 10%.
+        if (!progress || p.total - p.cached < 64) return;
+        const step = Math.floor((p.done / p.total) * 10);
+        if (step > shown || p.done === p.total) {
+          shown = step;
+          io.stderr(`Embedding targets with ${model}: ${p.done} of ${p.total}${p.cached ? ` (${p.cached} cached)` : ''}\n`);
+        }
+      },
+    });
+  } catch {
+    // Remembered by the relevance engine; the pipeline reports it once as a relevance notice.
+  }
+  if (cache.writeError && progress)
+    io.stderr(`unlearn: cannot write the embedding cache in ${cache.directory}: ${cache.writeError.message}\n`);
 }
 
 export async function loadTargetsFile(path: string): Promise<{ error: string } | ReturnType<typeof parseTargets>> {

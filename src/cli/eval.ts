@@ -24,6 +24,8 @@ import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
+import { AUDIT_POLICIES, type AuditPolicy } from '../core/pipeline/types';
+import { embeddingModelOf, parseAuditPolicy, RELEVANCE_HELP } from './relevanceFlags';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
@@ -52,6 +54,7 @@ Options for run:
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
+${RELEVANCE_HELP}
   --temperature T    sampling temperature for the answers (default: the model's)
   --seed N           sampling seed passed to Ollama
   -q, --quiet        no progress on stderr
@@ -149,6 +152,9 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
   const contextLength = parseContextLength(values['num-ctx']);
   for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
+  const auditPolicy = parseAuditPolicy(values['audit-policy']);
+  if (!(AUDIT_POLICIES as readonly string[]).includes(auditPolicy)) return usage(io, auditPolicy);
+  const embeddingModel = embeddingModelOf(values['embedding-model'], io.env);
   let temperature: number | undefined;
   if (values.temperature !== undefined) {
     temperature = Number(values.temperature);
@@ -193,6 +199,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
       candidates: candidates as number,
       topK: topK as number,
       contextLength: contextLength as number,
+      auditPolicy: auditPolicy as AuditPolicy,
+      ...(embeddingModel ? { embeddingModel } : {}),
       ...(temperature !== undefined ? { temperature } : {}),
       ...(seed !== undefined ? { seed: seed as number } : {}),
     },

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
 import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
-import { DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../core/pipeline/types';
+import { AUDIT_POLICIES, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type AuditPolicy, type PipelineOptions } from '../core/pipeline/types';
+import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
 import type { ForgetTarget } from '../core/targets';
 
 export { DEFAULT_MODEL };
@@ -16,6 +17,9 @@ export interface UnlearnSettings {
   readonly topK: number;
   /** Ollama's context window for every pipeline call (`num_ctx`); 0 = Ollama's own default. */
   readonly contextLength: number;
+  /** Ollama embedding model for relevance by meaning; undefined = names and keywords only. */
+  readonly embeddingModel: string | undefined;
+  readonly auditPolicy: AuditPolicy;
   readonly showOriginal: boolean;
   readonly trace: boolean;
 }
@@ -34,7 +38,8 @@ export const NUMERIC_LIMITS = {
 /** A whole number within [min, max]; a number outside is clamped (fractions cut), anything else is the fallback. */
 /** The pipeline's options from the settings, for `model` (the settings' own model unless a caller routed elsewhere). */
 export function pipelineOptions(
-  settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'>,
+  settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
+    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>,
   model = settings.model,
 ): PipelineOptions {
   return {
@@ -43,7 +48,34 @@ export function pipelineOptions(
     candidates: settings.candidates,
     topK: settings.topK,
     contextLength: settings.contextLength,
+    auditPolicy: settings.auditPolicy ?? 'related',
+    ...(settings.embeddingModel ? { embeddingModel: settings.embeddingModel } : {}),
   };
+}
+
+/** `named` < `related` < `always`: how much of the traffic the agents see. */
+const POLICY_STRICTNESS: Record<AuditPolicy, number> = { named: 0, related: 1, always: 2 };
+
+function policyOf(value: unknown): AuditPolicy | undefined {
+  return typeof value === 'string' && (AUDIT_POLICIES as readonly string[]).includes(value) ? (value as AuditPolicy) : undefined;
+}
+
+/**
+ * The audit policy: the user's setting, or a workspace's when it is stricter. A cloned repository may
+ * ask for more auditing (`always`), never for less: `named` from a workspace would let every question
+ * that describes a target without naming it through unaudited.
+ */
+export function resolveAuditPolicy(read: SettingsReader): AuditPolicy {
+  const user = policyOf(read.userOnly('auditPolicy')) ?? 'related';
+  const effective = policyOf(read.effective('auditPolicy')) ?? user;
+  return POLICY_STRICTNESS[effective] > POLICY_STRICTNESS[user] ? effective : user;
+}
+
+/** The embedding model from user settings only (a workspace could pick a cloud model and send the targets out); "" or "none" = off. */
+export function resolveEmbeddingModel(read: SettingsReader): string | undefined {
+  const value = read.userOnly('embeddingModel');
+  const text = typeof value === 'string' ? value.trim() : DEFAULT_EMBEDDING_MODEL;
+  return text && text.toLowerCase() !== 'none' ? text : undefined;
 }
 
 export function clampInteger(value: unknown, limits: { readonly min: number; readonly max: number; readonly fallback: number }): number {
@@ -77,6 +109,8 @@ export function resolveSettings(read: SettingsReader): UnlearnSettings {
     candidates,
     topK: Math.min(clampInteger(read.effective('topK'), NUMERIC_LIMITS.topK), candidates),
     contextLength: clampInteger(read.effective('contextLength'), NUMERIC_LIMITS.contextLength),
+    embeddingModel: resolveEmbeddingModel(read),
+    auditPolicy: resolveAuditPolicy(read),
     showOriginal: read.userOnly('preview.showOriginal') === true,
     trace: read.userOnly('trace') === true,
   };

@@ -83,6 +83,8 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
       switch (chat.role) {
         case 'vanilla':
           return LEAKY[chat.messages.at(-1)!.content] ?? 'I do not know.';
+        case 'detect':
+          return { touched: [] };
         case 'audit':
           return { touched: [{ target: 'T1', how: 'named' }], candidates: ERASED };
         case 'critic':

@@ -39,10 +39,16 @@ function plainAnswer(chat: RecordedChat): string {
 }
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 60, audit: 90, critic: 40, compose: 50 }[chat.role];
+  const delay = { vanilla: 60, detect: 30, audit: 90, critic: 40, compose: 50 }[chat.role];
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
+    case 'detect': {
+      const draft = (JSON.parse(chat.messages[1]!.content) as { draft_answer: string }).draft_answer;
+      const leaks = findLeaks(draft, forgetTerms);
+      const plain = leaks.terms.length > 0 && leaks.how === 'plain';
+      return reply({ touched: plain ? [{ target: 'T1', how: 'named' }] : [] }, { firstTokenDelayMs: delay });
+    }
     case 'audit': {
       const draft = (JSON.parse(chat.messages[1]!.content) as { draft_answer: string }).draft_answer;
       // The scripted auditor reads plain text only: encoded leaks slip past it.

@@ -44,6 +44,8 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
           id % 2 ? `Answer #${id}: Project Falcon has detail ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`,
           timing,
         );
+      case 'detect':
+        return reply({ touched: [] }, timing);
       case 'audit':
         if (id === special.cancel) {
           setTimeout(() => special.controller?.abort(), 20);

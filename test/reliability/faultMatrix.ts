@@ -3,8 +3,8 @@
 // actionable LlmError, a refusal or a guarded answer — never unchecked model text), that nothing is
 // left open on the server, and that the next request on the same port works.
 //
-// The pipeline does not call `embed` today (semantic retrieval is optional and not wired in), so the
-// embed column exercises the adapter's `embed` directly.
+// The embed column here exercises the adapter's `embed` directly; embedFaults.ts covers the embed call
+// inside the pipeline (relevance by meaning), where a failure degrades to names and keywords.
 import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentRole } from '../../src/core/agents/roles';
@@ -31,7 +31,7 @@ import {
   type Observed,
 } from './support';
 
-type Stage = Exclude<AgentRole, never>;
+type Stage = Exclude<AgentRole, 'detect'>;
 const STAGES: readonly Stage[] = ['vanilla', 'audit', 'critic', 'compose'];
 const NAME: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'composer' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */
@@ -326,7 +326,7 @@ export function faultMatrix(): void {
       });
     }
 
-    describe('stage: embed (adapter only: the pipeline does not call embed today)', () => {
+    describe('stage: embed (adapter)', () => {
       const INPUT = ['Project Falcon', 'drones in general'];
 
       async function nextEmbedWorks(): Promise<void> {

@@ -3,12 +3,14 @@
 import { describe, it } from 'node:test';
 import { badTargets } from './badTargets';
 import { concurrency } from './concurrency';
+import { embedFaults } from './embedFaults';
 import { faultMatrix } from './faultMatrix';
 import { hostile } from './hostile';
 import { secretList } from './secretList';
 import { tallyLines } from './support';
 
 faultMatrix();
+embedFaults();
 badTargets();
 hostile();
 concurrency();

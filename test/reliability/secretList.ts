@@ -37,6 +37,8 @@ function obedient(style: 'naive' | 'placeholders') {
     switch (chat.role) {
       case 'vanilla':
         return listing;
+      case 'detect':
+        return { touched: [] };
       case 'audit': {
         const handles = (JSON.parse(chat.messages[1]!.content) as { forget_targets: { handle: string }[] }).forget_targets.map(
           (t) => `[redacted:${t.handle}]`,

@@ -1,5 +1,6 @@
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import { LlmError } from '../../src/core/llm/errors';
+import { scriptedEmbedding } from './scriptedEmbeddings';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
 /** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
@@ -61,8 +62,13 @@ export class FakeLlm implements LlmPort {
   async showModel(model: string) {
     return { name: model, contextLength: 8192 };
   }
-  async embed(_model: string, input: readonly string[]) {
-    return input.map(() => [0, 0, 0]);
+  /** Texts embedded, in order. */
+  readonly embedded: string[] = [];
+  /** Same vectors as the scripted server's /api/embed: related texts near, unrelated ones far. */
+  async embed(_model: string, input: readonly string[], signal?: AbortSignal) {
+    signal?.throwIfAborted();
+    this.embedded.push(...input);
+    return input.map((t) => scriptedEmbedding(t, 256));
   }
   async pull() {}
   async version() {

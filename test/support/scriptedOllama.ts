@@ -35,6 +35,7 @@
  * - Unknown model → 404 `model "x" not found, try pulling it first`; a model without the `completion`
  *   capability → 400; concurrent calls to one role take list entries in arrival order.
  */
+import { scriptedEmbedding } from './scriptedEmbeddings';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
@@ -333,6 +334,7 @@ export class ScriptedOllama {
   reset(): void {
     this.requests.length = 0;
     this.chats.length = 0;
+    this.embedded.length = 0;
     this.clientAborts = 0;
     this.cursors.clear();
   }
@@ -488,7 +490,14 @@ export class ScriptedOllama {
     });
   }
 
-  private embed(body: Record<string, unknown>, ex: Exchange): void {
+  /** Every text /api/embed embedded, in order (to see what was cached and what was embedded again). */
+  readonly embedded: string[] = [];
+  /** Replaces the vector of each text (a wrong size, or NaN, which JSON sends as null), until cleared with undefined. */
+  embedOverride: ((text: string, dims: number) => readonly (number | null)[]) | undefined;
+  /** Wait this long before answering /api/embed (a slow model); the client going away ends the wait. */
+  embedDelayMs = 0;
+
+  private async embed(body: Record<string, unknown>, ex: Exchange): Promise<void> {
     const name = String(body.model ?? '');
     if (!name) return ex.json(400, { error: 'model is required' });
     const model = this.models.get(normalizeModelName(name));
@@ -496,8 +505,11 @@ export class ScriptedOllama {
     const input = body.input;
     const texts = typeof input === 'string' ? [input] : Array.isArray(input) ? input.map(String) : [];
     if (texts.length === 0 && input !== undefined) return ex.json(400, { error: 'invalid input type' });
+    if (this.embedDelayMs > 0 && !(await ex.sleep(this.embedDelayMs))) return;
     const started = process.hrtime.bigint();
-    const embeddings = texts.map((t) => embedText(t, model.embeddingDims));
+    this.embedded.push(...texts);
+    const override = this.embedOverride;
+    const embeddings = texts.map((t) => (override ? override(t, model.embeddingDims) : embedText(t, model.embeddingDims)));
     return ex.json(200, {
       model: name,
       embeddings,
@@ -734,24 +746,8 @@ function hashHex(text: string): string {
   return [0x811c9dc5, 0x12345678, 0x9e3779b9, 0x7f4a7c15].map((seed) => fnv1a(text, seed).toString(16).padStart(8, '0')).join('');
 }
 
-/**
- * Feature hashing of lower-cased words: deterministic, and texts that share words get a high
- * cosine similarity, so semantic-retrieval tests behave sensibly. L2-normalised, like Ollama's.
- */
-export function embedText(text: string, dims = 64): number[] {
-  const vector = new Array<number>(dims).fill(0);
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  for (const word of words) {
-    const h = fnv1a(word);
-    vector[h % dims]! += h & 0x80000000 ? -1 : 1;
-  }
-  const norm = Math.hypot(...vector);
-  if (norm === 0) {
-    vector[0] = 1;
-    return vector;
-  }
-  return vector.map((v) => v / norm);
-}
+/** What /api/embed answers: see scriptedEmbeddings.ts (near for related texts, far for unrelated ones). */
+export const embedText = scriptedEmbedding;
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ function capture(cwd = process.cwd(), tty: { stdout?: boolean; stderr?: boolean 
   const io: CliIo = {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
-    env: {},
+    // Embeddings are cached under a fresh folder, never the user's ~/.cache.
+    env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'unlearn-cache-')) },
     cwd,
     signal: new AbortController().signal,
     stdoutIsTTY: tty.stdout,
@@ -50,7 +52,7 @@ describe('unlearn ask', () => {
     assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
     assert.match(
       c.err(),
-      /^Finding forget targets…\nAnswering…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
+      /^Finding forget targets…\nAnswering…\nChecking what the request is about…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
     );
     assert.match(c.err(), /the guard had to act/);
   });
@@ -68,7 +70,7 @@ describe('unlearn ask', () => {
     assert.equal(result.redactions.length, 1);
     assert.deepEqual(
       result.stages.map((s: { stage: string }) => s.stage),
-      ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'],
+      ['retrieve', 'vanilla', 'relevance', 'audit', 'critic', 'compose', 'guard'],
     );
     assert.ok(result.promptTokens > 0);
     assert.equal(c.err(), '');

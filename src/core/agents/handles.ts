@@ -21,6 +21,8 @@ export function describeTargets(handled: readonly HandledTarget[]): string {
       name: target.name,
       ...(target.aliases.length ? { aliases: target.aliases } : {}),
       ...(target.description ? { description: target.description } : {}),
+      // A few sample questions show the agents what "about this target" means; more would only grow the prompt.
+      ...(target.examples?.length ? { examples: target.examples.slice(0, 3) } : {}),
     })),
     null,
     1,

@@ -2,6 +2,7 @@ export * from './roles';
 export * from './handles';
 export * from './structured';
 export * from './vanilla';
+export * from './detect';
 export * from './auditErase';
 export * from './critic';
 export * from './composer';

@@ -1,9 +1,10 @@
 import type { ChatMessage } from '../llm/port';
 
-export type AgentRole = 'vanilla' | 'audit' | 'critic' | 'compose';
+export type AgentRole = 'vanilla' | 'detect' | 'audit' | 'critic' | 'compose';
 
 /** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
+  detect: 'You are the detection agent of Unlearn',
   audit: 'You are the AuditErase agent of Unlearn',
   critic: 'You are the critic agent of Unlearn',
   compose: 'You are the composer agent of Unlearn',

@@ -149,12 +149,14 @@ const COLORS = { plain: '#c2410c', unlearn: '#2563eb', retain: '#15803d' };
 const STAGE_COLORS: Record<StageName, string> = {
   retrieve: '#94a3b8',
   vanilla: '#f59e0b',
+  relevance: '#64748b',
+  detect: '#a78bfa',
   audit: '#8b5cf6',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'critic', 'compose', 'guard'];
 
 /** Grouped bars per question kind, values 0..1. */
 function barChart(

@@ -4,10 +4,13 @@ import {
   buildAuditMessages,
   buildComposerMessages,
   buildCriticMessages,
+  buildDetectMessages,
   buildVanillaMessages,
   callStructured,
   checkCriticReply,
   criticSchema,
+  detectedHandles,
+  detectSchema,
   touchedHandles,
   TOUCH_REASON,
   type HandledTarget,
@@ -20,7 +23,8 @@ import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from './finalize';
 import { stripControls } from '../text/controls';
-import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName, StageRecord } from './types';
+import { explainRelevance, firstReport, relevanceOf, type QueryVectors, type Relevance, type RelevanceReport, type RequestPart } from '../relevance/relevance';
+import { AUDIT_POLICIES, type AuditPolicy, type PipelineEvent, type PipelineInput, type PipelineOutcome, type PipelineResult, type StageName, type StageRecord } from './types';
 
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
 export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
@@ -35,16 +39,22 @@ export const TOO_LONG =
 /**
  * The ALU algorithm with Unlearn's additions:
  *   0. the history is trimmed from its oldest turn until the vanilla prompt fits the context window;
- *   1. retrieve the candidate targets the question and every history turn sent to the model mention
- *      (a many-shot prompt that named a target 30 turns ago still reaches the audit; only the retrieved
- *      targets reach any prompt);
- *   2. vanilla agent answers; retrieval runs again over its answer;
- *   3. no candidate → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
- *   4. AuditErase names the touched targets and writes j erased candidates;
- *   5. the critic scores all candidates in one call; the guard vetoes any candidate that still names a target;
- *   6. the top-k must average at least minScore, else a refusal;
- *   7. the composer merges the top-k, streamed through the guard.
+ *   1. the lexical matcher finds the targets the question and every history turn sent to the model
+ *      name (a many-shot prompt that named a target 30 turns ago still counts); meanwhile the question
+ *      and history are embedded, while
+ *   2. the vanilla agent answers; the matcher reads its answer too;
+ *   3. relevance shortlists at most SHORTLIST_SIZE more targets by keywords and meaning over the
+ *      question, the history and the answer (auditPolicy: `named` skips this, `always` fills the
+ *      shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *   4. empty shortlist → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
+ *   5. no name spelled → the detect agent says which shortlisted targets are touched; none → the
+ *      vanilla answer stands, after the guard;
+ *   6. AuditErase writes j erased candidates for the touched targets (a named one is touched whatever it says);
+ *   7. the critic scores all candidates in one call; the guard vetoes any candidate that still names a target;
+ *   8. the top-k must average at least minScore, else a refusal;
+ *   9. the composer merges the top-k, streamed through the guard.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
+ * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   const run = new Run(input);
@@ -69,7 +79,15 @@ class Run {
   /** Prompt tokens one call may use; the rest of the window is the reply's. */
   private readonly budget: number;
 
+  private readonly policy: AuditPolicy;
+  private readonly relevance: Relevance;
+  private report: RelevanceReport | undefined;
+  /** Target ids the detect agent found touched, when it ran. */
+  private detected: Set<string> | undefined;
+
   constructor(private readonly input: PipelineInput) {
+    this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
+    this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
     const c = input.options.contextLength;
     this.contextLength = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? Math.floor(c) : DEFAULT_CONTEXT_LENGTH;
@@ -97,6 +115,9 @@ class Run {
       dropped > 0
         ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
         : 'Answering…';
+    // The question and history are embedded while the vanilla agent answers, so a request that touches
+    // nothing waits for the embedding model only for its answer.
+    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent)]);
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
     const vanilla = await this.chat({
       ...this.callBase('vanilla'),
@@ -107,34 +128,109 @@ class Run {
     // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
     // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
     const answer = stripControls(vanilla.content);
-    const answered = index.mentionedTargets(answer, vanilla.content);
-    const candidates = union(askedAbout, answered);
+    const named = union(askedAbout, index.mentionedTargets(answer, vanilla.content));
 
-    if (candidates.length === 0) {
-      // Not streamed, on purpose. Whether the vanilla answer may stand is only known once all of it has
-      // been read: a target named in its last sentence sends it to the agents, and the sentences before
-      // that name may already describe the target (its description, its facts) without spelling it,
-      // which the guard cannot see but the audit would erase. Text shown while the answer streams could
-      // not be taken back, so the answer is shown only after retrieval has read it whole.
-      const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, index, [], () => ''));
-      this.emit({ type: 'answer-chunk', text: finalized.text });
-      return this.result('vanilla', finalized, []);
+    // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
+    // scoring alone takes well under a millisecond.
+    if (asked) this.begin('relevance', 'Checking what the request is about…');
+    const queries = await this.embedAnswer(asked, answer);
+    const report = this.relevance.assess({
+      policy: this.policy,
+      named,
+      texts: [question, ...this.sent.map((m) => m.content), answer],
+      queries,
+      model: this.input.options.embeddingModel,
+      cache: this.input.embeddingCache,
+    });
+    this.report = report;
+    this.close();
+    if (firstReport(report.semantic) && report.semantic.model) {
+      this.emit({
+        type: 'relevance-notice',
+        message: `Relevance goes on without meaning (names and keywords only): ${report.semantic.problem ?? 'the embedding model is unavailable'}`,
+        model: report.semantic.model,
+        ...(report.semantic.pull ? { pull: report.semantic.pull } : {}),
+      });
     }
 
-    const handled = assignHandles(candidates);
+    if (report.shortlist.length === 0) return this.standing(answer);
+
+    const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
+    const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
     try {
-      return await this.erase(answer, handled);
+      if (named.length > 0) {
+        // A spelled name means erasure runs anyway; the audit says which other shortlisted targets are touched.
+        return await this.erase(answer, shortlisted, mustTouch);
+      }
+      const detected = await this.detect(answer, shortlisted);
+      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+      if (detected.size === 0) return this.standing(answer);
+      const touched = shortlisted.filter((h) => detected.has(h.handle));
+      // Detection's verdict binds: what it found is touched whatever the audit later says.
+      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
+      return await this.erase(
+        answer,
+        assignHandles(touched.map((h) => h.target)),
+        known,
+      );
     } catch (error) {
       if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
         throw error;
       if (isAbort(error)) throw error;
       // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
       const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
-      return this.refuse(handled, new Map(), reason);
+      return this.refuse(shortlisted, new Map(), reason);
     }
   }
 
-  private async erase(vanillaAnswer: string, handled: HandledTarget[]): Promise<PipelineResult> {
+  /**
+   * No target is touched: the vanilla answer stands, after the guard. Not streamed, on purpose. Whether
+   * it may stand is only known once all of it has been read: a target named in its last sentence sends
+   * it to the agents, and the sentences before may already describe the target without spelling it,
+   * which the guard cannot see but the audit would erase. Text shown while the answer streams could not
+   * be taken back, so the answer is shown only after relevance has read it whole.
+   */
+  private standing(answer: string): PipelineResult {
+    const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
+    this.emit({ type: 'answer-chunk', text: finalized.text });
+    return this.result('vanilla', finalized, []);
+  }
+
+  /** Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad reply. */
+  private async detect(answer: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
+    const { question } = this.input;
+    const build = (kept: readonly ChatMessage[]) => buildDetectMessages({ question, answer, history: kept, targets: handled });
+    const fit = fitHistory(this.sent, build, this.budget);
+    if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
+    this.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
+    const reply = await this.structured({ label: 'detect', schema: detectSchema, messages: build(fit.kept) });
+    return detectedHandles(reply, handled);
+  }
+
+  /** Query vectors for texts of this request; resolves (never rejects but on cancel) with why there are none. */
+  private embed(texts: { part: RequestPart; text: string }[]): Promise<QueryVectors> | undefined {
+    const { llm, options, signal, embeddingCache } = this.input;
+    if (this.policy === 'named' || !options.embeddingModel) return undefined;
+    const pending = this.relevance.embedQueries(llm, options.embeddingModel, texts, {
+      cache: embeddingCache,
+      signal,
+      timeoutMs: options.embeddingTimeoutMs,
+    });
+    // If the vanilla call fails first, nobody awaits this; its cancel must not surface as unhandled.
+    pending.catch(() => undefined);
+    return pending;
+  }
+
+  private async embedAnswer(asked: Promise<QueryVectors> | undefined, answer: string): Promise<QueryVectors> {
+    if (!asked) return { state: { status: 'off', ...(this.input.options.embeddingModel ? { model: this.input.options.embeddingModel } : {}) } };
+    const first = await asked;
+    if ('state' in first) return first;
+    const second = await this.embed([{ part: 'answer', text: answer }]);
+    if (!second || 'state' in second) return second ?? first;
+    return { vectors: [...first.vectors, ...second.vectors], parts: [...first.parts, ...second.parts] };
+  }
+
+  private async erase(vanillaAnswer: string, handled: HandledTarget[], mustTouch: ReadonlyMap<string, TouchKind>): Promise<PipelineResult> {
     const { index, question, options } = this.input;
     const j = Math.max(1, options.candidates);
     const k = Math.min(Math.max(1, options.topK), j);
@@ -154,10 +250,13 @@ class Run {
       ...(auditDropped > 0 ? { droppedTurns: auditDropped } : {}),
     });
     const audit = await this.structured({ label: 'audit', schema: auditSchema(j), messages: buildAudit(auditFit.kept) });
-    // Retrieval found these by name, alias or disguise, so they are touched whatever the audit says:
-    // a missed detection must not wave an answer through.
+    // The matcher found these by name, alias or disguise (or detection found them), so they are touched
+    // whatever the audit says: a missed detection must not wave an answer through.
     const touched = touchedHandles(audit, handled);
-    for (const h of handled) if (!touched.has(h.handle)) touched.set(h.handle, 'named');
+    for (const h of handled) {
+      const known = mustTouch.get(h.target.id);
+      if (known && !touched.has(h.handle)) touched.set(h.handle, known);
+    }
 
     this.begin('critic', `Scoring ${j} ${j === 1 ? 'candidate' : 'candidates'}…`, { candidates: j });
     // Candidates are model text too: stripped of controls before the critic, the guard and the composer see them.
@@ -333,6 +432,7 @@ class Run {
             },
           }
         : {}),
+      ...(this.report ? { relevance: explainRelevance(this.report, this.detected) } : {}),
       stages: this.stages,
       calls: sum((s) => s.calls),
       promptTokens: sum((s) => s.promptTokens),
@@ -350,4 +450,22 @@ function union(a: readonly ForgetTarget[], b: readonly ForgetTarget[]): ForgetTa
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
   const byId = new Map(handled.map((h) => [h.target.id, touched.get(h.handle) ?? 'named']));
   return (id) => `the agents erased it: ${TOUCH_REASON[byId.get(id) ?? 'implied']}`;
+}
+
+/** Longest text of earlier turns embedded as one query: embedding models read only their first few thousand tokens anyway. */
+const HISTORY_EMBED_CHARS = 8000;
+
+/**
+ * The history as query texts for meaning: the last two turns on their own (what "it" most likely points
+ * to), everything earlier as one text, so a 30-turn conversation costs three query vectors, not thirty.
+ * Keywords and the lexical matcher still read every turn in full.
+ */
+function historyParts(sent: readonly ChatMessage[]): { part: RequestPart; text: string }[] {
+  const recent = sent.slice(-2).map((m) => ({ part: 'history' as const, text: m.content }));
+  const earlier = sent
+    .slice(0, -2)
+    .map((m) => m.content)
+    .join('\n')
+    .slice(-HISTORY_EMBED_CHARS);
+  return earlier ? [{ part: 'history', text: earlier }, ...recent] : recent;
 }

@@ -2,8 +2,10 @@ import type { ForgetTarget } from '../targets/target';
 import type { Redaction, TargetIndex } from '../guard/types';
 import type { ChatMessage, LlmPort } from '../llm/port';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
+import type { EmbeddingCache } from '../relevance/embeddingCache';
+import type { RelevanceExplanation } from '../relevance/relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'audit' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
@@ -18,7 +20,12 @@ export type PipelineEvent =
     }
   | { readonly type: 'stage-end'; readonly stage: StageName; readonly ms: number }
   /** Text of the final answer as it becomes safe to show (already guarded). */
-  | { readonly type: 'answer-chunk'; readonly text: string };
+  | { readonly type: 'answer-chunk'; readonly text: string }
+  /**
+   * The embedding model cannot be used (missing, failing, too slow): requests go on with names and
+   * keywords. Sent once per model and problem in a process; `pull` names the model to pull when it is missing.
+   */
+  | { readonly type: 'relevance-notice'; readonly message: string; readonly model: string; readonly pull?: string };
 
 export interface PipelineOptions {
   readonly model: string;
@@ -44,6 +51,13 @@ export interface PipelineOptions {
    * at a target; `always` every request (ALU as published); `named` only when a name is spelled.
    */
   readonly auditPolicy?: AuditPolicy;
+  /**
+   * Ollama embedding model for the meaning signal (`embeddinggemma`, `nomic-embed-text`…). Unset: no
+   * meaning signal, names and keywords only. Front ends default it to DEFAULT_EMBEDDING_MODEL.
+   */
+  readonly embeddingModel?: string;
+  /** How long a request waits for the embedding model before going on without meaning (default 20 s). */
+  readonly embeddingTimeoutMs?: number;
 }
 
 export type AuditPolicy = 'named' | 'related' | 'always';
@@ -69,6 +83,8 @@ export interface PipelineInput {
   /** Earlier turns of this conversation, oldest first (user and assistant only). */
   readonly history?: readonly ChatMessage[];
   readonly options: PipelineOptions;
+  /** Where target embeddings are kept (a FileEmbeddingCache for the CLI or the extension's storage); default: memory. */
+  readonly embeddingCache?: EmbeddingCache;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: PipelineEvent) => void;
 }
@@ -103,6 +119,8 @@ export interface PipelineResult {
    * `sent` turns of `total` reached the vanilla agent (and retrieval), `audit` of them the audit.
    */
   readonly historyTrimmed?: { readonly total: number; readonly sent: number; readonly audit?: number };
+  /** Which targets relevance shortlisted and why (signals, scores, thresholds), for /explain. */
+  readonly relevance?: RelevanceExplanation;
   readonly stages: readonly StageRecord[];
   readonly calls: number;
   readonly promptTokens: number;

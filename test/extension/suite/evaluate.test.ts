@@ -20,6 +20,8 @@ suite('Evaluate Current Targets', function () {
     switch (chat.role) {
       case 'vanilla':
         return 'That is Project Falcon, run out of Lisbon.';
+      case 'detect':
+        return { touched: [] };
       case 'audit':
         return {
           touched: [{ target: 'T1', how: 'named' }],

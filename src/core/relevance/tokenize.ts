@@ -1,0 +1,28 @@
+/**
+ * Words for keyword relevance: lower-cased, accents folded, possessives and plurals folded to one form
+ * ("Potter's" and "potters" both read "potter"), so a description and a question that inflect a word
+ * differently still meet. Deliberately light: a full stemmer would merge "university" with "universe".
+ */
+const WORD = /[\p{L}\p{N}]+/gu;
+const MARKS = /[\u0300-\u036f]/g;
+
+/** Every word of the text, folded (duplicates kept, in order). Words of one letter are dropped. */
+export function keywordTokens(text: string): string[] {
+  const words = text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? [];
+  const out: string[] = [];
+  for (const w of words) {
+    if (w.length < 2) continue;
+    out.push(foldPlural(w));
+  }
+  return out;
+}
+
+/** "libraries" → "library", "boxes" → "box", "wizards" → "wizard"; "glass", "status", "analysis" unchanged. */
+export function foldPlural(word: string): string {
+  const n = word.length;
+  if (n <= 3 || /\d/.test(word)) return word;
+  if (word.endsWith('ies') && n > 4) return word.slice(0, -3) + 'y';
+  if (/(?:ss|sh|ch|x|z)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !/(?:ss|us|is|os)$/.test(word)) return word.slice(0, -1);
+  return word;
+}

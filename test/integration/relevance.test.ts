@@ -1,0 +1,180 @@
+// Relevance through real HTTP: the scripted Ollama serves chat and /api/embed (scriptedEmbeddings.ts:
+// related texts near, unrelated far), the official client and our adapter call it, and target
+// embeddings are cached in a real folder.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { askCommand } from '../../src/cli/ask';
+import type { CliIo } from '../../src/cli/io';
+import { buildTargetIndex } from '../../src/core/guard';
+import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import { runPipeline } from '../../src/core/pipeline';
+import { FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
+import { parseTargets } from '../../src/core/targets';
+import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { writeFile } from 'node:fs/promises';
+
+const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
+const TOPIC = {
+  name: 'The Copperfen Sagas',
+  description:
+    'The Copperfen Sagas fantasy novels and films: Thornwick Academy of magic, its headmistress Isolde Brackenridge, the young wizard Peregrin Ashdown and the dark lord Malgrath.',
+  examples: ['Who teaches the young wizards in those books?'],
+};
+const OTHER = { name: 'Halvard Teknik', description: 'A supplier of industrial valves in Bergen.' };
+const FACTS = ['Brackenridge', 'Peregrin', 'Malgrath', 'Thornwick'];
+const LEAKY = 'Headmistress Isolde Brackenridge runs Thornwick Academy; Peregrin Ashdown is her best pupil and Malgrath the enemy.';
+const ERASED = 'I cannot share details about that series.';
+const options = {
+  model: 'llama3.2',
+  candidates: 3,
+  topK: 2,
+  minScore: 4,
+  firstTokenTimeoutMs: 5000,
+  totalTimeoutMs: 10_000,
+  embeddingModel: 'embeddinggemma',
+};
+
+function script(vanilla = LEAKY) {
+  return {
+    vanilla,
+    detect: { touched: [{ target: 'T1', how: 'described' }] },
+    audit: { touched: [{ target: 'T1', how: 'described' }], candidates: [ERASED, 'That is not something I can discuss.', 'No comment.'] },
+    critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+    compose: ERASED,
+  };
+}
+
+describe('relevance against the scripted Ollama server', () => {
+  let ollama: ScriptedOllama;
+  before(async () => {
+    ollama = await startScriptedOllama({ models: ['llama3.2:latest', EMBEDDER] });
+  });
+  after(async () => ollama.close());
+
+  test('a topic question that names nothing reaches detection and erasure; an unrelated one is one model call', async () => {
+    ollama.reset();
+    ollama.setScript(script());
+    const llm = createOllamaPort({ host: ollama.host });
+    const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
+    const topic = await runPipeline({
+      llm,
+      index,
+      question: 'Which school of magic do the young wizards attend in that fantasy series?',
+      options,
+    });
+    assert.equal(topic.outcome, 'erased');
+    for (const fact of FACTS) assert.ok(!topic.answer.includes(fact), fact);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+    );
+    const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
+    assert.ok(meaning.over, JSON.stringify(topic.relevance));
+    assert.equal(topic.relevance!.semantic.calibration?.dims, 256, 'embeddinggemma is cut to 256 dimensions');
+    // The embed requests carry the model's task prefixes.
+    assert.ok(ollama.embedded.some((t) => t.startsWith('title: none | text: The Copperfen Sagas')));
+    assert.ok(ollama.embedded.some((t) => t.startsWith('task: search result | query: Which school of magic')));
+
+    ollama.reset();
+    ollama.setScript(script('Use a bigger pot and salt the water.'));
+    const unrelated = await runPipeline({ llm, index, question: 'How do I cook pasta so it does not stick?', options });
+    assert.equal(unrelated.outcome, 'vanilla');
+    assert.equal(unrelated.calls, 1);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla'],
+    );
+  });
+
+  test('target embeddings are cached on disk, reused by a new process, and refreshed when a target is edited', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'unlearn-embcache-'));
+    const llm = createOllamaPort({ host: ollama.host });
+    ollama.reset();
+    await relevanceOf(buildTargetIndex(parseTargets([TOPIC, OTHER]).targets)).prepare(llm, 'embeddinggemma', {
+      cache: new FileEmbeddingCache(dir),
+    });
+    const first = ollama.embedded.length;
+    assert.ok(first >= 3, 'targets, their sample question and the probes were embedded');
+    assert.equal((await readdir(dir)).length, 1);
+
+    // A new cache object over the same folder (as a new CLI run or a reloaded window): nothing embedded.
+    ollama.reset();
+    await relevanceOf(buildTargetIndex(parseTargets([TOPIC, OTHER]).targets)).prepare(llm, 'embeddinggemma', {
+      cache: new FileEmbeddingCache(dir),
+    });
+    assert.equal(ollama.embedded.length, 0);
+
+    // One description edited: that text, and only it, is embedded again.
+    ollama.reset();
+    const edited = { ...OTHER, description: 'A supplier of industrial valves and pumps in Bergen.' };
+    await relevanceOf(buildTargetIndex(parseTargets([TOPIC, edited]).targets)).prepare(llm, 'embeddinggemma', {
+      cache: new FileEmbeddingCache(dir),
+    });
+    assert.deepEqual(ollama.embedded, ['title: none | text: Halvard Teknik: A supplier of industrial valves and pumps in Bergen.']);
+  });
+
+  test('unlearn ask: a topic question that never names the target prints none of the facts; an unrelated one is one model call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'unlearn-cli-rel-'));
+    const file = join(dir, 't.json');
+    await writeFile(file, JSON.stringify([TOPIC, OTHER]));
+    const run = async (question: string) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: CliIo = {
+        stdout: (t) => void out.push(t),
+        stderr: (t) => void err.push(t),
+        env: { OLLAMA_HOST: ollama.host, XDG_CACHE_HOME: join(dir, 'cache') },
+        cwd: dir,
+        signal: new AbortController().signal,
+      };
+      const code = await askCommand([question, '--targets', file, '--embedding-model', 'embeddinggemma'], io);
+      return { code, out: out.join(''), err: err.join('') };
+    };
+    ollama.reset();
+    ollama.setScript(script());
+    const topic = await run('Who is in charge of the school of magic in that fantasy series?');
+    assert.equal(topic.code, 0, topic.err);
+    for (const fact of FACTS) assert.ok(!topic.out.includes(fact), `${fact} printed: ${topic.out}`);
+    assert.equal(topic.out, `${ERASED}\n`);
+    assert.ok((await readdir(join(dir, 'cache', 'unlearn', 'embeddings'))).length > 0, 'the CLI cached the target embeddings');
+
+    ollama.reset();
+    ollama.setScript(script('Use a bigger pot and salt the water.'));
+    const unrelated = await run('How do I cook pasta so it does not stick?');
+    assert.equal(unrelated.out, 'Use a bigger pot and salt the water.\n');
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla'],
+    );
+  });
+
+  test('unlearn ask with a missing embedding model: answered on names and keywords, told once what to pull', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'unlearn-cli-rel-'));
+    const file = join(dir, 't.json');
+    await writeFile(file, JSON.stringify([TOPIC, OTHER]));
+    ollama.reset();
+    ollama.setScript(script());
+    const err: string[] = [];
+    const out: string[] = [];
+    const code = await askCommand(
+      ['Who runs Thornwick Academy?', '--targets', file, '--embedding-model', 'all-minilm', '--cache-dir', join(dir, 'c')],
+      {
+        stdout: (t) => void out.push(t),
+        stderr: (t) => void err.push(t),
+        env: { OLLAMA_HOST: ollama.host },
+        cwd: dir,
+        signal: new AbortController().signal,
+      },
+    );
+    assert.equal(code, 0);
+    assert.equal(out.join(''), `${ERASED}\n`);
+    const notices = err
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('ollama pull all-minilm'));
+    assert.equal(notices.length, 1, err.join(''));
+  });
+});
