@@ -5,6 +5,7 @@ import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
 import { registerOllamaStatus } from './ollamaStatus';
+import { registerSemanticIndex, type SemanticIndex } from './semanticIndex';
 import { enabledTargets } from './settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
 
@@ -13,6 +14,8 @@ export interface UnlearnApi {
   readonly chatHandler: vscode.ChatRequestHandler;
   /** The Forget Targets view's data, so tests can find the nodes the view's commands take. */
   readonly targetsTree: TargetsTreeProvider;
+  /** The target embeddings' state, so tests can wait for a build. */
+  readonly semantic: SemanticIndex;
 }
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
@@ -20,18 +23,25 @@ export interface UnlearnApi {
 export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const log = createLog(context);
   const targetsTree = registerTargetsTree(context, log);
-  const guardedModels = registerGuardedModels(context, log);
+  // The target embeddings build in the background once settings settle, through the Ollama below.
+  // (`ollama` is read only once a build starts, after activate() has returned.)
+  const semantic = registerSemanticIndex(context, log, { ollama: () => ollama.port(), targets: enabledTargets });
+  const guardedModels = registerGuardedModels(context, log, () => semantic);
   const ollama = registerOllamaStatus(context, log, {
     activeTargets: () => enabledTargets().length,
-    onModelsChanged: (reason) => guardedModels.refresh(reason),
+    onModelsChanged: (reason) => {
+      guardedModels.refresh(reason);
+      void semantic.rebuild();
+    },
+    embedding: semantic,
   });
   registerPreview(context, log, ollama.port);
   const chatHandler = registerChatParticipant(
     context,
-    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets }),
+    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets, semantic }),
   );
   registerEvaluate(context);
-  return { chatHandler, targetsTree };
+  return { chatHandler, targetsTree, semantic };
 }
 
 export function deactivate(): void {

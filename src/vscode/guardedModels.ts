@@ -18,7 +18,7 @@ import { withAbortSignal } from './cancellation';
 import type { TargetSettingsHealth } from './chatTexts';
 import { offerOpenSetting } from './errorPresenter';
 import { describeChatError, describeListingError } from './errorText';
-import { answerGuarded } from './guardedAnswer';
+import { answerGuarded, type SemanticWiring } from './guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
 import type { UnlearnLog } from './log';
 import { escapeMarkdown } from './markdownSanitizer';
@@ -47,6 +47,8 @@ export interface GuardedModelsDeps {
   /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
   readonly targetHealth: () => TargetSettingsHealth;
   readonly log: GuardedModelsLog;
+  /** Relevance by meaning (the extension's embedding cache), once it is registered. */
+  readonly semantic?: () => SemanticWiring | undefined;
 }
 
 /** What `activate()` wires to other features: @unlearn's model routing, and a re-list after a pull. */
@@ -58,7 +60,11 @@ export interface GuardedModels {
 }
 
 /** `log` is the extension's "Unlearn" log; without it the models get a channel of their own. */
-export function registerGuardedModels(context: vscode.ExtensionContext, log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>): GuardedModels {
+export function registerGuardedModels(
+  context: vscode.ExtensionContext,
+  log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>,
+  semantic?: () => SemanticWiring | undefined,
+): GuardedModels {
   if (!log) {
     const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
     context.subscriptions.push(channel);
@@ -76,6 +82,7 @@ export function registerGuardedModels(context: vscode.ExtensionContext, log?: Pi
     targets: enabledTargets,
     targetHealth: readTargetHealth,
     log: prefixed,
+    ...(semantic ? { semantic } : {}),
   });
   context.subscriptions.push(
     provider,
@@ -237,6 +244,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           targetHealth: this.deps.targetHealth(),
           signal,
           log: this.deps.log,
+          ...withSemantic(this.deps.semantic?.()),
           onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
           onMarkdown: say,
         }),
@@ -291,4 +299,8 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+function withSemantic(semantic: SemanticWiring | undefined): { semantic?: SemanticWiring } {
+  return semantic ? { semantic } : {};
 }

@@ -11,6 +11,8 @@ import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
 import { forgetOriginals, originalOf } from './originals';
 import { PreviewDocStore } from './previewDocs';
+import { broughtInBy } from './relevanceTexts';
+import type { RelevanceExplanation } from '../core/relevance';
 import { enabledTargets, readSettings } from './settings';
 import { pipelineOptions } from './settingsValues';
 
@@ -19,11 +21,20 @@ export const PREVIEW_SCHEME = 'unlearn-preview';
 interface PreviewDoc {
   readonly text: string;
   readonly redactions: readonly Redaction[];
+  /** Why relevance sent each target to the agents (an @unlearn answer's), for the hovers. */
+  readonly relevance?: RelevanceExplanation;
 }
 
-/** Why a span was redacted, for hovers: the target and the reason, never the removed text. */
-export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'>): string {
-  return `Redacted: ${r.targetName}\nWhy: ${r.reason}\nBy: ${r.by === 'guard' ? 'the leak guard' : 'the agents'}`;
+/**
+ * Why a span was redacted, for hovers: the target, the reason, and which signal brought the target in
+ * (with its score) when relevance said; never the removed text.
+ */
+export function redactionHover(
+  r: Pick<Redaction, 'targetName' | 'reason' | 'by'> & Partial<Pick<Redaction, 'targetId'>>,
+  relevance?: RelevanceExplanation,
+): string {
+  const signal = r.targetId === undefined ? undefined : broughtInBy(relevance, r.targetId);
+  return `Redacted: ${r.targetName}\nWhy: ${r.reason}\nBy: ${r.by === 'guard' ? 'the leak guard' : 'the agents'}${signal ? `\nBrought in by: ${signal}` : ''}`;
 }
 
 /**
@@ -58,6 +69,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
 interface AnswerPreviewArg {
   readonly answer?: string;
   readonly redactions?: readonly Redaction[];
+  readonly relevance?: RelevanceExplanation;
   readonly previewId?: string;
   readonly compare?: boolean;
 }
@@ -124,7 +136,7 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       this.marker,
       doc.redactions.map((r) => ({
         range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)),
-        hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r)),
+        hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r, doc.relevance)),
       })),
     );
   }
@@ -142,7 +154,11 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
     }
     const n = ++this.counter;
     const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
-    const answer: PreviewDoc = { text: arg.answer, redactions: arg.redactions ?? [] };
+    const answer: PreviewDoc = {
+      text: arg.answer,
+      redactions: arg.redactions ?? [],
+      ...(arg.relevance ? { relevance: arg.relevance } : {}),
+    };
     this.docs.set(uri.toString(), answer, 'unlearned');
     const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     this.decorateAnswer(editor);

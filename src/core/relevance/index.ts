@@ -4,3 +4,4 @@ export { keywordTokens, foldPlural } from './tokenize';
 export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 export { embeddingKey, FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 export { TargetEmbeddings, NEUTRAL_PROBES, MAX_EXAMPLE_ROWS, EMBED_BATCH, documentText, spaceOf, type SemanticHit, type EmbeddingBuildProgress } from './targetEmbeddings';
+export { explainQuestion } from './explainQuestion';

@@ -273,6 +273,11 @@ export class Relevance {
     };
   }
 
+  /** Forgets a remembered failure of `model`, so the next prepare() asks again (after the model was pulled). */
+  retryNow(model: string, cache?: EmbeddingCache): void {
+    this.slot(model, cache).failed = undefined;
+  }
+
   /** The embedding index for a model, once built (for /explain and tests). */
   embeddingsFor(model: string, cache?: EmbeddingCache): TargetEmbeddings | undefined {
     return this.slot(model, cache).ready;
