@@ -108,13 +108,12 @@ describe('guarded answers with the extension embedding wiring', () => {
   });
 
   test('a missing embedding model: the request goes through on names and keywords, the answer ends with what to pull, the front end is told', async () => {
-    const chat = new FakeLlm(script());
+    const chat = new FakeLlm({ ...script(), vanilla: 'Lisbon is the capital of Portugal.' });
     const missing = Object.assign(new FakeLlm({}), {
       embed: () => Promise.reject(new LlmError('model-missing', 'model "gemma-embed-relui" not found, try pulling it first')),
     });
     const notices: { model: string; pull?: string }[] = [];
     const semantic: SemanticWiring = { cache: new MemoryEmbeddingCache(), embedder: () => missing, noticed: (e) => notices.push(e) };
-    chat.script.vanilla = 'Lisbon is the capital of Portugal.';
     const r = ask(chat, 'What is the capital of Portugal?', semantic, 'gemma-embed-relui');
     const result = await r.promise;
     assert.equal(result.outcome, 'vanilla');
