@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
     },
     embedding: semantic,
   });
-  registerPreview(context, log, ollama.port);
+  registerPreview(context, log, ollama.port, semantic);
   const chatHandler = registerChatParticipant(
     context,
     defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets, semantic }),

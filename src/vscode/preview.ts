@@ -13,6 +13,7 @@ import { forgetOriginals, originalOf } from './originals';
 import { PreviewDocStore } from './previewDocs';
 import { broughtInBy } from './relevanceTexts';
 import type { RelevanceExplanation } from '../core/relevance';
+import type { SemanticWiring } from './guardedAnswer';
 import { enabledTargets, readSettings } from './settings';
 import { pipelineOptions } from './settingsValues';
 
@@ -42,8 +43,8 @@ export function redactionHover(
  * documents cannot be edited) with its markers decorated and a hover per marker. A selection in any
  * editor is run through the guard and shown in place, with Apply / Discard.
  */
-export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort): void {
-  const preview = new RedactionPreview(log, llm);
+export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort, semantic?: SemanticWiring): void {
+  const preview = new RedactionPreview(log, llm, semantic);
   context.subscriptions.push(
     preview,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, preview),
@@ -110,6 +111,7 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
   constructor(
     private readonly log: UnlearnLog,
     private readonly llm: () => LlmPort,
+    private readonly semantic?: SemanticWiring,
   ) {}
 
   dispose(): void {
@@ -271,8 +273,12 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
               index: getCachedIndex(targets),
               question: rewriteQuestion(original),
               options: pipelineOptions(settings),
+              ...(this.semantic ? { embeddingCache: this.semantic.cache } : {}),
               signal,
-              onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
+              onEvent: (e) => {
+                if (e.type === 'stage-start') progress.report({ message: e.message });
+                if (e.type === 'relevance-notice') this.semantic?.noticed(e);
+              },
             }),
           ),
       );
@@ -291,7 +297,11 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       return;
     }
     // The rewrite is a new text, not spans of the old one: it is shown as its own preview document.
-    await vscode.commands.executeCommand('unlearn.preview.answer', { answer: result.answer, redactions: result.redactions });
+    await vscode.commands.executeCommand('unlearn.preview.answer', {
+      answer: result.answer,
+      redactions: result.redactions,
+      relevance: result.relevance,
+    });
     if (editor.document.version !== version) return;
     this.active = { editor, version, range, redacted: result.answer, original };
     await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);

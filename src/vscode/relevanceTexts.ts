@@ -63,9 +63,12 @@ export function isInstalled(model: string, installed: readonly { readonly name: 
 
 /** Said after an answer when meaning was not used for it (once per model and problem, as core reports it). */
 export function relevanceNoticeMarkdown(event: { readonly model: string; readonly message: string; readonly pull?: string }): string {
-  const fix = event.pull
-    ? ` Run \`ollama pull ${event.pull.replace(/`/g, '')}\` (or **Unlearn: Pull Model**) to turn it on.`
-    : ' Check `unlearn.embeddingModel`, or leave it empty to use names and keywords only.';
+  // Core's message may already say what to pull; the fix is added only when it does not.
+  const fix = event.message.includes('ollama pull')
+    ? ''
+    : event.pull
+      ? ` Run \`ollama pull ${event.pull.replace(/`/g, '')}\` (or **Unlearn: Pull Model**) to turn it on.`
+      : ' Check `unlearn.embeddingModel`, or leave it empty to use names and keywords only.';
   return `\n\n_${escapeMarkdown(event.message.replace(/\.$/, ''))}.${fix}_`;
 }
 
