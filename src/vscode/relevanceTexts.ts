@@ -61,15 +61,17 @@ export function isInstalled(model: string, installed: readonly { readonly name: 
   return installed.some((m) => m.name === model || m.name === `${model}:latest` || `${m.name}:latest` === model);
 }
 
-/** Said after an answer when meaning was not used for it (once per model and problem, as core reports it). */
+/**
+ * Said after an answer when meaning was not used for it (once per model and problem, as core reports
+ * it). A missing model gets our own words (the server's text is not needed to say "pull it"); another
+ * failure quotes core's message, escaped, since it may carry the server's text.
+ */
 export function relevanceNoticeMarkdown(event: { readonly model: string; readonly message: string; readonly pull?: string }): string {
-  // Core's message may already say what to pull; the fix is added only when it does not.
-  const fix = event.message.includes('ollama pull')
-    ? ''
-    : event.pull
-      ? ` Run \`ollama pull ${event.pull.replace(/`/g, '')}\` (or **Unlearn: Pull Model**) to turn it on.`
-      : ' Check `unlearn.embeddingModel`, or leave it empty to use names and keywords only.';
-  return `\n\n_${escapeMarkdown(event.message.replace(/\.$/, ''))}.${fix}_`;
+  if (event.pull) {
+    const name = event.pull.replace(/`/g, '');
+    return `\n\n_Relevance by meaning is off: the embedding model \`${name}\` is not installed, so this answer was checked by names and keywords only. Run \`ollama pull ${name}\` (or **Unlearn: Pull Model**) to turn it on._`;
+  }
+  return `\n\n_${escapeMarkdown(event.message.replace(/\.$/, ''))}. Check \`unlearn.embeddingModel\`, or leave it empty to use names and keywords only._`;
 }
 
 const SIGNAL_NAME: Record<RelevanceSignal['kind'], string> = { name: 'name', keyword: 'keyword', meaning: 'meaning' };

@@ -273,7 +273,7 @@ describe('relevance texts', () => {
   test('the line after an answer names the model to pull, or the setting to check', () => {
     assert.match(
       relevanceNoticeMarkdown({ model: 'embeddinggemma', message: 'Relevance goes on without meaning.', pull: 'embeddinggemma' }),
-      /without meaning\. Run `ollama pull embeddinggemma`/,
+      /`embeddinggemma` is not installed.*Run `ollama pull embeddinggemma`/,
     );
     assert.match(relevanceNoticeMarkdown({ model: 'x-embed', message: 'the model returned NaN' }), /`unlearn\.embeddingModel`/);
   });

@@ -59,7 +59,8 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     );
 
   suiteSetup(async () => {
-    ollama = await startScriptedOllama({ models: ['llama3.2', 'embeddinggemma'] });
+    // 768 dimensions, as the real model: the profile keeps the first 256 (Matryoshka).
+    ollama = await startScriptedOllama({ models: ['llama3.2', { name: 'embeddinggemma', embeddingDims: 768 }] });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
     await config().update('model', 'llama3.2', vscode.ConfigurationTarget.Global);
     await config().update('embeddingModel', 'embeddinggemma', vscode.ConfigurationTarget.Global);
