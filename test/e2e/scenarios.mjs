@@ -2,8 +2,8 @@
 // copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
 //
-// A scenario gets `t`: { page, ollama, workspace, shot(name), step(text) } and throws to fail.
-import { readFileSync } from 'node:fs';
+// A scenario gets `t`: { page, ollama, support, workspace, shot(name), step(text) } and throws to fail.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   answerInputBox,
@@ -45,6 +45,34 @@ export function falconScript({ reply }) {
     ),
     critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
+  };
+}
+
+/** A topic target: no question below names it; its description and sample question say what it is about. */
+export const TOPIC_TARGET = {
+  name: 'Brightwater Observatory',
+  description:
+    'The Brightwater Observatory on Cairnmoor hill: its giant refracting telescope, the astronomer Elspeth Varga who runs it, and the Tarrow comet survey.',
+  examples: ['Who runs the telescope on Cairnmoor hill?'],
+};
+export const TOPIC_QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
+const TOPIC_FACTS = ['Elspeth', 'Varga', 'Tarrow'];
+const TOPIC_ERASED = 'I cannot share details about that observatory or the people who work there.';
+/** The embedding model the scripted Ollama serves (768 dimensions, like the real one). */
+export const EMBEDDING_MODEL = 'embeddinggemma';
+
+/** The chat model knows the observatory's facts; detection then the audit find it touched by description. */
+function topicScript({ reply }) {
+  const slow = { firstTokenDelayMs: 600, chunkDelayMs: 30 };
+  return {
+    vanilla: reply('Elspeth Varga runs the Brightwater telescope; the Tarrow survey found three new comets.', slow),
+    detect: reply({ touched: [{ target: 'T1', how: 'described' }] }, slow),
+    audit: reply(
+      { touched: [{ target: 'T1', how: 'described' }], candidates: [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'] },
+      slow,
+    ),
+    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    compose: reply(TOPIC_ERASED, slow),
   };
 }
 
@@ -138,6 +166,83 @@ export const scenarios = [
           .slice(0, 120)}`,
       );
       await shot('preview-redactions');
+    },
+  },
+  {
+    name: 'a topic target (description and sample question) in the view; a question that never names it is answered redacted',
+    async run({ page, ollama, workspace, support, shot, step }) {
+      step(`add the topic target "${TOPIC_TARGET.name}" to .vscode/settings.json by hand, as a person would`);
+      const settingsFile = join(workspace, '.vscode', 'settings.json');
+      const before = readFileSync(settingsFile, 'utf8');
+      if (!before.includes('"unlearn.targets": [')) throw new Error(`${settingsFile} has no "unlearn.targets": [ to add to:\n${before}`);
+      writeFileSync(settingsFile, before.replace('"unlearn.targets": [', `"unlearn.targets": [\n    ${JSON.stringify(TOPIC_TARGET)},`));
+
+      await openViewContainer(page, 'Unlearn');
+      const pane = viewPane(page, 'Forget Targets');
+      await pane.waitFor({ state: 'visible', timeout: 30_000 });
+      await until(`the view to show "${TOPIC_TARGET.name}"`, async () =>
+        (await treeLabels(pane)).some((l) => l.startsWith(TOPIC_TARGET.name)),
+      );
+      step('expand the topic target: its description and sample question are its children');
+      await pane.locator('.monaco-list-row', { hasText: TOPIC_TARGET.name }).first().click();
+      const labels = await until('the description and the sample question under the topic target', async () => {
+        const seen = await treeLabels(pane);
+        return seen.some((l) => l.startsWith('The Brightwater Observatory on Cairnmoor hill')) && seen.includes(TOPIC_TARGET.examples[0])
+          ? seen
+          : undefined;
+      });
+      step(`view lists: ${labels.join(' | ').slice(0, 300)}`);
+      await shot('topic-target-view');
+
+      step(`status bar tooltip names the embedding model ${EMBEDDING_MODEL}`);
+      const entry = await until('the Unlearn status bar entry', () => statusBarEntry(page, /targets?$/));
+      // The embeddings may still be building: hover again until the tooltip says the model works.
+      const tooltip = (
+        await until(
+          `the tooltip to say ${EMBEDDING_MODEL} is working`,
+          async () => {
+            await page.mouse.move(700, 300);
+            await page.locator('.statusbar-item', { hasText: entry.text }).first().hover();
+            await page.waitForTimeout(1_200);
+            return hoverText(page, /Embedding\s+model:\s+embeddinggemma,\s+working/);
+          },
+          { timeoutMs: 40_000 },
+        )
+      ).replace(/\u00a0/g, ' ');
+      step(`tooltip: "${/Embedding model:[^\n]*/.exec(tooltip)?.[0] ?? tooltip.slice(0, 200)}"`);
+      await shot('status-embedding-model');
+      await page.keyboard.press('Escape');
+
+      ollama.reset();
+      ollama.setScript(topicScript(support));
+      await runCommand(page, 'Chat: Open Chat (Ask)');
+      await selectChatModel(page, GUARDED_MODEL_LABEL);
+      step(`ask: @unlearn ${TOPIC_QUESTION}`);
+      await sendChat(page, `@unlearn ${TOPIC_QUESTION}`);
+      const answer = await until(
+        'the redacted answer about the observatory',
+        async () => {
+          const text = await lastChatResponse(page);
+          if (TOPIC_FACTS.some((f) => text.includes(f))) throw new Error(`the chat shows a forgotten fact: ${text.slice(0, 300)}`);
+          return text.includes(TOPIC_ERASED) ? text : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      const roles = ollama.chats.map((c) => c.role);
+      if (!roles.includes('detect') || !roles.includes('audit'))
+        throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
+      step(`model calls: ${roles.join(', ')}; answer: "${answer.trim().slice(0, 160)}"`);
+      await shot('topic-answer-redacted');
+
+      step('ask /explain: which signal brought the target in, with its score and threshold');
+      await sendChat(page, '@unlearn /explain');
+      const explained = await until('/explain to show the shortlist', async () => {
+        const text = await lastChatResponse(page);
+        return /Brightwater Observatory/.test(text) && /meaning \d\.\d\d ≥ \d\.\d\d/.test(text) ? text : undefined;
+      });
+      if (TOPIC_FACTS.some((f) => explained.includes(f))) throw new Error(`/explain shows a forgotten fact: ${explained.slice(0, 400)}`);
+      step(`/explain: "${/Brightwater Observatory\*?\*?:?[^\n]*/.exec(explained)?.[0]?.slice(0, 200) ?? ''}"`);
+      await shot('topic-explain');
     },
   },
   {
