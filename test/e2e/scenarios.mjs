@@ -57,7 +57,9 @@ export const TOPIC_TARGET = {
 };
 export const TOPIC_QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
 const TOPIC_FACTS = ['Elspeth', 'Varga', 'Tarrow'];
-const TOPIC_ERASED = 'I cannot share details about that observatory or the people who work there.';
+/** The composer's reply; the chat shows it as "… [redacted: Brightwater Observatory] …". */
+const TOPIC_ERASED = 'I cannot share who runs [redacted:T1] or what its survey found.';
+const TOPIC_SHOWN = /I cannot share who runs \[redacted: Brightwater Observatory\] or what its survey found\./;
 /** The embedding model the scripted Ollama serves (768 dimensions, like the real one). */
 export const EMBEDDING_MODEL = 'embeddinggemma';
 
@@ -179,6 +181,13 @@ export const scenarios = [
 
       await openViewContainer(page, 'Unlearn');
       const pane = viewPane(page, 'Forget Targets');
+      // After the chat scenario the side bar can be hidden while the activity bar still marks Unlearn as
+      // its container (so openViewContainer does not click): one click on the icon shows it again.
+      const shown = await pane.waitFor({ state: 'visible', timeout: 3_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!shown) await page.locator('.activitybar .action-label[aria-label^="Unlearn"]').first().click();
       await pane.waitFor({ state: 'visible', timeout: 30_000 });
       await until(`the view to show "${TOPIC_TARGET.name}"`, async () =>
         (await treeLabels(pane)).some((l) => l.startsWith(TOPIC_TARGET.name)),
@@ -224,24 +233,29 @@ export const scenarios = [
         async () => {
           const text = await lastChatResponse(page);
           if (TOPIC_FACTS.some((f) => text.includes(f))) throw new Error(`the chat shows a forgotten fact: ${text.slice(0, 300)}`);
-          return text.includes(TOPIC_ERASED) ? text : undefined;
+          return TOPIC_SHOWN.test(text) ? text : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 100 },
       );
       const roles = ollama.chats.map((c) => c.role);
       if (!roles.includes('detect') || !roles.includes('audit'))
         throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
-      step(`model calls: ${roles.join(', ')}; answer: "${answer.trim().slice(0, 160)}"`);
+      step(`model calls: ${roles.join(', ')}; answer: "${TOPIC_SHOWN.exec(answer)?.[0]}"`);
+      // The chat fades a finished response in: let it settle before the screenshot.
+      await page.waitForTimeout(1_500);
       await shot('topic-answer-redacted');
 
-      step('ask /explain: which signal brought the target in, with its score and threshold');
-      await sendChat(page, '@unlearn /explain');
+      step('click the followup "What was redacted, and why?" (/explain): which signal brought the target in');
+      const followup = page.getByText('What was redacted, and why?').last();
+      await followup.waitFor({ state: 'visible', timeout: 10_000 });
+      await followup.click();
       const explained = await until('/explain to show the shortlist', async () => {
         const text = await lastChatResponse(page);
         return /Brightwater Observatory/.test(text) && /meaning \d\.\d\d ≥ \d\.\d\d/.test(text) ? text : undefined;
       });
       if (TOPIC_FACTS.some((f) => explained.includes(f))) throw new Error(`/explain shows a forgotten fact: ${explained.slice(0, 400)}`);
-      step(`/explain: "${/Brightwater Observatory\*?\*?:?[^\n]*/.exec(explained)?.[0]?.slice(0, 200) ?? ''}"`);
+      step(`/explain: "${/Brightwater Observatory: [^\n]*?≥ \d\.\d\d[^\n]{0,80}/.exec(explained)?.[0] ?? explained.slice(0, 200)}"`);
+      await page.waitForTimeout(1_500);
       await shot('topic-explain');
     },
   },
