@@ -7,7 +7,7 @@ import { runCli } from './process';
 const USAGE = `unlearn — ask a local Ollama model without revealing your forget targets
 
 Usage:
-  unlearn ask "question" [--targets FILE] [--model M] [--host URL] [--json]
+  unlearn ask "question" [--targets FILE] [--model M] [--host URL] [--embedding-model M] [--audit-policy P] [--json]
   unlearn eval <generate|run> [options]     (unlearn eval --help)
   unlearn bench [options]                   (unlearn bench --help)
 

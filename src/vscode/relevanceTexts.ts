@@ -134,7 +134,7 @@ function semanticLine(s: RelevanceExplanation['semantic']): string {
     const c = s.calibration;
     const range =
       c.minThreshold === c.maxThreshold ? c.minThreshold.toFixed(2) : `${c.minThreshold.toFixed(2)}–${c.maxThreshold.toFixed(2)}`;
-    return `${model} (${c.family}, ${c.dims} dimensions): cosine over a per-target cut-off of ${range} (at least the floor ${c.floor.toFixed(2)}, and the target's similarity to neutral probe questions + ${c.margin.toFixed(2)}); a target over its cut-off is kept when it scores at least ${Math.round(c.relativeToBest * 100)} % of the best one`;
+    return `${model} (${c.family}, ${c.dims} dimensions): cosine over a per-target cut-off of ${range} (the highest of the floor ${c.floor.toFixed(2)}, the target's mean similarity to neutral probe questions + ${c.margin.toFixed(2)}, and to the other targets + ${c.margin.toFixed(2)}; with 50 targets or more a hit must also stand out of the request's similarities to all of them); a target over its cut-off is kept when it scores at least ${Math.round(c.relativeToBest * 100)} % of the best one`;
   }
   if (s.status === 'ok') return `${model}`;
   if (s.status === 'off') return s.model ? `${model}, not used for this request` : 'off (no embedding model set): names and keywords only';

@@ -87,7 +87,7 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
       return set({ kind: 'failing', model, problem: error instanceof Error ? error.message : String(error) });
     }
     const relevance = relevanceOf(getCachedIndex(targets));
-    const ready = relevance.embeddingsFor(model, cache);
+    const ready = relevance.embeddingsFor(model);
     if (ready) return set({ kind: 'ready', model, targets: targets.length, rows: ready.rows, dims: ready.dims });
     const texts = targets.reduce((n, t) => n + 1 + Math.min(t.examples?.length ?? 0, 4), 0);
     set({ kind: 'building', model, done: 0, total: texts });
@@ -159,7 +159,7 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
   /** A model was pulled or the host changed: a failure remembered by the engine must not wait out its minute. */
   const retry = () => {
     const model = readSettings().embeddingModel;
-    if (model) relevanceOf(getCachedIndex(wiring.targets())).retryNow(model, cache);
+    if (model) relevanceOf(getCachedIndex(wiring.targets())).retryNow(model);
     soon();
   };
   soon();
@@ -172,7 +172,7 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
     noticed: (event) => tell(event.model, event.message, event.pull),
     rebuild: async () => {
       const model = readSettings().embeddingModel;
-      if (model) relevanceOf(getCachedIndex(wiring.targets())).retryNow(model, cache);
+      if (model) relevanceOf(getCachedIndex(wiring.targets())).retryNow(model);
       clearTimeout(timer);
       await rebuild();
     },

@@ -9,9 +9,16 @@
  */
 export function scriptedEmbedding(text: string, dims = 64): number[] {
   const vector = new Array<number>(dims).fill(0);
+  // Like a Matryoshka-trained model, the leading 256 dimensions carry everything on their own (a
+  // profile may cut there); the rest repeat the features under another hash.
+  const lead = Math.min(dims, 256);
   const add = (feature: string, weight: number) => {
     const h = fnv1a(feature);
-    vector[h % dims]! += h & 0x80000000 ? -weight : weight;
+    vector[h % lead]! += h & 0x80000000 ? -weight : weight;
+    if (dims > lead) {
+      const g = fnv1a(feature + '#');
+      vector[lead + (g % (dims - lead))]! += g & 0x80000000 ? -weight : weight;
+    }
   };
   const body = text.replace(PREFIX, '');
   for (const word of contentWords(body)) {
@@ -28,7 +35,8 @@ export function scriptedEmbedding(text: string, dims = 64): number[] {
   return vector.map((v) => v / norm);
 }
 
-const PREFIX = /^(?:search_query: |search_document: |task: [^|]*\| query: |title: [^|]*\| text: |Represent this sentence for searching relevant passages: )/;
+const PREFIX =
+  /^(?:search_query: |search_document: |task: [^|]*\| query: |title: [^|]*\| text: |Represent this sentence for searching relevant passages: )/;
 
 const STOP = new Set(
   'a an the and or but of to in on at by for with from as is are was were be been being do does did have has had i you he she it we they me him her us them my your his its our their this that these those what which who whom whose when where why how can could would should will shall may might must not no yes so if then than there here about into over under up down out tell please know any some all more most very just also'.split(
@@ -38,7 +46,9 @@ const STOP = new Set(
 
 function contentWords(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.filter((w) => w.length > 1 && !STOP.has(w)).map((w) => (w.length > 4 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
+  return words
+    .filter((w) => w.length > 1 && !STOP.has(w))
+    .map((w) => (w.length > 4 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
 }
 
 /**
@@ -46,7 +56,8 @@ function contentWords(text: string): string[] {
  * evoke it. Shared by every test; add general words, never a test's proper names.
  */
 const CONCEPTS: Record<string, string> = {
-  education: 'school academy college university headmaster headmistress principal teacher professor pupil student class classroom lesson term dormitory',
+  education:
+    'school academy college university headmaster headmistress principal teacher professor pupil student class classroom lesson term dormitory',
   magic: 'magic magical wizard witch wizarding witchcraft sorcery sorcerer spell wand potion enchanted curse',
   medicine: 'doctor physician dr surgeon nurse hospital clinic patient medicine medical diagnosis treatment cardiologist',
   finance: 'bank money finance financial loan invoice payment account budget revenue profit investor fund',

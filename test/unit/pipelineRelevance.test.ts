@@ -102,6 +102,21 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     assert.equal(result.relevance!.shortlist.length, 3, 'the top targets, capped, even below the thresholds');
   });
 
+  test('always with no embedding model and no shared word still audits the answer (small lists whole)', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.', detect: { touched: [] } }));
+    const result = await runPipeline({
+      llm,
+      index: index(),
+      question: 'How do I sort numbers?',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', auditPolicy: 'always' },
+    });
+    assert.deepEqual(
+      llm.calls.map((c) => c.role),
+      ['vanilla', 'detect'],
+    );
+    assert.equal(result.relevance!.shortlist.length, 3);
+  });
+
   test('named reproduces the name-only behaviour: a topic question is one call and the answer stands', async () => {
     const llm = new FakeLlm(script());
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'named');

@@ -20,7 +20,9 @@ import {
   TargetEmbeddings,
 } from '../../src/core/relevance';
 import { parseTargets, type ForgetTarget } from '../../src/core/targets';
+import { createSimdKernel } from '../../src/core/relevance/simdKernel';
 import { FakeLlm } from '../support/fakeLlm';
+import { scriptedEmbedding } from '../support/scriptedEmbeddings';
 
 const targets = (raw: unknown[]): ForgetTarget[] => parseTargets(raw).targets;
 
@@ -306,5 +308,49 @@ describe('the relevance engine', () => {
       r.embedQueries(new EmbeddingLlm(), model, [{ part: 'question', text: 'x' }], { signal: controller.signal }),
       (e: unknown) => e instanceof LlmError && e.code === 'aborted',
     );
+  });
+});
+
+describe('the WebAssembly SIMD kernel', () => {
+  test('gives the same dot products as plain arithmetic, for every row and both queries', () => {
+    const rows = 37;
+    const dims = 12;
+    const kernel = createSimdKernel(rows, dims);
+    assert.ok(kernel, 'WebAssembly SIMD is available in Node');
+    const matrix = Float32Array.from({ length: rows * dims }, (_, i) => Math.sin(i * 1.7));
+    kernel.matrix.set(matrix);
+    const a = Float32Array.from({ length: dims }, (_, i) => Math.cos(i));
+    const b = Float32Array.from({ length: dims }, (_, i) => (i % 3) - 1);
+    const outA = new Float32Array(rows);
+    const outB = new Float32Array(rows);
+    kernel.dotPair(a, b, outA, outB);
+    for (let r = 0; r < rows; r++) {
+      let sa = 0;
+      let sb = 0;
+      for (let i = 0; i < dims; i++) {
+        sa += matrix[r * dims + i]! * a[i]!;
+        sb += matrix[r * dims + i]! * b[i]!;
+      }
+      assert.ok(Math.abs(sa - outA[r]!) < 1e-5 && Math.abs(sb - outB[r]!) < 1e-5, `row ${r}`);
+    }
+  });
+
+  test('a shape it cannot take (dims not a multiple of 4) leaves the plain loop in charge, with the same search results', async () => {
+    assert.equal(createSimdKernel(10, 6), undefined);
+    const list = targets([TOPIC, PERSON, CLIENT]);
+    const odd = { ...embeddingProfile('x'), dims: 255 };
+    const even = { ...embeddingProfile('x'), dims: 256 };
+    const q = prepareVector(scriptedEmbedding('Which sorcery school do the witches attend?', 256), even)!;
+    for (const profile of [odd, even]) {
+      const built = await TargetEmbeddings.build({
+        llm: new EmbeddingLlm(),
+        model: `m${profile.dims}`,
+        profile,
+        targets: list,
+        cache: new MemoryEmbeddingCache(),
+      });
+      const hits = built.search([q.slice(0, profile.dims), q.slice(0, profile.dims)]);
+      assert.equal(hits[0]?.targetId, list[0]!.id, `dims ${profile.dims}`);
+    }
   });
 });

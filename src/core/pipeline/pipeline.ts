@@ -23,8 +23,25 @@ import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from './finalize';
 import { stripControls } from '../text/controls';
-import { explainRelevance, firstReport, relevanceOf, type QueryVectors, type Relevance, type RelevanceReport, type RequestPart } from '../relevance/relevance';
-import { AUDIT_POLICIES, type AuditPolicy, type PipelineEvent, type PipelineInput, type PipelineOutcome, type PipelineResult, type StageName, type StageRecord } from './types';
+import {
+  explainRelevance,
+  firstReport,
+  relevanceOf,
+  type QueryVectors,
+  type Relevance,
+  type RelevanceReport,
+  type RequestPart,
+} from '../relevance/relevance';
+import {
+  AUDIT_POLICIES,
+  type AuditPolicy,
+  type PipelineEvent,
+  type PipelineInput,
+  type PipelineOutcome,
+  type PipelineResult,
+  type StageName,
+  type StageRecord,
+} from './types';
 
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
 export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
@@ -140,7 +157,6 @@ class Run {
       texts: [question, ...this.sent.map((m) => m.content), answer],
       queries,
       model: this.input.options.embeddingModel,
-      cache: this.input.embeddingCache,
     });
     this.report = report;
     this.close();
@@ -168,11 +184,7 @@ class Run {
       const touched = shortlisted.filter((h) => detected.has(h.handle));
       // Detection's verdict binds: what it found is touched whatever the audit later says.
       const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-      return await this.erase(
-        answer,
-        assignHandles(touched.map((h) => h.target)),
-        known,
-      );
+      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known);
     } catch (error) {
       if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
         throw error;
@@ -222,11 +234,14 @@ class Run {
   }
 
   private async embedAnswer(asked: Promise<QueryVectors> | undefined, answer: string): Promise<QueryVectors> {
-    if (!asked) return { state: { status: 'off', ...(this.input.options.embeddingModel ? { model: this.input.options.embeddingModel } : {}) } };
+    if (!asked)
+      return { state: { status: 'off', ...(this.input.options.embeddingModel ? { model: this.input.options.embeddingModel } : {}) } };
     const first = await asked;
     if ('state' in first) return first;
     const second = await this.embed([{ part: 'answer', text: answer }]);
-    if (!second || 'state' in second) return second ?? first;
+    // The question's vectors still count when the answer's could not be had (the failure is remembered
+    // and reported by the next request).
+    if (!second || 'state' in second) return first;
     return { vectors: [...first.vectors, ...second.vectors], parts: [...first.parts, ...second.parts] };
   }
 

@@ -36,7 +36,6 @@ export async function explainQuestion(input: {
     texts: [question],
     queries,
     ...(embeddingModel ? { model: embeddingModel } : {}),
-    ...(cache ? { cache } : {}),
   });
   return explainRelevance(report);
 }

@@ -3,5 +3,14 @@ export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, type KeywordHit, t
 export { keywordTokens, foldPlural } from './tokenize';
 export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 export { embeddingKey, FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
-export { TargetEmbeddings, NEUTRAL_PROBES, MAX_EXAMPLE_ROWS, EMBED_BATCH, documentText, spaceOf, type SemanticHit, type EmbeddingBuildProgress } from './targetEmbeddings';
+export {
+  TargetEmbeddings,
+  NEUTRAL_PROBES,
+  MAX_EXAMPLE_ROWS,
+  EMBED_BATCH,
+  documentText,
+  spaceOf,
+  type SemanticHit,
+  type EmbeddingBuildProgress,
+} from './targetEmbeddings';
 export { explainQuestion } from './explainQuestion';

@@ -56,54 +56,57 @@ export function backgroundIdf(word: string): number {
 export function buildKeywordIndex(targets: readonly ForgetTarget[]): KeywordIndex {
   const enabled = targets.filter((t) => t.enabled);
   const n = enabled.length;
-  // term → postings as parallel growable arrays (target number, weight)
-  const postTarget = new Map<string, number[]>();
-  const postWeight = new Map<string, number[]>();
+  // One pass: per term, the targets that use it and how (term frequency, plus NAME_FLAG when the word is
+  // in the name or an alias). BM25's length normalisation needs the average length, known only at the
+  // end, so posting weights are computed when the lists are frozen below.
+  const termIds = new Map<string, number>();
+  const postTargets: number[][] = [];
+  const postTf: number[][] = [];
   const lengths = new Float64Array(n);
-  const bags: Map<string, number>[] = [];
-  const names: Set<string>[] = [];
+  const bag = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const t = enabled[i]!;
-    const bag = new Map<string, number>();
-    const name = new Set<string>();
-    for (const text of [t.name, ...t.aliases]) for (const w of keywordTokens(text)) name.add(w);
+    bag.clear();
     for (const text of [t.description ?? '', ...(t.examples ?? [])]) for (const w of keywordTokens(text)) bag.set(w, (bag.get(w) ?? 0) + 1);
-    for (const w of name) if (!bag.has(w)) bag.set(w, 1);
+    for (const text of [t.name, ...t.aliases]) for (const w of keywordTokens(text)) bag.set(w, (bag.get(w) ?? 1) | NAME_FLAG);
     let len = 0;
-    for (const v of bag.values()) len += v;
+    for (const [w, v] of bag) {
+      len += v & TF_MASK || 1;
+      let id = termIds.get(w);
+      if (id === undefined) {
+        id = postTargets.length;
+        termIds.set(w, id);
+        postTargets.push([]);
+        postTf.push([]);
+      }
+      postTargets[id]!.push(i);
+      postTf[id]!.push(v);
+    }
     lengths[i] = len;
-    bags.push(bag);
-    names.push(name);
   }
   let avg = 0;
   for (let i = 0; i < n; i++) avg += lengths[i]!;
   avg = n ? avg / n : 1;
-  for (let i = 0; i < n; i++) {
-    const norm = K1 * (1 - B + (B * lengths[i]!) / (avg || 1));
-    for (const [w, tf] of bags[i]!) {
-      const weight = ((tf * (K1 + 1)) / (tf + norm)) * (names[i]!.has(w) ? NAME_BOOST : 1);
-      let ts = postTarget.get(w);
-      if (!ts) {
-        ts = [];
-        postTarget.set(w, ts);
-        postWeight.set(w, []);
-      }
-      ts.push(i);
-      postWeight.get(w)!.push(weight);
-    }
-  }
-  bags.length = 0;
-  names.length = 0;
   const postings = new Map<string, { targets: Int32Array; weights: Float32Array; idf: number }>();
   const logN = Math.log(1 + n);
-  for (const [w, ts] of postTarget) {
+  for (const [w, id] of termIds) {
+    const ts = postTargets[id]!;
     const spread = n > 1 ? Math.log(1 + n / ts.length) / logN : 1;
     const idf = backgroundIdf(w) * spread;
     if (idf < MIN_IDF) continue;
-    postings.set(w, { targets: Int32Array.from(ts), weights: Float32Array.from(postWeight.get(w)!), idf });
+    const tfs = postTf[id]!;
+    const weights = new Float32Array(ts.length);
+    for (let k = 0; k < ts.length; k++) {
+      const v = tfs[k]!;
+      const tf = v & TF_MASK || 1;
+      const norm = K1 * (1 - B + (B * lengths[ts[k]!]!) / (avg || 1));
+      weights[k] = ((tf * (K1 + 1)) / (tf + norm)) * (v & NAME_FLAG ? NAME_BOOST : 1);
+    }
+    postings.set(w, { targets: Int32Array.from(ts), weights, idf });
   }
-  postTarget.clear();
-  postWeight.clear();
+  termIds.clear();
+  postTargets.length = 0;
+  postTf.length = 0;
 
   const scores = new Float32Array(n);
   const touched: number[] = [];
@@ -137,6 +140,10 @@ export function buildKeywordIndex(targets: readonly ForgetTarget[]): KeywordInde
     },
   };
 }
+
+/** A posting's packed value: the term frequency in the low bits, and whether the word is in the name. */
+const NAME_FLAG = 1 << 20;
+const TF_MASK = NAME_FLAG - 1;
 
 function wordsFor(i: number, matched: readonly { term: string; idf: number; targets: Int32Array; weights: Float32Array }[]): string[] {
   const found: { term: string; contribution: number }[] = [];

@@ -42,7 +42,7 @@ export interface RelevanceSignal {
 export interface ShortlistEntry {
   readonly target: ForgetTarget;
   readonly signals: readonly RelevanceSignal[];
-  /** The strongest signal relative to its threshold (1 = exactly at it); a name is Infinity. */
+  /** Each signal's score over its threshold (1 = exactly at it), summed; a name is Infinity. */
   readonly strength: number;
 }
 
@@ -84,7 +84,8 @@ export interface RelevanceReport {
 }
 
 /** Query vectors of one request's texts, or why there are none. */
-export type QueryVectors = { readonly vectors: readonly Float32Array[]; readonly parts: readonly RequestPart[] } | { readonly state: SemanticState };
+export type QueryVectors =
+  { readonly vectors: readonly Float32Array[]; readonly parts: readonly RequestPart[] } | { readonly state: SemanticState };
 
 const sharedMemoryCache = new MemoryEmbeddingCache();
 const engines = new WeakMap<TargetIndex, Relevance>();
@@ -113,15 +114,20 @@ interface EmbeddingSlot {
  * (names, aliases, disguises), keywords (keywordIndex.ts), and meaning (targetEmbeddings.ts).
  */
 export class Relevance {
-  readonly keywords: KeywordIndex;
+  private keywordIndex: KeywordIndex | undefined;
   private readonly targets: readonly ForgetTarget[];
   private readonly byId: Map<string, ForgetTarget>;
-  private readonly slots = new Map<EmbeddingCache, Map<string, EmbeddingSlot>>();
+  /** Per embedding model: the built index, or its build, or its last failure. */
+  private readonly slots = new Map<string, EmbeddingSlot>();
 
   constructor(readonly index: TargetIndex) {
     this.targets = index.targets.filter((t) => t.enabled);
     this.byId = new Map(this.targets.map((t) => [t.id, t]));
-    this.keywords = buildKeywordIndex(this.targets);
+  }
+
+  /** Built on first use (a `named` policy never needs it): about half a second at 10,000 targets. */
+  get keywords(): KeywordIndex {
+    return (this.keywordIndex ??= buildKeywordIndex(this.targets));
   }
 
   /**
@@ -129,8 +135,12 @@ export class Relevance {
    * build. Front ends call it ahead of requests (with progress); a request that finds it still running
    * waits a bounded time. Rejects with an LlmError; a failure is remembered for EMBEDDING_RETRY_MS.
    */
-  prepare(llm: LlmPort, model: string, options: { cache?: EmbeddingCache; onProgress?: (p: EmbeddingBuildProgress) => void } = {}): Promise<TargetEmbeddings> {
-    const slot = this.slot(model, options.cache);
+  prepare(
+    llm: LlmPort,
+    model: string,
+    options: { cache?: EmbeddingCache; onProgress?: (p: EmbeddingBuildProgress) => void } = {},
+  ): Promise<TargetEmbeddings> {
+    const slot = this.slot(model);
     if (slot.ready) return Promise.resolve(slot.ready);
     if (slot.failed && Date.now() - slot.failed.at < EMBEDDING_RETRY_MS) return Promise.reject(slot.failed.error);
     if (!slot.build) {
@@ -175,7 +185,7 @@ export class Relevance {
     if (!model) return { state: { status: 'off' } };
     const wanted = texts.filter((t) => t.text.trim());
     if (this.targets.length === 0 || wanted.length === 0) return { state: { status: 'off', model } };
-    const slot = this.slot(model, options.cache);
+    const slot = this.slot(model);
     // A model that just failed is not asked again on every request: requests go on without meaning for a while.
     if (slot.failed && Date.now() - slot.failed.at < EMBEDDING_RETRY_MS) return { state: unavailable(model, slot.failed.error) };
     const deadline = new AbortController();
@@ -188,7 +198,8 @@ export class Relevance {
         wanted.map((t) => index.queryText(t.text)),
         signal,
       );
-      if (raw.length !== wanted.length) throw new LlmError('malformed', `The embedding model ${model} returned ${raw.length} vectors for ${wanted.length} texts.`);
+      if (raw.length !== wanted.length)
+        throw new LlmError('malformed', `The embedding model ${model} returned ${raw.length} vectors for ${wanted.length} texts.`);
       const vectors = raw.map((v) => checkedVector(v, index.profile, model, llm.host, index.dims));
       slot.failed = undefined;
       return { vectors, parts: wanted.map((t) => t.part) };
@@ -196,7 +207,14 @@ export class Relevance {
       if (options.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { cause: error });
       if (deadline.signal.aborted) {
         if (slot.build)
-          return { state: { status: 'building', model, problem: 'the target index for meaning is still being built', ...(slot.progress ? { progress: slot.progress } : {}) } };
+          return {
+            state: {
+              status: 'building',
+              model,
+              problem: 'the target index for meaning is still being built',
+              ...(slot.progress ? { progress: slot.progress } : {}),
+            },
+          };
         return { state: { status: 'unavailable', model, problem: `the embedding model ${model} did not answer in time` } };
       }
       const e = toLlmError(error, model, llm.host);
@@ -217,7 +235,6 @@ export class Relevance {
     texts: readonly string[];
     queries: QueryVectors;
     model?: string;
-    cache?: EmbeddingCache;
   }): RelevanceReport {
     const started = performance.now();
     const { policy } = input;
@@ -228,7 +245,9 @@ export class Relevance {
       let e = entries.get(id);
       if (!e) entries.set(id, (e = { target, signals: [], strength: -Infinity }));
       e.signals.push(signal);
-      e.strength = Math.max(e.strength, strength);
+      // Signals add up: a target that both keywords and meaning point at ranks above one that only
+      // one of them reaches (a list of 10,000 similar descriptions has many of the latter).
+      e.strength = e.strength === -Infinity ? strength : e.strength + strength;
     };
     for (const t of input.named) add(t.id, { kind: 'name', over: true }, Infinity);
 
@@ -237,10 +256,14 @@ export class Relevance {
       const below = policy === 'always';
       for (const hit of this.keywords.search(input.texts, below ? KEYWORD_THRESHOLD / 8 : KEYWORD_THRESHOLD)) {
         const over = hit.score >= KEYWORD_THRESHOLD;
-        add(hit.targetId, { kind: 'keyword', score: round(hit.score), threshold: KEYWORD_THRESHOLD, over, words: hit.words }, hit.score / KEYWORD_THRESHOLD);
+        add(
+          hit.targetId,
+          { kind: 'keyword', score: round(hit.score), threshold: KEYWORD_THRESHOLD, over, words: hit.words },
+          hit.score / KEYWORD_THRESHOLD,
+        );
       }
       if ('vectors' in input.queries && input.model) {
-        const index = this.slot(input.model, input.cache).ready;
+        const index = this.slot(input.model).ready;
         if (index) {
           semantic = { status: 'ok', model: input.model, calibration: calibrationOf(index) };
           const { parts } = input.queries;
@@ -248,7 +271,14 @@ export class Relevance {
             const over = hit.similarity >= hit.threshold;
             add(
               hit.targetId,
-              { kind: 'meaning', score: round(hit.similarity), threshold: round(hit.threshold), over, part: parts[hit.query], example: hit.example },
+              {
+                kind: 'meaning',
+                score: round(hit.similarity),
+                threshold: round(hit.threshold),
+                over,
+                part: parts[hit.query],
+                example: hit.example,
+              },
               hit.similarity / hit.threshold,
             );
           }
@@ -262,6 +292,16 @@ export class Relevance {
       .filter((e) => e.strength !== Infinity && (policy === 'always' || e.signals.some((s) => s.over)))
       .sort((a, b) => b.strength - a.strength)
       .slice(0, SHORTLIST_SIZE);
+    if (policy === 'always' && others.length < SHORTLIST_SIZE) {
+      // ALU audits every answer against the targets. When no signal ranks enough of them (no embedding
+      // model, no shared word), the rest of the shortlist is filled in list order, so small lists are
+      // audited whole and every answer is audited against something.
+      const taken = new Set([...byName, ...others].map((e) => e.target.id));
+      for (const target of this.targets) {
+        if (others.length >= SHORTLIST_SIZE) break;
+        if (!taken.has(target.id)) others.push({ target, signals: [], strength: 0 });
+      }
+    }
     return {
       policy,
       shortlist: [...byName, ...others],
@@ -274,20 +314,18 @@ export class Relevance {
   }
 
   /** Forgets a remembered failure of `model`, so the next prepare() asks again (after the model was pulled). */
-  retryNow(model: string, cache?: EmbeddingCache): void {
-    this.slot(model, cache).failed = undefined;
+  retryNow(model: string): void {
+    this.slot(model).failed = undefined;
   }
 
   /** The embedding index for a model, once built (for /explain and tests). */
-  embeddingsFor(model: string, cache?: EmbeddingCache): TargetEmbeddings | undefined {
-    return this.slot(model, cache).ready;
+  embeddingsFor(model: string): TargetEmbeddings | undefined {
+    return this.slot(model).ready;
   }
 
-  private slot(model: string, cache: EmbeddingCache = sharedMemoryCache): EmbeddingSlot {
-    let byModel = this.slots.get(cache);
-    if (!byModel) this.slots.set(cache, (byModel = new Map()));
-    let slot = byModel.get(model);
-    if (!slot) byModel.set(model, (slot = {}));
+  private slot(model: string): EmbeddingSlot {
+    let slot = this.slots.get(model);
+    if (!slot) this.slots.set(model, (slot = {}));
     return slot;
   }
 }
@@ -350,7 +388,6 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
-
 
 /** A report as plain data (JSON-safe, no target objects): what /explain, the preview and `--json` show. */
 export interface RelevanceExplanation {

@@ -3,9 +3,18 @@ import type { LlmPort } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
 import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
+import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
 export const MAX_EXAMPLE_ROWS = 4;
+/** Below this many rows the spread of a request's similarities says little; only per-row thresholds apply. */
+export const MIN_ROWS_FOR_SPREAD = 50;
+/**
+ * Standard deviations beyond the expected largest of `rows` Gaussian noise draws (√(2 ln rows)) a hit
+ * must reach. Similarities are not Gaussian (their tail is heavy: shared sub-words, shared templates),
+ * so the slack is generous; a real match is far beyond it (5 to 10 deviations out is common).
+ */
+export const OUTLIER_SLACK = 1.5;
 /** Texts per /api/embed call: Ollama embeds them one after another anyway, and quality is reported to drop in very large batches. */
 export const EMBED_BATCH = 32;
 
@@ -13,6 +22,7 @@ export const EMBED_BATCH = 32;
  * Everyday questions about nothing in particular. Each target row's mean similarity to them is its
  * "unrelated" level for this model; a request must beat it by the profile's margin. This calibrates
  * per model and per target (a long description sits closer to everything than a two-word name).
+ * The row's mean similarity to the other targets' rows is a second such level (see build).
  */
 export const NEUTRAL_PROBES: readonly string[] = [
   'What is the weather like tomorrow?',
@@ -46,6 +56,8 @@ export class TargetEmbeddings {
     /** Per row: the similarity it must reach (max of the floor and its probe mean + margin). */
     readonly rowThreshold: Float32Array,
     private readonly targetIds: readonly string[],
+    /** The WebAssembly SIMD kernel holding the matrix, where available (about 5x faster than the loop). */
+    private readonly kernel: SimdKernel | undefined,
   ) {}
 
   get rows(): number {
@@ -120,21 +132,32 @@ export class TargetEmbeddings {
     const matrix = new Float32Array(rows * dims);
     for (let r = 0; r < rows; r++) matrix.set(vectors.get(keys[r]!)!, r * dims);
     const probeVectors = keys.slice(rows).map((k) => vectors.get(k)!);
+    // The mean of all rows: a row's similarity to it says how much the row shares with the rest of
+    // the list (a template such as "A logistics client in …" repeated 10,000 times). A request that
+    // matches the template would otherwise be near every one of them.
+    const centroid = new Float32Array(dims);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < dims; i++) centroid[i]! += matrix[r * dims + i]!;
+    for (let i = 0; i < dims; i++) centroid[i]! /= rows || 1;
     const rowThreshold = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      let mean = 0;
-      for (const p of probeVectors) mean += dot(matrix, r * dims, p, dims);
-      mean /= probeVectors.length;
-      rowThreshold[r] = Math.max(profile.floor, mean + profile.margin);
+      let probe = 0;
+      for (const p of probeVectors) probe += dot(matrix, r * dims, p, dims);
+      probe /= probeVectors.length;
+      // Mean similarity to the *other* rows (the row's own 1/n share of the centroid taken out).
+      const others = rows > 1 ? (rows * dot(matrix, r * dims, centroid, dims) - 1) / (rows - 1) : -1;
+      rowThreshold[r] = Math.max(profile.floor, probe + profile.margin, others + profile.margin);
     }
+    const kernel = createSimdKernel(rows, dims);
+    kernel?.matrix.set(matrix);
     return new TargetEmbeddings(
       model,
       profile,
       dims,
-      matrix,
+      kernel?.matrix ?? matrix,
       Int32Array.from(rowOwner),
       rowThreshold,
       enabled.map((t) => t.id),
+      kernel,
     );
   }
 
@@ -154,26 +177,57 @@ export class TargetEmbeddings {
     const bestQuery = new Int32Array(targets);
     const bestSim = new Float32Array(targets);
     const rows = rowTarget.length;
-    for (let r = 0; r < rows; r++) {
-      const at = r * dims;
-      const threshold = rowThreshold[r]!;
-      const t = rowTarget[r]!;
-      for (let qi = 0; qi < q.length; qi++) {
-        const s = dot(matrix, at, q[qi]!, dims);
-        const excess = s - threshold;
+    const sims = q.map(() => new Float32Array(rows));
+    // Queries two at a time: each row is read once per pair (a request is usually a question and an
+    // answer), with eight accumulators so the multiplications do not wait on each other.
+    for (let qi = 0; qi < q.length; qi += 2) {
+      if (qi + 1 < q.length) {
+        if (this.kernel) this.kernel.dotPair(q[qi]!, q[qi + 1]!, sims[qi]!, sims[qi + 1]!);
+        else dotPair(matrix, rows, dims, q[qi]!, q[qi + 1]!, sims[qi]!, sims[qi + 1]!);
+      } else if (this.kernel) this.kernel.dotPair(q[qi]!, q[qi]!, sims[qi]!, sims[qi]!);
+      else for (let r = 0; r < rows; r++) sims[qi]![r] = dot(matrix, r * dims, q[qi]!, dims);
+    }
+    const sum = new Float64Array(q.length);
+    const sumSq = new Float64Array(q.length);
+    for (let qi = 0; qi < q.length; qi++) {
+      const row = sims[qi]!;
+      let total = 0;
+      let squares = 0;
+      for (let r = 0; r < rows; r++) {
+        const v = row[r]!;
+        total += v;
+        squares += v * v;
+        const t = rowTarget[r]!;
+        const excess = v - rowThreshold[r]!;
         if (excess > bestExcess[t]!) {
           bestExcess[t] = excess;
           bestRow[t] = r;
           bestQuery[t] = qi;
-          bestSim[t] = s;
+          bestSim[t] = v;
         }
       }
+      sum[qi] = total;
+      sumSq[qi] = squares;
     }
+    // Per query, the level this request reaches on every row: a hit must stand out of it as the
+    // largest of `rows` noise draws would not (about 5.8 standard deviations at 10,000 rows, see OUTLIER_SLACK). A request
+    // that matches what many targets share (a template, a common subject) is near all of them; none
+    // of those stands out. Too few rows for a spread to mean anything: the per-row thresholds alone.
+    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + OUTLIER_SLACK : Infinity;
+    const queryLevel = Array.from(q, (_, qi) => {
+      if (outlier === Infinity) return -Infinity;
+      const mean = sum[qi]! / rows;
+      const sd = Math.sqrt(Math.max(0, sumSq[qi]! / rows - mean * mean));
+      return mean + outlier * sd;
+    });
+    const thresholdOf = (t: number) => Math.max(rowThreshold[bestRow[t]!]!, queryLevel[bestQuery[t]!]!);
     const over: number[] = [];
     const under: number[] = [];
     for (let t = 0; t < targets; t++) {
       if (bestRow[t]! < 0) continue;
-      if (bestExcess[t]! >= 0) over.push(t);
+      const excess = bestSim[t]! - thresholdOf(t);
+      bestExcess[t] = excess;
+      if (excess >= 0) over.push(t);
       else if (rankBelow > 0) under.push(t);
     }
     const hit = (t: number): SemanticHit => {
@@ -181,7 +235,7 @@ export class TargetEmbeddings {
       return {
         targetId: this.targetIds[t]!,
         similarity: bestSim[t]!,
-        threshold: rowThreshold[r]!,
+        threshold: thresholdOf(t),
         query: bestQuery[t]!,
         example: r > 0 && rowTarget[r - 1] === t,
       };
@@ -220,15 +274,70 @@ export function documentText(target: ForgetTarget): string {
   return target.description ? `${names}: ${target.description}` : names;
 }
 
-export function checkedVector(raw: readonly number[] | undefined, profile: EmbeddingProfile, model: string, host: string, dims: number): Float32Array {
+export function checkedVector(
+  raw: readonly number[] | undefined,
+  profile: EmbeddingProfile,
+  model: string,
+  host: string,
+  dims: number,
+): Float32Array {
   const v = raw ? prepareVector(raw, profile) : undefined;
-  if (!v) throw new LlmError('malformed', `The embedding model ${model} at ${host} returned an unusable vector (empty, zero or not a number).`, { host, model });
+  if (!v)
+    throw new LlmError('malformed', `The embedding model ${model} at ${host} returned an unusable vector (empty, zero or not a number).`, {
+      host,
+      model,
+    });
   if (dims && v.length !== dims) throw mixedSizes(model, host);
   return v;
 }
 
 function mixedSizes(model: string, host: string): LlmError {
   return new LlmError('malformed', `The embedding model ${model} at ${host} returned vectors of different sizes.`, { host, model });
+}
+
+/** Dot products of every row with two queries at once. */
+function dotPair(
+  matrix: Float32Array,
+  rows: number,
+  dims: number,
+  a: Float32Array,
+  b: Float32Array,
+  outA: Float32Array,
+  outB: Float32Array,
+): void {
+  const tail = dims & 3;
+  for (let r = 0; r < rows; r++) {
+    let at = r * dims;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let i = 0;
+    for (; i < dims - tail; i += 4, at += 4) {
+      const m0 = matrix[at]!;
+      const m1 = matrix[at + 1]!;
+      const m2 = matrix[at + 2]!;
+      const m3 = matrix[at + 3]!;
+      a0 += m0 * a[i]!;
+      a1 += m1 * a[i + 1]!;
+      a2 += m2 * a[i + 2]!;
+      a3 += m3 * a[i + 3]!;
+      b0 += m0 * b[i]!;
+      b1 += m1 * b[i + 1]!;
+      b2 += m2 * b[i + 2]!;
+      b3 += m3 * b[i + 3]!;
+    }
+    for (; i < dims; i++, at++) {
+      a0 += matrix[at]! * a[i]!;
+      b0 += matrix[at]! * b[i]!;
+    }
+    outA[r] = a0 + a1 + a2 + a3;
+    outB[r] = b0 + b1 + b2 + b3;
+  }
 }
 
 function dot(matrix: Float32Array, at: number, q: Float32Array, dims: number): number {

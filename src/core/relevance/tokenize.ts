@@ -5,10 +5,13 @@
  */
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /[\u0300-\u036f]/g;
+const NON_ASCII = /[^\t\n\r\u0020-\u007e]/;
 
 /** Every word of the text, folded (duplicates kept, in order). Words of one letter are dropped. */
 export function keywordTokens(text: string): string[] {
-  const words = text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? [];
+  // Accents are folded only when there is anything but ASCII (most texts): NFKD is the slow part.
+  const folded = !NON_ASCII.test(text) ? text : text.normalize('NFKD').replace(MARKS, '');
+  const words = folded.toLowerCase().match(WORD) ?? [];
   const out: string[] = [];
   for (const w of words) {
     if (w.length < 2) continue;
