@@ -99,6 +99,7 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
     let original: string | undefined;
     const llm = settings.showOriginal ? recordVanilla(route.llm, (text) => (original = text)) : route.llm;
     stream.progress('Starting…');
+    let answering = false;
     const result = await answerGuarded({
       source: '@unlearn',
       llm,
@@ -113,8 +114,13 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
       ...(deps.semantic ? { semantic: deps.semantic } : {}),
       // Our own warnings render VS Code's icon; the skipped-targets line keeps its sign (it is stored in history as is).
       onNote: (note) => stream.markdown(note.kind === 'broken-targets' ? `${note.markdown}\n\n` : icons(`$(warning) ${note.markdown}\n\n`)),
-      onMarkdown: (md) => stream.markdown(md),
-      onProgress: (message) => stream.progress(message),
+      onMarkdown: (md) => {
+        answering = true;
+        stream.markdown(md);
+      },
+      // Once the answer streams, no more progress lines: the chat folds markdown written before a progress
+      // line into the collapsed "steps", hiding the answer's first words (the guard's check comes last).
+      onProgress: (message) => (answering ? undefined : stream.progress(message)),
     });
     if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
     const previewId = original !== undefined && result.outcome !== 'vanilla' ? rememberOriginal(original) : undefined;
