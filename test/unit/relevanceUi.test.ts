@@ -215,7 +215,10 @@ describe('relevance texts', () => {
     assert.match(md, /\*\*touched\*\* \(detection\)/);
     assert.match(md, /`related`/);
     assert.match(md, /keyword: 2\.50/);
-    assert.match(md, /`embeddinggemma` \(embeddinggemma, 256 dimensions\).*0\.41–0\.52.*floor 0\.30.*probe questions \+ 0\.10, and to the other targets \+ 0\.10.*75 %/);
+    assert.match(
+      md,
+      /`embeddinggemma` \(embeddinggemma, 256 dimensions\).*0\.41–0\.52.*floor 0\.30.*probe questions \+ 0\.10, and to the other targets \+ 0\.10.*75 %/,
+    );
     assert.match(md, /detection call/);
     // Names only: never the description, a sample question or the matched words.
     for (const secret of [OBSERVATORY.description, ...OBSERVATORY.examples, 'telescope', 'Elspeth'])
