@@ -3,7 +3,7 @@ import { getCachedIndex } from '../core/guard';
 import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { ChatMessage, LlmPort } from '../core/llm/port';
 import { runPipeline, TOO_LONG, type PipelineEvent, type PipelineResult } from '../core/pipeline';
-import type { EmbeddingCache } from '../core/relevance';
+import type { EmbeddingCache, SemanticState } from '../core/relevance';
 import type { ForgetTarget } from '../core/targets';
 import { brokenTargetsNote, progressMessage, type TargetSettingsHealth } from './chatTexts';
 import type { UnlearnLog } from './log';
@@ -47,6 +47,8 @@ export interface SemanticWiring {
   readonly embedder: () => LlmPort;
   /** The embedding model could not be used for a request: the user is told once. */
   readonly noticed: (event: Extract<PipelineEvent, { type: 'relevance-notice' }>) => void;
+  /** How meaning fared in a request (a model that failed earlier may work again: the status follows). */
+  readonly used?: (state: SemanticState) => void;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
       }
     },
   });
+  if (result.relevance) semantic?.used?.(result.relevance.semantic);
   const rest = sanitizer.end();
   if (rest) request.onMarkdown(rest);
   // After the answer, never before it: the answer was checked without meaning, by names and keywords.

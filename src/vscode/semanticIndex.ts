@@ -169,6 +169,11 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
     status: () => status,
     onDidChange: changed.event,
     embedder: wiring.ollama,
+    // A request embedded fine while the status says the model is missing or failing (pulled in a
+    // terminal, Ollama back up): take the built index, so the status bar and /models tell the truth.
+    used: (state) => {
+      if (state.status === 'ok' && status.kind !== 'ready' && status.kind !== 'building') void rebuild();
+    },
     noticed: (event) => tell(event.model, event.message, event.pull),
     rebuild: async () => {
       const model = readSettings().embeddingModel;

@@ -83,7 +83,13 @@ describe('guarded answers with the extension embedding wiring', () => {
       const chat = new FakeLlm(script());
       const ollama = new FakeLlm({});
       const notices: unknown[] = [];
-      const semantic: SemanticWiring = { cache: new FileEmbeddingCache(dir), embedder: () => ollama, noticed: (e) => notices.push(e) };
+      const states: string[] = [];
+      const semantic: SemanticWiring = {
+        cache: new FileEmbeddingCache(dir),
+        embedder: () => ollama,
+        noticed: (e) => notices.push(e),
+        used: (state) => states.push(state.status),
+      };
       const r = ask(chatOnly(chat), TOPIC_QUESTION, semantic, 'embeddinggemma');
       const result = await r.promise;
       assert.deepEqual(
@@ -94,6 +100,7 @@ describe('guarded answers with the extension embedding wiring', () => {
       assert.equal(r.text(), ERASED);
       assert.ok(ollama.embedded.length > 0, 'the configured Ollama embedded the targets and the question');
       assert.deepEqual(notices, []);
+      assert.deepEqual(states, ['ok'], 'the front end hears that meaning worked');
       assert.ok(
         (await readdir(dir)).some((f) => f.endsWith('.vectors')),
         'target vectors are written to the storage folder',
