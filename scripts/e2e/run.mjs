@@ -62,9 +62,13 @@ async function main() {
   say(`built ${vsix}`);
 
   const support = await loadScriptedOllama();
-  const { falconScript, scenarios, MODEL } = await import('../../test/e2e/scenarios.mjs');
+  const { falconScript, scenarios, MODEL, EMBEDDING_MODEL } = await import('../../test/e2e/scenarios.mjs');
   const ollama = await support.startScriptedOllama({
-    models: [{ name: MODEL, contextLength: 8192, family: 'llama' }],
+    // The embedding model too, so relevance by meaning works as with a real Ollama (768 dimensions, cut to 256).
+    models: [
+      { name: MODEL, contextLength: 8192, family: 'llama' },
+      { name: EMBEDDING_MODEL, embeddingDims: 768 },
+    ],
     script: falconScript(support),
   });
   onCleanup(() => ollama.close());
@@ -83,7 +87,11 @@ async function main() {
   const extensionsDir = join(serverDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
   installExtension(paths, { userDataDir, extensionsDir, vsix });
-  writeUserSettings(userDataDir, {}, { 'unlearn.ollamaHost': ollama.host, 'unlearn.model': MODEL });
+  writeUserSettings(
+    userDataDir,
+    {},
+    { 'unlearn.ollamaHost': ollama.host, 'unlearn.model': MODEL, 'unlearn.embeddingModel': EMBEDDING_MODEL },
+  );
   say('extension installed from the .vsix; user settings written');
   const server = await startCodeServer({ paths, dir: serverDir });
   say(`code-server at ${server.url} (log: ${server.logFile})`);
@@ -109,6 +117,7 @@ async function main() {
     const t = {
       page,
       ollama,
+      support,
       workspace,
       step: (text) => say(`   · ${text}`),
       shot: async (name) => {

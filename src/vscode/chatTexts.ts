@@ -5,6 +5,7 @@
  */
 import type { PipelineEvent, PipelineResult } from '../core/pipeline/types';
 import type { Redaction } from '../core/guard/types';
+import type { RelevanceExplanation } from '../core/relevance';
 import type { ForgetTarget, TargetProblem } from '../core/targets';
 import { escapeMarkdown } from './markdownSanitizer';
 
@@ -65,6 +66,8 @@ export interface AnswerMetadata {
   readonly errorCode?: string;
   /** Key of the pre-unlearning answer kept in memory (showOriginal only); never the text itself. */
   readonly previewId?: string;
+  /** Which targets relevance shortlisted and why (names, signals, scores; no target or answer text), for /explain. */
+  readonly relevance?: RelevanceExplanation;
 }
 
 export function answerMetadata(result: PipelineResult): AnswerMetadata {
@@ -75,6 +78,7 @@ export function answerMetadata(result: PipelineResult): AnswerMetadata {
     touched: result.touchedTargets.map((t) => ({ id: t.id, name: t.name })),
     guardActed: result.guardActed,
     ...(result.refusalReason ? { refusalReason: result.refusalReason } : {}),
+    ...(result.relevance ? { relevance: result.relevance } : {}),
   };
 }
 

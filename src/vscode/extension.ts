@@ -8,6 +8,7 @@ import { registerOllamaStatus } from './ollamaStatus';
 import { AnswerEvents } from './answerEvents';
 import { registerNoModelNotice } from './noModelNotice';
 import { registerSetupState, type SetupState } from './setupState';
+import { registerSemanticIndex, type SemanticIndex } from './semanticIndex';
 import { enabledTargets } from './settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
 import { registerWalkthrough } from './walkthrough';
@@ -19,6 +20,8 @@ export interface UnlearnApi {
   readonly targetsTree: TargetsTreeProvider;
   /** First-run progress (the walkthrough's context keys), so tests can see what each step waits for. */
   readonly setup: SetupState;
+  /** The target embeddings' state, so tests can wait for a build. */
+  readonly semantic: SemanticIndex;
 }
 
 // activate() reads like a table of contents: one register…(context) per feature, each pushing its
@@ -29,21 +32,35 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   const answers = new AnswerEvents();
   context.subscriptions.push(answers);
   const targetsTree = registerTargetsTree(context, log);
-  const guardedModels = registerGuardedModels(context, log, answers.note);
+  // The target embeddings build in the background once settings settle, through the Ollama below.
+  // (`ollama` is read only once a build starts, after activate() has returned.)
+  const semantic = registerSemanticIndex(context, log, { ollama: () => ollama.port(), targets: enabledTargets });
+  const guardedModels = registerGuardedModels(context, log, { onAnswer: answers.note, semantic: () => semantic });
   const ollama = registerOllamaStatus(context, log, {
     activeTargets: () => enabledTargets().length,
-    onModelsChanged: (reason) => guardedModels.refresh(reason),
+    onModelsChanged: (reason) => {
+      guardedModels.refresh(reason);
+      void semantic.rebuild();
+    },
+    embedding: semantic,
   });
-  registerPreview(context, log, ollama.port);
+  registerPreview(context, log, ollama.port, semantic);
   const chatHandler = registerChatParticipant(
     context,
-    defaultParticipantDeps({ log, route: guardedModels.route, ollama: ollama.port, targets: enabledTargets, onAnswer: answers.note }),
+    defaultParticipantDeps({
+      log,
+      route: guardedModels.route,
+      ollama: ollama.port,
+      targets: enabledTargets,
+      semantic,
+      onAnswer: answers.note,
+    }),
   );
   registerEvaluate(context);
   const setup = registerSetupState(context, ollama, log, answers);
   registerNoModelNotice(context, ollama, setup, log);
   registerWalkthrough(context, ollama, setup, log);
-  return { chatHandler, targetsTree, setup };
+  return { chatHandler, targetsTree, setup, semantic };
 }
 
 export function deactivate(): void {

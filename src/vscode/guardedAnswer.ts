@@ -2,11 +2,13 @@ import { runsRemotely } from '../core/guardedModels/catalog';
 import { getCachedIndex } from '../core/guard';
 import { isLoopbackHost } from '../core/llm/hostPolicy';
 import type { ChatMessage, LlmPort } from '../core/llm/port';
-import { runPipeline, TOO_LONG, type PipelineResult } from '../core/pipeline';
+import { runPipeline, TOO_LONG, type PipelineEvent, type PipelineResult } from '../core/pipeline';
+import type { EmbeddingCache, SemanticState } from '../core/relevance';
 import type { ForgetTarget } from '../core/targets';
 import { brokenTargetsNote, progressMessage, type TargetSettingsHealth } from './chatTexts';
 import type { UnlearnLog } from './log';
 import { escapeMarkdown, MarkdownSanitizer } from './markdownSanitizer';
+import { relevanceNoticeMarkdown } from './relevanceTexts';
 import { pipelineOptions, type UnlearnSettings } from './settingsValues';
 
 /** Said before the answer; each front end renders its warning sign its own way. */
@@ -22,7 +24,10 @@ export interface GuardedAnswerRequest {
   readonly llm: LlmPort;
   /** The model each pipeline call names. */
   readonly model: string;
-  readonly settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'>;
+  readonly settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
+    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>;
+  /** Relevance by meaning: the on-disk target embeddings and the Ollama that embeds (whichever model answers). */
+  readonly semantic?: SemanticWiring;
   readonly question: string;
   readonly history: readonly ChatMessage[];
   readonly targets: readonly ForgetTarget[];
@@ -33,6 +38,17 @@ export interface GuardedAnswerRequest {
   /** Sanitized markdown of the answer, as it streams, then any note after it. */
   readonly onMarkdown: (markdown: string) => void;
   readonly onProgress?: (message: string) => void;
+}
+
+/** What the guarded-answer path needs from the extension's embedding feature (semanticIndex.ts). */
+export interface SemanticWiring {
+  readonly cache: EmbeddingCache;
+  /** The configured Ollama: a model picked from another provider cannot embed. */
+  readonly embedder: () => LlmPort;
+  /** The embedding model could not be used for a request: the user is told once. */
+  readonly noticed: (event: Extract<PipelineEvent, { type: 'relevance-notice' }>) => void;
+  /** How meaning fared in a request (a model that failed earlier may work again: the status follows). */
+  readonly used?: (state: SemanticState) => void;
 }
 
 /**
@@ -63,14 +79,23 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
     `${source}: request on ${model} at ${host}, ${request.targets.length} active targets, ${request.history.length} earlier messages`,
   );
   log.trace(() => `question: ${request.question}`);
+  let notice: Extract<PipelineEvent, { type: 'relevance-notice' }> | undefined;
+  const { semantic } = request;
   const result = await runPipeline({
-    llm,
+    llm: semantic ? embeddingsFrom(llm, semantic.embedder) : llm,
     index: getCachedIndex(request.targets),
     question: request.question,
     history: [...request.history],
     options: pipelineOptions(request.settings, model),
+    ...(semantic ? { embeddingCache: semantic.cache } : {}),
     signal: request.signal,
     onEvent: (event) => {
+      if (event.type === 'relevance-notice') {
+        // No target text in it: the model and what went wrong.
+        notice = event;
+        log.warn(`${source}: ${event.message}`);
+        semantic?.noticed(event);
+      }
       const progress = progressMessage(event);
       if (progress) request.onProgress?.(progress);
       if (event.type === 'stage-end') log.info(`${source}: ${event.stage} ${Math.round(event.ms)} ms`);
@@ -80,8 +105,11 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
       }
     },
   });
+  if (result.relevance) semantic?.used?.(result.relevance.semantic);
   const rest = sanitizer.end();
   if (rest) request.onMarkdown(rest);
+  // After the answer, never before it: the answer was checked without meaning, by names and keywords.
+  if (notice) request.onMarkdown(relevanceNoticeMarkdown(notice));
   // Counts and outcome only: the log must not carry forgotten content.
   log.info(
     `${source}: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`,
@@ -94,6 +122,19 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
     );
   }
   return result;
+}
+
+/** The same port, with embeddings from the configured Ollama (a model of another provider has none). */
+function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
+  return {
+    host: llm.host,
+    chat: (request) => llm.chat(request),
+    listModels: (signal) => llm.listModels(signal),
+    showModel: (name, signal) => llm.showModel(name, signal),
+    embed: (name, input, signal) => embedder().embed(name, input, signal),
+    pull: (name, onProgress, signal) => llm.pull(name, onProgress, signal),
+    version: (signal) => llm.version(signal),
+  };
 }
 
 /** Said before every answer when the model's host is not this machine. */

@@ -18,7 +18,7 @@ import { withAbortSignal } from './cancellation';
 import type { TargetSettingsHealth } from './chatTexts';
 import { offerOpenSetting } from './errorPresenter';
 import { describeChatError, describeListingError } from './errorText';
-import { answerGuarded } from './guardedAnswer';
+import { answerGuarded, type SemanticWiring } from './guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
 import type { AnswerNote } from './answerEvents';
 import type { UnlearnLog } from './log';
@@ -50,6 +50,8 @@ export interface GuardedModelsDeps {
   readonly log: GuardedModelsLog;
   /** Told of every finished answer (first-run guidance follows it). */
   readonly onAnswer?: (note: AnswerNote) => void;
+  /** Relevance by meaning (the extension's embedding cache), once it is registered. */
+  readonly semantic?: () => SemanticWiring | undefined;
 }
 
 /** What `activate()` wires to other features: @unlearn's model routing, and a re-list after a pull. */
@@ -64,7 +66,7 @@ export interface GuardedModels {
 export function registerGuardedModels(
   context: vscode.ExtensionContext,
   log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>,
-  onAnswer?: (note: AnswerNote) => void,
+  wiring: Pick<GuardedModelsDeps, 'onAnswer' | 'semantic'> = {},
 ): GuardedModels {
   if (!log) {
     const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
@@ -83,7 +85,7 @@ export function registerGuardedModels(
     targets: enabledTargets,
     targetHealth: readTargetHealth,
     log: prefixed,
-    ...(onAnswer ? { onAnswer } : {}),
+    ...wiring,
   });
   context.subscriptions.push(
     provider,
@@ -245,6 +247,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           targetHealth: this.deps.targetHealth(),
           signal,
           log: this.deps.log,
+          ...withSemantic(this.deps.semantic?.()),
           onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
           onMarkdown: say,
         }),
@@ -300,4 +303,8 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+function withSemantic(semantic: SemanticWiring | undefined): { semantic?: SemanticWiring } {
+  return semantic ? { semantic } : {};
 }

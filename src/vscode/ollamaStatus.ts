@@ -9,6 +9,7 @@ import { offerOpenSetting, showActionableError } from './errorPresenter';
 import { describeChatError } from './errorText';
 import type { UnlearnLog } from './log';
 import { pullProgressText } from './progressText';
+import { embeddingStatusLine, type EmbeddingStatus } from './relevanceTexts';
 import { readSettings, SECTION } from './settings';
 
 /**
@@ -42,6 +43,8 @@ export interface OllamaStatusWiring {
   readonly activeTargets: () => number;
   /** Called after a pull changed the installed models (the guarded models re-list). */
   readonly onModelsChanged: (reason: string) => void;
+  /** The embedding model's state, for the tooltip (relevance by meaning). */
+  readonly embedding?: { status(): EmbeddingStatus; readonly onDidChange: vscode.Event<EmbeddingStatus> };
 }
 
 export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, wiring: OllamaStatusWiring): OllamaStatus {
@@ -76,6 +79,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     tip.appendText(
       `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
     );
+    if (wiring.embedding) tip.appendText(`${embeddingStatusLine(wiring.embedding.status())}\n`);
     if (advice) tip.appendMarkdown(`\n${advice.markdown}\n`);
     tip.appendMarkdown(
       '\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)',
@@ -137,6 +141,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   context.subscriptions.push(
     item,
     checked,
+    ...(wiring.embedding ? [wiring.embedding.onDidChange(() => render())] : []),
     { dispose: () => (clearInterval(timer), checking?.abort()) },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) {
@@ -298,6 +303,11 @@ async function pullModel(
     void vscode.window.showWarningMessage(
       `${name} is ready, but it is an Ollama cloud model: Ollama forwards its requests to a remote service, so Unlearn does not list it as a guarded model.`,
     );
+    return true;
+  }
+  if (name === readSettings().embeddingModel) {
+    // An embedding model cannot answer questions: it is not offered as the chat model.
+    void vscode.window.showInformationMessage(`${name} is ready: relevance by meaning is on.`);
     return true;
   }
   const use = 'Use It';

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { getCachedIndex } from '../core/guard';
 import { isAbort } from '../core/llm/errors';
+import { explainQuestion } from '../core/relevance';
 import type { LlmPort } from '../core/llm/port';
 import type { ForgetTarget } from '../core/targets';
 import { abortOn } from './cancellation';
@@ -11,6 +13,8 @@ import type { UnlearnLog } from './log';
 import { escapeMarkdown } from './markdownSanitizer';
 import { rememberOriginal } from './originals';
 import type { ParticipantRoute } from './participantRouting';
+import { embeddingModelsMarkdown, explainRelevanceMarkdown, isInstalled, type EmbeddingStatus } from './relevanceTexts';
+import type { SemanticWiring } from './guardedAnswer';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from './settings';
 import { validateTerm } from './targetsEdit';
 import type { AnswerNote } from './answerEvents';
@@ -28,13 +32,15 @@ export interface ParticipantDeps {
   readonly ollama: () => LlmPort;
   /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
   readonly targetHealth: () => TargetSettingsHealth;
+  /** Relevance by meaning: the extension's embedding cache and the model's state (absent: names and keywords only). */
+  readonly semantic?: SemanticWiring & { status(): EmbeddingStatus };
   /** Told of every finished answer (first-run guidance follows it). */
   readonly onAnswer?: (note: AnswerNote) => void;
 }
 
 /** The handler's dependencies as the extension wires them: the VS Code settings and the given features. */
 export function defaultParticipantDeps(
-  wiring: Pick<ParticipantDeps, 'log' | 'route' | 'ollama' | 'targets' | 'onAnswer'>,
+  wiring: Pick<ParticipantDeps, 'log' | 'route' | 'ollama' | 'targets' | 'semantic' | 'onAnswer'>,
 ): ParticipantDeps {
   return { ...wiring, settings: readSettings, targetHealth: readTargetHealth };
 }
@@ -73,17 +79,8 @@ async function handle(turn: Turn): Promise<vscode.ChatResult> {
       stream.markdown(icons(targetsText(targetStores().map((s) => ({ label: s.label, ...countProblems(viewStore(s)) })))));
       stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
       return { metadata: { command: 'targets' } satisfies AnswerMetadata };
-    case 'explain': {
-      const last = lastAnswer(context);
-      stream.markdown(explainText(last));
-      if (last?.redactions?.length)
-        stream.button({
-          title: 'Preview Redactions',
-          command: 'unlearn.preview.answer',
-          arguments: [{ answer: last.answer, redactions: last.redactions }],
-        });
-      return { metadata: { command: 'explain' } satisfies AnswerMetadata };
-    }
+    case 'explain':
+      return request.prompt.trim() ? explainAQuestion(request.prompt.trim(), stream, deps, signal) : explainLast(context, stream);
     case 'models':
       return models(stream, deps, signal);
   }
@@ -105,6 +102,7 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
     let original: string | undefined;
     const llm = settings.showOriginal ? recordVanilla(route.llm, (text) => (original = text)) : route.llm;
     stream.progress('Starting…');
+    let answering = false;
     const result = await answerGuarded({
       source: '@unlearn',
       llm,
@@ -116,10 +114,16 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
       targetHealth: deps.targetHealth(),
       signal,
       log,
+      ...(deps.semantic ? { semantic: deps.semantic } : {}),
       // Our own warnings render VS Code's icon; the skipped-targets line keeps its sign (it is stored in history as is).
       onNote: (note) => stream.markdown(note.kind === 'broken-targets' ? `${note.markdown}\n\n` : icons(`$(warning) ${note.markdown}\n\n`)),
-      onMarkdown: (md) => stream.markdown(md),
-      onProgress: (message) => stream.progress(message),
+      onMarkdown: (md) => {
+        answering = true;
+        stream.markdown(md);
+      },
+      // Once the answer streams, no more progress lines: the chat folds markdown written before a progress
+      // line into the collapsed "steps", hiding the answer's first words (the guard's check comes last).
+      onProgress: (message) => (answering ? undefined : stream.progress(message)),
     });
     if (route.note) stream.markdown(`\n\n_${escapeMarkdown(route.note)}_`);
     const previewId = original !== undefined && result.outcome !== 'vanilla' ? rememberOriginal(original) : undefined;
@@ -128,7 +132,7 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
       stream.button({
         title: 'Preview Redactions',
         command: 'unlearn.preview.answer',
-        arguments: [{ answer: result.answer, redactions: metadata.redactions, previewId }],
+        arguments: [{ answer: result.answer, redactions: metadata.redactions, relevance: metadata.relevance, previewId }],
       });
     }
     deps.onAnswer?.({ answer: result.answer, redactions: result.redactions, ...(previewId ? { previewId } : {}), via: 'participant' });
@@ -139,6 +143,53 @@ async function answer(turn: Turn): Promise<vscode.ChatResult> {
       return { metadata: { errorCode: 'aborted' } satisfies AnswerMetadata };
     }
     return reportError(error, host, model, stream, deps);
+  }
+}
+
+/** /explain: what the last answer touched and redacted, and why relevance sent it to the agents (or not). */
+function explainLast(context: vscode.ChatContext, stream: vscode.ChatResponseStream): vscode.ChatResult {
+  const last = lastAnswer(context);
+  stream.markdown(explainText(last));
+  if (last?.relevance) stream.markdown(`\n\n${explainRelevanceMarkdown(last.relevance, 'answer')}`);
+  if (last?.redactions?.length)
+    stream.button({
+      title: 'Preview Redactions',
+      command: 'unlearn.preview.answer',
+      arguments: [{ answer: last.answer, redactions: last.redactions, relevance: last.relevance }],
+    });
+  stream.button({ title: 'Show Forget Targets', command: 'unlearn.targets.focus' });
+  return { metadata: { command: 'explain' } satisfies AnswerMetadata };
+}
+
+/**
+ * `/explain <question>`: which targets the question alone would shortlist, by which signal, with no
+ * chat call (one embedding call at most). The question is the user's own text, so nothing here is
+ * new to them; target names are the workspace's list.
+ */
+async function explainAQuestion(
+  question: string,
+  stream: vscode.ChatResponseStream,
+  deps: ParticipantDeps,
+  signal: AbortSignal,
+): Promise<vscode.ChatResult> {
+  const settings = deps.settings();
+  stream.progress('Scoring the question against the forget targets…');
+  try {
+    const explanation = await explainQuestion({
+      llm: deps.semantic?.embedder() ?? deps.ollama(),
+      index: getCachedIndex(deps.targets()),
+      question,
+      policy: settings.auditPolicy,
+      ...(settings.embeddingModel ? { embeddingModel: settings.embeddingModel } : {}),
+      ...(deps.semantic ? { cache: deps.semantic.cache } : {}),
+      signal,
+    });
+    stream.markdown(explainRelevanceMarkdown(explanation, 'question'));
+    deps.log.info(`@unlearn: /explain of a question: ${explanation.shortlist.length} of ${explanation.considered} targets shortlisted`);
+    return { metadata: { command: 'explain', relevance: explanation } satisfies AnswerMetadata };
+  } catch (error) {
+    if (isAbort(error)) return { metadata: { command: 'explain', errorCode: 'aborted' } satisfies AnswerMetadata };
+    return reportError(error, settings.host, settings.embeddingModel ?? settings.model, stream, deps);
   }
 }
 
@@ -172,8 +223,15 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
   try {
     const llm = deps.ollama();
     stream.progress(`Asking ${llm.host}…`);
-    stream.markdown(modelsText(llm.host, await llm.listModels(signal), settings.model));
+    const installed = await llm.listModels(signal);
+    stream.markdown(modelsText(llm.host, installed, settings.model));
+    const embedding =
+      deps.semantic?.status() ??
+      (settings.embeddingModel ? { kind: 'idle' as const, model: settings.embeddingModel } : { kind: 'off' as const });
+    stream.markdown(`\n\n${embeddingModelsMarkdown(embedding, installed)}`);
     stream.button({ title: 'Select Model', command: 'unlearn.selectModel' });
+    if (embedding.kind !== 'off' && !isInstalled(embedding.model, installed))
+      stream.button({ title: `Pull ${embedding.model}`, command: 'unlearn.pullModel', arguments: [embedding.model] });
     return { metadata: { command: 'models' } satisfies AnswerMetadata };
   } catch (error) {
     if (isAbort(error)) return { metadata: { command: 'models', errorCode: 'aborted' } satisfies AnswerMetadata };

@@ -11,6 +11,9 @@ import type { Redaction } from '../core/guard/types';
 import type { UnlearnLog } from './log';
 import { forgetOriginals, originalOf } from './originals';
 import { PreviewDocStore } from './previewDocs';
+import { broughtInBy } from './relevanceTexts';
+import type { RelevanceExplanation } from '../core/relevance';
+import type { SemanticWiring } from './guardedAnswer';
 import { enabledTargets, readSettings } from './settings';
 import { pipelineOptions } from './settingsValues';
 
@@ -19,11 +22,20 @@ export const PREVIEW_SCHEME = 'unlearn-preview';
 interface PreviewDoc {
   readonly text: string;
   readonly redactions: readonly Redaction[];
+  /** Why relevance sent each target to the agents (an @unlearn answer's), for the hovers. */
+  readonly relevance?: RelevanceExplanation;
 }
 
-/** Why a span was redacted, for hovers: the target and the reason, never the removed text. */
-export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'>): string {
-  return `Redacted: ${r.targetName}\nWhy: ${r.reason}\nBy: ${r.by === 'guard' ? 'the leak guard' : 'the agents'}`;
+/**
+ * Why a span was redacted, for hovers: the target, the reason, and which signal brought the target in
+ * (with its score) when relevance said; never the removed text.
+ */
+export function redactionHover(
+  r: Pick<Redaction, 'targetName' | 'reason' | 'by'> & Partial<Pick<Redaction, 'targetId'>>,
+  relevance?: RelevanceExplanation,
+): string {
+  const signal = r.targetId === undefined ? undefined : broughtInBy(relevance, r.targetId);
+  return `Redacted: ${r.targetName}\nWhy: ${r.reason}\nBy: ${r.by === 'guard' ? 'the leak guard' : 'the agents'}${signal ? `\nBrought in by: ${signal}` : ''}`;
 }
 
 /**
@@ -31,8 +43,8 @@ export function redactionHover(r: Pick<Redaction, 'targetName' | 'reason' | 'by'
  * documents cannot be edited) with its markers decorated and a hover per marker. A selection in any
  * editor is run through the guard and shown in place, with Apply / Discard.
  */
-export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort): void {
-  const preview = new RedactionPreview(log, llm);
+export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLog, llm: () => LlmPort, semantic?: SemanticWiring): void {
+  const preview = new RedactionPreview(log, llm, semantic);
   context.subscriptions.push(
     preview,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, preview),
@@ -58,6 +70,7 @@ export function registerPreview(context: vscode.ExtensionContext, log: UnlearnLo
 interface AnswerPreviewArg {
   readonly answer?: string;
   readonly redactions?: readonly Redaction[];
+  readonly relevance?: RelevanceExplanation;
   readonly previewId?: string;
   readonly compare?: boolean;
 }
@@ -98,6 +111,7 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
   constructor(
     private readonly log: UnlearnLog,
     private readonly llm: () => LlmPort,
+    private readonly semantic?: SemanticWiring,
   ) {}
 
   dispose(): void {
@@ -124,7 +138,7 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       this.marker,
       doc.redactions.map((r) => ({
         range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)),
-        hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r)),
+        hoverMessage: new vscode.MarkdownString().appendText(redactionHover(r, doc.relevance)),
       })),
     );
   }
@@ -142,7 +156,11 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
     }
     const n = ++this.counter;
     const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/Redacted answer ${n}.md` });
-    const answer: PreviewDoc = { text: arg.answer, redactions: arg.redactions ?? [] };
+    const answer: PreviewDoc = {
+      text: arg.answer,
+      redactions: arg.redactions ?? [],
+      ...(arg.relevance ? { relevance: arg.relevance } : {}),
+    };
     this.docs.set(uri.toString(), answer, 'unlearned');
     const editor = await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     this.decorateAnswer(editor);
@@ -255,8 +273,12 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
               index: getCachedIndex(targets),
               question: rewriteQuestion(original),
               options: pipelineOptions(settings),
+              ...(this.semantic ? { embeddingCache: this.semantic.cache } : {}),
               signal,
-              onEvent: (e) => (e.type === 'stage-start' ? progress.report({ message: e.message }) : undefined),
+              onEvent: (e) => {
+                if (e.type === 'stage-start') progress.report({ message: e.message });
+                if (e.type === 'relevance-notice') this.semantic?.noticed(e);
+              },
             }),
           ),
       );
@@ -275,7 +297,11 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       return;
     }
     // The rewrite is a new text, not spans of the old one: it is shown as its own preview document.
-    await vscode.commands.executeCommand('unlearn.preview.answer', { answer: result.answer, redactions: result.redactions });
+    await vscode.commands.executeCommand('unlearn.preview.answer', {
+      answer: result.answer,
+      redactions: result.redactions,
+      relevance: result.relevance,
+    });
     if (editor.document.version !== version) return;
     this.active = { editor, version, range, redacted: result.answer, original };
     await vscode.commands.executeCommand('setContext', 'unlearn.selectionPreviewActive', true);

@@ -25,7 +25,10 @@ export function readSettings(): UnlearnSettings {
 }
 
 /** The settings the guarded models and `@unlearn`'s model routing read. */
-export interface GuardedSettings extends Pick<UnlearnSettings, 'host' | 'model' | 'candidates' | 'topK' | 'contextLength'> {
+export interface GuardedSettings extends Pick<
+  UnlearnSettings,
+  'host' | 'model' | 'candidates' | 'topK' | 'contextLength' | 'embeddingModel' | 'auditPolicy'
+> {
   readonly allowSelectedModel: boolean;
 }
 
@@ -34,9 +37,18 @@ export interface GuardedSettings extends Pick<UnlearnSettings, 'host' | 'model' 
  * host): a cloned repository must not be able to send its reader's questions to a cloud model.
  */
 export function readGuardedSettings(): GuardedSettings {
-  const { host, model, candidates, topK, contextLength } = readSettings();
+  const { host, model, candidates, topK, contextLength, embeddingModel, auditPolicy } = readSettings();
   const allow = vscode.workspace.getConfiguration(SECTION).inspect<boolean>('allowSelectedModel');
-  return { host, model, candidates, topK, contextLength, allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true };
+  return {
+    host,
+    model,
+    candidates,
+    topK,
+    contextLength,
+    embeddingModel,
+    auditPolicy,
+    allowSelectedModel: (allow?.globalValue ?? allow?.defaultValue) === true,
+  };
 }
 
 /** Invalid entries and non-list values of `unlearn.targets` in every settings file the targets come from. */

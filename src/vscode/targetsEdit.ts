@@ -7,6 +7,7 @@
  * entry is found by its target id through `parseTargets(...).sourceIndex`, on the array as it is *now*,
  * so a hand edit made since the tree was drawn cannot make us write to the wrong index.
  */
+import { MAX_EXAMPLE_LENGTH, MAX_EXAMPLES } from '../core/targets/schema';
 import { parseTargets, targetEntrySchema, formatProblems, type ForgetTarget, type TargetProblem } from '../core/targets';
 
 export type TargetEdit =
@@ -15,6 +16,8 @@ export type TargetEdit =
   | { readonly kind: 'addAlias'; readonly id: string; readonly alias: string }
   | { readonly kind: 'removeAlias'; readonly id: string; readonly alias: string }
   | { readonly kind: 'setDescription'; readonly id: string; readonly description: string }
+  | { readonly kind: 'addExample'; readonly id: string; readonly example: string }
+  | { readonly kind: 'removeExample'; readonly id: string; readonly example: string }
   | { readonly kind: 'setEnabled'; readonly id: string; readonly enabled: boolean }
   | { readonly kind: 'delete'; readonly id: string };
 
@@ -83,6 +86,33 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       if (edit.description.trim()) entry.description = edit.description.trim();
       else delete entry.description;
       break;
+    case 'addExample': {
+      if (entry.examples !== undefined && !Array.isArray(entry.examples))
+        return {
+          ok: false,
+          message: 'The examples of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.',
+        };
+      const examples = Array.isArray(entry.examples) ? [...(entry.examples as unknown[])] : [];
+      const example = edit.example.trim().replace(/\s+/g, ' ');
+      const problem = validateExample(example);
+      if (problem) return { ok: false, message: problem };
+      if (examples.some((e) => typeof e === 'string' && sameTerm(e, example)))
+        return { ok: false, message: 'This target already has that example.' };
+      if (examples.length >= MAX_EXAMPLES)
+        return { ok: false, message: `A target holds at most ${MAX_EXAMPLES} examples; remove one first.` };
+      entry.examples = [...examples, example];
+      break;
+    }
+    case 'removeExample': {
+      const examples = Array.isArray(entry.examples) ? (entry.examples as unknown[]) : [];
+      // Only an exact match (after trimming) goes: a malformed neighbour stays as the user wrote it.
+      const at = examples.findIndex((e) => typeof e === 'string' && e.trim() === edit.example.trim());
+      if (at < 0) return { ok: false, message: 'That example is not in this target any more.' };
+      const kept = examples.filter((_, i) => i !== at);
+      if (kept.length) entry.examples = kept;
+      else delete entry.examples;
+      break;
+    }
     case 'setEnabled':
       entry.enabled = edit.enabled;
       break;
@@ -115,9 +145,9 @@ function checked(before: unknown[], after: unknown[], index: number): EditResult
   return { ok: true, value: after };
 }
 
-/** Problems of entry `index` in `after` that it did not have in `before` (alias positions ignored, as removing one shifts the rest). */
+/** Problems of entry `index` in `after` that it did not have in `before` (alias and example positions ignored, as removing one shifts the rest). */
 function newProblems(before: readonly TargetProblem[], after: readonly TargetProblem[], index: number): TargetProblem[] {
-  const keyOf = (p: TargetProblem) => `${p.path.slice(`[${index}]`.length).replace(/^\.aliases\[\d+\]/, '.aliases[]')} ${p.message}`;
+  const keyOf = (p: TargetProblem) => `${p.path.slice(`[${index}]`.length).replace(/^\.(aliases|examples)\[\d+\]/, '.$1[]')} ${p.message}`;
   const had = new Map<string, number>();
   for (const p of before) if (p.index === index) had.set(keyOf(p), (had.get(keyOf(p)) ?? 0) + 1);
   return after.filter((p) => {
@@ -136,6 +166,17 @@ function sameTerm(a: string, b: string): boolean {
 export function validateTerm(value: string): string | undefined {
   const result = targetEntrySchema.shape.name.safeParse(value);
   return result.success ? undefined : result.error.issues[0]?.message;
+}
+
+/**
+ * Checks a sample question typed in an input box; undefined when fine. Examples are what a user would
+ * ask about the target without naming it ("Who runs that wizard school?"), used for relevance only.
+ */
+export function validateExample(value: string): string | undefined {
+  const text = value.trim();
+  if (!text) return 'Type a question someone might ask about this target.';
+  if (text.length > MAX_EXAMPLE_LENGTH) return `At most ${MAX_EXAMPLE_LENGTH} characters (this one has ${text.length}).`;
+  return undefined;
 }
 
 // --- import and export ------------------------------------------------------------------------------

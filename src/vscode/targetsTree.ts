@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { parseTargets, type ForgetTarget, type TargetProblem } from '../core/targets';
-import { exportTargets, importProblemsLog, parseImport, planImport, validateTerm, type TargetEdit } from './targetsEdit';
+import { exportTargets, importProblemsLog, parseImport, planImport, validateExample, validateTerm, type TargetEdit } from './targetsEdit';
 import { editTargets, pickStore, readRaw, SECTION, targetIdClashes, targetStores, viewStore, writeRaw, type TargetStore } from './settings';
 import type { UnlearnLog } from './log';
 
@@ -9,6 +9,8 @@ export type TargetNode =
   | { readonly type: 'store'; readonly store: TargetStore }
   | { readonly type: 'target'; readonly store: TargetStore; readonly target: ForgetTarget }
   | { readonly type: 'alias'; readonly store: TargetStore; readonly target: ForgetTarget; readonly alias: string }
+  | { readonly type: 'description'; readonly store: TargetStore; readonly target: ForgetTarget; readonly description: string }
+  | { readonly type: 'example'; readonly store: TargetStore; readonly target: ForgetTarget; readonly example: string }
   | { readonly type: 'problem'; readonly store: TargetStore; readonly problem: TargetProblem; readonly label: string };
 
 export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>, vscode.Disposable {
@@ -29,8 +31,7 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
       return stores.length === 1 ? this.storeChildren(stores[0]!) : stores.map((store) => ({ type: 'store', store }));
     }
     if (node.type === 'store') return this.storeChildren(node.store);
-    if (node.type === 'target')
-      return node.target.aliases.map((alias) => ({ type: 'alias', store: node.store, target: node.target, alias }));
+    if (node.type === 'target') return targetChildren(node.store, node.target);
     return [];
   }
 
@@ -76,13 +77,16 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
         const t = node.target;
         const item = new vscode.TreeItem(
           t.name,
-          t.aliases.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+          targetChildren(node.store, t).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
         );
         item.id = `${node.store.key}/${t.id}`;
-        item.description = [t.enabled ? '' : 'disabled', t.description ?? ''].filter(Boolean).join(' · ');
-        item.tooltip = new vscode.MarkdownString().appendText(`${t.name}${t.enabled ? '' : ' (disabled)'}`);
-        if (t.description) (item.tooltip as vscode.MarkdownString).appendText(`\n\n${t.description}`);
-        if (t.aliases.length) (item.tooltip as vscode.MarkdownString).appendText(`\n\nAliases: ${t.aliases.join(', ')}`);
+        const examples = t.examples?.length ? `${t.examples.length} ${t.examples.length === 1 ? 'example' : 'examples'}` : '';
+        item.description = [t.enabled ? '' : 'disabled', t.description ?? '', examples].filter(Boolean).join(' · ');
+        const tip = new vscode.MarkdownString().appendText(`${t.name}${t.enabled ? '' : ' (disabled)'}`);
+        if (t.description) tip.appendText(`\n\n${t.description}`);
+        if (t.aliases.length) tip.appendText(`\n\nAliases: ${t.aliases.join(', ')}`);
+        if (t.examples?.length) tip.appendText(`\n\nSample questions:\n${t.examples.map((e) => `• ${e}`).join('\n')}`);
+        item.tooltip = tip;
         item.iconPath = new vscode.ThemeIcon(t.enabled ? 'shield' : 'circle-slash');
         item.contextValue = t.enabled ? 'target.enabled' : 'target.disabled';
         return item;
@@ -92,6 +96,26 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
         item.id = `${node.store.key}/${node.target.id}/alias/${node.alias}`;
         item.iconPath = new vscode.ThemeIcon('symbol-string');
         item.contextValue = 'alias';
+        return item;
+      }
+      case 'description': {
+        // The whole description on a line of its own: a topic target is mostly its description.
+        const item = new vscode.TreeItem(node.description, vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.store.key}/${node.target.id}/description`;
+        item.iconPath = new vscode.ThemeIcon('note');
+        item.tooltip = new vscode.MarkdownString().appendText(`Description of ${node.target.name}\n\n${node.description}`);
+        item.contextValue = 'description';
+        item.command = { command: 'unlearn.targets.editDescription', title: 'Edit Description…', arguments: [node] };
+        return item;
+      }
+      case 'example': {
+        const item = new vscode.TreeItem(node.example, vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.store.key}/${node.target.id}/example/${node.example}`;
+        item.iconPath = new vscode.ThemeIcon('comment-discussion');
+        item.tooltip = new vscode.MarkdownString().appendText(
+          `Sample question about ${node.target.name}\n\n${node.example}\n\nA question like this reaches the audit even when it never names the target.`,
+        );
+        item.contextValue = 'example';
         return item;
       }
       case 'problem': {
@@ -109,6 +133,15 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
       }
     }
   }
+}
+
+/** Under a target: its description, its sample questions, then its aliases. */
+function targetChildren(store: TargetStore, target: ForgetTarget): TargetNode[] {
+  return [
+    ...(target.description ? [{ type: 'description', store, target, description: target.description } as const] : []),
+    ...(target.examples ?? []).map((example) => ({ type: 'example', store, target, example }) as const),
+    ...target.aliases.map((alias) => ({ type: 'alias', store, target, alias }) as const),
+  ];
 }
 
 /** The Forget Targets view and its commands. */
@@ -139,7 +172,7 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
       provider.refresh();
     }
   };
-  const targetOf = (node: TargetNode | undefined) => (node && (node.type === 'target' || node.type === 'alias') ? node : undefined);
+  const targetOf = (node: TargetNode | undefined) => (node && node.type !== 'store' && node.type !== 'problem' ? node : undefined);
   // The target a command acts on and the text it needs: `given` (tests, other commands) or typed by the user.
   const targetAndText = async (
     node: TargetNode | undefined,
@@ -203,10 +236,22 @@ export function registerTargetsTree(context: vscode.ExtensionContext, log: Unlea
     vscode.commands.registerCommand('unlearn.targets.editDescription', async (node?: TargetNode, given?: string) => {
       const asked = await targetAndText(node, given, (t) => ({
         title: `Description of ${t.target.name}`,
-        prompt: 'Helps the agents recognise indirect references ("our Lisbon client"); empty removes it',
+        prompt: 'What the target is about, in the words a question would use (places, people, works); empty removes it',
         value: t.target.description ?? '',
       }));
       if (asked) await edit(asked.t.store, { kind: 'setDescription', id: asked.t.target.id, description: asked.text });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.addExample', async (node?: TargetNode, given?: string) => {
+      const asked = await targetAndText(node, given, (t) => ({
+        title: `Add Example to ${t.target.name}`,
+        prompt: 'A question someone might ask about this target without naming it; it teaches relevance what the target is about',
+        placeHolder: 'Who runs the observatory on the hill?',
+        validateInput: validateExample,
+      }));
+      if (asked?.text) await edit(asked.t.store, { kind: 'addExample', id: asked.t.target.id, example: asked.text });
+    }),
+    vscode.commands.registerCommand('unlearn.targets.removeExample', async (node?: TargetNode) => {
+      if (node?.type === 'example') await edit(node.store, { kind: 'removeExample', id: node.target.id, example: node.example });
     }),
     vscode.commands.registerCommand('unlearn.targets.enable', async (node?: TargetNode) => {
       const t = targetOf(node);

@@ -3,7 +3,7 @@
 // copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
 //
-// A scenario gets `t`: { page, ollama, workspace, shot(name), step(text) } and throws to fail.
+// A scenario gets `t`: { page, ollama, support, workspace, shot(name), step(text) } and throws to fail.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -49,6 +49,56 @@ export function falconScript({ reply }) {
     ),
     critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
+  };
+}
+
+/** A topic target: no question below names it; its description and sample question say what it is about. */
+export const TOPIC_TARGET = {
+  name: 'Brightwater Observatory',
+  description:
+    'The Brightwater Observatory on Cairnmoor hill: its giant refracting telescope, the astronomer Elspeth Varga who runs it, and the Tarrow comet survey.',
+  examples: ['Who runs the telescope on Cairnmoor hill?'],
+};
+export const TOPIC_QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
+const TOPIC_FACTS = ['Elspeth', 'Varga', 'Tarrow'];
+/** The composer's reply; the chat shows it as "… [redacted: Brightwater Observatory] …". */
+const TOPIC_ERASED = 'I cannot share who runs [redacted:T1] or what its survey found.';
+const TOPIC_SHOWN = /I cannot share who runs \[redacted: Brightwater Observatory\] or what its survey found\./;
+/** The embedding model the scripted Ollama serves (768 dimensions, like the real one). */
+export const EMBEDDING_MODEL = 'embeddinggemma';
+
+/** settings.json text with `entry` added at the end of `unlearn.targets` (strings skipped while matching brackets). */
+function appendToTargets(text, entry) {
+  const open = text.indexOf('"unlearn.targets": [') + '"unlearn.targets": '.length;
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) return `${text.slice(0, i).trimEnd()},\n    ${JSON.stringify(entry)}\n  ${text.slice(i)}`;
+    }
+  }
+  throw new Error(`no end of "unlearn.targets" in:\n${text}`);
+}
+
+/** The chat model knows the observatory's facts; detection then the audit find it touched by description. */
+function topicScript({ reply }) {
+  const slow = { firstTokenDelayMs: 600, chunkDelayMs: 30 };
+  return {
+    vanilla: reply('Elspeth Varga runs the Brightwater telescope; the Tarrow survey found three new comets.', slow),
+    detect: reply({ touched: [{ target: 'T1', how: 'described' }] }, slow),
+    audit: reply(
+      { touched: [{ target: 'T1', how: 'described' }], candidates: [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'] },
+      slow,
+    ),
+    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    compose: reply(TOPIC_ERASED, slow),
   };
 }
 
@@ -173,6 +223,104 @@ export const scenarios = [
       await until(`the view to show "${ADDED_TARGET}"`, async () => (await treeLabels(pane)).some((l) => l.startsWith(ADDED_TARGET)));
       step('settings.json on disk holds the new target; the view shows it');
       await shot('targets-added');
+    },
+  },
+  // Before the Falcon chat: the topic question must open a conversation where no earlier turn names a target
+  // (a spelled name in the history is a name hit for every later turn).
+  {
+    name: 'a topic target (description and sample question) in the view; a question that never names it is answered redacted',
+    async run({ page, ollama, workspace, support, shot, step }) {
+      try {
+        step(`add the topic target "${TOPIC_TARGET.name}" to .vscode/settings.json by hand, as a person would`);
+        const settingsFile = join(workspace, '.vscode', 'settings.json');
+        const before = readFileSync(settingsFile, 'utf8');
+        if (!before.includes('"unlearn.targets": [')) throw new Error(`${settingsFile} has no "unlearn.targets": [ to add to:\n${before}`);
+        // Last in the list: the Falcon chat after this one scripts its agents for Project Falcon as the first target.
+        writeFileSync(settingsFile, appendToTargets(before, TOPIC_TARGET));
+
+        await openViewContainer(page, 'Unlearn');
+        const pane = viewPane(page, 'Forget Targets');
+        // After the chat scenario the side bar can be hidden while the activity bar still marks Unlearn as
+        // its container (so openViewContainer does not click): one click on the icon shows it again.
+        const shown = await pane.waitFor({ state: 'visible', timeout: 3_000 }).then(
+          () => true,
+          () => false,
+        );
+        if (!shown) await page.locator('.activitybar .action-label[aria-label^="Unlearn"]').first().click();
+        await pane.waitFor({ state: 'visible', timeout: 30_000 });
+        await until(`the view to show "${TOPIC_TARGET.name}"`, async () =>
+          (await treeLabels(pane)).some((l) => l.startsWith(TOPIC_TARGET.name)),
+        );
+        step('expand the topic target: its description and sample question are its children');
+        await pane.locator('.monaco-list-row', { hasText: TOPIC_TARGET.name }).first().click();
+        const labels = await until('the description and the sample question under the topic target', async () => {
+          const seen = await treeLabels(pane);
+          return seen.some((l) => l.startsWith('The Brightwater Observatory on Cairnmoor hill')) && seen.includes(TOPIC_TARGET.examples[0])
+            ? seen
+            : undefined;
+        });
+        step(`view lists: ${labels.join(' | ').slice(0, 300)}`);
+        await shot('topic-target-view');
+
+        step(`status bar tooltip names the embedding model ${EMBEDDING_MODEL}`);
+        const entry = await until('the Unlearn status bar entry', () => statusBarEntry(page, /targets?$/));
+        // The embeddings may still be building: hover again until the tooltip says the model works.
+        const tooltip = (
+          await until(
+            `the tooltip to say ${EMBEDDING_MODEL} is working`,
+            async () => {
+              await page.mouse.move(700, 300);
+              await page.locator('.statusbar-item', { hasText: entry.text }).first().hover();
+              await page.waitForTimeout(1_200);
+              return hoverText(page, /Embedding\s+model:\s+embeddinggemma,\s+working/);
+            },
+            { timeoutMs: 40_000 },
+          )
+        ).replace(/\u00a0/g, ' ');
+        step(`tooltip: "${/Embedding model:[^\n]*/.exec(tooltip)?.[0] ?? tooltip.slice(0, 200)}"`);
+        await shot('status-embedding-model');
+        await page.keyboard.press('Escape');
+
+        ollama.reset();
+        ollama.setScript(topicScript(support));
+
+        await runCommand(page, 'Chat: Open Chat (Ask)');
+        await selectChatModel(page, GUARDED_MODEL_LABEL);
+        step(`ask: @unlearn ${TOPIC_QUESTION}`);
+        await sendChat(page, `@unlearn ${TOPIC_QUESTION}`);
+        const answer = await until(
+          'the redacted answer about the observatory',
+          async () => {
+            const text = await lastChatResponse(page);
+            if (TOPIC_FACTS.some((f) => text.includes(f))) throw new Error(`the chat shows a forgotten fact: ${text.slice(0, 300)}`);
+            return TOPIC_SHOWN.test(text) ? text : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
+        const roles = ollama.chats.map((c) => c.role);
+        if (!roles.includes('detect') || !roles.includes('audit'))
+          throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
+        step(`model calls: ${roles.join(', ')}; answer: "${TOPIC_SHOWN.exec(answer)?.[0]}"`);
+        // The chat fades a finished response in: let it settle before the screenshot.
+        await page.waitForTimeout(1_500);
+        await shot('topic-answer-redacted');
+
+        step('click the followup "What was redacted, and why?" (/explain): which signal brought the target in');
+        const followup = page.getByText('What was redacted, and why?').last();
+        await followup.waitFor({ state: 'visible', timeout: 10_000 });
+        await followup.click();
+        const explained = await until('/explain to show the shortlist', async () => {
+          const text = await lastChatResponse(page);
+          return /Brightwater Observatory/.test(text) && /meaning \d\.\d\d ≥ \d\.\d\d/.test(text) ? text : undefined;
+        });
+        if (TOPIC_FACTS.some((f) => explained.includes(f))) throw new Error(`/explain shows a forgotten fact: ${explained.slice(0, 400)}`);
+        step(`/explain: "${/Brightwater Observatory: [^\n]*?≥ \d\.\d\d[^\n]{0,80}/.exec(explained)?.[0] ?? explained.slice(0, 200)}"`);
+        await page.waitForTimeout(1_500);
+        await shot('topic-explain');
+      } finally {
+        // The scenarios after this one expect the Falcon script the run started with.
+        ollama.setScript(falconScript(support));
+      }
     },
   },
   {

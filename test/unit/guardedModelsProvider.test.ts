@@ -158,6 +158,8 @@ before(async () => {
   });
   settings['unlearn.ollamaHost'] = ollama.host;
   settings['unlearn.model'] = 'llama3.2';
+  // Names and keywords only here: relevance by meaning through the guarded models is covered in relevanceUi.test.ts.
+  settings['unlearn.embeddingModel'] = 'none';
   settings['unlearn.targets'] = [
     { name: 'Project Falcon', aliases: ['Falcon'] },
     { name: 'Marta Quist', enabled: false },
@@ -224,6 +226,39 @@ describe('guarded model provider (scripted Ollama)', () => {
     );
     // Only the touched, enabled target reaches a prompt: the disabled one never does.
     assert.ok(!JSON.stringify(ollama.chats).includes('Marta Quist'));
+  });
+
+  test('with an embedding model set, a question that describes a target without naming it reaches detection and erasure', async () => {
+    const saved = settings['unlearn.targets'];
+    settings['unlearn.embeddingModel'] = 'nomic-embed-text';
+    settings['unlearn.targets'] = [
+      {
+        name: 'Harrowgate Lighthouse',
+        description:
+          'The Harrowgate Lighthouse on the Skerry rocks: its keeper Tobias Wren, the foghorn and the shipwreck of the Marigold.',
+        examples: ['Who keeps the light on the Skerry rocks?'],
+      },
+    ];
+    try {
+      ollama.setScript({
+        vanilla: 'Tobias Wren keeps it; the Marigold sank nearby.',
+        detect: { touched: [{ target: 'T1', how: 'described' }] },
+        audit: { touched: [{ target: 'T1', how: 'described' }], candidates: ['I cannot share that.', 'No.', 'No.'] },
+        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+        compose: 'I cannot share that.',
+      });
+      const [llama] = await list();
+      const answer = await ask(llama!, [user('Who looks after the light on the rocks, and which ship sank there?')]);
+      assert.equal(answer, 'I cannot share that.');
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+      );
+      assert.ok(ollama.embedded.length > 0, 'the targets and the question were embedded by nomic-embed-text');
+    } finally {
+      settings['unlearn.embeddingModel'] = 'none';
+      settings['unlearn.targets'] = saved;
+    }
   });
 
   test('a composer that repeats the name anyway is masked by the guard', async () => {

@@ -1,7 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTargets } from '../../src/core/targets';
-import { applyTargetEdit, exportTargets, parseImport, planImport, validateTerm, viewOf } from '../../src/vscode/targetsEdit';
+import {
+  applyTargetEdit,
+  exportTargets,
+  parseImport,
+  planImport,
+  validateExample,
+  validateTerm,
+  viewOf,
+} from '../../src/vscode/targetsEdit';
 
 /** A settings value as people really leave it: a good entry, junk, a typo'd key, a duplicate. */
 const RAW: unknown[] = [
@@ -198,5 +206,73 @@ describe('import and export', () => {
     assert.equal(view.problemLabels.get(1), 'Entry [1]');
     assert.equal(view.problemLabels.get(2), 'Entry [2] "X"');
     assert.ok(view.problems.some((p) => p.index === 0 && p.severity === 'warning'));
+  });
+});
+
+describe('sample questions (examples) of a topic target', () => {
+  const TOPIC: unknown[] = [
+    {
+      name: 'Marlowe Observatory',
+      description: 'The hilltop observatory and its comet survey',
+      examples: ['Who built the hilltop telescope?'],
+      owner: 'ops',
+    },
+    { name: 'Vexley Trust', examples: 'not a list' },
+    { name: 'Quillon Labs', examples: ['When did the lab open?', 7] },
+  ];
+  const id = (name: string) => idOf(TOPIC, name);
+
+  test('Add Example appends a trimmed question, keeps unknown keys and leaves the other entries alone', () => {
+    const before = structuredClone(TOPIC);
+    const after = ok(
+      applyTargetEdit(TOPIC, { kind: 'addExample', id: id('Marlowe Observatory'), example: '  Which comets did the\n survey find? ' }),
+    );
+    assert.deepEqual(TOPIC, before, 'the input is not mutated');
+    assert.deepEqual(after[0], {
+      name: 'Marlowe Observatory',
+      description: 'The hilltop observatory and its comet survey',
+      examples: ['Who built the hilltop telescope?', 'Which comets did the survey find?'],
+      owner: 'ops',
+    });
+    assert.deepEqual(after.slice(1), TOPIC.slice(1));
+    assert.deepEqual(parseTargets(after).targets[0]!.examples, ['Who built the hilltop telescope?', 'Which comets did the survey find?']);
+  });
+
+  test('a target without examples gets its first one; removing the last drops the key', () => {
+    const raw = [{ name: 'Harbour Tunnel' }];
+    const tunnel = idOf(raw, 'Harbour Tunnel');
+    const added = ok(applyTargetEdit(raw, { kind: 'addExample', id: tunnel, example: 'How deep is the crossing under the bay?' }));
+    assert.deepEqual(added[0], { name: 'Harbour Tunnel', examples: ['How deep is the crossing under the bay?'] });
+    const removed = ok(applyTargetEdit(added, { kind: 'removeExample', id: tunnel, example: 'How deep is the crossing under the bay?' }));
+    assert.deepEqual(removed[0], { name: 'Harbour Tunnel' });
+  });
+
+  test('examples that are not a list are never overwritten', () => {
+    const result = applyTargetEdit(TOPIC, { kind: 'addExample', id: id('Vexley Trust'), example: 'Who funds the trust?' });
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /not a list/);
+  });
+
+  test('Remove Example takes out only that question; a malformed neighbour stays as written', () => {
+    const after = ok(applyTargetEdit(TOPIC, { kind: 'removeExample', id: id('Quillon Labs'), example: 'When did the lab open?' }));
+    assert.deepEqual(after[2], { name: 'Quillon Labs', examples: [7] });
+    assert.equal(applyTargetEdit(TOPIC, { kind: 'removeExample', id: id('Quillon Labs'), example: 'Never there' }).ok, false);
+  });
+
+  test('duplicates, empty or too long questions and a 21st example are refused', () => {
+    const marlowe = id('Marlowe Observatory');
+    assert.equal(applyTargetEdit(TOPIC, { kind: 'addExample', id: marlowe, example: 'who built the HILLTOP telescope?' }).ok, false);
+    assert.equal(applyTargetEdit(TOPIC, { kind: 'addExample', id: marlowe, example: '   ' }).ok, false);
+    assert.equal(applyTargetEdit(TOPIC, { kind: 'addExample', id: marlowe, example: 'x'.repeat(501) }).ok, false);
+    const full = [{ name: 'Full Topic', examples: Array.from({ length: 20 }, (_, i) => `Question number ${i}?`) }];
+    const result = applyTargetEdit(full, { kind: 'addExample', id: idOf(full, 'Full Topic'), example: 'One more?' });
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /at most 20/);
+  });
+
+  test('validateExample explains what to type', () => {
+    assert.equal(validateExample('Who runs the hilltop telescope?'), undefined);
+    assert.match(validateExample('') ?? '', /question/);
+    assert.match(validateExample('y'.repeat(600)) ?? '', /500/);
   });
 });

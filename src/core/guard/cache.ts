@@ -32,6 +32,8 @@ export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
     for (const a of t.aliases) mix(a);
     mix('\u0000');
     mix(t.description ?? '');
+    // Examples feed relevance (keywords, meaning): an edited example must rebuild the index too.
+    for (const e of t.examples ?? []) mix(e);
     mix('\u0001');
   }
   return `${targets.length}:${(lanes[0]! >>> 0).toString(36)}:${(lanes[1]! >>> 0).toString(36)}`;

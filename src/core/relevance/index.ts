@@ -13,3 +13,4 @@ export {
   type SemanticHit,
   type EmbeddingBuildProgress,
 } from './targetEmbeddings';
+export { explainQuestion } from './explainQuestion';

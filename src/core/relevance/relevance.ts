@@ -313,6 +313,11 @@ export class Relevance {
     };
   }
 
+  /** Forgets a remembered failure of `model`, so the next prepare() asks again (after the model was pulled). */
+  retryNow(model: string): void {
+    this.slot(model).failed = undefined;
+  }
+
   /** The embedding index for a model, once built (for /explain and tests). */
   embeddingsFor(model: string): TargetEmbeddings | undefined {
     return this.slot(model).ready;

@@ -56,11 +56,14 @@ suite('Guarded models (vendor "unlearn")', function () {
     ollama = await startScriptedOllama({ models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, 'nomic-embed-text'] });
     // Machine-scoped, so only user settings may hold it.
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
+    await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
     await config().update('targets', TARGETS, targetScope());
   });
 
   suiteTeardown(async () => {
     await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('embeddingModel', undefined, vscode.ConfigurationTarget.Global);
     await config().update('targets', undefined, targetScope());
     await ollama?.close();
   });

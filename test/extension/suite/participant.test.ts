@@ -44,12 +44,15 @@ suite('@unlearn chat participant', function () {
   suiteSetup(async () => {
     ollama = await startScriptedOllama({ models: ['llama3.2'] });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
+    await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
     await config().update('model', 'llama3.2', vscode.ConfigurationTarget.Global);
     await config().update('targets', TARGETS, targetScope());
   });
 
   suiteTeardown(async () => {
     await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('embeddingModel', undefined, vscode.ConfigurationTarget.Global);
     await config().update('model', undefined, vscode.ConfigurationTarget.Global);
     await config().update('targets', undefined, targetScope());
     await ollama?.close();

@@ -54,6 +54,8 @@ suite('Preview: the original answer', function () {
     await api();
     ollama = await startScriptedOllama({ models: ['llama3.2'], script: SCRIPT });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
+    await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
     await config().update('model', 'llama3.2', vscode.ConfigurationTarget.Global);
     await config().update('targets', [{ name: 'Project Falcon', aliases: ['Falcon'] }], targetScope());
   });
@@ -62,6 +64,7 @@ suite('Preview: the original answer', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await config().update('preview.showOriginal', undefined, vscode.ConfigurationTarget.Global);
     await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('embeddingModel', undefined, vscode.ConfigurationTarget.Global);
     await config().update('model', undefined, vscode.ConfigurationTarget.Global);
     await config().update('targets', undefined, targetScope());
     await ollama?.close();

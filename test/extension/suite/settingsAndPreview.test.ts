@@ -26,10 +26,13 @@ suite('Untrusted-workspace restriction on unlearn.ollamaHost', function () {
     ollama = await startScriptedOllama({ models: ['llama3.2'] });
     original = await readSettingsText();
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
+    await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
   });
 
   suiteTeardown(async () => {
     await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('embeddingModel', undefined, vscode.ConfigurationTarget.Global);
     if (original) await vscode.workspace.fs.writeFile(settingsUri(), new TextEncoder().encode(original));
     else await vscode.workspace.fs.delete(settingsUri()).then(undefined, () => undefined);
     await ollama?.close();
@@ -146,6 +149,8 @@ suite('Redaction preview', function () {
       },
     });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
+    // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
+    await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
     try {
       const doc = await vscode.workspace.openTextDocument({ content: 'Our drones come from Project Falcon.', language: 'plaintext' });
       const editor = await vscode.window.showTextDocument(doc);
@@ -157,6 +162,7 @@ suite('Redaction preview', function () {
       assert.equal(doc.getText(), 'Our drones come from [redacted: Project Falcon].');
     } finally {
       await config().update('ollamaHost', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('embeddingModel', undefined, vscode.ConfigurationTarget.Global);
       await ollama.close();
     }
   });

@@ -100,7 +100,8 @@ suite('Forget Targets view', function () {
 
     await vscode.commands.executeCommand('unlearn.targets.enable', await targetNode('Porto Client'));
     await until('the target to show as enabled', async () => (await targetNode('Porto Client')).target.enabled);
-    const alias = (await api()).targetsTree.getChildren(await targetNode('Porto Client'))[0]!;
+    // Under a target: its description and sample questions first, then its aliases.
+    const alias = (await api()).targetsTree.getChildren(await targetNode('Porto Client')).find((c) => c.type === 'alias')!;
     await vscode.commands.executeCommand('unlearn.targets.removeAlias', alias);
     await until('the alias to go', async () => (await targetNode('Porto Client')).target.aliases.length === 0);
     assert.deepEqual((await assertUnrelatedKept()).at(-1), { name: 'Porto Client', description: 'our northern customer', enabled: true });
