@@ -1,5 +1,6 @@
 import { termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
+import { lowerBound } from './lowerBound';
 import {
   ESC_MAX,
   F_CONF,
@@ -22,7 +23,6 @@ import {
   TermPool,
   isAsciiDigit,
   isAsciiLetter,
-  type BidiState,
   type Folded,
 } from './normalize';
 import type { GuardMatch, MatchKind, TargetIndex } from './types';
@@ -42,34 +42,17 @@ interface Candidate {
  */
 const RIGHT_CONTEXT = GAP_MAX + ESC_MAX + 2 * SEQ_MAX;
 /**
- * Characters a stream keeps before its committed point for the next scan: the previous letter and the
- * gap to it (for the word boundary), and an escape sequence or entity cut in half at the far end.
- */
-export const LEFT_CONTEXT = 2 * ESC_MAX + GAP_MAX + SEQ_MAX;
-/**
  * Fewest letters a name needs to be caught written backwards anywhere. Shorter names reversed are
  * ordinary words ("Liam" → "mail", "Tim" → "mit", "Noel" → "Leon"), so they are caught backwards only
  * where a right-to-left override shows them the right way round.
  */
 export const REVERSED_MIN_LETTERS = 6;
 
-/** Extra read-only facts about the fast index, for the stream guard, the cache and the benchmark. */
+/** Extra read-only facts about the fast index, for the cache and the benchmark. */
 export interface FastTargetIndex extends TargetIndex {
-  readonly kindOfIndex: 'fast';
   /** Longest stretch of original text one match can cover. */
   readonly maxMatchSpan: number;
-  /** Original characters after a match that decide whether it is one (suffix and boundary). */
-  readonly rightContext: number;
-  readonly leftContext: number;
-  /** Matches before overlaps are resolved, with every target that matched (for streaming and `mentionedTargets`). */
-  candidates(text: string, bidi?: BidiState): GuardMatch[];
-  /**
-   * For a text that may continue: the candidates that no continuation can change, and `stable`, the
-   * offset before which that holds. Only text that could still be the start of a match (a prefix of a
-   * name, written forwards or backwards, or a masked word), a match whose end is still undecided, or a
-   * half-written escape sequence or entity lies after `stable`.
-   */
-  settle(text: string, bidi?: BidiState): { matches: GuardMatch[]; stable: number };
+  readonly stableEnd: (text: string) => number;
   readonly stats: { readonly terms: number; readonly patterns: number; readonly automatonBytes: number };
 }
 
@@ -159,15 +142,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       }
       reversedSorted = all.sort();
     }
-    const list = reversedSorted;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < list.length && list[lo]!.startsWith(prefix);
+    const at = lowerBound(reversedSorted, prefix);
+    return at < reversedSorted.length && reversedSorted[at]!.startsWith(prefix);
   };
 
   /**
@@ -175,9 +151,9 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
    * half-written escape or entity and also returns the offset after which a continuation could still
    * change the result.
    */
-  const collect = (text: string, bidi: BidiState, live: boolean): { found: Candidate[]; stable: number } => {
+  const collect = (text: string, live: boolean): { found: Candidate[]; stable: number } => {
     const tail = live ? incompleteTail(text) : text.length;
-    const a = foldForMatch(tail < text.length ? text.slice(0, tail) : text, true, bidi);
+    const a = foldForMatch(tail < text.length ? text.slice(0, tail) : text);
     const L = a.length;
     const found: Candidate[] = [];
     let stable = tail;
@@ -295,27 +271,18 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     return c.reversed ? { ...m, reversed: true } : m;
   };
 
-  const candidates = (text: string, bidi: BidiState = ''): GuardMatch[] => collect(text, bidi, false).found.map(toMatch);
-  const find = (text: string): GuardMatch[] => mergeOverlaps(candidates(text));
+  const find = (text: string): GuardMatch[] => mergeOverlaps(collect(text, false).found.map(toMatch));
 
   return {
-    kindOfIndex: 'fast',
     targets,
     holdBack,
     maxMatchSpan,
-    rightContext: RIGHT_CONTEXT,
-    leftContext: LEFT_CONTEXT,
     find,
-    candidates,
-    settle: (text, bidi = '') => {
-      const { found, stable } = collect(text, bidi, true);
-      return { matches: found.map(toMatch), stable };
-    },
-    stableEnd: (text) => collect(text, '', true).stable,
+    stableEnd: (text) => collect(text, true).stable,
     byId: (id) => byId.get(id),
     mentionedTargets: (...texts) => {
       const hit = new Set<number>();
-      for (const text of texts) for (const c of collect(text, '', false).found) hit.add(termTarget[c.entry]!);
+      for (const text of texts) for (const c of collect(text, false).found) hit.add(termTarget[c.entry]!);
       return enabled.filter((_, i) => hit.has(i));
     },
     stats: { terms: entries, patterns: automaton.patternCount, automatonBytes: automaton.byteSize },

@@ -484,7 +484,8 @@ export function incompleteTail(text: string): number {
 export type BidiState = string;
 
 const isParagraphEnd = (cp: number): boolean => cp === 0x0a || cp === 0x0d || cp === 0x2029 || cp === 0x85 || (cp >= 0x1c && cp <= 0x1e);
-const isBidiControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+/** The controls that open or close an embedding, override or isolate (not the marks LRM, RLM, ALM). */
+const isExplicitBidiControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 
 function nextBidi(state: BidiState, cp: number): BidiState {
   if (isParagraphEnd(cp)) return '';
@@ -502,27 +503,6 @@ function nextBidi(state: BidiState, cp: number): BidiState {
 }
 
 const rloOf = (state: BidiState): number => (state.length > 0 && state.charCodeAt(state.length - 1) === 0x202e ? F_RLO : 0);
-
-/**
- * The bidi state after `text[from, to)`, starting from `state`, reading entities and percent escapes as
- * the folding does (a sequence that starts before `to` counts whole).
- */
-export function advanceBidi(state: BidiState, text: string, from = 0, to = text.length): BidiState {
-  for (let i = from; i < to;) {
-    let c = text.charCodeAt(i);
-    let width = 1;
-    if (c === 0x26 || c === 0x25 || c === 0x1b || c === 0x9b) {
-      const d = decodeAt(text, i, c);
-      if (d === Dec.Char) {
-        c = decoded.cp;
-        width = decoded.len;
-      } else if (d === Dec.Invisible || d === Dec.Separator) width = decoded.len;
-    }
-    if (isParagraphEnd(c) || isBidiControl(c)) state = nextBidi(state, c);
-    i += width;
-  }
-  return state;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The folded text
@@ -612,7 +592,7 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
     }
     if (cp < 128) fold = asciiFolds[cp]!;
     else {
-      if (isBidiControl(cp) || isParagraphEnd(cp)) {
+      if (isExplicitBidiControl(cp) || isParagraphEnd(cp)) {
         state = nextBidi(state, cp);
         rlo = rloOf(state);
       }

@@ -1,20 +1,11 @@
-import { mergeOverlaps } from '../guard/fastIndex';
-import { redactionMarker } from '../guard/redact';
-import type { GuardMatch, Redaction, TargetIndex } from '../guard/types';
+import { mergeOverlaps } from './fastIndex';
+import { lowerBound } from './lowerBound';
+import { guardReason, INNER_PLACEHOLDER, MARKER, PLACEHOLDER, PLACEHOLDER_HEAD, PLACEHOLDER_INNER_MAX, redactionMarker } from './marker';
+import type { GuardMatch, Redaction, TargetIndex } from './types';
 import type { HandledTarget } from '../agents/handles';
 import type { ForgetTarget } from '../targets/target';
 import { ControlStripper, stripControls } from '../text/controls';
 
-/** Placeholders the agents write (`[redacted:T1]`), or a marker they copied (`[redacted: Project Falcon]`). */
-const PLACEHOLDER = /\[redacted:\s*([^\]\n]{1,200}?)\s*\]/gi;
-/**
- * The same without a bracket inside: in `[redacted:Ac [redacted: X] me Corp` the chat shows only the
- * inner one as a marker, so the guard reads the text with that one taken out as well.
- */
-const INNER_PLACEHOLDER = /\[redacted:\s*([^[\]\n]{1,200}?)\s*\]/gi;
-const PLACEHOLDER_HEAD = '[redacted:';
-/** Longest text between a placeholder's leading and trailing whitespace (the `{1,200}` above). */
-const PLACEHOLDER_INNER_MAX = 200;
 const SPACE = /\s/;
 
 export interface Finalized {
@@ -166,7 +157,7 @@ interface Span {
  *     that reads as a break anyway: `Fal [redacted:T1] con` reads "Falcon" too.
  * "The markers" are the ones it puts in (the agents' placeholders, its own), and also, each as another
  * reading, whatever looks like one: an unknown placeholder (`[redacted:T9]`, shown as written), the
- * innermost of nested ones, and what the chat shows as one (`CHAT_MARKER`).
+ * innermost of nested ones, and what the chat shows as one (`MARKER`).
  * Its own markers split and join words just as well as the agents' ("Fal Acme Corp con" shows as
  * "Fal [redacted: Acme Corp] con"; "theAcme CorpF*lcon" shows "F*lcon" as a word), so after each round
  * it reads the new text again, until a round finds nothing new.
@@ -222,9 +213,6 @@ function analyze(clean: string, ctx: Context, live: boolean): { finalized: Final
 /** Rounds of reading the text again with the guard's new markers in it; deeper nesting is cut off. */
 const MAX_ROUNDS = 16;
 
-/** What the chat shows as a marker (src/vscode/chatFormat.ts). */
-const CHAT_MARKER = /\[redacted: [^\]\n]{1,200}\]/g;
-
 /** One round: the text as it would be shown after it, and its readings, for settling. */
 interface Round {
   readonly out: Finalized;
@@ -273,7 +261,7 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
 
   const ours: Span[] = out.spans.map((s) => ({ start: s.outStart, end: s.outEnd }));
   const variants: Span[][] = [ours];
-  for (const pattern of [PLACEHOLDER, INNER_PLACEHOLDER, CHAT_MARKER]) {
+  for (const pattern of [PLACEHOLDER, INNER_PLACEHOLDER, MARKER]) {
     const spans: Span[] = [];
     for (const m of shown.matchAll(pattern)) spans.push({ start: m.index, end: m.index + m[0].length });
     const variant = unionSpans(ours, spans);
@@ -351,7 +339,7 @@ function sameSpans(a: readonly Span[], b: readonly Span[]): boolean {
  * Only the last `2 × holdBack` characters are read: nothing older can change.
  */
 function settleView(index: TargetIndex, view: View, upTo: number, eatSpace: boolean): number {
-  const below = countBelow(view.map, upTo);
+  const below = lowerBound(view.map, upTo);
   let n = below;
   if (eatSpace) while (n > 0 && SPACE.test(view.text[n - 1]!)) n--;
   const from = Math.max(0, n - 2 * index.holdBack);
@@ -479,18 +467,6 @@ function buildView(text: string, removed: readonly Span[], eatSpace: boolean): V
   return { text: out, map: map.subarray(0, n) };
 }
 
-/** How many entries of the increasing `map` are below `limit`. */
-function countBelow(map: Int32Array, limit: number): number {
-  let lo = 0;
-  let hi = map.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (map[mid]! < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Where a placeholder may have begun that the text before `end` has not finished: the first `[` after the
  * last `]` that can still grow into one (`PLACEHOLDER`). `end` if there is none.
@@ -520,22 +496,6 @@ function couldBecomePlaceholder(text: string, p: number, end: number): boolean {
   return true;
 }
 
-function guardReason(m: GuardMatch, name: string | undefined): string {
-  const alias = name !== undefined && m.term !== name ? ` alias "${m.term}"` : ' name';
-  switch (m.kind) {
-    case 'exact':
-      return `its${alias} appeared in the text`;
-    case 'confusable':
-      return `its${alias} appeared with look-alike letters`;
-    case 'leet':
-      return `its${alias} appeared with digits or symbols for letters`;
-    case 'spaced':
-      return `its${alias} appeared with its letters split apart`;
-    case 'masked':
-      return `its${alias} appeared with letters masked`;
-  }
-}
-
 /**
  * Streams a growing raw text safely. Control characters are stripped as the text arrives (a sequence
  * split across pieces is held until it can be judged); after each piece, only the part of the finalized
@@ -548,6 +508,8 @@ export class SafeStreamer {
   /** The text so far, controls stripped. */
   private raw = '';
   private emitted = '';
+  /** How much of `raw` the emitted text stands for. */
+  private shownRaw = 0;
   private sinceLastScan = 0;
   private latest: Finalized | undefined;
 
@@ -568,7 +530,12 @@ export class SafeStreamer {
     this.sinceLastScan = 0;
     const { finalized, stable } = this.guard.settle(this.raw);
     if (stable <= 0) return;
-    this.emitUpTo(finalized, outOffset(finalized, stable));
+    if (this.emitUpTo(finalized, outOffset(finalized, stable))) this.shownRaw = stable;
+  }
+
+  /** Characters received (control characters stripped) whose text is not shown yet. */
+  get pending(): number {
+    return this.raw.length - this.shownRaw;
   }
 
   /** Emits the rest and returns the complete finalized text. */
@@ -576,6 +543,7 @@ export class SafeStreamer {
     this.raw += this.controls.end();
     const done = this.guard.finalize(this.raw);
     this.emitUpTo(done, done.text.length);
+    this.shownRaw = this.raw.length;
     return done;
   }
 
@@ -585,14 +553,16 @@ export class SafeStreamer {
     return { text: this.emitted, redactions, guardMatches: redactions.filter((r) => r.by === 'guard').length, spans: [] };
   }
 
-  private emitUpTo(done: Finalized, cut: number): void {
+  /** Emits `done.text` up to `cut`; false when there was nothing new to emit. */
+  private emitUpTo(done: Finalized, cut: number): boolean {
     // The emitted text is always a prefix of the latest finalization; if a later scan disagreed (it
     // cannot when `settle` is right), nothing more is emitted, and never unguarded text.
-    if (cut <= this.emitted.length || !done.text.startsWith(this.emitted)) return;
+    if (cut <= this.emitted.length || !done.text.startsWith(this.emitted)) return false;
     const next = done.text.slice(this.emitted.length, cut);
     this.emitted += next;
     this.latest = done;
     this.emit(next);
+    return true;
   }
 }
 
