@@ -19,7 +19,7 @@ import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
-import { stripControls } from '../text/controls';
+import { sanitizeUserInput, stripControls } from '../text/controls';
 import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName, StageRecord } from './types';
 
 /** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
@@ -44,7 +44,7 @@ export const TOO_LONG =
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
-  const run = new Run(input);
+  const run = new Run(sanitizeUserInput(input));
   try {
     return await run.execute();
   } catch (error) {
