@@ -11,6 +11,7 @@ import {
   F_RLO,
   F_SEP,
   F_SYMBOL,
+  F_TURNED,
   F_UPPER,
   GAP_MAX,
   LETTER_BIT,
@@ -20,6 +21,7 @@ import {
   incompleteTail,
   renderedView,
   reversedView,
+  upsideDownView,
   TermPool,
   isAsciiDigit,
   isAsciiLetter,
@@ -217,6 +219,24 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind, reversed: true });
       }
     });
+    // Upside-down text ("uoɔlɐɟ"): backwards, letters turned. A match needs a turned letter in it, or it
+    // would be ordinary text read backwards with n, u, b, q, d and p swapped.
+    if (a.summary & F_TURNED) {
+      const turned = upsideDownView(a, text);
+      automaton.scan(turned.skeleton, L, (pattern, k) => {
+        const n = automaton.lengthOf(pattern);
+        const rs = k - n;
+        if (live && rs === 0) hold(a.start[L - k]!);
+        let anyTurned = false;
+        for (let j = rs; j < k && !anyTurned; j++) anyTurned = (turned.flags[j]! & F_TURNED) !== 0;
+        if (!anyTurned || n < 3) return;
+        for (let c = counts[pattern]!; c < counts[pattern + 1]!; c++) {
+          const entry = patternEntries[c]!;
+          if (verify(pool, entry, turned, rs, false))
+            found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind: 'confusable', reversed: true });
+        }
+      });
+    }
     if (live && L > 0) {
       // The last letters may begin a name written backwards.
       const from = Math.max(0, L - maxLen);
