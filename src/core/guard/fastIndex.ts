@@ -1,6 +1,7 @@
 import { termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
 import { lowerBound } from './lowerBound';
+import { READINGS } from './derived';
 import {
   ESC_MAX,
   F_CONF,
@@ -36,6 +37,7 @@ interface Candidate {
   readonly end: number;
   readonly kind: MatchKind;
   readonly reversed?: boolean;
+  readonly encoding?: string;
 }
 
 /**
@@ -251,6 +253,41 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         }
       }
     }
+    // Other readings of the text: markup taken out, multi-character leet, one-step encodings. Each is
+    // folded and scanned on its own; a match maps back to the original characters it was read from.
+    for (const read of READINGS) {
+      const r = read(text.slice(0, tail));
+      if (!r) continue;
+      if (live) hold(r.openFrom);
+      const f = foldForMatch(r.text, false);
+      const state = automaton.scan(f.skeleton, f.length, (pattern, end) => {
+        const start = end - automaton.lengthOf(pattern);
+        // The reading's characters may map back out of order (words backwards): the span covers them all.
+        let from = r.from[f.start[start]!]!;
+        let to = r.to[f.end[end - 1]! - 1]!;
+        for (let i = f.start[start]!, last = Math.min(f.end[end - 1]!, i + maxMatchSpan); i < last; i++) {
+          if (r.from[i]! < from) from = r.from[i]!;
+          if (r.to[i]! > to) to = r.to[i]!;
+        }
+        if (live && !decidedAfter(f, end, end - start)) hold(from);
+        // A decoded match spans more text than its letters; beyond the longest match a stream could miss it.
+        if (to - from > maxMatchSpan) return;
+        for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
+          const entry = patternEntries[k]!;
+          if (r.multiWordOnly && !hasBreak(pool, entry)) continue;
+          const kind = verify(pool, entry, f, start, false);
+          if (!kind || (r.plainOnly && kind !== 'exact')) continue;
+          found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });
+        }
+      });
+      if (live && state !== 0) {
+        // The reading's last letters may begin a name: hold every original character they came from.
+        const depth = automaton.depthOf(state);
+        for (let k = Math.max(0, f.length - (depth >= 255 ? maxLen : depth)); k < f.length; k++) {
+          for (let i = f.start[k]!; i < f.end[k]!; i++) hold(r.from[i]!);
+        }
+      }
+    }
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
     return { found, stable };
@@ -288,7 +325,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
 
   const toMatch = (c: Candidate): GuardMatch => {
     const m = { targetId: enabled[termTarget[c.entry]!]!.id, term: termText[c.entry]!, start: c.start, end: c.end, kind: c.kind };
-    return c.reversed ? { ...m, reversed: true } : m;
+    return { ...m, ...(c.reversed ? { reversed: true as const } : {}), ...(c.encoding ? { encoding: c.encoding } : {}) };
   };
 
   const find = (text: string): GuardMatch[] => mergeOverlaps(collect(text, false).found.map(toMatch));
@@ -361,6 +398,12 @@ function maskedWordEnd(f: Folded, e: number): boolean {
   return f.raw[e] === E && f.raw[e + 1] === S && plainBoundaryAt(f, e + 2);
 }
 
+/** The term has a word break (two or more words). */
+function hasBreak(pool: TermPool, entry: number): boolean {
+  for (let k = pool.offset[entry]! + 1; k < pool.offset[entry + 1]!; k++) if (pool.breaks[k]) return true;
+  return false;
+}
+
 const S = 0x73;
 const E = 0x65;
 
@@ -430,6 +473,17 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     return undefined;
   }
   if (allowMask && (masks === 0 || masks * 3 > n || n - masks < 2)) return undefined;
+  if (masks > 0) {
+    // A mask needs a word around it: the masked letters are written together ("</a>⏎* <a" is no "Ada").
+    for (let j = 1; j < n; j++) if (f.flags[s + j]! & F_SEP && !pool.breaks[base + j]) return undefined;
+  }
+  if (n <= 3 && (leet || masks > 0)) {
+    // Short names disguised: one stand-in at most, and whole words only (no glue to digits or humps),
+    // so array arithmetic ("3*e") and hashes ("4da496e") stay what they are.
+    let standIns = masks;
+    for (let j = 0; j < n; j++) if (f.flags[s + j]! & F_LEET) standIns++;
+    if (standIns > 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
+  }
 
   // Word structure: each word of the term is either intact or split between every pair of letters.
   // Words may also run together ("ProjectFalcon") when both sides have 3+ letters; "a.b" must not match "ab".

@@ -34,7 +34,7 @@ export const KIND_REASON: Readonly<Record<MatchKind, string>> = {
   spaced: 'names the target with its letters split apart',
   masked: 'names the target with some letters masked',
   markup: 'names the target split by markup that renders as one word',
-  encoded: 'names the target in an encoding a reader decodes (base64, hex, ROT13, a spelling alphabet, Morse)',
+  encoded: 'names the target in an encoding a reader decodes',
 };
 
 /** The same in the words of the answer's "why" line: "its alias "x" appeared with look-alike letters". */
@@ -52,11 +52,12 @@ const KIND_APPEARED: Readonly<Record<MatchKind, string>> = {
 export function matchReason(m: GuardMatch, targetName: string | undefined): string {
   const alias = targetName !== undefined && m.term !== targetName ? ` (alias "${m.term}")` : '';
   const backwards = m.reversed ? ', written backwards' : '';
-  return `${KIND_REASON[m.kind]}${backwards}${alias}`;
+  const via = m.encoding ? ` (${m.encoding})` : '';
+  return `${KIND_REASON[m.kind]}${via}${backwards}${alias}`;
 }
 
 /** The reason the answer guard gives for one of its own markers. */
 export function guardReason(m: GuardMatch, targetName: string | undefined): string {
   const alias = targetName !== undefined && m.term !== targetName ? ` alias "${m.term}"` : ' name';
-  return `its${alias} ${KIND_APPEARED[m.kind]}`;
+  return `its${alias} ${KIND_APPEARED[m.kind]}${m.encoding ? ` (${m.encoding})` : ''}`;
 }

@@ -1,0 +1,454 @@
+/**
+ * Other ways to read a text, each a new text with a map back to the original: markup that renders as one
+ * word, multi-character leetspeak, and one-step encodings a reader (or the next model) decodes at once
+ * (base64, base32, hex, ROT13, spelling alphabets, Morse, words written backwards). The index folds and
+ * scans each reading like the text itself and maps a match back to the whole run it came from, so the
+ * marker covers what the reader would decode.
+ *
+ * Every reading is prefix-stable: reading more of a text never changes how its earlier part reads, except
+ * for a run still open at the end (`openFrom`), which a stream holds back.
+ */
+
+import type { MatchKind } from './types';
+
+export interface Reading {
+  readonly text: string;
+  /** For each character of `text`, the original span it stands for. */
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly kind: MatchKind;
+  readonly encoding?: string;
+  /** A match must be spelled plainly in the reading (no further disguise): decoded text is plain text. */
+  readonly plainOnly: boolean;
+  /** Only names of two or more words count (a single word backwards is the backwards pass's business). */
+  readonly multiWordOnly?: boolean;
+  /** Where a run that more text could still extend starts (`text.length` of the original when none). */
+  readonly openFrom: number;
+}
+
+class Builder {
+  text = '';
+  from: number[] = [];
+  to: number[] = [];
+  add(s: string, start: number, end: number): void {
+    for (let i = 0; i < s.length; i++) {
+      this.from.push(start);
+      this.to.push(end);
+    }
+    this.text += s;
+  }
+  /** A word break between two runs (mapped to an empty span). */
+  gap(at: number): void {
+    if (this.text.length > 0 && !this.text.endsWith(' ')) this.add(' ', at, at);
+  }
+  reading(kind: MatchKind, openFrom: number, extra: Partial<Reading> = {}): Reading | undefined {
+    if (!/[A-Za-z]/.test(this.text)) return undefined;
+    return {
+      text: this.text,
+      from: Int32Array.from(this.from),
+      to: Int32Array.from(this.to),
+      kind,
+      plainOnly: true,
+      openFrom,
+      ...extra,
+    };
+  }
+}
+
+/** Longest inline HTML tag taken out of a word. */
+const TAG = /<\/?[A-Za-z][A-Za-z0-9-]{0,15}(?:\s[^<>\n]{0,80})?\/?>/y;
+/** A markdown link's middle and the next one's start: `](url)` and `[`. */
+const LINK_MIDDLE = /\]\([^()\s]{0,200}\)/y;
+/** A line broken with a hyphen: `-`, the line break, the next line's indentation. */
+const HYPHEN_BREAK = /-[ \t]*\r?\n[ \t>]*/y;
+
+/**
+ * The text as markup renders it: inline HTML tags, markdown link edges (`[Fal](a)[con](b)`) and
+ * hyphenated line breaks taken out, so the letters around them join. Undefined when there is none.
+ */
+export function markupReading(text: string): Reading | undefined {
+  if (!/<[A-Za-z/]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    let m: RegExpExecArray | null = null;
+    if (c === 0x3c) {
+      TAG.lastIndex = i;
+      m = TAG.exec(text);
+      if (!m && text.indexOf('>', i) < 0 && text.length - i < 100) open = Math.min(open, i);
+    } else if (c === 0x5d) {
+      LINK_MIDDLE.lastIndex = i;
+      m = LINK_MIDDLE.exec(text);
+      if (!m && text.indexOf(')', i) < 0 && text.length - i < 210) open = Math.min(open, i);
+    } else if (c === 0x2d) {
+      HYPHEN_BREAK.lastIndex = i;
+      m = HYPHEN_BREAK.exec(text);
+      if (!m && text.length - i < 3) open = Math.min(open, i);
+    } else if (c === 0x5b) {
+      i++;
+      continue;
+    }
+    if (m) {
+      i += m[0].length;
+      continue;
+    }
+    b.add(text[i]!, i, i + 1);
+    i++;
+  }
+  return b.reading('markup', open, { plainOnly: false });
+}
+
+/** Multi-character leetspeak: each sequence stands for one letter. Longest first. */
+const MULTI_LEET: readonly [string, string][] = (
+  [
+    ['|\\/|', 'm'],
+    ['/\\/\\', 'm'],
+    ['|\\|', 'n'],
+    ['/\\/', 'n'],
+    ['\\/\\/', 'w'],
+    ['\\^/', 'w'],
+    ['|_|', 'u'],
+    ['(_)', 'u'],
+    ['|-|', 'h'],
+    [']-[', 'h'],
+    ['}{', 'h'],
+    ['><', 'x'],
+    ['|=', 'f'],
+    ['|_', 'l'],
+    ['|<', 'k'],
+    ['|{', 'k'],
+    ['|2', 'r'],
+    ['|3', 'b'],
+    ['|)', 'd'],
+    ['|>', 'p'],
+    ['|*', 'p'],
+    ['/\\', 'a'],
+    ['\\/', 'v'],
+    ['()', 'o'],
+    ['[]', 'o'],
+    ['_|', 'j'],
+    ['(', 'c'],
+    ['<', 'c'],
+  ] as [string, string][]
+).sort((x, y) => y[0].length - x[0].length);
+const LEET_SYMBOLS = /[|/\\()[\]{}<>^]/;
+/** Longest token (run without spaces) read as multi-character leet: code and ASCII art have longer runs. */
+const MAX_LEET_TOKEN = 48;
+
+/**
+ * Each short token that holds a multi-character leet sequence (`|=/-\|_(0|\|`), with every sequence read
+ * as its letter; single-character leet and letters stay for the folding. `(` and `<` count as c only in
+ * a token with another sequence (a bracket alone is punctuation).
+ */
+export function multiLeetReading(text: string): Reading | undefined {
+  if (!LEET_SYMBOLS.test(text)) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/\S+/g)) {
+    const token = m[0];
+    const at = m.index;
+    if (token.length > MAX_LEET_TOKEN || !LEET_SYMBOLS.test(token)) continue;
+    if (at + token.length === text.length) open = Math.min(open, at);
+    const out = new Builder();
+    let sequences = 0;
+    let brackets = 0;
+    for (let i = 0; i < token.length;) {
+      const hit = MULTI_LEET.find(([seq]) => token.startsWith(seq, i));
+      if (hit) {
+        if (hit[0].length > 1) sequences++;
+        else brackets++;
+        out.add(hit[1], at + i, at + i + hit[0].length);
+        i += hit[0].length;
+      } else {
+        out.add(token[i]!, at + i, at + i + 1);
+        i++;
+      }
+    }
+    if (sequences === 0) continue;
+    b.gap(at);
+    for (let k = 0; k < out.text.length; k++) b.add(out.text[k]!, out.from[k]!, out.to[k]!);
+    b.gap(at + token.length);
+    void brackets;
+  }
+  return b.reading('leet', open, { plainOnly: false });
+}
+
+const printable = (byte: number): boolean => byte === 0x0a || byte === 0x09 || (byte >= 0x20 && byte < 0x7f);
+
+/**
+ * Bytes decoded from a run, each with the original characters that encode it; only the printable
+ * stretch from the run's start counts (text encoded on purpose decodes to text from its first byte).
+ */
+function addBytes(b: Builder, bytes: readonly number[], spans: readonly [number, number][]): void {
+  let n = 0;
+  while (n < bytes.length && printable(bytes[n]!)) n++;
+  if (n < 3) return;
+  b.gap(spans[0]![0]);
+  for (let k = 0; k < n; k++) b.add(String.fromCharCode(bytes[k]!), spans[k]![0], spans[k]![1]);
+  b.gap(spans[n - 1]![1]);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_VALUE = new Map<string, number>([...B64].map((c, i) => [c, i]));
+B64_VALUE.set('-', 62);
+B64_VALUE.set('_', 63);
+
+/** Base64 (and base64url) runs of 8+ characters, decoded from the run's start. */
+export function base64Reading(text: string): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/[A-Za-z0-9+/_-]{8,}/g)) {
+    const run = m[0];
+    if (!/[A-Z]/.test(run) || !/[a-z0-9]/.test(run)) continue; // base64 of text mixes cases
+    if (m.index + run.length === text.length) open = Math.max(m.index, text.length - 8); // the last group may still change
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    let acc = 0;
+    let bitsHeld = 0;
+    let charFrom = 0;
+    for (let i = 0; i < run.length; i++) {
+      acc = ((acc << 6) | B64_VALUE.get(run[i]!)!) & 0xffffff;
+      bitsHeld += 6;
+      if (bitsHeld >= 8) {
+        bitsHeld -= 8;
+        bytes.push((acc >> bitsHeld) & 0xff);
+        spans.push([m.index + charFrom, m.index + i + 1]);
+        charFrom = bitsHeld > 0 ? i : i + 1;
+      }
+    }
+    addBytes(b, bytes, spans);
+  }
+  return b.reading('encoded', open, { encoding: 'base64' });
+}
+
+/** Base32 runs (RFC 4648 alphabet, upper case) of 8+ characters. */
+export function base32Reading(text: string): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/[A-Z2-7]{8,}/g)) {
+    const run = m[0];
+    if (m.index + run.length === text.length) open = Math.max(m.index, text.length - 8); // the last group may still change
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    let acc = 0;
+    let bitsHeld = 0;
+    let charFrom = 0;
+    for (let i = 0; i < run.length; i++) {
+      const c = run.charCodeAt(i);
+      acc = ((acc << 5) | (c >= 0x41 ? c - 0x41 : c - 0x32 + 26)) & 0xffff;
+      bitsHeld += 5;
+      if (bitsHeld >= 8) {
+        bitsHeld -= 8;
+        bytes.push((acc >> bitsHeld) & 0xff);
+        spans.push([m.index + charFrom, m.index + i + 1]);
+        charFrom = bitsHeld > 0 ? i : i + 1;
+      }
+    }
+    addBytes(b, bytes, spans);
+  }
+  return b.reading('encoded', open, { encoding: 'base32' });
+}
+
+/** Hex bytes, written together (`46616c`) or one by one (`46 61 6c`, `\x46\x61`, `0x46,0x61`), 3+ bytes. */
+export function hexReading(text: string): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-9A-Fa-f]{2}(?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
+    if (m.index + m[0].length === text.length) open = Math.max(m.index, text.length - 4);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    for (const p of m[0].matchAll(/(?:\\x|0x|%)?([0-9A-Fa-f]{2})/g)) {
+      bytes.push(parseInt(p[1]!, 16));
+      spans.push([m.index + p.index, m.index + p.index + p[0].length]);
+    }
+    addBytes(b, bytes, spans);
+  }
+  return b.reading('encoded', open, { encoding: 'hex' });
+}
+
+/** Every letter shifted by 13. */
+export function rot13Reading(text: string): Reading | undefined {
+  if (!/[A-Za-z]{3}/.test(text)) return undefined;
+  const shifted = text.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    from[i] = i;
+    to[i] = i + 1;
+  }
+  return { text: shifted, from, to, kind: 'encoded', encoding: 'ROT13', plainOnly: true, openFrom: text.length };
+}
+
+/** NATO/ICAO code words and common variants (the older Able–Baker alphabet, spelling variants). */
+const SPELLING: Readonly<Record<string, string>> = {
+  alfa: 'a',
+  alpha: 'a',
+  able: 'a',
+  bravo: 'b',
+  baker: 'b',
+  charlie: 'c',
+  delta: 'd',
+  dog: 'd',
+  echo: 'e',
+  easy: 'e',
+  foxtrot: 'f',
+  fox: 'f',
+  golf: 'g',
+  george: 'g',
+  hotel: 'h',
+  how: 'h',
+  india: 'i',
+  item: 'i',
+  juliet: 'j',
+  juliett: 'j',
+  jig: 'j',
+  kilo: 'k',
+  king: 'k',
+  lima: 'l',
+  love: 'l',
+  mike: 'm',
+  november: 'n',
+  nan: 'n',
+  oscar: 'o',
+  oboe: 'o',
+  papa: 'p',
+  peter: 'p',
+  quebec: 'q',
+  queen: 'q',
+  romeo: 'r',
+  roger: 'r',
+  sierra: 's',
+  sugar: 's',
+  tango: 't',
+  tare: 't',
+  uniform: 'u',
+  uncle: 'u',
+  victor: 'v',
+  whiskey: 'w',
+  whisky: 'w',
+  william: 'w',
+  xray: 'x',
+  'x-ray': 'x',
+  yankee: 'y',
+  yoke: 'y',
+  zulu: 'z',
+  zebra: 'z',
+};
+
+/** Runs of 3+ spelling-alphabet code words ("Foxtrot Alfa Lima…"), each read as its letter. */
+export function spellingReading(text: string): Reading | undefined {
+  return wordRunReading(text, /[A-Za-z]+(?:-[A-Za-z]+)?/g, /^[\s,;.\-/|]*$/, (w) => SPELLING[w.toLowerCase()], 'spelling alphabet');
+}
+
+const MORSE: Readonly<Record<string, string>> = {
+  '.-': 'a',
+  '-...': 'b',
+  '-.-.': 'c',
+  '-..': 'd',
+  '.': 'e',
+  '..-.': 'f',
+  '--.': 'g',
+  '....': 'h',
+  '..': 'i',
+  '.---': 'j',
+  '-.-': 'k',
+  '.-..': 'l',
+  '--': 'm',
+  '-.': 'n',
+  '---': 'o',
+  '.--.': 'p',
+  '--.-': 'q',
+  '.-.': 'r',
+  '...': 's',
+  '-': 't',
+  '..-': 'u',
+  '...-': 'v',
+  '.--': 'w',
+  '-..-': 'x',
+  '-.--': 'y',
+  '--..': 'z',
+};
+
+/** Runs of 3+ Morse letters separated by spaces (`/` or `|` between words). */
+export function morseReading(text: string): Reading | undefined {
+  if (!/[.\-·•−–_][ ]?[.\-·•−–_]/.test(text)) return undefined;
+  return wordRunReading(
+    text,
+    /[.\-·•−–_]{1,5}/g,
+    /^[ ]$|^ ?[/|] ?$|^ {2,3}$/,
+    (w) => MORSE[w.replace(/[·•]/g, '.').replace(/[−–_]/g, '-')],
+    'Morse',
+  );
+}
+
+/**
+ * Runs of 3+ code words, each read as its letter, where only `between` may separate two of them. A
+ * separator with a slash, bar or more than one space marks a word break (kept as a space).
+ */
+function wordRunReading(
+  text: string,
+  word: RegExp,
+  between: RegExp,
+  letterOf: (w: string) => string | undefined,
+  encoding: string,
+): Reading | undefined {
+  const b = new Builder();
+  let run: { letter: string; start: number; end: number; breakBefore: boolean }[] = [];
+  let open = text.length;
+  const flush = () => {
+    if (run.length >= 3) {
+      b.gap(run[0]!.start);
+      for (const r of run) {
+        if (r.breakBefore) b.add(' ', r.start, r.start);
+        b.add(r.letter, r.start, r.end);
+      }
+      b.gap(run[run.length - 1]!.end);
+    }
+    run = [];
+  };
+  let lastEnd = -1;
+  for (const m of text.matchAll(word)) {
+    const letter = letterOf(m[0]);
+    const sep = lastEnd >= 0 ? text.slice(lastEnd, m.index) : '';
+    if (!letter || (run.length > 0 && !between.test(sep))) flush();
+    if (letter) run.push({ letter, start: m.index, end: m.index + m[0].length, breakBefore: run.length > 0 && /[/|]| {2}/.test(sep) });
+    lastEnd = m.index + m[0].length;
+  }
+  if (run.length > 0 && text.length - lastEnd < 4) open = run[0]!.start;
+  flush();
+  return b.reading('encoded', open, { encoding });
+}
+
+/** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
+export function wordsBackwardsReading(text: string): Reading | undefined {
+  const b = new Builder();
+  let cursor = 0;
+  // A last word still growing changes only its own letters: the scan's end state holds them if they may begin a name.
+  const open = text.length;
+  for (const m of text.matchAll(/\p{L}+/gu)) {
+    for (let i = cursor; i < m.index; i++) b.add(text[i]!, i, i + 1);
+    const w = m[0];
+    for (let k = w.length - 1; k >= 0; k--) b.add(w[k]!, m.index + k, m.index + k + 1);
+    cursor = m.index + w.length;
+  }
+  for (let i = cursor; i < text.length; i++) b.add(text[i]!, i, i + 1);
+  return b.reading('encoded', open, { encoding: 'each word written backwards', multiWordOnly: true });
+}
+
+/** Every reading, in a fixed order. */
+export const READINGS: readonly ((text: string) => Reading | undefined)[] = [
+  markupReading,
+  multiLeetReading,
+  base64Reading,
+  base32Reading,
+  hexReading,
+  rot13Reading,
+  spellingReading,
+  morseReading,
+  wordsBackwardsReading,
+];
