@@ -306,18 +306,74 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
     assert.equal(out, 'The weather is quiet today. [redacted: Project Falcon], maybe. [redacted: Project Falcon].');
   });
 
-  test('pending text never exceeds holdBack', () => {
-    // With thousands of names nearly every word begins one, and the answer guard may then hold a whole
-    // reply back (see the report of issue 16); the bound is checked where it holds.
-    const big = buildFastIndex([...generateTargets(20), target('Project Falcon', ['Falcon'])]);
+  test('pending text never exceeds holdBack, with 10,000 names', () => {
+    const big = buildFastIndex(generateTargets(10_000));
     const text = 'Ordinary prose with **bold**, `code`, snake_case_words, 100% sure, AT&T and \u001b[1mcolour\u001b[0m. '.repeat(40);
     const { streamed: out, whole, maxPending } = streamThroughGuard(big, text, [5]);
     assert.equal(out, whole);
-    // The streamer re-scans after a sixteenth of the text so far at the latest: that much may wait on top.
+    // SafeStreamer re-finalizes the whole text per scan, so it scans after a sixteenth of the text so far
+    // at the latest (linear total work): that much may wait on top of what the guard holds back.
     const lag = text.length >> 4;
     assert.ok(maxPending <= big.holdBack + lag, `${maxPending} > ${big.holdBack} + ${lag}`);
     // Only masks (the underscores) make it wait longer than a word: a masked name may still be forming.
     assert.ok(maxPending < big.holdBack / 2 + lag, `held back up to ${maxPending} characters`);
+  });
+});
+
+describe('leak guard: streaming equals whole for the decoded and markup readings', () => {
+  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
+  const rot13 = (t: string) =>
+    t.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97)));
+  const wordsBackwards = (t: string) => t.replace(/\p{L}+/gu, (w) => [...w].reverse().join(''));
+  const nato: Record<string, string> = { f: 'Foxtrot', a: 'Alfa', l: 'Lima', c: 'Charlie', o: 'Oscar', n: 'November' };
+  const morse: Record<string, string> = { f: '..-.', a: '.-', l: '.-..', c: '-.-.', o: '---', n: '-.' };
+  // Disguised spellings a stream may receive in any chunking, glued to ordinary text and to each other.
+  const piece = fc.oneof(
+    fc.constantFrom('the ', 'report ', 'mail ', 'and ', 'Ma', 'rta ', ', ', '. ', '\n', ' '),
+    fc.constantFrom(
+      rot13('Project Falcon'),
+      rot13('Marta Quist'),
+      wordsBackwards('Project Falcon'),
+      wordsBackwards('Marta Quist'),
+      Buffer.from('Falcon').toString('base64'),
+      Buffer.from('Project Falcon').toString('base64'),
+      Buffer.from('Falcon').toString('hex'),
+      'Fal<b>con</b>',
+      '[Fal](a)[con](b)',
+      'Fal-\ncon',
+      '|=/\\|_(0|\\|',
+      [...'falcon'].map((c) => nato[c]).join(' '),
+      [...'falcon'].map((c) => morse[c]).join(' '),
+    ),
+  );
+
+  // Known gap (issue 13, open): hex runs and a backwards name glued to a capital still stream a prefix
+  // that the whole text masks (counterexamples "46616c636f6e" and "noclaFProject Falcon" in 1-char chunks).
+  test('chunked output equals whole-text redaction, whatever the chunking', { todo: 'hex and glued backwards names' }, () => {
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 24 }).map((ps) => ps.join('')),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
+        (text, sizes) => {
+          assert.equal(streamed(index, text, sizes), guardAnswer(index, text), JSON.stringify(text));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('each disguise alone is caught, streamed or whole', () => {
+    for (const text of [
+      `a ${rot13('Project Falcon')} b`,
+      `a ${wordsBackwards('Marta Quist')} b`,
+      `a ${Buffer.from('Project Falcon').toString('base64')} b`,
+      'a Fal<wbr>con b',
+      `a ${[...'falcon'].map((c) => morse[c]).join(' ')} b`,
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /^a \[redacted: [^\]]+\] b$/, text);
+      for (const size of [1, 4, 9]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
   });
 });
 
@@ -336,9 +392,9 @@ describe('leak guard: hostile rendering input stays cheap', () => {
     assertScansStayCheap(index, texts);
   });
 
-  test('streaming 4 KB of hostile text in small chunks stays cheap', () => {
+  test('streaming 32 KB of hostile text in small chunks stays linear', () => {
     const index = buildFastIndex(generateTargets(20_000));
-    const text = 'a_b*c&#9%2\u001b[1\u202ex '.repeat(200);
+    const text = 'a_b*c&#9%2\u001b[1\u202ex '.repeat(1600);
     const started = performance.now();
     const { streamed: out, whole } = streamThroughGuard(index, text, [16]);
     const ms = performance.now() - started;

@@ -199,8 +199,10 @@ B64_VALUE.set('_', 63);
 export function base64Reading(text: string): Reading | undefined {
   const b = new Builder();
   let open = text.length;
-  for (const m of text.matchAll(/[A-Za-z0-9+/_-]{8,}/g)) {
-    const run = m[0];
+  for (const m of text.matchAll(/[A-Za-z0-9+/_-]{8,}(=*)/g)) {
+    // Padding belongs to the run (the marker covers it) but encodes nothing.
+    const pad = m[1]!.length;
+    const run = m[0].slice(0, m[0].length - pad);
     if (!/[A-Z]/.test(run) || !/[a-z0-9]/.test(run)) continue; // base64 of text mixes cases
     if (m.index + run.length === text.length) open = Math.max(m.index, text.length - 8); // the last group may still change
     const bytes: number[] = [];
@@ -218,6 +220,7 @@ export function base64Reading(text: string): Reading | undefined {
         charFrom = bitsHeld > 0 ? i : i + 1;
       }
     }
+    if (pad > 0 && spans.length > 0) spans[spans.length - 1]![1] += pad;
     addBytes(b, bytes, spans);
   }
   return b.reading('encoded', open, { encoding: 'base64' });
@@ -270,7 +273,7 @@ export function hexReading(text: string): Reading | undefined {
 
 /** Every letter shifted by 13. */
 export function rot13Reading(text: string): Reading | undefined {
-  if (!/[A-Za-z]{3}/.test(text)) return undefined;
+  if (!/[A-Za-z]/.test(text)) return undefined;
   const shifted = text.replace(/[A-Za-z]/g, (c) => {
     const base = c <= 'Z' ? 65 : 97;
     return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
@@ -425,11 +428,14 @@ function wordRunReading(
 }
 
 /** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
-export function wordsBackwardsReading(text: string): Reading | undefined {
+export function wordsBackwardsReading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let cursor = 0;
-  // A last word still growing changes only its own letters: the scan's end state holds them if they may begin a name.
-  const open = text.length;
+  // A last word that may still grow reads differently once it is whole ("Falc" backwards is "claF",
+  // "Falcon" is "noclaF"): it is left out until a non-letter follows, and held back.
+  const last = live ? /\p{L}+$/u.exec(text) : null;
+  const open = last ? last.index : text.length;
+  if (last) text = text.slice(0, open);
   for (const m of text.matchAll(/\p{L}+/gu)) {
     for (let i = cursor; i < m.index; i++) b.add(text[i]!, i, i + 1);
     const w = m[0];
@@ -440,8 +446,8 @@ export function wordsBackwardsReading(text: string): Reading | undefined {
   return b.reading('encoded', open, { encoding: 'each word written backwards', multiWordOnly: true });
 }
 
-/** Every reading, in a fixed order. */
-export const READINGS: readonly ((text: string) => Reading | undefined)[] = [
+/** Every reading, in a fixed order; `live` when the text may continue. */
+export const READINGS: readonly ((text: string, live: boolean) => Reading | undefined)[] = [
   markupReading,
   multiLeetReading,
   base64Reading,

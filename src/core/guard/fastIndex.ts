@@ -9,6 +9,7 @@ import {
   F_LEET,
   F_LOWER,
   F_MASK,
+  F_PLAIN_SEP,
   F_RLO,
   F_SEP,
   F_SYMBOL,
@@ -117,11 +118,15 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   };
   let maxLen = 0;
   let maxMaskLen = 0;
+  let maxMaskWords = 1;
   for (let i = 0; i < entries; i++) {
     const len = pool.length(i);
     maxLen = Math.max(maxLen, len);
     if (len < 3 || len >= 4096) continue;
     maxMaskLen = Math.max(maxMaskLen, len);
+    let words = 1;
+    for (let k = pool.offset[i]! + 1; k < pool.offset[i + 1]!; k++) if (pool.breaks[k]) words++;
+    maxMaskWords = Math.max(maxMaskWords, words);
     const key = pool.skeleton[pool.offset[i]!]! * 4096 + len;
     addTo(maskBuckets, key, i);
     // Also by last letter, for the usual case where the last letter is not masked.
@@ -178,20 +183,26 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           if (kind) found.push({ entry, start: f.start[start]!, end: endOf(f, end - 1), kind });
         }
       });
-      // The longest suffix that begins a name may still grow into it.
-      if (live && state !== 0) {
-        const depth = automaton.depthOf(state);
-        hold(f.start[Math.max(0, f.length - (depth >= 255 ? maxLen : depth))]!);
+      // The longest suffix that begins a name, and starts where a word may, may still grow into it.
+      if (live) {
+        const k = openPrefixStart(f, state);
+        if (k < f.length) hold(f.start[k]!);
       }
     };
     forward(a);
     if (a.summary & F_MASK && maskBuckets.size > 0) {
       findMasked(a, found, endOf);
       if (live) {
-        // A masked word is at most maxMaskLen letters and holds a mask: any recent mask may still be inside one.
-        for (let p = Math.max(1, L - maxMaskLen - 2); p < L; p++) {
+        // A masked name still open reaches the last letters; it is at most maxMaskLen letters and
+        // maxMaskWords words long, so only a mask in that stretch may still be inside one.
+        let from = L;
+        for (let k = L - 1, words = 0; k >= 0 && k >= L - maxMaskLen - 2; k--) {
+          from = k;
+          if (a.flags[k]! & F_SEP && ++words >= maxMaskWords) break;
+        }
+        for (let p = Math.max(1, from); p < L; p++) {
           if (a.flags[p]! & F_MASK) {
-            hold(a.start[Math.max(0, p - maxMaskLen + 1)]!);
+            hold(a.start[Math.max(from, p - maxMaskLen + 1)]!);
             break;
           }
         }
@@ -244,6 +255,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       const from = Math.max(0, L - maxLen);
       if (a.start[from]! < stable) {
         for (let s = from; s < L; s++) {
+          // A name backwards starts (in the text) where a word may start, like any other match.
+          if (!mayBeginWord(a, s)) continue;
           let prefix = '';
           for (let j = s; j < L; j++) prefix += String.fromCodePoint(a.skeleton[j]!);
           if (reversedPrefixExists(prefix)) {
@@ -256,7 +269,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     // Other readings of the text: markup taken out, multi-character leet, one-step encodings. Each is
     // folded and scanned on its own; a match maps back to the original characters it was read from.
     for (const read of READINGS) {
-      const r = read(text.slice(0, tail));
+      const r = read(text.slice(0, tail), live);
       if (!r) continue;
       if (live) hold(r.openFrom);
       const f = foldForMatch(r.text, false);
@@ -270,20 +283,21 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           if (r.to[i]! > to) to = r.to[i]!;
         }
         if (live && !decidedAfter(f, end, end - start)) hold(from);
+        // Decoded text is read as plain words: a name glued to other letters in it is no mention.
+        const wholeWord = boundaryBefore(f, start, false) && (boundaryAt(f, end, false) || pluralAt(f, end));
         // A decoded match spans more text than its letters; beyond the longest match a stream could miss it.
         if (to - from > maxMatchSpan) return;
         for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
           const entry = patternEntries[k]!;
           if (r.multiWordOnly && !hasBreak(pool, entry)) continue;
           const kind = verify(pool, entry, f, start, false);
-          if (!kind || (r.plainOnly && kind !== 'exact')) continue;
+          if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord))) continue;
           found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });
         }
       });
-      if (live && state !== 0) {
+      if (live) {
         // The reading's last letters may begin a name: hold every original character they came from.
-        const depth = automaton.depthOf(state);
-        for (let k = Math.max(0, f.length - (depth >= 255 ? maxLen : depth)); k < f.length; k++) {
+        for (let k = openPrefixStart(f, state, r.plainOnly); k < f.length; k++) {
           for (let i = f.start[k]!; i < f.end[k]!; i++) hold(r.from[i]!);
         }
       }
@@ -291,6 +305,21 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
     return { found, stable };
+  };
+
+  /**
+   * Where the longest suffix of `f` that may still grow into a match starts (`f.length` when none): a
+   * suffix the automaton's end `state` says begins a name, at a place where a word may begin (a match
+   * starts at a word boundary, so "Ordinar" is no start of "Nara" however many names begin with "nar").
+   * With `wholeWords` (decoded readings), only where a word starts without glue.
+   */
+  const openPrefixStart = (f: Folded, state: number, wholeWords = false): number => {
+    for (const depth of automaton.prefixDepths(state)) {
+      if (depth >= 255) return Math.max(0, f.length - maxLen);
+      const k = f.length - depth;
+      if (wholeWords ? boundaryBefore(f, k, false) : mayBeginWord(f, k)) return k;
+    }
+    return f.length;
   };
 
   const findMasked = (f: Folded, found: Candidate[], endOf: (f: Folded, last: number) => number): void => {
@@ -362,6 +391,18 @@ function boundaryBefore(f: Folded, s: number, glue: boolean): boolean {
   return isAsciiDigit(f.raw[s - 1]!) && !isAsciiDigit(f.raw[s]!);
 }
 
+/**
+ * A match could start at compact position `s`, forwards or read backwards: `boundaryBefore` with glue,
+ * or any change of case or between digit and letter (which a backwards reading sees as a hump).
+ */
+function mayBeginWord(f: Folded, s: number): boolean {
+  if (s === 0 || boundaryBefore(f, s, true)) return true;
+  const prev = f.flags[s - 1]!;
+  if (prev & (F_SYMBOL | F_MASK) || f.flags[s]! & F_SEP) return true;
+  if ((prev & F_UPPER && f.flags[s]! & F_LOWER) || (prev & F_LOWER && f.flags[s]! & F_UPPER)) return true;
+  return isAsciiDigit(f.raw[s - 1]!) !== isAsciiDigit(f.raw[s]!);
+}
+
 /** A word ends before compact position `e`; with `glue`, also before a camel-case hump ("FalconX") or a digit ("Falcon2"). */
 function boundaryAt(f: Folded, e: number, glue: boolean): boolean {
   if (e >= f.length) return true;
@@ -398,6 +439,12 @@ function maskedWordEnd(f: Folded, e: number): boolean {
   return f.raw[e] === E && f.raw[e + 1] === S && plainBoundaryAt(f, e + 2);
 }
 
+/** An "s" or "es" plural ending, written plainly, then a word boundary, at compact position `e`. */
+function pluralAt(f: Folded, e: number): boolean {
+  if (f.raw[e] === S) return boundaryAt(f, e + 1, false);
+  return f.raw[e] === E && f.raw[e + 1] === S && boundaryAt(f, e + 2, false);
+}
+
 /** The term has a word break (two or more words). */
 function hasBreak(pool: TermPool, entry: number): boolean {
   for (let k = pool.offset[entry]! + 1; k < pool.offset[entry + 1]!; k++) if (pool.breaks[k]) return true;
@@ -412,7 +459,8 @@ const E = 0x65;
  * and is a boundary or not, and a plural ending that could follow is complete.
  */
 function decidedAfter(f: Folded, e: number, n: number): boolean {
-  if (e >= f.length) return false;
+  // After the last letter, a plain separator already ends the word whatever letter comes next.
+  if (e >= f.length) return (f.trailing & F_PLAIN_SEP) !== 0;
   if (n < 3 || boundaryAt(f, e, true)) return true;
   if (f.raw[e] === S) return e + 1 < f.length;
   if (f.raw[e] === E) return e + 1 < f.length && (f.raw[e + 1] !== S || e + 2 < f.length);

@@ -540,6 +540,11 @@ export interface Folded {
   end: Int32Array;
   /** Every flag that occurs in [0, length), or-ed together. */
   summary: number;
+  /**
+   * `F_PLAIN_SEP` when a plain separator (space, punctuation) follows the last character: whatever comes
+   * next, it starts a new word. 0 when unknown (views other than the folding and its rendering).
+   */
+  trailing: number;
 }
 
 function allocFolded(capacity: number): Folded {
@@ -552,6 +557,7 @@ function allocFolded(capacity: number): Folded {
     start: new Int32Array(capacity),
     end: new Int32Array(capacity),
     summary: 0,
+    trailing: 0,
   };
 }
 
@@ -660,6 +666,7 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
   }
   out.length = n;
   out.summary = summary;
+  out.trailing = pending & F_PLAIN_SEP;
   if (reuse) scratch = out;
   return out;
 }
@@ -718,6 +725,8 @@ export function renderedView(f: Folded): Folded | undefined {
   }
   out.length = n;
   out.summary = summary;
+  // Emphasis delimiters at the end may still close around more letters; a plain separator may not.
+  out.trailing = separated || (gap | f.trailing) & F_PLAIN_SEP ? F_PLAIN_SEP : 0;
   scratchRendered = out;
   return out;
 }
