@@ -56,6 +56,8 @@ export interface AnswerGuard {
    * falls inside a replaced span.
    */
   settle(clean: string): { finalized: Finalized; stable: number };
+  /** The index's `holdBack`: no match or decision reaches further back than this from where it settles. */
+  readonly holdBack: number;
 }
 
 export function createAnswerGuard(
@@ -67,6 +69,7 @@ export function createAnswerGuard(
   const byName = new Map(handled.map((h) => [h.target.name.toLowerCase(), h.target]));
   const ctx: Context = { index, agentReason, known: (inner) => byHandle.get(inner) ?? byName.get(inner) };
   return {
+    holdBack: index.holdBack,
     finalize: (clean) => analyze(clean, ctx, false).finalized,
     settle: (clean) => {
       const { finalized, stable } = analyze(clean, ctx, true);
@@ -205,10 +208,15 @@ function analyze(clean: string, ctx: Context, live: boolean): { finalized: Final
     for (const r of first.readings) stable = Math.min(stable, first.rawAt(settleReading(index, first.out.text, r, first.out.text.length)));
     // A match still to come starts at `stable` or after it and puts a marker there; every later round
     // reads that marker (with no match yet, the text as in the first round, with the marker in it).
-    stable = settleBefore(index, rounds.length > 1 ? rounds.slice(1) : rounds, stable);
+    // Should the chain of matches that might still form reach far back (text made of masks and symbols),
+    // nothing is settled yet: holding back is safe, and a chain followed to its end costs quadratic time.
+    stable = settleBefore(index, rounds.length > 1 ? rounds.slice(1) : rounds, stable, text.length - MAX_CHAIN * index.holdBack);
   }
   return { finalized: build(text, placeholders, found, ctx), stable: live ? stable : clean.length };
 }
+
+/** How many `holdBack`s back a live text's settling follows a chain of matches that might still form. */
+const MAX_CHAIN = 1;
 
 /** Rounds of reading the text again with the guard's new markers in it; deeper nesting is cut off. */
 const MAX_ROUNDS = 16;
@@ -292,9 +300,10 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
  * there too, so they are asked again from there. A `[redacted:` not yet closed before it could also
  * still close over the new marker into something shown as one.
  */
-function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number): number {
+function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number, giveUpBelow = -1): number {
   let stable = upTo;
   for (let moved = true; moved;) {
+    if (stable < giveUpBelow) return 0;
     moved = false;
     for (const round of rounds) {
       const at = outOffset(round.out, stable);
@@ -502,6 +511,12 @@ function couldBecomePlaceholder(text: string, p: number, end: number): boolean {
  * text that later pieces cannot change is emitted: the guard's `settle` says where that ends (before any
  * unfinished placeholder, and before whatever could still become part of a match in any of the guard's
  * readings, usually a few characters). The concatenation of what it emits equals the final text.
+ *
+ * Each scan reads a window, not the whole text: from a cut some way behind what is already shown (at
+ * least `2 × holdBack` characters back, after whitespace, outside every marker) to the end. Nothing a
+ * scan can still change lies before what is shown, and no match or decision reaches further back than
+ * the window does, so a stream of any length costs time in proportion to its length. Should a window
+ * ever read the shown part differently from what was emitted, that scan reads the whole text instead.
  */
 export class SafeStreamer {
   private readonly controls = new ControlStripper();
@@ -511,12 +526,18 @@ export class SafeStreamer {
   /** How much of `raw` the emitted text stands for. */
   private shownRaw = 0;
   private sinceLastScan = 0;
-  private latest: Finalized | undefined;
+  /** Where the window starts in `raw`, and how much of `emitted` stands for the text before it. */
+  private base = 0;
+  private outBase = 0;
+  /** The last scan's finalization of the window (offsets relative to `base`). */
+  private window: Finalized | undefined;
+  /** The redactions in `emitted`, in its offsets. */
+  private readonly shownRedactions: Redaction[] = [];
 
   constructor(
     private readonly guard: AnswerGuard,
     private readonly emit: (text: string) => void,
-    /** Re-scan after this many new characters; keeps the cost of streaming linear-ish in practice. */
+    /** Re-scan after this many new characters (each scan costs about a window's length). */
     private readonly scanEvery = 48,
   ) {}
 
@@ -524,13 +545,22 @@ export class SafeStreamer {
     const clean = this.controls.push(piece);
     this.raw += clean;
     this.sinceLastScan += clean.length;
-    // Each scan re-finalizes the whole text, so scans wait for a fixed fraction of new text as well:
-    // the total work stays linear (a 1 MB reply rescans ~17 MB, not ~10 GB at every 48 characters).
-    if (this.sinceLastScan < Math.max(this.scanEvery, this.raw.length >> 4)) return;
+    // A scan costs about the window's length: a few holdBacks while text settles. When it does not (a long
+    // run the guard cannot judge yet holds more than holdBack), scans wait for a quarter of what is held
+    // in new text, so the total work stays linear.
+    const held = this.pending - this.guard.holdBack;
+    if (this.sinceLastScan < Math.max(this.scanEvery, held >> 2)) return;
     this.sinceLastScan = 0;
-    const { finalized, stable } = this.guard.settle(this.raw);
-    if (stable <= 0) return;
-    if (this.emitUpTo(finalized, outOffset(finalized, stable))) this.shownRaw = stable;
+    this.moveWindow();
+    let { finalized, stable } = this.guard.settle(this.raw.slice(this.base));
+    if (this.base > 0 && !this.agrees(finalized)) {
+      this.base = 0;
+      this.outBase = 0;
+      ({ finalized, stable } = this.guard.settle(this.raw));
+    }
+    this.window = finalized;
+    if (stable <= this.shownRaw - this.base) return;
+    if (this.emitUpTo(finalized, outOffset(finalized, stable), this.outBase)) this.shownRaw = this.base + stable;
   }
 
   /** Characters received (control characters stripped) whose text is not shown yet. */
@@ -542,25 +572,58 @@ export class SafeStreamer {
   end(): Finalized {
     this.raw += this.controls.end();
     const done = this.guard.finalize(this.raw);
-    this.emitUpTo(done, done.text.length);
+    this.emitUpTo(done, done.text.length, 0);
     this.shownRaw = this.raw.length;
     return done;
   }
 
   /** What has been emitted so far, with its markers: the answer as the user saw it if the reply fails now. */
   shown(): Finalized {
-    const redactions = (this.latest?.redactions ?? []).filter((r) => r.end <= this.emitted.length);
+    const redactions = [...this.shownRedactions];
     return { text: this.emitted, redactions, guardMatches: redactions.filter((r) => r.by === 'guard').length, spans: [] };
   }
 
-  /** Emits `done.text` up to `cut`; false when there was nothing new to emit. */
-  private emitUpTo(done: Finalized, cut: number): boolean {
-    // The emitted text is always a prefix of the latest finalization; if a later scan disagreed (it
+  /**
+   * Moves the window's start forward to a cut at least `2 × holdBack` characters behind what is shown:
+   * after whitespace (a base64 run or a word is never cut), outside the last scan's markers.
+   */
+  private moveWindow(): void {
+    const behind = 2 * this.guard.holdBack;
+    const target = this.shownRaw - behind;
+    if (!this.window || target - this.base < behind) return;
+    const spans = this.window.spans;
+    for (let p = target; p > this.base && p > target - behind; p--) {
+      if (!SPACE.test(this.raw[p - 1]!)) continue;
+      const at = p - this.base;
+      if (spans.some((s) => s.rawStart < at && s.rawEnd > at)) continue;
+      this.outBase += outOffset(this.window, at);
+      this.base = p;
+      return;
+    }
+  }
+
+  /** The window's finalization shows what is already emitted after the window's start exactly so. */
+  private agrees(done: Finalized): boolean {
+    const shownHere = this.emitted.length - this.outBase;
+    const at = this.shownRaw - this.base;
+    if (done.spans.some((s) => s.rawStart < at && s.rawEnd > at)) return false;
+    return outOffset(done, at) === shownHere && done.text.startsWith(this.emitted.slice(this.outBase));
+  }
+
+  /** Emits `done.text` (which stands for the text from `outBase` of the emitted text on) up to `cut`; false when there was nothing new. */
+  private emitUpTo(done: Finalized, cut: number, outBase: number): boolean {
+    // The emitted text always reads the same in the latest finalization; if a later scan disagreed (it
     // cannot when `settle` is right), nothing more is emitted, and never unguarded text.
-    if (cut <= this.emitted.length || !done.text.startsWith(this.emitted)) return false;
-    const next = done.text.slice(this.emitted.length, cut);
+    const before = this.emitted.slice(outBase);
+    if (outBase + cut <= this.emitted.length || !done.text.startsWith(before)) return false;
+    const from = this.emitted.length;
+    const next = done.text.slice(before.length, cut);
     this.emitted += next;
-    this.latest = done;
+    for (const r of done.redactions) {
+      const start = outBase + r.start;
+      const end = outBase + r.end;
+      if (start >= from && end <= this.emitted.length) this.shownRedactions.push({ ...r, start, end });
+    }
     this.emit(next);
     return true;
   }
