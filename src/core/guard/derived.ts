@@ -41,8 +41,9 @@ class Builder {
   gap(at: number): void {
     if (this.text.length > 0 && !this.text.endsWith(' ')) this.add(' ', at, at);
   }
-  reading(kind: MatchKind, openFrom: number, extra: Partial<Reading> = {}): Reading | undefined {
-    if (!/[A-Za-z]/.test(this.text)) return undefined;
+  /** Undefined when there is nothing to read, unless a run still open at the end must be held back. */
+  reading(kind: MatchKind, openFrom: number, extra: Partial<Reading> = {}, textLength = openFrom): Reading | undefined {
+    if (!/[A-Za-z]/.test(this.text) && openFrom >= textLength) return undefined;
     return {
       text: this.text,
       from: Int32Array.from(this.from),
@@ -97,7 +98,7 @@ export function markupReading(text: string): Reading | undefined {
     b.add(text[i]!, i, i + 1);
     i++;
   }
-  return b.reading('markup', open, { plainOnly: false });
+  return b.reading('markup', open, { plainOnly: false }, text.length);
 }
 
 /** Multi-character leetspeak: each sequence stands for one letter. Longest first. */
@@ -172,7 +173,7 @@ export function multiLeetReading(text: string): Reading | undefined {
     b.gap(at + token.length);
     void brackets;
   }
-  return b.reading('leet', open, { plainOnly: false });
+  return b.reading('leet', open, { plainOnly: false }, text.length);
 }
 
 const printable = (byte: number): boolean => byte === 0x0a || byte === 0x09 || (byte >= 0x20 && byte < 0x7f);
@@ -204,7 +205,8 @@ export function base64Reading(text: string): Reading | undefined {
     const pad = m[1]!.length;
     const run = m[0].slice(0, m[0].length - pad);
     if (!/[A-Z]/.test(run) || !/[a-z0-9]/.test(run)) continue; // base64 of text mixes cases
-    if (m.index + run.length === text.length) open = Math.max(m.index, text.length - 8); // the last group may still change
+    // A run more text could still extend may decode differently once whole: held from its start.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const bytes: number[] = [];
     const spans: [number, number][] = [];
     let acc = 0;
@@ -223,7 +225,12 @@ export function base64Reading(text: string): Reading | undefined {
     if (pad > 0 && spans.length > 0) spans[spans.length - 1]![1] += pad;
     addBytes(b, bytes, spans);
   }
-  return b.reading('encoded', open, { encoding: 'base64' });
+  // Characters at the end that may still grow into a run decode once it is long enough: held too. A
+  // tail of letters only is a word (and held as one while it may grow, by the backwards reading), so
+  // only one with a digit or symbol in it, or prose would wait on every word before a space.
+  const tail = /(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{0,6}[0-9+/_-])[A-Za-z0-9+/_-]{1,7}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'base64' }, text.length);
 }
 
 /** Base32 runs (RFC 4648 alphabet, upper case) of 8+ characters. */
@@ -232,7 +239,8 @@ export function base32Reading(text: string): Reading | undefined {
   let open = text.length;
   for (const m of text.matchAll(/[A-Z2-7]{8,}/g)) {
     const run = m[0];
-    if (m.index + run.length === text.length) open = Math.max(m.index, text.length - 8); // the last group may still change
+    // A run more text could still extend may decode differently once whole: held from its start.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const bytes: number[] = [];
     const spans: [number, number][] = [];
     let acc = 0;
@@ -251,7 +259,9 @@ export function base32Reading(text: string): Reading | undefined {
     }
     addBytes(b, bytes, spans);
   }
-  return b.reading('encoded', open, { encoding: 'base32' });
+  const tail = /[A-Z2-7]{1,7}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'base32' }, text.length);
 }
 
 /** Hex bytes, written together (`46616c`) or one by one (`46 61 6c`, `\x46\x61`, `0x46,0x61`), 3+ bytes. */
@@ -259,7 +269,8 @@ export function hexReading(text: string): Reading | undefined {
   const b = new Builder();
   let open = text.length;
   for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-9A-Fa-f]{2}(?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
-    if (m.index + m[0].length === text.length) open = Math.max(m.index, text.length - 4);
+    // An odd digit or a separator after it may still be the start of another byte.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const bytes: number[] = [];
     const spans: [number, number][] = [];
     for (const p of m[0].matchAll(/(?:\\x|0x|%)?([0-9A-Fa-f]{2})/g)) {
@@ -268,7 +279,10 @@ export function hexReading(text: string): Reading | undefined {
     }
     addBytes(b, bytes, spans);
   }
-  return b.reading('encoded', open, { encoding: 'hex' });
+  // Hex of text has a digit first in every byte (printable ASCII is 0x20–0x7E), so a word is no tail.
+  const tail = /(?:(?:\\x|0x|%)?[0-9][0-9A-Fa-f]?(?:[ ,:]|(?=\\x|0x|%))?){1,3}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'hex' }, text.length);
 }
 
 /** Every letter shifted by 13. */
@@ -379,10 +393,12 @@ const MORSE: Readonly<Record<string, string>> = {
 
 /** Runs of 3+ Morse letters separated by spaces (`/` or `|` between words). */
 export function morseReading(text: string): Reading | undefined {
-  if (!/[.\-·•−–_][ ]?[.\-·•−–_]/.test(text)) return undefined;
+  // A Morse sign at the very end may begin a run: the run is then held back (`wordRunReading`).
+  if (!/[.\-·•−–_][ ]?[.\-·•−–_]/.test(text) && !/(?:^|[\s/|])[.\-·•−–_]{1,5} ?$/.test(text)) return undefined;
   return wordRunReading(
     text,
-    /[.\-·•−–_]{1,5}/g,
+    // A sign glued to a word or number is punctuation ("here.", "x-ray", "3.5"), not a Morse letter.
+    /(?<![\p{L}\p{N}])[.\-·•−–_]{1,5}(?![\p{L}\p{N}])/gu,
     /^[ ]$|^ ?[/|] ?$|^ {2,3}$/,
     (w) => MORSE[w.replace(/[·•]/g, '.').replace(/[−–_]/g, '-')],
     'Morse',
@@ -424,7 +440,7 @@ function wordRunReading(
   }
   if (run.length > 0 && text.length - lastEnd < 4) open = run[0]!.start;
   flush();
-  return b.reading('encoded', open, { encoding });
+  return b.reading('encoded', open, { encoding }, text.length);
 }
 
 /** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
@@ -435,6 +451,7 @@ export function wordsBackwardsReading(text: string, live = false): Reading | und
   // "Falcon" is "noclaF"): it is left out until a non-letter follows, and held back.
   const last = live ? /\p{L}+$/u.exec(text) : null;
   const open = last ? last.index : text.length;
+  const textLength = text.length;
   if (last) text = text.slice(0, open);
   for (const m of text.matchAll(/\p{L}+/gu)) {
     for (let i = cursor; i < m.index; i++) b.add(text[i]!, i, i + 1);
@@ -443,7 +460,7 @@ export function wordsBackwardsReading(text: string, live = false): Reading | und
     cursor = m.index + w.length;
   }
   for (let i = cursor; i < text.length; i++) b.add(text[i]!, i, i + 1);
-  return b.reading('encoded', open, { encoding: 'each word written backwards', multiWordOnly: true });
+  return b.reading('encoded', open, { encoding: 'each word written backwards', multiWordOnly: true }, textLength);
 }
 
 /** Every reading, in a fixed order; `live` when the text may continue. */
