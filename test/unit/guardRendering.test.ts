@@ -32,6 +32,8 @@ const capital = (w: string) => w[0]!.toUpperCase() + w.slice(1);
 const nameArb = fc.array(word, { minLength: 1, maxLength: 3 }).map((ws) => ws.map(capital).join(' '));
 const fillerText = fc.array(fc.constantFrom(...FILLER), { minLength: 0, maxLength: 6 }).map((ws) => ws.join(' '));
 const reverse = (s: string) => [...s].reverse().join('');
+const rot13 = (t: string) =>
+  t.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97)));
 
 /** Chunked output of the product's streaming guard, for comparison with the whole text guarded at once. */
 function streamed(index: TargetIndex, text: string, sizes: readonly number[]): string {
@@ -186,6 +188,8 @@ describe('leak guard: near misses stay unflagged', () => {
         word.filter((w) => w.length < 6 && reverse(w) !== w),
         fillerText,
         (w, filler) => {
+          // A word whose reversal is also its ROT13 ("quhd"/"dhuq") is the name in ROT13: caught on purpose.
+          fc.pre(rot13(reverse(w)) !== w);
           const index = buildFastIndex([target(capital(w))]);
           assert.deepEqual(index.find(`${filler} ${reverse(w)} ${capital(reverse(w))}.`), []);
           assert.equal(index.find(`${filler} \u202e${reverse(capital(w))}\u202c.`).length, 1);
@@ -319,8 +323,6 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
 
 describe('leak guard: streaming equals whole for the decoded and markup readings', () => {
   const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
-  const rot13 = (t: string) =>
-    t.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97)));
   const wordsBackwards = (t: string) => t.replace(/\p{L}+/gu, (w) => [...w].reverse().join(''));
   const nato: Record<string, string> = { f: 'Foxtrot', a: 'Alfa', l: 'Lima', c: 'Charlie', o: 'Oscar', n: 'November' };
   const morse: Record<string, string> = { f: '..-.', a: '.-', l: '.-..', c: '-.-.', o: '---', n: '-.' };
@@ -355,6 +357,21 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
       ),
       RUNS,
     );
+  });
+
+  test('an encoded run still being written is held until it can be read (counterexamples found earlier)', () => {
+    for (const text of [
+      '46616c636f6e',
+      'x 46 61 6c 63 6f 6e.',
+      Buffer.from('Falcon').toString('base64'),
+      `see ${Buffer.from('Project Falcon').toString('base64')} now`,
+      [...'falcon'].map((c) => morse[c]).join(' '),
+      `${wordsBackwards('Falcon')}Project Falcon`,
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /\[redacted: /, text);
+      for (const size of [1, 2, 3, 5]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
   });
 
   test('each disguise alone is caught, streamed or whole', () => {
