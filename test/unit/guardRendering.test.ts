@@ -287,21 +287,20 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
       1,
     );
     for (const ch of 'The weather is quiet today. ') guard.push(ch);
-    // At most the trailing space waits: a marker right after it would take it.
-    assert.ok(guard.pending <= 1);
-    assert.ok(out.startsWith('The weather is quiet today.'));
+    assert.equal(guard.pending, 0);
+    assert.equal(out, 'The weather is quiet today. ');
     guard.push('Proj');
-    assert.equal(guard.pending, 5, 'the start of a name waits, with the space before it');
+    assert.equal(guard.pending, 4, 'the start of a name waits');
     guard.push('ect Fal');
     guard.push('con, ma');
     assert.equal(
       out,
-      'The weather is quiet today. [redacted: Project Falcon],',
-      '" ma" could still begin "Marta" (or "mail", Liam backwards)',
+      'The weather is quiet today. [redacted: Project Falcon], ',
+      '"ma" could still begin "Marta" (or "mail", Liam backwards)',
     );
-    assert.ok(guard.pending >= 2 && guard.pending <= 3, String(guard.pending));
+    assert.equal(guard.pending, 2);
     guard.push('ybe. ');
-    assert.ok(guard.pending <= 1);
+    assert.equal(guard.pending, 0);
     guard.push('F\u001b[0');
     assert.ok(guard.pending >= 'F'.length, 'a half-written escape waits (stripped as it completes) with the letter before it');
     assert.ok(!out.endsWith('F'));

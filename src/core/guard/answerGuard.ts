@@ -354,7 +354,8 @@ function settleView(index: TargetIndex, view: View, upTo: number, eatSpace: bool
   const from = Math.max(0, n - 2 * index.holdBack);
   const window = view.text.slice(from, n);
   const s = Math.min(n, Math.max(n - index.holdBack, from + (index.stableEnd?.(window) ?? 0), 0));
-  return s < n ? view.map[s]! : n < below ? view.map[n]! : upTo;
+  // Whitespace after final text is final too: a match after it starts after it (no match starts with one).
+  return s < n ? view.map[s]! : upTo;
 }
 
 function identityView(text: string, offset: number): View {
