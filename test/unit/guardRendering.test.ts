@@ -303,7 +303,7 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
     assert.equal(guard.pending, 0);
     guard.push('F\u001b[0');
     assert.ok(guard.pending >= 'F'.length, 'a half-written escape waits (stripped as it completes) with the letter before it');
-    assert.ok(!out.endsWith('F'));
+    assert.ok(!(out as string).endsWith('F'));
     guard.push('malcon.');
     guard.end();
     assert.equal(out, 'The weather is quiet today. [redacted: Project Falcon], maybe. [redacted: Project Falcon].');

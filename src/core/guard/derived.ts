@@ -197,7 +197,7 @@ B64_VALUE.set('-', 62);
 B64_VALUE.set('_', 63);
 
 /** Base64 (and base64url) runs of 8+ characters, decoded from the run's start. */
-export function base64Reading(text: string): Reading | undefined {
+export function base64Reading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
   for (const m of text.matchAll(/[A-Za-z0-9+/_-]{8,}(=*)/g)) {
@@ -228,13 +228,13 @@ export function base64Reading(text: string): Reading | undefined {
   // Characters at the end that may still grow into a run decode once it is long enough: held too. A
   // tail of letters only is a word (and held as one while it may grow, by the backwards reading), so
   // only one with a digit or symbol in it, or prose would wait on every word before a space.
-  const tail = /(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{0,6}[0-9+/_-])[A-Za-z0-9+/_-]{1,7}$/.exec(text);
+  const tail = live && /(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{0,6}[0-9+/_-])[A-Za-z0-9+/_-]{1,7}$/.exec(text);
   if (tail) open = Math.min(open, tail.index);
   return b.reading('encoded', open, { encoding: 'base64' }, text.length);
 }
 
 /** Base32 runs (RFC 4648 alphabet, upper case) of 8+ characters. */
-export function base32Reading(text: string): Reading | undefined {
+export function base32Reading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
   for (const m of text.matchAll(/[A-Z2-7]{8,}/g)) {
@@ -259,13 +259,13 @@ export function base32Reading(text: string): Reading | undefined {
     }
     addBytes(b, bytes, spans);
   }
-  const tail = /[A-Z2-7]{1,7}$/.exec(text);
+  const tail = live && /[A-Z2-7]{1,7}$/.exec(text);
   if (tail) open = Math.min(open, tail.index);
   return b.reading('encoded', open, { encoding: 'base32' }, text.length);
 }
 
 /** Hex bytes, written together (`46616c`) or one by one (`46 61 6c`, `\x46\x61`, `0x46,0x61`), 3+ bytes. */
-export function hexReading(text: string): Reading | undefined {
+export function hexReading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
   for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-9A-Fa-f]{2}(?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
@@ -280,25 +280,41 @@ export function hexReading(text: string): Reading | undefined {
     addBytes(b, bytes, spans);
   }
   // Hex of text has a digit first in every byte (printable ASCII is 0x20–0x7E), so a word is no tail.
-  const tail = /(?:(?:\\x|0x|%)?[0-9][0-9A-Fa-f]?(?:[ ,:]|(?=\\x|0x|%))?){1,3}$/.exec(text);
+  const tail = live && /(?:(?:\\x|0x|%)?[0-9][0-9A-Fa-f]?(?:[ ,:]|(?=\\x|0x|%))?){1,3}$/.exec(text);
   if (tail) open = Math.min(open, tail.index);
   return b.reading('encoded', open, { encoding: 'hex' }, text.length);
 }
 
-/** Every letter shifted by 13. */
+/** Every letter shifted by 13. Built on code units (a 16 KB answer is read on every scan). */
 export function rot13Reading(text: string): Reading | undefined {
   if (!/[A-Za-z]/.test(text)) return undefined;
-  const shifted = text.replace(/[A-Za-z]/g, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-  });
-  const from = new Int32Array(text.length);
-  const to = new Int32Array(text.length);
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  const units = new Uint16Array(n);
+  const from = new Int32Array(n);
+  const to = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    units[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c >= 0x41 && c <= 0x5a ? ((c - 0x41 + 13) % 26) + 0x41 : c;
     from[i] = i;
     to[i] = i + 1;
   }
-  return { text: shifted, from, to, kind: 'encoded', encoding: 'ROT13', plainOnly: true, openFrom: text.length };
+  return { text: fromUnits(units), from, to, kind: 'encoded', encoding: 'ROT13', plainOnly: true, openFrom: n };
+}
+
+const UTF16 = new TextDecoder('utf-16le');
+
+/** A string from UTF-16 code units, unpaired surrogates kept as they are. */
+function fromUnits(units: Uint16Array): string {
+  // TextDecoder would replace a lone surrogate; such text is rare, so only then the slow way.
+  for (let i = 0; i < units.length; i++) {
+    const c = units[i]!;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      let out = '';
+      for (let k = 0; k < units.length; k += 4096) out += String.fromCharCode(...units.subarray(k, k + 4096));
+      return out;
+    }
+  }
+  return UTF16.decode(units);
 }
 
 /** NATO/ICAO code words and common variants (the older Able–Baker alphabet, spelling variants). */
@@ -357,9 +373,18 @@ const SPELLING: Readonly<Record<string, string>> = {
   zebra: 'z',
 };
 
+const SPELLING_WORD = new RegExp(
+  `(?<![A-Za-z-])(?:${Object.keys(SPELLING)
+    .sort((a, b) => b.length - a.length)
+    .join('|')})(?![A-Za-z])`,
+  'gi',
+);
+
 /** Runs of 3+ spelling-alphabet code words ("Foxtrot Alfa Lima…"), each read as its letter. */
 export function spellingReading(text: string): Reading | undefined {
-  return wordRunReading(text, /[A-Za-z]+(?:-[A-Za-z]+)?/g, /^[\s,;.\-/|]*$/, (w) => SPELLING[w.toLowerCase()], 'spelling alphabet');
+  // Only the code words themselves are matched (one regex pass, not a lookup per word): any other word
+  // between two of them is a separator that `between` rejects, which ends the run as before.
+  return wordRunReading(text, SPELLING_WORD, /^[\s,;.\-/|]*$/, (w) => SPELLING[w.toLowerCase()], 'spelling alphabet');
 }
 
 const MORSE: Readonly<Record<string, string>> = {
@@ -445,22 +470,48 @@ function wordRunReading(
 
 /** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
 export function wordsBackwardsReading(text: string, live = false): Reading | undefined {
-  const b = new Builder();
-  let cursor = 0;
+  const textLength = text.length;
   // A last word that may still grow reads differently once it is whole ("Falc" backwards is "claF",
   // "Falcon" is "noclaF"): it is left out until a non-letter follows, and held back.
   const last = live ? /\p{L}+$/u.exec(text) : null;
   const open = last ? last.index : text.length;
-  const textLength = text.length;
   if (last) text = text.slice(0, open);
-  for (const m of text.matchAll(/\p{L}+/gu)) {
-    for (let i = cursor; i < m.index; i++) b.add(text[i]!, i, i + 1);
-    const w = m[0];
-    for (let k = w.length - 1; k >= 0; k--) b.add(w[k]!, m.index + k, m.index + k + 1);
-    cursor = m.index + w.length;
+  if (!/[A-Za-z]/.test(text)) return open < textLength ? emptyReading(open) : undefined;
+  const n = text.length;
+  const units = new Uint16Array(n);
+  const from = new Int32Array(n);
+  const to = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    units[i] = text.charCodeAt(i);
+    from[i] = i;
+    to[i] = i + 1;
   }
-  for (let i = cursor; i < text.length; i++) b.add(text[i]!, i, i + 1);
-  return b.reading('encoded', open, { encoding: 'each word written backwards', multiWordOnly: true }, textLength);
+  // Code units, as before: a letter outside the BMP comes out with its halves swapped, and reads as no letter.
+  for (const m of text.matchAll(/\p{L}+/gu)) {
+    for (let a = m.index, b = m.index + m[0].length - 1; a < b; a++, b--) {
+      const u = units[a]!;
+      units[a] = units[b]!;
+      units[b] = u;
+      from[a] = b;
+      from[b] = a;
+      to[a] = b + 1;
+      to[b] = a + 1;
+    }
+  }
+  return {
+    text: fromUnits(units),
+    from,
+    to,
+    kind: 'encoded',
+    encoding: 'each word written backwards',
+    plainOnly: true,
+    multiWordOnly: true,
+    openFrom: open,
+  };
+}
+
+function emptyReading(openFrom: number): Reading {
+  return { text: '', from: new Int32Array(0), to: new Int32Array(0), kind: 'encoded', plainOnly: true, openFrom };
 }
 
 /** Every reading, in a fixed order; `live` when the text may continue. */
