@@ -272,7 +272,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       const r = read(text.slice(0, tail), live);
       if (!r) continue;
       if (live) hold(r.openFrom);
-      const f = foldForMatch(r.text, false);
+      // Its own scratch buffers: the folding of the text itself is not needed after this loop.
+      const f = foldForMatch(r.text, 'reading');
       const state = automaton.scan(f.skeleton, f.length, (pattern, end) => {
         const start = end - automaton.lengthOf(pattern);
         // The reading's characters may map back out of order (words backwards): the span covers them all.

@@ -580,14 +580,16 @@ let scratch = allocFolded(1024);
 let scratchRendered = allocFolded(1024);
 let scratchReversed = allocFolded(1024);
 let scratchUpsideDown = allocFolded(1024);
+/** For the other readings (decoded, markup): each is folded, scanned and dropped in turn. */
+let scratchReading = allocFolded(1024);
 
 /**
  * Folds `text` into compact characters. With `reuse`, the result lives in a shared buffer that the
  * next call overwrites; callers that keep the result must pass `reuse = false`. `bidi` is the bidi
  * state before the text (for a text that continues an earlier one).
  */
-export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): Folded {
-  let out = reuse ? scratch : allocFolded(text.length + 4);
+export function foldForMatch(text: string, reuse: boolean | 'reading' = true, bidi: BidiState = ''): Folded {
+  let out = reuse === 'reading' ? scratchReading : reuse ? scratch : allocFolded(text.length + 4);
   if (out.raw.length < text.length + 4) out = grow(out, text.length + 4);
   let n = 0;
   let pending = F_SEP; // the start of the text counts as a separator
@@ -667,7 +669,8 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
   out.length = n;
   out.summary = summary;
   out.trailing = pending & F_PLAIN_SEP;
-  if (reuse) scratch = out;
+  if (reuse === 'reading') scratchReading = out;
+  else if (reuse) scratch = out;
   return out;
 }
 
