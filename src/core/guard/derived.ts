@@ -204,7 +204,8 @@ export function base64Reading(text: string, live = false): Reading | undefined {
     // Padding belongs to the run (the marker covers it) but encodes nothing.
     const pad = m[1]!.length;
     const run = m[0].slice(0, m[0].length - pad);
-    if (!/[A-Z]/.test(run) || !/[a-z0-9]/.test(run)) continue; // base64 of text mixes cases
+    // Base64 of text mixes cases past its first character; a capitalised word ("Something") does not.
+    if (!/[A-Z]/.test(run.slice(1)) || !/[a-z0-9]/.test(run)) continue;
     // A run more text could still extend may decode differently once whole: held from its start.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const bytes: number[] = [];
@@ -268,7 +269,9 @@ export function base32Reading(text: string, live = false): Reading | undefined {
 export function hexReading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
-  for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-9A-Fa-f]{2}(?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
+  // Every byte of text (printable ASCII, tab, line feed) starts with a digit, so words of hex letters
+  // ("deface") are never tried, which keeps this pass cheap on prose.
+  for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-7][0-9A-Fa-f](?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
     // An odd digit or a separator after it may still be the start of another byte.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const bytes: number[] = [];
