@@ -200,7 +200,10 @@ B64_VALUE.set('_', 63);
 export function base64Reading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
-  for (const m of text.matchAll(/[A-Za-z0-9+/_-]{8,}(=*)/g)) {
+  // Only runs with a capital past their first character are matched at all (see below): on prose the
+  // regex then builds no match for every long word.
+  for (const m of text.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]+[A-Z][A-Za-z0-9+/_-]*(=*)/g)) {
+    if (m[0].length - m[1]!.length < 8) continue;
     // Padding belongs to the run (the marker covers it) but encodes nothing.
     const pad = m[1]!.length;
     const run = m[0].slice(0, m[0].length - pad);
@@ -293,15 +296,32 @@ export function rot13Reading(text: string): Reading | undefined {
   if (!/[A-Za-z]/.test(text)) return undefined;
   const n = text.length;
   const units = new Uint16Array(n);
-  const from = new Int32Array(n);
-  const to = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     units[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c >= 0x41 && c <= 0x5a ? ((c - 0x41 + 13) % 26) + 0x41 : c;
-    from[i] = i;
-    to[i] = i + 1;
   }
-  return { text: fromUnits(units), from, to, kind: 'encoded', encoding: 'ROT13', plainOnly: true, openFrom: n };
+  // Each character stands for itself: shared, read-only views of one identity table.
+  const ident = identity(n + 1);
+  return {
+    text: fromUnits(units),
+    from: ident.subarray(0, n),
+    to: ident.subarray(1, n + 1),
+    kind: 'encoded',
+    encoding: 'ROT13',
+    plainOnly: true,
+    openFrom: n,
+  };
+}
+
+let identityTable = new Int32Array(0);
+
+/** 0, 1, 2, … at least `n` long (grown on demand, never written after). */
+function identity(n: number): Int32Array {
+  if (identityTable.length < n) {
+    identityTable = new Int32Array(Math.max(n, identityTable.length * 2, 1024));
+    for (let i = 0; i < identityTable.length; i++) identityTable[i] = i;
+  }
+  return identityTable;
 }
 
 const UTF16 = new TextDecoder('utf-16le');
@@ -482,16 +502,13 @@ export function wordsBackwardsReading(text: string, live = false): Reading | und
   if (!/[A-Za-z]/.test(text)) return open < textLength ? emptyReading(open) : undefined;
   const n = text.length;
   const units = new Uint16Array(n);
-  const from = new Int32Array(n);
-  const to = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    units[i] = text.charCodeAt(i);
-    from[i] = i;
-    to[i] = i + 1;
-  }
+  for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i);
+  const ident = identity(n + 1);
+  const from = ident.slice(0, n);
+  const to = ident.slice(1, n + 1);
   // Code units, as before: a letter outside the BMP comes out with its halves swapped, and reads as no letter.
-  for (const m of text.matchAll(/\p{L}+/gu)) {
-    for (let a = m.index, b = m.index + m[0].length - 1; a < b; a++, b--) {
+  const reverse = (start: number, end: number) => {
+    for (let a = start, b = end - 1; a < b; a++, b--) {
       const u = units[a]!;
       units[a] = units[b]!;
       units[b] = u;
@@ -499,6 +516,21 @@ export function wordsBackwardsReading(text: string, live = false): Reading | und
       from[b] = a;
       to[a] = b + 1;
       to[b] = a + 1;
+    }
+  };
+  if (/[^\x00-\x7f]/.test(text)) {
+    for (const m of text.matchAll(/\p{L}+/gu)) reverse(m.index, m.index + m[0].length);
+  } else {
+    // ASCII only (the usual answer): the same words, found without a regex.
+    for (let i = 0; i < n;) {
+      if (((units[i]! | 0x20) - 0x61) >>> 0 >= 26) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && ((units[j]! | 0x20) - 0x61) >>> 0 < 26) j++;
+      reverse(i, j);
+      i = j;
     }
   }
   return {
