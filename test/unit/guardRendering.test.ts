@@ -373,6 +373,28 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
     }
   });
 
+  test('letter forms NFKC leaves alone, multi-character leet, markup and invisible tags are read as the name', () => {
+    for (const text of [
+      'a ꜰᴀʟᴄᴏɴ b', // small capitals
+      'a 🅵🅰🅻🅲🅾🅽 b', // negative squared
+      'a 🇫🇦🇱🇨🇴🇳 b', // regional indicator symbols
+      'a ⓕⓐⓛⓒⓞⓝ b', // circled
+      'a ⒡⒜⒧⒞⒪⒩ b', // parenthesized
+      'a uoɔlɐɟ b', // upside down: turned letters, read backwards
+      'a |=/\\|_(0|\\| b', // multi-character leet
+      'a Fal-\ncon b', // hyphenated line break
+      'a Fal\u{E0041}con b', // an invisible tag character inside
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /^a \[redacted: [^\]]+\] b$/, text);
+      for (const size of [1, 3]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
+    // Innocent neighbours stay: a longer word, a commit hash, a hex digest.
+    for (const text of ['falconry', 'commit 4da496e', 'sha 3f786850e387550fdab836ed7e6dc881de23001b']) {
+      assert.equal(guardAnswer(index, text), text);
+    }
+  });
+
   test('each disguise alone is caught, streamed or whole', () => {
     for (const text of [
       `a ${rot13('Project Falcon')} b`,
