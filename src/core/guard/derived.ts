@@ -518,7 +518,7 @@ export function wordsBackwardsReading(text: string, live = false): Reading | und
       to[b] = a + 1;
     }
   };
-  if (/[^\x00-\x7f]/.test(text)) {
+  if (/[\u0080-\uffff]/.test(text)) {
     for (const m of text.matchAll(/\p{L}+/gu)) reverse(m.index, m.index + m[0].length);
   } else {
     // ASCII only (the usual answer): the same words, found without a regex.
