@@ -407,7 +407,14 @@ const SPELLING_WORD = new RegExp(
 export function spellingReading(text: string): Reading | undefined {
   // Only the code words themselves are matched (one regex pass, not a lookup per word): any other word
   // between two of them is a separator that `between` rejects, which ends the run as before.
-  return wordRunReading(text, SPELLING_WORD, /^[\s,;.\-/|]*$/, (w) => SPELLING[w.toLowerCase()], 'spelling alphabet');
+  return wordRunReading(
+    text,
+    SPELLING_WORD,
+    /^[\s,;.\-/|]*$/,
+    (w) => SPELLING[w.toLowerCase()],
+    'spelling alphabet',
+    /^[\s,;.\-/|]{0,4}[A-Za-z-]{0,8}$/,
+  );
 }
 
 const MORSE: Readonly<Record<string, string>> = {
@@ -450,6 +457,7 @@ export function morseReading(text: string): Reading | undefined {
     /^[ ]$|^ ?[/|] ?$|^ {2,3}$/,
     (w) => MORSE[w.replace(/[·•]/g, '.').replace(/[−–_]/g, '-')],
     'Morse',
+    /^[ /|]{0,4}[.\-·•−–_]{0,5}$/,
   );
 }
 
@@ -463,6 +471,7 @@ function wordRunReading(
   between: RegExp,
   letterOf: (w: string) => string | undefined,
   encoding: string,
+  openTail: RegExp,
 ): Reading | undefined {
   const b = new Builder();
   let run: { letter: string; start: number; end: number; breakBefore: boolean }[] = [];
@@ -486,7 +495,9 @@ function wordRunReading(
     if (letter) run.push({ letter, start: m.index, end: m.index + m[0].length, breakBefore: run.length > 0 && /[/|]| {2}/.test(sep) });
     lastEnd = m.index + m[0].length;
   }
-  if (run.length > 0 && text.length - lastEnd < 4) open = run[0]!.start;
+  // The run stays open while what follows its last word may still become a separator and another code
+  // word ("… November, Fo" may go on "xtrot"): it then reads as one longer word, not as the name.
+  if (run.length > 0 && (text.length - lastEnd < 4 || openTail.test(text.slice(lastEnd)))) open = run[0]!.start;
   flush();
   return b.reading('encoded', open, { encoding }, text.length);
 }
