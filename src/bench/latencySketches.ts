@@ -12,7 +12,7 @@ import {
 } from '../core/agents';
 import type { TargetIndex } from '../core/guard/types';
 import type { LlmPort } from '../core/llm/port';
-import { finalizeAnswer } from '../core/pipeline/finalize';
+import { finalizeAnswer } from '../core/guard/answerGuard';
 import { allWithLimit } from '../core/pipeline/parallelCalls';
 
 /**

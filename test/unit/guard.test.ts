@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   buildFastIndex,
-  buildSimpleIndex,
   buildTargetIndex,
   clearIndexCache,
-  createStreamGuard,
   foldedString,
   getCachedIndex,
   guardText,
@@ -17,6 +15,8 @@ import {
 import { parseTargets, type ForgetTarget } from '../../src/core/targets';
 import { generateTargets } from '../../src/bench/guardBench';
 import { assertScansStayCheap } from '../support/guardCost';
+import { buildSimpleIndex } from '../support/simpleIndex';
+import { streamThroughGuard } from '../support/streaming';
 
 const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({
   id,
@@ -489,20 +489,8 @@ describe('leak guard: agreement and streaming', () => {
         fc.array(piece, { maxLength: 60 }).map((ps) => ps.join(' ')),
         fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
         (text, sizes) => {
-          const chunks: string[] = [];
-          let at = 0;
-          for (let k = 0; at < text.length; k++) {
-            const size = sizes[k % sizes.length]!;
-            chunks.push(text.slice(at, at + size));
-            at += size;
-          }
-          const seen: string[] = [];
-          const guard = createStreamGuard(index, (t) => seen.push(t));
-          let out = '';
-          for (const c of chunks) out += guard.push(c);
-          out += guard.end();
-          assert.equal(out, guardText(index, text));
-          assert.equal(seen.join(''), out);
+          const { streamed, whole } = streamThroughGuard(index, text, sizes);
+          assert.equal(streamed, whole, JSON.stringify(text));
         },
       ),
       RUNS,
@@ -511,20 +499,10 @@ describe('leak guard: agreement and streaming', () => {
 
   test('the stream holds back at most holdBack characters and catches a name split across chunks', () => {
     const index = buildFastIndex([target('Project Falcon')]);
-    const guard = createStreamGuard(index);
-    let out = '';
-    let received = 0;
     const text = 'Status of Proj' + 'ect Fal' + 'con: on track. ' + 'More words follow here. '.repeat(30);
-    for (let i = 0; i < text.length; i += 5) {
-      out += guard.push(text.slice(i, i + 5));
-      received = Math.min(text.length, i + 5);
-      assert.ok(
-        received - out.length + (out.includes('[redacted') ? '[redacted: Project Falcon]'.length - 'Project Falcon'.length : 0) <=
-          index.holdBack,
-      );
-    }
-    out += guard.end();
-    assert.ok(out.startsWith('Status of [redacted: Project Falcon]: on track.'), out.slice(0, 60));
+    const { streamed, maxPending } = streamThroughGuard(index, text, [5]);
+    assert.ok(maxPending <= index.holdBack, `${maxPending} > ${index.holdBack}`);
+    assert.ok(streamed.startsWith('Status of [redacted: Project Falcon]: on track.'), streamed.slice(0, 60));
   });
 });
 

@@ -5,10 +5,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildFastIndex, createStreamGuard, guardText, StreamGuard, type MatchKind, type TargetIndex } from '../../src/core/guard';
+import { buildFastIndex, createAnswerGuard, guardText, SafeStreamer, type MatchKind, type TargetIndex } from '../../src/core/guard';
 import type { ForgetTarget } from '../../src/core/targets';
 import { generateTargets } from '../../src/bench/guardBench';
 import { assertScansStayCheap } from '../support/guardCost';
+import { guardAnswer, streamThroughGuard } from '../support/streaming';
 
 const target = (name: string, aliases: string[] = [], id = name.toLowerCase().replace(/\W+/g, '-')): ForgetTarget => ({
   id,
@@ -31,17 +32,12 @@ const capital = (w: string) => w[0]!.toUpperCase() + w.slice(1);
 const nameArb = fc.array(word, { minLength: 1, maxLength: 3 }).map((ws) => ws.map(capital).join(' '));
 const fillerText = fc.array(fc.constantFrom(...FILLER), { minLength: 0, maxLength: 6 }).map((ws) => ws.join(' '));
 const reverse = (s: string) => [...s].reverse().join('');
+const rot13 = (t: string) =>
+  t.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97)));
 
-/** Chunked streaming output, for comparison with `guardText` on the whole text. */
+/** Chunked output of the product's streaming guard, for comparison with the whole text guarded at once. */
 function streamed(index: TargetIndex, text: string, sizes: readonly number[]): string {
-  const guard = createStreamGuard(index);
-  let out = '';
-  for (let at = 0, k = 0; at < text.length; k++) {
-    const size = sizes[k % sizes.length]!;
-    out += guard.push(text.slice(at, at + size));
-    at += size;
-  }
-  return out + guard.end();
+  return streamThroughGuard(index, text, sizes).streamed;
 }
 
 describe('leak guard: names hidden by controls, glue, reversal and rendering', () => {
@@ -192,6 +188,8 @@ describe('leak guard: near misses stay unflagged', () => {
         word.filter((w) => w.length < 6 && reverse(w) !== w),
         fillerText,
         (w, filler) => {
+          // A word whose reversal is also its ROT13 ("quhd"/"dhuq") is the name in ROT13: caught on purpose.
+          fc.pre(rot13(reverse(w)) !== w);
           const index = buildFastIndex([target(capital(w))]);
           assert.deepEqual(index.find(`${filler} ${reverse(w)} ${capital(reverse(w))}.`), []);
           assert.equal(index.find(`${filler} \u202e${reverse(capital(w))}\u202c.`).length, 1);
@@ -265,59 +263,150 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
         fc.array(piece, { maxLength: 80 }).map((ps) => ps.join('')),
         fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
         (text, sizes) => {
-          assert.equal(streamed(index, text, sizes), guardText(index, text), JSON.stringify(text));
+          assert.equal(streamed(index, text, sizes), guardAnswer(index, text), JSON.stringify(text));
         },
       ),
       RUNS,
     );
   });
 
-  test('a right-to-left override opened long before is still in force after the stream forgot that text', () => {
+  test('a right-to-left override opened long before is still in force for the index; the answer stream strips it', () => {
     const text = `\u202e${'quiet summer river '.repeat(30)}maiL${' north'.repeat(20)}\u202c end`;
-    const whole = guardText(index, text);
-    assert.ok(whole.includes('[redacted: Liam]'));
+    assert.ok(guardText(index, text).includes('[redacted: Liam]'), 'the index reads the override');
+    // Answers lose their bidi controls before the guard reads them, so "maiL" is shown (and read) as written.
+    const whole = guardAnswer(index, text);
+    assert.ok(!whole.includes('\u202e') && whole.includes('maiL'));
     for (const size of [1, 3, 7, 64]) assert.equal(streamed(index, text, [size]), whole, `chunks of ${size}`);
   });
 
   test('prose streams through at once; only what could still begin a name is held back', () => {
-    const guard = new StreamGuard(index);
-    let out = '';
-    for (const ch of 'The weather is quiet today. ') out += guard.push(ch);
+    let out = '' as string;
+    const guard = new SafeStreamer(
+      createAnswerGuard(index, [], () => ''),
+      (piece) => (out += piece),
+      1,
+    );
+    for (const ch of 'The weather is quiet today. ') guard.push(ch);
     assert.equal(guard.pending, 0);
     assert.equal(out, 'The weather is quiet today. ');
-    out += guard.push('Proj');
+    guard.push('Proj');
     assert.equal(guard.pending, 4, 'the start of a name waits');
-    out += guard.push('ect Fal');
-    out += guard.push('con, ma');
+    guard.push('ect Fal');
+    guard.push('con, ma');
     assert.equal(
       out,
       'The weather is quiet today. [redacted: Project Falcon], ',
       '"ma" could still begin "Marta" (or "mail", Liam backwards)',
     );
     assert.equal(guard.pending, 2);
-    out += guard.push('ybe. ');
+    guard.push('ybe. ');
     assert.equal(guard.pending, 0);
-    out += guard.push('F\u001b[0');
-    assert.ok(guard.pending >= 'F\u001b[0'.length, 'a half-written escape waits with the letter before it');
-    out += guard.push('malcon.') + guard.end();
+    guard.push('F\u001b[0');
+    assert.ok(guard.pending >= 'F'.length, 'a half-written escape waits (stripped as it completes) with the letter before it');
+    assert.ok(!(out as string).endsWith('F'));
+    guard.push('malcon.');
+    guard.end();
     assert.equal(out, 'The weather is quiet today. [redacted: Project Falcon], maybe. [redacted: Project Falcon].');
   });
 
   test('pending text never exceeds holdBack, with 10,000 names', () => {
     const big = buildFastIndex(generateTargets(10_000));
-    const guard = new StreamGuard(big);
     const text = 'Ordinary prose with **bold**, `code`, snake_case_words, 100% sure, AT&T and \u001b[1mcolour\u001b[0m. '.repeat(40);
-    let max = 0;
-    let out = '';
-    for (let i = 0; i < text.length; i += 5) {
-      out += guard.push(text.slice(i, i + 5));
-      max = Math.max(max, guard.pending);
-    }
-    out += guard.end();
-    assert.equal(out, guardText(big, text));
-    assert.ok(max <= big.holdBack, `${max} > ${big.holdBack}`);
+    const { streamed: out, whole, maxPending } = streamThroughGuard(big, text, [5]);
+    assert.equal(out, whole);
+    assert.ok(maxPending <= big.holdBack, `${maxPending} > ${big.holdBack}`);
     // Only masks (the underscores) make it wait longer than a word: a masked name may still be forming.
-    assert.ok(max < big.holdBack / 2, `held back up to ${max} characters`);
+    assert.ok(maxPending < big.holdBack / 2, `held back up to ${maxPending} characters`);
+  });
+});
+
+describe('leak guard: streaming equals whole for the decoded and markup readings', () => {
+  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
+  const wordsBackwards = (t: string) => t.replace(/\p{L}+/gu, (w) => [...w].reverse().join(''));
+  const nato: Record<string, string> = { f: 'Foxtrot', a: 'Alfa', l: 'Lima', c: 'Charlie', o: 'Oscar', n: 'November' };
+  const morse: Record<string, string> = { f: '..-.', a: '.-', l: '.-..', c: '-.-.', o: '---', n: '-.' };
+  // Disguised spellings a stream may receive in any chunking, glued to ordinary text and to each other.
+  const piece = fc.oneof(
+    fc.constantFrom('the ', 'report ', 'mail ', 'and ', 'Ma', 'rta ', ', ', '. ', '\n', ' '),
+    fc.constantFrom(
+      rot13('Project Falcon'),
+      rot13('Marta Quist'),
+      wordsBackwards('Project Falcon'),
+      wordsBackwards('Marta Quist'),
+      Buffer.from('Falcon').toString('base64'),
+      Buffer.from('Project Falcon').toString('base64'),
+      Buffer.from('Falcon').toString('hex'),
+      'Fal<b>con</b>',
+      '[Fal](a)[con](b)',
+      'Fal-\ncon',
+      '|=/\\|_(0|\\|',
+      [...'falcon'].map((c) => nato[c]).join(' '),
+      [...'falcon'].map((c) => morse[c]).join(' '),
+    ),
+  );
+
+  test('chunked output equals whole-text redaction, whatever the chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 24 }).map((ps) => ps.join('')),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
+        (text, sizes) => {
+          assert.equal(streamed(index, text, sizes), guardAnswer(index, text), JSON.stringify(text));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('an encoded run still being written is held until it can be read (counterexamples found earlier)', () => {
+    for (const text of [
+      '46616c636f6e',
+      'x 46 61 6c 63 6f 6e.',
+      Buffer.from('Falcon').toString('base64'),
+      `see ${Buffer.from('Project Falcon').toString('base64')} now`,
+      [...'falcon'].map((c) => morse[c]).join(' '),
+      `${wordsBackwards('Falcon')}Project Falcon`,
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /\[redacted: /, text);
+      for (const size of [1, 2, 3, 5]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
+  });
+
+  test('letter forms NFKC leaves alone, multi-character leet, markup and invisible tags are read as the name', () => {
+    for (const text of [
+      'a ꜰᴀʟᴄᴏɴ b', // small capitals
+      'a 🅵🅰🅻🅲🅾🅽 b', // negative squared
+      'a 🇫🇦🇱🇨🇴🇳 b', // regional indicator symbols
+      'a ⓕⓐⓛⓒⓞⓝ b', // circled
+      'a ⒡⒜⒧⒞⒪⒩ b', // parenthesized
+      'a uoɔlɐɟ b', // upside down: turned letters, read backwards
+      'a |=/\\|_(0|\\| b', // multi-character leet
+      'a Fal-\ncon b', // hyphenated line break
+      'a Fal\u{E0041}con b', // an invisible tag character inside
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /^a \[redacted: [^\]]+\] b$/, text);
+      for (const size of [1, 3]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
+    // Innocent neighbours stay: a longer word, a commit hash, a hex digest.
+    for (const text of ['falconry', 'commit 4da496e', 'sha 3f786850e387550fdab836ed7e6dc881de23001b']) {
+      assert.equal(guardAnswer(index, text), text);
+    }
+  });
+
+  test('each disguise alone is caught, streamed or whole', () => {
+    for (const text of [
+      `a ${rot13('Project Falcon')} b`,
+      `a ${wordsBackwards('Marta Quist')} b`,
+      `a ${Buffer.from('Project Falcon').toString('base64')} b`,
+      'a Fal<wbr>con b',
+      `a ${[...'falcon'].map((c) => morse[c]).join(' ')} b`,
+    ]) {
+      const whole = guardAnswer(index, text);
+      assert.match(whole, /^a \[redacted: [^\]]+\] b$/, text);
+      for (const size of [1, 4, 9]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
+    }
   });
 });
 
@@ -340,12 +429,9 @@ describe('leak guard: hostile rendering input stays cheap', () => {
     const index = buildFastIndex(generateTargets(20_000));
     const text = 'a_b*c&#9%2\u001b[1\u202ex '.repeat(1600);
     const started = performance.now();
-    const guard = createStreamGuard(index);
-    let out = '';
-    for (let i = 0; i < text.length; i += 16) out += guard.push(text.slice(i, i + 16));
-    out += guard.end();
+    const { streamed: out, whole } = streamThroughGuard(index, text, [16]);
     const ms = performance.now() - started;
-    assert.equal(out, guardText(index, text));
+    assert.equal(out, whole);
     assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildSimpleIndex, buildTargetIndex, type TargetIndex } from '../../src/core/guard';
+import { buildTargetIndex, type TargetIndex } from '../../src/core/guard';
+import { buildSimpleIndex } from '../support/simpleIndex';
 import {
   createAnswerGuard,
   finalizeAnswer,

@@ -85,7 +85,15 @@ export function findLeaks(answer: string, terms: readonly string[]): LeakFinding
     // The guard reads names backwards itself, so a reversed answer is often caught by the plain pass:
     // it is still a reversed leak when every match of this pass was read backwards. One forward match
     // makes the answer a plain leak (the reversed ones beside it are then just extra mentions).
-    const how = d.how === 'plain' && matches.every((m) => m.reversed === true) ? 'reversed' : d.how;
+    // Likewise it decodes base64 itself: a leak it only read decoded is a base64 leak.
+    const how =
+      d.how !== 'plain'
+        ? d.how
+        : matches.every((m) => m.reversed === true)
+          ? 'reversed'
+          : matches.every((m) => m.encoding === 'base64')
+            ? 'base64'
+            : d.how;
     return { terms: usable.filter((t) => found.has(t)), how };
   }
   return { terms: [] };

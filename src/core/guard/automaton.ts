@@ -12,6 +12,7 @@ export class Automaton {
   private readonly output: Int32Array; // pattern ending at the state, or -1
   private readonly dict: Int32Array; // nearest proper suffix state with an output, or 0
   private readonly depth: Uint8Array; // length of the prefix a state stands for (capped at 255)
+  private readonly leaf: Uint8Array; // 1 when no pattern continues the state's prefix
   /**
    * Dense edge rows for the root and the shallow states (depth ≤ 3, up to 16,384 rows, when the alphabet is
    * small): most lookups, while scanning and while computing failure links, land there, and a row is one
@@ -104,6 +105,8 @@ export class Automaton {
     this.output = output.subarray(0, states).slice();
     this.denseRow = denseRow.subarray(0, states).slice();
     this.depth = depth.subarray(0, states).slice();
+    this.leaf = new Uint8Array(states);
+    for (let st = 0; st < states; st++) this.leaf[st] = firstChild[st] === -1 ? 1 : 0;
     this.fail = new Int32Array(states);
     this.dict = new Int32Array(states);
     // Breadth-first, so a state's failure target is final before its children need it.
@@ -213,9 +216,18 @@ export class Automaton {
     return this.depth[state]!;
   }
 
+  /**
+   * The depths of every suffix of the input that a state stands for and that more input could still
+   * extend into a pattern (a prefix with a continuation; a whole pattern with none is done), longest first
+   * (the state itself, then its failure chain); the root (depth 0) is not listed.
+   */
+  *prefixDepths(state: number): Generator<number> {
+    for (let s = state; s !== 0; s = this.fail[s]!) if (!this.leaf[s]) yield this.depth[s]!;
+  }
+
   /** Rough bytes held by the typed arrays, for the benchmark. */
   get byteSize(): number {
-    return [this.patternLength, this.fail, this.output, this.dict, this.depth, this.dense, this.denseRow, this.table].reduce(
+    return [this.patternLength, this.fail, this.output, this.dict, this.depth, this.leaf, this.dense, this.denseRow, this.table].reduce(
       (n, a) => n + a.byteLength,
       0,
     );

@@ -1,5 +1,7 @@
 import { termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
+import { lowerBound } from './lowerBound';
+import { READINGS } from './derived';
 import {
   ESC_MAX,
   F_CONF,
@@ -7,9 +9,11 @@ import {
   F_LEET,
   F_LOWER,
   F_MASK,
+  F_PLAIN_SEP,
   F_RLO,
   F_SEP,
   F_SYMBOL,
+  F_TURNED,
   F_UPPER,
   GAP_MAX,
   LETTER_BIT,
@@ -19,10 +23,10 @@ import {
   incompleteTail,
   renderedView,
   reversedView,
+  upsideDownView,
   TermPool,
   isAsciiDigit,
   isAsciiLetter,
-  type BidiState,
   type Folded,
 } from './normalize';
 import type { GuardMatch, MatchKind, TargetIndex } from './types';
@@ -34,6 +38,7 @@ interface Candidate {
   readonly end: number;
   readonly kind: MatchKind;
   readonly reversed?: boolean;
+  readonly encoding?: string;
 }
 
 /**
@@ -42,34 +47,17 @@ interface Candidate {
  */
 const RIGHT_CONTEXT = GAP_MAX + ESC_MAX + 2 * SEQ_MAX;
 /**
- * Characters a stream keeps before its committed point for the next scan: the previous letter and the
- * gap to it (for the word boundary), and an escape sequence or entity cut in half at the far end.
- */
-export const LEFT_CONTEXT = 2 * ESC_MAX + GAP_MAX + SEQ_MAX;
-/**
  * Fewest letters a name needs to be caught written backwards anywhere. Shorter names reversed are
  * ordinary words ("Liam" → "mail", "Tim" → "mit", "Noel" → "Leon"), so they are caught backwards only
  * where a right-to-left override shows them the right way round.
  */
 export const REVERSED_MIN_LETTERS = 6;
 
-/** Extra read-only facts about the fast index, for the stream guard, the cache and the benchmark. */
+/** Extra read-only facts about the fast index, for the cache and the benchmark. */
 export interface FastTargetIndex extends TargetIndex {
-  readonly kindOfIndex: 'fast';
   /** Longest stretch of original text one match can cover. */
   readonly maxMatchSpan: number;
-  /** Original characters after a match that decide whether it is one (suffix and boundary). */
-  readonly rightContext: number;
-  readonly leftContext: number;
-  /** Matches before overlaps are resolved, with every target that matched (for streaming and `mentionedTargets`). */
-  candidates(text: string, bidi?: BidiState): GuardMatch[];
-  /**
-   * For a text that may continue: the candidates that no continuation can change, and `stable`, the
-   * offset before which that holds. Only text that could still be the start of a match (a prefix of a
-   * name, written forwards or backwards, or a masked word), a match whose end is still undecided, or a
-   * half-written escape sequence or entity lies after `stable`.
-   */
-  settle(text: string, bidi?: BidiState): { matches: GuardMatch[]; stable: number };
+  readonly stableEnd: (text: string) => number;
   readonly stats: { readonly terms: number; readonly patterns: number; readonly automatonBytes: number };
 }
 
@@ -130,11 +118,15 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   };
   let maxLen = 0;
   let maxMaskLen = 0;
+  let maxMaskWords = 1;
   for (let i = 0; i < entries; i++) {
     const len = pool.length(i);
     maxLen = Math.max(maxLen, len);
     if (len < 3 || len >= 4096) continue;
     maxMaskLen = Math.max(maxMaskLen, len);
+    let words = 1;
+    for (let k = pool.offset[i]! + 1; k < pool.offset[i + 1]!; k++) if (pool.breaks[k]) words++;
+    maxMaskWords = Math.max(maxMaskWords, words);
     const key = pool.skeleton[pool.offset[i]!]! * 4096 + len;
     addTo(maskBuckets, key, i);
     // Also by last letter, for the usual case where the last letter is not masked.
@@ -159,15 +151,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       }
       reversedSorted = all.sort();
     }
-    const list = reversedSorted;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < list.length && list[lo]!.startsWith(prefix);
+    const at = lowerBound(reversedSorted, prefix);
+    return at < reversedSorted.length && reversedSorted[at]!.startsWith(prefix);
   };
 
   /**
@@ -175,9 +160,9 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
    * half-written escape or entity and also returns the offset after which a continuation could still
    * change the result.
    */
-  const collect = (text: string, bidi: BidiState, live: boolean): { found: Candidate[]; stable: number } => {
+  const collect = (text: string, live: boolean): { found: Candidate[]; stable: number } => {
     const tail = live ? incompleteTail(text) : text.length;
-    const a = foldForMatch(tail < text.length ? text.slice(0, tail) : text, true, bidi);
+    const a = foldForMatch(tail < text.length ? text.slice(0, tail) : text);
     const L = a.length;
     const found: Candidate[] = [];
     let stable = tail;
@@ -198,20 +183,26 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           if (kind) found.push({ entry, start: f.start[start]!, end: endOf(f, end - 1), kind });
         }
       });
-      // The longest suffix that begins a name may still grow into it.
-      if (live && state !== 0) {
-        const depth = automaton.depthOf(state);
-        hold(f.start[Math.max(0, f.length - (depth >= 255 ? maxLen : depth))]!);
+      // The longest suffix that begins a name, and starts where a word may, may still grow into it.
+      if (live) {
+        const k = openPrefixStart(f, state);
+        if (k < f.length) hold(f.start[k]!);
       }
     };
     forward(a);
     if (a.summary & F_MASK && maskBuckets.size > 0) {
       findMasked(a, found, endOf);
       if (live) {
-        // A masked word is at most maxMaskLen letters and holds a mask: any recent mask may still be inside one.
-        for (let p = Math.max(1, L - maxMaskLen - 2); p < L; p++) {
+        // A masked name still open reaches the last letters; it is at most maxMaskLen letters and
+        // maxMaskWords words long, so only a mask in that stretch may still be inside one.
+        let from = L;
+        for (let k = L - 1, words = 0; k >= 0 && k >= L - maxMaskLen - 2; k--) {
+          from = k;
+          if (a.flags[k]! & F_SEP && ++words >= maxMaskWords) break;
+        }
+        for (let p = Math.max(1, from); p < L; p++) {
           if (a.flags[p]! & F_MASK) {
-            hold(a.start[Math.max(0, p - maxMaskLen + 1)]!);
+            hold(a.start[Math.max(from, p - maxMaskLen + 1)]!);
             break;
           }
         }
@@ -241,11 +232,31 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind, reversed: true });
       }
     });
+    // Upside-down text ("uoɔlɐɟ"): backwards, letters turned. A match needs a turned letter in it, or it
+    // would be ordinary text read backwards with n, u, b, q, d and p swapped.
+    if (a.summary & F_TURNED) {
+      const turned = upsideDownView(a, text);
+      automaton.scan(turned.skeleton, L, (pattern, k) => {
+        const n = automaton.lengthOf(pattern);
+        const rs = k - n;
+        if (live && rs === 0) hold(a.start[L - k]!);
+        let anyTurned = false;
+        for (let j = rs; j < k && !anyTurned; j++) anyTurned = (turned.flags[j]! & F_TURNED) !== 0;
+        if (!anyTurned || n < 3) return;
+        for (let c = counts[pattern]!; c < counts[pattern + 1]!; c++) {
+          const entry = patternEntries[c]!;
+          if (verify(pool, entry, turned, rs, false))
+            found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind: 'confusable', reversed: true });
+        }
+      });
+    }
     if (live && L > 0) {
       // The last letters may begin a name written backwards.
       const from = Math.max(0, L - maxLen);
       if (a.start[from]! < stable) {
         for (let s = from; s < L; s++) {
+          // A name backwards starts (in the text) where a word may start, like any other match.
+          if (!mayBeginWord(a, s)) continue;
           let prefix = '';
           for (let j = s; j < L; j++) prefix += String.fromCodePoint(a.skeleton[j]!);
           if (reversedPrefixExists(prefix)) {
@@ -255,9 +266,61 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         }
       }
     }
+    // Other readings of the text: markup taken out, multi-character leet, one-step encodings. Each is
+    // folded and scanned on its own; a match maps back to the original characters it was read from.
+    for (const read of READINGS) {
+      const r = read(text.slice(0, tail), live);
+      if (!r) continue;
+      if (live) hold(r.openFrom);
+      // Its own scratch buffers: the folding of the text itself is not needed after this loop.
+      const f = foldForMatch(r.text, 'reading');
+      const state = automaton.scan(f.skeleton, f.length, (pattern, end) => {
+        const start = end - automaton.lengthOf(pattern);
+        // The reading's characters may map back out of order (words backwards): the span covers them all.
+        let from = r.from[f.start[start]!]!;
+        let to = r.to[f.end[end - 1]! - 1]!;
+        for (let i = f.start[start]!, last = Math.min(f.end[end - 1]!, i + maxMatchSpan); i < last; i++) {
+          if (r.from[i]! < from) from = r.from[i]!;
+          if (r.to[i]! > to) to = r.to[i]!;
+        }
+        if (live && !decidedAfter(f, end, end - start)) hold(from);
+        // Decoded text is read as plain words: a name glued to other letters in it is no mention.
+        const wholeWord = boundaryBefore(f, start, false) && (boundaryAt(f, end, false) || pluralAt(f, end));
+        // A decoded match spans more text than its letters; beyond the longest match a stream could miss it.
+        if (to - from > maxMatchSpan) return;
+        for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
+          const entry = patternEntries[k]!;
+          if (r.multiWordOnly && !hasBreak(pool, entry)) continue;
+          const kind = verify(pool, entry, f, start, false);
+          if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord))) continue;
+          found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });
+        }
+      });
+      if (live) {
+        // The reading's last letters may begin a name: hold every original character they came from.
+        for (let k = openPrefixStart(f, state, r.plainOnly); k < f.length; k++) {
+          for (let i = f.start[k]!; i < f.end[k]!; i++) hold(r.from[i]!);
+        }
+      }
+    }
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
     return { found, stable };
+  };
+
+  /**
+   * Where the longest suffix of `f` that may still grow into a match starts (`f.length` when none): a
+   * suffix the automaton's end `state` says begins a name, at a place where a word may begin (a match
+   * starts at a word boundary, so "Ordinar" is no start of "Nara" however many names begin with "nar").
+   * With `wholeWords` (decoded readings), only where a word starts without glue.
+   */
+  const openPrefixStart = (f: Folded, state: number, wholeWords = false): number => {
+    for (const depth of automaton.prefixDepths(state)) {
+      if (depth >= 255) return Math.max(0, f.length - maxLen);
+      const k = f.length - depth;
+      if (wholeWords ? boundaryBefore(f, k, false) : mayBeginWord(f, k)) return k;
+    }
+    return f.length;
   };
 
   const findMasked = (f: Folded, found: Candidate[], endOf: (f: Folded, last: number) => number): void => {
@@ -292,30 +355,21 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
 
   const toMatch = (c: Candidate): GuardMatch => {
     const m = { targetId: enabled[termTarget[c.entry]!]!.id, term: termText[c.entry]!, start: c.start, end: c.end, kind: c.kind };
-    return c.reversed ? { ...m, reversed: true } : m;
+    return { ...m, ...(c.reversed ? { reversed: true as const } : {}), ...(c.encoding ? { encoding: c.encoding } : {}) };
   };
 
-  const candidates = (text: string, bidi: BidiState = ''): GuardMatch[] => collect(text, bidi, false).found.map(toMatch);
-  const find = (text: string): GuardMatch[] => mergeOverlaps(candidates(text));
+  const find = (text: string): GuardMatch[] => mergeOverlaps(collect(text, false).found.map(toMatch));
 
   return {
-    kindOfIndex: 'fast',
     targets,
     holdBack,
     maxMatchSpan,
-    rightContext: RIGHT_CONTEXT,
-    leftContext: LEFT_CONTEXT,
     find,
-    candidates,
-    settle: (text, bidi = '') => {
-      const { found, stable } = collect(text, bidi, true);
-      return { matches: found.map(toMatch), stable };
-    },
-    stableEnd: (text) => collect(text, '', true).stable,
+    stableEnd: (text) => collect(text, true).stable,
     byId: (id) => byId.get(id),
     mentionedTargets: (...texts) => {
       const hit = new Set<number>();
-      for (const text of texts) for (const c of collect(text, '', false).found) hit.add(termTarget[c.entry]!);
+      for (const text of texts) for (const c of collect(text, false).found) hit.add(termTarget[c.entry]!);
       return enabled.filter((_, i) => hit.has(i));
     },
     stats: { terms: entries, patterns: automaton.patternCount, automatonBytes: automaton.byteSize },
@@ -336,6 +390,18 @@ function boundaryBefore(f: Folded, s: number, glue: boolean): boolean {
   if (flags & F_UPPER && (prev & F_LOWER || (prev & F_UPPER && s + 1 < f.length && (f.flags[s + 1]! & (F_LOWER | F_SEP)) === F_LOWER)))
     return true;
   return isAsciiDigit(f.raw[s - 1]!) && !isAsciiDigit(f.raw[s]!);
+}
+
+/**
+ * A match could start at compact position `s`, forwards or read backwards: `boundaryBefore` with glue,
+ * or any change of case or between digit and letter (which a backwards reading sees as a hump).
+ */
+function mayBeginWord(f: Folded, s: number): boolean {
+  if (s === 0 || boundaryBefore(f, s, true)) return true;
+  const prev = f.flags[s - 1]!;
+  if (prev & (F_SYMBOL | F_MASK) || f.flags[s]! & F_SEP) return true;
+  if ((prev & F_UPPER && f.flags[s]! & F_LOWER) || (prev & F_LOWER && f.flags[s]! & F_UPPER)) return true;
+  return isAsciiDigit(f.raw[s - 1]!) !== isAsciiDigit(f.raw[s]!);
 }
 
 /** A word ends before compact position `e`; with `glue`, also before a camel-case hump ("FalconX") or a digit ("Falcon2"). */
@@ -374,6 +440,18 @@ function maskedWordEnd(f: Folded, e: number): boolean {
   return f.raw[e] === E && f.raw[e + 1] === S && plainBoundaryAt(f, e + 2);
 }
 
+/** An "s" or "es" plural ending, written plainly, then a word boundary, at compact position `e`. */
+function pluralAt(f: Folded, e: number): boolean {
+  if (f.raw[e] === S) return boundaryAt(f, e + 1, false);
+  return f.raw[e] === E && f.raw[e + 1] === S && boundaryAt(f, e + 2, false);
+}
+
+/** The term has a word break (two or more words). */
+function hasBreak(pool: TermPool, entry: number): boolean {
+  for (let k = pool.offset[entry]! + 1; k < pool.offset[entry + 1]!; k++) if (pool.breaks[k]) return true;
+  return false;
+}
+
 const S = 0x73;
 const E = 0x65;
 
@@ -382,7 +460,8 @@ const E = 0x65;
  * and is a boundary or not, and a plural ending that could follow is complete.
  */
 function decidedAfter(f: Folded, e: number, n: number): boolean {
-  if (e >= f.length) return false;
+  // After the last letter, a plain separator already ends the word whatever letter comes next.
+  if (e >= f.length) return (f.trailing & F_PLAIN_SEP) !== 0;
   if (n < 3 || boundaryAt(f, e, true)) return true;
   if (f.raw[e] === S) return e + 1 < f.length;
   if (f.raw[e] === E) return e + 1 < f.length && (f.raw[e + 1] !== S || e + 2 < f.length);
@@ -443,6 +522,17 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     return undefined;
   }
   if (allowMask && (masks === 0 || masks * 3 > n || n - masks < 2)) return undefined;
+  if (masks > 0) {
+    // A mask needs a word around it: the masked letters are written together ("</a>⏎* <a" is no "Ada").
+    for (let j = 1; j < n; j++) if (f.flags[s + j]! & F_SEP && !pool.breaks[base + j]) return undefined;
+  }
+  if (n <= 3 && (leet || masks > 0)) {
+    // Short names disguised: one stand-in at most, and whole words only (no glue to digits or humps),
+    // so array arithmetic ("3*e") and hashes ("4da496e") stay what they are.
+    let standIns = masks;
+    for (let j = 0; j < n; j++) if (f.flags[s + j]! & F_LEET) standIns++;
+    if (standIns > 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
+  }
 
   // Word structure: each word of the term is either intact or split between every pair of letters.
   // Words may also run together ("ProjectFalcon") when both sides have 3+ letters; "a.b" must not match "ab".

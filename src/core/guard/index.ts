@@ -1,10 +1,10 @@
 export * from './types';
-export { redactMatches, redactionMarker } from './redact';
-export { buildSimpleIndex } from './simpleIndex';
+export { redactMatches, guardText } from './redact';
+export { redactionMarker, MARKER, PLACEHOLDER, KIND_REASON } from './marker';
 export { buildFastIndex, mergeOverlaps, type FastTargetIndex } from './fastIndex';
-export { StreamGuard, createStreamGuard, guardText } from './streamGuard';
 export { getCachedIndex, clearIndexCache, targetsFingerprint } from './cache';
 export { foldForMatch, foldTerm, foldedString, MAX_CHAR_SPAN } from './normalize';
+export { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type AnswerGuard, type Finalized } from './answerGuard';
 import type { ForgetTarget } from '../targets/target';
 import { buildFastIndex } from './fastIndex';
 import type { TargetIndex } from './types';

@@ -1,4 +1,4 @@
-import confusableData from 'unhomoglyph/data.json';
+import { LETTER_FORMS } from './letterForms.generated';
 
 /**
  * Folding for the leak guard. Every code point of a text becomes zero or more "compact characters":
@@ -22,6 +22,7 @@ export const F_LOWER = 128; // the original character is a lower-case letter
 export const F_RLO = 256; // inside a right-to-left override (U+202E): displayed in reverse order
 export const F_MARKUP = 512; // the gap holds a markdown delimiter that is a separator here (~ or `)
 export const F_PLAIN_SEP = 1024; // the gap holds a separator other than a markdown delimiter
+export const F_TURNED = 2048; // a turned (upside-down) letter: the text may be written upside down
 /** Flags that describe the gap before a character rather than the character. */
 export const GAP_FLAGS = F_SEP | F_IGN | F_MARKUP | F_PLAIN_SEP;
 
@@ -107,32 +108,50 @@ const IGNORABLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const MARK = /^\p{M}$/u;
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 
-let confusables: Map<string, string> | undefined;
+let letterForms: Map<number, string> | undefined;
 
 /**
- * Single letters that look like a Latin letter, from Unicode's TR39 confusables (via unhomoglyph).
- * Only mappings to one ASCII letter are kept: TR39 also maps "m" to "rn" and "I" to "l", which would
- * make ordinary words collide, and those ASCII cases are handled on purpose elsewhere.
+ * Code points that read as a Latin letter and that NFKC does not fold to one: letter forms named in the
+ * Unicode character names (small capitals, turned, enclosed and squared letters, regional indicators,
+ * modifier letters, letters with a stroke or hook) and TR39 confusables, from the generated table
+ * (scripts/generate/letterForms.mjs). An upper-case letter in the table marks a turned letter.
  */
-function confusableMap(): Map<string, string> {
-  if (confusables) return confusables;
-  const data = confusableData as Record<string, string>;
-  const resolve = (ch: string, depth: number): string | undefined => {
-    const folded = stripMarks(ch).toLowerCase();
-    if (/^[a-z]$/.test(folded)) return folded;
-    const proto = data[ch];
-    if (proto === undefined || depth > 3) return undefined;
-    const p = stripMarks(proto).toLowerCase();
-    if (/^[a-z]$/.test(p)) return p;
-    return [...proto].length === 1 ? resolve(proto, depth + 1) : undefined;
-  };
-  confusables = new Map();
-  for (const key of Object.keys(data)) {
-    if ([...key].length !== 1 || key.charCodeAt(0) < 0x80) continue;
-    const letter = resolve(key, 0);
-    if (letter) confusables.set(key, letter);
+function letterFormMap(): Map<number, string> {
+  if (letterForms) return letterForms;
+  letterForms = new Map();
+  let cp = 0;
+  for (const m of LETTER_FORMS.matchAll(/(\d+)([a-zA-Z])/g)) {
+    cp += Number(m[1]);
+    letterForms.set(cp, m[2]!);
   }
-  return confusables;
+  return letterForms;
+}
+
+/**
+ * Letters that upside-down text uses for a letter Unicode does not name as turned, with that letter
+ * (read upside down, "ɔ" is a c and "ɟ" an f); plus n/u, b/q and d/p, which turn into each other.
+ */
+const UPSIDE_DOWN: ReadonlyMap<number, number> = new Map(
+  [
+    [0x254, 'c'],
+    [0x25f, 'f'],
+    [0x183, 'g'],
+    [0x27e, 'j'],
+    [0x2200, 'a'],
+    [0x6e, 'u'],
+    [0x75, 'n'],
+    [0x62, 'q'],
+    [0x71, 'b'],
+    [0x64, 'p'],
+    [0x70, 'd'],
+  ].map(([cp, l]) => [cp as number, (l as string).charCodeAt(0)]),
+);
+/** Upside-down letters that are not themselves ordinary Latin letters: they mark a text as written upside down. */
+const isUpsideDownOnly = (cp: number): boolean => cp > 0x7f && UPSIDE_DOWN.has(cp);
+
+/** The letter a character of an upside-down text stands for (its code point, with its folded letter). */
+export function upsideDownLetter(cp: number, folded: number): number {
+  return UPSIDE_DOWN.get(cp) ?? UPSIDE_DOWN.get(folded) ?? folded;
 }
 
 function stripMarks(s: string): string {
@@ -191,15 +210,16 @@ function foldCodePoint(cp: number): CodePointFold {
       });
       continue;
     }
-    if (!LETTER_OR_NUMBER.test(base[0] === undefined ? '' : String.fromCodePoint(base.codePointAt(0)!))) continue;
-    const map = confusableMap();
-    const latin = map.get(base) ?? map.get(lower) ?? map.get(base.toUpperCase());
-    if (latin) {
+    const map = letterFormMap();
+    const form = map.get(base.codePointAt(0)!) ?? map.get(lower.codePointAt(0)!) ?? map.get(base.toUpperCase().codePointAt(0)!);
+    if (form) {
       // A look-alike capital I (Cyrillic І, Greek Ι) may stand for i as well as l.
-      const l = latin.charCodeAt(0);
-      chars.push(letterChar(l, F_CONF | letterCase, l === 0x6c ? bits('il') : undefined));
+      const l = form.toLowerCase().charCodeAt(0);
+      const turned = form !== form.toLowerCase() || isUpsideDownOnly(cp) ? F_TURNED : 0;
+      chars.push(letterChar(l, F_CONF | letterCase | turned, l === 0x6c ? bits('il') : undefined));
       continue;
     }
+    if (!LETTER_OR_NUMBER.test(base[0] === undefined ? '' : String.fromCodePoint(base.codePointAt(0)!))) continue;
     for (const u of lower) {
       const uc = u.codePointAt(0)!;
       chars.push({ raw: uc, skeleton: uc, opts: 0, flags: conf | letterCase });
@@ -484,7 +504,8 @@ export function incompleteTail(text: string): number {
 export type BidiState = string;
 
 const isParagraphEnd = (cp: number): boolean => cp === 0x0a || cp === 0x0d || cp === 0x2029 || cp === 0x85 || (cp >= 0x1c && cp <= 0x1e);
-const isBidiControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+/** The controls that open or close an embedding, override or isolate (not the marks LRM, RLM, ALM). */
+const isExplicitBidiControl = (cp: number): boolean => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 
 function nextBidi(state: BidiState, cp: number): BidiState {
   if (isParagraphEnd(cp)) return '';
@@ -503,27 +524,6 @@ function nextBidi(state: BidiState, cp: number): BidiState {
 
 const rloOf = (state: BidiState): number => (state.length > 0 && state.charCodeAt(state.length - 1) === 0x202e ? F_RLO : 0);
 
-/**
- * The bidi state after `text[from, to)`, starting from `state`, reading entities and percent escapes as
- * the folding does (a sequence that starts before `to` counts whole).
- */
-export function advanceBidi(state: BidiState, text: string, from = 0, to = text.length): BidiState {
-  for (let i = from; i < to;) {
-    let c = text.charCodeAt(i);
-    let width = 1;
-    if (c === 0x26 || c === 0x25 || c === 0x1b || c === 0x9b) {
-      const d = decodeAt(text, i, c);
-      if (d === Dec.Char) {
-        c = decoded.cp;
-        width = decoded.len;
-      } else if (d === Dec.Invisible || d === Dec.Separator) width = decoded.len;
-    }
-    if (isParagraphEnd(c) || isBidiControl(c)) state = nextBidi(state, c);
-    i += width;
-  }
-  return state;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The folded text
 
@@ -540,6 +540,11 @@ export interface Folded {
   end: Int32Array;
   /** Every flag that occurs in [0, length), or-ed together. */
   summary: number;
+  /**
+   * `F_PLAIN_SEP` when a plain separator (space, punctuation) follows the last character: whatever comes
+   * next, it starts a new word. 0 when unknown (views other than the folding and its rendering).
+   */
+  trailing: number;
 }
 
 function allocFolded(capacity: number): Folded {
@@ -552,6 +557,7 @@ function allocFolded(capacity: number): Folded {
     start: new Int32Array(capacity),
     end: new Int32Array(capacity),
     summary: 0,
+    trailing: 0,
   };
 }
 
@@ -573,14 +579,17 @@ function grow(f: Folded, min: number): Folded {
 let scratch = allocFolded(1024);
 let scratchRendered = allocFolded(1024);
 let scratchReversed = allocFolded(1024);
+let scratchUpsideDown = allocFolded(1024);
+/** For the other readings (decoded, markup): each is folded, scanned and dropped in turn. */
+let scratchReading = allocFolded(1024);
 
 /**
  * Folds `text` into compact characters. With `reuse`, the result lives in a shared buffer that the
  * next call overwrites; callers that keep the result must pass `reuse = false`. `bidi` is the bidi
  * state before the text (for a text that continues an earlier one).
  */
-export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): Folded {
-  let out = reuse ? scratch : allocFolded(text.length + 4);
+export function foldForMatch(text: string, reuse: boolean | 'reading' = true, bidi: BidiState = ''): Folded {
+  let out = reuse === 'reading' ? scratchReading : reuse ? scratch : allocFolded(text.length + 4);
   if (out.raw.length < text.length + 4) out = grow(out, text.length + 4);
   let n = 0;
   let pending = F_SEP; // the start of the text counts as a separator
@@ -612,7 +621,7 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
     }
     if (cp < 128) fold = asciiFolds[cp]!;
     else {
-      if (isBidiControl(cp) || isParagraphEnd(cp)) {
+      if (isExplicitBidiControl(cp) || isParagraphEnd(cp)) {
         state = nextBidi(state, cp);
         rlo = rloOf(state);
       }
@@ -659,7 +668,9 @@ export function foldForMatch(text: string, reuse = true, bidi: BidiState = ''): 
   }
   out.length = n;
   out.summary = summary;
-  if (reuse) scratch = out;
+  out.trailing = pending & F_PLAIN_SEP;
+  if (reuse === 'reading') scratchReading = out;
+  else if (reuse) scratch = out;
   return out;
 }
 
@@ -717,6 +728,8 @@ export function renderedView(f: Folded): Folded | undefined {
   }
   out.length = n;
   out.summary = summary;
+  // Emphasis delimiters at the end may still close around more letters; a plain separator may not.
+  out.trailing = separated || (gap | f.trailing) & F_PLAIN_SEP ? F_PLAIN_SEP : 0;
   scratchRendered = out;
   return out;
 }
@@ -745,6 +758,31 @@ export function reversedView(f: Folded): Folded {
   out.length = len;
   out.summary = f.summary & ~(F_UPPER | F_LOWER);
   scratchReversed = out;
+  return out;
+}
+
+/**
+ * The text as read when turned upside down: backwards, each letter read as its turned form ("ɐ" a,
+ * "ɔ" c, "u" n, "q" b). Built from the backwards view; `text` gives each character's code point. Only
+ * worth building when the text has a turned letter (`F_TURNED`). The result lives in a shared buffer.
+ */
+export function upsideDownView(f: Folded, text: string): Folded {
+  const r = reversedView(f);
+  let out = scratchUpsideDown;
+  if (out.raw.length < r.length + 4) out = grow(out, r.length + 4);
+  for (let k = 0; k < r.length; k++) {
+    const raw = r.raw[k]!;
+    const letter = isAsciiLetter(raw) ? upsideDownLetter(text.codePointAt(-r.start[k]!) ?? raw, raw) : raw;
+    out.raw[k] = letter;
+    out.skeleton[k] = letter === raw ? r.skeleton[k]! : skeletonOfLetter(letter);
+    out.opts[k] = letter === raw ? r.opts[k]! : bit(String.fromCharCode(letter));
+    out.flags[k] = r.flags[k]!;
+    out.start[k] = r.start[k]!;
+    out.end[k] = r.end[k]!;
+  }
+  out.length = r.length;
+  out.summary = r.summary;
+  scratchUpsideDown = out;
   return out;
 }
 

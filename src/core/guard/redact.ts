@@ -1,17 +1,5 @@
+import { matchReason, redactionMarker } from './marker';
 import type { GuardMatch, Redaction, TargetIndex } from './types';
-
-/** The marker that stands in the answer where a target was removed. */
-export function redactionMarker(targetName: string): string {
-  return `[redacted: ${targetName}]`;
-}
-
-const KIND_REASON: Record<GuardMatch['kind'], string> = {
-  exact: 'names the target',
-  confusable: 'names the target with look-alike letters from another script',
-  leet: 'names the target with digits or symbols for letters',
-  spaced: 'names the target with its letters split apart',
-  masked: 'names the target with some letters masked',
-};
 
 /** Replaces each match by a marker and reports where every marker ended up in the new text. */
 export function redactMatches(
@@ -27,17 +15,14 @@ export function redactMatches(
     const target = index.byId(m.targetId);
     const name = target?.name ?? m.term;
     out += text.slice(cursor, m.start);
-    const marker = redactionMarker(name);
     const start = out.length;
-    out += marker;
-    const alias = target && m.term !== target.name ? ` (alias "${m.term}")` : '';
-    const backwards = m.reversed ? ', written backwards' : '';
+    out += redactionMarker(name);
     redactions.push({
       targetId: m.targetId,
       targetName: name,
       start,
       end: out.length,
-      reason: `${KIND_REASON[m.kind]}${backwards}${alias}`,
+      reason: matchReason(m, target?.name),
       by: 'guard',
       kind: m.kind,
     });
@@ -45,4 +30,12 @@ export function redactMatches(
   }
   out += text.slice(cursor);
   return { text: out, redactions };
+}
+
+/**
+ * A whole text with every match of the index replaced by its marker, as written (no control characters
+ * stripped): the selection rewrite and the tests' one-shot redaction. Answers go through the answer guard.
+ */
+export function guardText(index: TargetIndex, text: string): string {
+  return redactMatches(text, index.find(text), index).text;
 }

@@ -6,7 +6,9 @@ export type MatchKind =
   | 'confusable' // letters from other scripts or compatibility forms (Cyrillic "а", fullwidth "Ｆ")
   | 'leet' // digits or symbols for letters ("P4r1s")
   | 'spaced' // letters split by spaces, dots, dashes or zero-width characters
-  | 'masked'; // letters hidden by * or _ ("F*lc*n")
+  | 'masked' // letters hidden by * or _ ("F*lc*n")
+  | 'markup' // split by markup that renders as one word (an inline tag, link or emphasis edges, a hyphenated line break)
+  | 'encoded'; // written in an encoding a reader decodes at once (base64, hex, ROT13, a spelling alphabet, Morse)
 
 /** One place in a text where a target's name or alias appears. Offsets are UTF-16 indices into the original text. */
 export interface GuardMatch {
@@ -18,6 +20,8 @@ export interface GuardMatch {
   readonly kind: MatchKind;
   /** Read backwards: written in reverse, or shown the right way round by a right-to-left override. */
   readonly reversed?: true;
+  /** For an `encoded` match: which encoding ("base64", "hex", "ROT13", "NATO alphabet", "Morse", …). */
+  readonly encoding?: string;
 }
 
 /**

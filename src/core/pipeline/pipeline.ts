@@ -21,8 +21,8 @@ import { isAbort, LlmError } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from './finalize';
-import { stripControls } from '../text/controls';
+import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
+import { sanitizeUserInput, stripControls } from '../text/controls';
 import {
   explainRelevance,
   firstReport,
@@ -74,7 +74,7 @@ export const TOO_LONG =
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
-  const run = new Run(input);
+  const run = new Run(sanitizeUserInput(input));
   try {
     return await run.execute();
   } catch (error) {

@@ -3,7 +3,11 @@
  * read: ANSI/VT escape sequences (cursor moves, screen clears, window titles, hyperlinks), every other
  * C0 and C1 control character except tab and newline (a carriage return can overwrite a line in a
  * terminal and starts a new line in markdown), and the Unicode bidi controls that reorder text visually
- * (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+ * (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), and invisible format characters that carry
+ * text no reader sees: Unicode tag characters (U+E0000–U+E007F, "ASCII smuggling"), the supplementary
+ * variation selectors, zero-width spaces, word joiners, fillers and every other default-ignorable code point
+ * except the zero-width joiner and non-joiner and the variation selectors U+FE00–U+FE0F (emoji sequences
+ * and scripts such as Persian need them to render right; the guard reads through them anyway).
  *
  * Pure and streaming: a sequence split across chunks is held back until it can be judged, so the output
  * does not depend on how the text was chunked. Shared by the CLI and the chat sanitizer.
@@ -39,6 +43,21 @@ export function isBidiFormatChar(code: number): boolean {
   return code === 0x061c || code === 0x200e || code === 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 }
 
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+/** Invisible characters kept: the zero-width non-joiner and joiner, and the variation selectors of emoji and CJK. */
+const KEEP_INVISIBLE = (code: number): boolean => code === 0x200c || code === 0x200d || (code >= 0xfe00 && code <= 0xfe0f);
+
+/**
+ * An invisible format character that carries nothing a reader sees: a default-ignorable code point
+ * (tag characters, zero-width space, word joiner, soft hyphen, fillers, supplementary variation selectors…)
+ * other than the few that shape visible text (`KEEP_INVISIBLE`). Bidi controls are checked apart.
+ */
+export function isInvisibleFormat(code: number): boolean {
+  if (code < 0xad) return false;
+  if (code >= 0xe0000 && code <= 0xe0fff) return true;
+  return !KEEP_INVISIBLE(code) && DEFAULT_IGNORABLE.test(String.fromCodePoint(code));
+}
+
 /** C0 (but tab and newline), DEL and C1. */
 export function isControl(code: number): boolean {
   return (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f);
@@ -67,6 +86,22 @@ export class ControlStripper {
     let i = 0;
     while (i < text.length) {
       const code = text.charCodeAt(i);
+      if (code >= 0xad && !isControl(code) && !isBidiFormatChar(code)) {
+        const cp = text.codePointAt(i)!;
+        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 === text.length && !final) {
+          // The first half of a pair: it may be a tag character.
+          out += text.slice(kept, i);
+          this.held = text.slice(i);
+          return out;
+        }
+        const width = cp > 0xffff ? 2 : 1;
+        if (isInvisibleFormat(cp)) {
+          out += text.slice(kept, i);
+          i += width;
+          kept = i;
+        } else i += width;
+        continue;
+      }
       if (!isControl(code) && !isBidiFormatChar(code)) {
         i++;
         continue;
@@ -89,6 +124,23 @@ export class ControlStripper {
 export function stripControls(text: string): string {
   const s = new ControlStripper();
   return s.push(text) + s.end();
+}
+
+/**
+ * What the user typed (a prompt, an earlier turn), cleaned before any model reads it: the same controls,
+ * escape sequences, bidi controls and invisible characters `stripControls` takes out of model text. A
+ * prompt injection can ride on characters the user never saw (tag characters pasted with a snippet).
+ */
+export function sanitizeUserText(text: string): string {
+  return stripControls(text);
+}
+
+/** A request with its question and every earlier turn cleaned by `sanitizeUserText`. */
+export function sanitizeUserInput<T extends { readonly question: string; readonly history?: readonly { readonly content: string }[] }>(
+  input: T,
+): T {
+  const history = input.history?.map((m) => ({ ...m, content: sanitizeUserText(m.content) }));
+  return { ...input, question: sanitizeUserText(input.question), ...(history ? { history } : {}) };
 }
 
 function scanSequence(s: string, start: number): Scan {

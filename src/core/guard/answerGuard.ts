@@ -1,20 +1,11 @@
-import { mergeOverlaps } from '../guard/fastIndex';
-import { redactionMarker } from '../guard/redact';
-import type { GuardMatch, Redaction, TargetIndex } from '../guard/types';
+import { mergeOverlaps } from './fastIndex';
+import { lowerBound } from './lowerBound';
+import { guardReason, INNER_PLACEHOLDER, MARKER, PLACEHOLDER, PLACEHOLDER_HEAD, PLACEHOLDER_INNER_MAX, redactionMarker } from './marker';
+import type { GuardMatch, Redaction, TargetIndex } from './types';
 import type { HandledTarget } from '../agents/handles';
 import type { ForgetTarget } from '../targets/target';
 import { ControlStripper, stripControls } from '../text/controls';
 
-/** Placeholders the agents write (`[redacted:T1]`), or a marker they copied (`[redacted: Project Falcon]`). */
-const PLACEHOLDER = /\[redacted:\s*([^\]\n]{1,200}?)\s*\]/gi;
-/**
- * The same without a bracket inside: in `[redacted:Ac [redacted: X] me Corp` the chat shows only the
- * inner one as a marker, so the guard reads the text with that one taken out as well.
- */
-const INNER_PLACEHOLDER = /\[redacted:\s*([^[\]\n]{1,200}?)\s*\]/gi;
-const PLACEHOLDER_HEAD = '[redacted:';
-/** Longest text between a placeholder's leading and trailing whitespace (the `{1,200}` above). */
-const PLACEHOLDER_INNER_MAX = 200;
 const SPACE = /\s/;
 
 export interface Finalized {
@@ -65,6 +56,8 @@ export interface AnswerGuard {
    * falls inside a replaced span.
    */
   settle(clean: string): { finalized: Finalized; stable: number };
+  /** The index's `holdBack`: no match or decision reaches further back than this from where it settles. */
+  readonly holdBack: number;
 }
 
 export function createAnswerGuard(
@@ -76,6 +69,7 @@ export function createAnswerGuard(
   const byName = new Map(handled.map((h) => [h.target.name.toLowerCase(), h.target]));
   const ctx: Context = { index, agentReason, known: (inner) => byHandle.get(inner) ?? byName.get(inner) };
   return {
+    holdBack: index.holdBack,
     finalize: (clean) => analyze(clean, ctx, false).finalized,
     settle: (clean) => {
       const { finalized, stable } = analyze(clean, ctx, true);
@@ -166,7 +160,7 @@ interface Span {
  *     that reads as a break anyway: `Fal [redacted:T1] con` reads "Falcon" too.
  * "The markers" are the ones it puts in (the agents' placeholders, its own), and also, each as another
  * reading, whatever looks like one: an unknown placeholder (`[redacted:T9]`, shown as written), the
- * innermost of nested ones, and what the chat shows as one (`CHAT_MARKER`).
+ * innermost of nested ones, and what the chat shows as one (`MARKER`).
  * Its own markers split and join words just as well as the agents' ("Fal Acme Corp con" shows as
  * "Fal [redacted: Acme Corp] con"; "theAcme CorpF*lcon" shows "F*lcon" as a word), so after each round
  * it reads the new text again, until a round finds nothing new.
@@ -214,16 +208,18 @@ function analyze(clean: string, ctx: Context, live: boolean): { finalized: Final
     for (const r of first.readings) stable = Math.min(stable, first.rawAt(settleReading(index, first.out.text, r, first.out.text.length)));
     // A match still to come starts at `stable` or after it and puts a marker there; every later round
     // reads that marker (with no match yet, the text as in the first round, with the marker in it).
-    stable = settleBefore(index, rounds.length > 1 ? rounds.slice(1) : rounds, stable);
+    // Should the chain of matches that might still form reach far back (text made of masks and symbols),
+    // nothing is settled yet: holding back is safe, and a chain followed to its end costs quadratic time.
+    stable = settleBefore(index, rounds.length > 1 ? rounds.slice(1) : rounds, stable, text.length - MAX_CHAIN * index.holdBack);
   }
   return { finalized: build(text, placeholders, found, ctx), stable: live ? stable : clean.length };
 }
 
+/** How many `holdBack`s back a live text's settling follows a chain of matches that might still form. */
+const MAX_CHAIN = 1;
+
 /** Rounds of reading the text again with the guard's new markers in it; deeper nesting is cut off. */
 const MAX_ROUNDS = 16;
-
-/** What the chat shows as a marker (src/vscode/chatFormat.ts). */
-const CHAT_MARKER = /\[redacted: [^\]\n]{1,200}\]/g;
 
 /** One round: the text as it would be shown after it, and its readings, for settling. */
 interface Round {
@@ -273,7 +269,7 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
 
   const ours: Span[] = out.spans.map((s) => ({ start: s.outStart, end: s.outEnd }));
   const variants: Span[][] = [ours];
-  for (const pattern of [PLACEHOLDER, INNER_PLACEHOLDER, CHAT_MARKER]) {
+  for (const pattern of [PLACEHOLDER, INNER_PLACEHOLDER, MARKER]) {
     const spans: Span[] = [];
     for (const m of shown.matchAll(pattern)) spans.push({ start: m.index, end: m.index + m[0].length });
     const variant = unionSpans(ours, spans);
@@ -304,9 +300,10 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
  * there too, so they are asked again from there. A `[redacted:` not yet closed before it could also
  * still close over the new marker into something shown as one.
  */
-function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number): number {
+function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number, giveUpBelow = -1): number {
   let stable = upTo;
   for (let moved = true; moved;) {
+    if (stable < giveUpBelow) return 0;
     moved = false;
     for (const round of rounds) {
       const at = outOffset(round.out, stable);
@@ -351,13 +348,14 @@ function sameSpans(a: readonly Span[], b: readonly Span[]): boolean {
  * Only the last `2 × holdBack` characters are read: nothing older can change.
  */
 function settleView(index: TargetIndex, view: View, upTo: number, eatSpace: boolean): number {
-  const below = countBelow(view.map, upTo);
+  const below = lowerBound(view.map, upTo);
   let n = below;
   if (eatSpace) while (n > 0 && SPACE.test(view.text[n - 1]!)) n--;
   const from = Math.max(0, n - 2 * index.holdBack);
   const window = view.text.slice(from, n);
   const s = Math.min(n, Math.max(n - index.holdBack, from + (index.stableEnd?.(window) ?? 0), 0));
-  return s < n ? view.map[s]! : n < below ? view.map[n]! : upTo;
+  // Whitespace after final text is final too: a match after it starts after it (no match starts with one).
+  return s < n ? view.map[s]! : upTo;
 }
 
 function identityView(text: string, offset: number): View {
@@ -479,18 +477,6 @@ function buildView(text: string, removed: readonly Span[], eatSpace: boolean): V
   return { text: out, map: map.subarray(0, n) };
 }
 
-/** How many entries of the increasing `map` are below `limit`. */
-function countBelow(map: Int32Array, limit: number): number {
-  let lo = 0;
-  let hi = map.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (map[mid]! < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Where a placeholder may have begun that the text before `end` has not finished: the first `[` after the
  * last `]` that can still grow into one (`PLACEHOLDER`). `end` if there is none.
@@ -520,41 +506,39 @@ function couldBecomePlaceholder(text: string, p: number, end: number): boolean {
   return true;
 }
 
-function guardReason(m: GuardMatch, name: string | undefined): string {
-  const alias = name !== undefined && m.term !== name ? ` alias "${m.term}"` : ' name';
-  switch (m.kind) {
-    case 'exact':
-      return `its${alias} appeared in the text`;
-    case 'confusable':
-      return `its${alias} appeared with look-alike letters`;
-    case 'leet':
-      return `its${alias} appeared with digits or symbols for letters`;
-    case 'spaced':
-      return `its${alias} appeared with its letters split apart`;
-    case 'masked':
-      return `its${alias} appeared with letters masked`;
-  }
-}
-
 /**
  * Streams a growing raw text safely. Control characters are stripped as the text arrives (a sequence
  * split across pieces is held until it can be judged); after each piece, only the part of the finalized
  * text that later pieces cannot change is emitted: the guard's `settle` says where that ends (before any
  * unfinished placeholder, and before whatever could still become part of a match in any of the guard's
  * readings, usually a few characters). The concatenation of what it emits equals the final text.
+ *
+ * Each scan reads a window, not the whole text: from a cut some way behind what is already shown (at
+ * least `2 × holdBack` characters back, after whitespace, outside every marker) to the end. Nothing a
+ * scan can still change lies before what is shown, and no match or decision reaches further back than
+ * the window does, so a stream of any length costs time in proportion to its length. Should a window
+ * ever read the shown part differently from what was emitted, that scan reads the whole text instead.
  */
 export class SafeStreamer {
   private readonly controls = new ControlStripper();
   /** The text so far, controls stripped. */
   private raw = '';
   private emitted = '';
+  /** How much of `raw` the emitted text stands for. */
+  private shownRaw = 0;
   private sinceLastScan = 0;
-  private latest: Finalized | undefined;
+  /** Where the window starts in `raw`, and how much of `emitted` stands for the text before it. */
+  private base = 0;
+  private outBase = 0;
+  /** The last scan's finalization of the window (offsets relative to `base`). */
+  private window: Finalized | undefined;
+  /** The redactions in `emitted`, in its offsets. */
+  private readonly shownRedactions: Redaction[] = [];
 
   constructor(
     private readonly guard: AnswerGuard,
     private readonly emit: (text: string) => void,
-    /** Re-scan after this many new characters; keeps the cost of streaming linear-ish in practice. */
+    /** Re-scan after this many new characters (each scan costs about a window's length). */
     private readonly scanEvery = 48,
   ) {}
 
@@ -562,37 +546,87 @@ export class SafeStreamer {
     const clean = this.controls.push(piece);
     this.raw += clean;
     this.sinceLastScan += clean.length;
-    // Each scan re-finalizes the whole text, so scans wait for a fixed fraction of new text as well:
-    // the total work stays linear (a 1 MB reply rescans ~17 MB, not ~10 GB at every 48 characters).
-    if (this.sinceLastScan < Math.max(this.scanEvery, this.raw.length >> 4)) return;
+    // A scan costs about the window's length: a few holdBacks while text settles. When it does not (a long
+    // run the guard cannot judge yet holds more than holdBack), scans wait for a quarter of what is held
+    // in new text, so the total work stays linear.
+    const held = this.pending - this.guard.holdBack;
+    if (this.sinceLastScan < Math.max(this.scanEvery, held >> 2)) return;
     this.sinceLastScan = 0;
-    const { finalized, stable } = this.guard.settle(this.raw);
-    if (stable <= 0) return;
-    this.emitUpTo(finalized, outOffset(finalized, stable));
+    this.moveWindow();
+    let { finalized, stable } = this.guard.settle(this.raw.slice(this.base));
+    if (this.base > 0 && !this.agrees(finalized)) {
+      this.base = 0;
+      this.outBase = 0;
+      ({ finalized, stable } = this.guard.settle(this.raw));
+    }
+    this.window = finalized;
+    if (stable <= this.shownRaw - this.base) return;
+    if (this.emitUpTo(finalized, outOffset(finalized, stable), this.outBase)) this.shownRaw = this.base + stable;
+  }
+
+  /** Characters received (control characters stripped) whose text is not shown yet. */
+  get pending(): number {
+    return this.raw.length - this.shownRaw;
   }
 
   /** Emits the rest and returns the complete finalized text. */
   end(): Finalized {
     this.raw += this.controls.end();
     const done = this.guard.finalize(this.raw);
-    this.emitUpTo(done, done.text.length);
+    this.emitUpTo(done, done.text.length, 0);
+    this.shownRaw = this.raw.length;
     return done;
   }
 
   /** What has been emitted so far, with its markers: the answer as the user saw it if the reply fails now. */
   shown(): Finalized {
-    const redactions = (this.latest?.redactions ?? []).filter((r) => r.end <= this.emitted.length);
+    const redactions = [...this.shownRedactions];
     return { text: this.emitted, redactions, guardMatches: redactions.filter((r) => r.by === 'guard').length, spans: [] };
   }
 
-  private emitUpTo(done: Finalized, cut: number): void {
-    // The emitted text is always a prefix of the latest finalization; if a later scan disagreed (it
+  /**
+   * Moves the window's start forward to a cut at least `2 × holdBack` characters behind what is shown:
+   * after whitespace (a base64 run or a word is never cut), outside the last scan's markers.
+   */
+  private moveWindow(): void {
+    const behind = 2 * this.guard.holdBack;
+    const target = this.shownRaw - behind;
+    if (!this.window || target - this.base < behind) return;
+    const spans = this.window.spans;
+    for (let p = target; p > this.base && p > target - behind; p--) {
+      if (!SPACE.test(this.raw[p - 1]!)) continue;
+      const at = p - this.base;
+      if (spans.some((s) => s.rawStart < at && s.rawEnd > at)) continue;
+      this.outBase += outOffset(this.window, at);
+      this.base = p;
+      return;
+    }
+  }
+
+  /** The window's finalization shows what is already emitted after the window's start exactly so. */
+  private agrees(done: Finalized): boolean {
+    const shownHere = this.emitted.length - this.outBase;
+    const at = this.shownRaw - this.base;
+    if (done.spans.some((s) => s.rawStart < at && s.rawEnd > at)) return false;
+    return outOffset(done, at) === shownHere && done.text.startsWith(this.emitted.slice(this.outBase));
+  }
+
+  /** Emits `done.text` (which stands for the text from `outBase` of the emitted text on) up to `cut`; false when there was nothing new. */
+  private emitUpTo(done: Finalized, cut: number, outBase: number): boolean {
+    // The emitted text always reads the same in the latest finalization; if a later scan disagreed (it
     // cannot when `settle` is right), nothing more is emitted, and never unguarded text.
-    if (cut <= this.emitted.length || !done.text.startsWith(this.emitted)) return;
-    const next = done.text.slice(this.emitted.length, cut);
+    const before = this.emitted.slice(outBase);
+    if (outBase + cut <= this.emitted.length || !done.text.startsWith(before)) return false;
+    const from = this.emitted.length;
+    const next = done.text.slice(before.length, cut);
     this.emitted += next;
-    this.latest = done;
+    for (const r of done.redactions) {
+      const start = outBase + r.start;
+      const end = outBase + r.end;
+      if (start >= from && end <= this.emitted.length) this.shownRedactions.push({ ...r, start, end });
+    }
     this.emit(next);
+    return true;
   }
 }
 

@@ -1,0 +1,574 @@
+/**
+ * Other ways to read a text, each a new text with a map back to the original: markup that renders as one
+ * word, multi-character leetspeak, and one-step encodings a reader (or the next model) decodes at once
+ * (base64, base32, hex, ROT13, spelling alphabets, Morse, words written backwards). The index folds and
+ * scans each reading like the text itself and maps a match back to the whole run it came from, so the
+ * marker covers what the reader would decode.
+ *
+ * Every reading is prefix-stable: reading more of a text never changes how its earlier part reads, except
+ * for a run still open at the end (`openFrom`), which a stream holds back.
+ */
+
+import type { MatchKind } from './types';
+
+export interface Reading {
+  readonly text: string;
+  /** For each character of `text`, the original span it stands for. */
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly kind: MatchKind;
+  readonly encoding?: string;
+  /** A match must be spelled plainly in the reading (no further disguise): decoded text is plain text. */
+  readonly plainOnly: boolean;
+  /** Only names of two or more words count (a single word backwards is the backwards pass's business). */
+  readonly multiWordOnly?: boolean;
+  /** Where a run that more text could still extend starts (`text.length` of the original when none). */
+  readonly openFrom: number;
+}
+
+class Builder {
+  text = '';
+  from: number[] = [];
+  to: number[] = [];
+  add(s: string, start: number, end: number): void {
+    for (let i = 0; i < s.length; i++) {
+      this.from.push(start);
+      this.to.push(end);
+    }
+    this.text += s;
+  }
+  /** A word break between two runs (mapped to an empty span). */
+  gap(at: number): void {
+    if (this.text.length > 0 && !this.text.endsWith(' ')) this.add(' ', at, at);
+  }
+  /** Undefined when there is nothing to read, unless a run still open at the end must be held back. */
+  reading(kind: MatchKind, openFrom: number, extra: Partial<Reading> = {}, textLength = openFrom): Reading | undefined {
+    if (!/[A-Za-z]/.test(this.text) && openFrom >= textLength) return undefined;
+    return {
+      text: this.text,
+      from: Int32Array.from(this.from),
+      to: Int32Array.from(this.to),
+      kind,
+      plainOnly: true,
+      openFrom,
+      ...extra,
+    };
+  }
+}
+
+/** Longest inline HTML tag taken out of a word. */
+const TAG = /<\/?[A-Za-z][A-Za-z0-9-]{0,15}(?:\s[^<>\n]{0,80})?\/?>/y;
+/** A markdown link's middle and the next one's start: `](url)` and `[`. */
+const LINK_MIDDLE = /\]\([^()\s]{0,200}\)/y;
+/** A line broken with a hyphen: `-`, the line break, the next line's indentation. */
+const HYPHEN_BREAK = /-[ \t]*\r?\n[ \t>]*/y;
+
+/**
+ * The text as markup renders it: inline HTML tags, markdown link edges (`[Fal](a)[con](b)`) and
+ * hyphenated line breaks taken out, so the letters around them join. Undefined when there is none.
+ */
+export function markupReading(text: string): Reading | undefined {
+  if (!/<[A-Za-z/]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    let m: RegExpExecArray | null = null;
+    if (c === 0x3c) {
+      TAG.lastIndex = i;
+      m = TAG.exec(text);
+      if (!m && text.indexOf('>', i) < 0 && text.length - i < 100) open = Math.min(open, i);
+    } else if (c === 0x5d) {
+      LINK_MIDDLE.lastIndex = i;
+      m = LINK_MIDDLE.exec(text);
+      if (!m && text.indexOf(')', i) < 0 && text.length - i < 210) open = Math.min(open, i);
+    } else if (c === 0x2d) {
+      HYPHEN_BREAK.lastIndex = i;
+      m = HYPHEN_BREAK.exec(text);
+      if (!m && text.length - i < 3) open = Math.min(open, i);
+    } else if (c === 0x5b) {
+      i++;
+      continue;
+    }
+    if (m) {
+      i += m[0].length;
+      continue;
+    }
+    b.add(text[i]!, i, i + 1);
+    i++;
+  }
+  return b.reading('markup', open, { plainOnly: false }, text.length);
+}
+
+/** Multi-character leetspeak: each sequence stands for one letter. Longest first. */
+const MULTI_LEET: readonly [string, string][] = (
+  [
+    ['|\\/|', 'm'],
+    ['/\\/\\', 'm'],
+    ['|\\|', 'n'],
+    ['/\\/', 'n'],
+    ['\\/\\/', 'w'],
+    ['\\^/', 'w'],
+    ['|_|', 'u'],
+    ['(_)', 'u'],
+    ['|-|', 'h'],
+    [']-[', 'h'],
+    ['}{', 'h'],
+    ['><', 'x'],
+    ['|=', 'f'],
+    ['|_', 'l'],
+    ['|<', 'k'],
+    ['|{', 'k'],
+    ['|2', 'r'],
+    ['|3', 'b'],
+    ['|)', 'd'],
+    ['|>', 'p'],
+    ['|*', 'p'],
+    ['/\\', 'a'],
+    ['\\/', 'v'],
+    ['()', 'o'],
+    ['[]', 'o'],
+    ['_|', 'j'],
+    ['(', 'c'],
+    ['<', 'c'],
+  ] as [string, string][]
+).sort((x, y) => y[0].length - x[0].length);
+const LEET_SYMBOLS = /[|/\\()[\]{}<>^]/;
+/** Longest token (run without spaces) read as multi-character leet: code and ASCII art have longer runs. */
+const MAX_LEET_TOKEN = 48;
+
+/**
+ * Each short token that holds a multi-character leet sequence (`|=/-\|_(0|\|`), with every sequence read
+ * as its letter; single-character leet and letters stay for the folding. `(` and `<` count as c only in
+ * a token with another sequence (a bracket alone is punctuation).
+ */
+export function multiLeetReading(text: string): Reading | undefined {
+  if (!LEET_SYMBOLS.test(text)) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/\S+/g)) {
+    const token = m[0];
+    const at = m.index;
+    if (token.length > MAX_LEET_TOKEN || !LEET_SYMBOLS.test(token)) continue;
+    if (at + token.length === text.length) open = Math.min(open, at);
+    const out = new Builder();
+    let sequences = 0;
+    let brackets = 0;
+    for (let i = 0; i < token.length;) {
+      const hit = MULTI_LEET.find(([seq]) => token.startsWith(seq, i));
+      if (hit) {
+        if (hit[0].length > 1) sequences++;
+        else brackets++;
+        out.add(hit[1], at + i, at + i + hit[0].length);
+        i += hit[0].length;
+      } else {
+        out.add(token[i]!, at + i, at + i + 1);
+        i++;
+      }
+    }
+    if (sequences === 0) continue;
+    b.gap(at);
+    for (let k = 0; k < out.text.length; k++) b.add(out.text[k]!, out.from[k]!, out.to[k]!);
+    b.gap(at + token.length);
+    void brackets;
+  }
+  return b.reading('leet', open, { plainOnly: false }, text.length);
+}
+
+const printable = (byte: number): boolean => byte === 0x0a || byte === 0x09 || (byte >= 0x20 && byte < 0x7f);
+
+/**
+ * Bytes decoded from a run, each with the original characters that encode it; only the printable
+ * stretch from the run's start counts (text encoded on purpose decodes to text from its first byte).
+ */
+function addBytes(b: Builder, bytes: readonly number[], spans: readonly [number, number][]): void {
+  let n = 0;
+  while (n < bytes.length && printable(bytes[n]!)) n++;
+  if (n < 3) return;
+  b.gap(spans[0]![0]);
+  for (let k = 0; k < n; k++) b.add(String.fromCharCode(bytes[k]!), spans[k]![0], spans[k]![1]);
+  b.gap(spans[n - 1]![1]);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_VALUE = new Map<string, number>([...B64].map((c, i) => [c, i]));
+B64_VALUE.set('-', 62);
+B64_VALUE.set('_', 63);
+
+/** Base64 (and base64url) runs of 8+ characters, decoded from the run's start. */
+export function base64Reading(text: string, live = false): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  // Only runs with a capital past their first character are matched at all (see below): on prose the
+  // regex then builds no match for every long word.
+  for (const m of text.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]+[A-Z][A-Za-z0-9+/_-]*(=*)/g)) {
+    if (m[0].length - m[1]!.length < 8) continue;
+    // Padding belongs to the run (the marker covers it) but encodes nothing.
+    const pad = m[1]!.length;
+    const run = m[0].slice(0, m[0].length - pad);
+    // Base64 of text mixes cases past its first character; a capitalised word ("Something") does not.
+    if (!/[A-Z]/.test(run.slice(1)) || !/[a-z0-9]/.test(run)) continue;
+    // A run more text could still extend may decode differently once whole: held from its start.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    let acc = 0;
+    let bitsHeld = 0;
+    let charFrom = 0;
+    for (let i = 0; i < run.length; i++) {
+      acc = ((acc << 6) | B64_VALUE.get(run[i]!)!) & 0xffffff;
+      bitsHeld += 6;
+      if (bitsHeld >= 8) {
+        bitsHeld -= 8;
+        bytes.push((acc >> bitsHeld) & 0xff);
+        spans.push([m.index + charFrom, m.index + i + 1]);
+        charFrom = bitsHeld > 0 ? i : i + 1;
+      }
+    }
+    if (pad > 0 && spans.length > 0) spans[spans.length - 1]![1] += pad;
+    addBytes(b, bytes, spans);
+  }
+  // Characters at the end that may still grow into a run decode once it is long enough: held too. A
+  // tail of letters only is a word (and held as one while it may grow, by the backwards reading), so
+  // only one with a digit or symbol in it, or prose would wait on every word before a space.
+  const tail = live && /(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{0,6}[0-9+/_-])[A-Za-z0-9+/_-]{1,7}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'base64' }, text.length);
+}
+
+/** Base32 runs (RFC 4648 alphabet, upper case) of 8+ characters. */
+export function base32Reading(text: string, live = false): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/[A-Z2-7]{8,}/g)) {
+    const run = m[0];
+    // A run more text could still extend may decode differently once whole: held from its start.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    let acc = 0;
+    let bitsHeld = 0;
+    let charFrom = 0;
+    for (let i = 0; i < run.length; i++) {
+      const c = run.charCodeAt(i);
+      acc = ((acc << 5) | (c >= 0x41 ? c - 0x41 : c - 0x32 + 26)) & 0xffff;
+      bitsHeld += 5;
+      if (bitsHeld >= 8) {
+        bitsHeld -= 8;
+        bytes.push((acc >> bitsHeld) & 0xff);
+        spans.push([m.index + charFrom, m.index + i + 1]);
+        charFrom = bitsHeld > 0 ? i : i + 1;
+      }
+    }
+    addBytes(b, bytes, spans);
+  }
+  const tail = live && /[A-Z2-7]{1,7}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'base32' }, text.length);
+}
+
+/** Hex bytes, written together (`46616c`) or one by one (`46 61 6c`, `\x46\x61`, `0x46,0x61`), 3+ bytes. */
+export function hexReading(text: string, live = false): Reading | undefined {
+  const b = new Builder();
+  let open = text.length;
+  // Every byte of text (printable ASCII, tab, line feed) starts with a digit, so words of hex letters
+  // ("deface") are never tried, which keeps this pass cheap on prose.
+  for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-7][0-9A-Fa-f](?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
+    // An odd digit or a separator after it may still be the start of another byte.
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    for (const p of m[0].matchAll(/(?:\\x|0x|%)?([0-9A-Fa-f]{2})/g)) {
+      bytes.push(parseInt(p[1]!, 16));
+      spans.push([m.index + p.index, m.index + p.index + p[0].length]);
+    }
+    addBytes(b, bytes, spans);
+  }
+  // Hex of text has a digit first in every byte (printable ASCII is 0x20–0x7E), so a word is no tail.
+  const tail = live && /(?:(?:\\x|0x|%)?[0-9][0-9A-Fa-f]?(?:[ ,:]|(?=\\x|0x|%))?){1,3}$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'hex' }, text.length);
+}
+
+/** Every letter shifted by 13. Built on code units (a 16 KB answer is read on every scan). */
+export function rot13Reading(text: string): Reading | undefined {
+  if (!/[A-Za-z]/.test(text)) return undefined;
+  const n = text.length;
+  const units = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    units[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c >= 0x41 && c <= 0x5a ? ((c - 0x41 + 13) % 26) + 0x41 : c;
+  }
+  // Each character stands for itself: shared, read-only views of one identity table.
+  const ident = identity(n + 1);
+  return {
+    text: fromUnits(units),
+    from: ident.subarray(0, n),
+    to: ident.subarray(1, n + 1),
+    kind: 'encoded',
+    encoding: 'ROT13',
+    plainOnly: true,
+    openFrom: n,
+  };
+}
+
+let identityTable = new Int32Array(0);
+
+/** 0, 1, 2, … at least `n` long (grown on demand, never written after). */
+function identity(n: number): Int32Array {
+  if (identityTable.length < n) {
+    identityTable = new Int32Array(Math.max(n, identityTable.length * 2, 1024));
+    for (let i = 0; i < identityTable.length; i++) identityTable[i] = i;
+  }
+  return identityTable;
+}
+
+const UTF16 = new TextDecoder('utf-16le');
+
+/** A string from UTF-16 code units, unpaired surrogates kept as they are. */
+function fromUnits(units: Uint16Array): string {
+  // TextDecoder would replace a lone surrogate; such text is rare, so only then the slow way.
+  for (let i = 0; i < units.length; i++) {
+    const c = units[i]!;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      let out = '';
+      for (let k = 0; k < units.length; k += 4096) out += String.fromCharCode(...units.subarray(k, k + 4096));
+      return out;
+    }
+  }
+  return UTF16.decode(units);
+}
+
+/** NATO/ICAO code words and common variants (the older Able–Baker alphabet, spelling variants). */
+const SPELLING: Readonly<Record<string, string>> = {
+  alfa: 'a',
+  alpha: 'a',
+  able: 'a',
+  bravo: 'b',
+  baker: 'b',
+  charlie: 'c',
+  delta: 'd',
+  dog: 'd',
+  echo: 'e',
+  easy: 'e',
+  foxtrot: 'f',
+  fox: 'f',
+  golf: 'g',
+  george: 'g',
+  hotel: 'h',
+  how: 'h',
+  india: 'i',
+  item: 'i',
+  juliet: 'j',
+  juliett: 'j',
+  jig: 'j',
+  kilo: 'k',
+  king: 'k',
+  lima: 'l',
+  love: 'l',
+  mike: 'm',
+  november: 'n',
+  nan: 'n',
+  oscar: 'o',
+  oboe: 'o',
+  papa: 'p',
+  peter: 'p',
+  quebec: 'q',
+  queen: 'q',
+  romeo: 'r',
+  roger: 'r',
+  sierra: 's',
+  sugar: 's',
+  tango: 't',
+  tare: 't',
+  uniform: 'u',
+  uncle: 'u',
+  victor: 'v',
+  whiskey: 'w',
+  whisky: 'w',
+  william: 'w',
+  xray: 'x',
+  'x-ray': 'x',
+  yankee: 'y',
+  yoke: 'y',
+  zulu: 'z',
+  zebra: 'z',
+};
+
+const SPELLING_WORD = new RegExp(
+  `(?<![A-Za-z-])(?:${Object.keys(SPELLING)
+    .sort((a, b) => b.length - a.length)
+    .join('|')})(?![A-Za-z])`,
+  'gi',
+);
+
+/** Runs of 3+ spelling-alphabet code words ("Foxtrot Alfa Lima…"), each read as its letter. */
+export function spellingReading(text: string): Reading | undefined {
+  // Only the code words themselves are matched (one regex pass, not a lookup per word): any other word
+  // between two of them is a separator that `between` rejects, which ends the run as before.
+  return wordRunReading(
+    text,
+    SPELLING_WORD,
+    /^[\s,;.\-/|]*$/,
+    (w) => SPELLING[w.toLowerCase()],
+    'spelling alphabet',
+    /^[\s,;.\-/|]{0,4}[A-Za-z-]{0,8}$/,
+  );
+}
+
+const MORSE: Readonly<Record<string, string>> = {
+  '.-': 'a',
+  '-...': 'b',
+  '-.-.': 'c',
+  '-..': 'd',
+  '.': 'e',
+  '..-.': 'f',
+  '--.': 'g',
+  '....': 'h',
+  '..': 'i',
+  '.---': 'j',
+  '-.-': 'k',
+  '.-..': 'l',
+  '--': 'm',
+  '-.': 'n',
+  '---': 'o',
+  '.--.': 'p',
+  '--.-': 'q',
+  '.-.': 'r',
+  '...': 's',
+  '-': 't',
+  '..-': 'u',
+  '...-': 'v',
+  '.--': 'w',
+  '-..-': 'x',
+  '-.--': 'y',
+  '--..': 'z',
+};
+
+/** Runs of 3+ Morse letters separated by spaces (`/` or `|` between words). */
+export function morseReading(text: string): Reading | undefined {
+  // A Morse sign at the very end may begin a run: the run is then held back (`wordRunReading`).
+  if (!/[.\-·•−–_][ ]?[.\-·•−–_]/.test(text) && !/(?:^|[\s/|])[.\-·•−–_]{1,5} ?$/.test(text)) return undefined;
+  return wordRunReading(
+    text,
+    // A sign glued to a word or number is punctuation ("here.", "x-ray", "3.5"), not a Morse letter.
+    /(?<![\p{L}\p{N}])[.\-·•−–_]{1,5}(?![\p{L}\p{N}])/gu,
+    /^[ ]$|^ ?[/|] ?$|^ {2,3}$/,
+    (w) => MORSE[w.replace(/[·•]/g, '.').replace(/[−–_]/g, '-')],
+    'Morse',
+    /^[ /|]{0,4}[.\-·•−–_]{0,5}$/,
+  );
+}
+
+/**
+ * Runs of 3+ code words, each read as its letter, where only `between` may separate two of them. A
+ * separator with a slash, bar or more than one space marks a word break (kept as a space).
+ */
+function wordRunReading(
+  text: string,
+  word: RegExp,
+  between: RegExp,
+  letterOf: (w: string) => string | undefined,
+  encoding: string,
+  openTail: RegExp,
+): Reading | undefined {
+  const b = new Builder();
+  let run: { letter: string; start: number; end: number; breakBefore: boolean }[] = [];
+  let open = text.length;
+  const flush = () => {
+    if (run.length >= 3) {
+      b.gap(run[0]!.start);
+      for (const r of run) {
+        if (r.breakBefore) b.add(' ', r.start, r.start);
+        b.add(r.letter, r.start, r.end);
+      }
+      b.gap(run[run.length - 1]!.end);
+    }
+    run = [];
+  };
+  let lastEnd = -1;
+  for (const m of text.matchAll(word)) {
+    const letter = letterOf(m[0]);
+    const sep = lastEnd >= 0 ? text.slice(lastEnd, m.index) : '';
+    if (!letter || (run.length > 0 && !between.test(sep))) flush();
+    if (letter) run.push({ letter, start: m.index, end: m.index + m[0].length, breakBefore: run.length > 0 && /[/|]| {2}/.test(sep) });
+    lastEnd = m.index + m[0].length;
+  }
+  // The run stays open while what follows its last word may still become a separator and another code
+  // word ("… November, Fo" may go on "xtrot"): it then reads as one longer word, not as the name.
+  if (run.length > 0 && (text.length - lastEnd < 4 || openTail.test(text.slice(lastEnd)))) open = run[0]!.start;
+  flush();
+  return b.reading('encoded', open, { encoding }, text.length);
+}
+
+/** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
+export function wordsBackwardsReading(text: string, live = false): Reading | undefined {
+  const textLength = text.length;
+  // A last word that may still grow reads differently once it is whole ("Falc" backwards is "claF",
+  // "Falcon" is "noclaF"): it is left out until a non-letter follows, and held back.
+  const last = live ? /\p{L}+$/u.exec(text) : null;
+  const open = last ? last.index : text.length;
+  if (last) text = text.slice(0, open);
+  if (!/[A-Za-z]/.test(text)) return open < textLength ? emptyReading(open) : undefined;
+  const n = text.length;
+  const units = new Uint16Array(n);
+  for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i);
+  const ident = identity(n + 1);
+  const from = ident.slice(0, n);
+  const to = ident.slice(1, n + 1);
+  // Code units, as before: a letter outside the BMP comes out with its halves swapped, and reads as no letter.
+  const reverse = (start: number, end: number) => {
+    for (let a = start, b = end - 1; a < b; a++, b--) {
+      const u = units[a]!;
+      units[a] = units[b]!;
+      units[b] = u;
+      from[a] = b;
+      from[b] = a;
+      to[a] = b + 1;
+      to[b] = a + 1;
+    }
+  };
+  if (/[\u0080-\uffff]/.test(text)) {
+    for (const m of text.matchAll(/\p{L}+/gu)) reverse(m.index, m.index + m[0].length);
+  } else {
+    // ASCII only (the usual answer): the same words, found without a regex.
+    for (let i = 0; i < n;) {
+      if (((units[i]! | 0x20) - 0x61) >>> 0 >= 26) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && ((units[j]! | 0x20) - 0x61) >>> 0 < 26) j++;
+      reverse(i, j);
+      i = j;
+    }
+  }
+  return {
+    text: fromUnits(units),
+    from,
+    to,
+    kind: 'encoded',
+    encoding: 'each word written backwards',
+    plainOnly: true,
+    multiWordOnly: true,
+    openFrom: open,
+  };
+}
+
+function emptyReading(openFrom: number): Reading {
+  return { text: '', from: new Int32Array(0), to: new Int32Array(0), kind: 'encoded', plainOnly: true, openFrom };
+}
+
+/** Every reading, in a fixed order; `live` when the text may continue. */
+export const READINGS: readonly ((text: string, live: boolean) => Reading | undefined)[] = [
+  markupReading,
+  multiLeetReading,
+  base64Reading,
+  base32Reading,
+  hexReading,
+  rot13Reading,
+  spellingReading,
+  morseReading,
+  wordsBackwardsReading,
+];

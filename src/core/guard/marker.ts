@@ -1,0 +1,63 @@
+import type { GuardMatch, MatchKind } from './types';
+
+/**
+ * The one place that knows what a redaction looks like in an answer: the visible marker, the patterns
+ * that recognise it (and the agents' placeholders), and the words that say why a span was redacted.
+ * Everything that writes, reads or renders a marker takes it from here.
+ */
+
+/** The marker that stands in the answer where a target was removed. */
+export function redactionMarker(targetName: string): string {
+  return `[redacted: ${targetName}]`;
+}
+
+/** Longest text between a placeholder's brackets, after `redacted:` and its leading whitespace. */
+export const PLACEHOLDER_INNER_MAX = 200;
+
+/** Placeholders the agents write (`[redacted:T1]`), or a marker they copied (`[redacted: Project Falcon]`). */
+export const PLACEHOLDER = /\[redacted:\s*([^\]\n]{1,200}?)\s*\]/gi;
+/**
+ * The same without a bracket inside: in `[redacted:Ac [redacted: X] me Corp` the chat shows only the
+ * inner one as a marker, so the guard reads the text with that one taken out as well.
+ */
+export const INNER_PLACEHOLDER = /\[redacted:\s*([^[\]\n]{1,200}?)\s*\]/gi;
+/** How every placeholder starts (compared lower-case). */
+export const PLACEHOLDER_HEAD = '[redacted:';
+/** What the chat renders as a marker, with the target's name as group 1 (exactly `redactionMarker`'s shape). */
+export const MARKER = /\[redacted: ([^\]\n]{1,200})\]/g;
+
+/** Why a span was redacted, by how the name was spelled (the first clause of a guard redaction's reason). */
+export const KIND_REASON: Readonly<Record<MatchKind, string>> = {
+  exact: 'names the target',
+  confusable: 'names the target with look-alike letters from another script',
+  leet: 'names the target with digits or symbols for letters',
+  spaced: 'names the target with its letters split apart',
+  masked: 'names the target with some letters masked',
+  markup: 'names the target split by markup that renders as one word',
+  encoded: 'names the target in an encoding a reader decodes',
+};
+
+/** The same in the words of the answer's "why" line: "its alias "x" appeared with look-alike letters". */
+const KIND_APPEARED: Readonly<Record<MatchKind, string>> = {
+  exact: 'appeared in the text',
+  confusable: 'appeared with look-alike letters',
+  leet: 'appeared with digits or symbols for letters',
+  spaced: 'appeared with its letters split apart',
+  masked: 'appeared with letters masked',
+  markup: 'appeared split by markup',
+  encoded: 'appeared encoded',
+};
+
+/** The reason `redactMatches` gives: how it was spelled, whether backwards, and which alias. */
+export function matchReason(m: GuardMatch, targetName: string | undefined): string {
+  const alias = targetName !== undefined && m.term !== targetName ? ` (alias "${m.term}")` : '';
+  const backwards = m.reversed ? ', written backwards' : '';
+  const via = m.encoding ? ` (${m.encoding})` : '';
+  return `${KIND_REASON[m.kind]}${via}${backwards}${alias}`;
+}
+
+/** The reason the answer guard gives for one of its own markers. */
+export function guardReason(m: GuardMatch, targetName: string | undefined): string {
+  const alias = targetName !== undefined && m.term !== targetName ? ` alias "${m.term}"` : ' name';
+  return `its${alias} ${KIND_APPEARED[m.kind]}${m.encoding ? ` (${m.encoding})` : ''}`;
+}
