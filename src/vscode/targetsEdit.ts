@@ -51,17 +51,20 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
   // never overwrites one of those with something else, the user fixes it in settings.json.
   const entry = { ...(array[index] as Record<string, unknown>) };
   const malformed = (field: string) => parseTargets(array).problems.some((p) => p.index === index && p.path === `[${index}].${field}`);
+  // A list field as written: a copy to extend, [] when absent, undefined when it is not a list at all.
+  const listOf = (field: 'aliases' | 'examples'): unknown[] | undefined =>
+    entry[field] === undefined ? [] : Array.isArray(entry[field]) ? [...(entry[field] as unknown[])] : undefined;
+  const notAList = (field: 'aliases' | 'examples'): EditResult => ({
+    ok: false,
+    message: `The ${field} of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.`,
+  });
   switch (edit.kind) {
     case 'rename':
       entry.name = edit.name.trim();
       break;
     case 'addAlias': {
-      if (entry.aliases !== undefined && !Array.isArray(entry.aliases))
-        return {
-          ok: false,
-          message: 'The aliases of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.',
-        };
-      const aliases = Array.isArray(entry.aliases) ? [...(entry.aliases as unknown[])] : [];
+      const aliases = listOf('aliases');
+      if (!aliases) return notAList('aliases');
       const alias = edit.alias.trim();
       if (aliases.some((a) => typeof a === 'string' && sameTerm(a, alias)) || sameTerm(String(entry.name), alias)) {
         return { ok: false, message: `"${alias}" is already a name or alias of this target.` };
@@ -70,7 +73,7 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       break;
     }
     case 'removeAlias': {
-      const aliases = Array.isArray(entry.aliases) ? (entry.aliases as unknown[]) : [];
+      const aliases = listOf('aliases') ?? [];
       const kept = aliases.filter((a) => !(typeof a === 'string' && a.trim() === edit.alias.trim()));
       if (kept.length === aliases.length) return { ok: false, message: `"${edit.alias}" is not an alias of this target any more.` };
       if (kept.length) entry.aliases = kept;
@@ -87,12 +90,8 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       else delete entry.description;
       break;
     case 'addExample': {
-      if (entry.examples !== undefined && !Array.isArray(entry.examples))
-        return {
-          ok: false,
-          message: 'The examples of this target in settings.json are not a list; fix them by hand first, Unlearn will not overwrite them.',
-        };
-      const examples = Array.isArray(entry.examples) ? [...(entry.examples as unknown[])] : [];
+      const examples = listOf('examples');
+      if (!examples) return notAList('examples');
       const example = edit.example.trim().replace(/\s+/g, ' ');
       const problem = validateExample(example);
       if (problem) return { ok: false, message: problem };
@@ -104,7 +103,7 @@ export function applyTargetEdit(raw: unknown, edit: TargetEdit): EditResult {
       break;
     }
     case 'removeExample': {
-      const examples = Array.isArray(entry.examples) ? (entry.examples as unknown[]) : [];
+      const examples = listOf('examples') ?? [];
       // Only an exact match (after trimming) goes: a malformed neighbour stays as the user wrote it.
       const at = examples.findIndex((e) => typeof e === 'string' && e.trim() === edit.example.trim());
       if (at < 0) return { ok: false, message: 'That example is not in this target any more.' };
