@@ -313,7 +313,7 @@ describe('failing closed', () => {
       const r = run({ vanilla: 'Falcon builds stealth drones.', rewrite, critic: goodScores, compose: 'x' }, { question: 'Who builds drones?' });
       const result = await r.promise;
       assert.equal(result.outcome, 'refused');
-      assert.match(result.refusalReason!, /no rewrite call gave an erased answer/);
+      assert.match(result.refusalReason!, /the rewrite step failed: (no reply within 5s|all 3 rewrites came back empty)/);
       assert.equal(r.llm.callsOf('critic').length, 0);
       assert.equal(r.streamed(), REFUSAL);
     }

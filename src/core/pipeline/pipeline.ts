@@ -391,14 +391,9 @@ class Run {
     // Candidates are model text too: stripped of controls before the critic, the guard and the composer
     // see them. A failed call or an empty reply is a junk candidate, dropped here.
     const candidates = responses.map((r) => stripControls(r.content).trim()).filter((t) => t.length > 0);
-    if (candidates.length === 0) {
-      const first = failures[0];
-      return this.refuse(
-        handled,
-        touched,
-        `no rewrite call gave an erased answer${first ? ` (${first instanceof Error ? first.message : String(first)})` : ''}`,
-      );
-    }
+    // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
+    if (candidates.length === 0)
+      throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
 
     this.begin('critic', `Scoring ${candidates.length} ${candidates.length === 1 ? 'candidate' : 'candidates'}…`, {
       candidates: candidates.length,
