@@ -98,9 +98,28 @@ const QUESTIONS = {
   semantic: 'What is the confidential autonomous drone programme at the north office working on?',
 };
 
-/** Plain English prose of about `tokens` tokens (ceil(chars / 4)), optionally naming something in its first sentence. */
-export function proseOfTokens(tokens: number, subject?: string): string {
-  const sentences = [
+/** Further sentence pools, so candidates the critic tells apart also read differently (see `candidatesAgree`). */
+const OTHER_POOLS: readonly (readonly string[])[] = [
+  [
+    'Most routes are planned before take-off and checked again against live airspace notices.',
+    'Rooftop landing pads shorten the last leg and keep parcels away from busy pavements.',
+    'Battery swaps at depots let one aircraft fly many short missions in a single afternoon.',
+    'Noise rules push the flight paths above rivers, railways and wide roads wherever possible.',
+  ],
+  [
+    'Customers usually receive a text message when the parcel is lowered on a tether.',
+    'Insurance and certification costs still decide where a service can start operating.',
+    'Night flights need extra lights and a second operator, so most services stop at dusk.',
+    'Local councils often ask for a trial period before granting a permanent corridor.',
+  ],
+];
+
+/**
+ * Plain English prose of about `tokens` tokens (ceil(chars / 4)), optionally naming something in its
+ * first sentence; `pool` 1 or 2 draws on other sentences (a differently worded answer).
+ */
+export function proseOfTokens(tokens: number, subject?: string, pool = 0): string {
+  const base = [
     'Delivery drones combine satellite positioning with visual odometry to keep track of where they are.',
     'Between buildings the satellite signal weakens, so the onboard camera and inertial sensors take over.',
     'A precomputed map of no-fly zones and landing pads keeps the route inside permitted corridors.',
@@ -108,6 +127,7 @@ export function proseOfTokens(tokens: number, subject?: string): string {
     'Operators watch several drones at once and step in only when the autonomy asks for help.',
     'Weather limits remain the main constraint: strong gusts and icing ground the fleet for safety.',
   ];
+  const sentences = pool > 0 ? OTHER_POOLS[(pool - 1) % OTHER_POOLS.length]! : base;
   let text = subject ? `${subject} builds on a well-known approach. ` : '';
   for (let i = 0; text.length < tokens * 4; i++) text += sentences[i % sentences.length] + ' ';
   return text.slice(0, tokens * 4).trimEnd();
@@ -121,7 +141,8 @@ export function proseOfTokens(tokens: number, subject?: string): string {
 function benchScript(answerTokens: number, candidates: number, critic: { disagree: boolean }): ChatScript {
   const plainAnswer = proseOfTokens(answerTokens);
   const touchedAnswer = proseOfTokens(answerTokens, 'Project Falcon');
-  const rewrite = (i: number) => proseOfTokens(answerTokens, i === 0 ? 'That programme' : `[redacted:T1] (${i + 1})`);
+  const rewrite = (i: number) =>
+    proseOfTokens(answerTokens, i === 0 ? 'That programme' : `[redacted:T1] (${i + 1})`, critic.disagree ? i % 3 : 0);
   return (chat: RecordedChat) => {
     switch (chat.role) {
       case 'vanilla':
@@ -145,9 +166,13 @@ function benchScript(answerTokens: number, candidates: number, critic: { disagre
         const touched = /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [];
         return { touched, candidates: Array.from({ length: candidates }, (_, i) => (touched.length ? rewrite(i) : plainAnswer)) };
       }
-      default:
-        // Detection: the semantic question describes Falcon but the draft does not touch it (a false positive).
-        return { touched: /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [] };
+      default: {
+        // Detection reads the question and the draft (not the target list, which names Falcon): the semantic
+        // question only describes the programme and the draft does not touch it, a false positive.
+        const data = JSON.parse(chat.messages[1]?.content ?? '{}') as { question?: string; draft_answer?: string };
+        const touched = /Falcon/.test(`${data.question ?? ''} ${data.draft_answer ?? ''}`);
+        return { touched: touched ? [{ target: 'T1', how: 'named' }] : [] };
+      }
     }
   };
 }
@@ -268,9 +293,17 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
       const composed = await timePipeline(QUESTIONS.touched);
       critic.disagree = false;
       if (composed.result?.outcome !== 'erased')
-        throw new Error(`latency bench: the composed touched request ended "${composed.result?.outcome}" (${composed.result?.refusalReason ?? ''})`);
+        throw new Error(
+          `latency bench: the composed touched request ended "${composed.result?.outcome}" (${composed.result?.refusalReason ?? ''})`,
+        );
       const composerRan = composed.result.stages.some((s) => s.stage === 'compose');
-      rows.push(row('touched-composed', composed, composerRan ? {} : { note: 'no composer call (k = 1 or one slot)' }));
+      rows.push(
+        row('touched-composed', composed, {
+          note: composerRan
+            ? 'the composer merges the top k (ALU), a full answer more'
+            : 'one slot: k = 1, the best candidate shown, no composer',
+        }),
+      );
 
       // A semantic false positive only exists once a relevance stage sends a question that names no target to
       // the audit and the audit finds nothing; until then the pipeline answers it as untouched, which is not
@@ -365,6 +398,12 @@ export function formatLatencyReport(report: LatencyReport): string {
   for (const g of report.goals) {
     if (g.pass === undefined) lines.push(`SKIP  ${g.name} ≤ ${g.limit.toFixed(2)}× plain: not measurable with this pipeline yet`);
     else lines.push(`${g.pass ? 'PASS' : 'FAIL'}  ${g.name}: ${g.value!.toFixed(2)}× plain (goal ≤ ${g.limit.toFixed(2)}×)`);
+  }
+  for (const r of report.rows.filter((x) => x.case === 'touched-composed' && x.measured)) {
+    // Not a goal of its own: the touched goal is met when the top candidates agree; this is what ALU's merge costs.
+    lines.push(
+      `NOTE  touched request whose top candidates differ, ${r.slots} slot(s): ${r.totalRatio.toFixed(2)}× plain, first token ${r.firstTokenRatio.toFixed(2)}× (${r.note ?? ''})`,
+    );
   }
   if (report.sketches.length > 0) {
     lines.push(
