@@ -179,8 +179,7 @@ describe('eval harness against the scripted Ollama server', () => {
       ['erased', 'erased', 'erased', 'vanilla', 'vanilla'],
     );
     // Latency per stage: every pipeline stage that ran has a mean.
-    for (const stage of ['retrieve', 'vanilla', 'rewrite', 'critic', 'guard'] as const)
-      assert.ok(all.unlearn.stageMs[stage]! >= 0, stage);
+    for (const stage of ['retrieve', 'vanilla', 'rewrite', 'critic', 'guard'] as const) assert.ok(all.unlearn.stageMs[stage]! >= 0, stage);
     assert.ok(all.unlearn.meanMs! > 0 && all.plain.meanMs! > 0);
 
     // The terminal table and the HTML carry the same numbers.

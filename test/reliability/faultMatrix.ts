@@ -255,10 +255,7 @@ export function faultMatrix(): void {
               withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
               const seen = await observe({ llm });
               assertRefused(seen, stage, /could not be read twice in a row/);
-              assert.match(
-                seen.result!.refusalReason!,
-                /does not fit the schema \(forget: /,
-              );
+              assert.match(seen.result!.refusalReason!, /does not fit the schema \(forget: /);
               assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
               assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
               assert.equal(ollama.chatsOf('compose').length, 0);

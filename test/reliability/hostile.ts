@@ -166,10 +166,7 @@ export function hostile(): void {
         'a 1 MB prompt with a disguised name in the middle → retrieval finds it, every agent obeys by echoing it, the guard vetoes: refusal in bounded time',
         async () => {
           const question = megabyteQuestion('P r 0 j e c t  F @ l c o n');
-          const echo = (chat: RecordedChat): ScriptedReply =>
-            chat.role === 'critic'
-                ? FIVES
-                : bulk(question);
+          const echo = (chat: RecordedChat): ScriptedReply => (chat.role === 'critic' ? FIVES : bulk(question));
           ollama.setScript(echo);
           const seen = await observe({ llm, question, options: WHOLE_PROMPT });
           assert.equal(seen.result?.outcome, 'refused');

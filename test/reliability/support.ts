@@ -51,7 +51,14 @@ export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project F
 
 /** Every agent answers well; `overrides` replace single roles. */
 export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>> = {}): ChatScript {
-  return { vanilla: VANILLA_LEAK, detect: { touched: [] }, rewrite: rewrites(REWRITES_OK), critic: CRITIC_OK, compose: COMPOSED, ...overrides };
+  return {
+    vanilla: VANILLA_LEAK,
+    detect: { touched: [] },
+    rewrite: rewrites(REWRITES_OK),
+    critic: CRITIC_OK,
+    compose: COMPOSED,
+    ...overrides,
+  };
 }
 
 /** Text of one recorded request, every message joined (what the model could read). */

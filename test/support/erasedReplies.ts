@@ -17,6 +17,9 @@ export function rewrites(texts: readonly string[]): (call: { readonly messages: 
 }
 
 /** The scores-only critic's reply for per-candidate scores, in candidate order. */
-export function criticScores(scores: readonly { readonly forget: number; readonly utility: number }[]): { forget: number[]; utility: number[] } {
+export function criticScores(scores: readonly { readonly forget: number; readonly utility: number }[]): {
+  forget: number[];
+  utility: number[];
+} {
   return { forget: scores.map((s) => s.forget), utility: scores.map((s) => s.utility) };
 }

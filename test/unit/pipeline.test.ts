@@ -221,7 +221,12 @@ describe('leak guard after the composer', () => {
 
   test('a long streamed answer emits exactly the final text, never a name split across chunks', async () => {
     const filler = 'Drones are interesting machines. '.repeat(20);
-    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: goodScores, compose: `${filler}Project Falcon ${filler}Falcon ${filler}` });
+    const r = run({
+      vanilla: 'Falcon.',
+      rewrite: erased,
+      critic: goodScores,
+      compose: `${filler}Project Falcon ${filler}Falcon ${filler}`,
+    });
     const result = await r.promise;
     assert.equal(r.streamed(), result.answer);
     assert.ok(!/falcon/i.test(r.streamed().replace(/\[redacted: Project Falcon\]/g, '')));
@@ -310,7 +315,10 @@ describe('failing closed', () => {
 
   test('every rewrite call failing, or writing nothing, ends in a refusal without a critic call', async () => {
     for (const rewrite of [{ fail: new LlmError('timeout', 'no reply within 5s', { label: 'rewrite' }) }, '  \n ']) {
-      const r = run({ vanilla: 'Falcon builds stealth drones.', rewrite, critic: goodScores, compose: 'x' }, { question: 'Who builds drones?' });
+      const r = run(
+        { vanilla: 'Falcon builds stealth drones.', rewrite, critic: goodScores, compose: 'x' },
+        { question: 'Who builds drones?' },
+      );
       const result = await r.promise;
       assert.equal(result.outcome, 'refused');
       assert.match(result.refusalReason!, /the rewrite step failed: (no reply within 5s|all 3 rewrites came back empty)/);
@@ -346,7 +354,10 @@ describe('failing closed', () => {
   });
 
   test('a vanilla failure propagates and nothing is shown', async () => {
-    const r = run({ vanilla: { fail: new LlmError('model-missing', 'model "x" not found; run `ollama pull x`') } }, { question: 'Who builds drones?' });
+    const r = run(
+      { vanilla: { fail: new LlmError('model-missing', 'model "x" not found; run `ollama pull x`') } },
+      { question: 'Who builds drones?' },
+    );
     await assert.rejects(r.promise, (e: unknown) => e instanceof LlmError && e.code === 'model-missing');
     assert.equal(r.streamed(), '');
   });
@@ -383,9 +394,16 @@ describe('options', () => {
   const rising = criticScores([1, 2, 3, 4, 5].map((utility) => ({ forget: 5, utility })));
 
   test('j and top-k shape the rewrite calls, the critic schema and what the composer receives', async () => {
-    const r = run({ vanilla: 'Falcon.', rewrite: five, critic: rising, compose: 'done' }, { options: { ...options, candidates: 5, topK: 3 } });
+    const r = run(
+      { vanilla: 'Falcon.', rewrite: five, critic: rising, compose: 'done' },
+      { options: { ...options, candidates: 5, topK: 3 } },
+    );
     await r.promise;
-    const asked = r.llm.callsOf('rewrite').map((c) => c.request.messages[1]!.content.match(/Candidate (\d+) of (\d+)\./)!.slice(1).join('/'));
+    const asked = r.llm.callsOf('rewrite').map((c) =>
+      c.request.messages[1]!.content.match(/Candidate (\d+) of (\d+)\./)!
+        .slice(1)
+        .join('/'),
+    );
     assert.deepEqual(asked, ['1/5', '2/5', '3/5', '4/5', '5/5']);
     // Each candidate its own seed-free sampling with some temperature, so the five differ.
     for (const c of r.llm.callsOf('rewrite')) assert.ok((c.request.options?.temperature ?? 0) > 0);
@@ -453,7 +471,12 @@ describe('options', () => {
           inFlight--;
         }
       };
-      await runPipeline({ llm, index, question: 'What is Project Falcon building?', options: { ...options, candidates: 4, parallelCalls } });
+      await runPipeline({
+        llm,
+        index,
+        question: 'What is Project Falcon building?',
+        options: { ...options, candidates: 4, parallelCalls },
+      });
       assert.equal(peak, Math.min(parallelCalls, 4), `parallelCalls ${parallelCalls}`);
     }
   });
@@ -616,7 +639,10 @@ describe('context window', () => {
 
   test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is composed', async () => {
     const big = 'A long but harmless rewrite about drones in general. '.repeat(40);
-    const r = run({ vanilla: 'Falcon.', rewrite: rewrites([big]), critic: goodScores, compose: 'x' }, { options: { ...options, contextLength: 2048 } });
+    const r = run(
+      { vanilla: 'Falcon.', rewrite: rewrites([big]), critic: goodScores, compose: 'x' },
+      { options: { ...options, contextLength: 2048 } },
+    );
     const result = await r.promise;
     assert.deepEqual(
       r.llm.calls.map((c) => c.role),

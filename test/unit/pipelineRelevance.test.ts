@@ -61,7 +61,8 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
     // The critic scores the three alike, so the best is shown as written: no composer call.
     assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
-    for (const c of llm.callsOf('rewrite')) assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
+    for (const c of llm.callsOf('rewrite'))
+      assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
     for (const fact of FACTS) assert.ok(!result.answer.includes(fact));

@@ -328,11 +328,15 @@ class Run {
     const droppedTurns = Math.max(droppedBefore, rewriteDropped);
 
     const reduced = oneSlot && (j < asked || k < askedK) ? ` (one model slot: ${j} of ${asked}, the best shown as written)` : '';
-    this.begin('rewrite', `Writing ${j} erased ${j === 1 ? 'answer' : 'answers'} for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}${reduced}…`, {
-      targets: handled.length,
-      candidates: j,
-      ...(droppedTurns > 0 ? { droppedTurns } : {}),
-    });
+    this.begin(
+      'rewrite',
+      `Writing ${j} erased ${j === 1 ? 'answer' : 'answers'} for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}${reduced}…`,
+      {
+        targets: handled.length,
+        candidates: j,
+        ...(droppedTurns > 0 ? { droppedTurns } : {}),
+      },
+    );
     const { seed, temperature } = options;
     const numCtx = numCtxOption(this.contextLength).num_ctx;
     type Done = { kind: 'rewrite'; response: ChatResponse } | { kind: 'detect'; found: Map<string, TouchKind> };
@@ -369,7 +373,9 @@ class Run {
     this.input.signal?.throwIfAborted();
     const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
     // A dead server or a missing model is the user's to fix, not a refusal; anything else fails closed below.
-    const fatal = failures.find((e) => e instanceof LlmError && (e.code === 'unreachable' || e.code === 'model-missing' || e.code === 'aborted'));
+    const fatal = failures.find(
+      (e) => e instanceof LlmError && (e.code === 'unreachable' || e.code === 'model-missing' || e.code === 'aborted'),
+    );
     if (fatal) throw fatal;
     const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const touched = new Map<string, TouchKind>();
@@ -392,8 +398,7 @@ class Run {
     // see them. A failed call or an empty reply is a junk candidate, dropped here.
     const candidates = responses.map((r) => stripControls(r.content).trim()).filter((t) => t.length > 0);
     // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
-    if (candidates.length === 0)
-      throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
+    if (candidates.length === 0) throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
 
     this.begin('critic', `Scoring ${candidates.length} ${candidates.length === 1 ? 'candidate' : 'candidates'}…`, {
       candidates: candidates.length,
