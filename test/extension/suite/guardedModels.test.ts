@@ -9,16 +9,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 
 const VENDOR = 'unlearn';
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Equal scores: the best candidate is shown as written, with no composer call.
+  critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 
@@ -92,7 +91,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });

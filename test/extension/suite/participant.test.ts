@@ -5,17 +5,16 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Equal scores: the best candidate is shown as written, with no composer call.
+  critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 const targetScope = () =>
@@ -63,13 +62,13 @@ suite('@unlearn chat participant', function () {
   test('streams a progress line per stage, then the guarded answer with its marker', async () => {
     const { recording, result } = await ask('What is Project Falcon building?', { model: GUARDED });
     assert.deepEqual(
-      recording.progress.filter((p) => /Answering|Auditing|Scoring|Composing/.test(p)),
-      ['Answering…', 'Auditing for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
+      recording.progress.filter((p) => /Answering|Writing|Scoring|Composing/.test(p)),
+      ['Writing 3 erased answers for 1 target…', 'Scoring 3 candidates…'],
     );
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic'],
     );
     const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
     assert.equal(meta.outcome, 'erased');
