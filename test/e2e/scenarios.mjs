@@ -40,19 +40,20 @@ export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
-    audit: reply(
-      {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-      },
-      slow,
-    ),
-    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    // One erased candidate per rewrite call (its prompt ends "Candidate n of j.").
+    rewrite: (chat) => {
+      const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);
+      const texts = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'];
+      return reply(texts[Math.min(n, texts.length) - 1], slow);
+    },
+    // Scores only; equal, so the best candidate is shown as written (no composer call).
+    critic: reply({ forget: [5, 5, 5], utility: [3, 3, 3] }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
   };
 }
 
-const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ candidates?…/, /Composing…/];
+// The question names a target, so no draft is written; the critic's equal scores mean no composer either.
+const STAGES = [/Writing \d+ erased answers? for \d+ targets?…/, /Scoring \d+ candidates?…/];
 
 /** A walkthrough step's element; VS Code ids it `<extension>#<walkthrough>#<step>`. */
 const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
