@@ -16,8 +16,8 @@ const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
   rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-  // Equal scores: the best candidate is shown as written, with no composer call.
-  critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
+  // Told apart, so the composer merges the best two and its answer streams.
+  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 
@@ -91,7 +91,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
@@ -138,7 +138,8 @@ suite('Guarded models (vendor "unlearn")', function () {
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
     const pending = Promise.resolve(
-      model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
+      // Names no target, so the vanilla draft is the first call.
+      model.sendRequest([vscode.LanguageModelChatMessage.User('What is the drone project?')], {}, cts.token),
     ).then(collect);
     await until('the vanilla call to arrive', async () => (ollama.activeRequests > 0 ? true : undefined));
     cts.cancel();
