@@ -6,6 +6,7 @@ import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions, type Pipelin
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
 import { DEFAULT_SPEED_PROFILE, type SpeedProfile } from '../../test/support/speedModel';
+import { candidateNumber } from '../../test/support/erasedReplies';
 import { runSketch, SKETCH_FLOWS } from './latencySketches';
 
 /**
@@ -13,15 +14,16 @@ import { runSketch, SKETCH_FLOWS } from './latencySketches';
  * model (`test/support/speedModel.ts`: 30 tokens/s generation, 600 tokens/s prompt, slots sharing as
  * documented there) answers every agent with a reply as long as a real model would write it:
  * - the plain model and the vanilla agent: an answer of `answerTokens` tokens;
- * - AuditErase: its JSON with the touched targets and `j` rewrites, each as long as the vanilla answer;
- * - the critic: its JSON, one entry per candidate, as its schema requires;
+ * - the rewrite agent: one erased answer per call, as long as the vanilla answer;
+ * - detection: its JSON of touched targets; the critic: its JSON of scores, as their schemas require;
  * - the composer: an answer as long as a rewrite.
+ * The pipeline runs with `parallelCalls` equal to the server's slots, as the setting's description asks.
  * No system gets a shorter text than another. Real time runs `timeScale` times faster than model time;
  * our own CPU time (HTTP, JSON, the guard) is divided by the same factor, so it counts for more than it
  * would on a real model: a pessimistic bias of a few percent at the default scale.
  */
 
-export type LatencyCase = 'plain' | 'untouched' | 'touched' | 'semantic-false-positive';
+export type LatencyCase = 'plain' | 'untouched' | 'touched' | 'touched-composed' | 'semantic-false-positive';
 
 export interface LatencyRow {
   readonly case: LatencyCase;
@@ -96,9 +98,28 @@ const QUESTIONS = {
   semantic: 'What is the confidential autonomous drone programme at the north office working on?',
 };
 
-/** Plain English prose of about `tokens` tokens (ceil(chars / 4)), optionally naming something in its first sentence. */
-export function proseOfTokens(tokens: number, subject?: string): string {
-  const sentences = [
+/** Further sentence pools, so candidates the critic tells apart also read differently (see `candidatesAgree`). */
+const OTHER_POOLS: readonly (readonly string[])[] = [
+  [
+    'Most routes are planned before take-off and checked again against live airspace notices.',
+    'Rooftop landing pads shorten the last leg and keep parcels away from busy pavements.',
+    'Battery swaps at depots let one aircraft fly many short missions in a single afternoon.',
+    'Noise rules push the flight paths above rivers, railways and wide roads wherever possible.',
+  ],
+  [
+    'Customers usually receive a text message when the parcel is lowered on a tether.',
+    'Insurance and certification costs still decide where a service can start operating.',
+    'Night flights need extra lights and a second operator, so most services stop at dusk.',
+    'Local councils often ask for a trial period before granting a permanent corridor.',
+  ],
+];
+
+/**
+ * Plain English prose of about `tokens` tokens (ceil(chars / 4)), optionally naming something in its
+ * first sentence; `pool` 1 or 2 draws on other sentences (a differently worded answer).
+ */
+export function proseOfTokens(tokens: number, subject?: string, pool = 0): string {
+  const base = [
     'Delivery drones combine satellite positioning with visual odometry to keep track of where they are.',
     'Between buildings the satellite signal weakens, so the onboard camera and inertial sensors take over.',
     'A precomputed map of no-fly zones and landing pads keeps the route inside permitted corridors.',
@@ -106,40 +127,52 @@ export function proseOfTokens(tokens: number, subject?: string): string {
     'Operators watch several drones at once and step in only when the autonomy asks for help.',
     'Weather limits remain the main constraint: strong gusts and icing ground the fleet for safety.',
   ];
+  const sentences = pool > 0 ? OTHER_POOLS[(pool - 1) % OTHER_POOLS.length]! : base;
   let text = subject ? `${subject} builds on a well-known approach. ` : '';
   for (let i = 0; text.length < tokens * 4; i++) text += sentences[i % sentences.length] + ' ';
   return text.slice(0, tokens * 4).trimEnd();
 }
 
-/** Replies of the lengths a model would write for each agent (see the module comment). */
-function benchScript(answerTokens: number, candidates: number): ChatScript {
+/**
+ * Replies of the lengths a model would write for each agent (see the module comment). The critic rates
+ * the top candidates alike (the usual case when every rewrite did its job), so the best is shown as
+ * written; `disagree` gives every candidate its own utility, so the composer has to merge them.
+ */
+function benchScript(answerTokens: number, candidates: number, critic: { disagree: boolean }): ChatScript {
   const plainAnswer = proseOfTokens(answerTokens);
   const touchedAnswer = proseOfTokens(answerTokens, 'Project Falcon');
-  const rewrite = (i: number) => proseOfTokens(answerTokens, i === 0 ? 'That programme' : `[redacted:T1] (${i + 1})`);
+  const rewrite = (i: number) =>
+    proseOfTokens(answerTokens, i === 0 ? 'That programme' : `[redacted:T1] (${i + 1})`, critic.disagree ? i % 3 : 0);
   return (chat: RecordedChat) => {
     switch (chat.role) {
       case 'vanilla':
         return /Falcon/.test(chat.messages.at(-1)?.content ?? '') ? touchedAnswer : plainAnswer;
-      case 'audit': {
-        // A semantic false positive: the audit sees no target, but its schema still asks for j rewrites.
-        const touched = /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [];
-        return { touched, candidates: Array.from({ length: candidates }, (_, i) => (touched.length ? rewrite(i) : plainAnswer)) };
-      }
       case 'critic': {
         // One score per candidate the request carries; the scores-only critic (criticScores.ts) asks for two
-        // arrays, the pipeline's critic for one entry each.
+        // arrays, ALU's critic (critic.ts, still used by the sketches) for one entry each.
         const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? candidates;
-        const utility = (i: number) => 5 - (i % 2);
+        const utility = (i: number) => (critic.disagree ? 5 - (i % 5) : 5 - (i % 2));
         if (chat.messages[0]?.content.includes('two arrays'))
           return { forget: Array.from({ length: n }, () => 5), utility: Array.from({ length: n }, (_, i) => utility(i)) };
         return { scores: Array.from({ length: n }, (_, i) => ({ candidate: i + 1, forget: 5, utility: utility(i) })) };
       }
-      case 'compose':
       case 'rewrite':
+        // The pipeline's prompts end "Candidate n of j."; a sketch's single rewrite has no such line.
+        return rewrite(/Candidate \d+ of/.test(chat.messages.at(-1)?.content ?? '') ? candidateNumber(chat.messages) - 1 : 0);
+      case 'compose':
         return rewrite(0);
-      default:
-        // An agent this bench does not know yet (the relevance stage's detection): it finds what the audit would.
-        return { touched: /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [] };
+      case 'audit': {
+        // ALU's AuditErase, called by the sketches only: its JSON with j rewrites.
+        const touched = /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [];
+        return { touched, candidates: Array.from({ length: candidates }, (_, i) => (touched.length ? rewrite(i) : plainAnswer)) };
+      }
+      default: {
+        // Detection reads the question and the draft (not the target list, which names Falcon): the semantic
+        // question only describes the programme and the draft does not touch it, a false positive.
+        const data = JSON.parse(chat.messages[1]?.content ?? '{}') as { question?: string; draft_answer?: string };
+        const touched = /Falcon/.test(`${data.question ?? ''} ${data.draft_answer ?? ''}`);
+        return { touched: touched ? [{ target: 'T1', how: 'named' }] : [] };
+      }
     }
   };
 }
@@ -172,7 +205,8 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
   };
 
   for (const slots of options.slots ?? [1, 4]) {
-    const ollama = await startScriptedOllama({ script: benchScript(answerTokens, j), speed: { slots, timeScale } });
+    const critic = { disagree: false };
+    const ollama = await startScriptedOllama({ script: benchScript(answerTokens, j, critic), speed: { slots, timeScale } });
     try {
       const llm = createOllamaPort({ host: ollama.host });
       /**
@@ -217,7 +251,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
           llm: llmPort,
           index,
           question,
-          options: pipelineOptions,
+          options: { ...pipelineOptions, parallelCalls: slots },
           signal: options.signal,
           onEvent: (e) => {
             if (e.type === 'answer-chunk' && e.text) first ??= mark();
@@ -253,6 +287,23 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
         throw new Error(`latency bench: the touched request ended "${touched.result?.outcome}" (${touched.result?.refusalReason ?? ''})`);
       rows.push(row('touched', touched));
       log(`latency: ${slots} slot(s), touched ${touched.totalSeconds.toFixed(1)} s`);
+
+      // The same request when the critic tells the top candidates apart: the composer merges them.
+      critic.disagree = true;
+      const composed = await timePipeline(QUESTIONS.touched);
+      critic.disagree = false;
+      if (composed.result?.outcome !== 'erased')
+        throw new Error(
+          `latency bench: the composed touched request ended "${composed.result?.outcome}" (${composed.result?.refusalReason ?? ''})`,
+        );
+      const composerRan = composed.result.stages.some((s) => s.stage === 'compose');
+      rows.push(
+        row('touched-composed', composed, {
+          note: composerRan
+            ? 'the composer merges the top k (ALU), a full answer more'
+            : 'one slot: k = 1, the best candidate shown, no composer',
+        }),
+      );
 
       // A semantic false positive only exists once a relevance stage sends a question that names no target to
       // the audit and the audit finds nothing; until then the pipeline answers it as untouched, which is not
@@ -347,6 +398,12 @@ export function formatLatencyReport(report: LatencyReport): string {
   for (const g of report.goals) {
     if (g.pass === undefined) lines.push(`SKIP  ${g.name} ≤ ${g.limit.toFixed(2)}× plain: not measurable with this pipeline yet`);
     else lines.push(`${g.pass ? 'PASS' : 'FAIL'}  ${g.name}: ${g.value!.toFixed(2)}× plain (goal ≤ ${g.limit.toFixed(2)}×)`);
+  }
+  for (const r of report.rows.filter((x) => x.case === 'touched-composed' && x.measured)) {
+    // Not a goal of its own: the touched goal is met when the top candidates agree; this is what ALU's merge costs.
+    lines.push(
+      `NOTE  touched request whose top candidates differ, ${r.slots} slot(s): ${r.totalRatio.toFixed(2)}× plain, first token ${r.firstTokenRatio.toFixed(2)}× (${r.note ?? ''})`,
+    );
   }
   if (report.sketches.length > 0) {
     lines.push(

@@ -7,6 +7,7 @@ export const PIPELINE_FLAGS = {
   host: { type: 'string' },
   candidates: { type: 'string' },
   'top-k': { type: 'string' },
+  parallel: { type: 'string' },
   'num-ctx': { type: 'string' },
   'embedding-model': { type: 'string' },
   'audit-policy': { type: 'string' },

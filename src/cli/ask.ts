@@ -32,8 +32,10 @@ Options:
   --targets FILE     JSON array of targets, as in the unlearn.targets setting ([{"name": "Project Falcon", "aliases": ["Falcon"]}])
   --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
   --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
-  --candidates N     erased candidates the AuditErase agent writes (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
+  --candidates N     erased candidates the rewrite agent writes, one call each (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --parallel N       model calls of one request at once: the Ollama server's slots (default ${DEFAULT_PIPELINE_OPTIONS.parallelCalls});
+                     1 = one slot: at most 2 candidates, the best shown without composing
   --num-ctx N        Ollama context window in tokens for every call (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default, no trimming)
 ${RELEVANCE_HELP}
   --cache-dir DIR    where target embeddings are kept between runs (default: $XDG_CACHE_HOME/unlearn/embeddings or ~/.cache/unlearn/embeddings)
@@ -71,6 +73,8 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   const topK = positiveInt(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k');
   if (typeof candidates === 'string') return usage(io, candidates);
   if (typeof topK === 'string') return usage(io, topK);
+  const parallelCalls = positiveInt(values.parallel, DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4, '--parallel');
+  if (typeof parallelCalls === 'string') return usage(io, parallelCalls);
   const contextLength = parseContextLength(values['num-ctx']);
   if (typeof contextLength === 'string') return usage(io, contextLength);
   const auditPolicy = parseAuditPolicy(values['audit-policy']);
@@ -115,6 +119,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
         model,
         candidates,
         topK,
+        parallelCalls,
         contextLength,
         auditPolicy: auditPolicy as AuditPolicy,
         embeddingModel,

@@ -71,6 +71,8 @@ Options for run:
                      --temperature), and count it leaked if any answer leaks
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
+  --parallel N       model calls of one request at once: the Ollama server's slots (default ${DEFAULT_PIPELINE_OPTIONS.parallelCalls});
+                     1 = one slot: at most 2 candidates, the best shown without composing
   --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
 ${EMBEDDING_MODEL_HELP}
   --temperature T    sampling temperature for the answers (default: the model's)
@@ -164,12 +166,13 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   const { values } = parsed;
   const candidates = wholeNumber(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates', 1, 20);
   const topK = wholeNumber(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k', 1, 20);
+  const parallelCalls = wholeNumber(values.parallel, DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4, '--parallel', 1, 64);
   const samples = wholeNumber(values.samples, 1, '--samples', 1, 50);
   if (typeof samples === 'string') return usage(io, samples);
   const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, 0, '--limit', 1, 1_000_000);
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
   const contextLength = parseContextLength(values['num-ctx']);
-  for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
+  for (const v of [candidates, topK, parallelCalls, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
   const auditPolicies = parseAuditPolicies(values['audit-policy']);
   if (typeof auditPolicies === 'string') return usage(io, auditPolicies);
   const auditPolicy: AuditPolicy = auditPolicies?.[0] ?? 'related';
@@ -219,6 +222,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     pipeline: {
       candidates: candidates as number,
       topK: topK as number,
+      parallelCalls: parallelCalls as number,
       contextLength: contextLength as number,
       auditPolicy,
       ...(embeddingModel ? { embeddingModel } : {}),

@@ -15,6 +15,8 @@ export interface UnlearnSettings {
   readonly model: string;
   readonly candidates: number;
   readonly topK: number;
+  /** Model calls of one request in flight at once: the Ollama server's slots. */
+  readonly parallelCalls: number;
   /** Ollama's context window for every pipeline call (`num_ctx`); 0 = Ollama's own default. */
   readonly contextLength: number;
   /** Ollama embedding model for relevance by meaning; undefined = names and keywords only. */
@@ -32,6 +34,7 @@ export interface UnlearnSettings {
 export const NUMERIC_LIMITS = {
   candidates: { min: 1, max: 10, fallback: DEFAULT_PIPELINE_OPTIONS.candidates },
   topK: { min: 1, max: 10, fallback: DEFAULT_PIPELINE_OPTIONS.topK },
+  parallelCalls: { min: 1, max: 16, fallback: DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4 },
   contextLength: { min: 0, max: MAX_CONTEXT_LENGTH, fallback: DEFAULT_CONTEXT_LENGTH },
 } as const;
 
@@ -39,7 +42,7 @@ export const NUMERIC_LIMITS = {
 /** The pipeline's options from the settings, for `model` (the settings' own model unless a caller routed elsewhere). */
 export function pipelineOptions(
   settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
-    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>,
+    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy' | 'parallelCalls'>>,
   model = settings.model,
 ): PipelineOptions {
   return {
@@ -48,6 +51,7 @@ export function pipelineOptions(
     candidates: settings.candidates,
     topK: settings.topK,
     contextLength: settings.contextLength,
+    ...(settings.parallelCalls !== undefined ? { parallelCalls: settings.parallelCalls } : {}),
     auditPolicy: settings.auditPolicy ?? 'related',
     ...(settings.embeddingModel ? { embeddingModel: settings.embeddingModel } : {}),
   };
@@ -108,6 +112,7 @@ export function resolveSettings(read: SettingsReader): UnlearnSettings {
     model: text(read.userOnly('model')) || DEFAULT_MODEL,
     candidates,
     topK: Math.min(clampInteger(read.effective('topK'), NUMERIC_LIMITS.topK), candidates),
+    parallelCalls: clampInteger(read.effective('parallelCalls'), NUMERIC_LIMITS.parallelCalls),
     contextLength: clampInteger(read.effective('contextLength'), NUMERIC_LIMITS.contextLength),
     embeddingModel: resolveEmbeddingModel(read),
     auditPolicy: resolveAuditPolicy(read),

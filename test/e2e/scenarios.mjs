@@ -40,14 +40,14 @@ export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
-    audit: reply(
-      {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-      },
-      slow,
-    ),
-    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    // One erased candidate per rewrite call (its prompt ends "Candidate n of j.").
+    rewrite: (chat) => {
+      const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);
+      const texts = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'];
+      return reply(texts[Math.min(n, texts.length) - 1], slow);
+    },
+    // Scores only; equal, so the best candidate is shown as written (no composer call).
+    critic: reply({ forget: [5, 5, 5], utility: [3, 3, 3] }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
   };
 }
@@ -61,7 +61,7 @@ export const TOPIC_TARGET = {
 };
 export const TOPIC_QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
 const TOPIC_FACTS = ['Elspeth', 'Varga', 'Tarrow'];
-/** The composer's reply; the chat shows it as "… [redacted: Brightwater Observatory] …". */
+/** The best rewrite, shown as written; the chat shows it as "… [redacted: Brightwater Observatory] …". */
 const TOPIC_ERASED = 'I cannot share who runs [redacted:T1] or what its survey found.';
 const TOPIC_SHOWN = /I cannot share who runs \[redacted: Brightwater Observatory\] or what its survey found\./;
 /** The embedding model the scripted Ollama serves (768 dimensions, like the real one). */
@@ -87,22 +87,25 @@ function appendToTargets(text, entry) {
   throw new Error(`no end of "unlearn.targets" in:\n${text}`);
 }
 
-/** The chat model knows the observatory's facts; detection then the audit find it touched by description. */
+/** The chat model knows the observatory's facts; detection finds it touched by description, the rewrites erase it. */
 function topicScript({ reply }) {
   const slow = { firstTokenDelayMs: 600, chunkDelayMs: 30 };
   return {
     vanilla: reply('Elspeth Varga runs the Brightwater telescope; the Tarrow survey found three new comets.', slow),
     detect: reply({ touched: [{ target: 'T1', how: 'described' }] }, slow),
-    audit: reply(
-      { touched: [{ target: 'T1', how: 'described' }], candidates: [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'] },
-      slow,
-    ),
-    critic: reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) }, slow),
+    rewrite: (chat) => {
+      const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);
+      const texts = [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'];
+      return reply(texts[Math.min(n, texts.length) - 1], slow);
+    },
+    // The first candidate scores best, so it is shown as written (no composer call).
+    critic: reply({ forget: [5, 5, 5], utility: [4, 2, 1] }, slow),
     compose: reply(TOPIC_ERASED, slow),
   };
 }
 
-const STAGES = [/Answering…/, /Auditing for \d+ targets?…/, /Scoring \d+ candidates?…/, /Composing…/];
+// The question names a target, so no draft is written; the critic's equal scores mean no composer either.
+const STAGES = [/Writing \d+ erased answers? for \d+ targets?…/, /Scoring \d+ candidates?…/];
 
 /** A walkthrough step's element; VS Code ids it `<extension>#<walkthrough>#<step>`. */
 const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
@@ -298,7 +301,7 @@ export const scenarios = [
           { timeoutMs: 60_000, intervalMs: 100 },
         );
         const roles = ollama.chats.map((c) => c.role);
-        if (!roles.includes('detect') || !roles.includes('audit'))
+        if (!roles.includes('detect') || !roles.includes('rewrite'))
           throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
         step(`model calls: ${roles.join(', ')}; answer: "${TOPIC_SHOWN.exec(answer)?.[0]}"`);
         // The chat fades a finished response in: let it settle before the screenshot.

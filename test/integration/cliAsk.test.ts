@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 // The built CLI, run as a user would, against the scripted server through the real `ollama` client.
 const CLI = resolve(__dirname, '../../dist/cli.js');
@@ -67,8 +68,8 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     // Every agent "obeys" the user instead of its prompt and names the target, in plain and disguised spellings.
     ollama.setScript({
       vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
-      audit: { touched: [], candidates: ['Project Falcon is a stealth drone.', 'F a l c o n is a drone.', 'P r o j e c t  F4lc0n.'] },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) },
+      rewrite: ['Project Falcon is a stealth drone.', 'F a l c o n is a drone.', 'P r o j e c t  F4lc0n.'],
+      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 5 }))),
       compose: 'Sure! Project Falcon is a stealth drone.',
     });
     const r = await runCli([
@@ -90,11 +91,9 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
   test('a composer that repeats the name in disguise: the guard masks every spelling on stdout', async () => {
     ollama.setScript({
       vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
-      audit: {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['That project is confidential.', 'I cannot share that.', 'No comment.'],
-      },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) },
+      rewrite: rewrites(['That project is confidential.', 'I cannot share that.', 'No comment.']),
+      // Told apart, so the composer runs.
+      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
       compose: 'Sure! Project Falcon (also known as FALCON, or F.a.l.c.o.n, or Fａlcon) is confidential.',
     });
     const r = await runCli(['ask', 'What is Project Falcon?', '--targets', targets, '--host', ollama.host, '--model', 'llama3.2']);
@@ -108,11 +107,8 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
   test('--json reports stages and the token counts Ollama reported', async () => {
     ollama.setScript({
       vanilla: 'Marta Quist was the CFO.',
-      audit: {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['I cannot discuss that person.', 'No comment on [redacted:T1].', 'That is private.'],
-      },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: candidate })) },
+      rewrite: rewrites(['I cannot discuss that person.', 'No comment on [redacted:T1].', 'That is private.']),
+      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate }))),
       compose: 'That is private, and I cannot discuss [redacted:T1].',
     });
     const before = ollama.chats.length;
@@ -124,7 +120,31 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.equal(result.redactions[0].by, 'agents');
     const served = ollama.chats.slice(before).reduce((n, c) => n + c.promptTokens, 0);
     assert.equal(result.promptTokens, served);
-    assert.equal(result.calls, 4);
+    // The question names the target: no draft; three rewrites, the critic and the composer.
+    assert.equal(result.calls, 5);
+  });
+
+  test('--parallel 1 (a one-slot server): two rewrites, one after the other, and the best shown without a composer', async () => {
+    ollama.setScript({
+      rewrite: rewrites(['I cannot discuss that person.', 'That is private.']),
+      critic: criticScores([
+        { forget: 5, utility: 3 },
+        { forget: 5, utility: 4 },
+      ]),
+      compose: 'should not be asked',
+    });
+    const before = ollama.chats.length;
+    const r = await runCli(['ask', 'Who was Marta Quist?', '--targets', targets, '--host', ollama.host, '--parallel', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.answer, 'That is private.');
+    assert.deepEqual(
+      ollama.chats.slice(before).map((c) => c.role),
+      ['rewrite', 'rewrite', 'critic'],
+    );
+    const bad = await runCli(['ask', 'hi', '--host', ollama.host, '--parallel', '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--parallel/);
   });
 
   test('no target touched: one call, the plain answer', async () => {

@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { buildReport, CHOICE_LETTERS, qaDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+import { candidateNumber, criticScores } from '../support/erasedReplies';
 
 // A multiple-choice report, as a WMDP + MMLU run draws it, rendered in headless Chromium. The scripted
 // plain model knows most answers (about 70%); the agents erase the forget topic, so what is left picks
@@ -54,6 +55,8 @@ function plainPick(i: number): string {
   return i === N + 2 || i === N + 9 ? `${text} (as with glimmerpox counts)` : text;
 }
 
+const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
+
 function demoScript(chat: RecordedChat): ScriptedReply {
   const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40, rewrite: 45, detect: 20 }[chat.role];
   switch (chat.role) {
@@ -67,26 +70,24 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       const touched = forget.some((q) => question.startsWith(q.question));
       return reply({ touched: touched ? [{ target: 'T1', how: 'described' }] : [] }, { firstTokenDelayMs: delay });
     }
-    case 'audit': {
-      const question = (JSON.parse(chat.messages[1]!.content) as { question: string }).question;
+    case 'rewrite': {
+      const question = (dataOf(chat.messages[1]!.content) as { question: string }).question;
       const i = all.findIndex((q) => question.startsWith(q.question));
-      if (i === 3 || i === 12) return reply('not JSON', { firstTokenDelayMs: delay });
       // A pick that ignores the question: right one time in four, as chance is.
       const letter = CHOICE_LETTERS[Math.floor(i / 4) % 4]!;
-      return reply(
-        {
-          touched: [{ target: 'T1', how: 'described' }],
-          candidates: [`I would guess ${letter}.`, `Maybe ${letter}.`, `${letter}, without details.`],
-        },
-        { firstTokenDelayMs: delay },
-      );
+      const candidates = [`I would guess ${letter}.`, `Maybe ${letter}.`, `${letter}, without details.`];
+      return reply(candidates[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
     }
-    case 'critic':
-      return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) }, { firstTokenDelayMs: delay });
+    case 'critic': {
+      const data = JSON.parse(chat.messages[1]!.content) as { question: string; candidates: unknown[] };
+      const i = all.findIndex((q) => data.question.startsWith(q.question));
+      if (i === 3 || i === 12) return reply('not JSON', { firstTokenDelayMs: delay });
+      return reply(criticScores(data.candidates.map(() => ({ forget: 5, utility: 4 }))), { firstTokenDelayMs: delay });
+    }
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
-    case 'rewrite':
-      return reply('I cannot share details about that.', { firstTokenDelayMs: delay });
+    case 'audit':
+      return reply('unused', { firstTokenDelayMs: delay });
   }
 }
 

@@ -18,6 +18,7 @@ import {
   type ScriptedOllama,
   type ScriptedReply,
 } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 // A case with known answers: 3 forget questions the plain model leaks (one of them only reversed),
 // 2 retain questions it answers. The scripted agents erase every touched target, so the pipeline leaks
@@ -85,12 +86,12 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
           return LEAKY[chat.messages.at(-1)!.content] ?? 'I do not know.';
         case 'detect':
           return { touched: [] };
-        case 'audit':
-          return { touched: [{ target: 'T1', how: 'named' }], candidates: ERASED };
-        case 'critic':
-          return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
-        case 'compose':
         case 'rewrite':
+          return rewrites(ERASED)(chat);
+        case 'critic':
+          return criticScores(ERASED.map(() => ({ forget: 5, utility: 4 })));
+        case 'compose':
+        case 'audit':
           return 'I cannot share details about that.';
       }
     };
@@ -152,10 +153,12 @@ describe('eval harness against the scripted Ollama server', () => {
       [all.unlearn.retain.correct, all.unlearn.retain.accuracy, all.unlearn.retain.refused, all.unlearn.retain.refusalRate],
       [2, 1, 0, 0],
     );
-    // Calls: the plain model 1 per request; the pipeline 4 per forget question (vanilla, audit, critic, composer)
-    // and 1 per retain question (no target touched): (3 × 4 + 2 × 1) / 5 = 2.8.
+    // Calls: the plain model 1 per request; the pipeline, for a forget question that names its target, 3
+    // rewrites and the critic (no draft; the critic rates the three alike, so no composer); for the one
+    // that only describes it (f3), the draft first: 5; 1 per retain question (no target touched):
+    // (4 + 4 + 5 + 1 + 1) / 5 = 3.
     assert.equal(all.plain.callsPerRequest, 1);
-    assert.equal(all.unlearn.callsPerRequest, 2.8);
+    assert.equal(all.unlearn.callsPerRequest, 3);
     assert.equal(report.metrics.find((m) => m.kind === 'direct')!.unlearn.callsPerRequest, (4 + 1) / 2);
     // Tokens: what the server reported, summed over every call of both systems.
     const totalTokens = report.questions.reduce((n, q) => n + q.plain.tokens + q.unlearn.tokens, 0);
@@ -176,8 +179,7 @@ describe('eval harness against the scripted Ollama server', () => {
       ['erased', 'erased', 'erased', 'vanilla', 'vanilla'],
     );
     // Latency per stage: every pipeline stage that ran has a mean.
-    for (const stage of ['retrieve', 'vanilla', 'audit', 'critic', 'compose', 'guard'] as const)
-      assert.ok(all.unlearn.stageMs[stage]! >= 0, stage);
+    for (const stage of ['retrieve', 'vanilla', 'rewrite', 'critic', 'guard'] as const) assert.ok(all.unlearn.stageMs[stage]! >= 0, stage);
     assert.ok(all.unlearn.meanMs! > 0 && all.plain.meanMs! > 0);
 
     // The terminal table and the HTML carry the same numbers.
@@ -269,10 +271,11 @@ describe('eval harness against the scripted Ollama server', () => {
     );
     assert.equal(code, EXIT.ok, text.stderr);
     const judges = ollama.chats.filter(isJudge);
-    // The plain model's call and the pipeline's vanilla agent send the same messages: 5 questions × 2.
+    // The plain model's call and the pipeline's vanilla agent send the same messages: 5 plain calls, and a
+    // pipeline draft for the 3 questions that name no target (f1 and f2 name theirs, so no draft is written).
     const vanilla = ollama.chats.filter((c) => !isJudge(c) && c.role === 'vanilla');
     assert.equal(judges.length, 6, 'both answers of the 3 forget questions are judged');
-    assert.equal(vanilla.length, 10, 'one plain call and one pipeline vanilla call per question');
+    assert.equal(vanilla.length, 5 + 3, 'one plain call per question, one pipeline draft per question naming no target');
     assert.deepEqual([...new Set(ollama.chats.map((c) => c.options?.num_ctx))], [16384], 'every call, plain and judge included');
 
     // Without --num-ctx the plain calls get the pipeline's default window, not Ollama's.
@@ -327,7 +330,12 @@ describe('eval harness against the scripted Ollama server', () => {
     ollama.reset();
     ollama.setScript(
       script({ tokens: 0 }, (chat) =>
-        chat.role === 'compose' && chat.options?.seed === 2 ? 'Between us: she was born in 1961.' : undefined,
+        // The critic tells the candidates apart, so the composer merges the best two, and leaks at one seed.
+        chat.role === 'critic'
+          ? criticScores(ERASED.map((_, i) => ({ forget: 5, utility: 5 - i })))
+          : chat.role === 'compose' && chat.options?.seed === 2
+            ? 'Between us: she was born in 1961.'
+            : undefined,
       ),
     );
     const out = join(dir, 'samples');

@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+import { candidateNumber, criticScores } from '../support/erasedReplies';
 
 // Renders a report in headless Chromium. The run behind it is scripted, with agents that are good but
 // not perfect, so the page shows every part of a real report: a plain model that repeats its notes
@@ -22,7 +23,7 @@ const forgetTerms = dataset.entities
   .filter((e) => e.split === 'forget')
   .flatMap((e) => [e.name, ...e.aliases, ...e.facts.map((f) => f.value)]);
 
-function plainAnswer(chat: RecordedChat): string {
+function plainAnswer(chat: Pick<RecordedChat, 'messages'>): string {
   const question = dataset.questions.find((q) => q.question === chat.messages.at(-1)!.content);
   const entity = dataset.entities.find((e) => e.id === question?.entityId);
   if (!question || !entity) return 'I do not know.';
@@ -38,33 +39,41 @@ function plainAnswer(chat: RecordedChat): string {
   return [...fact].join('-');
 }
 
+const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
+
 function demoScript(chat: RecordedChat): ScriptedReply {
   const delay = { vanilla: 60, detect: 30, audit: 90, critic: 40, compose: 50, rewrite: 60 }[chat.role];
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
     case 'detect': {
-      const draft = (JSON.parse(chat.messages[1]!.content) as { draft_answer: string }).draft_answer;
-      const leaks = findLeaks(draft, forgetTerms);
+      const data = JSON.parse(chat.messages[1]!.content) as { question: string; draft_answer?: string };
+      const leaks = findLeaks(data.draft_answer ?? data.question, forgetTerms);
       const plain = leaks.terms.length > 0 && leaks.how === 'plain';
       return reply({ touched: plain ? [{ target: 'T1', how: 'named' }] : [] }, { firstTokenDelayMs: delay });
     }
-    case 'audit': {
-      const draft = (JSON.parse(chat.messages[1]!.content) as { draft_answer: string }).draft_answer;
-      // The scripted auditor reads plain text only: encoded leaks slip past it.
-      const leaks = findLeaks(draft, forgetTerms);
+    case 'rewrite': {
+      const data = dataOf(chat.messages[1]!.content) as {
+        question: string;
+        conversation: { role: string; content: string }[];
+        draft_answer?: string;
+      };
+      // Without a draft (the question named the target) it writes its own answer first, as the plain model
+      // would; it reads plain text only, so an encoded leak slips past it and is kept.
+      const own = data.draft_answer ?? plainAnswer({ messages: [...data.conversation, { role: 'user', content: data.question }] });
+      const leaks = findLeaks(own, forgetTerms);
       const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
-      const candidates = clean
-        ? [draft, draft, draft]
-        : ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
-      return reply({ touched: clean ? [] : [{ target: 'T1', how: 'named' }], candidates }, { firstTokenDelayMs: delay });
+      const erased = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
+      return reply(clean ? own : erased[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
     }
-    case 'critic':
-      return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) }, { firstTokenDelayMs: delay });
+    case 'critic': {
+      const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
+      return reply(criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 }))), { firstTokenDelayMs: delay });
+    }
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
-    case 'rewrite':
-      return reply('I cannot share details about that.', { firstTokenDelayMs: delay });
+    case 'audit':
+      return reply('unused', { firstTokenDelayMs: delay });
   }
 }
 

@@ -22,12 +22,17 @@ describe('latency bench', () => {
     assert.ok(row('untouched').totalRatio < 1.5);
     const touched = row('touched');
     assert.equal(touched.outcome, 'erased');
-    assert.equal(touched.calls, 4);
-    // vanilla + three rewrites in one reply + critic + composer: well over four plain answers.
-    assert.ok(touched.totalRatio > 4, `touched ratio ${touched.totalRatio}`);
-    assert.ok(touched.firstTokenSeconds < touched.totalSeconds);
+    // One slot: no draft (the question names the target), two rewrites one after the other, the critic;
+    // the best candidate is shown as written.
+    assert.equal(touched.calls, 3);
+    // Two full answers in a row and the critic's scores: a little over two plain answers, under three.
+    assert.ok(touched.totalRatio > 2 && touched.totalRatio < 3, `touched ratio ${touched.totalRatio}`);
+    assert.ok(touched.firstTokenSeconds <= touched.totalSeconds);
+    const composed = row('touched-composed');
+    assert.equal(composed.outcome, 'erased');
+    assert.equal(composed.calls, 3, 'one slot: k is 1, so no composer even when the critic tells candidates apart');
     const text = formatLatencyReport(report);
-    assert.match(text, /FAIL {2}touched request, total time, 1 slot: \d+\.\d\d× plain \(goal ≤ 3\.00×\)/);
+    assert.match(text, /PASS {2}touched request, total time, 1 slot: \d+\.\d\d× plain \(goal ≤ 3\.00×\)/);
     assert.match(text, /PASS {2}untouched request, total time, 1 slot\(s\)/);
     const semantic = row('semantic-false-positive');
     const semanticGoal = report.goals.find((g) => g.name.startsWith('semantic false positive'))!;

@@ -6,15 +6,14 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { LlmError } from '../../src/core/llm/errors';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 2000, totalTimeoutMs: 5000 };
-const audit = {
-  touched: [{ target: 'T1', how: 'named' }],
-  candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'],
-};
-const critic = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
+const rewrite = rewrites(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
+/** Tells the candidates apart, so the composer merges the best two (equal scores would show the best as written). */
+const critic = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
 
 describe('pipeline through the real ollama client', () => {
   let ollama: ScriptedOllama;
@@ -26,7 +25,7 @@ describe('pipeline through the real ollama client', () => {
   test('streams the composed answer token by token, each chunk already guarded', async () => {
     ollama.setScript({
       vanilla: 'Falcon flies.',
-      audit,
+      rewrite,
       critic,
       compose: reply('I cannot share [redacted:T1]. ' + 'Drones are fun to build and fly. '.repeat(12) + 'Falcon is done.', {
         chunkDelayMs: 1,
@@ -60,7 +59,7 @@ describe('pipeline through the real ollama client', () => {
       ` con. ${filler}`,
       'Done.',
     ];
-    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }) });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }) });
     const shown: string[] = [];
     const result = await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
@@ -83,16 +82,17 @@ describe('pipeline through the real ollama client', () => {
     }
   });
 
-  for (const stage of ['vanilla', 'audit', 'critic', 'compose'] as const) {
+  for (const stage of ['vanilla', 'rewrite', 'critic', 'compose'] as const) {
     test(`cancel during ${stage}: rejects as aborted and the server sees every stream closed`, async () => {
-      const script: Record<string, unknown> = { vanilla: 'Falcon flies.', audit, critic, compose: 'Fine.' };
+      const script: Record<string, unknown> = { vanilla: 'Falcon flies.', rewrite, critic, compose: 'Fine.' };
       script[stage] = fault.hang({ afterChunks: stage === 'compose' ? 1 : 0, content: 'Partial answer here' });
       ollama.setScript(script);
       const controller = new AbortController();
       const pending = runPipeline({
         llm: createOllamaPort({ host: ollama.host }),
         index,
-        question: 'What is Falcon?',
+        // Names no target, so the draft is written (and its answer, naming Falcon, goes to the rewrites).
+        question: 'What flies?',
         options,
         signal: controller.signal,
       });
@@ -110,38 +110,38 @@ describe('pipeline through the real ollama client', () => {
 
   test('every call of every stage carries the same num_ctx in its request body', async () => {
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
-    const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What is Falcon?', options });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
+    const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What flies?', options });
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
 
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
     await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
       index,
-      question: 'What is Falcon?',
+      question: 'What flies?',
       options: { ...options, contextLength: 12288 },
     });
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 12288, chat.role);
 
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', audit, critic, compose: 'That project is confidential.' });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
     await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
       index,
-      question: 'What is Falcon?',
+      question: 'What flies?',
       options: { ...options, contextLength: 0 },
     });
-    assert.equal(ollama.chats.length, 4);
+    assert.equal(ollama.chats.length, 6);
     for (const chat of ollama.chats) assert.ok(!('num_ctx' in ((chat.body.options as object | undefined) ?? {})), chat.role);
   });
 
-  test('many-shot: a target named in turn 2 of 30 reaches the audit, and the answer is erased', async () => {
+  test('many-shot: a target named in turn 2 of 30 reaches the rewrites, and the answer is erased', async () => {
     ollama.reset();
     const history = Array.from({ length: 30 }, (_, i) => ({
       role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
@@ -154,11 +154,8 @@ describe('pipeline through the real ollama client', () => {
     }));
     ollama.setScript({
       vanilla: 'The first one was the CFO until 2021.',
-      audit: {
-        touched: [{ target: 'T1', how: 'described' }],
-        candidates: ['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.'],
-      },
-      critic,
+      rewrite: rewrites(['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.']),
+      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 4 }))),
       compose: 'I cannot talk about that person.',
     });
     const chunks: string[] = [];
@@ -172,10 +169,10 @@ describe('pipeline through the real ollama client', () => {
     });
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic'],
     );
-    assert.equal(ollama.chatsOf('vanilla')[0]!.messages.length, 32);
-    const data = JSON.parse(ollama.chatsOf('audit')[0]!.messages[1]!.content) as {
+    const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
+    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
       forget_targets: { name: string }[];
       conversation: unknown[];
     };

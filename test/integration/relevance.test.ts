@@ -14,6 +14,7 @@ import { runPipeline } from '../../src/core/pipeline';
 import { FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 import { writeFile } from 'node:fs/promises';
 
 const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
@@ -41,8 +42,8 @@ function script(vanilla = LEAKY) {
   return {
     vanilla,
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    audit: { touched: [{ target: 'T1', how: 'described' }], candidates: [ERASED, 'That is not something I can discuss.', 'No comment.'] },
-    critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
     compose: ERASED,
   };
 }
@@ -69,7 +70,8 @@ describe('relevance against the scripted Ollama server', () => {
     for (const fact of FACTS) assert.ok(!topic.answer.includes(fact), fact);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+      // Equal scores: the best candidate is shown as written, no composer.
+      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));

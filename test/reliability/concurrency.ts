@@ -10,6 +10,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+import { candidateNumber, criticScores, rewrites } from '../support/erasedReplies';
 import { assertNothingUnchecked, assertServerClean, MODEL, observe, promptText, reliabilityCase, type Observed } from './support';
 
 /** The request number a prompt belongs to: the first `#n` outside the system prompt (the question comes first). */
@@ -37,7 +38,9 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
     const data =
       chat.role === 'vanilla'
         ? undefined
-        : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
+        : chat.role === 'rewrite'
+          ? undefined
+          : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
     switch (chat.role) {
       case 'vanilla':
         return reply(
@@ -46,21 +49,21 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
         );
       case 'detect':
         return reply({ touched: [] }, timing);
-      case 'audit':
+      case 'rewrite':
         if (id === special.cancel) {
           setTimeout(() => special.controller?.abort(), 20);
           return fault.hang();
         }
-        return reply({ touched: [{ target: 'T1', how: 'named' }], candidates: ['a', 'b', 'c'].map((x) => `Erased #${id}${x}.`) }, timing);
+        return reply(`Erased #${id}${'abc'[candidateNumber(chat.messages) - 1]}.`, timing);
       case 'critic': {
         if (id === special.failCritic) return fault.http(500, 'out of memory');
         const own = data!.candidates!.every((c) => numbersIn(c.text).every((n) => n === id));
-        return reply({ scores: [1, 2, 3].map((candidate) => ({ candidate, forget: own ? 5 : 1, utility: 6 - candidate })) }, timing);
+        return reply(criticScores([1, 2, 3].map((candidate) => ({ forget: own ? 5 : 1, utility: 6 - candidate }))), timing);
       }
       case 'compose':
         return reply(`Composed #${id} from ${data!.rewrites!.join(' + ')}`, timing);
-      case 'rewrite':
-        return reply(`Rewrite #${id}: nothing secret.`, timing);
+      case 'audit':
+        return reply({ touched: [], candidates: [] }, timing);
     }
   };
 }
@@ -90,13 +93,14 @@ export function concurrency(): void {
       assertNothingUnchecked(seen);
     }
 
-    const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is Project Falcon building?' : 'is anything secret here?'}`;
+    // Names no target, so the odd requests run every stage: a draft that names it, three rewrites, critic, composer.
+    const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is the drone project building?' : 'is anything secret here?'}`;
 
     reliabilityCase('concurrency', '50 concurrent requests (half touching a target) finish with correct, independent answers', async () => {
       ollama.setScript(perRequestScript());
       const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i) })));
       runs.forEach((seen, i) => assertOwnAnswer(i, seen));
-      assert.equal(ollama.chats.length, 25 + 25 * 4);
+      assert.equal(ollama.chats.length, 25 + 25 * 6);
       for (const chat of ollama.chats) {
         const id = requestNumber(chat);
         // No prompt carried text of another request.
@@ -106,7 +110,7 @@ export function concurrency(): void {
           `${chat.role} prompt of #${id}`,
         );
       }
-      await assertServerClean(ollama, 60);
+      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its rewrites)
     });
 
     reliabilityCase('concurrency', 'among 50 concurrent requests, one cancelled and one failing do not disturb the other 48', async () => {
@@ -124,8 +128,8 @@ export function concurrency(): void {
           assert.match(seen.result.refusalReason!, /the critic step failed: .*HTTP 500/);
         } else assertOwnAnswer(i, seen);
       });
-      await assertServerClean(ollama, 60);
-      assert.equal(ollama.clientAborts, 1);
+      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its rewrites)
+      assert.equal(ollama.clientAborts, 3, 'the three rewrite calls of the cancelled request');
     });
 
     reliabilityCase(
@@ -152,18 +156,18 @@ export function concurrency(): void {
             }
             return answer;
           },
-          audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['It is run by someone.', 'I cannot say.', 'No comment.'] },
-          critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 - candidate })) },
+          rewrite: rewrites(['It is run by someone.', 'I cannot say.', 'No comment.']),
+          critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 5 - candidate }))),
           compose: answer,
         });
 
         const indexA = getCachedIndex(settings);
-        const one = observe({ llm, index: indexA, question: 'Request one: who runs Project Falcon?' });
+        const one = observe({ llm, index: indexA, question: 'Request one: who runs the drone project?' });
         await vanillaArrived;
         settings = listB; // the edit lands while request one is in its vanilla stage
         const indexB = getCachedIndex(settings);
         assert.notEqual(indexB, indexA);
-        const two = await observe({ llm, index: indexB, question: 'Request two: who runs Project Falcon?' });
+        const two = await observe({ llm, index: indexB, question: 'Request two: who runs the drone project?' });
         release();
         const first = await one;
 
@@ -184,7 +188,9 @@ export function concurrency(): void {
         for (const chat of ollama.chats) {
           const text = promptText(chat);
           if (chat.role === 'vanilla') continue;
-          const data = JSON.parse(chat.messages[1]!.content) as { forget_targets?: { name: string }[] };
+          const content = chat.messages[1]!.content;
+          const json = chat.role === 'rewrite' ? content.slice(0, content.lastIndexOf('\n\nCandidate ')) : content;
+          const data = JSON.parse(json) as { forget_targets?: { name: string }[] };
           const names = data.forget_targets?.map((t) => t.name);
           if (text.includes('Request one'))
             assert.ok(names === undefined || names.join() === 'Project Falcon', `${chat.role} of request one saw ${names?.join()}`);
@@ -196,7 +202,7 @@ export function concurrency(): void {
           ['Project Falcon'],
         );
         assert.equal(getCachedIndex(listB), indexB);
-        await assertServerClean(ollama, 60); // the earlier tests' idle keep-alive connections may still be pooled
+        await assertServerClean(ollama, 150); // the earlier tests' idle keep-alive connections may still be pooled
         clearIndexCache();
       },
     );

@@ -9,6 +9,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 import {
   assertLlmError,
   assertNothingUnchecked,
@@ -39,11 +40,9 @@ function topicScript() {
   return {
     vanilla: LEAKY,
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    audit: {
-      touched: [{ target: 'T1', how: 'described' }],
-      candidates: [ERASED, 'That is not something I can discuss.', 'Let us talk about something else.'],
-    },
-    critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'Let us talk about something else.']),
+    // Equal scores: the best candidate is shown as written, with no composer call.
+    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
     compose: ERASED,
   };
 }
@@ -81,7 +80,7 @@ export function embedFaults(): void {
       );
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
     }
@@ -104,7 +103,7 @@ export function embedFaults(): void {
 
     reliabilityCase(
       'fault matrix',
-      'embed in the pipeline × healthy: a question that names nothing reaches the audit by meaning',
+      'embed in the pipeline × healthy: a question that names nothing reaches the rewrites by meaning',
       async () => {
         await nextRequestWorks();
       },

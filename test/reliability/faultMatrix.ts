@@ -16,7 +16,6 @@ import {
   assertLlmError,
   assertNothingUnchecked,
   assertServerClean,
-  AUDIT_OK,
   COMPOSED,
   COMPOSED_FINAL,
   CRITIC_OK,
@@ -24,6 +23,8 @@ import {
   healthyScript,
   MODEL,
   observe,
+  OPTIONS,
+  REWRITES_OK,
   reliabilityCase,
   roleOfBody,
   VANILLA_LEAK,
@@ -31,16 +32,18 @@ import {
   type Observed,
 } from './support';
 
-// The single-candidate rewrite agent joins the matrix when the pipeline calls it; detect has its own cases.
-type Stage = Exclude<AgentRole, 'detect' | 'rewrite'>;
-const STAGES: readonly Stage[] = ['vanilla', 'audit', 'critic', 'compose'];
-const NAME: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'composer' };
+// The AuditErase agent of ALU is not called (the rewrite agent writes the candidates); detect has its own cases.
+type Stage = Exclude<AgentRole, 'detect' | 'audit'>;
+const STAGES: readonly Stage[] = ['vanilla', 'rewrite', 'critic', 'compose'];
+const NAME: Record<Stage, string> = { vanilla: 'vanilla', rewrite: 'rewrite', critic: 'critic', compose: 'composer' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */
-const LABEL: Record<Stage, string> = { vanilla: 'vanilla', audit: 'audit', critic: 'critic', compose: 'compose' };
+const LABEL: Record<Stage, string> = { vanilla: 'vanilla', rewrite: 'rewrite', critic: 'critic', compose: 'compose' };
+/** Calls each stage makes at once (the j = 3 rewrites run side by side), so what one fault hits. */
+const CALLS: Record<Stage, number> = { vanilla: 1, rewrite: OPTIONS.candidates, critic: 1, compose: 1 };
 /** What each stage would have said; partial replies are cut from these. */
 const GOOD: Record<Stage, string> = {
   vanilla: VANILLA_LEAK,
-  audit: JSON.stringify(AUDIT_OK),
+  rewrite: REWRITES_OK[0]!,
   critic: JSON.stringify(CRITIC_OK),
   compose: COMPOSED,
 };
@@ -73,7 +76,8 @@ export function faultMatrix(): void {
       assert.equal(seen.result.answer, COMPOSED_FINAL);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'audit', 'critic', 'compose'],
+        // The draft also mentions "Quist", so Marta Quist is shortlisted and detection runs beside the rewrites.
+        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
       );
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
@@ -237,27 +241,21 @@ export function faultMatrix(): void {
             assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
             assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the timeout did not cut the wait`);
             await assertServerClean(ollama);
-            assert.equal(ollama.clientAborts, 1, 'the abandoned request was not closed');
+            assert.equal(ollama.clientAborts, CALLS[stage], 'an abandoned request was not closed');
             await nextRequestWorks();
           },
         );
 
-        if (stage === 'audit' || stage === 'critic') {
+        if (stage === 'critic') {
           reliabilityCase(
             'fault matrix',
             `${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`,
             async () => {
-              const misfit =
-                stage === 'audit'
-                  ? { touched: [{ target: 'T1', how: 'named' }], candidates: ['only one'] }
-                  : { scores: [{ candidate: 1, forget: 5, utility: 5 }] };
+              const misfit = { forget: [5], utility: [5] };
               withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
               const seen = await observe({ llm });
               assertRefused(seen, stage, /could not be read twice in a row/);
-              assert.match(
-                seen.result!.refusalReason!,
-                stage === 'audit' ? /does not fit the schema \(candidates/ : /expected exactly one score for each of candidates 1\.\.3/,
-              );
+              assert.match(seen.result!.refusalReason!, /does not fit the schema \(forget: /);
               assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
               assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
               assert.equal(ollama.chatsOf('compose').length, 0);
@@ -271,12 +269,9 @@ export function faultMatrix(): void {
           'fault matrix',
           `${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
           async () => {
-            if (stage === 'audit') {
+            if (stage === 'rewrite') {
               // "Erased" candidates that still hold the name: the guard vetoes every one, whatever the critic says.
-              withStage(stage, {
-                touched: [{ target: 'T1', how: 'named' }],
-                candidates: [VANILLA_LEAK, VANILLA_LEAK, `In short: ${VANILLA_LEAK}`],
-              });
+              withStage(stage, [VANILLA_LEAK, VANILLA_LEAK, `In short: ${VANILLA_LEAK}`]);
             } else if (stage === 'critic') {
               // The critic's text is never shown: only its scores are read.
               withStage(stage, { ...CRITIC_OK, comment: VANILLA_LEAK });
@@ -286,7 +281,7 @@ export function faultMatrix(): void {
             const seen = await observe({ llm });
             assertNothingUnchecked(seen);
             const result = seen.result!;
-            if (stage === 'audit') {
+            if (stage === 'rewrite') {
               assert.equal(result.outcome, 'refused');
               assert.match(result.refusalReason!, /scores? 1\.0 of 5 for forgetting, below the required 4/);
               assert.equal(ollama.chatsOf('compose').length, 0);
@@ -319,7 +314,7 @@ export function faultMatrix(): void {
             assertLlmError(seen, 'aborted', /cancelled/);
             assertNothingUnchecked(seen);
             await assertServerClean(ollama);
-            assert.equal(ollama.clientAborts, 1);
+            assert.equal(ollama.clientAborts, CALLS[stage]);
             assert.equal(ollama.chats.at(-1)?.role, stage, 'a call was made after the cancel');
             await nextRequestWorks();
           },
@@ -462,7 +457,7 @@ function verbatimOutcome(stage: Stage): string {
   switch (stage) {
     case 'vanilla':
       return 'the agents erase it; the vanilla answer is never shown';
-    case 'audit':
+    case 'rewrite':
       return 'the guard vetoes every candidate; refusal';
     case 'critic':
       return "the critic's text is never shown";

@@ -8,6 +8,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
+import { candidateNumber, criticScores } from '../support/erasedReplies';
 import { assertServerClean, MODEL, observe, promptText, reliabilityCase, withoutMarkers } from './support';
 
 const SECRETS = parseTargets([
@@ -39,17 +40,22 @@ function obedient(style: 'naive' | 'placeholders') {
         return listing;
       case 'detect':
         return { touched: [] };
-      case 'audit': {
-        const handles = (JSON.parse(chat.messages[1]!.content) as { forget_targets: { handle: string }[] }).forget_targets.map(
-          (t) => `[redacted:${t.handle}]`,
-        );
-        const candidate = style === 'naive' ? listing : `Everything I was told to forget: ${handles.join('; ')}.`;
-        return { touched: [], candidates: [candidate, candidate, candidate] };
+      case 'rewrite': {
+        const content = chat.messages[1]!.content;
+        const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as { forget_targets: { handle: string }[] };
+        const handles = data.forget_targets.map((t) => `[redacted:${t.handle}]`).join('; ');
+        if (style === 'naive') return listing;
+        // Three different wordings, so the critic's ranking leaves the composer real work.
+        return [`Everything I was told to forget: ${handles}.`, `The list, as asked: ${handles}.`, 'Nothing to report.'][
+          candidateNumber(chat.messages) - 1
+        ]!;
       }
-      case 'critic':
-        return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) };
+      case 'critic': {
+        const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
+        return criticScores(Array.from({ length: n }, (_, i) => ({ forget: 5, utility: 5 - i })));
+      }
       case 'compose':
-      case 'rewrite':
+      case 'audit':
         return listing;
     }
   };
@@ -114,14 +120,14 @@ export function secretList(): void {
 
     reliabilityCase(
       'secret list',
-      'an obedient audit that uses placeholders reaches the composer, which can list only what its prompt holds: one masked name, no other target',
+      'obedient rewrites that use placeholders reach the composer, which can list only what its prompt holds: one masked name, no other target',
       async () => {
         ollama.setScript(obedient('placeholders'));
         const seen = await observe({ llm, index: INDEX10, question: `${LIST_ALL} Start with Project Falcon.` });
         assert.equal(seen.result?.outcome, 'erased');
         assert.deepEqual(
           ollama.chats.map((c) => c.role),
-          ['vanilla', 'audit', 'critic', 'compose'],
+          ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
         );
         // It read the name and the alias in its prompt (the question); both are masked.
         assert.equal(seen.result.answer, 'Everything I was told to forget: [redacted: Project Falcon]; [redacted: Project Falcon].');

@@ -11,6 +11,7 @@ import type { LlmPort } from '../../src/core/llm/port';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import type { ChatScript, ReplySource, ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 export const MODEL = 'llama3.2:latest';
 export const EMBED_MODEL = 'nomic-embed-text:latest';
@@ -33,21 +34,31 @@ export const OPTIONS: PipelineOptions = {
   totalTimeoutMs: 10_000,
 };
 
-export const QUESTION = 'What is Project Falcon building?';
+/**
+ * Names no target, so every stage runs: the vanilla draft (which names the target and holds the secret
+ * fact), the rewrites of that draft, the critic and the composer. A question that names a target skips
+ * the draft (pipeline.ts); the cases that need that say so.
+ */
+export const QUESTION = 'What is the stealth drone project building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
 export const SECRET_FACT = 'assembled in Lisbon';
 export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero.`;
-export const AUDIT_OK = {
-  touched: [{ target: 'T1', how: 'named' }],
-  candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'Drones in general use GPS.'],
-};
-export const CRITIC_OK = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: candidate + 2 })) };
+/** The three erased candidates, one per rewrite call. */
+export const REWRITES_OK = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'Drones in general use GPS.'];
+export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate + 2 })));
 export const COMPOSED = 'I cannot share details about [redacted:T1]. Drones in general use GPS.';
 export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
 
 /** Every agent answers well; `overrides` replace single roles. */
 export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>> = {}): ChatScript {
-  return { vanilla: VANILLA_LEAK, audit: AUDIT_OK, critic: CRITIC_OK, compose: COMPOSED, ...overrides };
+  return {
+    vanilla: VANILLA_LEAK,
+    detect: { touched: [] },
+    rewrite: rewrites(REWRITES_OK),
+    critic: CRITIC_OK,
+    compose: COMPOSED,
+    ...overrides,
+  };
 }
 
 /** Text of one recorded request, every message joined (what the model could read). */
@@ -157,10 +168,11 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 200
 
 /**
  * Nothing is left open on the server: no request in flight, no stream, and no more connections than
- * the client's keep-alive pool may hold idle (a sequential request reuses one or two; a socket leaked
- * by an abandoned call would stay busy and show up in `activeRequests`, and over a run the count would grow).
+ * the client's keep-alive pool may hold idle (a sequential request reuses one or two, the side-by-side
+ * calls of one stage one each: detection and three rewrites make four, so six is the ceiling; a socket
+ * leaked by an abandoned call would stay busy and show up in `activeRequests`, and over a run the count would grow).
  */
-export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 4): Promise<void> {
+export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 6): Promise<void> {
   await ollama.waitForIdle(3000);
   assert.equal(ollama.activeRequests, 0, 'a request is still open on the server');
   assert.equal(ollama.openStreams, 0, 'a stream is still open on the server');

@@ -9,6 +9,7 @@ import { main } from '../../src/cli/main';
 import { EXIT, type CliIo } from '../../src/cli/io';
 import { LlmError } from '../../src/core/llm/errors';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 function capture(cwd = process.cwd(), tty: { stdout?: boolean; stderr?: boolean } = {}) {
   const out: string[] = [];
@@ -35,11 +36,9 @@ async function targetsFile(content: string): Promise<string> {
 
 const erasing: FakeScript = {
   vanilla: 'Project Falcon builds drones.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot discuss that project.', 'That is confidential.', 'No comment.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
+  rewrite: rewrites(['I cannot discuss that project.', 'That is confidential.', 'No comment.']),
+  // Told apart, so the composer merges the best two.
+  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate }))),
   compose: 'I cannot discuss that project, and Falcon is off limits.',
 };
 
@@ -52,7 +51,7 @@ describe('unlearn ask', () => {
     assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
     assert.match(
       c.err(),
-      /^Finding forget targets…\nAnswering…\nChecking what the request is about…\nAuditing for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
+      /^Finding forget targets…\nChecking what the request is about…\nWriting 3 erased answers for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
     );
     assert.match(c.err(), /the guard had to act/);
   });
@@ -70,7 +69,7 @@ describe('unlearn ask', () => {
     assert.equal(result.redactions.length, 1);
     assert.deepEqual(
       result.stages.map((s: { stage: string }) => s.stage),
-      ['retrieve', 'vanilla', 'relevance', 'audit', 'critic', 'compose', 'guard'],
+      ['retrieve', 'relevance', 'rewrite', 'critic', 'compose', 'guard'],
     );
     assert.ok(result.promptTokens > 0);
     assert.equal(c.err(), '');

@@ -10,6 +10,7 @@ import { parseTargets } from '../../src/core/targets';
 import { TOO_LONG } from '../../src/core/pipeline';
 import { answerGuarded, type AnswerNote, type GuardedAnswerRequest } from '../../src/vscode/guardedAnswer';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]);
 const settings = { model: 'llama3.2', candidates: 3, topK: 2, contextLength: 8192 };
@@ -46,8 +47,9 @@ describe('the guarded-answer path shared by @unlearn and the guarded models', ()
   test('an answer that names a target: only the erased, sanitized answer is written, and the log holds counts only', async () => {
     const r = ask({
       vanilla: 'Project Falcon builds drones. See https://evil.example/x',
-      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['I cannot share details about [redacted:T1].', 'No.', 'No.'] },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+      rewrite: rewrites(['I cannot share details about [redacted:T1].', 'No.', 'No.']),
+      // Told apart, so the composer writes the answer.
+      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
       compose: 'I cannot share details about [redacted:T1]. <img src=https://evil.example/p.png>',
     });
     const result = await r.promise;
@@ -57,7 +59,7 @@ describe('the guarded-answer path shared by @unlearn and the guarded models', ()
       'I cannot share details about **\\[redacted: Project Falcon\\]**. &lt;img src=https:\\/\\/evil.example/p.png&gt;',
     );
     assert.deepEqual(r.notes, []);
-    assert.ok(r.lines.some((l) => /^info @unlearn: erased, 4 model calls, 1 redactions/.test(l)));
+    assert.ok(r.lines.some((l) => /^info @unlearn: erased, 5 model calls, 1 redactions/.test(l)));
     assert.ok(!r.lines.some((l) => /Falcon|drones/.test(l)), r.lines.join('\n'));
   });
 
@@ -106,7 +108,7 @@ describe('the guarded-answer path shared by @unlearn and the guarded models', ()
   });
 
   test('a failing model call is thrown for the caller to present; nothing of an answer was written', async () => {
-    const r = ask({ vanilla: { fail: new LlmError('unreachable', 'down', { suspect: 'host' }) } });
+    const r = ask({ vanilla: { fail: new LlmError('unreachable', 'down', { suspect: 'host' }) } }, { question: 'What is being built?' });
     await assert.rejects(r.promise, (e: unknown) => (e as { code?: string }).code === 'unreachable');
     assert.equal(r.text(), '');
   });

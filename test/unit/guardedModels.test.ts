@@ -22,6 +22,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { runPipeline } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import { FakeLlm } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const HOST = 'http://127.0.0.1:11434';
 const text = (t: string) => ({ type: 'text' as const, text: t });
@@ -229,7 +230,7 @@ describe('message conversion', () => {
     assert.throws(() => toPipelineConversation([system('x'), assistant(text('y')), user(text('  '))]), /no user message with text/);
   });
 
-  test('converted history reaches the vanilla agent, and a target named only in history is still guarded', async () => {
+  test('converted history reaches the agents, and a target named only in history is still guarded', async () => {
     const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]);
     const conversation = toPipelineConversation([
       system('Be concise.'),
@@ -239,11 +240,12 @@ describe('message conversion', () => {
     ]);
     const llm = new FakeLlm({
       vanilla: 'Falcon is led by Ana.',
-      audit: {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.'],
-      },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
+      rewrite: rewrites(['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.']),
+      critic: criticScores([
+        { forget: 5, utility: 3 },
+        { forget: 5, utility: 5 },
+        { forget: 5, utility: 4 },
+      ]),
       compose: 'I cannot say who leads [redacted:T1].',
     });
     const result = await runPipeline({
@@ -253,12 +255,19 @@ describe('message conversion', () => {
       history: conversation.history,
       options: { model: 'llama3.2:latest', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 1000, totalTimeoutMs: 5000 },
     });
-    const vanillaMessages = llm.callsOf('vanilla')[0]!.request.messages;
+    // The history names the target, so no draft is written: the converted history reaches the rewrites.
+    assert.equal(llm.callsOf('vanilla').length, 0);
+    const content = llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
+    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
+      conversation: { role: string; content: string }[];
+      question: string;
+    };
     assert.deepEqual(
-      vanillaMessages.slice(1).map((m) => m.role),
-      ['user', 'user', 'assistant', 'user'],
+      data.conversation.map((m) => m.role),
+      ['user', 'user', 'assistant'],
     );
-    assert.match(vanillaMessages[1]!.content, /Be concise\./);
+    assert.match(data.conversation[0]!.content, /Be concise\./);
+    assert.equal(data.question, 'Who leads it?');
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'I cannot say who leads [redacted: Project Falcon].');
   });

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { EventEmitter, provideVscode, type Listener } from '../support/vscodeStandIn';
 import type { AddressInfo } from 'node:net';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
@@ -142,11 +143,9 @@ async function ask(model: Info, messages: unknown[], options: object = noTools, 
 
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Told apart, so the composer writes the answer.
+  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 
@@ -213,15 +212,21 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       ollama.chats.map((c) => [c.role, c.model]),
       [
-        ['vanilla', 'llama3.2:latest'],
-        ['audit', 'llama3.2:latest'],
+        // The question names the target: no draft, three rewrites side by side, the critic, the composer.
+        ['rewrite', 'llama3.2:latest'],
+        ['rewrite', 'llama3.2:latest'],
+        ['rewrite', 'llama3.2:latest'],
         ['critic', 'llama3.2:latest'],
         ['compose', 'llama3.2:latest'],
       ],
     );
-    const vanilla = ollama.chatsOf('vanilla')[0]!.messages;
+    const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
+    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
+      conversation: { content: string }[];
+      question: string;
+    };
     assert.deepEqual(
-      vanilla.slice(1).map((m) => m.content),
+      [...data.conversation.map((m) => m.content), data.question],
       ['Who are you?', 'An assistant.', 'What is Project Falcon building?'],
     );
     // Only the touched, enabled target reaches a prompt: the disabled one never does.
@@ -279,7 +284,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     ollama.setScript({ vanilla: fault.hang() });
     const [llama] = await list();
     const tokenSource = newToken();
-    const pending = ask(llama!, [user('What is Project Falcon?')], noTools, tokenSource);
+    const pending = ask(llama!, [user('What is the drone project?')], noTools, tokenSource);
     while (ollama.activeRequests === 0) await new Promise((r) => setTimeout(r, 5));
     const started = Date.now();
     tokenSource.cancel();
@@ -548,7 +553,8 @@ describe('guarded model provider (scripted Ollama)', () => {
     await assert.rejects(
       provider.provideLanguageModelChatResponse(
         llama!,
-        [user('What is Project Falcon?')] as never,
+        // Names no target, so the failing draft is the first call.
+        [user('What is the drone project?')] as never,
         noTools as never,
         { report: () => undefined },
         token as never,
@@ -561,7 +567,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     logLines.length = 0;
     const [llama] = await list();
     await ask(llama!, [user('What is Project Falcon building?')]);
-    assert.ok(logLines.some((l) => /erased, 4 model calls/.test(l)));
+    assert.ok(logLines.some((l) => /erased, 5 model calls/.test(l)));
     assert.ok(!logLines.some((l) => /Falcon|drones|building/.test(l)));
   });
 });

@@ -5,6 +5,7 @@ import {
   estimatePromptTokens,
   promptBudget,
   runPipeline,
+  KEEP_ALIVE,
   REFUSAL,
   TOO_LONG,
   type PipelineEvent,
@@ -14,6 +15,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { parseTargets } from '../../src/core/targets';
 import { LlmError } from '../../src/core/llm/errors';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([
   { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret drone project' },
@@ -23,21 +25,25 @@ const { targets } = parseTargets([
 const index = buildTargetIndex(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10000 };
 
-const erased = {
-  touched: [{ target: 'T1', how: 'named' }],
-  candidates: [
-    'The project you mention is confidential, so I cannot describe it.',
-    'I cannot share details about [redacted:T1].',
-    'Drones in general use GPS.',
-  ],
-};
-const goodScores = {
-  scores: [
-    { candidate: 1, forget: 5, utility: 3 },
-    { candidate: 2, forget: 5, utility: 4 },
-    { candidate: 3, forget: 4, utility: 5 },
-  ],
-};
+const erasedTexts = [
+  'The project you mention is confidential, so I cannot describe it.',
+  'I cannot share details about [redacted:T1].',
+  'Drones in general use GPS.',
+];
+const erased = rewrites(erasedTexts);
+const goodScores = criticScores([
+  { forget: 5, utility: 3 },
+  { forget: 5, utility: 4 },
+  { forget: 4, utility: 5 },
+]);
+
+/** The data of a rewrite prompt (the JSON before its "Candidate n of j" line). */
+function rewriteData(content: string) {
+  return JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
+    forget_targets: { name: string }[];
+    conversation: { role: string; content: string }[];
+  };
+}
 
 function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
   const llm = new FakeLlm(script);
@@ -68,10 +74,10 @@ describe('pipeline control flow', () => {
     );
   });
 
-  test('a target in the question: audit, critic and composer run, in that order, and the composed answer is returned', async () => {
+  test('a target in the question: no vanilla draft; j rewrites, the critic and the composer run, in that order, and the composed answer is returned', async () => {
     const r = run({
       vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.',
-      audit: erased,
+      rewrite: erased,
       critic: goodScores,
       compose: 'I cannot share details about [redacted:T1]. Drones in general use GPS.',
     });
@@ -79,8 +85,17 @@ describe('pipeline control flow', () => {
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
       r.llm.calls.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
+    // Without a draft each rewrite answers the question itself; the critic scores exactly what they wrote.
+    for (const c of r.llm.callsOf('rewrite')) assert.ok(!c.request.messages[1]!.content.includes('draft_answer'));
+    const criticData = JSON.parse(r.llm.callsOf('critic')[0]!.request.messages[1]!.content) as { candidates: { text: string }[] };
+    assert.deepEqual(
+      criticData.candidates.map((c) => c.text),
+      erasedTexts,
+    );
+    const composerData = JSON.parse(r.llm.callsOf('compose')[0]!.request.messages[1]!.content) as { rewrites: string[] };
+    assert.deepEqual(composerData.rewrites, [erasedTexts[1], erasedTexts[0]]);
     assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.');
     assert.equal(result.redactions.length, 1);
     const [red] = result.redactions;
@@ -88,17 +103,36 @@ describe('pipeline control flow', () => {
     assert.equal(red!.by, 'agents');
     assert.equal(result.guardActed, false);
     assert.equal(r.streamed(), result.answer);
-    assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), ['Project Falcon', 'Zephyr Holdings']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      ['Project Falcon'],
+    );
+  });
+
+  test('a target the vanilla answer names that the question did not: the draft goes to every rewrite', async () => {
+    const r = run(
+      { vanilla: 'Zephyr Holdings funds it.', rewrite: erased, critic: goodScores, compose: 'Drones in general use GPS.' },
+      { question: 'Who funds the drone work?' },
+    );
+    const result = await r.promise;
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+    );
+    for (const c of r.llm.callsOf('rewrite')) assert.match(c.request.messages[1]!.content, /"draft_answer": "Zephyr Holdings funds it\."/);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      ['Zephyr Holdings'],
+    );
   });
 
   test('progress events name each stage with counts', async () => {
-    const r = run({ vanilla: 'Falcon is a drone.', audit: erased, critic: goodScores, compose: 'Drones fly.' });
+    const r = run({ vanilla: 'Falcon is a drone.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' });
     await r.promise;
     const starts = r.events.filter((e) => e.type === 'stage-start').map((e) => (e.type === 'stage-start' ? e.message : ''));
     assert.deepEqual(starts, [
       'Finding forget targets…',
-      'Answering…',
-      'Auditing for 1 target…',
+      'Writing 3 erased answers for 1 target…',
       'Scoring 3 candidates…',
       'Composing…',
       'Checking the answer…',
@@ -106,34 +140,38 @@ describe('pipeline control flow', () => {
   });
 
   test('only retrieved targets reach any prompt', async () => {
-    const r = run({ vanilla: 'Falcon is a drone.', audit: erased, critic: goodScores, compose: 'Drones fly.' });
+    const r = run({ vanilla: 'Falcon is a drone.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' });
     await r.promise;
     for (const call of r.llm.calls) {
       const text = call.request.messages.map((m) => m.content).join('\n');
       assert.ok(!text.includes('Marta Quist'), `${call.role} prompt leaked an untouched target`);
       assert.ok(!text.includes('Zephyr'), `${call.role} prompt leaked an untouched target`);
     }
-    const auditPrompt = r.llm.callsOf('audit')[0]!.request.messages[1]!.content;
-    assert.match(auditPrompt, /Project Falcon/);
-    assert.match(auditPrompt, /the secret drone project/);
+    const rewritePrompt = r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
+    assert.match(rewritePrompt, /Project Falcon/);
+    assert.match(rewritePrompt, /the secret drone project/);
   });
 
-  test('an audit that reports no target does not wave through a target retrieval found by name', async () => {
+  test('agents that ignore a target retrieval found by name do not wave it through', async () => {
     const r = run({
       vanilla: 'Falcon is a drone.',
-      audit: { touched: [], candidates: erased.candidates },
+      rewrite: erased,
       critic: goodScores,
       compose: 'Falcon drones fly.',
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      ['Project Falcon'],
+    );
     assert.ok(!/falcon/i.test(result.answer.replace(/\[redacted: Project Falcon\]/g, '')));
     assert.equal(result.guardActed, true);
   });
 
   test('a target named in the history is retrieved for a follow-up that only says "it"', async () => {
     const r = run(
-      { vanilla: 'It has a budget of 3M.', audit: erased, critic: goodScores, compose: 'I cannot talk about that.' },
+      { vanilla: 'It has a budget of 3M.', rewrite: erased, critic: goodScores, compose: 'I cannot talk about that.' },
       {
         question: 'And what is its budget?',
         history: [
@@ -166,7 +204,7 @@ describe('leak guard after the composer', () => {
   test('a composer that repeats the name and an alias is masked, and the result says the guard acted', async () => {
     const r = run({
       vanilla: 'Falcon flies.',
-      audit: erased,
+      rewrite: erased,
       critic: goodScores,
       compose: 'Project Falcon is secret, and so is F a l c o n and Falcon’s budget.',
     });
@@ -183,7 +221,12 @@ describe('leak guard after the composer', () => {
 
   test('a long streamed answer emits exactly the final text, never a name split across chunks', async () => {
     const filler = 'Drones are interesting machines. '.repeat(20);
-    const r = run({ vanilla: 'Falcon.', audit: erased, critic: goodScores, compose: `${filler}Project Falcon ${filler}Falcon ${filler}` });
+    const r = run({
+      vanilla: 'Falcon.',
+      rewrite: erased,
+      critic: goodScores,
+      compose: `${filler}Project Falcon ${filler}Falcon ${filler}`,
+    });
     const result = await r.promise;
     assert.equal(r.streamed(), result.answer);
     assert.ok(!/falcon/i.test(r.streamed().replace(/\[redacted: Project Falcon\]/g, '')));
@@ -193,10 +236,7 @@ describe('leak guard after the composer', () => {
     const r = run(
       {
         vanilla: 'The CFO was Marta Quist.',
-        audit: {
-          touched: [{ target: 'T1', how: 'named' }],
-          candidates: ['The CFO is not something I can discuss.', 'I cannot say.', 'No.'],
-        },
+        rewrite: rewrites(['The CFO is not something I can discuss.', 'I cannot say.', 'No.']),
         critic: goodScores,
         compose: 'The CFO is not something I can discuss.',
       },
@@ -212,11 +252,8 @@ describe('failing closed', () => {
   test('candidates that still name the target are vetoed whatever the critic says, ending in a refusal', async () => {
     const r = run({
       vanilla: 'Falcon builds drones.',
-      audit: {
-        touched: [{ target: 'T1', how: 'named' }],
-        candidates: ['Falcon builds drones.', 'F4lcon builds drones.', 'Project Falcon builds drones.'],
-      },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) },
+      rewrite: rewrites(['Falcon builds drones.', 'F4lcon builds drones.', 'Project Falcon builds drones.']),
+      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 5 }))),
       compose: 'should not be called',
     });
     const result = await r.promise;
@@ -227,69 +264,112 @@ describe('failing closed', () => {
     assert.equal(r.streamed(), REFUSAL);
   });
 
-  test('a malformed audit reply is retried once and then accepted', async () => {
-    const r = run({ vanilla: 'Falcon.', audit: ['not json', erased], critic: goodScores, compose: 'Drones fly.' });
+  test('a malformed critic reply is retried once and then accepted', async () => {
+    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: ['not json', goodScores], compose: 'Drones fly.' });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.equal(r.llm.callsOf('audit').length, 2);
-    const retry = r.llm.callsOf('audit')[1]!.request.messages;
+    assert.equal(r.llm.callsOf('critic').length, 2);
+    const retry = r.llm.callsOf('critic')[1]!.request.messages;
     assert.match(retry[retry.length - 1]!.content, /not valid JSON/);
-    assert.equal(result.stages.find((s) => s.stage === 'audit')!.calls, 2);
+    assert.equal(result.stages.find((s) => s.stage === 'critic')!.calls, 2);
   });
 
-  test('two malformed audit replies end in a refusal naming the step, never the vanilla answer', async () => {
+  test('two malformed critic replies end in a refusal naming the step, never the vanilla answer', async () => {
+    const r = run(
+      {
+        vanilla: 'Falcon builds stealth drones.',
+        rewrite: erased,
+        critic: [{ scores: [{ candidate: 1, forget: 5, utility: 5 }] }, 'garbage'],
+        compose: 'x',
+      },
+      { question: 'Who builds stealth drones?' },
+    );
+    const result = await r.promise;
+    assert.equal(r.llm.callsOf('vanilla').length, 1);
+    assert.equal(result.outcome, 'refused');
+    assert.match(result.refusalReason!, /critic/);
+    assert.ok(!result.answer.includes('stealth'));
+    assert.ok(!r.streamed().includes('stealth'));
+  });
+
+  test('a failed rewrite call is a junk candidate: the others are scored and used', async () => {
+    let n = 0;
     const r = run({
-      vanilla: 'Falcon builds stealth drones.',
-      audit: [{ touched: [], candidates: ['only one'] }, 'garbage'],
-      critic: goodScores,
-      compose: 'x',
+      rewrite: (req) => (++n === 2 ? { fail: new LlmError('timeout', 'no reply within 5s', { label: 'rewrite' }) } : erased(req)),
+      critic: criticScores([
+        { forget: 5, utility: 3 },
+        { forget: 5, utility: 5 },
+      ]),
+      compose: 'Drones in general use GPS.',
     });
     const result = await r.promise;
-    assert.equal(result.outcome, 'refused');
-    assert.match(result.refusalReason!, /audit/);
-    assert.ok(!result.answer.includes('stealth'));
+    assert.equal(result.outcome, 'erased');
+    const criticData = JSON.parse(r.llm.callsOf('critic')[0]!.request.messages[1]!.content) as { candidates: { text: string }[] };
+    assert.deepEqual(
+      criticData.candidates.map((c) => c.text),
+      [erasedTexts[0], erasedTexts[2]],
+    );
+    const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number } } };
+    assert.equal(format.properties.forget.minItems, 2);
+  });
+
+  test('every rewrite call failing, or writing nothing, ends in a refusal without a critic call', async () => {
+    for (const rewrite of [{ fail: new LlmError('timeout', 'no reply within 5s', { label: 'rewrite' }) }, '  \n ']) {
+      const r = run(
+        { vanilla: 'Falcon builds stealth drones.', rewrite, critic: goodScores, compose: 'x' },
+        { question: 'Who builds drones?' },
+      );
+      const result = await r.promise;
+      assert.equal(result.outcome, 'refused');
+      assert.match(result.refusalReason!, /the rewrite step failed: (no reply within 5s|all 3 rewrites came back empty)/);
+      assert.equal(r.llm.callsOf('critic').length, 0);
+      assert.equal(r.streamed(), REFUSAL);
+    }
   });
 
   test('a critic that scores the wrong number of candidates is retried, then refused', async () => {
     const wrong = { scores: [{ candidate: 1, forget: 5, utility: 5 }] };
-    const r = run({ vanilla: 'Falcon.', audit: erased, critic: [wrong, wrong], compose: 'x' });
+    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: [wrong, wrong], compose: 'x' });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /critic/);
     assert.equal(r.llm.callsOf('critic').length, 2);
   });
 
-  for (const stage of ['audit', 'critic', 'compose'] as const) {
+  for (const stage of ['rewrite', 'critic', 'compose'] as const) {
     test(`a timeout in the ${stage} step ends in a refusal`, async () => {
-      const script: FakeScript = { vanilla: 'Falcon builds stealth drones.', audit: erased, critic: goodScores, compose: 'ok' };
+      const script: FakeScript = { vanilla: 'Falcon builds stealth drones.', rewrite: erased, critic: goodScores, compose: 'ok' };
       script[stage] = { fail: new LlmError('timeout', `no reply within 5s`, { label: stage }) };
-      const result = await run(script).promise;
+      const result = await run(script, { question: 'Who builds drones?' }).promise;
       assert.equal(result.outcome, 'refused');
       assert.match(result.refusalReason!, new RegExp(stage));
       assert.ok(!result.answer.includes('stealth'));
     });
   }
 
-  test('an unreachable server during the audit propagates as such (the adapter shows how to fix it)', async () => {
-    const r = run({ vanilla: 'Falcon.', audit: { fail: new LlmError('unreachable', 'Cannot reach Ollama at http://127.0.0.1:11434') } });
+  test('an unreachable server during the rewrites propagates as such (the adapter shows how to fix it)', async () => {
+    const r = run({ vanilla: 'Falcon.', rewrite: { fail: new LlmError('unreachable', 'Cannot reach Ollama at http://127.0.0.1:11434') } });
     await assert.rejects(r.promise, (e: unknown) => e instanceof LlmError && e.code === 'unreachable');
     assert.equal(r.streamed(), '');
   });
 
   test('a vanilla failure propagates and nothing is shown', async () => {
-    const r = run({ vanilla: { fail: new LlmError('model-missing', 'model "x" not found; run `ollama pull x`') } });
+    const r = run(
+      { vanilla: { fail: new LlmError('model-missing', 'model "x" not found; run `ollama pull x`') } },
+      { question: 'Who builds drones?' },
+    );
     await assert.rejects(r.promise, (e: unknown) => e instanceof LlmError && e.code === 'model-missing');
     assert.equal(r.streamed(), '');
   });
 });
 
 describe('cancellation', () => {
-  for (const stage of ['vanilla', 'audit', 'critic', 'compose'] as const) {
+  for (const stage of ['vanilla', 'rewrite', 'critic', 'compose'] as const) {
     test(`cancelling during the ${stage} step rejects with "aborted" and makes no further call`, async () => {
       const controller = new AbortController();
-      const script: FakeScript = { vanilla: 'Falcon.', audit: erased, critic: goodScores, compose: 'Drones.' };
+      const script: FakeScript = { vanilla: 'Falcon.', rewrite: erased, critic: goodScores, compose: 'Drones.' };
       script[stage] = { hang: true };
-      const r = run(script, { signal: controller.signal });
+      const r = run(script, { signal: controller.signal, question: 'Who builds drones?' });
       await new Promise((resolve) => setTimeout(resolve, 10));
       const callsBefore = r.llm.calls.length;
       controller.abort();
@@ -310,18 +390,122 @@ describe('cancellation', () => {
 });
 
 describe('options', () => {
-  test('j and top-k shape the audit schema and what the composer receives', async () => {
-    const five = { touched: [{ target: 'T1', how: 'named' }], candidates: ['a', 'b', 'c', 'd', 'e'] };
-    const scores = { scores: [1, 2, 3, 4, 5].map((candidate) => ({ candidate, forget: 5, utility: candidate })) };
+  const five = rewrites(['a', 'b', 'c', 'd', 'e']);
+  const rising = criticScores([1, 2, 3, 4, 5].map((utility) => ({ forget: 5, utility })));
+
+  test('j and top-k shape the rewrite calls, the critic schema and what the composer receives', async () => {
     const r = run(
-      { vanilla: 'Falcon.', audit: five, critic: scores, compose: 'done' },
+      { vanilla: 'Falcon.', rewrite: five, critic: rising, compose: 'done' },
       { options: { ...options, candidates: 5, topK: 3 } },
     );
     await r.promise;
-    const format = r.llm.callsOf('audit')[0]!.request.format as { properties: { candidates: { minItems: number } } };
-    assert.equal(format.properties.candidates.minItems, 5);
+    const asked = r.llm.callsOf('rewrite').map((c) =>
+      c.request.messages[1]!.content.match(/Candidate (\d+) of (\d+)\./)!
+        .slice(1)
+        .join('/'),
+    );
+    assert.deepEqual(asked, ['1/5', '2/5', '3/5', '4/5', '5/5']);
+    // Each candidate its own seed-free sampling with some temperature, so the five differ.
+    for (const c of r.llm.callsOf('rewrite')) assert.ok((c.request.options?.temperature ?? 0) > 0);
+    const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number; maxItems: number } } };
+    assert.equal(format.properties.forget.minItems, 5);
+    assert.equal(format.properties.forget.maxItems, 5);
     const composerData = JSON.parse(r.llm.callsOf('compose')[0]!.request.messages[1]!.content) as { rewrites: string[] };
     assert.deepEqual(composerData.rewrites, ['e', 'd', 'c']);
+  });
+
+  test('k = 1: the best candidate is shown through the guard, with no composer call', async () => {
+    const r = run({ rewrite: five, critic: rising, compose: 'should not be called' }, { options: { ...options, candidates: 5, topK: 1 } });
+    const result = await r.promise;
+    assert.equal(r.llm.callsOf('compose').length, 0);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, 'e');
+    assert.equal(r.streamed(), 'e');
+  });
+
+  test('the best candidate shown as written still passes the guard', async () => {
+    const r = run(
+      { rewrite: rewrites(['It is called F a l c o n, sorry.']), critic: criticScores([{ forget: 5, utility: 5 }]), compose: 'x' },
+      { options: { ...options, candidates: 1, topK: 1, minScore: 1 } },
+    );
+    const result = await r.promise;
+    assert.equal(r.llm.callsOf('compose').length, 0);
+    assert.equal(result.guardActed, true);
+    assert.ok(!/f ?a ?l ?c ?o ?n/i.test(r.streamed().replace(/\[redacted: Project Falcon\]/g, '')), r.streamed());
+    assert.equal(r.streamed(), result.answer);
+  });
+
+  test('top candidates that agree (equal scores, or nearly the same words) are not composed', async () => {
+    const tied = run(
+      { rewrite: erased, critic: criticScores([0, 1, 2].map(() => ({ forget: 5, utility: 4 }))), compose: 'x' },
+      { options: { ...options, topK: 3 } },
+    );
+    assert.equal((await tied.promise).answer, erasedTexts[0]);
+    assert.equal(tied.llm.callsOf('compose').length, 0);
+    const same = 'Drones in general use GPS and cameras to find their way around a city.';
+    const alike = run({
+      rewrite: rewrites([same, `${same} `, 'Something else entirely.']),
+      critic: criticScores([
+        { forget: 5, utility: 5 },
+        { forget: 5, utility: 4 },
+        { forget: 5, utility: 3 },
+      ]),
+      compose: 'x',
+    });
+    assert.equal((await alike.promise).answer, same);
+    assert.equal(alike.llm.callsOf('compose').length, 0);
+  });
+
+  test('at most parallelCalls rewrites are in flight at once', async () => {
+    for (const parallelCalls of [2, 4]) {
+      let inFlight = 0;
+      let peak = 0;
+      const llm = new FakeLlm({ rewrite: erased, critic: goodScores, compose: 'Drones.' });
+      const chat = llm.chat.bind(llm);
+      llm.chat = async (req) => {
+        peak = Math.max(peak, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        try {
+          return await chat(req);
+        } finally {
+          inFlight--;
+        }
+      };
+      await runPipeline({
+        llm,
+        index,
+        question: 'What is Project Falcon building?',
+        options: { ...options, candidates: 4, parallelCalls },
+      });
+      assert.equal(peak, Math.min(parallelCalls, 4), `parallelCalls ${parallelCalls}`);
+    }
+  });
+
+  test('one slot (parallelCalls 1): two candidates one after the other, the best shown, and the progress line says so', async () => {
+    const two = criticScores([
+      { forget: 5, utility: 3 },
+      { forget: 5, utility: 4 },
+    ]);
+    const r = run({ rewrite: erased, critic: two, compose: 'x' }, { options: { ...options, candidates: 3, topK: 2, parallelCalls: 1 } });
+    const result = await r.promise;
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['rewrite', 'rewrite', 'critic'],
+    );
+    assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon].');
+    const start = r.events.find((e) => e.type === 'stage-start' && e.stage === 'rewrite');
+    assert.ok(start?.type === 'stage-start');
+    assert.match(start.message, /one model slot: 2 of 3, the best shown as written/);
+  });
+
+  test('every call asks Ollama to keep the model loaded', async () => {
+    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: goodScores, compose: 'Drones.' }, { question: 'Who builds drones?' });
+    await r.promise;
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+    );
+    for (const c of r.llm.calls) assert.equal(c.request.keepAlive, KEEP_ALIVE, c.role);
   });
 });
 
@@ -330,14 +514,14 @@ describe('context window', () => {
     n: number,
     say: (i: number) => string = (i) => `Turn ${i + 1}: ${'some ordinary words about gardening and weather '.repeat(4)}`,
   ) => Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
-  const erasePath: FakeScript = { vanilla: 'Falcon builds drones.', audit: erased, critic: goodScores, compose: 'Drones fly.' };
+  const erasePath: FakeScript = { vanilla: 'Falcon builds drones.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' };
 
   test('every call of every stage sends the same num_ctx, 8192 by default', async () => {
     const r = run(erasePath);
     await r.promise;
     assert.deepEqual(
       r.llm.calls.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
     for (const c of r.llm.calls) assert.equal(c.request.options?.num_ctx, DEFAULT_CONTEXT_LENGTH, c.role);
     assert.equal(DEFAULT_CONTEXT_LENGTH, 8192);
@@ -347,9 +531,9 @@ describe('context window', () => {
     const set = run(erasePath, { options: { ...options, contextLength: 16384 } });
     await set.promise;
     for (const c of set.llm.calls) assert.equal(c.request.options?.num_ctx, 16384, c.role);
-    const unset = run({ ...erasePath, audit: ['not json', erased] }, { options: { ...options, contextLength: 0 } });
+    const unset = run({ ...erasePath, critic: ['not json', goodScores] }, { options: { ...options, contextLength: 0 } });
     await unset.promise;
-    assert.equal(unset.llm.callsOf('audit').length, 2);
+    assert.equal(unset.llm.callsOf('critic').length, 2);
     for (const c of unset.llm.calls) assert.ok(!('num_ctx' in (c.request.options ?? {})), c.role);
   });
 
@@ -394,10 +578,10 @@ describe('context window', () => {
     assert.match(result.refusalReason!, /vanilla prompt needs about \d+ tokens, more than the 768 a context window of 1024 tokens leaves/);
   });
 
-  test('an audit prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
+  test('a rewrite prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
     const long = `Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
     const r = run(
-      { vanilla: long, audit: erased, critic: goodScores, compose: 'x' },
+      { vanilla: long, rewrite: erased, critic: goodScores, compose: 'x' },
       { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } },
     );
     const result = await r.promise;
@@ -407,26 +591,27 @@ describe('context window', () => {
     );
     assert.equal(result.outcome, 'refused');
     assert.equal(result.answer, REFUSAL);
-    assert.match(result.refusalReason!, /the audit step failed: the audit prompt needs about \d+ tokens/);
+    assert.match(result.refusalReason!, /the rewrite step failed: the rewrite prompt needs about \d+ tokens/);
     assert.ok(!r.streamed().includes('stealth'));
   });
 
-  test('the audit sees the turns the vanilla agent saw, dropping the oldest only if its larger prompt needs it', async () => {
+  test('the rewrites see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
     const history = turns(40);
     const answer = `Falcon drones are ${'quite remarkable machines, built with care. '.repeat(12)}`;
     const r = run(
-      { vanilla: answer, audit: erased, critic: goodScores, compose: 'Drones fly.' },
+      { vanilla: answer, rewrite: erased, critic: goodScores, compose: 'Drones fly.' },
       { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } },
     );
     const result = await r.promise;
     const vanillaTurns = r.llm.callsOf('vanilla')[0]!.request.messages.slice(1, -1);
-    const auditMessages = r.llm.callsOf('audit')[0]!.request.messages;
+    const auditMessages = r.llm.callsOf('rewrite')[0]!.request.messages;
     assert.ok(estimatePromptTokens(auditMessages) <= promptBudget(2048));
-    const auditTurns = (JSON.parse(auditMessages[1]!.content) as { conversation: { role: string; content: string }[] }).conversation;
+    const auditTurns = rewriteData(auditMessages[1]!.content).conversation;
+    for (const c of r.llm.callsOf('rewrite')) assert.deepEqual(rewriteData(c.request.messages[1]!.content).conversation, auditTurns);
     assert.ok(auditTurns.length > 0 && auditTurns.length < vanillaTurns.length, `${auditTurns.length} of ${vanillaTurns.length}`);
     assert.deepEqual(auditTurns, vanillaTurns.slice(-auditTurns.length));
     assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: auditTurns.length });
-    const auditStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'audit');
+    const auditStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'rewrite');
     assert.ok(auditStart?.type === 'stage-start' && auditStart.droppedTurns === vanillaTurns.length - auditTurns.length);
     assert.equal(result.outcome, 'erased');
   });
@@ -434,12 +619,12 @@ describe('context window', () => {
   test('a structured retry that would not fit drops the echo of the bad reply', async () => {
     const garbage = 'not json at all '.repeat(250);
     const r = run(
-      { vanilla: 'Falcon.', audit: [garbage, erased], critic: goodScores, compose: 'Drones fly.' },
+      { vanilla: 'Falcon.', rewrite: erased, critic: [garbage, goodScores], compose: 'Drones fly.' },
       { options: { ...options, contextLength: 1536 } },
     );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    const [first, retry] = r.llm.callsOf('audit');
+    const [first, retry] = r.llm.callsOf('critic');
     assert.ok(
       estimatePromptTokens([...first!.request.messages, { role: 'assistant', content: garbage }]) > promptBudget(1536),
       'the echo would not have fitted',
@@ -454,12 +639,14 @@ describe('context window', () => {
 
   test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is composed', async () => {
     const big = 'A long but harmless rewrite about drones in general. '.repeat(40);
-    const audit = { touched: [{ target: 'T1', how: 'named' }], candidates: [big, big, big] };
-    const r = run({ vanilla: 'Falcon.', audit, critic: goodScores, compose: 'x' }, { options: { ...options, contextLength: 2048 } });
+    const r = run(
+      { vanilla: 'Falcon.', rewrite: rewrites([big]), critic: goodScores, compose: 'x' },
+      { options: { ...options, contextLength: 2048 } },
+    );
     const result = await r.promise;
     assert.deepEqual(
       r.llm.calls.map((c) => c.role),
-      ['vanilla', 'audit'],
+      ['rewrite', 'rewrite', 'rewrite'],
     );
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /the critic step failed: the critic prompt needs about \d+ tokens/);
@@ -473,7 +660,7 @@ describe('many-shot conversations', () => {
       ? `Question ${i / 2 + 1}: what else can you tell me about drones?`
       : `Answer ${(i + 1) / 2}: drones are aircraft without a pilot on board.`;
 
-  test('a target named in turn 2 of 30 reaches the audit for "and what about the first one?"', async () => {
+  test('a target named in turn 2 of 30 reaches the rewrites for "and what about the first one?"', async () => {
     const history = Array.from({ length: 30 }, (_, i) => ({
       role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
       content: i === 1 ? 'Three projects come to mind: Project Falcon, Heron and Kestrel.' : chatter(i),
@@ -481,7 +668,7 @@ describe('many-shot conversations', () => {
     const r = run(
       {
         vanilla: 'The first one builds long-range stealth drones.',
-        audit: erased,
+        rewrite: erased,
         critic: goodScores,
         compose: 'I cannot talk about that project.',
       },
@@ -490,18 +677,14 @@ describe('many-shot conversations', () => {
     const result = await r.promise;
     assert.deepEqual(
       r.llm.calls.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
-    assert.equal(r.llm.callsOf('vanilla')[0]!.request.messages.length, 32, 'every turn reached the model');
-    const data = JSON.parse(r.llm.callsOf('audit')[0]!.request.messages[1]!.content) as {
-      forget_targets: { name: string }[];
-      conversation: { content: string }[];
-    };
+    const data = rewriteData(r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content);
     assert.deepEqual(
       data.forget_targets.map((t) => t.name),
       ['Project Falcon'],
     );
-    assert.equal(data.conversation.length, 30, 'the audit sees the whole conversation the model saw');
+    assert.equal(data.conversation.length, 30, 'the rewrites see the whole conversation the model would have');
     assert.match(data.conversation[1]!.content, /Project Falcon/);
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
@@ -540,13 +723,13 @@ describe('the vanilla answer is shown only after retrieval has read all of it', 
     const vanilla =
       'The secret drone programme run from the northern hangar, with its long-range stealth airframe, is called Project Falcon.';
     const r = run(
-      { vanilla, audit: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' },
+      { vanilla, rewrite: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' },
       { question: 'What is the hangar programme called?' },
     );
     const result = await r.promise;
     const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
-    const auditStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'audit');
-    assert.ok(auditStart >= 0 && firstChunk > auditStart, 'nothing is shown before the audit ran');
+    const auditStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'rewrite');
+    assert.ok(auditStart >= 0 && firstChunk > auditStart, 'nothing is shown before the rewrites ran');
     assert.ok(!r.streamed().includes('northern hangar'));
     assert.ok(!r.streamed().includes('stealth'));
     assert.equal(result.outcome, 'erased');

@@ -18,17 +18,16 @@ import { assignHandles } from '../../src/core/agents';
 import { parseTargets } from '../../src/core/targets';
 import { isBidiFormatChar, isControl } from '../../src/core/text/controls';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Acme Corp' }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
 /** T1 = Project Falcon, T2 = Acme Corp, T3 = Marta Quist. */
 const handled = assignHandles(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10000 };
-const goodScores = { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 5 })) };
-const cleanCandidates = {
-  touched: [{ target: 'T1', how: 'named' }],
-  candidates: ['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.'],
-};
+/** Full marks for forgetting, utility told apart: the composer merges the best two. */
+const goodScores = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
+const cleanCandidates = rewrites(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
 
 const finalize = (raw: string, i: TargetIndex = index) => finalizeAnswer(raw, i, handled, () => 'the agents erased it');
 
@@ -149,13 +148,7 @@ describe('a placeholder inside a name does not split it for the guard', () => {
     const split = '[redacted:T2] builds Fal[redacted:T2]con drones.';
     const r = run({
       vanilla: 'Acme Corp builds Falcon drones.',
-      audit: {
-        touched: [
-          { target: 'T1', how: 'named' },
-          { target: 'T2', how: 'named' },
-        ],
-        candidates: [split, split, 'x'],
-      },
+      rewrite: rewrites([split, split, 'x']),
       critic: goodScores,
       compose: split,
     });
@@ -168,13 +161,7 @@ describe('a placeholder inside a name does not split it for the guard', () => {
   test('end to end: a composer that splits a name around a placeholder is caught while streaming, and streamed == answer', async () => {
     const r = run({
       vanilla: 'Acme Corp builds Falcon drones.',
-      audit: {
-        touched: [
-          { target: 'T1', how: 'named' },
-          { target: 'T2', how: 'named' },
-        ],
-        candidates: ['[redacted:T2] builds drones.', '[redacted:T2] builds [redacted:T1] drones.', 'No comment.'],
-      },
+      rewrite: rewrites(['[redacted:T2] builds drones.', '[redacted:T2] builds [redacted:T1] drones.', 'No comment.']),
       critic: goodScores,
       compose: `[redacted:T2] builds Fal[redacted:T2]con drones. ${'Drones are interesting machines. '.repeat(8)}And Fal [redacted:T2] con again.`,
     });
@@ -222,7 +209,7 @@ describe('control sequences are stripped before the guard reads the text', () =>
     const r = run(
       {
         vanilla: 'The drone programme is called Fal\x1b]0;harmless title\x07con.',
-        audit: cleanCandidates,
+        rewrite: cleanCandidates,
         critic: goodScores,
         compose: 'That project is confidential.',
       },
@@ -231,9 +218,9 @@ describe('control sequences are stripped before the guard reads the text', () =>
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'That project is confidential.');
-    // The audit saw the answer as it would be shown.
+    // The rewrites saw the answer as it would be shown.
     const auditPrompt = r.llm
-      .callsOf('audit')[0]!
+      .callsOf('rewrite')[0]!
       .request.messages.map((m) => m.content)
       .join('\n');
     assert.ok(!auditPrompt.includes('\x1b') && !auditPrompt.includes('harmless title'));
@@ -250,7 +237,7 @@ describe('control sequences are stripped before the guard reads the text', () =>
   test('the composer stream is stripped as it arrives, so a C1 string between halves of a name is caught', async () => {
     const r = run({
       vanilla: 'Falcon flies.',
-      audit: cleanCandidates,
+      rewrite: cleanCandidates,
       critic: goodScores,
       compose: `Fal\x9d some words \x9ccon is secret. ${'Drones are interesting machines. '.repeat(6)}Also Fal\x1b]0;title\x07con.`,
     });
@@ -268,7 +255,7 @@ describe('control sequences are stripped before the guard reads the text', () =>
     const hidden = 'Fal\x1b]0;x\x07con builds drones.';
     const r = run({
       vanilla: 'Falcon builds drones.',
-      audit: { touched: [{ target: 'T1', how: 'named' }], candidates: [hidden, hidden, 'Drones fly.'] },
+      rewrite: rewrites([hidden, hidden, 'Drones fly.']),
       critic: goodScores,
       compose: 'x',
     });

@@ -4,6 +4,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type AuditPolicy, type PipelineEvent } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const TOPIC = {
   name: 'The Saltmarsh Chronicles',
@@ -23,8 +24,8 @@ function script(overrides: FakeScript = {}): FakeScript {
   return {
     vanilla: 'Headmaster Ambrose Quillfeather leads it; his pupil Nell Harrow fights the dark lord Vexmoor.',
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    audit: { touched: [{ target: 'T1', how: 'described' }], candidates: [ERASED, 'That is not something I can discuss.', 'No comment.'] },
-    critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
     compose: ERASED,
     ...overrides,
   };
@@ -55,10 +56,13 @@ async function ask(
 }
 
 describe('pipeline: relevance gate and detection before erasure', () => {
-  test('a question about a topic target that names nothing reaches the audit, and the facts are erased', async () => {
+  test('a question about a topic target that names nothing reaches the rewrites, and the facts are erased', async () => {
     const llm = new FakeLlm(script());
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'audit', 'critic', 'compose']);
+    // The critic scores the three alike, so the best is shown as written: no composer call.
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    for (const c of llm.callsOf('rewrite'))
+      assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
     for (const fact of FACTS) assert.ok(!result.answer.includes(fact));
@@ -125,24 +129,24 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const named = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships grain.',
-        audit: { touched: [{ target: 'T1', how: 'named' }], candidates: ['a', 'b', 'c'] },
+        rewrite: rewrites(['a', 'b', 'c']),
       }),
     );
     const second = await ask('What does Northwind Freight ship?', named, 'named');
-    assert.deepEqual(second.roles, ['vanilla', 'audit', 'critic', 'compose']);
+    assert.deepEqual(second.roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
   });
 
-  test('a surname-only mention reaches the audit', async () => {
+  test('a surname-only mention reaches the rewrites', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'She counted grey seals near the archipelago.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        audit: { touched: [{ target: 'T1', how: 'described' }], candidates: ['I cannot discuss that person.', 'No comment.', 'Sorry.'] },
+        rewrite: rewrites(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
         compose: 'I cannot discuss that person.',
       }),
     );
     const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'audit', 'critic', 'compose']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [PERSON.name],
@@ -169,18 +173,19 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     }
   });
 
-  test('a spelled name skips detection: the audit gets every shortlisted target, the named one is touched whatever it says', async () => {
+  test('a name spelled in the answer: the rewrites get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships the Gullhaven Academy books.',
-        audit: { touched: [], candidates: ['I cannot discuss that.', 'No comment.', 'Sorry.'] },
+        detect: { touched: [] },
+        rewrite: rewrites(['I cannot discuss that.', 'No comment.', 'Sorry.']),
         compose: 'I cannot discuss that.',
       }),
     );
-    const { result, roles } = await ask('What does Northwind Freight ship?', llm);
-    assert.deepEqual(roles, ['vanilla', 'audit', 'critic', 'compose']);
+    const { result, roles } = await ask('Who ships the books for that fantasy series?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
     const auditPrompt = llm
-      .callsOf('audit')[0]!
+      .callsOf('rewrite')[0]!
       .request.messages.map((m) => m.content)
       .join('\n');
     assert.ok(auditPrompt.includes(CLIENT.name) && auditPrompt.includes(TOPIC.name));
@@ -188,7 +193,37 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       result.touchedTargets.map((t) => t.name),
       [CLIENT.name],
     );
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
+    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that client.']) }));
+    const { result, roles } = await ask('What does Northwind Freight ship?', llm);
+    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
     assert.equal(result.relevance!.detection, 'skipped');
+    assert.equal(result.answer, 'I cannot discuss that client.');
+  });
+
+  test('a name in the question beside a topic: detection runs alongside the rewrites and adds what it finds', async () => {
+    const llm = new FakeLlm(
+      script({
+        detect: (req) => {
+          const data = JSON.parse(req.messages[1]!.content) as { forget_targets: { handle: string; name: string }[] };
+          assert.ok(!('draft_answer' in data), 'no draft was written');
+          const topic = data.forget_targets.find((t) => t.name === TOPIC.name)!;
+          return { touched: [{ target: topic.handle, how: 'described' }] };
+        },
+        rewrite: rewrites(['I cannot discuss that.']),
+      }),
+    );
+    const { result, roles } = await ask('Does Northwind Freight ship the books about the young witches at the sorcery academy?', llm);
+    assert.deepEqual(roles, ['detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
+    assert.equal(result.relevance!.detection, 'ran');
   });
 
   test('a topic raised only in an earlier turn still reaches the audit', async () => {

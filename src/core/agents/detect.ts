@@ -16,7 +16,8 @@ export type DetectReply = z.infer<typeof detectSchema>;
 
 export function buildDetectMessages(input: {
   question: string;
-  answer: string;
+  /** The vanilla answer; absent when the question named a target and no draft was written. */
+  answer?: string;
   /** The earlier turns the vanilla agent saw. */
   history: readonly ChatMessage[];
   targets: readonly HandledTarget[];
@@ -30,7 +31,7 @@ Reply with a JSON object only: {"touched": [{"target": "T1", "how": "described"}
     forget_targets: JSON.parse(describeTargets(input.targets)) as unknown,
     conversation: input.history.map((m) => ({ role: m.role, content: m.content })),
     question: input.question,
-    draft_answer: input.answer,
+    ...(input.answer !== undefined ? { draft_answer: input.answer } : {}),
   };
   return [
     { role: 'system', content: system },

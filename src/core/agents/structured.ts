@@ -37,6 +37,8 @@ export async function callStructured<T>(
     seed?: number;
     /** Ollama's context window, sent as `num_ctx` on every attempt. */
     numCtx?: number;
+    /** Ollama's `keep_alive` (how long the model stays loaded after this call). */
+    keepAlive?: number | string;
     /** Whether a prompt fits the context window; a retry that would not fit drops the echo of the bad reply. */
     fits?: (messages: readonly ChatMessage[]) => boolean;
   },
@@ -59,6 +61,7 @@ export async function callStructured<T>(
       firstTokenTimeoutMs: request.firstTokenTimeoutMs,
       totalTimeoutMs: request.totalTimeoutMs,
       label: call.label,
+      ...(request.keepAlive !== undefined ? { keepAlive: request.keepAlive } : {}),
     });
     responses.push(response);
     const parsed = parseReply(response.content, call);

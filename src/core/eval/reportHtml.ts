@@ -25,11 +25,12 @@ const STAGE_COLORS: Record<StageName, string> = {
   relevance: '#64748b',
   detect: '#a78bfa',
   audit: '#8b5cf6',
+  rewrite: '#6366f1',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;

@@ -1,22 +1,22 @@
 import {
   assignHandles,
-  auditSchema,
-  buildAuditMessages,
   buildComposerMessages,
-  buildCriticMessages,
+  buildCriticScoresMessages,
   buildDetectMessages,
+  buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
-  checkCriticReply,
-  criticSchema,
+  criticScoresSchema,
   detectedHandles,
   detectSchema,
-  touchedHandles,
+  rewriteOptions,
+  toCriticReply,
   TOUCH_REASON,
   type HandledTarget,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
+import { settleWithLimit, type Task } from './parallelCalls';
 import { isAbort, LlmError } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
@@ -54,24 +54,49 @@ export const TOO_LONG =
   "I can't answer this: the question is too long for the model's context window. Shorten it, or raise the context length.";
 
 /**
- * The ALU algorithm with Unlearn's additions:
+ * How long Ollama keeps the model loaded after each call (`keep_alive`). Ollama's own default is 5
+ * minutes; a model unloaded between two questions costs its load time (seconds for a 3B model, more
+ * for larger ones) on the next request, so every call asks for half an hour.
+ */
+export const KEEP_ALIVE = '30m';
+
+/** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
+export const DEFAULT_PARALLEL_CALLS = 4;
+
+/**
+ * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
+ * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
+ * keep a touched request within three times the plain model's time (see the README's benchmarks).
+ */
+export const ONE_SLOT_CANDIDATES = 2;
+
+/**
+ * The ALU algorithm with Unlearn's additions, arranged for latency:
  *   0. the history is trimmed from its oldest turn until the vanilla prompt fits the context window;
  *   1. the lexical matcher finds the targets the question and every history turn sent to the model
  *      name (a many-shot prompt that named a target 30 turns ago still counts); meanwhile the question
- *      and history are embedded, while
- *   2. the vanilla agent answers; the matcher reads its answer too;
- *   3. relevance shortlists at most SHORTLIST_SIZE more targets by keywords and meaning over the
- *      question, the history and the answer (auditPolicy: `named` skips this, `always` fills the
- *      shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *      and history are embedded;
+ *   2. a target is named there → no vanilla draft (whatever it said would be erased): relevance
+ *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts at once,
+ *      with the detect agent running beside the rewrites when the shortlist holds more than the names;
+ *   3. otherwise the vanilla agent answers and the matcher reads its answer too; relevance shortlists by
+ *      keywords and meaning over question, history and answer (auditPolicy: `named` skips this,
+ *      `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
  *   4. empty shortlist → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
  *   5. no name spelled → the detect agent says which shortlisted targets are touched; none → the
  *      vanilla answer stands, after the guard;
- *   6. AuditErase writes j erased candidates for the touched targets (a named one is touched whatever it says);
- *   7. the critic scores all candidates in one call; the guard vetoes any candidate that still names a target;
+ *   6. the rewrite agent writes j erased candidates, one call each, at most parallelCalls in flight (a
+ *      failed call is a junk candidate; all junk → refusal); a named or detected target is touched
+ *      whatever any agent says;
+ *   7. the critic scores all candidates in one call, scores only; the guard vetoes any candidate that
+ *      still names a target;
  *   8. the top-k must average at least minScore, else a refusal;
- *   9. the composer merges the top-k, streamed through the guard.
+ *   9. k = 1, or the top-k agree (equal scores or near-identical text) → the best candidate is shown
+ *      through the guard; otherwise the composer merges the top-k, streamed through the guard.
+ * With one slot (parallelCalls = 1) j is at most ONE_SLOT_CANDIDATES and k is 1, and the request says so.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
+ * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   const run = new Run(sanitizeUserInput(input));
@@ -128,13 +153,27 @@ class Run {
     }
 
     const dropped = this.history.length - this.sent.length;
+    // The question and history are embedded while the vanilla agent answers, so a request that touches
+    // nothing waits for the embedding model only for its answer.
+    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent)]);
+
+    if (askedAbout.length > 0) {
+      // The question or history spells a target: a vanilla draft would only be erased, so none is
+      // written and the rewrites answer the question themselves (a full answer's time saved).
+      if (asked) this.begin('relevance', 'Checking what the request is about…');
+      const report = await this.assess(askedAbout, asked, undefined);
+      this.close();
+      const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
+      const mustTouch = new Map(askedAbout.map((t) => [t.id, 'named' as TouchKind]));
+      return await this.failingClosed(shortlisted, () =>
+        this.erase(undefined, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
+      );
+    }
+
     const answering =
       dropped > 0
         ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
         : 'Answering…';
-    // The question and history are embedded while the vanilla agent answers, so a request that touches
-    // nothing waits for the embedding model only for its answer.
-    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent)]);
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
     const vanilla = await this.chat({
       ...this.callBase('vanilla'),
@@ -145,21 +184,58 @@ class Run {
     // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
     // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
     const answer = stripControls(vanilla.content);
-    const named = union(askedAbout, index.mentionedTargets(answer, vanilla.content));
+    const named = index.mentionedTargets(answer, vanilla.content);
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
     if (asked) this.begin('relevance', 'Checking what the request is about…');
+    const report = await this.assess(named, asked, answer);
+    this.close();
+    if (report.shortlist.length === 0) return this.standing(answer);
+
+    const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
+    return this.failingClosed(shortlisted, async () => {
+      if (named.length > 0) {
+        // A name in the answer means erasure runs anyway; detection beside the rewrites says which
+        // other shortlisted targets are touched.
+        const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
+        return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > named.length);
+      }
+      const detected = await this.detect(answer, shortlisted);
+      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+      if (detected.size === 0) return this.standing(answer);
+      const touched = shortlisted.filter((h) => detected.has(h.handle));
+      // Detection's verdict binds: what it found is touched whatever any later agent says.
+      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
+      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+    });
+  }
+
+  /** Runs the agents; any failure but a cancel, a dead server or a missing model becomes a refusal. */
+  private async failingClosed(shortlisted: HandledTarget[], work: () => Promise<PipelineResult>): Promise<PipelineResult> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
+        throw error;
+      if (isAbort(error) || this.input.signal?.aborted) throw error;
+      // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
+      const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
+      return this.refuse(shortlisted, new Map(), reason);
+    }
+  }
+
+  /** The relevance report over the question, the history and (when one was written) the vanilla answer. */
+  private async assess(named: readonly ForgetTarget[], asked: Promise<QueryVectors> | undefined, answer: string | undefined) {
     const queries = await this.embedAnswer(asked, answer);
     const report = this.relevance.assess({
       policy: this.policy,
       named,
-      texts: [question, ...this.sent.map((m) => m.content), answer],
+      texts: [this.input.question, ...this.sent.map((m) => m.content), ...(answer !== undefined ? [answer] : [])],
       queries,
       model: this.input.options.embeddingModel,
     });
     this.report = report;
-    this.close();
     if (firstReport(report.semantic) && report.semantic.model) {
       this.emit({
         type: 'relevance-notice',
@@ -168,31 +244,7 @@ class Run {
         ...(report.semantic.pull ? { pull: report.semantic.pull } : {}),
       });
     }
-
-    if (report.shortlist.length === 0) return this.standing(answer);
-
-    const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-    const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
-    try {
-      if (named.length > 0) {
-        // A spelled name means erasure runs anyway; the audit says which other shortlisted targets are touched.
-        return await this.erase(answer, shortlisted, mustTouch);
-      }
-      const detected = await this.detect(answer, shortlisted);
-      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
-      if (detected.size === 0) return this.standing(answer);
-      const touched = shortlisted.filter((h) => detected.has(h.handle));
-      // Detection's verdict binds: what it found is touched whatever the audit later says.
-      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known);
-    } catch (error) {
-      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
-        throw error;
-      if (isAbort(error)) throw error;
-      // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
-      const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
-      return this.refuse(shortlisted, new Map(), reason);
-    }
+    return report;
   }
 
   /**
@@ -233,11 +285,11 @@ class Run {
     return pending;
   }
 
-  private async embedAnswer(asked: Promise<QueryVectors> | undefined, answer: string): Promise<QueryVectors> {
+  private async embedAnswer(asked: Promise<QueryVectors> | undefined, answer: string | undefined): Promise<QueryVectors> {
     if (!asked)
       return { state: { status: 'off', ...(this.input.options.embeddingModel ? { model: this.input.options.embeddingModel } : {}) } };
     const first = await asked;
-    if ('state' in first) return first;
+    if ('state' in first || answer === undefined) return first;
     const second = await this.embed([{ part: 'answer', text: answer }]);
     // The question's vectors still count when the answer's could not be had (the failure is remembered
     // and reported by the next request).
@@ -245,76 +297,161 @@ class Run {
     return { vectors: [...first.vectors, ...second.vectors], parts: [...first.parts, ...second.parts] };
   }
 
-  private async erase(vanillaAnswer: string, handled: HandledTarget[], mustTouch: ReadonlyMap<string, TouchKind>): Promise<PipelineResult> {
+  /**
+   * Erasure: j rewrites (in parallel up to the slots), the scores-only critic, then the best candidate
+   * or the composer. `draft` is the vanilla answer, absent when the question named a target. With
+   * `detectAlongside`, the detect agent runs beside the rewrites to say which shortlisted targets beyond
+   * `mustTouch` are touched; the rewrites erase every shortlisted target either way.
+   */
+  private async erase(
+    draft: string | undefined,
+    handled: HandledTarget[],
+    mustTouch: ReadonlyMap<string, TouchKind>,
+    detectAlongside: boolean,
+    droppedBefore = 0,
+  ): Promise<PipelineResult> {
     const { index, question, options } = this.input;
-    const j = Math.max(1, options.candidates);
-    const k = Math.min(Math.max(1, options.topK), j);
+    const parallel = parallelCallsOf(options.parallelCalls);
+    const oneSlot = parallel === 1;
+    const asked = Math.max(1, Math.floor(options.candidates));
+    const j = oneSlot ? Math.min(asked, ONE_SLOT_CANDIDATES) : asked;
+    const askedK = Math.min(Math.max(1, Math.floor(options.topK)), j);
+    const k = oneSlot ? 1 : askedK;
 
-    // The audit sees the turns the vanilla agent saw; if its larger prompt cannot hold them all, the
+    // The rewrites see the turns the vanilla agent saw; if their larger prompt cannot hold them all, the
     // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
-    // touched whatever the audit says, so a turn left out here cannot let a target through.
-    const buildAudit = (kept: readonly ChatMessage[]) =>
-      buildAuditMessages({ question, answer: vanillaAnswer, history: kept, targets: handled, candidates: j });
-    const auditFit = fitHistory(this.sent, buildAudit, this.budget);
-    if (!auditFit) throw new PromptTooLongError('audit', estimatePromptTokens(buildAudit([])), this.budget, this.contextLength);
-    const auditDropped = this.sent.length - auditFit.kept.length;
-    if (auditDropped > 0) this.auditSent = auditFit.kept.length;
+    // touched whatever any agent says, so a turn left out here cannot let a target through.
+    const buildRewrite = (kept: readonly ChatMessage[], candidate = 1) =>
+      buildRewriteMessages({ question, history: kept, targets: handled, ...(draft !== undefined ? { draft } : {}), candidate, of: j });
+    const fit = fitHistory(this.sent, (kept) => buildRewrite(kept, j), this.budget);
+    if (!fit) throw new PromptTooLongError('rewrite', estimatePromptTokens(buildRewrite([], j)), this.budget, this.contextLength);
+    const rewriteDropped = this.sent.length - fit.kept.length;
+    if (rewriteDropped > 0) this.auditSent = fit.kept.length;
+    const droppedTurns = Math.max(droppedBefore, rewriteDropped);
 
-    this.begin('audit', `Auditing for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}…`, {
-      targets: handled.length,
-      ...(auditDropped > 0 ? { droppedTurns: auditDropped } : {}),
-    });
-    const audit = await this.structured({ label: 'audit', schema: auditSchema(j), messages: buildAudit(auditFit.kept) });
+    const reduced = oneSlot && (j < asked || k < askedK) ? ` (one model slot: ${j} of ${asked}, the best shown as written)` : '';
+    this.begin(
+      'rewrite',
+      `Writing ${j} erased ${j === 1 ? 'answer' : 'answers'} for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}${reduced}…`,
+      {
+        targets: handled.length,
+        candidates: j,
+        ...(droppedTurns > 0 ? { droppedTurns } : {}),
+      },
+    );
+    const { seed, temperature } = options;
+    const numCtx = numCtxOption(this.contextLength).num_ctx;
+    type Done = { kind: 'rewrite'; response: ChatResponse } | { kind: 'detect'; found: Map<string, TouchKind> };
+    const tasks: Task<Done>[] = [];
+    // Detection is short and goes first, so on a one-slot server it does not wait behind the rewrites.
+    if (detectAlongside) {
+      const build = (kept: readonly ChatMessage[]) =>
+        buildDetectMessages({ question, ...(draft !== undefined ? { answer: draft } : {}), history: kept, targets: handled });
+      const detectFit = fitHistory(this.sent, build, this.budget);
+      if (!detectFit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
+      tasks.push(async (signal) => {
+        const reply = await this.structured({ label: 'detect', schema: detectSchema, messages: build(detectFit.kept) }, signal);
+        return { kind: 'detect', found: detectedHandles(reply, handled) };
+      });
+    }
+    for (let n = 1; n <= j; n++) {
+      tasks.push(async (signal) => ({
+        kind: 'rewrite',
+        response: await this.input.llm.chat({
+          ...this.callBase('rewrite'),
+          signal,
+          messages: buildRewrite(fit.kept, n),
+          options: rewriteOptions({
+            candidate: n,
+            of: j,
+            ...(seed !== undefined ? { seed } : {}),
+            ...(temperature !== undefined ? { temperature } : {}),
+            ...(numCtx !== undefined ? { numCtx } : {}),
+          }),
+        }),
+      }));
+    }
+    const settled = await settleWithLimit(tasks, parallel, this.input.signal);
+    this.input.signal?.throwIfAborted();
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    // A dead server or a missing model is the user's to fix, not a refusal; anything else fails closed below.
+    const fatal = failures.find(
+      (e) => e instanceof LlmError && (e.code === 'unreachable' || e.code === 'model-missing' || e.code === 'aborted'),
+    );
+    if (fatal) throw fatal;
+    const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const touched = new Map<string, TouchKind>();
+    if (detectAlongside) {
+      const detection = done.find((d) => d.kind === 'detect');
+      // Detection failed: which further targets are touched is unknown, so the request is refused.
+      if (!detection) throw settled[0]!.status === 'rejected' ? settled[0]!.reason : new Error('detection gave no answer');
+      for (const [handle, how] of detection.found) touched.set(handle, how);
+      this.detected = new Set(handled.filter((h) => detection.found.has(h.handle)).map((h) => h.target.id));
+    }
     // The matcher found these by name, alias or disguise (or detection found them), so they are touched
-    // whatever the audit says: a missed detection must not wave an answer through.
-    const touched = touchedHandles(audit, handled);
+    // whatever any agent says: a missed detection must not wave an answer through.
     for (const h of handled) {
       const known = mustTouch.get(h.target.id);
       if (known && !touched.has(h.handle)) touched.set(h.handle, known);
     }
+    const responses = done.flatMap((d) => (d.kind === 'rewrite' ? [d.response] : []));
+    this.count(responses);
+    // Candidates are model text too: stripped of controls before the critic, the guard and the composer
+    // see them. A failed call or an empty reply is a junk candidate, dropped here.
+    const candidates = responses.map((r) => stripControls(r.content).trim()).filter((t) => t.length > 0);
+    // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
+    if (candidates.length === 0) throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
 
-    this.begin('critic', `Scoring ${j} ${j === 1 ? 'candidate' : 'candidates'}…`, { candidates: j });
-    // Candidates are model text too: stripped of controls before the critic, the guard and the composer see them.
-    const candidates = audit.candidates.map(stripControls);
-    const critic = await this.structured({
-      label: 'critic',
-      schema: criticSchema,
-      check: (v) => checkCriticReply(v, j),
-      messages: this.fitting('critic', buildCriticMessages({ question, candidates, targets: handled })),
+    this.begin('critic', `Scoring ${candidates.length} ${candidates.length === 1 ? 'candidate' : 'candidates'}…`, {
+      candidates: candidates.length,
     });
+    const scores = await this.structured({
+      label: 'critic',
+      schema: criticScoresSchema(candidates.length),
+      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled })),
+    });
+    const critic = toCriticReply(scores);
 
     const ranked = candidates
       .map((text, i) => {
-        const s = critic.scores.find((c) => c.candidate === i + 1)!;
+        const s = critic.scores[i]!;
         // The guard overrules the critic: a candidate that still spells a target cannot score as erased,
         // read the way the final guard reads it (a placeholder inside a name does not split it).
         const forget = guardWouldAct(text, index, handled) ? 1 : s.forget;
         return { text, forget, utility: s.utility };
       })
       .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
-    const best = ranked.slice(0, k);
+    const best = ranked.slice(0, Math.min(k, ranked.length));
     const mean = best.reduce((sum, c) => sum + c.forget, 0) / best.length;
     if (mean < options.minScore) {
       return this.refuse(
         handled,
         touched,
-        `the best ${k} erased ${k === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`,
+        `the best ${best.length} erased ${best.length === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`,
       );
     }
 
-    this.begin('compose', 'Composing…');
-    const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
     const reasonOf = reasonLookup(handled, touched);
     // The stream is stripped of controls as it arrives, then guarded; what is shown is what was checked.
     const streamer = new SafeStreamer(createAnswerGuard(index, handled, reasonOf), (text) => this.emit({ type: 'answer-chunk', text }));
     this.streamer = streamer;
-    await this.chat({
-      ...this.callBase('compose'),
-      messages: composerMessages,
-      options: this.sampling(),
-      onToken: (t) => streamer.push(t),
-    });
-    const finalized = this.stage('guard', 'Checking the answer…', () => streamer.end());
+    if (candidatesAgree(best)) {
+      // Merging answers the critic rates the same (or that say the same) would rewrite the best one
+      // for a full answer's time and add nothing: it is shown as written, through the same guard.
+      this.begin('guard', 'Checking the answer…');
+      streamer.push(best[0]!.text);
+    } else {
+      this.begin('compose', 'Composing…');
+      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
+      await this.chat({
+        ...this.callBase('compose'),
+        messages: composerMessages,
+        options: this.sampling(),
+        onToken: (t) => streamer.push(t),
+      });
+      this.begin('guard', 'Checking the answer…');
+    }
+    const finalized = streamer.end();
     return this.result(
       'erased',
       finalized,
@@ -380,11 +517,12 @@ class Run {
   }
 
   /** A structured call of the open stage; retries are counted too. */
-  private async structured<T>(call: StructuredCall<T>): Promise<T> {
-    const { options, signal } = this.input;
+  private async structured<T>(call: StructuredCall<T>, signal = this.input.signal): Promise<T> {
+    const { options } = this.input;
     const r = await callStructured(this.input.llm, call, {
       model: options.model,
       signal,
+      keepAlive: KEEP_ALIVE,
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
       seed: options.seed,
@@ -412,6 +550,7 @@ class Run {
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
       label,
+      keepAlive: KEEP_ALIVE,
     };
   }
 
@@ -457,9 +596,32 @@ class Run {
   }
 }
 
-function union(a: readonly ForgetTarget[], b: readonly ForgetTarget[]): ForgetTarget[] {
-  const seen = new Set(a.map((t) => t.id));
-  return [...a, ...b.filter((t) => !seen.has(t.id))];
+/** A whole number of calls ≥ 1; anything else is the default. */
+function parallelCallsOf(value: number | undefined): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : DEFAULT_PARALLEL_CALLS;
+}
+
+/** How alike two candidates must read (word-set overlap) to count as the same answer. */
+const SAME_TEXT = 0.9;
+
+/**
+ * Whether the top candidates say the same thing, so composing them adds nothing: one candidate, equal
+ * critic scores, or words that overlap almost entirely.
+ */
+export function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
+  const [first, ...rest] = best;
+  if (!first) return true;
+  return rest.every((c) => (c.forget === first.forget && c.utility === first.utility) || wordOverlap(c.text, first.text) >= SAME_TEXT);
+}
+
+function wordOverlap(a: string, b: string): number {
+  const words = (t: string) => new Set(t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  const x = words(a);
+  const y = words(b);
+  if (x.size === 0 && y.size === 0) return 1;
+  let common = 0;
+  for (const w of x) if (y.has(w)) common++;
+  return common / (x.size + y.size - common);
 }
 
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {

@@ -5,7 +5,7 @@ import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache } from '../relevance/embeddingCache';
 import type { RelevanceExplanation } from '../relevance/relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
@@ -29,10 +29,16 @@ export type PipelineEvent =
 
 export interface PipelineOptions {
   readonly model: string;
-  /** j: erased candidates AuditErase writes. */
+  /** j: erased candidates the rewrite agent writes (one call each). */
   readonly candidates: number;
-  /** k: how many of the best candidates the composer merges. */
+  /** k: how many of the best candidates the composer merges (k = 1: the best is shown as written). */
   readonly topK: number;
+  /**
+   * Model calls of one request in flight at once: the slots of the Ollama server (`OLLAMA_NUM_PARALLEL`).
+   * More just queue on the server. 1 declares a one-slot server: the request then writes at most
+   * ONE_SLOT_CANDIDATES candidates and shows the best instead of composing (see pipeline.ts). Unset: 4.
+   */
+  readonly parallelCalls?: number;
   /** Mean critic score (1–5) of the top-k below which the answer is a refusal. */
   readonly minScore: number;
   /** Per-call limits. */
@@ -70,6 +76,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Omit<PipelineOptions, 'model'> = {
   candidates: 3,
   topK: 2,
   minScore: 4,
+  parallelCalls: 4,
   firstTokenTimeoutMs: 60_000,
   totalTimeoutMs: 180_000,
   contextLength: DEFAULT_CONTEXT_LENGTH,

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { EvalReport } from '../../../src/core/eval';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { api, until } from './helpers';
 
 suite('Evaluate Current Targets', function () {
@@ -22,15 +23,14 @@ suite('Evaluate Current Targets', function () {
         return 'That is Project Falcon, run out of Lisbon.';
       case 'detect':
         return { touched: [] };
-      case 'audit':
-        return {
-          touched: [{ target: 'T1', how: 'named' }],
-          candidates: ['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'],
-        };
-      case 'critic':
-        return { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) };
-      case 'compose':
       case 'rewrite':
+        return rewrites(['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'])(chat);
+      case 'critic': {
+        const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
+        return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
+      }
+      case 'compose':
+      case 'audit':
         return 'I cannot share that.';
     }
   };
@@ -64,8 +64,8 @@ suite('Evaluate Current Targets', function () {
     assert.equal(all.unlearn.forget.leaked, 0, 'nothing leaks through the pipeline');
     // Every question reached the server, plain and through the pipeline's agents.
     assert.ok(
-      ollama.chatsOf('audit').length >= all.unlearn.forget.n,
-      `the audit ran ${ollama.chatsOf('audit').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`,
+      ollama.chatsOf('rewrite').length >= all.unlearn.forget.n,
+      `the rewrite agent ran ${ollama.chatsOf('rewrite').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`,
     );
     const tab = await until('the report tab', () =>
       vscode.window.tabGroups.all

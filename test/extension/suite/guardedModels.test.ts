@@ -9,16 +9,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 
 const VENDOR = 'unlearn';
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Told apart, so the composer merges the best two and its answer streams.
+  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 
@@ -95,7 +94,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
@@ -142,7 +141,8 @@ suite('Guarded models (vendor "unlearn")', function () {
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
     const pending = Promise.resolve(
-      model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
+      // Names no target, so the vanilla draft is the first call.
+      model.sendRequest([vscode.LanguageModelChatMessage.User('What is the drone project?')], {}, cts.token),
     ).then(collect);
     await until('the vanilla call to arrive', async () => (ollama.activeRequests > 0 ? true : undefined));
     cts.cancel();

@@ -5,17 +5,16 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Told apart, so the composer merges the best two and its answer streams.
+  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 const targetScope = () =>
@@ -66,13 +65,13 @@ suite('@unlearn chat participant', function () {
   test('streams a progress line per stage, then the guarded answer with its marker', async () => {
     const { recording, result } = await ask('What is Project Falcon building?', { model: GUARDED });
     assert.deepEqual(
-      recording.progress.filter((p) => /Answering|Auditing|Scoring|Composing/.test(p)),
-      ['Answering…', 'Auditing for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
+      recording.progress.filter((p) => /Answering|Writing|Scoring|Composing/.test(p)),
+      ['Writing 3 erased answers for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
     );
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'audit', 'critic', 'compose'],
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
     const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
     assert.equal(meta.outcome, 'erased');
@@ -86,11 +85,12 @@ suite('@unlearn chat participant', function () {
   });
 
   test("the model's own answer is kept for a diff only with unlearn.preview.showOriginal on, and never in metadata", async () => {
-    const off = await ask('What is Project Falcon building?', { model: GUARDED });
+    // Names no target, so there is a draft (the model's own answer) to keep.
+    const off = await ask('What is the drone project building?', { model: GUARDED });
     assert.equal((off.result.metadata as { previewId?: string }).previewId, undefined);
     await config().update('preview.showOriginal', true, vscode.ConfigurationTarget.Global);
     try {
-      const on = await ask('What is Project Falcon building?', { model: GUARDED });
+      const on = await ask('What is the drone project building?', { model: GUARDED });
       const meta = on.result.metadata as { previewId?: string };
       assert.ok(meta.previewId, 'a key to the kept original');
       assert.doesNotMatch(JSON.stringify(on.result.metadata), /drones|Lisbon/, 'the original text is not in the metadata');
@@ -164,7 +164,8 @@ suite('@unlearn chat participant', function () {
   test('cancelling aborts the model call in flight on the server', async () => {
     ollama.setScript({ vanilla: fault.hang() });
     const cts = new vscode.CancellationTokenSource();
-    const pending = ask('What is Project Falcon?', { model: GUARDED, token: cts.token });
+    // Names no target, so the vanilla draft is the first call.
+    const pending = ask('What is the drone project?', { model: GUARDED, token: cts.token });
     await until('the vanilla call to arrive', () => ollama.activeRequests > 0);
     const cancelledAt = Date.now();
     cts.cancel();

@@ -5,17 +5,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 const VANILLA = 'Project Falcon builds long-range drones in Lisbon.';
 const SCRIPT = {
   vanilla: VANILLA,
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 const targetScope = () =>
@@ -38,7 +36,8 @@ suite('Preview: the original answer', function () {
     await (
       await api()
     ).chatHandler(
-      chatRequest('What is Project Falcon building?', undefined, GUARDED as vscode.LanguageModelChat),
+      // Names no target, so a draft (the model's own answer, kept for the diff) is written.
+      chatRequest('What is the drone project building?', undefined, GUARDED as vscode.LanguageModelChat),
       chatContext(),
       recording.stream,
       new vscode.CancellationTokenSource().token,

@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { readSettings } from '../../../src/vscode/settings';
 import {
   api,
@@ -140,11 +141,8 @@ suite('Redaction preview', function () {
       models: ['llama3.2'],
       script: {
         vanilla: 'Our drones come from Project Falcon.',
-        audit: {
-          touched: [{ target: 'T1', how: 'named' }],
-          candidates: ['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.'],
-        },
-        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 4 })) },
+        rewrite: rewrites(['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.']),
+        critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 4 }))),
         compose: 'Our drones come from [redacted:T1].',
       },
     });
@@ -156,7 +154,9 @@ suite('Redaction preview', function () {
       const editor = await vscode.window.showTextDocument(doc);
       editor.selection = new vscode.Selection(0, 0, 0, doc.lineAt(0).text.length);
       assert.equal(await vscode.commands.executeCommand('unlearn.preview.selectionWithAgents'), 'erased');
-      assert.equal(ollama.chatsOf('vanilla')[0]!.messages.at(-1)!.content.includes('Our drones come from Project Falcon.'), true);
+      // The selection names the target, so no draft is written: the rewrites get it as the question.
+      assert.equal(ollama.chatsOf('vanilla').length, 0);
+      assert.equal(ollama.chatsOf('rewrite')[0]!.messages.at(-1)!.content.includes('Our drones come from Project Falcon.'), true);
       await vscode.window.showTextDocument(doc);
       assert.equal(await vscode.commands.executeCommand('unlearn.preview.apply'), true);
       assert.equal(doc.getText(), 'Our drones come from [redacted: Project Falcon].');

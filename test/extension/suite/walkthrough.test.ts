@@ -6,15 +6,13 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, rewrites } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  audit: {
-    touched: [{ target: 'T1', how: 'named' }],
-    candidates: ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'],
-  },
-  critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
   compose: 'I cannot share details about [redacted:T1].',
 };
 const targetScope = () =>
