@@ -148,24 +148,16 @@ function benchScript(answerTokens: number, candidates: number, critic: { disagre
       case 'vanilla':
         return /Falcon/.test(chat.messages.at(-1)?.content ?? '') ? touchedAnswer : plainAnswer;
       case 'critic': {
-        // One score per candidate the request carries; the scores-only critic (criticScores.ts) asks for two
-        // arrays, ALU's critic (critic.ts, still used by the sketches) for one entry each.
+        // One score per candidate the request carries, in the critic's two arrays (critic.ts).
         const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? candidates;
         const utility = (i: number) => (critic.disagree ? 5 - (i % 5) : 5 - (i % 2));
-        if (chat.messages[0]?.content.includes('two arrays'))
-          return { forget: Array.from({ length: n }, () => 5), utility: Array.from({ length: n }, (_, i) => utility(i)) };
-        return { scores: Array.from({ length: n }, (_, i) => ({ candidate: i + 1, forget: 5, utility: utility(i) })) };
+        return { forget: Array.from({ length: n }, () => 5), utility: Array.from({ length: n }, (_, i) => utility(i)) };
       }
       case 'rewrite':
         // The pipeline's prompts end "Candidate n of j."; a sketch's single rewrite has no such line.
         return rewrite(/Candidate \d+ of/.test(chat.messages.at(-1)?.content ?? '') ? candidateNumber(chat.messages) - 1 : 0);
       case 'compose':
         return rewrite(0);
-      case 'audit': {
-        // ALU's AuditErase, called by the sketches only: its JSON with j rewrites.
-        const touched = /Falcon/.test(JSON.stringify(chat.messages)) ? [{ target: 'T1', how: 'named' }] : [];
-        return { touched, candidates: Array.from({ length: candidates }, (_, i) => (touched.length ? rewrite(i) : plainAnswer)) };
-      }
       default: {
         // Detection reads the question and the draft (not the target list, which names Falcon): the semantic
         // question only describes the programme and the draft does not touch it, a false positive.

@@ -1,7 +1,7 @@
 /**
  * Scripted replies for the erasure agents, shared by the port-level fake and the scripted Ollama: the
  * rewrite agent writes one candidate per call (its prompt ends "Candidate n of j."), and the critic
- * replies with scores only (`criticScores.ts`).
+ * replies with scores only (`src/core/agents/critic.ts`).
  */
 
 /** The candidate a rewrite call asks for, 1-based, read from its prompt's last line. */

@@ -1,8 +1,20 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../llm/port';
-import { TOUCH_KINDS, type TouchKind } from './auditErase';
 import { describeTargets, type HandledTarget } from './handles';
 import { ROLE_SIGNATURE } from './roles';
+
+/** How a request touches a target. A closed list, so the reason shown in /explain can never carry model text. */
+export const TOUCH_KINDS = ['named', 'alias', 'described', 'translated', 'masked', 'implied'] as const;
+export type TouchKind = (typeof TOUCH_KINDS)[number];
+
+export const TOUCH_REASON: Record<TouchKind, string> = {
+  named: 'the question or answer names it',
+  alias: 'the question or answer uses one of its aliases',
+  described: 'the question or answer identifies it by description',
+  translated: 'the question or answer refers to it in another language',
+  masked: 'the question or answer spells it in disguise',
+  implied: 'the answer would reveal facts about it',
+};
 
 /**
  * Detection before erasure: one short structured call that only says which shortlisted targets the

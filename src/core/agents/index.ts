@@ -3,8 +3,6 @@ export * from './handles';
 export * from './structured';
 export * from './vanilla';
 export * from './detect';
-export * from './auditErase';
 export * from './critic';
 export * from './composer';
 export * from './rewrite';
-export * from './criticScores';
