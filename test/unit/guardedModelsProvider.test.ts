@@ -248,8 +248,9 @@ describe('guarded model provider (scripted Ollama)', () => {
       ollama.setScript({
         vanilla: 'Tobias Wren keeps it; the Marigold sank nearby.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        audit: { touched: [{ target: 'T1', how: 'described' }], candidates: ['I cannot share that.', 'No.', 'No.'] },
-        critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+        rewrite: rewrites(['I cannot share that.', 'No.', 'No.']),
+        // Scored apart, so the composer merges the top two.
+        critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
         compose: 'I cannot share that.',
       });
       const [llama] = await list();
@@ -257,7 +258,7 @@ describe('guarded model provider (scripted Ollama)', () => {
       assert.equal(answer, 'I cannot share that.');
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
       );
       assert.ok(ollama.embedded.length > 0, 'the targets and the question were embedded by nomic-embed-text');
     } finally {

@@ -26,6 +26,7 @@ import {
   signalText,
 } from '../../src/vscode/relevanceTexts';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
+import { criticScores, rewrites } from '../support/erasedReplies';
 
 const OBSERVATORY = {
   name: 'Brightwater Observatory',
@@ -42,8 +43,9 @@ function script(): FakeScript {
   return {
     vanilla: 'Elspeth Varga runs it; the Tarrow survey found three comets.',
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    audit: { touched: [{ target: 'T1', how: 'described' }], candidates: [ERASED, 'I cannot discuss that.', 'No comment.'] },
-    critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+    rewrite: rewrites([ERASED, 'I cannot discuss that.', 'No comment.']),
+    // Scored apart, so the composer merges the top two.
+    critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
     compose: ERASED,
   };
 }
@@ -94,7 +96,7 @@ describe('guarded answers with the extension embedding wiring', () => {
       const result = await r.promise;
       assert.deepEqual(
         chat.calls.map((c) => c.role),
-        ['vanilla', 'detect', 'audit', 'critic', 'compose'],
+        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
       );
       assert.equal(result.outcome, 'erased');
       assert.equal(r.text(), ERASED);
