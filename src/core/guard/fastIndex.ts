@@ -2,6 +2,7 @@ import { isCaseSensitive, termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
 import { lowerBound } from './lowerBound';
 import { READINGS } from './derived';
+import { implausibleShortDisguise, SHORT_DISGUISE_LOOKAHEAD, SHORT_TERM_LETTERS } from './shortDisguise';
 import {
   ESC_MAX,
   F_CONF,
@@ -310,6 +311,17 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         }
       }
     }
+    // Short names disguised: drop the readings that sit in code, escapes or foreign words. What decides
+    // that may follow the match, so a stream holds such a match until those characters are there.
+    let kept = 0;
+    for (const c of found) {
+      if (pool.length(c.entry) <= SHORT_TERM_LETTERS && !c.reversed && c.kind !== 'exact' && c.kind !== 'encoded') {
+        if (live && c.end + SHORT_DISGUISE_LOOKAHEAD > tail) hold(c.start);
+        if (implausibleShortDisguise(text, c.start, c.end, c.kind)) continue;
+      }
+      found[kept++] = c;
+    }
+    found.length = kept;
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
     return { found, stable };
@@ -533,12 +545,13 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     // A mask needs a word around it: the masked letters are written together ("</a>⏎* <a" is no "Ada").
     for (let j = 1; j < n; j++) if (f.flags[s + j]! & F_SEP && !pool.breaks[base + j]) return undefined;
   }
-  if (n <= 3 && (leet || masks > 0)) {
-    // Short names disguised: one stand-in at most, and whole words only (no glue to digits or humps),
-    // so array arithmetic ("3*e") and hashes ("4da496e") stay what they are.
+  if (n <= 4 && (leet || masks > 0)) {
+    // Short names disguised: half the letters real at least (one stand-in in three letters, two in four;
+    // "||$a" is no "Lisa"), and whole words only (no glue to digits or humps), so array arithmetic
+    // ("3*e") and hashes ("4da496e") stay what they are.
     let standIns = masks;
     for (let j = 0; j < n; j++) if (f.flags[s + j]! & F_LEET) standIns++;
-    if (standIns > 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
+    if (standIns > n >> 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
   }
 
   // Word structure: each word of the term is either intact or split between every pair of letters.
