@@ -545,13 +545,12 @@ function verify(pool: TermPool, entry: number, f: Folded, s: number, allowMask: 
     // A mask needs a word around it: the masked letters are written together ("</a>⏎* <a" is no "Ada").
     for (let j = 1; j < n; j++) if (f.flags[s + j]! & F_SEP && !pool.breaks[base + j]) return undefined;
   }
-  if (n <= 4 && (leet || masks > 0)) {
-    // Short names disguised: half the letters real at least (one stand-in in three letters, two in four;
-    // "||$a" is no "Lisa"), and whole words only (no glue to digits or humps), so array arithmetic
-    // ("3*e") and hashes ("4da496e") stay what they are.
+  if (n <= 3 && (leet || masks > 0)) {
+    // Short names disguised: one stand-in at most, and whole words only (no glue to digits or humps),
+    // so array arithmetic ("3*e") and hashes ("4da496e") stay what they are.
     let standIns = masks;
     for (let j = 0; j < n; j++) if (f.flags[s + j]! & F_LEET) standIns++;
-    if (standIns > n >> 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
+    if (standIns > 1 || !boundaryBefore(f, s, false) || !boundaryAt(f, e, false)) return undefined;
   }
 
   // Word structure: each word of the term is either intact or split between every pair of letters.
