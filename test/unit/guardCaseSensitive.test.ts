@@ -63,6 +63,9 @@ describe('the guard honours caseSensitive', () => {
     assert.deepEqual(kindsIn(strict, 'Ask Wіll about it.'), ['confusable:Wіll']); // Cyrillic і
     // Without the capital the disguise is no proper noun either.
     assert.deepEqual(kindsIn(strict, 'it w1ll be w i l l then'), []);
+    // Documented limit: upside-down text has no capitals, so a case-sensitive term is not read in it.
+    assert.deepEqual(kindsIn(strict, 'see llıʍ now'), []);
+    assert.equal(kindsIn(loose, 'see llıʍ now').length, 1);
   });
 
   test('only the listed term is case-sensitive: the full name still matches in any case', () => {

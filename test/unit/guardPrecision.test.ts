@@ -60,6 +60,14 @@ describe('leak guard precision: short names are not read out of code, escapes or
     });
   }
 
+  test('documented limit: a short name disguised inside code, with mixed gaps, or among letters of its look-alike script is missed', () => {
+    // SECURITY.md, "Known guard limits": the price of precision for names of at most 4 letters.
+    for (const text of ['x=3ve;', 'call(I.a.n)', 'Ask I.a-n now', 'Say Λεο και']) assert.deepEqual(matches(text), [], text);
+    // Exactly spelled, the same names are caught anywhere, and longer names keep every disguise in code.
+    assert.deepEqual(matches('x=Eve;'), ['Eve/exact:Eve']);
+    assert.deepEqual(matches('x=N0rthw1nd;'), ['Northwind/leet:N0rthw1nd']);
+  });
+
   test('a stream holds a short disguise until the characters after it say whether it is code', () => {
     const text = 'pm={root:le[0],paragraph:le[0]} and 3ve.';
     const whole = guardAnswer(index, text);
