@@ -6,6 +6,7 @@ import { buildProbe, formatReport, runGuardBench } from './guardBench';
 import { startPromptTokenProbe } from './promptTokenBench';
 import { formatRelevanceReport, runRelevanceBench } from './relevanceBench';
 import { formatLatencyReport, runLatencyBench, type LatencyReport } from './latencyBench';
+import { formatPrecisionReport, runPrecisionBench } from './precisionBench';
 
 /*
  * The benchmark's own entry point, bundled by esbuild as dist/bench.js apart from the CLI: its reference
@@ -16,7 +17,7 @@ import { formatLatencyReport, runLatencyBench, type LatencyReport } from './late
 const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher), relevance stage and pipeline latency
 
 Usage:
-  unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency]
+  unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency | --precision-only] [--show-text]
 
   --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
   --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
@@ -24,6 +25,9 @@ Usage:
   --latency-only  only the latency section (about 20 s)
   --no-latency    only the guard sections
   --sketches      also time candidate flows for a faster pipeline (about 25 s more)
+  --precision-only  only the precision section: false non-exact matches per MB of the markdown and
+                  JavaScript under ./node_modules, 20 targets with short aliases (about 15 s)
+  --show-text     with the precision section, print each false match and the text around it
 
 Prints a table of median time per text, build times, heap, a latency table (total time and time to first
 token as ratios to the plain model, through a scripted Ollama with a speed model), and PASS/FAIL lines for
@@ -34,11 +38,19 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let guard = true;
   let latency = true;
   let sketches = false;
+  let precision = true;
+  let showText = false;
   let out = 'bench-results/guard.json';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
-    else if (arg === '--latency-only') guard = false;
+    else if (arg === '--latency-only') {
+      guard = false;
+      precision = false;
+    } else if (arg === '--precision-only') {
+      guard = false;
+      latency = false;
+    } else if (arg === '--show-text') showText = true;
     else if (arg === '--no-latency') latency = false;
     else if (arg === '--sketches') sketches = true;
     else if (arg === '--out') {
@@ -54,8 +66,16 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     } else return usage(io, `unknown option "${arg}"`);
   }
-  if (!guard && !latency) return usage(io, '--latency-only and --no-latency exclude each other');
+  if (!guard && !latency && !precision) return usage(io, '--latency-only and --no-latency exclude each other');
   let passed = true;
+  if (precision) {
+    const report = runPrecisionBench({ root: io.cwd, log: (line) => io.stderr(line + '\n'), showText });
+    io.stdout(formatPrecisionReport(report));
+    const file = resolve(io.cwd, dirname(out), 'precision.json');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    passed &&= report.goals.every((g) => g.pass);
+  }
   if (guard) {
     const result = await guardSection(quick, out, io);
     if (result === EXIT.interrupted) return result;

@@ -18,7 +18,7 @@ import {
   TOO_LONG,
   type PipelineResult,
 } from '../core/pipeline';
-import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
+import { commonWordTerms, formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
 import { isBidiFormatChar, isControl } from '../core/text/controls';
@@ -87,6 +87,11 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
     if ('error' in loaded) return usage(io, loaded.error);
     for (const line of formatProblems(loaded.problems, values.targets)) io.stderr(`unlearn: ${line}\n`);
     targets = loaded.targets;
+    const ordinary = targets.filter((t) => t.enabled).flatMap((t) => commonWordTerms(t));
+    if (ordinary.length)
+      io.stderr(
+        `unlearn: warning: ${ordinary.map((t) => `"${forTerminal(t, io.stderrIsTTY)}"`).join(', ')} ${ordinary.length === 1 ? 'is an ordinary word' : 'are ordinary words'}: every use of ${ordinary.length === 1 ? 'it' : 'them'} in any case will be redacted; to match only the capitalised proper noun, add "caseSensitive": true (or a list of the terms) to the target in ${values.targets}\n`,
+      );
   }
 
   const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { parseTargets, type ForgetTarget, type TargetProblem } from '../core/targets';
+import { commonWordTerms, parseTargets, type ForgetTarget, type TargetProblem } from '../core/targets';
 import { exportTargets, importProblemsLog, parseImport, planImport, validateExample, validateTerm, type TargetEdit } from './targetsEdit';
 import { editTargets, pickStore, readRaw, SECTION, targetIdClashes, targetStores, viewStore, writeRaw, type TargetStore } from './settings';
 import type { UnlearnLog } from './log';
@@ -81,8 +81,14 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
         );
         item.id = `${node.store.key}/${t.id}`;
         const examples = t.examples?.length ? `${t.examples.length} ${t.examples.length === 1 ? 'example' : 'examples'}` : '';
-        item.description = [t.enabled ? '' : 'disabled', t.description ?? '', examples].filter(Boolean).join(' · ');
+        const ordinary = commonWordTerms(t);
+        const ordinaryNote = ordinary.length ? `⚠ ordinary word: ${ordinary.join(', ')}` : '';
+        item.description = [t.enabled ? '' : 'disabled', ordinaryNote, t.description ?? '', examples].filter(Boolean).join(' · ');
         const tip = new vscode.MarkdownString().appendText(`${t.name}${t.enabled ? '' : ' (disabled)'}`);
+        if (ordinary.length)
+          tip.appendText(
+            `\n\n⚠ ${ordinary.join(', ')}: ${ordinary.length === 1 ? 'an ordinary word' : 'ordinary words'}, so every use in any case is redacted. Add "caseSensitive": true (or a list of these terms) to this entry in unlearn.targets to match only the capitalised proper noun.`,
+          );
         if (t.description) tip.appendText(`\n\n${t.description}`);
         if (t.aliases.length) tip.appendText(`\n\nAliases: ${t.aliases.join(', ')}`);
         if (t.examples?.length) tip.appendText(`\n\nSample questions:\n${t.examples.map((e) => `• ${e}`).join('\n')}`);

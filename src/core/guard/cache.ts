@@ -31,6 +31,9 @@ export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
     mix(t.name);
     for (const a of t.aliases) mix(a);
     mix('\u0000');
+    // Which terms need a capital changes what the index matches.
+    for (const c of t.caseSensitive ?? []) mix(c);
+    mix('\u0002');
     mix(t.description ?? '');
     // Examples feed relevance (keywords, meaning): an edited example must rebuild the index too.
     for (const e of t.examples ?? []) mix(e);
@@ -50,7 +53,11 @@ let cached: { key: string; index: FastTargetIndex } | undefined;
 export function getCachedIndex(targets: readonly ForgetTarget[]): FastTargetIndex {
   const key = targetsFingerprint(targets);
   if (cached && cached.key === key) return cached.index;
-  const snapshot = targets.map((t) => ({ ...t, aliases: [...t.aliases] }));
+  const snapshot = targets.map((t) => ({
+    ...t,
+    aliases: [...t.aliases],
+    ...(t.caseSensitive ? { caseSensitive: [...t.caseSensitive] } : {}),
+  }));
   cached = { key, index: buildFastIndex(snapshot) };
   return cached.index;
 }

@@ -191,6 +191,34 @@ function addBytes(b: Builder, bytes: readonly number[], spans: readonly [number,
   b.gap(spans[n - 1]![1]);
 }
 
+/**
+ * The bytes a base64 or base32 run (at offset `at` of the text) packs, `width` bits a character, each
+ * with the original characters its bits came from (a byte's bits may start in the previous character).
+ */
+function unpackBits(
+  run: string,
+  at: number,
+  width: number,
+  valueOf: (i: number) => number,
+): { bytes: number[]; spans: [number, number][] } {
+  const bytes: number[] = [];
+  const spans: [number, number][] = [];
+  let acc = 0;
+  let bitsHeld = 0;
+  let charFrom = 0;
+  for (let i = 0; i < run.length; i++) {
+    acc = ((acc << width) | valueOf(i)) & 0xffffff;
+    bitsHeld += width;
+    if (bitsHeld >= 8) {
+      bitsHeld -= 8;
+      bytes.push((acc >> bitsHeld) & 0xff);
+      spans.push([at + charFrom, at + i + 1]);
+      charFrom = bitsHeld > 0 ? i : i + 1;
+    }
+  }
+  return { bytes, spans };
+}
+
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_VALUE = new Map<string, number>([...B64].map((c, i) => [c, i]));
 B64_VALUE.set('-', 62);
@@ -211,21 +239,7 @@ export function base64Reading(text: string, live = false): Reading | undefined {
     if (!/[A-Z]/.test(run.slice(1)) || !/[a-z0-9]/.test(run)) continue;
     // A run more text could still extend may decode differently once whole: held from its start.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
-    const bytes: number[] = [];
-    const spans: [number, number][] = [];
-    let acc = 0;
-    let bitsHeld = 0;
-    let charFrom = 0;
-    for (let i = 0; i < run.length; i++) {
-      acc = ((acc << 6) | B64_VALUE.get(run[i]!)!) & 0xffffff;
-      bitsHeld += 6;
-      if (bitsHeld >= 8) {
-        bitsHeld -= 8;
-        bytes.push((acc >> bitsHeld) & 0xff);
-        spans.push([m.index + charFrom, m.index + i + 1]);
-        charFrom = bitsHeld > 0 ? i : i + 1;
-      }
-    }
+    const { bytes, spans } = unpackBits(run, m.index, 6, (i) => B64_VALUE.get(run[i]!)!);
     if (pad > 0 && spans.length > 0) spans[spans.length - 1]![1] += pad;
     addBytes(b, bytes, spans);
   }
@@ -245,22 +259,10 @@ export function base32Reading(text: string, live = false): Reading | undefined {
     const run = m[0];
     // A run more text could still extend may decode differently once whole: held from its start.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
-    const bytes: number[] = [];
-    const spans: [number, number][] = [];
-    let acc = 0;
-    let bitsHeld = 0;
-    let charFrom = 0;
-    for (let i = 0; i < run.length; i++) {
+    const { bytes, spans } = unpackBits(run, m.index, 5, (i) => {
       const c = run.charCodeAt(i);
-      acc = ((acc << 5) | (c >= 0x41 ? c - 0x41 : c - 0x32 + 26)) & 0xffff;
-      bitsHeld += 5;
-      if (bitsHeld >= 8) {
-        bitsHeld -= 8;
-        bytes.push((acc >> bitsHeld) & 0xff);
-        spans.push([m.index + charFrom, m.index + i + 1]);
-        charFrom = bitsHeld > 0 ? i : i + 1;
-      }
-    }
+      return c >= 0x41 ? c - 0x41 : c - 0x32 + 26;
+    });
     addBytes(b, bytes, spans);
   }
   const tail = live && /[A-Z2-7]{1,7}$/.exec(text);

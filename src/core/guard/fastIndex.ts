@@ -1,7 +1,8 @@
-import { termsOf, type ForgetTarget } from '../targets/target';
+import { isCaseSensitive, termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
 import { lowerBound } from './lowerBound';
 import { READINGS } from './derived';
+import { implausibleShortDisguise, SHORT_DISGUISE_LOOKAHEAD, SHORT_TERM_LETTERS } from './shortDisguise';
 import {
   ESC_MAX,
   F_CONF,
@@ -83,6 +84,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
   const pool = new TermPool(termCount, chars + (chars >> 3));
   const termTarget = new Int32Array(termCount);
   const termText: string[] = [];
+  // 1 for a term that matches only with its first letter capitalised (an ordinary word as a proper noun).
+  const needsCapital = new Uint8Array(termCount);
   enabled.forEach((target, ti) => {
     for (const term of termsOf(target)) {
       const i = pool.add(term);
@@ -93,8 +96,11 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       }
       termTarget[i] = ti;
       termText.push(term);
+      if (isCaseSensitive(target, term)) needsCapital[i] = 1;
     }
   });
+  /** The letter at `k` of `f` (the match's first) satisfies the entry's case rule. */
+  const capitalOk = (entry: number, f: Folded, k: number): boolean => needsCapital[entry] === 0 || (f.flags[k]! & F_UPPER) !== 0;
   const entries = pool.count;
 
   const patternOf = new Int32Array(entries);
@@ -180,7 +186,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         for (let k = counts[pattern]!; k < counts[pattern + 1]!; k++) {
           const entry = patternEntries[k]!;
           const kind = verify(pool, entry, f, start, false);
-          if (kind) found.push({ entry, start: f.start[start]!, end: endOf(f, end - 1), kind });
+          if (kind && capitalOk(entry, f, start)) found.push({ entry, start: f.start[start]!, end: endOf(f, end - 1), kind });
         }
       });
       // The longest suffix that begins a name, and starts where a word may, may still grow into it.
@@ -223,7 +229,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
       for (let c = counts[pattern]!; c < counts[pattern + 1]!; c++) {
         const entry = patternEntries[c]!;
         const kind = verify(pool, entry, reversed, rs, false);
-        if (!kind) continue;
+        // The reversed view drops case; the name's first letter is at the end of the span in the text.
+        if (!kind || !capitalOk(entry, a, L - 1 - rs)) continue;
         if (n < REVERSED_MIN_LETTERS) {
           let shown = true;
           for (let j = rs; j < k && shown; j++) shown = (reversed.flags[j]! & F_RLO) !== 0;
@@ -245,7 +252,8 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         if (!anyTurned || n < 3) return;
         for (let c = counts[pattern]!; c < counts[pattern + 1]!; c++) {
           const entry = patternEntries[c]!;
-          if (verify(pool, entry, turned, rs, false))
+          // Turned letters have no case to tell a proper noun by: a case-sensitive term is not read so.
+          if (needsCapital[entry] === 0 && verify(pool, entry, turned, rs, false))
             found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind: 'confusable', reversed: true });
         }
       });
@@ -292,7 +300,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           const entry = patternEntries[k]!;
           if (r.multiWordOnly && !hasBreak(pool, entry)) continue;
           const kind = verify(pool, entry, f, start, false);
-          if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord))) continue;
+          if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord)) || !capitalOk(entry, f, start)) continue;
           found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });
         }
       });
@@ -303,6 +311,17 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
         }
       }
     }
+    // Short names disguised: drop the readings that sit in code, escapes or foreign words. What decides
+    // that may follow the match, so a stream holds such a match until those characters are there.
+    let kept = 0;
+    for (const c of found) {
+      if (pool.length(c.entry) <= SHORT_TERM_LETTERS && !c.reversed && c.kind !== 'exact' && c.kind !== 'encoded') {
+        if (live && c.end + SHORT_DISGUISE_LOOKAHEAD > tail) hold(c.start);
+        if (implausibleShortDisguise(text, c.start, c.end, c.kind)) continue;
+      }
+      found[kept++] = c;
+    }
+    found.length = kept;
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) stable = Math.min(tail, Math.max(stable, text.length - holdBack));
     return { found, stable };
@@ -346,7 +365,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           if (!bucket) continue;
           for (const entry of bucket) {
             const kind = verify(pool, entry, f, s, true);
-            if (kind) found.push({ entry, start: f.start[s]!, end: endOf(f, e - 1), kind });
+            if (kind && capitalOk(entry, f, s)) found.push({ entry, start: f.start[s]!, end: endOf(f, e - 1), kind });
           }
         }
       }

@@ -26,6 +26,18 @@ export const PLACEHOLDER_HEAD = '[redacted:';
 /** What the chat renders as a marker, with the target's name as group 1 (exactly `redactionMarker`'s shape). */
 export const MARKER = /\[redacted: ([^\]\n]{1,200})\]/g;
 
+/** A marker without the name: what an earlier answer's markers become when that answer is sent back as history. */
+export const ANONYMOUS_MARKER = '[redacted]';
+
+/**
+ * `text` with every marker's name taken out. An earlier answer's `[redacted: Project Falcon]` in the
+ * conversation history would name the target to the model, and count as a spelled name in every later
+ * turn, so every follow-up would go through the agents.
+ */
+export function withoutMarkerNames(text: string): string {
+  return text.includes('[redacted: ') ? text.replace(MARKER, ANONYMOUS_MARKER) : text;
+}
+
 /** Why a span was redacted, by how the name was spelled (the first clause of a guard redaction's reason). */
 export const KIND_REASON: Readonly<Record<MatchKind, string>> = {
   exact: 'names the target',

@@ -1,2 +1,3 @@
 export * from './target';
 export * from './schema';
+export * from './ordinaryWords';

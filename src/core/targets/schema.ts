@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deriveTargetId, type ForgetTarget } from './target';
+import { deriveTargetId, termKey, type ForgetTarget } from './target';
 
 /** Longest name or alias we accept; longer strings are almost certainly pasted by mistake. */
 export const MAX_TERM_LENGTH = 200;
@@ -53,6 +53,11 @@ export const targetEntrySchema = z.object({
   description: descriptionSchema.optional(),
   examples: z.array(exampleSchema).max(MAX_EXAMPLES, `at most ${MAX_EXAMPLES} examples`).optional(),
   enabled: z.boolean().optional(),
+  /**
+   * `true`: every name and alias matches only capitalised as a proper noun; a list: only those terms.
+   * For names that are ordinary words ("Will", "Mark"): without it every "will" in an answer is redacted.
+   */
+  caseSensitive: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
 });
 
 const KNOWN_KEYS = new Set(Object.keys(targetEntrySchema.shape));
@@ -89,6 +94,7 @@ interface EntryValue {
   readonly description?: string;
   readonly examples?: readonly string[];
   readonly enabled: boolean;
+  readonly caseSensitive?: boolean | readonly string[];
 }
 
 /**
@@ -143,6 +149,14 @@ export function parseTargets(raw: unknown): ParsedTargets {
     seenIds.set(id, index);
     seenNames.set(nameKey, index);
     const aliases = dedupe(value.aliases.filter((a) => a.normalize('NFKC').toLowerCase() !== nameKey));
+    const caseSensitive = resolveCaseSensitive(value.caseSensitive, [value.name, ...aliases], (k, term) =>
+      problems.push({
+        index,
+        path: `[${index}].caseSensitive[${k}]`,
+        message: `"${term}" is not the name or an alias of this entry; ignored`,
+        severity: 'warning',
+      }),
+    );
     targets.push({
       id,
       name: value.name,
@@ -150,6 +164,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
       ...(value.description?.trim() ? { description: value.description.trim() } : {}),
       ...(value.examples?.length ? { examples: value.examples } : {}),
       enabled: value.enabled,
+      ...(caseSensitive.length ? { caseSensitive } : {}),
     });
     sourceIndex.set(id, index);
   });
@@ -214,6 +229,18 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
       );
   }
 
+  // Malformed, it is ignored: every term then matches in any case, which redacts more, never less.
+  let caseSensitive: boolean | string[] | undefined;
+  if (fields.caseSensitive !== undefined) {
+    if (typeof fields.caseSensitive === 'boolean') caseSensitive = fields.caseSensitive;
+    else
+      caseSensitive = stringList(fields.caseSensitive, term, MAX_ALIASES + 1, '.caseSensitive', warn, {
+        notList: 'every name and alias matches in any case',
+        one: 'entry',
+        many: 'entries',
+      });
+  }
+
   return {
     ...(id !== undefined ? { id } : {}),
     name: name.data,
@@ -221,7 +248,29 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     ...(description !== undefined ? { description } : {}),
     ...(examples.length ? { examples } : {}),
     enabled,
+    ...(caseSensitive !== undefined ? { caseSensitive } : {}),
   };
+}
+
+/**
+ * The terms (as written in the target) that match only capitalised. A listed string that is none of the
+ * target's terms is reported through `unknown` and ignored.
+ */
+function resolveCaseSensitive(
+  value: boolean | readonly string[] | undefined,
+  terms: readonly string[],
+  unknown: (k: number, term: string) => void,
+): string[] {
+  if (value === undefined || value === false) return [];
+  if (value === true) return [...terms];
+  const byKey = new Map(terms.map((t) => [termKey(t), t]));
+  const out = new Set<string>();
+  value.forEach((listed, k) => {
+    const t = byKey.get(termKey(listed));
+    if (t === undefined) unknown(k, listed);
+    else out.add(t);
+  });
+  return [...out];
 }
 
 /** Formats problems for a person: one line each, with the path. */

@@ -9,11 +9,29 @@ export interface ForgetTarget {
   /** Sample questions about the target (optional): they help relevance find questions that never name it. */
   readonly examples?: readonly string[];
   readonly enabled: boolean;
+  /**
+   * Terms (the name or aliases, as written in the target) that match only with their first letter
+   * capitalised, as a proper noun: "Will" then catches "Will" and "W1ll" but not "will". For names that
+   * are also ordinary words. Absent or empty: every term matches in any case.
+   */
+  readonly caseSensitive?: readonly string[];
 }
 
 /** Every spelling the guard must catch for a target: its name first, then its aliases. */
 export function termsOf(target: ForgetTarget): string[] {
   return [target.name, ...target.aliases];
+}
+
+/** The key two spellings of a term share when they are the same term (what the schema deduplicates by). */
+export function termKey(term: string): string {
+  return term.normalize('NFKC').toLowerCase();
+}
+
+/** Whether `term` (one of the target's terms) matches only with its first letter capitalised. */
+export function isCaseSensitive(target: ForgetTarget, term: string): boolean {
+  if (!target.caseSensitive?.length) return false;
+  const key = termKey(term);
+  return target.caseSensitive.some((t) => termKey(t) === key);
 }
 
 /** Deterministic id for an entry that has none: a slug plus a short hash, so equal names give equal ids. */
