@@ -40,6 +40,9 @@ export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
+    // Detection runs beside the rewrites when the conversation brings in more than the named targets (an
+    // earlier topic question does): the others are not touched; the named ones count as touched anyway.
+    detect: reply({ touched: [] }, slow),
     // One erased candidate per rewrite call (its prompt ends "Candidate n of j.").
     rewrite: (chat) => {
       const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);

@@ -25,14 +25,23 @@ export async function until(what, probe, { timeoutMs = 20_000, intervalMs = 150 
 
 /** Runs a command by its palette title, e.g. "Chat: Open Chat (Ask)". */
 export async function runCommand(page, title, { timeoutMs = 15_000 } = {}) {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.press('Enter');
+  // The palette can close under us (a notification or a webview taking focus just as it opens, leaving its
+  // input inert): open it again once before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible', timeout: timeoutMs });
+      await input.fill(`>${title}`, { timeout: timeoutMs });
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: timeoutMs });
+      await input.press('Enter', { timeout: timeoutMs });
+      break;
+    } catch (error) {
+      if (attempt >= 2) throw error;
+    }
+  }
   await page
     .locator('.quick-input-widget')
     .waitFor({ state: 'hidden', timeout: timeoutMs })
