@@ -2,6 +2,7 @@ import { buildFastIndex } from '../core/guard/fastIndex';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import { runPipeline } from '../core/pipeline';
 import type { TargetIndex } from '../core/guard/types';
+import { criticScores, rewrites } from '../../test/support/erasedReplies';
 import { startScriptedOllama } from '../../test/support/scriptedOllama';
 import type { PromptTokenProbe } from './guardBench';
 import { topicTargets } from './relevanceBench';
@@ -23,11 +24,12 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
     ollama.setScript({
       vanilla: `The ${last}mere works are a research programme that started in 2019 and is run from the north office.`,
       detect: { touched: [{ target: 'T1', how: 'described' }] },
-      audit: {
-        touched: [{ target: 'T1', how: 'described' }],
-        candidates: ['That programme is confidential.', 'I cannot share details about [redacted:T1].', 'I cannot help with that subject.'],
-      },
-      critic: { scores: [1, 2, 3].map((candidate) => ({ candidate, forget: 5, utility: 3 })) },
+      rewrite: rewrites([
+        'That programme is confidential.',
+        'I cannot share details about [redacted:T1].',
+        'I cannot help with that subject.',
+      ]),
+      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
       compose: 'I cannot share details about that programme.',
     });
     const llm = createOllamaPort({ host: ollama.host });

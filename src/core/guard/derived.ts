@@ -9,6 +9,7 @@
  * for a run still open at the end (`openFrom`), which a stream holds back.
  */
 
+import { wordRank } from '../text/wordFrequency';
 import type { MatchKind } from './types';
 
 export interface Reading {
@@ -228,15 +229,19 @@ B64_VALUE.set('_', 63);
 export function base64Reading(text: string, live = false): Reading | undefined {
   const b = new Builder();
   let open = text.length;
-  // Only runs with a capital past their first character are matched at all (see below): on prose the
-  // regex then builds no match for every long word.
-  for (const m of text.matchAll(/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]+[A-Z][A-Za-z0-9+/_-]*(=*)/g)) {
+  // Only runs with a capital past their first character, or starting with Q–W, are matched at all (see
+  // below): on prose the regex then builds no match for most long words.
+  for (const m of text.matchAll(/(?<![A-Za-z0-9+/_-])(?:[A-Za-z0-9+/_-]+[A-Z][A-Za-z0-9+/_-]*|[Q-W][A-Za-z0-9+/_-]{7,})(=*)/g)) {
     if (m[0].length - m[1]!.length < 8) continue;
     // Padding belongs to the run (the marker covers it) but encodes nothing.
     const pad = m[1]!.length;
     const run = m[0].slice(0, m[0].length - pad);
-    // Base64 of text mixes cases past its first character; a capitalised word ("Something") does not.
-    if (!/[A-Z]/.test(run.slice(1)) || !/[a-z0-9]/.test(run)) continue;
+    // Base64 of text mixes cases past its first character, and a capitalised word ("Something") does not;
+    // but text that starts with a capital letter always encodes to a run starting with Q–W, which may
+    // hold no other capital ("Njavia" is "Tmphdmlh"): such a run is decoded too when its length fits
+    // base64 (a multiple of 4, or padded) and it is no English word ("Whatever", "Tomorrow").
+    if (!/[a-z0-9]/.test(run)) continue;
+    if (!/[A-Z]/.test(run.slice(1)) && !(/^[Q-W]/.test(run) && (run.length % 4 === 0 || pad > 0) && wordRank(run) === undefined)) continue;
     // A run more text could still extend may decode differently once whole: held from its start.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
     const { bytes, spans } = unpackBits(run, m.index, 6, (i) => B64_VALUE.get(run[i]!)!);
