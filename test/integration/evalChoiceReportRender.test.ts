@@ -4,17 +4,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { buildReport, CHOICE_LETTERS, qaDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // A multiple-choice report, as a WMDP + MMLU run draws it, rendered in headless Chromium. The scripted
 // plain model knows most answers (about 70%); the agents erase the forget topic, so what is left picks
 // letters at random (chance), and two retain answers that happen to mention the topic are erased too
 // (over-forgetting). `UNLEARN_WRITE_SCREENSHOT=1` writes docs/eval-report.png, the README's screenshot.
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(__dirname, '../../docs/eval-report.png');
 const N = 16;
 
@@ -118,10 +117,7 @@ describe(
       assert.equal(metrics.unlearn.forget.choice!.accuracyRefusalsAtChance, (4 + 2 * 0.25) / N);
       assert.ok(metrics.unlearn.retain.accuracy! < metrics.plain.retain.accuracy!, 'two erased retain answers cost accuracy');
 
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
         const requests: string[] = [];

@@ -4,18 +4,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // Renders a report in headless Chromium. The run behind it is scripted, with agents that are good but
 // not perfect, so the page shows every part of a real report: a plain model that repeats its notes
 // (in the encoding asked for), agents that miss leaks only visible after decoding, and over-forgetting
 // where a retain answer mentions a forget target. `UNLEARN_WRITE_SCREENSHOT=1` also writes
 // docs/eval-report.png, the screenshot in the README.
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(__dirname, '../../docs/eval-report.png');
 
 const dataset = generateDataset({ seed: 7, entities: 8, manyShotTurns: 4 });
@@ -99,18 +98,7 @@ describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
       `the pipeline leaks a few (encoded) questions: ${all.unlearn.forget.leakRate}`,
     );
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
       const requests: string[] = [];

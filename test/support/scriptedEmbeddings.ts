@@ -7,6 +7,7 @@
  *  - concepts from a small general-purpose table (a word about schools lights up "education"), weight 1.2.
  * Task prefixes (`search_query: `, `task: … | query: `) are dropped, as a real model learns to look past them.
  */
+import { fnv1a } from '../../src/core/targets/target';
 export function scriptedEmbedding(text: string, dims = 64): number[] {
   const vector = new Array<number>(dims).fill(0);
   // Like a Matryoshka-trained model, the leading 256 dimensions carry everything on their own (a
@@ -81,13 +82,4 @@ const CONCEPTS: Record<string, string> = {
 const CONCEPT_OF = new Map<string, string[]>();
 for (const [concept, words] of Object.entries(CONCEPTS)) {
   for (const w of words.split(' ')) CONCEPT_OF.set(w, [...(CONCEPT_OF.get(w) ?? []), concept]);
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }

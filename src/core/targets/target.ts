@@ -46,7 +46,8 @@ export function deriveTargetId(name: string): string {
   return `${slug || 'target'}-${fnv1a(name).toString(36)}`;
 }
 
-function fnv1a(text: string): number {
+/** FNV-1a: a small, stable string hash (ids here; the scripted server's digests and embeddings in tests). */
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
