@@ -408,6 +408,22 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
       for (const size of [1, 4, 9]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
     }
   });
+
+  test('words written backwards are read from the text itself: accents, plurals and other scripts around them', () => {
+    const accented = buildFastIndex([target('Project Falcon'), target('José Ñúñez')]);
+    for (const [text, expected] of [
+      // A plural read backwards ("snoclaF" is "Falcons"): the marker covers the whole word it was read from.
+      ['a tcejorP snoclaF b', 'a [redacted: Project Falcon] b'],
+      ['Ça va: tcejorP noclaF!', 'Ça va: [redacted: Project Falcon]!'],
+      [`a ${wordsBackwards('José Ñúñez')} b`, 'a [redacted: José Ñúñez] b'],
+      // A ligature is one character of the text: its letters keep their order when the word turns.
+      ['a tcejorP nocﬂaF b', 'a tcejorP nocﬂaF b'],
+      ['a tcejorP noclaFx b', 'a tcejorP noclaFx b'],
+    ] as const) {
+      assert.equal(guardAnswer(accented, text), expected, text);
+      for (const size of [1, 4]) assert.equal(streamed(accented, text, [size]), expected, `${text} in chunks of ${size}`);
+    }
+  });
 });
 
 describe('leak guard: hostile rendering input stays cheap', () => {

@@ -10,10 +10,14 @@
  */
 
 import { wordRank } from '../text/wordFrequency';
+import { rot13View, wordsBackwardsView, type Folded } from './normalize';
 import type { MatchKind } from './types';
 
 export interface Reading {
+  /** The text as read, to be folded (empty when `folded` is given). */
   readonly text: string;
+  /** The reading already folded: a view derived from the text's own folding, in the text's offsets. */
+  readonly folded?: Folded;
   /** For each character of `text`, the original span it stands for. */
   readonly from: Int32Array;
   readonly to: Int32Array;
@@ -21,6 +25,8 @@ export interface Reading {
   readonly encoding?: string;
   /** A match must be spelled plainly in the reading (no further disguise): decoded text is plain text. */
   readonly plainOnly: boolean;
+  /** A match covers the whole words it lies in (their letters were moved within them). */
+  readonly wholeWords?: boolean;
   /** Only names of two or more words count (a single word backwards is the backwards pass's business). */
   readonly multiWordOnly?: boolean;
   /** Where a run that more text could still extend starts (`text.length` of the original when none). */
@@ -298,25 +304,22 @@ export function hexReading(text: string, live = false): Reading | undefined {
   return b.reading('encoded', open, { encoding: 'hex' }, text.length);
 }
 
-/** Every letter shifted by 13. Built on code units (a 16 KB answer is read on every scan). */
-export function rot13Reading(text: string): Reading | undefined {
+/**
+ * Every letter shifted by 13. A view of the text's own folding (see `rot13View`): a 16 KB answer is read
+ * on every scan, and folding a rotated copy again would cost as much as the folding itself.
+ */
+export function rot13Reading(text: string, _live: boolean, folded: Folded): Reading | undefined {
   if (!/[A-Za-z]/.test(text)) return undefined;
-  const n = text.length;
-  const units = new Uint16Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    units[i] = c >= 0x61 && c <= 0x7a ? ((c - 0x61 + 13) % 26) + 0x61 : c >= 0x41 && c <= 0x5a ? ((c - 0x41 + 13) % 26) + 0x41 : c;
-  }
-  // Each character stands for itself: shared, read-only views of one identity table.
-  const ident = identity(n + 1);
+  const ident = identity(text.length + 1);
   return {
-    text: fromUnits(units),
-    from: ident.subarray(0, n),
-    to: ident.subarray(1, n + 1),
+    text: '',
+    folded: rot13View(folded, text),
+    from: ident.subarray(0, text.length),
+    to: ident.subarray(1, text.length + 1),
     kind: 'encoded',
     encoding: 'ROT13',
     plainOnly: true,
-    openFrom: n,
+    openFrom: text.length,
   };
 }
 
@@ -329,22 +332,6 @@ function identity(n: number): Int32Array {
     for (let i = 0; i < identityTable.length; i++) identityTable[i] = i;
   }
   return identityTable;
-}
-
-const UTF16 = new TextDecoder('utf-16le');
-
-/** A string from UTF-16 code units, unpaired surrogates kept as they are. */
-function fromUnits(units: Uint16Array): string {
-  // TextDecoder would replace a lone surrogate; such text is rare, so only then the slow way.
-  for (let i = 0; i < units.length; i++) {
-    const c = units[i]!;
-    if (c >= 0xd800 && c <= 0xdfff) {
-      let out = '';
-      for (let k = 0; k < units.length; k += 4096) out += String.fromCharCode(...units.subarray(k, k + 4096));
-      return out;
-    }
-  }
-  return UTF16.decode(units);
 }
 
 /** NATO/ICAO code words and common variants (the older Able–Baker alphabet, spelling variants). */
@@ -509,66 +496,30 @@ function wordRunReading(
   return b.reading('encoded', open, { encoding }, text.length);
 }
 
-/** Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. */
-export function wordsBackwardsReading(text: string, live = false): Reading | undefined {
-  const textLength = text.length;
-  // A last word that may still grow reads differently once it is whole ("Falc" backwards is "claF",
-  // "Falcon" is "noclaF"): it is left out until a non-letter follows, and held back.
-  const last = live ? /\p{L}+$/u.exec(text) : null;
-  const open = last ? last.index : text.length;
-  if (last) text = text.slice(0, open);
-  if (!/[A-Za-z]/.test(text)) return open < textLength ? emptyReading(open) : undefined;
-  const n = text.length;
-  const units = new Uint16Array(n);
-  for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i);
-  const ident = identity(n + 1);
-  const from = ident.slice(0, n);
-  const to = ident.slice(1, n + 1);
-  // Code units, as before: a letter outside the BMP comes out with its halves swapped, and reads as no letter.
-  const reverse = (start: number, end: number) => {
-    for (let a = start, b = end - 1; a < b; a++, b--) {
-      const u = units[a]!;
-      units[a] = units[b]!;
-      units[b] = u;
-      from[a] = b;
-      from[b] = a;
-      to[a] = b + 1;
-      to[b] = a + 1;
-    }
-  };
-  if (/[\u0080-\uffff]/.test(text)) {
-    for (const m of text.matchAll(/\p{L}+/gu)) reverse(m.index, m.index + m[0].length);
-  } else {
-    // ASCII only (the usual answer): the same words, found without a regex.
-    for (let i = 0; i < n;) {
-      if (((units[i]! | 0x20) - 0x61) >>> 0 >= 26) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && ((units[j]! | 0x20) - 0x61) >>> 0 < 26) j++;
-      reverse(i, j);
-      i = j;
-    }
-  }
+/**
+ * Every word written backwards in place ("tcejorP noclaF"): names of two or more words only. A view of the
+ * text's own folding (see `wordsBackwardsView`); a match covers the whole words it was read from.
+ */
+export function wordsBackwardsReading(text: string, live: boolean, folded: Folded): Reading | undefined {
+  if (!/[A-Za-z]/.test(text)) return undefined;
+  const { view, openFrom } = wordsBackwardsView(folded, text, live);
+  const ident = identity(text.length + 1);
   return {
-    text: fromUnits(units),
-    from,
-    to,
+    text: '',
+    folded: view,
+    from: ident.subarray(0, text.length),
+    to: ident.subarray(1, text.length + 1),
+    wholeWords: true,
     kind: 'encoded',
     encoding: 'each word written backwards',
     plainOnly: true,
     multiWordOnly: true,
-    openFrom: open,
+    openFrom,
   };
 }
 
-function emptyReading(openFrom: number): Reading {
-  return { text: '', from: new Int32Array(0), to: new Int32Array(0), kind: 'encoded', plainOnly: true, openFrom };
-}
-
 /** Every reading, in a fixed order; `live` when the text may continue. */
-export const READINGS: readonly ((text: string, live: boolean) => Reading | undefined)[] = [
+export const READINGS: readonly ((text: string, live: boolean, folded: Folded) => Reading | undefined)[] = [
   markupReading,
   multiLeetReading,
   base64Reading,

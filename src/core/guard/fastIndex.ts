@@ -25,6 +25,7 @@ import {
   renderedView,
   reversedView,
   upsideDownView,
+  wordsAround,
   TermPool,
   isAsciiDigit,
   isAsciiLetter,
@@ -276,12 +277,13 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
     }
     // Other readings of the text: markup taken out, multi-character leet, one-step encodings. Each is
     // folded and scanned on its own; a match maps back to the original characters it was read from.
+    const source = tail < text.length ? text.slice(0, tail) : text;
     for (const read of READINGS) {
-      const r = read(text.slice(0, tail), live);
+      const r = read(source, live, a);
       if (!r) continue;
       if (live) hold(r.openFrom);
-      // Its own scratch buffers: the folding of the text itself is not needed after this loop.
-      const f = foldForMatch(r.text, 'reading');
+      // Its own scratch buffers: the folding of the text itself stays intact for the next reading.
+      const f = r.folded ?? foldForMatch(r.text, 'reading');
       const state = automaton.scan(f.skeleton, f.length, (pattern, end) => {
         const start = end - automaton.lengthOf(pattern);
         // The reading's characters may map back out of order (words backwards): the span covers them all.
@@ -291,6 +293,7 @@ export function buildFastIndex(targets: readonly ForgetTarget[]): FastTargetInde
           if (r.from[i]! < from) from = r.from[i]!;
           if (r.to[i]! > to) to = r.to[i]!;
         }
+        if (r.wholeWords) [from, to] = wordsAround(source, from, to);
         if (live && !decidedAfter(f, end, end - start)) hold(from);
         // Decoded text is read as plain words: a name glued to other letters in it is no mention.
         const wholeWord = boundaryBefore(f, start, false) && (boundaryAt(f, end, false) || pluralAt(f, end));

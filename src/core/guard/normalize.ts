@@ -580,6 +580,8 @@ let scratch = allocFolded(1024);
 let scratchRendered = allocFolded(1024);
 let scratchReversed = allocFolded(1024);
 let scratchUpsideDown = allocFolded(1024);
+let scratchRot13 = allocFolded(1024);
+let scratchWords = allocFolded(1024);
 /** For the other readings (decoded, markup): each is folded, scanned and dropped in turn. */
 let scratchReading = allocFolded(1024);
 
@@ -784,6 +786,152 @@ export function upsideDownView(f: Folded, text: string): Folded {
   out.summary = r.summary;
   scratchUpsideDown = out;
   return out;
+}
+
+/** The letter 13 places on (ROT13) of an ASCII letter code, case kept; other codes as they are. */
+function rot13(c: number): number {
+  if (c >= 0x61 && c <= 0x7a) return ((c - 0x61 + 13) % 26) + 0x61;
+  if (c >= 0x41 && c <= 0x5a) return ((c - 0x41 + 13) % 26) + 0x41;
+  return c;
+}
+
+/**
+ * The folding of the text read through ROT13, derived from its folding rather than folded again: every
+ * compact character that an ASCII letter of the text stands for becomes the folding of the letter 13
+ * places on; everything else (digits, symbols, other scripts, decoded entities) stays. Positions and gaps
+ * are the text's own. The result lives in a shared buffer.
+ */
+export function rot13View(f: Folded, text: string): Folded {
+  let out = scratchRot13;
+  if (out.raw.length < f.length + 4) out = grow(out, f.length + 4);
+  scratchRot13 = out;
+  const n = f.length;
+  out.raw.set(f.raw.subarray(0, n));
+  out.skeleton.set(f.skeleton.subarray(0, n));
+  out.opts.set(f.opts.subarray(0, n));
+  out.flags.set(f.flags.subarray(0, n));
+  out.start.set(f.start.subarray(0, n));
+  out.end.set(f.end.subarray(0, n));
+  const { raw, skeleton, opts, flags } = out;
+  const start = f.start;
+  let summary = f.summary;
+  for (let k = 0; k < n; k++) {
+    const c = text.charCodeAt(start[k]!);
+    const r = rot13(c);
+    if (r === c) continue;
+    const ch = ROT13_FOLDS[r]!;
+    raw[k] = ch.raw;
+    skeleton[k] = ch.skeleton;
+    opts[k] = ch.opts;
+    const fl = (flags[k]! & (GAP_FLAGS | F_RLO)) | ch.flags;
+    flags[k] = fl;
+    summary |= fl;
+  }
+  out.length = n;
+  out.summary = summary;
+  out.trailing = f.trailing;
+  return out;
+}
+
+/** The folding of each ASCII code as one compact character (letters only are looked up). */
+const ROT13_FOLDS: readonly FoldedChar[] = asciiFolds.map((f) => f.chars[0] ?? { raw: 0, skeleton: 0, opts: 0, flags: 0 });
+
+const LETTER = /^\p{L}$/u;
+
+/** The code point at `i` of `text` is a letter. */
+function letterAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 0x80 ? ((c | 0x20) - 0x61) >>> 0 < 26 : otherLetterAt(text, i);
+}
+
+function otherLetterAt(text: string, i: number): boolean {
+  return LETTER.test(String.fromCodePoint(text.codePointAt(i)!));
+}
+
+/**
+ * The whole words (runs of letters, with their combining marks) that `[from, to)` of `text` lies in or
+ * touches: a match read from words written backwards covers the words it was read from.
+ */
+export function wordsAround(text: string, from: number, to: number): [number, number] {
+  while (
+    from > 0 &&
+    (letterAt(text, from - 1) ||
+      (from > 1 && text.charCodeAt(from - 1) >= 0xdc00 && text.charCodeAt(from - 1) <= 0xdfff && letterAt(text, from - 2)))
+  )
+    from--;
+  while (to < text.length && (letterAt(text, to) || MARK.test(text[to]!))) to++;
+  return [from, to];
+}
+
+/**
+ * The folding of the text with every word (letters written together) turned around in place
+ * ("tcejorP noclaF" reads "Project Falcon"), derived from its folding. Letters move; positions and gaps
+ * stay the text's own, so the usual word checks apply (`wordsAround` gives what a match covers). With
+ * `live`, a last word that more text may still lengthen is left out, and `openFrom` says where it starts
+ * (`text.length` when none). The view lives in a shared buffer.
+ */
+export function wordsBackwardsView(f: Folded, text: string, live: boolean): { view: Folded; openFrom: number } {
+  let out = scratchWords;
+  if (out.raw.length < f.length + 4) out = grow(out, f.length + 4);
+  scratchWords = out;
+  let n = f.length;
+  const { raw, skeleton, opts, flags, start, end } = f;
+  out.raw.set(raw.subarray(0, n));
+  out.skeleton.set(skeleton.subarray(0, n));
+  out.opts.set(opts.subarray(0, n));
+  out.flags.set(flags.subarray(0, n));
+  out.start.set(start.subarray(0, n));
+  out.end.set(end.subarray(0, n));
+  out.trailing = f.trailing;
+  const { raw: toRaw, skeleton: toSkeleton, opts: toOpts, flags: toFlags } = out;
+  let openFrom = text.length;
+  for (let k = 0; k < n;) {
+    if (!letterAt(text, start[k]!)) {
+      k++;
+      continue;
+    }
+    // The word: letters whose original characters touch (several compact characters may share one).
+    let q = k + 1;
+    let shared = false;
+    for (; q < n; q++) {
+      if (start[q] === start[q - 1]) shared = true;
+      else if (start[q] !== end[q - 1] || !letterAt(text, start[q]!)) break;
+    }
+    if (live && q === n && end[q - 1] === text.length) {
+      // It may still grow ("Falc" backwards is "claF", "Falcon" is "noclaF"): held back, left out.
+      openFrom = start[k]!;
+      out.trailing = flags[k]! & F_PLAIN_SEP;
+      n = k;
+      break;
+    }
+    if (!shared) {
+      for (let j = q - 1, m = k; j >= k; j--, m++) {
+        toRaw[m] = raw[j]!;
+        toSkeleton[m] = skeleton[j]!;
+        toOpts[m] = opts[j]!;
+        toFlags[m] = (flags[j]! & ~GAP_FLAGS) | (flags[m]! & GAP_FLAGS);
+      }
+    } else {
+      // Characters that came from one original character keep their order; those groups are reversed.
+      let m = k;
+      for (let g = q; g > k;) {
+        let h = g - 1;
+        while (h > k && start[h - 1] === start[g - 1]) h--;
+        for (let j = h; j < g; j++, m++) {
+          toRaw[m] = raw[j]!;
+          toSkeleton[m] = skeleton[j]!;
+          toOpts[m] = opts[j]!;
+          toFlags[m] = (flags[j]! & ~GAP_FLAGS) | (flags[m]! & GAP_FLAGS);
+        }
+        g = h;
+      }
+    }
+    k = q;
+  }
+  out.length = n;
+  // Letters only move within their word, and gaps stay: the same flags occur.
+  out.summary = f.summary;
+  return { view: out, openFrom };
 }
 
 /**
