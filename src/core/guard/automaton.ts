@@ -116,19 +116,34 @@ export class Automaton {
     for (let c = firstChild[0]!; c !== -1; c = nextSibling[c]!) queue[tail++] = c;
     while (head < tail) {
       const u = queue[head++]!;
+      // A dense row becomes a full transition row: a symbol with no edge goes where the failure chain
+      // would lead (breadth-first, the failure state's row is complete already), so a scan never walks
+      // the chain from a shallow state.
+      const row = this.denseRow[u]!;
+      if (row >= 0) {
+        const base = row * symbolCount;
+        for (let sym = 1; sym < symbolCount; sym++) {
+          if (this.dense[base + sym] === 0) this.dense[base + sym] = this.transition(this.fail[u]!, sym);
+        }
+      }
       for (let v = firstChild[u]!; v !== -1; v = nextSibling[v]!) {
         const sym = edgeSym[v]!;
-        let f = this.fail[u]!;
-        let target = this.edge(f, sym);
-        while (target === 0 && f !== 0) {
-          f = this.fail[f]!;
-          target = this.edge(f, sym);
-        }
+        const target = this.transition(this.fail[u]!, sym);
         this.fail[v] = target;
         this.dict[v] = this.output[target]! >= 0 ? target : this.dict[target]!;
         queue[tail++] = v;
       }
     }
+  }
+
+  /** Where `sym` leads from `state`, following failure links (0: the root). */
+  private transition(state: number, sym: number): number {
+    let next = this.edge(state, sym);
+    while (next === 0 && this.denseRow[state]! < 0) {
+      state = this.fail[state]!;
+      next = this.edge(state, sym);
+    }
+    return next;
   }
 
   /** Symbol for a code, or 0 when no pattern contains it. */
@@ -195,12 +210,7 @@ export class Automaton {
         s = 0;
         continue;
       }
-      let next = this.edge(s, sym);
-      while (next === 0 && s !== 0) {
-        s = this.fail[s]!;
-        next = this.edge(s, sym);
-      }
-      s = next;
+      s = this.transition(s, sym);
       if (s === 0) continue;
       let t = this.output[s]! >= 0 ? s : this.dict[s]!;
       while (t !== 0) {
