@@ -104,6 +104,39 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.match(r.stderr, /the guard had to act/);
   });
 
+  test('a composer that repeats the name in letter forms, markup, multi-character leet, invisible tags and one-step encodings: each line loses exactly the disguise', async () => {
+    const disguises = [
+      'ᴘʀᴏᴊᴇᴄᴛ ꜰᴀʟᴄᴏɴ', // small capitals
+      '🅵🅰🅻🅲🅾🅽', // negative squared
+      'ⓕⓐⓛⓒⓞⓝ', // circled
+      'uoɔlɐɟ', // upside down
+      'Fal<b>con</b>', // an inline tag inside the word
+      'Fal-\n  con', // a hyphenated line break
+      '|=/\\|_(0|\\|', // multi-character leet
+      'Fal\u{E0063}\u{E006F}con', // invisible tag characters inside
+      Buffer.from('Project Falcon').toString('base64'),
+      Buffer.from('Falcon').toString('hex'),
+      'Cebwrpg Snypba', // ROT13
+      'Foxtrot Alfa Lima Charlie Oscar November', // NATO
+      '..-. .- .-.. -.-. --- -.', // Morse
+      'atraM tsiuQ', // each word backwards
+    ];
+    ollama.setScript({
+      vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
+      rewrite: rewrites(['That project is confidential.', 'I cannot share that.', 'No comment.']),
+      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
+      compose: disguises.map((d, i) => `- ${i + 1}: ${d} here.`).join('\n'),
+    });
+    const r = await runCli(['ask', 'What is Project Falcon?', '--targets', targets, '--host', ollama.host, '--model', 'llama3.2']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, disguises.length, r.stdout);
+    // The marker covers the disguise; a closing tag after the name holds none of its letters and may stay.
+    lines.forEach((line, i) =>
+      assert.match(line, new RegExp(`^- ${i + 1}: \\[redacted: (Project Falcon|Marta Quist)\\](</b>)? here\\.$`), line),
+    );
+  });
+
   test('--json reports stages and the token counts Ollama reported', async () => {
     ollama.setScript({
       vanilla: 'Marta Quist was the CFO.',
