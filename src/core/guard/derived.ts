@@ -33,28 +33,85 @@ export interface Reading {
   readonly openFrom: number;
 }
 
+/** A reading under construction: its text in pieces, and each character's original span in typed arrays. */
 class Builder {
-  text = '';
-  from: number[] = [];
-  to: number[] = [];
-  add(s: string, start: number, end: number): void {
-    for (let i = 0; i < s.length; i++) {
-      this.from.push(start);
-      this.to.push(end);
-    }
-    this.text += s;
+  private readonly parts: string[] = [];
+  length = 0;
+  from: Int32Array;
+  to: Int32Array;
+  private endsWithSpace = false;
+
+  /** `capacity`: the length the reading is expected to reach (it grows past it when needed). */
+  constructor(capacity = 64) {
+    this.from = new Int32Array(capacity);
+    this.to = new Int32Array(capacity);
   }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.from.length) return;
+    const size = Math.max(this.from.length * 2, this.length + extra);
+    const from = new Int32Array(size);
+    const to = new Int32Array(size);
+    from.set(this.from.subarray(0, this.length));
+    to.set(this.to.subarray(0, this.length));
+    this.from = from;
+    this.to = to;
+  }
+
+  /** `s`, every character of it standing for the original span `[start, end)`. */
+  add(s: string, start: number, end: number): void {
+    if (s.length === 0) return;
+    this.ensure(s.length);
+    this.from.fill(start, this.length, this.length + s.length);
+    this.to.fill(end, this.length, this.length + s.length);
+    this.parts.push(s);
+    this.length += s.length;
+    this.endsWithSpace = s.charCodeAt(s.length - 1) === 0x20;
+  }
+
+  /** `text[start, end)` as it is, each character standing for itself. */
+  copy(text: string, start: number, end: number): void {
+    if (end <= start) return;
+    const n = end - start;
+    this.ensure(n);
+    for (let k = 0; k < n; k++) {
+      this.from[this.length + k] = start + k;
+      this.to[this.length + k] = start + k + 1;
+    }
+    this.parts.push(text.slice(start, end));
+    this.length += n;
+    this.endsWithSpace = text.charCodeAt(end - 1) === 0x20;
+  }
+
+  /** Another builder's reading, spans as they are. */
+  append(other: Builder): void {
+    if (other.length === 0) return;
+    this.ensure(other.length);
+    this.from.set(other.from.subarray(0, other.length), this.length);
+    this.to.set(other.to.subarray(0, other.length), this.length);
+    this.parts.push(other.text());
+    this.length += other.length;
+    this.endsWithSpace = other.endsWithSpace;
+  }
+
+  text(): string {
+    if (this.parts.length > 1) this.parts.splice(0, this.parts.length, this.parts.join(''));
+    return this.parts[0] ?? '';
+  }
+
   /** A word break between two runs (mapped to an empty span). */
   gap(at: number): void {
-    if (this.text.length > 0 && !this.text.endsWith(' ')) this.add(' ', at, at);
+    if (this.length > 0 && !this.endsWithSpace) this.add(' ', at, at);
   }
+
   /** Undefined when there is nothing to read, unless a run still open at the end must be held back. */
   reading(kind: MatchKind, openFrom: number, extra: Partial<Reading> = {}, textLength = openFrom): Reading | undefined {
-    if (!/[A-Za-z]/.test(this.text) && openFrom >= textLength) return undefined;
+    const text = this.text();
+    if (!/[A-Za-z]/.test(text) && openFrom >= textLength) return undefined;
     return {
-      text: this.text,
-      from: Int32Array.from(this.from),
-      to: Int32Array.from(this.to),
+      text,
+      from: this.from.subarray(0, this.length),
+      to: this.to.subarray(0, this.length),
       kind,
       plainOnly: true,
       openFrom,
@@ -76,35 +133,34 @@ const HYPHEN_BREAK = /-[ \t]*\r?\n[ \t>]*/y;
  */
 export function markupReading(text: string): Reading | undefined {
   if (!/<[A-Za-z/]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
-  const b = new Builder();
+  const b = new Builder(text.length);
   let open = text.length;
-  let i = 0;
-  while (i < text.length) {
+  // Runs between markup are copied whole; only `<`, `]`, `-` and `[` need a look.
+  const special = /[<\]\-[]/g;
+  let kept = 0;
+  for (let m = special.exec(text); m; m = special.exec(text)) {
+    const i = m.index;
     const c = text.charCodeAt(i);
-    let m: RegExpExecArray | null = null;
+    let skip = 0;
     if (c === 0x3c) {
       TAG.lastIndex = i;
-      m = TAG.exec(text);
-      if (!m && text.indexOf('>', i) < 0 && text.length - i < 100) open = Math.min(open, i);
+      skip = TAG.exec(text)?.[0].length ?? 0;
+      if (!skip && text.indexOf('>', i) < 0 && text.length - i < 100) open = Math.min(open, i);
     } else if (c === 0x5d) {
       LINK_MIDDLE.lastIndex = i;
-      m = LINK_MIDDLE.exec(text);
-      if (!m && text.indexOf(')', i) < 0 && text.length - i < 210) open = Math.min(open, i);
+      skip = LINK_MIDDLE.exec(text)?.[0].length ?? 0;
+      if (!skip && text.indexOf(')', i) < 0 && text.length - i < 210) open = Math.min(open, i);
     } else if (c === 0x2d) {
       HYPHEN_BREAK.lastIndex = i;
-      m = HYPHEN_BREAK.exec(text);
-      if (!m && text.length - i < 3) open = Math.min(open, i);
-    } else if (c === 0x5b) {
-      i++;
-      continue;
-    }
-    if (m) {
-      i += m[0].length;
-      continue;
-    }
-    b.add(text[i]!, i, i + 1);
-    i++;
+      skip = HYPHEN_BREAK.exec(text)?.[0].length ?? 0;
+      if (!skip && text.length - i < 3) open = Math.min(open, i);
+    } else skip = 1; // `[`: a link's opening bracket renders as nothing
+    if (!skip) continue;
+    b.copy(text, kept, i);
+    kept = i + skip;
+    special.lastIndex = kept;
   }
+  b.copy(text, kept, text.length);
   return b.reading('markup', open, { plainOnly: false }, text.length);
 }
 
@@ -142,6 +198,14 @@ const MULTI_LEET: readonly [string, string][] = (
   ] as [string, string][]
 ).sort((x, y) => y[0].length - x[0].length);
 const LEET_SYMBOLS = /[|/\\()[\]{}<>^]/;
+/** Where a sequence may start. */
+const LEET_START = new Set(MULTI_LEET.map(([seq]) => seq.charCodeAt(0)));
+/** A token with a sequence of two or more characters in it (one alone, `(` or `<`, is punctuation). */
+const MULTI_SEQUENCE = new RegExp(
+  MULTI_LEET.filter(([seq]) => seq.length > 1)
+    .map(([seq]) => seq.replace(/[|\\/()[\]{}<>^*]/g, '\\$&'))
+    .join('|'),
+);
 /** Longest token (run without spaces) read as multi-character leet: code and ASCII art have longer runs. */
 const MAX_LEET_TOKEN = 48;
 
@@ -159,26 +223,24 @@ export function multiLeetReading(text: string): Reading | undefined {
     const at = m.index;
     if (token.length > MAX_LEET_TOKEN || !LEET_SYMBOLS.test(token)) continue;
     if (at + token.length === text.length) open = Math.min(open, at);
-    const out = new Builder();
-    let sequences = 0;
-    let brackets = 0;
+    if (!MULTI_SEQUENCE.test(token)) continue;
+    const out = new Builder(token.length);
+    let plain = 0;
     for (let i = 0; i < token.length;) {
-      const hit = MULTI_LEET.find(([seq]) => token.startsWith(seq, i));
-      if (hit) {
-        if (hit[0].length > 1) sequences++;
-        else brackets++;
-        out.add(hit[1], at + i, at + i + hit[0].length);
-        i += hit[0].length;
-      } else {
-        out.add(token[i]!, at + i, at + i + 1);
+      const hit = LEET_START.has(token.charCodeAt(i)) ? MULTI_LEET.find(([seq]) => token.startsWith(seq, i)) : undefined;
+      if (!hit) {
         i++;
+        continue;
       }
+      out.copy(text, at + plain, at + i);
+      out.add(hit[1], at + i, at + i + hit[0].length);
+      i += hit[0].length;
+      plain = i;
     }
-    if (sequences === 0) continue;
+    out.copy(text, at + plain, at + token.length);
     b.gap(at);
-    for (let k = 0; k < out.text.length; k++) b.add(out.text[k]!, out.from[k]!, out.to[k]!);
+    b.append(out);
     b.gap(at + token.length);
-    void brackets;
   }
   return b.reading('leet', open, { plainOnly: false }, text.length);
 }
