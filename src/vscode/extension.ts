@@ -35,7 +35,12 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   // The target embeddings build in the background once settings settle, through the Ollama below.
   // (`ollama` is read only once a build starts, after activate() has returned.)
   const semantic = registerSemanticIndex(context, log, { ollama: () => ollama.port(), targets: enabledTargets });
-  const guardedModels = registerGuardedModels(context, log, { onAnswer: answers.note, semantic: () => semantic });
+  // Both talk to Ollama through the status feature's ports, so what any request sees moves the status bar.
+  const guardedModels = registerGuardedModels(context, log, {
+    onAnswer: answers.note,
+    semantic: () => semantic,
+    connect: (host) => ollama.portFor(host),
+  });
   const ollama = registerOllamaStatus(context, log, {
     activeTargets: () => enabledTargets().length,
     onModelsChanged: (reason) => {

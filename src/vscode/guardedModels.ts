@@ -66,7 +66,7 @@ export interface GuardedModels {
 export function registerGuardedModels(
   context: vscode.ExtensionContext,
   log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>,
-  wiring: Pick<GuardedModelsDeps, 'onAnswer' | 'semantic'> = {},
+  wiring: Partial<Pick<GuardedModelsDeps, 'onAnswer' | 'semantic' | 'connect'>> = {},
 ): GuardedModels {
   if (!log) {
     const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
@@ -79,13 +79,14 @@ export function registerGuardedModels(
     warn: (line) => out.warn(`guarded models: ${line}`),
     trace: (line) => out.trace(line),
   };
+  const { connect = (host: string) => createOllamaPort({ host }), ...rest } = wiring;
   const provider = new GuardedModelProvider({
-    connect: (host) => createOllamaPort({ host }),
+    connect,
     settings: readGuardedSettings,
     targets: enabledTargets,
     targetHealth: readTargetHealth,
     log: prefixed,
-    ...wiring,
+    ...rest,
   });
   context.subscriptions.push(
     provider,

@@ -3,6 +3,7 @@ import { runsRemotely } from '../core/guardedModels';
 import { isAbort } from '../core/llm/errors';
 import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import { watchReachability } from '../core/llm/reachability';
 import type { LlmPort } from '../core/llm/port';
 import { abortOn } from './cancellation';
 import { offerOpenSetting, showActionableError } from './errorPresenter';
@@ -20,6 +21,8 @@ import { readSettings, SECTION } from './settings';
 export interface OllamaStatus {
   /** The port for the configured host. @throws InvalidHostError when the setting is not a URL. */
   port(): LlmPort;
+  /** The port for `host` (the guarded models ask by host); its requests move the status like `port()`'s. */
+  portFor(host: string): LlmPort;
   /** Re-checks the server now (after a settings change, a pull…). */
   check(): Promise<void>;
   /** Fires after every check with what it found (first-run guidance follows the server through it). */
@@ -49,16 +52,26 @@ export interface OllamaStatusWiring {
 
 export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, wiring: OllamaStatusWiring): OllamaStatus {
   const { activeTargets } = wiring;
-  const ports = new Map<string, LlmPort>();
-  const port = () => {
-    const { host } = readSettings();
+  const ports = new Map<string, { raw: LlmPort; watched: LlmPort }>();
+  const portsOf = (host = readSettings().host) => {
     let p = ports.get(host);
     if (!p) {
-      p = createOllamaPort({ host });
+      const raw = createOllamaPort({ host });
+      // What the requests see moves the status bar at once: a chat that cannot reach the server turns it
+      // to a warning, and the first answer after an outage turns it back (each through a real check,
+      // which uses the raw port so that it does not set itself off).
+      const watched = watchReachability(raw, (reachable) => {
+        // Only the configured host's requests say anything about the server the status bar shows.
+        if (host !== readSettings().host) return;
+        if (reachable ? state.kind === 'down' : state.kind === 'up' || state.kind === 'unknown') void check();
+      });
+      p = { raw, watched };
       ports.set(host, p);
     }
     return p;
   };
+  /** The port every feature uses. */
+  const port = () => portsOf().watched;
 
   const item = vscode.window.createStatusBarItem('unlearn.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'Unlearn';
@@ -104,7 +117,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       return;
     }
     try {
-      const version = await port().version(AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]));
+      const version = await portsOf().raw.version(AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]));
       if (controller.signal.aborted) return;
       if (state.kind !== 'up') log.info(`Ollama at ${host} is up (version ${version})`);
       state = { kind: 'up', detail: version };
@@ -167,7 +180,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     advice = markdown ? { markdown, commands } : undefined;
     render();
   };
-  return { port, check, onDidCheck: checked.event, setAdvice };
+  return { port, portFor: (host) => portsOf(host).watched, check, onDidCheck: checked.event, setAdvice };
 }
 
 async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> {

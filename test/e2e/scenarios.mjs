@@ -15,6 +15,8 @@ import {
   openViewContainer,
   selectChatModel,
   runCommand,
+  showNotifications,
+  hideNotifications,
   sendChat,
   statusBarEntry,
   treeLabels,
@@ -413,14 +415,14 @@ export const scenarios = [
       const fix = page.locator('.interactive-response').last().getByRole('button', { name: 'Open unlearn.ollamaHost' });
       await fix.waitFor({ state: 'visible', timeout: 10_000 });
       step('chat: "Cannot reach Ollama at …" with an "Open unlearn.ollamaHost" button');
-      // The status bar re-checks every 30 s and after a failed request; allow one full period.
+      // The failed request itself sets off a check (the periodic one is 30 s away): seconds, not a period.
       const down = await until(
         'the status bar entry to show the server is down',
         async () => {
           const e = await statusBarEntry(page, /targets?$/);
           return e && e.icons.includes('codicon-warning') ? e : undefined;
         },
-        { timeoutMs: 40_000, intervalMs: 500 },
+        { timeoutMs: 10_000, intervalMs: 250 },
       );
       step(`status bar after: "${down.text}" (icons: ${down.icons.join(', ')})`);
       await shot('ollama-stopped');
@@ -447,7 +449,7 @@ export const scenarios = [
       await shot('walkthrough-session-done');
 
       step('the notification center holds the no-usable-model notice with its buttons');
-      await runCommand(page, 'Notifications: Show Notifications');
+      await showNotifications(page);
       const notice = page.locator('.notifications-center .notification-list-item', { hasText: 'Ollama is not answering' }).first();
       await notice.waitFor({ state: 'visible', timeout: 15_000 });
       const text = ((await notice.textContent()) ?? '').replace(/\u00a0/g, ' ');
@@ -456,7 +458,7 @@ export const scenarios = [
         await notice.getByRole('button', { name, exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
       step(`notice: "${text.trim().slice(0, 160)}…" with Start Ollama and Open Walkthrough`);
       await shot('walkthrough-no-model-notice');
-      await runCommand(page, 'Notifications: Hide Notifications').catch(() => {});
+      await hideNotifications(page);
     },
   },
 ];

@@ -48,6 +48,22 @@ export async function runCommand(page, title, { timeoutMs = 15_000 } = {}) {
     .catch(() => {});
 }
 
+/**
+ * Opens the notification center with the status bar's bell, as a user would. Not through the command
+ * palette: right after an editor such as the walkthrough opens, it may take focus, and the palette closes
+ * on losing focus, with the command never run.
+ */
+export async function showNotifications(page, { timeoutMs = 15_000 } = {}) {
+  await page.locator('[id="status.notifications"]').click({ timeout: timeoutMs });
+  await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** Closes the notification center with the same bell (the palette does not open over it). */
+export async function hideNotifications(page, { timeoutMs = 15_000 } = {}) {
+  await page.locator('[id="status.notifications"]').click({ timeout: timeoutMs });
+  await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
 /** Answers an open input box (showInputBox) with `text`. */
 export async function answerInputBox(page, text, { timeoutMs = 15_000 } = {}) {
   const input = page.locator('.quick-input-widget input.input');

@@ -154,6 +154,9 @@ export function embedFaults(): void {
       const seen = await observe({ llm: split, index: freshIndex(), question: KEYWORD_QUESTION, options });
       assertWentOnWithKeywords(seen, /^unavailable$/);
       assert.match(seen.result?.relevance?.semantic.problem ?? '', /Cannot reach Ollama/);
+      assert.equal(seen.result?.relevance?.semantic.unreachable, true);
+      // The server being down is no fault of the embedding model: no notice pointing at its setting.
+      assert.equal(seen.events.filter((e) => e.type === 'relevance-notice').length, 0);
       await assertServerClean(ollama);
       await nextRequestWorks();
     });

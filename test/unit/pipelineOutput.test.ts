@@ -425,6 +425,16 @@ describe('property: streamed output equals the final answer and never shows a na
   const sizes = fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 });
   const runs = { numRuns: Number(process.env.PIPELINE_PROPERTY_RUNS ?? 400) };
 
+  test('counterexamples the property found: each streamed in every chunk size equals the whole', () => {
+    // A capital after a capital may still start a name ("F" + "&#70;" + "alcon" reads "FFalcon"), and the
+    // marker that name gets turns the backwards name before it into a word of its own.
+    for (const text of ['noclaF&#70;alcon', 'noclaFFalcon']) {
+      const whole = finalize(text, index).text;
+      assert.equal(whole, '[redacted: Project Falcon][redacted: Project Falcon]', text);
+      for (const size of [1, 2, 3, 6, 11]) assert.equal(stream(text, [size]).streamed, whole, `${text} in chunks of ${size}`);
+    }
+  });
+
   for (const [label, i] of [
     ['fast index', index],
     ['reference index', buildSimpleIndex(targets)],

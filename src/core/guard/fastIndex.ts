@@ -421,6 +421,8 @@ function boundaryBefore(f: Folded, s: number, glue: boolean): boolean {
 function mayBeginWord(f: Folded, s: number): boolean {
   if (s === 0 || boundaryBefore(f, s, true)) return true;
   const prev = f.flags[s - 1]!;
+  // A capital after a capital, last so far: a lower-case letter next makes it a hump ("FFalcon").
+  if (prev & F_UPPER && f.flags[s]! & F_UPPER && s + 1 >= f.length) return true;
   if (prev & (F_SYMBOL | F_MASK) || f.flags[s]! & F_SEP) return true;
   if ((prev & F_UPPER && f.flags[s]! & F_LOWER) || (prev & F_LOWER && f.flags[s]! & F_UPPER)) return true;
   return isAsciiDigit(f.raw[s - 1]!) !== isAsciiDigit(f.raw[s]!);

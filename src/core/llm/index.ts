@@ -2,3 +2,4 @@ export * from './port';
 export * from './errors';
 export * from './hostPolicy';
 export * from './tokens';
+export * from './reachability';

@@ -236,7 +236,9 @@ class Run {
       model: this.input.options.embeddingModel,
     });
     this.report = report;
-    if (firstReport(report.semantic) && report.semantic.model) {
+    // A server that cannot be reached is not the embedding model's problem: the request's own calls fail
+    // and say so, so no notice about meaning (which would point at the model's setting) is given.
+    if (!report.semantic.unreachable && firstReport(report.semantic) && report.semantic.model) {
       this.emit({
         type: 'relevance-notice',
         message: `Relevance goes on without meaning (names and keywords only): ${report.semantic.problem ?? 'the embedding model is unavailable'}`,

@@ -55,6 +55,8 @@ export interface SemanticState {
   readonly problem?: string;
   /** The model to pull when it is missing. */
   readonly pull?: string;
+  /** The server itself could not be reached (not the model's fault; every other call fails too). */
+  readonly unreachable?: true;
   /** While building: texts embedded so far and in all. */
   readonly progress?: EmbeddingBuildProgress;
   /** The calibration in use: the profile's numbers and the range of per-target thresholds. */
@@ -343,7 +345,13 @@ export function firstReport(state: SemanticState): boolean {
 }
 
 function unavailable(model: string, e: LlmError): SemanticState {
-  return { status: 'unavailable', model, problem: e.message, ...(e.code === 'model-missing' ? { pull: model } : {}) };
+  return {
+    status: 'unavailable',
+    model,
+    problem: e.message,
+    ...(e.code === 'model-missing' ? { pull: model } : {}),
+    ...(e.code === 'unreachable' ? { unreachable: true as const } : {}),
+  };
 }
 
 function calibrationOf(index: TargetEmbeddings): NonNullable<SemanticState['calibration']> {

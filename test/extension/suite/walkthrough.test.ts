@@ -59,6 +59,30 @@ suite('Get Started walkthrough: step completion', function () {
     await until('unlearn.ollamaReachable again', async () => (await keys())['unlearn.ollamaReachable']);
   });
 
+  test('a chat request that cannot reach the server turns the status down at once, and the next request that reaches it back up', async () => {
+    const ask = async () => {
+      const recording = new RecordingStream();
+      await (
+        await api()
+      ).chatHandler(chatRequest('Who builds Project Falcon?'), chatContext(), recording.stream, new vscode.CancellationTokenSource().token);
+      return recording.text;
+    };
+    const state = async () => (await api()).setup.facts().ollama;
+    await vscode.commands.executeCommand('unlearn.walkthrough.checkOllama');
+    await until('the status to be up', async () => ((await state()) === 'up' ? true : undefined));
+
+    await ollama.stop();
+    assert.match(await ask(), /Cannot reach Ollama/);
+    // Well before the 30 s periodic check: the failed request itself set off a check.
+    await until('the status to be down', async () => ((await state()) === 'down' ? true : undefined), 5_000);
+
+    await ollama.start();
+    // No chat model is installed yet: Ollama answers "model not found", which still shows it is back.
+    const again = await ask();
+    assert.doesNotMatch(again, /Cannot reach Ollama/);
+    await until(`the status to be up again (${again.slice(0, 200)})`, async () => ((await state()) === 'up' ? true : undefined), 5_000);
+  });
+
   test('pull: no chat model is a problem the setup reports; Pull Models installs one and the key turns true', async () => {
     await until('the empty model list', async () => (await api()).setup.facts().chatModels?.length === 0);
     assert.equal((await keys())['unlearn.chatModelInstalled'], false);
