@@ -56,6 +56,8 @@ export async function runCommand(page, title, { timeoutMs = 15_000 } = {}) {
 export async function showNotifications(page, { timeoutMs = 15_000 } = {}) {
   await page.locator('[id="status.notifications"]').click({ timeout: timeoutMs });
   await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: timeoutMs });
+  // The bell's hover label would cover the last notification's buttons in a screenshot.
+  await page.mouse.move(600, 300);
 }
 
 /** Closes the notification center with the same bell (the palette does not open over it). */
