@@ -156,6 +156,16 @@ describe('leak guard: documented limits (SECURITY.md, "Known guard limits")', ()
       assert.deepEqual(index.find(text), [], JSON.stringify(text));
     }
     assert.deepEqual(index.find('\u001b]0;Falcon\u0007').length, 1, 'a window title naming a target is caught');
+    const people = buildFastIndex([target('Marta Quist'), target('Northwind Logistics')]);
+    for (const text of [
+      'Quist, Marta', // surname first
+      'M. Quist', // an initial
+      'North Wind Logistics', // a compound split in two
+      'Uzoxlm', // Atbash ("Falcon")
+      'Idofrq', // a Caesar shift of 3
+    ]) {
+      assert.deepEqual([...index.find(text), ...people.find(text)], [], JSON.stringify(text));
+    }
     assert.deepEqual(
       index.find('McDonald').map((m) => m.term),
       ['Donald'],
@@ -336,6 +346,11 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
       Buffer.from('Falcon').toString('base64'),
       Buffer.from('Project Falcon').toString('base64'),
       Buffer.from('Falcon').toString('hex'),
+      '\\u0046alcon',
+      'Marta\\nQuist',
+      [...'Falcon'].map((c) => c.charCodeAt(0).toString(2).padStart(8, '0')).join(' '),
+      [...'Falcon'].map((c) => c.charCodeAt(0)).join(', '),
+      'Fal<!-- x -->con',
       'Fal<b>con</b>',
       '[Fal](a)[con](b)',
       'Fal-\ncon',
@@ -397,6 +412,14 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
 
   test('each disguise alone is caught, streamed or whole', () => {
     for (const text of [
+      'a \\u0046\\u0061\\u006c\\u0063\\u006f\\u006e b', // JavaScript / JSON escapes
+      'a \\u{46}alcon b',
+      'a \\x46alcon b',
+      'a \\106\\141\\154\\143\\157\\156 b', // octal
+      'a Marta\\nQuist b', // an escaped line break between the words
+      `a ${[...'Marta Quist'].map((c) => c.charCodeAt(0).toString(2).padStart(8, '0')).join(' ')} b`,
+      `a ${[...'Falcon'].map((c) => c.charCodeAt(0)).join(' ')} b`,
+      'a Fal<!-- hidden -->con b',
       `a ${rot13('Project Falcon')} b`,
       `a ${wordsBackwards('Marta Quist')} b`,
       `a ${Buffer.from('Project Falcon').toString('base64')} b`,
@@ -407,6 +430,22 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
       assert.match(whole, /^a \[redacted: [^\]]+\] b$/, text);
       for (const size of [1, 4, 9]) assert.equal(streamed(index, text, [size]), whole, `${text} in chunks of ${size}`);
     }
+  });
+
+  test('escapes, binary and character codes leave ordinary code and numbers alone', () => {
+    for (const text of [
+      'const re = /\\d+\\s*\\w/; print("a\\tb\\n")',
+      'C:\\Users\\rachel\\notes.txt',
+      'scores 10 20 30 40 50 60 and 99 98 97',
+      'flags 00000001 00000010 00000100',
+      'rgb(102, 51, 153) and 1000 2000 3000',
+    ]) {
+      assert.equal(guardAnswer(index, text), text, text);
+    }
+    assert.equal(guardAnswer(index, 'String.fromCharCode(70,97,108,99,111,110)'), 'String.fromCharCode([redacted: Project Falcon])');
+    // A Windows path with a name in it is still read as written: `\r` is no line break there.
+    const rachel = buildFastIndex([target('Rachel')]);
+    assert.equal(guardAnswer(rachel, 'C:\\Users\\rachel\\notes.txt'), 'C:\\Users\\[redacted: Rachel]\\notes.txt');
   });
 
   test('words written backwards are read from the text itself: accents, plurals and other scripts around them', () => {

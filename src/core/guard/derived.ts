@@ -120,8 +120,8 @@ class Builder {
   }
 }
 
-/** Longest inline HTML tag taken out of a word. */
-const TAG = /<\/?[A-Za-z][A-Za-z0-9-]{0,15}(?:\s[^<>\n]{0,80})?\/?>/y;
+/** Longest inline HTML tag (or comment) taken out of a word. */
+const TAG = /<\/?[A-Za-z][A-Za-z0-9-]{0,15}(?:\s[^<>\n]{0,80})?\/?>|<!--[^]{0,80}?-->/y;
 /** A markdown link's middle and the next one's start: `](url)` and `[`. */
 const LINK_MIDDLE = /\]\([^()\s]{0,200}\)/y;
 /** A line broken with a hyphen: `-`, the line break, the next line's indentation. */
@@ -132,7 +132,7 @@ const HYPHEN_BREAK = /-[ \t]*\r?\n[ \t>]*/y;
  * hyphenated line breaks taken out, so the letters around them join. Undefined when there is none.
  */
 export function markupReading(text: string): Reading | undefined {
-  if (!/<[A-Za-z/]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
+  if (!/<[A-Za-z/!]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
   const b = new Builder(text.length);
   let open = text.length;
   // Runs between markup are copied whole; only `<`, `]`, `-` and `[` need a look.
@@ -396,6 +396,98 @@ function identity(n: number): Int32Array {
   return identityTable;
 }
 
+/** A backslash escape as code writes one: `\u0046`, `\u{46}`, `\x46`, octal `\106`, and `\n`, `\t`, `\r`. */
+const ESCAPE = /\\(?:u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}|x([0-9A-Fa-f]{2})|([0-3][0-7]{2})|([ntr]))/y;
+/** The start of an escape more text may still complete. */
+const ESCAPE_TAIL = /\\(?:u(?:\{[0-9A-Fa-f]{0,6}|[0-9A-Fa-f]{0,3})|x[0-9A-Fa-f]?|[0-3][0-7]?)?$/;
+
+/**
+ * The text with backslash escapes decoded, as a string literal in code shows it when run (`"\u0046alcon"`,
+ * `"Marta\nQuist"`). A reading, not part of the folding: a Windows path (`C:\Users\rachel`) must still be
+ * read as written too.
+ */
+export function escapeReading(text: string, live = false): Reading | undefined {
+  if (text.indexOf('\\') < 0) return undefined;
+  const b = new Builder(text.length);
+  let open = text.length;
+  let kept = 0;
+  let decoded = 0;
+  for (let i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i + 1)) {
+    if (i < kept) continue;
+    ESCAPE.lastIndex = i;
+    const m = ESCAPE.exec(text);
+    if (!m) continue;
+    let cp = m[5] !== undefined ? 0x20 : parseInt(m[1] ?? m[2] ?? m[3] ?? m[4]!, m[4] !== undefined ? 8 : 16);
+    let end = i + m[0].length;
+    // A surrogate pair written as two escapes is one character.
+    if (m[1] !== undefined && cp >= 0xd800 && cp <= 0xdbff) {
+      ESCAPE.lastIndex = end;
+      const low = ESCAPE.exec(text);
+      const lo = low?.[1] !== undefined ? parseInt(low[1], 16) : -1;
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+        end += low![0].length;
+      }
+    }
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+    b.copy(text, kept, i);
+    b.add(String.fromCodePoint(cp), i, end);
+    kept = end;
+    decoded++;
+  }
+  if (live) {
+    const tail = ESCAPE_TAIL.exec(text);
+    if (tail && tail.index >= kept) open = tail.index;
+  }
+  // Nothing decoded yet, but an escape still being written at the end is held back.
+  if (decoded === 0)
+    return open < text.length ? new Builder().reading('encoded', open, { encoding: 'escape sequences' }, text.length) : undefined;
+  b.copy(text, kept, text.length);
+  return b.reading('encoded', open, { encoding: 'escape sequences' }, text.length);
+}
+
+/** Bytes written in binary, 8 digits each (`01000110 01100001 …` or run together), 3+ bytes. */
+export function binaryReading(text: string, live = false): Reading | undefined {
+  if (!/[01]{8}/.test(text)) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/(?<![0-9])[01]{8}(?:[ ,]?[01]{8}){2,}(?![0-9])/g)) {
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    for (const g of m[0].matchAll(/[01]{8}/g)) {
+      bytes.push(parseInt(g[0], 2));
+      spans.push([m.index + g.index, m.index + g.index + 8]);
+    }
+    addBytes(b, bytes, spans);
+  }
+  // Groups at the end that more digits may still turn into a run.
+  const tail = live && /(?<![0-9])(?:[01]{8}[ ,]?){0,2}[01]{0,8}$/.exec(text);
+  if (tail && tail[0].length > 0) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'binary' }, text.length);
+}
+
+/** Character codes in decimal (`70 97 108 99 111 110`, `fromCharCode(70,97,…)`), 3+ in a row. */
+export function decimalReading(text: string, live = false): Reading | undefined {
+  if (!/\d\d(?:\s*,\s*|\s+)\d\d(?:\s*,\s*|\s+)\d\d/.test(text) && !live) return undefined;
+  const b = new Builder();
+  let open = text.length;
+  for (const m of text.matchAll(/(?<![\d.])\d{2,3}(?:(?:\s*,\s*|\s+)\d{2,3}){2,}(?![\d.])/g)) {
+    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    for (const g of m[0].matchAll(/\d+/g)) {
+      const v = Number(g[0]);
+      bytes.push(v <= 255 ? v : 0);
+      spans.push([m.index + g.index, m.index + g.index + g[0].length]);
+    }
+    addBytes(b, bytes, spans);
+  }
+  const tail = live && /(?<![\d.])(?:\d{2,3}(?:\s*,\s*|\s+)){0,2}\d{1,3}[\s,]*$/.exec(text);
+  if (tail) open = Math.min(open, tail.index);
+  return b.reading('encoded', open, { encoding: 'character codes' }, text.length);
+}
+
 /** NATO/ICAO code words and common variants (the older Able–Baker alphabet, spelling variants). */
 const SPELLING: Readonly<Record<string, string>> = {
   alfa: 'a',
@@ -587,6 +679,9 @@ export const READINGS: readonly ((text: string, live: boolean, folded: Folded) =
   base64Reading,
   base32Reading,
   hexReading,
+  escapeReading,
+  binaryReading,
+  decimalReading,
   rot13Reading,
   spellingReading,
   morseReading,
