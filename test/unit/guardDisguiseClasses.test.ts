@@ -50,6 +50,10 @@ const DISGUISES: Record<string, (w: string) => string> = {
   rot13: (w) => w.replace(/[a-z]/gi, (c) => String.fromCharCode(((code(c) + 13) % 26) + (c <= 'Z' ? 65 : 97))),
   'NATO alphabet': (w) => [...w].map((c) => NATO[code(c)]).join(' '),
   Morse: (w) => [...w].map((c) => MORSE[c.toLowerCase()]).join(' '),
+  'HTML comment inside the word': (w) => `${w.slice(0, 2)}<!-- x -->${w.slice(2)}`,
+  'unicode escapes': (w) => [...w].map((c, i) => (i % 2 === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join(''),
+  binary: (w) => [...w].map((c) => c.charCodeAt(0).toString(2).padStart(8, '0')).join(' '),
+  'decimal character codes': (w) => [...w].map((c) => c.charCodeAt(0)).join(', '),
 };
 
 const target = (name: string): ForgetTarget => ({ id: name.toLowerCase(), name, aliases: [], enabled: true });

@@ -148,7 +148,7 @@ describe('leak guard: documented limits (SECURITY.md, "Known guard limits")', ()
       'thefalcon', // lower-case glue
       'mail', // a short name backwards, outside an override
       `F${' '.repeat(30)}alcon`, // a gap longer than 24 characters is a word boundary
-      [...'Falcon'].join('         '), // more than 8 characters per letter
+      [...'Falcon'].join('          '), // more than 9 characters per letter
       '%2546alcon', // double percent-encoding
       '&amp;#70;alcon', // double entity encoding
       'F\u001b]0;x\u0007alcon', // split by a terminal string, whose text is scanned as text

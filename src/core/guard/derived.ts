@@ -469,7 +469,7 @@ export function binaryReading(text: string, live = false): Reading | undefined {
 
 /** Character codes in decimal (`70 97 108 99 111 110`, `fromCharCode(70,97,…)`), 3+ in a row. */
 export function decimalReading(text: string, live = false): Reading | undefined {
-  if (!/\d\d(?:\s*,\s*|\s+)\d\d(?:\s*,\s*|\s+)\d\d/.test(text) && !live) return undefined;
+  if (!/\d{2,3}(?:\s*,\s*|\s+)\d{2,3}(?:\s*,\s*|\s+)\d{2,3}/.test(text) && !live) return undefined;
   const b = new Builder();
   let open = text.length;
   for (const m of text.matchAll(/(?<![\d.])\d{2,3}(?:(?:\s*,\s*|\s+)\d{2,3}){2,}(?![\d.])/g)) {

@@ -34,7 +34,7 @@ export const MASK_SKELETON = 0x2a; // '*'
  * match of n letters covers at most n × MAX_CHAR_SPAN units. This bounds how far a disguise may stretch
  * a name, and so how much a stream must hold back.
  */
-export const MAX_CHAR_SPAN = 8;
+export const MAX_CHAR_SPAN = 9;
 /**
  * Longest distance between the starts of two neighbouring letters of a match (a letter, its marks, and
  * the separators, invisible characters or escape sequences before the next letter). A longer gap is a
