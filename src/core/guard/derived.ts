@@ -261,6 +261,20 @@ function addBytes(b: Builder, bytes: readonly number[], spans: readonly [number,
 }
 
 /**
+ * A run of bytes written one by one (`run`, a match in the text): every match of `byte` inside it is one
+ * byte, `valueOf` its value, standing for the characters that wrote it.
+ */
+function addByteRun(b: Builder, run: RegExpMatchArray, byte: RegExp, valueOf: (p: RegExpMatchArray) => number): void {
+  const bytes: number[] = [];
+  const spans: [number, number][] = [];
+  for (const p of run[0].matchAll(byte)) {
+    bytes.push(valueOf(p));
+    spans.push([run.index! + p.index, run.index! + p.index + p[0].length]);
+  }
+  addBytes(b, bytes, spans);
+}
+
+/**
  * The bytes a base64 or base32 run (at offset `at` of the text) packs, `width` bits a character, each
  * with the original characters its bits came from (a byte's bits may start in the previous character).
  */
@@ -352,13 +366,7 @@ export function hexReading(text: string, live = false): Reading | undefined {
   for (const m of text.matchAll(/(?:(?:\\x|0x|%)?[0-7][0-9A-Fa-f](?:[ ,:]|(?=\\x|0x|%))?){3,}/g)) {
     // An odd digit or a separator after it may still be the start of another byte.
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
-    const bytes: number[] = [];
-    const spans: [number, number][] = [];
-    for (const p of m[0].matchAll(/(?:\\x|0x|%)?([0-9A-Fa-f]{2})/g)) {
-      bytes.push(parseInt(p[1]!, 16));
-      spans.push([m.index + p.index, m.index + p.index + p[0].length]);
-    }
-    addBytes(b, bytes, spans);
+    addByteRun(b, m, /(?:\\x|0x|%)?([0-9A-Fa-f]{2})/g, (p) => parseInt(p[1]!, 16));
   }
   // Hex of text has a digit first in every byte (printable ASCII is 0x20–0x7E), so a word is no tail.
   const tail = live && /(?:(?:\\x|0x|%)?[0-9][0-9A-Fa-f]?(?:[ ,:]|(?=\\x|0x|%))?){1,3}$/.exec(text);
@@ -453,13 +461,7 @@ export function binaryReading(text: string, live = false): Reading | undefined {
   let open = text.length;
   for (const m of text.matchAll(/(?<![0-9])[01]{8}(?:[ ,]?[01]{8}){2,}(?![0-9])/g)) {
     if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
-    const bytes: number[] = [];
-    const spans: [number, number][] = [];
-    for (const g of m[0].matchAll(/[01]{8}/g)) {
-      bytes.push(parseInt(g[0], 2));
-      spans.push([m.index + g.index, m.index + g.index + 8]);
-    }
-    addBytes(b, bytes, spans);
+    addByteRun(b, m, /[01]{8}/g, (p) => parseInt(p[0], 2));
   }
   // Groups at the end that more digits may still turn into a run.
   const tail = live && /(?<![0-9])(?:[01]{8}[ ,]?){0,2}[01]{0,8}$/.exec(text);
@@ -469,19 +471,16 @@ export function binaryReading(text: string, live = false): Reading | undefined {
 
 /** Character codes in decimal (`70 97 108 99 111 110`, `fromCharCode(70,97,…)`), 3+ in a row. */
 export function decimalReading(text: string, live = false): Reading | undefined {
-  if (!/\d{2,3}(?:\s*,\s*|\s+)\d{2,3}(?:\s*,\s*|\s+)\d{2,3}/.test(text) && !live) return undefined;
+  // Three numbers in a row somewhere, or no run to read (a stream still looks at its tail below).
+  const runs = /\d{2,3}(?:\s*,\s*|\s+)\d{2,3}(?:\s*,\s*|\s+)\d{2,3}/.test(text);
+  if (!runs && !live) return undefined;
   const b = new Builder();
   let open = text.length;
-  for (const m of text.matchAll(/(?<![\d.])\d{2,3}(?:(?:\s*,\s*|\s+)\d{2,3}){2,}(?![\d.])/g)) {
-    if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
-    const bytes: number[] = [];
-    const spans: [number, number][] = [];
-    for (const g of m[0].matchAll(/\d+/g)) {
-      const v = Number(g[0]);
-      bytes.push(v <= 255 ? v : 0);
-      spans.push([m.index + g.index, m.index + g.index + g[0].length]);
+  if (runs) {
+    for (const m of text.matchAll(/(?<![\d.])\d{2,3}(?:(?:\s*,\s*|\s+)\d{2,3}){2,}(?![\d.])/g)) {
+      if (text.length - (m.index + m[0].length) < 4) open = Math.min(open, m.index);
+      addByteRun(b, m, /\d+/g, (p) => (Number(p[0]) <= 255 ? Number(p[0]) : 0));
     }
-    addBytes(b, bytes, spans);
   }
   const tail = live && /(?<![\d.])(?:\d{2,3}(?:\s*,\s*|\s+)){0,2}\d{1,3}[\s,]*$/.exec(text);
   if (tail) open = Math.min(open, tail.index);

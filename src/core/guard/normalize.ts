@@ -563,15 +563,29 @@ function allocFolded(capacity: number): Folded {
 
 function grow(f: Folded, min: number): Folded {
   const g = allocFolded(Math.max(min, f.raw.length * 2));
-  g.raw.set(f.raw);
-  g.skeleton.set(f.skeleton);
-  g.opts.set(f.opts);
-  g.flags.set(f.flags);
-  g.start.set(f.start);
-  g.end.set(f.end);
-  g.length = f.length;
+  copyInto(g, f, f.raw.length);
   g.summary = f.summary;
   return g;
+}
+
+/** Copies the first `n` compact characters of `f` into `out` (large enough), and `f`'s length. */
+function copyInto(out: Folded, f: Folded, n: number): void {
+  out.raw.set(f.raw.subarray(0, n));
+  out.skeleton.set(f.skeleton.subarray(0, n));
+  out.opts.set(f.opts.subarray(0, n));
+  out.flags.set(f.flags.subarray(0, n));
+  out.start.set(f.start.subarray(0, n));
+  out.end.set(f.end.subarray(0, n));
+  out.length = f.length;
+}
+
+/** `scratch`, grown to hold `f`, holding a copy of it: the start of a view that changes some characters. */
+function copyOf(scratch: Folded, f: Folded): Folded {
+  const out = scratch.raw.length < f.length + 4 ? allocFolded(Math.max(f.length + 4, scratch.raw.length * 2)) : scratch;
+  copyInto(out, f, f.length);
+  out.summary = f.summary;
+  out.trailing = f.trailing;
+  return out;
 }
 
 // Scratch buffers reused by every scan: scans are synchronous, and reuse keeps a 256 KB scan from
@@ -802,16 +816,8 @@ function rot13(c: number): number {
  * are the text's own. The result lives in a shared buffer.
  */
 export function rot13View(f: Folded, text: string): Folded {
-  let out = scratchRot13;
-  if (out.raw.length < f.length + 4) out = grow(out, f.length + 4);
-  scratchRot13 = out;
+  const out = (scratchRot13 = copyOf(scratchRot13, f));
   const n = f.length;
-  out.raw.set(f.raw.subarray(0, n));
-  out.skeleton.set(f.skeleton.subarray(0, n));
-  out.opts.set(f.opts.subarray(0, n));
-  out.flags.set(f.flags.subarray(0, n));
-  out.start.set(f.start.subarray(0, n));
-  out.end.set(f.end.subarray(0, n));
   const { raw, skeleton, opts, flags } = out;
   const start = f.start;
   let summary = f.summary;
@@ -827,9 +833,7 @@ export function rot13View(f: Folded, text: string): Folded {
     flags[k] = fl;
     summary |= fl;
   }
-  out.length = n;
   out.summary = summary;
-  out.trailing = f.trailing;
   return out;
 }
 
@@ -871,18 +875,10 @@ export function wordsAround(text: string, from: number, to: number): [number, nu
  * (`text.length` when none). The view lives in a shared buffer.
  */
 export function wordsBackwardsView(f: Folded, text: string, live: boolean): { view: Folded; openFrom: number } {
-  let out = scratchWords;
-  if (out.raw.length < f.length + 4) out = grow(out, f.length + 4);
-  scratchWords = out;
+  // Letters only move within their word, and gaps stay: the copy's summary holds.
+  const out = (scratchWords = copyOf(scratchWords, f));
   let n = f.length;
   const { raw, skeleton, opts, flags, start, end } = f;
-  out.raw.set(raw.subarray(0, n));
-  out.skeleton.set(skeleton.subarray(0, n));
-  out.opts.set(opts.subarray(0, n));
-  out.flags.set(flags.subarray(0, n));
-  out.start.set(start.subarray(0, n));
-  out.end.set(end.subarray(0, n));
-  out.trailing = f.trailing;
   const { raw: toRaw, skeleton: toSkeleton, opts: toOpts, flags: toFlags } = out;
   let openFrom = text.length;
   for (let k = 0; k < n;) {
@@ -929,8 +925,6 @@ export function wordsBackwardsView(f: Folded, text: string, live: boolean): { vi
     k = q;
   }
   out.length = n;
-  // Letters only move within their word, and gaps stay: the same flags occur.
-  out.summary = f.summary;
   return { view: out, openFrom };
 }
 

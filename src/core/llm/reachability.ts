@@ -1,4 +1,4 @@
-import { LlmError } from './errors';
+import { isLlmError } from './errors';
 import type { LlmPort } from './port';
 
 /**
@@ -14,8 +14,8 @@ export function watchReachability(port: LlmPort, onReach: (reachable: boolean) =
       onReach(true);
       return result;
     } catch (error) {
-      if (error instanceof LlmError && error.code === 'unreachable') onReach(false);
-      else if (error instanceof LlmError && (error.code === 'http' || error.code === 'model-missing')) onReach(true);
+      if (isLlmError(error, 'unreachable')) onReach(false);
+      else if (isLlmError(error, 'http') || isLlmError(error, 'model-missing')) onReach(true);
       throw error;
     }
   };
