@@ -28,32 +28,52 @@ export class InvalidHostError extends Error {
  * @throws InvalidHostError with a message that says what to change.
  */
 export function parseOllamaHost(input: string): OllamaHost {
+  return parseServerUrl(input, { noun: 'Ollama host', example: DEFAULT_OLLAMA_HOST, httpPort: DEFAULT_OLLAMA_PORT });
+}
+
+/** An example base URL for messages: vLLM's default port and the API's usual path. */
+export const EXAMPLE_OPENAI_BASE_URL = 'http://127.0.0.1:8000/v1';
+
+/**
+ * Parses the base URL of an OpenAI-compatible server (`http://gpu-box:8000/v1`). The same rules as for
+ * an Ollama host, except that a missing port is the scheme's own (80 or 443: there is no one port these
+ * servers share) and a URL without a path gets `/v1`, where vLLM, SGLang, llama-server and LM Studio
+ * all serve the API (people often paste the server's address without it).
+ * @throws InvalidHostError with a message that says what to change.
+ */
+export function parseOpenAIBaseUrl(input: string): OllamaHost {
+  const parsed = parseServerUrl(input, { noun: 'base URL', example: EXAMPLE_OPENAI_BASE_URL, httpPort: 80 });
+  return /^https?:\/\/[^/]+$/.test(parsed.url) ? { ...parsed, url: `${parsed.url}/v1` } : parsed;
+}
+
+function parseServerUrl(input: string, what: { noun: string; example: string; httpPort: number }): OllamaHost {
+  const { noun, example } = what;
   const raw = input.trim();
-  if (!raw) throw new InvalidHostError('The Ollama host is empty. Use a URL such as http://127.0.0.1:11434.');
+  if (!raw) throw new InvalidHostError(`The ${noun} is empty. Use a URL such as ${example}.`);
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
   // "localhost:11434" would parse as scheme "localhost:", so only `://` counts as a scheme.
   const withScheme = schemeMatch ? raw : `http://${raw}`;
   const scheme = schemeMatch?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     throw new InvalidHostError(
-      `The Ollama host "${redactCredentials(raw)}" uses the scheme "${scheme}:"; only http:// and https:// are supported.`,
+      `The ${noun} "${redactCredentials(raw)}" uses the scheme "${scheme}:"; only http:// and https:// are supported.`,
     );
   }
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new InvalidHostError(`The Ollama host "${redactCredentials(raw)}" is not a valid URL. Use a URL such as http://127.0.0.1:11434.`);
+    throw new InvalidHostError(`The ${noun} "${redactCredentials(raw)}" is not a valid URL. Use a URL such as ${example}.`);
   }
   if (url.username || url.password) {
     // The message must not repeat the password: it ends up in notifications and logs.
     throw new InvalidHostError(
-      `The Ollama host "${redactCredentials(raw)}" contains credentials. Remove "user:password@" from the URL: credentials in a URL leak into logs and are sent in clear over http.`,
+      `The ${noun} "${redactCredentials(raw)}" contains credentials. Remove "user:password@" from the URL: credentials in a URL leak into logs and are sent in clear over http.`,
     );
   }
-  if (!url.hostname) throw new InvalidHostError(`The Ollama host "${raw}" has no host name. Use a URL such as http://127.0.0.1:11434.`);
+  if (!url.hostname) throw new InvalidHostError(`The ${noun} "${raw}" has no host name. Use a URL such as ${example}.`);
   if (url.search || url.hash) {
-    throw new InvalidHostError(`The Ollama host "${raw}" has a query or fragment; give only scheme, host, port and an optional path.`);
+    throw new InvalidHostError(`The ${noun} "${raw}" has a query or fragment; give only scheme, host, port and an optional path.`);
   }
   const protocol = url.protocol as 'http:' | 'https:';
   // URL drops a port equal to the scheme's default (http://h:80 → port ""), so look at what was written.
@@ -62,17 +82,20 @@ export function parseOllamaHost(input: string): OllamaHost {
     .split('/')[0]!
     .replace(/^.*@/, '');
   const written = /:(\d+)$/.exec(authority)?.[1];
-  const port = url.port ? Number(url.port) : written !== undefined ? Number(written) : protocol === 'https:' ? 443 : DEFAULT_OLLAMA_PORT;
+  const port = url.port ? Number(url.port) : written !== undefined ? Number(written) : protocol === 'https:' ? 443 : what.httpPort;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const hostPart = hostname.includes(':') ? `[${hostname}]` : hostname;
   const path = url.pathname.replace(/\/+$/, '');
   return { url: `${protocol}//${hostPart}:${port}${path}`, protocol, hostname, port };
 }
 
-/** Like `parseOllamaHost`, for settings validation: the problem as a message instead of a throw. */
-export function checkOllamaHost(input: string): { ok: true; host: OllamaHost } | { ok: false; message: string } {
+/** Like `parseOllamaHost` (or, given it, another parser), for settings validation: the problem as a message instead of a throw. */
+export function checkOllamaHost(
+  input: string,
+  parse: (input: string) => OllamaHost = parseOllamaHost,
+): { ok: true; host: OllamaHost } | { ok: false; message: string } {
   try {
-    return { ok: true, host: parseOllamaHost(input) };
+    return { ok: true, host: parse(input) };
   } catch (error) {
     if (error instanceof InvalidHostError) return { ok: false, message: error.message };
     throw error;

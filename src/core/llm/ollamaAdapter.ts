@@ -9,6 +9,7 @@ import { Ollama } from 'ollama';
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOllamaHost } from './hostPolicy';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress } from './port';
+import { causeCode, connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds } from './httpSupport';
 
 export interface OllamaPortOptions {
   /** As the user wrote it (`http://127.0.0.1:11434`, `localhost:11434`); validated by `parseOllamaHost`. */
@@ -362,22 +363,6 @@ function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
   };
 }
 
-function requestUrl(input: Parameters<typeof fetch>[0]): URL | undefined {
-  try {
-    return new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A redirect that was not followed (`manual`: the 3xx itself, or a browser-style opaque one), or one a
- * custom fetch followed anyway (`redirected`): either way the reply is not the configured host's.
- */
-function isRedirect(response: Response): boolean {
-  return response.type === 'opaqueredirect' || response.redirected || (response.status >= 300 && response.status < 400);
-}
-
 function redirectError(context: CallContext, response: Response, from: URL | undefined): LlmError {
   const { host, model, label, op } = context;
   const who = label ? `the ${label} call` : `the ${op} call`;
@@ -404,67 +389,12 @@ function redirectError(context: CallContext, response: Response, from: URL | und
   );
 }
 
-/** The body as text, reading at most `limit` bytes and cancelling the rest. */
-async function readCapped(response: Response, limit: number): Promise<string> {
-  const body = response.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const room = limit - size;
-      const part = value.byteLength > room ? value.subarray(0, room) : value;
-      parts.push(part);
-      size += part.byteLength;
-    }
-  } catch {
-    // a body that fails half-way: keep what arrived
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
-  // A cut inside a multi-byte character decodes to U+FFFD at the end, which is harmless.
-  return new TextDecoder().decode(bytes);
-}
-
 function responseStatus(error: unknown): number | undefined {
   if (error instanceof Error && error.name === 'ResponseError') {
     const status = (error as Error & { status_code?: unknown }).status_code;
     if (typeof status === 'number') return status;
   }
   return undefined;
-}
-
-/** A connection reset or closed under a request that had no reply yet (not a refused connection). */
-function isStaleConnection(error: unknown): boolean {
-  const code = causeCode(error);
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
-}
-
-function causeCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    // AggregateError from happy-eyeballs: look at the first attempt.
-    const errors = (e as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) e = { cause: errors[0] };
-  }
-  return undefined;
-}
-
-function connectionProblem(error: unknown): 'refused' | 'dns' | 'other' {
-  const code = causeCode(error);
-  if (code === 'ECONNREFUSED') return 'refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns';
-  return 'other';
 }
 
 /** A stream that ended without `done`, a reset socket mid-body, or a half-received JSON body. */
@@ -474,16 +404,4 @@ function isCutOff(error: unknown): boolean {
   if (error instanceof SyntaxError) return true;
   // undici: "terminated" with a socket error as cause.
   return error instanceof TypeError || causeCode(error) !== undefined;
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = causeCode(error);
-  const inner = (error as { cause?: unknown }).cause;
-  const innerMessage = inner instanceof Error && inner.message !== error.message ? `: ${inner.message}` : '';
-  return `${error.message}${innerMessage}${code && !`${error.message}${innerMessage}`.includes(code) ? ` (${code})` : ''}`;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }

@@ -1,0 +1,615 @@
+/**
+ * The LlmPort over the OpenAI-compatible HTTP API that vLLM, SGLang, llama.cpp's llama-server and LM
+ * Studio serve (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`). Plain fetch rather than the
+ * official `openai` package: the pipeline needs four endpoints, and the package would add about 395 KB
+ * (minified) to a 860 KB extension bundle (docs/serving-a-team.md has the measurement). The transport
+ * rules are the Ollama adapter's: each call has its own abort controller linked to the caller's signal,
+ * redirects are refused, error bodies are read only up to a cap, and failures become typed LlmErrors
+ * that say what happened (each front end words the fix).
+ */
+import { LlmError, type LlmErrorCode } from './errors';
+import { parseOpenAIBaseUrl } from './hostPolicy';
+import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds, causeCode } from './httpSupport';
+import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo } from './port';
+
+/** What the error messages call a server of this kind. */
+export const OPENAI_SERVER = 'the OpenAI-compatible server';
+
+export interface OpenAIPortOptions {
+  /** The API's base URL as the user wrote it (`http://gpu-box:8000/v1`); validated by `parseOpenAIBaseUrl`. */
+  readonly baseUrl: string;
+  /**
+   * The API key, sent as `Authorization: Bearer …`, or a function asked before every request (VS Code
+   * keeps the key in SecretStorage, where it can change while the port lives). None: no header.
+   */
+  readonly apiKey?: string | (() => string | undefined | Promise<string | undefined>);
+  /** The transport; tests may inject their own. Default: global fetch. */
+  readonly fetch?: typeof fetch;
+  readonly defaultFirstTokenTimeoutMs?: number;
+  readonly defaultTotalTimeoutMs?: number;
+  /** Limit for models and embeddings (default 60 s: the server may still be loading). */
+  readonly requestTimeoutMs?: number;
+  /** How often a 429 or 503 is retried before it becomes an `overloaded` error (default 3). */
+  readonly retries?: number;
+  /** The first retry waits this long, each further one twice as long (default 500 ms); a Retry-After header wins, up to `maxRetryDelayMs`. */
+  readonly retryBaseMs?: number;
+  readonly maxRetryDelayMs?: number;
+}
+
+/** The most of an error body that is read (servers answer errors with a line of JSON). */
+const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
+/** The most of a successful non-streaming body (a long answer, or embeddings of many texts). */
+const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** How servers say the model does not exist: vLLM "The model `x` does not exist.", OpenAI `model_not_found`, others "model not found". */
+const MODEL_NOT_FOUND = /model.*(does not exist|not[ _]found|no such|unknown)|model_not_found/i;
+/** How servers say the prompt is too long: vLLM "maximum context length is …", llama-server "exceeds the available context size", OpenAI `context_length_exceeded`. */
+const CONTEXT_TOO_LONG =
+  /context[ _]length|context size|context window|maximum context|too many tokens|n_ctx|prompt is too long|input.*too long/i;
+/** A 400 that blames the structured-output request itself: the server does not know `response_format`/`json_schema`. */
+const SCHEMA_REFUSED = /response_format|json_schema|guided|grammar|structured output/i;
+
+type Op = 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
+
+/**
+ * @throws InvalidHostError when `options.baseUrl` is not an http(s) URL (the message says what to fix).
+ * @example
+ * const llm = createOpenAIPort({ baseUrl: 'http://127.0.0.1:8000/v1', apiKey: process.env.UNLEARN_API_KEY });
+ * const reply = await llm.chat({ model: 'Qwen/Qwen2.5-7B-Instruct', messages, onToken: (t) => out.write(t) });
+ */
+export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
+  const base = parseOpenAIBaseUrl(options.baseUrl).url;
+  const baseFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const retries = Math.max(0, options.retries ?? 3);
+  const retryBaseMs = options.retryBaseMs ?? 500;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
+  /** Models whose server refused `response_format`: their structured calls go without it (the caller validates). */
+  const noSchema = new Set<string>();
+
+  async function headers(): Promise<Record<string, string>> {
+    const key = typeof options.apiKey === 'function' ? await options.apiKey() : options.apiKey;
+    return { 'content-type': 'application/json', accept: 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
+  }
+
+  /**
+   * Sends one request on the call's signal, refusing redirects, retrying 429 and 503 with backoff; an
+   * error status becomes a thrown HttpStatus with the server's message.
+   */
+  async function send(call: Call, path: string, body: unknown): Promise<Response> {
+    const url = `${base}${path}`;
+    call.path = new URL(url).pathname;
+    for (let attempt = 0; ; attempt++) {
+      const init: RequestInit = {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: await headers(),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: call.signal,
+        // fetch would follow a 307/308 with the same body (the question, the targets, the key) to wherever
+        // Location points. Every request goes to the configured server or nowhere.
+        redirect: 'manual',
+      };
+      let response: Response;
+      try {
+        response = await baseFetch(url, init);
+      } catch (error) {
+        // A pooled keep-alive connection the server had just closed: the request never got an answer, so one retry is safe.
+        if (call.signal.aborted || !isStaleConnection(error)) throw error;
+        response = await baseFetch(url, init);
+      }
+      call.responded = true;
+      if (isRedirect(response)) {
+        void response.body?.cancel().catch(() => undefined);
+        throw redirectError(call, response, requestUrl(url));
+      }
+      if (response.ok) return response;
+      const text = (await readCapped(response, ERROR_BODY_LIMIT_BYTES)).trim();
+      const status = new HttpStatus(response.status, serverMessage(text) || `${response.status} ${response.statusText}`.trim());
+      if ((response.status === 429 || response.status === 503) && attempt < retries) {
+        const wait = retryDelay(response.headers.get('retry-after'), retryBaseMs * 2 ** attempt, maxRetryDelayMs);
+        call.retried = attempt + 1;
+        await call.sleep(wait);
+        continue;
+      }
+      throw status;
+    }
+  }
+
+  async function simple<T>(what: Omit<CallContext, 'host'>, signal: AbortSignal | undefined, run: (call: Call) => Promise<T>): Promise<T> {
+    const call = new Call({ ...what, host: base }, signal, undefined, requestTimeoutMs);
+    try {
+      return await run(call);
+    } catch (error) {
+      throw call.toLlmError(error);
+    } finally {
+      call.finish();
+    }
+  }
+
+  async function listed(call: Call): Promise<ServedModel[]> {
+    const reply = await readJson(await send(call, '/models', undefined));
+    const data = (reply as { data?: unknown })?.data;
+    if (!Array.isArray(data))
+      throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered /models without a list of models.`, { host: base });
+    return data.filter((m): m is ServedModel => typeof (m as ServedModel)?.id === 'string');
+  }
+
+  return {
+    host: base,
+
+    async chat(request: ChatRequest): Promise<ChatResponse> {
+      const started = performance.now();
+      const firstTokenMs = request.firstTokenTimeoutMs ?? options.defaultFirstTokenTimeoutMs;
+      const totalMs = request.totalTimeoutMs ?? options.defaultTotalTimeoutMs;
+      const call = new Call({ op: 'chat', host: base, model: request.model, label: request.label }, request.signal, firstTokenMs, totalMs);
+      // A first-token limit can only be checked on a stream: a non-streaming reply arrives all at once.
+      const stream = request.onToken !== undefined || firstTokenMs !== undefined;
+      const { temperature, seed, num_predict: maxTokens } = request.options ?? {};
+      const body = (withSchema: boolean) => ({
+        model: request.model,
+        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        ...(withSchema && request.format
+          ? { response_format: { type: 'json_schema', json_schema: { name: 'reply', schema: request.format, strict: true } } }
+          : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(maxTokens !== undefined && maxTokens > 0 ? { max_tokens: maxTokens } : {}),
+        stream,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      });
+      try {
+        let response: Response;
+        const schema = request.format !== undefined && !noSchema.has(request.model);
+        try {
+          response = await send(call, '/chat/completions', body(schema));
+        } catch (error) {
+          // A server without structured output refuses the field; the agents parse and validate every
+          // reply anyway, so the call goes again without it (and later calls to this model skip it).
+          if (!schema || !(error instanceof HttpStatus) || error.status !== 400 || !SCHEMA_REFUSED.test(error.text)) throw error;
+          noSchema.add(request.model);
+          response = await send(call, '/chat/completions', body(false));
+        }
+        if (!stream) {
+          const reply = (await readJson(response)) as CompletionReply;
+          call.firstToken();
+          const choice = reply?.choices?.[0];
+          if (!choice || typeof choice.message?.content !== 'string')
+            throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${who(call)} without a message.`, {
+              host: base,
+              model: request.model,
+              label: request.label,
+            });
+          return {
+            content: choice.message.content,
+            ...usageOf(reply.usage),
+            durationMs: Math.round(performance.now() - started),
+          };
+        }
+        let content = '';
+        let usage: ReturnType<typeof usageOf> = {};
+        let finished = false;
+        for await (const event of serverSentEvents(response)) {
+          if (event === '[DONE]') {
+            finished = true;
+            break;
+          }
+          let part: CompletionChunk;
+          try {
+            part = JSON.parse(event) as CompletionChunk;
+          } catch {
+            throw new StreamProblem(`an event that is not JSON (${event.slice(0, 80)})`);
+          }
+          if (part.error !== undefined || part.object === 'error') throw new StreamProblem(serverMessage(JSON.stringify(part)), true);
+          call.firstToken();
+          const choice = part.choices?.[0];
+          const text = choice?.delta?.content;
+          if (typeof text === 'string' && text) {
+            content += text;
+            call.callback(() => request.onToken?.(text));
+          }
+          if (choice?.finish_reason) finished = true;
+          if (part.usage) usage = usageOf(part.usage);
+        }
+        // Without [DONE] and without a finish reason the server stopped mid-answer: what arrived is not the whole reply.
+        if (!finished) throw new StreamProblem('cut');
+        return { content, ...usage, durationMs: Math.round(performance.now() - started) };
+      } catch (error) {
+        throw call.toLlmError(error);
+      } finally {
+        call.finish();
+      }
+    },
+
+    listModels(signal) {
+      return simple({ op: 'list models' }, signal, async (call) =>
+        (await listed(call)).map((m): ModelInfo => ({ name: m.id, ...(typeof m.owned_by === 'string' ? { family: m.owned_by } : {}) })),
+      );
+    },
+
+    showModel(model, signal) {
+      return simple({ op: 'show model', model }, signal, async (call): Promise<ModelDetails> => {
+        const found = (await listed(call)).find((m) => m.id === model);
+        if (!found) throw new HttpStatus(404, `The model \`${model}\` does not exist.`);
+        const contextLength = contextLengthOf(found);
+        return { name: model, ...(contextLength !== undefined ? { contextLength } : {}) };
+      });
+    },
+
+    embed(model, input, signal) {
+      return simple({ op: 'embed', model }, signal, async (call) => {
+        const reply = (await readJson(await send(call, '/embeddings', { model, input: [...input], encoding_format: 'float' }))) as {
+          data?: { index?: unknown; embedding?: unknown }[];
+        };
+        const data = Array.isArray(reply?.data) ? reply.data : [];
+        // Servers answer in input order with an index each; sort by it to be sure.
+        const vectors = [...data]
+          .sort((a, b) => (typeof a.index === 'number' && typeof b.index === 'number' ? a.index - b.index : 0))
+          .map((d) => d.embedding);
+        if (vectors.length !== input.length || !vectors.every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'))) {
+          throw new LlmError(
+            'malformed',
+            `${cap(OPENAI_SERVER)} at ${base} returned ${vectors.length} embeddings for ${input.length} inputs with ${model}.`,
+            { host: base, model },
+          );
+        }
+        return vectors as number[][];
+      });
+    },
+
+    pull(model) {
+      return Promise.reject(
+        new LlmError(
+          'unsupported',
+          `${cap(OPENAI_SERVER)} at ${base} does not download models: "${model}" has to be loaded where the server runs (vLLM: \`vllm serve ${model}\`).`,
+          { host: base, model },
+        ),
+      );
+    },
+
+    /** The engine's name where the listing says who serves the models (vllm, sglang, llamacpp), else a generic one. */
+    version(signal) {
+      return simple({ op: 'version' }, signal, async (call) => {
+        const owner = (await listed(call)).map((m) => m.owned_by).find((o): o is string => typeof o === 'string' && o.length > 0);
+        return owner && /^[\w.-]{1,40}$/.test(owner) ? owner : 'OpenAI-compatible';
+      });
+    },
+  };
+}
+
+interface ServedModel {
+  readonly id: string;
+  readonly owned_by?: unknown;
+  /** vLLM and SGLang. */
+  readonly max_model_len?: unknown;
+  /** llama-server: the training context (`n_ctx_train`). */
+  readonly meta?: { readonly n_ctx_train?: unknown; readonly n_ctx?: unknown };
+  /** LM Studio and some gateways. */
+  readonly context_length?: unknown;
+  readonly max_context_length?: unknown;
+}
+
+function contextLengthOf(m: ServedModel): number | undefined {
+  for (const value of [m.max_model_len, m.context_length, m.max_context_length, m.meta?.n_ctx, m.meta?.n_ctx_train]) {
+    if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  }
+  return undefined;
+}
+
+interface CompletionReply {
+  readonly choices?: { readonly message?: { readonly content?: unknown }; readonly finish_reason?: unknown }[];
+  readonly usage?: Usage;
+}
+
+interface CompletionChunk {
+  readonly object?: unknown;
+  readonly error?: unknown;
+  readonly choices?: { readonly delta?: { readonly content?: unknown }; readonly finish_reason?: unknown }[];
+  readonly usage?: Usage;
+}
+
+interface Usage {
+  readonly prompt_tokens?: unknown;
+  readonly completion_tokens?: unknown;
+}
+
+function usageOf(usage: Usage | undefined): { promptTokens?: number; completionTokens?: number } {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const promptTokens = n(usage?.prompt_tokens);
+  const completionTokens = n(usage?.completion_tokens);
+  return { ...(promptTokens !== undefined ? { promptTokens } : {}), ...(completionTokens !== undefined ? { completionTokens } : {}) };
+}
+
+/** The `data:` payloads of a server-sent event stream, one per event (multi-line data joined with newlines). */
+async function* serverSentEvents(response: Response): AsyncGenerator<string> {
+  const body = response.body;
+  if (!body) return;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let data: string[] = [];
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.search(/\r?\n/)) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
+        if (line === '') {
+          if (data.length) yield data.join('\n');
+          data = [];
+        } else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+        // Comments (": ping") and other fields (event:, id:, retry:) carry nothing the pipeline needs.
+      }
+      if (done) break;
+    }
+    // A last event without its blank line still counts (some servers end the body right after [DONE]).
+    if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.startsWith('data: ') ? 6 : 5));
+    if (data.length) yield data.join('\n');
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await readAll(response, BODY_LIMIT_BYTES);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new StreamProblem(text.length === 0 ? 'cut' : `a body that is not JSON (${describe(error)})`);
+  }
+}
+
+/** The whole body, failing (rather than cutting it) past `limit` bytes; a body that breaks off is a cut reply. */
+async function readAll(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw new StreamProblem(`a body larger than ${limit} bytes`);
+      text += decoder.decode(value, { stream: true });
+    }
+    return text + decoder.decode();
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The message in an OpenAI-style error body (`{"error": {"message": …}}`, vLLM's `{"message": …}`, or a string), else the text itself. */
+function serverMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
+    const error = parsed.error;
+    const message =
+      typeof error === 'string'
+        ? error
+        : typeof (error as { message?: unknown })?.message === 'string'
+          ? (error as { message: string }).message
+          : typeof parsed.message === 'string'
+            ? parsed.message
+            : typeof parsed.detail === 'string'
+              ? parsed.detail
+              : undefined;
+    if (message !== undefined) return message.slice(0, 500);
+  } catch {
+    // not JSON (a proxy's HTML page, or cut at the limit): the text itself
+  }
+  return text.slice(0, 500);
+}
+
+/** Retry-After in seconds (or an HTTP date), else the backoff; never more than `max`. */
+function retryDelay(header: string | null, backoff: number, max: number): number {
+  if (header) {
+    const secs = Number(header);
+    if (Number.isFinite(secs) && secs >= 0) return Math.min(max, secs * 1000);
+    const at = Date.parse(header);
+    if (Number.isFinite(at)) return Math.min(max, Math.max(0, at - Date.now()));
+  }
+  return Math.min(max, backoff);
+}
+
+/** An HTTP error status with the server's message. */
+class HttpStatus extends Error {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+  ) {
+    super(`HTTP ${status}: ${text}`);
+  }
+}
+
+/** A reply that broke off or could not be read: `cut` when it simply ended early; `server` when it carried an error event. */
+class StreamProblem extends Error {
+  constructor(
+    readonly detail: string,
+    readonly server = false,
+  ) {
+    super(detail);
+  }
+}
+
+interface CallContext {
+  readonly op: Op;
+  readonly host: string;
+  readonly model?: string;
+  readonly label?: string;
+}
+
+function who(call: Call): string {
+  const { label, op } = call.context;
+  return label ? `the ${label} call` : `the ${op} call`;
+}
+
+function cap(text: string): string {
+  return text[0]!.toUpperCase() + text.slice(1);
+}
+
+/** One port call: its abort controller, timers, retries, and what is known when it fails. */
+class Call {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  private timedOut: 'first-token' | 'total' | undefined;
+  private firstTimer: ReturnType<typeof setTimeout> | undefined;
+  private totalTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
+  private callbackFailure: { error: unknown } | undefined;
+  responded = false;
+  path: string | undefined;
+  /** How many 429/503 answers were retried. */
+  retried = 0;
+
+  constructor(
+    readonly context: CallContext,
+    private readonly user: AbortSignal | undefined,
+    private readonly firstTokenMs: number | undefined,
+    private readonly totalMs: number | undefined,
+  ) {
+    if (user?.aborted) this.controller.abort(user.reason);
+    else user?.addEventListener('abort', this.onUserAbort, { once: true });
+    if (firstTokenMs !== undefined && firstTokenMs > 0) this.firstTimer = setTimeout(() => this.timeout('first-token'), firstTokenMs);
+    if (totalMs !== undefined && totalMs > 0) this.totalTimer = setTimeout(() => this.timeout('total'), totalMs);
+  }
+
+  firstToken(): void {
+    clearTimeout(this.firstTimer);
+  }
+
+  /** Waits between retries; a cancel or a timeout ends the wait with an abort error. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.signal.aborted) return reject(this.signal.reason);
+      const done = () => {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', stop);
+      };
+      const stop = () => {
+        done();
+        reject(this.signal.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve();
+      }, ms);
+      this.signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  /** Calls a caller's callback; its exception is the caller's own and must come back unchanged. */
+  callback(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.callbackFailure = { error };
+      throw error;
+    }
+  }
+
+  finish(): void {
+    clearTimeout(this.firstTimer);
+    clearTimeout(this.totalTimer);
+    this.user?.removeEventListener('abort', this.onUserAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
+  }
+
+  private timeout(which: 'first-token' | 'total'): void {
+    if (this.controller.signal.aborted) return;
+    this.timedOut = which;
+    this.controller.abort(new Error(`${which} timeout`));
+  }
+
+  toLlmError(error: unknown): unknown {
+    if (this.callbackFailure && error === this.callbackFailure.error) return error;
+    const { host, model, label, op } = this.context;
+    const Who = cap(who(this));
+    const details = { host, model, label, cause: error };
+    const fail = (code: LlmErrorCode, message: string, status?: number, suspect?: 'host') =>
+      new LlmError(code, message, { ...details, ...(status === undefined ? {} : { status }), ...(suspect ? { suspect } : {}) });
+    const server = `${OPENAI_SERVER} at ${host}`;
+
+    if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
+    if (this.timedOut === 'first-token')
+      return fail(
+        'timeout',
+        `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The server may be busy or still loading; try again, or raise the first-token timeout.`,
+      );
+    if (this.timedOut === 'total')
+      return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
+    if (error instanceof LlmError) return error;
+
+    if (error instanceof HttpStatus) {
+      const { status, text } = error;
+      if (status === 401 || status === 403) return fail('auth', `${cap(server)} refused the API key (HTTP ${status}: ${text}).`, status);
+      if (status === 404 && model && (op === 'chat' || op === 'embed' || op === 'show model') && MODEL_NOT_FOUND.test(text))
+        return fail('model-missing', `The model "${model}" is not served by ${server}. (The server said: ${text})`, status);
+      if (status === 404)
+        return fail(
+          'http',
+          `Not an OpenAI-compatible API at ${host}: ${who(this)} got HTTP 404 on ${this.path ?? 'its path'} (${text}). The base URL usually ends in /v1, such as http://gpu-box:8000/v1.`,
+          status,
+          'host',
+        );
+      if (status === 429 || status === 503)
+        return fail(
+          'overloaded',
+          `${cap(server)} is overloaded (HTTP ${status}: ${text})${this.retried ? `, and still was after ${this.retried} ${this.retried === 1 ? 'retry' : 'retries'}` : ''}.`,
+          status,
+        );
+      if ((status === 400 || status === 413 || status === 422) && CONTEXT_TOO_LONG.test(text))
+        return fail(
+          'context-length',
+          `${Who}'s prompt does not fit ${model ? `${model}'s` : "the model's"} context window at ${host} (${text}).`,
+          status,
+        );
+      return fail('http', `${cap(server)} answered HTTP ${status} to ${who(this)}${model ? ` (${model})` : ''}: ${text}`, status);
+    }
+
+    if (!this.responded) {
+      const reason = connectionProblem(error);
+      if (reason === 'dns') return fail('unreachable', `Cannot reach ${server}: the host name does not resolve.`, undefined, 'host');
+      const hint = reason === 'refused' ? '' : ` (${describe(error)})`;
+      return fail('unreachable', `Cannot reach ${server}${hint}. Is it running?`, undefined, 'host');
+    }
+
+    if (error instanceof StreamProblem) {
+      if (error.detail === 'cut')
+        return fail(
+          'stream',
+          `${Who}'s reply from ${server} was cut off: the stream ended before its end ([DONE]). The server may have stopped or crashed; try again.`,
+        );
+      if (error.server)
+        return fail('stream', `${cap(server)} reported an error during ${who(this)}${model ? ` (${model})` : ''}: ${error.detail}`);
+      return fail('stream', `${cap(server)} sent ${error.detail} to ${who(this)}.`);
+    }
+    // undici "terminated" (a reset socket mid-body) and the like.
+    if (error instanceof TypeError || causeCode(error) !== undefined)
+      return fail('stream', `${Who}'s reply from ${server} was cut off: the connection broke mid-answer (${describe(error)}). Try again.`);
+    return fail('stream', `${cap(server)} failed during ${who(this)}: ${describe(error)}`);
+  }
+}
+
+function redirectError(call: Call, response: Response, from: URL | undefined): LlmError {
+  const { host, model, label } = call.context;
+  let target: string | undefined;
+  const location = response.redirected ? response.url : response.headers.get('location');
+  if (location) {
+    try {
+      const to = new URL(location, from ?? host);
+      // Only the origin: a Location may carry credentials or tokens in its path or query.
+      target = to.origin === new URL(host).origin ? `another path on the same host (${to.pathname})` : to.origin;
+    } catch {
+      target = undefined;
+    }
+  }
+  const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
+  return new LlmError(
+    'remote-host',
+    `${cap(OPENAI_SERVER)} at ${host} redirected ${who(call)}${status}${target ? ` to ${target}` : ''}, and Unlearn does not follow redirects: requests go only to the configured server. Nothing was sent there.`,
+    { host, model, label, suspect: 'host', ...(status ? { status: response.status } : {}) },
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * Which kind of server answers: Ollama's own API, or any server speaking the OpenAI-compatible API
+ * (vLLM, SGLang, llama-server, LM Studio). Front ends pick one from a setting or a flag and get one
+ * port; nothing falls back from one to the other, so a request never lands on a server nobody chose.
+ */
+import { DEFAULT_OLLAMA_HOST, EXAMPLE_OPENAI_BASE_URL, parseOllamaHost, parseOpenAIBaseUrl, type OllamaHost } from './hostPolicy';
+import { createOllamaPort } from './ollamaAdapter';
+import { createOpenAIPort, type OpenAIPortOptions } from './openaiAdapter';
+import type { LlmPort } from './port';
+
+export const PROVIDERS = ['ollama', 'openai'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+export const DEFAULT_PROVIDER: Provider = 'ollama';
+
+export function isProvider(value: unknown): value is Provider {
+  return typeof value === 'string' && (PROVIDERS as readonly string[]).includes(value);
+}
+
+/** How messages name the server of each provider. */
+export function serverName(provider: Provider): string {
+  return provider === 'openai' ? 'the OpenAI-compatible server' : 'Ollama';
+}
+
+export interface ConnectOptions {
+  readonly provider: Provider;
+  /** The Ollama host, or the OpenAI-compatible base URL. */
+  readonly host: string;
+  /** OpenAI-compatible only (Ollama takes no key). */
+  readonly apiKey?: OpenAIPortOptions['apiKey'];
+  readonly fetch?: typeof fetch;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The port for the chosen provider.
+ * @throws InvalidHostError when the host or base URL is not an http(s) URL.
+ */
+export function connectLlm(options: ConnectOptions): LlmPort {
+  const { provider, host, apiKey, ...transport } = options;
+  return provider === 'openai' ? createOpenAIPort({ baseUrl: host, apiKey, ...transport }) : createOllamaPort({ host, ...transport });
+}
+
+/** The provider's parser, for settings validation and the remote-host check. */
+export function parseServerAddress(provider: Provider, input: string): OllamaHost {
+  return provider === 'openai' ? parseOpenAIBaseUrl(input) : parseOllamaHost(input);
+}
+
+/** An example address, for help texts. */
+export function exampleAddress(provider: Provider): string {
+  return provider === 'openai' ? EXAMPLE_OPENAI_BASE_URL : DEFAULT_OLLAMA_HOST;
+}
