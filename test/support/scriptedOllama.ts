@@ -39,7 +39,7 @@
  *   capability → 400; concurrent calls to one role take list entries in arrival order.
  */
 import { scriptedEmbedding } from './scriptedEmbeddings';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import type { ChatMessage } from '../../src/core/llm/port';
@@ -167,9 +167,9 @@ export function normalizeModelName(name: string): string {
   return name.slice(slash + 1).includes(':') ? name : `${name}:latest`;
 }
 
-function completeModel(model: string | ScriptedModel): Required<ScriptedModel> {
+function completeModel(model: string | ScriptedModel, key: (name: string) => string = normalizeModelName): Required<ScriptedModel> {
   const spec = typeof model === 'string' ? { name: model } : model;
-  const name = normalizeModelName(spec.name);
+  const name = key(spec.name);
   const embedding = /embed|minilm|bge/i.test(name);
   const family = spec.family ?? (/^([a-z]+)/i.exec(name.split('/').pop() ?? '')?.[1]?.toLowerCase() || 'llama');
   return {
@@ -266,16 +266,16 @@ export class ScriptedOllama {
   private active = 0;
   private streams = 0;
   private readonly idleWaiters = new Set<() => void>();
-  private models = new Map<string, Required<ScriptedModel>>();
+  protected models = new Map<string, Required<ScriptedModel>>();
   private script: ChatScript;
   private readonly cursors = new Map<string, number>();
-  private readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
+  protected readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
   /** While `stop()` drops connections, closed responses are the server's doing, not client aborts. */
   private stopping = false;
   private readonly pacer: SpeedPacer | undefined;
   private readonly speedJobs = new WeakMap<RecordedChat, number>();
 
-  constructor(private readonly options: ScriptedOllamaOptions = {}) {
+  constructor(protected readonly options: ScriptedOllamaOptions = {}) {
     this.boundPort = options.port ?? 0;
     this.script = options.script ?? {};
     this.setModels(options.models ?? [DEFAULT_SCRIPTED_MODEL]);
@@ -354,7 +354,7 @@ export class ScriptedOllama {
 
   /** Replace the installed models. */
   setModels(models: readonly (string | ScriptedModel)[]): void {
-    this.models = new Map(models.map((m) => completeModel(m)).map((m) => [m.name, m]));
+    this.models = new Map(models.map((m) => completeModel(m, (name) => this.modelKey(name))).map((m) => [m.name, m]));
   }
 
   installedModels(): string[] {
@@ -466,14 +466,29 @@ export class ScriptedOllama {
       }
       this.requests.push({ method, path, body, at: Date.now() });
       if (badJson !== undefined) return exchange.json(400, { error: badJson });
-      await this.route(method, path, (body ?? {}) as Record<string, unknown>, exchange);
+      await this.route(method, path, (body ?? {}) as Record<string, unknown>, exchange, req.headers);
     } catch (error) {
       if (!exchange.closed && !res.headersSent) exchange.json(500, { error: `scripted Ollama: ${(error as Error).message}` });
       else exchange.destroy();
     }
   }
 
-  private async route(method: string, path: string, body: Record<string, unknown>, ex: Exchange): Promise<void> {
+  /** How chat replies and errors are written: Ollama's NDJSON here; scriptedOpenAI.ts has server-sent events. */
+  protected readonly wire: ChatWire = OLLAMA_WIRE;
+
+  /** The key the installed models are kept under: Ollama adds `:latest` to a name without a tag. */
+  protected modelKey(name: string): string {
+    return normalizeModelName(name);
+  }
+
+  /** Answers one request; `_headers` is for subclasses (Ollama takes no key, the OpenAI-compatible server reads it). */
+  protected async route(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    ex: Exchange,
+    _headers: IncomingHttpHeaders,
+  ): Promise<void> {
     const route = `${method} ${path}`;
     if (route === 'GET /' || route === 'HEAD /') return ex.text(200, 'Ollama is running');
     const endpoint = ROUTES[route];
@@ -499,10 +514,10 @@ export class ScriptedOllama {
   }
 
   /** A fault on a non-streaming endpoint. */
-  private async failPlain(failure: ScriptedFault, ex: Exchange): Promise<void> {
+  protected async failPlain(failure: ScriptedFault, ex: Exchange): Promise<void> {
     if (!(await ex.sleep(failure.firstTokenDelayMs))) return;
-    if (failure.kind === 'http') return ex.json(failure.status, { error: failure.error });
-    if (failure.kind === 'error-line') return ex.json(500, { error: failure.error });
+    if (failure.kind === 'http') return this.wire.error(ex, failure.status, failure.error);
+    if (failure.kind === 'error-line') return this.wire.error(ex, 500, failure.error);
     if (failure.kind === 'hang') return ex.hang();
     if (failure.kind === 'redirect') return ex.redirect(failure.status, failure.location);
     if (failure.kind === 'endless-body') return ex.endless(failure.status);
@@ -540,7 +555,7 @@ export class ScriptedOllama {
   /** Wait this long before answering /api/embed (a slow model); the client going away ends the wait. */
   embedDelayMs = 0;
 
-  private async embed(body: Record<string, unknown>, ex: Exchange): Promise<void> {
+  protected async embed(body: Record<string, unknown>, ex: Exchange): Promise<void> {
     const name = String(body.model ?? '');
     if (!name) return ex.json(400, { error: 'model is required' });
     const model = this.models.get(normalizeModelName(name));
@@ -633,8 +648,15 @@ export class ScriptedOllama {
     if (!model) return ex.json(404, { error: `model "${name}" not found, try pulling it first` });
     if (!model.capabilities.includes('completion')) return ex.json(400, { error: `"${name}" does not support chat` });
 
+    return this.answerChat(chat, model, ex);
+  }
+
+  /** Answers a recorded chat with its scripted reply or fault, in this server's wire format. */
+  protected async answerChat(chat: RecordedChat, model: Required<ScriptedModel>, ex: Exchange): Promise<void> {
+    const wire = this.wire;
+    const { promptTokens } = chat;
     const chosen = this.faults.get('chat') ?? (await this.nextReply(chat));
-    if (chosen === undefined) return ex.json(500, { error: `scripted Ollama: no reply scripted for the ${chat.role} agent` });
+    if (chosen === undefined) return wire.error(ex, 500, `scripted Ollama: no reply scripted for the ${chat.role} agent`);
     const started = process.hrtime.bigint();
     const timing = {
       firstTokenDelayMs: chosen.firstTokenDelayMs ?? this.options.firstTokenDelayMs,
@@ -643,47 +665,37 @@ export class ScriptedOllama {
 
     if (chosen[BRAND] === 'fault' && chosen.kind === 'http') {
       if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
-      return ex.json(chosen.status, { error: chosen.error });
+      return wire.error(ex, chosen.status, chosen.error);
     }
     if (chosen[BRAND] === 'fault' && (chosen.kind === 'redirect' || chosen.kind === 'endless-body')) return this.failPlain(chosen, ex);
     const content =
       chosen[BRAND] === 'reply' ? (typeof chosen.content === 'string' ? chosen.content : JSON.stringify(chosen.content)) : chosen.content;
     const chunks = chosen[BRAND] === 'reply' && chosen.chunks ? [...chosen.chunks] : splitIntoChunks(content);
-    const base = () => ({ model: name, created_at: new Date().toISOString() });
     if (this.pacer && chosen[BRAND] === 'reply' && chosen.firstTokenDelayMs === undefined && chosen.chunkDelayMs === undefined)
       return this.pacedChat(chat, model.name, chosen, content, chunks, ex);
 
     if (!chat.stream) {
       if (!(await ex.sleep((timing.firstTokenDelayMs ?? 0) + (timing.chunkDelayMs ?? 0) * Math.max(0, chunks.length - 1)))) return;
       if (chosen[BRAND] === 'fault') {
-        if (chosen.kind === 'error-line') return ex.json(500, { error: chosen.error });
+        if (chosen.kind === 'error-line') return wire.error(ex, 500, chosen.error);
         if (chosen.kind === 'hang') return ex.hang();
         return ex.cutPlain();
       }
-      return ex.json(200, {
-        ...base(),
-        message: { role: 'assistant', content },
-        ...finalStats(chosen, promptTokens, content, started, started),
-      });
+      return wire.whole(ex, chat, content, finalStats(chosen, promptTokens, content, started, started));
     }
 
     const stopAt = chosen[BRAND] === 'fault' ? Math.min(chosen.afterChunks ?? chunks.length, chunks.length) : chunks.length;
     if (!(await ex.sleep(timing.firstTokenDelayMs))) return;
     if (chosen[BRAND] === 'fault' && chosen.kind === 'hang' && stopAt === 0) return ex.hang();
-    ex.startStream();
+    ex.startStream(wire.contentType);
     const firstChunkAt = process.hrtime.bigint();
     for (let i = 0; i < stopAt; i++) {
       if (i > 0 && !(await ex.sleep(timing.chunkDelayMs))) return;
-      ex.line({ ...base(), message: { role: 'assistant', content: chunks[i] }, done: false });
+      wire.chunk(ex, chat, chunks[i]!);
     }
     if (chosen[BRAND] === 'fault') return this.streamFault(chosen, ex);
     if (!(await ex.sleep(timing.chunkDelayMs))) return;
-    ex.line({
-      ...base(),
-      message: { role: 'assistant', content: '' },
-      ...finalStats(chosen, promptTokens, content, started, firstChunkAt),
-    });
-    ex.end();
+    wire.final(ex, chat, finalStats(chosen, promptTokens, content, started, firstChunkAt));
   }
 
   /** A reply paced by the speed model: headers and chunks go out when the model would have produced them. */
@@ -716,18 +728,18 @@ export class ScriptedOllama {
       contextLength: typeof chat.options?.num_ctx === 'number' ? chat.options.num_ctx : undefined,
       milestones,
     };
-    const base = () => ({ model: chat.model, created_at: new Date().toISOString() });
+    const wire = this.wire;
     return new Promise<void>((resolve) => {
       const id = pacer.submit(request, (event: SpeedEvent) => {
         if (event.kind === 'milestone') {
           if (!chat.stream) return;
-          if (event.index === 0) ex.startStream();
-          if (chunks.length > 0) ex.line({ ...base(), message: { role: 'assistant', content: chunks[event.index] }, done: false });
+          if (event.index === 0) ex.startStream(wire.contentType);
+          if (chunks.length > 0) wire.chunk(ex, chat, chunks[event.index]!);
           return;
         }
         const t = pacer.model.timings(id)!;
         const ns = (seconds: number) => Math.round(seconds * 1e9);
-        const stats = {
+        const stats: FinalStats = {
           done: true,
           done_reason: spec.doneReason || 'stop',
           total_duration: ns((t.doneAt ?? event.at) - t.submittedAt),
@@ -738,10 +750,8 @@ export class ScriptedOllama {
           eval_count: outputTokens,
           eval_duration: ns(t.generationSeconds),
         };
-        if (chat.stream) {
-          ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...stats });
-          ex.end();
-        } else ex.json(200, { ...base(), message: { role: 'assistant', content }, ...stats });
+        if (chat.stream) wire.final(ex, chat, stats);
+        else wire.whole(ex, chat, content, stats);
         resolve();
       });
       this.speedJobs.set(chat, id);
@@ -772,8 +782,7 @@ export class ScriptedOllama {
     switch (failure.kind) {
       case 'error-line':
       case 'http':
-        ex.line({ error: failure.error });
-        return ex.end();
+        return this.wire.streamError(ex, failure.error);
       case 'cut':
         return failure.destroy ? ex.destroy() : ex.end();
       case 'hang':
@@ -805,6 +814,54 @@ export class ScriptedOllama {
     return isSpec(picked) ? picked : reply(picked);
   }
 }
+
+/** The statistics of a finished reply, as Ollama's final chunk has them (durations in nanoseconds). */
+export interface FinalStats {
+  readonly done: true;
+  readonly done_reason: string;
+  readonly total_duration: number;
+  readonly load_duration: number;
+  readonly prompt_eval_count: number;
+  readonly prompt_eval_duration: number;
+  readonly eval_count: number;
+  readonly eval_duration: number;
+}
+
+/**
+ * How one server kind writes a chat reply: everything else (scripts, faults, pacing, records) is shared,
+ * so the scripted OpenAI-compatible server answers the agents exactly as this one does.
+ */
+export interface ChatWire {
+  /** Content type of a streamed reply. */
+  readonly contentType: string;
+  /** An error status with the server's error body, before anything was streamed. */
+  error(ex: Exchange, status: number, message: string): void;
+  /** One streamed piece of the answer. */
+  chunk(ex: Exchange, chat: RecordedChat, text: string): void;
+  /** The end of a stream: its statistics and whatever closes it. */
+  final(ex: Exchange, chat: RecordedChat, stats: FinalStats): void;
+  /** A whole reply to a non-streaming request. */
+  whole(ex: Exchange, chat: RecordedChat, content: string, stats: FinalStats): void;
+  /** An error reported inside a stream that already started, then the end of the stream. */
+  streamError(ex: Exchange, message: string): void;
+}
+
+const OLLAMA_WIRE: ChatWire = {
+  contentType: 'application/x-ndjson',
+  error: (ex, status, message) => ex.json(status, { error: message }),
+  chunk: (ex, chat, text) =>
+    ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: false }),
+  final(ex, chat, stats) {
+    ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, ...stats });
+    ex.end();
+  },
+  whole: (ex, chat, content, stats) =>
+    ex.json(200, { model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, ...stats }),
+  streamError(ex, message) {
+    ex.line({ error: message });
+    ex.end();
+  },
+};
 
 const ROUTES: Record<string, ScriptedEndpoint> = {
   'POST /api/chat': 'chat',
@@ -842,7 +899,13 @@ function tagsEntry(model: Required<ScriptedModel>) {
 }
 
 /** The fields of Ollama's final chunk; durations in nanoseconds, as Ollama reports them. */
-function finalStats(spec: ScriptedReplySpec | ScriptedFault, promptTokens: number, content: string, started: bigint, firstChunkAt: bigint) {
+function finalStats(
+  spec: ScriptedReplySpec | ScriptedFault,
+  promptTokens: number,
+  content: string,
+  started: bigint,
+  firstChunkAt: bigint,
+): FinalStats {
   const now = process.hrtime.bigint();
   const prompt = spec[BRAND] === 'reply' && spec.promptEvalCount !== undefined ? spec.promptEvalCount : promptTokens;
   const evalCount = spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content));
@@ -883,7 +946,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** One response, with the bookkeeping every endpoint needs: delays that end early when the client leaves, stream counting. */
-class Exchange {
+export class Exchange {
   closed = false;
   private streaming = false;
   private deliberate = false;
@@ -935,16 +998,20 @@ class Exchange {
     this.res.end(body);
   }
 
-  startStream(): void {
+  startStream(contentType = 'application/x-ndjson'): void {
     if (this.closed) return;
-    this.res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    this.res.writeHead(200, { 'Content-Type': contentType });
     this.res.flushHeaders();
     this.streaming = true;
     this.countStream(1);
   }
 
   line(value: object): void {
-    if (!this.closed) this.res.write(JSON.stringify(value) + '\n');
+    this.write(JSON.stringify(value) + '\n');
+  }
+
+  write(text: string): void {
+    if (!this.closed) this.res.write(text);
   }
 
   end(): void {
