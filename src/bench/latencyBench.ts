@@ -1,10 +1,11 @@
 import { buildTargetIndex } from '../core/guard';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import { connectLlm, type Provider } from '../core/llm/provider';
 import type { ChatResponse, LlmPort } from '../core/llm/port';
 import { buildVanillaMessages } from '../core/agents';
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
+import { startScriptedOpenAI } from '../../test/support/scriptedOpenAI';
 import { DEFAULT_SPEED_PROFILE, type SpeedProfile } from '../../test/support/speedModel';
 import { candidateNumber } from '../../test/support/erasedReplies';
 import { runSketch, SKETCH_FLOWS } from './latencySketches';
@@ -60,6 +61,7 @@ export interface LatencyGoal {
 }
 
 export interface LatencyReport {
+  readonly provider: Provider;
   readonly profile: Omit<SpeedProfile, 'slots'>;
   readonly timeScale: number;
   readonly answerTokens: number;
@@ -83,6 +85,8 @@ export interface LatencyBenchOptions {
   readonly signal?: AbortSignal;
   /** Also time the candidate flows of `latencySketches.ts` (about 25 s more at the default scale). */
   readonly sketches?: boolean;
+  /** Which wire the scripted server speaks, and so which adapter is timed (default ollama). */
+  readonly provider?: Provider;
 }
 
 const { targets } = parseTargets([
@@ -182,6 +186,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
   const j = options.candidates ?? 3;
   const k = Math.min(options.topK ?? 2, j);
   const log = options.log ?? (() => undefined);
+  const provider = options.provider ?? 'ollama';
   const began = performance.now();
   const rows: LatencyRow[] = [];
   const sketches: SketchRow[] = [];
@@ -198,9 +203,14 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
 
   for (const slots of options.slots ?? [1, 4]) {
     const critic = { disagree: false };
-    const ollama = await startScriptedOllama({ script: benchScript(answerTokens, j, critic), speed: { slots, timeScale } });
+    const serverOptions = { script: benchScript(answerTokens, j, critic), speed: { slots, timeScale } };
+    // The same speed model behind either wire: the difference in the table is the adapter's and the protocol's.
+    const ollama =
+      provider === 'openai'
+        ? await startScriptedOpenAI({ ...serverOptions, models: [pipelineOptions.model] })
+        : await startScriptedOllama(serverOptions);
     try {
-      const llm = createOllamaPort({ host: ollama.host });
+      const llm = connectLlm({ provider, host: ollama.host });
       /**
        * Model seconds from a start to an end (both { real ms, model s }): the time the server was busy, in model
        * time, plus the rest of the wall time as it was, since our own CPU time between calls would be
@@ -358,6 +368,7 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
   ];
   const { slots: _slots, ...profile } = DEFAULT_SPEED_PROFILE;
   return {
+    provider,
     profile,
     timeScale,
     answerTokens,
@@ -374,7 +385,7 @@ export function formatLatencyReport(report: LatencyReport): string {
   const p = report.profile;
   const lines = [
     '',
-    `Latency of a guarded answer (model time; ${p.generationTokensPerSecond} tok/s generation, ${p.promptTokensPerSecond} tok/s prompt, ` +
+    `Latency of a guarded answer (${report.provider === 'openai' ? 'OpenAI-compatible wire' : 'Ollama wire'}, model time; ${p.generationTokensPerSecond} tok/s generation, ${p.promptTokensPerSecond} tok/s prompt, ` +
       `slots share as aggregate R·n^${p.sharingExponent}; answers of ${report.answerTokens} tokens, j=${report.candidates}, k=${report.topK}; ` +
       `clock ×${report.timeScale}, ${report.realSeconds.toFixed(1)} s real)`,
     '',

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EXIT, type CliIo } from '../cli/io';
+import { isProvider, PROVIDERS, type Provider } from '../core/llm/provider';
 import { runCli } from '../cli/process';
 import { buildProbe, formatReport, runGuardBench } from './guardBench';
 import { startPromptTokenProbe } from './promptTokenBench';
@@ -17,7 +18,7 @@ import { formatPrecisionReport, runPrecisionBench } from './precisionBench';
 const USAGE = `unlearn bench — leak guard benchmark (our index vs a naive regex and the obscenity matcher), relevance stage and pipeline latency
 
 Usage:
-  unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency | --precision-only] [--show-text]
+  unlearn bench [--quick] [--out FILE] [--latency-only | --no-latency | --precision-only] [--show-text] [--provider P]
 
   --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
   --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
@@ -28,6 +29,8 @@ Usage:
   --precision-only  only the precision section: false non-exact matches per MB of the markdown and
                   JavaScript under ./node_modules, 20 targets with short aliases (about 15 s)
   --show-text     with the precision section, print each false match and the text around it
+  --provider P    ollama (default) or openai: the wire the latency section's scripted server speaks, and so
+                  the adapter it times (the bench never calls a real server: --host and --base-url do not apply)
 
 Prints a table of median time per text, build times, heap, a latency table (total time and time to first
 token as ratios to the plain model, through a scripted Ollama with a speed model), and PASS/FAIL lines for
@@ -40,6 +43,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let sketches = false;
   let precision = true;
   let showText = false;
+  let provider: Provider = 'ollama';
   let out = 'bench-results/guard.json';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -53,7 +57,11 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     } else if (arg === '--show-text') showText = true;
     else if (arg === '--no-latency') latency = false;
     else if (arg === '--sketches') sketches = true;
-    else if (arg === '--out') {
+    else if (arg === '--provider') {
+      const value = argv[++i];
+      if (!isProvider(value)) return usage(io, `--provider must be one of ${PROVIDERS.join(', ')}, got "${value ?? ''}"`);
+      provider = value;
+    } else if (arg === '--out') {
       const value = argv[++i];
       if (!value) return usage(io, '--out needs a file name');
       out = value;
@@ -84,7 +92,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   if (latency) {
     let report: LatencyReport;
     try {
-      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches });
+      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches, provider });
     } catch (error) {
       if (io.signal.aborted) return EXIT.interrupted;
       throw error;

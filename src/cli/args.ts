@@ -4,7 +4,9 @@ import { EXIT, type CliIo } from './io';
 /** The flags of every command that runs the pipeline, with the same meaning everywhere. */
 export const PIPELINE_FLAGS = {
   model: { type: 'string' },
+  provider: { type: 'string' },
   host: { type: 'string' },
+  'base-url': { type: 'string' },
   candidates: { type: 'string' },
   'top-k': { type: 'string' },
   parallel: { type: 'string' },

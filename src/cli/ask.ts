@@ -6,9 +6,8 @@ import { relevanceOf } from '../core/relevance/relevance';
 import { AUDIT_POLICIES, type AuditPolicy } from '../core/pipeline/types';
 import { cacheDirOf, embeddingModelOf, parseAuditPolicy, RELEVANCE_HELP, relevanceNoticeText } from './relevanceFlags';
 import { isLlmError, type LlmError } from '../core/llm/errors';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { connectServer, openaiFix, SERVER_HELP, serverFix, serverOf, type ServerChoice } from './server';
 import {
   DEFAULT_CONTEXT_LENGTH,
   DEFAULT_MODEL,
@@ -30,8 +29,8 @@ errors go to stderr.
 
 Options:
   --targets FILE     JSON array of targets, as in the unlearn.targets setting ([{"name": "Project Falcon", "aliases": ["Falcon"]}])
-  --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
-  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
+  --model M          the model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL}); with --provider openai, a name /v1/models lists
+${SERVER_HELP}
   --candidates N     erased candidates the rewrite agent writes, one call each (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
   --parallel N       model calls of one request at once: the Ollama server's slots (default ${DEFAULT_PIPELINE_OPTIONS.parallelCalls});
@@ -43,9 +42,9 @@ ${RELEVANCE_HELP}
   -q, --quiet        no progress on stderr
   -h, --help`;
 
-/** Dependencies a test may replace; by default the real Ollama adapter. */
+/** Dependencies a test may replace; by default the real adapter of the chosen provider. */
 export interface AskDeps {
-  readonly connect?: (host: string) => LlmPort;
+  readonly connect?: (host: string, server: ServerChoice) => LlmPort;
 }
 
 export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}): Promise<number> {
@@ -94,11 +93,13 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       );
   }
 
-  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
+  const server = serverOf(values, io.env);
+  if (typeof server === 'string') return usage(io, server);
+  const { host, provider } = server;
   const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
   let llm: LlmPort;
   try {
-    llm = (deps.connect ?? ((h) => createOllamaPort({ host: h })))(host);
+    llm = (deps.connect ?? ((_h, s) => connectServer(s)))(host, server);
   } catch (error) {
     return usage(io, (error as Error).message);
   }
@@ -132,7 +133,7 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       embeddingCache,
       signal: io.signal,
       onEvent: (event) => {
-        if (event.type === 'relevance-notice') io.stderr(relevanceNoticeText(event, io.stderrIsTTY));
+        if (event.type === 'relevance-notice') io.stderr(relevanceNoticeText(event, io.stderrIsTTY, provider));
         if (event.type === 'stage-start' && progress) io.stderr(`${event.message}\n`);
         if (event.type === 'answer-chunk' && !values.json) {
           const text = answer.push(event.text);
@@ -141,10 +142,10 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
       },
     });
   } catch (error) {
-    return reportError(io, error);
+    return reportError(io, error, server);
   }
   if (values.json) {
-    io.stdout(jsonForTerminal(JSON.stringify({ model, host, ...result }, null, 2)) + '\n');
+    io.stdout(jsonForTerminal(JSON.stringify({ model, provider, host, ...result }, null, 2)) + '\n');
   } else {
     io.stdout(answer.end() + '\n');
     // Core says the question did not fit; the fix on the command line is a flag.
@@ -219,15 +220,14 @@ export function jsonForTerminal(json: string): string {
 }
 
 /** Maps an error to its exit code, with the message that says what to do. */
-export function reportError(io: CliIo, error: unknown): number {
+export function reportError(io: CliIo, error: unknown, server: Pick<ServerChoice, 'provider'> = { provider: 'ollama' }): number {
   if (isLlmError(error)) {
     const e = error as LlmError;
     io.stderr(`unlearn: ${forTerminal(e.message, io.stderrIsTTY)}\n`);
-    // Core names what happened; the fix for the configured host is the CLI's to word.
-    if (e.code === 'unreachable' || e.code === 'remote-host' || e.details.suspect === 'host')
-      io.stderr(
-        `unlearn: check --host (default: $OLLAMA_HOST, else ${DEFAULT_OLLAMA_HOST}): it should be the address Ollama answers on.\n`,
-      );
+    // Core names what happened; the fix for the configured server is the CLI's to word.
+    if (e.code === 'unreachable' || e.code === 'remote-host' || e.details.suspect === 'host') io.stderr(`unlearn: ${serverFix(server)}\n`);
+    const fix = openaiFix(e.code, server);
+    if (fix) io.stderr(`unlearn: ${fix}\n`);
     switch (e.code) {
       case 'unreachable':
         return EXIT.unreachable;

@@ -18,9 +18,8 @@ import {
   type EvalReport,
   type QuestionRecord,
 } from '../core/eval';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { connectServer, SERVER_HELP, serverOf, type ServerChoice } from './server';
 import {
   AUDIT_POLICIES,
   DEFAULT_CONTEXT_LENGTH,
@@ -37,7 +36,7 @@ import { EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
-  unlearn eval run --model M [--host URL] [--dataset FILE|DIR|world] [--out DIR] [--judge] [options]
+  unlearn eval run --model M [--host URL | --provider openai --base-url URL] [--dataset FILE|DIR|world] [--out DIR] [--judge] [options]
 
 generate  writes a synthetic dataset (invented people, companies, projects and places with facts,
           split into forget and retain sets, nine kinds of questions) as JSON to FILE or stdout.
@@ -49,8 +48,8 @@ run       asks every question of the dataset to the plain model and through the 
           Ctrl-C stops after the current request and still writes the report of what was answered.
 
 Options for run:
-  --model M          Ollama model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
-  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
+  --model M          the model (default: $UNLEARN_MODEL or ${DEFAULT_MODEL})
+${SERVER_HELP}
   --dataset D        what to ask:
                        world   the world-knowledge set shipped with Unlearn (well-known works and
                                landmarks; what the model knows from training, with topic targets)
@@ -76,12 +75,12 @@ Options for run:
   --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
 ${EMBEDDING_MODEL_HELP}
   --temperature T    sampling temperature for the answers (default: the model's)
-  --seed N           sampling seed passed to Ollama
+  --seed N           sampling seed passed to the server
   -q, --quiet        no progress on stderr
   -h, --help`;
 
 export interface EvalDeps {
-  readonly connect?: (host: string) => LlmPort;
+  readonly connect?: (host: string, server: ServerChoice) => LlmPort;
 }
 
 export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
@@ -198,12 +197,14 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
       'unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n',
     );
 
-  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
+  const server = serverOf(values, io.env);
+  if (typeof server === 'string') return usage(io, server);
+  const { host } = server;
   const model = values.model ?? io.env.UNLEARN_MODEL ?? DEFAULT_MODEL;
   const outDir = resolve(io.cwd, values.out ?? 'unlearn-eval');
   let llm: LlmPort;
   try {
-    llm = (deps.connect ?? ((h) => createOllamaPort({ host: h })))(host);
+    llm = (deps.connect ?? ((_h, s) => connectServer(s)))(host, server);
   } catch (error) {
     return usage(io, (error as Error).message);
   }
@@ -246,7 +247,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     );
     return EXIT.interrupted;
   }
-  if (result.stopped?.reason === 'error') return reportError(io, result.stopped.error);
+  if (result.stopped?.reason === 'error') return reportError(io, result.stopped.error, server);
   return EXIT.ok;
 }
 

@@ -2,10 +2,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AUDIT_POLICIES, type AuditPolicy, type PipelineEvent } from '../core/pipeline/types';
 import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
+import type { Provider } from '../core/llm/provider';
 import { forTerminal, type CliIo } from './io';
 
 /** Help line for --embedding-model, shared by `ask` and `eval run`. */
-export const EMBEDDING_MODEL_HELP = `  --embedding-model M  Ollama embedding model for relevance by meaning (default: $UNLEARN_EMBEDDING_MODEL or ${DEFAULT_EMBEDDING_MODEL}; "none" = names and keywords only)`;
+export const EMBEDDING_MODEL_HELP = `  --embedding-model M  embedding model for relevance by meaning (default: $UNLEARN_EMBEDDING_MODEL or ${DEFAULT_EMBEDDING_MODEL}; "none" = names and keywords only);
+                       with --provider openai, one the server embeds with at /v1/embeddings`;
 
 /** Help lines for `ask` (`eval run` words --audit-policy itself: it takes a list). */
 export const RELEVANCE_HELP = `${EMBEDDING_MODEL_HELP}
@@ -32,9 +34,15 @@ export function cacheDirOf(value: string | undefined, io: CliIo): string {
 }
 
 /** The pipeline's relevance notice for a terminal: what happened, and what to do about it here. */
-export function relevanceNoticeText(event: Extract<PipelineEvent, { type: 'relevance-notice' }>, isTTY: boolean | undefined): string {
+export function relevanceNoticeText(
+  event: Extract<PipelineEvent, { type: 'relevance-notice' }>,
+  isTTY: boolean | undefined,
+  provider: Provider = 'ollama',
+): string {
   const fix = event.pull
-    ? ` Run \`ollama pull ${event.pull}\`, or pass --embedding-model none.`
+    ? provider === 'openai'
+      ? ' Serve it beside the chat model (see docs/serving-a-team.md), pass another with --embedding-model, or --embedding-model none.'
+      : ` Run \`ollama pull ${event.pull}\`, or pass --embedding-model none.`
     : ' Pass --embedding-model none to stop trying, or another model with --embedding-model.';
   return `unlearn: ${forTerminal(event.message, isTTY)}${event.message.includes('ollama pull') ? '' : fix}\n`;
 }
