@@ -1,5 +1,7 @@
-// Fault matrix: every stage × every way Ollama fails, through the official `ollama` client and our
-// adapter against the scripted server. Each cell checks three things: what the user got (an
+// Fault matrix: every stage × every way a server fails, once through the official `ollama` client and
+// our adapter against the scripted Ollama, once through the OpenAI-compatible adapter against the scripted
+// OpenAI-compatible server (the same scripts and faults on the other wire, plus the faults only that API has:
+// a refused key, 429/503 with retries, a prompt over the context length). Each cell checks three things: what the user got (an
 // actionable LlmError, a refusal or a guarded answer — never unchecked model text), that nothing is
 // left open on the server, and that the next request on the same port works.
 //
@@ -9,9 +11,19 @@ import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentRole } from '../../src/core/agents/roles';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
+import { createOpenAIPort } from '../../src/core/llm/openaiAdapter';
+import type { LlmErrorCode } from '../../src/core/llm/errors';
 import type { LlmPort } from '../../src/core/llm/port';
 import { REFUSAL } from '../../src/core/pipeline';
-import { fault, reply, startScriptedOllama, type ReplySource, type ScriptedOllama } from '../support/scriptedOllama';
+import {
+  fault,
+  reply,
+  startScriptedOllama,
+  type ReplySource,
+  type ScriptedOllama,
+  type ScriptedOllamaOptions,
+} from '../support/scriptedOllama';
+import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 import {
   assertLlmError,
   assertNothingUnchecked,
@@ -51,14 +63,72 @@ const GOOD: Record<Stage, string> = {
 const OOM = 'llama runner process has terminated: error loading model: out of memory';
 const CUDA = 'an error was encountered while running the model: CUDA error: an illegal memory access was encountered';
 
+/** What differs between the two servers: how to start one, connect to it, and what their messages say. */
+interface ServerKind {
+  readonly title: string;
+  /** Prefix of the case names ('' for Ollama, so its cases keep their names). */
+  readonly tag: string;
+  start(options: ScriptedOllamaOptions): Promise<ScriptedOllama>;
+  connect(host: string, extra?: { fetch?: typeof fetch; requestTimeoutMs?: number }): LlmPort;
+  readonly unreachable: RegExp;
+  readonly unreachableCase: string;
+  /** The server's own words for a model that is not there. */
+  readonly missingText: (model: string) => string;
+  readonly missing: (model: string) => RegExp;
+  readonly missingCase: string;
+  readonly embedPath: string;
+  /** Drops the first vector of an embeddings body. */
+  readonly dropFirstVector: (body: unknown) => unknown;
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const OLLAMA: ServerKind = {
+  title: 'fault matrix (real ollama client + adapter, scripted Ollama)',
+  tag: '',
+  start: (options) => startScriptedOllama(options),
+  connect: (host, extra = {}) => createOllamaPort({ host, ...extra }),
+  unreachable: /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`\./,
+  unreachableCase: 'LlmError unreachable naming the host and `ollama serve`',
+  missingText: (model) => `model "${model}" not found, try pulling it first`,
+  missing: (model) =>
+    new RegExp(
+      `The model "${escape(model)}" is not installed in Ollama at http://127\\.0\\.0\\.1:\\d+\\..*\`ollama pull ${escape(model)}\``,
+    ),
+  missingCase: 'LlmError model-missing with the pull command',
+  embedPath: '/api/embed',
+  dropFirstVector: (body) => ({ ...(body as object), embeddings: (body as { embeddings: number[][] }).embeddings.slice(1) }),
+};
+
+const OPENAI: ServerKind = {
+  title: 'fault matrix (OpenAI-compatible adapter, scripted OpenAI-compatible server)',
+  tag: 'openai: ',
+  start: (options) => startScriptedOpenAI(options),
+  // Retries of 429/503 wait 5 ms, 10 ms, 20 ms here: the cases test what happens, not how long.
+  connect: (host, extra = {}) => createOpenAIPort({ baseUrl: host, retryBaseMs: 5, ...extra }),
+  unreachable: /Cannot reach the OpenAI-compatible server at http:\/\/127\.0\.0\.1:\d+\/v1\. Is it running\?/,
+  unreachableCase: 'LlmError unreachable naming the base URL',
+  missingText: (model) => `The model \`${model}\` does not exist.`,
+  missing: (model) =>
+    new RegExp(`The model "${escape(model)}" is not served by the OpenAI-compatible server at http://127\\.0\\.0\\.1:\\d+/v1`),
+  missingCase: 'LlmError model-missing naming the server',
+  embedPath: '/v1/embeddings',
+  dropFirstVector: (body) => ({ ...(body as object), data: (body as { data: unknown[] }).data.slice(1) }),
+};
+
 export function faultMatrix(): void {
-  describe('fault matrix (real ollama client + adapter, scripted Ollama)', { timeout: 60_000 }, () => {
+  matrixFor(OLLAMA);
+  matrixFor(OPENAI);
+}
+
+function matrixFor(kind: ServerKind): void {
+  describe(kind.title, { timeout: 60_000 }, () => {
     let ollama: ScriptedOllama;
     let llm: LlmPort;
 
     before(async () => {
-      ollama = await startScriptedOllama({ models: [MODEL, EMBED_MODEL] });
-      llm = createOllamaPort({ host: ollama.host });
+      ollama = await kind.start({ models: [MODEL, EMBED_MODEL] });
+      llm = kind.connect(ollama.host);
     });
     after(() => ollama.close());
     beforeEach(() => {
@@ -98,7 +168,7 @@ export function faultMatrix(): void {
     }
 
     /** Vanilla failures propagate (nothing to refuse yet); later stages fail closed with a refusal. */
-    function assertFailedClosed(seen: Observed, stage: Stage, code: 'http' | 'stream' | 'timeout', message: RegExp): void {
+    function assertFailedClosed(seen: Observed, stage: Stage, code: LlmErrorCode, message: RegExp): void {
       if (stage === 'vanilla') assertLlmError(seen, code, message);
       else assertRefused(seen, stage, message);
       assertNothingUnchecked(seen);
@@ -108,12 +178,11 @@ export function faultMatrix(): void {
       describe(`stage: ${NAME[stage]}`, () => {
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × connection refused → LlmError unreachable naming the host and \`ollama serve\`, the host marked as the suspect`,
+          `${kind.tag}${NAME[stage]} × connection refused → ${kind.unreachableCase}, the host marked as the suspect`,
           async () => {
             // Ollama dies just before this stage's request: an injected fetch stops the server first.
             let stopped = false;
-            const gated = createOllamaPort({
-              host: ollama.host,
+            const gated = kind.connect(ollama.host, {
               fetch: async (input, init) => {
                 if (!stopped && roleOfBody(init?.body) === stage) {
                   stopped = true;
@@ -124,11 +193,7 @@ export function faultMatrix(): void {
             });
             const seen = await observe({ llm: gated });
             assert.ok(stopped, 'the stage was never reached');
-            const refused = assertLlmError(
-              seen,
-              'unreachable',
-              /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+\. Is it running\? Start it with `ollama serve`\./,
-            );
+            const refused = assertLlmError(seen, 'unreachable', kind.unreachable);
             assert.equal(refused.details.suspect, 'host');
             assertNothingUnchecked(seen);
             assert.equal(ollama.openConnections, 0);
@@ -137,38 +202,26 @@ export function faultMatrix(): void {
           },
         );
 
-        reliabilityCase(
-          'fault matrix',
-          `${NAME[stage]} × HTTP 404 model not found → LlmError model-missing with the pull command`,
-          async () => {
-            let seen: Observed;
-            if (stage === 'vanilla') {
-              // The real thing: a model that is not installed at all.
-              seen = await observe({ llm, options: { model: 'mistral-nemo' } });
-              assertLlmError(
-                seen,
-                'model-missing',
-                /The model "mistral-nemo" is not installed in Ollama at http:\/\/127\.0\.0\.1:\d+\. Pull it with `ollama pull mistral-nemo`/,
-              );
-            } else {
-              // A model unloaded or deleted between two agents of one request.
-              withStage(stage, fault.http(404, `model "${MODEL}" not found, try pulling it first`));
-              seen = await observe({ llm });
-              assertLlmError(
-                seen,
-                'model-missing',
-                new RegExp(`The model "${MODEL.replace('.', '\\.')}" is not installed.*\`ollama pull ${MODEL.replace('.', '\\.')}\``),
-              );
-            }
-            assertNothingUnchecked(seen);
-            await assertServerClean(ollama);
-            await nextRequestWorks();
-          },
-        );
+        reliabilityCase('fault matrix', `${kind.tag}${NAME[stage]} × HTTP 404 model not found → ${kind.missingCase}`, async () => {
+          let seen: Observed;
+          if (stage === 'vanilla') {
+            // The real thing: a model that is not installed at all.
+            seen = await observe({ llm, options: { model: 'mistral-nemo' } });
+            assertLlmError(seen, 'model-missing', kind.missing('mistral-nemo'));
+          } else {
+            // A model unloaded or deleted between two agents of one request.
+            withStage(stage, fault.http(404, kind.missingText(MODEL)));
+            seen = await observe({ llm });
+            assertLlmError(seen, 'model-missing', kind.missing(MODEL));
+          }
+          assertNothingUnchecked(seen);
+          await assertServerClean(ollama);
+          await nextRequestWorks();
+        });
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
+          `${kind.tag}${NAME[stage]} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
           async () => {
             withStage(stage, fault.http(500, OOM));
             const seen = await observe({ llm });
@@ -180,7 +233,7 @@ export function faultMatrix(): void {
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
+          `${kind.tag}${NAME[stage]} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
           async () => {
             withStage(stage, fault.errorLine(CUDA, { content: GOOD[stage], afterChunks: 4 }));
             const seen = await observe({ llm });
@@ -193,7 +246,7 @@ export function faultMatrix(): void {
         if (stage === 'compose') {
           reliabilityCase(
             'fault matrix',
-            'composer × error line after a long partial answer → the guarded part already shown, then the refusal as its own paragraph; stream and result agree',
+            `${kind.tag}composer × error line after a long partial answer → the guarded part already shown, then the refusal as its own paragraph; stream and result agree`,
             async () => {
               const long = `${COMPOSED} ${'Drones in general use GPS, cameras and batteries. '.repeat(20)}`;
               withStage(stage, fault.errorLine(CUDA, { content: long, afterChunks: 150 }));
@@ -217,11 +270,11 @@ export function faultMatrix(): void {
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
+          `${kind.tag}${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
           async () => {
             withStage(stage, fault.cut({ content: GOOD[stage], afterChunks: 4 }));
             const seen = await observe({ llm });
-            assertFailedClosed(seen, stage, 'stream', /was cut off: the stream ended before its final chunk.*try again/);
+            assertFailedClosed(seen, stage, 'stream', /was cut off: the stream ended before its (final chunk|end \(\[DONE\]\)).*try again/);
             await assertServerClean(ollama);
             await nextRequestWorks();
           },
@@ -229,7 +282,7 @@ export function faultMatrix(): void {
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
+          `${kind.tag}${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
           async () => {
             withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
             // Only this stage's calls get the 300 ms limit, so a busy machine cannot time out a healthy stage first.
@@ -249,7 +302,7 @@ export function faultMatrix(): void {
         if (stage === 'critic') {
           reliabilityCase(
             'fault matrix',
-            `${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`,
+            `${kind.tag}${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`,
             async () => {
               const misfit = { forget: [5], utility: [5] };
               withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
@@ -267,7 +320,7 @@ export function faultMatrix(): void {
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
+          `${kind.tag}${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
           async () => {
             if (stage === 'rewrite') {
               // "Erased" candidates that still hold the name: the guard vetoes every one, whatever the critic says.
@@ -303,7 +356,7 @@ export function faultMatrix(): void {
 
         reliabilityCase(
           'fault matrix',
-          `${NAME[stage]} × user cancels → LlmError aborted; the server sees the connection close`,
+          `${kind.tag}${NAME[stage]} × user cancels → LlmError aborted; the server sees the connection close`,
           async () => {
             const controller = new AbortController();
             withStage(stage, () => {
@@ -319,7 +372,81 @@ export function faultMatrix(): void {
             await nextRequestWorks();
           },
         );
+
+        if (kind === OPENAI) openaiOnly(stage);
       });
+    }
+
+    /** Faults only the OpenAI-compatible API has. */
+    function openaiOnly(stage: Stage): void {
+      reliabilityCase(
+        'fault matrix',
+        `openai: ${NAME[stage]} × HTTP 401 (key refused) → LlmError auth, never a refusal: the key is the user's to fix`,
+        async () => {
+          withStage(stage, fault.http(401, 'Unauthorized'));
+          const seen = await observe({ llm });
+          assertLlmError(seen, 'auth', /refused the API key \(HTTP 401: Unauthorized\)/);
+          assertNothingUnchecked(seen);
+          await assertServerClean(ollama);
+          await nextRequestWorks();
+        },
+      );
+
+      if (stage !== 'rewrite') {
+        // The rewrites run side by side and would share one list of replies; the single-call stages show the retry plainly.
+        reliabilityCase(
+          'fault matrix',
+          `openai: ${NAME[stage]} × HTTP 429 twice, then an answer → retried; the usual guarded answer`,
+          async () => {
+            // The critic's good reply is its scores object (GOOD holds them as text, for cutting partial replies).
+            const good = stage === 'critic' ? CRITIC_OK : GOOD[stage];
+            withStage(stage, [fault.http(429, 'rate limited'), fault.http(429, 'rate limited'), good]);
+            const seen = await observe({ llm });
+            assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+            assert.equal(seen.result.answer, COMPOSED_FINAL);
+            assert.equal(ollama.chatsOf(stage).length, 3);
+            assertNothingUnchecked(seen);
+            await assertServerClean(ollama);
+            await nextRequestWorks();
+          },
+        );
+      }
+
+      reliabilityCase(
+        'fault matrix',
+        `openai: ${NAME[stage]} × HTTP 503 that does not clear → ${stage === 'vanilla' ? 'LlmError overloaded after the retries' : 'refusal naming the overload'}`,
+        async () => {
+          withStage(stage, fault.http(503, 'Service Unavailable'));
+          const seen = await observe({ llm });
+          assertFailedClosed(seen, stage, 'overloaded', /is overloaded \(HTTP 503: Service Unavailable\), and still was after 3 retries/);
+          assert.equal(ollama.chatsOf(stage).length, 4 * CALLS[stage]);
+          await assertServerClean(ollama);
+          await nextRequestWorks();
+        },
+      );
+
+      reliabilityCase(
+        'fault matrix',
+        `openai: ${NAME[stage]} × prompt over the context length → ${stage === 'vanilla' ? 'LlmError context-length' : 'refusal'}`,
+        async () => {
+          withStage(
+            stage,
+            fault.http(
+              400,
+              "This model's maximum context length is 2048 tokens. However, you requested 2600 tokens. Please reduce the length of the messages.",
+            ),
+          );
+          const seen = await observe({ llm });
+          assertFailedClosed(
+            seen,
+            stage,
+            'context-length',
+            /prompt does not fit llama3\.2:latest's context window.*maximum context length is 2048/,
+          );
+          await assertServerClean(ollama);
+          await nextRequestWorks();
+        },
+      );
     }
 
     describe('stage: embed (adapter)', () => {
@@ -343,16 +470,16 @@ export function faultMatrix(): void {
         assert.fail('embed succeeded');
       }
 
-      reliabilityCase('fault matrix', 'embed × connection refused → LlmError unreachable', async () => {
+      reliabilityCase('fault matrix', `${kind.tag}embed × connection refused → LlmError unreachable`, async () => {
         await ollama.stop();
         const error = await embedError(llm);
         assert.equal(error.code, 'unreachable');
-        assert.match(error.message, /Cannot reach Ollama at .*`ollama serve`/);
+        assert.match(error.message, kind.unreachable);
         await ollama.start();
         await nextEmbedWorks();
       });
 
-      reliabilityCase('fault matrix', 'embed × HTTP 404 model not found → LlmError model-missing with the pull command', async () => {
+      reliabilityCase('fault matrix', `${kind.tag}embed × HTTP 404 model not found → ${kind.missingCase}`, async () => {
         const error = await (async () => {
           try {
             await llm.embed('mxbai-embed-large', INPUT);
@@ -362,12 +489,12 @@ export function faultMatrix(): void {
           assert.fail('embed succeeded');
         })();
         assert.equal(error.code, 'model-missing');
-        assert.match(error.message, /`ollama pull mxbai-embed-large`/);
+        assert.match(error.message, kind.missing('mxbai-embed-large'));
         await assertServerClean(ollama);
         await nextEmbedWorks();
       });
 
-      reliabilityCase('fault matrix', 'embed × HTTP 500 → LlmError http with the server text', async () => {
+      reliabilityCase('fault matrix', `${kind.tag}embed × HTTP 500 → LlmError http with the server text`, async () => {
         ollama.setFault('embed', fault.http(500, OOM));
         const error = await embedError(llm);
         assert.equal(error.code, 'http');
@@ -378,7 +505,7 @@ export function faultMatrix(): void {
 
       reliabilityCase(
         'fault matrix',
-        'embed × error during generation (not streamed: Ollama sends it as a 500 body) → LlmError http',
+        `${kind.tag}embed × error during generation (not streamed: sent as a 500 body) → LlmError http`,
         async () => {
           ollama.setFault('embed', fault.errorLine(CUDA));
           const error = await embedError(llm);
@@ -389,7 +516,7 @@ export function faultMatrix(): void {
         },
       );
 
-      reliabilityCase('fault matrix', 'embed × reply cut half-way → LlmError stream "cut off"', async () => {
+      reliabilityCase('fault matrix', `${kind.tag}embed × reply cut half-way → LlmError stream "cut off"`, async () => {
         ollama.setFault('embed', fault.cut());
         const error = await embedError(llm);
         assert.equal(error.code, 'stream');
@@ -400,9 +527,9 @@ export function faultMatrix(): void {
 
       reliabilityCase(
         'fault matrix',
-        'embed × reply slower than the request timeout → LlmError timeout; the server sees the request go away',
+        `${kind.tag}embed × reply slower than the request timeout → LlmError timeout; the server sees the request go away`,
         async () => {
-          const impatient = createOllamaPort({ host: ollama.host, requestTimeoutMs: 300 });
+          const impatient = kind.connect(ollama.host, { requestTimeoutMs: 300 });
           ollama.setFault('embed', fault.hang());
           const started = performance.now();
           const error = await embedError(impatient);
@@ -415,40 +542,47 @@ export function faultMatrix(): void {
         },
       );
 
-      reliabilityCase('fault matrix', 'embed × reply that does not fit (fewer vectors than inputs) → LlmError malformed', async () => {
-        const rewriting = createOllamaPort({
-          host: ollama.host,
-          fetch: async (input, init) => {
-            const response = await fetch(input, init);
-            if (!String(input).endsWith('/api/embed')) return response;
-            const body = (await response.json()) as { embeddings: number[][] };
-            return new Response(JSON.stringify({ ...body, embeddings: body.embeddings.slice(1) }), {
-              status: 200,
-              headers: { 'content-type': 'application/json' },
-            });
-          },
-        });
-        const error = await embedError(rewriting);
-        assert.equal(error.code, 'malformed');
-        assert.match(error.message, /returned 1 embeddings for 2 inputs/);
-        await assertServerClean(ollama);
-        await nextEmbedWorks();
-      });
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}embed × reply that does not fit (fewer vectors than inputs) → LlmError malformed`,
+        async () => {
+          const rewriting = kind.connect(ollama.host, {
+            fetch: async (input, init) => {
+              const response = await fetch(input, init);
+              if (!String(input).endsWith(kind.embedPath)) return response;
+              const body = kind.dropFirstVector(await response.json());
+              return new Response(JSON.stringify(body), {
+                status: 200,
+                headers: { 'content-type': 'application/json' },
+              });
+            },
+          });
+          const error = await embedError(rewriting);
+          assert.equal(error.code, 'malformed');
+          assert.match(error.message, /returned 1 embeddings for 2 inputs/);
+          await assertServerClean(ollama);
+          await nextEmbedWorks();
+        },
+      );
 
-      reliabilityCase('fault matrix', 'embed × user cancels → LlmError aborted; the server sees the connection close', async () => {
-        ollama.setFault('embed', fault.hang());
-        const controller = new AbortController();
-        // Cancel once the server holds the request (a fixed delay could fire before it arrives on a busy machine).
-        void waitUntil(() => ollama.requests.some((r) => r.path === '/api/embed'), 'the embed request never arrived', 5000).then(() =>
-          controller.abort(),
-        );
-        const error = await embedError(llm, controller.signal);
-        assert.equal(error.code, 'aborted');
-        assert.match(error.message, /cancelled/);
-        await assertServerClean(ollama);
-        assert.equal(ollama.clientAborts, 1);
-        await nextEmbedWorks();
-      });
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}embed × user cancels → LlmError aborted; the server sees the connection close`,
+        async () => {
+          ollama.setFault('embed', fault.hang());
+          const controller = new AbortController();
+          // Cancel once the server holds the request (a fixed delay could fire before it arrives on a busy machine).
+          void waitUntil(() => ollama.requests.some((r) => r.path === kind.embedPath), 'the embed request never arrived', 5000).then(() =>
+            controller.abort(),
+          );
+          const error = await embedError(llm, controller.signal);
+          assert.equal(error.code, 'aborted');
+          assert.match(error.message, /cancelled/);
+          await assertServerClean(ollama);
+          assert.equal(ollama.clientAborts, 1);
+          await nextEmbedWorks();
+        },
+      );
     });
   });
 }

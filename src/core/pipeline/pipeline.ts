@@ -17,7 +17,7 @@ import {
   type TouchKind,
 } from '../agents';
 import { settleWithLimit, type Task } from './parallelCalls';
-import { isAbort, LlmError } from '../llm/errors';
+import { isAbort, LlmError, type LlmErrorCode } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
@@ -59,6 +59,12 @@ export const TOO_LONG =
  * for larger ones) on the next request, so every call asks for half an hour.
  */
 export const KEEP_ALIVE = '30m';
+
+/**
+ * Failures the user has to fix (or chose: a cancel), reported as they are rather than as a refusal: a
+ * dead server, a missing model, a refused API key. Every other failure of an agent fails closed.
+ */
+const USERS_TO_FIX: ReadonlySet<LlmErrorCode> = new Set(['aborted', 'unreachable', 'model-missing', 'auth']);
 
 /** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
 export const DEFAULT_PARALLEL_CALLS = 4;
@@ -211,13 +217,12 @@ class Run {
     });
   }
 
-  /** Runs the agents; any failure but a cancel, a dead server or a missing model becomes a refusal. */
+  /** Runs the agents; any failure but a cancel, a dead server, a missing model or a refused key becomes a refusal. */
   private async failingClosed(shortlisted: HandledTarget[], work: () => Promise<PipelineResult>): Promise<PipelineResult> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof LlmError && (error.code === 'aborted' || error.code === 'unreachable' || error.code === 'model-missing'))
-        throw error;
+      if (error instanceof LlmError && USERS_TO_FIX.has(error.code)) throw error;
       if (isAbort(error) || this.input.signal?.aborted) throw error;
       // Fail closed: the user gets a refusal that says which step failed, never the vanilla answer.
       const reason = `the ${(error as LlmError).details?.label ?? 'agent'} step failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -377,9 +382,7 @@ class Run {
     this.input.signal?.throwIfAborted();
     const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
     // A dead server or a missing model is the user's to fix, not a refusal; anything else fails closed below.
-    const fatal = failures.find(
-      (e) => e instanceof LlmError && (e.code === 'unreachable' || e.code === 'model-missing' || e.code === 'aborted'),
-    );
+    const fatal = failures.find((e) => e instanceof LlmError && USERS_TO_FIX.has(e.code));
     if (fatal) throw fatal;
     const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const touched = new Map<string, TouchKind>();
