@@ -8,6 +8,7 @@ import type { Redaction } from '../core/guard/types';
 import type { RelevanceExplanation } from '../core/relevance';
 import type { ForgetTarget, TargetProblem } from '../core/targets';
 import { escapeMarkdown } from './markdownSanitizer';
+import type { Provider } from '../core/llm/provider';
 
 /** What of `unlearn.targets` is skipped: entries that fail validation, and settings files whose value is not a list. */
 export interface TargetSettingsHealth {
@@ -144,15 +145,24 @@ export function targetsText(
 /** /models. */
 export function modelsText(
   host: string,
-  models: readonly { readonly name: string; readonly sizeBytes?: number; readonly parameterSize?: string }[],
+  models: readonly { readonly name: string; readonly sizeBytes?: number; readonly parameterSize?: string; readonly family?: string }[],
   current: string,
+  provider: Provider = 'ollama',
 ): string {
+  const openai = provider === 'openai';
   if (!models.length)
-    return `No models are installed at ${escapeMarkdown(host)}. Pull one with **Unlearn: Pull Model** (for example \`llama3.2\`).`;
+    return openai
+      ? `The OpenAI-compatible server at ${escapeMarkdown(host)} lists no models. Start it with one (vLLM: \`vllm serve MODEL\`).`
+      : `No models are installed at ${escapeMarkdown(host)}. Pull one with **Unlearn: Pull Model** (for example \`llama3.2\`).`;
   const same = (a: string, b: string) => a === b || a === `${b}:latest` || b === `${a}:latest`;
   const rows = models.map(
     (m) =>
       `- \`${m.name.replace(/`/g, '')}\`${m.parameterSize ? ` — ${escapeMarkdown(m.parameterSize)}` : ''}${m.sizeBytes ? `, ${(m.sizeBytes / 1e9).toFixed(1)} GB` : ''}${same(m.name, current) ? ' **(in use)**' : ''}`,
   );
-  return [`Models at ${escapeMarkdown(host)}:`, '', ...rows].join('\n');
+  // An OpenAI-compatible server says which engine it is (vllm, sglang, llamacpp) as each model's owner.
+  const engine = openai ? models.map((m) => m.family).find(Boolean) : undefined;
+  const where = openai
+    ? `Models served by the OpenAI-compatible server${engine ? ` (${escapeMarkdown(engine)})` : ''} at ${escapeMarkdown(host)}:`
+    : `Models at ${escapeMarkdown(host)}:`;
+  return [where, '', ...rows].join('\n');
 }

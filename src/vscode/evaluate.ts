@@ -10,7 +10,6 @@ import {
   type EvalRun,
 } from '../core/eval';
 import { buildTargetIndex } from '../core/guard';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import { withAbortSignal } from './cancellation';
 import { showActionableError } from './errorPresenter';
@@ -24,8 +23,11 @@ export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
  * targets (and invented retain questions), plain and through the pipeline, and shows the report in a
  * webview that runs no script and loads nothing (the report's own CSP).
  */
-export function registerEvaluate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand(EVALUATE_COMMAND, (options?: EvaluateOptions) => evaluateTargets(options)));
+/** `port` is the configured server's (the status feature's, which knows the provider and its key). */
+export function registerEvaluate(context: vscode.ExtensionContext, port: () => LlmPort): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(EVALUATE_COMMAND, (options?: EvaluateOptions) => evaluateTargets(port, options)),
+  );
 }
 
 /** For scripted callers (tests): skip the modal confirmation. The command resolves to the report shown, if any. */
@@ -33,7 +35,7 @@ export interface EvaluateOptions {
   readonly confirmed?: boolean;
 }
 
-async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalReport | undefined> {
+async function evaluateTargets(port: () => LlmPort, options: EvaluateOptions = {}): Promise<EvalReport | undefined> {
   const targets = enabledTargets();
   if (targets.length === 0) {
     const add = 'Add Target';
@@ -60,9 +62,9 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
 
   let llm: LlmPort;
   try {
-    llm = createOllamaPort({ host: settings.host });
+    llm = port();
   } catch (error) {
-    // An invalid unlearn.ollamaHost: its message says what to fix.
+    // An invalid unlearn.ollamaHost or unlearn.baseUrl: its message says what to fix.
     void vscode.window.showErrorMessage(`Unlearn: ${describe(error)}`);
     return undefined;
   }
@@ -91,7 +93,7 @@ async function evaluateTargets(options: EvaluateOptions = {}): Promise<EvalRepor
   }
 
   if (run.stopped?.reason === 'error') {
-    const described = describeChatError(run.stopped.error, settings.host, settings.model);
+    const described = describeChatError(run.stopped.error, settings.host, settings.model, settings.provider);
     if (run.records.length === 0) {
       void showActionableError(described);
       return undefined;

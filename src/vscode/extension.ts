@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
       onAnswer: answers.note,
     }),
   );
-  registerEvaluate(context);
+  registerEvaluate(context, ollama.port);
   const setup = registerSetupState(context, ollama, log, answers);
   registerNoModelNotice(context, ollama, setup, log);
   registerWalkthrough(context, ollama, setup, log);

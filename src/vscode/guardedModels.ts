@@ -25,6 +25,7 @@ import type { UnlearnLog } from './log';
 import { escapeMarkdown } from './markdownSanitizer';
 import { createParticipantRoute, type ParticipantRoute } from './participantRouting';
 import { enabledTargets, readGuardedSettings, readTargetHealth, SECTION, type GuardedSettings } from './settings';
+import { hostSettingOf } from './settingsValues';
 
 /**
  * Guarded models: every model installed in the configured Ollama appears in VS Code's model picker as
@@ -92,7 +93,8 @@ export function registerGuardedModels(
     provider,
     vscode.lm.registerLanguageModelChatProvider(GUARDED_VENDOR, provider),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) provider.refresh('unlearn.ollamaHost changed');
+      for (const key of ['ollamaHost', 'baseUrl', 'provider'])
+        if (e.affectsConfiguration(`${SECTION}.${key}`)) provider.refresh(`unlearn.${key} changed`);
     }),
     // A model pulled in a terminal is noticed when the user comes back to the window, or within a minute.
     vscode.window.onDidChangeWindowState((state) => {
@@ -196,11 +198,12 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     } catch (error) {
       if (token.isCancellationRequested) return [];
       this.lastSeen = `error: ${describeError(error)}`;
-      const { message } = describeListingError(error, host);
+      const { provider = 'ollama' } = this.deps.settings();
+      const { message } = describeListingError(error, host, provider);
       // The picker has no place for an error; the log always gets it, and a person who asked (not a
       // silent background resolve) gets a message with the fix.
       this.deps.log.info(message);
-      if (!silent) void offerOpenSetting(message, `${SECTION}.ollamaHost`);
+      if (!silent) void offerOpenSetting(message, hostSettingOf(provider));
       return [];
     }
   }
@@ -256,7 +259,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       this.deps.onAnswer?.({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
     } catch (error) {
       if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
-      throw new Error(describeChatError(error, llm.host, model.id).message);
+      throw new Error(describeChatError(error, llm.host, model.id, settings.provider).message);
     }
     if (conversation.omitted.length) {
       say(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { runsRemotely } from '../core/guardedModels';
 import { isAbort } from '../core/llm/errors';
 import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../core/llm/hostPolicy';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import { connectLlm, parseServerAddress, type Provider } from '../core/llm/provider';
 import { watchReachability } from '../core/llm/reachability';
 import type { LlmPort } from '../core/llm/port';
 import { abortOn } from './cancellation';
@@ -12,6 +12,8 @@ import type { UnlearnLog } from './log';
 import { pullProgressText } from './progressText';
 import { embeddingStatusLine, type EmbeddingStatus } from './relevanceTexts';
 import { readSettings, SECTION } from './settings';
+import { registerApiKey } from './settings/apiKey';
+import { hostSettingOf } from './settingsValues';
 
 /**
  * The Ollama server as the rest of the extension sees it: one port per host, the status bar item,
@@ -33,12 +35,16 @@ export interface OllamaStatus {
 
 export interface OllamaCheck {
   readonly state: 'up' | 'down' | 'invalid';
+  readonly provider: Provider;
   readonly host: string;
   /** The server's version when up; why not otherwise. */
   readonly detail?: string;
 }
 
 const CHECK_MS = 30_000;
+
+/** How the status bar names an OpenAI-compatible provider. */
+export const OPENAI_LABEL = 'OpenAI API';
 
 /** What the status feature needs from the others, passed in by `activate()`. */
 export interface OllamaStatusWiring {
@@ -52,11 +58,16 @@ export interface OllamaStatusWiring {
 
 export function registerOllamaStatus(context: vscode.ExtensionContext, log: UnlearnLog, wiring: OllamaStatusWiring): OllamaStatus {
   const { activeTargets } = wiring;
+  const apiKey = registerApiKey(context, log, () => (readSettings().provider === 'openai' ? readSettings().host : ''));
   const ports = new Map<string, { raw: LlmPort; watched: LlmPort }>();
   const portsOf = (host = readSettings().host) => {
-    let p = ports.get(host);
+    // One port per provider and address: the same URL means another server under the other provider.
+    const { provider } = readSettings();
+    const key = `${provider} ${host}`;
+    let p = ports.get(key);
     if (!p) {
-      const raw = createOllamaPort({ host });
+      // The key is read from secret storage on every request (a new one applies at once); Ollama takes none.
+      const raw = connectLlm({ provider, host, ...(provider === 'openai' ? { apiKey: () => apiKey.get() } : {}) });
       // What the requests see moves the status bar at once: a chat that cannot reach the server turns it
       // to a warning, and the first answer after an outage turns it back (each through a real check,
       // which uses the raw port so that it does not set itself off).
@@ -66,7 +77,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
         if (reachable ? state.kind === 'down' : state.kind === 'up' || state.kind === 'unknown') void check();
       });
       p = { raw, watched };
-      ports.set(host, p);
+      ports.set(key, p);
     }
     return p;
   };
@@ -80,24 +91,31 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   let advice: { markdown: string; commands: readonly string[] } | undefined;
   const checked = new vscode.EventEmitter<OllamaCheck>();
   const render = () => {
-    const { model, host } = readSettings();
+    const { model, host, provider } = readSettings();
     const n = activeTargets();
     const icon = state.kind === 'up' ? '$(shield)' : state.kind === 'unknown' ? '$(loading~spin)' : '$(warning)';
-    item.text = `${icon} ${model} · ${n} ${n === 1 ? 'target' : 'targets'}`;
+    // Ollama is the default and goes unnamed; another provider is named, so the bar says where questions go.
+    item.text = `${icon} ${model}${provider === 'openai' ? ` · ${OPENAI_LABEL}` : ''} · ${n} ${n === 1 ? 'target' : 'targets'}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown('**Unlearn**\n\n');
+    const running =
+      provider === 'openai'
+        ? `running${state.detail && state.detail !== 'OpenAI-compatible' ? ` (${state.detail})` : ''}`
+        : `running${state.detail ? ` (version ${state.detail})` : ''}`;
     tip.appendText(
-      `Ollama at ${host}: ${state.kind === 'up' ? `running${state.detail ? ` (version ${state.detail})` : ''}` : state.kind === 'down' ? `not reachable — ${state.detail ?? ''}` : state.kind === 'invalid' ? (state.detail ?? 'invalid host') : 'checking…'}\n`,
+      `${provider === 'openai' ? 'OpenAI-compatible server' : 'Ollama'} at ${host || '(no base URL set)'}: ${state.kind === 'up' ? running : state.kind === 'down' ? `not reachable — ${state.detail ?? ''}` : state.kind === 'invalid' ? (state.detail ?? 'invalid host') : 'checking…'}\n`,
     );
     tip.appendText(
       `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
     );
     if (wiring.embedding) tip.appendText(`${embeddingStatusLine(wiring.embedding.status())}\n`);
     if (advice) tip.appendMarkdown(`\n${advice.markdown}\n`);
-    tip.appendMarkdown(
-      '\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)',
-    );
-    tip.isTrusted = { enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.showLog', ...(advice?.commands ?? [])] };
+    // An OpenAI-compatible server loads its models itself: instead of Pull, the key.
+    const second = provider === 'openai' ? '[Set API Key…](command:unlearn.setApiKey)' : '[Pull Model](command:unlearn.pullModel)';
+    tip.appendMarkdown(`\n[Select Model](command:unlearn.selectModel) · ${second} · [Show Log](command:unlearn.showLog)`);
+    tip.isTrusted = {
+      enabledCommands: ['unlearn.selectModel', 'unlearn.pullModel', 'unlearn.setApiKey', 'unlearn.showLog', ...(advice?.commands ?? [])],
+    };
     item.tooltip = tip;
     item.backgroundColor =
       state.kind === 'up' ? undefined : state.kind === 'unknown' ? undefined : new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -108,45 +126,48 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   const check = async () => {
     checking?.abort();
     const controller = (checking = new AbortController());
-    const { host } = readSettings();
-    const valid = checkOllamaHost(host);
+    const { host, provider } = readSettings();
+    const valid = checkOllamaHost(host, (h) => parseServerAddress(provider, h));
     if (!valid.ok) {
       state = { kind: 'invalid', detail: valid.message };
       render();
-      checked.fire({ state: 'invalid', host, detail: valid.message });
+      checked.fire({ state: 'invalid', provider, host, detail: valid.message });
       return;
     }
+    const server = provider === 'openai' ? 'The OpenAI-compatible server' : 'Ollama';
     try {
       const version = await portsOf().raw.version(AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]));
       if (controller.signal.aborted) return;
-      if (state.kind !== 'up') log.info(`Ollama at ${host} is up (version ${version})`);
+      if (state.kind !== 'up') log.info(`${server} at ${host} is up (${provider === 'openai' ? version : `version ${version}`})`);
       state = { kind: 'up', detail: version };
     } catch (error) {
       if (controller.signal.aborted) return;
       const detail = error instanceof Error ? error.message : String(error);
-      if (state.kind !== 'down') log.warn(`Ollama at ${host} is not reachable: ${detail}`);
+      if (state.kind !== 'down') log.warn(`${server} at ${host} is not reachable: ${detail}`);
       state = { kind: 'down', detail };
     }
     render();
-    checked.fire({ state: state.kind as OllamaCheck['state'], host, ...(state.detail ? { detail: state.detail } : {}) });
+    checked.fire({ state: state.kind as OllamaCheck['state'], provider, host, ...(state.detail ? { detail: state.detail } : {}) });
   };
 
   const warnIfRemote = () => {
-    const { host } = readSettings();
-    const valid = checkOllamaHost(host);
+    const { host, provider } = readSettings();
+    const setting = hostSettingOf(provider);
+    const valid = checkOllamaHost(host, (h) => parseServerAddress(provider, h));
     if (!valid.ok) {
-      void offerOpenSetting(`Unlearn: ${valid.message}`, `${SECTION}.ollamaHost`);
+      void offerOpenSetting(`Unlearn: ${valid.message}`, setting);
       return;
     }
     if (isLoopbackHost(valid.host)) return;
-    const local = 'Use 127.0.0.1';
+    // Going back to the local Ollama is a choice the user makes for Ollama only; a team server has no local twin.
+    const local = provider === 'ollama' ? ['Use 127.0.0.1'] : [];
     void offerOpenSetting(
       `Unlearn sends questions, conversations and the forget targets that matter to each question to ${valid.host.url}, which is not this machine.`,
-      `${SECTION}.ollamaHost`,
-      local,
+      setting,
+      ...local,
     ).then(async (choice) => {
-      if (choice === local)
-        await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
+      if (choice === undefined || choice !== local[0]) return;
+      await vscode.workspace.getConfiguration(SECTION).update('ollamaHost', DEFAULT_OLLAMA_HOST, vscode.ConfigurationTarget.Global);
     });
   };
 
@@ -156,8 +177,13 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     checked,
     ...(wiring.embedding ? [wiring.embedding.onDidChange(() => render())] : []),
     { dispose: () => (clearInterval(timer), checking?.abort()) },
+    apiKey.onDidChange(() => void check()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) {
+      if (
+        e.affectsConfiguration(`${SECTION}.ollamaHost`) ||
+        e.affectsConfiguration(`${SECTION}.baseUrl`) ||
+        e.affectsConfiguration(`${SECTION}.provider`)
+      ) {
         warnIfRemote();
         void check();
       }
@@ -184,7 +210,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
 }
 
 async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> {
-  const { model, host } = readSettings();
+  const { model, host, provider } = readSettings();
   const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { name?: string }>();
   pick.title = `Unlearn: Select Model (${host})`;
   pick.busy = true;
@@ -223,7 +249,7 @@ async function selectModel(port: () => LlmPort, log: UnlearnLog): Promise<void> 
     } catch (error) {
       pick.hide();
       if (isAbort(error)) return;
-      const d = describeChatError(error, host, model);
+      const d = describeChatError(error, host, model, provider);
       log.warn(`Select Model: ${d.message}`);
       await showActionableError(d, 'warning');
       return;
@@ -258,7 +284,14 @@ async function pullModel(
   given: string | undefined,
   onModelsChanged: (reason: string) => void,
 ): Promise<boolean> {
-  const { host } = readSettings();
+  const { host, provider } = readSettings();
+  if (provider === 'openai') {
+    // Nothing to download: the server was started with its models.
+    void vscode.window.showInformationMessage(
+      `Unlearn: an OpenAI-compatible server loads its models where it runs (vLLM: \`vllm serve MODEL\`); Select Model lists what ${host} serves.`,
+    );
+    return false;
+  }
   const name =
     given ??
     (
@@ -301,7 +334,7 @@ async function pullModel(
       void vscode.window.showInformationMessage(`Pull of ${name} cancelled.`);
       return false;
     }
-    const d = describeChatError(error, host, name);
+    const d = describeChatError(error, host, name, provider);
     log.error(`pull of ${name} failed: ${d.message}`);
     void offerOpenSetting(
       `Unlearn: could not pull ${name}: ${error instanceof Error ? error.message : String(error)}`,

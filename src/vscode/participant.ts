@@ -224,7 +224,7 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
     const llm = deps.ollama();
     stream.progress(`Asking ${llm.host}…`);
     const installed = await llm.listModels(signal);
-    stream.markdown(modelsText(llm.host, installed, settings.model));
+    stream.markdown(modelsText(llm.host, installed, settings.model, settings.provider));
     const embedding =
       deps.semantic?.status() ??
       (settings.embeddingModel ? { kind: 'idle' as const, model: settings.embeddingModel } : { kind: 'off' as const });
@@ -246,7 +246,7 @@ function reportError(
   stream: vscode.ChatResponseStream,
   deps: ParticipantDeps,
 ): vscode.ChatResult {
-  const described = describeChatError(error, host, model);
+  const described = describeChatError(error, host, model, deps.settings().provider);
   deps.log.error(`@unlearn: ${described.code}: ${described.message}`);
   // The markdown form: the host, model name and server text in it are escaped.
   stream.markdown(icons(`$(error) ${described.markdown}`));

@@ -284,7 +284,7 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       );
     } catch (error) {
       if (isAbort(error)) return;
-      const d = describeChatError(error, settings.host, settings.model);
+      const d = describeChatError(error, settings.host, settings.model, settings.provider);
       this.log.error(`selection rewrite: ${d.code}`);
       await showActionableError(d);
       return;

@@ -29,6 +29,8 @@ export interface GuardedSettings extends Pick<
   UnlearnSettings,
   'host' | 'model' | 'candidates' | 'topK' | 'contextLength' | 'embeddingModel' | 'auditPolicy'
 > {
+  /** Absent in older callers and tests: Ollama. */
+  readonly provider?: UnlearnSettings['provider'];
   readonly allowSelectedModel: boolean;
 }
 
@@ -37,9 +39,10 @@ export interface GuardedSettings extends Pick<
  * host): a cloned repository must not be able to send its reader's questions to a cloud model.
  */
 export function readGuardedSettings(): GuardedSettings {
-  const { host, model, candidates, topK, contextLength, embeddingModel, auditPolicy } = readSettings();
+  const { provider, host, model, candidates, topK, contextLength, embeddingModel, auditPolicy } = readSettings();
   const allow = vscode.workspace.getConfiguration(SECTION).inspect<boolean>('allowSelectedModel');
   return {
+    provider,
     host,
     model,
     candidates,

@@ -3,6 +3,7 @@
  * `settings.ts` feeds them VS Code's configuration through a small reader.
  */
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { DEFAULT_PROVIDER, isProvider, type Provider } from '../core/llm/provider';
 import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../core/pipeline/contextWindow';
 import { AUDIT_POLICIES, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type AuditPolicy, type PipelineOptions } from '../core/pipeline/types';
 import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
@@ -11,6 +12,13 @@ import type { ForgetTarget } from '../core/targets';
 export { DEFAULT_MODEL };
 
 export interface UnlearnSettings {
+  /** Which kind of server answers: Ollama, or an OpenAI-compatible one (vLLM, SGLang, llama-server, LM Studio). */
+  readonly provider: Provider;
+  /**
+   * The address of the chosen provider's server: `unlearn.ollamaHost` for Ollama, `unlearn.baseUrl` for an
+   * OpenAI-compatible server (empty when unset: never the Ollama host, which would send the requests to a
+   * server the user did not choose for them).
+   */
   readonly host: string;
   readonly model: string;
   readonly candidates: number;
@@ -97,8 +105,13 @@ export interface SettingsReader {
   effective(key: string): unknown;
 }
 
+/** The setting that holds the address of this provider's server. */
+export function hostSettingOf(provider: Provider): 'unlearn.ollamaHost' | 'unlearn.baseUrl' {
+  return provider === 'openai' ? 'unlearn.baseUrl' : 'unlearn.ollamaHost';
+}
+
 /**
- * User settings only for the host, the model, showOriginal and trace: a workspace must not be able to
+ * User settings only for the provider, the host, the model, showOriginal and trace: a workspace must not be able to
  * send the questions and targets elsewhere (a host, or an Ollama cloud model such as
  * `gpt-oss:120b-cloud` that a local Ollama forwards to ollama.com), choose what "Pull" downloads, keep
  * the unguarded answers, or write forgotten content to the log. The tuning numbers may come from a
@@ -107,8 +120,10 @@ export interface SettingsReader {
 export function resolveSettings(read: SettingsReader): UnlearnSettings {
   const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
   const candidates = clampInteger(read.effective('candidates'), NUMERIC_LIMITS.candidates);
+  const provider = isProvider(read.userOnly('provider')) ? (read.userOnly('provider') as Provider) : DEFAULT_PROVIDER;
   return {
-    host: text(read.userOnly('ollamaHost')) || DEFAULT_OLLAMA_HOST,
+    provider,
+    host: provider === 'openai' ? text(read.userOnly('baseUrl')) : text(read.userOnly('ollamaHost')) || DEFAULT_OLLAMA_HOST,
     model: text(read.userOnly('model')) || DEFAULT_MODEL,
     candidates,
     topK: Math.min(clampInteger(read.effective('topK'), NUMERIC_LIMITS.topK), candidates),

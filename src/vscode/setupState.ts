@@ -153,7 +153,7 @@ export function registerSetupState(
     vscode.lm.onDidChangeChatModels(() => void countOtherVendors()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.targets`)) updateTargets();
-      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) details.clear();
+      if (['ollamaHost', 'baseUrl', 'provider'].some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) details.clear();
       if (e.affectsConfiguration(`${SECTION}.embeddingModel`) || e.affectsConfiguration(`${SECTION}.model`)) {
         updateModelKeys();
         changed.fire();

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 import { CountingToken, EventEmitter, provideVscode } from '../support/vscodeStandIn';
 
 class FakeQuickPick {
@@ -47,6 +48,22 @@ const settings: Record<string, unknown> = {};
 const commands = new Map<string, (...args: unknown[]) => unknown>();
 const picks: FakeQuickPick[] = [];
 const warnings: string[] = [];
+const infos: string[] = [];
+/** SecretStorage: what "Set API Key…" stores. */
+const secrets = new Map<string, string>();
+const secretChanged = new EventEmitter<{ key: string }>();
+const secretStorage = {
+  get: async (key: string) => secrets.get(key),
+  store: async (key: string, value: string) => {
+    secrets.set(key, value);
+    secretChanged.fire({ key });
+  },
+  delete: async (key: string) => {
+    secrets.delete(key);
+    secretChanged.fire({ key });
+  },
+  onDidChange: secretChanged.event,
+};
 let progressToken = new CountingToken();
 /** What the next warning answers (a button title, or undefined for dismissed). */
 let warningAnswer: string | undefined;
@@ -82,7 +99,10 @@ const vscodeStub = {
       warnings.push(message);
       return warningAnswer;
     },
-    showInformationMessage: async () => undefined,
+    showInformationMessage: async (message: string) => {
+      infos.push(message);
+      return undefined;
+    },
     showInputBox: async () => undefined,
     withProgress: async (_options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<unknown>) =>
       task({ report() {} }, progressToken.token),
@@ -125,7 +145,10 @@ before(async () => {
   ollama = await startScriptedOllama({ models: ['llama3.2', 'qwen2.5:7b', 'gpt-oss:120b-cloud'] });
   settings['unlearn.ollamaHost'] = ollama.host;
   const server = createRequire(__filename)('../../src/vscode/ollamaStatus') as typeof import('../../src/vscode/ollamaStatus');
-  server.registerOllamaStatus({ subscriptions: disposables } as never, log, { activeTargets: () => 0, onModelsChanged: () => undefined });
+  server.registerOllamaStatus({ subscriptions: disposables, secrets: secretStorage } as never, log, {
+    activeTargets: () => 0,
+    onModelsChanged: () => undefined,
+  });
 });
 
 after(async () => {
@@ -139,7 +162,10 @@ beforeEach(() => {
   ollama.setFault('tags', undefined);
   ollama.setFault('pull', undefined);
   settings['unlearn.ollamaHost'] = ollama.host;
+  delete settings['unlearn.provider'];
+  delete settings['unlearn.baseUrl'];
   warnings.length = 0;
+  infos.length = 0;
   warningAnswer = undefined;
 });
 
@@ -228,5 +254,54 @@ describe('Select Model and Pull Model (scripted Ollama)', () => {
     progressToken.cancel();
     assert.equal(await pending, false);
     assert.equal(progressToken.live, 0, 'after a cancelled pull');
+  });
+});
+
+describe('Select Model, Pull Model and the API key with unlearn.provider: openai', () => {
+  test('the key set with "Set API Key…" goes to the server from secret storage; Select Model lists what it serves', async () => {
+    const server = await startScriptedOpenAI({ models: ['Qwen/Qwen2.5-7B-Instruct', 'BAAI/bge-small-en-v1.5'], apiKey: 'sk-team' });
+    try {
+      settings['unlearn.provider'] = 'openai';
+      settings['unlearn.baseUrl'] = server.host;
+      // No key yet: the server refuses, and the warning says how to set one.
+      await commands.get('unlearn.selectModel')!();
+      assert.match(warnings.at(-1) ?? '', /refused the API key \(HTTP 401.*Set API Key/);
+      assert.equal(await commands.get('unlearn.setApiKey')!('sk-team'), true);
+      assert.equal(secrets.get('unlearn.openai.apiKey'), 'sk-team');
+      assert.ok(!Object.values(settings).includes('sk-team'), 'the key landed in settings');
+      const done = commands.get('unlearn.selectModel')!();
+      await until('the models to load', () => lastPick().items.length > 0);
+      const pick = lastPick();
+      assert.deepEqual(
+        pick.items.filter((i) => i.name).map((i) => i.name),
+        ['Qwen/Qwen2.5-7B-Instruct', 'BAAI/bge-small-en-v1.5'],
+      );
+      assert.match(pick.title, /Select Model \(http:\/\/127\.0\.0\.1:\d+\/v1\)/);
+      pick.selectedItems = [pick.items[0]!];
+      pick.accept$.fire();
+      await done;
+      assert.equal(settings['unlearn.model'], 'Qwen/Qwen2.5-7B-Instruct');
+      assert.equal(server.authorizations.at(-1), 'Bearer sk-team');
+      await commands.get('unlearn.clearApiKey')!();
+      assert.equal(secrets.has('unlearn.openai.apiKey'), false);
+    } finally {
+      await server.close();
+      settings['unlearn.model'] = 'llama3.2';
+    }
+  });
+
+  test('Pull Model downloads nothing from an OpenAI-compatible server and says where models come from', async () => {
+    settings['unlearn.provider'] = 'openai';
+    settings['unlearn.baseUrl'] = 'http://127.0.0.1:9/v1';
+    assert.equal(await commands.get('unlearn.pullModel')!('llama3.2'), false);
+    assert.match(infos.at(-1) ?? '', /loads its models where it runs/);
+    assert.equal(ollama.requests.length, 0, 'a request went to the Ollama host');
+  });
+
+  test('no base URL: nothing is sent to the Ollama host', async () => {
+    settings['unlearn.provider'] = 'openai';
+    await commands.get('unlearn.selectModel')!();
+    assert.match(warnings.at(-1) ?? '', /base URL is empty/);
+    assert.equal(ollama.requests.length, 0, 'a request went to the Ollama host');
   });
 });
