@@ -9,7 +9,8 @@ import { brokenTargetsNote, progressMessage, type TargetSettingsHealth } from '.
 import type { UnlearnLog } from './log';
 import { escapeMarkdown, MarkdownSanitizer } from './markdownSanitizer';
 import { relevanceNoticeMarkdown } from './relevanceTexts';
-import { pipelineOptions, type UnlearnSettings } from './settingsValues';
+import type { Provider } from '../core/llm/provider';
+import { hostSettingOf, pipelineOptions, type UnlearnSettings } from './settingsValues';
 
 /** Said before the answer; each front end renders its warning sign its own way. */
 export interface AnswerNote {
@@ -24,8 +25,9 @@ export interface GuardedAnswerRequest {
   readonly llm: LlmPort;
   /** The model each pipeline call names. */
   readonly model: string;
-  readonly settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
-    Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>>;
+  readonly settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> & { readonly provider?: Provider } & Partial<
+      Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy'>
+    >;
   /** Relevance by meaning: the on-disk target embeddings and the Ollama that embeds (whichever model answers). */
   readonly semantic?: SemanticWiring;
   readonly question: string;
@@ -61,7 +63,8 @@ export interface SemanticWiring {
 export async function answerGuarded(request: GuardedAnswerRequest): Promise<PipelineResult> {
   const { source, llm, model, log } = request;
   const host = llm.host;
-  if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:')) request.onNote({ kind: 'remote-host', markdown: remoteHostNote(host) });
+  if (!isLoopbackHost(host) && !host.startsWith('vscode.lm:'))
+    request.onNote({ kind: 'remote-host', markdown: remoteHostNote(host, request.settings.provider) });
   if (runsRemotely({ name: model }, undefined)) {
     request.onNote({
       kind: 'cloud-model',
@@ -138,6 +141,6 @@ function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
 }
 
 /** Said before every answer when the model's host is not this machine. */
-export function remoteHostNote(host: string): string {
-  return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).`;
+export function remoteHostNote(host: string, provider: Provider = 'ollama'): string {
+  return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`${hostSettingOf(provider)}\`).`;
 }
