@@ -4,7 +4,7 @@
 // Everything it starts is stopped at the end, on failure, on Ctrl-C and at the global limit.
 //
 //   npm run test:e2e [-- --only <text>] [--keep]      (--keep leaves the run folder for a look)
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,11 +24,19 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 const say = (line) => console.log(`[${elapsed().padStart(7)}] ${line}`);
 
-/** The scripted Ollama server is TypeScript; esbuild turns it into a module this script can import. */
-async function loadScriptedOllama() {
-  const outfile = join(buildDir, 'scriptedOllama.mjs');
+/**
+ * The scripted servers are TypeScript; esbuild turns them into modules this script can import. The
+ * OpenAI-compatible one (scriptedOpenAI.ts) re-exports the scripted Ollama's vocabulary, so one module
+ * serves both: `startScriptedOllama`, `startScriptedOpenAI`, `reply`, `fault`.
+ */
+async function loadScriptedServers() {
+  const outfile = join(buildDir, 'scriptedServers.mjs');
   await esbuild.build({
-    entryPoints: [join(repoRoot, 'test', 'support', 'scriptedOllama.ts')],
+    stdin: {
+      contents: "export * from './test/support/scriptedOllama';\nexport { startScriptedOpenAI } from './test/support/scriptedOpenAI';\n",
+      resolveDir: repoRoot,
+      loader: 'ts',
+    },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -61,7 +69,7 @@ async function main() {
   const vsix = buildVsix(join(buildDir, 'vsix'), say);
   say(`built ${vsix}`);
 
-  const support = await loadScriptedOllama();
+  const support = await loadScriptedServers();
   const { falconScript, scenarios, MODEL, EMBEDDING_MODEL } = await import('../../test/e2e/scenarios.mjs');
   const ollama = await support.startScriptedOllama({
     // The embedding model too, so relevance by meaning works as with a real Ollama (768 dimensions, cut to 256).
@@ -87,11 +95,16 @@ async function main() {
   const extensionsDir = join(serverDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
   installExtension(paths, { userDataDir, extensionsDir, vsix });
-  writeUserSettings(
+  const machineFile = writeUserSettings(
     userDataDir,
     {},
     { 'unlearn.ollamaHost': ollama.host, 'unlearn.model': MODEL, 'unlearn.embeddingModel': EMBEDDING_MODEL },
-  );
+  ).replace(/User([\\/])settings\.json$/, 'Machine$1settings.json');
+  /** The machine-scoped settings (provider, host, model): a scenario that changes them puts them back. */
+  const machineSettings = {
+    read: () => JSON.parse(readFileSync(machineFile, 'utf8')),
+    write: (values) => writeFileSync(machineFile, `${JSON.stringify(values, null, 2)}\n`),
+  };
   say('extension installed from the .vsix; user settings written');
   const server = await startCodeServer({ paths, dir: serverDir });
   say(`code-server at ${server.url} (log: ${server.logFile})`);
@@ -119,6 +132,7 @@ async function main() {
       ollama,
       support,
       workspace,
+      machineSettings,
       step: (text) => say(`   · ${text}`),
       shot: async (name) => {
         const file = join(resultsDir, `${prefix}-${name}.png`);

@@ -3,7 +3,8 @@
 // copy of sample-workspace/, against the scripted Ollama server. Each asserts on what the page shows
 // (or, for settings, what is on disk) and saves PNGs under test-results/e2e/.
 //
-// A scenario gets `t`: { page, ollama, support, workspace, shot(name), step(text) } and throws to fail.
+// A scenario gets `t`: { page, ollama, support, workspace, machineSettings, shot(name), step(text) } and
+// throws to fail. Run one with `npm run test:e2e -- --only <part of its name>` (e.g. `--only OpenAI`).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -30,6 +31,8 @@ export const ADDED_TARGET = 'Harbor Ventures';
 export const FIRST_TARGET = 'Orion Bank';
 export const QUESTION = 'Who is building Project Falcon?';
 export const MODEL = 'llama3.2';
+/** The key the scripted OpenAI-compatible server wants (the OpenAI scenario sets it with "Unlearn: Set API Key…"). */
+const OPENAI_KEY = 'sk-e2e-scripted';
 /** How the guarded models provider names the scripted model in VS Code's picker (issue 8). */
 export const GUARDED_MODEL_LABEL = 'llama3.2 · Unlearn';
 
@@ -459,6 +462,76 @@ export const scenarios = [
       step(`notice: "${text.trim().slice(0, 160)}…" with Start Ollama and Open Walkthrough`);
       await shot('walkthrough-no-model-notice');
       await hideNotifications(page);
+    },
+  },
+  {
+    name: 'OpenAI-compatible provider: the chat answer is redacted; the status bar and /models name the provider',
+    async run({ page, support, machineSettings, shot, step }) {
+      // The model id the chat's guarded model already carries, so the picked model needs no change.
+      const server = await support.startScriptedOpenAI({
+        models: [{ name: `${MODEL}:latest`, contextLength: 8192 }],
+        apiKey: OPENAI_KEY,
+        script: falconScript(support),
+      });
+      const before = machineSettings.read();
+      try {
+        step('"Unlearn: Set API Key…": the key goes to secret storage, typed into a password box');
+        await runCommand(page, 'Unlearn: Set API Key…');
+        await answerInputBox(page, OPENAI_KEY);
+        step(`machine settings: unlearn.provider openai, unlearn.baseUrl ${server.host}`);
+        machineSettings.write({
+          ...before,
+          'unlearn.provider': 'openai',
+          'unlearn.baseUrl': server.host,
+          'unlearn.model': `${MODEL}:latest`,
+          'unlearn.embeddingModel': 'none',
+        });
+        const entry = await until(
+          'the status bar entry to name the OpenAI-compatible provider, with the shield',
+          async () => {
+            const e = await statusBarEntry(page, /OpenAI API · \d+ targets?$/);
+            return e && e.icons.includes('codicon-shield') ? e : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 250 },
+        );
+        step(`status bar: "${entry.text}"`);
+
+        await runCommand(page, 'Chat: Open Chat (Ask)');
+        await selectChatModel(page, GUARDED_MODEL_LABEL);
+        step(`ask: @unlearn ${QUESTION}`);
+        await sendChat(page, `@unlearn ${QUESTION}`);
+        const answer = await until(
+          'an @unlearn answer with a [redacted: Project Falcon] marker, from the OpenAI-compatible server',
+          async () => {
+            const text = await lastChatResponse(page);
+            if (/Cannot reach|refused the API key|not served/.test(text)) throw new Error(`the chat shows an error: ${text.slice(0, 300)}`);
+            return /\[redacted: Project Falcon\]/.test(text) ? text : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
+        if (/Dana Whitfield|Northwind|Lisbon/.test(answer)) throw new Error(`the answer leaks what the model said: ${answer}`);
+        const paths = new Set(server.requests.map((r) => r.path));
+        if (!paths.has('/v1/chat/completions'))
+          throw new Error(`the answer did not come from the OpenAI-compatible server (${[...paths]})`);
+        if (server.authorizations.some((a) => a !== `Bearer ${OPENAI_KEY}`)) throw new Error('a request went without the stored key');
+        step(`answer through ${server.host}: "${/[^\n]*\[redacted: Project Falcon\][^\n]*/.exec(answer)?.[0]?.trim()}"`);
+        await page.waitForTimeout(1_500);
+        await shot('openai-chat-answer');
+
+        step('ask: @unlearn /models');
+        await sendChat(page, '@unlearn /models');
+        const models = await until('/models to name the OpenAI-compatible server', async () => {
+          const text = await lastChatResponse(page);
+          return /Models served by the OpenAI-compatible server \(vllm\)/.test(text) ? text : undefined;
+        });
+        step(`/models: "${/Models served by[^\n]*?:/.exec(models)?.[0] ?? models.slice(0, 120)}"`);
+        await page.waitForTimeout(1_000);
+        await shot('openai-models');
+      } finally {
+        machineSettings.write(before);
+        await runCommand(page, 'Unlearn: Clear API Key').catch(() => undefined);
+        await server.close();
+      }
     },
   },
 ];

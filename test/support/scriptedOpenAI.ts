@@ -52,6 +52,13 @@ export async function startScriptedOpenAI(options: ScriptedOpenAIOptions = {}): 
 }
 
 let completionIds = 0;
+/** One id per reply, shared by all its chunks, as a real server does. */
+const replyIds = new WeakMap<RecordedChat, number>();
+const idOf = (chat: RecordedChat) => {
+  let id = replyIds.get(chat);
+  if (id === undefined) replyIds.set(chat, (id = ++completionIds));
+  return `chatcmpl-${id}`;
+};
 
 /** The OpenAI wire: SSE chunks, a finish-reason chunk, a usage chunk when asked for, `[DONE]`. */
 const OPENAI_WIRE: ChatWire = {
@@ -69,7 +76,7 @@ const OPENAI_WIRE: ChatWire = {
   },
   whole(ex, chat, content, stats) {
     ex.json(200, {
-      id: `chatcmpl-${++completionIds}`,
+      id: idOf(chat),
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: chat.model,
@@ -91,7 +98,7 @@ function event(ex: Exchange, value: object): void {
 
 function chunkOf(chat: RecordedChat, delta: object, finish: string | null) {
   return {
-    id: `chatcmpl-${completionIds}`,
+    id: idOf(chat),
     object: 'chat.completion.chunk',
     created: Math.floor(Date.now() / 1000),
     model: chat.model,
