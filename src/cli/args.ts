@@ -7,6 +7,7 @@ export const PIPELINE_FLAGS = {
   provider: { type: 'string' },
   host: { type: 'string' },
   'base-url': { type: 'string' },
+  'embedding-base-url': { type: 'string' },
   candidates: { type: 'string' },
   'top-k': { type: 'string' },
   parallel: { type: 'string' },

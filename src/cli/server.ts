@@ -14,26 +14,35 @@ export interface ServerChoice {
   readonly host: string;
   /** From $UNLEARN_API_KEY (OpenAI-compatible only); never from a flag, which would land in shell history and `ps`. */
   readonly apiKey?: string;
+  /** OpenAI-compatible only: the server that embeds, when it is not the one at `host`. */
+  readonly embeddingHost?: string;
 }
 
 /** Help lines shared by `ask`, `eval run` and the bench. */
 export const SERVER_HELP = `  --provider P       ollama (default: $UNLEARN_PROVIDER or ollama) or openai: any OpenAI-compatible server
                      (vLLM, SGLang, llama-server, LM Studio); its API key comes from $UNLEARN_API_KEY
   --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
-  --base-url URL     OpenAI-compatible API, such as http://gpu-box:8000/v1 (default: $UNLEARN_BASE_URL); required with --provider openai`;
+  --base-url URL     OpenAI-compatible API, such as http://gpu-box:8000/v1 (default: $UNLEARN_BASE_URL); required with --provider openai
+  --embedding-base-url URL  with --provider openai, the server for /v1/embeddings when another one holds the
+                     embedding model (default: $UNLEARN_EMBEDDING_BASE_URL, else --base-url)`;
 
-export function serverOf(values: { provider?: string; host?: string; 'base-url'?: string }, env: CliIo['env']): ServerChoice | string {
+export function serverOf(
+  values: { provider?: string; host?: string; 'base-url'?: string; 'embedding-base-url'?: string },
+  env: CliIo['env'],
+): ServerChoice | string {
   const provider = values.provider ?? (env.UNLEARN_PROVIDER?.trim() || DEFAULT_PROVIDER);
   if (!isProvider(provider)) return `--provider must be one of ${PROVIDERS.join(', ')}, got "${provider}"`;
   if (provider === 'ollama') {
     if (values['base-url'] !== undefined) return '--base-url is for --provider openai; an Ollama server is given with --host';
+    if (values['embedding-base-url'] !== undefined) return '--embedding-base-url is for --provider openai; Ollama embeds at --host';
     return { provider, host: values.host ?? env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST };
   }
   if (values.host !== undefined) return '--host is the Ollama server; with --provider openai give the API with --base-url URL';
   const host = values['base-url'] ?? env.UNLEARN_BASE_URL?.trim();
   if (!host) return '--provider openai needs --base-url URL (or $UNLEARN_BASE_URL), such as http://127.0.0.1:8000/v1';
   const apiKey = env.UNLEARN_API_KEY?.trim();
-  return { provider, host, ...(apiKey ? { apiKey } : {}) };
+  const embeddingHost = values['embedding-base-url'] ?? env.UNLEARN_EMBEDDING_BASE_URL?.trim();
+  return { provider, host, ...(apiKey ? { apiKey } : {}), ...(embeddingHost ? { embeddingHost } : {}) };
 }
 
 /** The port for the choice. @throws InvalidHostError when the address is not an http(s) URL. */

@@ -62,12 +62,12 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   const ports = new Map<string, { raw: LlmPort; watched: LlmPort }>();
   const portsOf = (host = readSettings().host) => {
     // One port per provider and address: the same URL means another server under the other provider.
-    const { provider } = readSettings();
-    const key = `${provider} ${host}`;
+    const { provider, embeddingHost } = readSettings();
+    const key = `${provider} ${host} ${embeddingHost ?? ''}`;
     let p = ports.get(key);
     if (!p) {
       // The key is read from secret storage on every request (a new one applies at once); Ollama takes none.
-      const raw = connectLlm({ provider, host, ...(provider === 'openai' ? { apiKey: () => apiKey.get() } : {}) });
+      const raw = connectLlm({ provider, host, ...(provider === 'openai' ? { apiKey: () => apiKey.get(), embeddingHost } : {}) });
       // What the requests see moves the status bar at once: a chat that cannot reach the server turns it
       // to a warning, and the first answer after an outage turns it back (each through a real check,
       // which uses the raw port so that it does not set itself off).
@@ -151,7 +151,17 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   };
 
   const warnIfRemote = () => {
-    const { host, provider } = readSettings();
+    const { host, provider, embeddingHost } = readSettings();
+    // The embedding server reads every target's text and each question: it gets the same warning.
+    if (embeddingHost) {
+      const embedding = checkOllamaHost(embeddingHost, (h) => parseServerAddress(provider, h));
+      if (!embedding.ok) void offerOpenSetting(`Unlearn: unlearn.embeddingBaseUrl: ${embedding.message}`, `${SECTION}.embeddingBaseUrl`);
+      else if (!isLoopbackHost(embedding.host))
+        void offerOpenSetting(
+          `Unlearn sends the forget targets and each question to ${embedding.host.url} for embedding, which is not this machine.`,
+          `${SECTION}.embeddingBaseUrl`,
+        );
+    }
     const setting = hostSettingOf(provider);
     const valid = checkOllamaHost(host, (h) => parseServerAddress(provider, h));
     if (!valid.ok) {
@@ -182,6 +192,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       if (
         e.affectsConfiguration(`${SECTION}.ollamaHost`) ||
         e.affectsConfiguration(`${SECTION}.baseUrl`) ||
+        e.affectsConfiguration(`${SECTION}.embeddingBaseUrl`) ||
         e.affectsConfiguration(`${SECTION}.provider`)
       ) {
         warnIfRemote();

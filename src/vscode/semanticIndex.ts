@@ -151,7 +151,8 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
     { dispose: () => clearTimeout(timer) },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.targets`) || e.affectsConfiguration(`${SECTION}.embeddingModel`)) soon();
-      else if (['ollamaHost', 'baseUrl', 'provider'].some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) retry();
+      else if (['ollamaHost', 'baseUrl', 'embeddingBaseUrl', 'provider'].some((key) => e.affectsConfiguration(`${SECTION}.${key}`)))
+        retry();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => soon()),
   );

@@ -20,6 +20,8 @@ export interface UnlearnSettings {
    * server the user did not choose for them).
    */
   readonly host: string;
+  /** OpenAI-compatible only: where embeddings go when another server holds the embedding model; undefined = `host`. */
+  readonly embeddingHost?: string;
   readonly model: string;
   readonly candidates: number;
   readonly topK: number;
@@ -124,6 +126,7 @@ export function resolveSettings(read: SettingsReader): UnlearnSettings {
   return {
     provider,
     host: provider === 'openai' ? text(read.userOnly('baseUrl')) : text(read.userOnly('ollamaHost')) || DEFAULT_OLLAMA_HOST,
+    ...(provider === 'openai' && text(read.userOnly('embeddingBaseUrl')) ? { embeddingHost: text(read.userOnly('embeddingBaseUrl')) } : {}),
     model: text(read.userOnly('model')) || DEFAULT_MODEL,
     candidates,
     topK: Math.min(clampInteger(read.effective('topK'), NUMERIC_LIMITS.topK), candidates),

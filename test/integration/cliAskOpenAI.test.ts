@@ -96,6 +96,31 @@ describe('unlearn ask --provider openai (built CLI) against the scripted OpenAI-
     assert.equal(result.answer, 'Paris is the capital of France.');
   });
 
+  test('--embedding-base-url sends /v1/embeddings to a second server (one model per server, as vLLM serves)', async () => {
+    const embedder = await startScriptedOpenAI({ models: [EMBED], apiKey: KEY });
+    try {
+      // The chat server does not hold the embedding model: embeddings sent there would fail.
+      server.setModels([MODEL]);
+      server.setScript({ default: 'Paris is the capital of France.' });
+      const r = await runCli(
+        ['ask', 'What is the capital of France?', ...base(), '--embedding-model', EMBED, '--embedding-base-url', embedder.host],
+        { UNLEARN_API_KEY: KEY },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'Paris is the capital of France.\n');
+      assert.ok(!server.requests.some((q) => q.path === '/v1/embeddings'), 'embeddings went to the chat server');
+      assert.ok(
+        embedder.embedded.some((t) => t.includes('capital of France')),
+        'the question was not embedded by the second server',
+      );
+      assert.ok(embedder.authorizations.every((a) => a === `Bearer ${KEY}`));
+      assert.ok(!/embedding/i.test(r.stderr), `a relevance notice: ${r.stderr}`);
+    } finally {
+      server.setModels([MODEL, EMBED]);
+      await embedder.close();
+    }
+  });
+
   test('no $UNLEARN_API_KEY → the server refuses; stderr says where the key goes; exit 1', async () => {
     server.setScript({ default: 'never shown' });
     const r = await runCli(['ask', 'Hello?', ...base(), '--embedding-model', 'none']);

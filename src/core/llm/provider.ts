@@ -25,6 +25,11 @@ export interface ConnectOptions {
   readonly provider: Provider;
   /** The Ollama host, or the OpenAI-compatible base URL. */
   readonly host: string;
+  /**
+   * OpenAI-compatible only: where `/v1/embeddings` goes when another server embeds (vLLM, SGLang and
+   * llama-server serve one model per process). Unset: the same base URL. The same key is sent to both.
+   */
+  readonly embeddingHost?: string;
   /** OpenAI-compatible only (Ollama takes no key). */
   readonly apiKey?: OpenAIPortOptions['apiKey'];
   readonly fetch?: typeof fetch;
@@ -36,8 +41,24 @@ export interface ConnectOptions {
  * @throws InvalidHostError when the host or base URL is not an http(s) URL.
  */
 export function connectLlm(options: ConnectOptions): LlmPort {
-  const { provider, host, apiKey, ...transport } = options;
-  return provider === 'openai' ? createOpenAIPort({ baseUrl: host, apiKey, ...transport }) : createOllamaPort({ host, ...transport });
+  const { provider, host, apiKey, embeddingHost, ...transport } = options;
+  if (provider === 'ollama') return createOllamaPort({ host, ...transport });
+  const chat = createOpenAIPort({ baseUrl: host, apiKey, ...transport });
+  if (!embeddingHost?.trim()) return chat;
+  return withEmbeddingsFrom(chat, createOpenAIPort({ baseUrl: embeddingHost, apiKey, ...transport }));
+}
+
+/** `chat`'s port, but `embed` goes to `embeddings` (a second server that holds the embedding model). */
+export function withEmbeddingsFrom(chat: LlmPort, embeddings: LlmPort): LlmPort {
+  return {
+    host: chat.host,
+    chat: (request) => chat.chat(request),
+    listModels: (signal) => chat.listModels(signal),
+    showModel: (model, signal) => chat.showModel(model, signal),
+    embed: (model, input, signal) => embeddings.embed(model, input, signal),
+    pull: (model, onProgress, signal) => chat.pull(model, onProgress, signal),
+    version: (signal) => chat.version(signal),
+  };
 }
 
 /** The provider's parser, for settings validation and the remote-host check. */

@@ -21,6 +21,23 @@ describe('CLI server choice', () => {
     });
   });
 
+  it('a separate embedding server comes from --embedding-base-url or $UNLEARN_EMBEDDING_BASE_URL, for openai only', () => {
+    assert.deepEqual(serverOf({ provider: 'openai', 'base-url': 'http://g:8000/v1', 'embedding-base-url': 'http://g:8001/v1' }, {}), {
+      provider: 'openai',
+      host: 'http://g:8000/v1',
+      embeddingHost: 'http://g:8001/v1',
+    });
+    assert.equal(
+      (
+        serverOf({ provider: 'openai', 'base-url': 'http://g/v1' }, { UNLEARN_EMBEDDING_BASE_URL: 'http://e/v1' }) as {
+          embeddingHost?: string;
+        }
+      ).embeddingHost,
+      'http://e/v1',
+    );
+    assert.match(String(serverOf({ 'embedding-base-url': 'http://e/v1' }, {})), /--embedding-base-url is for --provider openai/);
+  });
+
   it('never falls back: openai without a base URL, or mixed address flags, are usage errors', () => {
     assert.match(String(serverOf({ provider: 'openai' }, { OLLAMA_HOST: 'http://127.0.0.1:11434' })), /needs --base-url/);
     assert.match(

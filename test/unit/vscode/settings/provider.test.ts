@@ -36,6 +36,17 @@ describe('unlearn.provider and unlearn.baseUrl', () => {
     assert.equal(resolveSettings(reader({ provider: 'vllm' })).provider, 'ollama', 'an unknown provider is the default, not a guess');
   });
 
+  test('unlearn.embeddingBaseUrl is read for openai only, and only from user settings', () => {
+    assert.equal(
+      resolveSettings(reader({ provider: 'openai', baseUrl: 'http://g/v1', embeddingBaseUrl: 'http://e/v1' })).embeddingHost,
+      'http://e/v1',
+    );
+    assert.equal(resolveSettings(reader({ embeddingBaseUrl: 'http://e/v1' })).embeddingHost, undefined);
+    assert.equal(resolveSettings(reader({ provider: 'openai' }, { embeddingBaseUrl: 'http://evil/v1' })).embeddingHost, undefined);
+    assert.equal(pkg.contributes.configuration.properties['unlearn.embeddingBaseUrl']?.scope, 'machine');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('unlearn.embeddingBaseUrl'));
+  });
+
   test('openai without a base URL has no host: never the Ollama host', () => {
     assert.equal(resolveSettings(reader({ provider: 'openai', ollamaHost: 'http://127.0.0.1:11434' })).host, '');
   });
