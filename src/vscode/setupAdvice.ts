@@ -3,6 +3,8 @@
  * status bar advice and the walkthrough's Pull step (no `vscode` here, so node's runner tests it).
  */
 
+import type { Provider } from '../core/llm/provider';
+
 /** The context keys first-run progress is kept in; the walkthrough's `onContext:` completion events name them. */
 export const SETUP_KEYS = [
   'unlearn.ollamaReachable',
@@ -18,6 +20,8 @@ export type SetupKey = (typeof SETUP_KEYS)[number];
 export type OllamaState = 'unknown' | 'up' | 'down' | 'invalid';
 
 export interface SetupFacts {
+  /** The server's kind (absent: Ollama). An OpenAI-compatible server is neither started nor pulled into from here. */
+  readonly provider?: Provider;
   readonly ollama: OllamaState;
   readonly host: string;
   /** Whether the host is this machine: "start Ollama" is only something we can offer there. */
@@ -55,6 +59,18 @@ export const OPEN_WALKTHROUGH: NoticeAction = { title: 'Open Walkthrough', comma
 /** The notification for a problem: what is wrong, where, and the buttons that fix it. */
 export function noticeFor(problem: SetupProblem, facts: SetupFacts): Notice {
   const noChat = facts.otherVendorModels === 0 ? 'The chat has no usable language model: ' : '';
+  if (facts.provider === 'openai') {
+    const open: NoticeAction = { title: 'Open Setting', command: 'unlearn.openSetting', arguments: ['unlearn.baseUrl'] };
+    return problem === 'ollama-down'
+      ? {
+          message: `Unlearn: ${noChat}the OpenAI-compatible server is not answering at ${facts.host}, so @unlearn and the guarded models cannot answer. Start it, or change unlearn.baseUrl.`,
+          actions: [open],
+        }
+      : {
+          message: `Unlearn: ${noChat}the OpenAI-compatible server at ${facts.host} lists no chat model. Start it with one (the configured model is ${facts.model}).`,
+          actions: [open],
+        };
+  }
   if (problem === 'ollama-down') {
     const start: NoticeAction = facts.loopback
       ? { title: 'Start Ollama', command: 'unlearn.startOllama' }
@@ -82,7 +98,11 @@ export function tooltipAdvice(problem: SetupProblem | undefined, facts: SetupFac
     .actions.filter((a) => !a.arguments)
     .map((a) => `[${a.title}](command:${a.command})`)
     .join(' · ');
-  const what = problem === 'ollama-down' ? 'Ollama is not running.' : 'no chat model is installed in Ollama.';
+  const server = facts.provider === 'openai' ? 'the OpenAI-compatible server' : 'Ollama';
+  const what =
+    problem === 'ollama-down'
+      ? `${server === 'Ollama' ? 'Ollama is not running' : 'the OpenAI-compatible server is not answering'}.`
+      : `no chat model is ${server === 'Ollama' ? 'installed in Ollama' : 'served'}.`;
   return `$(warning) ${noChat}${what} ${links}`;
 }
 

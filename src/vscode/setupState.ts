@@ -175,8 +175,9 @@ export function registerSetupState(
 
   return {
     facts: () => {
-      const { host, model } = readSettings();
+      const { host, model, provider } = readSettings();
       return {
+        provider,
         ollama,
         host,
         loopback: isLoopbackHost(host),

@@ -9,6 +9,7 @@ import { InvalidHostError } from '../../../../src/core/llm/hostPolicy';
 import { modelsText } from '../../../../src/vscode/chatTexts';
 import { describeChatError } from '../../../../src/vscode/errorText';
 import { hostSettingOf, resolveSettings, type SettingsReader } from '../../../../src/vscode/settingsValues';
+import { noticeFor, tooltipAdvice } from '../../../../src/vscode/setupAdvice';
 
 type Values = Record<string, unknown>;
 const reader = (user: Values, workspace: Values = {}): SettingsReader => ({
@@ -101,5 +102,33 @@ describe('messages for an OpenAI-compatible server name its settings and command
     assert.match(text, /\*\*\(in use\)\*\*/);
     assert.match(modelsText(host, [], 'x', 'openai'), /lists no models/);
     assert.match(modelsText('http://127.0.0.1:11434', [{ name: 'llama3.2:latest' }], 'llama3.2'), /^Models at /);
+  });
+});
+
+describe('first-run notices for an OpenAI-compatible server', () => {
+  const facts = {
+    provider: 'openai' as const,
+    ollama: 'down' as const,
+    host: 'http://gpu:8000/v1',
+    loopback: false,
+    model: 'm',
+    otherVendorModels: 0,
+  };
+
+  test('a server that does not answer: no "Start Ollama", the base URL to check', () => {
+    const notice = noticeFor('ollama-down', facts);
+    assert.match(notice.message, /the OpenAI-compatible server is not answering at http:\/\/gpu:8000\/v1.*unlearn\.baseUrl/);
+    assert.ok(!/ollama/i.test(notice.message.replace('unlearn.', '')));
+    assert.deepEqual(
+      notice.actions.map((a) => a.arguments?.[0]),
+      ['unlearn.baseUrl'],
+    );
+    assert.match(tooltipAdvice('ollama-down', facts)!, /the OpenAI-compatible server is not answering/);
+  });
+
+  test('a server with no chat model: nothing to pull, start it with one', () => {
+    const notice = noticeFor('no-chat-model', { ...facts, ollama: 'up', chatModels: [] });
+    assert.match(notice.message, /lists no chat model/);
+    assert.ok(!notice.actions.some((a) => a.command === 'unlearn.walkthrough.pullModels'));
   });
 });
