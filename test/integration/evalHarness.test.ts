@@ -19,6 +19,7 @@ import {
   type ScriptedReply,
 } from '../support/scriptedOllama';
 import { criticScores, rewrites } from '../support/erasedReplies';
+import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 
 // A case with known answers: 3 forget questions the plain model leaks (one of them only reversed),
 // 2 retain questions it answers. The scripted agents erase every touched target, so the pipeline leaks
@@ -398,5 +399,48 @@ describe('eval harness against the scripted Ollama server', () => {
       forget.every((r) => (r.unlearn.leakedTerms?.length ?? 0) === 0),
       JSON.stringify(forget.filter((r) => r.unlearn.leakedTerms?.length).map((r) => [r.id, r.unlearn.answer])),
     );
+  });
+});
+
+describe('eval run --provider openai against the scripted OpenAI-compatible server', () => {
+  test('the same known answers over the OpenAI wire: plain leaks 3 of 3, the pipeline 0 of 3; the key from $UNLEARN_API_KEY', async () => {
+    const server = await startScriptedOpenAI({ models: ['llama3.2'], apiKey: 'sk-eval' });
+    const dir = await mkdtemp(join(tmpdir(), 'unlearn-eval-openai-'));
+    try {
+      const datasetFile = join(dir, 'known.json');
+      await writeFile(datasetFile, JSON.stringify(dataset));
+      server.setScript(script({ tokens: 0 }));
+      const { io, out: text } = memoryIo();
+      const out = join(dir, 'report');
+      const args = [
+        'run',
+        '--provider',
+        'openai',
+        '--base-url',
+        server.host,
+        '--model',
+        'llama3.2',
+        '--dataset',
+        datasetFile,
+        '--out',
+        out,
+      ];
+      const code = await evalCommand([...args, '--embedding-model', 'none', '-q'], { ...io, env: { UNLEARN_API_KEY: 'sk-eval' } });
+      assert.equal(code, EXIT.ok, text.stderr);
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as EvalReport;
+      const all = report.metrics.find((m) => m.kind === 'all')!;
+      assert.equal(all.plain.forget.leaked, 3);
+      assert.equal(all.unlearn.forget.leaked, 0);
+      assert.equal(all.unlearn.retain.correct, 2);
+      assert.equal(report.host, server.host);
+      assert.ok(server.requests.length > 0 && server.requests.every((r) => r.path === '/v1/chat/completions'));
+      assert.ok(server.authorizations.every((a) => a === 'Bearer sk-eval'));
+
+      const missing = memoryIo();
+      assert.equal(await evalCommand(['run', '--provider', 'openai', '--dataset', datasetFile, '--out', out], missing.io), EXIT.usage);
+      assert.match(missing.out.stderr, /--provider openai needs --base-url/);
+    } finally {
+      await server.close();
+    }
   });
 });
