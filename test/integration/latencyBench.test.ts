@@ -39,4 +39,15 @@ describe('latency bench', () => {
     if (semantic.measured) assert.equal(typeof semanticGoal.pass, 'boolean');
     else assert.equal(semanticGoal.pass, undefined);
   });
+
+  it('--provider openai: the same speed model behind the OpenAI wire gives the same shape of result', async () => {
+    const report = await runLatencyBench({ timeScale: 0.03, answerTokens: 60, slots: [1], provider: 'openai' });
+    assert.equal(report.provider, 'openai');
+    const plain = report.rows.find((r) => r.case === 'plain')!;
+    assert.ok(plain.totalSeconds > 1.95 && plain.totalSeconds < 2.5, `plain took ${plain.totalSeconds} s`);
+    const touched = report.rows.find((r) => r.case === 'touched')!;
+    assert.equal(touched.outcome, 'erased');
+    assert.equal(touched.calls, 3);
+    assert.match(formatLatencyReport(report), /Latency of a guarded answer \(OpenAI-compatible wire/);
+  });
 });
