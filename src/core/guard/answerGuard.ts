@@ -2,8 +2,7 @@ import { mergeOverlaps } from './fastIndex';
 import { lowerBound } from './lowerBound';
 import { guardReason, INNER_PLACEHOLDER, MARKER, PLACEHOLDER, PLACEHOLDER_HEAD, PLACEHOLDER_INNER_MAX, redactionMarker } from './marker';
 import type { GuardMatch, Redaction, TargetIndex } from './types';
-import type { HandledTarget } from '../agents/handles';
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget, HandledTarget } from '../targets';
 import { ControlStripper, stripControls } from '../text/controls';
 
 const SPACE = /\s/;
