@@ -6,7 +6,8 @@ import FastAhoCorasick from 'modern-ahocorasick/fast';
 import { DataSet, RegExpMatcher, englishRecommendedTransformers, parseRawPattern } from 'obscenity';
 import { Automaton } from '../core/guard/automaton';
 import { buildFastIndex } from '../core/guard/fastIndex';
-import { TermPool, foldForMatch } from '../core/guard/normalize';
+import { foldForMatch } from '../core/guard/folding';
+import { TermPool } from '../core/guard/termPool';
 import type { ForgetTarget } from '../core/targets/target';
 
 /**

@@ -10,7 +10,8 @@
  */
 
 import { wordRank } from '../text/wordFrequency';
-import { rot13View, wordsBackwardsView, type Folded } from './normalize';
+import type { Folded } from './folding';
+import { rot13View, wordsBackwardsView } from './views';
 import type { MatchKind } from './types';
 
 export interface Reading {

@@ -3,6 +3,8 @@ import { Automaton } from './automaton';
 import { lowerBound } from './lowerBound';
 import { READINGS } from './derived';
 import { implausibleShortDisguise, SHORT_DISGUISE_LOOKAHEAD, SHORT_TERM_LETTERS } from './shortDisguise';
+import { isAsciiDigit, isAsciiLetter, LETTER_BIT } from './codePoints';
+import { incompleteTail } from './decoding';
 import {
   ESC_MAX,
   F_CONF,
@@ -17,20 +19,12 @@ import {
   F_TURNED,
   F_UPPER,
   GAP_MAX,
-  LETTER_BIT,
   MAX_CHAR_SPAN,
   SEQ_MAX,
-  foldForMatch,
-  incompleteTail,
-  renderedView,
-  reversedView,
-  upsideDownView,
-  wordsAround,
-  TermPool,
-  isAsciiDigit,
-  isAsciiLetter,
-  type Folded,
-} from './normalize';
+} from './foldFlags';
+import { foldForMatch, type Folded } from './folding';
+import { TermPool } from './termPool';
+import { renderedView, reversedView, upsideDownView, wordsAround } from './views';
 import type { GuardMatch, MatchKind, TargetIndex } from './types';
 
 /** A match before overlaps are resolved, in original UTF-16 offsets. */
