@@ -225,12 +225,12 @@ interface Round {
   readonly out: Finalized;
   /** For a character of `out.text`, where its raw span starts (a marker's, or its own). */
   readonly rawAt: (outOffset: number) => number;
-  readonly readings: readonly Reading[];
+  readonly readings: readonly ShownReading[];
   /** How many matches were found before this round. */
   readonly foundBefore: number;
 }
 
-interface Reading {
+interface ShownReading {
   /** The markers taken out (in the shown text); the pieces between them were read on their own. */
   readonly removed: readonly Span[];
   readonly joined: View;
@@ -274,7 +274,7 @@ function readRound(text: string, out: Finalized, index: TargetIndex, live: boole
     const variant = unionSpans(ours, spans);
     if (!variants.some((v) => sameSpans(v, variant))) variants.push(variant);
   }
-  const readings: Reading[] = [];
+  const readings: ShownReading[] = [];
   for (const removed of variants) {
     let from = 0;
     for (const s of [...removed, { start: shown.length, end: shown.length }]) {
@@ -318,7 +318,7 @@ function settleBefore(index: TargetIndex, rounds: readonly Round[], upTo: number
 }
 
 /** The offset of `shown` before which a reading is final when a marker may appear at `upTo` or later. */
-function settleReading(index: TargetIndex, shown: string, r: Reading, upTo: number): number {
+function settleReading(index: TargetIndex, shown: string, r: ShownReading, upTo: number): number {
   let stable = Math.min(settleView(index, r.joined, upTo, false), r.eaten ? settleView(index, r.eaten, upTo, true) : upTo);
   // The piece `upTo` falls in; one that ends before it is closed by the marker after it.
   let from = 0;

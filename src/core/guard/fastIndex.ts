@@ -1,7 +1,7 @@
 import { isCaseSensitive, termsOf, type ForgetTarget } from '../targets/target';
 import { Automaton } from './automaton';
 import { lowerBound } from './lowerBound';
-import { READINGS } from './derived';
+import { READINGS } from './readings';
 import { implausibleShortDisguise, SHORT_DISGUISE_LOOKAHEAD, SHORT_TERM_LETTERS } from './shortDisguise';
 import { isAsciiDigit, isAsciiLetter, LETTER_BIT } from './codePoints';
 import { incompleteTail } from './decoding';
