@@ -1,6 +1,6 @@
-import { mergeOverlaps } from './fastIndex';
 import { lowerBound } from './lowerBound';
 import { guardReason, INNER_PLACEHOLDER, MARKER, PLACEHOLDER, PLACEHOLDER_HEAD, PLACEHOLDER_INNER_MAX, redactionMarker } from './marker';
+import { mergeOverlaps } from './targetIndex';
 import type { GuardMatch, Redaction, TargetIndex } from './types';
 import type { ForgetTarget, HandledTarget } from '../targets';
 import { ControlStripper, stripControls } from '../text/controls';
