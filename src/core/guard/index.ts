@@ -6,6 +6,7 @@ export { getCachedIndex, clearIndexCache, targetsFingerprint } from './cache';
 export { MAX_CHAR_SPAN } from './foldFlags';
 export { foldForMatch } from './folding';
 export { foldTerm, foldedString, TermPool } from './termPool';
-export { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type AnswerGuard, type Finalized } from './answerGuard';
+export { createAnswerGuard, finalizeAnswer, guardWouldAct, type AnswerGuard, type Finalized } from './answerGuard';
+export { SafeStreamer } from './streamer';
 // For the benchmark, which measures the automaton on its own.
 export { Automaton } from './automaton';
