@@ -67,7 +67,7 @@ export class IndexScan {
   /** The folding reversed, made on the first backwards hit. */
   private reversed: Folded | undefined = undefined;
   /** The reading the readings callback is scanning. */
-  private reading!: TextReading;
+  private reading: TextReading | undefined = undefined;
 
   constructor(private readonly terms: IndexedTerms) {}
 
@@ -96,7 +96,10 @@ export class IndexScan {
     // Nothing older than holdBack can still change: no match is longer, no decision looks further.
     if (live) this.stable = Math.min(tail, Math.max(this.stable, text.length - this.terms.holdBack));
     const found = this.found;
+    // The index outlives the scan (it is cached): let go of the text and what was read from it.
     this.found = [];
+    this.text = this.source = '';
+    this.reversed = this.reading = undefined;
     return { found, stable: this.stable };
   }
 
@@ -276,7 +279,8 @@ export class IndexScan {
   }
 
   private readonly onReadingHit = (pattern: number, end: number): void => {
-    const { terms, reading: r, view: f } = this;
+    const { terms, view: f } = this;
+    const r = this.reading!;
     const start = end - terms.automaton.lengthOf(pattern);
     // The reading's characters may map back out of order (words backwards): the span covers them all.
     let from = r.from[f.start[start]!]!;
