@@ -1,3 +1,10 @@
+/**
+ * The extension's entry point. src/vscode has one folder per feature (chat, guardedModels, targets, preview,
+ * relevance, setup, settings, errors, evaluate); only this file and shared plumbing (log, cancellation) sit on
+ * top. In a folder, a file that imports `vscode` is glue; the logic it needs without VS Code sits beside it as
+ * `<glue>Logic.ts` (lint keeps those free of `vscode`), so node's test runner covers it. Pure modules that
+ * several features share are named for what they hold (chatTexts, markdownSanitizer, guardedAnswer).
+ */
 import type * as vscode from 'vscode';
 import { registerEvaluate } from './evaluate/evaluate';
 import { registerGuardedModels } from './guardedModels/guardedModelsProvider';
