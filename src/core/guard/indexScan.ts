@@ -171,16 +171,16 @@ export class IndexScan {
    * words long, so only a mask in that stretch may still be inside one.
    */
   private holdOpenMask(): void {
-    const { folded: a, length: L } = this;
+    const { folded: f, length: len } = this;
     const { maxMaskLen, maxMaskWords } = this.terms;
-    let from = L;
-    for (let k = L - 1, words = 0; k >= 0 && k >= L - maxMaskLen - 2; k--) {
+    let from = len;
+    for (let k = len - 1, words = 0; k >= 0 && k >= len - maxMaskLen - 2; k--) {
       from = k;
-      if (a.flags[k]! & F_SEP && ++words >= maxMaskWords) break;
+      if (f.flags[k]! & F_SEP && ++words >= maxMaskWords) break;
     }
-    for (let p = Math.max(1, from); p < L; p++) {
-      if (a.flags[p]! & F_MASK) {
-        this.hold(a.start[Math.max(from, p - maxMaskLen + 1)]!);
+    for (let p = Math.max(1, from); p < len; p++) {
+      if (f.flags[p]! & F_MASK) {
+        this.hold(f.start[Math.max(from, p - maxMaskLen + 1)]!);
         break;
       }
     }
@@ -191,24 +191,26 @@ export class IndexScan {
     this.terms.automaton.scanBackward(this.folded.skeleton, this.length, this.onBackwardHit);
   }
 
-  private readonly onBackwardHit = (pattern: number, k: number): void => {
-    const { terms, folded: a, length: L } = this;
-    const n = terms.automaton.lengthOf(pattern);
-    const rs = k - n;
+  // The backwards views run from the text's last compact character to its first: a hit at
+  // [viewStart, viewEnd) of the view covers [len - viewEnd, len - 1 - viewStart] of the folding.
+  private readonly onBackwardHit = (pattern: number, viewEnd: number): void => {
+    const { terms, folded: f, length: len } = this;
+    const letters = terms.automaton.lengthOf(pattern);
+    const viewStart = viewEnd - letters;
     // Backwards, what follows the name in the text is what precedes it here: decided once a character follows.
-    if (this.live && rs === 0) this.hold(a.start[L - k]!);
-    const reversed = (this.reversed ??= reversedView(a));
+    if (this.live && viewStart === 0) this.hold(f.start[len - viewEnd]!);
+    const reversed = (this.reversed ??= reversedView(f));
     for (let c = terms.patternStart[pattern]!; c < terms.patternStart[pattern + 1]!; c++) {
       const entry = terms.patternEntries[c]!;
-      const kind = verify(terms.pool, entry, reversed, rs, false);
+      const kind = verify(terms.pool, entry, reversed, viewStart, false);
       // The reversed view drops case; the name's first letter is at the end of the span in the text.
-      if (!kind || !terms.capitalOk(entry, a, L - 1 - rs)) continue;
-      if (n < REVERSED_MIN_LETTERS) {
+      if (!kind || !terms.capitalOk(entry, f, len - 1 - viewStart)) continue;
+      if (letters < REVERSED_MIN_LETTERS) {
         let shown = true;
-        for (let j = rs; j < k && shown; j++) shown = (reversed.flags[j]! & F_RLO) !== 0;
+        for (let j = viewStart; j < viewEnd && shown; j++) shown = (reversed.flags[j]! & F_RLO) !== 0;
         if (!shown) continue;
       }
-      this.found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind, reversed: true });
+      this.found.push({ entry, start: f.start[len - viewEnd]!, end: endOf(f, len - 1 - viewStart), kind, reversed: true });
     }
   };
 
@@ -222,34 +224,34 @@ export class IndexScan {
     this.terms.automaton.scan(turned.skeleton, this.length, this.onUpsideDownHit);
   }
 
-  private readonly onUpsideDownHit = (pattern: number, k: number): void => {
-    const { terms, folded: a, length: L, view: turned } = this;
-    const n = terms.automaton.lengthOf(pattern);
-    const rs = k - n;
-    if (this.live && rs === 0) this.hold(a.start[L - k]!);
+  private readonly onUpsideDownHit = (pattern: number, viewEnd: number): void => {
+    const { terms, folded: f, length: len, view: turned } = this;
+    const letters = terms.automaton.lengthOf(pattern);
+    const viewStart = viewEnd - letters;
+    if (this.live && viewStart === 0) this.hold(f.start[len - viewEnd]!);
     let anyTurned = false;
-    for (let j = rs; j < k && !anyTurned; j++) anyTurned = (turned.flags[j]! & F_TURNED) !== 0;
-    if (!anyTurned || n < 3) return;
+    for (let j = viewStart; j < viewEnd && !anyTurned; j++) anyTurned = (turned.flags[j]! & F_TURNED) !== 0;
+    if (!anyTurned || letters < 3) return;
     for (let c = terms.patternStart[pattern]!; c < terms.patternStart[pattern + 1]!; c++) {
       const entry = terms.patternEntries[c]!;
       // Turned letters have no case to tell a proper noun by: a case-sensitive term is not read so.
-      if (terms.needsCapital[entry] === 0 && verify(terms.pool, entry, turned, rs, false))
-        this.found.push({ entry, start: a.start[L - k]!, end: endOf(a, L - 1 - rs), kind: 'confusable', reversed: true });
+      if (terms.needsCapital[entry] === 0 && verify(terms.pool, entry, turned, viewStart, false))
+        this.found.push({ entry, start: f.start[len - viewEnd]!, end: endOf(f, len - 1 - viewStart), kind: 'confusable', reversed: true });
     }
   };
 
   /** Pass (streams only): the last letters may begin a name written backwards. */
   private holdReversedStart(): void {
-    const { folded: a, length: L, terms } = this;
-    const from = Math.max(0, L - terms.maxLen);
-    if (a.start[from]! >= this.stable) return;
-    for (let s = from; s < L; s++) {
+    const { folded: f, length: len, terms } = this;
+    const from = Math.max(0, len - terms.maxLen);
+    if (f.start[from]! >= this.stable) return;
+    for (let s = from; s < len; s++) {
       // A name backwards starts (in the text) where a word may start, like any other match.
-      if (!mayBeginWord(a, s)) continue;
+      if (!mayBeginWord(f, s)) continue;
       let prefix = '';
-      for (let j = s; j < L; j++) prefix += String.fromCodePoint(a.skeleton[j]!);
+      for (let j = s; j < len; j++) prefix += String.fromCodePoint(f.skeleton[j]!);
       if (terms.reversedPrefixExists(prefix)) {
-        this.hold(a.start[s]!);
+        this.hold(f.start[s]!);
         return;
       }
     }
