@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmError } from '../../../../src/core/llm/errors';
 import { InvalidHostError } from '../../../../src/core/llm/hostPolicy';
-import { modelsText } from '../../../../src/vscode/chatTexts';
-import { describeChatError } from '../../../../src/vscode/errorText';
-import { hostSettingOf, resolveSettings, type SettingsReader } from '../../../../src/vscode/settingsValues';
-import { noticeFor, tooltipAdvice } from '../../../../src/vscode/setupAdvice';
+import { modelsText } from '../../../../src/vscode/chat/chatTexts';
+import { describeChatError } from '../../../../src/vscode/errors/errorPresenterLogic';
+import { hostSettingOf, resolveSettings, type SettingsReader } from '../../../../src/vscode/settings/settingsLogic';
+import { noticeFor, tooltipAdvice } from '../../../../src/vscode/setup/setupStateLogic';
 
 type Values = Record<string, unknown>;
 const reader = (user: Values, workspace: Values = {}): SettingsReader => ({
