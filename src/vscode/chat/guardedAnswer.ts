@@ -112,7 +112,7 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
   const rest = sanitizer.end();
   if (rest) request.onMarkdown(rest);
   // After the answer, never before it: the answer was checked without meaning, by names and keywords.
-  if (notice) request.onMarkdown(relevanceNoticeMarkdown(notice));
+  if (notice) request.onMarkdown(relevanceNoticeMarkdown(notice, request.settings.provider));
   // Counts and outcome only: the log must not carry forgotten content.
   log.info(
     `${source}: ${result.outcome}, ${result.calls} model calls, ${result.redactions.length} redactions, guard acted: ${result.guardActed}, ${Math.round(result.totalMs)} ms`,

@@ -66,9 +66,15 @@ export function isInstalled(model: string, installed: readonly { readonly name: 
  * it). A missing model gets our own words (the server's text is not needed to say "pull it"); another
  * failure quotes core's message, escaped, since it may carry the server's text.
  */
-export function relevanceNoticeMarkdown(event: { readonly model: string; readonly message: string; readonly pull?: string }): string {
+export function relevanceNoticeMarkdown(
+  event: { readonly model: string; readonly message: string; readonly pull?: string },
+  provider: 'ollama' | 'openai' = 'ollama',
+): string {
   if (event.pull) {
     const name = event.pull.replace(/`/g, '');
+    // An OpenAI-compatible server pulls nothing: the model has to be served, here or at unlearn.embeddingBaseUrl.
+    if (provider === 'openai')
+      return `\n\n_Relevance by meaning is off: the server does not serve the embedding model \`${name}\`, so this answer was checked by names and keywords only. Serve it (see \`unlearn.embeddingBaseUrl\`), or set \`unlearn.embeddingModel\` to \`none\`._`;
     return `\n\n_Relevance by meaning is off: the embedding model \`${name}\` is not installed, so this answer was checked by names and keywords only. Run \`ollama pull ${name}\` (or **Unlearn: Pull Model**) to turn it on._`;
   }
   return `\n\n_${escapeMarkdown(event.message.replace(/\.$/, ''))}. Check \`unlearn.embeddingModel\`, or leave it empty to use names and keywords only._`;

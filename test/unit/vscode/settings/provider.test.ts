@@ -10,6 +10,7 @@ import { modelsText } from '../../../../src/vscode/chat/chatTexts';
 import { describeChatError } from '../../../../src/vscode/errors/errorPresenterLogic';
 import { hostSettingOf, resolveSettings, type SettingsReader } from '../../../../src/vscode/settings/settingsLogic';
 import { noticeFor, tooltipAdvice } from '../../../../src/vscode/setup/setupStateLogic';
+import { relevanceNoticeMarkdown } from '../../../../src/vscode/relevance/relevanceTexts';
 
 type Values = Record<string, unknown>;
 const reader = (user: Values, workspace: Values = {}): SettingsReader => ({
@@ -93,6 +94,12 @@ describe('messages for an OpenAI-compatible server name its settings and command
     assert.match(describeChatError(fail('context-length'), host, 'm', 'openai').message, /unlearn\.contextLength.*max-model-len/);
     const missing = describeChatError(fail('model-missing'), host, 'Qwen/Qwen2.5-7B', 'openai');
     assert.ok(!missing.buttons.some((b) => b.command === 'unlearn.pullModel'), 'offered a pull from a server that cannot pull');
+  });
+
+  test('a missing embedding model is to be served, not pulled', () => {
+    const text = relevanceNoticeMarkdown({ model: 'bge', message: 'not found', pull: 'bge' }, 'openai');
+    assert.match(text, /does not serve the embedding model `bge`.*unlearn\.embeddingBaseUrl/);
+    assert.ok(!/ollama pull|Pull Model/.test(text));
   });
 
   test('/models names the provider and the engine', () => {
