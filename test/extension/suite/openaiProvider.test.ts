@@ -71,7 +71,11 @@ suite('unlearn.provider: openai', function () {
       server.chats.map((c) => c.role),
       ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
-    assert.ok(server.requests.every((r) => r.path === '/v1/chat/completions'));
+    // Besides the agents' calls, the status check and the guarded models list /v1/models in the background.
+    assert.ok(
+      server.requests.every((r) => r.path === '/v1/chat/completions' || r.path === '/v1/models'),
+      server.requests.map((r) => r.path).join(', '),
+    );
     assert.ok(server.authorizations.every((a) => a === `Bearer ${KEY}`));
   });
 
