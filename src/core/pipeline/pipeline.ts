@@ -22,7 +22,8 @@ import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
-import { sanitizeUserInput, stripControls } from '../text/controls';
+import { stripControls } from '../text/controls';
+import { sanitizeUserInput } from './userInput';
 import {
   explainRelevance,
   firstReport,

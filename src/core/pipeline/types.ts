@@ -3,7 +3,7 @@ import type { Redaction, TargetIndex } from '../guard/types';
 import type { ChatMessage, LlmPort } from '../llm/port';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache } from '../relevance/embeddingCache';
-import type { RelevanceExplanation } from '../relevance/relevance';
+import type { AuditPolicy, RelevanceExplanation } from '../relevance/relevance';
 
 export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'critic' | 'compose' | 'guard';
 
@@ -66,8 +66,8 @@ export interface PipelineOptions {
   readonly embeddingTimeoutMs?: number;
 }
 
-export type AuditPolicy = 'named' | 'related' | 'always';
-export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
+// Front ends still import these from the pipeline; they move to '../relevance' with the index-only imports.
+export { AUDIT_POLICIES, type AuditPolicy } from '../relevance/relevance';
 
 /** The Ollama model used when none is configured: `unlearn.model`'s default and the CLI's. */
 export const DEFAULT_MODEL = 'llama3.2';
