@@ -629,7 +629,9 @@ export function formatReport(r: GuardBenchReport): string {
   }
   lines.push('');
   if (r.promptTokens) {
-    lines.push('Prompt tokens per request, as the scripted Ollama server reports them (whole pipeline: vanilla, audit, critic, composer)');
+    lines.push(
+      'Prompt tokens per request, as the scripted Ollama server reports them (whole pipeline: vanilla, detect, rewrite, critic, composer)',
+    );
     lines.push(`  ${pad('targets', 8)} ${lpad('ours', 10)} ${lpad('all targets in prompt', 24)}`);
     for (const p of r.promptTokens)
       lines.push(`  ${pad(p.targets.toLocaleString('en-US'), 8)} ${lpad(String(p.retrieval), 10)} ${lpad(String(p.allTargets), 24)}`);

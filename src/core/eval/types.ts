@@ -70,8 +70,6 @@ export interface EvalDataset {
   readonly questions: readonly EvalQuestion[];
 }
 
-export type SystemName = 'plain' | 'unlearn';
-
 /** One answer of one system to one question, with what the scorers found in it. */
 export interface AnswerRecord {
   readonly answer: string;
