@@ -137,7 +137,7 @@ export function generateTargets(count: number, seed = 42): ForgetTarget[] {
 }
 
 /** Ordinary prose with a mention of one of the first ten targets about every 2 KB. */
-export function generateText(bytes: number, targets: readonly ForgetTarget[], seed = 7): string {
+function generateText(bytes: number, targets: readonly ForgetTarget[], seed = 7): string {
   const rnd = mulberry32(seed);
   const parts: string[] = [];
   let length = 0;
@@ -557,7 +557,7 @@ function evaluateGoals(
 
 // ---------- output ----------
 
-export function fmtMs(ms: number): string {
+function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 100) return `${ms.toFixed(2)} ms`;

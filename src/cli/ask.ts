@@ -211,7 +211,7 @@ export async function loadTargetsFile(path: string): Promise<{ error: string } |
  * JSON.stringify escapes C0 controls but writes DEL, C1 and bidi controls raw; as \\u escapes they parse
  * to the same strings and cannot act on a terminal the JSON is shown in.
  */
-export function jsonForTerminal(json: string): string {
+function jsonForTerminal(json: string): string {
   return json.replace(/[\u007f-\uffff]/g, (c) => {
     const code = c.charCodeAt(0);
     return isControl(code) || isBidiFormatChar(code) ? `\\u${code.toString(16).padStart(4, '0')}` : c;

@@ -159,10 +159,10 @@ export interface ScriptedModel {
   readonly embeddingDims?: number;
 }
 
-export const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
+const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
 
 /** Ollama resolves `llama3.2` to `llama3.2:latest`. */
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const slash = name.lastIndexOf('/');
   return name.slice(slash + 1).includes(':') ? name : `${name}:latest`;
 }

@@ -40,7 +40,7 @@ export function joinSpelledLetters(text: string): string {
 }
 
 /** Decodes every base64-looking run of 8+ characters that decodes to readable text. */
-export function decodeBase64Runs(text: string): string | undefined {
+function decodeBase64Runs(text: string): string | undefined {
   const runs = text.match(/[A-Za-z0-9+/]{8,}={0,2}/g) ?? [];
   const decoded: string[] = [];
   for (const run of runs) {

@@ -89,7 +89,7 @@ function choiceAccuracy(records: readonly QuestionRecord[], of: (r: QuestionReco
   };
 }
 
-export function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): SystemMetrics {
+function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): SystemMetrics {
   const present = records.filter((r) => answerOf(r, system));
   const of = (r: QuestionRecord): AnswerRecord => answerOf(r, system)!;
   const answered = present.filter((r) => !of(r).error);
@@ -142,7 +142,7 @@ export function systemMetrics(records: readonly QuestionRecord[], system: System
 }
 
 /** The metrics of one group of questions, for every system that answered them. */
-export function groupMetrics(kind: QuestionKind | 'all', records: readonly QuestionRecord[]): KindMetrics {
+function groupMetrics(kind: QuestionKind | 'all', records: readonly QuestionRecord[]): KindMetrics {
   const policies = [...new Set(records.flatMap((r) => Object.keys(r.policies ?? {}) as AuditPolicy[]))];
   return {
     kind,

@@ -163,7 +163,7 @@ function counted(llm: LlmPort): { port: LlmPort; calls: () => number; embeds: ()
 }
 
 /** What the model is asked: the question, with its choices lettered when it has any. */
-export function promptOf(q: EvalQuestion): string {
+function promptOf(q: EvalQuestion): string {
   return q.choices?.length ? formatChoiceQuestion(q.question, q.choices) : q.question;
 }
 

@@ -5,7 +5,7 @@ import { replyTokens } from '../pipeline/contextWindow';
 export const GUARDED_VENDOR = 'unlearn';
 
 /** Shown after the model's name in the picker, so nobody mistakes a guarded model for the plain one. */
-export const GUARDED_SUFFIX = ' · Unlearn';
+const GUARDED_SUFFIX = ' · Unlearn';
 
 /** Ollama's own default context window, used when /api/show does not report one. */
 export const FALLBACK_CONTEXT_TOKENS = 4096;

@@ -62,14 +62,14 @@ export const TOO_LONG =
 export const KEEP_ALIVE = '30m';
 
 /** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-export const DEFAULT_PARALLEL_CALLS = 4;
+const DEFAULT_PARALLEL_CALLS = 4;
 
 /**
  * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
  * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
  * keep a touched request within three times the plain model's time (see the README's benchmarks).
  */
-export const ONE_SLOT_CANDIDATES = 2;
+const ONE_SLOT_CANDIDATES = 2;
 
 /**
  * The ALU algorithm with Unlearn's additions, arranged for latency:
@@ -611,7 +611,7 @@ const SAME_TEXT = 0.9;
  * Whether the top candidates say the same thing, so composing them adds nothing: one candidate, equal
  * critic scores, or words that overlap almost entirely.
  */
-export function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
+function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
   const [first, ...rest] = best;
   if (!first) return true;
   return rest.every((c) => (c.forget === first.forget && c.utility === first.utility) || wordOverlap(c.text, first.text) >= SAME_TEXT);

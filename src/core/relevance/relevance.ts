@@ -15,10 +15,10 @@ import { checkedVector, TargetEmbeddings, type EmbeddingBuildProgress } from './
 export const SHORTLIST_SIZE = 8;
 
 /** How long a request waits for the embedding model (query vectors, or a target index still building) before going on without meaning. */
-export const DEFAULT_EMBEDDING_TIMEOUT_MS = 20_000;
+const DEFAULT_EMBEDDING_TIMEOUT_MS = 20_000;
 
 /** After a failure (model missing, server down), how long requests go on without meaning before trying the model again. */
-export const EMBEDDING_RETRY_MS = 60_000;
+const EMBEDDING_RETRY_MS = 60_000;
 
 /**
  * Which requests reach the agents: `named` only those that spell a target, `related` also those a keyword or
