@@ -103,7 +103,8 @@ export function leftOutModels(models: readonly ModelInfo[], details: readonly (M
  * Cloud models (`runsRemotely`) are left out: a guarded model must answer from the configured server.
  *
  * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
- * LLM port has no tool channel, so a tool call could not be made, let alone audited. See the README.
+ * LLM port has no tool channel, so a tool call could not be made, let alone checked. docs/settings.md,
+ * "Which chat modes list guarded models", says what users see.
  */
 export function describeGuardedModels(
   host: string,
