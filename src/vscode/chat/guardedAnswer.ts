@@ -138,6 +138,6 @@ function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
 }
 
 /** Said before every answer when the model's host is not this machine. */
-export function remoteHostNote(host: string): string {
+function remoteHostNote(host: string): string {
   return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).`;
 }

@@ -17,7 +17,7 @@ import { showActionableError } from '../errors/errorPresenter';
 import { describeChatError } from '../errors/errorPresenterLogic';
 import { enabledTargets, readSettings } from '../settings/settings';
 
-export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
+const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
 
 /**
  * "Unlearn: Evaluate Current Targets": asks the configured model questions about the workspace's own

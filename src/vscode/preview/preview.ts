@@ -30,7 +30,7 @@ interface PreviewDoc {
  * Why a span was redacted, for hovers: the target, the reason, and which signal brought the target in
  * (with its score) when relevance said; never the removed text.
  */
-export function redactionHover(
+function redactionHover(
   r: Pick<Redaction, 'targetName' | 'reason' | 'by'> & Partial<Pick<Redaction, 'targetId'>>,
   relevance?: RelevanceExplanation,
 ): string {

@@ -69,14 +69,14 @@ function policyOf(value: unknown): AuditPolicy | undefined {
  * ask for more auditing (`always`), never for less: `named` from a workspace would let every question
  * that describes a target without naming it through unaudited.
  */
-export function resolveAuditPolicy(read: SettingsReader): AuditPolicy {
+function resolveAuditPolicy(read: SettingsReader): AuditPolicy {
   const user = policyOf(read.userOnly('auditPolicy')) ?? 'related';
   const effective = policyOf(read.effective('auditPolicy')) ?? user;
   return POLICY_STRICTNESS[effective] > POLICY_STRICTNESS[user] ? effective : user;
 }
 
 /** The embedding model from user settings only (a workspace could pick a cloud model and send the targets out); "" or "none" = off. */
-export function resolveEmbeddingModel(read: SettingsReader): string | undefined {
+function resolveEmbeddingModel(read: SettingsReader): string | undefined {
   const value = read.userOnly('embeddingModel');
   const text = typeof value === 'string' ? value.trim() : DEFAULT_EMBEDDING_MODEL;
   return text && text.toLowerCase() !== 'none' ? text : undefined;

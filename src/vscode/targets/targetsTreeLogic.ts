@@ -24,7 +24,7 @@ export type TargetEdit =
 export type EditResult = { readonly ok: true; readonly value: unknown[] } | { readonly ok: false; readonly message: string };
 
 /** Raw setting value → an array we may edit. A non-array value is never replaced: the caller must refuse. */
-export function editableArray(raw: unknown): unknown[] | undefined {
+function editableArray(raw: unknown): unknown[] | undefined {
   if (raw === undefined || raw === null) return [];
   return Array.isArray(raw) ? [...raw] : undefined;
 }
