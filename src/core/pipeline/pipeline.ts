@@ -67,7 +67,7 @@ const DEFAULT_PARALLEL_CALLS = 4;
 /**
  * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
  * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
- * keep a touched request within three times the plain model's time (see the README's benchmarks).
+ * keep a touched request within three times the plain model's time (see docs/benchmarks.md).
  */
 const ONE_SLOT_CANDIDATES = 2;
 
