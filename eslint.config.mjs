@@ -29,11 +29,6 @@ export default tseslint.config(
     rules: { 'unlearn/layers': ['error', { throughIndex: false }] },
   },
   {
-    // TEMPORARY until branch s-guard lands: answerGuard.ts still imports agents/handles (issue 24).
-    files: ['src/core/guard/answerGuard.ts'],
-    rules: { 'unlearn/layers': 'off' },
-  },
-  {
     // In src/vscode a feature's pure half is named <glue>Logic.ts so node's test runner can load it without VS Code.
     files: ['src/vscode/**/*Logic.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'a *Logic.ts file is the pure half: no vscode' }] }] },
