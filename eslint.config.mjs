@@ -26,7 +26,7 @@ export default tseslint.config(
     // Layer order and imports through each core folder's index.ts: scripts/lint/layers.mjs says which and why.
     files: ['src/**/*.ts'],
     plugins: { unlearn: layers },
-    rules: { 'unlearn/layers': ['error', { throughIndex: false }] },
+    rules: { 'unlearn/layers': 'error' },
   },
   {
     // In src/vscode a feature's pure half is named <glue>Logic.ts so node's test runner can load it without VS Code.

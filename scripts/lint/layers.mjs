@@ -64,7 +64,7 @@ const layersRule = {
     schema: [
       {
         type: 'object',
-        properties: { srcRoot: { type: 'string' }, throughIndex: { type: 'boolean' } },
+        properties: { srcRoot: { type: 'string' } },
         additionalProperties: false,
       },
     ],
@@ -75,7 +75,6 @@ const layersRule = {
   },
   create(context) {
     const srcRoot = resolve(context.cwd, context.options[0]?.srcRoot ?? 'src');
-    const throughIndex = context.options[0]?.throughIndex ?? true;
     const file = context.filename;
     const from = folderOf(file, srcRoot);
     if (!from) return {};
@@ -92,7 +91,7 @@ const layersRule = {
         return;
       }
       // Only core folders promise an index; the front ends are leaves (bench's use of cli/io is the one exception).
-      if (!throughIndex || !to.startsWith('core/')) return;
+      if (!to.startsWith('core/')) return;
       const folderPath = resolve(srcRoot, to);
       if (target !== folderPath && target !== resolve(folderPath, 'index')) {
         const index = relative(dirname(file), folderPath).split(sep).join('/');

@@ -5,7 +5,7 @@ import AhoCorasick from 'modern-ahocorasick';
 import FastAhoCorasick from 'modern-ahocorasick/fast';
 import { DataSet, RegExpMatcher, englishRecommendedTransformers, parseRawPattern } from 'obscenity';
 import { Automaton, buildTargetIndex, foldForMatch, TermPool } from '../core/guard';
-import type { ForgetTarget } from '../core/targets/target';
+import type { ForgetTarget } from '../core/targets';
 
 /**
  * Leak-guard benchmark: our index against a naive regex alternation and the `obscenity` profanity

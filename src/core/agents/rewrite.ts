@@ -1,5 +1,6 @@
-import type { ChatMessage, ChatRequest } from '../llm/port';
-import { describeTargets, HANDLE_PLACEHOLDER_HELP, type HandledTarget } from './handles';
+import type { ChatMessage, ChatRequest } from '../llm';
+import type { HandledTarget } from '../targets';
+import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 
 /**

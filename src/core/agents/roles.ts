@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 
 export type AgentRole = 'vanilla' | 'detect' | 'rewrite' | 'critic' | 'compose';
 

@@ -1,5 +1,5 @@
 import { buildTargetIndex, type Redaction } from '../guard';
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 
 /**
  * Scoring of one answer. Leaks are found with the product's own disguise-aware matcher (case, accents,

@@ -1,5 +1,5 @@
-import type { ChatMessage } from '../llm/port';
-import type { TargetEntry } from '../targets/schema';
+import type { ChatMessage } from '../llm';
+import type { TargetEntry } from '../targets';
 import { Random } from './random';
 import {
   QUESTION_KINDS,

@@ -1,4 +1,5 @@
-import type { AuditPolicy, StageName } from '../pipeline/types';
+import type { AuditPolicy } from '../relevance';
+import type { StageName } from '../pipeline';
 import { chanceOf } from './multipleChoice';
 import { ALL_QUESTION_KINDS, type AnswerRecord, type QuestionKind, type QuestionRecord } from './types';
 

@@ -1,4 +1,4 @@
-import type { StageName } from '../pipeline/types';
+import type { StageName } from '../pipeline';
 import type { KindMetrics, SystemMetrics } from './metrics';
 import { CHOICE_LETTERS } from './multipleChoice';
 import { reportSystems, type EvalReport, type ReportSystem } from './report';

@@ -1,5 +1,5 @@
-import type { ModelDetails, ModelInfo } from '../llm/port';
-import { replyTokens } from '../pipeline/contextWindow';
+import type { ModelDetails, ModelInfo } from '../llm';
+import { replyTokens } from '../pipeline';
 
 /** The vendor id under which VS Code lists our models (`contributes.languageModelChatProviders`). */
 export const GUARDED_VENDOR = 'unlearn';

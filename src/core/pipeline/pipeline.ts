@@ -1,5 +1,5 @@
+import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets';
 import {
-  assignHandles,
   buildComposerMessages,
   buildCriticScoresMessages,
   buildDetectMessages,
@@ -12,17 +12,14 @@ import {
   rewriteOptions,
   toCriticReply,
   TOUCH_REASON,
-  type HandledTarget,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
 import { settleWithLimit, type Task } from './parallelCalls';
-import { isAbort, LlmError } from '../llm/errors';
-import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard';
-import { stripControls } from '../text/controls';
+import { stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
 import {
   explainRelevance,
@@ -32,10 +29,10 @@ import {
   type Relevance,
   type RelevanceReport,
   type RequestPart,
-} from '../relevance/relevance';
-import {
   AUDIT_POLICIES,
   type AuditPolicy,
+} from '../relevance';
+import {
   type PipelineEvent,
   type PipelineInput,
   type PipelineOutcome,

@@ -1,5 +1,5 @@
-import { withoutMarkerNames } from '../guard/marker';
-import { sanitizeUserText } from '../text/controls';
+import { withoutMarkerNames } from '../guard';
+import { sanitizeUserText } from '../text';
 
 /**
  * A request with its question and every earlier turn cleaned by `sanitizeUserText`. Earlier turns also

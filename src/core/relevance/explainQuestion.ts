@@ -1,5 +1,5 @@
 import type { TargetIndex } from '../guard';
-import type { LlmPort } from '../llm/port';
+import type { LlmPort } from '../llm';
 import type { EmbeddingCache } from './embeddingCache';
 import { explainRelevance, relevanceOf, type AuditPolicy, type RelevanceExplanation } from './relevance';
 

@@ -1,7 +1,6 @@
 import type { TargetIndex } from '../guard';
-import { isAbort, LlmError } from '../llm/errors';
-import type { LlmPort } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { isAbort, LlmError, type LlmPort } from '../llm';
+import type { ForgetTarget } from '../targets';
 import { MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 import { embeddingProfile } from './embeddingProfiles';
 import { buildKeywordIndex, KEYWORD_THRESHOLD, type KeywordIndex } from './keywordIndex';

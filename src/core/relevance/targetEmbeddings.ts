@@ -1,6 +1,5 @@
-import { LlmError } from '../llm/errors';
-import type { LlmPort } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { LlmError, type LlmPort } from '../llm';
+import type { ForgetTarget } from '../targets';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
 import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 import { createSimdKernel, type SimdKernel } from './simdKernel';

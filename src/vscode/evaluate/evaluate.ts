@@ -10,8 +10,7 @@ import {
   type EvalRun,
 } from '../../core/eval';
 import { buildTargetIndex } from '../../core/guard';
-import { createOllamaPort } from '../../core/llm/ollamaAdapter';
-import type { LlmPort } from '../../core/llm/port';
+import { createOllamaPort, type LlmPort } from '../../core/llm';
 import { withAbortSignal } from '../cancellation';
 import { showActionableError } from '../errors/errorPresenter';
 import { describeChatError } from '../errors/errorPresenterLogic';

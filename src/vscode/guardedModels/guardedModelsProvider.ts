@@ -3,17 +3,14 @@ import {
   ConversationError,
   describeGuardedModels,
   estimateMessageTokens,
-  estimateTokens,
   GUARDED_VENDOR,
   leftOutModels,
   modelsFingerprint,
   runsRemotely,
   toPipelineConversation,
 } from '../../core/guardedModels';
-import { isAbort } from '../../core/llm/errors';
-import { allWithLimit } from '../../core/pipeline/parallelCalls';
-import { createOllamaPort } from '../../core/llm/ollamaAdapter';
-import type { LlmPort, ModelDetails } from '../../core/llm/port';
+import { estimateTokens, isAbort, createOllamaPort, type LlmPort, type ModelDetails } from '../../core/llm';
+import { allWithLimit } from '../../core/pipeline';
 import type { ForgetTarget } from '../../core/targets';
 import { withAbortSignal } from '../cancellation';
 import type { TargetSettingsHealth } from '../chat/chatTexts';

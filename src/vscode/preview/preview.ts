@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { getCachedIndex, redactMatches, type Redaction } from '../../core/guard';
-import { isAbort } from '../../core/llm/errors';
-import type { LlmPort } from '../../core/llm/port';
+import { isAbort, type LlmPort } from '../../core/llm';
 import { runPipeline } from '../../core/pipeline';
 import { withAbortSignal } from '../cancellation';
 import { showActionableError } from '../errors/errorPresenter';

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { getCachedIndex } from '../../core/guard';
-import { isLlmError } from '../../core/llm/errors';
-import type { LlmPort } from '../../core/llm/port';
+import { isLlmError, type LlmPort } from '../../core/llm';
 import { FileEmbeddingCache, relevanceOf, type EmbeddingCache } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
 import type { SemanticWiring } from '../chat/guardedAnswer';

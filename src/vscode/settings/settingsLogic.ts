@@ -2,10 +2,15 @@
  * What the `unlearn.*` settings resolve to, as pure functions (no `vscode`) so node tests cover them.
  * `settings.ts` feeds them VS Code's configuration through a small reader.
  */
-import { DEFAULT_OLLAMA_HOST } from '../../core/llm/hostPolicy';
-import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../../core/pipeline/contextWindow';
-import { AUDIT_POLICIES, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type AuditPolicy, type PipelineOptions } from '../../core/pipeline/types';
-import { DEFAULT_EMBEDDING_MODEL } from '../../core/relevance/embeddingProfiles';
+import { DEFAULT_OLLAMA_HOST } from '../../core/llm';
+import {
+  DEFAULT_CONTEXT_LENGTH,
+  MAX_CONTEXT_LENGTH,
+  DEFAULT_MODEL,
+  DEFAULT_PIPELINE_OPTIONS,
+  type PipelineOptions,
+} from '../../core/pipeline';
+import { AUDIT_POLICIES, type AuditPolicy, DEFAULT_EMBEDDING_MODEL } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
 
 export { DEFAULT_MODEL };

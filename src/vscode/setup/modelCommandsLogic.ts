@@ -1,4 +1,4 @@
-import type { PullProgress } from '../../core/llm/port';
+import type { PullProgress } from '../../core/llm';
 
 /** A pull progress report → the notification's message and the overall percentage when known. */
 export function pullProgressText(p: PullProgress): { message: string; percent?: number } {

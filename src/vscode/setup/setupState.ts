@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import { canChat, GUARDED_VENDOR, runsRemotely } from '../../core/guardedModels';
-import { isAbort } from '../../core/llm/errors';
-import { isLoopbackHost } from '../../core/llm/hostPolicy';
-import type { ModelDetails } from '../../core/llm/port';
+import { isAbort, isLoopbackHost, type ModelDetails } from '../../core/llm';
 import type { AnswerEvents, DeliveredAnswer } from '../chat/answerEvents';
 import type { UnlearnLog } from '../log';
 import { PREVIEW_SCHEME } from '../preview/preview';

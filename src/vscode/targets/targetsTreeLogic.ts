@@ -7,8 +7,15 @@
  * entry is found by its target id through `parseTargets(...).sourceIndex`, on the array as it is *now*,
  * so a hand edit made since the tree was drawn cannot make us write to the wrong index.
  */
-import { MAX_EXAMPLE_LENGTH, MAX_EXAMPLES } from '../../core/targets/schema';
-import { parseTargets, targetEntrySchema, formatProblems, type ForgetTarget, type TargetProblem } from '../../core/targets';
+import {
+  MAX_EXAMPLE_LENGTH,
+  MAX_EXAMPLES,
+  parseTargets,
+  targetEntrySchema,
+  formatProblems,
+  type ForgetTarget,
+  type TargetProblem,
+} from '../../core/targets';
 
 export type TargetEdit =
   | { readonly kind: 'add'; readonly name: string; readonly aliases?: readonly string[]; readonly description?: string }

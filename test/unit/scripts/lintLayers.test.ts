@@ -68,6 +68,25 @@ describe('layer rule (scripts/lint/layers.mjs in eslint.config.mjs)', () => {
     assert.deepEqual(await problems('src/bench/probe.ts', "import { EXIT } from '../cli/io';\nvoid EXIT;"), []);
   });
 
+  test('another core folder is imported through its index.ts, not its inner files', async () => {
+    assert.deepEqual(
+      await problems('src/core/pipeline/probe.ts', "import { redactionMarker } from '../guard/marker';\nvoid redactionMarker;"),
+      ['unlearn/layers:inner'],
+    );
+    assert.deepEqual(
+      await problems('src/vscode/chat/probe.ts', "import type { LlmPort } from '../../core/llm/port';\nexport type P = LlmPort;"),
+      ['unlearn/layers:inner'],
+    );
+    assert.deepEqual(
+      await problems('src/core/pipeline/probe.ts', "import { redactionMarker } from '../guard/index';\nvoid redactionMarker;"),
+      [],
+    );
+  });
+
+  test('inside its own folder a file imports inner files freely', async () => {
+    assert.deepEqual(await problems('src/core/guard/probe.ts', "import { redactionMarker } from './marker';\nvoid redactionMarker;"), []);
+  });
+
   test('only src/vscode may import vscode', async () => {
     const code = "import * as vscode from 'vscode';\nvoid vscode;";
     assert.deepEqual(await problems('src/core/targets/probe.ts', code), ['no-restricted-imports:pathWithCustomMessage']);
