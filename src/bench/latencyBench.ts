@@ -1,6 +1,5 @@
 import { buildTargetIndex } from '../core/guard';
-import { connectLlm, type Provider } from '../core/llm/provider';
-import type { ChatResponse, LlmPort } from '../core/llm/port';
+import { connectLlm, type ChatResponse, type LlmPort, type Provider } from '../core/llm';
 import { buildVanillaMessages } from '../core/agents';
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
 import { parseTargets } from '../core/targets';

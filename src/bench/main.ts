@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EXIT, type CliIo } from '../cli/io';
-import { isProvider, PROVIDERS, type Provider } from '../core/llm/provider';
+import { isProvider, PROVIDERS, type Provider } from '../core/llm';
 import { runCli } from '../cli/process';
 import { buildProbe, formatReport, runGuardBench } from './guardBench';
 import { startPromptTokenProbe } from './promptTokenBench';

@@ -18,16 +18,10 @@ import {
   type EvalReport,
   type QuestionRecord,
 } from '../core/eval';
-import type { LlmPort } from '../core/llm/port';
+import type { LlmPort } from '../core/llm';
 import { connectServer, SERVER_HELP, serverOf, type ServerChoice } from './server';
-import {
-  AUDIT_POLICIES,
-  DEFAULT_CONTEXT_LENGTH,
-  DEFAULT_MODEL,
-  DEFAULT_PIPELINE_OPTIONS,
-  parseContextLength,
-  type AuditPolicy,
-} from '../core/pipeline';
+import { AUDIT_POLICIES, type AuditPolicy } from '../core/relevance';
+import { DEFAULT_CONTEXT_LENGTH, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
 import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';

@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AUDIT_POLICIES, type AuditPolicy, type PipelineEvent } from '../core/pipeline/types';
-import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
-import type { Provider } from '../core/llm/provider';
+import { AUDIT_POLICIES, type AuditPolicy, DEFAULT_EMBEDDING_MODEL } from '../core/relevance';
+import type { PipelineEvent } from '../core/pipeline';
+import type { Provider } from '../core/llm';
 import { forTerminal, type CliIo } from './io';
 
 /** Help line for --embedding-model, shared by `ask` and `eval run`. */

@@ -3,9 +3,7 @@
  * provider has its own address flag and neither borrows the other's default: `--provider openai`
  * without a base URL is a usage error, never a silent fall back to a local Ollama.
  */
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
-import { connectLlm, DEFAULT_PROVIDER, isProvider, PROVIDERS, type Provider } from '../core/llm/provider';
-import type { LlmPort } from '../core/llm/port';
+import { connectLlm, DEFAULT_OLLAMA_HOST, DEFAULT_PROVIDER, isProvider, PROVIDERS, type LlmPort, type Provider } from '../core/llm';
 import type { CliIo } from './io';
 
 export interface ServerChoice {

@@ -4,3 +4,5 @@ export * from './hostPolicy';
 export * from './tokens';
 export * from './reachability';
 export * from './provider';
+export { createOllamaPort } from './ollamaAdapter';
+export { createOpenAIPort, OPENAI_SERVER, type OpenAIPortOptions } from './openaiAdapter';

@@ -3,12 +3,12 @@
  * tests cover them: the broken-targets note, progress lines, the metadata a response remembers and the
  * texts of the slash commands.
  */
-import type { PipelineEvent, PipelineResult } from '../../core/pipeline/types';
+import type { PipelineEvent, PipelineResult } from '../../core/pipeline';
 import type { Redaction } from '../../core/guard';
 import type { RelevanceExplanation } from '../../core/relevance';
 import type { ForgetTarget, TargetProblem } from '../../core/targets';
 import { escapeMarkdown } from './markdownSanitizer';
-import type { Provider } from '../../core/llm/provider';
+import type { Provider } from '../../core/llm';
 
 /** What of `unlearn.targets` is skipped: entries that fail validation, and settings files whose value is not a list. */
 export interface TargetSettingsHealth {

@@ -1,7 +1,6 @@
-import { runsRemotely } from '../../core/guardedModels/catalog';
+import { runsRemotely } from '../../core/guardedModels';
 import { getCachedIndex } from '../../core/guard';
-import { isLoopbackHost } from '../../core/llm/hostPolicy';
-import type { ChatMessage, LlmPort } from '../../core/llm/port';
+import { isLoopbackHost, type ChatMessage, type LlmPort } from '../../core/llm';
 import { runPipeline, TOO_LONG, type PipelineEvent, type PipelineResult } from '../../core/pipeline';
 import type { EmbeddingCache, SemanticState } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
@@ -9,7 +8,7 @@ import { brokenTargetsNote, progressMessage, type TargetSettingsHealth } from '.
 import type { UnlearnLog } from '../log';
 import { escapeMarkdown, MarkdownSanitizer } from './markdownSanitizer';
 import { relevanceNoticeMarkdown } from '../relevance/relevanceTexts';
-import type { Provider } from '../../core/llm/provider';
+import type { Provider } from '../../core/llm';
 import { hostSettingOf, pipelineOptions, type UnlearnSettings } from '../settings/settingsLogic';
 
 /** Said before the answer; each front end renders its warning sign its own way. */
@@ -141,6 +140,6 @@ function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
 }
 
 /** Said before every answer when the model's host is not this machine. */
-export function remoteHostNote(host: string, provider: Provider = 'ollama'): string {
+function remoteHostNote(host: string, provider: Provider = 'ollama'): string {
   return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`${hostSettingOf(provider)}\`).`;
 }

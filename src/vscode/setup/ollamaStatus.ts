@@ -1,8 +1,14 @@
 import * as vscode from 'vscode';
-import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../../core/llm/hostPolicy';
-import { connectLlm, parseServerAddress, type Provider } from '../../core/llm/provider';
-import { watchReachability } from '../../core/llm/reachability';
-import type { LlmPort } from '../../core/llm/port';
+import {
+  checkOllamaHost,
+  connectLlm,
+  DEFAULT_OLLAMA_HOST,
+  isLoopbackHost,
+  parseServerAddress,
+  watchReachability,
+  type LlmPort,
+  type Provider,
+} from '../../core/llm';
 import { offerOpenSetting } from '../errors/errorPresenter';
 import type { UnlearnLog } from '../log';
 import { embeddingStatusLine, type EmbeddingStatus } from '../relevance/relevanceTexts';

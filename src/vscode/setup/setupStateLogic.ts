@@ -3,7 +3,7 @@
  * status bar advice and the walkthrough's Pull step (no `vscode` here, so node's runner tests it).
  */
 
-import type { Provider } from '../../core/llm/provider';
+import type { Provider } from '../../core/llm';
 
 /** The context keys first-run progress is kept in; the walkthrough's `onContext:` completion events name them. */
 export const SETUP_KEYS = [
@@ -54,7 +54,7 @@ export interface Notice {
   readonly actions: readonly NoticeAction[];
 }
 
-export const OPEN_WALKTHROUGH: NoticeAction = { title: 'Open Walkthrough', command: 'unlearn.openWalkthrough' };
+const OPEN_WALKTHROUGH: NoticeAction = { title: 'Open Walkthrough', command: 'unlearn.openWalkthrough' };
 
 /** The notification for a problem: what is wrong, where, and the buttons that fix it. */
 export function noticeFor(problem: SetupProblem, facts: SetupFacts): Notice {
