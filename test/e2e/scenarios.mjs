@@ -478,7 +478,7 @@ export const scenarios = [
         step('"Unlearn: Set API Key…": the key goes to secret storage, typed into a password box');
         // The command opens an input box in the same quick-input widget, which may never hide in between:
         // a short limit keeps runCommand's wait for the palette to close from costing its full 15 s.
-        await runCommand(page, 'Unlearn: Set API Key…', { timeoutMs: 8_000 });
+        await runCommand(page, 'Unlearn: Set API Key', { timeoutMs: 8_000 });
         await answerInputBox(page, OPENAI_KEY);
         step(`machine settings: unlearn.provider openai, unlearn.baseUrl ${server.host}`);
         machineSettings.write({
