@@ -2,3 +2,5 @@ export * from './catalog';
 export * from './messages';
 export * from './tokens';
 export * from './participantRoute';
+export * from './toolCalls';
+export * from './agentConversation';
