@@ -153,7 +153,7 @@ before(async () => {
   // Loaded through CommonJS, as VS Code loads the bundle, so the `vscode` stand-in above is what it gets.
   gm = createRequire(__filename)('../../src/vscode/guardedModels') as GuardedModule;
   ollama = await startScriptedOllama({
-    models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text'],
+    models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2', capabilities: ['completion'] }, 'nomic-embed-text'],
   });
   settings['unlearn.ollamaHost'] = ollama.host;
   settings['unlearn.model'] = 'llama3.2';
@@ -189,7 +189,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       models.map((m) => [m.id, m.name, m.maxInputTokens, m.maxOutputTokens, m.capabilities.toolCalling]),
       [
-        ['llama3.2:latest', 'llama3.2 · Unlearn', 6144, 2048, false],
+        ['llama3.2:latest', 'llama3.2 · Unlearn', 6144, 2048, true],
         ['qwen2.5:7b', 'qwen2.5:7b · Unlearn', 131072 - 4096, 4096, false],
       ],
     );
@@ -356,12 +356,16 @@ describe('guarded model provider (scripted Ollama)', () => {
     }
   });
 
-  test('a request that requires a tool fails with a reason; optional tools are not used', async () => {
-    const [llama] = await list();
+  test('a model without tool support: a request that requires a tool fails with a reason; optional tools are not used', async () => {
+    const [, qwen] = await list();
     const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: {} }];
-    await assert.rejects(ask(llama!, [user('Read README')], { tools, toolMode: 2 }), /cannot call tools/);
+    await assert.rejects(ask(qwen!, [user('Read README')], { tools, toolMode: 2 }), /cannot call tools/);
     ollama.setScript({ vanilla: 'README says hello.' });
-    assert.equal(await ask(llama!, [user('Read README')], { tools, toolMode: 1 }), 'README says hello.');
+    assert.equal(await ask(qwen!, [user('Read README')], { tools, toolMode: 1 }), 'README says hello.');
+    assert.ok(
+      ollama.chats.every((c) => c.tools === undefined),
+      'no tools were offered to the model',
+    );
   });
 
   test('a model that is not installed names the pull command', async () => {
