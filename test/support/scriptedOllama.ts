@@ -113,7 +113,11 @@ export function reply(content: string | object, options: Omit<ScriptedReplySpec,
 }
 
 /** A reply that calls tools (`text` beside them is optional, as with real models). */
-export function toolCalls(calls: readonly ScriptedToolCall[], text = '', options: Omit<ScriptedReplySpec, typeof BRAND | 'content' | 'toolCalls'> = {}): ScriptedReplySpec {
+export function toolCalls(
+  calls: readonly ScriptedToolCall[],
+  text = '',
+  options: Omit<ScriptedReplySpec, typeof BRAND | 'content' | 'toolCalls'> = {},
+): ScriptedReplySpec {
   return reply(text, { ...options, toolCalls: calls });
 }
 
@@ -226,7 +230,10 @@ export interface RecordedChat {
   readonly model: string;
   readonly messages: readonly RecordedMessage[];
   /** The `tools` the request offered (Ollama's `{ type: 'function', function }` entries); absent without tools. */
-  readonly tools?: readonly { readonly type: string; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown } }[];
+  readonly tools?: readonly {
+    readonly type: string;
+    readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown };
+  }[];
   readonly format?: unknown;
   readonly options?: Record<string, unknown>;
   /** Ollama streams unless the body says `"stream": false`. */
@@ -639,14 +646,12 @@ export class ScriptedOllama {
     const name = typeof body.model === 'string' ? body.model : '';
     if (!name) return ex.json(400, { error: 'model is required' });
     const messages = Array.isArray(body.messages)
-      ? (body.messages as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_name?: unknown }[]).map(
-          (m): RecordedMessage => ({
-            role: String(m.role ?? ''),
-            content: String(m.content ?? ''),
-            ...(Array.isArray(m.tool_calls) ? { tool_calls: m.tool_calls as RecordedMessage['tool_calls'] } : {}),
-            ...(typeof m.tool_name === 'string' ? { tool_name: m.tool_name } : {}),
-          }),
-        )
+      ? (body.messages as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_name?: unknown }[]).map((m): RecordedMessage => ({
+          role: String(m.role ?? ''),
+          content: String(m.content ?? ''),
+          ...(Array.isArray(m.tool_calls) ? { tool_calls: m.tool_calls as RecordedMessage['tool_calls'] } : {}),
+          ...(typeof m.tool_name === 'string' ? { tool_name: m.tool_name } : {}),
+        }))
       : [];
     // Tool definitions and earlier tool calls are part of the prompt a real server evaluates.
     const promptTokens = estimateTokens(
@@ -780,7 +785,8 @@ export class ScriptedOllama {
           eval_duration: ns(t.generationSeconds),
         };
         if (chat.stream) {
-          if (spec.toolCalls?.length) ex.line({ ...base(), message: { role: 'assistant', content: '', ...wireToolCalls(spec) }, done: false });
+          if (spec.toolCalls?.length)
+            ex.line({ ...base(), message: { role: 'assistant', content: '', ...wireToolCalls(spec) }, done: false });
           ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...stats });
           ex.end();
         } else ex.json(200, { ...base(), message: { role: 'assistant', content, ...wireToolCalls(spec) }, ...stats });

@@ -20,7 +20,10 @@ describe('guarding a tool call', () => {
     const guarded = guardToolCall(
       call({
         path: 'docs/status.md',
-        edits: [{ line: 3, text: 'Owner: Marta Quist' }, { line: 9, text: 'unchanged' }],
+        edits: [
+          { line: 3, text: 'Owner: Marta Quist' },
+          { line: 9, text: 'unchanged' },
+        ],
         meta: { summary: 'Falcon milestones', draft: false },
       }),
       index,
@@ -29,7 +32,10 @@ describe('guarding a tool call', () => {
     if (guarded.kind !== 'masked') return;
     assert.deepEqual(guarded.call.arguments, {
       path: 'docs/status.md',
-      edits: [{ line: 3, text: `Owner: ${ARGUMENT_MASK}` }, { line: 9, text: 'unchanged' }],
+      edits: [
+        { line: 3, text: `Owner: ${ARGUMENT_MASK}` },
+        { line: 9, text: 'unchanged' },
+      ],
       meta: { summary: `${ARGUMENT_MASK} milestones`, draft: false },
     });
     assert.equal(guarded.masked, 2);

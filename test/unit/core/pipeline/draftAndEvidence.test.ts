@@ -53,7 +53,8 @@ describe('pipeline: a given draft and tool evidence (Agent mode)', () => {
       llm.calls.map((c) => c.role),
       ['rewrite', 'rewrite', 'rewrite', 'critic'],
     );
-    for (const c of llm.callsOf('rewrite')) assert.match(c.request.messages[1]!.content, /"draft_answer": "Northwind Freight, by revenue\."/);
+    for (const c of llm.callsOf('rewrite'))
+      assert.match(c.request.messages[1]!.content, /"draft_answer": "Northwind Freight, by revenue\."/);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
   });
