@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { getCachedIndex, finalizeAnswer, redactionMarker } from '../core/guard';
-import { guardToolCall, toAgentConversation, toToolStepMessages, type PlainMessage } from '../core/guardedModels';
-import type { ChatMessage, JsonSchema, LlmPort, ToolSpec } from '../core/llm/port';
-import { KEEP_ALIVE, type PipelineResult } from '../core/pipeline';
+import { getCachedIndex, redactionMarker } from '../core/guard';
+import { takeAgentStep, toAgentConversation, toToolStepMessages, type PlainMessage } from '../core/guardedModels';
+import type { JsonSchema, LlmPort, ToolSpec } from '../core/llm/port';
+import type { PipelineResult } from '../core/pipeline';
 import type { ForgetTarget } from '../core/targets';
 import type { TargetSettingsHealth } from './chatTexts';
 import { answerGuarded, type AnswerNote, type GuardedAnswerRequest, type SemanticWiring } from './guardedAnswer';
@@ -46,42 +46,32 @@ export type AgentStepResult =
   | { readonly kind: 'tools'; readonly calls: number; readonly masked: number; readonly blocked: number; readonly omitted: string[] }
   | { readonly kind: 'final'; readonly result: PipelineResult; readonly omitted: string[] };
 
-/** Said as a system message when VS Code requires a tool call: Ollama has no way to force one. */
-const REQUIRED_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
-
 export async function runAgentStep(request: AgentStepRequest): Promise<AgentStepResult> {
   const { llm, model, settings, log, source } = request;
-  const step = toToolStepMessages(request.messages);
-  const options = pipelineOptions(settings, model);
-  const messages: ChatMessage[] = request.required ? [...step.messages, { role: 'system', content: REQUIRED_NOTE }] : step.messages;
+  const conversation = toToolStepMessages(request.messages);
+  const index = getCachedIndex(request.targets);
   const started = performance.now();
-  const reply = await llm.chat({
-    model,
-    messages,
+  const step = await takeAgentStep({
+    llm,
+    messages: conversation.messages,
     tools: request.tools.map(toToolSpec),
-    label: 'agent step',
+    required: request.required,
+    index,
+    options: pipelineOptions(settings, model),
     signal: request.signal,
-    keepAlive: KEEP_ALIVE,
-    firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-    totalTimeoutMs: options.totalTimeoutMs,
-    options: {
-      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      ...(options.contextLength ? { num_ctx: options.contextLength } : {}),
-    },
   });
-  const calls = reply.toolCalls ?? [];
-  if (calls.length === 0) {
+  if (step.kind === 'final') {
     // The end of the turn: the text is the draft the pipeline checks, with the tools' results as evidence.
-    const conversation = toAgentConversation(request.messages);
+    const asked = toAgentConversation(request.messages);
     const guarded: GuardedAnswerRequest = {
       source,
       llm,
       model,
       settings,
-      question: conversation.question,
-      history: conversation.history,
-      draft: reply.content,
-      evidence: conversation.evidence,
+      question: asked.question,
+      history: asked.history,
+      draft: step.draft,
+      evidence: asked.evidence,
       targets: request.targets,
       targetHealth: request.targetHealth,
       signal: request.signal,
@@ -91,23 +81,18 @@ export async function runAgentStep(request: AgentStepRequest): Promise<AgentStep
       ...(request.semantic ? { semantic: request.semantic } : {}),
     };
     const result = await answerGuarded(guarded);
-    return { kind: 'final', result, omitted: [...new Set([...step.omitted, ...conversation.omitted])] };
+    return { kind: 'final', result, omitted: [...new Set([...conversation.omitted, ...asked.omitted])] };
   }
 
-  const index = getCachedIndex(request.targets);
-  const text = reply.content.trim();
-  if (text) {
+  if (step.text.text) {
     // What the model says beside its calls ("Reading the spec first") is shown like an answer: guarded.
-    const finalized = finalizeAnswer(text, index, [], () => '');
     const sanitizer = new MarkdownSanitizer();
-    const md = sanitizer.push(`${finalized.text}\n\n`) + sanitizer.end();
+    const md = sanitizer.push(`${step.text.text}\n\n`) + sanitizer.end();
     if (md.trim()) request.report(new vscode.LanguageModelTextPart(md));
   }
-  const schemas = new Map(request.tools.map((t) => [t.name, t.inputSchema as JsonSchema | undefined]));
   let masked = 0;
   let blocked = 0;
-  for (const call of calls) {
-    const guarded = guardToolCall(call, index, schemas.get(call.name));
+  for (const guarded of step.calls) {
     if (guarded.kind === 'blocked') {
       blocked++;
       request.report(new vscode.LanguageModelTextPart(blockedNote(guarded.name, guarded.targets, guarded.why)));
@@ -118,12 +103,13 @@ export async function runAgentStep(request: AgentStepRequest): Promise<AgentStep
     const callId = guarded.call.id ?? `unlearn-${randomUUID()}`;
     request.report(new vscode.LanguageModelToolCallPart(callId, guarded.call.name, guarded.call.arguments));
   }
+  const n = step.calls.length;
   // Counts only: names and arguments are target text.
   log.info(
-    `${source}: tool step on ${model}, ${calls.length} ${calls.length === 1 ? 'call' : 'calls'} (${masked} masked, ${blocked} blocked), ${Math.round(performance.now() - started)} ms`,
+    `${source}: tool step on ${model}, ${n} ${n === 1 ? 'call' : 'calls'} (${masked} masked, ${blocked} blocked), ${Math.round(performance.now() - started)} ms`,
   );
-  log.trace(() => `tool calls: ${JSON.stringify(calls)}`);
-  return { kind: 'tools', calls: calls.length, masked, blocked, omitted: step.omitted };
+  log.trace(() => `tool calls: ${JSON.stringify(step.response.toolCalls)}`);
+  return { kind: 'tools', calls: n, masked, blocked, omitted: conversation.omitted };
 }
 
 function toToolSpec(tool: vscode.LanguageModelChatTool): ToolSpec {

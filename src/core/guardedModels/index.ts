@@ -4,3 +4,4 @@ export * from './tokens';
 export * from './participantRoute';
 export * from './toolCalls';
 export * from './agentConversation';
+export * from './agentStep';
