@@ -146,9 +146,12 @@ class Run {
   async execute(): Promise<PipelineResult> {
     const { index, question } = this.input;
 
-    const fitted = fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
-    this.sent = fitted?.kept ?? [];
     const { draft } = this.input;
+    // With a draft no vanilla prompt is built, so nothing is trimmed here: every turn is read, and the
+    // agents' own prompts (fitted below) fail closed if even the question cannot fit them.
+    const fitted =
+      draft !== undefined ? { kept: this.history } : fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
+    this.sent = fitted?.kept ?? [];
     // A draft is model text: read as shown (controls stripped) and as written, like the vanilla answer.
     const drafted = draft !== undefined ? stripControls(draft) : undefined;
     const askedAbout = this.stage('retrieve', 'Finding forget targets…', () =>

@@ -92,6 +92,43 @@ describe('pipeline: a given draft and tool evidence (Agent mode)', () => {
     assert.equal(result.answer, ERASED);
   });
 
+  test('a question too long for the window: an untouched draft still stands; a touched one is refused, not shown', async () => {
+    // An agent client's first message carries its instructions and attachments: longer than a small window.
+    const question = `Explain the failing build. ${'Context line from the attached build log. '.repeat(400)}`;
+    const options = { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', contextLength: 2048 };
+    const untouched = new FakeLlm(script());
+    const stands = await runPipeline({ llm: untouched, index, question, draft: 'A missing semicolon in main.ts.', options });
+    assert.equal(stands.outcome, 'vanilla');
+    assert.equal(stands.answer, 'A missing semicolon in main.ts.');
+
+    const touched = new FakeLlm(script());
+    const refused = await runPipeline({ llm: touched, index, question, draft: 'Northwind Freight broke it.', options });
+    assert.equal(refused.outcome, 'refused');
+    assert.ok(!refused.answer.includes('Northwind'));
+    assert.equal(touched.calls.length, 0, 'no prompt that does not fit is sent');
+  });
+
+  test('with a draft, every earlier turn is read, however long the history', async () => {
+    const history = [
+      { role: 'user' as const, content: 'Remember: the client is Northwind Freight.' },
+      ...Array.from({ length: 60 }, (_, i) => ({
+        role: i % 2 ? ('assistant' as const) : ('user' as const),
+        content: `Filler turn ${i}. `.repeat(40),
+      })),
+    ];
+    const llm = new FakeLlm(script());
+    const result = await runPipeline({
+      llm,
+      index,
+      question: 'Which client was that again?',
+      history,
+      draft: 'The one you mentioned first.',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', contextLength: 2048 },
+    });
+    assert.notEqual(result.outcome, 'vanilla', 'the name in the first turn counts though no prompt could hold it');
+    assert.ok(!result.answer.includes('Northwind'));
+  });
+
   test('a name hidden in a tool result by an escape sequence still counts', async () => {
     const llm = new FakeLlm(script());
     const result = await run(llm, {
