@@ -15,7 +15,7 @@ export interface AgentStepInput {
   /** The conversation in the model's own format (`toToolStepMessages`). */
   readonly messages: readonly ChatMessage[];
   readonly tools: readonly ToolSpec[];
-  /** VS Code's Required tool mode: Ollama cannot force a call, so the model is asked to. */
+  /** VS Code's Required tool mode (`ChatRequest.toolChoice`). */
   readonly required?: boolean;
   readonly index: TargetIndex;
   readonly options: Pick<PipelineOptions, 'model' | 'firstTokenTimeoutMs' | 'totalTimeoutMs' | 'temperature' | 'contextLength'>;
@@ -32,16 +32,13 @@ export type AgentStep =
     }
   | { readonly kind: 'final'; readonly draft: string; readonly response: ChatResponse };
 
-/** Said as a last system message when a tool call is required. */
-export const REQUIRED_TOOL_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
-
 export async function takeAgentStep(input: AgentStepInput): Promise<AgentStep> {
   const { llm, options } = input;
-  const messages = input.required ? [...input.messages, { role: 'system' as const, content: REQUIRED_TOOL_NOTE }] : input.messages;
   const response = await llm.chat({
     model: options.model,
-    messages,
+    messages: input.messages,
     tools: input.tools,
+    ...(input.required ? { toolChoice: 'required' as const } : {}),
     label: 'agent step',
     ...(input.signal ? { signal: input.signal } : {}),
     keepAlive: KEEP_ALIVE,

@@ -64,7 +64,10 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
       const call = new Call({ op: 'chat', host, model: request.model, label: request.label }, request.signal, firstTokenMs, totalMs);
       const body = {
         model: request.model,
-        messages: request.messages.map(toOllamaMessage),
+        messages: [
+          ...request.messages.map(toOllamaMessage),
+          ...(request.toolChoice === 'required' && request.tools?.length ? [{ role: 'system', content: REQUIRED_TOOL_NOTE }] : []),
+        ],
         ...(request.tools?.length ? { tools: request.tools.map(toOllamaTool) } : {}),
         ...(request.format ? { format: request.format } : {}),
         ...(request.options ? { options: { ...request.options } } : {}),
@@ -187,6 +190,9 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
     },
   };
 }
+
+/** Ollama has no `tool_choice`: a required call is asked for in words, last, where a model heeds it most. */
+export const REQUIRED_TOOL_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
 
 /** A port message in Ollama's shape: tool calls as `tool_calls`, a tool result as role `tool` with `tool_name`. */
 function toOllamaMessage(m: ChatMessage) {

@@ -59,6 +59,11 @@ export interface ChatRequest {
    * do. A port whose server has no tool support ignores it and answers with text.
    */
   readonly tools?: readonly ToolSpec[];
+  /**
+   * `required`: the reply must call a tool (VS Code's Required tool mode). An adapter whose server can
+   * force it does (OpenAI's `tool_choice`); Ollama cannot, so its adapter asks in a last system line.
+   */
+  readonly toolChoice?: 'auto' | 'required';
 }
 
 export interface ChatResponse {
