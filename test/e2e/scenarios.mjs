@@ -420,6 +420,7 @@ export const scenarios = [
         step(`Agent mode's model picker shows "${model.shown}"`);
         await shot('agent-model-picked');
         await sendChat(page, 'Summarize the client brief in the notes folder.');
+        const sent = Date.now();
         const answer = await until(
           'the agent turn to end with a redacted answer, or the chat to say it cannot run one',
           async () => {
@@ -443,6 +444,8 @@ export const scenarios = [
             }
             if (/\[redacted: Project Falcon\]|I cannot share details/.test(text)) return { ran: true, text };
             if (/Language model unavailable|sign in|no default agent|set up|install/i.test(text)) return { ran: false, text };
+            // Nothing reached the model: this chat has no agent to drive the loop (it would have called by now).
+            if (Date.now() - sent > 20_000 && ollama.chats.length === 0) return { ran: false, text: text || '(no response)' };
             return undefined;
           },
           { timeoutMs: 90_000, intervalMs: 200 },
