@@ -13,7 +13,8 @@ import { stripControls } from '../text/controls';
  *   arguments are still the same JSON shape and still satisfy what the tool's schema pins down (an enum,
  *   a constant, a pattern);
  * - otherwise (a name in a key, in an encoded value whose bytes a mask would corrupt, across two values,
- *   in a JSON-in-a-string that masking breaks, or a masked value the schema rejects): the call is
+ *   in numbers such as character codes, in a JSON-in-a-string that masking breaks, or a masked value the
+ *   schema rejects): the call is
  *   blocked, and the caller says so in the answer, naming the target. Never a silent drop.
  */
 
@@ -41,6 +42,10 @@ export function guardToolCall(call: ToolCall, index: TargetIndex, schema?: JsonS
   // read together, in order, as a tool might join them.
   const joined = index.find(walk.strings.join('\n'));
   if (joined.length) return blocked('the name is spread over several arguments', idsOf(joined));
+  // Numbers and structure carry text too (an array of character codes written to a file): the arguments
+  // as serialized, after masking, must spell nothing either.
+  const whole = index.find(JSON.stringify(args) ?? '');
+  if (whole.length) return blocked('the arguments as a whole spell it (in numbers or structure)', idsOf(whole));
   if (walk.masked === 0) return { kind: 'pass', call };
   return {
     kind: 'masked',

@@ -93,6 +93,14 @@ describe('guarding a tool call', () => {
     assert.deepEqual(blocked.kind === 'blocked' && blocked.targets, ['Marta Quist']);
   });
 
+  test('a name written as numbers (character codes in an array) blocks the call', () => {
+    const codes = [...'Falcon'].map((c) => c.charCodeAt(0));
+    const blocked = guardToolCall(call({ path: 'a.bin', bytes: codes }), index);
+    assert.equal(blocked.kind, 'blocked');
+    assert.deepEqual(blocked.kind === 'blocked' && blocked.targets, ['Project Falcon']);
+    assert.equal(guardToolCall(call({ path: 'a.bin', bytes: [1, 2, 3, 250] }), index).kind, 'pass');
+  });
+
   test('a name hidden by an escape sequence is caught; clean values keep their tabs and newlines', () => {
     const hidden = guardToolCall(call({ command: 'echo Fal\u001b[0mcon' }, 'run_in_terminal'), index);
     assert.equal(hidden.kind, 'masked');
