@@ -695,6 +695,29 @@ describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
     );
   });
 
+  test('a tool result given as a prompt-tsx tree (as Copilot tools return them) is read: sent as text, and evidence', async () => {
+    ollama.setScript({ ...FALCON_SCRIPT, vanilla: 'The file describes a drone programme.' });
+    // The shape @vscode/prompt-tsx's renderElementJSON produces: elements with children, text nodes with `text`.
+    const tree = {
+      node: {
+        type: 1,
+        ctor: 2,
+        children: [
+          { type: 2, priority: 1, text: 'File notes.md:\n' },
+          { type: 1, ctor: 2, children: [{ type: 2, priority: 1, text: 'Project Falcon builds drones.' }] },
+        ],
+      },
+    };
+    const parts = await step([
+      user('Summarize notes.md for me.'),
+      { role: 2, name: undefined, content: [new LanguageModelToolCallPart('c1', 'read_file', { path: 'notes.md' })] },
+      { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c1', [new LanguageModelPromptTsxPart(tree)])] },
+    ]);
+    assert.equal(ollama.chats[0]!.messages[2]!.content, 'File notes.md:\nProject Falcon builds drones.');
+    assert.ok(ollama.chatsOf('rewrite').length > 0, 'the name in the tree made the turn touched');
+    assert.match(text(parts), /redacted: Project Falcon/);
+  });
+
   test('tools offered to a tools-capable model in Required mode are asked for with a system line', async () => {
     ollama.setScript({ vanilla: toolCalls([{ name: 'read_file', arguments: { path: 'a.md' } }]) });
     const parts = await step([user('Open a.md')], { tools: TOOLS, toolMode: 2 });
