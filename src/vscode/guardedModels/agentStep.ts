@@ -85,10 +85,18 @@ export async function runAgentStep(request: AgentStepRequest): Promise<AgentStep
   }
 
   if (step.text.text) {
-    // What the model says beside its calls ("Reading the spec first") is shown like an answer: guarded.
-    const sanitizer = new MarkdownSanitizer();
-    const md = sanitizer.push(`${step.text.text}\n\n`) + sanitizer.end();
-    if (md.trim()) request.report(new vscode.LanguageModelTextPart(md));
+    if (index.mentionedTargets(...conversation.messages.map((m) => m.content)).length > 0) {
+      // The turn has read or been asked about a target, and no agent checks a step: the model's note
+      // beside its calls could describe what it read without naming it, so it is held back (the calls
+      // still go out, guarded). Said once a turn, not at every step.
+      if (!saidBefore(request.messages, HELD_BACK)) request.report(new vscode.LanguageModelTextPart(`${HELD_BACK}\n\n`));
+      log.info(`${source}: the text beside a tool call was held back (the conversation names a target)`);
+    } else {
+      // What the model says beside its calls ("Reading the spec first") is shown like an answer: guarded.
+      const sanitizer = new MarkdownSanitizer();
+      const md = sanitizer.push(`${step.text.text}\n\n`) + sanitizer.end();
+      if (md.trim()) request.report(new vscode.LanguageModelTextPart(md));
+    }
   }
   let masked = 0;
   let blocked = 0;
@@ -110,6 +118,14 @@ export async function runAgentStep(request: AgentStepRequest): Promise<AgentStep
   );
   log.trace(() => `tool calls: ${JSON.stringify(step.response.toolCalls)}`);
   return { kind: 'tools', calls: n, masked, blocked, omitted: conversation.omitted };
+}
+
+/** Stands once a turn for the model's notes beside its tool calls when the conversation names a target. */
+export const HELD_BACK =
+  "_Unlearn holds back the model's notes between tool calls in this turn: it has read about a forget target. The answer follows once checked._";
+
+function saidBefore(messages: readonly PlainMessage[], text: string): boolean {
+  return messages.some((m) => m.role === 'assistant' && m.parts.some((p) => p.type === 'text' && p.text.includes(text)));
 }
 
 function toToolSpec(tool: vscode.LanguageModelChatTool): ToolSpec {

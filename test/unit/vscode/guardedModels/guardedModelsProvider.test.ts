@@ -718,6 +718,35 @@ describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
     assert.match(text(parts), /redacted: Project Falcon/);
   });
 
+  test("in a turn that has read a target, the model's notes beside its calls are held back once; the calls go out", async () => {
+    ollama.setScript({
+      vanilla: toolCalls(
+        [{ name: 'read_file', arguments: { path: 'plan.md' } }],
+        'The drone team file mentions a Lisbon site; reading the plan.',
+      ),
+    });
+    const loop = toolLoop('Project Falcon: long-range drones, built in Lisbon.');
+    const parts = await step(loop);
+    assert.deepEqual(
+      calls(parts).map((c) => c.input),
+      [{ path: 'plan.md' }],
+    );
+    assert.ok(!text(parts).includes('Lisbon'), text(parts));
+    assert.match(text(parts), /holds back the model's notes/);
+    // The next step of the same turn: the line is already in the conversation, so it is not repeated.
+    const later = await step([
+      ...loop,
+      {
+        role: 2,
+        name: undefined,
+        content: [new LanguageModelTextPart(text(parts)), new LanguageModelToolCallPart('c2', 'read_file', { path: 'plan.md' })],
+      },
+      { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c2', [new LanguageModelTextPart('plan')])] },
+    ]);
+    assert.equal(text(later), '');
+    assert.equal(calls(later).length, 1);
+  });
+
   test('tools offered to a tools-capable model in Required mode are asked for with a system line', async () => {
     ollama.setScript({ vanilla: toolCalls([{ name: 'read_file', arguments: { path: 'a.md' } }]) });
     const parts = await step([user('Open a.md')], { tools: TOOLS, toolMode: 2 });
