@@ -78,7 +78,13 @@ class ArgumentWalk {
           this.blockedBy = `a target is named in the name of an argument${path ? ` inside "${path}"` : ''}`;
           return v;
         }
-        out[key] = this.value(inner, propertySchema(schema, key), path ? `${path}.${key}` : key);
+        // defineProperty: a key named "__proto__" (valid JSON) must stay a key, not become a prototype.
+        Object.defineProperty(out, key, {
+          value: this.value(inner, propertySchema(schema, key), path ? `${path}.${key}` : key),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }

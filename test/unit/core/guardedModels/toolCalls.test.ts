@@ -93,6 +93,15 @@ describe('guarding a tool call', () => {
     assert.deepEqual(blocked.kind === 'blocked' && blocked.targets, ['Marta Quist']);
   });
 
+  test('a "__proto__" key in the arguments stays a key when a value beside it is masked', () => {
+    const args = JSON.parse('{"__proto__": {"x": 1}, "note": "Falcon"}') as Record<string, unknown>;
+    const guarded = guardToolCall(call(args), index);
+    assert.equal(guarded.kind, 'masked');
+    const out = guarded.kind === 'masked' ? guarded.call.arguments : {};
+    assert.equal(JSON.stringify(out), `{"__proto__":{"x":1},"note":"${ARGUMENT_MASK}"}`);
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+
   test('a name written as numbers (character codes in an array) blocks the call', () => {
     const codes = [...'Falcon'].map((c) => c.charCodeAt(0));
     const blocked = guardToolCall(call({ path: 'a.bin', bytes: codes }), index);
