@@ -183,13 +183,22 @@ function schemaRejects(schema: JsonSchema | undefined, value: string): string | 
   if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return 'one of a fixed list of values';
   if ('const' in schema && schema.const !== value) return 'a fixed value';
   if (typeof schema.pattern === 'string') {
-    try {
-      if (!new RegExp(schema.pattern, 'u').test(value)) return 'a pattern';
-    } catch {
-      // A pattern JavaScript cannot read is not ours to enforce.
-    }
+    const pattern = compilePattern(schema.pattern);
+    if (pattern && !pattern.test(value)) return 'a pattern';
   }
   if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) return 'a length limit';
+  return undefined;
+}
+
+/** JSON Schema patterns are ECMA-262 regular expressions; one JavaScript cannot read is not ours to enforce. */
+function compilePattern(source: string): RegExp | undefined {
+  for (const flags of ['u', '']) {
+    try {
+      return new RegExp(source, flags);
+    } catch {
+      // try the next reading (without `u`, escapes such as \- are allowed)
+    }
+  }
   return undefined;
 }
 
