@@ -1,7 +1,6 @@
 import { buildTargetIndex } from '../core/guard';
 import { takeAgentStep } from '../core/guardedModels';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { ChatMessage, ToolCall, ToolSpec } from '../core/llm/port';
+import { createOllamaPort, type ChatMessage, type ToolCall, type ToolSpec } from '../core/llm';
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions } from '../core/pipeline';
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, toolCalls, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';

@@ -5,7 +5,7 @@ import AhoCorasick from 'modern-ahocorasick';
 import FastAhoCorasick from 'modern-ahocorasick/fast';
 import { DataSet, RegExpMatcher, englishRecommendedTransformers, parseRawPattern } from 'obscenity';
 import { Automaton, buildTargetIndex, foldForMatch, TermPool } from '../core/guard';
-import type { ForgetTarget } from '../core/targets/target';
+import type { ForgetTarget } from '../core/targets';
 
 /**
  * Leak-guard benchmark: our index against a naive regex alternation and the `obscenity` profanity
@@ -135,7 +135,7 @@ export function generateTargets(count: number, seed = 42): ForgetTarget[] {
 }
 
 /** Ordinary prose with a mention of one of the first ten targets about every 2 KB. */
-export function generateText(bytes: number, targets: readonly ForgetTarget[], seed = 7): string {
+function generateText(bytes: number, targets: readonly ForgetTarget[], seed = 7): string {
   const rnd = mulberry32(seed);
   const parts: string[] = [];
   let length = 0;
@@ -555,7 +555,7 @@ function evaluateGoals(
 
 // ---------- output ----------
 
-export function fmtMs(ms: number): string {
+function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 100) return `${ms.toFixed(2)} ms`;
@@ -627,7 +627,9 @@ export function formatReport(r: GuardBenchReport): string {
   }
   lines.push('');
   if (r.promptTokens) {
-    lines.push('Prompt tokens per request, as the scripted Ollama server reports them (whole pipeline: vanilla, audit, critic, composer)');
+    lines.push(
+      'Prompt tokens per request, as the scripted Ollama server reports them (whole pipeline: vanilla, detect, rewrite, critic, composer)',
+    );
     lines.push(`  ${pad('targets', 8)} ${lpad('ours', 10)} ${lpad('all targets in prompt', 24)}`);
     for (const p of r.promptTokens)
       lines.push(`  ${pad(p.targets.toLocaleString('en-US'), 8)} ${lpad(String(p.retrieval), 10)} ${lpad(String(p.allTargets), 24)}`);

@@ -1,6 +1,6 @@
 import { withoutMarkerNames } from '../guard';
-import type { ChatMessage, ToolCall } from '../llm/port';
-import { sanitizeUserText } from '../text/controls';
+import type { ChatMessage, ToolCall } from '../llm';
+import { sanitizeUserText } from '../text';
 import { textOfParts, toPipelineConversation, type PipelineConversation, type PlainMessage, type PlainPart } from './messages';
 
 /**

@@ -1,5 +1,5 @@
 import { finalizeAnswer, type Finalized, type TargetIndex } from '../guard';
-import type { ChatMessage, ChatResponse, JsonSchema, LlmPort, ToolSpec } from '../llm/port';
+import type { ChatMessage, ChatResponse, JsonSchema, LlmPort, ToolSpec } from '../llm';
 import { KEEP_ALIVE, type PipelineOptions } from '../pipeline';
 import { guardToolCall, type GuardedToolCall } from './toolCalls';
 

@@ -1,11 +1,11 @@
-import type { ModelDetails, ModelInfo } from '../llm/port';
-import { replyTokens } from '../pipeline/contextWindow';
+import type { ModelDetails, ModelInfo } from '../llm';
+import { replyTokens } from '../pipeline';
 
 /** The vendor id under which VS Code lists our models (`contributes.languageModelChatProviders`). */
 export const GUARDED_VENDOR = 'unlearn';
 
 /** Shown after the model's name in the picker, so nobody mistakes a guarded model for the plain one. */
-export const GUARDED_SUFFIX = ' · Unlearn';
+const GUARDED_SUFFIX = ' · Unlearn';
 
 /** Ollama's own default context window, used when /api/show does not report one. */
 export const FALLBACK_CONTEXT_TOKENS = 4096;

@@ -1,6 +1,6 @@
 import { ANONYMOUS_MARKER, type GuardMatch, type TargetIndex } from '../guard';
-import type { JsonSchema, ToolCall } from '../llm/port';
-import { stripControls } from '../text/controls';
+import type { JsonSchema, ToolCall } from '../llm';
+import { stripControls } from '../text';
 
 /**
  * What leaves through a tool call in Agent mode. A tool call is not shown to a reader, it acts: a file

@@ -192,7 +192,7 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
 }
 
 /** Ollama has no `tool_choice`: a required call is asked for in words, last, where a model heeds it most. */
-export const REQUIRED_TOOL_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
+const REQUIRED_TOOL_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
 
 /** A port message in Ollama's shape: tool calls as `tool_calls`, a tool result as role `tool` with `tool_name`. */
 function toOllamaMessage(m: ChatMessage) {
@@ -375,7 +375,7 @@ class Call {
 }
 
 /** The most of an error body that is read; the rest is never downloaded (Ollama's own error bodies are a line). */
-export const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
+const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
  * The client's fetch for one call: the call's signal joins the client's own, redirects are refused,

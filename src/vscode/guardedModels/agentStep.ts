@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { getCachedIndex, redactionMarker } from '../../core/guard';
 import { takeAgentStep, toAgentConversation, toToolStepMessages, type PlainMessage } from '../../core/guardedModels';
-import type { JsonSchema, LlmPort, ToolSpec } from '../../core/llm/port';
+import type { JsonSchema, LlmPort, ToolSpec } from '../../core/llm';
 import type { PipelineResult } from '../../core/pipeline';
 import type { ForgetTarget } from '../../core/targets';
 import type { TargetSettingsHealth } from '../chat/chatTexts';
@@ -121,7 +121,7 @@ export async function runAgentStep(request: AgentStepRequest): Promise<AgentStep
 }
 
 /** Stands once a turn for the model's notes beside its tool calls when the conversation names a target. */
-export const HELD_BACK =
+const HELD_BACK =
   "_Unlearn holds back the model's notes between tool calls in this turn: it has read about a forget target. The answer follows once checked._";
 
 function saidBefore(messages: readonly PlainMessage[], text: string): boolean {
@@ -140,7 +140,7 @@ function toToolSpec(tool: vscode.LanguageModelChatTool): ToolSpec {
  * The line that stands in for a blocked call. The markers carry the names as the chat's markers do (the
  * person may see which of their targets acted); sent back as history, they lose the names like any marker.
  */
-export function blockedNote(tool: string, targets: readonly string[], why: string): string {
+function blockedNote(tool: string, targets: readonly string[], why: string): string {
   const markers = targets.map((t) => `**${escapeMarkdown(redactionMarker(t))}**`).join(', ');
   return `\n\n⚠ Unlearn blocked a call to the tool \`${tool.replace(/`/g, "'")}\`: its arguments would carry ${markers || 'a forget target'} (${escapeMarkdown(why)}). The call was not made.\n\n`;
 }

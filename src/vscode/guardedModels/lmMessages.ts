@@ -70,7 +70,7 @@ const MAX_TREE_DEPTH = 64;
  * The text of a prompt-tsx JSON tree (`renderElementJSON`): its text nodes' `text`, in document order.
  * Read by shape, since the format is the library's; a tree with no text gives ''.
  */
-export function textOfPromptTree(value: unknown): string {
+function textOfPromptTree(value: unknown): string {
   const out: string[] = [];
   const walk = (node: unknown, depth: number): void => {
     if (depth > MAX_TREE_DEPTH || typeof node !== 'object' || node === null) return;
