@@ -10,7 +10,7 @@ import { LlmError, type LlmErrorCode } from '../../src/core/llm/errors';
 import type { ChatMessage, LlmPort } from '../../src/core/llm/port';
 import { ROLE_SIGNATURE } from '../../src/core/agents/roles';
 import { embedText } from '../support/scriptedOllama';
-import { fault, reply, startScriptedOpenAI, type ScriptedOpenAI } from '../support/scriptedOpenAI';
+import { fault, reply, startScriptedOpenAI, toolCalls, type ScriptedOpenAI } from '../support/scriptedOpenAI';
 
 const MODEL = 'Qwen/Qwen2.5-7B-Instruct';
 const EMBED = 'BAAI/bge-small-en-v1.5';
@@ -111,6 +111,47 @@ describe('OpenAI-compatible adapter against the scripted server', { timeout: 20_
       } finally {
         await plain.close();
       }
+    });
+
+    it('tool calls (Agent mode): tools and tool_choice go out in the OpenAI shape; streamed and whole calls come back parsed', async () => {
+      const tools = [
+        { name: 'readFile', description: 'Reads a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } },
+      ];
+      const call = { name: 'readFile', arguments: { path: 'src/a.ts', lines: [1, 2] } };
+      server.setScript({ default: toolCalls([call], 'Let me look.') });
+      const messages: ChatMessage[] = [
+        { role: 'user', content: 'What is in a.ts?' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_7', name: 'readFile', arguments: { path: 'b.ts' } }] },
+        { role: 'tool', content: 'export {}', toolCallId: 'call_7', toolName: 'readFile' },
+      ];
+      const streamed: string[] = [];
+      const viaStream = await llm.chat({ model: MODEL, messages, tools, toolChoice: 'required', onToken: (t) => streamed.push(t) });
+      assert.equal(viaStream.content, 'Let me look.');
+      assert.deepEqual(
+        viaStream.toolCalls?.map((c) => ({ name: c.name, arguments: c.arguments })),
+        [call],
+      );
+      assert.match(viaStream.toolCalls![0]!.id ?? '', /^call_/);
+      const body = server.chats[0]!.body as {
+        tools: { type: string; function: { name: string } }[];
+        tool_choice: string;
+        messages: Record<string, unknown>[];
+      };
+      assert.deepEqual(
+        body.tools.map((t) => [t.type, t.function.name]),
+        [['function', 'readFile']],
+      );
+      assert.equal(body.tool_choice, 'required');
+      assert.deepEqual(body.messages[1]!.tool_calls, [
+        { id: 'call_7', type: 'function', function: { name: 'readFile', arguments: '{"path":"b.ts"}' } },
+      ]);
+      assert.equal(body.messages[2]!.tool_call_id, 'call_7');
+      const whole = await llm.chat({ model: MODEL, messages: messages.slice(0, 1), tools });
+      assert.deepEqual(
+        whole.toolCalls?.map((c) => c.arguments),
+        [call.arguments],
+      );
+      assert.equal(server.chats[1]!.body.stream, false);
     });
 
     it('no key → auth error that names the status; the key never appears in the message', async () => {

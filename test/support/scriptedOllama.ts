@@ -23,11 +23,12 @@
  *
  * At a glance:
  * - Replies: `'text'` (streamed word by word), `{...}` (JSON content), `reply(content, { firstTokenDelayMs,
- *   chunkDelayMs, chunks, doneReason })`, `fault.http(status, text)`, `fault.errorLine(text)`,
+ *   chunkDelayMs, chunks, doneReason, toolCalls })`, `toolCalls([{ name, arguments }], text?)` (Agent mode), `fault.http(status, text)`, `fault.errorLine(text)`,
  *   `fault.cut({ destroy })`, `fault.hang({ afterChunks })`,
  *   `fault.redirect(status, location)`, `fault.endlessBody(status)`. A list answers call by call; a function
  *   gets the `RecordedChat`.
- * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages, format, options, stream).
+ * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages with `tool_calls` / `tool_name`,
+ *   tools, format, options, stream). A tool step has no agent signature, so its role is `vanilla`.
  * - Live counters: `activeRequests`, `openStreams`, `openConnections` (keep-alive included), `clientAborts`.
  * - Control: `setScript`, `scriptRole`, `setModels`, `setFault(endpoint, …)`, `reset`, `stop` / `start`
  *   (same port: "Ollama stopped"), `close`, `waitForIdle`.
@@ -70,6 +71,17 @@ export interface ScriptedReplySpec extends ReplyTiming {
   /** Override the honest estimates (ceil(chars / 4)). */
   readonly promptEvalCount?: number;
   readonly evalCount?: number;
+  /**
+   * Tool calls the model makes, after the text: streamed as one chunk of `message.tool_calls` before the
+   * final chunk (as Ollama does), or in the single reply of a non-streaming call.
+   */
+  readonly toolCalls?: readonly ScriptedToolCall[];
+}
+
+/** One call in Ollama's wire shape: the tool's name and its arguments as a JSON object. */
+export interface ScriptedToolCall {
+  readonly name: string;
+  readonly arguments: Record<string, unknown>;
 }
 
 export type ScriptedFault = ReplyTiming & { readonly [BRAND]: 'fault' } & (
@@ -98,6 +110,15 @@ export type ChatScript =
 /** A reply with timing or exact chunks. */
 export function reply(content: string | object, options: Omit<ScriptedReplySpec, typeof BRAND | 'content'> = {}): ScriptedReplySpec {
   return { ...options, content, [BRAND]: 'reply' };
+}
+
+/** A reply that calls tools (`text` beside them is optional, as with real models). */
+export function toolCalls(
+  calls: readonly ScriptedToolCall[],
+  text = '',
+  options: Omit<ScriptedReplySpec, typeof BRAND | 'content' | 'toolCalls'> = {},
+): ScriptedReplySpec {
+  return reply(text, { ...options, toolCalls: calls });
 }
 
 interface FaultOptions extends ReplyTiming {
@@ -195,11 +216,24 @@ export interface RecordedRequest {
   readonly at: number;
 }
 
+/** One message of a recorded chat; tool calls and a tool result's tool name as Ollama received them. */
+export interface RecordedMessage {
+  readonly role: string;
+  readonly content: string;
+  readonly tool_calls?: readonly { readonly function: { readonly name: string; readonly arguments: unknown } }[];
+  readonly tool_name?: string;
+}
+
 export interface RecordedChat {
   /** Which agent sent it, from the system prompt's signature. */
   readonly role: AgentRole;
   readonly model: string;
-  readonly messages: readonly { role: string; content: string }[];
+  readonly messages: readonly RecordedMessage[];
+  /** The `tools` the request offered (Ollama's `{ type: 'function', function }` entries); absent without tools. */
+  readonly tools?: readonly {
+    readonly type: string;
+    readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown };
+  }[];
   readonly format?: unknown;
   readonly options?: Record<string, unknown>;
   /** Ollama streams unless the body says `"stream": false`. */
@@ -627,16 +661,23 @@ export class ScriptedOllama {
     const name = typeof body.model === 'string' ? body.model : '';
     if (!name) return ex.json(400, { error: 'model is required' });
     const messages = Array.isArray(body.messages)
-      ? (body.messages as { role?: unknown; content?: unknown }[]).map((m) => ({
+      ? (body.messages as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_name?: unknown }[]).map((m): RecordedMessage => ({
           role: String(m.role ?? ''),
           content: String(m.content ?? ''),
+          ...(Array.isArray(m.tool_calls) ? { tool_calls: m.tool_calls as RecordedMessage['tool_calls'] } : {}),
+          ...(typeof m.tool_name === 'string' ? { tool_name: m.tool_name } : {}),
         }))
       : [];
-    const promptTokens = estimateTokens(messages.map((m) => m.content).join(''));
+    // Tool definitions and earlier tool calls are part of the prompt a real server evaluates.
+    const promptTokens = estimateTokens(
+      messages.map((m) => m.content + (m.tool_calls ? JSON.stringify(m.tool_calls) : '')).join('') +
+        (Array.isArray(body.tools) ? JSON.stringify(body.tools) : ''),
+    );
     const chat: RecordedChat = {
       role: agentRoleOf(messages as ChatMessage[]),
       model: name,
       messages,
+      ...(Array.isArray(body.tools) ? { tools: body.tools as RecordedChat['tools'] } : {}),
       format: body.format,
       options: body.options as Record<string, unknown> | undefined,
       stream: body.stream !== false,
@@ -681,7 +722,7 @@ export class ScriptedOllama {
         if (chosen.kind === 'hang') return ex.hang();
         return ex.cutPlain();
       }
-      return wire.whole(ex, chat, content, finalStats(chosen, promptTokens, content, started, started));
+      return wire.whole(ex, chat, content, finalStats(chosen, promptTokens, content, started, started), callsOf(chosen));
     }
 
     const stopAt = chosen[BRAND] === 'fault' ? Math.min(chosen.afterChunks ?? chunks.length, chunks.length) : chunks.length;
@@ -694,8 +735,12 @@ export class ScriptedOllama {
       wire.chunk(ex, chat, chunks[i]!);
     }
     if (chosen[BRAND] === 'fault') return this.streamFault(chosen, ex);
+    if (chosen.toolCalls?.length) {
+      if (stopAt > 0 && !(await ex.sleep(timing.chunkDelayMs))) return;
+      wire.toolCalls(ex, chat, chosen.toolCalls);
+    }
     if (!(await ex.sleep(timing.chunkDelayMs))) return;
-    wire.final(ex, chat, finalStats(chosen, promptTokens, content, started, firstChunkAt));
+    wire.final(ex, chat, finalStats(chosen, promptTokens, content, started, firstChunkAt), chosen.toolCalls);
   }
 
   /** A reply paced by the speed model: headers and chunks go out when the model would have produced them. */
@@ -708,7 +753,8 @@ export class ScriptedOllama {
     ex: Exchange,
   ): Promise<void> {
     const pacer = this.pacer!;
-    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content));
+    // A tool call is generated like text: its JSON counts as output tokens.
+    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content + toolCallsText(spec)));
     // Chunk i is out when the tokens up to its end are generated (at least one token for the first).
     const milestones: number[] = [];
     let chars = 0;
@@ -750,8 +796,10 @@ export class ScriptedOllama {
           eval_count: outputTokens,
           eval_duration: ns(t.generationSeconds),
         };
-        if (chat.stream) wire.final(ex, chat, stats);
-        else wire.whole(ex, chat, content, stats);
+        if (chat.stream) {
+          if (spec.toolCalls?.length) wire.toolCalls(ex, chat, spec.toolCalls);
+          wire.final(ex, chat, stats, spec.toolCalls);
+        } else wire.whole(ex, chat, content, stats, spec.toolCalls);
         resolve();
       });
       this.speedJobs.set(chat, id);
@@ -838,10 +886,12 @@ export interface ChatWire {
   error(ex: Exchange, status: number, message: string): void;
   /** One streamed piece of the answer. */
   chunk(ex: Exchange, chat: RecordedChat, text: string): void;
-  /** The end of a stream: its statistics and whatever closes it. */
-  final(ex: Exchange, chat: RecordedChat, stats: FinalStats): void;
-  /** A whole reply to a non-streaming request. */
-  whole(ex: Exchange, chat: RecordedChat, content: string, stats: FinalStats): void;
+  /** The tool calls of a streamed reply (Agent mode), after its text. */
+  toolCalls(ex: Exchange, chat: RecordedChat, calls: readonly ScriptedToolCall[]): void;
+  /** The end of a stream: its statistics and whatever closes it (`calls`: the reply made tool calls). */
+  final(ex: Exchange, chat: RecordedChat, stats: FinalStats, calls?: readonly ScriptedToolCall[]): void;
+  /** A whole reply to a non-streaming request, with its tool calls if any. */
+  whole(ex: Exchange, chat: RecordedChat, content: string, stats: FinalStats, calls?: readonly ScriptedToolCall[]): void;
   /** An error reported inside a stream that already started, then the end of the stream. */
   streamError(ex: Exchange, message: string): void;
 }
@@ -851,12 +901,24 @@ const OLLAMA_WIRE: ChatWire = {
   error: (ex, status, message) => ex.json(status, { error: message }),
   chunk: (ex, chat, text) =>
     ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: false }),
+  toolCalls: (ex, chat, calls) =>
+    ex.line({
+      model: chat.model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: '', ...ollamaToolCalls(calls) },
+      done: false,
+    }),
   final(ex, chat, stats) {
     ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, ...stats });
     ex.end();
   },
-  whole: (ex, chat, content, stats) =>
-    ex.json(200, { model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, ...stats }),
+  whole: (ex, chat, content, stats, calls) =>
+    ex.json(200, {
+      model: chat.model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content, ...ollamaToolCalls(calls ?? []) },
+      ...stats,
+    }),
   streamError(ex, message) {
     ex.line({ error: message });
     ex.end();
@@ -899,6 +961,25 @@ function tagsEntry(model: Required<ScriptedModel>) {
 }
 
 /** The fields of Ollama's final chunk; durations in nanoseconds, as Ollama reports them. */
+/** Tool calls as Ollama's `message.tool_calls` (spread into a message; nothing without calls). */
+function ollamaToolCalls(calls: readonly ScriptedToolCall[]): { tool_calls?: object[] } {
+  return calls.length ? { tool_calls: calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) } : {};
+}
+
+/** A reply's tool calls, or none (a fault makes none). */
+function callsOf(spec: ScriptedReplySpec | ScriptedFault): readonly ScriptedToolCall[] | undefined {
+  return spec[BRAND] === 'reply' ? spec.toolCalls : undefined;
+}
+
+/** A reply's tool calls as Ollama's `message.tool_calls` (spread into a message; nothing without calls). */
+function wireToolCalls(spec: ScriptedReplySpec | ScriptedFault): { tool_calls?: object[] } {
+  return ollamaToolCalls(callsOf(spec) ?? []);
+}
+
+function toolCallsText(spec: ScriptedReplySpec | ScriptedFault): string {
+  return spec[BRAND] === 'reply' && spec.toolCalls?.length ? JSON.stringify(wireToolCalls(spec).tool_calls) : '';
+}
+
 function finalStats(
   spec: ScriptedReplySpec | ScriptedFault,
   promptTokens: number,
@@ -908,7 +989,8 @@ function finalStats(
 ): FinalStats {
   const now = process.hrtime.bigint();
   const prompt = spec[BRAND] === 'reply' && spec.promptEvalCount !== undefined ? spec.promptEvalCount : promptTokens;
-  const evalCount = spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content));
+  const evalCount =
+    spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content + toolCallsText(spec)));
   const promptDuration = Number(firstChunkAt - started);
   return {
     done: true,

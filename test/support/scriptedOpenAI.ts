@@ -31,9 +31,10 @@ import {
   type RecordedChat,
   type ScriptedEndpoint,
   type ScriptedOllamaOptions,
+  type ScriptedToolCall,
 } from './scriptedOllama';
 
-export { fault, reply, type ChatScript, type ReplySource, type ScriptedModel } from './scriptedOllama';
+export { fault, reply, toolCalls, type ChatScript, type ReplySource, type ScriptedModel } from './scriptedOllama';
 
 export interface ScriptedOpenAIOptions extends ScriptedOllamaOptions {
   /** The key clients must send as a bearer token; unset: no key needed. */
@@ -67,20 +68,44 @@ const OPENAI_WIRE: ChatWire = {
   chunk(ex, chat, text) {
     event(ex, chunkOf(chat, { content: text }, null));
   },
-  final(ex, chat, stats) {
-    event(ex, chunkOf(chat, {}, finishReason(stats.done_reason)));
+  toolCalls(ex, chat, calls) {
+    // As vLLM streams them: the id and name first, the arguments string in two pieces.
+    calls.forEach((call, index) => {
+      const args = JSON.stringify(call.arguments);
+      const half = Math.floor(args.length / 2);
+      const id = `call_${idOf(chat).slice(9)}_${index}`;
+      event(
+        ex,
+        chunkOf(
+          chat,
+          { tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: args.slice(0, half) } }] },
+          null,
+        ),
+      );
+      event(ex, chunkOf(chat, { tool_calls: [{ index, function: { arguments: args.slice(half) } }] }, null));
+    });
+  },
+  final(ex, chat, stats, calls) {
+    event(ex, chunkOf(chat, {}, calls?.length ? 'tool_calls' : finishReason(stats.done_reason)));
     const options = chat.body.stream_options as { include_usage?: unknown } | undefined;
     if (options?.include_usage === true) event(ex, { ...chunkOf(chat, {}, null), choices: [], usage: usage(stats) });
     ex.write('data: [DONE]\n\n');
     ex.end();
   },
-  whole(ex, chat, content, stats) {
+  whole(ex, chat, content, stats, calls) {
+    const toolCalls = calls?.length ? { tool_calls: openaiToolCalls(chat, calls) } : {};
     ex.json(200, {
       id: idOf(chat),
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: chat.model,
-      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason(stats.done_reason) }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: calls?.length && !content ? null : content, ...toolCalls },
+          finish_reason: calls?.length ? 'tool_calls' : finishReason(stats.done_reason),
+        },
+      ],
       usage: usage(stats),
     });
   },
@@ -91,6 +116,14 @@ const OPENAI_WIRE: ChatWire = {
     ex.end();
   },
 };
+
+function openaiToolCalls(chat: RecordedChat, calls: readonly ScriptedToolCall[]) {
+  return calls.map((call, index) => ({
+    id: `call_${idOf(chat).slice(9)}_${index}`,
+    type: 'function',
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  }));
+}
 
 function event(ex: Exchange, value: object): void {
   ex.write(`data: ${JSON.stringify(value)}\n\n`);

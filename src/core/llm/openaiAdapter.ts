@@ -10,7 +10,7 @@
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOpenAIBaseUrl } from './hostPolicy';
 import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds, causeCode } from './httpSupport';
-import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo } from './port';
+import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, ToolCall, ToolSpec } from './port';
 
 /** What the error messages call a server of this kind. */
 export const OPENAI_SERVER = 'the OpenAI-compatible server';
@@ -147,7 +147,10 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
       const { temperature, seed, num_predict: maxTokens } = request.options ?? {};
       const body = (withSchema: boolean) => ({
         model: request.model,
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        messages: request.messages.map(toOpenAIMessage),
+        ...(request.tools?.length
+          ? { tools: request.tools.map(toOpenAITool), ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}) }
+          : {}),
         ...(withSchema && request.format
           ? { response_format: { type: 'json_schema', json_schema: { name: 'reply', schema: request.format, strict: true } } }
           : {}),
@@ -173,19 +176,24 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
           const reply = (await readJson(response)) as CompletionReply;
           call.firstToken();
           const choice = reply?.choices?.[0];
+          // A reply that only calls tools may carry `content: null`.
+          if (choice?.message && choice.message.content === null && Array.isArray(choice.message.tool_calls)) choice.message.content = '';
           if (!choice || typeof choice.message?.content !== 'string')
             throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${who(call)} without a message.`, {
               host: base,
               model: request.model,
               label: request.label,
             });
+          const toolCalls = fromOpenAIToolCalls(choice.message.tool_calls);
           return {
             content: choice.message.content,
+            ...(toolCalls.length ? { toolCalls } : {}),
             ...usageOf(reply.usage),
             durationMs: Math.round(performance.now() - started),
           };
         }
         let content = '';
+        const calls = new ToolCallAssembler();
         let usage: ReturnType<typeof usageOf> = {};
         let finished = false;
         for await (const event of serverSentEvents(response)) {
@@ -207,12 +215,14 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
             content += text;
             call.callback(() => request.onToken?.(text));
           }
+          calls.add(choice?.delta?.tool_calls);
           if (choice?.finish_reason) finished = true;
           if (part.usage) usage = usageOf(part.usage);
         }
         // Without [DONE] and without a finish reason the server stopped mid-answer: what arrived is not the whole reply.
         if (!finished) throw new StreamProblem('cut');
-        return { content, ...usage, durationMs: Math.round(performance.now() - started) };
+        const toolCalls = calls.done();
+        return { content, ...(toolCalls.length ? { toolCalls } : {}), ...usage, durationMs: Math.round(performance.now() - started) };
       } catch (error) {
         throw call.toLlmError(error);
       } finally {
@@ -296,15 +306,87 @@ function contextLengthOf(m: ServedModel): number | undefined {
 }
 
 interface CompletionReply {
-  readonly choices?: { readonly message?: { readonly content?: unknown }; readonly finish_reason?: unknown }[];
+  readonly choices?: { message?: { content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
   readonly usage?: Usage;
 }
 
 interface CompletionChunk {
   readonly object?: unknown;
   readonly error?: unknown;
-  readonly choices?: { readonly delta?: { readonly content?: unknown }; readonly finish_reason?: unknown }[];
+  readonly choices?: { readonly delta?: { readonly content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
   readonly usage?: Usage;
+}
+
+/** A port message in the OpenAI shape: tool calls with their ids and arguments as a JSON string; a tool result with `tool_call_id`. */
+function toOpenAIMessage(m: ChatMessage) {
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.toolCalls?.length
+      ? {
+          tool_calls: m.toolCalls.map((c, i) => ({
+            // OpenAI links a result to its call by id; a call that came without one (from Ollama) gets a stable one.
+            id: c.id ?? `call_${i}`,
+            type: 'function',
+            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+          })),
+        }
+      : {}),
+    ...(m.role === 'tool' ? { tool_call_id: m.toolCallId ?? 'call_0' } : {}),
+  };
+}
+
+function toOpenAITool(tool: ToolSpec) {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+/** Parsed `arguments`: OpenAI sends a JSON string; anything that is not an object becomes `{}` (the caller validates against the schema). */
+function parseArguments(raw: unknown): Record<string, unknown> {
+  let args = raw;
+  if (typeof args === 'string') {
+    try {
+      args = JSON.parse(args || '{}') as unknown;
+    } catch {
+      args = undefined;
+    }
+  }
+  return typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+}
+
+function fromOpenAIToolCalls(calls: unknown): ToolCall[] {
+  if (!Array.isArray(calls)) return [];
+  const out: ToolCall[] = [];
+  for (const raw of calls as { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
+    const name = raw?.function?.name;
+    if (typeof name !== 'string' || !name) continue;
+    out.push({ ...(typeof raw.id === 'string' && raw.id ? { id: raw.id } : {}), name, arguments: parseArguments(raw.function?.arguments) });
+  }
+  return out;
+}
+
+/** Streamed tool calls arrive in pieces keyed by `index`: the id and name once, the arguments string in parts. */
+class ToolCallAssembler {
+  private readonly parts = new Map<number, { id?: string; name: string; args: string }>();
+
+  add(deltas: unknown): void {
+    if (!Array.isArray(deltas)) return;
+    for (const d of deltas as { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
+      const index = typeof d?.index === 'number' ? d.index : this.parts.size;
+      const part = this.parts.get(index) ?? { name: '', args: '' };
+      if (typeof d.id === 'string' && d.id) part.id = d.id;
+      if (typeof d.function?.name === 'string') part.name += d.function.name;
+      if (typeof d.function?.arguments === 'string') part.args += d.function.arguments;
+      else if (typeof d.function?.arguments === 'object' && d.function.arguments !== null) part.args = JSON.stringify(d.function.arguments);
+      this.parts.set(index, part);
+    }
+  }
+
+  done(): ToolCall[] {
+    return [...this.parts.entries()]
+      .sort(([a], [b]) => a - b)
+      .filter(([, p]) => p.name)
+      .map(([, p]) => ({ ...(p.id ? { id: p.id } : {}), name: p.name, arguments: parseArguments(p.args) }));
+  }
 }
 
 interface Usage {
