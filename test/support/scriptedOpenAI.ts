@@ -34,7 +34,7 @@ import {
   type ScriptedToolCall,
 } from './scriptedOllama';
 
-export { fault, reply, toolCalls, type ChatScript, type ReplySource, type ScriptedModel } from './scriptedOllama';
+export { fault, reply, toolCalls } from './scriptedOllama';
 
 export interface ScriptedOpenAIOptions extends ScriptedOllamaOptions {
   /** The key clients must send as a bearer token; unset: no key needed. */

@@ -32,7 +32,7 @@ export function parseOllamaHost(input: string): OllamaHost {
 }
 
 /** An example base URL for messages: vLLM's default port and the API's usual path. */
-export const EXAMPLE_OPENAI_BASE_URL = 'http://127.0.0.1:8000/v1';
+const EXAMPLE_OPENAI_BASE_URL = 'http://127.0.0.1:8000/v1';
 
 /**
  * Parses the base URL of an OpenAI-compatible server (`http://gpu-box:8000/v1`). The same rules as for

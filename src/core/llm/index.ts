@@ -5,4 +5,3 @@ export * from './tokens';
 export * from './reachability';
 export * from './provider';
 export { createOllamaPort } from './ollamaAdapter';
-export { createOpenAIPort, OPENAI_SERVER, type OpenAIPortOptions } from './openaiAdapter';

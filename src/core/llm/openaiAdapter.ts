@@ -13,7 +13,7 @@ import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped,
 import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, ToolCall, ToolSpec } from './port';
 
 /** What the error messages call a server of this kind. */
-export const OPENAI_SERVER = 'the OpenAI-compatible server';
+const OPENAI_SERVER = 'the OpenAI-compatible server';
 
 export interface OpenAIPortOptions {
   /** The API's base URL as the user wrote it (`http://gpu-box:8000/v1`); validated by `parseOpenAIBaseUrl`. */

@@ -3,7 +3,7 @@
  * (vLLM, SGLang, llama-server, LM Studio). Front ends pick one from a setting or a flag and get one
  * port; nothing falls back from one to the other, so a request never lands on a server nobody chose.
  */
-import { DEFAULT_OLLAMA_HOST, EXAMPLE_OPENAI_BASE_URL, parseOllamaHost, parseOpenAIBaseUrl, type OllamaHost } from './hostPolicy';
+import { parseOllamaHost, parseOpenAIBaseUrl, type OllamaHost } from './hostPolicy';
 import { createOllamaPort } from './ollamaAdapter';
 import { createOpenAIPort, type OpenAIPortOptions } from './openaiAdapter';
 import type { LlmPort } from './port';
@@ -14,11 +14,6 @@ export const DEFAULT_PROVIDER: Provider = 'ollama';
 
 export function isProvider(value: unknown): value is Provider {
   return typeof value === 'string' && (PROVIDERS as readonly string[]).includes(value);
-}
-
-/** How messages name the server of each provider. */
-export function serverName(provider: Provider): string {
-  return provider === 'openai' ? 'the OpenAI-compatible server' : 'Ollama';
 }
 
 export interface ConnectOptions {
@@ -49,7 +44,7 @@ export function connectLlm(options: ConnectOptions): LlmPort {
 }
 
 /** `chat`'s port, but `embed` goes to `embeddings` (a second server that holds the embedding model). */
-export function withEmbeddingsFrom(chat: LlmPort, embeddings: LlmPort): LlmPort {
+function withEmbeddingsFrom(chat: LlmPort, embeddings: LlmPort): LlmPort {
   return {
     host: chat.host,
     chat: (request) => chat.chat(request),
@@ -64,9 +59,4 @@ export function withEmbeddingsFrom(chat: LlmPort, embeddings: LlmPort): LlmPort 
 /** The provider's parser, for settings validation and the remote-host check. */
 export function parseServerAddress(provider: Provider, input: string): OllamaHost {
   return provider === 'openai' ? parseOpenAIBaseUrl(input) : parseOllamaHost(input);
-}
-
-/** An example address, for help texts. */
-export function exampleAddress(provider: Provider): string {
-  return provider === 'openai' ? EXAMPLE_OPENAI_BASE_URL : DEFAULT_OLLAMA_HOST;
 }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { UnlearnLog } from '../log';
 
 /** Where the OpenAI-compatible server's key lives: VS Code's SecretStorage (the OS keychain), never settings.json. */
-export const API_KEY_SECRET = 'unlearn.openai.apiKey';
+const API_KEY_SECRET = 'unlearn.openai.apiKey';
 
 export interface ApiKeyStore {
   /** The stored key, or undefined; read on every request, so a new key applies at once. */

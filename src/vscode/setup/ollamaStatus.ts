@@ -45,7 +45,7 @@ export interface OllamaCheck {
 const CHECK_MS = 30_000;
 
 /** How the status bar names an OpenAI-compatible provider. */
-export const OPENAI_LABEL = 'OpenAI API';
+const OPENAI_LABEL = 'OpenAI API';
 
 /** What the status feature needs from the others, passed in by `activate()`. */
 export interface OllamaStatusWiring {
