@@ -112,6 +112,15 @@ function topicScript({ reply }) {
   };
 }
 
+/** The Agent-mode scenario's final text: about the brief, naming nothing; it must not reach the chat as written. */
+const AGENT_DRAFT = 'The brief says the client gets autonomous drones for the last kilometre between two warehouses.';
+/** What the client brief says (names, aliases, places, the project itself) and the draft's own words. */
+const BRIEF_FACTS = /Falcon|Dana|Whitfield|Northwind|NWL|Lisbon|Porto|drone|kilometre|warehouse/i;
+/** The chat's redaction marker, "[redacted: Project Falcon]". */
+const REDACTION_MARKER = /\[redacted: [^\]]+\]/;
+/** How the pipeline's refusal begins (REFUSAL in src/core/pipeline/pipeline.ts). */
+const REFUSAL_START = "I can't help with that: answering would reveal";
+
 // The question names a target, so no draft is written; the critic's equal scores mean no composer either.
 const STAGES = [/Writing \d+ erased answers? for \d+ targets?…/, /Scoring \d+ candidates?…/];
 
@@ -395,9 +404,12 @@ export const scenarios = [
   },
   {
     name: 'Agent mode: the guarded model is offered; a tool reads a file naming a target and the answer comes back redacted',
-    async run({ page, ollama, support, shot, step }) {
-      // The scripted model's loop: read the client brief through whatever terminal or file tool VS Code
-      // offers, then answer from it without naming anything (the tool result names Project Falcon).
+    async run({ page, ollama, support, workspace, shot, step }) {
+      // The scripted model's loop: read the client brief through whatever file or terminal tool VS Code
+      // offers, then answer from it without naming anything. The brief names Project Falcon, Northwind
+      // Logistics and dwhitfield, so the tool result alone makes the request touched. Copilot's file tool
+      // takes absolute paths only (a relative one comes back as an error that names nothing).
+      const brief = join(workspace, 'notes', 'client-brief.md');
       const firstTool = (chat) =>
         chat.tools?.map((t) => t.function.name).find((n) => /read_?file/i.test(n)) ??
         chat.tools?.map((t) => t.function.name).find((n) => /run_in_terminal|runInTerminal/i.test(n));
@@ -405,13 +417,11 @@ export const scenarios = [
         const tool = firstTool(chat);
         if (tool && !chat.messages.some((m) => m.role === 'tool')) {
           const args = /terminal/i.test(tool)
-            ? { command: 'cat notes/client-brief.md', explanation: 'Read the client brief', isBackground: false }
-            : { filePath: 'notes/client-brief.md', path: 'notes/client-brief.md', startLine: 1, endLine: 20 };
+            ? { command: `cat ${JSON.stringify(brief)}`, explanation: 'Read the client brief', isBackground: false }
+            : { filePath: brief, path: brief, startLine: 1, endLine: 20 };
           return support.toolCalls([{ name: tool, arguments: args }]);
         }
-        return support.reply('The brief says the client gets autonomous drones for the last kilometre between two warehouses.', {
-          firstTokenDelayMs: 800,
-        });
+        return support.reply(AGENT_DRAFT, { firstTokenDelayMs: 800 });
       };
       ollama.reset();
       ollama.setScript({ ...falconScript(support), vanilla: agentTurn });
@@ -436,7 +446,8 @@ export const scenarios = [
               .locator('.rendered-markdown')
               .allTextContents()
               .catch(() => []);
-            const leaked = written.find((w) => /Dana Whitfield|Northwind|Lisbon|Porto/.test(w));
+            // A marker shows which target was erased (its name, by design); anything else about the brief is a leak.
+            const leaked = written.map((w) => w.replace(new RegExp(REDACTION_MARKER.source, 'g'), '')).find((w) => BRIEF_FACTS.test(w));
             if (leaked) throw new Error(`the agent's answer leaks the brief: ${leaked.slice(0, 400)}`);
             // A tool that needs approval (the terminal) asks first: approve it, as a person would.
             const allow = page
@@ -453,10 +464,12 @@ export const scenarios = [
               await allow.first().click();
               return undefined;
             }
-            if (/\[redacted: Project Falcon\]|I cannot share details/.test(text)) return { ran: true, text };
-            if (/Language model unavailable|sign in|no default agent|set up|install/i.test(text)) return { ran: false, text };
-            // Nothing reached the model: this chat has no agent to drive the loop (it would have called by now).
-            if (Date.now() - sent > 20_000 && ollama.chats.length === 0) return { ran: false, text: text || '(no response)' };
+            if (REDACTION_MARKER.test(text) || text.includes(REFUSAL_START)) return { ran: true, text };
+            if (ollama.chats.length === 0) {
+              // Nothing reached the model: this chat has no agent to drive the loop (it would have called by now).
+              if (/Language model unavailable|sign in|no default agent/i.test(text) || Date.now() - sent > 20_000)
+                return { ran: false, text: text || '(no response)' };
+            }
             return undefined;
           },
           { timeoutMs: 90_000, intervalMs: 200 },
@@ -472,8 +485,12 @@ export const scenarios = [
         }
         const offered = ollama.chats.find((c) => c.tools?.length)?.tools?.map((t) => t.function.name) ?? [];
         step(`tools offered by VS Code: ${offered.slice(0, 8).join(', ')}${offered.length > 8 ? ', …' : ''}`);
-        if (!ollama.chats.some((c) => c.messages.some((m) => m.role === 'tool')))
-          throw new Error(`the tool result never reached the model (calls: ${roles.join(', ')})`);
+        const results = ollama.chats.flatMap((c) => c.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)));
+        if (!results.length) throw new Error(`the tool result never reached the model (calls: ${roles.join(', ')})`);
+        // The premise: the tool read the brief, so its result names the targets (not an error about the call).
+        if (!results.some((r) => r.includes('Project Falcon')))
+          throw new Error(`the tool result does not name Project Falcon: ${results.map((r) => r.slice(0, 200)).join(' | ')}`);
+        step(`the tool's result (${results.map((r) => r.length).join(', ')} characters) names Project Falcon and reached the model`);
         if (!roles.includes('rewrite')) throw new Error(`the final text did not go through erasure (calls: ${roles.join(', ')})`);
         step(`model calls: ${roles.join(', ')}; answer: "${answer.text.trim().slice(-120)}"`);
         await page.waitForTimeout(1_500);

@@ -6,7 +6,7 @@ import type { UnlearnLog } from '../log';
 import { PREVIEW_SCHEME } from '../preview/preview';
 import type { OllamaStatus } from './ollamaStatus';
 import { readSettings, SECTION, targetStores, viewStore } from '../settings/settings';
-import { isInstalled, SETUP_KEYS, type SetupFacts, type SetupKey } from './setupStateLogic';
+import { hiddenChatVendors, isInstalled, SETUP_KEYS, type SetupFacts, type SetupKey } from './setupStateLogic';
 
 /**
  * How far a newcomer has got, kept as the context keys of `SETUP_KEYS`, which the walkthrough's
@@ -112,9 +112,12 @@ export function registerSetupState(
   const countOtherVendors = async () => {
     try {
       const all = await vscode.lm.selectChatModels();
-      const others = all.filter((m) => m.vendor !== GUARDED_VENDOR).length;
+      const hidden = hiddenChatVendors(vscode.extensions.all.map((e) => e.packageJSON as unknown));
+      const found = all.filter((m) => m.vendor !== GUARDED_VENDOR && !hidden.has(m.vendor));
+      const others = found.length;
       if (others !== otherVendorModels) {
         otherVendorModels = others;
+        log.info(`setup: chat models of other extensions: ${found.map((m) => `${m.vendor}/${m.id}`).join(', ') || 'none'}`);
         changed.fire();
       }
     } catch (error) {

@@ -30,7 +30,10 @@ export interface SetupFacts {
   readonly model: string;
   /** Models installed in Ollama that can chat and run locally; undefined until listed. */
   readonly chatModels?: readonly string[];
-  /** Chat models other extensions offer (GitHub Copilot…): with one, the chat itself still works. */
+  /**
+   * Chat models other extensions offer (GitHub Copilot…): with one, the chat itself still works. Vendors
+   * their extension hides (see hiddenChatVendors) are not counted.
+   */
   readonly otherVendorModels: number;
 }
 
@@ -167,4 +170,24 @@ export function pullChoices(
       installed: isInstalled(installed, embedding),
     });
   return choices;
+}
+
+/**
+ * Chat-model vendors their own extension never shows to a person: `contributes.languageModelChatProviders`
+ * entries whose `when` is the literal `false`. Copilot Chat registers such a vendor (`copilotcli`) for its
+ * CLI sessions; its models are listed by `selectChatModels` but cannot answer in the chat, so they must not
+ * count as "another model the chat can use". Any other `when` cannot be evaluated here: those vendors count.
+ */
+export function hiddenChatVendors(manifests: readonly unknown[]): Set<string> {
+  const hidden = new Set<string>();
+  for (const manifest of manifests) {
+    const providers = (manifest as { contributes?: { languageModelChatProviders?: unknown } } | undefined)?.contributes
+      ?.languageModelChatProviders;
+    if (!Array.isArray(providers)) continue;
+    for (const p of providers as unknown[]) {
+      const { vendor, when } = (p ?? {}) as { vendor?: unknown; when?: unknown };
+      if (typeof vendor === 'string' && typeof when === 'string' && when.trim() === 'false') hidden.add(vendor);
+    }
+  }
+  return hidden;
 }

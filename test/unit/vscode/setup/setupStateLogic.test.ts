@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADVICE_COMMANDS,
+  hiddenChatVendors,
   isInstalled,
   noticeFor,
   NoticeGate,
@@ -122,5 +123,39 @@ describe('models the Pull step offers', () => {
     );
     assert.match(both[1]!.role, /unlearn\.embeddingModel/);
     assert.equal(pullChoices({ model: 'llama3.2', embeddingModel: '  ' }, []).length, 1);
+  });
+});
+
+describe("other extensions' chat models that count", () => {
+  test('a vendor its extension hides with when "false" (Copilot CLI) is not a model the chat can use', () => {
+    // The shape of Copilot Chat 0.67's manifest, cut down: a shown vendor, a hidden one, a conditional one.
+    const copilot = {
+      contributes: {
+        languageModelChatProviders: [
+          { vendor: 'copilot', displayName: 'Copilot' },
+          { vendor: 'copilotcli', displayName: 'Copilot CLI', when: 'false' },
+          { vendor: 'customoai', displayName: 'OpenAI Compatible', when: "productQualityType != 'stable'" },
+        ],
+      },
+    };
+    const unlearn = { contributes: { languageModelChatProviders: [{ vendor: 'unlearn', displayName: 'Unlearn' }] } };
+    assert.deepEqual([...hiddenChatVendors([copilot, unlearn])], ['copilotcli']);
+  });
+
+  test('manifests without providers, or with malformed ones, hide nothing', () => {
+    const odd = [
+      undefined,
+      null,
+      {},
+      { contributes: {} },
+      { contributes: { languageModelChatProviders: 'copilotcli' } },
+      {
+        contributes: {
+          languageModelChatProviders: [null, 7, { when: 'false' }, { vendor: 'x', when: false }, { vendor: 'y', when: ' true ' }],
+        },
+      },
+    ];
+    assert.deepEqual([...hiddenChatVendors(odd)], []);
+    assert.deepEqual([...hiddenChatVendors([{ contributes: { languageModelChatProviders: [{ vendor: 'z', when: ' false ' }] } }])], ['z']);
   });
 });
