@@ -242,7 +242,15 @@ export interface ScriptedOllamaOptions extends ReplyTiming {
    * plus `timeScale`, real seconds per second of model time (e.g. 0.05: a 10 s answer streams in 0.5 s).
    * Timings reported in the final chunk are in model time.
    */
-  readonly speed?: Partial<SpeedProfile> & { readonly timeScale?: number };
+  readonly speed?: Partial<SpeedProfile> & {
+    readonly timeScale?: number;
+    /**
+     * Tokens of a text, for pacing (prompt and reply) and the final chunk's counts. Default ceil(chars / 4);
+     * the latency bench gives `estimateBpeTokens` (speedModel.ts), which counts JSON's punctuation as a
+     * tokenizer does.
+     */
+    readonly countTokens?: (text: string) => number;
+  };
 }
 
 /** Start a scripted server on 127.0.0.1. Always `close()` it (e.g. in `after`). */
@@ -272,17 +280,30 @@ export class ScriptedOllama {
   private readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
   /** While `stop()` drops connections, closed responses are the server's doing, not client aborts. */
   private stopping = false;
-  private readonly pacer: SpeedPacer | undefined;
+  private pacer: SpeedPacer | undefined;
+  private readonly countTokens: (text: string) => number;
   private readonly speedJobs = new WeakMap<RecordedChat, number>();
 
   constructor(private readonly options: ScriptedOllamaOptions = {}) {
     this.boundPort = options.port ?? 0;
     this.script = options.script ?? {};
     this.setModels(options.models ?? [DEFAULT_SCRIPTED_MODEL]);
+    this.countTokens = options.speed?.countTokens ?? estimateTokens;
     if (options.speed) {
-      const { timeScale = 1, ...profile } = options.speed;
+      const { timeScale = 1, countTokens: _count, ...profile } = options.speed;
       this.pacer = new SpeedPacer(new SpeedModel(profile), timeScale);
     }
+  }
+
+  /**
+   * Stop, then start again as a new `ollama serve` would: no model loaded, empty prompt caches, and with
+   * `speed` the profile's changes (e.g. `{ slots: 4 }`, as after raising OLLAMA_NUM_PARALLEL). Model time
+   * starts again from 0.
+   */
+  async restart(speed: Partial<SpeedProfile> = {}): Promise<void> {
+    await this.stop();
+    if (this.pacer) this.pacer = new SpeedPacer(new SpeedModel({ ...this.pacer.model.profile, ...speed }), this.pacer.timeScale);
+    await this.start();
   }
 
   /** The speed model pacing replies, when `speed` is on (its profile; model time in seconds). */
@@ -696,7 +717,24 @@ export class ScriptedOllama {
     ex: Exchange,
   ): Promise<void> {
     const pacer = this.pacer!;
-    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content));
+    let outputTokens = spec.evalCount ?? Math.max(1, this.countTokens(content));
+    let doneReason = spec.doneReason;
+    // `num_predict` ends the reply after that many tokens, as Ollama does (done_reason "length").
+    const limit = chat.options?.num_predict;
+    if (typeof limit === 'number' && limit > 0 && outputTokens > limit) {
+      const keepChars = (content.length * Math.floor(limit)) / outputTokens;
+      const kept: string[] = [];
+      let length = 0;
+      for (const chunk of chunks) {
+        if (kept.length > 0 && length + chunk.length > keepChars) break;
+        kept.push(chunk);
+        length += chunk.length;
+      }
+      chunks = kept;
+      content = kept.join('');
+      outputTokens = Math.floor(limit);
+      doneReason = 'length';
+    }
     // Chunk i is out when the tokens up to its end are generated (at least one token for the first).
     const milestones: number[] = [];
     let chars = 0;
@@ -709,7 +747,7 @@ export class ScriptedOllama {
     const request: SpeedRequest = {
       model,
       prompt: renderPrompt(chat.messages),
-      promptTokens: spec.promptEvalCount ?? chat.promptTokens,
+      promptTokens: spec.promptEvalCount ?? (this.countTokens === estimateTokens ? chat.promptTokens : promptTokensOf(chat.messages, this.countTokens)),
       reply: renderPrompt([{ role: 'assistant', content }]),
       outputTokens,
       keepAliveSeconds: parseKeepAlive(chat.body.keep_alive),
@@ -729,7 +767,7 @@ export class ScriptedOllama {
         const ns = (seconds: number) => Math.round(seconds * 1e9);
         const stats = {
           done: true,
-          done_reason: spec.doneReason || 'stop',
+          done_reason: doneReason || 'stop',
           total_duration: ns((t.doneAt ?? event.at) - t.submittedAt),
           load_duration: ns(t.loadSeconds),
           // Like Ollama: only the tokens evaluated, not those reused from the slot's cache.
@@ -1009,6 +1047,11 @@ class Exchange {
       this.waiters.add(resolve);
     });
   }
+}
+
+/** Prompt tokens as a tokenizer would count them: each message's text plus its template's role markers. */
+function promptTokensOf(messages: readonly { role: string; content: string }[], count: (text: string) => number): number {
+  return messages.reduce((n, m) => n + count(m.content) + 4, 0);
 }
 
 /** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */

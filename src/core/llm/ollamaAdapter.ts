@@ -8,7 +8,7 @@
 import { Ollama } from 'ollama';
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOllamaHost } from './hostPolicy';
-import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress } from './port';
+import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress, RunningModel } from './port';
 
 export interface OllamaPortOptions {
   /** As the user wrote it (`http://127.0.0.1:11434`, `localhost:11434`); validated by `parseOllamaHost`. */
@@ -173,11 +173,22 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
     version(signal) {
       return simple({ op: 'version' }, signal, async (client) => (await client.version()).version);
     },
+
+    runningModels(signal) {
+      return simple({ op: 'running models' }, signal, async (client) => {
+        const { models } = await client.ps();
+        return models.map((m): RunningModel => {
+          // Typed as a Date by the client, but it is the JSON string; a far-future date means "never".
+          const at = new Date(String(m.expires_at ?? ''));
+          return { name: m.name, ...(Number.isNaN(at.getTime()) ? {} : { expiresAt: at }) };
+        });
+      });
+    },
   };
 }
 
 interface CallContext {
-  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
+  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version' | 'running models';
   readonly host: string;
   readonly model?: string;
   readonly label?: string;
