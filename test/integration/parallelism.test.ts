@@ -12,8 +12,8 @@ const servers: ScriptedOllama[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
 async function server(slots: number): Promise<ScriptedOllama> {
-  // GPU-like pacing (30 tokens/s a slot, 600 prompt tokens/s); model time runs 20× faster than real time.
-  const s = await startScriptedOllama({ script: { default: COUNTING }, speed: { slots, timeScale: 0.05, loadSeconds: 2 } });
+  // GPU-like pacing (30 tokens/s a slot, 600 prompt tokens/s); model time runs 5× faster than real time.
+  const s = await startScriptedOllama({ script: { default: COUNTING }, speed: { slots, timeScale: 0.2, loadSeconds: 1 } });
   servers.push(s);
   return s;
 }
@@ -26,25 +26,35 @@ describe('parallelism probe against the scripted Ollama', () => {
       // Cold: the probe also waits for the load; the count is the same.
       assert.equal((await probeParallelism(llm, { model: MODEL, numCtx: 8192 })).slots, slots);
       await ollama.waitForIdle();
-      const before = ollama.speedTime();
-      const warm = await probeParallelism(llm, { model: MODEL, numCtx: 8192 });
-      // The server's busy time: our own HTTP set-up in between is real time, which the clock would magnify 20×.
-      const modelSeconds = ollama.busySeconds(before, ollama.speedTime());
+            const warm = await probeParallelism(llm, { model: MODEL, numCtx: 8192 });
+      // From the first probe request to the last one the server finished (cancelled ones end with the client's
+      // reaction, real time that model time would magnify).
+      const timings = ollama.probes.slice(-8).flatMap((c) => ollama.timingOf(c) ?? []);
+      const modelSeconds = Math.max(...timings.flatMap((t) => t.doneAt ?? [])) - Math.min(...timings.map((t) => t.submittedAt));
+      assert.ok(modelSeconds >= 0.3, 'it waited for at least one tiny generation');
       assert.deepEqual([warm.slots, warm.atLeast], [slots, false]);
-      assert.ok(modelSeconds < 0.8, `the probe took ${modelSeconds.toFixed(2)} s of model time`);
-      const probeChats = ollama.chats.slice(-8);
-      assert.ok(probeChats.every((c) => c.options?.num_predict === 12 && c.options?.num_ctx === 8192));
+      assert.ok(modelSeconds < 1, `the probe took ${modelSeconds.toFixed(2)} s of model time`);
+      const probeChats = ollama.probes.slice(-8);
+      assert.equal(ollama.chats.length, 0, 'probe requests are not agent calls');
+      assert.ok(probeChats.every((c) => c.options?.num_predict === 10 && c.options?.num_ctx === 8192));
       // The requests that had no slot were cancelled, not left to run: the server is idle at once.
       await ollama.waitForIdle(500);
     });
   }
+
+  it('answers the probe as a server with 4 slots when unpaced (what front ends see in tests)', async () => {
+    const ollama = await startScriptedOllama({ script: { vanilla: 'only for agents' } });
+    servers.push(ollama);
+    const m = await probeParallelism(createOllamaPort({ host: ollama.host }), { model: MODEL });
+    assert.deepEqual([m.slots, ollama.probes.length, ollama.chats.length], [4, 8, 0]);
+  });
 
   it('is measured again after a restart with more slots, and cached until then', async () => {
     const ollama = await server(1);
     const llm = createOllamaPort({ host: ollama.host });
     const cache = new ServerParallelism();
     const ask = () => cache.resolve(llm, { model: MODEL, keepAlive: '30m' });
-    const probes = () => ollama.chats.filter((c) => c.options?.num_predict === 12).length;
+    const probes = () => ollama.probes.length;
     const first = await ask();
     assert.deepEqual([first.slots, first.source], [1, 'measured']);
     const seen = probes();

@@ -43,6 +43,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import type { ChatMessage } from '../../src/core/llm/port';
+import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile, type SpeedRequest, type SpeedTimings } from './speedModel';
 
 // ---------------------------------------------------------------------------------------------
@@ -242,6 +243,8 @@ export interface ScriptedOllamaOptions extends ReplyTiming {
    * plus `timeScale`, real seconds per second of model time (e.g. 0.05: a 10 s answer streams in 0.5 s).
    * Timings reported in the final chunk are in model time.
    */
+  /** Slots the unpaced server shows the parallelism probe (default 4); with `speed`, the speed model's slots count. */
+  readonly probeSlots?: number;
   readonly speed?: Partial<SpeedProfile> & {
     readonly timeScale?: number;
     /**
@@ -396,6 +399,7 @@ export class ScriptedOllama {
   reset(): void {
     this.requests.length = 0;
     this.chats.length = 0;
+    this.probes.length = 0;
     this.embedded.length = 0;
     this.clientAborts = 0;
     this.cursors.clear();
@@ -554,6 +558,53 @@ export class ScriptedOllama {
     });
   }
 
+  /**
+   * The parallelism probe's requests (`src/core/llm/parallelism.ts`), kept out of `chats` and out of the
+   * script: they are not agent calls, and a front end sends them before its first request. Unpaced, the
+   * server answers them as if it had `probeSlots` slots; paced, the speed model's slots answer.
+   */
+  readonly probes: RecordedChat[] = [];
+  private probeRunning = 0;
+  private readonly probeQueue: (() => void)[] = [];
+
+  private async unpacedProbe(chat: RecordedChat, content: string, ex: Exchange): Promise<void> {
+    if (this.probeRunning >= (this.options.probeSlots ?? 4)) {
+      await new Promise<void>((resolve) => {
+        const go = () => resolve();
+        this.probeQueue.push(go);
+        ex.onClose(() => {
+          const at = this.probeQueue.indexOf(go);
+          if (at >= 0) this.probeQueue.splice(at, 1);
+          resolve();
+        });
+      });
+      if (ex.closed) return;
+    }
+    this.probeRunning++;
+    try {
+      const limit = typeof chat.options?.num_predict === 'number' ? chat.options.num_predict : undefined;
+      const chunks = splitIntoChunks(content).slice(0, limit);
+      const started = process.hrtime.bigint();
+      // Prompt evaluation: a freed slot's next request streams a moment after the last one ended, never with it.
+      if (!(await ex.sleep(5))) return;
+      if (chat.stream) {
+        ex.startStream();
+        ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: chunks[0] }, done: false });
+      }
+      // Long enough that every request sent with this one reaches the server before it ends.
+      if (!(await ex.sleep(25))) return;
+      const text = chunks.join('');
+      const stats = finalStats(reply(text, { doneReason: 'length' }), chat.promptTokens, text, started, started);
+      if (!chat.stream) return ex.json(200, { model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, ...stats });
+      ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: chunks.slice(1).join('') }, done: false });
+      ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, ...stats });
+      ex.end();
+    } finally {
+      this.probeRunning--;
+      this.probeQueue.shift()?.();
+    }
+  }
+
   /** Every text /api/embed embedded, in order (to see what was cached and what was embedded again). */
   readonly embedded: string[] = [];
   /** Replaces the vector of each text (a wrong size, or NaN, which JSON sends as null), until cleared with undefined. */
@@ -649,10 +700,16 @@ export class ScriptedOllama {
       body,
       promptTokens,
     };
-    this.chats.push(chat);
+    const probe = isParallelismProbe(messages);
+    (probe ? this.probes : this.chats).push(chat);
     const model = this.models.get(normalizeModelName(name));
     if (!model) return ex.json(404, { error: `model "${name}" not found, try pulling it first` });
     if (!model.capabilities.includes('completion')) return ex.json(400, { error: `"${name}" does not support chat` });
+    if (probe && !this.faults.has('chat')) {
+      const counting = Array.from({ length: 50 }, (_, i) => String(i + 1)).join(' ');
+      if (this.pacer) return this.pacedChat(chat, model.name, reply(counting), counting, splitIntoChunks(counting), ex);
+      return this.unpacedProbe(chat, counting, ex);
+    }
 
     const chosen = this.faults.get('chat') ?? (await this.nextReply(chat));
     if (chosen === undefined) return ex.json(500, { error: `scripted Ollama: no reply scripted for the ${chat.role} agent` });

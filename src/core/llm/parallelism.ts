@@ -3,12 +3,15 @@
  * default since 2025), measured instead of guessed, so a request's rewrites neither queue on a one-slot
  * server behind a setting that assumed four, nor leave slots idle.
  *
- * The probe sends `requests` tiny generations at the same moment, each asking for `tokens` tokens
- * (`num_predict`). A slot streams its first token within its prompt's evaluation; a request without a
- * slot waits until one is free, so it cannot stream before another request has finished. The server's
- * slots are therefore the requests that streamed a token before the first one finished; the rest are
- * cancelled at that moment (a queued request costs the server nothing). Cost: one tiny prompt and
- * `tokens` tokens at batched speed, about 0.1–0.3 s on a GPU once the model is loaded.
+ * The probe sends `requests` tiny generations at the same moment, each of at most `tokens` tokens
+ * (`num_predict`). A request streams its first token once it holds a slot and its prompt is evaluated;
+ * a request without a slot waits until another finishes. The server's slots are the most requests seen
+ * streaming at the same time, watched until two requests have finished (or all streamed at once); the
+ * rest are then cancelled (a queued request costs the server nothing). Waiting for a second finish makes
+ * the count robust to requests that reach the server late: one that arrives after the first finished
+ * still runs beside the second if a slot is free, while on a one-slot server the second request only
+ * starts after the first ends and the third after the second. Cost: two tiny generations in a row on
+ * one slot, one at batched speed on several: 0.1–0.4 s on a GPU once the model is loaded.
  *
  * The prompt cache cannot fool it: each probe request starts with its own random nonce, so no two
  * share a prefix with each other or with anything a slot held before, and every one evaluates its
@@ -38,7 +41,7 @@ export interface ParallelismProbeOptions {
   readonly keepAlive?: number | string;
   /** Requests sent at once: the most slots the probe can see (default 8). */
   readonly requests?: number;
-  /** Tokens each request generates (default 12): long enough that all requests reach the server before the first ends. */
+  /** Tokens each request may generate (default 10). */
   readonly tokens?: number;
   readonly signal?: AbortSignal;
   /** Gives up when no probe request finished after this long (default 120 s: a cold model on a CPU loads slowly). */
@@ -55,54 +58,86 @@ export interface ParallelismMeasurement {
 }
 
 export const PROBE_REQUESTS = 8;
-export const PROBE_TOKENS = 12;
+/** What each probe request asks, after its nonce. */
+const PROBE_TASK = 'Count from 1 to 50, numbers only, separated by spaces.';
+
+/** Whether a chat is one of the probe's requests (a test server answers them apart from the agents). */
+export function isParallelismProbe(messages: readonly { readonly role: string; readonly content: string }[]): boolean {
+  return messages.length === 1 && messages[0]!.role === 'user' && messages[0]!.content.endsWith(` ${PROBE_TASK}`);
+}
+export const PROBE_TOKENS = 10;
 
 /** Measures the server's slots for `options.model` (see the module comment). Rejects when no probe request could finish. */
 export async function probeParallelism(llm: Pick<LlmPort, 'chat'>, options: ParallelismProbeOptions): Promise<ParallelismMeasurement> {
   const n = Math.max(2, Math.floor(options.requests ?? PROBE_REQUESTS));
   const tokens = Math.max(2, Math.floor(options.tokens ?? PROBE_TOKENS));
   const started = performance.now();
+  options.signal?.throwIfAborted();
   const controller = new AbortController();
   const stop = () => controller.abort(options.signal?.reason);
-  if (options.signal?.aborted) throw options.signal.reason;
   options.signal?.addEventListener('abort', stop, { once: true });
-  const timeout = setTimeout(() => controller.abort(new Error('parallelism probe: no request finished in time')), options.timeoutMs ?? 120_000);
+  // Requests streaming right now, the most seen at once, and how many started, finished or failed.
+  let running = 0;
+  let most = 0;
+  let streamedCount = 0;
+  let finished = 0;
+  const failures: unknown[] = [];
   const streamed: boolean[] = new Array<boolean>(n).fill(false);
+  let decide!: () => void;
+  const decided = new Promise<void>((resolve) => (decide = resolve));
+  const stream = (i: number) => {
+    if (streamed[i]) return;
+    streamed[i] = true;
+    streamedCount++;
+    running++;
+    most = Math.max(most, running);
+    if (streamedCount === n) decide();
+  };
+  const timeout = setTimeout(() => {
+    failures.push(new Error('parallelism probe: no request finished in time'));
+    decide();
+  }, options.timeoutMs ?? 120_000);
+  controller.signal.addEventListener('abort', () => decide(), { once: true });
+  const calls = Array.from({ length: n }, (_, i) =>
+    llm
+      .chat({
+        model: options.model,
+        // The nonce comes first so that no prefix is shared (see the module comment); counting keeps the model talking.
+        messages: [{ role: 'user', content: `${nonceOf(i)} ${PROBE_TASK}` }],
+        options: { temperature: 0, num_predict: tokens, ...(options.numCtx !== undefined ? { num_ctx: options.numCtx } : {}) },
+        ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+        signal: controller.signal,
+        label: 'parallelism probe',
+        onToken: () => stream(i),
+      })
+      .then(
+        () => {
+          stream(i);
+          running--;
+          // Two finished: a request that arrived late had its chance to run beside them (see the module comment).
+          if (++finished >= 2) decide();
+        },
+        (error: unknown) => {
+          if (streamed[i]) running--;
+          failures.push(error);
+          if (finished + failures.length >= n) decide();
+        },
+      ),
+  );
   try {
-    const calls = Array.from({ length: n }, (_, i) =>
-      llm
-        .chat({
-          model: options.model,
-          // The nonce comes first so that no prefix is shared (see the module comment); counting keeps the model talking.
-          messages: [{ role: 'user', content: `${nonceOf(i)} Count from 1 to 50, numbers only, separated by spaces.` }],
-          options: { temperature: 0, num_predict: tokens, ...(options.numCtx !== undefined ? { num_ctx: options.numCtx } : {}) },
-          ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
-          signal: controller.signal,
-          label: 'parallelism probe',
-          onToken: () => (streamed[i] = true),
-        })
-        .then(() => i),
-    );
-    // The first request to finish: every request that streamed before it holds a slot of its own.
-    const first = await Promise.any(calls).catch((error: unknown) => {
-      throw error instanceof AggregateError ? (error.errors.find((e) => !isAbort(e)) ?? error.errors[0]) : error;
-    });
-    streamed[first] = true;
-    const slots = streamed.filter(Boolean).length;
-    controller.abort(new Error('parallelism probe: measured'));
-    // Settle every call (the rest reject as cancelled), so none outlives the probe.
-    await Promise.allSettled(calls);
-    return { slots, atLeast: slots === n, ms: performance.now() - started };
-  } catch (error) {
+    await decided;
     if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
+    if (finished === 0 && most < n) throw failures.find((e) => !isAbort(e)) ?? failures[0] ?? new Error('parallelism probe: no request finished');
+    return { slots: Math.max(1, most), atLeast: most >= n, ms: performance.now() - started };
   } finally {
     clearTimeout(timeout);
     options.signal?.removeEventListener('abort', stop);
-    if (!controller.signal.aborted) controller.abort();
+    // The requests still queued or running are cancelled (a queued one costs the server nothing), and
+    // every call settles before the probe returns, so none outlives it.
+    if (!controller.signal.aborted) controller.abort(new Error('parallelism probe: measured'));
+    await Promise.allSettled(calls);
   }
 }
-
 /** A random text for each probe request, so that no two share even their first character with any likelihood worth a cache. */
 function nonceOf(i: number): string {
   const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(36).padStart(2, '0')).join('');
