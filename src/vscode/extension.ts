@@ -5,6 +5,7 @@ import { createLog } from './log';
 import { defaultParticipantDeps, registerChatParticipant } from './participant';
 import { registerPreview } from './preview';
 import { registerOllamaStatus } from './ollamaStatus';
+import { registerServerParallelism } from './settings/serverParallelism';
 import { AnswerEvents } from './answerEvents';
 import { registerNoModelNotice } from './noModelNotice';
 import { registerSetupState, type SetupState } from './setupState';
@@ -31,6 +32,8 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   // Finished answers, told to the first-run guidance without either side knowing the other.
   const answers = new AnswerEvents();
   context.subscriptions.push(answers);
+  // Before anything that sends requests: `parallelCalls: auto` asks it on every request.
+  registerServerParallelism(context, log);
   const targetsTree = registerTargetsTree(context, log);
   // The target embeddings build in the background once settings settle, through the Ollama below.
   // (`ollama` is read only once a build starts, after activate() has returned.)

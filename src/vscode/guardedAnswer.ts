@@ -10,6 +10,7 @@ import type { UnlearnLog } from './log';
 import { escapeMarkdown, MarkdownSanitizer } from './markdownSanitizer';
 import { relevanceNoticeMarkdown } from './relevanceTexts';
 import { pipelineOptions, type UnlearnSettings } from './settingsValues';
+import { measuredSlots } from './settings/serverParallelism';
 
 /** Said before the answer; each front end renders its warning sign its own way. */
 export interface AnswerNote {
@@ -81,12 +82,13 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
   log.trace(() => `question: ${request.question}`);
   let notice: Extract<PipelineEvent, { type: 'relevance-notice' }> | undefined;
   const { semantic } = request;
+  const slots = await measuredSlots(request.settings, llm, model, request.signal, log, request.onProgress);
   const result = await runPipeline({
     llm: semantic ? embeddingsFrom(llm, semantic.embedder) : llm,
     index: getCachedIndex(request.targets),
     question: request.question,
     history: [...request.history],
-    options: pipelineOptions(request.settings, model),
+    options: pipelineOptions(request.settings, model, slots),
     ...(semantic ? { embeddingCache: semantic.cache } : {}),
     signal: request.signal,
     onEvent: (event) => {

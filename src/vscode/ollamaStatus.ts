@@ -12,6 +12,7 @@ import type { UnlearnLog } from './log';
 import { pullProgressText } from './progressText';
 import { embeddingStatusLine, type EmbeddingStatus } from './relevanceTexts';
 import { readSettings, SECTION } from './settings';
+import { onDidMeasure, parallelismLine, serverUnreachable } from './settings/serverParallelism';
 
 /**
  * The Ollama server as the rest of the extension sees it: one port per host, the status bar item,
@@ -80,7 +81,8 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   let advice: { markdown: string; commands: readonly string[] } | undefined;
   const checked = new vscode.EventEmitter<OllamaCheck>();
   const render = () => {
-    const { model, host } = readSettings();
+    const settings = readSettings();
+    const { model, host } = settings;
     const n = activeTargets();
     const icon = state.kind === 'up' ? '$(shield)' : state.kind === 'unknown' ? '$(loading~spin)' : '$(warning)';
     item.text = `${icon} ${model} · ${n} ${n === 1 ? 'target' : 'targets'}`;
@@ -93,6 +95,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
     );
     if (wiring.embedding) tip.appendText(`${embeddingStatusLine(wiring.embedding.status())}\n`);
+    tip.appendText(`${parallelismLine(settings, host, model)}\n`);
     if (advice) tip.appendMarkdown(`\n${advice.markdown}\n`);
     tip.appendMarkdown(
       '\n[Select Model](command:unlearn.selectModel) · [Pull Model](command:unlearn.pullModel) · [Show Log](command:unlearn.showLog)',
@@ -125,6 +128,8 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       if (controller.signal.aborted) return;
       const detail = error instanceof Error ? error.message : String(error);
       if (state.kind !== 'down') log.warn(`Ollama at ${host} is not reachable: ${detail}`);
+      // A restart changes OLLAMA_NUM_PARALLEL: the next request measures the server again.
+      serverUnreachable(host);
       state = { kind: 'down', detail };
     }
     render();
@@ -155,6 +160,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     item,
     checked,
     ...(wiring.embedding ? [wiring.embedding.onDidChange(() => render())] : []),
+    onDidMeasure(() => render()),
     { dispose: () => (clearInterval(timer), checking?.abort()) },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) {

@@ -17,6 +17,7 @@ import { embeddingModelsMarkdown, explainRelevanceMarkdown, isInstalled, type Em
 import type { SemanticWiring } from './guardedAnswer';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from './settings';
 import { validateTerm } from './targetsEdit';
+import { parallelismLine } from './settings/serverParallelism';
 import type { AnswerNote } from './answerEvents';
 
 export const PARTICIPANT_ID = 'unlearn.chat';
@@ -229,6 +230,7 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
       deps.semantic?.status() ??
       (settings.embeddingModel ? { kind: 'idle' as const, model: settings.embeddingModel } : { kind: 'off' as const });
     stream.markdown(`\n\n${embeddingModelsMarkdown(embedding, installed)}`);
+    stream.markdown(`\n\n${escapeMarkdown(parallelismLine(settings, settings.host, settings.model))}`);
     stream.button({ title: 'Select Model', command: 'unlearn.selectModel' });
     if (embedding.kind !== 'off' && !isInstalled(embedding.model, installed))
       stream.button({ title: `Pull ${embedding.model}`, command: 'unlearn.pullModel', arguments: [embedding.model] });

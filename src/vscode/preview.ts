@@ -16,6 +16,7 @@ import type { RelevanceExplanation } from '../core/relevance';
 import type { SemanticWiring } from './guardedAnswer';
 import { enabledTargets, readSettings } from './settings';
 import { pipelineOptions } from './settingsValues';
+import { measuredSlots } from './settings/serverParallelism';
 
 export const PREVIEW_SCHEME = 'unlearn-preview';
 
@@ -267,12 +268,16 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true },
         (progress, token) =>
-          withAbortSignal(token, (signal) =>
+          withAbortSignal(token, async (signal) =>
             runPipeline({
               llm: this.llm(),
               index: getCachedIndex(targets),
               question: rewriteQuestion(original),
-              options: pipelineOptions(settings),
+              options: pipelineOptions(
+                settings,
+                settings.model,
+                await measuredSlots(settings, this.llm(), settings.model, signal, this.log, (message) => progress.report({ message })),
+              ),
               ...(this.semantic ? { embeddingCache: this.semantic.cache } : {}),
               signal,
               onEvent: (e) => {

@@ -189,7 +189,9 @@ export interface ServerParallelismOptions {
 /** What a request asks for besides the port: the model and the call options every other call uses. */
 export type ResolveOptions = Omit<ParallelismProbeOptions, 'requests' | 'tokens' | 'timeoutMs'>;
 
-const keyOf = (host: string, model: string) => `${host}|${model}`;
+/** `llama3.2` and `llama3.2:latest` are one model to Ollama. */
+const fullName = (model: string) => (model.slice(model.lastIndexOf('/') + 1).includes(':') ? model : `${model}:latest`);
+const keyOf = (host: string, model: string) => `${host}|${fullName(model)}`;
 
 /** One measurement per host and model, re-measured after a possible restart (see the module comment). */
 export class ServerParallelism {
@@ -298,8 +300,7 @@ export class ServerParallelism {
   private async loadedUntil(llm: LlmPort, model: string, signal: AbortSignal | undefined): Promise<number | undefined> {
     if (!llm.runningModels) return undefined;
     const running = await llm.runningModels(signal);
-    const full = (name: string) => (name.slice(name.lastIndexOf('/') + 1).includes(':') ? name : `${name}:latest`);
-    const entry = running.find((m) => full(m.name) === full(model));
+    const entry = running.find((m) => fullName(m.name) === fullName(model));
     if (!entry) return undefined;
     return entry.expiresAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
   }
