@@ -1,5 +1,6 @@
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import { LlmError } from '../../src/core/llm/errors';
+import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { scriptedEmbedding } from './scriptedEmbeddings';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
@@ -21,7 +22,14 @@ export class FakeLlm implements LlmPort {
     return this.calls.filter((c) => c.role === role);
   }
 
+  /** The parallelism probe's requests (core/llm/parallelism.ts): answered as a server with `probeSlots` slots, apart from the script. */
+  readonly probes: ChatRequest[] = [];
+  probeSlots = 4;
+  private probeRunning = 0;
+  private readonly probeQueue: (() => void)[] = [];
+
   async chat(request: ChatRequest): Promise<ChatResponse> {
+    if (isParallelismProbe(request.messages)) return this.probe(request);
     const role = agentRoleOf(request.messages);
     this.calls.push({ role, request });
     request.signal?.throwIfAborted();
@@ -44,6 +52,41 @@ export class FakeLlm implements LlmPort {
     }
     const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
     return { content, promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4), durationMs: 1 };
+  }
+
+  private async probe(request: ChatRequest): Promise<ChatResponse> {
+    this.probes.push(request);
+    const cancelled = () => new LlmError('aborted', 'cancelled', { label: request.label });
+    const wait = (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (request.signal?.aborted) return reject(cancelled());
+        const timer = setTimeout(resolve, ms);
+        request.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(cancelled())), { once: true });
+      });
+    if (this.probeRunning >= this.probeSlots) {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => resolve();
+        this.probeQueue.push(go);
+        request.signal?.addEventListener(
+          'abort',
+          () => {
+            this.probeQueue.splice(this.probeQueue.indexOf(go), 1);
+            reject(cancelled());
+          },
+          { once: true },
+        );
+      });
+    }
+    this.probeRunning++;
+    try {
+      await wait(1);
+      request.onToken?.('1');
+      await wait(10);
+      return { content: '1 2 3', durationMs: 11 };
+    } finally {
+      this.probeRunning--;
+      this.probeQueue.shift()?.();
+    }
   }
 
   private next(role: AgentRole, request: ChatRequest): FakeReply {

@@ -51,7 +51,7 @@ describe('unlearn ask', () => {
     assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
     assert.match(
       c.err(),
-      /^Finding forget targets…\nChecking what the request is about…\nWriting 3 erased answers for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
+      /^Ollama at http:\/\/127\.0\.0\.1:11434: server runs 4 requests at once \(measured\) for llama3\.2\nFinding forget targets…\nChecking what the request is about…\nWriting 3 erased answers for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
     );
     assert.match(c.err(), /the guard had to act/);
   });
