@@ -26,7 +26,7 @@ describe('parallelism probe against the scripted Ollama', () => {
       // Cold: the probe also waits for the load; the count is the same.
       assert.equal((await probeParallelism(llm, { model: MODEL, numCtx: 8192 })).slots, slots);
       await ollama.waitForIdle();
-            const warm = await probeParallelism(llm, { model: MODEL, numCtx: 8192 });
+      const warm = await probeParallelism(llm, { model: MODEL, numCtx: 8192 });
       // From the first probe request to the last one the server finished (cancelled ones end with the client's
       // reaction, real time that model time would magnify).
       const timings = ollama.probes.slice(-8).flatMap((c) => ollama.timingOf(c) ?? []);

@@ -589,14 +589,30 @@ export class ScriptedOllama {
       if (!(await ex.sleep(5))) return;
       if (chat.stream) {
         ex.startStream();
-        ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: chunks[0] }, done: false });
+        ex.line({
+          model: chat.model,
+          created_at: new Date().toISOString(),
+          message: { role: 'assistant', content: chunks[0] },
+          done: false,
+        });
       }
       // Long enough that every request sent with this one reaches the server before it ends.
       if (!(await ex.sleep(25))) return;
       const text = chunks.join('');
       const stats = finalStats(reply(text, { doneReason: 'length' }), chat.promptTokens, text, started, started);
-      if (!chat.stream) return ex.json(200, { model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, ...stats });
-      ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: chunks.slice(1).join('') }, done: false });
+      if (!chat.stream)
+        return ex.json(200, {
+          model: chat.model,
+          created_at: new Date().toISOString(),
+          message: { role: 'assistant', content: text },
+          ...stats,
+        });
+      ex.line({
+        model: chat.model,
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content: chunks.slice(1).join('') },
+        done: false,
+      });
       ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, ...stats });
       ex.end();
     } finally {
@@ -804,7 +820,8 @@ export class ScriptedOllama {
     const request: SpeedRequest = {
       model,
       prompt: renderPrompt(chat.messages),
-      promptTokens: spec.promptEvalCount ?? (this.countTokens === estimateTokens ? chat.promptTokens : promptTokensOf(chat.messages, this.countTokens)),
+      promptTokens:
+        spec.promptEvalCount ?? (this.countTokens === estimateTokens ? chat.promptTokens : promptTokensOf(chat.messages, this.countTokens)),
       reply: renderPrompt([{ role: 'assistant', content }]),
       outputTokens,
       keepAliveSeconds: parseKeepAlive(chat.body.keep_alive),

@@ -76,7 +76,10 @@ describe('numeric settings are clamped to their schema ranges', () => {
   });
 
   test('parallelCalls: "auto" by default, or a number from 1 to 16, as package.json declares', () => {
-    const p = schema['unlearn.parallelCalls'] as unknown as { default: unknown; anyOf: { enum?: string[]; minimum?: number; maximum?: number }[] };
+    const p = schema['unlearn.parallelCalls'] as unknown as {
+      default: unknown;
+      anyOf: { enum?: string[]; minimum?: number; maximum?: number }[];
+    };
     assert.equal(p.default, 'auto');
     assert.deepEqual(p.anyOf[0]!.enum, ['auto']);
     assert.deepEqual([p.anyOf[1]!.minimum, p.anyOf[1]!.maximum], [NUMERIC_LIMITS.parallelCalls.min, NUMERIC_LIMITS.parallelCalls.max]);

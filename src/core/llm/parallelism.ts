@@ -127,7 +127,8 @@ export async function probeParallelism(llm: Pick<LlmPort, 'chat'>, options: Para
   try {
     await decided;
     if (options.signal?.aborted) throw options.signal.reason;
-    if (finished === 0 && most < n) throw failures.find((e) => !isAbort(e)) ?? failures[0] ?? new Error('parallelism probe: no request finished');
+    if (finished === 0 && most < n)
+      throw failures.find((e) => !isAbort(e)) ?? failures[0] ?? new Error('parallelism probe: no request finished');
     return { slots: Math.max(1, most), atLeast: most >= n, ms: performance.now() - started };
   } finally {
     clearTimeout(timeout);
@@ -242,10 +243,7 @@ export class ServerParallelism {
     this.stale.delete(llm.host);
     try {
       const probe = this.options.probe ?? probeParallelism;
-      const [measured, version] = await Promise.all([
-        probe(llm, options),
-        llm.version(options.signal).catch(() => undefined),
-      ]);
+      const [measured, version] = await Promise.all([probe(llm, options), llm.version(options.signal).catch(() => undefined)]);
       const after = await this.loadedUntil(llm, options.model, options.signal);
       const fresh: ParallelismRecord = {
         host: llm.host,

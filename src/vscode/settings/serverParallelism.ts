@@ -32,7 +32,10 @@ export function registerServerParallelism(context: vscode.ExtensionContext, log:
       },
     },
     onChange: (record) => {
-      if (record) log.info(`Ollama at ${record.host} runs ${record.atLeast ? 'at least ' : ''}${record.slots} request(s) at once for ${record.model} (measured)`);
+      if (record)
+        log.info(
+          `Ollama at ${record.host} runs ${record.atLeast ? 'at least ' : ''}${record.slots} request(s) at once for ${record.model} (measured)`,
+        );
       for (const listener of listeners) listener();
     },
   });
