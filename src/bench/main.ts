@@ -24,7 +24,6 @@ Usage:
                   results go to latency.json in the same folder
   --latency-only  only the latency section (about 20 s)
   --no-latency    only the guard sections
-  --sketches      also time candidate flows for a faster pipeline (about 25 s more)
   --precision-only  only the precision section: false non-exact matches per MB of the markdown and
                   JavaScript under ./node_modules, 20 targets with short aliases (about 15 s)
   --show-text     with the precision section, print each false match and the text around it
@@ -37,7 +36,6 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let quick = false;
   let guard = true;
   let latency = true;
-  let sketches = false;
   let precision = true;
   let showText = false;
   let out = 'bench-results/guard.json';
@@ -52,7 +50,6 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
       latency = false;
     } else if (arg === '--show-text') showText = true;
     else if (arg === '--no-latency') latency = false;
-    else if (arg === '--sketches') sketches = true;
     else if (arg === '--out') {
       const value = argv[++i];
       if (!value) return usage(io, '--out needs a file name');
@@ -84,7 +81,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   if (latency) {
     let report: LatencyReport;
     try {
-      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches });
+      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal });
     } catch (error) {
       if (io.signal.aborted) return EXIT.interrupted;
       throw error;

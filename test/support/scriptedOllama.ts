@@ -320,6 +320,14 @@ export class ScriptedOllama {
     return id === undefined ? undefined : this.pacer?.model.timings(id);
   }
 
+  /**
+   * Real seconds per model second from now on (with `speed`). A benchmark slows the clock while its
+   * client must react within a model's few tokens (a parallelism probe), and speeds it up again.
+   */
+  setTimeScale(timeScale: number): void {
+    this.pacer?.setTimeScale(timeScale);
+  }
+
   /** Model time now, in seconds (0 without `speed`). */
   speedTime(): number {
     return this.pacer?.now() ?? 0;
@@ -1139,7 +1147,9 @@ function renderPrompt(messages: readonly { role: string; content: string }[]): s
  * chunks, it never makes the simulation drift.
  */
 class SpeedPacer {
-  private readonly origin = performance.now();
+  /** Model time `anchorModel` was real time `anchorReal`; the clock runs at `timeScale` from there. */
+  private anchorReal = performance.now();
+  private anchorModel = 0;
   private readonly listeners = new Map<number, (event: SpeedEvent) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Model-time intervals with at least one request queued or running; `busyFrom` while one is open. */
@@ -1148,13 +1158,23 @@ class SpeedPacer {
 
   constructor(
     readonly model: SpeedModel,
-    readonly timeScale: number,
+    public timeScale: number,
   ) {
     if (!(timeScale > 0)) throw new Error('scripted Ollama: speed.timeScale must be positive');
   }
 
   now(): number {
-    return (performance.now() - this.origin) / 1000 / this.timeScale;
+    return this.anchorModel + (performance.now() - this.anchorReal) / 1000 / this.timeScale;
+  }
+
+  /** Runs the clock at another speed from now on; model time goes on from where it is. */
+  setTimeScale(timeScale: number): void {
+    if (!(timeScale > 0)) throw new Error('scripted Ollama: speed.timeScale must be positive');
+    this.tick();
+    this.anchorModel = this.now();
+    this.anchorReal = performance.now();
+    this.timeScale = timeScale;
+    this.schedule();
   }
 
   submit(request: SpeedRequest, listener: (event: SpeedEvent) => void): number {
