@@ -567,11 +567,11 @@ export function formatLatencyReport(report: LatencyReport): string {
       `${p.label}: ${s.generationTokensPerSecond} tok/s generation, ${s.promptTokensPerSecond} tok/s prompt, ${s.slots} slot(s); ` +
         `auto measured ${p.measuredSlots} in ${p.probeSeconds.toFixed(2)} s (once per server); clock ×${p.timeScale}`,
       '',
-      `${'case'.padEnd(26)}${'plain'.padStart(8)}${'total'.padStart(9)}${'×plain'.padStart(8)}${'1st text'.padStart(10)}${'×1st tok'.padStart(10)}${'×total'.padStart(8)}${'calls'.padStart(7)}${'gen tok'.padStart(9)}  agents`,
+      `${'case'.padEnd(30)}${'plain'.padStart(8)}${'total'.padStart(9)}${'×plain'.padStart(8)}${'1st text'.padStart(10)}${'×1st tok'.padStart(10)}${'×total'.padStart(8)}${'calls'.padStart(7)}${'gen tok'.padStart(9)}  agents`,
     );
     for (const r of report.rows.filter((x) => x.profile === p.name)) {
       lines.push(
-        `${(r.note ? `${r.case} (composer)` : r.case).padEnd(26)}${`${r.plainTotalSeconds.toFixed(1)}s`.padStart(8)}${`${r.totalSeconds.toFixed(1)}s`.padStart(9)}` +
+        `${(r.note ? `${r.case} (composer)` : r.case).padEnd(30)}${`${r.plainTotalSeconds.toFixed(1)}s`.padStart(8)}${`${r.totalSeconds.toFixed(1)}s`.padStart(9)}` +
           `${r.totalRatio.toFixed(2).padStart(8)}${`${r.firstTextSeconds.toFixed(1)}s`.padStart(10)}${r.firstTextRatio.toFixed(2).padStart(10)}` +
           `${r.firstTextOfPlainTotal.toFixed(2).padStart(8)}${String(r.calls).padStart(7)}${String(r.generatedTokens).padStart(9)}  ${compactAgents(r.agents)}`,
       );
