@@ -157,6 +157,11 @@ export interface ParallelismRecord {
   readonly version?: string;
   /** Epoch ms: the latest keep-alive end `/api/ps` reported for the model since the measurement. */
   readonly loadedUntil?: number;
+  /**
+   * False when `/api/ps` did not list the model even right after the probe loaded it (another name for it,
+   * a proxy in between): then only an unreachable server or another version says the server restarted.
+   */
+  readonly listed?: boolean;
 }
 
 /** Where measurements outlive the process (VS Code global state, a file in the CLI's cache directory). */
@@ -253,6 +258,7 @@ export class ServerParallelism {
         measuredAt: this.now(),
         ...(version ? { version } : {}),
         ...(after !== undefined ? { loadedUntil: after } : {}),
+        ...(llm.runningModels && after === undefined ? { listed: false } : {}),
       };
       await this.save(key, fresh);
       return { slots: fresh.slots, atLeast: fresh.atLeast, source: 'measured', record: fresh, reason: check.reason };
@@ -272,13 +278,15 @@ export class ServerParallelism {
   ): Promise<{ holds: boolean; reason?: string; loadedUntil?: number }> {
     if (this.stale.has(llm.host)) return { holds: false, reason: 'the server was unreachable since the last measurement' };
     if (!llm.runningModels) return { holds: true, loadedUntil: record.loadedUntil };
+    const unlisted = record.listed === false;
     try {
       const [version, until] = await Promise.all([
         record.version !== undefined ? llm.version(signal) : Promise.resolve(undefined),
-        this.loadedUntil(llm, record.model, signal),
+        unlisted ? Promise.resolve(undefined) : this.loadedUntil(llm, record.model, signal),
       ]);
       if (record.version !== undefined && version !== record.version)
         return { holds: false, reason: `the server's version changed (${record.version} → ${version})` };
+      if (unlisted) return { holds: true };
       const lastSeen = record.loadedUntil;
       if (until === undefined) {
         return lastSeen !== undefined && this.now() < lastSeen

@@ -196,6 +196,23 @@ describe('server parallelism cache', () => {
     assert.equal(probes.length, 4);
   });
 
+  it('a server whose /api/ps never lists the model is trusted until it is unreachable or changes version', async () => {
+    const server = new SlotServer(2);
+    let probes = 0;
+    const cache = new ServerParallelism({
+      probe: async (llm, options) => {
+        probes++;
+        return probeParallelism(llm, options);
+      },
+    });
+    server.loaded = [{ name: 'another-name:latest', expiresAt: new Date(Date.now() + 60_000) }];
+    assert.equal((await cache.resolve(server, PROBE)).source, 'measured');
+    assert.equal((await cache.resolve(server, PROBE)).source, 'cached', 'not measured on every request');
+    server.version_ = '0.13.0';
+    assert.equal((await cache.resolve(server, PROBE)).source, 'measured');
+    assert.equal(probes, 2);
+  });
+
   it('keeps measurements in the store for the next process', async () => {
     const { server, probes, stored, make, tick } = setup(4);
     await make().resolve(server, PROBE);
