@@ -10,7 +10,7 @@ import { checkOllamaHost } from '../../core/llm/hostPolicy';
 import type { LlmPort } from '../../core/llm/port';
 import { KEEP_ALIVE } from '../../core/pipeline';
 import type { UnlearnLog } from '../log';
-import type { UnlearnSettings } from '../settingsValues';
+import type { UnlearnSettings } from './settingsLogic';
 
 const STATE_KEY = 'unlearn.serverParallelism';
 /** Measurements older than this are dropped from global state (hosts and models long gone). */
