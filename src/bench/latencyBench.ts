@@ -314,7 +314,24 @@ function benchScript(answerTokens: number, critic: { disagree: boolean }) {
   };
   return (chat: RecordedChat): string | object => {
     const last = chat.messages.at(-1)?.content ?? '';
-    switch (chat.role) {
+    // (A string: roles other pipelines add, such as erasure by edits, are not in every branch's AgentRole.)
+    switch (chat.role as string) {
+      case 'edit': {
+        // Erasure as edits: the draft comes numbered by sentence; a sentence that states a fact of a target is
+        // dropped (odd candidates) or replaced by a neutral sentence of about its length (even ones).
+        const data = JSON.parse(last.slice(0, last.lastIndexOf('\n\nCandidate ')) || '{}') as {
+          forget_targets?: { name: string; aliases?: string[] }[];
+          draft_sentences?: { sentence: number; text: string }[];
+        };
+        const facts = (data.forget_targets ?? []).flatMap((t) => [...(FACTS[t.name] ?? []), t.name, ...(t.aliases ?? [])]);
+        const touched = (data.draft_sentences ?? []).filter((d) => facts.some((f) => d.text.includes(f)));
+        const n = Number(/Candidate (\d+) of \d+\./.exec(last)?.[1] ?? 1);
+        if (n % 2 === 1) return { drop: touched.map((d) => d.sentence), replace: [] };
+        return {
+          drop: [],
+          replace: touched.map((d, i) => ({ sentence: d.sentence, text: proseOfTokens(estimateBpeTokens(d.text), 'erased', i) + '.' })),
+        };
+      }
       case 'vanilla':
         return answerFor(last);
       case 'rewrite': {

@@ -48,25 +48,33 @@ describe('latency bench', () => {
       for (const c of ['named-in-question', 'named-in-answer', 'meaning-only'] as const) {
         const r = row(profile, c);
         assert.equal(r.outcome, 'erased', `${profile} ${c}`);
-        assert.ok(r.agents.includes('rewrite'), `${profile} ${c}: ${r.agents.join(' ')}`);
+        // Erasure ran (whole rewrites or edits, whichever the pipeline writes).
+        assert.ok(
+          r.agents.some((a) => a === 'rewrite' || a === 'edit'),
+          `${profile} ${c}: ${r.agents.join(' ')}`,
+        );
         assert.ok(r.totalRatio > 1, `${profile} ${c}: ${r.totalRatio}`);
         assert.ok(r.firstTextSeconds <= r.totalSeconds + 1e-9);
       }
       // Only the answer names the target: the vanilla agent writes a draft first; the question names it: no draft.
       assert.equal(row(profile, 'named-in-answer').agents[0], 'vanilla');
       assert.ok(!row(profile, 'named-in-question').agents.includes('vanilla'));
-      // Meaning only: nothing is spelled, so the detect agent has to say it is touched.
-      assert.ok(row(profile, 'meaning-only').agents.includes('detect'));
+      // Meaning only: nothing is spelled in the question, so the answer is drafted before anything is erased.
+      assert.equal(row(profile, 'meaning-only').agents[0], 'vanilla');
       const falsePositive = row(profile, 'semantic-false-positive');
       assert.equal(falsePositive.outcome, 'vanilla');
       assert.ok(falsePositive.agents.includes('detect'), 'the meaning was near enough to ask detection');
-      assert.ok(!falsePositive.agents.includes('rewrite'));
+      assert.ok(!falsePositive.agents.some((a) => a === 'rewrite' || a === 'edit'));
     }
-    // One slot writes fewer candidates than four (the pipeline's one-slot path): it generates less.
-    assert.ok(row('gpu-1-slot', 'named-in-question').generatedTokens < row('gpu-4-slots', 'named-in-question').generatedTokens);
-    // Goals: one per case and profile, two for the untouched case; the composer run is a note, not a goal.
+    // One slot never makes more calls than four (the pipeline may cut candidates there, never add).
+    assert.ok(row('gpu-1-slot', 'named-in-question').calls <= row('gpu-4-slots', 'named-in-question').calls);
+    // Goals: one per case and profile, two for the untouched case; the run with a critic that tells the
+    // candidates apart (the composer's case) is a note, not a goal, and only where k > 1 (four slots).
     assert.equal(report.goals.length, 2 * 6);
-    assert.ok(report.rows.some((r) => r.profile === 'gpu-4-slots' && r.note && r.agents.includes('compose')));
+    assert.deepEqual(
+      report.rows.filter((r) => r.note).map((r) => r.profile),
+      ['gpu-4-slots'],
+    );
     const text = formatLatencyReport(report);
     assert.match(
       text,
