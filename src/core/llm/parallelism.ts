@@ -30,7 +30,7 @@
  *   anyway, so the probe's fraction of a second hides in that load.
  * A server without `/api/ps` (a port that is not Ollama) is measured once per process.
  */
-import { isAbort, isLlmError } from './errors';
+import { isAbort, isLlmError, LlmError } from './errors';
 import type { LlmPort } from './port';
 
 export interface ParallelismProbeOptions {
@@ -226,14 +226,21 @@ export class ServerParallelism {
    * The server's slots for `options.model`: the cached measurement while it still holds, else a new one.
    * Never rejects for a failed probe (it falls back, uncached); rejects only when `options.signal` aborts.
    */
-  resolve(llm: LlmPort, options: ResolveOptions): Promise<ResolvedParallelism> {
+  async resolve(llm: LlmPort, options: ResolveOptions, retried = false): Promise<ResolvedParallelism> {
     const key = keyOf(llm.host, options.model);
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.resolveNow(llm, options).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
-    return pending;
+    try {
+      return await pending;
+    } catch (error) {
+      // Cancelled: as every port call reports it. Another caller's cancel stopped the probe this one shared: measure for this one.
+      if (options.signal?.aborted) throw new LlmError('aborted', 'The request was cancelled.', { cause: error });
+      if (!retried) return this.resolve(llm, options, true);
+      throw error;
+    }
   }
 
   private async resolveNow(llm: LlmPort, options: ResolveOptions): Promise<ResolvedParallelism> {

@@ -234,6 +234,17 @@ describe('server parallelism cache', () => {
     assert.equal(probes.length, 1);
   });
 
+  it('a cancel stops only the request that cancelled, not another one waiting for the same probe', async () => {
+    const server = new SlotServer(3, 40);
+    const cache = new ServerParallelism();
+    const first = new AbortController();
+    const cancelled = cache.resolve(server, { ...PROBE, signal: first.signal });
+    const other = cache.resolve(server, PROBE);
+    setTimeout(() => first.abort(new Error('closed the chat')), 10);
+    await assert.rejects(cancelled, (e: unknown) => e instanceof LlmError && e.code === 'aborted');
+    assert.deepEqual([(await other).slots, (await other).source], [3, 'measured']);
+  });
+
   it('falls back to one slot when the probe fails, and does not keep the fallback', async () => {
     let fail = true;
     const server = new SlotServer(4);
