@@ -1,9 +1,7 @@
 import { buildTargetIndex } from '../core/guard';
-import { ServerParallelism } from '../core/llm/parallelism';
+import { ServerParallelism, type ChatMessage, type LlmPort } from '../core/llm';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { ChatMessage, LlmPort } from '../core/llm/port';
-import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
-import { MemoryEmbeddingCache } from '../core/relevance/embeddingCache';
+import { DEFAULT_EMBEDDING_MODEL, MemoryEmbeddingCache } from '../core/relevance';
 import {
   DEFAULT_CONTEXT_LENGTH,
   DEFAULT_PIPELINE_OPTIONS,

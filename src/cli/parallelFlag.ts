@@ -5,8 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeParallelism, ServerParallelism, type ParallelismRecord, type ParallelismStore } from '../core/llm/parallelism';
-import type { LlmPort } from '../core/llm/port';
+import { describeParallelism, ServerParallelism, type LlmPort, type ParallelismRecord, type ParallelismStore } from '../core/llm';
 import { KEEP_ALIVE } from '../core/pipeline';
 import type { CliIo } from './io';
 

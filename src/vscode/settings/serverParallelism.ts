@@ -5,9 +5,7 @@
  * bar shows what it measured and tells it when the server was unreachable (a restart, perhaps).
  */
 import type * as vscode from 'vscode';
-import { describeParallelism, ServerParallelism, type ParallelismRecord } from '../../core/llm/parallelism';
-import { checkOllamaHost } from '../../core/llm/hostPolicy';
-import type { LlmPort } from '../../core/llm/port';
+import { checkOllamaHost, describeParallelism, ServerParallelism, type LlmPort, type ParallelismRecord } from '../../core/llm';
 import { KEEP_ALIVE } from '../../core/pipeline';
 import type { UnlearnLog } from '../log';
 import type { UnlearnSettings } from './settingsLogic';
