@@ -212,6 +212,11 @@ export class ServerParallelism {
     this.now = options.now ?? Date.now;
   }
 
+  /** Reads the store now (else the first `resolve` does), so `known` has the stored measurements. */
+  preload(): Promise<void> {
+    return (this.loaded ??= this.load());
+  }
+
   /** The last measurement for a host and model, if any (for the status tooltip and `/models`). */
   known(host: string, model: string): ParallelismRecord | undefined {
     return this.records.get(keyOf(host, model));

@@ -38,6 +38,8 @@ export function registerServerParallelism(context: vscode.ExtensionContext, log:
     },
   });
   shared = instance;
+  // The tooltip shows a measurement kept from an earlier window before this window's first request.
+  void instance.preload().then(() => listeners.forEach((listener) => listener()));
   context.subscriptions.push({ dispose: () => (shared === instance ? (shared = undefined) : undefined) });
   return instance;
 }

@@ -49,6 +49,8 @@ describe('parallelCalls auto in VS Code', () => {
 
     const second = context(first.state);
     registerServerParallelism(second.ctx, log);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.match(parallelismLine(auto, '127.0.0.1:11434', 'llama3.2'), /2 requests at once \(measured\)/, 'shown before any request');
     assert.equal(await measuredSlots(auto, llm, 'llama3.2:latest', new AbortController().signal, log), 2);
     assert.equal(llm.probes.length, probes, 'read from global state, not measured again');
     serverUnreachable('http://127.0.0.1:11434');
