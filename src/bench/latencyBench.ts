@@ -1,6 +1,5 @@
 import { buildTargetIndex } from '../core/guard';
-import { ServerParallelism, type ChatMessage, type LlmPort } from '../core/llm';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import { createOllamaPort, ServerParallelism, type ChatMessage, type LlmPort } from '../core/llm';
 import { DEFAULT_EMBEDDING_MODEL, MemoryEmbeddingCache } from '../core/relevance';
 import {
   DEFAULT_CONTEXT_LENGTH,

@@ -4,3 +4,4 @@ export * from './hostPolicy';
 export * from './tokens';
 export * from './reachability';
 export * from './parallelism';
+export { createOllamaPort } from './ollamaAdapter';
