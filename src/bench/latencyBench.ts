@@ -31,9 +31,12 @@ import { DEFAULT_SPEED_PROFILE, estimateBpeTokens, type SpeedProfile } from '../
  * Cases: untouched; a target named in the question; named only in the answer; touched by meaning only;
  * a semantic false positive (meaning near a target, detection finds nothing). Each case runs the plain
  * model on the same conversation and question first: totals are compared with its total, first text with
- * its first token (and, for the untouched goal, with its total). Each case's conversation starts
- * differently, so no case reuses another's prompt cache; the agents' fixed system prompts are shared
- * prefixes, which a real server reuses too. The model is loaded before anything is timed.
+ * its first token (and, for the untouched goal, with its total). Before each system is timed, it answers
+ * the conversation's previous question (untimed), as in a chat: the prompt cache then holds the
+ * conversation wherever the system lays it out the same way again (the plain model, the vanilla agent),
+ * and nowhere else (agents that carry it inside their JSON data). Each case's conversation starts
+ * differently, so no case reuses another's; the agents' fixed system prompts are shared prefixes, which a
+ * real server reuses too. The model is loaded before anything is timed.
  * Not modelled: /api/embed's own time (answered at once; a few percent on a CPU), and the plain model's
  * and agents' sampling differences (every system gets texts of the same length).
  * Real time runs `timeScale` times model time; our own CPU time between calls is counted as it was.
@@ -258,7 +261,8 @@ export function proseOfTokens(tokens: number, pool: Pool = 'untouched', start = 
 export function conversationOf(tokens: number, seed: number): ChatMessage[] {
   const turns: ChatMessage[] = [];
   let total = 0;
-  for (let i = 0; total < tokens; i++) {
+  // It ends with the assistant's answer to the previous question, as a conversation before a new one does.
+  for (let i = 0; total < tokens || i % 2 === 1; i++) {
     const content =
       i % 2 === 0
         ? `${i === 0 ? `Garden plan ${seed + 1}: ` : ''}${POOLS.history[(seed + i) % POOLS.history.length]} What should I do next?`
@@ -304,10 +308,11 @@ const CANDIDATE_LENGTHS = [1.0, 0.8, 1.2, 0.9, 1.1];
  * candidates alike (every rewrite did its job), so the best is shown as written; `disagree` gives each its
  * own utility, so the composer merges the top k.
  */
-function benchScript(answerTokens: number, critic: { disagree: boolean }) {
+function benchScript(answerTokens: number, critic: { disagree: boolean }, earlier: ReadonlyMap<string, string>) {
   const answerFor = (question: string) => {
     const spec = Object.values(CASES).find((c) => c.question === question);
-    return spec ? proseOfTokens(answerTokens, spec.answer) : 'Hello.';
+    // A question of the conversation so far gets the answer the conversation holds (the previous turn).
+    return spec ? proseOfTokens(answerTokens, spec.answer) : (earlier.get(question) ?? 'Hello.');
   };
   return (chat: RecordedChat): string | object => {
     const last = chat.messages.at(-1)?.content ?? '';
@@ -393,9 +398,10 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
   for (const profile of PROFILES.filter((p) => (options.profiles ?? PROFILES.map((x) => x.name)).includes(p.name))) {
     const timeScale = profile.timeScale * (options.timeScaleFactor ?? 1);
     const critic = { disagree: false };
+    const earlier = new Map<string, string>();
     const ollama = await startScriptedOllama({
       models: ['llama3.2:latest', { name: `${DEFAULT_EMBEDDING_MODEL}:latest`, embeddingDims: 768 }],
-      script: benchScript(answerTokens, critic),
+      script: benchScript(answerTokens, critic, earlier),
       speed: { ...profile.speed, timeScale, countTokens: estimateBpeTokens },
     });
     try {
@@ -476,14 +482,37 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
         return { totalSeconds: span(start, end), firstSeconds: span(start, first ?? end), result, slots };
       };
 
+      const system: ChatMessage = { role: 'system', content: CLIENT_SYSTEM_MESSAGE };
       const runCase = async (c: LatencyCase, seed: number, note?: string) => {
         const spec = CASES[c];
         const history = conversationOf(historyTokens, seed);
+        // The previous turn ran through the same system just before (untimed), as in a chat: its prompt and
+        // answer are in a slot's cache, so the new request's prompt shares a true prefix with them where the
+        // system lays the conversation out the same way (the plain model and the vanilla agent do; agents
+        // that carry it as JSON data do not).
+        const before = history.slice(0, -2);
+        const previous = history.at(-2)!.content;
+        earlier.set(previous, history.at(-1)!.content);
+        await llm.chat({
+          model,
+          messages: [system, ...before, { role: 'user', content: previous }],
+          options: window,
+          keepAlive: KEEP_ALIVE,
+        });
         const plain = await timePlain([
           { role: 'system', content: CLIENT_SYSTEM_MESSAGE },
           ...history,
           { role: 'user', content: spec.question },
         ]);
+        await runPipeline({
+          llm,
+          index,
+          question: previous,
+          history: [system, ...before],
+          options: { ...pipelineOptions, parallelCalls: measured.slots },
+          embeddingCache,
+          signal: options.signal,
+        });
         const chatsBefore = ollama.chats.length;
         const t = await timePipeline(spec.question, [{ role: 'system', content: CLIENT_SYSTEM_MESSAGE }, ...history], llm);
         const r = t.result!;
