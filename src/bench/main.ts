@@ -22,7 +22,7 @@ Usage:
   --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
   --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
                   results go to latency.json in the same folder
-  --latency-only  only the latency section (about 30 s)
+  --latency-only  only the latency section (about 2 minutes)
   --no-latency    only the guard sections
   --precision-only  only the precision section: false non-exact matches per MB of the markdown and
                   JavaScript under ./node_modules, 20 targets with short aliases (about 15 s)
