@@ -10,12 +10,29 @@ import { askCommand } from '../../../src/cli/ask';
 import type { CliIo } from '../../../src/cli/io';
 import { parseParallel } from '../../../src/cli/parallelFlag';
 import { FakeLlm } from '../../support/fakeLlm';
+import { isParallelismProbe, type ChatRequest, type ChatResponse } from '../../../src/core/llm';
 import { criticScores, rewrites } from '../../support/erasedReplies';
 
-/** An Ollama-like fake: /api/ps lists the model for half an hour, as after any request with the pipeline's keep-alive. */
+/**
+ * An Ollama-like fake: /api/ps lists the model for half an hour, as after any request with the pipeline's
+ * keep-alive; `peak` is the most agent calls (not probe requests) it saw in flight at once.
+ */
 class OllamaLike extends FakeLlm {
+  peak = 0;
+  private inFlight = 0;
   async runningModels() {
     return [{ name: 'llama3.2:latest', expiresAt: new Date(Date.now() + 30 * 60_000) }];
+  }
+  override async chat(request: ChatRequest): Promise<ChatResponse> {
+    if (isParallelismProbe(request.messages)) return super.chat(request);
+    this.peak = Math.max(this.peak, ++this.inFlight);
+    try {
+      // A moment in flight, so calls the pipeline sends together overlap.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return await super.chat(request);
+    } finally {
+      this.inFlight--;
+    }
   }
 }
 
@@ -56,8 +73,8 @@ describe('--parallel', () => {
     const first = capture(cache);
     await askCommand(['What does Project Falcon build?', '--targets', targets], first.io, { connect: () => llm });
     assert.match(first.err(), /server runs 1 request at once \(measured\) for llama3\.2/);
-    // One slot: two candidates, the best shown (the pipeline's one-slot path), not three queued behind each other.
-    assert.match(first.err(), /Writing 2 erased answers for 1 target \(one model slot: 2 of 3/);
+    // One slot: the pipeline sends its calls one at a time.
+    assert.equal(llm.peak, 1);
     const stored = JSON.parse(readFileSync(join(cache, 'unlearn', 'parallelism.json'), 'utf8')) as { slots: number; host: string }[];
     assert.deepEqual(
       stored.map((r) => [r.host, r.slots]),
@@ -68,7 +85,18 @@ describe('--parallel', () => {
     await askCommand(['What does Project Falcon build?', '--targets', targets], second.io, { connect: () => llm });
     assert.equal(llm.probes.length, probes, 'no probe: the cached measurement holds while the model stays loaded');
     assert.doesNotMatch(second.err(), /measured/);
-    assert.match(second.err(), /Writing 2 erased answers/);
+    assert.equal(llm.peak, 1);
+  });
+
+  test('auto on a four-slot server lets the erasure calls run side by side', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'unlearn-cli-'));
+    const targets = join(dir, 'targets.json');
+    await writeFile(targets, JSON.stringify([{ name: 'Project Falcon' }]));
+    const llm = new OllamaLike(script);
+    const c = capture(mkdtempSync(join(tmpdir(), 'unlearn-cache-')));
+    await askCommand(['What does Project Falcon build?', '--targets', targets], c.io, { connect: () => llm });
+    assert.match(c.err(), /server runs 4 requests at once \(measured\)/);
+    assert.ok(llm.peak > 1, `peak ${llm.peak}`);
   });
 
   test('a number is used as given, with no measurement', async () => {
