@@ -18,7 +18,7 @@ import { FakeLlm, type FakeScript } from '../support/fakeLlm';
 import { criticScores, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([
-  { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret drone project' },
+  { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret aircraft project' },
   { name: 'Marta Quist', description: 'former CFO' },
   { name: 'Zephyr Holdings' },
 ]);
@@ -136,6 +136,7 @@ describe('pipeline control flow', () => {
       'Scoring 3 candidates…',
       'Composing…',
       'Checking the answer…',
+      'Checking the answer against 1 target…',
     ]);
   });
 
@@ -149,7 +150,7 @@ describe('pipeline control flow', () => {
     }
     const rewritePrompt = r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
     assert.match(rewritePrompt, /Project Falcon/);
-    assert.match(rewritePrompt, /the secret drone project/);
+    assert.match(rewritePrompt, /the secret aircraft project/);
   });
 
   test('agents that ignore a target retrieval found by name do not wave it through', async () => {
@@ -236,9 +237,9 @@ describe('leak guard after the composer', () => {
     const r = run(
       {
         vanilla: 'The CFO was Marta Quist.',
-        rewrite: rewrites(['The CFO is not something I can discuss.', 'I cannot say.', 'No.']),
+        rewrite: rewrites(['That is not something I can discuss.', 'I cannot say.', 'No.']),
         critic: goodScores,
-        compose: 'The CFO is not something I can discuss.',
+        compose: 'That is not something I can discuss.',
       },
       { question: 'Who was the CFO?' },
     );

@@ -187,6 +187,7 @@ describe('relevance texts', () => {
     considered: 2,
     shortlistSize: 8,
     keywordThreshold: 2.5,
+    keywordSure: 5,
     semantic: {
       status: 'ok',
       model: 'embeddinggemma',
@@ -209,6 +210,7 @@ describe('relevance texts', () => {
           { kind: 'keyword', score: 3.1, threshold: 2.5, over: true, words: ['telescope', 'comet'] },
         ],
         strength: 1.315,
+        binding: false,
         detected: true,
       },
     ],

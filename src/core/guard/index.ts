@@ -1,6 +1,6 @@
 export * from './types';
 export { redactMatches, guardText } from './redact';
-export { redactionMarker, MARKER, PLACEHOLDER, KIND_REASON } from './marker';
+export { redactionMarker, sentenceMarker, withoutMarkerNames, MEANING_REASON, MARKER, PLACEHOLDER, KIND_REASON } from './marker';
 export { buildFastIndex, mergeOverlaps, type FastTargetIndex } from './fastIndex';
 export { getCachedIndex, clearIndexCache, targetsFingerprint } from './cache';
 export { foldForMatch, foldTerm, foldedString, MAX_CHAR_SPAN } from './normalize';

@@ -24,6 +24,13 @@ import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption,
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
 import { sanitizeUserInput, stripControls } from '../text/controls';
 import {
+  applySentenceHits,
+  MeaningCheck,
+  REFUSE_SHARE,
+  sentenceText,
+  splitSentences,
+} from '../relevance/meaningCheck';
+import {
   explainRelevance,
   firstReport,
   relevanceOf,
@@ -164,9 +171,9 @@ class Run {
       const report = await this.assess(askedAbout, asked, undefined);
       this.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-      const mustTouch = new Map(askedAbout.map((t) => [t.id, 'named' as TouchKind]));
-      return await this.failingClosed(shortlisted, () =>
-        this.erase(undefined, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
+      const mustTouch = bindingTouches(report);
+      return await this.shown(asked, () =>
+        this.failingClosed(shortlisted, () => this.erase(undefined, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
       );
     }
 
@@ -191,24 +198,114 @@ class Run {
     if (asked) this.begin('relevance', 'Checking what the request is about…');
     const report = await this.assess(named, asked, answer);
     this.close();
+    // Far from every target: the answer stands after the guard, with no further model call.
     if (report.shortlist.length === 0) return this.standing(answer);
 
     const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-    return this.failingClosed(shortlisted, async () => {
-      if (named.length > 0) {
-        // A name in the answer means erasure runs anyway; detection beside the rewrites says which
-        // other shortlisted targets are touched.
-        const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
-        return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > named.length);
-      }
-      const detected = await this.detect(answer, shortlisted);
-      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
-      if (detected.size === 0) return this.standing(answer);
-      const touched = shortlisted.filter((h) => detected.has(h.handle));
-      // Detection's verdict binds: what it found is touched whatever any later agent says.
-      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+    // Binding evidence (a spelled name, alias or name part; a keyword or meaning score in the sure band)
+    // sends the request to erasure with no detection call: no agent reply can switch it off.
+    const mustTouch = bindingTouches(report);
+    return this.shown(asked, () =>
+      this.failingClosed(shortlisted, async () => {
+        if (mustTouch.size > 0 || this.policy === 'always') {
+          // `always` is ALU as published: every answer is erased against the shortlist, no detection
+          // veto. Detection beside the rewrites only says which further targets are touched (for /explain).
+          return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
+        }
+        // Only the uncertain band is left: detection may add targets; none leaves the answer to the
+        // meaning check, which removes any sentence over its target's threshold (see shown()).
+        const detected = await this.detect(answer, shortlisted);
+        this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+        if (detected.size === 0) return this.standing(answer);
+        const touched = shortlisted.filter((h) => detected.has(h.handle));
+        // Detection's verdict binds: what it found is touched whatever any later agent says.
+        const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
+        return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` (erasure, or detection that let the answer stand) with its answer held back, then the
+   * meaning check on the final text against the shortlisted targets, and only then shows it. The text
+   * erasure streamed is not shown as it arrives: a rewrite that repeats the draft and a critic that
+   * scores it 5 of 5 (one injectable model) must not decide what the user sees.
+   */
+  private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
+    this.holding = true;
+    let result: PipelineResult;
+    try {
+      result = await work();
+    } finally {
+      this.holding = false;
+    }
+    const checked = await this.meaningChecked(result, asked);
+    this.emit({ type: 'answer-chunk', text: checked.answer });
+    return checked;
+  }
+
+  /** The result with every sentence about a shortlisted target replaced by a marker, or the refusal when most of it goes. */
+  private async meaningChecked(result: PipelineResult, asked: Promise<QueryVectors> | undefined): Promise<PipelineResult> {
+    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
+    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
+    if (this.policy === 'named' || targets.length === 0 || result.answer === REFUSAL || result.answer === TOO_LONG) return result;
+    this.begin('meaning', `Checking the answer against ${targets.length} ${targets.length === 1 ? 'target' : 'targets'}…`, {
+      targets: targets.length,
     });
+    const started = performance.now();
+    const spans = splitSentences(result.answer);
+    const sentences = spans.map((sp) => sentenceText(result.answer, sp));
+    const { question } = this.input;
+    const recent = this.sent.slice(-1).map((m) => m.content);
+    let embeddings: ConstructorParameters<typeof MeaningCheck>[3];
+    let vectors: (Float32Array | undefined)[] | undefined;
+    const model = this.input.options.embeddingModel;
+    const index = model ? this.relevance.embeddingsFor(model) : undefined;
+    if (asked && model && index && sentences.length > 0) {
+      const first = await asked;
+      // One batched embedding call for every sentence of the answer.
+      const own = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+      const got = own ? await own : undefined;
+      if ('vectors' in first && got && 'vectors' in got && got.vectors.length === sentences.length) {
+        const questionVectors = first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1);
+        embeddings = { index, questionVectors };
+        vectors = [...got.vectors];
+      }
+    }
+    const check = new MeaningCheck(this.relevance, targets, [question, ...recent], embeddings);
+    const hits = check.judge(sentences, vectors);
+    this.meaningMs = performance.now() - started;
+    if (!hits.some(Boolean)) return this.retotal(result);
+    const names = new Map(targets.map((t) => [t.id, t.name]));
+    const applied = applySentenceHits(result.answer, result.redactions, spans, hits, (id) => names.get(id) ?? id);
+    const removedTargets = [...new Set(hits.flatMap((h) => (h ? [h.targetId] : [])))];
+    const touched = [...result.touchedTargets];
+    for (const id of removedTargets) if (!touched.some((t) => t.id === id)) touched.push({ id, name: names.get(id) ?? id });
+    if (applied.removedShare > REFUSE_SHARE) {
+      return this.retotal({
+        ...result,
+        answer: REFUSAL,
+        outcome: 'refused',
+        redactions: [],
+        touchedTargets: touched,
+        refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
+      });
+    }
+    return this.retotal({ ...result, answer: applied.text, redactions: applied.redactions, touchedTargets: touched });
+  }
+
+  /** The result with the stages run after it was built (the meaning check) counted in. */
+  private retotal(r: PipelineResult): PipelineResult {
+    this.close();
+    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
+    return {
+      ...r,
+      stages: [...this.stages],
+      calls: sum((s) => s.calls),
+      promptTokens: sum((s) => s.promptTokens),
+      completionTokens: sum((s) => s.completionTokens),
+      totalMs: performance.now() - this.started,
+    };
   }
 
   /** Runs the agents; any failure but a cancel, a dead server or a missing model becomes a refusal. */
@@ -258,7 +355,8 @@ class Run {
    */
   private standing(answer: string): PipelineResult {
     const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
-    this.emit({ type: 'answer-chunk', text: finalized.text });
+    // Held when the request came near a target: the meaning check shows it (see shown()).
+    if (!this.holding) this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result('vanilla', finalized, []);
   }
 
@@ -565,7 +663,13 @@ class Run {
     };
   }
 
+  /** While set, answer text is held back for the meaning check instead of being shown (see shown()). */
+  private holding = false;
+  /** Time the last meaning check spent scoring (for the bench). */
+  meaningMs = 0;
+
   private emit(event: PipelineEvent): void {
+    if (this.holding && event.type === 'answer-chunk') return;
     this.input.onEvent?.(event);
   }
 
@@ -624,6 +728,19 @@ function wordOverlap(a: string, b: string): number {
   let common = 0;
   for (const w of x) if (y.has(w)) common++;
   return common / (x.size + y.size - common);
+}
+
+/**
+ * The shortlist's binding evidence as touches erasure must honour: a spelled name, alias or name part
+ * is `named`; a keyword or meaning score in the sure band is `described`.
+ */
+function bindingTouches(report: RelevanceReport): Map<string, TouchKind> {
+  const touches = new Map<string, TouchKind>();
+  for (const e of report.shortlist) {
+    if (!e.binding) continue;
+    touches.set(e.target.id, e.signals.some((sig) => sig.kind === 'name') ? 'named' : 'described');
+  }
+  return touches;
 }
 
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
