@@ -136,7 +136,6 @@ describe('pipeline control flow', () => {
       'Scoring 3 candidates…',
       'Composing…',
       'Checking the answer…',
-      'Checking the answer against 1 target…',
     ]);
   });
 

@@ -29,9 +29,8 @@ const STAGE_COLORS: Record<StageName, string> = {
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
-  meaning: '#14b8a6',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'critic', 'compose', 'guard', 'meaning'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;

@@ -6,12 +6,15 @@ import {
   buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
+  createDataMark,
   criticScoresSchema,
   detectedHandles,
   detectSchema,
   rewriteOptions,
   toCriticReply,
   TOUCH_REASON,
+  unmarkingPort,
+  type DataMark,
   type HandledTarget,
   type StructuredCall,
   type TouchKind,
@@ -23,13 +26,9 @@ import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
 import { sanitizeUserInput, stripControls } from '../text/controls';
-import {
-  applySentenceHits,
-  MeaningCheck,
-  REFUSE_SHARE,
-  sentenceText,
-  splitSentences,
-} from '../relevance/meaningCheck';
+import { applySentenceHits, MeaningCheck, REFUSE_SHARE } from '../relevance/meaningCheck';
+import { SentenceGate, type SentenceJudge } from './sentenceGate';
+import { withoutMarkerNames } from '../guard';
 import {
   explainRelevance,
   firstReport,
@@ -106,7 +105,11 @@ export const ONE_SLOT_CANDIDATES = 2;
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
-  const run = new Run(sanitizeUserInput(input));
+  // One datamark per request: every agent prompt marks its untrusted text with it, and every agent
+  // reply is unmarked before anything reads it (see datamark.ts).
+  const mark = createDataMark();
+  const sanitized = sanitizeUserInput(input);
+  const run = new Run({ ...sanitized, llm: unmarkingPort(sanitized.llm, mark) }, mark);
   try {
     return await run.execute();
   } catch (error) {
@@ -134,7 +137,10 @@ class Run {
   /** Target ids the detect agent found touched, when it ran. */
   private detected: Set<string> | undefined;
 
-  constructor(private readonly input: PipelineInput) {
+  constructor(
+    private readonly input: PipelineInput,
+    private readonly mark: DataMark,
+  ) {
     this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
@@ -232,66 +238,81 @@ class Run {
    * scores it 5 of 5 (one injectable model) must not decide what the user sees.
    */
   private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
-    this.holding = true;
+    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
+    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
+    if (this.policy === 'named' || targets.length === 0) return work();
+    const names = new Map(targets.map((t) => [t.id, t.name]));
+    const nameOf = (id: string) => names.get(id) ?? id;
+    const gate = new SentenceGate(
+      this.meaningJudge(asked, targets),
+      (text) => this.input.onEvent?.({ type: 'answer-chunk', text }),
+      'replace',
+      nameOf,
+    );
+    this.gate = gate;
     let result: PipelineResult;
     try {
       result = await work();
     } finally {
-      this.holding = false;
+      this.gate = undefined;
     }
-    const checked = await this.meaningChecked(result, asked);
-    this.emit({ type: 'answer-chunk', text: checked.answer });
-    return checked;
-  }
-
-  /** The result with every sentence about a shortlisted target replaced by a marker, or the refusal when most of it goes. */
-  private async meaningChecked(result: PipelineResult, asked: Promise<QueryVectors> | undefined): Promise<PipelineResult> {
-    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
-    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
-    if (this.policy === 'named' || targets.length === 0 || result.answer === REFUSAL || result.answer === TOO_LONG) return result;
-    this.begin('meaning', `Checking the answer against ${targets.length} ${targets.length === 1 ? 'target' : 'targets'}…`, {
-      targets: targets.length,
-    });
-    const started = performance.now();
-    const spans = splitSentences(result.answer);
-    const sentences = spans.map((sp) => sentenceText(result.answer, sp));
-    const { question } = this.input;
-    const recent = this.sent.slice(-1).map((m) => m.content);
-    let embeddings: ConstructorParameters<typeof MeaningCheck>[3];
-    let vectors: (Float32Array | undefined)[] | undefined;
-    const model = this.input.options.embeddingModel;
-    const index = model ? this.relevance.embeddingsFor(model) : undefined;
-    if (asked && model && index && sentences.length > 0) {
-      const first = await asked;
-      // One batched embedding call for every sentence of the answer.
-      const own = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
-      const got = own ? await own : undefined;
-      if ('vectors' in first && got && 'vectors' in got && got.vectors.length === sentences.length) {
-        const questionVectors = first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1);
-        embeddings = { index, questionVectors };
-        vectors = [...got.vectors];
-      }
-    }
-    const check = new MeaningCheck(this.relevance, targets, [question, ...recent], embeddings);
-    const hits = check.judge(sentences, vectors);
-    this.meaningMs = performance.now() - started;
+    const { spans, hits, emitted } = await gate.end();
     if (!hits.some(Boolean)) return this.retotal(result);
-    const names = new Map(targets.map((t) => [t.id, t.name]));
-    const applied = applySentenceHits(result.answer, result.redactions, spans, hits, (id) => names.get(id) ?? id);
-    const removedTargets = [...new Set(hits.flatMap((h) => (h ? [h.targetId] : [])))];
+    // What was streamed is the result's answer with the judged sentences replaced; the redactions move with it.
+    const applied = applySentenceHits(gate.received, result.redactions, spans, hits, nameOf);
     const touched = [...result.touchedTargets];
-    for (const id of removedTargets) if (!touched.some((t) => t.id === id)) touched.push({ id, name: names.get(id) ?? id });
-    if (applied.removedShare > REFUSE_SHARE) {
+    for (const h of hits) if (h && !touched.some((t) => t.id === h.targetId)) touched.push({ id: h.targetId, name: nameOf(h.targetId) });
+    const checked = { ...result, answer: emitted, redactions: applied.redactions, touchedTargets: touched };
+    if (applied.removedShare > REFUSE_SHARE && emitted !== REFUSAL) {
+      // Most of the answer was about a target: what is left would mislead, so the refusal follows as
+      // its own paragraph (the markers already shown name no fact), and the result says so.
+      this.input.onEvent?.({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
       return this.retotal({
-        ...result,
-        answer: REFUSAL,
+        ...checked,
+        answer: `${emitted}\n\n${REFUSAL}`,
         outcome: 'refused',
-        redactions: [],
-        touchedTargets: touched,
         refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
       });
     }
-    return this.retotal({ ...result, answer: applied.text, redactions: applied.redactions, touchedTargets: touched });
+    return this.retotal(checked);
+  }
+
+  /**
+   * The meaning check's judge for this request's shortlist: keywords at once, and meaning with one
+   * embedding call per batch of sentences when an embedding model is in use.
+   */
+  private meaningJudge(asked: Promise<QueryVectors> | undefined, targets: readonly ForgetTarget[]): SentenceJudge {
+    const { question } = this.input;
+    const recent = this.sent.slice(-1).map((m) => m.content);
+    const model = this.input.options.embeddingModel;
+    let check: Promise<MeaningCheck> | undefined;
+    const prepare = async (): Promise<MeaningCheck> => {
+      const index = model ? this.relevance.embeddingsFor(model) : undefined;
+      const first = asked && index ? await asked : undefined;
+      const questionVectors =
+        first && 'vectors' in first ? first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1) : [];
+      return new MeaningCheck(
+        this.relevance,
+        targets,
+        [question, ...recent],
+        index && questionVectors.length ? { index, questionVectors } : undefined,
+      );
+    };
+    return async (shown) => {
+      const meaning = await (check ??= prepare());
+      const sentences = shown.map((s) => withoutMarkerNames(s));
+      let vectors: readonly Float32Array[] | undefined;
+      if (meaning.usesMeaning) {
+        const got = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        // A sentence with no words to embed is read by keywords alone; so is a batch the model failed.
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) vectors = v.vectors;
+      }
+      const started = performance.now();
+      const hits = meaning.judge(sentences, vectors);
+      this.meaningMs += performance.now() - started;
+      return hits;
+    };
   }
 
   /** The result with the stages run after it was built (the meaning check) counted in. */
@@ -355,15 +376,15 @@ class Run {
    */
   private standing(answer: string): PipelineResult {
     const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
-    // Held when the request came near a target: the meaning check shows it (see shown()).
-    if (!this.holding) this.emit({ type: 'answer-chunk', text: finalized.text });
+    this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result('vanilla', finalized, []);
   }
 
   /** Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad reply. */
   private async detect(answer: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
     const { question } = this.input;
-    const build = (kept: readonly ChatMessage[]) => buildDetectMessages({ question, answer, history: kept, targets: handled });
+    const build = (kept: readonly ChatMessage[]) =>
+      buildDetectMessages({ question, answer, history: kept, targets: handled, mark: this.mark });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
     this.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
@@ -422,7 +443,15 @@ class Run {
     // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
     // touched whatever any agent says, so a turn left out here cannot let a target through.
     const buildRewrite = (kept: readonly ChatMessage[], candidate = 1) =>
-      buildRewriteMessages({ question, history: kept, targets: handled, ...(draft !== undefined ? { draft } : {}), candidate, of: j });
+      buildRewriteMessages({
+        question,
+        history: kept,
+        targets: handled,
+        ...(draft !== undefined ? { draft } : {}),
+        candidate,
+        of: j,
+        mark: this.mark,
+      });
     const fit = fitHistory(this.sent, (kept) => buildRewrite(kept, j), this.budget);
     if (!fit) throw new PromptTooLongError('rewrite', estimatePromptTokens(buildRewrite([], j)), this.budget, this.contextLength);
     const rewriteDropped = this.sent.length - fit.kept.length;
@@ -446,7 +475,13 @@ class Run {
     // Detection is short and goes first, so on a one-slot server it does not wait behind the rewrites.
     if (detectAlongside) {
       const build = (kept: readonly ChatMessage[]) =>
-        buildDetectMessages({ question, ...(draft !== undefined ? { answer: draft } : {}), history: kept, targets: handled });
+        buildDetectMessages({
+          question,
+          ...(draft !== undefined ? { answer: draft } : {}),
+          history: kept,
+          targets: handled,
+          mark: this.mark,
+        });
       const detectFit = fitHistory(this.sent, build, this.budget);
       if (!detectFit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
       tasks.push(async (signal) => {
@@ -508,7 +543,7 @@ class Run {
     const scores = await this.structured({
       label: 'critic',
       schema: criticScoresSchema(candidates.length),
-      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled })),
+      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled, mark: this.mark })),
     });
     const critic = toCriticReply(scores);
 
@@ -542,7 +577,7 @@ class Run {
       streamer.push(best[0]!.text);
     } else {
       this.begin('compose', 'Composing…');
-      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
+      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text), mark: this.mark }));
       await this.chat({
         ...this.callBase('compose'),
         messages: composerMessages,
@@ -663,14 +698,14 @@ class Run {
     };
   }
 
-  /** While set, answer text is held back for the meaning check instead of being shown (see shown()). */
-  private holding = false;
-  /** Time the last meaning check spent scoring (for the bench). */
+  /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shown()). */
+  private gate: SentenceGate | undefined;
+  /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
   meaningMs = 0;
 
   private emit(event: PipelineEvent): void {
-    if (this.holding && event.type === 'answer-chunk') return;
-    this.input.onEvent?.(event);
+    if (this.gate && event.type === 'answer-chunk') this.gate.push(event.text);
+    else this.input.onEvent?.(event);
   }
 
   private result(outcome: PipelineOutcome, finalized: Finalized, touched: readonly ForgetTarget[], refusalReason?: string): PipelineResult {

@@ -2,6 +2,7 @@ import { MEANING_REASON, sentenceMarker, withoutMarkerNames, type Redaction } fr
 import type { ForgetTarget } from '../targets/target';
 import { KEYWORD_THRESHOLD } from './keywordIndex';
 import { keywordTokens } from './tokenize';
+import { isCommonWord } from '../text/wordFrequency';
 import type { Relevance } from './relevance';
 import type { TargetEmbeddings } from './targetEmbeddings';
 
@@ -45,7 +46,25 @@ export const QUESTION_WEIGHT = 0.3;
 export const REFUSE_SHARE = 0.5;
 
 /** Abbreviations whose full stop does not end a sentence ("Dr. Lindqvist" is one sentence). */
-const ABBREVIATIONS = new Set(['dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'jr', 'sr', 'vs', 'etc', 'e.g', 'i.e', 'no', 'fig', 'inc', 'ltd', 'co']);
+const ABBREVIATIONS = new Set([
+  'dr',
+  'mr',
+  'mrs',
+  'ms',
+  'prof',
+  'st',
+  'jr',
+  'sr',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'no',
+  'fig',
+  'inc',
+  'ltd',
+  'co',
+]);
 
 /**
  * Sentences of a text: ends at `.`, `!` or `?` followed by whitespace (closing quotes and brackets
@@ -149,6 +168,9 @@ export class MeaningCheck {
     if (embeddings) {
       meaning = new Map();
       for (const t of targets) {
+        // A target with no description and no examples is its name alone: the guard reads names, and
+        // a sentence that shares a common word of the name ("that project") is not about it.
+        if (!t.description && !t.examples?.length) continue;
         const rows = embeddings.index.rowsOf(t.id);
         if (!rows) continue;
         for (let r = rows[0]; r < rows[1]; r++) {
@@ -164,6 +186,11 @@ export class MeaningCheck {
   /** The targets checked. */
   get size(): number {
     return this.targets.length;
+  }
+
+  /** Whether sentence vectors are read (an embedding index and the question's vectors were given). */
+  get usesMeaning(): boolean {
+    return this.embeddings !== undefined;
   }
 
   /**
@@ -183,11 +210,14 @@ export class MeaningCheck {
       };
       // Words the question itself used count half: repeating what the user said ("How big is the port
       // of Rotterdam?" → "Rotterdam has…") reveals less than a word the user never wrote.
+      // Common English words ("that project") never make a sentence about a target on their own, even
+      // when the target's name holds one; the guard reads names, this check reads facts.
+      const words = keywordTokens(sentence).filter((w) => !isCommonWord(w));
       const own = new Map<string, number>();
-      for (const hit of this.relevance.keywords.search([sentence], 0)) if (this.ids.has(hit.targetId)) own.set(hit.targetId, hit.score / 2);
-      const fresh = keywordTokens(sentence)
-        .filter((w) => !this.questionWords.has(w))
-        .join(' ');
+      if (words.length)
+        for (const hit of this.relevance.keywords.search([words.join(' ')], 0))
+          if (this.ids.has(hit.targetId)) own.set(hit.targetId, hit.score / 2);
+      const fresh = words.filter((w) => !this.questionWords.has(w)).join(' ');
       if (fresh)
         for (const hit of this.relevance.keywords.search([fresh], 0))
           if (own.has(hit.targetId)) own.set(hit.targetId, own.get(hit.targetId)! + hit.score / 2);
@@ -201,7 +231,7 @@ export class MeaningCheck {
         const { index } = this.embeddings;
         for (const t of this.targets) {
           const rows = index.rowsOf(t.id);
-          if (!rows) continue;
+          if (!rows || !this.question.meaning.has(rows[0])) continue;
           for (let r = rows[0]; r < rows[1]; r++) {
             const s = index.similarity(v, r);
             const q = this.question.meaning.get(r) ?? -1;

@@ -262,7 +262,7 @@ export class TargetEmbeddings {
     if (!this.rowsById) {
       const map = new Map<string, readonly [number, number]>();
       const { rowTarget } = this;
-      for (let r = 0; r < rowTarget.length; ) {
+      for (let r = 0; r < rowTarget.length;) {
         const t = rowTarget[r]!;
         let end = r + 1;
         while (end < rowTarget.length && rowTarget[end] === t) end++;

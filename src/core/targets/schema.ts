@@ -60,8 +60,8 @@ export const targetEntrySchema = z.object({
   caseSensitive: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
   /**
    * Distinctive parts of a multi-word name ("Lindqvist" of "Ada Lindqvist") count as the name, matched
-   * capitalised. `true` leaves every part free; a list leaves those parts free (e.g. ["Falcon"] for
-   * "Project Falcon" in a workspace about birds). Absent or `false`: every part counts.
+   * capitalised. `true` leaves every part free; a list leaves those parts free (e.g. ["Vega"] for
+   * "Vega Lindqvist" in a workspace about stars). Absent or `false`: every part counts.
    */
   freeNameParts: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
 });

@@ -41,8 +41,8 @@ export const NAME_PART_MIN_LETTERS = 3;
 
 /**
  * The distinctive parts of a target's multi-word name and aliases: a word written capitalised in the
- * name ("Lindqvist" of "Ada Lindqvist", "Falcon" of "Project Falcon") that is not among the common
- * English words (`isCommonWord`: "Project", "Smith", "Harry" are not parts). A part binds like the
+ * name ("Lindqvist" of "Ada Lindqvist", "Zorvath" of "Kael Zorvath") that is no English word of the
+ * frequency table ("Project", "Falcon", "Smith", "Logistics" are not parts; see `isEnglishWord`). A part binds like the
  * name: the matcher and the guard read "Dr. Lindqvist" as the target, but only capitalised, as a proper
  * noun ("falcon" the bird stays free). Parts the target already spells as a name or alias, and parts
  * listed in `freeNameParts`, are left out. Deterministic and cheap: derived wherever terms are read.
@@ -59,7 +59,7 @@ export function namePartsOf(target: ForgetTarget): string[] {
     for (const raw of words) {
       const word = raw.replace(NAME_PART_EDGE, '');
       if (!NAME_PART.test(word)) continue;
-      if (countLetters(word) < NAME_PART_MIN_LETTERS || isCommonWord(word)) continue;
+      if (countLetters(word) < NAME_PART_MIN_LETTERS || isEnglishWord(word)) continue;
       const key = termKey(word);
       if (taken.has(key)) continue;
       taken.add(key);
@@ -68,6 +68,19 @@ export function namePartsOf(target: ForgetTarget): string[] {
   }
   return parts;
 }
+
+/**
+ * Whether a word is in the English frequency table at all (its 20,000 most frequent words), as written
+ * or without a plural "s": "Falcon", "Logistics", "Holdings", "Potter" are words a sentence may start
+ * with or a title may capitalise, so only a part outside it ("Lindqvist", "Zorvath") binds on its own.
+ */
+function isEnglishWord(word: string): boolean {
+  const lower = word.toLowerCase();
+  return isCommonWord(lower, NAME_PART_MAX_RANK) || (lower.endsWith('s') && isCommonWord(lower.slice(0, -1), NAME_PART_MAX_RANK));
+}
+
+/** The whole frequency table: a name part must be in none of it. */
+const NAME_PART_MAX_RANK = 20_000;
 
 /** A capitalised word of letters (an inner apostrophe or hyphen allowed: "O'Brien", "Smith-Jones"). */
 const NAME_PART = /^\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*$/u;
