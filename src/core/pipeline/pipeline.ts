@@ -25,10 +25,10 @@ import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard/answerGuard';
-import { sanitizeUserInput, stripControls } from '../text/controls';
-import { applySentenceHits, MeaningCheck, REFUSE_SHARE } from '../relevance/meaningCheck';
+import { ControlStripper, sanitizeUserInput, stripControls } from '../text/controls';
+import { applySentenceHits, MeaningCheck, REFUSE_SHARE, type SentenceHit } from '../relevance/meaningCheck';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
-import { withoutMarkerNames } from '../guard';
+import { MARKER, withoutMarkerNames, type Redaction } from '../guard';
 import {
   explainRelevance,
   firstReport,
@@ -188,21 +188,28 @@ class Run {
         ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
         : 'Answering…';
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+    // The answer streams sentence by sentence while every sentence so far touches nothing (see
+    // streamUntouched); `always` shows nothing before erasure.
+    const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
     const vanilla = await this.chat({
       ...this.callBase('vanilla'),
       messages: buildVanillaMessages(question, this.sent),
       options: this.sampling(),
+      ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
     });
     // Control characters, escape sequences and bidi controls go before anything reads the answer: the
     // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
     // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
     const answer = stripControls(vanilla.content);
+    const streamed = stream ? await stream.end() : undefined;
+    if (streamed) this.prefix = streamed.shown;
     const named = index.mentionedTargets(answer, vanilla.content);
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
     if (asked) this.begin('relevance', 'Checking what the request is about…');
-    const report = await this.assess(named, asked, answer);
+    // A fully streamed answer was read sentence by sentence: those vectors stand for it (no second call).
+    const report = await this.assess(named, asked, answer, streamed && !streamed.stopped ? streamed.vectors : undefined);
     this.close();
     // Far from every target: the answer stands after the guard, with no further model call.
     if (report.shortlist.length === 0) return this.standing(answer);
@@ -239,16 +246,15 @@ class Run {
    */
   private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
     const targets = this.report?.shortlist.map((e) => e.target) ?? [];
+    const prefix = this.prefix;
     // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
-    if (this.policy === 'named' || targets.length === 0) return work();
+    const checking = this.policy !== 'named' && targets.length > 0;
+    if (!checking && !prefix) return work();
     const names = new Map(targets.map((t) => [t.id, t.name]));
     const nameOf = (id: string) => names.get(id) ?? id;
-    const gate = new SentenceGate(
-      this.meaningJudge(asked, targets),
-      (text) => this.input.onEvent?.({ type: 'answer-chunk', text }),
-      'replace',
-      nameOf,
-    );
+    const judge: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+    // A streamed start of the draft is on the screen: what follows is shown after it, not again.
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
     this.gate = gate;
     let result: PipelineResult;
     try {
@@ -257,19 +263,22 @@ class Run {
       this.gate = undefined;
     }
     const { spans, hits, emitted } = await gate.end();
-    if (!hits.some(Boolean)) return this.retotal(result);
-    // What was streamed is the result's answer with the judged sentences replaced; the redactions move with it.
+    if (!hits.some(Boolean) && !prefix) return this.retotal(result);
+    // What was shown is the streamed start and the gate's text: the result's answer with the judged
+    // sentences replaced, less what repeated the start. The markers keep their order, so the
+    // redactions are placed by finding them in the text shown.
     const applied = applySentenceHits(gate.received, result.redactions, spans, hits, nameOf);
+    const answer = prefix + emitted;
     const touched = [...result.touchedTargets];
     for (const h of hits) if (h && !touched.some((t) => t.id === h.targetId)) touched.push({ id: h.targetId, name: nameOf(h.targetId) });
-    const checked = { ...result, answer: emitted, redactions: applied.redactions, touchedTargets: touched };
-    if (applied.removedShare > REFUSE_SHARE && emitted !== REFUSAL) {
+    const checked = { ...result, answer, redactions: placeMarkers(answer, applied.redactions), touchedTargets: touched };
+    if (applied.removedShare > REFUSE_SHARE && !emitted.endsWith(REFUSAL)) {
       // Most of the answer was about a target: what is left would mislead, so the refusal follows as
       // its own paragraph (the markers already shown name no fact), and the result says so.
       this.input.onEvent?.({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
       return this.retotal({
         ...checked,
-        answer: `${emitted}\n\n${REFUSAL}`,
+        answer: `${answer}\n\n${REFUSAL}`,
         outcome: 'refused',
         refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
       });
@@ -344,8 +353,13 @@ class Run {
   }
 
   /** The relevance report over the question, the history and (when one was written) the vanilla answer. */
-  private async assess(named: readonly ForgetTarget[], asked: Promise<QueryVectors> | undefined, answer: string | undefined) {
-    const queries = await this.embedAnswer(asked, answer);
+  private async assess(
+    named: readonly ForgetTarget[],
+    asked: Promise<QueryVectors> | undefined,
+    answer: string | undefined,
+    answerVectors?: readonly Float32Array[],
+  ) {
+    const queries = answerVectors?.length ? await withAnswerVectors(asked, answerVectors) : await this.embedAnswer(asked, answer);
     const report = this.relevance.assess({
       policy: this.policy,
       named,
@@ -368,6 +382,71 @@ class Run {
   }
 
   /**
+   * Streams the vanilla answer as it is written, one sentence at a time, each only once the text so
+   * far touches nothing: no name (the guard's matcher over everything so far), and under `related`
+   * no keyword score (question, history and the answer so far together) or sentence meaning over any
+   * target's threshold, and a question that relevance alone shortlists nothing for. The first
+   * sentence that fails stops the stream for good; the request then goes on as before (detection,
+   * erasure), and what follows the shown start is shown after it. `named` streams through the
+   * matcher alone.
+   */
+  private streamUntouched(asked: Promise<QueryVectors> | undefined) {
+    const { index, question } = this.input;
+    const stripper = new ControlStripper();
+    const context = [question, ...this.sent.map((m) => m.content)];
+    const vectors: Float32Array[] = [];
+    let soFar = '';
+    let questionClear: Promise<boolean> | undefined;
+    const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
+    const model = this.input.options.embeddingModel;
+    const judge: SentenceJudge = async (sentences) => {
+      if (this.policy !== 'named') {
+        // The question alone (with its vectors, which are being computed anyway) must reach no target.
+        questionClear ??= (async () => {
+          const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
+          const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
+          return report.shortlist.length === 0;
+        })();
+        if (!(await questionClear)) return sentences.map(() => stop);
+      }
+      let own: readonly Float32Array[] | undefined;
+      const embedding = model ? this.relevance.embeddingsFor(model) : undefined;
+      if (this.policy !== 'named' && embedding) {
+        const got = this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) own = v.vectors;
+      }
+      const verdicts: (SentenceHit | undefined)[] = [];
+      for (let i = 0; i < sentences.length; i++) {
+        const text = soFar + (soFar ? ' ' : '') + sentences[i]!;
+        if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
+        if (this.policy !== 'named') {
+          if (this.relevance.keywords.search([...context, text]).length > 0) return [...verdicts, stop];
+          if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
+          if (own) vectors.push(own[i]!);
+        }
+        soFar = text;
+        verdicts.push(undefined);
+      }
+      return verdicts;
+    };
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'stop');
+    return {
+      push: (piece: string) => gate.push(stripper.push(piece)),
+      end: async () => {
+        gate.push(stripper.end());
+        try {
+          await gate.end();
+        } catch (error) {
+          // A failed check shows nothing more; the request goes on with what was shown.
+          if (isAbort(error) || this.input.signal?.aborted) throw error;
+        }
+        return { shown: gate.shown, stopped: gate.stopped, vectors };
+      },
+    };
+  }
+
+  /**
    * No target is touched: the vanilla answer stands, after the guard. Not streamed, on purpose. Whether
    * it may stand is only known once all of it has been read: a target named in its last sentence sends
    * it to the agents, and the sentences before may already describe the target without spelling it,
@@ -376,6 +455,11 @@ class Run {
    */
   private standing(answer: string): PipelineResult {
     const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
+    if (this.prefix && !this.gate && finalized.text.startsWith(this.prefix)) {
+      // Streamed whole (or in part, far from every target): only the rest is new.
+      this.emit({ type: 'answer-chunk', text: finalized.text.slice(this.prefix.length) });
+      return this.result('vanilla', finalized, []);
+    }
     this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result('vanilla', finalized, []);
   }
@@ -698,6 +782,8 @@ class Run {
     };
   }
 
+  /** The start of the vanilla answer already streamed to the user (see streamUntouched). */
+  private prefix = '';
   /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shown()). */
   private gate: SentenceGate | undefined;
   /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
@@ -763,6 +849,21 @@ function wordOverlap(a: string, b: string): number {
   let common = 0;
   for (const w of x) if (y.has(w)) common++;
   return common / (x.size + y.size - common);
+}
+
+/** The question's vectors with the answer's sentence vectors added as its `answer` parts. */
+async function withAnswerVectors(asked: Promise<QueryVectors> | undefined, answer: readonly Float32Array[]): Promise<QueryVectors> {
+  const first = asked ? await asked : undefined;
+  if (!first || 'state' in first) return first ?? { state: { status: 'off' } };
+  return { vectors: [...first.vectors, ...answer], parts: [...first.parts, ...answer.map(() => 'answer' as const)] };
+}
+
+/** Redactions placed on the markers of the text shown, in order (the last ones when the text holds fewer). */
+function placeMarkers(text: string, redactions: readonly Redaction[]): Redaction[] {
+  const found = [...text.matchAll(MARKER)];
+  if (found.length === 0) return [];
+  const sorted = [...redactions].sort((a, b) => a.start - b.start).slice(-found.length);
+  return found.slice(-sorted.length).map((m, i) => ({ ...sorted[i]!, start: m.index, end: m.index + m[0].length }));
 }
 
 /**

@@ -26,12 +26,20 @@ export class SentenceGate {
   private failure: unknown;
   stopped = false;
 
+  /** Sentences already on the screen (a streamed start of the draft): leading sentences equal to them are not shown twice. */
+  private readonly skip: string[];
+  private skipping: boolean;
+
   constructor(
     private readonly judge: SentenceJudge,
     private readonly emit: (text: string) => void,
     private readonly mode: 'replace' | 'stop',
     private readonly nameOf: (targetId: string) => string = (id) => id,
-  ) {}
+    alreadyShown = '',
+  ) {
+    this.skip = splitSentences(alreadyShown).map((sp) => alreadyShown.slice(sp.start, sp.end));
+    this.skipping = this.skip.length > 0;
+  }
 
   /** Appends text (already guarded, as it will be shown). */
   push(piece: string): void {
@@ -56,7 +64,7 @@ export class SentenceGate {
         continue;
       }
     }
-    if (!this.stopped) this.release(this.text.length, true);
+    if (!this.stopped && !this.skipping) this.release(this.text.length, true);
     return { spans: [...this.judged], hits: [...this.hits], emitted: this.emitted };
   }
 
@@ -103,6 +111,21 @@ export class SentenceGate {
   }
 
   private releaseSentence(span: SentenceSpan, hit: SentenceHit | undefined): void {
+    if (this.skipping) {
+      // The text repeats what the user already saw: skipped. Once it differs, what follows comes after
+      // the shown part, as a paragraph of its own unless every shown sentence was repeated.
+      if (!hit && this.text.slice(span.start, span.end) === this.skip[0]) {
+        this.skip.shift();
+        this.releasedTo = span.end;
+        this.skipping = this.skip.length > 0;
+        return;
+      }
+      this.skipping = false;
+      if (this.skip.length > 0) {
+        this.out('\n\n');
+        this.releasedTo = span.start;
+      }
+    }
     if (!hit) {
       this.release(span.end, false);
       return;
