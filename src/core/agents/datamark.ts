@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { LlmPort } from '../llm/port';
+import type { LlmPort } from '../llm';
 import { agentRoleOf } from './roles';
 
 /**

@@ -1,5 +1,5 @@
-import type { ForgetTarget } from '../targets/target';
-import { buildFastIndex, type FastTargetIndex } from './fastIndex';
+import type { ForgetTarget } from '../targets';
+import { buildTargetIndex, type FastTargetIndex } from './targetIndex';
 
 /** Running state of the fingerprint's two hash lanes; typed, so the hot loop never boxes a number. */
 const lanes = new Int32Array(2);
@@ -22,7 +22,7 @@ function mix(s: string): void {
  * index reads or hands on (the pipeline passes `description` to the agents). At 100,000 targets it
  * takes a few tens of milliseconds on a busy 2-core machine, against seconds to build their index.
  */
-export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
+function targetsFingerprint(targets: readonly ForgetTarget[]): string {
   lanes[0] = 0x811c9dc5;
   lanes[1] = 0x01000193;
   for (const t of targets) {
@@ -63,7 +63,7 @@ export function getCachedIndex(targets: readonly ForgetTarget[]): FastTargetInde
     ...(t.caseSensitive ? { caseSensitive: [...t.caseSensitive] } : {}),
     ...(Array.isArray(t.freeNameParts) ? { freeNameParts: [...(t.freeNameParts as readonly string[])] } : {}),
   }));
-  cached = { key, index: buildFastIndex(snapshot) };
+  cached = { key, index: buildTargetIndex(snapshot) };
   return cached.index;
 }
 

@@ -1,5 +1,5 @@
 import { sentenceMarker } from '../guard';
-import { completeUpTo, splitSentences, type SentenceHit, type SentenceSpan } from '../relevance/meaningCheck';
+import { completeUpTo, splitSentences, type SentenceHit, type SentenceSpan } from '../relevance';
 
 /** Judges a batch of sentences (text as shown): for each, the target it is about, or undefined. */
 export type SentenceJudge = (sentences: readonly string[]) => Promise<readonly (SentenceHit | undefined)[]>;

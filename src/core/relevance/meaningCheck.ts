@@ -1,8 +1,8 @@
 import { MEANING_REASON, sentenceMarker, withoutMarkerNames, type Redaction } from '../guard';
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 import { KEYWORD_THRESHOLD } from './keywordIndex';
 import { keywordTokens } from './tokenize';
-import { isCommonWord } from '../text/wordFrequency';
+import { isCommonWord } from '../text';
 import type { Relevance } from './relevance';
 import type { TargetEmbeddings } from './targetEmbeddings';
 

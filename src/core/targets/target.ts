@@ -1,4 +1,4 @@
-import { isCommonWord } from '../text/wordFrequency';
+import { isCommonWord } from '../text';
 /** A forget target: something the assistant must not reveal anything about. */
 export interface ForgetTarget {
   /** Stable identifier. Taken from the entry when given, else derived from the name (never written back). */

@@ -1,0 +1,279 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildTargetIndex } from '../../../../src/core/guard';
+import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type PipelineEvent } from '../../../../src/core/pipeline';
+import type { AuditPolicy } from '../../../../src/core/relevance';
+import { parseTargets } from '../../../../src/core/targets';
+import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
+import { criticScores, rewrites } from '../../../support/erasedReplies';
+
+const TOPIC = {
+  name: 'The Saltmarsh Chronicles',
+  description:
+    'The Saltmarsh Chronicles fantasy novels: Gullhaven Academy of sorcery, its headmaster Ambrose Quillfeather, the young witch Nell Harrow and the dark lord Vexmoor.',
+};
+const PERSON = { name: 'Ingrid Valtonen', description: 'A marine biologist in Turku who studies seal populations.' };
+const CLIENT = { name: 'Northwind Freight', aliases: ['Northwind'], description: 'A logistics client in Rotterdam.' };
+const FACTS = ['Quillfeather', 'Nell Harrow', 'Vexmoor'];
+const ERASED = 'I cannot share details about that series.';
+/** A draft that hints at the topic without its facts: relevance's uncertain band, where detection decides. */
+const VAGUE = 'They study at a school by the sea.';
+
+function index(extra: unknown[] = []) {
+  return buildTargetIndex(parseTargets([TOPIC, PERSON, CLIENT, ...extra]).targets);
+}
+
+function script(overrides: FakeScript = {}): FakeScript {
+  return {
+    vanilla: 'Headmaster Ambrose Quillfeather leads it; his pupil Nell Harrow fights the dark lord Vexmoor.',
+    detect: { touched: [{ target: 'T1', how: 'described' }] },
+    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
+    compose: ERASED,
+    ...overrides,
+  };
+}
+
+async function ask(
+  question: string,
+  llm: FakeLlm,
+  policy?: AuditPolicy,
+  idx = index(),
+  history?: { role: 'user' | 'assistant'; content: string }[],
+) {
+  const events: PipelineEvent[] = [];
+  const result = await runPipeline({
+    llm,
+    index: idx,
+    question,
+    ...(history ? { history } : {}),
+    options: {
+      ...DEFAULT_PIPELINE_OPTIONS,
+      model: 'llama3.2',
+      embeddingModel: 'embeddinggemma',
+      ...(policy ? { auditPolicy: policy } : {}),
+    },
+    onEvent: (e) => events.push(e),
+  });
+  return { result, events, roles: llm.calls.map((c) => c.role) };
+}
+
+describe('pipeline: relevance gate and detection before erasure', () => {
+  test('a draft that spells the facts of a topic target is in the sure band: erased with no detection call', async () => {
+    const llm = new FakeLlm(script({ detect: { touched: [] } }));
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    // The critic scores the three alike, so the best is shown as written: no composer call.
+    assert.deepEqual(roles, ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    for (const c of llm.callsOf('rewrite'))
+      assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    for (const fact of FACTS) assert.ok(!result.answer.includes(fact));
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [TOPIC.name],
+    );
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.ok(entry.signals.some((s) => (s.kind === 'meaning' || s.kind === 'keyword') && s.binding));
+    assert.equal(entry.binding, true);
+    assert.equal(result.relevance!.detection, 'skipped');
+  });
+
+  test('a topic question in the uncertain band goes to detection, which decides erasure', async () => {
+    const llm = new FakeLlm(script({ vanilla: VAGUE }));
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.equal(result.answer, ERASED);
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.equal(entry.binding, false);
+    assert.equal(entry.detected, true);
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('the detect prompt holds only the shortlisted targets; erasure only the touched ones', async () => {
+    const llm = new FakeLlm(script({ vanilla: VAGUE }));
+    await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    const detectPrompt = llm
+      .callsOf('detect')[0]!
+      .request.messages.map((m) => m.content)
+      .join('\n');
+    assert.ok(detectPrompt.includes(TOPIC.name));
+    assert.ok(!detectPrompt.includes(CLIENT.name) && !detectPrompt.includes(PERSON.name));
+    assert.deepEqual(llm.callsOf('detect')[0]!.request.format !== undefined, true, 'detection is a structured call');
+  });
+
+  test('an unrelated question stays at one model call under related', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.' }));
+    const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm);
+    assert.deepEqual(roles, ['vanilla']);
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.calls, 1);
+    assert.deepEqual(result.relevance!.shortlist, []);
+  });
+
+  test('always is ALU as published: every answer goes through erasure, and detection saying none vetoes nothing', async () => {
+    const sortAnswer = 'Use Array.prototype.sort with a compare function.';
+    const llm = new FakeLlm(script({ vanilla: sortAnswer, detect: { touched: [] }, rewrite: rewrites([sortAnswer]) }));
+    const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm, 'always');
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.equal(result.outcome, 'erased');
+    // The rewrite of an answer about nothing forgotten is the answer itself, and the meaning check keeps it.
+    assert.equal(result.answer, sortAnswer);
+    assert.equal(result.relevance!.shortlist.length, 3, 'the top targets, capped, even below the thresholds');
+  });
+
+  test('always with no embedding model and no shared word still audits the answer (small lists whole)', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.', detect: { touched: [] } }));
+    const result = await runPipeline({
+      llm,
+      index: index(),
+      question: 'How do I sort numbers?',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', auditPolicy: 'always' },
+    });
+    assert.deepEqual(
+      llm.calls.map((c) => c.role),
+      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
+    );
+    assert.equal(result.relevance!.shortlist.length, 3);
+  });
+
+  test('named reproduces the name-only behaviour: a topic question is one call and the answer stands', async () => {
+    const llm = new FakeLlm(script());
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'named');
+    assert.deepEqual(roles, ['vanilla']);
+    assert.equal(result.outcome, 'vanilla');
+    const named = new FakeLlm(
+      script({
+        vanilla: 'Northwind Freight ships grain.',
+        rewrite: rewrites(['a', 'b', 'c']),
+      }),
+    );
+    const second = await ask('What does Northwind Freight ship?', named, 'named');
+    assert.deepEqual(second.roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+  });
+
+  test('a surname-only mention is the name: erased with no draft and no detection', async () => {
+    const llm = new FakeLlm(
+      script({
+        vanilla: 'She counted grey seals near the archipelago.',
+        detect: { touched: [{ target: 'T1', how: 'described' }] },
+        rewrite: rewrites(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
+        compose: 'I cannot discuss that person.',
+      }),
+    );
+    const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
+    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [PERSON.name],
+    );
+    const signals = result.relevance!.shortlist[0]!.signals;
+    assert.ok(signals.some((s) => s.kind === 'keyword' && s.words?.includes('valtonen')));
+  });
+
+  test('a false positive costs one short call: detection says none, the vanilla answer stands', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Rotterdam has the largest port in Europe.', detect: { touched: [] } }));
+    const { result, roles } = await ask('How big is the port of Rotterdam?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect']);
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.relevance!.shortlist[0]!.detected, false);
+  });
+
+  test('detection that fails or replies junk twice ends in a refusal, never the vanilla answer', async () => {
+    for (const bad of ['not json at all', { touched: [{ target: 'banana', how: 'named' }] }]) {
+      const llm = new FakeLlm(script({ detect: bad, vanilla: VAGUE }));
+      const { result } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+      assert.equal(result.outcome, 'refused');
+      assert.equal(result.answer, REFUSAL);
+      assert.match(result.refusalReason!, /the detect step failed/);
+    }
+  });
+
+  test('a name spelled in the answer: the rewrites get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
+    const llm = new FakeLlm(
+      script({
+        vanilla: 'Northwind Freight ships the sorcery books.',
+        detect: { touched: [] },
+        rewrite: rewrites(['I cannot discuss that.', 'No comment.', 'Sorry.']),
+        compose: 'I cannot discuss that.',
+      }),
+    );
+    const { result, roles } = await ask('Who ships the fantasy books?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    const auditPrompt = llm
+      .callsOf('rewrite')[0]!
+      .request.messages.map((m) => m.content)
+      .join('\n');
+    assert.ok(auditPrompt.includes(CLIENT.name) && auditPrompt.includes(TOPIC.name));
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
+    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that.']) }));
+    const { result, roles } = await ask('What does Northwind Freight ship?', llm);
+    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+    assert.equal(result.relevance!.detection, 'skipped');
+    assert.equal(result.answer, 'I cannot discuss that.');
+  });
+
+  test('a name in the question beside a topic: detection runs alongside the rewrites and adds what it finds', async () => {
+    const llm = new FakeLlm(
+      script({
+        detect: (req) => {
+          const data = JSON.parse(req.messages[1]!.content) as { forget_targets: { handle: string; name: string }[] };
+          assert.ok(!('draft_answer' in data), 'no draft was written');
+          const topic = data.forget_targets.find((t) => t.name === TOPIC.name)!;
+          return { touched: [{ target: topic.handle, how: 'described' }] };
+        },
+        rewrite: rewrites(['I cannot discuss that.']),
+      }),
+    );
+    const { result, roles } = await ask('Does Northwind Freight ship the sorcery books?', llm);
+    assert.deepEqual(roles, ['detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('a topic raised only in an earlier turn still reaches erasure (its facts there are in the sure band)', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'He was expelled in the third book.' }));
+    const { roles } = await ask('And what happened to him later?', llm, 'related', index(), [
+      { role: 'user', content: 'Who is the headmaster of Gullhaven Academy?' },
+      { role: 'assistant', content: 'A wise old sorcerer.' },
+    ]);
+    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'rewrite']);
+  });
+
+  test('the detect prompt has the same size at 10 and 2,000 targets', async () => {
+    const filler = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: `Saltmarsh Vessel ${i}`, description: `A Gullhaven sorcery ship number ${i}.` }));
+    const sizes: number[] = [];
+    for (const n of [10, 2000]) {
+      // One weak hint ("headmaster"): shortlisted at both sizes, and left to detection.
+      const llm = new FakeLlm(script({ vanilla: 'Its headmaster leads it well.' }));
+      await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'related', index(filler(n)));
+      sizes.push(llm.callsOf('detect')[0]!.request.messages.reduce((s, m) => s + m.content.length, 0));
+    }
+    assert.ok(Math.abs(sizes[1]! - sizes[0]!) / sizes[0]! < 0.1, `detect prompt ${sizes[0]} vs ${sizes[1]} characters`);
+  });
+
+  test('without an embedding model, keywords alone still bring a topic in', async () => {
+    const llm = new FakeLlm(script());
+    const result = await runPipeline({
+      llm,
+      index: index(),
+      question: 'Who is the headmaster of Gullhaven Academy?',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2' },
+    });
+    assert.equal(result.outcome, 'erased');
+    assert.equal(llm.embedded.length, 0);
+    assert.equal(result.relevance!.semantic.status, 'off');
+  });
+});
