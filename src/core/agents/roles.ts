@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../llm/port';
 
-export type AgentRole = 'vanilla' | 'detect' | 'audit' | 'critic' | 'compose' | 'rewrite';
+export type AgentRole = 'vanilla' | 'detect' | 'audit' | 'critic' | 'compose' | 'rewrite' | 'edit';
 
 /** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
@@ -9,6 +9,7 @@ export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   critic: 'You are the critic agent of Unlearn',
   compose: 'You are the composer agent of Unlearn',
   rewrite: 'You are the rewrite agent of Unlearn',
+  edit: 'You are the edit agent of Unlearn',
 };
 
 /** Which agent sent these messages (a request without an agent signature is the vanilla agent's). */

@@ -26,11 +26,12 @@ const STAGE_COLORS: Record<StageName, string> = {
   detect: '#a78bfa',
   audit: '#8b5cf6',
   rewrite: '#6366f1',
+  edit: '#818cf8',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'edit', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;

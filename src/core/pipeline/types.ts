@@ -5,7 +5,7 @@ import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache } from '../relevance/embeddingCache';
 import type { RelevanceExplanation } from '../relevance/relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'edit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
