@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 
 // The built CLI, run as a user would, against the scripted server through the real `ollama` client.
 const CLI = resolve(__dirname, '../../dist/cli.js');
@@ -70,7 +70,6 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
       vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
       rewrite: ['Project Falcon is a stealth drone.', 'F a l c o n is a drone.', 'P r o j e c t  F4lc0n.'],
       critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 5 }))),
-      compose: 'Sure! Project Falcon is a stealth drone.',
     });
     const r = await runCli([
       'ask',
@@ -91,10 +90,10 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
   test('a composer that repeats the name in disguise: the guard masks every spelling on stdout', async () => {
     ollama.setScript({
       vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
-      rewrite: rewrites(['That project is confidential.', 'I cannot share that.', 'No comment.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['That project is confidential.', 'I cannot share that.', 'No comment.']),
       // Told apart, so the composer runs.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: 'Sure! Project Falcon (also known as FALCON, or F.a.l.c.o.n, or Fａlcon) is confidential.',
     });
     const r = await runCli(['ask', 'What is Project Falcon?', '--targets', targets, '--host', ollama.host, '--model', 'llama3.2']);
     assert.equal(r.code, 0, r.stderr);
@@ -123,9 +122,9 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     ];
     ollama.setScript({
       vanilla: 'Project Falcon is a stealth drone built in Lisbon.',
-      rewrite: rewrites(['That project is confidential.', 'I cannot share that.', 'No comment.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['That project is confidential.', 'I cannot share that.', 'No comment.']),
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: disguises.map((d, i) => `- ${i + 1}: ${d} here.`).join('\n'),
     });
     const r = await runCli(['ask', 'What is Project Falcon?', '--targets', targets, '--host', ollama.host, '--model', 'llama3.2']);
     assert.equal(r.code, 0, r.stderr);
@@ -140,9 +139,9 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
   test('--json reports stages and the token counts Ollama reported', async () => {
     ollama.setScript({
       vanilla: 'Marta Quist was the CFO.',
-      rewrite: rewrites(['I cannot discuss that person.', 'No comment on [redacted:T1].', 'That is private.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot discuss that person.', 'No comment on [redacted:T1].', 'That is private.']),
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate }))),
-      compose: 'That is private, and I cannot discuss [redacted:T1].',
     });
     const before = ollama.chats.length;
     const r = await runCli(['ask', 'Who was Marta Quist?', '--targets', targets, '--host', ollama.host, '--model', 'llama3.2', '--json']);
@@ -159,12 +158,12 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
 
   test('--parallel 1 (a one-slot server): two rewrites, one after the other, and the best shown without a composer', async () => {
     ollama.setScript({
-      rewrite: rewrites(['I cannot discuss that person.', 'That is private.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot discuss that person.', 'That is private.']),
       critic: criticScores([
         { forget: 5, utility: 3 },
         { forget: 5, utility: 4 },
       ]),
-      compose: 'should not be asked',
     });
     const before = ollama.chats.length;
     const r = await runCli(['ask', 'Who was Marta Quist?', '--targets', targets, '--host', ollama.host, '--parallel', '1', '--json']);

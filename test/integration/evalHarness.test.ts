@@ -18,7 +18,7 @@ import {
   type ScriptedOllama,
   type ScriptedReply,
 } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticScores, replaceDraft, rewrites } from '../support/erasedReplies';
 
 // A case with known answers: 3 forget questions the plain model leaks (one of them only reversed),
 // 2 retain questions it answers. The scripted agents erase every touched target, so the pipeline leaks
@@ -88,6 +88,8 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
           return { touched: [] };
         case 'rewrite':
           return rewrites(ERASED)(chat);
+        case 'edit':
+          return replaceDraft(ERASED)(chat);
         case 'critic':
           return criticScores(ERASED.map(() => ({ forget: 5, utility: 4 })));
         case 'compose':

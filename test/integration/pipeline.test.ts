@@ -6,7 +6,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { LlmError } from '../../src/core/llm/errors';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft, rewrites } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
@@ -115,7 +115,7 @@ describe('pipeline through the real ollama client', () => {
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
 
@@ -154,9 +154,9 @@ describe('pipeline through the real ollama client', () => {
     }));
     ollama.setScript({
       vanilla: 'The first one was the CFO until 2021.',
-      rewrite: rewrites(['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.']),
       critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 4 }))),
-      compose: 'I cannot talk about that person.',
     });
     const chunks: string[] = [];
     const result = await runPipeline({
@@ -169,7 +169,7 @@ describe('pipeline through the real ollama client', () => {
     });
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
     const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {

@@ -90,3 +90,22 @@ export function criticEach(
 ): (call: { readonly messages: Messages }) => { forget: number[]; utility: number[] } {
   return (call) => criticScores(criticCandidates(call.messages).map((t, i) => (typeof score === 'function' ? score(t, i + 1) : score)));
 }
+
+/**
+ * An edit agent whose candidate n turns the whole draft into `texts[n - 1]` (the last repeats): its first
+ * sentence replaced, every other one dropped. For tests about what happens around erasure, where the
+ * erased answer only needs to be a known text.
+ */
+export function replaceDraft(texts: readonly string[]): (call: { readonly messages: Messages }) => EditReplyShape {
+  return (call) => {
+    const text = texts[Math.min(candidateNumber(call.messages), texts.length) - 1]!;
+    const drop = draftOf(call.messages).flatMap((_, i) => (i > 0 ? [i + 1] : []));
+    return editReply({ drop, replace: [{ sentence: 1, text }] });
+  };
+}
+
+/**
+ * A rewrite agent's draft for tests whose edit agent replaces the whole draft (`replaceDraft`): it differs
+ * from every candidate text, so each candidate is a real edit.
+ */
+export const NEUTRAL_DRAFT = 'Here is an answer written with the forget targets left out.';

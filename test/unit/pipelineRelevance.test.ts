@@ -4,7 +4,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type AuditPolicy, type PipelineEvent } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../support/fakeLlm';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticEach, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 
 const TOPIC = {
   name: 'The Saltmarsh Chronicles',
@@ -24,9 +24,9 @@ function script(overrides: FakeScript = {}): FakeScript {
   return {
     vanilla: 'Headmaster Ambrose Quillfeather leads it; his pupil Nell Harrow fights the dark lord Vexmoor.',
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
-    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-    compose: ERASED,
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticEach({ forget: 5, utility: 3 }),
     ...overrides,
   };
 }
@@ -60,7 +60,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const llm = new FakeLlm(script());
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
     // The critic scores the three alike, so the best is shown as written: no composer call.
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     for (const c of llm.callsOf('rewrite'))
       assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
@@ -129,24 +129,25 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const named = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships grain.',
-        rewrite: rewrites(['a', 'b', 'c']),
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['a', 'b', 'c']),
       }),
     );
     const second = await ask('What does Northwind Freight ship?', named, 'named');
-    assert.deepEqual(second.roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(second.roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
   });
 
-  test('a surname-only mention reaches the rewrites', async () => {
+  test('a surname-only mention reaches the erasure agents', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'She counted grey seals near the archipelago.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        rewrite: rewrites(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
-        compose: 'I cannot discuss that person.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
       }),
     );
     const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [PERSON.name],
@@ -173,19 +174,19 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     }
   });
 
-  test('a name spelled in the answer: the rewrites get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
+  test('a name spelled in the answer: the edit agents get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships the Gullhaven Academy books.',
         detect: { touched: [] },
-        rewrite: rewrites(['I cannot discuss that.', 'No comment.', 'Sorry.']),
-        compose: 'I cannot discuss that.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.', 'No comment.', 'Sorry.']),
       }),
     );
     const { result, roles } = await ask('Who ships the books for that fantasy series?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     const auditPrompt = llm
-      .callsOf('rewrite')[0]!
+      .callsOf('edit')[0]!
       .request.messages.map((m) => m.content)
       .join('\n');
     assert.ok(auditPrompt.includes(CLIENT.name) && auditPrompt.includes(TOPIC.name));
@@ -197,9 +198,9 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   });
 
   test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
-    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that client.']) }));
+    const llm = new FakeLlm(script({ edit: replaceDraft(['I cannot discuss that client.']) }));
     const { result, roles } = await ask('What does Northwind Freight ship?', llm);
-    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [CLIENT.name],
@@ -208,7 +209,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     assert.equal(result.answer, 'I cannot discuss that client.');
   });
 
-  test('a name in the question beside a topic: detection runs alongside the rewrites and adds what it finds', async () => {
+  test('a name in the question beside a topic: detection runs alongside the rewrite and adds what it finds', async () => {
     const llm = new FakeLlm(
       script({
         detect: (req) => {
@@ -217,11 +218,12 @@ describe('pipeline: relevance gate and detection before erasure', () => {
           const topic = data.forget_targets.find((t) => t.name === TOPIC.name)!;
           return { touched: [{ target: topic.handle, how: 'described' }] };
         },
-        rewrite: rewrites(['I cannot discuss that.']),
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.']),
       }),
     );
     const { result, roles } = await ask('Does Northwind Freight ship the books about the young witches at the sorcery academy?', llm);
-    assert.deepEqual(roles, ['detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['detect', 'rewrite', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
     assert.equal(result.relevance!.detection, 'ran');
   });
