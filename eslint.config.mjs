@@ -17,6 +17,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and src/cli must not import vscode' }] }] },
   },
   {
+    // In src/vscode a feature's pure half is named <glue>Logic.ts so node's test runner can load it without VS Code.
+    files: ['src/vscode/**/*Logic.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'a *Logic.ts file is the pure half: no vscode' }] }] },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(

@@ -1,17 +1,25 @@
+/**
+ * The extension's entry point. src/vscode has one folder per feature (chat, guardedModels, targets, preview,
+ * relevance, setup, settings, errors, evaluate); only this file and shared plumbing (log, cancellation) sit on
+ * top. In a folder, a file that imports `vscode` is glue; the logic it needs without VS Code sits beside it as
+ * `<glue>Logic.ts` (lint keeps those free of `vscode`), so node's test runner covers it. Pure modules that
+ * several features share are named for what they hold (chatTexts, markdownSanitizer, guardedAnswer).
+ */
 import type * as vscode from 'vscode';
-import { registerEvaluate } from './evaluate';
-import { registerGuardedModels } from './guardedModels';
+import { registerEvaluate } from './evaluate/evaluate';
+import { registerGuardedModels } from './guardedModels/guardedModelsProvider';
 import { createLog } from './log';
-import { defaultParticipantDeps, registerChatParticipant } from './participant';
-import { registerPreview } from './preview';
-import { registerOllamaStatus } from './ollamaStatus';
-import { AnswerEvents } from './answerEvents';
-import { registerNoModelNotice } from './noModelNotice';
-import { registerSetupState, type SetupState } from './setupState';
-import { registerSemanticIndex, type SemanticIndex } from './semanticIndex';
-import { enabledTargets } from './settings';
-import { registerTargetsTree, type TargetsTreeProvider } from './targetsTree';
-import { registerWalkthrough } from './walkthrough';
+import { defaultParticipantDeps, registerChatParticipant } from './chat/participant';
+import { registerPreview } from './preview/preview';
+import { registerModelCommands } from './setup/modelCommands';
+import { registerOllamaStatus } from './setup/ollamaStatus';
+import { AnswerEvents } from './chat/answerEvents';
+import { registerNoModelNotice } from './setup/noModelNotice';
+import { registerSetupState, type SetupState } from './setup/setupState';
+import { registerSemanticIndex, type SemanticIndex } from './relevance/semanticIndex';
+import { enabledTargets } from './settings/settings';
+import { registerTargetsTree, type TargetsTreeProvider } from './targets/targetsTree';
+import { registerWalkthrough } from './setup/walkthrough';
 
 /** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
 export interface UnlearnApi {
@@ -41,13 +49,13 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
     semantic: () => semantic,
     connect: (host) => ollama.portFor(host),
   });
-  const ollama = registerOllamaStatus(context, log, {
-    activeTargets: () => enabledTargets().length,
+  const ollama = registerOllamaStatus(context, log, { activeTargets: () => enabledTargets().length, embedding: semantic });
+  registerModelCommands(context, log, {
+    ollama,
     onModelsChanged: (reason) => {
       guardedModels.refresh(reason);
       void semantic.rebuild();
     },
-    embedding: semantic,
   });
   registerPreview(context, log, ollama.port, semantic);
   const chatHandler = registerChatParticipant(

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readSettings } from './settings';
+import { readSettings } from './settings/settings';
 
 /**
  * The "Unlearn" log. Stages, counts and timings always; anything that may carry forgotten content

@@ -14,7 +14,7 @@ import { isAbort, LlmError } from '../llm/errors';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import { finalizeAnswer, type Finalized } from '../guard/answerGuard';
+import { finalizeAnswer, type Finalized } from '../guard';
 import { Erasure, type ErasureRun } from './erasure';
 import { sanitizeUserInput, stripControls } from '../text/controls';
 import {

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import type { TargetNode } from '../../../src/vscode/targetsTree';
+import type { TargetNode } from '../../../src/vscode/targets/targetsTree';
 import { api, chatContext, chatRequest, readSettingsJson, RecordingStream, until } from './helpers';
 import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
 import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
-import { readSettings } from '../../../src/vscode/settings';
+import { readSettings } from '../../../src/vscode/settings/settings';
 import {
   api,
   chatContext,

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TargetNode } from '../../../src/vscode/targetsTree';
+import type { TargetNode } from '../../../src/vscode/targets/targetsTree';
 import { api, readSettingsJson, readSettingsText, settingsUri, until, writeSettingsByHand } from './helpers';
 
 const INITIAL = `{

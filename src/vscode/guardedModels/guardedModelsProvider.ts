@@ -1,0 +1,311 @@
+import * as vscode from 'vscode';
+import {
+  ConversationError,
+  describeGuardedModels,
+  estimateMessageTokens,
+  estimateTokens,
+  GUARDED_VENDOR,
+  leftOutModels,
+  modelsFingerprint,
+  runsRemotely,
+  toPipelineConversation,
+} from '../../core/guardedModels';
+import { isAbort } from '../../core/llm/errors';
+import { createOllamaPort } from '../../core/llm/ollamaAdapter';
+import type { LlmPort, ModelDetails } from '../../core/llm/port';
+import type { ForgetTarget } from '../../core/targets';
+import { withAbortSignal } from '../cancellation';
+import type { TargetSettingsHealth } from '../chat/chatTexts';
+import { offerOpenSetting } from '../errors/errorPresenter';
+import { describeChatError, describeListingError } from '../errors/errorPresenterLogic';
+import { answerGuarded, type SemanticWiring } from '../chat/guardedAnswer';
+import { toChatInformation, toPlainMessage } from './lmMessages';
+import type { AnswerNote } from '../chat/answerEvents';
+import type { UnlearnLog } from '../log';
+import { escapeMarkdown } from '../chat/markdownSanitizer';
+import { createParticipantRoute, type ParticipantRoute } from './participantRouting';
+import { enabledTargets, readGuardedSettings, readTargetHealth, SECTION, type GuardedSettings } from '../settings/settings';
+
+/**
+ * Guarded models: every model installed in the configured Ollama appears in VS Code's model picker as
+ * "<name> · Unlearn". Whatever asks one of them — the chat view in any mode that lists it, `@unlearn`,
+ * another extension through `vscode.lm` — gets the ALU pipeline's guarded answer, never the plain model's.
+ */
+
+/** How often to look for models pulled or deleted outside VS Code, while the window has focus. */
+const POLL_MS = 60_000;
+/** /api/show calls in flight at once when listing; a server with 40 models should not get 40 at a time. */
+const SHOW_CONCURRENCY = 4;
+
+/** The log the provider writes: stages and counts; anything with target text only through `trace`. */
+export type GuardedModelsLog = Pick<UnlearnLog, 'info' | 'warn' | 'trace'>;
+
+/** What the provider reads from the outside world; the extension-host tests replace none of it. */
+export interface GuardedModelsDeps {
+  readonly connect: (host: string) => LlmPort;
+  readonly settings: () => GuardedSettings;
+  readonly targets: () => readonly ForgetTarget[];
+  /** What of `unlearn.targets` is skipped as invalid; an answer says so first. */
+  readonly targetHealth: () => TargetSettingsHealth;
+  readonly log: GuardedModelsLog;
+  /** Told of every finished answer (first-run guidance follows it). */
+  readonly onAnswer?: (note: AnswerNote) => void;
+  /** Relevance by meaning (the extension's embedding cache), once it is registered. */
+  readonly semantic?: () => SemanticWiring | undefined;
+}
+
+/** What `activate()` wires to other features: @unlearn's model routing, and a re-list after a pull. */
+export interface GuardedModels {
+  /** For `@unlearn`: which LLM answers the picked model, sharing the provider's ports. */
+  readonly route: ParticipantRoute;
+  /** Re-lists the models now rather than at the next poll (the Pull Model command calls it). */
+  refresh(reason: string): void;
+}
+
+/** `log` is the extension's "Unlearn" log; without it the models get a channel of their own. */
+export function registerGuardedModels(
+  context: vscode.ExtensionContext,
+  log?: Pick<UnlearnLog, 'info' | 'warn' | 'trace'>,
+  wiring: Partial<Pick<GuardedModelsDeps, 'onAnswer' | 'semantic' | 'connect'>> = {},
+): GuardedModels {
+  if (!log) {
+    const channel = vscode.window.createOutputChannel('Unlearn: Guarded Models', { log: true });
+    context.subscriptions.push(channel);
+    log = { info: (line) => channel.info(line), warn: (line) => channel.warn(line), trace: () => undefined };
+  }
+  const out = log;
+  const prefixed: GuardedModelsLog = {
+    info: (line) => out.info(`guarded models: ${line}`),
+    warn: (line) => out.warn(`guarded models: ${line}`),
+    trace: (line) => out.trace(line),
+  };
+  const { connect = (host: string) => createOllamaPort({ host }), ...rest } = wiring;
+  const provider = new GuardedModelProvider({
+    connect,
+    settings: readGuardedSettings,
+    targets: enabledTargets,
+    targetHealth: readTargetHealth,
+    log: prefixed,
+    ...rest,
+  });
+  context.subscriptions.push(
+    provider,
+    vscode.lm.registerLanguageModelChatProvider(GUARDED_VENDOR, provider),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.ollamaHost`)) provider.refresh('unlearn.ollamaHost changed');
+    }),
+    // A model pulled in a terminal is noticed when the user comes back to the window, or within a minute.
+    vscode.window.onDidChangeWindowState((state) => {
+      if (state.focused) void provider.checkForChanges();
+    }),
+    pollWhileFocused(() => provider.checkForChanges()),
+  );
+  // VS Code resolves a vendor's models lazily; asking once makes them known to the chat view's
+  // picker and its default-model lookup (seen necessary in code-server, see docs/e2e-notes).
+  vscode.lm.selectChatModels({ vendor: GUARDED_VENDOR }).then(
+    (models) => out.info(`guarded models known to VS Code: ${models.map((m) => m.id).join(', ') || 'none'}`),
+    (error: unknown) => out.warn(`could not list guarded models: ${describeError(error)}`),
+  );
+  return {
+    route: createParticipantRoute(readGuardedSettings, (host) => provider.portFor(host)),
+    refresh: (reason) => provider.refresh(reason),
+  };
+}
+
+export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vscode.LanguageModelChatInformation>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeLanguageModelChatInformation = this.changed.event;
+  private readonly ports = new Map<string, LlmPort>();
+  /** /api/show answers by host and model, so re-listing (VS Code does it often) costs one /api/tags. */
+  private readonly details = new Map<string, ModelDetails>();
+  /** What the last look at /api/tags saw: a fingerprint, or the error text. */
+  private lastSeen: string | undefined;
+
+  constructor(private readonly deps: GuardedModelsDeps) {}
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  /** Tells VS Code to ask for the list again; `seen` is what the caller already knows the server holds. */
+  refresh(reason: string, seen?: string): void {
+    this.deps.log.info(`re-listing guarded models: ${reason}`);
+    this.lastSeen = seen;
+    this.details.clear();
+    this.changed.fire();
+  }
+
+  /** Fires the change event only when the installed list really changed (or the server came or went). */
+  async checkForChanges(): Promise<void> {
+    const { host } = this.deps.settings();
+    let seen: string;
+    try {
+      seen = modelsFingerprint(await this.portFor(host).listModels(AbortSignal.timeout(10_000)));
+    } catch (error) {
+      seen = `error: ${describeError(error)}`;
+    }
+    if (this.lastSeen !== undefined && seen !== this.lastSeen) {
+      this.refresh(seen.startsWith('error: ') ? `Ollama at ${host} stopped answering` : `the models installed at ${host} changed`, seen);
+      return;
+    }
+    this.lastSeen = seen;
+  }
+
+  async provideLanguageModelChatInformation(
+    options: vscode.PrepareLanguageModelChatModelOptions,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.LanguageModelChatInformation[]> {
+    const { host } = this.deps.settings();
+    return withAbortSignal(token, (signal) => this.listModels(host, signal, options.silent, token));
+  }
+
+  private async listModels(
+    host: string,
+    signal: AbortSignal,
+    silent: boolean,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.LanguageModelChatInformation[]> {
+    try {
+      const port = this.portFor(host);
+      const models = await port.listModels(signal);
+      this.lastSeen = modelsFingerprint(models);
+      const details = await mapLimited(models, SHOW_CONCURRENCY, async (m) => {
+        const key = `${host}\u0000${m.name}`;
+        const cached = this.details.get(key);
+        if (cached) return cached;
+        try {
+          const d = await port.showModel(m.name, signal);
+          this.details.set(key, d);
+          return d;
+        } catch (error) {
+          if (isAbort(error)) throw error;
+          this.deps.log.info(`could not read details of ${m.name} from ${host}: ${describeError(error)}`);
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+      const listed = describeGuardedModels(host, models, details);
+      const { embeddingOnly, remote } = leftOutModels(models, details);
+      const notes = [
+        ...(embeddingOnly ? [`${embeddingOnly} embedding-only`] : []),
+        ...(remote ? [`${remote} cloud ${remote === 1 ? 'model' : 'models'} that would send the conversation to a remote service`] : []),
+      ];
+      this.deps.log.info(
+        `listing ${listed.length} guarded ${listed.length === 1 ? 'model' : 'models'} from ${host}${notes.length ? ` (left out: ${notes.join('; ')})` : ''}`,
+      );
+      return listed.map(toChatInformation);
+    } catch (error) {
+      if (token.isCancellationRequested) return [];
+      this.lastSeen = `error: ${describeError(error)}`;
+      const { message } = describeListingError(error, host);
+      // The picker has no place for an error; the log always gets it, and a person who asked (not a
+      // silent background resolve) gets a message with the fix.
+      this.deps.log.info(message);
+      if (!silent) void offerOpenSetting(message, `${SECTION}.ollamaHost`);
+      return [];
+    }
+  }
+
+  async provideLanguageModelChatResponse(
+    model: vscode.LanguageModelChatInformation,
+    messages: readonly vscode.LanguageModelChatRequestMessage[],
+    options: vscode.ProvideLanguageModelChatResponseOptions,
+    progress: vscode.Progress<vscode.LanguageModelResponsePart>,
+    token: vscode.CancellationToken,
+  ): Promise<void> {
+    if (options.toolMode === vscode.LanguageModelChatToolMode.Required && options.tools?.length) {
+      throw new Error(
+        `${model.name} cannot call tools: its answers pass through Unlearn's agents, which only write text. Pick a model with tool calling for this request.`,
+      );
+    }
+    let conversation;
+    try {
+      conversation = toPipelineConversation(messages.map(toPlainMessage));
+    } catch (error) {
+      if (error instanceof ConversationError) throw new Error(`${model.name}: ${error.message}`);
+      throw error;
+    }
+    const settings = this.deps.settings();
+    // A cloud model is never listed, but a request can name one from an older listing.
+    if (runsRemotely({ name: model.id }, this.details.get(`${settings.host}\u0000${model.id}`))) {
+      throw new Error(
+        `${model.name} is an Ollama cloud model: it would send the conversation to a remote service, so Unlearn does not guard it. Pick a model that runs at ${settings.host}.`,
+      );
+    }
+    // Whoever asked (the chat view in any mode) renders the answer as markdown: the same guarded-answer
+    // path as @unlearn's, with its notes said before the answer.
+    const say = (text: string) => progress.report(new vscode.LanguageModelTextPart(text));
+    const llm = this.portFor(settings.host);
+    try {
+      const result = await withAbortSignal(token, (signal) =>
+        answerGuarded({
+          source: model.id,
+          llm,
+          model: model.id,
+          settings,
+          question: conversation.question,
+          history: conversation.history,
+          targets: this.deps.targets(),
+          targetHealth: this.deps.targetHealth(),
+          signal,
+          log: this.deps.log,
+          ...withSemantic(this.deps.semantic?.()),
+          onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
+          onMarkdown: say,
+        }),
+      );
+      this.deps.onAnswer?.({ answer: result.answer, redactions: result.redactions, via: 'guarded-model' });
+    } catch (error) {
+      if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
+      throw new Error(describeChatError(error, llm.host, model.id).message);
+    }
+    if (conversation.omitted.length) {
+      say(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`);
+    }
+  }
+
+  async provideTokenCount(
+    _model: vscode.LanguageModelChatInformation,
+    text: string | vscode.LanguageModelChatRequestMessage,
+    _token: vscode.CancellationToken,
+  ): Promise<number> {
+    return typeof text === 'string' ? estimateTokens(text) : estimateMessageTokens(toPlainMessage(text));
+  }
+
+  /** One port per host, so its connection reuse and any per-host state are shared by every request. */
+  portFor(host: string): LlmPort {
+    let port = this.ports.get(host);
+    if (!port) {
+      port = this.deps.connect(host);
+      this.ports.set(host, port);
+    }
+    return port;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function pollWhileFocused(check: () => Promise<void>): vscode.Disposable {
+  const timer = setInterval(() => {
+    if (vscode.window.state.focused) void check();
+  }, POLL_MS);
+  return { dispose: () => clearInterval(timer) };
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function withSemantic(semantic: SemanticWiring | undefined): { semantic?: SemanticWiring } {
+  return semantic ? { semantic } : {};
+}

@@ -1,0 +1,264 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildTargetIndex } from '../../../../src/core/guard';
+import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type AuditPolicy, type PipelineEvent } from '../../../../src/core/pipeline';
+import { parseTargets } from '../../../../src/core/targets';
+import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
+import { criticEach, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
+
+const TOPIC = {
+  name: 'The Saltmarsh Chronicles',
+  description:
+    'The Saltmarsh Chronicles fantasy novels: Gullhaven Academy of sorcery, its headmaster Ambrose Quillfeather, the young witch Nell Harrow and the dark lord Vexmoor.',
+};
+const PERSON = { name: 'Ingrid Valtonen', description: 'A marine biologist in Turku who studies seal populations.' };
+const CLIENT = { name: 'Northwind Freight', aliases: ['Northwind'], description: 'A logistics client in Rotterdam.' };
+const FACTS = ['Quillfeather', 'Nell Harrow', 'Vexmoor'];
+const ERASED = 'I cannot share details about that series.';
+
+function index(extra: unknown[] = []) {
+  return buildTargetIndex(parseTargets([TOPIC, PERSON, CLIENT, ...extra]).targets);
+}
+
+function script(overrides: FakeScript = {}): FakeScript {
+  return {
+    vanilla: 'Headmaster Ambrose Quillfeather leads it; his pupil Nell Harrow fights the dark lord Vexmoor.',
+    detect: { touched: [{ target: 'T1', how: 'described' }] },
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticEach({ forget: 5, utility: 3 }),
+    ...overrides,
+  };
+}
+
+async function ask(
+  question: string,
+  llm: FakeLlm,
+  policy?: AuditPolicy,
+  idx = index(),
+  history?: { role: 'user' | 'assistant'; content: string }[],
+) {
+  const events: PipelineEvent[] = [];
+  const result = await runPipeline({
+    llm,
+    index: idx,
+    question,
+    ...(history ? { history } : {}),
+    options: {
+      ...DEFAULT_PIPELINE_OPTIONS,
+      model: 'llama3.2',
+      embeddingModel: 'embeddinggemma',
+      ...(policy ? { auditPolicy: policy } : {}),
+    },
+    onEvent: (e) => events.push(e),
+  });
+  return { result, events, roles: llm.calls.map((c) => c.role) };
+}
+
+describe('pipeline: relevance gate and detection before erasure', () => {
+  test('a question about a topic target that names nothing reaches the rewrites, and the facts are erased', async () => {
+    const llm = new FakeLlm(script());
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    // The critic scores the three alike, so the best is shown as written: no composer call.
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
+    for (const c of llm.callsOf('rewrite'))
+      assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    for (const fact of FACTS) assert.ok(!result.answer.includes(fact));
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [TOPIC.name],
+    );
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.ok(entry.signals.some((s) => s.kind === 'meaning' || s.kind === 'keyword'));
+    assert.equal(entry.detected, true);
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('the detect prompt holds only the shortlisted targets; erasure only the touched ones', async () => {
+    const llm = new FakeLlm(script());
+    await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    const detectPrompt = llm
+      .callsOf('detect')[0]!
+      .request.messages.map((m) => m.content)
+      .join('\n');
+    assert.ok(detectPrompt.includes(TOPIC.name));
+    assert.ok(!detectPrompt.includes(CLIENT.name) && !detectPrompt.includes(PERSON.name));
+    assert.deepEqual(llm.callsOf('detect')[0]!.request.format !== undefined, true, 'detection is a structured call');
+  });
+
+  test('an unrelated question stays at one model call under related', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.' }));
+    const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm);
+    assert.deepEqual(roles, ['vanilla']);
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.calls, 1);
+    assert.deepEqual(result.relevance!.shortlist, []);
+  });
+
+  test('always audits every answer: detection runs even for an unrelated question, and "none" lets the answer stand', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.', detect: { touched: [] } }));
+    const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm, 'always');
+    assert.deepEqual(roles, ['vanilla', 'detect']);
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.answer, 'Use Array.prototype.sort with a compare function.');
+    assert.equal(result.relevance!.shortlist.length, 3, 'the top targets, capped, even below the thresholds');
+  });
+
+  test('always with no embedding model and no shared word still audits the answer (small lists whole)', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.', detect: { touched: [] } }));
+    const result = await runPipeline({
+      llm,
+      index: index(),
+      question: 'How do I sort numbers?',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', auditPolicy: 'always' },
+    });
+    assert.deepEqual(
+      llm.calls.map((c) => c.role),
+      ['vanilla', 'detect'],
+    );
+    assert.equal(result.relevance!.shortlist.length, 3);
+  });
+
+  test('named reproduces the name-only behaviour: a topic question is one call and the answer stands', async () => {
+    const llm = new FakeLlm(script());
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'named');
+    assert.deepEqual(roles, ['vanilla']);
+    assert.equal(result.outcome, 'vanilla');
+    const named = new FakeLlm(
+      script({
+        vanilla: 'Northwind Freight ships grain.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['a', 'b', 'c']),
+      }),
+    );
+    const second = await ask('What does Northwind Freight ship?', named, 'named');
+    assert.deepEqual(second.roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
+  });
+
+  test('a surname-only mention reaches the erasure agents', async () => {
+    const llm = new FakeLlm(
+      script({
+        vanilla: 'She counted grey seals near the archipelago.',
+        detect: { touched: [{ target: 'T1', how: 'described' }] },
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
+      }),
+    );
+    const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [PERSON.name],
+    );
+    const signals = result.relevance!.shortlist[0]!.signals;
+    assert.ok(signals.some((s) => s.kind === 'keyword' && s.words?.includes('valtonen')));
+  });
+
+  test('a false positive costs one short call: detection says none, the vanilla answer stands', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'Rotterdam has the largest port in Europe.', detect: { touched: [] } }));
+    const { result, roles } = await ask('How big is the port of Rotterdam?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect']);
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.relevance!.shortlist[0]!.detected, false);
+  });
+
+  test('detection that fails or replies junk twice ends in a refusal, never the vanilla answer', async () => {
+    for (const bad of ['not json at all', { touched: [{ target: 'banana', how: 'named' }] }]) {
+      const llm = new FakeLlm(script({ detect: bad }));
+      const { result } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+      assert.equal(result.outcome, 'refused');
+      assert.equal(result.answer, REFUSAL);
+      assert.match(result.refusalReason!, /the detect step failed/);
+    }
+  });
+
+  test('a name spelled in the answer: the edit agents get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
+    const llm = new FakeLlm(
+      script({
+        vanilla: 'Northwind Freight ships the Gullhaven Academy books.',
+        detect: { touched: [] },
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.', 'No comment.', 'Sorry.']),
+      }),
+    );
+    const { result, roles } = await ask('Who ships the books for that fantasy series?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
+    const auditPrompt = llm
+      .callsOf('edit')[0]!
+      .request.messages.map((m) => m.content)
+      .join('\n');
+    assert.ok(auditPrompt.includes(CLIENT.name) && auditPrompt.includes(TOPIC.name));
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
+    const llm = new FakeLlm(script({ edit: replaceDraft(['I cannot discuss that client.']) }));
+    const { result, roles } = await ask('What does Northwind Freight ship?', llm);
+    assert.deepEqual(roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+    assert.equal(result.relevance!.detection, 'skipped');
+    assert.equal(result.answer, 'I cannot discuss that client.');
+  });
+
+  test('a name in the question beside a topic: detection runs alongside the rewrite and adds what it finds', async () => {
+    const llm = new FakeLlm(
+      script({
+        detect: (req) => {
+          const data = JSON.parse(req.messages[1]!.content) as { forget_targets: { handle: string; name: string }[] };
+          assert.ok(!('draft_answer' in data), 'no draft was written');
+          const topic = data.forget_targets.find((t) => t.name === TOPIC.name)!;
+          return { touched: [{ target: topic.handle, how: 'described' }] };
+        },
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.']),
+      }),
+    );
+    const { result, roles } = await ask('Does Northwind Freight ship the books about the young witches at the sorcery academy?', llm);
+    assert.deepEqual(roles, ['detect', 'rewrite', 'edit', 'edit', 'edit', 'critic']);
+    assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
+    assert.equal(result.relevance!.detection, 'ran');
+  });
+
+  test('a topic raised only in an earlier turn still reaches the audit', async () => {
+    const llm = new FakeLlm(script({ vanilla: 'He was expelled in the third book.' }));
+    const { roles } = await ask('And what happened to him later?', llm, 'related', index(), [
+      { role: 'user', content: 'Who is the headmaster of Gullhaven Academy?' },
+      { role: 'assistant', content: 'A wise old sorcerer.' },
+    ]);
+    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'detect']);
+  });
+
+  test('the detect prompt has the same size at 10 and 2,000 targets', async () => {
+    const filler = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: `Saltmarsh Vessel ${i}`, description: `A Gullhaven sorcery ship number ${i}.` }));
+    const sizes: number[] = [];
+    for (const n of [10, 2000]) {
+      const llm = new FakeLlm(script());
+      await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'related', index(filler(n)));
+      sizes.push(llm.callsOf('detect')[0]!.request.messages.reduce((s, m) => s + m.content.length, 0));
+    }
+    assert.ok(Math.abs(sizes[1]! - sizes[0]!) / sizes[0]! < 0.1, `detect prompt ${sizes[0]} vs ${sizes[1]} characters`);
+  });
+
+  test('without an embedding model, keywords alone still bring a topic in', async () => {
+    const llm = new FakeLlm(script());
+    const result = await runPipeline({
+      llm,
+      index: index(),
+      question: 'Who is the headmaster of Gullhaven Academy?',
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2' },
+    });
+    assert.equal(result.outcome, 'erased');
+    assert.equal(llm.embedded.length, 0);
+    assert.equal(result.relevance!.semantic.status, 'off');
+  });
+});
