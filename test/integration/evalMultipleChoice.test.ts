@@ -143,7 +143,7 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     assert.equal(all.unlearn.retain.accuracy, 1, 'retain questions touch no target: the vanilla answer stands');
     const refused = report.questions.find((q) => q.question === UNREADABLE_CRITIC)!;
     assert.equal(refused.unlearn.outcome, 'refused');
-    assert.equal(refused.unlearn.calls, 5, 'the three rewrites, the unreadable critic reply and its retry are counted');
+    assert.equal(refused.unlearn.calls, 6, 'the draft, the three edit calls, the unreadable critic reply and its retry are counted');
     assert.equal(refused.unlearn.correct, false);
     // Every request the server saw is in the report's counts.
     const counted = report.questions.reduce((n, q) => n + q.plain.calls + q.unlearn.calls, 0);
