@@ -70,8 +70,6 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
         const own = candidates.every((text) => numbersIn(text).every((n) => n === id));
         return reply(criticScores(candidates.map((_, i) => ({ forget: own ? 5 : 1, utility: 5 - i }))), timing);
       }
-      case 'audit':
-        return reply({ touched: [], candidates: [] }, timing);
       case 'rewrite':
       case 'compose':
         // No question names a target (no rewrite draft), and the composer makes no model call.

@@ -30,7 +30,7 @@ import {
   type Observed,
 } from './support';
 
-// The AuditErase agent of ALU is not called (the edit agent checks the draft); detect has its own cases.
+// Detect has its own cases.
 // The rewrite agent writes a draft only when the question names a target (the unit tests cover it), and
 // the composer merges edit sets without a model call, so neither has a call of its own here.
 type Stage = 'vanilla' | 'edit' | 'critic';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 import type { Edit, EditSet } from './edits';
 import { HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';

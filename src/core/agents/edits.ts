@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { ChatMessage } from '../llm/port';
-import type { Sentence, Sentences } from '../text/sentences';
-import { describeTargets, HANDLE_PLACEHOLDER_HELP, type HandledTarget } from './handles';
+import type { ChatMessage } from '../llm';
+import type { HandledTarget } from '../targets';
+import type { Sentence, Sentences } from '../text';
+import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 
 /**

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 
 /**
  * A plain copy of one VS Code chat message (`LanguageModelChatRequestMessage`), made by the adapter so
@@ -81,6 +81,11 @@ export function toPipelineConversation(messages: readonly PlainMessage[]): Pipel
     ? `${rendered[last]!.text}\n\n(Instructions: ${trailingSystem.map((m) => m.text).join(' ')})`
     : rendered[last]!.text;
   return { question, history, omitted };
+}
+
+/** The readable text of some parts (a tool result's content), as the pipeline renders them; what cannot be read goes to `omitted`. */
+export function textOfParts(parts: readonly PlainPart[], omitted: string[] = []): string {
+  return renderParts(parts, new Map(), omitted).trim();
 }
 
 /** Adjacent text parts are one text split up (VS Code concatenates them); other parts go on their own line. */

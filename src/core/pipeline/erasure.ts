@@ -14,15 +14,13 @@ import {
   rewriteOptions,
   toCriticReply,
   type EditSet,
-  type HandledTarget,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
 import { guardWouldAct } from '../guard';
-import { LlmError } from '../llm/errors';
-import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
-import { splitSentences, type Sentences } from '../text/sentences';
-import { stripControls } from '../text/controls';
+import { LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
+import type { HandledTarget } from '../targets';
+import { splitSentences, stripControls, type Sentences } from '../text';
 import { estimatePromptTokens, fitHistory, PromptTooLongError } from './contextWindow';
 import { settleWithLimit, type Task } from './parallelCalls';
 import type { PipelineInput, StageName } from './types';

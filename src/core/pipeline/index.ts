@@ -1,5 +1,13 @@
 export * from './types';
 export { runPipeline, KEEP_ALIVE, REFUSAL, TOO_LONG } from './pipeline';
 export { DEFAULT_PARALLEL_CALLS } from './erasure';
-export { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH, estimatePromptTokens, promptBudget, parseContextLength } from './contextWindow';
-export { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type AnswerGuard, type Finalized } from '../guard';
+export {
+  DEFAULT_CONTEXT_LENGTH,
+  estimatePromptTokens,
+  promptBudget,
+  parseContextLength,
+  numCtxOption,
+  replyTokens,
+  MAX_CONTEXT_LENGTH,
+} from './contextWindow';
+export { allWithLimit } from './parallelCalls';

@@ -1,22 +1,20 @@
+import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets';
 import {
-  assignHandles,
   buildDetectMessages,
   buildVanillaMessages,
   callStructured,
   detectedHandles,
   detectSchema,
   TOUCH_REASON,
-  type HandledTarget,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
-import { isAbort, LlmError } from '../llm/errors';
-import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { finalizeAnswer, type Finalized } from '../guard';
 import { Erasure, type ErasureRun } from './erasure';
-import { sanitizeUserInput, stripControls } from '../text/controls';
+import { sanitizeUserText, stripControls } from '../text';
+import { sanitizeUserInput } from './userInput';
 import {
   explainRelevance,
   firstReport,
@@ -25,10 +23,10 @@ import {
   type Relevance,
   type RelevanceReport,
   type RequestPart,
-} from '../relevance/relevance';
-import {
   AUDIT_POLICIES,
   type AuditPolicy,
+} from '../relevance';
+import {
   type PipelineEvent,
   type PipelineInput,
   type PipelineOutcome,
@@ -98,6 +96,8 @@ class Run implements ErasureRun {
   private readonly started = performance.now();
   /** Every earlier turn the caller gave (user and assistant only). */
   private readonly history: readonly ChatMessage[];
+  /** Tool results and the like, cleaned as user text is; read whole by the matcher and relevance. */
+  private readonly evidence: readonly string[];
   /** The turns that fit the vanilla prompt: what the model sees, so what retrieval must scan. */
   sent: readonly ChatMessage[] = [];
   /** How many of `sent` the audit prompt could hold, when fewer. */
@@ -116,6 +116,11 @@ class Run implements ErasureRun {
     this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
+    // Read as shown and as written: a name hidden by an escape sequence still prints as the name.
+    this.evidence = (input.evidence ?? []).flatMap((text) => {
+      const clean = sanitizeUserText(text);
+      return clean === text ? [text] : [clean, text];
+    });
     const c = input.options.contextLength;
     this.contextLength = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? Math.floor(c) : DEFAULT_CONTEXT_LENGTH;
     this.budget = promptBudget(this.contextLength);
@@ -124,10 +129,21 @@ class Run implements ErasureRun {
   async execute(): Promise<PipelineResult> {
     const { index, question } = this.input;
 
-    const fitted = fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
+    const { draft } = this.input;
+    // With a draft no vanilla prompt is built, so nothing is trimmed here: every turn is read, and the
+    // agents' own prompts (fitted below) fail closed if even the question cannot fit them.
+    const fitted =
+      draft !== undefined ? { kept: this.history } : fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
     this.sent = fitted?.kept ?? [];
+    // A draft is model text: read as shown (controls stripped) and as written, like the vanilla answer.
+    const drafted = draft !== undefined ? stripControls(draft) : undefined;
     const askedAbout = this.stage('retrieve', 'Finding forget targets…', () =>
-      index.mentionedTargets(question, ...this.sent.map((m) => m.content)),
+      index.mentionedTargets(
+        question,
+        ...this.sent.map((m) => m.content),
+        ...this.evidence,
+        ...(draft !== undefined ? [drafted!, draft] : []),
+      ),
     );
     if (!fitted) {
       // Even the question alone would be cut by Ollama, instructions first: no model call is made.
@@ -140,36 +156,44 @@ class Run implements ErasureRun {
     const dropped = this.history.length - this.sent.length;
     // The question and history are embedded while the vanilla agent answers, so a request that touches
     // nothing waits for the embedding model only for its answer.
-    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent)]);
+    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent), ...evidenceParts(this.evidence)]);
 
     if (askedAbout.length > 0) {
-      // The question or history spells a target: a vanilla draft would only be erased, so none is
-      // written and the rewrites answer the question themselves (a full answer's time saved).
+      // The question, history, evidence or draft spells a target: a vanilla draft would only be erased,
+      // so none is written and the rewrites answer the question themselves (a full answer's time saved),
+      // from the given draft when there is one.
       if (asked) this.begin('relevance', 'Checking what the request is about…');
-      const report = await this.assess(askedAbout, asked, undefined);
+      const report = await this.assess(askedAbout, asked, drafted);
       this.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
       const mustTouch = new Map(askedAbout.map((t) => [t.id, 'named' as TouchKind]));
       return await this.failingClosed(shortlisted, () =>
-        this.erase(undefined, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
+        this.erase(drafted, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
       );
     }
 
-    const answering =
-      dropped > 0
-        ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
-        : 'Answering…';
-    this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
-    const vanilla = await this.chat({
-      ...this.callBase('vanilla'),
-      messages: buildVanillaMessages(question, this.sent),
-      options: this.sampling(),
-    });
-    // Control characters, escape sequences and bidi controls go before anything reads the answer: the
-    // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
-    // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
-    const answer = stripControls(vanilla.content);
-    const named = index.mentionedTargets(answer, vanilla.content);
+    let answer: string;
+    let named: ForgetTarget[] = [];
+    if (drafted !== undefined) {
+      // Retrieval above already read the draft and found no name in it.
+      answer = drafted;
+    } else {
+      const answering =
+        dropped > 0
+          ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
+          : 'Answering…';
+      this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+      const vanilla = await this.chat({
+        ...this.callBase('vanilla'),
+        messages: buildVanillaMessages(question, this.sent),
+        options: this.sampling(),
+      });
+      // Control characters, escape sequences and bidi controls go before anything reads the answer: the
+      // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
+      // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
+      answer = stripControls(vanilla.content);
+      named = index.mentionedTargets(answer, vanilla.content);
+    }
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
@@ -216,7 +240,7 @@ class Run implements ErasureRun {
     const report = this.relevance.assess({
       policy: this.policy,
       named,
-      texts: [this.input.question, ...this.sent.map((m) => m.content), ...(answer !== undefined ? [answer] : [])],
+      texts: [this.input.question, ...this.sent.map((m) => m.content), ...this.evidence, ...(answer !== undefined ? [answer] : [])],
       queries,
       model: this.input.options.embeddingModel,
     });
@@ -434,6 +458,20 @@ class Run implements ErasureRun {
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
   const byId = new Map(handled.map((h) => [h.target.id, touched.get(h.handle) ?? 'named']));
   return (id) => `the agents erased it: ${TOUCH_REASON[byId.get(id) ?? 'implied']}`;
+}
+
+/**
+ * Evidence (tool results) as one query text for meaning: the start of each result (a file's first lines
+ * say what it is about), together at most HISTORY_EMBED_CHARS. Keywords and the matcher read it all.
+ */
+function evidenceParts(evidence: readonly string[]): { part: RequestPart; text: string }[] {
+  if (evidence.length === 0) return [];
+  const each = Math.max(500, Math.floor(HISTORY_EMBED_CHARS / evidence.length));
+  const text = evidence
+    .map((e) => e.slice(0, each))
+    .join('\n')
+    .slice(0, HISTORY_EMBED_CHARS);
+  return text.trim() ? [{ part: 'history', text }] : [];
 }
 
 /** Longest text of earlier turns embedded as one query: embedding models read only their first few thousand tokens anyway. */

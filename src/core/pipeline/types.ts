@@ -1,11 +1,10 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 import type { Redaction, TargetIndex } from '../guard';
-import type { ChatMessage, LlmPort } from '../llm/port';
+import type { ChatMessage, LlmPort } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
-import type { EmbeddingCache } from '../relevance/embeddingCache';
-import type { RelevanceExplanation } from '../relevance/relevance';
+import type { EmbeddingCache, AuditPolicy, RelevanceExplanation } from '../relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'edit' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'edit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
@@ -66,9 +65,6 @@ export interface PipelineOptions {
   readonly embeddingTimeoutMs?: number;
 }
 
-export type AuditPolicy = 'named' | 'related' | 'always';
-export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
-
 /** The Ollama model used when none is configured: `unlearn.model`'s default and the CLI's. */
 export const DEFAULT_MODEL = 'llama3.2';
 
@@ -89,6 +85,18 @@ export interface PipelineInput {
   readonly question: string;
   /** Earlier turns of this conversation, oldest first (user and assistant only). */
   readonly history?: readonly ChatMessage[];
+  /**
+   * The answer, already written by the model (Agent mode: the last step of a tool loop, written with the
+   * tools' results in view). No vanilla call is made; the draft is read, assessed and erased exactly as
+   * the vanilla agent's answer would be, and never shown unchecked.
+   */
+  readonly draft?: string;
+  /**
+   * What the model read besides the question and the history: tool results (a file, a command's output).
+   * Not sent to any agent, but the matcher, keywords and meaning read all of it, so a result that names or
+   * is about a target makes the request touched. Never trimmed to fit the context window.
+   */
+  readonly evidence?: readonly string[];
   readonly options: PipelineOptions;
   /** Where target embeddings are kept (a FileEmbeddingCache for the CLI or the extension's storage); default: memory. */
   readonly embeddingCache?: EmbeddingCache;

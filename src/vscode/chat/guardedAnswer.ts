@@ -1,7 +1,6 @@
-import { runsRemotely } from '../../core/guardedModels/catalog';
+import { runsRemotely } from '../../core/guardedModels';
 import { getCachedIndex } from '../../core/guard';
-import { isLoopbackHost } from '../../core/llm/hostPolicy';
-import type { ChatMessage, LlmPort } from '../../core/llm/port';
+import { isLoopbackHost, type ChatMessage, type LlmPort } from '../../core/llm';
 import { runPipeline, TOO_LONG, type PipelineEvent, type PipelineResult } from '../../core/pipeline';
 import type { EmbeddingCache, SemanticState } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
@@ -30,6 +29,10 @@ export interface GuardedAnswerRequest {
   readonly semantic?: SemanticWiring;
   readonly question: string;
   readonly history: readonly ChatMessage[];
+  /** Agent mode: the turn's final text, already written by the model (no vanilla call is made). */
+  readonly draft?: string;
+  /** Agent mode: the tool results of the conversation, read whole by the matcher and relevance. */
+  readonly evidence?: readonly string[];
   readonly targets: readonly ForgetTarget[];
   readonly targetHealth: TargetSettingsHealth;
   readonly signal: AbortSignal;
@@ -76,7 +79,8 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
   }
   const sanitizer = new MarkdownSanitizer();
   log.info(
-    `${source}: request on ${model} at ${host}, ${request.targets.length} active targets, ${request.history.length} earlier messages`,
+    `${source}: request on ${model} at ${host}, ${request.targets.length} active targets, ${request.history.length} earlier messages` +
+      (request.draft !== undefined ? `, the final text of an agent turn with ${request.evidence?.length ?? 0} tool results` : ''),
   );
   log.trace(() => `question: ${request.question}`);
   let notice: Extract<PipelineEvent, { type: 'relevance-notice' }> | undefined;
@@ -86,6 +90,8 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
     index: getCachedIndex(request.targets),
     question: request.question,
     history: [...request.history],
+    ...(request.draft !== undefined ? { draft: request.draft } : {}),
+    ...(request.evidence?.length ? { evidence: request.evidence } : {}),
     options: pipelineOptions(request.settings, model),
     ...(semantic ? { embeddingCache: semantic.cache } : {}),
     signal: request.signal,
@@ -138,6 +144,6 @@ function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
 }
 
 /** Said before every answer when the model's host is not this machine. */
-export function remoteHostNote(host: string): string {
+function remoteHostNote(host: string): string {
   return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).`;
 }

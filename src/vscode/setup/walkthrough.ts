@@ -6,9 +6,10 @@ import { readSettings } from '../settings/settings';
 import { pullChoices, sameModel } from './setupStateLogic';
 import { embeddingModelSetting, type SetupState } from './setupState';
 
-/** The walkthrough's id in package.json (`contributes.walkthroughs`). */
+// WALKTHROUGH_ID and SHOWN_KEY are @public for the unit test, which loads this module with the vscode stand-in.
+/** The walkthrough's id in package.json (`contributes.walkthroughs`). @public */
 export const WALKTHROUGH_ID = 'getStarted';
-/** globalState flag: the walkthrough opened once already, on some earlier activation. */
+/** globalState flag: the walkthrough opened once already, on some earlier activation. @public */
 export const SHOWN_KEY = 'unlearn.walkthrough.shown';
 /** How long the first activation waits for Ollama's first answer before deciding whether to open the chat. */
 const FIRST_CHECK_MS = 10_000;
@@ -180,8 +181,8 @@ async function pullModels(setup: SetupState, names?: readonly string[]): Promise
 
 /**
  * The chat in Ask mode with `query` typed but not sent, and the guarded model of `unlearn.model`
- * picked when VS Code lists it (another guarded model when not). Ask mode: Agent mode wants tool
- * calling, which a guarded answer cannot do.
+ * picked when VS Code lists it (another guarded model when not). Ask mode: `@unlearn` is a participant,
+ * and Agent mode lists only the guarded models whose Ollama model supports tools.
  */
 async function openChat(log: UnlearnLog, query: string | undefined): Promise<void> {
   const base = { mode: 'ask', ...(query ? { query, isPartialQuery: true } : {}) };

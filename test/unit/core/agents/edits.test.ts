@@ -10,9 +10,8 @@ import {
   type EditReply,
   type EditSet,
 } from '../../../../src/core/agents';
-import { assignHandles } from '../../../../src/core/agents/handles';
-import { parseTargets } from '../../../../src/core/targets';
-import { splitSentences } from '../../../../src/core/text/sentences';
+import { assignHandles, parseTargets } from '../../../../src/core/targets';
+import { splitSentences } from '../../../../src/core/text';
 
 const draft = splitSentences('Drones fly far. The project is run from Lisbon. Batteries limit range.');
 const read = (reply: Partial<EditReply>) => readEdits({ drop: [], replace: [], ...reply }, draft);

@@ -63,13 +63,26 @@ describe('guarded model listing', () => {
     assert.match(listed[0]!.tooltip, /131,072-token window/);
   });
 
-  test('tool calling and image input are never declared: the pipeline passes text only', () => {
-    const [m] = describeGuardedModels(
+  test('tool calling is declared only when Ollama lists tools for the model; image input never is', () => {
+    const listed = describeGuardedModels(
       HOST,
-      [{ name: 'llava:latest' }],
-      [{ name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] }],
+      [{ name: 'llava:latest' }, { name: 'gemma:latest' }, { name: 'old:latest' }],
+      [
+        { name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] },
+        { name: 'gemma:latest', contextLength: 4096, capabilities: ['completion', 'vision'] },
+        new Error('show failed'),
+      ],
     );
-    assert.deepEqual(m!.capabilities, { toolCalling: false, imageInput: false });
+    assert.deepEqual(
+      listed.map((m) => [m.id, m.capabilities]),
+      [
+        ['gemma:latest', { toolCalling: false, imageInput: false }],
+        ['llava:latest', { toolCalling: true, imageInput: false }],
+        ['old:latest', { toolCalling: false, imageInput: false }],
+      ],
+    );
+    assert.match(listed[1]!.tooltip, /every call is checked by the leak guard/);
+    assert.match(listed[0]!.tooltip, /does not support tool calling/);
   });
 
   test('embedding-only models are left out; unknown capabilities are kept', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { joinSentences, splitSentences } from '../../../../src/core/text/sentences';
+import { joinSentences, splitSentences } from '../../../../src/core/text';
 
 const texts = (t: string) => splitSentences(t).sentences.map((s) => s.text);
 
