@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../llm';
 import type { HandledTarget } from '../targets';
 import type { Sentence, Sentences } from '../text';
+import { NO_MARK, withMarkRule, type DataMark } from './datamark';
 import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 
@@ -58,18 +59,22 @@ export interface EditInput {
   /** 1-based candidate number, and how many there are. */
   readonly candidate: number;
   readonly of: number;
+  /** Datamarking of the untrusted text (one per request, so the j calls share a prefix). */
+  readonly mark?: DataMark;
 }
 
 export function buildEditMessages(input: EditInput): ChatMessage[] {
+  const mark = input.mark ?? NO_MARK;
   const data = {
     forget_targets: JSON.parse(describeTargets(input.targets)) as unknown,
-    conversation: input.history.map((m) => ({ role: m.role, content: m.content })),
-    question: input.question,
-    draft_sentences: input.draft.sentences.map((s, i) => ({ sentence: i + 1, text: s.text })),
+    conversation: input.history.map((m) => ({ role: m.role, content: mark.text(m.content) })),
+    question: mark.text(input.question),
+    // The draft is model text another injected prompt may have steered: marked like the question.
+    draft_sentences: input.draft.sentences.map((s, i) => ({ sentence: i + 1, text: mark.text(s.text) })),
   };
   const variant = EDIT_VARIANTS[(input.candidate - 1) % EDIT_VARIANTS.length]!;
   return [
-    { role: 'system', content: EDIT_SYSTEM_PROMPT },
+    { role: 'system', content: withMarkRule(EDIT_SYSTEM_PROMPT, mark) },
     // The variant goes last: everything before it is the same for the j calls, which Ollama's cache reuses.
     { role: 'user', content: `${JSON.stringify(data, null, 1)}\n\nCandidate ${input.candidate} of ${input.of}. ${variant}` },
   ];

@@ -7,3 +7,4 @@ export * from './critic';
 export * from './composer';
 export * from './rewrite';
 export * from './edits';
+export * from './datamark';

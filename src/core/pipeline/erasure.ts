@@ -14,6 +14,7 @@ import {
   rewriteOptions,
   toCriticReply,
   type EditSet,
+  type DataMark,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
@@ -53,6 +54,8 @@ export interface ErasureRequest {
   readonly detectAlongside: boolean;
   /** Turns the vanilla prompt already left out, for the progress line. */
   readonly droppedBefore: number;
+  /** The request's datamarking of untrusted text, for every agent prompt. */
+  readonly mark: DataMark;
 }
 
 export type ErasureOutcome = {
@@ -132,7 +135,8 @@ export class Erasure {
     const { draft, handled } = this.request;
     if (draft !== undefined) return draft;
     const { question, options } = this.run.input;
-    const build = (kept: readonly ChatMessage[]) => buildRewriteMessages({ question, history: kept, targets: handled, candidate: 1, of: 1 });
+    const build = (kept: readonly ChatMessage[]) =>
+      buildRewriteMessages({ question, history: kept, targets: handled, candidate: 1, of: 1, mark: this.request.mark });
     const kept = this.fit('rewrite', build);
     this.run.begin('rewrite', `Writing an answer without ${countOf(handled.length, 'target')}…`, {
       targets: handled.length,
@@ -161,7 +165,7 @@ export class Erasure {
     const { question, options } = this.run.input;
     const { handled } = this.request;
     const build = (kept: readonly ChatMessage[], candidate = this.j) =>
-      buildEditMessages({ question, history: kept, targets: handled, draft, candidate, of: this.j });
+      buildEditMessages({ question, history: kept, targets: handled, draft, candidate, of: this.j, mark: this.request.mark });
     const kept = this.fit('edit', build);
     this.run.begin('edit', `Checking the answer for ${countOf(handled.length, 'target')}: ${countOf(this.j, 'set')} of edits…`, {
       targets: handled.length,
@@ -219,7 +223,10 @@ export class Erasure {
     }
     this.run.begin('critic', `Scoring ${countOf(scored.length, 'candidate')}…`, { candidates: scored.length });
     const texts = scored.map((c) => c.text);
-    const messages = this.fitting('critic', buildCriticScoresMessages({ question, candidates: texts, targets: handled }));
+    const messages = this.fitting(
+      'critic',
+      buildCriticScoresMessages({ question, candidates: texts, targets: handled, mark: this.request.mark }),
+    );
     const reply = toCriticReply(await this.run.structured({ label: 'critic', schema: criticScoresSchema(scored.length), messages }));
     return scored
       .map((c, i) => ({ ...c, forget: reply.scores[i]!.forget, utility: reply.scores[i]!.utility }))
@@ -276,7 +283,13 @@ export class Erasure {
     const { question } = this.run.input;
     const { draft, handled } = this.request;
     const build = (kept: readonly ChatMessage[]) =>
-      buildDetectMessages({ question, ...(draft !== undefined ? { answer: draft } : {}), history: kept, targets: handled });
+      buildDetectMessages({
+        question,
+        ...(draft !== undefined ? { answer: draft } : {}),
+        history: kept,
+        targets: handled,
+        mark: this.request.mark,
+      });
     const kept = fitHistory(this.run.sent, build, this.run.budget);
     if (!kept) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.run.budget, this.run.contextLength);
     return async (signal) => {
