@@ -70,12 +70,14 @@ export const KEEP_ALIVE = '30m';
  *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts with a draft
  *      the rewrite agent writes with the shortlisted targets erased, the detect agent beside it when the
  *      shortlist holds more than the names;
- *   3. otherwise the vanilla agent answers and the matcher reads its answer too; relevance shortlists by
- *      keywords and meaning over question, history and answer (auditPolicy: `named` skips this,
- *      `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
- *   4. empty shortlist → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
- *   5. no name spelled → the detect agent says which shortlisted targets are touched; none → the
- *      vanilla answer stands, after the guard;
+ *   3. otherwise the vanilla agent answers, streamed sentence by sentence while no sentence touches a
+ *      target (`always` shows nothing before erasure), and the matcher reads its answer too; relevance
+ *      shortlists by keywords and meaning over question, history and answer (auditPolicy: `named` skips
+ *      this, `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *   4. empty shortlist → the vanilla answer stands, after the guard;
+ *   5. binding evidence (a spelled name, alias or name part, or a score in the sure band) → erasure with
+ *      no detection call; otherwise the detect agent says which shortlisted targets are touched; none →
+ *      the vanilla answer stands, after the guard and the meaning check;
  *   6. erasure as edits (erasure.ts): the draft goes to the edit agent numbered by sentence, j calls at
  *      most parallelCalls in flight, each replying with sentences to drop or replace (a failed or
  *      unreadable reply is a junk candidate; all junk → refusal); a named or detected target is touched
@@ -84,7 +86,9 @@ export const KEEP_ALIVE = '30m';
  *      the distinct texts left in one call, scores only;
  *   8. the top-k must average at least minScore, else a refusal;
  *   9. the composer merges the top-k edit sets without a model call (a sentence any of them changed is
- *      changed, as the best-ranked of them changed it), and the text is shown through the guard.
+ *      changed, as the best-ranked of them changed it), and the text goes through the guard;
+ *  10. the meaning check reads the final text sentence by sentence against the shortlist before it is
+ *      shown. Untrusted text (question, history, drafts, candidates) reaches every agent datamarked.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
