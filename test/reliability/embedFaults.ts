@@ -79,7 +79,7 @@ export function embedFaults(): void {
       );
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
     }

@@ -75,8 +75,8 @@ export function faultMatrix(): void {
       assert.equal(seen.result.answer, COMPOSED_FINAL);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        // The draft also mentions "Quist", so Marta Quist is shortlisted and detection runs beside the edits.
-        ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
+        // The draft names the target (binding evidence): erasure runs with no detection call.
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
