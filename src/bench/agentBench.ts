@@ -119,14 +119,14 @@ function agentScript(answerTokens: number, touched: { on: boolean }): ChatScript
       case 'detect':
         return { touched: touched.on ? [{ target: 'T1', how: 'named' }] : [] };
       case 'rewrite':
-        return rewrites([proseOfTokens(answerTokens, 'That programme')])(chat);
+        return rewrites([`That programme ${proseOfTokens(answerTokens - 2, 'erased')}`])(chat);
       case 'critic': {
         // One score per candidate the request carries (a one-slot server writes fewer).
         const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? 3;
         return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
       }
       default:
-        return proseOfTokens(answerTokens, 'That programme');
+        return `That programme ${proseOfTokens(answerTokens - 2, 'erased')}`;
     }
   };
 }

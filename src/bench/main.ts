@@ -24,9 +24,8 @@ Usage:
   --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
   --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
                   results go to latency.json in the same folder
-  --latency-only  only the latency section, Agent mode included (about 30 s)
+  --latency-only  only the latency section, Agent mode included (about 2 minutes)
   --no-latency    only the guard sections
-  --sketches      also time candidate flows for a faster pipeline (about 25 s more)
   --precision-only  only the precision section: false non-exact matches per MB of the markdown and
                   JavaScript under ./node_modules, 20 targets with short aliases (about 15 s)
   --show-text     with the precision section, print each false match and the text around it
@@ -41,7 +40,6 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let quick = false;
   let guard = true;
   let latency = true;
-  let sketches = false;
   let precision = true;
   let showText = false;
   let provider: Provider = 'ollama';
@@ -57,7 +55,6 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
       latency = false;
     } else if (arg === '--show-text') showText = true;
     else if (arg === '--no-latency') latency = false;
-    else if (arg === '--sketches') sketches = true;
     else if (arg === '--provider') {
       const value = argv[++i];
       if (!isProvider(value)) return usage(io, `--provider must be one of ${PROVIDERS.join(', ')}, got "${value ?? ''}"`);
@@ -93,7 +90,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   if (latency) {
     let report: LatencyReport;
     try {
-      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, sketches, provider });
+      report = await runLatencyBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal, provider });
     } catch (error) {
       if (io.signal.aborted) return EXIT.interrupted;
       throw error;

@@ -16,6 +16,7 @@ import {
 } from '../core/pipeline';
 import { commonWordTerms, formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
+import { PARALLEL_HELP, parallelismFile, parseParallel, resolveParallel } from './parallelFlag';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
 import { isBidiFormatChar, isControl } from '../core/text';
 
@@ -30,8 +31,7 @@ Options:
 ${SERVER_HELP}
   --candidates N     erased candidates the rewrite agent writes, one call each (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          best candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
-  --parallel N       model calls of one request at once: the Ollama server's slots (default ${DEFAULT_PIPELINE_OPTIONS.parallelCalls});
-                     1 = one slot: at most 2 candidates, the best shown without composing
+${PARALLEL_HELP}
   --num-ctx N        Ollama context window in tokens for every call (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default, no trimming)
 ${RELEVANCE_HELP}
   --cache-dir DIR    where target embeddings are kept between runs (default: $XDG_CACHE_HOME/unlearn/embeddings or ~/.cache/unlearn/embeddings)
@@ -69,8 +69,8 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   const topK = positiveInt(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k');
   if (typeof candidates === 'string') return usage(io, candidates);
   if (typeof topK === 'string') return usage(io, topK);
-  const parallelCalls = positiveInt(values.parallel, DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4, '--parallel');
-  if (typeof parallelCalls === 'string') return usage(io, parallelCalls);
+  const parallelFlag = parseParallel(values.parallel, 64);
+  if (typeof parallelFlag === 'object') return usage(io, parallelFlag.error);
   const contextLength = parseContextLength(values['num-ctx']);
   if (typeof contextLength === 'string') return usage(io, contextLength);
   const auditPolicy = parseAuditPolicy(values['audit-policy']);
@@ -113,6 +113,14 @@ export async function askCommand(argv: string[], io: CliIo, deps: AskDeps = {}):
   }
   let result: PipelineResult;
   try {
+    const parallelCalls = await resolveParallel(parallelFlag, {
+      llm,
+      model,
+      contextLength,
+      file: parallelismFile(cacheDirOf(values['cache-dir'], io), values['cache-dir'] !== undefined),
+      io,
+      progress,
+    });
     result = await runPipeline({
       llm,
       index,

@@ -26,7 +26,8 @@ import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
-import { EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
+import { cacheDirOf, EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
+import { PARALLEL_HELP, parallelismFile, parseParallel, resolveParallel } from './parallelFlag';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
@@ -64,8 +65,7 @@ ${SERVER_HELP}
                      --temperature), and count it leaked if any answer leaks
   --candidates N     erased candidates per request (default ${DEFAULT_PIPELINE_OPTIONS.candidates})
   --top-k N          candidates the composer merges (default ${DEFAULT_PIPELINE_OPTIONS.topK})
-  --parallel N       model calls of one request at once: the Ollama server's slots (default ${DEFAULT_PIPELINE_OPTIONS.parallelCalls});
-                     1 = one slot: at most 2 candidates, the best shown without composing
+${PARALLEL_HELP}
   --num-ctx N        Ollama context window in tokens (default ${DEFAULT_CONTEXT_LENGTH}; 0 = Ollama's own default)
 ${EMBEDDING_MODEL_HELP}
   --temperature T    sampling temperature for the answers (default: the model's)
@@ -159,13 +159,14 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   const { values } = parsed;
   const candidates = wholeNumber(values.candidates, DEFAULT_PIPELINE_OPTIONS.candidates, '--candidates', 1, 20);
   const topK = wholeNumber(values['top-k'], DEFAULT_PIPELINE_OPTIONS.topK, '--top-k', 1, 20);
-  const parallelCalls = wholeNumber(values.parallel, DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4, '--parallel', 1, 64);
+  const parallelFlag = parseParallel(values.parallel, 64);
+  if (typeof parallelFlag === 'object') return usage(io, parallelFlag.error);
   const samples = wholeNumber(values.samples, 1, '--samples', 1, 50);
   if (typeof samples === 'string') return usage(io, samples);
   const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, 0, '--limit', 1, 1_000_000);
   const seed = values.seed === undefined ? undefined : wholeNumber(values.seed, 0, '--seed', 0, 2 ** 31 - 1);
   const contextLength = parseContextLength(values['num-ctx']);
-  for (const v of [candidates, topK, parallelCalls, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
+  for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
   const auditPolicies = parseAuditPolicies(values['audit-policy']);
   if (typeof auditPolicies === 'string') return usage(io, auditPolicies);
   const auditPolicy: AuditPolicy = auditPolicies?.[0] ?? 'related';
@@ -203,6 +204,20 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     return usage(io, (error as Error).message);
   }
 
+  let parallelCalls: number;
+  try {
+    parallelCalls = await resolveParallel(parallelFlag, {
+      llm,
+      model,
+      contextLength: contextLength as number,
+      file: parallelismFile(cacheDirOf(undefined, io), false),
+      io,
+      progress: !values.quiet,
+    });
+  } catch (error) {
+    if (io.signal.aborted) return EXIT.interrupted;
+    throw error;
+  }
   const bar = values.quiet ? undefined : new ProgressBar(io, dataset.questions.length);
   const systems = auditPolicies ? ['plain model', ...auditPolicies.map((p) => `Unlearn ${p}`)] : ['plain model', 'Unlearn'];
   bar?.start(`unlearn eval: ${dataset.questions.length} questions × ${systems.length} (${systems.join(', ')}) on ${model} at ${host}`);
@@ -217,7 +232,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
     pipeline: {
       candidates: candidates as number,
       topK: topK as number,
-      parallelCalls: parallelCalls as number,
+      parallelCalls,
       contextLength: contextLength as number,
       auditPolicy,
       ...(embeddingModel ? { embeddingModel } : {}),

@@ -20,6 +20,7 @@ import { registerSemanticIndex, type SemanticIndex } from './relevance/semanticI
 import { enabledTargets } from './settings/settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targets/targetsTree';
 import { registerWalkthrough } from './setup/walkthrough';
+import { registerServerParallelism } from './settings/serverParallelism';
 
 /** What `activate()` returns: the extension-host tests drive the registered chat handler through it. */
 export interface UnlearnApi {
@@ -39,6 +40,8 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
   // Finished answers, told to the first-run guidance without either side knowing the other.
   const answers = new AnswerEvents();
   context.subscriptions.push(answers);
+  // Before anything that sends requests: `parallelCalls: auto` asks it on every request.
+  registerServerParallelism(context, log);
   const targetsTree = registerTargetsTree(context, log);
   // The target embeddings build in the background once settings settle, through the Ollama below.
   // (`ollama` is read only once a build starts, after activate() has returned.)

@@ -6,6 +6,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { LlmError } from '../../src/core/llm/errors';
 import type { ChatMessage } from '../../src/core/llm/port';
 import { reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { estimateBpeTokens } from '../support/speedModel';
 
 const MODEL = 'llama3.2';
 /** 300 tokens at ceil(chars / 4). */
@@ -63,6 +64,46 @@ describe('scripted Ollama with a speed model', () => {
     // arrive together (the exact arithmetic is the speed model's unit test; here arrivals may spread a little).
     const together = 300 / (30 * Math.pow(4, -0.15));
     assert.ok(four >= together - 1e-6 && four < together + 3, `four slots: ${four} s`);
+  });
+
+  it('num_predict ends a reply after that many tokens, with done_reason "length", in the time of those tokens', async () => {
+    const ollama = await server({ timeScale: 0.02, loadSeconds: 0, promptTokensPerSecond: 1e6 });
+    const llm = createOllamaPort({ host: ollama.host });
+    const r = await llm.chat({ model: MODEL, messages: ask('Tell me a story.'), options: { num_predict: 30 }, onToken: () => undefined });
+    assert.equal(r.completionTokens, 30);
+    assert.ok(ANSWER.startsWith(r.content) && r.content.length < ANSWER.length / 5, `got ${r.content.length} characters`);
+    const t = ollama.timingOf(ollama.chats[0]!)!;
+    assert.ok(Math.abs(t.generationSeconds - 1) < 1e-6, `30 tokens at 30 tok/s took ${t.generationSeconds} s`);
+  });
+
+  it('restart() unloads everything and can change the slots; setTimeScale() changes the clock, not model time', async () => {
+    const ollama = await server({ timeScale: 0.02, slots: 1, loadSeconds: 2, promptTokensPerSecond: 1e6 });
+    const llm = createOllamaPort({ host: ollama.host });
+    await llm.chat({ model: MODEL, messages: ask('one'), keepAlive: -1 });
+    await ollama.restart({ slots: 3 });
+    assert.equal(ollama.speedModel!.profile.slots, 3);
+    assert.equal(ollama.speedModel!.isLoaded('llama3.2:latest'), false, 'a new server has nothing loaded');
+    await llm.chat({ model: MODEL, messages: ask('two'), keepAlive: -1 });
+    assert.equal(Math.round(ollama.timingOf(ollama.chats[1]!)!.loadSeconds * 1e6) / 1e6, 2, 'loaded again after the restart');
+    const before = ollama.speedTime();
+    ollama.setTimeScale(1);
+    assert.ok(ollama.speedTime() - before < 0.5, 'model time goes on from where it was');
+    const started = performance.now();
+    await llm.chat({ model: MODEL, messages: ask('three'), options: { num_predict: 3 } });
+    // 3 tokens at 30 tok/s: 0.1 s of model time is now 100 ms of real time, not 2 ms.
+    assert.ok(performance.now() - started >= 95, `took ${performance.now() - started} ms`);
+  });
+
+  it('counts tokens with the given estimate: a JSON reply costs what a tokenizer makes of it', async () => {
+    const critic = { forget: [5, 5, 5], utility: [4, 3, 5] };
+    const ollama = await startScriptedOllama({
+      script: { default: critic },
+      speed: { timeScale: 0.02, loadSeconds: 0, promptTokensPerSecond: 1e6, countTokens: estimateBpeTokens },
+    });
+    servers.push(ollama);
+    const r = await createOllamaPort({ host: ollama.host }).chat({ model: MODEL, messages: ask('Score them.') });
+    assert.equal(r.completionTokens, 20, 'characters / 4 would say 9');
+    assert.equal(r.promptTokens, estimateBpeTokens('You are a helpful assistant.') + estimateBpeTokens('Score them.') + 8);
   });
 
   it('loads the model on the first call and again after keep_alive ran out, as the request asked', async () => {

@@ -1,6 +1,8 @@
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import { LlmError } from '../../src/core/llm/errors';
+import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { scriptedEmbedding } from './scriptedEmbeddings';
+import { readableMessages } from './scriptedOllama';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
 /** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
@@ -12,7 +14,8 @@ export type FakeScript = Partial<Record<AgentRole, FakeReply | FakeReply[] | ((r
 /** An in-process LlmPort for core unit tests: no server, scripted per agent role, records every call. */
 export class FakeLlm implements LlmPort {
   readonly host = 'http://127.0.0.1:11434';
-  readonly calls: { role: AgentRole; request: ChatRequest }[] = [];
+  /** Every call, with its messages as a model reads them (datamarking taken out); `raw` is the request as sent. */
+  readonly calls: { role: AgentRole; request: ChatRequest; raw: ChatRequest }[] = [];
   private readonly used = new Map<AgentRole, number>();
 
   constructor(private readonly script: FakeScript) {}
@@ -21,11 +24,19 @@ export class FakeLlm implements LlmPort {
     return this.calls.filter((c) => c.role === role);
   }
 
+  /** The parallelism probe's requests (core/llm/parallelism.ts): answered as a server with `probeSlots` slots, apart from the script. */
+  readonly probes: ChatRequest[] = [];
+  probeSlots = 4;
+  private probeRunning = 0;
+  private readonly probeQueue: (() => void)[] = [];
+
   async chat(request: ChatRequest): Promise<ChatResponse> {
+    if (isParallelismProbe(request.messages)) return this.probe(request);
     const role = agentRoleOf(request.messages);
-    this.calls.push({ role, request });
+    const readable = { ...request, messages: readableMessages(request.messages) };
+    this.calls.push({ role, request: readable, raw: request });
     request.signal?.throwIfAborted();
-    const reply = this.next(role, request);
+    const reply = this.next(role, readable);
     if (typeof reply === 'object' && 'fail' in reply) throw reply.fail;
     if (typeof reply === 'object' && 'hang' in reply) {
       await new Promise<never>((_, reject) => {
@@ -44,6 +55,41 @@ export class FakeLlm implements LlmPort {
     }
     const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
     return { content, promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(content.length / 4), durationMs: 1 };
+  }
+
+  private async probe(request: ChatRequest): Promise<ChatResponse> {
+    this.probes.push(request);
+    const cancelled = () => new LlmError('aborted', 'cancelled', { label: request.label });
+    const wait = (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (request.signal?.aborted) return reject(cancelled());
+        const timer = setTimeout(resolve, ms);
+        request.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(cancelled())), { once: true });
+      });
+    if (this.probeRunning >= this.probeSlots) {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => resolve();
+        this.probeQueue.push(go);
+        request.signal?.addEventListener(
+          'abort',
+          () => {
+            this.probeQueue.splice(this.probeQueue.indexOf(go), 1);
+            reject(cancelled());
+          },
+          { once: true },
+        );
+      });
+    }
+    this.probeRunning++;
+    try {
+      await wait(1);
+      request.onToken?.('1');
+      await wait(10);
+      return { content: '1 2 3', durationMs: 11 };
+    } finally {
+      this.probeRunning--;
+      this.probeQueue.shift()?.();
+    }
   }
 
   private next(role: AgentRole, request: ChatRequest): FakeReply {

@@ -44,6 +44,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import type { ChatMessage } from '../../src/core/llm/port';
+import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile, type SpeedRequest, type SpeedTimings } from './speedModel';
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +277,17 @@ export interface ScriptedOllamaOptions extends ReplyTiming {
    * plus `timeScale`, real seconds per second of model time (e.g. 0.05: a 10 s answer streams in 0.5 s).
    * Timings reported in the final chunk are in model time.
    */
-  readonly speed?: Partial<SpeedProfile> & { readonly timeScale?: number };
+  /** Slots the unpaced server shows the parallelism probe (default 4); with `speed`, the speed model's slots count. */
+  readonly probeSlots?: number;
+  readonly speed?: Partial<SpeedProfile> & {
+    readonly timeScale?: number;
+    /**
+     * Tokens of a text, for pacing (prompt and reply) and the final chunk's counts. Default ceil(chars / 4);
+     * the latency bench gives `estimateBpeTokens` (speedModel.ts), which counts JSON's punctuation as a
+     * tokenizer does.
+     */
+    readonly countTokens?: (text: string) => number;
+  };
 }
 
 /** Start a scripted server on 127.0.0.1. Always `close()` it (e.g. in `after`). */
@@ -306,17 +317,30 @@ export class ScriptedOllama {
   protected readonly faults = new Map<ScriptedEndpoint, ScriptedFault>();
   /** While `stop()` drops connections, closed responses are the server's doing, not client aborts. */
   private stopping = false;
-  private readonly pacer: SpeedPacer | undefined;
+  private pacer: SpeedPacer | undefined;
+  private readonly countTokens: (text: string) => number;
   private readonly speedJobs = new WeakMap<RecordedChat, number>();
 
   constructor(protected readonly options: ScriptedOllamaOptions = {}) {
     this.boundPort = options.port ?? 0;
     this.script = options.script ?? {};
     this.setModels(options.models ?? [DEFAULT_SCRIPTED_MODEL]);
+    this.countTokens = options.speed?.countTokens ?? estimateTokens;
     if (options.speed) {
-      const { timeScale = 1, ...profile } = options.speed;
+      const { timeScale = 1, countTokens: _count, ...profile } = options.speed;
       this.pacer = new SpeedPacer(new SpeedModel(profile), timeScale);
     }
+  }
+
+  /**
+   * Stop, then start again as a new `ollama serve` would: no model loaded, empty prompt caches, and with
+   * `speed` the profile's changes (e.g. `{ slots: 4 }`, as after raising OLLAMA_NUM_PARALLEL). Model time
+   * starts again from 0.
+   */
+  async restart(speed: Partial<SpeedProfile> = {}): Promise<void> {
+    await this.stop();
+    if (this.pacer) this.pacer = new SpeedPacer(new SpeedModel({ ...this.pacer.model.profile, ...speed }), this.pacer.timeScale);
+    await this.start();
   }
 
   /** The speed model pacing replies, when `speed` is on (its profile; model time in seconds). */
@@ -328,6 +352,14 @@ export class ScriptedOllama {
   timingOf(chat: RecordedChat): SpeedTimings | undefined {
     const id = this.speedJobs.get(chat);
     return id === undefined ? undefined : this.pacer?.model.timings(id);
+  }
+
+  /**
+   * Real seconds per model second from now on (with `speed`). A benchmark slows the clock while its
+   * client must react within a model's few tokens (a parallelism probe), and speeds it up again.
+   */
+  setTimeScale(timeScale: number): void {
+    this.pacer?.setTimeScale(timeScale);
   }
 
   /** Model time now, in seconds (0 without `speed`). */
@@ -409,6 +441,7 @@ export class ScriptedOllama {
   reset(): void {
     this.requests.length = 0;
     this.chats.length = 0;
+    this.probes.length = 0;
     this.embedded.length = 0;
     this.clientAborts = 0;
     this.cursors.clear();
@@ -582,6 +615,69 @@ export class ScriptedOllama {
     });
   }
 
+  /**
+   * The parallelism probe's requests (`src/core/llm/parallelism.ts`), kept out of `chats` and out of the
+   * script: they are not agent calls, and a front end sends them before its first request. Unpaced, the
+   * server answers them as if it had `probeSlots` slots; paced, the speed model's slots answer.
+   */
+  readonly probes: RecordedChat[] = [];
+  private probeRunning = 0;
+  private readonly probeQueue: (() => void)[] = [];
+
+  private async unpacedProbe(chat: RecordedChat, content: string, ex: Exchange): Promise<void> {
+    if (this.probeRunning >= (this.options.probeSlots ?? 4)) {
+      await new Promise<void>((resolve) => {
+        const go = () => resolve();
+        this.probeQueue.push(go);
+        ex.onClose(() => {
+          const at = this.probeQueue.indexOf(go);
+          if (at >= 0) this.probeQueue.splice(at, 1);
+          resolve();
+        });
+      });
+      if (ex.closed) return;
+    }
+    this.probeRunning++;
+    try {
+      const limit = typeof chat.options?.num_predict === 'number' ? chat.options.num_predict : undefined;
+      const chunks = splitIntoChunks(content).slice(0, limit);
+      const started = process.hrtime.bigint();
+      // Prompt evaluation: a freed slot's next request streams a moment after the last one ended, never with it.
+      if (!(await ex.sleep(5))) return;
+      if (chat.stream) {
+        ex.startStream();
+        ex.line({
+          model: chat.model,
+          created_at: new Date().toISOString(),
+          message: { role: 'assistant', content: chunks[0] },
+          done: false,
+        });
+      }
+      // Long enough that every request sent with this one reaches the server before it ends.
+      if (!(await ex.sleep(25))) return;
+      const text = chunks.join('');
+      const stats = finalStats(reply(text, { doneReason: 'length' }), chat.promptTokens, text, started, started);
+      if (!chat.stream)
+        return ex.json(200, {
+          model: chat.model,
+          created_at: new Date().toISOString(),
+          message: { role: 'assistant', content: text },
+          ...stats,
+        });
+      ex.line({
+        model: chat.model,
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content: chunks.slice(1).join('') },
+        done: false,
+      });
+      ex.line({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, ...stats });
+      ex.end();
+    } finally {
+      this.probeRunning--;
+      this.probeQueue.shift()?.();
+    }
+  }
+
   /** Every text /api/embed embedded, in order (to see what was cached and what was embedded again). */
   readonly embedded: string[] = [];
   /** Replaces the vector of each text (a wrong size, or NaN, which JSON sends as null), until cleared with undefined. */
@@ -676,7 +772,9 @@ export class ScriptedOllama {
     const chat: RecordedChat = {
       role: agentRoleOf(messages as ChatMessage[]),
       model: name,
-      messages,
+      // A model reads through the datamarking; scripts and assertions see the prompt as a model
+      // reads it. The marked prompt as sent stays in `body.messages`.
+      messages: readableMessages(messages),
       ...(Array.isArray(body.tools) ? { tools: body.tools as RecordedChat['tools'] } : {}),
       format: body.format,
       options: body.options as Record<string, unknown> | undefined,
@@ -684,10 +782,16 @@ export class ScriptedOllama {
       body,
       promptTokens,
     };
-    this.chats.push(chat);
+    const probe = isParallelismProbe(messages);
+    (probe ? this.probes : this.chats).push(chat);
     const model = this.models.get(normalizeModelName(name));
     if (!model) return ex.json(404, { error: `model "${name}" not found, try pulling it first` });
     if (!model.capabilities.includes('completion')) return ex.json(400, { error: `"${name}" does not support chat` });
+    if (probe && !this.faults.has('chat')) {
+      const counting = Array.from({ length: 50 }, (_, i) => String(i + 1)).join(' ');
+      if (this.pacer) return this.pacedChat(chat, model.name, reply(counting), counting, splitIntoChunks(counting), ex);
+      return this.unpacedProbe(chat, counting, ex);
+    }
 
     return this.answerChat(chat, model, ex);
   }
@@ -754,7 +858,24 @@ export class ScriptedOllama {
   ): Promise<void> {
     const pacer = this.pacer!;
     // A tool call is generated like text: its JSON counts as output tokens.
-    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content + toolCallsText(spec)));
+    let outputTokens = spec.evalCount ?? Math.max(1, this.countTokens(content + toolCallsText(spec)));
+    let doneReason = spec.doneReason;
+    // `num_predict` ends the reply after that many tokens, as Ollama does (done_reason "length").
+    const limit = chat.options?.num_predict;
+    if (typeof limit === 'number' && limit > 0 && outputTokens > limit) {
+      const keepChars = (content.length * Math.floor(limit)) / outputTokens;
+      const kept: string[] = [];
+      let length = 0;
+      for (const chunk of chunks) {
+        if (kept.length > 0 && length + chunk.length > keepChars) break;
+        kept.push(chunk);
+        length += chunk.length;
+      }
+      chunks = kept;
+      content = kept.join('');
+      outputTokens = Math.floor(limit);
+      doneReason = 'length';
+    }
     // Chunk i is out when the tokens up to its end are generated (at least one token for the first).
     const milestones: number[] = [];
     let chars = 0;
@@ -767,7 +888,8 @@ export class ScriptedOllama {
     const request: SpeedRequest = {
       model,
       prompt: renderPrompt(chat.messages),
-      promptTokens: spec.promptEvalCount ?? chat.promptTokens,
+      promptTokens:
+        spec.promptEvalCount ?? (this.countTokens === estimateTokens ? chat.promptTokens : promptTokensOf(chat.messages, this.countTokens)),
       reply: renderPrompt([{ role: 'assistant', content }]),
       outputTokens,
       keepAliveSeconds: parseKeepAlive(chat.body.keep_alive),
@@ -787,7 +909,7 @@ export class ScriptedOllama {
         const ns = (seconds: number) => Math.round(seconds * 1e9);
         const stats: FinalStats = {
           done: true,
-          done_reason: spec.doneReason || 'stop',
+          done_reason: doneReason || 'stop',
           total_duration: ns((t.doneAt ?? event.at) - t.submittedAt),
           load_duration: ns(t.loadSeconds),
           // Like Ollama: only the tokens evaluated, not those reused from the slot's cache.
@@ -1160,7 +1282,29 @@ export class Exchange {
   }
 }
 
+/** Prompt tokens as a tokenizer would count them: each message's text plus its template's role markers. */
+function promptTokensOf(messages: readonly { role: string; content: string }[], count: (text: string) => number): number {
+  return messages.reduce((n, m) => n + count(m.content) + 4, 0);
+}
+
 /** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
+/**
+ * Messages with the pipeline's datamarking taken out (see src/core/agents/datamark.ts): the marker
+ * named in the system prompt's rule back to spaces, and the rule itself dropped. Kept here (not
+ * imported) so this file stays free of the product's modules apart from roles.ts.
+ */
+export function readableMessages<M extends { role: string; content: string }>(messages: readonly M[]): M[] {
+  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const rule = /\nUntrusted text \(the question[^\n]*has its spaces replaced by the character "(.)"[^\n]*/u.exec(system);
+  if (!rule) return [...messages];
+  const marker = rule[1]!;
+  return messages.map((m) =>
+    m.role === 'system'
+      ? { ...m, content: m.content.replace(rule[0], '') }
+      : { ...m, content: m.content.split(`${marker}\n`).join('\n').split(marker).join(' ') },
+  );
+}
+
 function renderPrompt(messages: readonly { role: string; content: string }[]): string {
   return messages.map((m) => `<|${m.role}|>\n${m.content}\n`).join('');
 }
@@ -1171,7 +1315,9 @@ function renderPrompt(messages: readonly { role: string; content: string }[]): s
  * chunks, it never makes the simulation drift.
  */
 class SpeedPacer {
-  private readonly origin = performance.now();
+  /** Model time `anchorModel` was real time `anchorReal`; the clock runs at `timeScale` from there. */
+  private anchorReal = performance.now();
+  private anchorModel = 0;
   private readonly listeners = new Map<number, (event: SpeedEvent) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Model-time intervals with at least one request queued or running; `busyFrom` while one is open. */
@@ -1180,13 +1326,23 @@ class SpeedPacer {
 
   constructor(
     readonly model: SpeedModel,
-    readonly timeScale: number,
+    public timeScale: number,
   ) {
     if (!(timeScale > 0)) throw new Error('scripted Ollama: speed.timeScale must be positive');
   }
 
   now(): number {
-    return (performance.now() - this.origin) / 1000 / this.timeScale;
+    return this.anchorModel + (performance.now() - this.anchorReal) / 1000 / this.timeScale;
+  }
+
+  /** Runs the clock at another speed from now on; model time goes on from where it is. */
+  setTimeScale(timeScale: number): void {
+    if (!(timeScale > 0)) throw new Error('scripted Ollama: speed.timeScale must be positive');
+    this.tick();
+    this.anchorModel = this.now();
+    this.anchorReal = performance.now();
+    this.timeScale = timeScale;
+    this.schedule();
   }
 
   submit(request: SpeedRequest, listener: (event: SpeedEvent) => void): number {

@@ -4,4 +4,5 @@ export * from './hostPolicy';
 export * from './tokens';
 export * from './reachability';
 export * from './provider';
+export * from './parallelism';
 export { createOllamaPort } from './ollamaAdapter';

@@ -8,7 +8,18 @@
 import { Ollama } from 'ollama';
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOllamaHost } from './hostPolicy';
-import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress, ToolCall, ToolSpec } from './port';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  LlmPort,
+  ModelDetails,
+  ModelInfo,
+  PullProgress,
+  RunningModel,
+  ToolCall,
+  ToolSpec,
+} from './port';
 import { causeCode, connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds } from './httpSupport';
 
 export interface OllamaPortOptions {
@@ -189,6 +200,17 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
     version(signal) {
       return simple({ op: 'version' }, signal, async (client) => (await client.version()).version);
     },
+
+    runningModels(signal) {
+      return simple({ op: 'running models' }, signal, async (client) => {
+        const { models } = await client.ps();
+        return models.map((m): RunningModel => {
+          // Typed as a Date by the client, but it is the JSON string; a far-future date means "never".
+          const at = new Date(String(m.expires_at ?? ''));
+          return { name: m.name, ...(Number.isNaN(at.getTime()) ? {} : { expiresAt: at }) };
+        });
+      });
+    },
   };
 }
 
@@ -239,7 +261,7 @@ function fromOllamaToolCalls(calls: unknown): ToolCall[] {
 }
 
 interface CallContext {
-  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
+  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version' | 'running models';
   readonly host: string;
   readonly model?: string;
   readonly label?: string;

@@ -96,6 +96,13 @@ export interface ModelDetails {
   readonly remoteModel?: string;
 }
 
+/** A model the server holds in memory (`/api/ps`, `ollama ps`). */
+export interface RunningModel {
+  readonly name: string;
+  /** When the server will unload it if nothing uses it again (its keep-alive); undefined when it did not say. */
+  readonly expiresAt?: Date;
+}
+
 export interface PullProgress {
   readonly status: string;
   readonly completed?: number;
@@ -109,6 +116,11 @@ export interface LlmPort {
   embed(model: string, input: readonly string[], signal?: AbortSignal): Promise<number[][]>;
   pull(model: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   version(signal?: AbortSignal): Promise<string>;
+  /**
+   * The models loaded right now (Ollama's `/api/ps`). Optional: ports that are not an Ollama server (VS Code's
+   * language models, test fakes) leave it out, and the parallelism probe then cannot tell a restart.
+   */
+  runningModels?(signal?: AbortSignal): Promise<RunningModel[]>;
   /** The server this port talks to, for messages. */
   readonly host: string;
 }

@@ -27,5 +27,6 @@ export function watchReachability(port: LlmPort, onReach: (reachable: boolean) =
     embed: (model, input, signal) => observe(port.embed(model, input, signal)),
     pull: (model, onProgress, signal) => observe(port.pull(model, onProgress, signal)),
     version: (signal) => observe(port.version(signal)),
+    ...(port.runningModels ? { runningModels: (signal?: AbortSignal) => observe(port.runningModels!(signal)) } : {}),
   };
 }

@@ -1,30 +1,32 @@
 import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets';
 import {
-  buildComposerMessages,
-  buildCriticScoresMessages,
   buildDetectMessages,
-  buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
-  criticScoresSchema,
+  createDataMark,
   detectedHandles,
   detectSchema,
-  rewriteOptions,
-  toCriticReply,
   TOUCH_REASON,
+  unmarkingPort,
+  type DataMark,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
-import { settleWithLimit, type Task } from './parallelCalls';
-import { isAbort, LlmError, type LlmErrorCode, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
+import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard';
-import { sanitizeUserText, stripControls } from '../text';
+import { Erasure, USERS_TO_FIX, type ErasureRun } from './erasure';
+import { finalizeAnswer, MARKER, withoutMarkerNames, type Finalized, type Redaction } from '../guard';
+import { ControlStripper, sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
+import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import {
+  applySentenceHits,
   explainRelevance,
   firstReport,
+  MeaningCheck,
+  REFUSE_SHARE,
   relevanceOf,
+  type SentenceHit,
   type QueryVectors,
   type Relevance,
   type RelevanceReport,
@@ -59,51 +61,44 @@ export const TOO_LONG =
 export const KEEP_ALIVE = '30m';
 
 /**
- * Failures the user has to fix (or chose: a cancel), reported as they are rather than as a refusal: a
- * dead server, a missing model, a refused API key. Every other failure of an agent fails closed.
- */
-const USERS_TO_FIX: ReadonlySet<LlmErrorCode> = new Set(['aborted', 'unreachable', 'model-missing', 'auth']);
-
-/** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-const DEFAULT_PARALLEL_CALLS = 4;
-
-/**
- * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
- * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
- * keep a touched request within three times the plain model's time (see docs/benchmarks.md).
- */
-const ONE_SLOT_CANDIDATES = 2;
-
-/**
  * The ALU algorithm with Unlearn's additions, arranged for latency:
  *   0. the history is trimmed from its oldest turn until the vanilla prompt fits the context window;
  *   1. the lexical matcher finds the targets the question and every history turn sent to the model
  *      name (a many-shot prompt that named a target 30 turns ago still counts); meanwhile the question
  *      and history are embedded;
  *   2. a target is named there → no vanilla draft (whatever it said would be erased): relevance
- *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts at once,
- *      with the detect agent running beside the rewrites when the shortlist holds more than the names;
- *   3. otherwise the vanilla agent answers and the matcher reads its answer too; relevance shortlists by
- *      keywords and meaning over question, history and answer (auditPolicy: `named` skips this,
- *      `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
- *   4. empty shortlist → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
- *   5. no name spelled → the detect agent says which shortlisted targets are touched; none → the
- *      vanilla answer stands, after the guard;
- *   6. the rewrite agent writes j erased candidates, one call each, at most parallelCalls in flight (a
- *      failed call is a junk candidate; all junk → refusal); a named or detected target is touched
+ *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts with a draft
+ *      the rewrite agent writes with the shortlisted targets erased, the detect agent beside it when the
+ *      shortlist holds more than the names;
+ *   3. otherwise the vanilla agent answers, streamed sentence by sentence while no sentence touches a
+ *      target (`always` shows nothing before erasure), and the matcher reads its answer too; relevance
+ *      shortlists by keywords and meaning over question, history and answer (auditPolicy: `named` skips
+ *      this, `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *   4. empty shortlist → the vanilla answer stands, after the guard;
+ *   5. binding evidence (a spelled name, alias or name part, or a score in the sure band) → erasure with
+ *      no detection call; otherwise the detect agent says which shortlisted targets are touched; none →
+ *      the vanilla answer stands, after the guard and the meaning check;
+ *   6. erasure as edits (erasure.ts): the draft goes to the edit agent numbered by sentence, j calls at
+ *      most parallelCalls in flight, each replying with sentences to drop or replace (a failed or
+ *      unreadable reply is a junk candidate; all junk → refusal); a named or detected target is touched
  *      whatever any agent says;
- *   7. the critic scores all candidates in one call, scores only; the guard vetoes any candidate that
- *      still names a target;
+ *   7. each edit set is made into text; the guard vetoes one that still spells a target; the critic scores
+ *      the distinct texts left in one call, scores only;
  *   8. the top-k must average at least minScore, else a refusal;
- *   9. k = 1, or the top-k agree (equal scores or near-identical text) → the best candidate is shown
- *      through the guard; otherwise the composer merges the top-k, streamed through the guard.
- * With one slot (parallelCalls = 1) j is at most ONE_SLOT_CANDIDATES and k is 1, and the request says so.
+ *   9. the composer merges the top-k edit sets without a model call (a sentence any of them changed is
+ *      changed, as the best-ranked of them changed it), and the text goes through the guard;
+ *  10. the meaning check reads the final text sentence by sentence against the shortlist before it is
+ *      shown. Untrusted text (question, history, drafts, candidates) reaches every agent datamarked.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
-  const run = new Run(sanitizeUserInput(input));
+  // One datamark per request: every agent prompt marks its untrusted text with it, and every agent
+  // reply is unmarked before anything reads it (see datamark.ts).
+  const mark = createDataMark();
+  const sanitized = sanitizeUserInput(input);
+  const run = new Run({ ...sanitized, llm: unmarkingPort(sanitized.llm, mark) }, mark);
   try {
     return await run.execute();
   } catch (error) {
@@ -112,7 +107,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   }
 }
 
-class Run {
+class Run implements ErasureRun {
   private readonly stages: StageRecord[] = [];
   private readonly started = performance.now();
   /** Every earlier turn the caller gave (user and assistant only). */
@@ -120,12 +115,12 @@ class Run {
   /** Tool results and the like, cleaned as user text is; read whole by the matcher and relevance. */
   private readonly evidence: readonly string[];
   /** The turns that fit the vanilla prompt: what the model sees, so what retrieval must scan. */
-  private sent: readonly ChatMessage[] = [];
+  sent: readonly ChatMessage[] = [];
   /** How many of `sent` the audit prompt could hold, when fewer. */
   private auditSent: number | undefined;
-  private readonly contextLength: number;
+  readonly contextLength: number;
   /** Prompt tokens one call may use; the rest of the window is the reply's. */
-  private readonly budget: number;
+  readonly budget: number;
 
   private readonly policy: AuditPolicy;
   private readonly relevance: Relevance;
@@ -133,7 +128,10 @@ class Run {
   /** Target ids the detect agent found touched, when it ran. */
   private detected: Set<string> | undefined;
 
-  constructor(private readonly input: PipelineInput) {
+  constructor(
+    readonly input: PipelineInput,
+    private readonly mark: DataMark,
+  ) {
     this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
@@ -187,14 +185,15 @@ class Run {
       const report = await this.assess(askedAbout, asked, drafted);
       this.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-      const mustTouch = new Map(askedAbout.map((t) => [t.id, 'named' as TouchKind]));
-      return await this.failingClosed(shortlisted, () =>
-        this.erase(drafted, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
+      const mustTouch = bindingTouches(report);
+      return await this.shown(asked, () =>
+        this.failingClosed(shortlisted, () => this.erase(drafted, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
       );
     }
 
     let answer: string;
     let named: ForgetTarget[] = [];
+    let streamed: Awaited<ReturnType<ReturnType<Run['streamUntouched']>['end']>> | undefined;
     if (drafted !== undefined) {
       // Retrieval above already read the draft and found no name in it.
       answer = drafted;
@@ -204,41 +203,155 @@ class Run {
           ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
           : 'Answering…';
       this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+      // The answer streams sentence by sentence while every sentence so far touches nothing (see
+      // streamUntouched); `always` shows nothing before erasure.
+      const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
       const vanilla = await this.chat({
         ...this.callBase('vanilla'),
         messages: buildVanillaMessages(question, this.sent),
         options: this.sampling(),
+        ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
       });
       // Control characters, escape sequences and bidi controls go before anything reads the answer: the
       // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
       // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
       answer = stripControls(vanilla.content);
+      streamed = stream ? await stream.end() : undefined;
+      if (streamed) this.prefix = streamed.shown;
       named = index.mentionedTargets(answer, vanilla.content);
     }
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
     if (asked) this.begin('relevance', 'Checking what the request is about…');
-    const report = await this.assess(named, asked, answer);
+    // A fully streamed answer was read sentence by sentence: those vectors stand for it (no second call).
+    const report = await this.assess(named, asked, answer, streamed && !streamed.stopped ? streamed.vectors : undefined);
     this.close();
+    // Far from every target: the answer stands after the guard, with no further model call.
     if (report.shortlist.length === 0) return this.standing(answer);
 
     const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-    return this.failingClosed(shortlisted, async () => {
-      if (named.length > 0) {
-        // A name in the answer means erasure runs anyway; detection beside the rewrites says which
-        // other shortlisted targets are touched.
-        const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
-        return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > named.length);
+    // Binding evidence (a spelled name, alias or name part; a keyword or meaning score in the sure band)
+    // sends the request to erasure with no detection call: no agent reply can switch it off.
+    const mustTouch = bindingTouches(report);
+    return this.shown(asked, () =>
+      this.failingClosed(shortlisted, async () => {
+        if (mustTouch.size > 0 || this.policy === 'always') {
+          // `always` is ALU as published: every answer is erased against the shortlist, no detection
+          // veto. Detection beside the rewrites only says which further targets are touched (for /explain).
+          return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
+        }
+        // Only the uncertain band is left: detection may add targets; none leaves the answer to the
+        // meaning check, which removes any sentence over its target's threshold (see shown()).
+        const detected = await this.detect(answer, shortlisted);
+        this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+        if (detected.size === 0) return this.standing(answer);
+        const touched = shortlisted.filter((h) => detected.has(h.handle));
+        // Detection's verdict binds: what it found is touched whatever any later agent says.
+        const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
+        return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` (erasure, or detection that let the answer stand) with its answer held back, then the
+   * meaning check on the final text against the shortlisted targets, and only then shows it. The text
+   * erasure streamed is not shown as it arrives: a rewrite that repeats the draft and a critic that
+   * scores it 5 of 5 (one injectable model) must not decide what the user sees.
+   */
+  private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
+    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
+    const prefix = this.prefix;
+    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
+    const checking = this.policy !== 'named' && targets.length > 0;
+    if (!checking && !prefix) return work();
+    const names = new Map(targets.map((t) => [t.id, t.name]));
+    const nameOf = (id: string) => names.get(id) ?? id;
+    const judge: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+    // A streamed start of the draft is on the screen: what follows is shown after it, not again.
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
+    this.gate = gate;
+    let result: PipelineResult;
+    try {
+      result = await work();
+    } finally {
+      this.gate = undefined;
+    }
+    const { spans, hits, emitted } = await gate.end();
+    if (!hits.some(Boolean) && !prefix) return this.retotal(result);
+    // What was shown is the streamed start and the gate's text: the result's answer with the judged
+    // sentences replaced, less what repeated the start. The markers keep their order, so the
+    // redactions are placed by finding them in the text shown.
+    const applied = applySentenceHits(gate.received, result.redactions, spans, hits, nameOf);
+    const answer = prefix + emitted;
+    const touched = [...result.touchedTargets];
+    for (const h of hits) if (h && !touched.some((t) => t.id === h.targetId)) touched.push({ id: h.targetId, name: nameOf(h.targetId) });
+    const checked = { ...result, answer, redactions: placeMarkers(answer, applied.redactions), touchedTargets: touched };
+    if (applied.removedShare > REFUSE_SHARE && !emitted.endsWith(REFUSAL)) {
+      // Most of the answer was about a target: what is left would mislead, so the refusal follows as
+      // its own paragraph (the markers already shown name no fact), and the result says so.
+      this.input.onEvent?.({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
+      return this.retotal({
+        ...checked,
+        answer: `${answer}\n\n${REFUSAL}`,
+        outcome: 'refused',
+        refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
+      });
+    }
+    return this.retotal(checked);
+  }
+
+  /**
+   * The meaning check's judge for this request's shortlist: keywords at once, and meaning with one
+   * embedding call per batch of sentences when an embedding model is in use.
+   */
+  private meaningJudge(asked: Promise<QueryVectors> | undefined, targets: readonly ForgetTarget[]): SentenceJudge {
+    const { question } = this.input;
+    const recent = this.sent.slice(-1).map((m) => m.content);
+    const model = this.input.options.embeddingModel;
+    let check: Promise<MeaningCheck> | undefined;
+    const prepare = async (): Promise<MeaningCheck> => {
+      const index = model ? this.relevance.embeddingsFor(model) : undefined;
+      const first = asked && index ? await asked : undefined;
+      const questionVectors =
+        first && 'vectors' in first ? first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1) : [];
+      return new MeaningCheck(
+        this.relevance,
+        targets,
+        [question, ...recent],
+        index && questionVectors.length ? { index, questionVectors } : undefined,
+      );
+    };
+    return async (shown) => {
+      const meaning = await (check ??= prepare());
+      const sentences = shown.map((s) => withoutMarkerNames(s));
+      let vectors: readonly Float32Array[] | undefined;
+      if (meaning.usesMeaning) {
+        const got = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        // A sentence with no words to embed is read by keywords alone; so is a batch the model failed.
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) vectors = v.vectors;
       }
-      const detected = await this.detect(answer, shortlisted);
-      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
-      if (detected.size === 0) return this.standing(answer);
-      const touched = shortlisted.filter((h) => detected.has(h.handle));
-      // Detection's verdict binds: what it found is touched whatever any later agent says.
-      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
-    });
+      const started = performance.now();
+      const hits = meaning.judge(sentences, vectors);
+      this.meaningMs += performance.now() - started;
+      return hits;
+    };
+  }
+
+  /** The result with the stages run after it was built (the meaning check) counted in. */
+  private retotal(r: PipelineResult): PipelineResult {
+    this.close();
+    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
+    return {
+      ...r,
+      stages: [...this.stages],
+      calls: sum((s) => s.calls),
+      promptTokens: sum((s) => s.promptTokens),
+      completionTokens: sum((s) => s.completionTokens),
+      totalMs: performance.now() - this.started,
+    };
   }
 
   /** Runs the agents; any failure but a cancel, a dead server, a missing model or a refused key becomes a refusal. */
@@ -255,8 +368,13 @@ class Run {
   }
 
   /** The relevance report over the question, the history and (when one was written) the vanilla answer. */
-  private async assess(named: readonly ForgetTarget[], asked: Promise<QueryVectors> | undefined, answer: string | undefined) {
-    const queries = await this.embedAnswer(asked, answer);
+  private async assess(
+    named: readonly ForgetTarget[],
+    asked: Promise<QueryVectors> | undefined,
+    answer: string | undefined,
+    answerVectors?: readonly Float32Array[],
+  ) {
+    const queries = answerVectors?.length ? await withAnswerVectors(asked, answerVectors) : await this.embedAnswer(asked, answer);
     const report = this.relevance.assess({
       policy: this.policy,
       named,
@@ -279,6 +397,71 @@ class Run {
   }
 
   /**
+   * Streams the vanilla answer as it is written, one sentence at a time, each only once the text so
+   * far touches nothing: no name (the guard's matcher over everything so far), and under `related`
+   * no keyword score (question, history and the answer so far together) or sentence meaning over any
+   * target's threshold, and a question that relevance alone shortlists nothing for. The first
+   * sentence that fails stops the stream for good; the request then goes on as before (detection,
+   * erasure), and what follows the shown start is shown after it. `named` streams through the
+   * matcher alone.
+   */
+  private streamUntouched(asked: Promise<QueryVectors> | undefined) {
+    const { index, question } = this.input;
+    const stripper = new ControlStripper();
+    const context = [question, ...this.sent.map((m) => m.content)];
+    const vectors: Float32Array[] = [];
+    let soFar = '';
+    let questionClear: Promise<boolean> | undefined;
+    const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
+    const model = this.input.options.embeddingModel;
+    const judge: SentenceJudge = async (sentences) => {
+      if (this.policy !== 'named') {
+        // The question alone (with its vectors, which are being computed anyway) must reach no target.
+        questionClear ??= (async () => {
+          const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
+          const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
+          return report.shortlist.length === 0;
+        })();
+        if (!(await questionClear)) return sentences.map(() => stop);
+      }
+      let own: readonly Float32Array[] | undefined;
+      const embedding = model ? this.relevance.embeddingsFor(model) : undefined;
+      if (this.policy !== 'named' && embedding) {
+        const got = this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) own = v.vectors;
+      }
+      const verdicts: (SentenceHit | undefined)[] = [];
+      for (let i = 0; i < sentences.length; i++) {
+        const text = soFar + (soFar ? ' ' : '') + sentences[i]!;
+        if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
+        if (this.policy !== 'named') {
+          if (this.relevance.keywords.search([...context, text]).length > 0) return [...verdicts, stop];
+          if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
+          if (own) vectors.push(own[i]!);
+        }
+        soFar = text;
+        verdicts.push(undefined);
+      }
+      return verdicts;
+    };
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'stop');
+    return {
+      push: (piece: string) => gate.push(stripper.push(piece)),
+      end: async () => {
+        gate.push(stripper.end());
+        try {
+          await gate.end();
+        } catch (error) {
+          // A failed check shows nothing more; the request goes on with what was shown.
+          if (isAbort(error) || this.input.signal?.aborted) throw error;
+        }
+        return { shown: gate.shown, stopped: gate.stopped, vectors };
+      },
+    };
+  }
+
+  /**
    * No target is touched: the vanilla answer stands, after the guard. Not streamed, on purpose. Whether
    * it may stand is only known once all of it has been read: a target named in its last sentence sends
    * it to the agents, and the sentences before may already describe the target without spelling it,
@@ -287,6 +470,11 @@ class Run {
    */
   private standing(answer: string): PipelineResult {
     const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
+    if (this.prefix && !this.gate && finalized.text.startsWith(this.prefix)) {
+      // Streamed whole (or in part, far from every target): only the rest is new.
+      this.emit({ type: 'answer-chunk', text: finalized.text.slice(this.prefix.length) });
+      return this.result('vanilla', finalized, []);
+    }
     this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result('vanilla', finalized, []);
   }
@@ -294,7 +482,8 @@ class Run {
   /** Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad reply. */
   private async detect(answer: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
     const { question } = this.input;
-    const build = (kept: readonly ChatMessage[]) => buildDetectMessages({ question, answer, history: kept, targets: handled });
+    const build = (kept: readonly ChatMessage[]) =>
+      buildDetectMessages({ question, answer, history: kept, targets: handled, mark: this.mark });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
     this.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
@@ -329,10 +518,9 @@ class Run {
   }
 
   /**
-   * Erasure: j rewrites (in parallel up to the slots), the scores-only critic, then the best candidate
-   * or the composer. `draft` is the vanilla answer, absent when the question named a target. With
-   * `detectAlongside`, the detect agent runs beside the rewrites to say which shortlisted targets beyond
-   * `mustTouch` are touched; the rewrites erase every shortlisted target either way.
+   * Erasure (6–9, in erasure.ts). `draft` is the vanilla answer, absent when the question named a target.
+   * With `detectAlongside`, the detect agent runs beside the first erasure calls to say which shortlisted
+   * targets beyond `mustTouch` are touched; every shortlisted target is erased either way.
    */
   private async erase(
     draft: string | undefined,
@@ -341,174 +529,31 @@ class Run {
     detectAlongside: boolean,
     droppedBefore = 0,
   ): Promise<PipelineResult> {
-    const { index, question, options } = this.input;
-    const parallel = parallelCallsOf(options.parallelCalls);
-    const oneSlot = parallel === 1;
-    const asked = Math.max(1, Math.floor(options.candidates));
-    const j = oneSlot ? Math.min(asked, ONE_SLOT_CANDIDATES) : asked;
-    const askedK = Math.min(Math.max(1, Math.floor(options.topK)), j);
-    const k = oneSlot ? 1 : askedK;
-
-    // The rewrites see the turns the vanilla agent saw; if their larger prompt cannot hold them all, the
-    // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
-    // touched whatever any agent says, so a turn left out here cannot let a target through.
-    const buildRewrite = (kept: readonly ChatMessage[], candidate = 1) =>
-      buildRewriteMessages({ question, history: kept, targets: handled, ...(draft !== undefined ? { draft } : {}), candidate, of: j });
-    const fit = fitHistory(this.sent, (kept) => buildRewrite(kept, j), this.budget);
-    if (!fit) throw new PromptTooLongError('rewrite', estimatePromptTokens(buildRewrite([], j)), this.budget, this.contextLength);
-    const rewriteDropped = this.sent.length - fit.kept.length;
-    if (rewriteDropped > 0) this.auditSent = fit.kept.length;
-    const droppedTurns = Math.max(droppedBefore, rewriteDropped);
-
-    const reduced = oneSlot && (j < asked || k < askedK) ? ` (one model slot: ${j} of ${asked}, the best shown as written)` : '';
-    this.begin(
-      'rewrite',
-      `Writing ${j} erased ${j === 1 ? 'answer' : 'answers'} for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}${reduced}…`,
-      {
-        targets: handled.length,
-        candidates: j,
-        ...(droppedTurns > 0 ? { droppedTurns } : {}),
-      },
-    );
-    const { seed, temperature } = options;
-    const numCtx = numCtxOption(this.contextLength).num_ctx;
-    type Done = { kind: 'rewrite'; response: ChatResponse } | { kind: 'detect'; found: Map<string, TouchKind> };
-    const tasks: Task<Done>[] = [];
-    // Detection is short and goes first, so on a one-slot server it does not wait behind the rewrites.
-    if (detectAlongside) {
-      const build = (kept: readonly ChatMessage[]) =>
-        buildDetectMessages({ question, ...(draft !== undefined ? { answer: draft } : {}), history: kept, targets: handled });
-      const detectFit = fitHistory(this.sent, build, this.budget);
-      if (!detectFit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
-      tasks.push(async (signal) => {
-        const reply = await this.structured({ label: 'detect', schema: detectSchema, messages: build(detectFit.kept) }, signal);
-        return { kind: 'detect', found: detectedHandles(reply, handled) };
-      });
-    }
-    for (let n = 1; n <= j; n++) {
-      tasks.push(async (signal) => ({
-        kind: 'rewrite',
-        response: await this.input.llm.chat({
-          ...this.callBase('rewrite'),
-          signal,
-          messages: buildRewrite(fit.kept, n),
-          options: rewriteOptions({
-            candidate: n,
-            of: j,
-            ...(seed !== undefined ? { seed } : {}),
-            ...(temperature !== undefined ? { temperature } : {}),
-            ...(numCtx !== undefined ? { numCtx } : {}),
-          }),
-        }),
-      }));
-    }
-    const settled = await settleWithLimit(tasks, parallel, this.input.signal);
-    this.input.signal?.throwIfAborted();
-    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    // A dead server or a missing model is the user's to fix, not a refusal; anything else fails closed below.
-    const fatal = failures.find((e) => e instanceof LlmError && USERS_TO_FIX.has(e.code));
-    if (fatal) throw fatal;
-    const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const touched = new Map<string, TouchKind>();
-    if (detectAlongside) {
-      const detection = done.find((d) => d.kind === 'detect');
-      // Detection failed: which further targets are touched is unknown, so the request is refused.
-      if (!detection) throw settled[0]!.status === 'rejected' ? settled[0]!.reason : new Error('detection gave no answer');
-      for (const [handle, how] of detection.found) touched.set(handle, how);
-      this.detected = new Set(handled.filter((h) => detection.found.has(h.handle)).map((h) => h.target.id));
-    }
-    // The matcher found these by name, alias or disguise (or detection found them), so they are touched
-    // whatever any agent says: a missed detection must not wave an answer through.
-    for (const h of handled) {
-      const known = mustTouch.get(h.target.id);
-      if (known && !touched.has(h.handle)) touched.set(h.handle, known);
-    }
-    const responses = done.flatMap((d) => (d.kind === 'rewrite' ? [d.response] : []));
-    this.count(responses);
-    // Candidates are model text too: stripped of controls before the critic, the guard and the composer
-    // see them. A failed call or an empty reply is a junk candidate, dropped here.
-    const candidates = responses.map((r) => stripControls(r.content).trim()).filter((t) => t.length > 0);
-    // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
-    if (candidates.length === 0) throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
-
-    this.begin('critic', `Scoring ${candidates.length} ${candidates.length === 1 ? 'candidate' : 'candidates'}…`, {
-      candidates: candidates.length,
-    });
-    const scores = await this.structured({
-      label: 'critic',
-      schema: criticScoresSchema(candidates.length),
-      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled })),
-    });
-    const critic = toCriticReply(scores);
-
-    const ranked = candidates
-      .map((text, i) => {
-        const s = critic.scores[i]!;
-        // The guard overrules the critic: a candidate that still spells a target cannot score as erased,
-        // read the way the final guard reads it (a placeholder inside a name does not split it).
-        const forget = guardWouldAct(text, index, handled) ? 1 : s.forget;
-        return { text, forget, utility: s.utility };
-      })
-      .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
-    const best = ranked.slice(0, Math.min(k, ranked.length));
-    const mean = best.reduce((sum, c) => sum + c.forget, 0) / best.length;
-    if (mean < options.minScore) {
-      return this.refuse(
-        handled,
-        touched,
-        `the best ${best.length} erased ${best.length === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`,
-      );
-    }
-
-    const reasonOf = reasonLookup(handled, touched);
-    // The stream is stripped of controls as it arrives, then guarded; what is shown is what was checked.
-    const streamer = new SafeStreamer(createAnswerGuard(index, handled, reasonOf), (text) => this.emit({ type: 'answer-chunk', text }));
-    this.streamer = streamer;
-    if (candidatesAgree(best)) {
-      // Merging answers the critic rates the same (or that say the same) would rewrite the best one
-      // for a full answer's time and add nothing: it is shown as written, through the same guard.
-      this.begin('guard', 'Checking the answer…');
-      streamer.push(best[0]!.text);
-    } else {
-      this.begin('compose', 'Composing…');
-      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
-      await this.chat({
-        ...this.callBase('compose'),
-        messages: composerMessages,
-        options: this.sampling(),
-        onToken: (t) => streamer.push(t),
-      });
-      this.begin('guard', 'Checking the answer…');
-    }
-    const finalized = streamer.end();
+    const erased = await new Erasure(this, { draft, handled, mustTouch, detectAlongside, droppedBefore, mark: this.mark }).erase();
+    if (erased.detected) this.detected = new Set(erased.detected);
+    if (erased.historySent !== undefined) this.auditSent = erased.historySent;
+    if (erased.kind === 'refused') return this.refuse(handled, erased.touched, erased.reason);
+    const reasonOf = reasonLookup(handled, erased.touched);
+    const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(erased.text, this.input.index, handled, reasonOf));
+    this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result(
       'erased',
       finalized,
-      handled.filter((h) => touched.has(h.handle)).map((h) => h.target),
+      handled.filter((h) => erased.touched.has(h.handle)).map((h) => h.target),
     );
   }
 
-  private refuse(handled: HandledTarget[], touched: Map<string, TouchKind>, reason: string): PipelineResult {
+  private refuse(handled: HandledTarget[], touched: ReadonlyMap<string, TouchKind>, reason: string): PipelineResult {
     const targets = touched.size ? handled.filter((h) => touched.has(h.handle)).map((h) => h.target) : handled.map((h) => h.target);
-    const shown = this.streamer?.shown();
-    if (shown?.text) {
-      // The composer failed after part of its (guarded) answer was streamed, which cannot be taken back:
-      // the refusal follows as its own paragraph, and the result holds exactly what the user saw.
-      this.emit({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
-      return this.result('refused', { ...shown, text: `${shown.text}\n\n${REFUSAL}` }, targets, reason);
-    }
     this.emit({ type: 'answer-chunk', text: REFUSAL });
     return this.result('refused', { text: REFUSAL, redactions: [], guardMatches: 0, spans: [] }, targets, reason);
   }
 
   // --- bookkeeping -------------------------------------------------------------------------------
 
-  /** The composer's streamer, once it started: what it emitted is on the user's screen. */
-  private streamer: SafeStreamer | undefined;
-
   private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
 
-  private begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
+  begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
     this.close();
     this.input.signal?.throwIfAborted();
     this.open = { stage, start: performance.now(), calls: 0, promptTokens: 0, completionTokens: 0 };
@@ -532,21 +577,18 @@ class Run {
   }
 
   /** A model call of the open stage; its call and tokens are counted. */
-  private async chat(request: ChatRequest): Promise<ChatResponse> {
+  async chat(request: ChatRequest): Promise<ChatResponse> {
     const response = await this.input.llm.chat(request);
     this.count([response]);
     return response;
   }
 
-  /** The messages, if they fit the context window; otherwise the step fails (and the answer is refused). */
-  private fitting(label: string, messages: ChatMessage[]): ChatMessage[] {
-    const tokens = estimatePromptTokens(messages);
-    if (tokens > this.budget) throw new PromptTooLongError(label, tokens, this.budget, this.contextLength);
-    return messages;
-  }
-
   /** A structured call of the open stage; retries are counted too. */
-  private async structured<T>(call: StructuredCall<T>, signal = this.input.signal): Promise<T> {
+  async structured<T>(
+    call: StructuredCall<T>,
+    signal = this.input.signal,
+    sampling: { temperature?: number; seed?: number } = {},
+  ): Promise<T> {
     const { options } = this.input;
     const r = await callStructured(this.input.llm, call, {
       model: options.model,
@@ -554,7 +596,8 @@ class Run {
       keepAlive: KEEP_ALIVE,
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
-      seed: options.seed,
+      seed: sampling.seed ?? options.seed,
+      ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
       numCtx: numCtxOption(this.contextLength).num_ctx,
       fits: (messages) => estimatePromptTokens(messages) <= this.budget,
     });
@@ -571,7 +614,7 @@ class Run {
     }
   }
 
-  private callBase(label: string) {
+  callBase(label: string) {
     const { options, signal } = this.input;
     return {
       model: options.model,
@@ -592,8 +635,16 @@ class Run {
     };
   }
 
+  /** The start of the vanilla answer already streamed to the user (see streamUntouched). */
+  private prefix = '';
+  /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shown()). */
+  private gate: SentenceGate | undefined;
+  /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
+  meaningMs = 0;
+
   private emit(event: PipelineEvent): void {
-    this.input.onEvent?.(event);
+    if (this.gate && event.type === 'answer-chunk') this.gate.push(event.text);
+    else this.input.onEvent?.(event);
   }
 
   private result(outcome: PipelineOutcome, finalized: Finalized, touched: readonly ForgetTarget[], refusalReason?: string): PipelineResult {
@@ -625,32 +676,32 @@ class Run {
   }
 }
 
-/** A whole number of calls ≥ 1; anything else is the default. */
-function parallelCallsOf(value: number | undefined): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : DEFAULT_PARALLEL_CALLS;
+/** The question's vectors with the answer's sentence vectors added as its `answer` parts. */
+async function withAnswerVectors(asked: Promise<QueryVectors> | undefined, answer: readonly Float32Array[]): Promise<QueryVectors> {
+  const first = asked ? await asked : undefined;
+  if (!first || 'state' in first) return first ?? { state: { status: 'off' } };
+  return { vectors: [...first.vectors, ...answer], parts: [...first.parts, ...answer.map(() => 'answer' as const)] };
 }
 
-/** How alike two candidates must read (word-set overlap) to count as the same answer. */
-const SAME_TEXT = 0.9;
+/** Redactions placed on the markers of the text shown, in order (the last ones when the text holds fewer). */
+function placeMarkers(text: string, redactions: readonly Redaction[]): Redaction[] {
+  const found = [...text.matchAll(MARKER)];
+  if (found.length === 0) return [];
+  const sorted = [...redactions].sort((a, b) => a.start - b.start).slice(-found.length);
+  return found.slice(-sorted.length).map((m, i) => ({ ...sorted[i]!, start: m.index, end: m.index + m[0].length }));
+}
 
 /**
- * Whether the top candidates say the same thing, so composing them adds nothing: one candidate, equal
- * critic scores, or words that overlap almost entirely.
+ * The shortlist's binding evidence as touches erasure must honour: a spelled name, alias or name part
+ * is `named`; a keyword or meaning score in the sure band is `described`.
  */
-function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
-  const [first, ...rest] = best;
-  if (!first) return true;
-  return rest.every((c) => (c.forget === first.forget && c.utility === first.utility) || wordOverlap(c.text, first.text) >= SAME_TEXT);
-}
-
-function wordOverlap(a: string, b: string): number {
-  const words = (t: string) => new Set(t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-  const x = words(a);
-  const y = words(b);
-  if (x.size === 0 && y.size === 0) return 1;
-  let common = 0;
-  for (const w of x) if (y.has(w)) common++;
-  return common / (x.size + y.size - common);
+function bindingTouches(report: RelevanceReport): Map<string, TouchKind> {
+  const touches = new Map<string, TouchKind>();
+  for (const e of report.shortlist) {
+    if (!e.binding) continue;
+    touches.set(e.target.id, e.signals.some((sig) => sig.kind === 'name') ? 'named' : 'described');
+  }
+  return touches;
 }
 
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {

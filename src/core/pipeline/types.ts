@@ -4,7 +4,7 @@ import type { ChatMessage, LlmPort } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache, AuditPolicy, RelevanceExplanation } from '../relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'edit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =

@@ -10,6 +10,7 @@ import { escapeMarkdown, MarkdownSanitizer } from './markdownSanitizer';
 import { relevanceNoticeMarkdown } from '../relevance/relevanceTexts';
 import type { Provider } from '../../core/llm';
 import { hostSettingOf, pipelineOptions, type UnlearnSettings } from '../settings/settingsLogic';
+import { measuredSlots } from '../settings/serverParallelism';
 
 /** Said before the answer; each front end renders its warning sign its own way. */
 export interface AnswerNote {
@@ -88,6 +89,7 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
   log.trace(() => `question: ${request.question}`);
   let notice: Extract<PipelineEvent, { type: 'relevance-notice' }> | undefined;
   const { semantic } = request;
+  const slots = await measuredSlots(request.settings, llm, model, request.signal, log, request.onProgress);
   const result = await runPipeline({
     llm: semantic ? embeddingsFrom(llm, semantic.embedder) : llm,
     index: getCachedIndex(request.targets),
@@ -95,7 +97,7 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
     history: [...request.history],
     ...(request.draft !== undefined ? { draft: request.draft } : {}),
     ...(request.evidence?.length ? { evidence: request.evidence } : {}),
-    options: pipelineOptions(request.settings, model),
+    options: pipelineOptions(request.settings, model, slots),
     ...(semantic ? { embeddingCache: semantic.cache } : {}),
     signal: request.signal,
     onEvent: (event) => {

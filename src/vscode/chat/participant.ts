@@ -15,6 +15,7 @@ import type { ParticipantRoute } from '../guardedModels/participantRouting';
 import { embeddingModelsMarkdown, explainRelevanceMarkdown, isInstalled, type EmbeddingStatus } from '../relevance/relevanceTexts';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from '../settings/settings';
 import { validateTerm } from '../targets/targetsTreeLogic';
+import { parallelismLine } from '../settings/serverParallelism';
 import type { DeliveredAnswer } from './answerEvents';
 
 const PARTICIPANT_ID = 'unlearn.chat';
@@ -227,6 +228,7 @@ async function models(stream: vscode.ChatResponseStream, deps: ParticipantDeps, 
       deps.semantic?.status() ??
       (settings.embeddingModel ? { kind: 'idle' as const, model: settings.embeddingModel } : { kind: 'off' as const });
     stream.markdown(`\n\n${embeddingModelsMarkdown(embedding, installed)}`);
+    stream.markdown(`\n\n${escapeMarkdown(parallelismLine(settings, settings.host, settings.model))}`);
     stream.button({ title: 'Select Model', command: 'unlearn.selectModel' });
     if (embedding.kind !== 'off' && !isInstalled(embedding.model, installed))
       stream.button({ title: `Pull ${embedding.model}`, command: 'unlearn.pullModel', arguments: [embedding.model] });

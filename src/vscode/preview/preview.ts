@@ -14,6 +14,7 @@ import type { RelevanceExplanation } from '../../core/relevance';
 import type { SemanticWiring } from '../chat/guardedAnswer';
 import { enabledTargets, readSettings } from '../settings/settings';
 import { pipelineOptions } from '../settings/settingsLogic';
+import { measuredSlots } from '../settings/serverParallelism';
 
 export const PREVIEW_SCHEME = 'unlearn-preview';
 
@@ -265,12 +266,16 @@ class RedactionPreview implements vscode.TextDocumentContentProvider, vscode.Dis
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Unlearn: rewriting the selection', cancellable: true },
         (progress, token) =>
-          withAbortSignal(token, (signal) =>
+          withAbortSignal(token, async (signal) =>
             runPipeline({
               llm: this.llm(),
               index: getCachedIndex(targets),
               question: rewriteQuestion(original),
-              options: pipelineOptions(settings),
+              options: pipelineOptions(
+                settings,
+                settings.model,
+                await measuredSlots(settings, this.llm(), settings.model, signal, this.log, (message) => progress.report({ message })),
+              ),
               ...(this.semantic ? { embeddingCache: this.semantic.cache } : {}),
               signal,
               onEvent: (e) => {

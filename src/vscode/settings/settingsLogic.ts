@@ -29,8 +29,8 @@ export interface UnlearnSettings {
   readonly model: string;
   readonly candidates: number;
   readonly topK: number;
-  /** Model calls of one request in flight at once: the Ollama server's slots. */
-  readonly parallelCalls: number;
+  /** Model calls of one request in flight at once: `auto` measures the Ollama server's slots (see core/llm/parallelism.ts). */
+  readonly parallelCalls: number | 'auto';
   /** Ollama's context window for every pipeline call (`num_ctx`); 0 = Ollama's own default. */
   readonly contextLength: number;
   /** Ollama embedding model for relevance by meaning; undefined = names and keywords only. */
@@ -49,6 +49,7 @@ export const NUMERIC_LIMITS = {
   candidates: { min: 1, max: 10, fallback: DEFAULT_PIPELINE_OPTIONS.candidates },
   topK: { min: 1, max: 10, fallback: DEFAULT_PIPELINE_OPTIONS.topK },
   parallelCalls: { min: 1, max: 16, fallback: DEFAULT_PIPELINE_OPTIONS.parallelCalls ?? 4 },
+  // parallelCalls defaults to 'auto' (see parallelCallsOf); the fallback is what 'auto' means when nothing measures.
   contextLength: { min: 0, max: MAX_CONTEXT_LENGTH, fallback: DEFAULT_CONTEXT_LENGTH },
 } as const;
 
@@ -58,14 +59,17 @@ export function pipelineOptions(
   settings: Pick<UnlearnSettings, 'model' | 'candidates' | 'topK' | 'contextLength'> &
     Partial<Pick<UnlearnSettings, 'embeddingModel' | 'auditPolicy' | 'parallelCalls'>>,
   model = settings.model,
+  /** The server's measured slots, for `parallelCalls: 'auto'` (unmeasured: the pipeline's default). */
+  measuredSlots?: number,
 ): PipelineOptions {
+  const parallelCalls = settings.parallelCalls === 'auto' ? measuredSlots : settings.parallelCalls;
   return {
     ...DEFAULT_PIPELINE_OPTIONS,
     model,
     candidates: settings.candidates,
     topK: settings.topK,
     contextLength: settings.contextLength,
-    ...(settings.parallelCalls !== undefined ? { parallelCalls: settings.parallelCalls } : {}),
+    ...(parallelCalls !== undefined ? { parallelCalls } : {}),
     auditPolicy: settings.auditPolicy ?? 'related',
     ...(settings.embeddingModel ? { embeddingModel: settings.embeddingModel } : {}),
   };
@@ -94,6 +98,11 @@ function resolveEmbeddingModel(read: SettingsReader): string | undefined {
   const value = read.userOnly('embeddingModel');
   const text = typeof value === 'string' ? value.trim() : DEFAULT_EMBEDDING_MODEL;
   return text && text.toLowerCase() !== 'none' ? text : undefined;
+}
+
+/** `auto` (the default, and whatever is neither `auto` nor a number), or a number clamped to 1–16. */
+export function parallelCallsOf(value: unknown): number | 'auto' {
+  return typeof value === 'number' && !Number.isNaN(value) ? clampInteger(value, NUMERIC_LIMITS.parallelCalls) : 'auto';
 }
 
 export function clampInteger(value: unknown, limits: { readonly min: number; readonly max: number; readonly fallback: number }): number {
@@ -134,7 +143,7 @@ export function resolveSettings(read: SettingsReader): UnlearnSettings {
     model: text(read.userOnly('model')) || DEFAULT_MODEL,
     candidates,
     topK: Math.min(clampInteger(read.effective('topK'), NUMERIC_LIMITS.topK), candidates),
-    parallelCalls: clampInteger(read.effective('parallelCalls'), NUMERIC_LIMITS.parallelCalls),
+    parallelCalls: parallelCallsOf(read.effective('parallelCalls')),
     contextLength: clampInteger(read.effective('contextLength'), NUMERIC_LIMITS.contextLength),
     embeddingModel: resolveEmbeddingModel(read),
     auditPolicy: resolveAuditPolicy(read),

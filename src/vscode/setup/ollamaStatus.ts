@@ -15,6 +15,7 @@ import { embeddingStatusLine, type EmbeddingStatus } from '../relevance/relevanc
 import { readSettings, SECTION } from '../settings/settings';
 import { registerApiKey } from '../settings/apiKey';
 import { hostSettingOf } from '../settings/settingsLogic';
+import { onDidMeasure, parallelismLine, serverUnreachable } from '../settings/serverParallelism';
 
 /**
  * The Ollama server as the rest of the extension sees it: one port per host, the status bar item, the
@@ -90,7 +91,8 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
   let advice: { markdown: string; commands: readonly string[] } | undefined;
   const checked = new vscode.EventEmitter<OllamaCheck>();
   const render = () => {
-    const { model, host, provider } = readSettings();
+    const settings = readSettings();
+    const { model, host, provider } = settings;
     const n = activeTargets();
     const icon = state.kind === 'up' ? '$(shield)' : state.kind === 'unknown' ? '$(loading~spin)' : '$(warning)';
     // Ollama is the default and goes unnamed; another provider is named, so the bar says where questions go.
@@ -108,6 +110,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       `Model: ${model}\nActive forget targets: ${n}\n${isLoopbackHost(host) ? '' : 'Warning: the host is not this machine.\n'}`,
     );
     if (wiring.embedding) tip.appendText(`${embeddingStatusLine(wiring.embedding.status())}\n`);
+    tip.appendText(`${parallelismLine(settings, host, model)}\n`);
     if (advice) tip.appendMarkdown(`\n${advice.markdown}\n`);
     // An OpenAI-compatible server loads its models itself: instead of Pull, the key.
     const second = provider === 'openai' ? '[Set API Key…](command:unlearn.setApiKey)' : '[Pull Model](command:unlearn.pullModel)';
@@ -143,6 +146,8 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
       if (controller.signal.aborted) return;
       const detail = error instanceof Error ? error.message : String(error);
       if (state.kind !== 'down') log.warn(`${server} at ${host} is not reachable: ${detail}`);
+      // A restart changes OLLAMA_NUM_PARALLEL: the next request measures the server again.
+      serverUnreachable(host);
       state = { kind: 'down', detail };
     }
     render();
@@ -185,6 +190,7 @@ export function registerOllamaStatus(context: vscode.ExtensionContext, log: Unle
     item,
     checked,
     ...(wiring.embedding ? [wiring.embedding.onDidChange(() => render())] : []),
+    onDidMeasure(() => render()),
     { dispose: () => (clearInterval(timer), checking?.abort()) },
     apiKey.onDidChange(() => void check()),
     vscode.workspace.onDidChangeConfiguration((e) => {

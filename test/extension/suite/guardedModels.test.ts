@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const VENDOR = 'unlearn';
 const AGENT_TOOLS: vscode.LanguageModelChatTool[] = [
@@ -23,10 +23,10 @@ const AGENT_TOOLS: vscode.LanguageModelChatTool[] = [
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
   // Told apart, so the composer merges the best two and its answer streams.
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-  compose: 'I cannot share details about [redacted:T1].',
 };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -109,7 +109,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });

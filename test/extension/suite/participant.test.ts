@@ -5,17 +5,17 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
   // Told apart, so the composer merges the best two and its answer streams.
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-  compose: 'I cannot share details about [redacted:T1].',
 };
 const targetScope = () =>
   vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
@@ -71,7 +71,7 @@ suite('@unlearn chat participant', function () {
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
     assert.equal(meta.outcome, 'erased');
@@ -108,6 +108,39 @@ suite('@unlearn chat participant', function () {
     const { recording } = await ask('What is Project Falcon building?', { model: GUARDED });
     assert.ok(recording.markdown.length > 4, `got ${recording.markdown.length} markdown pieces`);
     assert.equal(recording.text, sentence.repeat(8).trimEnd() + ' ');
+  });
+
+  test('an untouched answer streams sentence by sentence while the model is still writing; a sentence naming a target stops it', async () => {
+    const untouched = 'Lisbon lies on the Tagus. Its trams are yellow. The city has seven hills.';
+    ollama.scriptRole('vanilla', reply(untouched, { chunkDelayMs: 15 }));
+    const recording = new RecordingStream();
+    const openAtPiece: number[] = [];
+    const markdown = recording.stream.markdown.bind(recording.stream);
+    recording.stream.markdown = (value: string | vscode.MarkdownString) => {
+      openAtPiece.push(ollama.openStreams);
+      return markdown(value);
+    };
+    await (
+      await api()
+    ).chatHandler(
+      chatRequest('Tell me about Lisbon.', undefined, GUARDED as unknown as vscode.LanguageModelChat),
+      chatContext(),
+      recording.stream,
+      new vscode.CancellationTokenSource().token,
+    );
+    assert.equal(recording.text, untouched);
+    assert.ok(recording.markdown.length >= 3, `${recording.markdown.length} pieces`);
+    assert.ok(openAtPiece[0]! > 0, 'the first sentence was shown while the vanilla stream was still open');
+
+    ollama.reset();
+    ollama.setScript(FALCON_SCRIPT);
+    ollama.scriptRole(
+      'vanilla',
+      reply('Drones are common. Several countries build them. Project Falcon is one, built in Lisbon.', { chunkDelayMs: 15 }),
+    );
+    const { recording: stopped } = await ask('Which countries build drones?', { model: GUARDED });
+    assert.ok(stopped.text.startsWith('Drones are common. Several countries build them.'), stopped.text);
+    assert.doesNotMatch(stopped.text, /Lisbon/, 'nothing after the stop is shown unerased');
   });
 
   test('model output cannot render remote images or links', async () => {

@@ -1,6 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { commonPrefixLength, parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile } from '../../support/speedModel';
+import {
+  commonPrefixLength,
+  estimateBpeTokens,
+  parseKeepAlive,
+  SpeedModel,
+  type SpeedEvent,
+  type SpeedProfile,
+} from '../../support/speedModel';
 
 /** A profile without load time or prompt cost unless a test asks for them, so each rule shows alone. */
 function model(profile: Partial<SpeedProfile> = {}): SpeedModel {
@@ -155,6 +162,16 @@ describe('speed model: prompt cache', () => {
     assert.equal(m.timings(other)!.evaluatedTokens, 50);
   });
 
+  test('only a shared start counts: the same long text after a different first character evaluates in full', () => {
+    const m = model();
+    m.submit(request(1, { prompt: 'A' + system, promptTokens: 750 }));
+    runToEnd(m);
+    const shifted = m.submit(request(1, { prompt: 'B' + system, promptTokens: 750 }));
+    runToEnd(m);
+    assert.equal(m.timings(shifted)!.cachedTokens, 0);
+    assert.equal(m.timings(shifted)!.evaluatedTokens, 750);
+  });
+
   test('a request takes the free slot that remembers the longest shared prefix', () => {
     const m = model({ slots: 2 });
     m.submit(request(1, { prompt: 'alpha system', promptTokens: 10 }));
@@ -269,5 +286,31 @@ describe('keep_alive values as Ollama reads them', () => {
     assert.equal(commonPrefixLength('abcdef', 'abcxyz'), 3);
     assert.equal(commonPrefixLength('', 'abc'), 0);
     assert.equal(commonPrefixLength('abc', 'abc'), 3);
+  });
+});
+
+describe('BPE-like token estimate', () => {
+  test('prose comes to about 1.3 tokens a word: close to characters / 4.5', () => {
+    const prose =
+      'Delivery drones combine satellite positioning with visual odometry to keep track of where they are. Between buildings the signal weakens, so the camera takes over.';
+    const words = prose.split(' ').length;
+    const n = estimateBpeTokens(prose);
+    assert.ok(n >= words && n <= words * 1.5, `${n} tokens for ${words} words`);
+    assert.ok(Math.abs(n - prose.length / 4.5) < prose.length / 4.5 / 4, `${n} vs ${prose.length / 4.5}`);
+  });
+
+  test('JSON counts its quotes, brackets and one-digit numbers: about twice characters / 4', () => {
+    const critic = JSON.stringify({ forget: [5, 5, 5], utility: [4, 3, 5] });
+    assert.equal(estimateBpeTokens(critic), 20);
+    assert.ok(estimateBpeTokens(critic) >= 2 * Math.ceil(critic.length / 4));
+    assert.equal(estimateBpeTokens('{"touched":[]}'), 5);
+  });
+
+  test('digits go in runs of three, a long word in pieces, whitespace runs as one', () => {
+    assert.equal(estimateBpeTokens('1234567'), 3);
+    assert.equal(estimateBpeTokens('cat'), 1);
+    assert.equal(estimateBpeTokens('internationalisation'), 4);
+    assert.equal(estimateBpeTokens('a\n\n    b'), 3);
+    assert.equal(estimateBpeTokens(''), 0);
   });
 });

@@ -22,7 +22,7 @@ import { buildTargetIndex } from '../../../../src/core/guard';
 import { runPipeline } from '../../../../src/core/pipeline';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const HOST = 'http://127.0.0.1:11434';
 const text = (t: string) => ({ type: 'text' as const, text: t });
@@ -253,13 +253,13 @@ describe('message conversion', () => {
     ]);
     const llm = new FakeLlm({
       vanilla: 'Falcon is led by Ana.',
-      rewrite: rewrites(['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.']),
       critic: criticScores([
         { forget: 5, utility: 3 },
         { forget: 5, utility: 5 },
         { forget: 5, utility: 4 },
       ]),
-      compose: 'I cannot say who leads [redacted:T1].',
     });
     const result = await runPipeline({
       llm,

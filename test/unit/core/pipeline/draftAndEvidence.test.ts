@@ -8,7 +8,7 @@ import { buildTargetIndex } from '../../../../src/core/guard';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline } from '../../../../src/core/pipeline';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticEach, draftOf, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const TOPIC = {
   name: 'The Saltmarsh Chronicles',
@@ -22,9 +22,9 @@ const index = buildTargetIndex(parseTargets([TOPIC, CLIENT]).targets);
 function script(overrides: FakeScript = {}): FakeScript {
   return {
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
-    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-    compose: ERASED,
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticEach({ forget: 5, utility: 3 }),
     ...overrides,
   };
 }
@@ -46,15 +46,14 @@ describe('pipeline: a given draft and tool evidence (Agent mode)', () => {
     assert.equal(llm.calls.length, 0);
   });
 
-  test('a draft that names a target is erased from that draft: the rewrites see it, no vanilla call', async () => {
+  test('a draft that names a target is erased from that draft: the edit agents see it, no vanilla call', async () => {
     const llm = new FakeLlm(script());
     const result = await run(llm, { question: 'Who is our biggest client?', draft: 'Northwind Freight, by revenue.' });
     assert.deepEqual(
       llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic'],
+      ['edit', 'edit', 'edit', 'critic'],
     );
-    for (const c of llm.callsOf('rewrite'))
-      assert.match(c.request.messages[1]!.content, /"draft_answer": "Northwind Freight, by revenue\."/);
+    for (const c of llm.callsOf('edit')) assert.deepEqual(draftOf(c.request.messages), ['Northwind Freight, by revenue.']);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
   });
@@ -73,11 +72,11 @@ describe('pipeline: a given draft and tool evidence (Agent mode)', () => {
       result.touchedTargets.map((t) => t.name),
       [CLIENT.name],
     );
-    // Evidence is read, not sent: the rewrite prompts carry the question and the draft only.
-    for (const c of llm.callsOf('rewrite')) assert.ok(!c.request.messages.some((m) => m.content.includes('containers\n')));
+    // Evidence is read, not sent: the edit prompts carry the question and the draft only.
+    for (const c of llm.callsOf('edit')) assert.ok(!c.request.messages.some((m) => m.content.includes('containers\n')));
   });
 
-  test('a tool result about a topic, by its keywords alone, brings the detect agent in', async () => {
+  test('a tool result about a topic, by its keywords alone, brings the agents in', async () => {
     const question = 'Give me a short summary of chapter one.';
     const draft = 'A newcomer arrives at a school and meets her teacher.';
     const evidence = ['Chapter 1. Headmaster Ambrose Quillfeather welcomed Nell Harrow to Gullhaven Academy.'];
@@ -87,7 +86,8 @@ describe('pipeline: a given draft and tool evidence (Agent mode)', () => {
 
     const llm = new FakeLlm(script());
     const result = await run(llm, { question, draft, evidence });
-    assert.equal(llm.calls[0]!.role, 'detect');
+    // Its keywords are binding evidence (issue 21): erasure runs with no detection call to veto it.
+    assert.equal(llm.calls[0]!.role, 'edit');
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
   });

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { EventEmitter, provideVscode, type Listener } from '../../../support/vscodeStandIn';
 import type { AddressInfo } from 'node:net';
 import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { candidateData, criticEach, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
@@ -143,10 +143,10 @@ async function ask(model: Info, messages: unknown[], options: object = noTools, 
 
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-  // Told apart, so the composer writes the answer.
-  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-  compose: 'I cannot share details about [redacted:T1].',
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Told apart: the merge of the best two takes the best one's sentence.
+  critic: criticEach((_, candidate) => ({ forget: 5, utility: 6 - candidate })),
 };
 
 before(async () => {
@@ -216,19 +216,15 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       ollama.chats.map((c) => [c.role, c.model]),
       [
-        // The question names the target: no draft, three rewrites side by side, the critic, the composer.
+        // The question names the target: an erased draft, three edit sets side by side, the critic.
         ['rewrite', 'llama3.2:latest'],
-        ['rewrite', 'llama3.2:latest'],
-        ['rewrite', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
         ['critic', 'llama3.2:latest'],
-        ['compose', 'llama3.2:latest'],
       ],
     );
-    const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
-    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-      conversation: { content: string }[];
-      question: string;
-    };
+    const data = candidateData(ollama.chatsOf('rewrite')[0]!.messages);
     assert.deepEqual(
       [...data.conversation.map((m) => m.content), data.question],
       ['Who are you?', 'An assistant.', 'What is Project Falcon building?'],
@@ -237,7 +233,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.ok(!JSON.stringify(ollama.chats).includes('Marta Quist'));
   });
 
-  test('with an embedding model set, a question that describes a target without naming it reaches detection and erasure', async () => {
+  test("with an embedding model set, a question that describes a target without naming it reaches erasure (the draft's facts are in the sure band: no detection call)", async () => {
     const saved = settings['unlearn.targets'];
     settings['unlearn.embeddingModel'] = 'nomic-embed-text';
     settings['unlearn.targets'] = [
@@ -252,17 +248,17 @@ describe('guarded model provider (scripted Ollama)', () => {
       ollama.setScript({
         vanilla: 'Tobias Wren keeps it; the Marigold sank nearby.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        rewrite: rewrites(['I cannot share that.', 'No.', 'No.']),
-        // Scored apart, so the composer merges the top two.
-        critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-        compose: 'I cannot share that.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot share that.', 'No.', 'No.']),
+        // Scored apart: the merge of the best two takes the best one's sentence.
+        critic: criticEach((_, candidate) => ({ forget: 5, utility: 6 - candidate })),
       });
       const [llama] = await list();
       const answer = await ask(llama!, [user('Who looks after the light on the rocks, and which ship sank there?')]);
       assert.equal(answer, 'I cannot share that.');
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assert.ok(ollama.embedded.length > 0, 'the targets and the question were embedded by nomic-embed-text');
     } finally {
@@ -271,11 +267,13 @@ describe('guarded model provider (scripted Ollama)', () => {
     }
   });
 
-  test('a composer that repeats the name anyway is masked by the guard', async () => {
-    ollama.scriptRole('compose', 'Project Falcon is confidential, and so is Falcon.');
+  test('edits that put the name back are vetoed by the guard: the chat gets the refusal, no name', async () => {
+    ollama.scriptRole('edit', editReply({ replace: [{ sentence: 1, text: 'Project Falcon is confidential, and so is Falcon.' }] }));
     const [llama] = await list();
     const answer = await ask(llama!, [user('Tell me about Falcon.')]);
-    assert.equal(answer, '**\\[redacted: Project Falcon\\]** is confidential, and so is **\\[redacted: Project Falcon\\]**.');
+    assert.match(answer, /can't help with that/);
+    assert.doesNotMatch(answer, /Falcon/);
+    assert.equal(ollama.chatsOf('critic').length, 0);
   });
 
   test('a question that touches no target gets the vanilla answer after one call', async () => {
@@ -299,8 +297,8 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-answer stops the stream and reports nothing unguarded', async () => {
-    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+  test('cancelling while the critic scores stops the request and reports nothing unguarded', async () => {
+    ollama.scriptRole('critic', fault.hang());
     const [llama] = await list();
     const tokenSource = newToken();
     const parts: string[] = [];
@@ -311,8 +309,7 @@ describe('guarded model provider (scripted Ollama)', () => {
       { report: (p) => parts.push((p as LanguageModelTextPart).value) },
       tokenSource.token as never,
     );
-    while (ollama.chatsOf('compose').length === 0) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 100));
+    while (ollama.chatsOf('critic').length === 0) await new Promise((r) => setTimeout(r, 5));
     tokenSource.cancel();
     await assert.rejects(pending, CancellationError);
     await ollama.waitForIdle(1000);

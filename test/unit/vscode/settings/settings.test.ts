@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { parseTargets } from '../../../../src/core/targets';
 import { buildTargetIndex } from '../../../../src/core/guard';
 import { importProblemsLog, parseImport, planImport } from '../../../../src/vscode/targets/targetsTreeLogic';
+import { DEFAULT_PIPELINE_OPTIONS } from '../../../../src/core/pipeline/types';
 import {
   clampInteger,
   DEFAULT_MODEL,
   idClashes,
   mergeStoreTargets,
   NUMERIC_LIMITS,
+  pipelineOptions,
   resolveSettings,
   type SettingsReader,
 } from '../../../../src/vscode/settings/settingsLogic';
@@ -71,6 +73,26 @@ describe('numeric settings are clamped to their schema ranges', () => {
       assert.equal(NUMERIC_LIMITS[key].max, p.maximum, key);
       assert.equal(NUMERIC_LIMITS[key].fallback, p.default, key);
     }
+  });
+
+  test('parallelCalls: "auto" by default, or a number from 1 to 16, as package.json declares', () => {
+    const p = schema['unlearn.parallelCalls'] as unknown as {
+      default: unknown;
+      anyOf: { enum?: string[]; minimum?: number; maximum?: number }[];
+    };
+    assert.equal(p.default, 'auto');
+    assert.deepEqual(p.anyOf[0]!.enum, ['auto']);
+    assert.deepEqual([p.anyOf[1]!.minimum, p.anyOf[1]!.maximum], [NUMERIC_LIMITS.parallelCalls.min, NUMERIC_LIMITS.parallelCalls.max]);
+    assert.equal(resolveSettings(reader({})).parallelCalls, 'auto');
+    assert.equal(resolveSettings(reader({}, { parallelCalls: 'auto' })).parallelCalls, 'auto');
+    assert.equal(resolveSettings(reader({}, { parallelCalls: 'many' })).parallelCalls, 'auto');
+    assert.equal(resolveSettings(reader({}, { parallelCalls: 64 })).parallelCalls, 16);
+    assert.equal(resolveSettings(reader({ parallelCalls: 1 })).parallelCalls, 1);
+    // 'auto' takes the measured slots; a number wins over any measurement; unmeasured 'auto' leaves the pipeline's default.
+    const base = { model: 'm', candidates: 3, topK: 2, contextLength: 8192 };
+    assert.equal(pipelineOptions({ ...base, parallelCalls: 'auto' }, 'm', 1).parallelCalls, 1);
+    assert.equal(pipelineOptions({ ...base, parallelCalls: 2 }, 'm', 1).parallelCalls, 2);
+    assert.equal(pipelineOptions({ ...base, parallelCalls: 'auto' }).parallelCalls, DEFAULT_PIPELINE_OPTIONS.parallelCalls);
   });
 
   test('a workspace asking for 100000 candidates gets the maximum, not 100000', () => {
