@@ -4,7 +4,7 @@ import { createOllamaPort, type ChatMessage, type ToolCall, type ToolSpec } from
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions } from '../core/pipeline';
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, toolCalls, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
-import { criticScores, rewrites } from '../../test/support/erasedReplies';
+import { criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
 import { proseOfTokens } from './latencyBench';
 
 /**
@@ -120,6 +120,9 @@ function agentScript(answerTokens: number, touched: { on: boolean }): ChatScript
         return { touched: touched.on ? [{ target: 'T1', how: 'named' }] : [] };
       case 'rewrite':
         return rewrites([`That programme ${proseOfTokens(answerTokens - 2, 'erased')}`])(chat);
+      case 'edit':
+        // Erasure as edits: the whole draft becomes one short erased sentence.
+        return replaceDraft(['I cannot share details about that programme.'])(chat);
       case 'critic': {
         // One score per candidate the request carries (a one-slot server writes fewer).
         const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? 3;

@@ -1,7 +1,7 @@
 import { buildTargetIndex, type TargetIndex } from '../core/guard';
 import { createOllamaPort } from '../core/llm';
 import { runPipeline } from '../core/pipeline';
-import { criticScores, rewrites } from '../../test/support/erasedReplies';
+import { criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
 import { startScriptedOllama } from '../../test/support/scriptedOllama';
 import type { PromptTokenProbe } from './guardBench';
 import { topicTargets } from './relevanceBench';
@@ -28,8 +28,12 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
         'I cannot share details about [redacted:T1].',
         'I cannot help with that subject.',
       ]),
+      edit: replaceDraft([
+        'That programme is confidential.',
+        'I cannot share details about [redacted:T1].',
+        'I cannot help with that subject.',
+      ]),
       critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-      compose: 'I cannot share details about that programme.',
     });
     const llm = createOllamaPort({ host: ollama.host });
     const question = `Who runs the ${last}mere works these days?`;

@@ -41,6 +41,18 @@ export const GUARDED_MODEL_LABEL = 'llama3.2 · Unlearn';
  * as a real model does, so the stage progress is on screen long enough to be seen.
  * @param {{ reply: Function }} support the bundled scriptedOllama module
  */
+/** An edit agent's reply that turns the whole draft into `texts[n - 1]` for candidate n (see edits.ts). */
+function replaceDraftWith(chat, texts) {
+  const content = chat.messages.at(-1).content;
+  const n = Number(/Candidate (\d+) of \d+\./.exec(content)?.[1] ?? 1);
+  const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate ')));
+  const sentences = data.draft_sentences?.length ?? 1;
+  return {
+    drop: Array.from({ length: sentences - 1 }, (_, i) => i + 2),
+    replace: [{ sentence: 1, text: texts[Math.min(n, texts.length) - 1] }],
+  };
+}
+
 export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
@@ -54,6 +66,16 @@ export function falconScript({ reply }) {
       const texts = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'];
       return reply(texts[Math.min(n, texts.length) - 1], slow);
     },
+    // Erasure as edits: candidate n turns the draft into the n-th text above.
+    edit: (chat) =>
+      reply(
+        replaceDraftWith(chat, [
+          'I cannot share details about [redacted:T1].',
+          'That project is confidential.',
+          'I cannot help with that.',
+        ]),
+        slow,
+      ),
     // Scores only; equal, so the best candidate is shown as written (no composer call).
     critic: reply({ forget: [5, 5, 5], utility: [3, 3, 3] }, slow),
     compose: reply('I cannot share details about [redacted:T1].', slow),
@@ -106,6 +128,7 @@ function topicScript({ reply }) {
       const texts = [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'];
       return reply(texts[Math.min(n, texts.length) - 1], slow);
     },
+    edit: (chat) => reply(replaceDraftWith(chat, [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.']), slow),
     // The first candidate scores best, so it is shown as written (no composer call).
     critic: reply({ forget: [5, 5, 5], utility: [4, 2, 1] }, slow),
     compose: reply(TOPIC_ERASED, slow),

@@ -58,7 +58,7 @@ for (const kind of KINDS)
         options,
         onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
       });
-      assert.deepEqual(chunks, [result.answer]);
+      assert.equal(chunks.join(''), result.answer);
       assert.equal(result.answer, 'I cannot share [redacted: Project Falcon]. Drones are fun to build and fly.');
       assert.deepEqual(
         result.redactions.map((r) => r.by),

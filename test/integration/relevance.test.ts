@@ -55,7 +55,7 @@ describe('relevance against the scripted Ollama server', () => {
   });
   after(async () => ollama.close());
 
-  test('a topic question that names nothing reaches detection and erasure; an unrelated one is one model call', async () => {
+  test('a topic question that names nothing reaches erasure (binding evidence, no detection call); an unrelated one is one model call', async () => {
     ollama.reset();
     ollama.setScript(script());
     const llm = createOllamaPort({ host: ollama.host });
@@ -71,7 +71,7 @@ describe('relevance against the scripted Ollama server', () => {
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
       // Equal scores: the best candidate is shown as written, no composer.
-      ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));
