@@ -409,7 +409,11 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
     const earlier = new Map<string, string>();
     const provider = options.provider ?? 'ollama';
     const serverOptions = {
-      models: ['llama3.2:latest', { name: `${DEFAULT_EMBEDDING_MODEL}:latest`, embeddingDims: 768 }],
+      // An OpenAI-compatible server lists models by the exact name clients send; Ollama adds ':latest'.
+      models:
+        provider === 'openai'
+          ? [model, { name: DEFAULT_EMBEDDING_MODEL, embeddingDims: 768 }]
+          : ['llama3.2:latest', { name: `${DEFAULT_EMBEDDING_MODEL}:latest`, embeddingDims: 768 }],
       script: benchScript(answerTokens, critic, earlier),
       speed: { ...profile.speed, timeScale, countTokens: estimateBpeTokens },
     };

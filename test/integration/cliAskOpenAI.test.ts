@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticEach, edits } from '../support/erasedReplies';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scriptedOpenAI';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
@@ -58,22 +58,21 @@ describe('unlearn ask --provider openai (built CLI) against the scripted OpenAI-
 
   test('answers through the whole pipeline: the target the model names is masked, the rest kept, exit 0', async () => {
     server.setScript({
-      vanilla: 'Project Falcon is a stealth drone assembled in Lisbon.',
+      vanilla: 'Project Falcon is a stealth drone assembled in Lisbon. Most batteries last about an hour.',
       detect: { touched: [] },
-      rewrite: rewrites(['That project is confidential.', 'I cannot share that.', 'Drones in general use GPS.']),
-      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate + 2 }))),
-      compose: 'Project Falcon is confidential. Drones in general use GPS.',
+      // Erasure as edits: each candidate replaces the sentence that names the target with a placeholder.
+      edit: edits([{ replace: [{ sentence: 1, text: '[redacted:T1] is confidential.' }] }]),
+      critic: criticEach({ forget: 5, utility: 5 }),
     });
     const r = await runCli(['ask', 'What is the stealth drone programme building?', ...base(), '--embedding-model', 'none'], {
       UNLEARN_API_KEY: KEY,
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '[redacted: Project Falcon] is confidential. Drones in general use GPS.\n');
-    assert.deepEqual(
-      server.chats.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
-    );
-    assert.ok(server.requests.every((q) => q.path === '/v1/chat/completions'));
+    assert.equal(r.stdout, '[redacted: Project Falcon] is confidential. Most batteries last about an hour.\n');
+    const roles = server.chats.map((c) => c.role);
+    assert.equal(roles[0], 'vanilla');
+    assert.ok(roles.includes('edit') && roles.includes('critic'), roles.join(' '));
+    assert.ok(server.requests.every((q) => q.path === '/v1/chat/completions' || q.path === '/v1/models'));
     assert.ok(server.authorizations.every((a) => a === `Bearer ${KEY}`));
     assert.ok(!r.stderr.includes(KEY), 'the key reached stderr');
   });

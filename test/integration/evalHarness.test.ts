@@ -436,7 +436,10 @@ describe('eval run --provider openai against the scripted OpenAI-compatible serv
       assert.equal(all.unlearn.forget.leaked, 0);
       assert.equal(all.unlearn.retain.correct, 2);
       assert.equal(report.host, server.host);
-      assert.ok(server.requests.length > 0 && server.requests.every((r) => r.path === '/v1/chat/completions'));
+      assert.ok(
+        server.requests.length > 0 && server.requests.every((r) => r.path === '/v1/chat/completions' || r.path === '/v1/models'),
+        server.requests.map((r) => r.path).join(' '),
+      );
       assert.ok(server.authorizations.every((a) => a === 'Bearer sk-eval'));
 
       const missing = memoryIo();
