@@ -18,7 +18,8 @@ const TOPIC = {
   examples: ['Who runs the telescope on Cairnmoor hill?'],
 };
 const OTHER = { name: 'Kestrel Ferries', aliases: ['Kestrel'], description: 'A ferry operator between Oban and the outer isles.' };
-const ERASED = 'I cannot share details about that observatory.';
+// Says nothing about the topic: a sentence naming "that observatory" would be removed by the meaning check.
+const ERASED = 'I cannot share details about that.';
 const QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 
