@@ -9,6 +9,7 @@ import { formatRelevanceReport, runRelevanceBench } from './relevanceBench';
 import { formatLatencyReport, runLatencyBench, type LatencyReport } from './latencyBench';
 import { formatPrecisionReport, runPrecisionBench } from './precisionBench';
 import { formatAgentReport, runAgentBench, type AgentReport } from './agentBench';
+import { formatMeaningReport, runMeaningBench } from './meaningBench';
 
 /*
  * The benchmark's own entry point, bundled by esbuild as dist/bench.js apart from the CLI: its reference
@@ -81,6 +82,10 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     passed &&= report.goals.every((g) => g.pass);
+    // The meaning check's precision and cost (docs/no-single-vote.md): a second or two, offline.
+    const meaning = await runMeaningBench({ root: io.cwd, log: (line) => io.stderr(line + '\n') });
+    io.stdout(formatMeaningReport(meaning));
+    passed &&= meaning.goals.every((g) => g.pass);
   }
   if (guard) {
     const result = await guardSection(quick, out, io);

@@ -44,7 +44,7 @@ for (const kind of KINDS)
     });
     after(async () => ollama.close());
 
-    test("the erased answer is shown once, whole, after the guard: the agents' placeholder as its marker", async () => {
+    test("the erased answer is shown once, after the guard and sentence by sentence through the meaning check: the agents' placeholder as its marker", async () => {
       ollama.setScript({
         rewrite: reply('I cannot share [redacted:T1]. Drones are fun to build and fly.', { chunkDelayMs: 1 }),
         edit: editReply(),
@@ -58,6 +58,7 @@ for (const kind of KINDS)
         options,
         onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
       });
+      assert.deepEqual(chunks, ['I cannot share [redacted: Project Falcon].', ' Drones are fun to build and fly.']);
       assert.equal(chunks.join(''), result.answer);
       assert.equal(result.answer, 'I cannot share [redacted: Project Falcon]. Drones are fun to build and fly.');
       assert.deepEqual(

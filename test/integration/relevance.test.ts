@@ -70,7 +70,8 @@ describe('relevance against the scripted Ollama server', () => {
     for (const fact of FACTS) assert.ok(!topic.answer.includes(fact), fact);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      // Equal scores: the best candidate is shown as written, no composer.
+      // The draft spells the topic's facts (the sure band): erasure with no detection call. Equal
+      // scores: the best candidate is shown as written, no composer.
       ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;

@@ -39,7 +39,9 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
     switch (chat.role) {
       case 'vanilla':
         return reply(
-          id % 2 ? `Answer #${id}: Project Falcon has detail ${id}. Its code is ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`,
+          id % 2
+            ? `Answer #${id}: Project Falcon has detail ${id}. Its code is ${id}.`
+            : `Answer #${id}: nothing secret, ${id} is just a number.`,
           timing,
         );
       case 'detect':
@@ -172,7 +174,9 @@ export function concurrency(): void {
               replace: [
                 {
                   sentence: 1,
-                  text: promptText(chat).includes('Request one') ? '[redacted:T1] is run by Marta Quist.' : 'Project Falcon is run by [redacted:T1].',
+                  text: promptText(chat).includes('Request one')
+                    ? '[redacted:T1] is run by Marta Quist.'
+                    : 'Project Falcon is run by [redacted:T1].',
                 },
               ],
             }),

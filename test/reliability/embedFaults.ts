@@ -77,6 +77,7 @@ export function embedFaults(): void {
         entry?.signals.map((s) => s.kind),
         ['keyword'],
       );
+      // The draft spells the topic's facts: keywords alone reach the sure band, so no detection call.
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
         ['vanilla', 'edit', 'edit', 'edit', 'critic'],

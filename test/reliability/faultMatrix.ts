@@ -145,7 +145,8 @@ function matrixFor(kind: ServerKind): void {
       assert.equal(seen.result.answer, COMPOSED_FINAL);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        // The draft names the target (binding evidence): erasure runs with no detection call.
+        // The draft also mentions "Quist", a name part of Marta Quist: binding, so both targets are erased
+        // and no detection call runs.
         ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen);

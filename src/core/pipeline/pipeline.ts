@@ -4,6 +4,7 @@ import {
   buildVanillaMessages,
   callStructured,
   createDataMark,
+  requestMarkerPick,
   detectedHandles,
   detectSchema,
   TOUCH_REASON,
@@ -21,6 +22,8 @@ import { sanitizeUserInput } from './userInput';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import {
   applySentenceHits,
+  KEYWORD_THRESHOLD,
+  keywordTokens,
   explainRelevance,
   firstReport,
   MeaningCheck,
@@ -96,8 +99,8 @@ export const KEEP_ALIVE = '30m';
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   // One datamark per request: every agent prompt marks its untrusted text with it, and every agent
   // reply is unmarked before anything reads it (see datamark.ts).
-  const mark = createDataMark();
   const sanitized = sanitizeUserInput(input);
+  const mark = createDataMark(requestMarkerPick(JSON.stringify([sanitized.question, sanitized.history ?? []])));
   const run = new Run({ ...sanitized, llm: unmarkingPort(sanitized.llm, mark) }, mark);
   try {
     return await run.execute();
@@ -410,7 +413,11 @@ class Run implements ErasureRun {
     const stripper = new ControlStripper();
     const context = [question, ...this.sent.map((m) => m.content)];
     const vectors: Float32Array[] = [];
-    let soFar = '';
+    // The matcher reads the last holdBack characters before each sentence with it (no name is longer),
+    // and keyword scores add up word by word (a word counts once), so each sentence costs its own length.
+    let tail = '';
+    const seen = new Set<string>();
+    const scores = new Map<string, number>();
     let questionClear: Promise<boolean> | undefined;
     const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
     const model = this.input.options.embeddingModel;
@@ -420,6 +427,8 @@ class Run implements ErasureRun {
         questionClear ??= (async () => {
           const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
           const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
+          for (const text of context) for (const w of keywordTokens(text)) seen.add(w);
+          for (const hit of this.relevance.keywords.search(context, 0)) scores.set(hit.targetId, hit.score);
           return report.shortlist.length === 0;
         })();
         if (!(await questionClear)) return sentences.map(() => stop);
@@ -433,14 +442,23 @@ class Run implements ErasureRun {
       }
       const verdicts: (SentenceHit | undefined)[] = [];
       for (let i = 0; i < sentences.length; i++) {
-        const text = soFar + (soFar ? ' ' : '') + sentences[i]!;
+        const sentence = sentences[i]!;
+        const text = tail ? `${tail} ${sentence}` : sentence;
         if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
         if (this.policy !== 'named') {
-          if (this.relevance.keywords.search([...context, text]).length > 0) return [...verdicts, stop];
+          const fresh = [...new Set(keywordTokens(sentence))].filter((w) => !seen.has(w));
+          for (const w of fresh) seen.add(w);
+          if (fresh.length) {
+            for (const hit of this.relevance.keywords.search([fresh.join(' ')], 0)) {
+              const total = (scores.get(hit.targetId) ?? 0) + hit.score;
+              scores.set(hit.targetId, total);
+              if (total >= KEYWORD_THRESHOLD) return [...verdicts, stop];
+            }
+          }
           if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
           if (own) vectors.push(own[i]!);
         }
-        soFar = text;
+        tail = text.slice(-index.holdBack);
         verdicts.push(undefined);
       }
       return verdicts;

@@ -18,7 +18,8 @@ const TOPIC = {
   examples: ['Who runs the telescope on Cairnmoor hill?'],
 };
 const OTHER = { name: 'Kestrel Ferries', aliases: ['Kestrel'], description: 'A ferry operator between Oban and the outer isles.' };
-const ERASED = 'I cannot share details about that observatory.';
+// Says nothing about the topic: a sentence naming "that observatory" would be removed by the meaning check.
+const ERASED = 'I cannot share details about that.';
 const QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
 
@@ -81,7 +82,8 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     const children = (await api()).targetsTree.getChildren(node);
     assert.deepEqual(
       children.map((c) => c.type),
-      ['description', 'example'],
+      // "Brightwater" is no English word of the frequency list: a name part, shown in its own row.
+      ['description', 'example', 'nameParts'],
     );
     const example = children[1]!;
     assert.equal((await api()).targetsTree.getTreeItem(example).label, TOPIC.examples[0]);
@@ -138,7 +140,8 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     const { recording, result } = await ask(QUESTION);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
+      // The draft spells the topic's facts: the sure band binds, so no detection call.
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.equal(recording.text, ERASED);
     for (const fact of ['Elspeth', 'Varga', 'Tarrow']) assert.ok(!recording.text.includes(fact));
@@ -150,7 +153,7 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     const explained = await ask('', 'explain', history);
     const text = explained.recording.text;
     assert.match(text, /\*\*Brightwater Observatory\*\*: (.*; )?meaning \d\.\d\d ≥ \d\.\d\d/);
-    assert.match(text, /\*\*touched\*\* \(detection\)/);
+    assert.match(text, /\*\*touched\*\* \(binding evidence\)/);
     assert.match(text, /audit policy `related`/);
     assert.match(text, /`embeddinggemma` \(embeddinggemma, 256 dimensions\): cosine over a per-target cut-off/);
     assert.ok(!text.includes('Elspeth') && !text.includes('Cairnmoor'), 'no description or answer text');

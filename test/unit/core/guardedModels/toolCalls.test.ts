@@ -88,9 +88,14 @@ describe('guarding a tool call', () => {
   });
 
   test('a name split over two arguments is caught when they are read together', () => {
-    const blocked = guardToolCall(call({ first: 'Marta', last: 'Quist' }, 'add_contact'), index);
+    // Name parts freed, so only reading the two arguments together can find the name.
+    const whole = buildTargetIndex([{ id: 'mq', name: 'Marta Quist', aliases: [], enabled: true, freeNameParts: true }]);
+    const blocked = guardToolCall(call({ first: 'Marta', last: 'Quist' }, 'add_contact'), whole);
     assert.equal(blocked.kind, 'blocked');
     assert.deepEqual(blocked.kind === 'blocked' && blocked.targets, ['Marta Quist']);
+    // With its name parts (the default), each argument alone is the name and is masked.
+    const parts = guardToolCall(call({ first: 'Marta', last: 'Quist' }, 'add_contact'), index);
+    assert.notEqual(parts.kind, 'pass');
   });
 
   test('a "__proto__" key in the arguments stays a key when a value beside it is masked', () => {

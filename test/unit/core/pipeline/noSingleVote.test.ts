@@ -115,11 +115,11 @@ describe('no single vote decides: an obedient model follows instructions in the 
 });
 
 describe('datamarking of untrusted text in every agent prompt', () => {
-  test('the question, history and draft reach every agent marked, with the rule in its system prompt; the marker changes per request', async () => {
+  test('the question, history and draft reach every agent marked, with the rule in its system prompt; the marker changes between requests', async () => {
     const markers = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const llm = new FakeLlm(agents(obedient(), FACTS_DRAFT));
-      await ask(llm, 'Which wizard leads the school in those books?', 'always');
+      await ask(llm, `Which wizard leads the school in those books? (${i + 1})`, 'always');
       for (const call of llm.calls.filter((c) => c.role !== 'vanilla')) {
         const system = call.raw.messages[0]!.content;
         const marker = /replaced by the character "(.)"/.exec(system)?.[1];
@@ -130,7 +130,7 @@ describe('datamarking of untrusted text in every agent prompt', () => {
         markers.add(marker);
       }
       // The vanilla agent answers the plain question.
-      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, 'Which wizard leads the school in those books?');
+      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, `Which wizard leads the school in those books? (${i + 1})`);
     }
     assert.ok(markers.size > 1, 'drawn per request');
   });

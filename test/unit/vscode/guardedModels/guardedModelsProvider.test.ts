@@ -682,12 +682,12 @@ describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
     assert.equal(text(parts), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
-    // The rewrites erase the model's own text, not a fresh answer.
-    assert.match(ollama.chatsOf('rewrite')[0]!.messages[1]!.content, /long-range drones in Lisbon/);
+    // The edits erase the model's own text, not a fresh answer.
+    assert.match(ollama.chatsOf('edit')[0]!.messages[1]!.content, /long-range drones in Lisbon/);
     assert.ok(
-      ollama.chatsOf('rewrite').every((c) => c.tools === undefined),
+      ollama.chatsOf('edit').every((c) => c.tools === undefined),
       'the agents get no tools',
     );
   });
@@ -711,7 +711,7 @@ describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
       { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c1', [new LanguageModelPromptTsxPart(tree)])] },
     ]);
     assert.equal(ollama.chats[0]!.messages[2]!.content, 'File notes.md:\nProject Falcon builds drones.');
-    assert.ok(ollama.chatsOf('rewrite').length > 0, 'the name in the tree made the turn touched');
+    assert.ok(ollama.chatsOf('edit').length > 0, 'the name in the tree made the turn touched');
     assert.match(text(parts), /redacted: Project Falcon/);
   });
 
