@@ -1,6 +1,6 @@
 export * from './relevance';
 export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, type KeywordHit, type KeywordIndex } from './keywordIndex';
-export { keywordTokens, foldPlural } from './tokenize';
+export { keywordTokens, foldPlural, contentStems, STOP_WORDS } from './tokenize';
 export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 export { embeddingKey, FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 export {
