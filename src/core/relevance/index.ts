@@ -1,7 +1,15 @@
 export * from './relevance';
 export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, type KeywordHit, type KeywordIndex } from './keywordIndex';
 export { keywordTokens, foldPlural, contentStems, STOP_WORDS } from './tokenize';
-export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector, type EmbeddingProfile } from './embeddingProfiles';
+export {
+  DEFAULT_EMBEDDING_MODEL,
+  embeddingProfile,
+  prepareVector,
+  parseFittedThresholds,
+  withFitted,
+  type EmbeddingProfile,
+  type FittedThresholds,
+} from './embeddingProfiles';
 export { embeddingKey, FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 export {
   TargetEmbeddings,
@@ -14,3 +22,19 @@ export {
   type EmbeddingBuildProgress,
 } from './targetEmbeddings';
 export { explainQuestion } from './explainQuestion';
+export {
+  calibrate,
+  calibrationSummary,
+  fittedThresholds,
+  parseCalibrationQuestions,
+  saveCalibration,
+  withUserTargets,
+  DEFAULT_RECALL_GOAL,
+  SURE_FALSE_GOAL,
+  type CalibrationQuestion,
+  type CalibrationResult,
+  type CalibrationSet,
+  type CalibrationMeasure,
+  type MeaningThresholds,
+  type Rates,
+} from './calibrate';

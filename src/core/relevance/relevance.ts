@@ -68,6 +68,8 @@ export interface SemanticState {
     readonly relativeToBest: number;
     readonly minThreshold: number;
     readonly maxThreshold: number;
+    /** Set when the thresholds were fitted by `unlearn calibrate` on this machine: on how many questions, and what they reached. */
+    readonly fitted?: { readonly questions: number; readonly recall: number; readonly falseRate: number; readonly fittedAt: string };
   };
 }
 
@@ -361,8 +363,19 @@ function calibrationOf(index: TargetEmbeddings): NonNullable<SemanticState['cali
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  const { family, floor, margin, relativeToBest } = index.profile;
-  return { family, dims: index.dims, floor, margin, relativeToBest, minThreshold: round(min), maxThreshold: round(max) };
+  const { family, floor, margin, relativeToBest, fitted } = index.profile;
+  return {
+    family,
+    dims: index.dims,
+    floor,
+    margin,
+    relativeToBest,
+    minThreshold: round(min),
+    maxThreshold: round(max),
+    ...(fitted
+      ? { fitted: { questions: fitted.questions, recall: fitted.recall, falseRate: fitted.falseRate, fittedAt: fitted.fittedAt } }
+      : {}),
+  };
 }
 
 function toLlmError(error: unknown, model: string, host: string): LlmError {

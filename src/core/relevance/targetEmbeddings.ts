@@ -2,7 +2,7 @@ import { LlmError } from '../llm/errors';
 import type { LlmPort } from '../llm/port';
 import type { ForgetTarget } from '../targets/target';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
-import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
+import { prepareVector, withFitted, type EmbeddingProfile } from './embeddingProfiles';
 import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
@@ -77,8 +77,10 @@ export class TargetEmbeddings {
     signal?: AbortSignal;
     onProgress?: (p: EmbeddingBuildProgress) => void;
   }): Promise<TargetEmbeddings> {
-    const { llm, model, profile, cache, signal } = input;
-    const space = spaceOf(model, profile);
+    const { llm, model, cache, signal } = input;
+    const space = spaceOf(model, input.profile);
+    // Thresholds fitted on this machine for this model and profile replace the shipped ones.
+    const profile = withFitted(input.profile, await cache.readCalibration?.(space));
     const enabled = input.targets.filter((t) => t.enabled);
     const texts: string[] = [];
     const rowOwner: number[] = [];
