@@ -57,6 +57,8 @@ export interface MeaningThresholds {
   readonly relativeToBest: number;
   /** How far above a target's threshold the sure band starts. */
   readonly sure: number;
+  /** Standard deviations beyond the expected largest noise draw a hit must stand out (see OUTLIER_SLACK). */
+  readonly outlierSlack: number;
 }
 
 export interface CalibrationMeasure {
@@ -170,8 +172,10 @@ interface QuestionData {
   readonly sim: Float32Array;
   readonly base: Float32Array;
   readonly target: Int32Array;
-  /** The outlier level of this question over all rows (-Infinity with too few rows). */
-  readonly level: number;
+  /** This question's similarities over all rows: mean, spread, and √(2 ln rows) (0 when too few rows for a spread). */
+  readonly mean: number;
+  readonly sd: number;
+  readonly noise: number;
   readonly keyword: readonly { target: number; score: number }[];
   readonly named: ReadonlySet<number>;
 }
@@ -236,7 +240,7 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
 
   const keywords = buildKeywordIndex(targets);
   const names = buildTargetIndex(targets);
-  const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + OUTLIER_SLACK : Infinity;
+  const noise = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) : 0;
   const data: QuestionData[] = questions.map((q, qi) => {
     const v = questionVec[qi]!;
     const sims = new Float32Array(rows);
@@ -250,7 +254,7 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
       squares += s * s;
     }
     const mean = sum / rows;
-    const level = outlier === Infinity ? -Infinity : mean + outlier * Math.sqrt(Math.max(0, squares / rows - mean * mean));
+    const sd = Math.sqrt(Math.max(0, squares / rows - mean * mean));
     const subject = q.subject ? targetIndex.get(q.subject)! : -1;
     // Rows that can pass: the best by similarity (where the floor decides) and by similarity over their
     // level (where the margin does), and every row of the subject.
@@ -267,7 +271,9 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
       sim: Float32Array.from(kept, (r) => sims[r]!),
       base: Float32Array.from(kept, (r) => base[r]!),
       target: Int32Array.from(kept, (r) => rowOwner[r]!),
-      level,
+      mean,
+      sd,
+      noise,
       keyword: keywords.search([q.question]).map((h) => ({ target: targetIndex.get(h.targetId)!, score: h.score })),
       named: new Set(names.mentionedTargets(q.question).map((t) => targetIndex.get(t.id)!)),
     };
@@ -277,10 +283,11 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
     floor: profile.floor,
     margin: profile.margin,
     relativeToBest: profile.relativeToBest,
-    sure: SURE_MARGINS * profile.margin,
+    sure: profile.sure ?? SURE_MARGINS * profile.margin,
+    outlierSlack: profile.outlierSlack ?? OUTLIER_SLACK,
   };
   const before = measure(data, current);
-  const fit = fitThresholds(data, recallGoal);
+  const fit = fitThresholds(data, recallGoal, current);
   const after = measure(data, fit.thresholds);
   const hits = data.map((d) => meaningHits(d, fit.thresholds));
 
@@ -346,6 +353,7 @@ export function fittedThresholds(result: CalibrationResult): FittedThresholds {
     margin: round(t.margin),
     relativeToBest: round(t.relativeToBest),
     sure: round(t.sure),
+    outlierSlack: round(t.outlierSlack),
     questions: result.questions,
     recall: round(result.after.together.recall),
     falseRate: round(result.after.together.falseRate),
@@ -421,7 +429,7 @@ interface Hits {
 }
 
 function meaningHits(d: QuestionData, t: MeaningThresholds): Hits {
-  const list = overTargets(d, t.floor, t.margin);
+  const list = overTargets(d, t.floor, t.margin, t.outlierSlack);
   let top = -Infinity;
   for (const o of list) top = Math.max(top, o.sim);
   const over = new Map<number, number>();
@@ -481,22 +489,33 @@ function measure(data: readonly QuestionData[], t: MeaningThresholds): Calibrati
  * The grid search: every floor, margin and relative cut-off on a grid, keeping the one that reaches the
  * recall goal (names, keywords and meaning together) at the lowest false-shortlist rate; ties go to
  * higher recall, then to the larger margin (further from the noise). When no point reaches the goal,
- * the best recall wins, then the lowest false rate. The sure band is then the smallest offset above
+ * the one with the largest recall minus false rate wins. The sure band is then the smallest offset above
  * the fitted threshold at which meaning binds at most SURE_FALSE_GOAL of the negatives.
  */
 /** The relative cut-offs tried: among targets over threshold, keep those within this fraction of the best. */
 const CUTS = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1];
 
-function fitThresholds(data: readonly QuestionData[], recallGoal: number): { thresholds: MeaningThresholds } {
+function fitThresholds(data: readonly QuestionData[], recallGoal: number, start: MeaningThresholds): { thresholds: MeaningThresholds } {
   type Point = { t: MeaningThresholds; recall: number; falseRate: number };
   let chosen: Point | undefined;
   const better = (a: Point, b: Point): boolean => {
     const aGoal = a.recall >= recallGoal;
     const bGoal = b.recall >= recallGoal;
     if (aGoal !== bGoal) return aGoal;
-    if (aGoal ? a.falseRate !== b.falseRate : a.recall !== b.recall) return aGoal ? a.falseRate < b.falseRate : a.recall > b.recall;
-    if (aGoal ? a.recall !== b.recall : a.falseRate !== b.falseRate) return aGoal ? a.recall > b.recall : a.falseRate < b.falseRate;
-    return a.t.margin > b.t.margin;
+    if (aGoal) {
+      if (a.falseRate !== b.falseRate) return a.falseRate < b.falseRate;
+      if (a.recall !== b.recall) return a.recall > b.recall;
+    } else {
+      // Short of the goal, "most recall" would shortlist everything; the point that separates best wins
+      // (recall minus false rate), and the report says the goal was not reached.
+      const ja = a.recall - a.falseRate;
+      const jb = b.recall - b.falseRate;
+      if (ja !== jb) return ja > jb;
+      if (a.recall !== b.recall) return a.recall > b.recall;
+    }
+    // Among equals, the stricter point: further from the noise.
+    if (a.t.margin !== b.t.margin) return a.t.margin > b.t.margin;
+    return a.t.outlierSlack > b.t.outlierSlack;
   };
   const positives = data.filter((d) => d.positive).length || 1;
   const negatives = data.length - data.filter((d) => d.positive).length || 1;
@@ -506,37 +525,41 @@ function fitThresholds(data: readonly QuestionData[], recallGoal: number): { thr
   );
   const found = new Array<number>(CUTS.length);
   const wrong = new Array<number>(CUTS.length);
-  for (let f = 0; f <= 45; f++)
-    for (let m = 0; m <= 30; m++) {
-      const floor = round(f * 0.02);
-      const margin = round(m * 0.01);
-      found.fill(0);
-      wrong.fill(0);
-      data.forEach((d, i) => {
-        const count = d.positive ? found : wrong;
-        if (fixedHit[i]) {
-          for (let c = 0; c < CUTS.length; c++) count[c]!++;
-          return;
-        }
-        const over = overTargets(d, floor, margin);
-        if (over.length === 0) return;
-        let top = -Infinity;
-        for (const o of over) top = Math.max(top, o.sim);
-        const mine = d.positive ? over.find((o) => o.target === d.subject) : undefined;
-        for (let c = 0; c < CUTS.length; c++) {
-          // A negative is shortlisted whatever the cut (the best target always survives it).
-          if (!d.positive || (mine && mine.sim >= top * CUTS[c]!)) count[c]!++;
-        }
-      });
-      CUTS.forEach((relativeToBest, c) => {
-        const point: Point = {
-          t: { floor, margin, relativeToBest, sure: 0 },
-          recall: found[c]! / positives,
-          falseRate: wrong[c]! / negatives,
-        };
-        if (!chosen || better(point, chosen)) chosen = point;
-      });
-    }
+  /** Scores one floor, margin and slack at every relative cut-off, keeping the best point so far. */
+  const tryPoint = (floor: number, margin: number, outlierSlack: number, cuts: readonly number[]) => {
+    found.fill(0);
+    wrong.fill(0);
+    data.forEach((d, i) => {
+      const count = d.positive ? found : wrong;
+      if (fixedHit[i]) {
+        for (let c = 0; c < cuts.length; c++) count[c]!++;
+        return;
+      }
+      const over = overTargets(d, floor, margin, outlierSlack);
+      if (over.length === 0) return;
+      let top = -Infinity;
+      for (const o of over) top = Math.max(top, o.sim);
+      const mine = d.positive ? over.find((o) => o.target === d.subject) : undefined;
+      // A negative is shortlisted whatever the cut (the best target always survives it).
+      for (let c = 0; c < cuts.length; c++) if (!d.positive || (mine && mine.sim >= top * cuts[c]!)) count[c]!++;
+    });
+    cuts.forEach((relativeToBest, c) => {
+      const point: Point = {
+        t: { floor, margin, relativeToBest, sure: 0, outlierSlack },
+        recall: found[c]! / positives,
+        falseRate: wrong[c]! / negatives,
+      };
+      if (!chosen || better(point, chosen)) chosen = point;
+    });
+  };
+  // Coordinate search: the outlier slack with the rest as shipped, then floor, margin and cut-off on a
+  // grid at that slack, then the slack again at the fitted rest.
+  for (const slack of SLACKS) tryPoint(start.floor, start.margin, slack, [start.relativeToBest]);
+  let slack = chosen!.t.outlierSlack;
+  for (let f = 0; f <= 30; f++) for (let m = 0; m <= 45; m++) tryPoint(round(f * 0.03), round(m * 0.01), slack, CUTS);
+  const fitted = chosen!.t;
+  for (const s of SLACKS) tryPoint(fitted.floor, fitted.margin, s, [fitted.relativeToBest]);
+  slack = chosen!.t.outlierSlack;
   const t = chosen!.t;
   const negativeData = data.filter((d) => !d.positive);
   let sure = 0.5;
@@ -548,7 +571,15 @@ function fitThresholds(data: readonly QuestionData[], recallGoal: number): { thr
       break;
     }
   }
-  return { thresholds: { ...t, sure } };
+  return { thresholds: { ...t, outlierSlack: slack, sure } };
+}
+
+/** Outlier slacks tried: from hits that barely stand out of the request's spread to the far tail. */
+const SLACKS = [-3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3];
+
+/** The level a hit must stand out of, as TargetEmbeddings.search computes it; -Infinity with too few rows. */
+function levelOf(d: QuestionData, slack: number): number {
+  return d.noise > 0 ? d.mean + (d.noise + slack) * d.sd : -Infinity;
 }
 
 /** Per-target scratch of overTargets, grown to the largest target count seen (the fit calls it about a million times). */
@@ -556,7 +587,7 @@ let scratchExcess = new Float64Array(0);
 let scratchRow = new Int32Array(0);
 
 /** Targets over their meaning threshold at this floor and margin (before the relative cut-off), with their best row's similarity. */
-function overTargets(d: QuestionData, floor: number, margin: number): { target: number; sim: number; threshold: number }[] {
+function overTargets(d: QuestionData, floor: number, margin: number, slack: number): { target: number; sim: number; threshold: number }[] {
   const n = d.sim.length;
   const touched: number[] = [];
   for (let k = 0; k < n; k++) {
@@ -573,11 +604,12 @@ function overTargets(d: QuestionData, floor: number, margin: number): { target: 
     }
   }
   const out: { target: number; sim: number; threshold: number }[] = [];
+  const level = levelOf(d, slack);
   for (const target of touched) {
     const k = scratchRow[target]!;
     scratchExcess[target] = -Infinity;
     const sim = d.sim[k]!;
-    const threshold = Math.max(floor, d.base[k]! + margin, d.level);
+    const threshold = Math.max(floor, d.base[k]! + margin, level);
     if (sim >= threshold) out.push({ target, sim, threshold });
   }
   return out;

@@ -27,6 +27,8 @@ export interface EmbeddingProfile {
   readonly relativeToBest: number;
   /** How far above a target's threshold the sure band starts; absent: SURE_MARGINS margins. */
   readonly sure?: number;
+  /** Standard deviations beyond the expected largest noise draw a hit must reach; absent: OUTLIER_SLACK. */
+  readonly outlierSlack?: number;
   /** Set when the numbers above were fitted on this machine by `unlearn calibrate`. */
   readonly fitted?: FittedThresholds;
 }
@@ -43,6 +45,7 @@ export interface FittedThresholds {
   readonly margin: number;
   readonly relativeToBest: number;
   readonly sure: number;
+  readonly outlierSlack: number;
   readonly questions: number;
   readonly recall: number;
   readonly falseRate: number;
@@ -59,13 +62,22 @@ export function parseFittedThresholds(value: unknown): FittedThresholds | undefi
   if (v.version !== 1 || typeof v.model !== 'string' || typeof v.family !== 'string' || typeof v.fittedAt !== 'string') return undefined;
   if (!['floor', 'margin', 'relativeToBest', 'sure', 'recall', 'falseRate', 'recallGoal'].every((k) => unit(k))) return undefined;
   if (!unit('questions', 1e9)) return undefined;
+  if (typeof v.outlierSlack !== 'number' || !Number.isFinite(v.outlierSlack) || Math.abs(v.outlierSlack) > 10) return undefined;
   return v as unknown as FittedThresholds;
 }
 
 /** The profile with a stored fit's thresholds in place of the shipped ones (prefixes and dims are the model's). */
 export function withFitted(profile: EmbeddingProfile, fitted: FittedThresholds | undefined): EmbeddingProfile {
   if (!fitted || fitted.family !== profile.family) return profile;
-  return { ...profile, floor: fitted.floor, margin: fitted.margin, relativeToBest: fitted.relativeToBest, sure: fitted.sure, fitted };
+  return {
+    ...profile,
+    floor: fitted.floor,
+    margin: fitted.margin,
+    relativeToBest: fitted.relativeToBest,
+    sure: fitted.sure,
+    outlierSlack: fitted.outlierSlack,
+    fitted,
+  };
 }
 
 /** The model `unlearn.embeddingModel` and `--embedding-model` default to. See README "Relevance" for why. */

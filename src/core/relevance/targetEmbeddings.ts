@@ -215,7 +215,7 @@ export class TargetEmbeddings {
     // largest of `rows` noise draws would not (about 5.8 standard deviations at 10,000 rows, see OUTLIER_SLACK). A request
     // that matches what many targets share (a template, a common subject) is near all of them; none
     // of those stands out. Too few rows for a spread to mean anything: the per-row thresholds alone.
-    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + OUTLIER_SLACK : Infinity;
+    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + (this.profile.outlierSlack ?? OUTLIER_SLACK) : Infinity;
     const queryLevel = Array.from(q, (_, qi) => {
       if (outlier === Infinity) return -Infinity;
       const mean = sum[qi]! / rows;
