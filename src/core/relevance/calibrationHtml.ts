@@ -38,11 +38,11 @@ export function histogramSvg(input: {
   readonly width?: number;
 }): string {
   const width = input.width ?? 560;
-  const height = 250;
+  const height = 266;
   const left = 40;
   const right = 12;
   const top = 14 + 14 * input.lines.length;
-  const bottom = 40;
+  const bottom = 56;
   const all = [...input.positives, ...input.negatives, ...input.lines.map((l) => l.at)].filter(Number.isFinite);
   let lo = Math.min(...all);
   let hi = Math.max(...all);
@@ -68,11 +68,11 @@ export function histogramSvg(input: {
   const x = (v: number) => left + ((v - lo) / (hi - lo)) * plotW;
   const y = (s: number) => top + plotH - (s / peak) * plotH;
   const barW = plotW / bins;
-  const bars = (values: number[], color: string, offset: number) =>
+  const bars = (values: number[], color: string, offset: number, cls: string) =>
     values
       .map((s, i) =>
         s > 0
-          ? `<rect x="${(left + i * barW + offset).toFixed(1)}" y="${y(s).toFixed(1)}" width="${(barW / 2 - 0.5).toFixed(1)}" height="${(top + plotH - y(s)).toFixed(1)}" fill="${color}" fill-opacity="0.8"/>`
+          ? `<rect class="bar ${cls}" x="${(left + i * barW + offset).toFixed(1)}" y="${y(s).toFixed(1)}" width="${(barW / 2 - 0.5).toFixed(1)}" height="${(top + plotH - y(s)).toFixed(1)}" fill="${color}" fill-opacity="0.8"/>`
           : '',
       )
       .join('');
@@ -100,12 +100,12 @@ export function histogramSvg(input: {
   const legendY = height - 8;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">
 ${ticks.join('')}
-${bars(neg, NEGATIVE, 0)}${bars(pos, POSITIVE, barW / 2)}
+${bars(neg, NEGATIVE, 0, 'neg')}${bars(pos, POSITIVE, barW / 2, 'pos')}
 <line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#9ca3af"/>
 ${lines}
 <rect x="${left}" y="${legendY - 9}" width="10" height="10" fill="${POSITIVE}"/><text class="lbl" x="${left + 14}" y="${legendY}">questions about a subject (${input.positives.length})</text>
 <rect x="${left + 250}" y="${legendY - 9}" width="10" height="10" fill="${NEGATIVE}"/><text class="lbl" x="${left + 264}" y="${legendY}">questions about none (${input.negatives.length})</text>
-<text class="ax" x="${left + plotW}" y="${legendY}" text-anchor="end">${esc(input.xLabel)}</text>
+<text class="ax" x="${(left + plotW / 2).toFixed(1)}" y="${top + plotH + 28}" text-anchor="middle">${esc(input.xLabel)}</text>
 </svg>`;
 }
 
@@ -163,9 +163,10 @@ export function calibrationHtml(r: CalibrationResult): string {
       { at: after.thresholds.margin + after.thresholds.sure, label: 'fitted sure band', color: SURE },
     ],
   });
+  // Most questions share no word with any target and score 0: drawn, that bar would flatten the rest.
   const keyword = histogramSvg({
-    positives: scores.positiveKeyword,
-    negatives: scores.negativeKeyword,
+    positives: scores.positiveKeyword.filter((v) => v > 0),
+    negatives: scores.negativeKeyword.filter((v) => v > 0),
     xLabel: 'keyword score',
     lines: [
       { at: r.keywordThreshold, label: 'keyword threshold', color: AFTER },
@@ -221,7 +222,7 @@ ${goal}
 <div class="charts">
 <figure><figcaption>Meaning: similarity over the row’s unrelated level</figcaption>${overBase}</figure>
 <figure><figcaption>Meaning: raw similarity</figcaption>${similarity}</figure>
-<figure><figcaption>Keywords</figcaption>${keyword}</figure>
+<figure><figcaption>Keywords</figcaption>${keyword}<p class="note">Questions scoring above 0 only: ${scores.positiveKeyword.filter((v) => v > 0).length} of ${scores.positiveKeyword.length} about a subject, ${scores.negativeKeyword.filter((v) => v > 0).length} of ${scores.negativeKeyword.length} about none.</p></figure>
 </div>
 <h2>Recall and false shortlists per signal</h2>
 ${signalTable(before, after)}
