@@ -1,22 +1,23 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import {
   calibrate,
+  calibrationHtml,
+  loadCalibrationSet,
   DEFAULT_RECALL_GOAL,
   FileEmbeddingCache,
   fittedThresholds,
-  parseCalibrationQuestions,
   saveCalibration,
   withUserTargets,
   type CalibrationMeasure,
+  type CalibrationSet,
   type CalibrationResult,
 } from '../core/relevance';
-import { calibrationHtml } from '../core/relevance/calibrationHtml';
-import { formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
+import { formatProblems, type ForgetTarget } from '../core/targets';
 import { loadTargetsFile, reportError } from './ask';
 import { HELP_FLAG, parseCommandLine } from './args';
 import { EXIT, type CliIo } from './io';
@@ -76,9 +77,9 @@ export async function calibrateCommand(argv: string[], io: CliIo, deps: Calibrat
 
   const folder = values.dataset ? resolve(io.cwd, values.dataset) : shippedRelevanceSet();
   if (!folder) return usage(io, 'the shipped question set (datasets/relevance) is not installed next to this program; pass --dataset DIR');
-  let set: { targets: ForgetTarget[]; questions: ReturnType<typeof parseCalibrationQuestions>['questions'] };
+  let set: CalibrationSet;
   try {
-    set = await loadSet(folder);
+    set = await loadCalibrationSet(folder);
   } catch (error) {
     return usage(io, (error as Error).message);
   }
@@ -166,28 +167,6 @@ export function summaryText(r: CalibrationResult): string {
       ? `Recall goal ${Math.round(r.recallGoal * 100)}% reached.\n`
       : `Recall goal ${Math.round(r.recallGoal * 100)}% not reachable with this model: fitted for the best recall minus false rate.\n`)
   );
-}
-
-async function loadSet(
-  folder: string,
-): Promise<{ targets: ForgetTarget[]; questions: ReturnType<typeof parseCalibrationQuestions>['questions'] }> {
-  const read = async (name: string) => {
-    try {
-      return await readFile(join(folder, name), 'utf8');
-    } catch {
-      throw new Error(`${folder} has no ${name}`);
-    }
-  };
-  let rawTargets: unknown;
-  try {
-    rawTargets = JSON.parse(await read('targets.json'));
-  } catch (error) {
-    throw new Error(`${join(folder, 'targets.json')}: ${(error as Error).message}`);
-  }
-  const parsed = parseTargets(rawTargets);
-  const { questions, problems } = parseCalibrationQuestions(await read('questions.jsonl'));
-  if (problems.length) throw new Error(`${join(folder, 'questions.jsonl')}: ${problems.slice(0, 3).join('; ')}`);
-  return { targets: parsed.targets, questions };
 }
 
 /** datasets/relevance next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */

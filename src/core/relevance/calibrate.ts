@@ -105,9 +105,9 @@ export interface CalibrationResult {
   /** Per negative kind, false-shortlist rate after fitting. */
   readonly falseByKind: Readonly<Record<string, number>>;
   /** Positives missed after fitting (for the report), at most 40. */
-  readonly missed: readonly { readonly subject: string; readonly question: string }[];
+  readonly missed: readonly { readonly subject: string; readonly question: string; readonly fromExamples?: true }[];
   /** Negatives shortlisted after fitting, with the target they hit, at most 40. */
-  readonly falseHits: readonly { readonly question: string; readonly target: string; readonly kind: string }[];
+  readonly falseHits: readonly { readonly question: string; readonly target: string; readonly kind: string; readonly userTarget?: true }[];
   readonly fittedAt: string;
 }
 
@@ -297,15 +297,27 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
     const of = data.map((d, i) => ({ d, i })).filter(({ d }) => !d.positive && d.kind === kind);
     falseByKind[kind] = of.filter(({ d, i }) => anyHit(d, hits[i]!)).length / of.length;
   }
-  const missed: { subject: string; question: string }[] = [];
-  const falseHits: { question: string; target: string; kind: string }[] = [];
+  const missed: { subject: string; question: string; fromExamples?: true }[] = [];
+  const falseHits: { question: string; target: string; kind: string; userTarget?: true }[] = [];
+  // Targets whose sample questions joined the set: the user's own (a front end may hide their text).
+  const userTargets = new Set(questions.filter((q) => q.source === 'examples').map((q) => q.subject));
   data.forEach((d, i) => {
     const h = hits[i]!;
     if (d.positive && !touches(d, h, d.subject) && missed.length < 40)
-      missed.push({ subject: targets[d.subject]!.id, question: questions[i]!.question });
+      missed.push({
+        subject: targets[d.subject]!.id,
+        question: questions[i]!.question,
+        ...(questions[i]!.source === 'examples' ? { fromExamples: true as const } : {}),
+      });
     if (!d.positive && falseHits.length < 40) {
       const t = firstHit(d, h);
-      if (t >= 0) falseHits.push({ question: questions[i]!.question, target: targets[t]!.id, kind: d.kind });
+      if (t >= 0)
+        falseHits.push({
+          question: questions[i]!.question,
+          target: targets[t]!.id,
+          kind: d.kind,
+          ...(userTargets.has(targets[t]!.id) ? { userTarget: true as const } : {}),
+        });
     }
   });
 
@@ -370,7 +382,7 @@ export async function saveCalibration(cache: EmbeddingCache, result: Calibration
 }
 
 /** The one-line summary /explain and the status tooltip show. */
-export function calibrationSummary(fitted: FittedThresholds | undefined): string {
+export function calibrationSummary(fitted: Pick<FittedThresholds, 'questions' | 'recall' | 'falseRate'> | undefined): string {
   if (!fitted) return 'not calibrated';
   return `calibrated on ${fitted.questions} questions, recall ${pct(fitted.recall)}, false ${pct(fitted.falseRate)}`;
 }

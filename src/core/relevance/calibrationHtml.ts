@@ -139,7 +139,12 @@ ${row('sure band', b.sure, a.sure, 'above the threshold by this much, a target i
 </tbody></table>`;
 }
 
-export function calibrationHtml(r: CalibrationResult): string {
+/**
+ * `maskUserText`: the user's own targets (their ids and sample questions) are not written out, for a
+ * front end that shows removed text only when asked (the extension's unlearn.preview.showOriginal).
+ */
+export function calibrationHtml(r: CalibrationResult, options: { maskUserText?: boolean } = {}): string {
+  const mask = options.maskUserText === true;
   const { before, after, scores } = r;
   const goal = r.goalReached
     ? `<p class="ok">The fitted thresholds reach the recall goal of ${pct(r.recallGoal)}.</p>`
@@ -232,9 +237,9 @@ ${thresholdTable(before, after)}
 <h2>False shortlists by kind of question (fitted)</h2>
 <table><tbody>${kinds}</tbody></table>
 <h2>Missed questions (fitted, first ${r.missed.length})</h2>
-${list(r.missed.map((m) => `${esc(m.question)} <span class="subject">${esc(m.subject)}</span>`))}
+${list(r.missed.map((m) => (mask && m.fromExamples ? '<i>a sample question of one of your targets</i>' : `${esc(m.question)} <span class="subject">${esc(m.subject)}</span>`)))}
 <h2>Questions about none that were shortlisted (fitted, first ${r.falseHits.length})</h2>
-${list(r.falseHits.map((f) => `${esc(f.question)} <span class="subject">→ ${esc(f.target)} · ${esc(f.kind)}</span>`))}
+${list(r.falseHits.map((f) => `${esc(f.question)} <span class="subject">→ ${mask && f.userTarget ? 'one of your targets' : esc(f.target)} · ${esc(f.kind)}</span>`))}
 </body></html>
 `;
 }

@@ -38,3 +38,5 @@ export {
   type MeaningThresholds,
   type Rates,
 } from './calibrate';
+export { calibrationHtml } from './calibrationHtml';
+export { loadCalibrationSet } from './calibrationSet';

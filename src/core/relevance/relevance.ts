@@ -317,6 +317,16 @@ export class Relevance {
     };
   }
 
+  /**
+   * Drops the built index of `model`, so the next prepare() builds it again (from the cache: no text is
+   * embedded twice) with the thresholds stored now — after a calibration.
+   */
+  reload(model: string): void {
+    const slot = this.slot(model);
+    if (slot.build) return;
+    this.slots.delete(model);
+  }
+
   /** Forgets a remembered failure of `model`, so the next prepare() asks again (after the model was pulled). */
   retryNow(model: string): void {
     this.slot(model).failed = undefined;
