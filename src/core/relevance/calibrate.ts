@@ -150,15 +150,22 @@ export function parseCalibrationQuestions(text: string): { questions: Calibratio
 
 /**
  * The set to calibrate on: the shipped subjects and questions, plus the user's enabled targets, whose
- * sample questions join the positives (a user target replaces a shipped one of the same id). A
- * question whose subject is not among the targets is dropped.
+ * sample questions join the positives. A user target replaces a shipped one of the same id or name (the
+ * sample workspace's targets, say), and the shipped questions about it then test the user's version.
  */
 export function withUserTargets(set: CalibrationSet, user: readonly ForgetTarget[]): CalibrationSet {
   const mine = user.filter((t) => t.enabled);
-  const ids = new Set(mine.map((t) => t.id));
-  const targets = [...set.targets.filter((t) => !ids.has(t.id)), ...mine];
+  const key = (name: string) => name.trim().toLowerCase();
+  const replaced = new Map<string, string>();
+  for (const shipped of set.targets) {
+    const same = mine.find((t) => t.id === shipped.id || key(t.name) === key(shipped.name));
+    if (same) replaced.set(shipped.id, same.id);
+  }
+  const targets = [...set.targets.filter((t) => !replaced.has(t.id)), ...mine];
   const known = new Set(targets.map((t) => t.id));
-  const questions: CalibrationQuestion[] = set.questions.filter((q) => !q.subject || known.has(q.subject));
+  const questions: CalibrationQuestion[] = set.questions
+    .map((q) => (q.subject && replaced.has(q.subject) ? { ...q, subject: replaced.get(q.subject)! } : q))
+    .filter((q) => !q.subject || known.has(q.subject));
   for (const t of mine) for (const e of t.examples ?? []) if (e.trim()) questions.push({ question: e, subject: t.id, source: 'examples' });
   return { targets, questions };
 }

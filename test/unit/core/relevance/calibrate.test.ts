@@ -185,7 +185,15 @@ describe('calibrate', () => {
     assert.equal(set.questions.filter((q) => q.source === 'examples').length, 1);
     const r = await calibrate({ llm: tableEmbedder(local, dims), model: 'all-minilm', set });
     assert.equal(r.fromExamples, 1);
-    assert.deepEqual(r.missed, [{ subject: mine.id, question: 'only itself' }]);
+    assert.deepEqual(r.missed, [{ subject: mine.id, question: 'only itself', fromExamples: true }]);
+  });
+
+  test('a user target with a shipped target’s name replaces it, and the shipped questions about it follow', () => {
+    const [mine] = parseTargets([{ name: 'project alpha', description: 'Our own version.' }]).targets;
+    const set = withUserTargets({ targets, questions }, [mine!]);
+    assert.equal(set.targets.filter((t) => t.name.toLowerCase() === 'project alpha').length, 1);
+    assert.equal(set.questions.filter((q) => q.subject === mine!.id).length, 5);
+    assert.equal(set.questions.length, questions.length);
   });
 
   test('the fit is stored beside the embedding cache, and relevance with that cache uses it', async () => {
