@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { LlmPort } from '../core/llm/port';
+import { createOllamaPort, DEFAULT_OLLAMA_HOST, type LlmPort } from '../core/llm';
 import {
   calibrate,
   calibrationHtml,
@@ -147,7 +145,7 @@ export async function calibrateCommand(argv: string[], io: CliIo, deps: Calibrat
 }
 
 /** The before/after table the command prints. */
-export function summaryText(r: CalibrationResult): string {
+function summaryText(r: CalibrationResult): string {
   const pct = (v: number) => `${(Math.round(v * 1000) / 10).toFixed(1)}%`.padStart(6);
   const line = (label: string, m: CalibrationMeasure) =>
     `  ${label.padEnd(9)} ${(['keyword', 'meaning', 'together', 'sure'] as const)
@@ -170,7 +168,7 @@ export function summaryText(r: CalibrationResult): string {
 }
 
 /** datasets/relevance next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */
-export function shippedRelevanceSet(): string | undefined {
+function shippedRelevanceSet(): string | undefined {
   let dir = __dirname;
   for (let i = 0; i < 4; i++) {
     const candidate = join(dir, 'datasets', 'relevance');

@@ -21,7 +21,7 @@ import { fnv1a } from '../../src/core/targets/target';
 const CONCEPT_WEIGHT = 2.5;
 
 /** Weight of the direction every text shares, relative to the text's own (unit) features. */
-export const BUNCHING = 0.65;
+const BUNCHING = 0.65;
 
 export function scriptedEmbedding(text: string, dims = 64): number[] {
   const vector = new Array<number>(dims).fill(0);

@@ -11,13 +11,13 @@
  * const ollama = await startScriptedOllama({
  *   script: {
  *     vanilla: 'Paris is the capital of France.',
- *     audit: { touched: [], candidates: [] },            // objects are sent as JSON content
+ *     detect: { touched: [] },                            // objects are sent as JSON content
  *     critic: [fault.http(500, 'out of memory'), { scores: [5] }], // consumed call by call
  *   },
  * });
  * const port = createOllamaPort({ host: ollama.host });
  * // … run the code under test …
- * assert.equal(ollama.chatsOf('audit').length, 1);
+ * assert.equal(ollama.chatsOf('detect').length, 1);
  * await ollama.waitForIdle();   // every stream closed, e.g. after an abort
  * await ollama.close();
  *
@@ -159,10 +159,10 @@ export interface ScriptedModel {
   readonly embeddingDims?: number;
 }
 
-export const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
+const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
 
 /** Ollama resolves `llama3.2` to `llama3.2:latest`. */
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const slash = name.lastIndexOf('/');
   return name.slice(slash + 1).includes(':') ? name : `${name}:latest`;
 }
@@ -621,7 +621,9 @@ export class ScriptedOllama {
     const chat: RecordedChat = {
       role: agentRoleOf(messages as ChatMessage[]),
       model: name,
-      messages,
+      // A model reads through the datamarking; scripts and assertions see the prompt as a model
+      // reads it. The marked prompt as sent stays in `body.messages`.
+      messages: readableMessages(messages),
       format: body.format,
       options: body.options as Record<string, unknown> | undefined,
       stream: body.stream !== false,
@@ -1012,6 +1014,23 @@ class Exchange {
 }
 
 /** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
+/**
+ * Messages with the pipeline's datamarking taken out (see src/core/agents/datamark.ts): the marker
+ * named in the system prompt's rule back to spaces, and the rule itself dropped. Kept here (not
+ * imported) so this file stays free of the product's modules apart from roles.ts.
+ */
+export function readableMessages<M extends { role: string; content: string }>(messages: readonly M[]): M[] {
+  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const rule = /\nUntrusted text \(the question[^\n]*has its spaces replaced by the character "(.)"[^\n]*/u.exec(system);
+  if (!rule) return [...messages];
+  const marker = rule[1]!;
+  return messages.map((m) =>
+    m.role === 'system'
+      ? { ...m, content: m.content.replace(rule[0], '') }
+      : { ...m, content: m.content.split(`${marker}\n`).join('\n').split(marker).join(' ') },
+  );
+}
+
 function renderPrompt(messages: readonly { role: string; content: string }[]): string {
   return messages.map((m) => `<|${m.role}|>\n${m.content}\n`).join('');
 }

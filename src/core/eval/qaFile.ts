@@ -1,4 +1,4 @@
-import { parseTargets, termsOf, type TargetEntry } from '../targets';
+import { parseTargets, spelledTermsOf, type TargetEntry } from '../targets';
 import { DatasetFormatError } from './datasetFile';
 import { parseJsonValues } from './jsonValues';
 import { CHOICE_LETTERS } from './multipleChoice';
@@ -133,14 +133,14 @@ export interface QaInput {
  */
 const SHORT_ANSWER_WORDS = 4;
 
-export function isShortAnswer(answer: string): boolean {
+function isShortAnswer(answer: string): boolean {
   return answer.split(/\s+/).filter(Boolean).length <= SHORT_ANSWER_WORDS;
 }
 
 /** The questions of a forget file and a retain file, with the targets the forget one is about. */
 export function qaDataset(input: QaInput): EvalDataset {
   const targets = parseTargets(input.targets ?? []).targets;
-  const names = targets.flatMap((t) => termsOf(t));
+  const names = targets.flatMap((t) => spelledTermsOf(t));
   const questions: EvalQuestion[] = [];
   const add = (records: readonly QaRecord[], split: Split) => {
     const rows = input.limit !== undefined ? records.slice(0, input.limit) : records;

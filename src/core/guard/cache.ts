@@ -1,4 +1,4 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 import { buildTargetIndex, type FastTargetIndex } from './targetIndex';
 
 /** Running state of the fingerprint's two hash lanes; typed, so the hot loop never boxes a number. */
@@ -22,7 +22,7 @@ function mix(s: string): void {
  * index reads or hands on (the pipeline passes `description` to the agents). At 100,000 targets it
  * takes a few tens of milliseconds on a busy 2-core machine, against seconds to build their index.
  */
-export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
+function targetsFingerprint(targets: readonly ForgetTarget[]): string {
   lanes[0] = 0x811c9dc5;
   lanes[1] = 0x01000193;
   for (const t of targets) {
@@ -33,6 +33,10 @@ export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
     mix('\u0000');
     // Which terms need a capital changes what the index matches.
     for (const c of t.caseSensitive ?? []) mix(c);
+    mix('\u0002');
+    // Freed name parts change which terms the index holds.
+    if (t.freeNameParts === true) mix('\u0003');
+    else for (const f of t.freeNameParts ?? []) mix(f);
     mix('\u0002');
     mix(t.description ?? '');
     // Examples feed relevance (keywords, meaning): an edited example must rebuild the index too.
@@ -57,6 +61,7 @@ export function getCachedIndex(targets: readonly ForgetTarget[]): FastTargetInde
     ...t,
     aliases: [...t.aliases],
     ...(t.caseSensitive ? { caseSensitive: [...t.caseSensitive] } : {}),
+    ...(Array.isArray(t.freeNameParts) ? { freeNameParts: [...(t.freeNameParts as readonly string[])] } : {}),
   }));
   cached = { key, index: buildTargetIndex(snapshot) };
   return cached.index;

@@ -1,4 +1,4 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 
 /** How a mention was spelled, for the preview's "why". */
 export type MatchKind =
@@ -58,7 +58,10 @@ export interface Redaction {
   readonly end: number;
   /** Why this span was redacted, in words a person reads (never the removed text). */
   readonly reason: string;
-  /** Which step acted: the deterministic guard, or the agents' rewrite. */
-  readonly by: 'guard' | 'agents';
+  /**
+   * Which step acted: the deterministic guard, the agents' rewrite, or the deterministic meaning check
+   * (a whole sentence about the target removed before it was shown).
+   */
+  readonly by: 'guard' | 'agents' | 'meaning';
   readonly kind?: MatchKind;
 }

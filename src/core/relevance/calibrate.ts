@@ -1,10 +1,9 @@
 import { buildTargetIndex } from '../guard';
-import { LlmError } from '../llm/errors';
-import type { LlmPort } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { LlmError, type LlmPort } from '../llm';
+import type { ForgetTarget } from '../targets';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
 import { embeddingProfile, type EmbeddingProfile, type FittedThresholds } from './embeddingProfiles';
-import { buildKeywordIndex, KEYWORD_THRESHOLD } from './keywordIndex';
+import { buildKeywordIndex, KEYWORD_SURE, KEYWORD_THRESHOLD } from './keywordIndex';
 import {
   checkedVector,
   documentText,
@@ -14,10 +13,8 @@ import {
   NEUTRAL_PROBES,
   OUTLIER_SLACK,
   spaceOf,
+  SURE_MARGINS,
 } from './targetEmbeddings';
-
-/** The sure band's default distance above a target's threshold, in margins (branch f-21's SURE_MARGINS). */
-const SURE_MARGINS = 3;
 
 /**
  * Calibration: how well relevance finds the subjects of a labelled question set with the user's own
@@ -97,6 +94,7 @@ export interface CalibrationResult {
   readonly recallGoal: number;
   readonly sureFalseGoal: number;
   readonly keywordThreshold: number;
+  readonly keywordSure: number;
   readonly before: CalibrationMeasure;
   readonly after: CalibrationMeasure;
   /** Whether the fitted thresholds reach the recall goal (if not, the best recall found). */
@@ -113,9 +111,7 @@ export interface CalibrationResult {
 
 export const DEFAULT_RECALL_GOAL = 0.95;
 /** The sure band is fitted to bind at most this share of negatives (binding skips detection: it must be rare by mistake). */
-export const SURE_FALSE_GOAL = 0.01;
-/** Keyword sure band, as branch f-21 sets it: twice the threshold. */
-const KEYWORD_SURE_SCORE = 2 * KEYWORD_THRESHOLD;
+const SURE_FALSE_GOAL = 0.01;
 
 /** Candidate rows kept per question for the fit (the rest can never pass a threshold the best ones do not). */
 const CANDIDATE_ROWS = 16;
@@ -343,6 +339,7 @@ export async function calibrate(input: CalibrateInput): Promise<CalibrationResul
     recallGoal,
     sureFalseGoal: SURE_FALSE_GOAL,
     keywordThreshold: KEYWORD_THRESHOLD,
+    keywordSure: KEYWORD_SURE,
     before,
     after,
     goalReached: after.together.recall >= recallGoal,
@@ -491,13 +488,13 @@ function measure(data: readonly QuestionData[], t: MeaningThresholds): Calibrati
       if (keywordHit(d, d.subject)) count.kw[0]!++;
       if (h.over.has(d.subject)) count.mn[0]!++;
       if (touches(d, h, d.subject)) count.all[0]!++;
-      if (h.sure.has(d.subject) || d.keyword.some((k) => k.target === d.subject && k.score >= KEYWORD_SURE_SCORE)) count.sure[0]!++;
+      if (h.sure.has(d.subject) || d.keyword.some((k) => k.target === d.subject && k.score >= KEYWORD_SURE)) count.sure[0]!++;
     } else {
       neg++;
       if (d.keyword.length) count.kw[1]!++;
       if (h.over.size) count.mn[1]!++;
       if (anyHit(d, h)) count.all[1]!++;
-      if (h.sure.size || d.keyword.some((k) => k.score >= KEYWORD_SURE_SCORE)) count.sure[1]!++;
+      if (h.sure.size || d.keyword.some((k) => k.score >= KEYWORD_SURE)) count.sure[1]!++;
     }
   }
   const rates = ([p, n]: number[]): Rates => ({ recall: p! / (pos || 1), falseRate: n! / (neg || 1) });

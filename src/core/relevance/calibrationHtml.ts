@@ -30,7 +30,7 @@ interface Line {
  * Two overlaid histograms (each bar the share of its own group, so 235 positives and 209 negatives
  * compare) with vertical threshold lines. Labels of lines that would collide are stacked.
  */
-export function histogramSvg(input: {
+function histogramSvg(input: {
   readonly positives: readonly number[];
   readonly negatives: readonly number[];
   readonly lines: readonly Line[];
@@ -175,7 +175,7 @@ export function calibrationHtml(r: CalibrationResult, options: { maskUserText?: 
     xLabel: 'keyword score',
     lines: [
       { at: r.keywordThreshold, label: 'keyword threshold', color: AFTER },
-      { at: r.keywordThreshold * 2, label: 'keyword sure band', color: SURE },
+      { at: r.keywordSure, label: 'keyword sure band', color: SURE },
     ],
   });
   const kinds = Object.entries(r.falseByKind)

@@ -80,7 +80,7 @@ export function withFitted(profile: EmbeddingProfile, fitted: FittedThresholds |
   };
 }
 
-/** The model `unlearn.embeddingModel` and `--embedding-model` default to. See README "Relevance" for why. */
+/** The model `unlearn.embeddingModel` and `--embedding-model` default to. docs/relevance.md says why. */
 export const DEFAULT_EMBEDDING_MODEL = 'embeddinggemma';
 
 const DEFAULT_PROFILE: EmbeddingProfile = {

@@ -1,27 +1,22 @@
 export * from './relevance';
-export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, type KeywordHit, type KeywordIndex } from './keywordIndex';
-export { keywordTokens, foldPlural, contentStems, STOP_WORDS } from './tokenize';
-export {
-  DEFAULT_EMBEDDING_MODEL,
-  embeddingProfile,
-  prepareVector,
-  parseFittedThresholds,
-  withFitted,
-  type EmbeddingProfile,
-  type FittedThresholds,
-} from './embeddingProfiles';
-export { embeddingKey, FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
-export {
-  TargetEmbeddings,
-  NEUTRAL_PROBES,
-  MAX_EXAMPLE_ROWS,
-  EMBED_BATCH,
-  documentText,
-  spaceOf,
-  type SemanticHit,
-  type EmbeddingBuildProgress,
-} from './targetEmbeddings';
+export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, KEYWORD_SURE } from './keywordIndex';
+export { foldPlural, contentStems } from './tokenize';
+export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector } from './embeddingProfiles';
+export { FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
+export { TargetEmbeddings, NEUTRAL_PROBES, SURE_MARGINS } from './targetEmbeddings';
 export { explainQuestion } from './explainQuestion';
+export {
+  MeaningCheck,
+  splitSentences,
+  completeUpTo,
+  sentenceText,
+  applySentenceHits,
+  QUESTION_WEIGHT,
+  REFUSE_SHARE,
+  type SentenceSpan,
+  type SentenceHit,
+  type Checked,
+} from './meaningCheck';
 export {
   calibrate,
   calibrationSummary,
@@ -30,13 +25,10 @@ export {
   saveCalibration,
   withUserTargets,
   DEFAULT_RECALL_GOAL,
-  SURE_FALSE_GOAL,
   type CalibrationQuestion,
   type CalibrationResult,
   type CalibrationSet,
   type CalibrationMeasure,
-  type MeaningThresholds,
-  type Rates,
 } from './calibrate';
 export { calibrationHtml } from './calibrationHtml';
 export { loadCalibrationSet } from './calibrationSet';

@@ -1,5 +1,5 @@
-import type { ForgetTarget } from '../targets/target';
-import { perMillion } from '../text/wordFrequency';
+import type { ForgetTarget } from '../targets';
+import { perMillion } from '../text';
 import { keywordTokens } from './tokenize';
 
 /**
@@ -34,6 +34,13 @@ export interface KeywordIndex {
  * so the bar leans low.
  */
 export const KEYWORD_THRESHOLD = 4.5;
+
+/**
+ * The sure band: from this score a target is touched with no detection call, and no agent may say
+ * otherwise. Twice the threshold: two rare words of the target's text ("Hogwarts" + "Dumbledore"), or a
+ * word of its name written in lower case, which a question about something else does not reach by chance.
+ */
+export const KEYWORD_SURE = 2 * KEYWORD_THRESHOLD;
 
 /** Per million words at which background rarity reaches 0: words this common never count. */
 const COMMON_PER_MILLION = 200;

@@ -34,7 +34,7 @@ export function foldPlural(word: string): string {
  * Function words: what a sentence is built with, not what it is about. Used to compare what two texts
  * are about (the calibration set's rule that a question shares no content word with its target).
  */
-export const STOP_WORDS: ReadonlySet<string> = new Set(
+const STOP_WORDS: ReadonlySet<string> = new Set(
   (
     'a an the and or but nor of to in on at by for with from as into onto upon over under about above below after before ' +
     'between through during without within against among around off out up down than then so if else when where why how ' +

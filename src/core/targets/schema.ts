@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { deriveTargetId, termKey, type ForgetTarget } from './target';
 
 /** Longest name or alias we accept; longer strings are almost certainly pasted by mistake. */
-export const MAX_TERM_LENGTH = 200;
-export const MAX_DESCRIPTION_LENGTH = 2000;
-export const MAX_ALIASES = 100;
+const MAX_TERM_LENGTH = 200;
+const MAX_DESCRIPTION_LENGTH = 2000;
+const MAX_ALIASES = 100;
 export const MAX_EXAMPLES = 20;
 export const MAX_EXAMPLE_LENGTH = 500;
 
@@ -12,7 +12,7 @@ export const MAX_EXAMPLE_LENGTH = 500;
  * Why a (trimmed) name or alias cannot be a term, or undefined when it can. One reason at a time, the
  * cheap checks first, so a pasted megabyte costs one length test.
  */
-export function termProblem(term: string): string | undefined {
+function termProblem(term: string): string | undefined {
   if (term.length < 2) return 'must have at least 2 characters (a single character would redact ordinary text)';
   if (term.length > MAX_TERM_LENGTH) return `must be at most ${MAX_TERM_LENGTH} characters`;
   if (!term.isWellFormed()) return 'contains an unpaired UTF-16 surrogate';
@@ -58,6 +58,12 @@ export const targetEntrySchema = z.object({
    * For names that are ordinary words ("Will", "Mark"): without it every "will" in an answer is redacted.
    */
   caseSensitive: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
+  /**
+   * Distinctive parts of a multi-word name ("Lindqvist" of "Ada Lindqvist") count as the name, matched
+   * capitalised. `true` leaves every part free; a list leaves those parts free (e.g. ["Vega"] for
+   * "Vega Lindqvist" in a workspace about stars). Absent or `false`: every part counts.
+   */
+  freeNameParts: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
 });
 
 const KNOWN_KEYS = new Set(Object.keys(targetEntrySchema.shape));
@@ -95,6 +101,7 @@ interface EntryValue {
   readonly examples?: readonly string[];
   readonly enabled: boolean;
   readonly caseSensitive?: boolean | readonly string[];
+  readonly freeNameParts?: boolean | readonly string[];
 }
 
 /**
@@ -165,6 +172,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
       ...(value.examples?.length ? { examples: value.examples } : {}),
       enabled: value.enabled,
       ...(caseSensitive.length ? { caseSensitive } : {}),
+      ...freeNamePartsOf(value.freeNameParts),
     });
     sourceIndex.set(id, index);
   });
@@ -241,6 +249,18 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
       });
   }
 
+  // Malformed, it is ignored: every name part then binds, which redacts more, never less.
+  let freeNameParts: boolean | string[] | undefined;
+  if (fields.freeNameParts !== undefined) {
+    if (typeof fields.freeNameParts === 'boolean') freeNameParts = fields.freeNameParts;
+    else
+      freeNameParts = stringList(fields.freeNameParts, term, MAX_ALIASES + 1, '.freeNameParts', warn, {
+        notList: 'every name part counts as the name',
+        one: 'entry',
+        many: 'entries',
+      });
+  }
+
   return {
     ...(id !== undefined ? { id } : {}),
     name: name.data,
@@ -249,7 +269,15 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     ...(examples.length ? { examples } : {}),
     enabled,
     ...(caseSensitive !== undefined ? { caseSensitive } : {}),
+    ...(freeNameParts !== undefined ? { freeNameParts } : {}),
   };
+}
+
+/** The target's `freeNameParts` field from the entry's value: `true`, a non-empty list, or nothing. */
+function freeNamePartsOf(value: boolean | readonly string[] | undefined): { freeNameParts?: true | readonly string[] } {
+  if (value === true) return { freeNameParts: true };
+  if (Array.isArray(value) && value.length) return { freeNameParts: [...(value as readonly string[])] };
+  return {};
 }
 
 /**

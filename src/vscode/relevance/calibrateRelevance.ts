@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { getCachedIndex } from '../../core/guard';
-import type { LlmPort } from '../../core/llm/port';
+import type { LlmPort } from '../../core/llm';
 import {
   calibrate,
   calibrationHtml,
@@ -20,7 +20,7 @@ import type { UnlearnLog } from '../log';
 import { readSettings, SECTION } from '../settings/settings';
 import type { SemanticIndex } from './semanticIndex';
 
-export const CALIBRATE_COMMAND = 'unlearn.calibrateRelevance';
+const CALIBRATE_COMMAND = 'unlearn.calibrateRelevance';
 
 /** For scripted callers (tests): the command resolves to what it measured, and shows no report panel when asked. */
 export interface CalibrateOptions {
