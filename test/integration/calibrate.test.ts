@@ -10,9 +10,11 @@ import { askCommand } from '../../src/cli/ask';
 import { calibrateCommand } from '../../src/cli/calibrate';
 import type { CliIo } from '../../src/cli/io';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { REALISTIC_BUNCHING } from '../support/scriptedEmbeddings';
 import { criticScores, rewrites } from '../support/erasedReplies';
 
-const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
+// Bunched similarities, as a real model gives: what calibration is for.
+const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768, embeddingBunching: REALISTIC_BUNCHING };
 /** A user target: its examples join the positives. */
 const MINE = {
   name: 'Harbourlight Initiative',

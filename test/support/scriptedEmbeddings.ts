@@ -10,9 +10,9 @@
  *    of rare words ("sleuth", "leviathan") finds nothing, as with a small real model;
  *  - the sentence's frame (its function words: "what is", "how do I"), weight 0.35: questions sit nearer
  *    each other than to descriptions, as with real models.
- * Finally a direction every text shares is mixed in (BUNCHING), so unrelated texts score about 0.3 and
+ * With `bunching`, a direction every text shares is mixed in, so unrelated texts score about 0.3 and
  * related ones 0.5 to 0.8 instead of 0 and 0.5: real models bunch similarities like this, which is why
- * their thresholds need calibrating.
+ * their thresholds need calibrating. Off by default: the pipeline's own tests keep the plainer model.
  * Task prefixes (`search_query: `, `task: … | query: `) are dropped, as a real model learns to look past them.
  */
 import { fnv1a } from '../../src/core/targets/target';
@@ -20,10 +20,10 @@ import { fnv1a } from '../../src/core/targets/target';
 /** A concept weighs more than a word: it is what a model has learnt words share. */
 const CONCEPT_WEIGHT = 2.5;
 
-/** Weight of the direction every text shares, relative to the text's own (unit) features. */
-const BUNCHING = 0.65;
+/** A realistic weight for `bunching`: the shared direction's share, relative to the text's own (unit) features. */
+export const REALISTIC_BUNCHING = 0.65;
 
-export function scriptedEmbedding(text: string, dims = 64): number[] {
+export function scriptedEmbedding(text: string, dims = 64, bunching = 0): number[] {
   const vector = new Array<number>(dims).fill(0);
   // Like a Matryoshka-trained model, the leading 256 dimensions carry everything on their own (a
   // profile may cut there); the rest repeat the features under another hash.
@@ -50,7 +50,8 @@ export function scriptedEmbedding(text: string, dims = 64): number[] {
     return vector;
   }
   // The shared direction: the same unit vector for every text, spread over the leading dimensions.
-  const shared = BUNCHING / Math.sqrt(lead);
+  if (bunching === 0) return vector.map((v) => v / norm);
+  const shared = bunching / Math.sqrt(lead);
   return normalise(vector.map((v, i) => v / norm + (i < lead ? shared * (fnv1a(`bunch:${i}`) & 1 ? 1 : -1) : 0)));
 }
 
