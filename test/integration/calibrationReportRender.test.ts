@@ -19,7 +19,10 @@ describe('calibration.html in headless Chromium', { skip: existsSync(CHROMIUM) ?
   test('draws both histograms per signal with the shipped and fitted thresholds, loads nothing, and a screenshot shows it', async () => {
     const targets = parseTargets(JSON.parse(await readFile(join(SET, 'targets.json'), 'utf8'))).targets;
     const { questions } = parseCalibrationQuestions(await readFile(join(SET, 'questions.jsonl'), 'utf8'));
-    const llm = { host: 'http://127.0.0.1:1', embed: async (_m: string, texts: string[]) => texts.map((t) => scriptedEmbedding(t, 768, REALISTIC_BUNCHING)) };
+    const llm = {
+      host: 'http://127.0.0.1:1',
+      embed: async (_m: string, texts: string[]) => texts.map((t) => scriptedEmbedding(t, 768, REALISTIC_BUNCHING)),
+    };
     const result = await calibrate({ llm: llm as unknown as LlmPort, model: 'embeddinggemma', set: { targets, questions } });
     const dir = await mkdtemp(join(tmpdir(), 'unlearn-calibration-html-'));
     const htmlPath = join(dir, 'calibration.html');
