@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
 import type { TargetNode } from '../../../src/vscode/targets/targetsTree';
 import { api, chatContext, chatRequest, readSettingsJson, RecordingStream, until } from './helpers';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const TOPIC = {
   name: 'Brightwater Observatory',
@@ -130,15 +130,15 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     ollama.setScript({
       vanilla: 'Elspeth Varga runs it; the Tarrow survey found three comets.',
       detect: { touched: [{ target: 'T1', how: 'described' }] },
-      rewrite: rewrites([ERASED, 'I cannot discuss that.', 'No comment.']),
-      // Scored apart, so the composer merges the top two.
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft([ERASED, 'I cannot discuss that.', 'No comment.']),
+      // Scored apart: the merge of the best two takes the best one's sentence.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: ERASED,
     });
     const { recording, result } = await ask(QUESTION);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.equal(recording.text, ERASED);
     for (const fact of ['Elspeth', 'Varga', 'Tarrow']) assert.ok(!recording.text.includes(fact));
