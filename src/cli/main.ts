@@ -1,6 +1,7 @@
 import { EXIT, type CliIo } from './io';
 import { askCommand } from './ask';
 import { benchCommand } from './bench';
+import { calibrateCommand } from './calibrate';
 import { evalCommand } from './eval';
 import { runCli } from './process';
 
@@ -10,6 +11,7 @@ Usage:
   unlearn ask "question" [--targets FILE] [--model M] [--host URL] [--embedding-model M] [--audit-policy P] [--json]
   unlearn eval <generate|run> [options]     (unlearn eval --help)
   unlearn bench [options]                   (unlearn bench --help)
+  unlearn calibrate [--embedding-model M] [--targets FILE] [--out DIR]   (unlearn calibrate --help)
 
 Exit codes: 0 answered, 1 other failure, 2 usage or input error, 3 Ollama unreachable, 4 model missing.`;
 
@@ -22,6 +24,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return evalCommand(rest, io);
     case 'bench':
       return benchCommand(rest, io);
+    case 'calibrate':
+      return calibrateCommand(rest, io);
     case undefined:
     case '-h':
     case '--help':

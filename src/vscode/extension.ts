@@ -16,6 +16,7 @@ import { registerOllamaStatus } from './setup/ollamaStatus';
 import { AnswerEvents } from './chat/answerEvents';
 import { registerNoModelNotice } from './setup/noModelNotice';
 import { registerSetupState, type SetupState } from './setup/setupState';
+import { registerCalibrateRelevance } from './relevance/calibrateRelevance';
 import { registerSemanticIndex, type SemanticIndex } from './relevance/semanticIndex';
 import { enabledTargets } from './settings/settings';
 import { registerTargetsTree, type TargetsTreeProvider } from './targets/targetsTree';
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): UnlearnApi {
     }),
   );
   registerEvaluate(context, ollama.port);
+  registerCalibrateRelevance(context, log, { semantic, ollama: () => ollama.port(), targets: enabledTargets });
   const setup = registerSetupState(context, ollama, log, answers);
   registerNoModelNotice(context, ollama, setup, log);
   registerWalkthrough(context, ollama, setup, log);

@@ -11,7 +11,7 @@ import type { CliIo } from '../../src/cli/io';
 import { buildTargetIndex } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { runPipeline } from '../../src/core/pipeline';
-import { FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
+import { contentStems, FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
@@ -48,8 +48,24 @@ function script(vanilla = LEAKY) {
   };
 }
 
+/** The paraphrases below: meaning must find them, since they share no content word with the target. */
+const PARAPHRASES = [
+  'Which college for witches, with spells and a villain, appears in that story?',
+  'Who is in charge of the college for witches and spells in that story?',
+];
+
 describe('relevance against the scripted Ollama server', () => {
   let ollama: ScriptedOllama;
+
+  test('the paraphrase questions share no content word with the topic target', () => {
+    const words = contentStems([TOPIC.name, TOPIC.description, ...TOPIC.examples].join(' '));
+    for (const q of PARAPHRASES)
+      assert.deepEqual(
+        [...contentStems(q)].filter((w) => words.has(w)),
+        [],
+        q,
+      );
+  });
   before(async () => {
     ollama = await startScriptedOllama({ models: ['llama3.2:latest', EMBEDDER] });
   });
@@ -63,7 +79,7 @@ describe('relevance against the scripted Ollama server', () => {
     const topic = await runPipeline({
       llm,
       index,
-      question: 'Which school of magic do the young wizards attend in that fantasy series?',
+      question: PARAPHRASES[0]!,
       options,
     });
     assert.equal(topic.outcome, 'erased');
@@ -79,7 +95,7 @@ describe('relevance against the scripted Ollama server', () => {
     assert.equal(topic.relevance!.semantic.calibration?.dims, 256, 'embeddinggemma is cut to 256 dimensions');
     // The embed requests carry the model's task prefixes.
     assert.ok(ollama.embedded.some((t) => t.startsWith('title: none | text: The Copperfen Sagas')));
-    assert.ok(ollama.embedded.some((t) => t.startsWith('task: search result | query: Which school of magic')));
+    assert.ok(ollama.embedded.some((t) => t.startsWith('task: search result | query: Which college for witches')));
 
     ollama.reset();
     ollama.setScript(script('Use a bigger pot and salt the water.'));
@@ -138,7 +154,7 @@ describe('relevance against the scripted Ollama server', () => {
     };
     ollama.reset();
     ollama.setScript(script());
-    const topic = await run('Who is in charge of the school of magic in that fantasy series?');
+    const topic = await run(PARAPHRASES[1]!);
     assert.equal(topic.code, 0, topic.err);
     for (const fact of FACTS) assert.ok(!topic.out.includes(fact), `${fact} printed: ${topic.out}`);
     assert.equal(topic.out, `${ERASED}\n`);

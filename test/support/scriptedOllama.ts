@@ -179,6 +179,8 @@ export interface ScriptedModel {
   readonly capabilities?: readonly string[];
   /** Length of /api/embed vectors (default 64). */
   readonly embeddingDims?: number;
+  /** Similarities bunched as a real model's are (scriptedEmbeddings.ts; default 0, none). */
+  readonly embeddingBunching?: number;
 }
 
 const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
@@ -203,6 +205,7 @@ function completeModel(model: string | ScriptedModel, key: (name: string) => str
     contextLength: spec.contextLength ?? (embedding ? 2048 : 131_072),
     capabilities: spec.capabilities ?? (embedding ? ['embedding'] : ['completion', 'tools']),
     embeddingDims: spec.embeddingDims ?? 64,
+    embeddingBunching: spec.embeddingBunching ?? 0,
   };
 }
 
@@ -697,7 +700,9 @@ export class ScriptedOllama {
     const started = process.hrtime.bigint();
     this.embedded.push(...texts);
     const override = this.embedOverride;
-    const embeddings = texts.map((t) => (override ? override(t, model.embeddingDims) : embedText(t, model.embeddingDims)));
+    const embeddings = texts.map((t) =>
+      override ? override(t, model.embeddingDims) : embedText(t, model.embeddingDims, model.embeddingBunching),
+    );
     return ex.json(200, {
       model: name,
       embeddings,

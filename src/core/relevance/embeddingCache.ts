@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseFittedThresholds, type FittedThresholds } from './embeddingProfiles';
 
 /**
  * Where target embeddings are kept between runs. A "space" is one model with one way of preparing
@@ -13,6 +14,9 @@ export interface EmbeddingCache {
   write(space: string, entries: ReadonlyMap<string, Float32Array>): Promise<void>;
   /** Forget every vector of the space whose key is not in `keep` (after a full build: edited texts leave stale ones). */
   retain(space: string, keep: ReadonlySet<string>): Promise<void>;
+  /** The thresholds `unlearn calibrate` fitted for this space, if any (a cache without the slot has none). */
+  readCalibration?(space: string): Promise<FittedThresholds | undefined>;
+  writeCalibration?(space: string, fitted: FittedThresholds): Promise<void>;
 }
 
 /** The cache key of a text: 128 bits of SHA-256, hex. */
@@ -23,6 +27,15 @@ export function embeddingKey(text: string): string {
 /** Kept for the life of the process: the default when a front end gives no folder. */
 export class MemoryEmbeddingCache implements EmbeddingCache {
   private readonly spaces = new Map<string, Map<string, Float32Array>>();
+  private readonly fits = new Map<string, FittedThresholds>();
+
+  async readCalibration(space: string): Promise<FittedThresholds | undefined> {
+    return this.fits.get(space);
+  }
+
+  async writeCalibration(space: string, fitted: FittedThresholds): Promise<void> {
+    this.fits.set(space, fitted);
+  }
 
   async read(space: string, keys: readonly string[]): Promise<Map<string, Float32Array>> {
     const stored = this.spaces.get(space);
@@ -58,9 +71,27 @@ export class FileEmbeddingCache implements EmbeddingCache {
 
   constructor(readonly directory: string) {}
 
-  fileOf(space: string): string {
+  fileOf(space: string, ext = 'vectors'): string {
     const slug = space.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 60);
-    return join(this.directory, `${slug}-${embeddingKey(space).slice(0, 8)}.vectors`);
+    return join(this.directory, `${slug}-${embeddingKey(space).slice(0, 8)}.${ext}`);
+  }
+
+  /** The fit lives beside the space's vectors, as `<space>.calibration.json`; read afresh each time (a calibration may have just run). */
+  async readCalibration(space: string): Promise<FittedThresholds | undefined> {
+    try {
+      return parseFittedThresholds(JSON.parse(await readFile(this.fileOf(space, 'calibration.json'), 'utf8')));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Unlike vectors, a fit that cannot be written is an error the caller reports: the user asked for it to be kept. */
+  async writeCalibration(space: string, fitted: FittedThresholds): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    const file = this.fileOf(space, 'calibration.json');
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(fitted, null, 2) + '\n');
+    await rename(temporary, file);
   }
 
   async read(space: string, keys: readonly string[]): Promise<Map<string, Float32Array>> {

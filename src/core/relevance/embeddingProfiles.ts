@@ -25,6 +25,59 @@ export interface EmbeddingProfile {
   readonly margin: number;
   /** Among targets over their threshold, only those scoring at least this fraction of the best one are kept. */
   readonly relativeToBest: number;
+  /** How far above a target's threshold the sure band starts; absent: SURE_MARGINS margins. */
+  readonly sure?: number;
+  /** Standard deviations beyond the expected largest noise draw a hit must reach; absent: OUTLIER_SLACK. */
+  readonly outlierSlack?: number;
+  /** Set when the numbers above were fitted on this machine by `unlearn calibrate`. */
+  readonly fitted?: FittedThresholds;
+}
+
+/**
+ * Thresholds fitted for one model and profile by calibration, stored beside its embedding cache. The
+ * rates are names, keywords and meaning together on the calibration set.
+ */
+export interface FittedThresholds {
+  readonly version: 1;
+  readonly model: string;
+  readonly family: string;
+  readonly floor: number;
+  readonly margin: number;
+  readonly relativeToBest: number;
+  readonly sure: number;
+  readonly outlierSlack: number;
+  readonly questions: number;
+  readonly recall: number;
+  readonly falseRate: number;
+  readonly recallGoal: number;
+  readonly fittedAt: string;
+}
+
+/** A stored fit, if it is whole: anything else (an older or hand-edited file) is ignored, and the shipped numbers apply. */
+export function parseFittedThresholds(value: unknown): FittedThresholds | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const unit = (k: string, max = 1) =>
+    typeof v[k] === 'number' && Number.isFinite(v[k]) && (v[k] as number) >= 0 && (v[k] as number) <= max;
+  if (v.version !== 1 || typeof v.model !== 'string' || typeof v.family !== 'string' || typeof v.fittedAt !== 'string') return undefined;
+  if (!['floor', 'margin', 'relativeToBest', 'sure', 'recall', 'falseRate', 'recallGoal'].every((k) => unit(k))) return undefined;
+  if (!unit('questions', 1e9)) return undefined;
+  if (typeof v.outlierSlack !== 'number' || !Number.isFinite(v.outlierSlack) || Math.abs(v.outlierSlack) > 10) return undefined;
+  return v as unknown as FittedThresholds;
+}
+
+/** The profile with a stored fit's thresholds in place of the shipped ones (prefixes and dims are the model's). */
+export function withFitted(profile: EmbeddingProfile, fitted: FittedThresholds | undefined): EmbeddingProfile {
+  if (!fitted || fitted.family !== profile.family) return profile;
+  return {
+    ...profile,
+    floor: fitted.floor,
+    margin: fitted.margin,
+    relativeToBest: fitted.relativeToBest,
+    sure: fitted.sure,
+    outlierSlack: fitted.outlierSlack,
+    fitted,
+  };
 }
 
 /** The model `unlearn.embeddingModel` and `--embedding-model` default to. docs/relevance.md says why. */

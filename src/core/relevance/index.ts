@@ -1,6 +1,6 @@
 export * from './relevance';
 export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, KEYWORD_SURE } from './keywordIndex';
-export { foldPlural, keywordTokens } from './tokenize';
+export { foldPlural, keywordTokens, contentStems } from './tokenize';
 export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector } from './embeddingProfiles';
 export { FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 export { TargetEmbeddings, NEUTRAL_PROBES, SURE_MARGINS } from './targetEmbeddings';
@@ -17,3 +17,18 @@ export {
   type SentenceHit,
   type Checked,
 } from './meaningCheck';
+export {
+  calibrate,
+  calibrationSummary,
+  fittedThresholds,
+  parseCalibrationQuestions,
+  saveCalibration,
+  withUserTargets,
+  DEFAULT_RECALL_GOAL,
+  type CalibrationQuestion,
+  type CalibrationResult,
+  type CalibrationSet,
+  type CalibrationMeasure,
+} from './calibrate';
+export { calibrationHtml } from './calibrationHtml';
+export { loadCalibrationSet } from './calibrationSet';

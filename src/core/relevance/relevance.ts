@@ -83,6 +83,8 @@ export interface SemanticState {
     readonly relativeToBest: number;
     readonly minThreshold: number;
     readonly maxThreshold: number;
+    /** Set when the thresholds were fitted by `unlearn calibrate` on this machine: on how many questions, and what they reached. */
+    readonly fitted?: { readonly questions: number; readonly recall: number; readonly falseRate: number; readonly fittedAt: string };
   };
 }
 
@@ -346,6 +348,16 @@ export class Relevance {
     };
   }
 
+  /**
+   * Drops the built index of `model`, so the next prepare() builds it again (from the cache: no text is
+   * embedded twice) with the thresholds stored now — after a calibration.
+   */
+  reload(model: string): void {
+    const slot = this.slot(model);
+    if (slot.build) return;
+    this.slots.delete(model);
+  }
+
   /** Forgets a remembered failure of `model`, so the next prepare() asks again (after the model was pulled). */
   retryNow(model: string): void {
     this.slot(model).failed = undefined;
@@ -392,8 +404,19 @@ function calibrationOf(index: TargetEmbeddings): NonNullable<SemanticState['cali
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  const { family, floor, margin, relativeToBest } = index.profile;
-  return { family, dims: index.dims, floor, margin, relativeToBest, minThreshold: round(min), maxThreshold: round(max) };
+  const { family, floor, margin, relativeToBest, fitted } = index.profile;
+  return {
+    family,
+    dims: index.dims,
+    floor,
+    margin,
+    relativeToBest,
+    minThreshold: round(min),
+    maxThreshold: round(max),
+    ...(fitted
+      ? { fitted: { questions: fitted.questions, recall: fitted.recall, falseRate: fitted.falseRate, fittedAt: fitted.fittedAt } }
+      : {}),
+  };
 }
 
 function toLlmError(error: unknown, model: string, host: string): LlmError {

@@ -1,21 +1,21 @@
 import { LlmError, type LlmPort } from '../llm';
 import type { ForgetTarget } from '../targets';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
-import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
+import { prepareVector, withFitted, type EmbeddingProfile } from './embeddingProfiles';
 import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
-const MAX_EXAMPLE_ROWS = 4;
+export const MAX_EXAMPLE_ROWS = 4;
 /** Below this many rows the spread of a request's similarities says little; only per-row thresholds apply. */
-const MIN_ROWS_FOR_SPREAD = 50;
+export const MIN_ROWS_FOR_SPREAD = 50;
 /**
  * Standard deviations beyond the expected largest of `rows` Gaussian noise draws (√(2 ln rows)) a hit
  * must reach. Similarities are not Gaussian (their tail is heavy: shared sub-words, shared templates),
  * so the slack is generous; a real match is far beyond it (5 to 10 deviations out is common).
  */
-const OUTLIER_SLACK = 1.5;
+export const OUTLIER_SLACK = 1.5;
 /** Texts per /api/embed call: Ollama embeds them one after another anyway, and quality is reported to drop in very large batches. */
-const EMBED_BATCH = 32;
+export const EMBED_BATCH = 32;
 /**
  * The sure band of meaning: the profile's margin this many times more above a row's threshold. The
  * threshold says "nearer than everyday questions and the other targets by a margin"; three more margins
@@ -82,8 +82,10 @@ export class TargetEmbeddings {
     signal?: AbortSignal;
     onProgress?: (p: EmbeddingBuildProgress) => void;
   }): Promise<TargetEmbeddings> {
-    const { llm, model, profile, cache, signal } = input;
-    const space = spaceOf(model, profile);
+    const { llm, model, cache, signal } = input;
+    const space = spaceOf(model, input.profile);
+    // Thresholds fitted on this machine for this model and profile replace the shipped ones.
+    const profile = withFitted(input.profile, await cache.readCalibration?.(space));
     const enabled = input.targets.filter((t) => t.enabled);
     const texts: string[] = [];
     const rowOwner: number[] = [];
@@ -218,7 +220,7 @@ export class TargetEmbeddings {
     // largest of `rows` noise draws would not (about 5.8 standard deviations at 10,000 rows, see OUTLIER_SLACK). A request
     // that matches what many targets share (a template, a common subject) is near all of them; none
     // of those stands out. Too few rows for a spread to mean anything: the per-row thresholds alone.
-    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + OUTLIER_SLACK : Infinity;
+    const outlier = rows >= MIN_ROWS_FOR_SPREAD ? Math.sqrt(2 * Math.log(rows)) + (this.profile.outlierSlack ?? OUTLIER_SLACK) : Infinity;
     const queryLevel = Array.from(q, (_, qi) => {
       if (outlier === Infinity) return -Infinity;
       const mean = sum[qi]! / rows;
@@ -241,7 +243,8 @@ export class TargetEmbeddings {
         targetId: this.targetIds[t]!,
         similarity: bestSim[t]!,
         threshold: thresholdOf(t),
-        sure: thresholdOf(t) + SURE_MARGINS * this.profile.margin,
+        // A calibrated profile carries its fitted sure band; otherwise SURE_MARGINS margins.
+        sure: thresholdOf(t) + (this.profile.sure ?? SURE_MARGINS * this.profile.margin),
         query: bestQuery[t]!,
         example: r > 0 && rowTarget[r - 1] === t,
       };
@@ -297,12 +300,12 @@ export interface SemanticHit {
 }
 
 /** The cache space of a model used with a profile: a change of prefixes or dims is another space. */
-function spaceOf(model: string, profile: EmbeddingProfile): string {
+export function spaceOf(model: string, profile: EmbeddingProfile): string {
   return `${model}|${profile.family}|${profile.dims}${profile.layerNormBeforeCut ? 'ln' : ''}|${embeddingKey(profile.queryPrefix + '\u0000' + profile.documentPrefix).slice(0, 6)}`;
 }
 
 /** What a target's description row says: its name, aliases and description. */
-function documentText(target: ForgetTarget): string {
+export function documentText(target: ForgetTarget): string {
   const names = [target.name, ...target.aliases].join(', ');
   return target.description ? `${names}: ${target.description}` : names;
 }

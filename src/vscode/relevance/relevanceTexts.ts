@@ -6,7 +6,7 @@
  * Target names appear here: they are the workspace's own list, shown in the Forget Targets view. Never
  * a description or a sample question (those are the user's to read in the view), never answer text.
  */
-import type { RelevanceExplanation, RelevanceSignal } from '../../core/relevance';
+import { calibrationSummary, type RelevanceExplanation, type RelevanceSignal } from '../../core/relevance';
 import { escapeMarkdown } from '../chat/markdownSanitizer';
 
 /** The embedding model as the extension knows it. */
@@ -14,7 +14,15 @@ export type EmbeddingStatus =
   | { readonly kind: 'off' }
   | { readonly kind: 'idle'; readonly model: string }
   | { readonly kind: 'building'; readonly model: string; readonly done: number; readonly total: number }
-  | { readonly kind: 'ready'; readonly model: string; readonly targets: number; readonly rows: number; readonly dims: number }
+  | {
+      readonly kind: 'ready';
+      readonly model: string;
+      readonly targets: number;
+      readonly rows: number;
+      readonly dims: number;
+      /** The thresholds' calibration: on how many questions and what they reached, or absent (the shipped numbers). */
+      readonly fitted?: { readonly questions: number; readonly recall: number; readonly falseRate: number };
+    }
   | { readonly kind: 'missing'; readonly model: string }
   | { readonly kind: 'failing'; readonly model: string; readonly problem: string };
 
@@ -28,7 +36,7 @@ export function embeddingStatusLine(status: EmbeddingStatus): string {
     case 'building':
       return `Embedding model: ${status.model}, embedding the targets (${status.done} of ${status.total})`;
     case 'ready':
-      return `Embedding model: ${status.model}, working (${status.targets} ${status.targets === 1 ? 'target' : 'targets'}, ${status.dims} dimensions)`;
+      return `Embedding model: ${status.model}, working (${status.targets} ${status.targets === 1 ? 'target' : 'targets'}, ${status.dims} dimensions); ${calibrationSummary(status.fitted)}`;
     case 'missing':
       return `Embedding model: ${status.model} is NOT installed: run \`ollama pull ${status.model}\`; until then names and keywords only`;
     case 'failing':
@@ -159,7 +167,7 @@ function semanticLine(s: RelevanceExplanation['semantic']): string {
     const c = s.calibration;
     const range =
       c.minThreshold === c.maxThreshold ? c.minThreshold.toFixed(2) : `${c.minThreshold.toFixed(2)}–${c.maxThreshold.toFixed(2)}`;
-    return `${model} (${c.family}, ${c.dims} dimensions): cosine over a per-target cut-off of ${range} (the highest of the floor ${c.floor.toFixed(2)}, the target's mean similarity to neutral probe questions + ${c.margin.toFixed(2)}, and to the other targets + ${c.margin.toFixed(2)}; with 50 targets or more a hit must also stand out of the request's similarities to all of them); a target over its cut-off is kept when it scores at least ${Math.round(c.relativeToBest * 100)} % of the best one`;
+    return `${model} (${c.family}, ${c.dims} dimensions): cosine over a per-target cut-off of ${range} (the highest of the floor ${c.floor.toFixed(2)}, the target's mean similarity to neutral probe questions + ${c.margin.toFixed(2)}, and to the other targets + ${c.margin.toFixed(2)}; with 50 targets or more a hit must also stand out of the request's similarities to all of them); a target over its cut-off is kept when it scores at least ${Math.round(c.relativeToBest * 100)} % of the best one. Thresholds ${c.fitted ? calibrationSummary(c.fitted) : 'not calibrated: the shipped numbers (run **Unlearn: Calibrate Relevance** to measure and fit them on this model)'}`;
   }
   if (s.status === 'ok') return `${model}`;
   if (s.status === 'off') return s.model ? `${model}, not used for this request` : 'off (no embedding model set): names and keywords only';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { getCachedIndex } from '../../core/guard';
 import { isLlmError, type LlmPort } from '../../core/llm';
-import { FileEmbeddingCache, relevanceOf, type EmbeddingCache } from '../../core/relevance';
+import { FileEmbeddingCache, relevanceOf, type EmbeddingCache, type TargetEmbeddings } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
 import type { SemanticWiring } from '../chat/guardedAnswer';
 import type { UnlearnLog } from '../log';
@@ -87,7 +87,7 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
     }
     const relevance = relevanceOf(getCachedIndex(targets));
     const ready = relevance.embeddingsFor(model);
-    if (ready) return set({ kind: 'ready', model, targets: targets.length, rows: ready.rows, dims: ready.dims });
+    if (ready) return set({ kind: 'ready', model, targets: targets.length, rows: ready.rows, dims: ready.dims, ...fittedOf(ready) });
     const texts = targets.reduce((n, t) => n + 1 + Math.min(t.examples?.length ?? 0, 4), 0);
     set({ kind: 'building', model, done: 0, total: texts });
     const started = performance.now();
@@ -123,7 +123,7 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
       log.info(
         `embeddings: ${targets.length} targets (${embeddings.rows} rows, ${embeddings.dims} dims) with ${model} in ${Math.round(performance.now() - started)} ms`,
       );
-      set({ kind: 'ready', model, targets: targets.length, rows: embeddings.rows, dims: embeddings.dims });
+      set({ kind: 'ready', model, targets: targets.length, rows: embeddings.rows, dims: embeddings.dims, ...fittedOf(embeddings) });
     } catch (error) {
       if (mine !== generation) return;
       const message = error instanceof Error ? error.message : String(error);
@@ -182,4 +182,10 @@ export function registerSemanticIndex(context: vscode.ExtensionContext, log: Unl
       await rebuild();
     },
   };
+}
+
+/** The calibration behind an index's thresholds, for the status tooltip. */
+function fittedOf(index: TargetEmbeddings): { fitted?: { questions: number; recall: number; falseRate: number } } {
+  const f = index.profile.fitted;
+  return f ? { fitted: { questions: f.questions, recall: f.recall, falseRate: f.falseRate } } : {};
 }

@@ -8,6 +8,7 @@ import { LlmError } from '../../../../src/core/llm/errors';
 import {
   backgroundIdf,
   buildKeywordIndex,
+  contentStems,
   embeddingProfile,
   FileEmbeddingCache,
   foldPlural,
@@ -239,8 +240,14 @@ describe('the relevance engine', () => {
     return r.assess({ policy, named: index.mentionedTargets(question, answer), texts: [question, answer], queries, model });
   }
 
-  test('a question about a topic that names nothing and shares no rare word is found by meaning', async () => {
-    const report = await assess('Which sorcery school do the young witches attend in that fantasy series?');
+  test('a question about a topic that shares no content word with it at all is found by meaning', async () => {
+    const question = 'Which wizard college with spells and a villain appears in that story?';
+    const topicWords = contentStems([TOPIC.name, TOPIC.description, ...TOPIC.examples].join(' '));
+    assert.deepEqual(
+      [...contentStems(question)].filter((w) => topicWords.has(w)),
+      [],
+    );
+    const report = await assess(question);
     assert.equal(report.semantic.status, 'ok');
     const entry = report.shortlist.find((e) => e.target.name === TOPIC.name);
     assert.ok(entry, JSON.stringify(report.shortlist.map((e) => e.target.name)));

@@ -236,6 +236,24 @@ describe('relevance texts', () => {
       assert.ok(!md.includes(secret), secret);
   });
 
+  test('/explain and the status line say whether the thresholds were calibrated on this model, and with what result', () => {
+    assert.match(
+      explainRelevanceMarkdown(explanation, 'answer'),
+      /not calibrated: the shipped numbers \(run \*\*Unlearn: Calibrate Relevance\*\*/,
+    );
+    const fitted = { questions: 446, recall: 0.953, falseRate: 0.081, fittedAt: '2026-12-06T07:00:00Z' };
+    const calibrated: RelevanceExplanation = {
+      ...explanation,
+      semantic: { ...explanation.semantic, calibration: { ...explanation.semantic.calibration!, fitted } },
+    };
+    assert.match(explainRelevanceMarkdown(calibrated, 'answer'), /calibrated on 446 questions, recall 95\.3%, false 8\.1%/);
+    assert.match(
+      embeddingStatusLine({ kind: 'ready', model: 'embeddinggemma', targets: 3, rows: 5, dims: 256, fitted }),
+      /working \(3 targets, 256 dimensions\); calibrated on 446 questions, recall 95\.3%, false 8\.1%$/,
+    );
+    assert.match(embeddingStatusLine({ kind: 'ready', model: 'embeddinggemma', targets: 3, rows: 5, dims: 256 }), /; not calibrated$/);
+  });
+
   test('/explain says when meaning was off or unavailable, and what nothing shortlisted means', () => {
     const off = explainRelevanceMarkdown({ ...explanation, shortlist: [], semantic: { status: 'off' }, detection: 'none' }, 'question');
     assert.match(off, /No target was shortlisted out of 2 active: this question would be answered in one model call/);
