@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { createOllamaPort, DEFAULT_OLLAMA_HOST, type LlmPort } from '../core/llm';
+import type { LlmPort } from '../core/llm';
+import { connectServer, SERVER_HELP, serverOf, type ServerChoice } from './server';
 import {
   calibrate,
   calibrationHtml,
@@ -31,7 +32,7 @@ cache uses them. Writes calibration.json and calibration.html (score histograms 
 
 Options:
 ${EMBEDDING_MODEL_HELP}
-  --host URL         Ollama server (default: $OLLAMA_HOST or ${DEFAULT_OLLAMA_HOST})
+${SERVER_HELP}
   --targets FILE     your targets (as for \`unlearn ask\`): they join the set, their examples as positives
   --dataset DIR      the question set: a folder with targets.json and questions.jsonl (default: the shipped datasets/relevance)
   --recall-goal R    share of positives that must reach the audit, 0 to 1 (default ${DEFAULT_RECALL_GOAL})
@@ -42,7 +43,7 @@ ${EMBEDDING_MODEL_HELP}
   -h, --help`;
 
 export interface CalibrateDeps {
-  readonly connect?: (host: string) => LlmPort;
+  readonly connect?: (host: string, server: ServerChoice) => LlmPort;
 }
 
 export async function calibrateCommand(argv: string[], io: CliIo, deps: CalibrateDeps = {}): Promise<number> {
@@ -52,7 +53,10 @@ export async function calibrateCommand(argv: string[], io: CliIo, deps: Calibrat
       allowPositionals: false,
       options: {
         'embedding-model': { type: 'string' },
+        provider: { type: 'string' },
         host: { type: 'string' },
+        'base-url': { type: 'string' },
+        'embedding-base-url': { type: 'string' },
         targets: { type: 'string' },
         dataset: { type: 'string' },
         'recall-goal': { type: 'string' },
@@ -89,10 +93,11 @@ export async function calibrateCommand(argv: string[], io: CliIo, deps: Calibrat
     user = loaded.targets;
   }
 
-  const host = values.host ?? io.env.OLLAMA_HOST ?? DEFAULT_OLLAMA_HOST;
+  const server = serverOf(values, io.env);
+  if (typeof server === 'string') return usage(io, server);
   let llm: LlmPort;
   try {
-    llm = (deps.connect ?? ((h) => createOllamaPort({ host: h })))(host);
+    llm = (deps.connect ?? ((_h, s) => connectServer(s)))(server.host, server);
   } catch (error) {
     return usage(io, (error as Error).message);
   }

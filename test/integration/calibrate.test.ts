@@ -10,6 +10,7 @@ import { askCommand } from '../../src/cli/ask';
 import { calibrateCommand } from '../../src/cli/calibrate';
 import type { CliIo } from '../../src/cli/io';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 import { REALISTIC_BUNCHING } from '../support/scriptedEmbeddings';
 import { criticScores, rewrites } from '../support/erasedReplies';
 
@@ -127,6 +128,43 @@ describe('unlearn calibrate against the scripted Ollama server', () => {
       const run = io(dir, ollama);
       assert.equal(await calibrateCommand(argv, run.io), 2, argv.join(' '));
       assert.match(run.err.join(''), /unlearn calibrate: /);
+    }
+  });
+
+  test('--provider openai embeds the set through /v1/embeddings of the base URL, never an Ollama path', async () => {
+    const server = await startScriptedOpenAI({ models: ['llama3.2', { ...EMBEDDER, name: 'embeddinggemma' }] });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'unlearn-calibrate-'));
+      const run = io(dir, ollama);
+      const code = await calibrateCommand(
+        [
+          '--provider',
+          'openai',
+          '--base-url',
+          server.host,
+          '--embedding-model',
+          'embeddinggemma',
+          '--cache-dir',
+          'cache',
+          '--dry-run',
+          '-q',
+        ],
+        run.io,
+      );
+      assert.equal(code, 0, run.err.join(''));
+      assert.match(run.out.join(''), /after /);
+      const paths = new Set(server.requests.map((r) => r.path));
+      assert.ok(paths.has('/v1/embeddings'), [...paths].join(' '));
+      assert.ok(
+        [...paths].every((p) => p.startsWith('/v1/')),
+        [...paths].join(' '),
+      );
+
+      const wrong = io(dir, ollama);
+      assert.equal(await calibrateCommand(['--provider', 'openai', '--embedding-model', 'embeddinggemma', '-q'], wrong.io), 2);
+      assert.match(wrong.err.join(''), /--provider openai needs --base-url/);
+    } finally {
+      await server.close();
     }
   });
 });
