@@ -237,9 +237,13 @@ export class MeaningCheck {
             const q = this.question.meaning.get(r) ?? -1;
             // Read with the question: as with keywords, the question lends at most 0.3 of the row's
             // threshold, so a sentence needs 0.7 of it on its own when the question is about the target.
+            // When the question is not about this target, the sentence alone must reach the sure band:
+            // a single sentence's vector is noisy, and the everyday answers near a target (a coding
+            // question near a codename) would otherwise lose sentences (the precision bench).
             const threshold = index.rowThreshold[r]!;
+            const needed = q >= threshold ? threshold : threshold + index.sureMargin;
             const combined = s + QUESTION_WEIGHT * Math.min(Math.max(0, q), threshold);
-            consider({ targetId: t.id, kind: 'meaning', score: combined, threshold });
+            consider({ targetId: t.id, kind: 'meaning', score: combined, threshold: needed });
           }
         }
       }

@@ -244,7 +244,7 @@ export class TargetEmbeddings {
         similarity: bestSim[t]!,
         threshold: thresholdOf(t),
         // A calibrated profile carries its fitted sure band; otherwise SURE_MARGINS margins.
-        sure: thresholdOf(t) + (this.profile.sure ?? SURE_MARGINS * this.profile.margin),
+        sure: thresholdOf(t) + this.sureMargin,
         query: bestQuery[t]!,
         example: r > 0 && rowTarget[r - 1] === t,
       };
@@ -282,6 +282,11 @@ export class TargetEmbeddings {
   }
 
   /** A request text as a query vector of this index (validated like the rows). */
+  /** How far above a row's threshold the sure band starts: the fitted band, else SURE_MARGINS margins. */
+  get sureMargin(): number {
+    return this.profile.sure ?? SURE_MARGINS * this.profile.margin;
+  }
+
   queryText(text: string): string {
     return this.profile.queryPrefix + text;
   }
