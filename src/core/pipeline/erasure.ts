@@ -268,12 +268,7 @@ export class Erasure {
     const all: Task<unknown>[] = detect ? [detect, ...tasks] : tasks;
     const settled = await settleWithLimit(all, this.parallel, this.run.input.signal);
     this.run.input.signal?.throwIfAborted();
-    const fatal = settled.find(
-      (s) =>
-        s.status === 'rejected' &&
-        s.reason instanceof LlmError &&
-        USERS_TO_FIX.has(s.reason.code),
-    );
+    const fatal = settled.find((s) => s.status === 'rejected' && s.reason instanceof LlmError && USERS_TO_FIX.has(s.reason.code));
     if (fatal) throw (fatal as PromiseRejectedResult).reason;
     if (detect) {
       const [found] = settled;

@@ -2,34 +2,26 @@ import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets
 import {
   buildDetectMessages,
   buildVanillaMessages,
-  callStructured,
   createDataMark,
   requestMarkerPick,
   detectedHandles,
   detectSchema,
-  TOUCH_REASON,
   unmarkingPort,
   type DataMark,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
 import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
-import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
+import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, promptBudget, PromptTooLongError } from './contextWindow';
 import { Erasure, USERS_TO_FIX, type ErasureRun } from './erasure';
-import { finalizeAnswer, MARKER, withoutMarkerNames, type Finalized, type Redaction } from '../guard';
-import { ControlStripper, sanitizeUserText, stripControls } from '../text';
+import { finalizeAnswer, type Finalized } from '../guard';
+import { sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
-import { SentenceGate, type SentenceJudge } from './sentenceGate';
+import type { SentenceGate } from './sentenceGate';
 import {
-  applySentenceHits,
-  KEYWORD_THRESHOLD,
-  keywordTokens,
   explainRelevance,
   firstReport,
-  MeaningCheck,
-  REFUSE_SHARE,
   relevanceOf,
-  type SentenceHit,
   type QueryVectors,
   type Relevance,
   type RelevanceReport,
@@ -37,17 +29,13 @@ import {
   AUDIT_POLICIES,
   type AuditPolicy,
 } from '../relevance';
-import {
-  type PipelineEvent,
-  type PipelineInput,
-  type PipelineOutcome,
-  type PipelineResult,
-  type StageName,
-  type StageRecord,
-} from './types';
+import { bindingTouches, evidenceParts, historyParts, reasonLookup, withAnswerVectors } from './retrieval';
+import { REFUSAL, RunRecord } from './runRecord';
+import { showChecked, type ShownRun } from './shownAnswer';
+import { streamUntouched, type UntouchedStream } from './vanillaStream';
+import type { PipelineEvent, PipelineInput, PipelineOutcome, PipelineResult, StageName } from './types';
 
-/** The answer when targets are touched and no erased candidate is good enough, or an agent failed. */
-export const REFUSAL = "I can't help with that: answering would reveal information this workspace has asked me to forget.";
+export { KEEP_ALIVE, REFUSAL } from './runRecord';
 
 /**
  * The answer when the question cannot fit the context window even without any earlier turn. Each front
@@ -55,13 +43,6 @@ export const REFUSAL = "I can't help with that: answering would reveal informati
  */
 export const TOO_LONG =
   "I can't answer this: the question is too long for the model's context window. Shorten it, or raise the context length.";
-
-/**
- * How long Ollama keeps the model loaded after each call (`keep_alive`). Ollama's own default is 5
- * minutes; a model unloaded between two questions costs its load time (seconds for a 3B model, more
- * for larger ones) on the next request, so every call asks for half an hour.
- */
-export const KEEP_ALIVE = '30m';
 
 /**
  * The ALU algorithm with Unlearn's additions, arranged for latency:
@@ -110,9 +91,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   }
 }
 
-class Run implements ErasureRun {
-  private readonly stages: StageRecord[] = [];
-  private readonly started = performance.now();
+class Run implements ErasureRun, ShownRun {
   /** Every earlier turn the caller gave (user and assistant only). */
   private readonly history: readonly ChatMessage[];
   /** Tool results and the like, cleaned as user text is; read whole by the matcher and relevance. */
@@ -125,9 +104,11 @@ class Run implements ErasureRun {
   /** Prompt tokens one call may use; the rest of the window is the reply's. */
   readonly budget: number;
 
-  private readonly policy: AuditPolicy;
-  private readonly relevance: Relevance;
-  private report: RelevanceReport | undefined;
+  readonly policy: AuditPolicy;
+  readonly relevance: Relevance;
+  report: RelevanceReport | undefined;
+  /** Stages, their model calls and tokens (runRecord.ts). */
+  private readonly record: RunRecord;
   /** Target ids the detect agent found touched, when it ran. */
   private detected: Set<string> | undefined;
 
@@ -146,6 +127,7 @@ class Run implements ErasureRun {
     const c = input.options.contextLength;
     this.contextLength = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? Math.floor(c) : DEFAULT_CONTEXT_LENGTH;
     this.budget = promptBudget(this.contextLength);
+    this.record = new RunRecord(input, this.contextLength, this.budget, (event) => this.emit(event));
   }
 
   async execute(): Promise<PipelineResult> {
@@ -159,7 +141,7 @@ class Run implements ErasureRun {
     this.sent = fitted?.kept ?? [];
     // A draft is model text: read as shown (controls stripped) and as written, like the vanilla answer.
     const drafted = draft !== undefined ? stripControls(draft) : undefined;
-    const askedAbout = this.stage('retrieve', 'Finding forget targets…', () =>
+    const askedAbout = this.record.stage('retrieve', 'Finding forget targets…', () =>
       index.mentionedTargets(
         question,
         ...this.sent.map((m) => m.content),
@@ -184,19 +166,19 @@ class Run implements ErasureRun {
       // The question, history, evidence or draft spells a target: a vanilla draft would only be erased,
       // so none is written and the rewrites answer the question themselves (a full answer's time saved),
       // from the given draft when there is one.
-      if (asked) this.begin('relevance', 'Checking what the request is about…');
+      if (asked) this.record.begin('relevance', 'Checking what the request is about…');
       const report = await this.assess(askedAbout, asked, drafted);
-      this.close();
+      this.record.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
       const mustTouch = bindingTouches(report);
-      return await this.shown(asked, () =>
+      return await showChecked(this, asked, () =>
         this.failingClosed(shortlisted, () => this.erase(drafted, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
       );
     }
 
     let answer: string;
     let named: ForgetTarget[] = [];
-    let streamed: Awaited<ReturnType<ReturnType<Run['streamUntouched']>['end']>> | undefined;
+    let streamed: Awaited<ReturnType<UntouchedStream['end']>> | undefined;
     if (drafted !== undefined) {
       // Retrieval above already read the draft and found no name in it.
       answer = drafted;
@@ -205,14 +187,14 @@ class Run implements ErasureRun {
         dropped > 0
           ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
           : 'Answering…';
-      this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+      this.record.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
       // The answer streams sentence by sentence while every sentence so far touches nothing (see
       // streamUntouched); `always` shows nothing before erasure.
-      const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
-      const vanilla = await this.chat({
-        ...this.callBase('vanilla'),
+      const stream = this.policy === 'always' ? undefined : streamUntouched(this, asked);
+      const vanilla = await this.record.chat({
+        ...this.record.callBase('vanilla'),
         messages: buildVanillaMessages(question, this.sent),
-        options: this.sampling(),
+        options: this.record.sampling(),
         ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
       });
       // Control characters, escape sequences and bidi controls go before anything reads the answer: the
@@ -226,10 +208,10 @@ class Run implements ErasureRun {
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
-    if (asked) this.begin('relevance', 'Checking what the request is about…');
+    if (asked) this.record.begin('relevance', 'Checking what the request is about…');
     // A fully streamed answer was read sentence by sentence: those vectors stand for it (no second call).
     const report = await this.assess(named, asked, answer, streamed && !streamed.stopped ? streamed.vectors : undefined);
-    this.close();
+    this.record.close();
     // Far from every target: the answer stands after the guard, with no further model call.
     if (report.shortlist.length === 0) return this.standing(answer);
 
@@ -237,7 +219,7 @@ class Run implements ErasureRun {
     // Binding evidence (a spelled name, alias or name part; a keyword or meaning score in the sure band)
     // sends the request to erasure with no detection call: no agent reply can switch it off.
     const mustTouch = bindingTouches(report);
-    return this.shown(asked, () =>
+    return showChecked(this, asked, () =>
       this.failingClosed(shortlisted, async () => {
         if (mustTouch.size > 0 || this.policy === 'always') {
           // `always` is ALU as published: every answer is erased against the shortlist, no detection
@@ -245,7 +227,7 @@ class Run implements ErasureRun {
           return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
         }
         // Only the uncertain band is left: detection may add targets; none leaves the answer to the
-        // meaning check, which removes any sentence over its target's threshold (see shown()).
+        // meaning check, which removes any sentence over its target's threshold (see shownAnswer.ts).
         const detected = await this.detect(answer, shortlisted);
         this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
         if (detected.size === 0) return this.standing(answer);
@@ -255,106 +237,6 @@ class Run implements ErasureRun {
         return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
       }),
     );
-  }
-
-  /**
-   * Runs `work` (erasure, or detection that let the answer stand) with its answer held back, then the
-   * meaning check on the final text against the shortlisted targets, and only then shows it. The text
-   * erasure streamed is not shown as it arrives: a rewrite that repeats the draft and a critic that
-   * scores it 5 of 5 (one injectable model) must not decide what the user sees.
-   */
-  private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
-    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
-    const prefix = this.prefix;
-    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
-    const checking = this.policy !== 'named' && targets.length > 0;
-    if (!checking && !prefix) return work();
-    const names = new Map(targets.map((t) => [t.id, t.name]));
-    const nameOf = (id: string) => names.get(id) ?? id;
-    const judge: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
-    // A streamed start of the draft is on the screen: what follows is shown after it, not again.
-    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
-    this.gate = gate;
-    let result: PipelineResult;
-    try {
-      result = await work();
-    } finally {
-      this.gate = undefined;
-    }
-    const { spans, hits, emitted } = await gate.end();
-    if (!hits.some(Boolean) && !prefix) return this.retotal(result);
-    // What was shown is the streamed start and the gate's text: the result's answer with the judged
-    // sentences replaced, less what repeated the start. The markers keep their order, so the
-    // redactions are placed by finding them in the text shown.
-    const applied = applySentenceHits(gate.received, result.redactions, spans, hits, nameOf);
-    const answer = prefix + emitted;
-    const touched = [...result.touchedTargets];
-    for (const h of hits) if (h && !touched.some((t) => t.id === h.targetId)) touched.push({ id: h.targetId, name: nameOf(h.targetId) });
-    const checked = { ...result, answer, redactions: placeMarkers(answer, applied.redactions), touchedTargets: touched };
-    if (applied.removedShare > REFUSE_SHARE && !emitted.endsWith(REFUSAL)) {
-      // Most of the answer was about a target: what is left would mislead, so the refusal follows as
-      // its own paragraph (the markers already shown name no fact), and the result says so.
-      this.input.onEvent?.({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
-      return this.retotal({
-        ...checked,
-        answer: `${answer}\n\n${REFUSAL}`,
-        outcome: 'refused',
-        refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
-      });
-    }
-    return this.retotal(checked);
-  }
-
-  /**
-   * The meaning check's judge for this request's shortlist: keywords at once, and meaning with one
-   * embedding call per batch of sentences when an embedding model is in use.
-   */
-  private meaningJudge(asked: Promise<QueryVectors> | undefined, targets: readonly ForgetTarget[]): SentenceJudge {
-    const { question } = this.input;
-    const recent = this.sent.slice(-1).map((m) => m.content);
-    const model = this.input.options.embeddingModel;
-    let check: Promise<MeaningCheck> | undefined;
-    const prepare = async (): Promise<MeaningCheck> => {
-      const index = model ? this.relevance.embeddingsFor(model) : undefined;
-      const first = asked && index ? await asked : undefined;
-      const questionVectors =
-        first && 'vectors' in first ? first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1) : [];
-      return new MeaningCheck(
-        this.relevance,
-        targets,
-        [question, ...recent],
-        index && questionVectors.length ? { index, questionVectors } : undefined,
-      );
-    };
-    return async (shown) => {
-      const meaning = await (check ??= prepare());
-      const sentences = shown.map((s) => withoutMarkerNames(s));
-      let vectors: readonly Float32Array[] | undefined;
-      if (meaning.usesMeaning) {
-        const got = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
-        const v = got ? await got : undefined;
-        // A sentence with no words to embed is read by keywords alone; so is a batch the model failed.
-        if (v && 'vectors' in v && v.vectors.length === sentences.length) vectors = v.vectors;
-      }
-      const started = performance.now();
-      const hits = meaning.judge(sentences, vectors);
-      this.meaningMs += performance.now() - started;
-      return hits;
-    };
-  }
-
-  /** The result with the stages run after it was built (the meaning check) counted in. */
-  private retotal(r: PipelineResult): PipelineResult {
-    this.close();
-    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
-    return {
-      ...r,
-      stages: [...this.stages],
-      calls: sum((s) => s.calls),
-      promptTokens: sum((s) => s.promptTokens),
-      completionTokens: sum((s) => s.completionTokens),
-      totalMs: performance.now() - this.started,
-    };
   }
 
   /** Runs the agents; any failure but a cancel, a dead server, a missing model or a refused key becomes a refusal. */
@@ -400,86 +282,6 @@ class Run implements ErasureRun {
   }
 
   /**
-   * Streams the vanilla answer as it is written, one sentence at a time, each only once the text so
-   * far touches nothing: no name (the guard's matcher over everything so far), and under `related`
-   * no keyword score (question, history and the answer so far together) or sentence meaning over any
-   * target's threshold, and a question that relevance alone shortlists nothing for. The first
-   * sentence that fails stops the stream for good; the request then goes on as before (detection,
-   * erasure), and what follows the shown start is shown after it. `named` streams through the
-   * matcher alone.
-   */
-  private streamUntouched(asked: Promise<QueryVectors> | undefined) {
-    const { index, question } = this.input;
-    const stripper = new ControlStripper();
-    const context = [question, ...this.sent.map((m) => m.content)];
-    const vectors: Float32Array[] = [];
-    // The matcher reads the last holdBack characters before each sentence with it (no name is longer),
-    // and keyword scores add up word by word (a word counts once), so each sentence costs its own length.
-    let tail = '';
-    const seen = new Set<string>();
-    const scores = new Map<string, number>();
-    let questionClear: Promise<boolean> | undefined;
-    const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
-    const model = this.input.options.embeddingModel;
-    const judge: SentenceJudge = async (sentences) => {
-      if (this.policy !== 'named') {
-        // The question alone (with its vectors, which are being computed anyway) must reach no target.
-        questionClear ??= (async () => {
-          const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
-          const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
-          for (const text of context) for (const w of keywordTokens(text)) seen.add(w);
-          for (const hit of this.relevance.keywords.search(context, 0)) scores.set(hit.targetId, hit.score);
-          return report.shortlist.length === 0;
-        })();
-        if (!(await questionClear)) return sentences.map(() => stop);
-      }
-      let own: readonly Float32Array[] | undefined;
-      const embedding = model ? this.relevance.embeddingsFor(model) : undefined;
-      if (this.policy !== 'named' && embedding) {
-        const got = this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
-        const v = got ? await got : undefined;
-        if (v && 'vectors' in v && v.vectors.length === sentences.length) own = v.vectors;
-      }
-      const verdicts: (SentenceHit | undefined)[] = [];
-      for (let i = 0; i < sentences.length; i++) {
-        const sentence = sentences[i]!;
-        const text = tail ? `${tail} ${sentence}` : sentence;
-        if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
-        if (this.policy !== 'named') {
-          const fresh = [...new Set(keywordTokens(sentence))].filter((w) => !seen.has(w));
-          for (const w of fresh) seen.add(w);
-          if (fresh.length) {
-            for (const hit of this.relevance.keywords.search([fresh.join(' ')], 0)) {
-              const total = (scores.get(hit.targetId) ?? 0) + hit.score;
-              scores.set(hit.targetId, total);
-              if (total >= KEYWORD_THRESHOLD) return [...verdicts, stop];
-            }
-          }
-          if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
-          if (own) vectors.push(own[i]!);
-        }
-        tail = text.slice(-index.holdBack);
-        verdicts.push(undefined);
-      }
-      return verdicts;
-    };
-    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'stop');
-    return {
-      push: (piece: string) => gate.push(stripper.push(piece)),
-      end: async () => {
-        gate.push(stripper.end());
-        try {
-          await gate.end();
-        } catch (error) {
-          // A failed check shows nothing more; the request goes on with what was shown.
-          if (isAbort(error) || this.input.signal?.aborted) throw error;
-        }
-        return { shown: gate.shown, stopped: gate.stopped, vectors };
-      },
-    };
-  }
-
-  /**
    * No target is touched: the vanilla answer stands, after the guard. Not streamed, on purpose. Whether
    * it may stand is only known once all of it has been read: a target named in its last sentence sends
    * it to the agents, and the sentences before may already describe the target without spelling it,
@@ -487,7 +289,7 @@ class Run implements ErasureRun {
    * be taken back, so the answer is shown only after relevance has read it whole.
    */
   private standing(answer: string): PipelineResult {
-    const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
+    const finalized = this.record.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
     if (this.prefix && !this.gate && finalized.text.startsWith(this.prefix)) {
       // Streamed whole (or in part, far from every target): only the rest is new.
       this.emit({ type: 'answer-chunk', text: finalized.text.slice(this.prefix.length) });
@@ -504,13 +306,15 @@ class Run implements ErasureRun {
       buildDetectMessages({ question, answer, history: kept, targets: handled, mark: this.mark });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
-    this.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
-    const reply = await this.structured({ label: 'detect', schema: detectSchema, messages: build(fit.kept) });
+    this.record.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, {
+      targets: handled.length,
+    });
+    const reply = await this.record.structured({ label: 'detect', schema: detectSchema, messages: build(fit.kept) });
     return detectedHandles(reply, handled);
   }
 
   /** Query vectors for texts of this request; resolves (never rejects but on cancel) with why there are none. */
-  private embed(texts: { part: RequestPart; text: string }[]): Promise<QueryVectors> | undefined {
+  embed(texts: { part: RequestPart; text: string }[]): Promise<QueryVectors> | undefined {
     const { llm, options, signal, embeddingCache } = this.input;
     if (this.policy === 'named' || !options.embeddingModel) return undefined;
     const pending = this.relevance.embedQueries(llm, options.embeddingModel, texts, {
@@ -552,7 +356,9 @@ class Run implements ErasureRun {
     if (erased.historySent !== undefined) this.auditSent = erased.historySent;
     if (erased.kind === 'refused') return this.refuse(handled, erased.touched, erased.reason);
     const reasonOf = reasonLookup(handled, erased.touched);
-    const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(erased.text, this.input.index, handled, reasonOf));
+    const finalized = this.record.stage('guard', 'Checking the answer…', () =>
+      finalizeAnswer(erased.text, this.input.index, handled, reasonOf),
+    );
     this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result(
       'erased',
@@ -567,96 +373,10 @@ class Run implements ErasureRun {
     return this.result('refused', { text: REFUSAL, redactions: [], guardMatches: 0, spans: [] }, targets, reason);
   }
 
-  // --- bookkeeping -------------------------------------------------------------------------------
-
-  private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
-
-  begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
-    this.close();
-    this.input.signal?.throwIfAborted();
-    this.open = { stage, start: performance.now(), calls: 0, promptTokens: 0, completionTokens: 0 };
-    this.emit({ type: 'stage-start', stage, message, ...extra });
-  }
-
-  private close(): void {
-    if (!this.open) return;
-    const { stage, start, calls, promptTokens, completionTokens } = this.open;
-    const ms = performance.now() - start;
-    this.stages.push({ stage, ms, calls, promptTokens, completionTokens });
-    this.emit({ type: 'stage-end', stage, ms });
-    this.open = undefined;
-  }
-
-  private stage<T>(stage: StageName, message: string, work: () => T): T {
-    this.begin(stage, message);
-    const value = work();
-    this.close();
-    return value;
-  }
-
-  /** A model call of the open stage; its call and tokens are counted. */
-  async chat(request: ChatRequest): Promise<ChatResponse> {
-    const response = await this.input.llm.chat(request);
-    this.count([response]);
-    return response;
-  }
-
-  /** A structured call of the open stage; retries are counted too. */
-  async structured<T>(
-    call: StructuredCall<T>,
-    signal = this.input.signal,
-    sampling: { temperature?: number; seed?: number } = {},
-  ): Promise<T> {
-    const { options } = this.input;
-    const r = await callStructured(this.input.llm, call, {
-      model: options.model,
-      signal,
-      keepAlive: KEEP_ALIVE,
-      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-      totalTimeoutMs: options.totalTimeoutMs,
-      seed: sampling.seed ?? options.seed,
-      ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
-      numCtx: numCtxOption(this.contextLength).num_ctx,
-      fits: (messages) => estimatePromptTokens(messages) <= this.budget,
-    });
-    this.count(r.responses);
-    return r.value;
-  }
-
-  private count(responses: readonly ChatResponse[]): void {
-    if (!this.open) return;
-    for (const r of responses) {
-      this.open.calls += 1;
-      this.open.promptTokens += r.promptTokens ?? 0;
-      this.open.completionTokens += r.completionTokens ?? 0;
-    }
-  }
-
-  callBase(label: string) {
-    const { options, signal } = this.input;
-    return {
-      model: options.model,
-      signal,
-      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-      totalTimeoutMs: options.totalTimeoutMs,
-      label,
-      keepAlive: KEEP_ALIVE,
-    };
-  }
-
-  private sampling() {
-    const { temperature, seed } = this.input.options;
-    return {
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...numCtxOption(this.contextLength),
-    };
-  }
-
-  /** The start of the vanilla answer already streamed to the user (see streamUntouched). */
-  private prefix = '';
-  /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shown()). */
-  private gate: SentenceGate | undefined;
+  /** The start of the vanilla answer already streamed to the user (see vanillaStream.ts). */
+  prefix = '';
+  /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shownAnswer.ts). */
+  gate: SentenceGate | undefined;
   /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
   meaningMs = 0;
 
@@ -666,8 +386,6 @@ class Run implements ErasureRun {
   }
 
   private result(outcome: PipelineOutcome, finalized: Finalized, touched: readonly ForgetTarget[], refusalReason?: string): PipelineResult {
-    this.close();
-    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
     return {
       answer: finalized.text,
       outcome,
@@ -685,76 +403,29 @@ class Run implements ErasureRun {
           }
         : {}),
       ...(this.report ? { relevance: explainRelevance(this.report, this.detected) } : {}),
-      stages: this.stages,
-      calls: sum((s) => s.calls),
-      promptTokens: sum((s) => s.promptTokens),
-      completionTokens: sum((s) => s.completionTokens),
-      totalMs: performance.now() - this.started,
+      ...this.record.totals(),
     };
   }
-}
 
-/** The question's vectors with the answer's sentence vectors added as its `answer` parts. */
-async function withAnswerVectors(asked: Promise<QueryVectors> | undefined, answer: readonly Float32Array[]): Promise<QueryVectors> {
-  const first = asked ? await asked : undefined;
-  if (!first || 'state' in first) return first ?? { state: { status: 'off' } };
-  return { vectors: [...first.vectors, ...answer], parts: [...first.parts, ...answer.map(() => 'answer' as const)] };
-}
-
-/** Redactions placed on the markers of the text shown, in order (the last ones when the text holds fewer). */
-function placeMarkers(text: string, redactions: readonly Redaction[]): Redaction[] {
-  const found = [...text.matchAll(MARKER)];
-  if (found.length === 0) return [];
-  const sorted = [...redactions].sort((a, b) => a.start - b.start).slice(-found.length);
-  return found.slice(-sorted.length).map((m, i) => ({ ...sorted[i]!, start: m.index, end: m.index + m[0].length }));
-}
-
-/**
- * The shortlist's binding evidence as touches erasure must honour: a spelled name, alias or name part
- * is `named`; a keyword or meaning score in the sure band is `described`.
- */
-function bindingTouches(report: RelevanceReport): Map<string, TouchKind> {
-  const touches = new Map<string, TouchKind>();
-  for (const e of report.shortlist) {
-    if (!e.binding) continue;
-    touches.set(e.target.id, e.signals.some((sig) => sig.kind === 'name') ? 'named' : 'described');
+  /** The result with the stages run after it was built (the meaning check) counted in. */
+  retotal(r: PipelineResult): PipelineResult {
+    return { ...r, ...this.record.totals() };
   }
-  return touches;
-}
 
-function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
-  const byId = new Map(handled.map((h) => [h.target.id, touched.get(h.handle) ?? 'named']));
-  return (id) => `the agents erased it: ${TOUCH_REASON[byId.get(id) ?? 'implied']}`;
-}
+  // What erasure borrows (ErasureRun): the stages and counted calls of runRecord.ts.
+  begin(stage: StageName, message: string, extra?: { targets?: number; candidates?: number; droppedTurns?: number }): void {
+    this.record.begin(stage, message, extra);
+  }
 
-/**
- * Evidence (tool results) as one query text for meaning: the start of each result (a file's first lines
- * say what it is about), together at most HISTORY_EMBED_CHARS. Keywords and the matcher read it all.
- */
-function evidenceParts(evidence: readonly string[]): { part: RequestPart; text: string }[] {
-  if (evidence.length === 0) return [];
-  const each = Math.max(500, Math.floor(HISTORY_EMBED_CHARS / evidence.length));
-  const text = evidence
-    .map((e) => e.slice(0, each))
-    .join('\n')
-    .slice(0, HISTORY_EMBED_CHARS);
-  return text.trim() ? [{ part: 'history', text }] : [];
-}
+  chat(request: ChatRequest): Promise<ChatResponse> {
+    return this.record.chat(request);
+  }
 
-/** Longest text of earlier turns embedded as one query: embedding models read only their first few thousand tokens anyway. */
-const HISTORY_EMBED_CHARS = 8000;
+  structured<T>(call: StructuredCall<T>, signal?: AbortSignal, sampling?: { temperature?: number; seed?: number }): Promise<T> {
+    return this.record.structured(call, signal, sampling);
+  }
 
-/**
- * The history as query texts for meaning: the last two turns on their own (what "it" most likely points
- * to), everything earlier as one text, so a 30-turn conversation costs three query vectors, not thirty.
- * Keywords and the lexical matcher still read every turn in full.
- */
-function historyParts(sent: readonly ChatMessage[]): { part: RequestPart; text: string }[] {
-  const recent = sent.slice(-2).map((m) => ({ part: 'history' as const, text: m.content }));
-  const earlier = sent
-    .slice(0, -2)
-    .map((m) => m.content)
-    .join('\n')
-    .slice(-HISTORY_EMBED_CHARS);
-  return earlier ? [{ part: 'history', text: earlier }, ...recent] : recent;
+  callBase(label: string) {
+    return this.record.callBase(label);
+  }
 }

@@ -66,6 +66,7 @@ const ABBREVIATIONS = new Set([
   'co',
 ]);
 
+// Not text's splitSentences (edit units): that one cuts "Dr. Valtonen" apart and returns no spans, which the gate needs.
 /**
  * Sentences of a text: ends at `.`, `!` or `?` followed by whitespace (closing quotes and brackets
  * stay with the sentence), and at every line break (a list item, a heading or a line of code is a unit
