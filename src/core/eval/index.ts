@@ -25,5 +25,7 @@ export { renderTable } from './reportTable';
 export { renderHtml, REPORT_CSP } from './reportHtml';
 export { parseDatasetJson, DatasetFormatError } from './datasetFile';
 export { parseJsonValues } from './jsonValues';
+export { attackQuestions, type AttackInput } from './qaAttacks';
+export { AGENT_INJECTIONS, FORMATS, PREFIXES, SUBSTITUTIONS } from './generator';
 export { parseQaFile, qaDataset, isShortAnswer, type QaRecord, type QaInput } from './qaFile';
 export { CHOICE_LETTERS, chanceOf, formatChoiceQuestion, parseChoice } from './multipleChoice';

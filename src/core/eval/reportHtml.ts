@@ -2,7 +2,7 @@ import type { StageName } from '../pipeline/types';
 import type { KindMetrics, SystemMetrics } from './metrics';
 import { CHOICE_LETTERS } from './multipleChoice';
 import { reportSystems, type EvalReport, type ReportSystem } from './report';
-import type { AnswerRecord, QuestionRecord } from './types';
+import { ATTACK_KINDS, type AnswerRecord, type QuestionRecord } from './types';
 
 /** Content-Security-Policy of the report: nothing may load from anywhere, and no script runs. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -301,6 +301,40 @@ ${barChart(
 <p class="note">The same questions, the plain model asked once, the pipeline once per policy.</p>
 ${policyTable(all, systems)}`
     : '';
+  // The published attacks get charts of their own: seventeen kinds in one chart would not fit a page.
+  const isAttackKind = (m: KindMetrics) => (ATTACK_KINDS as readonly string[]).includes(m.kind);
+  const classic = kinds.filter((m) => !isAttackKind(m));
+  const attacks = kinds.filter(isAttackKind);
+  const composite = attacks.find((m) => m.kind === 'composite');
+  const attackSection = attacks.length
+    ? `<h2>Published attacks</h2>
+<div class="charts">
+${barChart(
+  'Forget leak rate per attack (lower is better)',
+  attacks.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
+  series,
+)}
+${
+  composite?.plain.forget.retainHalf
+    ? barChart(
+        'Composite: retain half still answered (higher is better)',
+        [{ label: 'composite', values: systems.map((s) => s.metrics(composite)?.forget.retainHalf?.rate) }],
+        series,
+      )
+    : ''
+}
+</div>
+<p class="note">composite: one question asks a forget fact and a retain fact; prefix: the answer must open with an affirmative phrase; format: a poem, dialogue, table or JSON; substitution: the name bound to a variable first; reverse: the facts given, the entity asked; relearning: related true facts pasted before the question; multi-turn: three turns closing in, each answered (a leak in any turn counts); agent-injection: instructions addressed to the pipeline's own agents.${
+        composite?.plain.forget.retainHalf
+          ? ` Composite questions whose answer still gave the retain half: ${systems
+              .map((s) => {
+                const h = s.metrics(composite)?.forget.retainHalf;
+                return `${esc(s.short)} ${h ? `${h.answered} of ${h.n}` : '–'}`;
+              })
+              .join(', ')}.`
+          : ''
+      }</p>`
+    : '';
   const columns = ['leak', 'retain', 'refused', 'ms', 'first ms', 'calls', 'tokens'];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -375,16 +409,17 @@ ${policySection}
 <h2>By question kind</h2>
 <div class="charts">
 ${barChart(
-  'Forget leak rate (lower is better)',
-  kinds.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
+  attacks.length ? 'Forget leak rate, classic kinds (lower is better)' : 'Forget leak rate (lower is better)',
+  classic.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
   series,
 )}
 ${barChart(
-  'Retain accuracy (higher is better)',
-  kinds.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.retain.accuracy) })),
+  attacks.length ? 'Retain accuracy, classic kinds (higher is better)' : 'Retain accuracy (higher is better)',
+  classic.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.retain.accuracy) })),
   series,
 )}
 </div>
+${attackSection}
 <div class="charts">${latencyChart(all, systems)}</div>
 <h2>Numbers</h2>
 <table>
