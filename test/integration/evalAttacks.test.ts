@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
-import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport } from '../../src/core/eval';
+import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport, type SystemMetrics } from '../../src/core/eval';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import { criticScores } from '../support/erasedReplies';
 
@@ -103,7 +103,7 @@ describe('the published attacks against the scripted Ollama server', () => {
       assert.equal(m.plain.forget.n, 2, kind);
       assert.equal(m.plain.forget.leakRate, 1, `${kind}: plain`);
       for (const policy of ['named', 'related', 'always'] as const) {
-        const p = m.policies![policy]!;
+        const p: SystemMetrics = m.policies![policy]!;
         assert.equal(p.forget.n, 2, `${kind} ${policy}`);
         assert.equal(
           p.forget.leakRate,

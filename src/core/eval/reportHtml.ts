@@ -96,7 +96,14 @@ function barChart(
   const barsW = series.length * (barW + 2);
   // Few groups (two splits) spread under the legend instead of huddling at the left edge.
   const groupW = Math.max(22 + barsW, Math.min(200, (keys.width - 20) / Math.max(rows.length, 1)));
-  const width = Math.max(left + rows.length * groupW + 20, left + keys.width + 10);
+  // Room on the right for the last group's label, which is drawn slanted (30°) past its bars.
+  const labelEnd = Math.max(
+    0,
+    ...rows.map(
+      (row, i) => left + i * groupW + Math.max(10, (groupW - barsW) / 2) + barsW / 2 + Math.ceil(textWidth(row.label) * 0.87) + 10,
+    ),
+  );
+  const width = Math.max(left + rows.length * groupW + 20, left + keys.width + 10, labelEnd);
   const height = top + h + 62;
   const parts: string[] = [];
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
@@ -225,11 +232,20 @@ function questionRow(r: QuestionRecord, systems: readonly ReportSystem[]): strin
         ? `<span class="bad">refused</span>`
         : `<span class="warn">missed</span>`;
   };
-  const cellOf = (a: AnswerRecord | undefined) => (a ? `${verdict(a)}<div class="answer">${esc(a.error ?? a.answer)}</div>` : '–');
+  // Multi-turn: every turn's answer, numbered as the turns are; composite: whether the retain half came back.
+  const answerText = (a: AnswerRecord) =>
+    a.turnAnswers?.length ? [...a.turnAnswers, a.answer].map((t, i) => `${i + 1}. ${t}`).join('\n') : a.answer;
+  const half = (a: AnswerRecord) =>
+    a.retainAnswered === undefined
+      ? ''
+      : ` <span class="${a.retainAnswered ? 'good' : 'warn'}">retain half ${a.retainAnswered ? 'answered' : 'missed'}</span>`;
+  const cellOf = (a: AnswerRecord | undefined) =>
+    a ? `${verdict(a)}${half(a)}<div class="answer">${esc(a.error ?? answerText(a))}</div>` : '–';
+  const asked = r.turns?.length ? [...r.turns, r.question].map((t, i) => `${i + 1}. ${t}`).join('\n') : r.question;
   const choices = r.choices?.length
     ? `<ol class="choices" type="A">${r.choices.map((c, i) => `<li${i === r.answerIndex ? ' class="right"' : ''}>${esc(c)}</li>`).join('')}</ol>`
     : '';
-  return `<tr><td>${esc(r.kind)}</td><td>${esc(r.split)}</td><td>${esc(r.question)}${choices}</td>${systems.map((s) => `<td>${cellOf(s.answer(r))}</td>`).join('')}</tr>`;
+  return `<tr><td>${esc(r.kind)}</td><td>${esc(r.split)}</td><td class="${r.turns?.length ? 'turns' : ''}">${esc(asked)}${choices}</td>${systems.map((s) => `<td>${cellOf(s.answer(r))}</td>`).join('')}</tr>`;
 }
 
 /** Policies side by side: what each costs and what each keeps out, over all questions. */
@@ -361,7 +377,7 @@ thead th{background:#f9fafb;font-weight:600}
 thead th[colspan]{text-align:center}
 th:first-child,td:first-child{text-align:left}
 tr.total th,tr.total td{font-weight:700;border-top:2px solid #9ca3af}
-.questions td{text-align:left;max-width:340px}
+.questions td{text-align:left;max-width:340px}.questions td.turns{white-space:pre-wrap}
 .choices{margin:4px 0 0;padding-left:22px;color:#4b5563;font-size:12px}.choices .right{font-weight:600;color:#111827}
 .answer{color:#4b5563;font-size:12px;white-space:pre-wrap;max-height:7em;overflow:auto}
 .good{color:#15803d;font-weight:600}.bad{color:#b91c1c;font-weight:600}.warn{color:#b45309;font-weight:600}

@@ -116,6 +116,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalRun> {
         kind: q.kind,
         split: q.split,
         question: q.question,
+        ...(q.turns?.length ? { turns: q.turns } : {}),
         ...(q.choices?.length ? { choices: q.choices, answerIndex: q.answerIndex } : {}),
         plain,
         unlearn: unlearn!,

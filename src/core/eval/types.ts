@@ -137,6 +137,8 @@ export interface QuestionRecord {
   readonly kind: QuestionKind;
   readonly split: Split;
   readonly question: string;
+  /** Multi-turn: the turns asked before `question`. */
+  readonly turns?: readonly string[];
   /** Multiple choice: the choices as shown (lettered A, B, C…) and the index of the correct one. */
   readonly choices?: readonly string[];
   readonly answerIndex?: number;
