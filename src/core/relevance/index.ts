@@ -14,3 +14,12 @@ export {
   type EmbeddingBuildProgress,
 } from './targetEmbeddings';
 export { explainQuestion } from './explainQuestion';
+export {
+  encodingRequest,
+  longUnreadableRun,
+  ENCODING_ASKS,
+  UNREADABLE_RUN_MIN,
+  type EncodingAsk,
+  type EncodingRequest,
+  type UnreadableRun,
+} from './encodingRequest';
