@@ -4,9 +4,7 @@ import { runInNewContext } from 'node:vm';
 import AhoCorasick from 'modern-ahocorasick';
 import FastAhoCorasick from 'modern-ahocorasick/fast';
 import { DataSet, RegExpMatcher, englishRecommendedTransformers, parseRawPattern } from 'obscenity';
-import { Automaton } from '../core/guard/automaton';
-import { buildFastIndex } from '../core/guard/fastIndex';
-import { TermPool, foldForMatch } from '../core/guard/normalize';
+import { Automaton, buildTargetIndex, foldForMatch, TermPool } from '../core/guard';
 import type { ForgetTarget } from '../core/targets/target';
 
 /**
@@ -167,7 +165,7 @@ function termsOfAll(targets: readonly ForgetTarget[]): string[] {
 }
 
 function buildOurs(targets: readonly ForgetTarget[]): Built {
-  const index = buildFastIndex(targets);
+  const index = buildTargetIndex(targets);
   return { scan: (text) => index.find(text).length };
 }
 
@@ -260,7 +258,7 @@ export function buildProbe(count: number): string {
   gc();
   const base = heapBytes();
   const t = performance.now();
-  const index = buildFastIndex(targets);
+  const index = buildTargetIndex(targets);
   const ms = performance.now() - t;
   const afterBuild = heapBytes() - base;
   gc();

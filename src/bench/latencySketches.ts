@@ -10,9 +10,8 @@ import {
   toCriticReply,
   type HandledTarget,
 } from '../core/agents';
-import type { TargetIndex } from '../core/guard/types';
 import type { LlmPort } from '../core/llm/port';
-import { finalizeAnswer } from '../core/guard/answerGuard';
+import { finalizeAnswer, type TargetIndex } from '../core/guard';
 import { allWithLimit } from '../core/pipeline/parallelCalls';
 
 /**

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { buildFastIndex } from '../core/guard/fastIndex';
-import type { GuardMatch, MatchKind } from '../core/guard/types';
+import { buildTargetIndex, type GuardMatch, type MatchKind } from '../core/guard';
 import { parseTargets, type TargetEntry } from '../core/targets';
 
 /**
@@ -119,7 +118,7 @@ export function runPrecisionBench(options: PrecisionOptions): PrecisionReport {
   const log = options.log ?? (() => undefined);
   const parsed = parseTargets(PRECISION_TARGETS);
   if (parsed.problems.length) throw new Error(`precision targets: ${parsed.problems.map((p) => p.message).join('; ')}`);
-  const index = buildFastIndex(parsed.targets);
+  const index = buildTargetIndex(parsed.targets);
   const modules = join(options.root, 'node_modules');
   const corpora: PrecisionCorpusReport[] = [];
   for (const [corpus, ext, bytes] of [

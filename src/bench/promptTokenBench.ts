@@ -1,7 +1,6 @@
-import { buildFastIndex } from '../core/guard/fastIndex';
+import { buildTargetIndex, type TargetIndex } from '../core/guard';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import { runPipeline } from '../core/pipeline';
-import type { TargetIndex } from '../core/guard/types';
 import { criticScores, rewrites } from '../../test/support/erasedReplies';
 import { startScriptedOllama } from '../../test/support/scriptedOllama';
 import type { PromptTokenProbe } from './guardBench';
@@ -34,7 +33,7 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
     });
     const llm = createOllamaPort({ host: ollama.host });
     const question = `Who runs the ${last}mere works these days?`;
-    const index = buildFastIndex(targets);
+    const index = buildTargetIndex(targets);
     const everyTarget: TargetIndex = { ...index, mentionedTargets: () => targets.filter((t) => t.enabled) };
     const retrieval = await runPipeline({
       llm,

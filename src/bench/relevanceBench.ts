@@ -1,4 +1,4 @@
-import { buildFastIndex } from '../core/guard/fastIndex';
+import { buildTargetIndex } from '../core/guard';
 import { createOllamaPort } from '../core/llm/ollamaAdapter';
 import type { LlmPort } from '../core/llm/port';
 import { MemoryEmbeddingCache } from '../core/relevance/embeddingCache';
@@ -66,7 +66,7 @@ export async function runRelevanceBench(options: { log: (line: string) => void; 
   for (const n of [10_000, 100_000]) {
     options.signal?.throwIfAborted();
     const targets = topicTargets(n);
-    const index = buildFastIndex(targets);
+    const index = buildTargetIndex(targets);
     let t0 = performance.now();
     const relevance = relevanceOf(index);
     void relevance.keywords; // built on first use: force it here, to time it
@@ -125,12 +125,12 @@ export async function runRelevanceBench(options: { log: (line: string) => void; 
     const targets = topicTargets(10_000);
     const cache = new MemoryEmbeddingCache();
     let t0 = performance.now();
-    await relevanceOf(buildFastIndex(targets)).prepare(llm, 'embeddinggemma', { cache });
+    await relevanceOf(buildTargetIndex(targets)).prepare(llm, 'embeddinggemma', { cache });
     const ms = performance.now() - t0;
     const requests = ollama.requests.filter((r) => r.path === '/api/embed').length;
     ollama.reset();
     t0 = performance.now();
-    await relevanceOf(buildFastIndex(targets)).prepare(llm, 'embeddinggemma', { cache });
+    await relevanceOf(buildTargetIndex(targets)).prepare(llm, 'embeddinggemma', { cache });
     const rebuildMs = performance.now() - t0;
     cacheBuild = {
       targets: 10_000,

@@ -4,8 +4,7 @@
 import { it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
-import { buildTargetIndex } from '../../src/core/guard';
-import type { TargetIndex } from '../../src/core/guard/types';
+import { buildTargetIndex, type TargetIndex } from '../../src/core/guard';
 import { LlmError, type LlmErrorCode } from '../../src/core/llm/errors';
 import type { LlmPort } from '../../src/core/llm/port';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline';

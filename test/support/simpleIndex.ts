@@ -1,5 +1,5 @@
 import { termsOf, type ForgetTarget } from '../../src/core/targets/target';
-import type { GuardMatch, TargetIndex } from '../../src/core/guard/types';
+import type { GuardMatch, TargetIndex } from '../../src/core/guard';
 
 /**
  * First version of the index: case- and accent-insensitive, whole words only, one scan per term.

@@ -1,17 +1,7 @@
-import type { ForgetTarget } from '../targets/target';
+import type { HandledTarget } from '../targets';
 
-/**
- * Agents never see target ids; each retrieved target gets a short handle (T1, T2, …) in the prompt, and
- * erased text marks removals as `[redacted:T1]`, which the pipeline turns into the visible marker.
- */
-export interface HandledTarget {
-  readonly handle: string;
-  readonly target: ForgetTarget;
-}
-
-export function assignHandles(targets: readonly ForgetTarget[]): HandledTarget[] {
-  return targets.map((target, i) => ({ handle: `T${i + 1}`, target }));
-}
+// The handles themselves are the targets layer's (the guard reads them back too); re-exported for the agents' callers.
+export { assignHandles, type HandledTarget } from '../targets';
 
 /** The targets block of an agent prompt, as JSON so names with quotes or newlines cannot break it. */
 export function describeTargets(handled: readonly HandledTarget[]): string {

@@ -1,5 +1,4 @@
-import { buildTargetIndex } from '../guard';
-import type { Redaction } from '../guard/types';
+import { buildTargetIndex, type Redaction } from '../guard';
 import type { ForgetTarget } from '../targets/target';
 
 /**

@@ -1,6 +1,5 @@
 import { buildVanillaMessages } from '../agents/vanilla';
-import { buildTargetIndex } from '../guard';
-import type { Redaction } from '../guard/types';
+import { buildTargetIndex, type Redaction } from '../guard';
 import { isAbort, isLlmError, type LlmError } from '../llm/errors';
 import type { ChatMessage, LlmPort } from '../llm/port';
 import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type AuditPolicy, type PipelineOptions, type StageName } from '../pipeline';

@@ -1,5 +1,5 @@
 import type { ForgetTarget } from '../targets/target';
-import { buildFastIndex, type FastTargetIndex } from './fastIndex';
+import { buildTargetIndex, type FastTargetIndex } from './targetIndex';
 
 /** Running state of the fingerprint's two hash lanes; typed, so the hot loop never boxes a number. */
 const lanes = new Int32Array(2);
@@ -58,7 +58,7 @@ export function getCachedIndex(targets: readonly ForgetTarget[]): FastTargetInde
     aliases: [...t.aliases],
     ...(t.caseSensitive ? { caseSensitive: [...t.caseSensitive] } : {}),
   }));
-  cached = { key, index: buildFastIndex(snapshot) };
+  cached = { key, index: buildTargetIndex(snapshot) };
   return cached.index;
 }
 

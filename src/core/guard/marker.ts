@@ -6,6 +6,8 @@ import type { GuardMatch, MatchKind } from './types';
  * Everything that writes, reads or renders a marker takes it from here.
  */
 
+const SPACE = /\s/;
+
 /** The marker that stands in the answer where a target was removed. */
 export function redactionMarker(targetName: string): string {
   return `[redacted: ${targetName}]`;
@@ -72,4 +74,33 @@ export function matchReason(m: GuardMatch, targetName: string | undefined): stri
 export function guardReason(m: GuardMatch, targetName: string | undefined): string {
   const alias = targetName !== undefined && m.term !== targetName ? ` alias "${m.term}"` : ' name';
   return `its${alias} ${KIND_APPEARED[m.kind]}${m.encoding ? ` (${m.encoding})` : ''}`;
+}
+
+/**
+ * Where a placeholder may have begun that the text before `end` has not finished: the first `[` after the
+ * last `]` that can still grow into one (`PLACEHOLDER`). `end` if there is none.
+ */
+export function openPlaceholderStart(text: string, end = text.length): number {
+  for (let p = text.indexOf('[', text.lastIndexOf(']', end - 1) + 1); p >= 0 && p < end; p = text.indexOf('[', p + 1)) {
+    if (couldBecomePlaceholder(text, p, end)) return p;
+  }
+  return end;
+}
+
+/** `text` from `p` to `end` (no `]` in it) is the start of a placeholder. */
+function couldBecomePlaceholder(text: string, p: number, end: number): boolean {
+  let i = p;
+  for (let k = 0; k < PLACEHOLDER_HEAD.length; k++, i++) {
+    if (i >= end) return true;
+    if (text[i]!.toLowerCase() !== PLACEHOLDER_HEAD[k]) return false;
+  }
+  while (i < end && SPACE.test(text[i]!)) i++;
+  // The inner text (no line break, at most 200 characters) ends at the last non-space; only spaces may follow.
+  let lineBreak = false;
+  for (let j = i; j < end; j++) {
+    const c = text[j]!;
+    if (c === '\n') lineBreak = true;
+    else if (!SPACE.test(c) && (lineBreak || j - i >= PLACEHOLDER_INNER_MAX)) return false;
+  }
+  return true;
 }

@@ -1,5 +1,5 @@
 import type { ForgetTarget } from '../targets/target';
-import type { Redaction, TargetIndex } from '../guard/types';
+import type { Redaction, TargetIndex } from '../guard';
 import type { ChatMessage, LlmPort } from '../llm/port';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache } from '../relevance/embeddingCache';

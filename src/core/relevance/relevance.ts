@@ -1,4 +1,4 @@
-import type { TargetIndex } from '../guard/types';
+import type { TargetIndex } from '../guard';
 import { isAbort, LlmError } from '../llm/errors';
 import type { LlmPort } from '../llm/port';
 import type { AuditPolicy } from '../pipeline/types';

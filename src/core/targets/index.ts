@@ -1,3 +1,4 @@
 export * from './target';
 export * from './schema';
 export * from './ordinaryWords';
+export * from './handles';

@@ -1,4 +1,4 @@
-import type { Redaction } from '../../core/guard/types';
+import type { Redaction } from '../../core/guard';
 
 /**
  * "An answer was given": the chat participant and the guarded models report each finished answer

@@ -4,7 +4,7 @@
  * texts of the slash commands.
  */
 import type { PipelineEvent, PipelineResult } from '../../core/pipeline/types';
-import type { Redaction } from '../../core/guard/types';
+import type { Redaction } from '../../core/guard';
 import type { RelevanceExplanation } from '../../core/relevance';
 import type { ForgetTarget, TargetProblem } from '../../core/targets';
 import { escapeMarkdown } from './markdownSanitizer';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { getCachedIndex, redactMatches } from '../../core/guard';
+import { getCachedIndex, redactMatches, type Redaction } from '../../core/guard';
 import { isAbort } from '../../core/llm/errors';
 import type { LlmPort } from '../../core/llm/port';
 import { runPipeline } from '../../core/pipeline';
@@ -7,7 +7,6 @@ import { withAbortSignal } from '../cancellation';
 import { showActionableError } from '../errors/errorPresenter';
 import { describeChatError } from '../errors/errorPresenterLogic';
 import { rewriteQuestion } from './rewritePrompt';
-import type { Redaction } from '../../core/guard/types';
 import type { UnlearnLog } from '../log';
 import { forgetOriginals, originalOf } from './originals';
 import { PreviewDocStore } from './previewLogic';

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Automaton } from '../../../../src/core/guard/automaton';
+import { Automaton } from '../../../../src/core/guard';
 
 const RUNS = { numRuns: Number(process.env.GUARD_PROPERTY_RUNS ?? 150) };
 

@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  buildFastIndex,
   buildTargetIndex,
   clearIndexCache,
   foldedString,
@@ -228,7 +227,7 @@ describe('leak guard: disguises of random names are caught, with exact spans', (
           const { text: spelled, kind, at = [0, spelled.length], noPlural } = disguise(name, rnd);
           const prefix = before ? before + ' ' : '';
           const text = `${prefix}${spelled}${noPlural && suffix === 's' ? '' : suffix} ${after}`.trimEnd();
-          const index = buildFastIndex([target(name)]);
+          const index = buildTargetIndex([target(name)]);
           const found = only(index, text);
           assert.equal(found.length, 1, `one match in ${JSON.stringify(text)}, got ${JSON.stringify(found)}`);
           const m = found[0]!;
@@ -294,7 +293,7 @@ describe('leak guard: named examples', () => {
   }
 
   test('surrogate pairs, combining marks and NFKC expansions keep exact offsets', () => {
-    const idx = buildFastIndex([target('Fiona'), target('Zoe')]);
+    const idx = buildTargetIndex([target('Fiona'), target('Zoe')]);
     const text = '😀😀 ﬁona met 𝐙𝐨𝐞 and Zoe\u0308\u0301!';
     const found = idx.find(text);
     assert.deepEqual(
@@ -308,7 +307,7 @@ describe('leak guard: named examples', () => {
   });
 
   test('overlapping names: the longest names the target and the span covers both', () => {
-    const idx = buildFastIndex([target('New York'), target('York City Bank')]);
+    const idx = buildTargetIndex([target('New York'), target('York City Bank')]);
     const text = 'in New York City Bank today';
     const found = idx.find(text);
     assert.equal(found.length, 1);
@@ -321,7 +320,7 @@ describe('leak guard: named examples', () => {
   });
 
   test('disabled targets are not matched but still resolve by id', () => {
-    const idx = buildFastIndex([{ ...target('Zephyr'), enabled: false }]);
+    const idx = buildTargetIndex([{ ...target('Zephyr'), enabled: false }]);
     assert.deepEqual(idx.find('Zephyr'), []);
     assert.equal(idx.byId('zephyr')?.name, 'Zephyr');
   });
@@ -348,7 +347,7 @@ describe('leak guard: innocent text', () => {
       fc.property(
         word.chain((w) => fc.tuple(fc.constant(w), fc.array(nearMiss(w), { minLength: 1, maxLength: 6 }), fillerText)),
         ([w, misses, filler]) => {
-          const index = buildFastIndex([target(capital(w))]);
+          const index = buildTargetIndex([target(capital(w))]);
           const text = `${filler} ${misses.join(' ')}. ${capital(misses[0]!)}, ${misses.map((m) => m.toUpperCase()).join(' ')}`;
           assert.deepEqual(index.find(text), [], `${w} in ${JSON.stringify(text)}`);
         },
@@ -359,15 +358,15 @@ describe('leak guard: innocent text', () => {
 
   test('one-character and regex-syntax names are harmless', () => {
     const odd = ['.*', '(', ')', '[a-z]+', '\\', '$^', '|', '?', 'x', 'C++', 'a.b', '**', '__'];
-    const index = buildFastIndex(odd.map((n, i) => target(n, [], `odd-${i}`)));
+    const index = buildTargetIndex(odd.map((n, i) => target(n, [], `odd-${i}`)));
     const text = 'A quick x-ray of C++ code: a.b (or a b) matches [a-z]+ and .* here; ** bold __ under. ' + 'ab '.repeat(100);
     const found = index.find(text);
     assert.ok(found.length <= 6, JSON.stringify(found));
     for (const m of found) assert.ok(['x', 'C++', 'a.b', '[a-z]+'].includes(m.term), m.term);
-    assert.deepEqual(buildFastIndex([target('.*')]).find('anything at all'), []);
-    assert.deepEqual(buildFastIndex([target('x')]).find('x1 ax xa 7'), []);
+    assert.deepEqual(buildTargetIndex([target('.*')]).find('anything at all'), []);
+    assert.deepEqual(buildTargetIndex([target('x')]).find('x1 ax xa 7'), []);
     assert.deepEqual(
-      buildFastIndex([target('x')])
+      buildTargetIndex([target('x')])
         .find('an x here')
         .map((m) => m.start),
       [3],
@@ -384,7 +383,7 @@ describe('leak guard: names whose letters are separated by symbols', () => {
     { name: 'node.js' },
     { name: '(ab+)+$' },
   ]);
-  const index = buildFastIndex(targets);
+  const index = buildTargetIndex(targets);
 
   test('are masked when written exactly', () => {
     for (const text of ['a.*b', '(x|y)+$', 'A+B Corp', 'node.js'])
@@ -433,7 +432,7 @@ describe('leak guard: agreement and streaming', () => {
           .chain((names) => fc.tuple(fc.constant(names), plainText(names))),
         ([names, text]) => {
           const targets = names.map((n) => target(n));
-          const fast = buildFastIndex(targets).find(text);
+          const fast = buildTargetIndex(targets).find(text);
           const simple = buildSimpleIndex(targets).find(text);
           // Names that share words can overlap; the fast index then widens the span, so compare non-overlapping cases.
           fc.pre(simple.every((m, i) => i === 0 || simple[i - 1]!.end < m.start));
@@ -447,7 +446,7 @@ describe('leak guard: agreement and streaming', () => {
 
   test('chunked streaming output equals whole-text redaction', () => {
     const names = ['Project Falcon', 'Falcon', 'Ada', 'Marta Quist', 'Paris'];
-    const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Marta Quist'), target('Paris')]);
+    const index = buildTargetIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Marta Quist'), target('Paris')]);
     const piece = fc.oneof(
       fc.constantFrom(...FILLER, 'adapter', 'pineapple', '😀', 'é', '\u0301', '\u200B', ' ', '. ', '*', '_'),
       // Pieces of escapes, entities, percent escapes, bidi controls and markdown, so chunks cut through them.
@@ -498,7 +497,7 @@ describe('leak guard: agreement and streaming', () => {
   });
 
   test('the stream holds back at most holdBack characters and catches a name split across chunks', () => {
-    const index = buildFastIndex([target('Project Falcon')]);
+    const index = buildTargetIndex([target('Project Falcon')]);
     const text = 'Status of Proj' + 'ect Fal' + 'con: on track. ' + 'More words follow here. '.repeat(30);
     const { streamed, maxPending } = streamThroughGuard(index, text, [5]);
     assert.ok(maxPending <= index.holdBack, `${maxPending} > ${index.holdBack}`);
@@ -508,7 +507,7 @@ describe('leak guard: agreement and streaming', () => {
 
 describe('leak guard: hostile text stays cheap', () => {
   test('underscores, masks and invisible characters in bulk scan quickly against 20,000 names', () => {
-    const index = buildFastIndex(generateTargets(20_000));
+    const index = buildTargetIndex(generateTargets(20_000));
     const texts = {
       code: 'const get_user_id = my_var_name + other_thing_here * x_y_z; // __init__ **bold** '.repeat(200),
       underscores: 'a_b_c_d_e_f_g '.repeat(1200),

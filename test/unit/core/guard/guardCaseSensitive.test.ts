@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { askCommand } from '../../../../src/cli/ask';
 import { EXIT, type CliIo } from '../../../../src/cli/io';
-import { buildFastIndex, getCachedIndex, guardText } from '../../../../src/core/guard';
+import { buildTargetIndex, getCachedIndex, guardText } from '../../../../src/core/guard';
 import { commonWordTerms, parseTargets, type ForgetTarget } from '../../../../src/core/targets';
 import { FakeLlm } from '../../../support/fakeLlm';
 
@@ -18,7 +18,7 @@ function targetsOf(raw: unknown): ForgetTarget[] {
 const WILL = { name: 'Will Turner', aliases: ['Will'] };
 
 function kindsIn(targets: ForgetTarget[], text: string): string[] {
-  return buildFastIndex(targets)
+  return buildTargetIndex(targets)
     .find(text)
     .map((m) => `${m.kind}:${text.slice(m.start, m.end)}`);
 }
@@ -42,7 +42,7 @@ describe('caseSensitive terms in the target schema', () => {
       parsed.problems.map((p) => [p.path, p.severity]),
       [['[0].caseSensitive', 'warning']],
     );
-    assert.equal(buildFastIndex(parsed.targets).find('you will see').length, 1);
+    assert.equal(buildTargetIndex(parsed.targets).find('you will see').length, 1);
   });
 });
 
@@ -52,8 +52,8 @@ describe('the guard honours caseSensitive', () => {
 
   test('an innocent lower-case "will" is not redacted when the alias is case-sensitive; without it, it is', () => {
     const text = 'It will rain, and the WILL-o-wisp will not.';
-    assert.equal(guardText(buildFastIndex(strict), text), 'It will rain, and the [redacted: Will Turner]-o-wisp will not.');
-    assert.equal(buildFastIndex(loose).find(text).length, 3);
+    assert.equal(guardText(buildTargetIndex(strict), text), 'It will rain, and the [redacted: Will Turner]-o-wisp will not.');
+    assert.equal(buildTargetIndex(loose).find(text).length, 3);
   });
 
   test('the capitalised "Will" is still redacted, and so are its disguises that keep the capital', () => {
@@ -73,9 +73,9 @@ describe('the guard honours caseSensitive', () => {
   });
 
   test('the lexical matcher (mentionedTargets) follows the same rule', () => {
-    assert.deepEqual(buildFastIndex(strict).mentionedTargets('what will happen?'), []);
+    assert.deepEqual(buildTargetIndex(strict).mentionedTargets('what will happen?'), []);
     assert.deepEqual(
-      buildFastIndex(strict)
+      buildTargetIndex(strict)
         .mentionedTargets('what did Will say?')
         .map((t) => t.name),
       ['Will Turner'],

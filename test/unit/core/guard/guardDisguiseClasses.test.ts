@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildFastIndex } from '../../../../src/core/guard';
+import { buildTargetIndex } from '../../../../src/core/guard';
 import type { ForgetTarget } from '../../../../src/core/targets';
 import { guardAnswer, streamThroughGuard } from '../../../support/streaming';
 
@@ -64,7 +64,7 @@ describe('leak guard: each disguise class, random names', () => {
       fc.assert(
         fc.property(word, word, before, after, (name, other, pre, post) => {
           fc.pre(name !== other && !name.includes(other.slice(0, 5)) && !other.includes(name.slice(0, 5)));
-          const index = buildFastIndex([target(capital(name))]);
+          const index = buildTargetIndex([target(capital(name))]);
           const disguised = disguise(capital(name));
           const text = `${pre} ${disguised} ${post}.`;
           const whole = guardAnswer(index, text);

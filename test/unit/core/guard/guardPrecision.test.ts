@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFastIndex } from '../../../../src/core/guard';
+import { buildTargetIndex } from '../../../../src/core/guard';
 import { parseTargets } from '../../../../src/core/targets';
 import { PRECISION_TARGETS, runPrecisionBench } from '../../../../src/bench/precisionBench';
 import { guardAnswer, streamThroughGuard } from '../../../support/streaming';
 
-const index = buildFastIndex(parseTargets(PRECISION_TARGETS).targets);
+const index = buildTargetIndex(parseTargets(PRECISION_TARGETS).targets);
 
 function matches(text: string): string[] {
   return index.find(text).map((m) => `${m.term}/${m.kind}:${text.slice(m.start, m.end)}`);

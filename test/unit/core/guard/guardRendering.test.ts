@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildFastIndex, createAnswerGuard, guardText, SafeStreamer, type MatchKind, type TargetIndex } from '../../../../src/core/guard';
+import { buildTargetIndex, createAnswerGuard, guardText, SafeStreamer, type MatchKind, type TargetIndex } from '../../../../src/core/guard';
 import type { ForgetTarget } from '../../../../src/core/targets';
 import { generateTargets } from '../../../../src/bench/guardBench';
 import { assertScansStayCheap } from '../../../support/guardCost';
@@ -41,7 +41,7 @@ function streamed(index: TargetIndex, text: string, sizes: readonly number[]): s
 }
 
 describe('leak guard: names hidden by controls, glue, reversal and rendering', () => {
-  const index = buildFastIndex([
+  const index = buildTargetIndex([
     target('Project Falcon', ['Falcon']),
     target('Ada'),
     target('Apple'),
@@ -142,7 +142,7 @@ describe('leak guard: names hidden by controls, glue, reversal and rendering', (
 });
 
 describe('leak guard: documented limits (SECURITY.md, "Known guard limits")', () => {
-  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Liam'), target('Donald')]);
+  const index = buildTargetIndex([target('Project Falcon', ['Falcon']), target('Liam'), target('Donald')]);
   test('what is not caught, and the over-redaction the glue rules cost', () => {
     for (const text of [
       'thefalcon', // lower-case glue
@@ -156,7 +156,7 @@ describe('leak guard: documented limits (SECURITY.md, "Known guard limits")', ()
       assert.deepEqual(index.find(text), [], JSON.stringify(text));
     }
     assert.deepEqual(index.find('\u001b]0;Falcon\u0007').length, 1, 'a window title naming a target is caught');
-    const people = buildFastIndex([target('Marta Quist'), target('Northwind Logistics')]);
+    const people = buildTargetIndex([target('Marta Quist'), target('Northwind Logistics')]);
     for (const text of [
       'Quist, Marta', // surname first
       'M. Quist', // an initial
@@ -185,7 +185,7 @@ describe('leak guard: near misses stay unflagged', () => {
           const plain = name.toLowerCase().replace(/ /g, '');
           const text = before ? `${glue}${plain}` : `${plain}${glue === 's' ? 'x' : glue}`;
           fc.pre(!/^(e?s)$/.test(glue) || before);
-          assert.deepEqual(buildFastIndex([target(name)]).find(`${text} and ${text.toUpperCase()}`), [], text);
+          assert.deepEqual(buildTargetIndex([target(name)]).find(`${text} and ${text.toUpperCase()}`), [], text);
         },
       ),
       RUNS,
@@ -200,7 +200,7 @@ describe('leak guard: near misses stay unflagged', () => {
         (w, filler) => {
           // A word whose reversal is also its ROT13 ("quhd"/"dhuq") is the name in ROT13: caught on purpose.
           fc.pre(rot13(reverse(w)) !== w);
-          const index = buildFastIndex([target(capital(w))]);
+          const index = buildTargetIndex([target(capital(w))]);
           assert.deepEqual(index.find(`${filler} ${reverse(w)} ${capital(reverse(w))}.`), []);
           assert.equal(index.find(`${filler} \u202e${reverse(capital(w))}\u202c.`).length, 1);
         },
@@ -212,7 +212,7 @@ describe('leak guard: near misses stay unflagged', () => {
   test('every disguise of a random name still needs the whole name', () => {
     fc.assert(
       fc.property(nameArb, (name) => {
-        const index = buildFastIndex([target(name)]);
+        const index = buildTargetIndex([target(name)]);
         const cut = name.slice(0, -1); // one letter short
         for (const text of [
           `the${cut}`,
@@ -231,7 +231,7 @@ describe('leak guard: near misses stay unflagged', () => {
 });
 
 describe('leak guard: streaming through escapes, entities and bidi overrides', () => {
-  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
+  const index = buildTargetIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
   const names = ['Project Falcon', 'Falcon', 'Ada', 'Liam', 'Marta Quist'];
   // Pieces glued with nothing between them, so escapes, entities and words run into each other.
   const piece = fc.oneof(
@@ -320,7 +320,7 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
   });
 
   test('pending text never exceeds holdBack, with 10,000 names', () => {
-    const big = buildFastIndex(generateTargets(10_000));
+    const big = buildTargetIndex(generateTargets(10_000));
     const text = 'Ordinary prose with **bold**, `code`, snake_case_words, 100% sure, AT&T and \u001b[1mcolour\u001b[0m. '.repeat(40);
     const { streamed: out, whole, maxPending } = streamThroughGuard(big, text, [5]);
     assert.equal(out, whole);
@@ -331,7 +331,7 @@ describe('leak guard: streaming through escapes, entities and bidi overrides', (
 });
 
 describe('leak guard: streaming equals whole for the decoded and markup readings', () => {
-  const index = buildFastIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
+  const index = buildTargetIndex([target('Project Falcon', ['Falcon']), target('Ada'), target('Liam'), target('Marta Quist')]);
   const wordsBackwards = (t: string) => t.replace(/\p{L}+/gu, (w) => [...w].reverse().join(''));
   const nato: Record<string, string> = { f: 'Foxtrot', a: 'Alfa', l: 'Lima', c: 'Charlie', o: 'Oscar', n: 'November' };
   const morse: Record<string, string> = { f: '..-.', a: '.-', l: '.-..', c: '-.-.', o: '---', n: '-.' };
@@ -444,12 +444,12 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
     }
     assert.equal(guardAnswer(index, 'String.fromCharCode(70,97,108,99,111,110)'), 'String.fromCharCode([redacted: Project Falcon])');
     // A Windows path with a name in it is still read as written: `\r` is no line break there.
-    const rachel = buildFastIndex([target('Rachel')]);
+    const rachel = buildTargetIndex([target('Rachel')]);
     assert.equal(guardAnswer(rachel, 'C:\\Users\\rachel\\notes.txt'), 'C:\\Users\\[redacted: Rachel]\\notes.txt');
   });
 
   test('words written backwards are read from the text itself: accents, plurals and other scripts around them', () => {
-    const accented = buildFastIndex([target('Project Falcon'), target('José Ñúñez')]);
+    const accented = buildTargetIndex([target('Project Falcon'), target('José Ñúñez')]);
     for (const [text, expected] of [
       // A plural read backwards ("snoclaF" is "Falcons"): the marker covers the whole word it was read from.
       ['a tcejorP snoclaF b', 'a [redacted: Project Falcon] b'],
@@ -467,7 +467,7 @@ describe('leak guard: streaming equals whole for the decoded and markup readings
 
 describe('leak guard: hostile rendering input stays cheap', () => {
   test('entities, escapes, percent escapes, bidi controls and camel case in bulk scan quickly against 20,000 names', () => {
-    const index = buildFastIndex(generateTargets(20_000));
+    const index = buildTargetIndex(generateTargets(20_000));
     const texts = {
       entities: '&#97;&#x62;&amp;&eacute;&nbsp;'.repeat(600),
       halfEntities: '&#9&#x&am&'.repeat(1600),
@@ -481,7 +481,7 @@ describe('leak guard: hostile rendering input stays cheap', () => {
   });
 
   test('streaming 32 KB of hostile text in small chunks stays linear', () => {
-    const index = buildFastIndex(generateTargets(20_000));
+    const index = buildTargetIndex(generateTargets(20_000));
     const text = 'a_b*c&#9%2\u001b[1\u202ex '.repeat(1600);
     const started = performance.now();
     const { streamed: out, whole } = streamThroughGuard(index, text, [16]);
