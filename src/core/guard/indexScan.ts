@@ -300,6 +300,7 @@ export class IndexScan {
     for (let k = terms.patternStart[pattern]!; k < terms.patternStart[pattern + 1]!; k++) {
       const entry = terms.patternEntries[k]!;
       if (r.multiWordOnly && !hasBreak(terms.pool, entry)) continue;
+      if (r.minLetters && terms.pool.length(entry) < r.minLetters) continue;
       const kind = verify(terms.pool, entry, f, start, false);
       if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord)) || !terms.capitalOk(entry, f, start)) continue;
       this.found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });

@@ -11,6 +11,7 @@
 
 import { base32Reading, base64Reading, binaryReading, decimalReading, escapeReading, hexReading } from './byteReadings';
 import type { Folded } from './folding';
+import { FAMILY_READINGS } from './letterFamilies';
 import { morseReading, rot13Reading, spellingReading, wordsBackwardsReading } from './letterReadings';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
 
@@ -155,4 +156,7 @@ export const READINGS: readonly ((text: string, live: boolean, folded: Folded) =
   spellingReading,
   morseReading,
   wordsBackwardsReading,
+  // The letter-transform families (letterFamilies.ts): shifts and mirrors, positions, repeats, syllable
+  // games, Unicode letter blocks, one letter per line.
+  ...FAMILY_READINGS,
 ];
