@@ -1,8 +1,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
 import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport, type SystemMetrics } from '../../src/core/eval';
@@ -112,6 +114,10 @@ describe('the published attacks against the scripted Ollama server', () => {
         );
       }
     }
+    // The report, with its new fields, is what docs/eval-report.schema.json describes.
+    const schema = JSON.parse(readFileSync(resolve(__dirname, '../../docs/eval-report.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+    assert.ok(validate(report), JSON.stringify(validate.errors?.slice(0, 3)));
     // The terminal table lists the leak rate of each kind for each system.
     assert.match(stdout, /^multi-turn\s+100%\s+0%\s+0%\s+0%$/m);
   });
