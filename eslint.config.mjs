@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/lint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', '.cache/**'] },
@@ -12,9 +13,20 @@ export default tseslint.config(
     },
   },
   {
-    // The core must stay free of the VS Code API so it runs in the CLI and in plain node tests.
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and src/cli must not import vscode' }] }] },
+    // The core must stay free of the VS Code API so it runs in the CLI, the benches and plain node tests.
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'only src/vscode may import vscode: src/core, src/cli and src/bench run in plain node' }] },
+      ],
+    },
+  },
+  {
+    // Layer order and imports through each core folder's index.ts: scripts/lint/layers.mjs says which and why.
+    files: ['src/**/*.ts'],
+    plugins: { unlearn: layers },
+    rules: { 'unlearn/layers': 'error' },
   },
   {
     // In src/vscode a feature's pure half is named <glue>Logic.ts so node's test runner can load it without VS Code.

@@ -1,6 +1,5 @@
 import { buildTargetIndex } from '../core/guard';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { ChatResponse, LlmPort } from '../core/llm/port';
+import { createOllamaPort, type ChatResponse, type LlmPort } from '../core/llm';
 import { buildVanillaMessages } from '../core/agents';
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions, type PipelineResult } from '../core/pipeline';
 import { parseTargets } from '../core/targets';

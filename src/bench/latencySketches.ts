@@ -1,5 +1,5 @@
+import { assignHandles, type HandledTarget } from '../core/targets';
 import {
-  assignHandles,
   buildComposerMessages,
   buildCriticScoresMessages,
   buildRewriteMessages,
@@ -8,11 +8,10 @@ import {
   criticScoresSchema,
   rewriteOptions,
   toCriticReply,
-  type HandledTarget,
 } from '../core/agents';
-import type { LlmPort } from '../core/llm/port';
+import type { LlmPort } from '../core/llm';
 import { finalizeAnswer, type TargetIndex } from '../core/guard';
-import { allWithLimit } from '../core/pipeline/parallelCalls';
+import { allWithLimit } from '../core/pipeline';
 
 /**
  * Candidate flows for a touched request, built from the phase-1 building blocks and timed against the

@@ -37,7 +37,7 @@ export const PRECISION_TARGETS: readonly TargetEntry[] = [
 ];
 
 /** The goal: false non-exact matches per MB of each corpus. */
-export const MAX_FALSE_PER_MB = 1;
+const MAX_FALSE_PER_MB = 1;
 
 export interface PrecisionCorpusReport {
   readonly corpus: 'prose' | 'code';

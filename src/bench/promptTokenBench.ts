@@ -1,5 +1,5 @@
 import { buildTargetIndex, type TargetIndex } from '../core/guard';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
+import { createOllamaPort } from '../core/llm';
 import { runPipeline } from '../core/pipeline';
 import { criticScores, rewrites } from '../../test/support/erasedReplies';
 import { startScriptedOllama } from '../../test/support/scriptedOllama';

@@ -1,9 +1,7 @@
 import { buildTargetIndex } from '../core/guard';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { LlmPort } from '../core/llm/port';
-import { MemoryEmbeddingCache } from '../core/relevance/embeddingCache';
-import { relevanceOf } from '../core/relevance/relevance';
-import type { ForgetTarget } from '../core/targets/target';
+import { createOllamaPort, type LlmPort } from '../core/llm';
+import { MemoryEmbeddingCache, relevanceOf } from '../core/relevance';
+import type { ForgetTarget } from '../core/targets';
 import { scriptedEmbedding } from '../../test/support/scriptedEmbeddings';
 import { startScriptedOllama } from '../../test/support/scriptedOllama';
 import { generateTargets } from './guardBench';

@@ -1,14 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildTargetIndex, type TargetIndex } from '../core/guard';
-import { FileEmbeddingCache } from '../core/relevance/embeddingCache';
-import { relevanceOf } from '../core/relevance/relevance';
-import { AUDIT_POLICIES, type AuditPolicy } from '../core/pipeline/types';
+import { FileEmbeddingCache, relevanceOf, AUDIT_POLICIES, type AuditPolicy } from '../core/relevance';
 import { cacheDirOf, embeddingModelOf, parseAuditPolicy, RELEVANCE_HELP, relevanceNoticeText } from './relevanceFlags';
-import { isLlmError, type LlmError } from '../core/llm/errors';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
+import { isLlmError, type LlmError, createOllamaPort, type LlmPort, DEFAULT_OLLAMA_HOST } from '../core/llm';
 import {
   DEFAULT_CONTEXT_LENGTH,
   DEFAULT_MODEL,
@@ -21,7 +16,7 @@ import {
 import { commonWordTerms, formatProblems, parseTargets, type ForgetTarget } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { EXIT, forTerminal, terminalText, type CliIo } from './io';
-import { isBidiFormatChar, isControl } from '../core/text/controls';
+import { isBidiFormatChar, isControl } from '../core/text';
 
 const HELP = `Usage: unlearn ask "question" [options]
 
@@ -211,7 +206,7 @@ export async function loadTargetsFile(path: string): Promise<{ error: string } |
  * JSON.stringify escapes C0 controls but writes DEL, C1 and bidi controls raw; as \\u escapes they parse
  * to the same strings and cannot act on a terminal the JSON is shown in.
  */
-export function jsonForTerminal(json: string): string {
+function jsonForTerminal(json: string): string {
   return json.replace(/[\u007f-\uffff]/g, (c) => {
     const code = c.charCodeAt(0);
     return isControl(code) || isBidiFormatChar(code) ? `\\u${code.toString(16).padStart(4, '0')}` : c;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EXIT, type CliIo } from './io';
 
 /** The benchmark bundle's file name, next to dist/cli.js when built from a source checkout. */
-export const BENCH_BUNDLE = 'bench.js';
+const BENCH_BUNDLE = 'bench.js';
 
 /**
  * `unlearn bench`: the benchmark is built as its own bundle (dist/bench.js) so its reference matchers

@@ -23,17 +23,9 @@ import {
   type EvalReport,
   type QuestionRecord,
 } from '../core/eval';
-import { createOllamaPort } from '../core/llm/ollamaAdapter';
-import type { LlmPort } from '../core/llm/port';
-import { DEFAULT_OLLAMA_HOST } from '../core/llm/hostPolicy';
-import {
-  AUDIT_POLICIES,
-  DEFAULT_CONTEXT_LENGTH,
-  DEFAULT_MODEL,
-  DEFAULT_PIPELINE_OPTIONS,
-  parseContextLength,
-  type AuditPolicy,
-} from '../core/pipeline';
+import { createOllamaPort, type LlmPort, DEFAULT_OLLAMA_HOST } from '../core/llm';
+import { AUDIT_POLICIES, type AuditPolicy } from '../core/relevance';
+import { DEFAULT_CONTEXT_LENGTH, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, parseContextLength } from '../core/pipeline';
 import { formatProblems } from '../core/targets';
 import { HELP_FLAG, parseCommandLine, PIPELINE_FLAGS } from './args';
 import { loadTargetsFile, reportError } from './ask';

@@ -1,4 +1,4 @@
-import { ControlStripper, stripControls } from '../core/text/controls';
+import { ControlStripper, stripControls } from '../core/text';
 
 /** What a CLI command may touch, injected so tests run commands in-process. */
 export interface CliIo {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AUDIT_POLICIES, type AuditPolicy, type PipelineEvent } from '../core/pipeline/types';
-import { DEFAULT_EMBEDDING_MODEL } from '../core/relevance/embeddingProfiles';
+import { AUDIT_POLICIES, type AuditPolicy, DEFAULT_EMBEDDING_MODEL } from '../core/relevance';
+import type { PipelineEvent } from '../core/pipeline';
 import { forTerminal, type CliIo } from './io';
 
 /** Help line for --embedding-model, shared by `ask` and `eval run`. */

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
-import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport, type SystemMetrics } from '../../src/core/eval';
+import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport } from '../../src/core/eval';
+import type { SystemMetrics } from '../../src/core/eval/metrics';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import { criticScores } from '../support/erasedReplies';
 
@@ -55,7 +56,7 @@ function script(chat: RecordedChat): ScriptedReply {
     }
     case 'compose':
       return (JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!;
-    case 'audit':
+    default:
       return erased(conversationOf(chat));
   }
 }

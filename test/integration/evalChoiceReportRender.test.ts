@@ -57,7 +57,7 @@ function plainPick(i: number): string {
 const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 45, audit: 80, critic: 35, compose: 40, rewrite: 45, detect: 20 }[chat.role];
+  const delay = { vanilla: 45, critic: 35, compose: 40, rewrite: 45, detect: 20 }[chat.role];
   switch (chat.role) {
     case 'vanilla': {
       const i = all.findIndex((q) => chat.messages.at(-1)!.content.startsWith(q.question));
@@ -85,8 +85,6 @@ function demoScript(chat: RecordedChat): ScriptedReply {
     }
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
-    case 'audit':
-      return reply('unused', { firstTokenDelayMs: delay });
   }
 }
 

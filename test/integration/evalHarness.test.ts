@@ -91,7 +91,6 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
         case 'critic':
           return criticScores(ERASED.map(() => ({ forget: 5, utility: 4 })));
         case 'compose':
-        case 'audit':
           return 'I cannot share details about that.';
       }
     };

@@ -79,8 +79,6 @@ function agents(chat: RecordedChat): ScriptedReply {
     }
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: 5 });
-    case 'audit':
-      return 'unused';
   }
 }
 

@@ -48,7 +48,7 @@ function plainAnswer(chat: Pick<RecordedChat, 'messages'>): string {
 const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 60, detect: 30, audit: 90, critic: 40, compose: 50, rewrite: 60 }[chat.role];
+  const delay = { vanilla: 60, detect: 30, critic: 40, compose: 50, rewrite: 60 }[chat.role];
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
@@ -78,8 +78,6 @@ function demoScript(chat: RecordedChat): ScriptedReply {
     }
     case 'compose':
       return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
-    case 'audit':
-      return reply('unused', { firstTokenDelayMs: delay });
   }
 }
 

@@ -123,24 +123,24 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     it('routes replies by agent role and consumes lists call by call', async () => {
       ollama.setScript({
         vanilla: 'plain',
-        audit: [{ touched: ['x'] }, { touched: [] }],
+        detect: [{ touched: ['x'] }, { touched: [] }],
         compose: reply('composed', { chunks: ['com', 'posed'] }),
       });
-      const audit1 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
-      const audit2 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
-      const audit3 = await llm.chat({ model: MODEL, messages: asAgent('audit', 'q') });
+      const detect1 = await llm.chat({ model: MODEL, messages: asAgent('detect', 'q') });
+      const detect2 = await llm.chat({ model: MODEL, messages: asAgent('detect', 'q') });
+      const detect3 = await llm.chat({ model: MODEL, messages: asAgent('detect', 'q') });
       const tokens: string[] = [];
       const composed = await llm.chat({ model: MODEL, messages: asAgent('compose', 'q'), onToken: (t) => tokens.push(t) });
       const vanilla = await llm.chat({ model: MODEL, messages: ask('q') });
-      assert.deepEqual([audit1.content, audit2.content, audit3.content], ['{"touched":["x"]}', '{"touched":[]}', '{"touched":[]}']);
+      assert.deepEqual([detect1.content, detect2.content, detect3.content], ['{"touched":["x"]}', '{"touched":[]}', '{"touched":[]}']);
       assert.deepEqual(tokens, ['com', 'posed']);
       assert.equal(composed.content, 'composed');
       assert.equal(vanilla.content, 'plain');
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['audit', 'audit', 'audit', 'compose', 'vanilla'],
+        ['detect', 'detect', 'detect', 'compose', 'vanilla'],
       );
-      assert.equal(ollama.chatsOf('audit').length, 3);
+      assert.equal(ollama.chatsOf('detect').length, 3);
     });
 
     it('scripts replies with a function of the request', async () => {
@@ -163,16 +163,16 @@ describe('Ollama adapter against the scripted server', { timeout: 20_000 }, () =
     });
 
     it('other HTTP status → http with the status and the server text', async () => {
-      ollama.setScript({ audit: fault.http(500, 'llama runner process has terminated: out of memory') });
+      ollama.setScript({ rewrite: fault.http(500, 'llama runner process has terminated: out of memory') });
       const error = await rejectsWith(
-        llm.chat({ model: MODEL, messages: asAgent('audit', 'q'), onToken: () => {}, label: 'audit' }),
+        llm.chat({ model: MODEL, messages: asAgent('rewrite', 'q'), onToken: () => {}, label: 'rewrite' }),
         'http',
       );
       assert.equal(error.details.status, 500);
-      assert.equal(error.details.label, 'audit');
+      assert.equal(error.details.label, 'rewrite');
       assert.match(error.message, /HTTP 500/);
       assert.match(error.message, /out of memory/);
-      assert.match(error.message, /the audit call/);
+      assert.match(error.message, /the rewrite call/);
     });
 
     it('a 400 from an embedding-only model is an http error, not a missing model', async () => {

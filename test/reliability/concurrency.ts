@@ -62,8 +62,6 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
       }
       case 'compose':
         return reply(`Composed #${id} from ${data!.rewrites!.join(' + ')}`, timing);
-      case 'audit':
-        return reply({ touched: [], candidates: [] }, timing);
     }
   };
 }

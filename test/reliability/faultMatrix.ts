@@ -32,8 +32,8 @@ import {
   type Observed,
 } from './support';
 
-// The AuditErase agent of ALU is not called (the rewrite agent writes the candidates); detect has its own cases.
-type Stage = Exclude<AgentRole, 'detect' | 'audit'>;
+// Detect has its own cases.
+type Stage = Exclude<AgentRole, 'detect'>;
 const STAGES: readonly Stage[] = ['vanilla', 'rewrite', 'critic', 'compose'];
 const NAME: Record<Stage, string> = { vanilla: 'vanilla', rewrite: 'rewrite', critic: 'critic', compose: 'composer' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */

@@ -55,7 +55,6 @@ function obedient(style: 'naive' | 'placeholders') {
         return criticScores(Array.from({ length: n }, (_, i) => ({ forget: 5, utility: 5 - i })));
       }
       case 'compose':
-      case 'audit':
         return listing;
     }
   };

@@ -38,7 +38,7 @@ export const OPTIONS: PipelineOptions = {
  * fact), the rewrites of that draft, the critic and the composer. A question that names a target skips
  * the draft (pipeline.ts); the cases that need that say so.
  */
-export const QUESTION = 'What is the stealth drone project building?';
+const QUESTION = 'What is the stealth drone project building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
 export const SECRET_FACT = 'assembled in Lisbon';
 export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero.`;

@@ -11,13 +11,13 @@
  * const ollama = await startScriptedOllama({
  *   script: {
  *     vanilla: 'Paris is the capital of France.',
- *     audit: { touched: [], candidates: [] },            // objects are sent as JSON content
+ *     detect: { touched: [] },                            // objects are sent as JSON content
  *     critic: [fault.http(500, 'out of memory'), { scores: [5] }], // consumed call by call
  *   },
  * });
  * const port = createOllamaPort({ host: ollama.host });
  * // … run the code under test …
- * assert.equal(ollama.chatsOf('audit').length, 1);
+ * assert.equal(ollama.chatsOf('detect').length, 1);
  * await ollama.waitForIdle();   // every stream closed, e.g. after an abort
  * await ollama.close();
  *
@@ -159,10 +159,10 @@ export interface ScriptedModel {
   readonly embeddingDims?: number;
 }
 
-export const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
+const DEFAULT_SCRIPTED_MODEL = 'llama3.2:latest';
 
 /** Ollama resolves `llama3.2` to `llama3.2:latest`. */
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const slash = name.lastIndexOf('/');
   return name.slice(slash + 1).includes(':') ? name : `${name}:latest`;
 }

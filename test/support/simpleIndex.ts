@@ -40,7 +40,7 @@ export function buildSimpleIndex(targets: readonly ForgetTarget[]): TargetIndex 
 }
 
 /** Lower-cases and strips accents, keeping for each folded index the index in the original text. */
-export function foldText(text: string): { text: string; origin: number[] } {
+function foldText(text: string): { text: string; origin: number[] } {
   let out = '';
   const origin: number[] = [];
   for (let i = 0; i < text.length;) {
@@ -60,7 +60,7 @@ function isWordChar(ch: string | undefined): boolean {
 }
 
 /** Sorts by start and keeps, among overlapping matches, the longest (earliest on ties). */
-export function resolveOverlaps(matches: GuardMatch[]): GuardMatch[] {
+function resolveOverlaps(matches: GuardMatch[]): GuardMatch[] {
   const sorted = [...matches].sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start));
   const kept: GuardMatch[] = [];
   for (const m of sorted) {

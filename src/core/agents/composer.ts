@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 import { HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { ChatMessage } from '../llm/port';
-import { describeTargets, type HandledTarget } from './handles';
+import type { ChatMessage } from '../llm';
+import type { HandledTarget } from '../targets';
+import { describeTargets } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 
 /** How a request touches a target. A closed list, so the reason shown in /explain can never carry model text. */

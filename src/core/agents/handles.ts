@@ -1,7 +1,6 @@
 import type { HandledTarget } from '../targets';
 
-// The handles themselves are the targets layer's (the guard reads them back too); re-exported for the agents' callers.
-export { assignHandles, type HandledTarget } from '../targets';
+// The handles themselves (assignHandles, HandledTarget) are the targets layer's: the guard reads them back too.
 
 /** The targets block of an agent prompt, as JSON so names with quotes or newlines cannot break it. */
 export function describeTargets(handled: readonly HandledTarget[]): string {

@@ -1,14 +1,13 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 
-export type AgentRole = 'vanilla' | 'detect' | 'audit' | 'critic' | 'compose' | 'rewrite';
+export type AgentRole = 'vanilla' | 'detect' | 'rewrite' | 'critic' | 'compose';
 
 /** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   detect: 'You are the detection agent of Unlearn',
-  audit: 'You are the AuditErase agent of Unlearn',
+  rewrite: 'You are the rewrite agent of Unlearn',
   critic: 'You are the critic agent of Unlearn',
   compose: 'You are the composer agent of Unlearn',
-  rewrite: 'You are the rewrite agent of Unlearn',
 };
 
 /** Which agent sent these messages (a request without an agent signature is the vanilla agent's). */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { LlmError } from '../llm/errors';
-import type { ChatMessage, ChatResponse, JsonSchema, LlmPort } from '../llm/port';
+import { LlmError, type ChatMessage, type ChatResponse, type JsonSchema, type LlmPort } from '../llm';
 
 /** A call whose reply must fit a schema: sent with Ollama's `format`, parsed, validated, retried once. */
 export interface StructuredCall<T> {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 
 /** The vanilla agent answers as the plain model would; its answer is never shown unchecked. */
 export const VANILLA_SYSTEM_PROMPT = "You are a helpful assistant. Answer the user's question clearly and accurately.";

@@ -1,5 +1,5 @@
 import { buildTargetIndex, type Redaction } from '../guard';
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 
 /**
  * Scoring of one answer. Leaks are found with the product's own disguise-aware matcher (case, accents,
@@ -39,7 +39,7 @@ export function joinSpelledLetters(text: string): string {
 }
 
 /** Decodes every base64-looking run of 8+ characters that decodes to readable text. */
-export function decodeBase64Runs(text: string): string | undefined {
+function decodeBase64Runs(text: string): string | undefined {
   const runs = text.match(/[A-Za-z0-9+/]{8,}={0,2}/g) ?? [];
   const decoded: string[] = [];
   for (const run of runs) {

@@ -1,4 +1,5 @@
-import type { AuditPolicy, StageName } from '../pipeline/types';
+import type { AuditPolicy } from '../relevance';
+import type { StageName } from '../pipeline';
 import { chanceOf } from './multipleChoice';
 import { ALL_QUESTION_KINDS, type AnswerRecord, type QuestionKind, type QuestionRecord } from './types';
 
@@ -94,7 +95,7 @@ function choiceAccuracy(records: readonly QuestionRecord[], of: (r: QuestionReco
   };
 }
 
-export function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): SystemMetrics {
+function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): SystemMetrics {
   const present = records.filter((r) => answerOf(r, system));
   const of = (r: QuestionRecord): AnswerRecord => answerOf(r, system)!;
   const answered = present.filter((r) => !of(r).error);
@@ -152,7 +153,7 @@ export function systemMetrics(records: readonly QuestionRecord[], system: System
 }
 
 /** The metrics of one group of questions, for every system that answered them. */
-export function groupMetrics(kind: QuestionKind | 'all', records: readonly QuestionRecord[]): KindMetrics {
+function groupMetrics(kind: QuestionKind | 'all', records: readonly QuestionRecord[]): KindMetrics {
   const policies = [...new Set(records.flatMap((r) => Object.keys(r.policies ?? {}) as AuditPolicy[]))];
   return {
     kind,

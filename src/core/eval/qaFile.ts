@@ -142,7 +142,7 @@ export interface QaInput {
  */
 const SHORT_ANSWER_WORDS = 4;
 
-export function isShortAnswer(answer: string): boolean {
+function isShortAnswer(answer: string): boolean {
   return answer.split(/\s+/).filter(Boolean).length <= SHORT_ANSWER_WORDS;
 }
 

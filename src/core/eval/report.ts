@@ -1,5 +1,5 @@
 import { redactMatches, type TargetIndex } from '../guard';
-import type { AuditPolicy } from '../pipeline/types';
+import type { AuditPolicy } from '../relevance';
 import { metricsByKind, type KindMetrics, type SystemKey, type SystemMetrics } from './metrics';
 import type { EvalRun } from './runner';
 import type { AnswerRecord, EvalDataset, QuestionRecord } from './types';

@@ -1,4 +1,4 @@
-import type { StageName } from '../pipeline/types';
+import type { StageName } from '../pipeline';
 import type { KindMetrics, SystemMetrics } from './metrics';
 import { CHOICE_LETTERS } from './multipleChoice';
 import { reportSystems, type EvalReport, type ReportSystem } from './report';
@@ -24,13 +24,12 @@ const STAGE_COLORS: Record<StageName, string> = {
   vanilla: '#f59e0b',
   relevance: '#64748b',
   detect: '#a78bfa',
-  audit: '#8b5cf6',
   rewrite: '#6366f1',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'audit', 'rewrite', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'rewrite', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;

@@ -1,9 +1,15 @@
-import { buildVanillaMessages } from '../agents/vanilla';
+import { buildVanillaMessages } from '../agents';
 import { buildTargetIndex, type Redaction } from '../guard';
-import { isAbort, isLlmError, type LlmError } from '../llm/errors';
-import type { ChatMessage, LlmPort } from '../llm/port';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type AuditPolicy, type PipelineOptions, type StageName } from '../pipeline';
-import { DEFAULT_CONTEXT_LENGTH, numCtxOption } from '../pipeline/contextWindow';
+import { isAbort, isLlmError, type LlmError, type ChatMessage, type LlmPort } from '../llm';
+import {
+  DEFAULT_PIPELINE_OPTIONS,
+  runPipeline,
+  type PipelineOptions,
+  type StageName,
+  DEFAULT_CONTEXT_LENGTH,
+  numCtxOption,
+} from '../pipeline';
+import type { AuditPolicy } from '../relevance';
 import { parseTargets } from '../targets';
 import { containsFact, findLeaks, looksLikeRefusal, rougeLRecall, ROUGE_THRESHOLD, stripRedactions } from './detect';
 import { formatChoiceQuestion, parseChoice } from './multipleChoice';
@@ -210,7 +216,7 @@ function counted(llm: LlmPort): { port: LlmPort; calls: () => number; embeds: ()
 }
 
 /** What the model is asked: the question, with its choices lettered when it has any. */
-export function promptOf(q: EvalQuestion): string {
+function promptOf(q: EvalQuestion): string {
   return q.choices?.length ? formatChoiceQuestion(q.question, q.choices) : q.question;
 }
 

@@ -1,6 +1,7 @@
-import type { ChatMessage } from '../llm/port';
-import type { AuditPolicy, PipelineOutcome, StageName } from '../pipeline/types';
-import type { TargetEntry } from '../targets/schema';
+import type { ChatMessage } from '../llm';
+import type { AuditPolicy } from '../relevance';
+import type { PipelineOutcome, StageName } from '../pipeline';
+import type { TargetEntry } from '../targets';
 
 /**
  * The attacks the unlearning literature breaks guardrail and in-context methods with, beyond the
@@ -95,8 +96,6 @@ export interface EvalDataset {
   readonly targets: readonly TargetEntry[];
   readonly questions: readonly EvalQuestion[];
 }
-
-export type SystemName = 'plain' | 'unlearn';
 
 /** One answer of one system to one question, with what the scorers found in it. */
 export interface AnswerRecord {

@@ -5,7 +5,7 @@ import { guardReason, INNER_PLACEHOLDER, MARKER, openPlaceholderStart, PLACEHOLD
 import { mergeOverlaps } from './targetIndex';
 import type { GuardMatch, Redaction, TargetIndex } from './types';
 import type { ForgetTarget, HandledTarget } from '../targets';
-import { stripControls } from '../text/controls';
+import { stripControls } from '../text';
 
 const SPACE = /\s/;
 

@@ -1,6 +1,6 @@
 /** Readings of bytes and character codes: base64, base32, hex, backslash escapes, binary, decimal codes. */
 
-import { wordRank } from '../text/wordFrequency';
+import { wordRank } from '../text';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
 
 const printable = (byte: number): boolean => byte === 0x0a || byte === 0x09 || (byte >= 0x20 && byte < 0x7f);

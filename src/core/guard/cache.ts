@@ -1,4 +1,4 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 import { buildTargetIndex, type FastTargetIndex } from './targetIndex';
 
 /** Running state of the fingerprint's two hash lanes; typed, so the hot loop never boxes a number. */
@@ -22,7 +22,7 @@ function mix(s: string): void {
  * index reads or hands on (the pipeline passes `description` to the agents). At 100,000 targets it
  * takes a few tens of milliseconds on a busy 2-core machine, against seconds to build their index.
  */
-export function targetsFingerprint(targets: readonly ForgetTarget[]): string {
+function targetsFingerprint(targets: readonly ForgetTarget[]): string {
   lanes[0] = 0x811c9dc5;
   lanes[1] = 0x01000193;
   for (const t of targets) {

@@ -56,7 +56,7 @@ export function grow(f: Folded, min: number): Folded {
 }
 
 /** Copies the first `n` compact characters of `f` into `out` (large enough), and `f`'s length. */
-export function copyInto(out: Folded, f: Folded, n: number): void {
+function copyInto(out: Folded, f: Folded, n: number): void {
   out.raw.set(f.raw.subarray(0, n));
   out.skeleton.set(f.skeleton.subarray(0, n));
   out.opts.set(f.opts.subarray(0, n));

@@ -17,7 +17,7 @@
  * (Vigenère): the agents judge those by meaning, and an encoding request audits the answer.
  */
 
-import { wordRank } from '../text/wordFrequency';
+import { wordRank } from '../text';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
 
 // --- shared ---------------------------------------------------------------------------------------
@@ -124,12 +124,12 @@ export const SHIFT_TRANSFORMS: readonly ShiftTransform[] = [false, true].flatMap
   Array.from({ length: 26 }, (_, shift) => ({ mirror, shift })).filter((t) => t.mirror || (t.shift !== 0 && t.shift !== 13)),
 );
 
-export function shiftName(t: ShiftTransform): string {
+function shiftName(t: ShiftTransform): string {
   if (!t.mirror) return `Caesar shift ${t.shift}`;
   return t.shift === 0 ? 'Atbash' : `Atbash and shift ${t.shift}`;
 }
 
-export function encodeShift(t: ShiftTransform, s: string): string {
+function encodeShift(t: ShiftTransform, s: string): string {
   return mapLetters(s, (x) => mod26((t.mirror ? 25 - x : x) + t.shift));
 }
 
@@ -148,7 +148,7 @@ export interface PositionTransform {
   readonly wordBreak: string;
 }
 
-export const POSITION_TRANSFORMS: readonly PositionTransform[] = ([1, 0] as const).flatMap((base) =>
+const POSITION_TRANSFORMS: readonly PositionTransform[] = ([1, 0] as const).flatMap((base) =>
   (
     [
       ['-', ' '],
@@ -160,7 +160,7 @@ export const POSITION_TRANSFORMS: readonly PositionTransform[] = ([1, 0] as cons
   ).map(([separator, wordBreak]) => ({ base, separator, wordBreak })),
 );
 
-export function encodePositions(t: PositionTransform, s: string): string {
+function encodePositions(t: PositionTransform, s: string): string {
   return s
     .split(/\s+/)
     .map((w) =>
@@ -180,13 +180,13 @@ const NUMBER_RUN = /(?<![\d.,])\d{1,2}(?:[^\d\n]{1,3}\d{1,2}){2,}(?![\d])/g;
 /** Each letter written `times` times, or a filler between letters. */
 export type RepeatTransform = { readonly kind: 'repeat'; readonly times: 2 | 3 } | { readonly kind: 'filler'; readonly filler: string };
 
-export const REPEAT_TRANSFORMS: readonly RepeatTransform[] = [
+const REPEAT_TRANSFORMS: readonly RepeatTransform[] = [
   { kind: 'repeat', times: 2 },
   { kind: 'repeat', times: 3 },
   ...['.', '_', '~', '+', '|', '/', '*', '·', 'x', 'z', 'q', '..', '-_-', '♥', '★'].map((filler) => ({ kind: 'filler' as const, filler })),
 ];
 
-export function encodeRepeat(t: RepeatTransform, s: string): string {
+function encodeRepeat(t: RepeatTransform, s: string): string {
   return s
     .split(/\s+/)
     .map((w) => (t.kind === 'repeat' ? [...w].map((c) => c.repeat(t.times)).join('') : [...w].join(t.filler)))
@@ -240,7 +240,7 @@ export type SyllableTransform =
   | { readonly kind: 'infix'; readonly name: string; readonly infix: string; readonly where: 'before-vowels' | 'after-consonants' }
   | { readonly kind: 'pig-latin'; readonly vowelSuffix: 'way' | 'yay' | 'hay' | 'ay' };
 
-export const SYLLABLE_TRANSFORMS: readonly SyllableTransform[] = [
+const SYLLABLE_TRANSFORMS: readonly SyllableTransform[] = [
   { kind: 'infix', name: 'ubbi dubbi', infix: 'ub', where: 'before-vowels' },
   { kind: 'infix', name: 'obbish', infix: 'ob', where: 'before-vowels' },
   { kind: 'infix', name: 'gibberish', infix: 'idig', where: 'before-vowels' },
@@ -252,7 +252,7 @@ export const SYLLABLE_TRANSFORMS: readonly SyllableTransform[] = [
   { kind: 'pig-latin', vowelSuffix: 'ay' },
 ];
 
-export function syllableName(t: SyllableTransform): string {
+function syllableName(t: SyllableTransform): string {
   return t.kind === 'infix' ? t.name : `Pig Latin (vowel-initial words + "${t.vowelSuffix}")`;
 }
 
@@ -316,7 +316,7 @@ function pigLatinWord(w: string, vowelSuffix: string): string {
   return capital ? body.charAt(0).toUpperCase() + body.slice(1) : body;
 }
 
-export function encodeSyllable(t: SyllableTransform, s: string): string {
+function encodeSyllable(t: SyllableTransform, s: string): string {
   return s
     .split(/\s+/)
     .map((w) => {
@@ -388,7 +388,7 @@ const run26 = (first: number) => Array.from({ length: 26 }, (_, i) => first + i)
 /** English Braille, grade 1: a–z as their cells. */
 const BRAILLE = '⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵';
 
-export const UNICODE_BLOCKS: readonly UnicodeBlock[] = [
+const UNICODE_BLOCKS: readonly UnicodeBlock[] = [
   { name: 'Braille', letters: [...BRAILLE].map((c) => c.codePointAt(0)!) },
   { name: 'regional indicators', letters: run26(0x1f1e6) },
   { name: 'tags (invisible)', letters: run26(0xe0061) },
@@ -406,7 +406,7 @@ export const UNICODE_BLOCKS: readonly UnicodeBlock[] = [
   { name: 'small capitals', letters: [...'ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡxʏᴢ'].map((c) => c.codePointAt(0)!) },
 ];
 
-export function encodeUnicode(block: UnicodeBlock, s: string): string {
+function encodeUnicode(block: UnicodeBlock, s: string): string {
   let out = '';
   for (const c of s) {
     const x = (c.toLowerCase().charCodeAt(0) | 0) - A;
@@ -425,7 +425,7 @@ export interface LayoutTransform {
   readonly wordBreak: string;
 }
 
-export const LAYOUT_TRANSFORMS: readonly LayoutTransform[] = [
+const LAYOUT_TRANSFORMS: readonly LayoutTransform[] = [
   { name: 'one per line', line: (c) => c, wordBreak: '' },
   { name: 'list items', line: (c) => `- ${c}`, wordBreak: '-' },
   { name: 'starred list items', line: (c) => `* ${c}`, wordBreak: '' },
@@ -436,7 +436,7 @@ export const LAYOUT_TRANSFORMS: readonly LayoutTransform[] = [
   { name: 'bold lines', line: (c) => `**${c}**`, wordBreak: '' },
 ];
 
-export function encodeLayout(t: LayoutTransform, s: string): string {
+function encodeLayout(t: LayoutTransform, s: string): string {
   let i = 0;
   return s
     .split(/\s+/)

@@ -14,7 +14,7 @@ export function redactionMarker(targetName: string): string {
 }
 
 /** Longest text between a placeholder's brackets, after `redacted:` and its leading whitespace. */
-export const PLACEHOLDER_INNER_MAX = 200;
+const PLACEHOLDER_INNER_MAX = 200;
 
 /** Placeholders the agents write (`[redacted:T1]`), or a marker they copied (`[redacted: Project Falcon]`). */
 export const PLACEHOLDER = /\[redacted:\s*([^\]\n]{1,200}?)\s*\]/gi;
@@ -24,12 +24,12 @@ export const PLACEHOLDER = /\[redacted:\s*([^\]\n]{1,200}?)\s*\]/gi;
  */
 export const INNER_PLACEHOLDER = /\[redacted:\s*([^[\]\n]{1,200}?)\s*\]/gi;
 /** How every placeholder starts (compared lower-case). */
-export const PLACEHOLDER_HEAD = '[redacted:';
+const PLACEHOLDER_HEAD = '[redacted:';
 /** What the chat renders as a marker, with the target's name as group 1 (exactly `redactionMarker`'s shape). */
 export const MARKER = /\[redacted: ([^\]\n]{1,200})\]/g;
 
 /** A marker without the name: what an earlier answer's markers become when that answer is sent back as history. */
-export const ANONYMOUS_MARKER = '[redacted]';
+const ANONYMOUS_MARKER = '[redacted]';
 
 /**
  * `text` with every marker's name taken out. An earlier answer's `[redacted: Project Falcon]` in the
@@ -41,7 +41,7 @@ export function withoutMarkerNames(text: string): string {
 }
 
 /** Why a span was redacted, by how the name was spelled (the first clause of a guard redaction's reason). */
-export const KIND_REASON: Readonly<Record<MatchKind, string>> = {
+const KIND_REASON: Readonly<Record<MatchKind, string>> = {
   exact: 'names the target',
   confusable: 'names the target with look-alike letters from another script',
   leet: 'names the target with digits or symbols for letters',

@@ -28,7 +28,7 @@ const HYPHEN_BREAK = /-[ \t]*\r?\n[ \t>]*/y;
  * The text as markup renders it: inline HTML tags, markdown link edges (`[Fal](a)[con](b)`) and
  * hyphenated line breaks taken out, so the letters around them join. Undefined when there is none.
  */
-export function markupReading(text: string): TextReading | undefined {
+function markupReading(text: string): TextReading | undefined {
   if (!/<[A-Za-z/!]|\]\(|-[ \t]*\r?\n/.test(text)) return undefined;
   const b = new ReadingBuilder(text.length);
   let open = text.length;
@@ -111,7 +111,7 @@ const MAX_LEET_TOKEN = 48;
  * as its letter; single-character leet and letters stay for the folding. `(` and `<` count as c only in
  * a token with another sequence (a bracket alone is punctuation).
  */
-export function multiLeetReading(text: string): TextReading | undefined {
+function multiLeetReading(text: string): TextReading | undefined {
   if (!LEET_SYMBOLS.test(text)) return undefined;
   const b = new ReadingBuilder();
   let open = text.length;

@@ -1,6 +1,6 @@
 /** SafeStreamer: emits a growing answer as it arrives, only what later text cannot change, scanning a window. */
 
-import { ControlStripper } from '../text/controls';
+import { ControlStripper } from '../text';
 import { outOffset, type AnswerGuard, type Finalized } from './answerGuard';
 import type { Redaction } from './types';
 

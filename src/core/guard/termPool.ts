@@ -82,7 +82,7 @@ export class TermPool {
 }
 
 /** One name or alias folded on its own (tests, diagnostics, the benchmark). */
-export function foldTerm(term: string): { raw: Int32Array; skeleton: Int32Array; breaks: Uint8Array } {
+function foldTerm(term: string): { raw: Int32Array; skeleton: Int32Array; breaks: Uint8Array } {
   const pool = new TermPool(1, term.length * 2);
   pool.add(term);
   const n = pool.length(0);

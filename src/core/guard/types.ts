@@ -1,4 +1,4 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 
 /** How a mention was spelled, for the preview's "why". */
 export type MatchKind =

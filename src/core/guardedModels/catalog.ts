@@ -1,11 +1,11 @@
-import type { ModelDetails, ModelInfo } from '../llm/port';
-import { replyTokens } from '../pipeline/contextWindow';
+import type { ModelDetails, ModelInfo } from '../llm';
+import { replyTokens } from '../pipeline';
 
 /** The vendor id under which VS Code lists our models (`contributes.languageModelChatProviders`). */
 export const GUARDED_VENDOR = 'unlearn';
 
 /** Shown after the model's name in the picker, so nobody mistakes a guarded model for the plain one. */
-export const GUARDED_SUFFIX = ' · Unlearn';
+const GUARDED_SUFFIX = ' · Unlearn';
 
 /** Ollama's own default context window, used when /api/show does not report one. */
 export const FALLBACK_CONTEXT_TOKENS = 4096;
@@ -103,7 +103,8 @@ export function leftOutModels(models: readonly ModelInfo[], details: readonly (M
  * Cloud models (`runsRemotely`) are left out: a guarded model must answer from the configured server.
  *
  * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
- * LLM port has no tool channel, so a tool call could not be made, let alone audited. See the README.
+ * LLM port has no tool channel, so a tool call could not be made, let alone checked. docs/settings.md,
+ * "Which chat modes list guarded models", says what users see.
  */
 export function describeGuardedModels(
   host: string,

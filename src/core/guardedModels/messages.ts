@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../llm/port';
+import type { ChatMessage } from '../llm';
 
 /**
  * A plain copy of one VS Code chat message (`LanguageModelChatRequestMessage`), made by the adapter so

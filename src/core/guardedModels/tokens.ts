@@ -1,4 +1,4 @@
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from '../llm/tokens';
+import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from '../llm';
 import type { PlainMessage, PlainPart } from './messages';
 
 export { estimateTokens, MESSAGE_OVERHEAD_TOKENS };

@@ -4,7 +4,7 @@
  * extension warns when the host is not loopback; this module only decides, it never warns.
  */
 
-export const DEFAULT_OLLAMA_PORT = 11434;
+const DEFAULT_OLLAMA_PORT = 11434;
 export const DEFAULT_OLLAMA_HOST = `http://127.0.0.1:${DEFAULT_OLLAMA_PORT}`;
 
 export interface OllamaHost {

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './hostPolicy';
 export * from './tokens';
 export * from './reachability';
+export { createOllamaPort } from './ollamaAdapter';

@@ -314,7 +314,7 @@ class Call {
 }
 
 /** The most of an error body that is read; the rest is never downloaded (Ollama's own error bodies are a line). */
-export const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
+const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
  * The client's fetch for one call: the call's signal joins the client's own, redirects are refused,

@@ -28,7 +28,7 @@ export interface ChatRequest {
   /** Fails with code `timeout` if no token has arrived after this long, or the whole reply takes longer than `totalTimeoutMs`. */
   readonly firstTokenTimeoutMs?: number;
   readonly totalTimeoutMs?: number;
-  /** A label for logs and errors ("audit", "critic"): which agent made the call. */
+  /** A label for logs and errors ("rewrite", "critic"): which agent made the call. */
   readonly label?: string;
 }
 

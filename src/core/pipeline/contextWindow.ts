@@ -1,5 +1,4 @@
-import { estimateTokens, MESSAGE_OVERHEAD_TOKENS } from '../llm/tokens';
-import type { ChatMessage } from '../llm/port';
+import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, type ChatMessage } from '../llm';
 
 /**
  * Ollama's context window for every pipeline call, in tokens. Sent as `options.num_ctx`: without it

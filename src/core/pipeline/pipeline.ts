@@ -1,5 +1,5 @@
+import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets';
 import {
-  assignHandles,
   buildComposerMessages,
   buildCriticScoresMessages,
   buildDetectMessages,
@@ -12,17 +12,15 @@ import {
   rewriteOptions,
   toCriticReply,
   TOUCH_REASON,
-  type HandledTarget,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
 import { settleWithLimit, type Task } from './parallelCalls';
-import { isAbort, LlmError } from '../llm/errors';
-import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
 import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard';
-import { sanitizeUserInput, stripControls } from '../text/controls';
+import { stripControls } from '../text';
+import { sanitizeUserInput } from './userInput';
 import {
   explainRelevance,
   firstReport,
@@ -31,10 +29,10 @@ import {
   type Relevance,
   type RelevanceReport,
   type RequestPart,
-} from '../relevance/relevance';
-import {
   AUDIT_POLICIES,
   type AuditPolicy,
+} from '../relevance';
+import {
   type PipelineEvent,
   type PipelineInput,
   type PipelineOutcome,
@@ -61,14 +59,14 @@ export const TOO_LONG =
 export const KEEP_ALIVE = '30m';
 
 /** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-export const DEFAULT_PARALLEL_CALLS = 4;
+const DEFAULT_PARALLEL_CALLS = 4;
 
 /**
  * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
  * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
- * keep a touched request within three times the plain model's time (see the README's benchmarks).
+ * keep a touched request within three times the plain model's time (see docs/benchmarks.md).
  */
-export const ONE_SLOT_CANDIDATES = 2;
+const ONE_SLOT_CANDIDATES = 2;
 
 /**
  * The ALU algorithm with Unlearn's additions, arranged for latency:
@@ -610,7 +608,7 @@ const SAME_TEXT = 0.9;
  * Whether the top candidates say the same thing, so composing them adds nothing: one candidate, equal
  * critic scores, or words that overlap almost entirely.
  */
-export function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
+function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
   const [first, ...rest] = best;
   if (!first) return true;
   return rest.every((c) => (c.forget === first.forget && c.utility === first.utility) || wordOverlap(c.text, first.text) >= SAME_TEXT);

@@ -1,11 +1,10 @@
-import type { ForgetTarget } from '../targets/target';
+import type { ForgetTarget } from '../targets';
 import type { Redaction, TargetIndex } from '../guard';
-import type { ChatMessage, LlmPort } from '../llm/port';
+import type { ChatMessage, LlmPort } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
-import type { EmbeddingCache } from '../relevance/embeddingCache';
-import type { RelevanceExplanation } from '../relevance/relevance';
+import type { EmbeddingCache, AuditPolicy, RelevanceExplanation } from '../relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'audit' | 'rewrite' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
@@ -65,9 +64,6 @@ export interface PipelineOptions {
   /** How long a request waits for the embedding model before going on without meaning (default 20 s). */
   readonly embeddingTimeoutMs?: number;
 }
-
-export type AuditPolicy = 'named' | 'related' | 'always';
-export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
 
 /** The Ollama model used when none is configured: `unlearn.model`'s default and the CLI's. */
 export const DEFAULT_MODEL = 'llama3.2';

@@ -27,7 +27,7 @@ export interface EmbeddingProfile {
   readonly relativeToBest: number;
 }
 
-/** The model `unlearn.embeddingModel` and `--embedding-model` default to. See README "Relevance" for why. */
+/** The model `unlearn.embeddingModel` and `--embedding-model` default to. docs/relevance.md says why. */
 export const DEFAULT_EMBEDDING_MODEL = 'embeddinggemma';
 
 const DEFAULT_PROFILE: EmbeddingProfile = {

@@ -1,4 +1,4 @@
-import { wordRank } from '../text/wordFrequency';
+import { wordRank } from '../text';
 
 /**
  * Encoding requests as a relevance signal. A question that asks for a name or fact encoded, enciphered,
@@ -21,7 +21,7 @@ export interface EncodingRequest {
   readonly phrases: readonly string[];
 }
 
-export const ENCODING_ASKS: readonly EncodingAsk[] = ['encode', 'cipher', 'spell', 'transliterate', 'reverse', 'letter-game'];
+const ENCODING_ASKS: readonly EncodingAsk[] = ['encode', 'cipher', 'spell', 'transliterate', 'reverse', 'letter-game'];
 
 /**
  * The request phrases of each kind, matched on the question folded (lower case, accents removed).

@@ -1,8 +1,7 @@
 import type { TargetIndex } from '../guard';
-import type { LlmPort } from '../llm/port';
-import type { AuditPolicy } from '../pipeline/types';
+import type { LlmPort } from '../llm';
 import type { EmbeddingCache } from './embeddingCache';
-import { explainRelevance, relevanceOf, type RelevanceExplanation } from './relevance';
+import { explainRelevance, relevanceOf, type AuditPolicy, type RelevanceExplanation } from './relevance';
 
 /**
  * What relevance would shortlist for a question on its own, without asking the chat model anything:

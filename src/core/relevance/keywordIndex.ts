@@ -1,5 +1,5 @@
-import type { ForgetTarget } from '../targets/target';
-import { perMillion } from '../text/wordFrequency';
+import type { ForgetTarget } from '../targets';
+import { perMillion } from '../text';
 import { keywordTokens } from './tokenize';
 
 /**

@@ -1,8 +1,6 @@
 import type { TargetIndex } from '../guard';
-import { isAbort, LlmError } from '../llm/errors';
-import type { LlmPort } from '../llm/port';
-import type { AuditPolicy } from '../pipeline/types';
-import type { ForgetTarget } from '../targets/target';
+import { isAbort, LlmError, type LlmPort } from '../llm';
+import type { ForgetTarget } from '../targets';
 import { MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 import { embeddingProfile } from './embeddingProfiles';
 import { buildKeywordIndex, KEYWORD_THRESHOLD, type KeywordIndex } from './keywordIndex';
@@ -16,10 +14,18 @@ import { checkedVector, TargetEmbeddings, type EmbeddingBuildProgress } from './
 export const SHORTLIST_SIZE = 8;
 
 /** How long a request waits for the embedding model (query vectors, or a target index still building) before going on without meaning. */
-export const DEFAULT_EMBEDDING_TIMEOUT_MS = 20_000;
+const DEFAULT_EMBEDDING_TIMEOUT_MS = 20_000;
 
 /** After a failure (model missing, server down), how long requests go on without meaning before trying the model again. */
-export const EMBEDDING_RETRY_MS = 60_000;
+const EMBEDDING_RETRY_MS = 60_000;
+
+/**
+ * Which requests reach the agents: `named` only those that spell a target, `related` also those a keyword or
+ * the meaning points at, `always` every one (as ALU publishes it). Relevance applies it; the pipeline and the
+ * front ends pass it through (`unlearn.auditPolicy`, `--audit-policy`).
+ */
+export type AuditPolicy = 'named' | 'related' | 'always';
+export const AUDIT_POLICIES: readonly AuditPolicy[] = ['related', 'always', 'named'];
 
 export type SignalKind = 'name' | 'keyword' | 'meaning';
 export type RequestPart = 'question' | 'history' | 'answer';

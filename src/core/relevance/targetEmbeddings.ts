@@ -1,22 +1,21 @@
-import { LlmError } from '../llm/errors';
-import type { LlmPort } from '../llm/port';
-import type { ForgetTarget } from '../targets/target';
+import { LlmError, type LlmPort } from '../llm';
+import type { ForgetTarget } from '../targets';
 import { embeddingKey, type EmbeddingCache } from './embeddingCache';
 import { prepareVector, type EmbeddingProfile } from './embeddingProfiles';
 import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
-export const MAX_EXAMPLE_ROWS = 4;
+const MAX_EXAMPLE_ROWS = 4;
 /** Below this many rows the spread of a request's similarities says little; only per-row thresholds apply. */
-export const MIN_ROWS_FOR_SPREAD = 50;
+const MIN_ROWS_FOR_SPREAD = 50;
 /**
  * Standard deviations beyond the expected largest of `rows` Gaussian noise draws (√(2 ln rows)) a hit
  * must reach. Similarities are not Gaussian (their tail is heavy: shared sub-words, shared templates),
  * so the slack is generous; a real match is far beyond it (5 to 10 deviations out is common).
  */
-export const OUTLIER_SLACK = 1.5;
+const OUTLIER_SLACK = 1.5;
 /** Texts per /api/embed call: Ollama embeds them one after another anyway, and quality is reported to drop in very large batches. */
-export const EMBED_BATCH = 32;
+const EMBED_BATCH = 32;
 
 /**
  * Everyday questions about nothing in particular. Each target row's mean similarity to them is its
@@ -264,12 +263,12 @@ export interface SemanticHit {
 }
 
 /** The cache space of a model used with a profile: a change of prefixes or dims is another space. */
-export function spaceOf(model: string, profile: EmbeddingProfile): string {
+function spaceOf(model: string, profile: EmbeddingProfile): string {
   return `${model}|${profile.family}|${profile.dims}${profile.layerNormBeforeCut ? 'ln' : ''}|${embeddingKey(profile.queryPrefix + '\u0000' + profile.documentPrefix).slice(0, 6)}`;
 }
 
 /** What a target's description row says: its name, aliases and description. */
-export function documentText(target: ForgetTarget): string {
+function documentText(target: ForgetTarget): string {
   const names = [target.name, ...target.aliases].join(', ');
   return target.description ? `${names}: ${target.description}` : names;
 }

@@ -1,4 +1,4 @@
-import { isCommonWord } from '../text/wordFrequency';
+import { isCommonWord } from '../text';
 import { isCaseSensitive, termsOf, type ForgetTarget } from './target';
 
 /**

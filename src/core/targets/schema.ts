@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { deriveTargetId, termKey, type ForgetTarget } from './target';
 
 /** Longest name or alias we accept; longer strings are almost certainly pasted by mistake. */
-export const MAX_TERM_LENGTH = 200;
-export const MAX_DESCRIPTION_LENGTH = 2000;
-export const MAX_ALIASES = 100;
+const MAX_TERM_LENGTH = 200;
+const MAX_DESCRIPTION_LENGTH = 2000;
+const MAX_ALIASES = 100;
 export const MAX_EXAMPLES = 20;
 export const MAX_EXAMPLE_LENGTH = 500;
 
@@ -12,7 +12,7 @@ export const MAX_EXAMPLE_LENGTH = 500;
  * Why a (trimmed) name or alias cannot be a term, or undefined when it can. One reason at a time, the
  * cheap checks first, so a pasted megabyte costs one length test.
  */
-export function termProblem(term: string): string | undefined {
+function termProblem(term: string): string | undefined {
   if (term.length < 2) return 'must have at least 2 characters (a single character would redact ordinary text)';
   if (term.length > MAX_TERM_LENGTH) return `must be at most ${MAX_TERM_LENGTH} characters`;
   if (!term.isWellFormed()) return 'contains an unpaired UTF-16 surrogate';

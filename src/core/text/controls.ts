@@ -1,5 +1,3 @@
-import { withoutMarkerNames } from '../guard/marker';
-
 /**
  * Removes what could make untrusted text (model output) act on the place it is shown instead of being
  * read: ANSI/VT escape sequences (cursor moves, screen clears, window titles, hyperlinks), every other
@@ -135,18 +133,6 @@ export function stripControls(text: string): string {
  */
 export function sanitizeUserText(text: string): string {
   return stripControls(text);
-}
-
-/**
- * A request with its question and every earlier turn cleaned by `sanitizeUserText`. Earlier turns also
- * lose the names in redaction markers (`[redacted: Name]` → `[redacted]`): an answer shown with a marker
- * must not hand the name back to the model, or make every later turn look like it names the target.
- */
-export function sanitizeUserInput<T extends { readonly question: string; readonly history?: readonly { readonly content: string }[] }>(
-  input: T,
-): T {
-  const history = input.history?.map((m) => ({ ...m, content: withoutMarkerNames(sanitizeUserText(m.content)) }));
-  return { ...input, question: sanitizeUserText(input.question), ...(history ? { history } : {}) };
 }
 
 function scanSequence(s: string, start: number): Scan {

@@ -36,7 +36,7 @@ export function perMillion(word: string): number {
 }
 
 /** The default cut-off for "an ordinary word": the 5,000 most frequent words of spoken English. */
-export const COMMON_WORD_RANK = 5000;
+const COMMON_WORD_RANK = 5000;
 
 /** True when `word` (one word, any case) is among the `maxRank` most frequent English words. */
 export function isCommonWord(word: string, maxRank = COMMON_WORD_RANK): boolean {

@@ -7,7 +7,7 @@ import type { Redaction } from '../../core/guard';
  * to the answering features and the instance to the listeners; no `vscode` here, so unit tests load
  * the callers with a stand-in.
  */
-export interface AnswerNote {
+export interface DeliveredAnswer {
   /** The guarded answer as shown (markers included; never the removed text). */
   readonly answer: string;
   readonly redactions: readonly Redaction[];
@@ -16,13 +16,13 @@ export interface AnswerNote {
   readonly via: 'participant' | 'guarded-model';
 }
 
-type Listener = (note: AnswerNote) => void;
+type Listener = (note: DeliveredAnswer) => void;
 
 export class AnswerEvents {
   private readonly listeners = new Set<Listener>();
 
   /** Tells every listener; a listener's failure never turns a delivered answer into an error. */
-  readonly note = (note: AnswerNote): void => {
+  readonly note = (note: DeliveredAnswer): void => {
     for (const listener of [...this.listeners]) {
       try {
         listener(note);

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../core/llm/port';
+import type { ChatMessage } from '../../core/llm';
 
 /** A turn of this participant's conversation, reduced to what the pipeline needs. */
 export type PlainTurn =

@@ -3,7 +3,7 @@
  * tests cover them: the broken-targets note, progress lines, the metadata a response remembers and the
  * texts of the slash commands.
  */
-import type { PipelineEvent, PipelineResult } from '../../core/pipeline/types';
+import type { PipelineEvent, PipelineResult } from '../../core/pipeline';
 import type { Redaction } from '../../core/guard';
 import type { RelevanceExplanation } from '../../core/relevance';
 import type { ForgetTarget, TargetProblem } from '../../core/targets';

@@ -1,7 +1,6 @@
-import { runsRemotely } from '../../core/guardedModels/catalog';
+import { runsRemotely } from '../../core/guardedModels';
 import { getCachedIndex } from '../../core/guard';
-import { isLoopbackHost } from '../../core/llm/hostPolicy';
-import type { ChatMessage, LlmPort } from '../../core/llm/port';
+import { isLoopbackHost, type ChatMessage, type LlmPort } from '../../core/llm';
 import { runPipeline, TOO_LONG, type PipelineEvent, type PipelineResult } from '../../core/pipeline';
 import type { EmbeddingCache, SemanticState } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
@@ -138,6 +137,6 @@ function embeddingsFrom(llm: LlmPort, embedder: () => LlmPort): LlmPort {
 }
 
 /** Said before every answer when the model's host is not this machine. */
-export function remoteHostNote(host: string): string {
+function remoteHostNote(host: string): string {
   return `Sending this conversation to **${escapeMarkdown(host)}**, which is not this machine (\`unlearn.ollamaHost\`).`;
 }

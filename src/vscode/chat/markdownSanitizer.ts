@@ -2,7 +2,7 @@
  * Model output → chat markdown that cannot fetch anything or reach outside the answer, and the escaping
  * of names we write ourselves. Pure (no `vscode`), so node tests cover it.
  */
-import { ControlStripper } from '../../core/text/controls';
+import { ControlStripper } from '../../core/text';
 
 const MARKER = /\[redacted: ([^\]\n]{1,200})\]/g;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;

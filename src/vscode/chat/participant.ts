@@ -1,25 +1,23 @@
 import * as vscode from 'vscode';
 import { getCachedIndex } from '../../core/guard';
-import { isAbort } from '../../core/llm/errors';
+import { isAbort, type LlmPort } from '../../core/llm';
 import { explainQuestion } from '../../core/relevance';
-import type { LlmPort } from '../../core/llm/port';
 import type { ForgetTarget } from '../../core/targets';
 import { abortOn } from '../cancellation';
 import { toHistory, type PlainTurn } from './chatHistory';
 import { answerMetadata, explainText, modelsText, targetsText, type AnswerMetadata, type TargetSettingsHealth } from './chatTexts';
 import { describeChatError } from '../errors/errorPresenterLogic';
-import { answerGuarded } from './guardedAnswer';
+import { answerGuarded, type SemanticWiring } from './guardedAnswer';
 import type { UnlearnLog } from '../log';
 import { escapeMarkdown } from './markdownSanitizer';
 import { rememberOriginal } from '../preview/originals';
 import type { ParticipantRoute } from '../guardedModels/participantRouting';
 import { embeddingModelsMarkdown, explainRelevanceMarkdown, isInstalled, type EmbeddingStatus } from '../relevance/relevanceTexts';
-import type { SemanticWiring } from './guardedAnswer';
 import { editTargets, readSettings, readTargetHealth, targetStores, viewStore, type UnlearnSettings } from '../settings/settings';
 import { validateTerm } from '../targets/targetsTreeLogic';
-import type { AnswerNote } from './answerEvents';
+import type { DeliveredAnswer } from './answerEvents';
 
-export const PARTICIPANT_ID = 'unlearn.chat';
+const PARTICIPANT_ID = 'unlearn.chat';
 
 /** Everything the handler reads from outside; tests may replace any of it. */
 export interface ParticipantDeps {
@@ -35,7 +33,7 @@ export interface ParticipantDeps {
   /** Relevance by meaning: the extension's embedding cache and the model's state (absent: names and keywords only). */
   readonly semantic?: SemanticWiring & { status(): EmbeddingStatus };
   /** Told of every finished answer (first-run guidance follows it). */
-  readonly onAnswer?: (note: AnswerNote) => void;
+  readonly onAnswer?: (note: DeliveredAnswer) => void;
 }
 
 /** The handler's dependencies as the extension wires them: the VS Code settings and the given features. */
@@ -49,7 +47,7 @@ export function defaultParticipantDeps(
  * The `@unlearn` handler, as a plain function so tests can call it with a fake stream (the extension
  * also returns it from `activate()` as `chatHandler`).
  */
-export function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHandler {
+function createChatHandler(deps: ParticipantDeps): vscode.ChatRequestHandler {
   return async (request, context, stream, token) => {
     const { signal, dispose } = abortOn(token);
     try {
@@ -278,7 +276,7 @@ function toPlainTurn(turn: vscode.ChatRequestTurn | vscode.ChatResponseTurn): Pl
   return { kind: 'response', markdown, ...(meta?.answer !== undefined && !meta.command ? { answer: meta.answer } : {}) };
 }
 
-export function followupsFor(result: vscode.ChatResult): vscode.ChatFollowup[] {
+function followupsFor(result: vscode.ChatResult): vscode.ChatFollowup[] {
   const meta = result.metadata as AnswerMetadata | undefined;
   if (!meta) return [];
   if (meta.command === 'forget') return [{ prompt: '', command: 'targets', label: 'List the forget targets' }];

@@ -3,8 +3,8 @@
  * commands that fix it), as plain text and chat markdown, with buttons. Pure (no `vscode`); the VS Code
  * side that shows them is errorPresenter.ts.
  */
-import { stripControls } from '../../core/text/controls';
-import { shortModelName } from '../../core/guardedModels/catalog';
+import { stripControls } from '../../core/text';
+import { shortModelName } from '../../core/guardedModels';
 import { escapeMarkdown } from '../chat/markdownSanitizer';
 
 export interface FixButton {

@@ -10,14 +10,13 @@ import {
   type EvalRun,
 } from '../../core/eval';
 import { buildTargetIndex } from '../../core/guard';
-import { createOllamaPort } from '../../core/llm/ollamaAdapter';
-import type { LlmPort } from '../../core/llm/port';
+import { createOllamaPort, type LlmPort } from '../../core/llm';
 import { withAbortSignal } from '../cancellation';
 import { showActionableError } from '../errors/errorPresenter';
 import { describeChatError } from '../errors/errorPresenterLogic';
 import { enabledTargets, readSettings } from '../settings/settings';
 
-export const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
+const EVALUATE_COMMAND = 'unlearn.evaluateTargets';
 
 /**
  * "Unlearn: Evaluate Current Targets": asks the configured model questions about the workspace's own

@@ -3,16 +3,14 @@ import {
   ConversationError,
   describeGuardedModels,
   estimateMessageTokens,
-  estimateTokens,
   GUARDED_VENDOR,
   leftOutModels,
   modelsFingerprint,
   runsRemotely,
   toPipelineConversation,
 } from '../../core/guardedModels';
-import { isAbort } from '../../core/llm/errors';
-import { createOllamaPort } from '../../core/llm/ollamaAdapter';
-import type { LlmPort, ModelDetails } from '../../core/llm/port';
+import { estimateTokens, isAbort, createOllamaPort, type LlmPort, type ModelDetails } from '../../core/llm';
+import { allWithLimit } from '../../core/pipeline';
 import type { ForgetTarget } from '../../core/targets';
 import { withAbortSignal } from '../cancellation';
 import type { TargetSettingsHealth } from '../chat/chatTexts';
@@ -20,7 +18,7 @@ import { offerOpenSetting } from '../errors/errorPresenter';
 import { describeChatError, describeListingError } from '../errors/errorPresenterLogic';
 import { answerGuarded, type SemanticWiring } from '../chat/guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
-import type { AnswerNote } from '../chat/answerEvents';
+import type { DeliveredAnswer } from '../chat/answerEvents';
 import type { UnlearnLog } from '../log';
 import { escapeMarkdown } from '../chat/markdownSanitizer';
 import { createParticipantRoute, type ParticipantRoute } from './participantRouting';
@@ -49,7 +47,7 @@ export interface GuardedModelsDeps {
   readonly targetHealth: () => TargetSettingsHealth;
   readonly log: GuardedModelsLog;
   /** Told of every finished answer (first-run guidance follows it). */
-  readonly onAnswer?: (note: AnswerNote) => void;
+  readonly onAnswer?: (note: DeliveredAnswer) => void;
   /** Relevance by meaning (the extension's embedding cache), once it is registered. */
   readonly semantic?: () => SemanticWiring | undefined;
 }
@@ -112,6 +110,7 @@ export function registerGuardedModels(
   };
 }
 
+/** @public for its unit test, which loads this module with the vscode stand-in (knip cannot follow that). */
 export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vscode.LanguageModelChatInformation>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
@@ -169,20 +168,24 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
       const port = this.portFor(host);
       const models = await port.listModels(signal);
       this.lastSeen = modelsFingerprint(models);
-      const details = await mapLimited(models, SHOW_CONCURRENCY, async (m) => {
-        const key = `${host}\u0000${m.name}`;
-        const cached = this.details.get(key);
-        if (cached) return cached;
-        try {
-          const d = await port.showModel(m.name, signal);
-          this.details.set(key, d);
-          return d;
-        } catch (error) {
-          if (isAbort(error)) throw error;
-          this.deps.log.info(`could not read details of ${m.name} from ${host}: ${describeError(error)}`);
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      });
+      const details = await allWithLimit(
+        models.map((m) => async (callSignal: AbortSignal) => {
+          const key = `${host}\u0000${m.name}`;
+          const cached = this.details.get(key);
+          if (cached) return cached;
+          try {
+            const d = await port.showModel(m.name, callSignal);
+            this.details.set(key, d);
+            return d;
+          } catch (error) {
+            if (isAbort(error)) throw error;
+            this.deps.log.info(`could not read details of ${m.name} from ${host}: ${describeError(error)}`);
+            return error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+        SHOW_CONCURRENCY,
+        signal,
+      );
       const listed = describeGuardedModels(host, models, details);
       const { embeddingOnly, remote } = leftOutModels(models, details);
       const notes = [
@@ -291,19 +294,6 @@ function pollWhileFocused(check: () => Promise<void>): vscode.Disposable {
     if (vscode.window.state.focused) void check();
   }, POLL_MS);
   return { dispose: () => clearInterval(timer) };
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function withSemantic(semantic: SemanticWiring | undefined): { semantic?: SemanticWiring } {

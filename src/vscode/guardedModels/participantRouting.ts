@@ -1,6 +1,6 @@
 import type * as vscode from 'vscode';
 import { routeParticipantRequest, type SelectedModel } from '../../core/guardedModels';
-import type { LlmPort } from '../../core/llm/port';
+import type { LlmPort } from '../../core/llm';
 import { selectedModelPort } from './selectedModelPort';
 import type { GuardedSettings } from '../settings/settings';
 

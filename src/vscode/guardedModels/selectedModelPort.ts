@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { isLlmError, LlmError } from '../../core/llm/errors';
-import type { ChatRequest, ChatResponse, LlmPort } from '../../core/llm/port';
+import { isLlmError, LlmError, type ChatRequest, type ChatResponse, type LlmPort } from '../../core/llm';
 
 /**
  * An LlmPort over a model from `vscode.lm` (used only when the user allowed it). The stable API has no

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { getCachedIndex, redactMatches, type Redaction } from '../../core/guard';
-import { isAbort } from '../../core/llm/errors';
-import type { LlmPort } from '../../core/llm/port';
+import { isAbort, type LlmPort } from '../../core/llm';
 import { runPipeline } from '../../core/pipeline';
 import { withAbortSignal } from '../cancellation';
 import { showActionableError } from '../errors/errorPresenter';
@@ -29,7 +28,7 @@ interface PreviewDoc {
  * Why a span was redacted, for hovers: the target, the reason, and which signal brought the target in
  * (with its score) when relevance said; never the removed text.
  */
-export function redactionHover(
+function redactionHover(
   r: Pick<Redaction, 'targetName' | 'reason' | 'by'> & Partial<Pick<Redaction, 'targetId'>>,
   relevance?: RelevanceExplanation,
 ): string {

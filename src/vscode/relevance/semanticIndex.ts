@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { getCachedIndex } from '../../core/guard';
-import { isLlmError } from '../../core/llm/errors';
-import type { LlmPort } from '../../core/llm/port';
+import { isLlmError, type LlmPort } from '../../core/llm';
 import { FileEmbeddingCache, relevanceOf, type EmbeddingCache } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
 import type { SemanticWiring } from '../chat/guardedAnswer';
@@ -13,7 +12,7 @@ import type { EmbeddingStatus } from './relevanceTexts';
  * Above this many texts to embed (a target's text plus its sample questions), the build shows a
  * notification with a bar; below it, a spinner in the status bar is enough.
  */
-export const LARGE_BUILD_TEXTS = 200;
+const LARGE_BUILD_TEXTS = 200;
 
 /** Config changes come in bursts (an import, a settings.json save): build once they settle. */
 const SETTLE_MS = 400;

@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import type { ForgetTarget } from '../../core/targets';
 import { targetSettingsHealth, type TargetSettingsHealth } from '../chat/chatTexts';
 import { applyTargetEdit, viewOf, type StoreView, type TargetEdit } from '../targets/targetsTreeLogic';
-import { DEFAULT_MODEL, idClashes, mergeStoreTargets, resolveSettings, type UnlearnSettings } from './settingsLogic';
+import { idClashes, mergeStoreTargets, resolveSettings, type UnlearnSettings } from './settingsLogic';
 
-export { DEFAULT_MODEL, type UnlearnSettings };
+export type { UnlearnSettings };
 export const SECTION = 'unlearn';
 
 /**

@@ -2,10 +2,15 @@
  * What the `unlearn.*` settings resolve to, as pure functions (no `vscode`) so node tests cover them.
  * `settings.ts` feeds them VS Code's configuration through a small reader.
  */
-import { DEFAULT_OLLAMA_HOST } from '../../core/llm/hostPolicy';
-import { DEFAULT_CONTEXT_LENGTH, MAX_CONTEXT_LENGTH } from '../../core/pipeline/contextWindow';
-import { AUDIT_POLICIES, DEFAULT_MODEL, DEFAULT_PIPELINE_OPTIONS, type AuditPolicy, type PipelineOptions } from '../../core/pipeline/types';
-import { DEFAULT_EMBEDDING_MODEL } from '../../core/relevance/embeddingProfiles';
+import { DEFAULT_OLLAMA_HOST } from '../../core/llm';
+import {
+  DEFAULT_CONTEXT_LENGTH,
+  MAX_CONTEXT_LENGTH,
+  DEFAULT_MODEL,
+  DEFAULT_PIPELINE_OPTIONS,
+  type PipelineOptions,
+} from '../../core/pipeline';
+import { AUDIT_POLICIES, type AuditPolicy, DEFAULT_EMBEDDING_MODEL } from '../../core/relevance';
 import type { ForgetTarget } from '../../core/targets';
 
 export { DEFAULT_MODEL };
@@ -69,14 +74,14 @@ function policyOf(value: unknown): AuditPolicy | undefined {
  * ask for more auditing (`always`), never for less: `named` from a workspace would let every question
  * that describes a target without naming it through unaudited.
  */
-export function resolveAuditPolicy(read: SettingsReader): AuditPolicy {
+function resolveAuditPolicy(read: SettingsReader): AuditPolicy {
   const user = policyOf(read.userOnly('auditPolicy')) ?? 'related';
   const effective = policyOf(read.effective('auditPolicy')) ?? user;
   return POLICY_STRICTNESS[effective] > POLICY_STRICTNESS[user] ? effective : user;
 }
 
 /** The embedding model from user settings only (a workspace could pick a cloud model and send the targets out); "" or "none" = off. */
-export function resolveEmbeddingModel(read: SettingsReader): string | undefined {
+function resolveEmbeddingModel(read: SettingsReader): string | undefined {
   const value = read.userOnly('embeddingModel');
   const text = typeof value === 'string' ? value.trim() : DEFAULT_EMBEDDING_MODEL;
   return text && text.toLowerCase() !== 'none' ? text : undefined;

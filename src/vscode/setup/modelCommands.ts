@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { runsRemotely } from '../../core/guardedModels';
-import { isAbort } from '../../core/llm/errors';
-import type { LlmPort } from '../../core/llm/port';
+import { isAbort, type LlmPort } from '../../core/llm';
 import { abortOn } from '../cancellation';
 import { offerOpenSetting, showActionableError } from '../errors/errorPresenter';
 import { describeChatError } from '../errors/errorPresenterLogic';

@@ -1,4 +1,4 @@
-import type { PullProgress } from '../../core/llm/port';
+import type { PullProgress } from '../../core/llm';
 
 /** A pull progress report → the notification's message and the overall percentage when known. */
 export function pullProgressText(p: PullProgress): { message: string; percent?: number } {
@@ -9,7 +9,7 @@ export function pullProgressText(p: PullProgress): { message: string; percent?: 
   return { message: p.status };
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(0)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)} kB`;

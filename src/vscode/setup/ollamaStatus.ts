@@ -1,8 +1,5 @@
 import * as vscode from 'vscode';
-import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost } from '../../core/llm/hostPolicy';
-import { createOllamaPort } from '../../core/llm/ollamaAdapter';
-import { watchReachability } from '../../core/llm/reachability';
-import type { LlmPort } from '../../core/llm/port';
+import { checkOllamaHost, DEFAULT_OLLAMA_HOST, isLoopbackHost, createOllamaPort, watchReachability, type LlmPort } from '../../core/llm';
 import { offerOpenSetting } from '../errors/errorPresenter';
 import type { UnlearnLog } from '../log';
 import { embeddingStatusLine, type EmbeddingStatus } from '../relevance/relevanceTexts';

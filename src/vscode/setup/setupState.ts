@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
 import { canChat, GUARDED_VENDOR, runsRemotely } from '../../core/guardedModels';
-import { isAbort } from '../../core/llm/errors';
-import { isLoopbackHost } from '../../core/llm/hostPolicy';
-import type { ModelDetails } from '../../core/llm/port';
-import type { AnswerEvents, AnswerNote } from '../chat/answerEvents';
+import { isAbort, isLoopbackHost, type ModelDetails } from '../../core/llm';
+import type { AnswerEvents, DeliveredAnswer } from '../chat/answerEvents';
 import type { UnlearnLog } from '../log';
 import { PREVIEW_SCHEME } from '../preview/preview';
 import type { OllamaStatus } from './ollamaStatus';
@@ -23,7 +21,7 @@ export interface SetupState {
   /** Every installed model name (chat, embedding, cloud), as Ollama lists them; undefined until listed. */
   installedModels(): readonly string[] | undefined;
   /** The last answer @unlearn or a guarded model gave in this window. */
-  lastAnswer(): AnswerNote | undefined;
+  lastAnswer(): DeliveredAnswer | undefined;
   /** Fires when facts or keys change. */
   readonly onDidChange: vscode.Event<void>;
   /**
@@ -56,7 +54,7 @@ export function registerSetupState(
   let chatModels: readonly string[] | undefined;
   let installed: readonly string[] | undefined;
   let otherVendorModels = 0;
-  let last: AnswerNote | undefined;
+  let last: DeliveredAnswer | undefined;
   /** /api/show answers by host and name: a model's capabilities do not change while it is installed. */
   const details = new Map<string, ModelDetails | Error>();
   let listing: AbortController | undefined;

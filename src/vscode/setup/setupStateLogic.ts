@@ -50,7 +50,7 @@ export interface Notice {
   readonly actions: readonly NoticeAction[];
 }
 
-export const OPEN_WALKTHROUGH: NoticeAction = { title: 'Open Walkthrough', command: 'unlearn.openWalkthrough' };
+const OPEN_WALKTHROUGH: NoticeAction = { title: 'Open Walkthrough', command: 'unlearn.openWalkthrough' };
 
 /** The notification for a problem: what is wrong, where, and the buttons that fix it. */
 export function noticeFor(problem: SetupProblem, facts: SetupFacts): Notice {

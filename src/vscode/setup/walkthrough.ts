@@ -6,9 +6,10 @@ import { readSettings } from '../settings/settings';
 import { pullChoices, sameModel } from './setupStateLogic';
 import { embeddingModelSetting, type SetupState } from './setupState';
 
-/** The walkthrough's id in package.json (`contributes.walkthroughs`). */
+// WALKTHROUGH_ID and SHOWN_KEY are @public for the unit test, which loads this module with the vscode stand-in.
+/** The walkthrough's id in package.json (`contributes.walkthroughs`). @public */
 export const WALKTHROUGH_ID = 'getStarted';
-/** globalState flag: the walkthrough opened once already, on some earlier activation. */
+/** globalState flag: the walkthrough opened once already, on some earlier activation. @public */
 export const SHOWN_KEY = 'unlearn.walkthrough.shown';
 /** How long the first activation waits for Ollama's first answer before deciding whether to open the chat. */
 const FIRST_CHECK_MS = 10_000;

@@ -7,8 +7,15 @@
  * entry is found by its target id through `parseTargets(...).sourceIndex`, on the array as it is *now*,
  * so a hand edit made since the tree was drawn cannot make us write to the wrong index.
  */
-import { MAX_EXAMPLE_LENGTH, MAX_EXAMPLES } from '../../core/targets/schema';
-import { parseTargets, targetEntrySchema, formatProblems, type ForgetTarget, type TargetProblem } from '../../core/targets';
+import {
+  MAX_EXAMPLE_LENGTH,
+  MAX_EXAMPLES,
+  parseTargets,
+  targetEntrySchema,
+  formatProblems,
+  type ForgetTarget,
+  type TargetProblem,
+} from '../../core/targets';
 
 export type TargetEdit =
   | { readonly kind: 'add'; readonly name: string; readonly aliases?: readonly string[]; readonly description?: string }
@@ -24,7 +31,7 @@ export type TargetEdit =
 export type EditResult = { readonly ok: true; readonly value: unknown[] } | { readonly ok: false; readonly message: string };
 
 /** Raw setting value → an array we may edit. A non-array value is never replaced: the caller must refuse. */
-export function editableArray(raw: unknown): unknown[] | undefined {
+function editableArray(raw: unknown): unknown[] | undefined {
   if (raw === undefined || raw === null) return [];
   return Array.isArray(raw) ? [...raw] : undefined;
 }

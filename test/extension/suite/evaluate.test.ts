@@ -30,7 +30,6 @@ suite('Evaluate Current Targets', function () {
         return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
       }
       case 'compose':
-      case 'audit':
         return 'I cannot share that.';
     }
   };

@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   agentRoleOf,
-  assignHandles,
   buildCriticScoresMessages,
   buildRewriteMessages,
   callStructured,
@@ -12,7 +11,7 @@ import {
   toCriticReply,
   toJsonSchema,
 } from '../../../../src/core/agents';
-import { parseTargets } from '../../../../src/core/targets';
+import { assignHandles, parseTargets } from '../../../../src/core/targets';
 import { FakeLlm } from '../../../support/fakeLlm';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret drone project' }]);

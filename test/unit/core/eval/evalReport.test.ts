@@ -24,7 +24,7 @@ const rec = (
 });
 
 const records = [
-  rec('1', 'direct', 'forget', { leakedTerms: ['1961'] }, { leakedTerms: [], stageMs: { vanilla: 100, audit: 200 } }),
+  rec('1', 'direct', 'forget', { leakedTerms: ['1961'] }, { leakedTerms: [], stageMs: { vanilla: 100, rewrite: 200 } }),
   rec('2', 'direct', 'retain', { correct: true, refused: false }, { correct: false, refused: true, stageMs: { vanilla: 100 } }),
   rec('3', 'encoded', 'forget', { leakedTerms: ['x'], leakDecoding: 'base64' }, { leakedTerms: ['x'], leakDecoding: 'base64' }),
   rec('4', 'encoded', 'forget', { error: 'timeout' }, { leakedTerms: [] }),
@@ -44,7 +44,7 @@ describe('metrics and report', () => {
     assert.deepEqual(all.unlearn.retain, { n: 1, correct: 0, accuracy: 0, refused: 1, refusalRate: 1 });
     assert.equal(m[1]!.plain.retain.accuracy, null);
     // Stage means over all answered requests, so they add up to the mean latency of the stages.
-    assert.deepEqual(all.unlearn.stageMs, { vanilla: 50, audit: 50 });
+    assert.deepEqual(all.unlearn.stageMs, { vanilla: 50, rewrite: 50 });
     assert.equal(all.unlearn.callsPerRequest, 4);
   });
 

@@ -61,7 +61,7 @@ describe('invisible characters in what the user sends', () => {
 
   test('no model sees the invisible part of the prompt or of an earlier turn', async () => {
     const { targets } = parseTargets([{ name: 'Project Falcon' }]);
-    const llm = new FakeLlm({ vanilla: 'Drones fly.', audit: { touched: [], candidates: ['a', 'b', 'c'] } });
+    const llm = new FakeLlm({ vanilla: 'Drones fly.' });
     await runPipeline({
       llm,
       index: buildTargetIndex(targets),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runPipeline } from '../../../../src/core/pipeline';
 import { buildTargetIndex, redactionMarker } from '../../../../src/core/guard';
 import { parseTargets } from '../../../../src/core/targets';
-import { sanitizeUserInput } from '../../../../src/core/text/controls';
+import { sanitizeUserInput } from '../../../../src/core/pipeline/userInput';
 import { FakeLlm } from '../../../support/fakeLlm';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret drone project' }]);

@@ -1,20 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildTargetIndex, type TargetIndex } from '../../../../src/core/guard';
-import { buildSimpleIndex } from '../../../support/simpleIndex';
 import {
+  buildTargetIndex,
   createAnswerGuard,
   finalizeAnswer,
   guardWouldAct,
-  runPipeline,
-  REFUSAL,
   SafeStreamer,
   type Finalized,
-  type PipelineEvent,
-  type PipelineInput,
-} from '../../../../src/core/pipeline';
-import { assignHandles } from '../../../../src/core/agents';
+  type TargetIndex,
+} from '../../../../src/core/guard';
+import { buildSimpleIndex } from '../../../support/simpleIndex';
+import { runPipeline, REFUSAL, type PipelineEvent, type PipelineInput } from '../../../../src/core/pipeline';
+import { assignHandles } from '../../../../src/core/targets';
 import { parseTargets } from '../../../../src/core/targets';
 import { isBidiFormatChar, isControl } from '../../../../src/core/text/controls';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTargetIndex } from '../../../../src/core/guard';
-import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type AuditPolicy, type PipelineEvent } from '../../../../src/core/pipeline';
+import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type PipelineEvent } from '../../../../src/core/pipeline';
+import type { AuditPolicy } from '../../../../src/core/relevance';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
 import { criticScores, rewrites } from '../../../support/erasedReplies';

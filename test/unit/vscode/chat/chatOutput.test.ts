@@ -238,10 +238,10 @@ describe('broken target settings', () => {
 describe('chat texts', () => {
   test('progress comes from stage starts only', () => {
     assert.equal(
-      progressMessage({ type: 'stage-start', stage: 'audit', message: 'Auditing for 2 targets…', targets: 2 }),
-      'Auditing for 2 targets…',
+      progressMessage({ type: 'stage-start', stage: 'detect', message: 'Checking 2 related targets…', targets: 2 }),
+      'Checking 2 related targets…',
     );
-    assert.equal(progressMessage({ type: 'stage-end', stage: 'audit', ms: 3 }), undefined);
+    assert.equal(progressMessage({ type: 'stage-end', stage: 'detect', ms: 3 }), undefined);
     assert.equal(progressMessage({ type: 'answer-chunk', text: 'x' }), undefined);
   });
 

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_POLICIES } from '../../../../src/core/pipeline/types';
+import { AUDIT_POLICIES } from '../../../../src/core/relevance';
 import { DEFAULT_EMBEDDING_MODEL } from '../../../../src/core/relevance';
 import { pipelineOptions, resolveSettings, type SettingsReader } from '../../../../src/vscode/settings/settingsLogic';
 
