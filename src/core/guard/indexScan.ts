@@ -263,7 +263,7 @@ export class IndexScan {
    */
   private scanReadings(): void {
     for (const read of READINGS) {
-      const r = read(this.source, this.live, this.folded);
+      const r = read(this.source, this.live, this.folded, this.terms);
       if (!r) continue;
       if (this.live) this.hold(r.openFrom);
       // Its own scratch buffers: the folding of the text itself stays intact for the next reading.

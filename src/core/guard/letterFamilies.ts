@@ -18,6 +18,7 @@
  */
 
 import { wordRank } from '../text';
+import type { IndexedTerms } from './indexedTerms';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
 
 // --- shared ---------------------------------------------------------------------------------------
@@ -72,7 +73,9 @@ function unknownWord(w: string): boolean {
  */
 function unknownRuns(text: string, minLetters = 2): { start: number; end: number }[] {
   // Several readings ask for the same text's runs in one scan: the last answer is kept.
-  if (runsCache && runsCache.text === text && runsCache.min === minLetters) return runsCache.runs;
+  if (runsCache?.text !== text) runsCache = { text, byMin: new Map() };
+  const cached = runsCache.byMin.get(minLetters);
+  if (cached) return cached;
   const runs: { start: number; end: number }[] = [];
   let cur: { start: number; end: number } | undefined;
   for (const m of text.matchAll(WORD)) {
@@ -90,11 +93,11 @@ function unknownRuns(text: string, minLetters = 2): { start: number; end: number
     }
   }
   if (cur) runs.push(cur);
-  runsCache = { text, min: minLetters, runs };
+  runsCache.byMin.set(minLetters, runs);
   return runs;
 }
 
-let runsCache: { text: string; min: number; runs: { start: number; end: number }[] } | undefined;
+let runsCache: { text: string; byMin: Map<number, { start: number; end: number }[]> } | undefined;
 
 /**
  * Where a stream must wait: the last word of the last run, when the text may continue and that word
@@ -488,19 +491,79 @@ function runReading(
 }
 
 /**
- * Alphabet shifts and their mirrors over the text's unknown words: one reading that holds every run
- * decoded by every transform in turn (with a word break between), so 50 transforms cost one scan of
- * the unknown words 50 times over, not 50 scans of the text.
+ * A word's shape up to a shift: the differences between its first five letters (mod 26), and its length
+ * when shorter. Every shift of a word has the same shape, and its mirror the negated one, so one lookup
+ * says which shifts of an unknown word could give a word of some name, and with which first letter.
+ */
+const SHAPE_LETTERS = 5;
+
+function shapeOf(w: string, mirror: boolean): string {
+  const n = Math.min(w.length, SHAPE_LETTERS);
+  let key = w.length < SHAPE_LETTERS ? `${w.length}:` : '+';
+  for (let i = 1; i < n; i++) {
+    const d = ((w.charCodeAt(i) | 0x20) - (w.charCodeAt(i - 1) | 0x20)) * (mirror ? -1 : 1);
+    key += String.fromCharCode(A + mod26(d));
+  }
+  return key;
+}
+
+/** Per index: each shape of a name's words, with the first letters (0–25) of the words of that shape. */
+const shapesByTerms = new WeakMap<IndexedTerms, Map<string, number[]>>();
+
+function nameShapes(terms: IndexedTerms): Map<string, number[]> {
+  let shapes = shapesByTerms.get(terms);
+  if (shapes) return shapes;
+  shapes = new Map();
+  for (const term of terms.termText)
+    for (const w of term.match(/[A-Za-z]+/g) ?? []) {
+      const key = shapeOf(w, false);
+      const first = (w.charCodeAt(0) | 0x20) - A;
+      const list = shapes.get(key);
+      if (!list) shapes.set(key, [first]);
+      else if (!list.includes(first)) list.push(first);
+    }
+  shapesByTerms.set(terms, shapes);
+  return shapes;
+}
+
+/**
+ * The transforms under which some word of the run decodes to the start of a name's word: for each word,
+ * its shape (or mirrored shape) looked up among the names' words, and the shift that maps a name word's
+ * first letter to the word's. Without the index (a caller outside the scan), every transform.
+ */
+function candidateTransforms(text: string, run: { start: number; end: number }, terms?: IndexedTerms): readonly ShiftTransform[] {
+  if (!terms) return SHIFT_TRANSFORMS;
+  const shapes = nameShapes(terms);
+  const out: ShiftTransform[] = [];
+  for (const m of text.slice(run.start, run.end).matchAll(/[A-Za-z]+/g)) {
+    const w = m[0];
+    const y = (w.charCodeAt(0) | 0x20) - A;
+    for (const mirror of [false, true]) {
+      for (const x of shapes.get(shapeOf(w, mirror)) ?? []) {
+        // Encoding maps x to y: y = (mirror ? 25 - x : x) + shift.
+        const shift = mod26(y - (mirror ? 25 - x : x));
+        const t = SHIFT_TRANSFORMS.find((s) => s.mirror === mirror && s.shift === shift);
+        if (t && !out.includes(t)) out.push(t);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Alphabet shifts and their mirrors over the text's unknown words: one reading that holds each run
+ * decoded by each transform that could make a name of it (see `candidateTransforms`), with a word break
+ * between, so 50 transforms cost little more than one: most runs have no candidate at all.
  */
 function shiftReading(): ReadingFn {
-  return (text, live) => {
+  return (text, live, _folded, terms) => {
     if (!/[A-Za-z]{3}/.test(text)) return undefined;
-    const runs = unknownRuns(text, 3);
+    const runs = unknownRuns(text, 2);
     if (!runs.length) return undefined;
     const b = new ReadingBuilder();
     for (const run of runs) {
       const slice = text.slice(run.start, run.end);
-      for (const t of SHIFT_TRANSFORMS) {
+      for (const t of candidateTransforms(text, run, terms)) {
         const decoded = decodeShift(t, slice);
         b.gap(run.start);
         for (let k = 0; k < decoded.length; k++)
@@ -552,7 +615,15 @@ function repeatReading(): ReadingFn {
     const b = new ReadingBuilder();
     let open = text.length;
     let any = false;
-    for (const m of text.matchAll(/\S+/g)) {
+    // Only tokens that hold a doubled letter thrice, or a filler repeated between letters, are looked at.
+    const candidates = new Set<number>();
+    for (const m of text.matchAll(REPEAT_HINT)) {
+      let start = m.index;
+      while (start > 0 && !/\s/.test(text[start - 1]!)) start--;
+      candidates.add(start);
+    }
+    for (const m of candidates.size ? text.matchAll(/\S+/g) : []) {
+      if (!candidates.has(m.index)) continue;
       const token = m[0];
       if (token.length < 5 || token.length > 4 * MAX_WORD) continue;
       const letters = /^[A-Za-z]+$/.test(token);
@@ -577,6 +648,9 @@ function repeatReading(): ReadingFn {
   };
 }
 
+/** Somewhere in a repeated or padded word: a letter doubled three times running, or a filler that repeats. */
+const REPEAT_HINT = /([A-Za-z])\1([A-Za-z])\2([A-Za-z])\3|\p{L}([^\p{L}\s]{1,3})\p{L}\4\p{L}|\p{L}(\p{L})\p{L}\5\p{L}\5\p{L}/giu;
+
 /** The start of a repeated or padded word: letter pairs or triples so far, or letters with one filler between. */
 function mayRepeat(t: string): boolean {
   if (t.length < 2 || t.length > 4 * MAX_WORD) return false;
@@ -594,7 +668,8 @@ function syllableReading(t: SyllableTransform): ReadingFn {
   const name = syllableName(t);
   return (text, live) => {
     if (t.kind === 'infix' ? !text.toLowerCase().includes(t.infix) : !/ay\b/i.test(text)) return undefined;
-    const runs = unknownRuns(text, 4);
+    // The shift reading's runs (cached for this text): a decoder rejects what is too short on its own.
+    const runs = unknownRuns(text, 2);
     if (!runs.length) return undefined;
     const decode = t.kind === 'infix' ? (w: string) => dropInfix(w, t.infix, t.where) : (w: string) => fromPigLatin(w, t.vowelSuffix);
     return runReading(text, live, runs, decode, name, SYLLABLE_MIN_LETTERS);
@@ -718,7 +793,7 @@ function layoutReading(): ReadingFn {
   };
 }
 
-export type ReadingFn = (text: string, live: boolean) => TextReading | undefined;
+export type ReadingFn = (text: string, live: boolean, folded: unknown, terms?: IndexedTerms) => TextReading | undefined;
 
 /** Every family's readings, in a fixed order. */
 export const FAMILY_READINGS: readonly ReadingFn[] = [

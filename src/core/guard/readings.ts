@@ -11,6 +11,7 @@
 
 import { base32Reading, base64Reading, binaryReading, decimalReading, escapeReading, hexReading } from './byteReadings';
 import type { Folded } from './folding';
+import type { IndexedTerms } from './indexedTerms';
 import { FAMILY_READINGS } from './letterFamilies';
 import { morseReading, rot13Reading, spellingReading, wordsBackwardsReading } from './letterReadings';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
@@ -143,7 +144,7 @@ function multiLeetReading(text: string): TextReading | undefined {
 }
 
 /** Every reading, in a fixed order; `live` when the text may continue. */
-export const READINGS: readonly ((text: string, live: boolean, folded: Folded) => TextReading | undefined)[] = [
+export const READINGS: readonly ((text: string, live: boolean, folded: Folded, terms: IndexedTerms) => TextReading | undefined)[] = [
   markupReading,
   multiLeetReading,
   base64Reading,
