@@ -9,7 +9,13 @@ export const EMBEDDING_MODEL_HELP = `  --embedding-model M  Ollama embedding mod
 
 /** Help lines for `ask` (`eval run` words --audit-policy itself: it takes a list). */
 export const RELEVANCE_HELP = `${EMBEDDING_MODEL_HELP}
-  --audit-policy P   when the agents audit an answer: related (default: a name, keyword or meaning points at a target), always (every answer, as ALU), named (only spelled names)`;
+  --audit-policy P   when the agents erase an answer:
+                       related (default): a name or name part, or a keyword or meaning score in the sure band,
+                         erases with no detection call; a score in the uncertain band asks detection (one short
+                         call) first; far from every target: one call, streamed. What is shown is meaning-checked.
+                       always: every answer is erased against the closest targets, as ALU publishes it (vanilla,
+                         rewrites, critic, maybe composer: 5+ calls; nothing shown before erasure); meaning-checked
+                       named: only a spelled name, alias or name part erases; no keywords, meaning or meaning check`;
 
 export function parseAuditPolicy(value: string | undefined): AuditPolicy | string {
   if (value === undefined) return 'related';

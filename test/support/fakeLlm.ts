@@ -1,6 +1,7 @@
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
 import { LlmError } from '../../src/core/llm/errors';
 import { scriptedEmbedding } from './scriptedEmbeddings';
+import { readableMessages } from './scriptedOllama';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
 /** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
@@ -12,7 +13,8 @@ export type FakeScript = Partial<Record<AgentRole, FakeReply | FakeReply[] | ((r
 /** An in-process LlmPort for core unit tests: no server, scripted per agent role, records every call. */
 export class FakeLlm implements LlmPort {
   readonly host = 'http://127.0.0.1:11434';
-  readonly calls: { role: AgentRole; request: ChatRequest }[] = [];
+  /** Every call, with its messages as a model reads them (datamarking taken out); `raw` is the request as sent. */
+  readonly calls: { role: AgentRole; request: ChatRequest; raw: ChatRequest }[] = [];
   private readonly used = new Map<AgentRole, number>();
 
   constructor(private readonly script: FakeScript) {}
@@ -23,9 +25,10 @@ export class FakeLlm implements LlmPort {
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
     const role = agentRoleOf(request.messages);
-    this.calls.push({ role, request });
+    const readable = { ...request, messages: readableMessages(request.messages) };
+    this.calls.push({ role, request: readable, raw: request });
     request.signal?.throwIfAborted();
-    const reply = this.next(role, request);
+    const reply = this.next(role, readable);
     if (typeof reply === 'object' && 'fail' in reply) throw reply.fail;
     if (typeof reply === 'object' && 'hang' in reply) {
       await new Promise<never>((_, reject) => {

@@ -621,7 +621,9 @@ export class ScriptedOllama {
     const chat: RecordedChat = {
       role: agentRoleOf(messages as ChatMessage[]),
       model: name,
-      messages,
+      // A model reads through the datamarking; scripts and assertions see the prompt as a model
+      // reads it. The marked prompt as sent stays in `body.messages`.
+      messages: readableMessages(messages),
       format: body.format,
       options: body.options as Record<string, unknown> | undefined,
       stream: body.stream !== false,
@@ -1012,6 +1014,23 @@ class Exchange {
 }
 
 /** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
+/**
+ * Messages with the pipeline's datamarking taken out (see src/core/agents/datamark.ts): the marker
+ * named in the system prompt's rule back to spaces, and the rule itself dropped. Kept here (not
+ * imported) so this file stays free of the product's modules apart from roles.ts.
+ */
+export function readableMessages<M extends { role: string; content: string }>(messages: readonly M[]): M[] {
+  const system = messages.find((m) => m.role === 'system')?.content ?? '';
+  const rule = /\nUntrusted text \(the question[^\n]*has its spaces replaced by the character "(.)"[^\n]*/u.exec(system);
+  if (!rule) return [...messages];
+  const marker = rule[1]!;
+  return messages.map((m) =>
+    m.role === 'system'
+      ? { ...m, content: m.content.replace(rule[0], '') }
+      : { ...m, content: m.content.split(`${marker}\n`).join('\n').split(marker).join(' ') },
+  );
+}
+
 function renderPrompt(messages: readonly { role: string; content: string }[]): string {
   return messages.map((m) => `<|${m.role}|>\n${m.content}\n`).join('');
 }

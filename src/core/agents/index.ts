@@ -6,3 +6,4 @@ export * from './detect';
 export * from './critic';
 export * from './composer';
 export * from './rewrite';
+export * from './datamark';

@@ -2,6 +2,7 @@ import type { ChatMessage, ChatRequest } from '../llm';
 import type { HandledTarget } from '../targets';
 import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
+import { NO_MARK, withMarkRule, type DataMark } from './datamark';
 
 /**
  * The rewrite agent writes ONE erased answer as plain streamed text. ALU's AuditErase writes all `j`
@@ -36,18 +37,21 @@ export interface RewriteInput {
   /** 1-based candidate number, and how many there are. */
   readonly candidate: number;
   readonly of: number;
+  /** Datamarking of the untrusted text (the pipeline always passes one; one per request, so the j calls share a prefix). */
+  readonly mark?: DataMark;
 }
 
 export function buildRewriteMessages(input: RewriteInput): ChatMessage[] {
+  const mark = input.mark ?? NO_MARK;
   const data = {
     forget_targets: JSON.parse(describeTargets(input.targets)) as unknown,
-    conversation: input.history.map((m) => ({ role: m.role, content: m.content })),
-    question: input.question,
-    ...(input.draft !== undefined ? { draft_answer: input.draft } : {}),
+    conversation: input.history.map((m) => ({ role: m.role, content: mark.text(m.content) })),
+    question: mark.text(input.question),
+    ...(input.draft !== undefined ? { draft_answer: mark.text(input.draft) } : {}),
   };
   const variant = REWRITE_VARIANTS[(input.candidate - 1) % REWRITE_VARIANTS.length]!;
   return [
-    { role: 'system', content: REWRITE_SYSTEM_PROMPT },
+    { role: 'system', content: withMarkRule(REWRITE_SYSTEM_PROMPT, mark) },
     // The variant goes last: everything before it is the same for the j calls, which Ollama's cache reuses.
     { role: 'user', content: `${JSON.stringify(data, null, 1)}\n\nCandidate ${input.candidate} of ${input.of}. ${variant}` },
   ];

@@ -34,6 +34,10 @@ function targetsFingerprint(targets: readonly ForgetTarget[]): string {
     // Which terms need a capital changes what the index matches.
     for (const c of t.caseSensitive ?? []) mix(c);
     mix('\u0002');
+    // Freed name parts change which terms the index holds.
+    if (t.freeNameParts === true) mix('\u0003');
+    else for (const f of t.freeNameParts ?? []) mix(f);
+    mix('\u0002');
     mix(t.description ?? '');
     // Examples feed relevance (keywords, meaning): an edited example must rebuild the index too.
     for (const e of t.examples ?? []) mix(e);
@@ -57,6 +61,7 @@ export function getCachedIndex(targets: readonly ForgetTarget[]): FastTargetInde
     ...t,
     aliases: [...t.aliases],
     ...(t.caseSensitive ? { caseSensitive: [...t.caseSensitive] } : {}),
+    ...(Array.isArray(t.freeNameParts) ? { freeNameParts: [...(t.freeNameParts as readonly string[])] } : {}),
   }));
   cached = { key, index: buildTargetIndex(snapshot) };
   return cached.index;

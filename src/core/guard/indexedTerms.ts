@@ -51,17 +51,18 @@ export class IndexedTerms {
     this.enabled = enabled;
     let chars = 0;
     let termCount = 0;
-    for (const t of enabled) {
-      termCount += 1 + t.aliases.length;
-      chars += t.name.length;
-      for (const a of t.aliases) chars += a.length;
+    // Terms include each target's derived name parts (termsOf), so they are counted from it.
+    const termLists = enabled.map((t) => termsOf(t));
+    for (const terms of termLists) {
+      termCount += terms.length;
+      for (const term of terms) chars += term.length;
     }
     const pool = new TermPool(termCount, chars + (chars >> 3));
     const termTarget = new Int32Array(termCount);
     const termText: string[] = [];
     const needsCapital = new Uint8Array(termCount);
     enabled.forEach((target, ti) => {
-      for (const term of termsOf(target)) {
+      for (const term of termLists[ti]!) {
         const i = pool.add(term);
         // A name with no letters or digits (".*") cannot be spelled in text.
         if (pool.length(i) === 0) {

@@ -13,6 +13,21 @@ export function redactionMarker(targetName: string): string {
   return `[redacted: ${targetName}]`;
 }
 
+/**
+ * The marker that stands where the meaning check removed a whole sentence about a target. It names the
+ * target as `redactionMarker` does (the user may see which target was kept out, never its facts), in the
+ * same bracket form, so the chat renders it as a marker and a later turn's history drops the name.
+ */
+export function sentenceMarker(targetName: string): string {
+  return `[redacted: about ${targetName}]`;
+}
+
+/** Why the meaning check removed a sentence, by the signal that found it (never the removed text). */
+export const MEANING_REASON = {
+  keyword: "a sentence about the target: its words score over the target's keyword threshold, read with the question",
+  meaning: "a sentence about the target: its meaning is over the target's threshold, read with the question",
+} as const;
+
 /** Longest text between a placeholder's brackets, after `redacted:` and its leading whitespace. */
 const PLACEHOLDER_INNER_MAX = 200;
 

@@ -58,7 +58,10 @@ export interface Redaction {
   readonly end: number;
   /** Why this span was redacted, in words a person reads (never the removed text). */
   readonly reason: string;
-  /** Which step acted: the deterministic guard, or the agents' rewrite. */
-  readonly by: 'guard' | 'agents';
+  /**
+   * Which step acted: the deterministic guard, the agents' rewrite, or the deterministic meaning check
+   * (a whole sentence about the target removed before it was shown).
+   */
+  readonly by: 'guard' | 'agents' | 'meaning';
   readonly kind?: MatchKind;
 }

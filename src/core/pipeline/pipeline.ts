@@ -6,25 +6,42 @@ import {
   buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
+  createDataMark,
   criticScoresSchema,
   detectedHandles,
   detectSchema,
   rewriteOptions,
   toCriticReply,
   TOUCH_REASON,
+  unmarkingPort,
+  type DataMark,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
 import { settleWithLimit, type Task } from './parallelCalls';
 import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import { createAnswerGuard, finalizeAnswer, guardWouldAct, SafeStreamer, type Finalized } from '../guard';
-import { stripControls } from '../text';
-import { sanitizeUserInput } from './userInput';
 import {
+  createAnswerGuard,
+  finalizeAnswer,
+  guardWouldAct,
+  MARKER,
+  SafeStreamer,
+  withoutMarkerNames,
+  type Finalized,
+  type Redaction,
+} from '../guard';
+import { ControlStripper, stripControls } from '../text';
+import { sanitizeUserInput } from './userInput';
+import { SentenceGate, type SentenceJudge } from './sentenceGate';
+import {
+  applySentenceHits,
   explainRelevance,
   firstReport,
+  MeaningCheck,
+  REFUSE_SHARE,
   relevanceOf,
+  type SentenceHit,
   type QueryVectors,
   type Relevance,
   type RelevanceReport,
@@ -97,7 +114,11 @@ const ONE_SLOT_CANDIDATES = 2;
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
-  const run = new Run(sanitizeUserInput(input));
+  // One datamark per request: every agent prompt marks its untrusted text with it, and every agent
+  // reply is unmarked before anything reads it (see datamark.ts).
+  const mark = createDataMark();
+  const sanitized = sanitizeUserInput(input);
+  const run = new Run({ ...sanitized, llm: unmarkingPort(sanitized.llm, mark) }, mark);
   try {
     return await run.execute();
   } catch (error) {
@@ -125,7 +146,10 @@ class Run {
   /** Target ids the detect agent found touched, when it ran. */
   private detected: Set<string> | undefined;
 
-  constructor(private readonly input: PipelineInput) {
+  constructor(
+    private readonly input: PipelineInput,
+    private readonly mark: DataMark,
+  ) {
     this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
@@ -162,9 +186,9 @@ class Run {
       const report = await this.assess(askedAbout, asked, undefined);
       this.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-      const mustTouch = new Map(askedAbout.map((t) => [t.id, 'named' as TouchKind]));
-      return await this.failingClosed(shortlisted, () =>
-        this.erase(undefined, shortlisted, mustTouch, shortlisted.length > askedAbout.length, dropped),
+      const mustTouch = bindingTouches(report);
+      return await this.shown(asked, () =>
+        this.failingClosed(shortlisted, () => this.erase(undefined, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
       );
     }
 
@@ -173,40 +197,154 @@ class Run {
         ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
         : 'Answering…';
     this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+    // The answer streams sentence by sentence while every sentence so far touches nothing (see
+    // streamUntouched); `always` shows nothing before erasure.
+    const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
     const vanilla = await this.chat({
       ...this.callBase('vanilla'),
       messages: buildVanillaMessages(question, this.sent),
       options: this.sampling(),
+      ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
     });
     // Control characters, escape sequences and bidi controls go before anything reads the answer: the
     // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
     // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
     const answer = stripControls(vanilla.content);
+    const streamed = stream ? await stream.end() : undefined;
+    if (streamed) this.prefix = streamed.shown;
     const named = index.mentionedTargets(answer, vanilla.content);
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
     if (asked) this.begin('relevance', 'Checking what the request is about…');
-    const report = await this.assess(named, asked, answer);
+    // A fully streamed answer was read sentence by sentence: those vectors stand for it (no second call).
+    const report = await this.assess(named, asked, answer, streamed && !streamed.stopped ? streamed.vectors : undefined);
     this.close();
+    // Far from every target: the answer stands after the guard, with no further model call.
     if (report.shortlist.length === 0) return this.standing(answer);
 
     const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-    return this.failingClosed(shortlisted, async () => {
-      if (named.length > 0) {
-        // A name in the answer means erasure runs anyway; detection beside the rewrites says which
-        // other shortlisted targets are touched.
-        const mustTouch = new Map(named.map((t) => [t.id, 'named' as TouchKind]));
-        return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > named.length);
+    // Binding evidence (a spelled name, alias or name part; a keyword or meaning score in the sure band)
+    // sends the request to erasure with no detection call: no agent reply can switch it off.
+    const mustTouch = bindingTouches(report);
+    return this.shown(asked, () =>
+      this.failingClosed(shortlisted, async () => {
+        if (mustTouch.size > 0 || this.policy === 'always') {
+          // `always` is ALU as published: every answer is erased against the shortlist, no detection
+          // veto. Detection beside the rewrites only says which further targets are touched (for /explain).
+          return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
+        }
+        // Only the uncertain band is left: detection may add targets; none leaves the answer to the
+        // meaning check, which removes any sentence over its target's threshold (see shown()).
+        const detected = await this.detect(answer, shortlisted);
+        this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+        if (detected.size === 0) return this.standing(answer);
+        const touched = shortlisted.filter((h) => detected.has(h.handle));
+        // Detection's verdict binds: what it found is touched whatever any later agent says.
+        const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
+        return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` (erasure, or detection that let the answer stand) with its answer held back, then the
+   * meaning check on the final text against the shortlisted targets, and only then shows it. The text
+   * erasure streamed is not shown as it arrives: a rewrite that repeats the draft and a critic that
+   * scores it 5 of 5 (one injectable model) must not decide what the user sees.
+   */
+  private async shown(asked: Promise<QueryVectors> | undefined, work: () => Promise<PipelineResult>): Promise<PipelineResult> {
+    const targets = this.report?.shortlist.map((e) => e.target) ?? [];
+    const prefix = this.prefix;
+    // `named` reads names only, by choice: it has no keyword or meaning signal to check with.
+    const checking = this.policy !== 'named' && targets.length > 0;
+    if (!checking && !prefix) return work();
+    const names = new Map(targets.map((t) => [t.id, t.name]));
+    const nameOf = (id: string) => names.get(id) ?? id;
+    const judge: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+    // A streamed start of the draft is on the screen: what follows is shown after it, not again.
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
+    this.gate = gate;
+    let result: PipelineResult;
+    try {
+      result = await work();
+    } finally {
+      this.gate = undefined;
+    }
+    const { spans, hits, emitted } = await gate.end();
+    if (!hits.some(Boolean) && !prefix) return this.retotal(result);
+    // What was shown is the streamed start and the gate's text: the result's answer with the judged
+    // sentences replaced, less what repeated the start. The markers keep their order, so the
+    // redactions are placed by finding them in the text shown.
+    const applied = applySentenceHits(gate.received, result.redactions, spans, hits, nameOf);
+    const answer = prefix + emitted;
+    const touched = [...result.touchedTargets];
+    for (const h of hits) if (h && !touched.some((t) => t.id === h.targetId)) touched.push({ id: h.targetId, name: nameOf(h.targetId) });
+    const checked = { ...result, answer, redactions: placeMarkers(answer, applied.redactions), touchedTargets: touched };
+    if (applied.removedShare > REFUSE_SHARE && !emitted.endsWith(REFUSAL)) {
+      // Most of the answer was about a target: what is left would mislead, so the refusal follows as
+      // its own paragraph (the markers already shown name no fact), and the result says so.
+      this.input.onEvent?.({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
+      return this.retotal({
+        ...checked,
+        answer: `${answer}\n\n${REFUSAL}`,
+        outcome: 'refused',
+        refusalReason: `the meaning check found ${applied.removed} of ${spans.length} sentences about a forget target`,
+      });
+    }
+    return this.retotal(checked);
+  }
+
+  /**
+   * The meaning check's judge for this request's shortlist: keywords at once, and meaning with one
+   * embedding call per batch of sentences when an embedding model is in use.
+   */
+  private meaningJudge(asked: Promise<QueryVectors> | undefined, targets: readonly ForgetTarget[]): SentenceJudge {
+    const { question } = this.input;
+    const recent = this.sent.slice(-1).map((m) => m.content);
+    const model = this.input.options.embeddingModel;
+    let check: Promise<MeaningCheck> | undefined;
+    const prepare = async (): Promise<MeaningCheck> => {
+      const index = model ? this.relevance.embeddingsFor(model) : undefined;
+      const first = asked && index ? await asked : undefined;
+      const questionVectors =
+        first && 'vectors' in first ? first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1) : [];
+      return new MeaningCheck(
+        this.relevance,
+        targets,
+        [question, ...recent],
+        index && questionVectors.length ? { index, questionVectors } : undefined,
+      );
+    };
+    return async (shown) => {
+      const meaning = await (check ??= prepare());
+      const sentences = shown.map((s) => withoutMarkerNames(s));
+      let vectors: readonly Float32Array[] | undefined;
+      if (meaning.usesMeaning) {
+        const got = await this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        // A sentence with no words to embed is read by keywords alone; so is a batch the model failed.
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) vectors = v.vectors;
       }
-      const detected = await this.detect(answer, shortlisted);
-      this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
-      if (detected.size === 0) return this.standing(answer);
-      const touched = shortlisted.filter((h) => detected.has(h.handle));
-      // Detection's verdict binds: what it found is touched whatever any later agent says.
-      const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-      return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
-    });
+      const started = performance.now();
+      const hits = meaning.judge(sentences, vectors);
+      this.meaningMs += performance.now() - started;
+      return hits;
+    };
+  }
+
+  /** The result with the stages run after it was built (the meaning check) counted in. */
+  private retotal(r: PipelineResult): PipelineResult {
+    this.close();
+    const sum = (f: (s: StageRecord) => number) => this.stages.reduce((n, s) => n + f(s), 0);
+    return {
+      ...r,
+      stages: [...this.stages],
+      calls: sum((s) => s.calls),
+      promptTokens: sum((s) => s.promptTokens),
+      completionTokens: sum((s) => s.completionTokens),
+      totalMs: performance.now() - this.started,
+    };
   }
 
   /** Runs the agents; any failure but a cancel, a dead server or a missing model becomes a refusal. */
@@ -224,8 +362,13 @@ class Run {
   }
 
   /** The relevance report over the question, the history and (when one was written) the vanilla answer. */
-  private async assess(named: readonly ForgetTarget[], asked: Promise<QueryVectors> | undefined, answer: string | undefined) {
-    const queries = await this.embedAnswer(asked, answer);
+  private async assess(
+    named: readonly ForgetTarget[],
+    asked: Promise<QueryVectors> | undefined,
+    answer: string | undefined,
+    answerVectors?: readonly Float32Array[],
+  ) {
+    const queries = answerVectors?.length ? await withAnswerVectors(asked, answerVectors) : await this.embedAnswer(asked, answer);
     const report = this.relevance.assess({
       policy: this.policy,
       named,
@@ -248,6 +391,71 @@ class Run {
   }
 
   /**
+   * Streams the vanilla answer as it is written, one sentence at a time, each only once the text so
+   * far touches nothing: no name (the guard's matcher over everything so far), and under `related`
+   * no keyword score (question, history and the answer so far together) or sentence meaning over any
+   * target's threshold, and a question that relevance alone shortlists nothing for. The first
+   * sentence that fails stops the stream for good; the request then goes on as before (detection,
+   * erasure), and what follows the shown start is shown after it. `named` streams through the
+   * matcher alone.
+   */
+  private streamUntouched(asked: Promise<QueryVectors> | undefined) {
+    const { index, question } = this.input;
+    const stripper = new ControlStripper();
+    const context = [question, ...this.sent.map((m) => m.content)];
+    const vectors: Float32Array[] = [];
+    let soFar = '';
+    let questionClear: Promise<boolean> | undefined;
+    const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
+    const model = this.input.options.embeddingModel;
+    const judge: SentenceJudge = async (sentences) => {
+      if (this.policy !== 'named') {
+        // The question alone (with its vectors, which are being computed anyway) must reach no target.
+        questionClear ??= (async () => {
+          const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
+          const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
+          return report.shortlist.length === 0;
+        })();
+        if (!(await questionClear)) return sentences.map(() => stop);
+      }
+      let own: readonly Float32Array[] | undefined;
+      const embedding = model ? this.relevance.embeddingsFor(model) : undefined;
+      if (this.policy !== 'named' && embedding) {
+        const got = this.embed(sentences.map((text) => ({ part: 'answer' as const, text })));
+        const v = got ? await got : undefined;
+        if (v && 'vectors' in v && v.vectors.length === sentences.length) own = v.vectors;
+      }
+      const verdicts: (SentenceHit | undefined)[] = [];
+      for (let i = 0; i < sentences.length; i++) {
+        const text = soFar + (soFar ? ' ' : '') + sentences[i]!;
+        if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
+        if (this.policy !== 'named') {
+          if (this.relevance.keywords.search([...context, text]).length > 0) return [...verdicts, stop];
+          if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
+          if (own) vectors.push(own[i]!);
+        }
+        soFar = text;
+        verdicts.push(undefined);
+      }
+      return verdicts;
+    };
+    const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'stop');
+    return {
+      push: (piece: string) => gate.push(stripper.push(piece)),
+      end: async () => {
+        gate.push(stripper.end());
+        try {
+          await gate.end();
+        } catch (error) {
+          // A failed check shows nothing more; the request goes on with what was shown.
+          if (isAbort(error) || this.input.signal?.aborted) throw error;
+        }
+        return { shown: gate.shown, stopped: gate.stopped, vectors };
+      },
+    };
+  }
+
+  /**
    * No target is touched: the vanilla answer stands, after the guard. Not streamed, on purpose. Whether
    * it may stand is only known once all of it has been read: a target named in its last sentence sends
    * it to the agents, and the sentences before may already describe the target without spelling it,
@@ -256,6 +464,11 @@ class Run {
    */
   private standing(answer: string): PipelineResult {
     const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(answer, this.input.index, [], () => ''));
+    if (this.prefix && !this.gate && finalized.text.startsWith(this.prefix)) {
+      // Streamed whole (or in part, far from every target): only the rest is new.
+      this.emit({ type: 'answer-chunk', text: finalized.text.slice(this.prefix.length) });
+      return this.result('vanilla', finalized, []);
+    }
     this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result('vanilla', finalized, []);
   }
@@ -263,7 +476,8 @@ class Run {
   /** Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad reply. */
   private async detect(answer: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
     const { question } = this.input;
-    const build = (kept: readonly ChatMessage[]) => buildDetectMessages({ question, answer, history: kept, targets: handled });
+    const build = (kept: readonly ChatMessage[]) =>
+      buildDetectMessages({ question, answer, history: kept, targets: handled, mark: this.mark });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
     this.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, { targets: handled.length });
@@ -322,7 +536,15 @@ class Run {
     // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
     // touched whatever any agent says, so a turn left out here cannot let a target through.
     const buildRewrite = (kept: readonly ChatMessage[], candidate = 1) =>
-      buildRewriteMessages({ question, history: kept, targets: handled, ...(draft !== undefined ? { draft } : {}), candidate, of: j });
+      buildRewriteMessages({
+        question,
+        history: kept,
+        targets: handled,
+        ...(draft !== undefined ? { draft } : {}),
+        candidate,
+        of: j,
+        mark: this.mark,
+      });
     const fit = fitHistory(this.sent, (kept) => buildRewrite(kept, j), this.budget);
     if (!fit) throw new PromptTooLongError('rewrite', estimatePromptTokens(buildRewrite([], j)), this.budget, this.contextLength);
     const rewriteDropped = this.sent.length - fit.kept.length;
@@ -346,7 +568,13 @@ class Run {
     // Detection is short and goes first, so on a one-slot server it does not wait behind the rewrites.
     if (detectAlongside) {
       const build = (kept: readonly ChatMessage[]) =>
-        buildDetectMessages({ question, ...(draft !== undefined ? { answer: draft } : {}), history: kept, targets: handled });
+        buildDetectMessages({
+          question,
+          ...(draft !== undefined ? { answer: draft } : {}),
+          history: kept,
+          targets: handled,
+          mark: this.mark,
+        });
       const detectFit = fitHistory(this.sent, build, this.budget);
       if (!detectFit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
       tasks.push(async (signal) => {
@@ -408,7 +636,7 @@ class Run {
     const scores = await this.structured({
       label: 'critic',
       schema: criticScoresSchema(candidates.length),
-      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled })),
+      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled, mark: this.mark })),
     });
     const critic = toCriticReply(scores);
 
@@ -442,7 +670,7 @@ class Run {
       streamer.push(best[0]!.text);
     } else {
       this.begin('compose', 'Composing…');
-      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text) }));
+      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text), mark: this.mark }));
       await this.chat({
         ...this.callBase('compose'),
         messages: composerMessages,
@@ -563,8 +791,16 @@ class Run {
     };
   }
 
+  /** The start of the vanilla answer already streamed to the user (see streamUntouched). */
+  private prefix = '';
+  /** While set, answer text goes through the meaning check's sentence gate before it is shown (see shown()). */
+  private gate: SentenceGate | undefined;
+  /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
+  meaningMs = 0;
+
   private emit(event: PipelineEvent): void {
-    this.input.onEvent?.(event);
+    if (this.gate && event.type === 'answer-chunk') this.gate.push(event.text);
+    else this.input.onEvent?.(event);
   }
 
   private result(outcome: PipelineOutcome, finalized: Finalized, touched: readonly ForgetTarget[], refusalReason?: string): PipelineResult {
@@ -622,6 +858,34 @@ function wordOverlap(a: string, b: string): number {
   let common = 0;
   for (const w of x) if (y.has(w)) common++;
   return common / (x.size + y.size - common);
+}
+
+/** The question's vectors with the answer's sentence vectors added as its `answer` parts. */
+async function withAnswerVectors(asked: Promise<QueryVectors> | undefined, answer: readonly Float32Array[]): Promise<QueryVectors> {
+  const first = asked ? await asked : undefined;
+  if (!first || 'state' in first) return first ?? { state: { status: 'off' } };
+  return { vectors: [...first.vectors, ...answer], parts: [...first.parts, ...answer.map(() => 'answer' as const)] };
+}
+
+/** Redactions placed on the markers of the text shown, in order (the last ones when the text holds fewer). */
+function placeMarkers(text: string, redactions: readonly Redaction[]): Redaction[] {
+  const found = [...text.matchAll(MARKER)];
+  if (found.length === 0) return [];
+  const sorted = [...redactions].sort((a, b) => a.start - b.start).slice(-found.length);
+  return found.slice(-sorted.length).map((m, i) => ({ ...sorted[i]!, start: m.index, end: m.index + m[0].length }));
+}
+
+/**
+ * The shortlist's binding evidence as touches erasure must honour: a spelled name, alias or name part
+ * is `named`; a keyword or meaning score in the sure band is `described`.
+ */
+function bindingTouches(report: RelevanceReport): Map<string, TouchKind> {
+  const touches = new Map<string, TouchKind>();
+  for (const e of report.shortlist) {
+    if (!e.binding) continue;
+    touches.set(e.target.id, e.signals.some((sig) => sig.kind === 'name') ? 'named' : 'described');
+  }
+  return touches;
 }
 
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {

@@ -35,6 +35,13 @@ export interface KeywordIndex {
  */
 export const KEYWORD_THRESHOLD = 4.5;
 
+/**
+ * The sure band: from this score a target is touched with no detection call, and no agent may say
+ * otherwise. Twice the threshold: two rare words of the target's text ("Hogwarts" + "Dumbledore"), or a
+ * word of its name written in lower case, which a question about something else does not reach by chance.
+ */
+export const KEYWORD_SURE = 2 * KEYWORD_THRESHOLD;
+
 /** Per million words at which background rarity reaches 0: words this common never count. */
 const COMMON_PER_MILLION = 200;
 /** Words below this weight are not looked up at all (keeps long postings of ordinary words out of the hot loop). */

@@ -3,7 +3,7 @@ import { isAbort, LlmError, type LlmPort } from '../llm';
 import type { ForgetTarget } from '../targets';
 import { MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 import { embeddingProfile } from './embeddingProfiles';
-import { buildKeywordIndex, KEYWORD_THRESHOLD, type KeywordIndex } from './keywordIndex';
+import { buildKeywordIndex, KEYWORD_SURE, KEYWORD_THRESHOLD, type KeywordIndex } from './keywordIndex';
 import { checkedVector, TargetEmbeddings, type EmbeddingBuildProgress } from './targetEmbeddings';
 
 /**
@@ -38,6 +38,10 @@ export interface RelevanceSignal {
   readonly threshold?: number;
   /** Whether the score reached its threshold (under `always`, targets below it fill the shortlist too). */
   readonly over: boolean;
+  /** The sure band's threshold: at or above it the signal binds (the target is touched, no detection asked). */
+  readonly sure?: number;
+  /** The score reached the sure band (a name always binds). */
+  readonly binding?: boolean;
   /** keyword: the request's words that matched. */
   readonly words?: readonly string[];
   /** meaning: which part of the request was closest; and whether a sample question (not the description) matched. */
@@ -50,6 +54,11 @@ export interface ShortlistEntry {
   readonly signals: readonly RelevanceSignal[];
   /** Each signal's score over its threshold (1 = exactly at it), summed; a name is Infinity. */
   readonly strength: number;
+  /**
+   * Binding evidence: a spelled name, alias or name part, or a keyword or meaning score in the sure
+   * band. A binding target is touched whatever the detection agent says.
+   */
+  readonly binding: boolean;
 }
 
 export type SemanticStatus = 'ok' | 'off' | 'unavailable' | 'building';
@@ -85,6 +94,8 @@ export interface RelevanceReport {
   /** Enabled targets scored. */
   readonly considered: number;
   readonly keywordThreshold: number;
+  /** The keyword score of the sure band. */
+  readonly keywordSure: number;
   readonly shortlistSize: number;
   readonly semantic: SemanticState;
   /** Time spent scoring (not waiting for the embedding model). */
@@ -246,13 +257,14 @@ export class Relevance {
   }): RelevanceReport {
     const started = performance.now();
     const { policy } = input;
-    const entries = new Map<string, { target: ForgetTarget; signals: RelevanceSignal[]; strength: number }>();
+    const entries = new Map<string, { target: ForgetTarget; signals: RelevanceSignal[]; strength: number; binding: boolean }>();
     const add = (id: string, signal: RelevanceSignal, strength: number) => {
       const target = this.byId.get(id);
       if (!target) return;
       let e = entries.get(id);
-      if (!e) entries.set(id, (e = { target, signals: [], strength: -Infinity }));
+      if (!e) entries.set(id, (e = { target, signals: [], strength: -Infinity, binding: false }));
       e.signals.push(signal);
+      if (signal.kind === 'name' || signal.binding) e.binding = true;
       // Signals add up: a target that both keywords and meaning point at ranks above one that only
       // one of them reaches (a list of 10,000 similar descriptions has many of the latter).
       e.strength = e.strength === -Infinity ? strength : e.strength + strength;
@@ -264,9 +276,18 @@ export class Relevance {
       const below = policy === 'always';
       for (const hit of this.keywords.search(input.texts, below ? KEYWORD_THRESHOLD / 8 : KEYWORD_THRESHOLD)) {
         const over = hit.score >= KEYWORD_THRESHOLD;
+        const binding = hit.score >= KEYWORD_SURE;
         add(
           hit.targetId,
-          { kind: 'keyword', score: round(hit.score), threshold: KEYWORD_THRESHOLD, over, words: hit.words },
+          {
+            kind: 'keyword',
+            score: round(hit.score),
+            threshold: KEYWORD_THRESHOLD,
+            over,
+            sure: KEYWORD_SURE,
+            ...(binding ? { binding } : {}),
+            words: hit.words,
+          },
           hit.score / KEYWORD_THRESHOLD,
         );
       }
@@ -277,6 +298,7 @@ export class Relevance {
           const { parts } = input.queries;
           for (const hit of index.search(input.queries.vectors, below ? SHORTLIST_SIZE : 0)) {
             const over = hit.similarity >= hit.threshold;
+            const binding = hit.similarity >= hit.sure;
             add(
               hit.targetId,
               {
@@ -284,6 +306,8 @@ export class Relevance {
                 score: round(hit.similarity),
                 threshold: round(hit.threshold),
                 over,
+                sure: round(hit.sure),
+                ...(binding ? { binding } : {}),
                 part: parts[hit.query],
                 example: hit.example,
               },
@@ -307,7 +331,7 @@ export class Relevance {
       const taken = new Set([...byName, ...others].map((e) => e.target.id));
       for (const target of this.targets) {
         if (others.length >= SHORTLIST_SIZE) break;
-        if (!taken.has(target.id)) others.push({ target, signals: [], strength: 0 });
+        if (!taken.has(target.id)) others.push({ target, signals: [], strength: 0, binding: false });
       }
     }
     return {
@@ -315,6 +339,7 @@ export class Relevance {
       shortlist: [...byName, ...others],
       considered: this.targets.length,
       keywordThreshold: KEYWORD_THRESHOLD,
+      keywordSure: KEYWORD_SURE,
       shortlistSize: SHORTLIST_SIZE,
       semantic,
       ms: performance.now() - started,
@@ -409,6 +434,8 @@ export interface RelevanceExplanation {
   readonly considered: number;
   readonly shortlistSize: number;
   readonly keywordThreshold: number;
+  /** The keyword score from which a target is touched with no detection call. */
+  readonly keywordSure: number;
   readonly semantic: SemanticState;
   readonly shortlist: readonly {
     readonly id: string;
@@ -416,10 +443,12 @@ export interface RelevanceExplanation {
     readonly signals: readonly RelevanceSignal[];
     /** Absent for a name hit (certain). */
     readonly strength?: number;
+    /** Binding evidence (a name or a sure-band score): touched whatever detection says. */
+    readonly binding: boolean;
     /** What detection said, when it ran: touched or not. */
     readonly detected?: boolean;
   }[];
-  /** Whether the detection call ran (it is skipped when a name was spelled: erasure runs anyway). */
+  /** Whether the detection call ran (it is skipped when the evidence binds, a name or a sure-band score: erasure runs anyway). */
   readonly detection: 'ran' | 'skipped' | 'none';
 }
 
@@ -429,14 +458,16 @@ export function explainRelevance(report: RelevanceReport, detected?: ReadonlySet
     considered: report.considered,
     shortlistSize: report.shortlistSize,
     keywordThreshold: report.keywordThreshold,
+    keywordSure: report.keywordSure,
     semantic: report.semantic,
     shortlist: report.shortlist.map((e) => ({
       id: e.target.id,
       name: e.target.name,
       signals: e.signals,
       ...(Number.isFinite(e.strength) ? { strength: round(e.strength) } : {}),
+      binding: e.binding,
       ...(detected ? { detected: detected.has(e.target.id) } : {}),
     })),
-    detection: detected ? 'ran' : report.shortlist.length && report.shortlist.some((e) => e.strength === Infinity) ? 'skipped' : 'none',
+    detection: detected ? 'ran' : report.shortlist.some((e) => e.binding) ? 'skipped' : 'none',
   };
 }

@@ -16,6 +16,12 @@ const MIN_ROWS_FOR_SPREAD = 50;
 const OUTLIER_SLACK = 1.5;
 /** Texts per /api/embed call: Ollama embeds them one after another anyway, and quality is reported to drop in very large batches. */
 const EMBED_BATCH = 32;
+/**
+ * The sure band of meaning: the profile's margin this many times more above a row's threshold. The
+ * threshold says "nearer than everyday questions and the other targets by a margin"; three more margins
+ * is where, on every profile, an unrelated request has not been seen (see the relevance bench).
+ */
+export const SURE_MARGINS = 3;
 
 /**
  * Everyday questions about nothing in particular. Each target row's mean similarity to them is its
@@ -235,6 +241,7 @@ export class TargetEmbeddings {
         targetId: this.targetIds[t]!,
         similarity: bestSim[t]!,
         threshold: thresholdOf(t),
+        sure: thresholdOf(t) + SURE_MARGINS * this.profile.margin,
         query: bestQuery[t]!,
         example: r > 0 && rowTarget[r - 1] === t,
       };
@@ -244,6 +251,31 @@ export class TargetEmbeddings {
     const kept = over.filter((t) => bestSim[t]! >= top * this.profile.relativeToBest).sort(byExcess);
     const filler = rankBelow > 0 ? under.sort(byExcess).slice(0, rankBelow) : [];
     return [...kept, ...filler].map(hit);
+  }
+
+  /** Per target id, its rows [first, end): rows of one target are adjacent. Built on first use. */
+  private rowsById: Map<string, readonly [number, number]> | undefined;
+
+  /** The rows of one target, or undefined for a target not in this index. */
+  rowsOf(targetId: string): readonly [number, number] | undefined {
+    if (!this.rowsById) {
+      const map = new Map<string, readonly [number, number]>();
+      const { rowTarget } = this;
+      for (let r = 0; r < rowTarget.length;) {
+        const t = rowTarget[r]!;
+        let end = r + 1;
+        while (end < rowTarget.length && rowTarget[end] === t) end++;
+        map.set(this.targetIds[t]!, [r, end]);
+        r = end;
+      }
+      this.rowsById = map;
+    }
+    return this.rowsById.get(targetId);
+  }
+
+  /** Cosine similarity of a query vector with one row (vectors are normalised). */
+  similarity(query: Float32Array, row: number): number {
+    return query.length === this.dims ? dot(this.matrix, row * this.dims, query, this.dims) : -1;
   }
 
   /** A request text as a query vector of this index (validated like the rows). */
@@ -256,6 +288,8 @@ export interface SemanticHit {
   readonly targetId: string;
   readonly similarity: number;
   readonly threshold: number;
+  /** The sure band's threshold: the threshold plus SURE_MARGINS margins. */
+  readonly sure: number;
   /** Which of the query vectors matched best (the caller knows what each one was). */
   readonly query: number;
   /** True when one of the target's sample questions matched, rather than its description. */

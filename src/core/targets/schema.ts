@@ -58,6 +58,12 @@ export const targetEntrySchema = z.object({
    * For names that are ordinary words ("Will", "Mark"): without it every "will" in an answer is redacted.
    */
   caseSensitive: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
+  /**
+   * Distinctive parts of a multi-word name ("Lindqvist" of "Ada Lindqvist") count as the name, matched
+   * capitalised. `true` leaves every part free; a list leaves those parts free (e.g. ["Vega"] for
+   * "Vega Lindqvist" in a workspace about stars). Absent or `false`: every part counts.
+   */
+  freeNameParts: z.union([z.boolean(), z.array(term).max(MAX_ALIASES + 1)]).optional(),
 });
 
 const KNOWN_KEYS = new Set(Object.keys(targetEntrySchema.shape));
@@ -95,6 +101,7 @@ interface EntryValue {
   readonly examples?: readonly string[];
   readonly enabled: boolean;
   readonly caseSensitive?: boolean | readonly string[];
+  readonly freeNameParts?: boolean | readonly string[];
 }
 
 /**
@@ -165,6 +172,7 @@ export function parseTargets(raw: unknown): ParsedTargets {
       ...(value.examples?.length ? { examples: value.examples } : {}),
       enabled: value.enabled,
       ...(caseSensitive.length ? { caseSensitive } : {}),
+      ...freeNamePartsOf(value.freeNameParts),
     });
     sourceIndex.set(id, index);
   });
@@ -241,6 +249,18 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
       });
   }
 
+  // Malformed, it is ignored: every name part then binds, which redacts more, never less.
+  let freeNameParts: boolean | string[] | undefined;
+  if (fields.freeNameParts !== undefined) {
+    if (typeof fields.freeNameParts === 'boolean') freeNameParts = fields.freeNameParts;
+    else
+      freeNameParts = stringList(fields.freeNameParts, term, MAX_ALIASES + 1, '.freeNameParts', warn, {
+        notList: 'every name part counts as the name',
+        one: 'entry',
+        many: 'entries',
+      });
+  }
+
   return {
     ...(id !== undefined ? { id } : {}),
     name: name.data,
@@ -249,7 +269,15 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
     ...(examples.length ? { examples } : {}),
     enabled,
     ...(caseSensitive !== undefined ? { caseSensitive } : {}),
+    ...(freeNameParts !== undefined ? { freeNameParts } : {}),
   };
+}
+
+/** The target's `freeNameParts` field from the entry's value: `true`, a non-empty list, or nothing. */
+function freeNamePartsOf(value: boolean | readonly string[] | undefined): { freeNameParts?: true | readonly string[] } {
+  if (value === true) return { freeNameParts: true };
+  if (Array.isArray(value) && value.length) return { freeNameParts: [...(value as readonly string[])] };
+  return {};
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isCommonWord } from '../text';
 /** A forget target: something the assistant must not reveal anything about. */
 export interface ForgetTarget {
   /** Stable identifier. Taken from the entry when given, else derived from the name (never written back). */
@@ -15,11 +16,79 @@ export interface ForgetTarget {
    * are also ordinary words. Absent or empty: every term matches in any case.
    */
   readonly caseSensitive?: readonly string[];
+  /**
+   * Name parts that stay free (see `namePartsOf`): `true` frees every part, a list frees those parts.
+   * Absent: every distinctive part of a multi-word name or alias counts as the name.
+   */
+  readonly freeNameParts?: true | readonly string[];
 }
 
-/** Every spelling the guard must catch for a target: its name first, then its aliases. */
+/**
+ * Every spelling the guard must catch for a target: its name first, then its aliases, then its
+ * distinctive name parts (which match only capitalised, see `isCaseSensitive`).
+ */
 export function termsOf(target: ForgetTarget): string[] {
+  return [target.name, ...target.aliases, ...namePartsOf(target)];
+}
+
+/** The name and aliases as written, without derived name parts. */
+export function spelledTermsOf(target: ForgetTarget): string[] {
   return [target.name, ...target.aliases];
+}
+
+/** Fewest letters a name part needs: shorter ones ("Li", "Ng") are too often initials or other words. */
+export const NAME_PART_MIN_LETTERS = 3;
+
+/**
+ * The distinctive parts of a target's multi-word name and aliases: a word written capitalised in the
+ * name ("Lindqvist" of "Ada Lindqvist", "Zorvath" of "Kael Zorvath") that is no English word of the
+ * frequency table ("Project", "Falcon", "Smith", "Logistics" are not parts; see `isEnglishWord`). A part binds like the
+ * name: the matcher and the guard read "Dr. Lindqvist" as the target, but only capitalised, as a proper
+ * noun ("falcon" the bird stays free). Parts the target already spells as a name or alias, and parts
+ * listed in `freeNameParts`, are left out. Deterministic and cheap: derived wherever terms are read.
+ */
+export function namePartsOf(target: ForgetTarget): string[] {
+  if (target.freeNameParts === true) return [];
+  const spelled = spelledTermsOf(target);
+  const taken = new Set(spelled.map(termKey));
+  for (const free of target.freeNameParts ?? []) taken.add(termKey(free));
+  const parts: string[] = [];
+  for (const term of spelled) {
+    const words = term.normalize('NFC').trim().split(/\s+/);
+    if (words.length < 2) continue;
+    for (const raw of words) {
+      const word = raw.replace(NAME_PART_EDGE, '');
+      if (!NAME_PART.test(word)) continue;
+      if (countLetters(word) < NAME_PART_MIN_LETTERS || isEnglishWord(word)) continue;
+      const key = termKey(word);
+      if (taken.has(key)) continue;
+      taken.add(key);
+      parts.push(word);
+    }
+  }
+  return parts;
+}
+
+/**
+ * Whether a word is in the English frequency table at all (its 20,000 most frequent words), as written
+ * or without a plural "s": "Falcon", "Logistics", "Holdings", "Potter" are words a sentence may start
+ * with or a title may capitalise, so only a part outside it ("Lindqvist", "Zorvath") binds on its own.
+ */
+function isEnglishWord(word: string): boolean {
+  const lower = word.toLowerCase();
+  return isCommonWord(lower, NAME_PART_MAX_RANK) || (lower.endsWith('s') && isCommonWord(lower.slice(0, -1), NAME_PART_MAX_RANK));
+}
+
+/** The whole frequency table: a name part must be in none of it. */
+const NAME_PART_MAX_RANK = 20_000;
+
+/** A capitalised word of letters (an inner apostrophe or hyphen allowed: "O'Brien", "Smith-Jones"). */
+const NAME_PART = /^\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*$/u;
+/** Punctuation around a word of a name: "(Ada)", "Lindqvist,", "Jr.". */
+const NAME_PART_EDGE = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
+
+function countLetters(word: string): number {
+  return word.match(/\p{L}/gu)?.length ?? 0;
 }
 
 /** The key two spellings of a term share when they are the same term (what the schema deduplicates by). */
@@ -29,9 +98,10 @@ export function termKey(term: string): string {
 
 /** Whether `term` (one of the target's terms) matches only with its first letter capitalised. */
 export function isCaseSensitive(target: ForgetTarget, term: string): boolean {
-  if (!target.caseSensitive?.length) return false;
   const key = termKey(term);
-  return target.caseSensitive.some((t) => termKey(t) === key);
+  if (target.caseSensitive?.some((t) => termKey(t) === key)) return true;
+  // A name part binds only as a proper noun; one the target also spells as a name or alias keeps that term's rule.
+  return !spelledTermsOf(target).some((t) => termKey(t) === key) && namePartsOf(target).some((p) => termKey(p) === key);
 }
 
 /** Deterministic id for an entry that has none: a slug plus a short hash, so equal names give equal ids. */

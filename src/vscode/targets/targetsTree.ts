@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { commonWordTerms, parseTargets, type ForgetTarget, type TargetProblem } from '../../core/targets';
+import { commonWordTerms, namePartsOf, parseTargets, type ForgetTarget, type TargetProblem } from '../../core/targets';
 import {
   exportTargets,
   importProblemsLog,
+  namePartsLabel,
   parseImport,
   planImport,
   validateExample,
@@ -29,6 +30,7 @@ export type TargetNode =
   | { readonly type: 'alias'; readonly store: TargetStore; readonly target: ForgetTarget; readonly alias: string }
   | { readonly type: 'description'; readonly store: TargetStore; readonly target: ForgetTarget; readonly description: string }
   | { readonly type: 'example'; readonly store: TargetStore; readonly target: ForgetTarget; readonly example: string }
+  | { readonly type: 'nameParts'; readonly store: TargetStore; readonly target: ForgetTarget; readonly parts: readonly string[] }
   | { readonly type: 'problem'; readonly store: TargetStore; readonly problem: TargetProblem; readonly label: string };
 
 export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>, vscode.Disposable {
@@ -142,6 +144,17 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
         item.contextValue = 'example';
         return item;
       }
+      case 'nameParts': {
+        // Derived, not edited here: the parts bind like the name, and `freeNameParts` frees them.
+        const item = new vscode.TreeItem(namePartsLabel(node.parts), vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.store.key}/${node.target.id}/nameParts`;
+        item.iconPath = new vscode.ThemeIcon('symbol-key');
+        item.tooltip = new vscode.MarkdownString().appendText(
+          `Distinctive parts of ${node.target.name}: ${node.parts.join(', ')}.\n\nWritten capitalised, each counts as the name: the leak guard redacts it and the request goes to erasure, whatever any agent says. To leave a part free, add "freeNameParts": ["${node.parts[0]}"] (or true for all) to this entry in unlearn.targets.`,
+        );
+        item.contextValue = 'nameParts';
+        return item;
+      }
       case 'problem': {
         const p = node.problem;
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
@@ -159,12 +172,14 @@ export class TargetsTreeProvider implements vscode.TreeDataProvider<TargetNode>,
   }
 }
 
-/** Under a target: its description, its sample questions, then its aliases. */
+/** Under a target: its description, its sample questions, its aliases, then its name parts (one row). */
 function targetChildren(store: TargetStore, target: ForgetTarget): TargetNode[] {
+  const parts = namePartsOf(target);
   return [
     ...(target.description ? [{ type: 'description', store, target, description: target.description } as const] : []),
     ...(target.examples ?? []).map((example) => ({ type: 'example', store, target, example }) as const),
     ...target.aliases.map((alias) => ({ type: 'alias', store, target, alias }) as const),
+    ...(parts.length ? [{ type: 'nameParts', store, target, parts } as const] : []),
   ];
 }
 

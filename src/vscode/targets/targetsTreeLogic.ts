@@ -293,3 +293,11 @@ export function viewOf(raw: unknown): StoreView {
   }
   return { targets: parsed.targets, problems: parsed.problems, problemLabels };
 }
+
+/**
+ * The Forget Targets view's row for a target's distinctive name parts (`namePartsOf`): one row, so a
+ * person sees which words of the name bind on their own, e.g. "name parts: Lindqvist".
+ */
+export function namePartsLabel(parts: readonly string[]): string {
+  return `name parts: ${parts.join(', ')}`;
+}

@@ -110,6 +110,39 @@ suite('@unlearn chat participant', function () {
     assert.equal(recording.text, sentence.repeat(8).trimEnd() + ' ');
   });
 
+  test('an untouched answer streams sentence by sentence while the model is still writing; a sentence naming a target stops it', async () => {
+    const untouched = 'Lisbon lies on the Tagus. Its trams are yellow. The city has seven hills.';
+    ollama.scriptRole('vanilla', reply(untouched, { chunkDelayMs: 15 }));
+    const recording = new RecordingStream();
+    const openAtPiece: number[] = [];
+    const markdown = recording.stream.markdown.bind(recording.stream);
+    recording.stream.markdown = (value: string | vscode.MarkdownString) => {
+      openAtPiece.push(ollama.openStreams);
+      return markdown(value);
+    };
+    await (
+      await api()
+    ).chatHandler(
+      chatRequest('Tell me about Lisbon.', undefined, GUARDED as unknown as vscode.LanguageModelChat),
+      chatContext(),
+      recording.stream,
+      new vscode.CancellationTokenSource().token,
+    );
+    assert.equal(recording.text, untouched);
+    assert.ok(recording.markdown.length >= 3, `${recording.markdown.length} pieces`);
+    assert.ok(openAtPiece[0]! > 0, 'the first sentence was shown while the vanilla stream was still open');
+
+    ollama.reset();
+    ollama.setScript(FALCON_SCRIPT);
+    ollama.scriptRole(
+      'vanilla',
+      reply('Drones are common. Several countries build them. Project Falcon is one, built in Lisbon.', { chunkDelayMs: 15 }),
+    );
+    const { recording: stopped } = await ask('Which countries build drones?', { model: GUARDED });
+    assert.ok(stopped.text.startsWith('Drones are common. Several countries build them.'), stopped.text);
+    assert.doesNotMatch(stopped.text, /Lisbon/, 'nothing after the stop is shown unerased');
+  });
+
   test('model output cannot render remote images or links', async () => {
     ollama.setScript({ vanilla: 'Look: ![x](https://evil.example/leak.png) [here](https://evil.example)' });
     const { recording } = await ask('Show me a picture', { model: GUARDED });

@@ -80,6 +80,16 @@ suite('Forget Targets view', function () {
     assert.match(String(item.description), /at least 2 characters/);
   });
 
+  test('a surname outside the word list shows as a name part row under its target', async () => {
+    await vscode.commands.executeCommand('unlearn.targets.add', 'Ada Lindqvist', 'workspace');
+    const ada = await targetNode('Ada Lindqvist');
+    const rows = (await api()).targetsTree.getChildren(ada).filter((c) => c.type === 'nameParts');
+    assert.equal(rows.length, 1);
+    assert.equal(String((await api()).targetsTree.getTreeItem(rows[0]!).label), 'name parts: Ada, Lindqvist');
+    await vscode.commands.executeCommand('unlearn.targets.delete', ada, { confirmed: true });
+    await until('the target to go', async () => !(await names()).includes('Ada Lindqvist'));
+  });
+
   test('every edit round-trips through settings.json without losing anything else', async () => {
     await vscode.commands.executeCommand('unlearn.targets.add', 'Lisbon Client', 'workspace');
     await targetNode('Lisbon Client');

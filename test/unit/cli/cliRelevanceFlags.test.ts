@@ -56,7 +56,7 @@ describe('unlearn ask: relevance flags', () => {
   test('--audit-policy named keeps the one-call path for a question that does not spell a name', async () => {
     const s = await setup();
     const llm = new FakeLlm({ vanilla: 'She counted grey seals.' });
-    const code = await askCommand(['What did Dr. Valtonen find?', '--targets', s.file, '--audit-policy', 'named'], s.io, {
+    const code = await askCommand(['What did the seal researcher find?', '--targets', s.file, '--audit-policy', 'named'], s.io, {
       connect: () => llm,
     });
     assert.equal(code, EXIT.ok);

@@ -18,7 +18,7 @@ import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
 import { criticScores, rewrites } from '../../../support/erasedReplies';
 
 const { targets } = parseTargets([
-  { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret drone project' },
+  { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret aircraft project' },
   { name: 'Marta Quist', description: 'former CFO' },
   { name: 'Zephyr Holdings' },
 ]);
@@ -149,7 +149,7 @@ describe('pipeline control flow', () => {
     }
     const rewritePrompt = r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
     assert.match(rewritePrompt, /Project Falcon/);
-    assert.match(rewritePrompt, /the secret drone project/);
+    assert.match(rewritePrompt, /the secret aircraft project/);
   });
 
   test('agents that ignore a target retrieval found by name do not wave it through', async () => {
@@ -236,9 +236,9 @@ describe('leak guard after the composer', () => {
     const r = run(
       {
         vanilla: 'The CFO was Marta Quist.',
-        rewrite: rewrites(['The CFO is not something I can discuss.', 'I cannot say.', 'No.']),
+        rewrite: rewrites(['That is not something I can discuss.', 'I cannot say.', 'No.']),
         critic: goodScores,
-        compose: 'The CFO is not something I can discuss.',
+        compose: 'That is not something I can discuss.',
       },
       { question: 'Who was the CFO?' },
     );
@@ -707,16 +707,111 @@ describe('many-shot conversations', () => {
   });
 });
 
-describe('the vanilla answer is shown only after retrieval has read all of it', () => {
-  test('an answer that stands is emitted once, after the guard, and the vanilla call is not streamed to the user', async () => {
-    const r = run({ vanilla: 'Paris is the capital of France. '.repeat(10) }, { question: 'Capital of France?' });
-    const result = await r.promise;
-    assert.equal(r.llm.callsOf('vanilla')[0]!.request.onToken, undefined);
-    const chunks = r.events.flatMap((e, i) => (e.type === 'answer-chunk' ? [i] : []));
-    assert.equal(chunks.length, 1);
-    const guardStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'guard');
-    assert.ok(guardStart >= 0 && chunks[0]! > guardStart);
-    assert.equal(r.streamed(), result.answer);
+describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
+  /** The vanilla agent streams its answer a few characters at a time, with a pause between pieces. */
+  function slowVanilla(script: FakeScript) {
+    const llm = new FakeLlm(script);
+    let vanillaDone = false;
+    const port = Object.assign(Object.create(llm) as FakeLlm, {
+      chat: async (request: Parameters<FakeLlm['chat']>[0]) => {
+        if (request.messages[0]!.content.startsWith('You are a helpful assistant') && request.onToken) {
+          const content = typeof script.vanilla === 'string' ? script.vanilla : '';
+          for (let i = 0; i < content.length; i += 6) {
+            request.onToken(content.slice(i, i + 6));
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          vanillaDone = true;
+          return { content, promptTokens: 10, completionTokens: content.length / 4, durationMs: 1 };
+        }
+        return llm.chat(request);
+      },
+    });
+    return { port, llm, done: () => vanillaDone };
+  }
+
+  async function streamRun(script: FakeScript, question: string, auditPolicy?: 'related' | 'always' | 'named') {
+    const { port, llm, done } = slowVanilla(script);
+    const chunks: { text: string; vanillaDone: boolean }[] = [];
+    const events: PipelineEvent[] = [];
+    const result = await runPipeline({
+      llm: port,
+      index,
+      question,
+      options: { ...options, ...(auditPolicy ? { auditPolicy } : {}) },
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'answer-chunk') chunks.push({ text: e.text, vanillaDone: done() });
+      },
+    });
+    return { result, chunks, events, llm, streamed: chunks.map((c) => c.text).join('') };
+  }
+
+  test('the first sentence is shown before the answer ends; what streams is exactly the answer, and no other call is made', async () => {
+    const answer = 'Paris is the capital of France. It lies on the Seine. About two million people live there.';
+    const r = await streamRun({ vanilla: answer }, 'Capital of France?');
+    assert.equal(r.result.outcome, 'vanilla');
+    assert.ok(r.chunks.length >= 3, `${r.chunks.length} chunks`);
+    assert.equal(r.chunks[0]!.vanillaDone, false, 'the first sentence appeared while the model was still writing');
+    assert.equal(r.chunks[0]!.text, 'Paris is the capital of France.');
+    assert.equal(r.streamed, answer);
+    assert.equal(r.result.answer, answer);
+    assert.equal(r.result.calls, 1, 'an untouched request far from every target pays no new model call');
+  });
+
+  test('a sentence that names a target stops the stream: nothing from it on is shown unerased', async () => {
+    const answer =
+      'Drone programmes are common. Several countries run them. One of them is Project Falcon, built in the north hangar. It flies at night.';
+    const r = await streamRun(
+      {
+        vanilla: answer,
+        rewrite: erased,
+        critic: goodScores,
+        compose: 'Drone programmes are common. Several countries run them. I cannot say more.',
+      },
+      'Tell me about drone programmes.',
+    );
+    assert.equal(r.result.outcome, 'erased');
+    const beforeStop = r.chunks
+      .filter((c) => !c.vanillaDone)
+      .map((c) => c.text)
+      .join('');
+    assert.equal(beforeStop, 'Drone programmes are common. Several countries run them.');
+    assert.ok(!/Falcon|hangar|night/.test(r.streamed), r.streamed);
+    // The erased answer repeats the shown start: only what follows it is added.
+    assert.equal(r.streamed, 'Drone programmes are common. Several countries run them. I cannot say more.');
+    assert.equal(r.result.answer, r.streamed);
+  });
+
+  test('always shows nothing before erasure', async () => {
+    const answer = 'Paris is the capital of France. It lies on the Seine.';
+    const r = await streamRun(
+      { vanilla: answer, detect: { touched: [] }, rewrite: rewrites([answer]), critic: goodScores },
+      'Capital of France?',
+      'always',
+    );
+    const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
+    const criticEnd = r.events.findIndex((e) => e.type === 'stage-end' && e.stage === 'critic');
+    assert.ok(criticEnd >= 0 && firstChunk > criticEnd, 'the first text comes after the critic scored the erased answers');
+    assert.equal(r.llm.callsOf('rewrite').length, 3);
+    assert.equal(r.result.answer, answer);
+  });
+
+  test('named streams through the matcher alone: a description without the name streams, the name stops it', async () => {
+    const answer = 'The secret aircraft project is run from a hangar. It is called Falcon. It flies at night.';
+    const r = await streamRun(
+      {
+        vanilla: answer,
+        rewrite: erased,
+        critic: goodScores,
+        compose: 'The secret aircraft project is run from a hangar. I cannot name it.',
+      },
+      'What is the hangar project?',
+      'named',
+    );
+    assert.equal(r.chunks[0]!.text, 'The secret aircraft project is run from a hangar.');
+    assert.equal(r.chunks[0]!.vanillaDone, false);
+    assert.ok(!/Falcon|night/.test(r.streamed), r.streamed);
+    assert.equal(r.result.answer, r.streamed);
   });
 
   test('a target named only at the end sends the whole answer to the agents: the description before it is never shown', async () => {

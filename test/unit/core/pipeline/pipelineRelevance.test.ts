@@ -16,6 +16,8 @@ const PERSON = { name: 'Ingrid Valtonen', description: 'A marine biologist in Tu
 const CLIENT = { name: 'Northwind Freight', aliases: ['Northwind'], description: 'A logistics client in Rotterdam.' };
 const FACTS = ['Quillfeather', 'Nell Harrow', 'Vexmoor'];
 const ERASED = 'I cannot share details about that series.';
+/** A draft that hints at the topic without its facts: relevance's uncertain band, where detection decides. */
+const VAGUE = 'They study at a school by the sea.';
 
 function index(extra: unknown[] = []) {
   return buildTargetIndex(parseTargets([TOPIC, PERSON, CLIENT, ...extra]).targets);
@@ -57,11 +59,11 @@ async function ask(
 }
 
 describe('pipeline: relevance gate and detection before erasure', () => {
-  test('a question about a topic target that names nothing reaches the rewrites, and the facts are erased', async () => {
-    const llm = new FakeLlm(script());
+  test('a draft that spells the facts of a topic target is in the sure band: erased with no detection call', async () => {
+    const llm = new FakeLlm(script({ detect: { touched: [] } }));
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
     // The critic scores the three alike, so the best is shown as written: no composer call.
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic']);
     for (const c of llm.callsOf('rewrite'))
       assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
@@ -72,13 +74,24 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       [TOPIC.name],
     );
     const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
-    assert.ok(entry.signals.some((s) => s.kind === 'meaning' || s.kind === 'keyword'));
+    assert.ok(entry.signals.some((s) => (s.kind === 'meaning' || s.kind === 'keyword') && s.binding));
+    assert.equal(entry.binding, true);
+    assert.equal(result.relevance!.detection, 'skipped');
+  });
+
+  test('a topic question in the uncertain band goes to detection, which decides erasure', async () => {
+    const llm = new FakeLlm(script({ vanilla: VAGUE }));
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.equal(result.answer, ERASED);
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.equal(entry.binding, false);
     assert.equal(entry.detected, true);
     assert.equal(result.relevance!.detection, 'ran');
   });
 
   test('the detect prompt holds only the shortlisted targets; erasure only the touched ones', async () => {
-    const llm = new FakeLlm(script());
+    const llm = new FakeLlm(script({ vanilla: VAGUE }));
     await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
     const detectPrompt = llm
       .callsOf('detect')[0]!
@@ -98,12 +111,14 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     assert.deepEqual(result.relevance!.shortlist, []);
   });
 
-  test('always audits every answer: detection runs even for an unrelated question, and "none" lets the answer stand', async () => {
-    const llm = new FakeLlm(script({ vanilla: 'Use Array.prototype.sort with a compare function.', detect: { touched: [] } }));
+  test('always is ALU as published: every answer goes through erasure, and detection saying none vetoes nothing', async () => {
+    const sortAnswer = 'Use Array.prototype.sort with a compare function.';
+    const llm = new FakeLlm(script({ vanilla: sortAnswer, detect: { touched: [] }, rewrite: rewrites([sortAnswer]) }));
     const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm, 'always');
-    assert.deepEqual(roles, ['vanilla', 'detect']);
-    assert.equal(result.outcome, 'vanilla');
-    assert.equal(result.answer, 'Use Array.prototype.sort with a compare function.');
+    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.equal(result.outcome, 'erased');
+    // The rewrite of an answer about nothing forgotten is the answer itself, and the meaning check keeps it.
+    assert.equal(result.answer, sortAnswer);
     assert.equal(result.relevance!.shortlist.length, 3, 'the top targets, capped, even below the thresholds');
   });
 
@@ -117,7 +132,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     });
     assert.deepEqual(
       llm.calls.map((c) => c.role),
-      ['vanilla', 'detect'],
+      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
     );
     assert.equal(result.relevance!.shortlist.length, 3);
   });
@@ -137,7 +152,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     assert.deepEqual(second.roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
   });
 
-  test('a surname-only mention reaches the rewrites', async () => {
+  test('a surname-only mention is the name: erased with no draft and no detection', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'She counted grey seals near the archipelago.',
@@ -147,7 +162,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       }),
     );
     const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [PERSON.name],
@@ -166,7 +181,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
 
   test('detection that fails or replies junk twice ends in a refusal, never the vanilla answer', async () => {
     for (const bad of ['not json at all', { touched: [{ target: 'banana', how: 'named' }] }]) {
-      const llm = new FakeLlm(script({ detect: bad }));
+      const llm = new FakeLlm(script({ detect: bad, vanilla: VAGUE }));
       const { result } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
       assert.equal(result.outcome, 'refused');
       assert.equal(result.answer, REFUSAL);
@@ -177,13 +192,13 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   test('a name spelled in the answer: the rewrites get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
     const llm = new FakeLlm(
       script({
-        vanilla: 'Northwind Freight ships the Gullhaven Academy books.',
+        vanilla: 'Northwind Freight ships the sorcery books.',
         detect: { touched: [] },
         rewrite: rewrites(['I cannot discuss that.', 'No comment.', 'Sorry.']),
         compose: 'I cannot discuss that.',
       }),
     );
-    const { result, roles } = await ask('Who ships the books for that fantasy series?', llm);
+    const { result, roles } = await ask('Who ships the fantasy books?', llm);
     assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
     const auditPrompt = llm
       .callsOf('rewrite')[0]!
@@ -198,7 +213,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   });
 
   test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
-    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that client.']) }));
+    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that.']) }));
     const { result, roles } = await ask('What does Northwind Freight ship?', llm);
     assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
     assert.deepEqual(
@@ -206,7 +221,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       [CLIENT.name],
     );
     assert.equal(result.relevance!.detection, 'skipped');
-    assert.equal(result.answer, 'I cannot discuss that client.');
+    assert.equal(result.answer, 'I cannot discuss that.');
   });
 
   test('a name in the question beside a topic: detection runs alongside the rewrites and adds what it finds', async () => {
@@ -221,19 +236,19 @@ describe('pipeline: relevance gate and detection before erasure', () => {
         rewrite: rewrites(['I cannot discuss that.']),
       }),
     );
-    const { result, roles } = await ask('Does Northwind Freight ship the books about the young witches at the sorcery academy?', llm);
+    const { result, roles } = await ask('Does Northwind Freight ship the sorcery books?', llm);
     assert.deepEqual(roles, ['detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
     assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
     assert.equal(result.relevance!.detection, 'ran');
   });
 
-  test('a topic raised only in an earlier turn still reaches the audit', async () => {
+  test('a topic raised only in an earlier turn still reaches erasure (its facts there are in the sure band)', async () => {
     const llm = new FakeLlm(script({ vanilla: 'He was expelled in the third book.' }));
     const { roles } = await ask('And what happened to him later?', llm, 'related', index(), [
       { role: 'user', content: 'Who is the headmaster of Gullhaven Academy?' },
       { role: 'assistant', content: 'A wise old sorcerer.' },
     ]);
-    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'detect']);
+    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'rewrite']);
   });
 
   test('the detect prompt has the same size at 10 and 2,000 targets', async () => {
@@ -241,7 +256,8 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       Array.from({ length: n }, (_, i) => ({ name: `Saltmarsh Vessel ${i}`, description: `A Gullhaven sorcery ship number ${i}.` }));
     const sizes: number[] = [];
     for (const n of [10, 2000]) {
-      const llm = new FakeLlm(script());
+      // One weak hint ("headmaster"): shortlisted at both sizes, and left to detection.
+      const llm = new FakeLlm(script({ vanilla: 'Its headmaster leads it well.' }));
       await ask('Which sorcery school do the young witches attend in that fantasy series?', llm, 'related', index(filler(n)));
       sizes.push(llm.callsOf('detect')[0]!.request.messages.reduce((s, m) => s + m.content.length, 0));
     }

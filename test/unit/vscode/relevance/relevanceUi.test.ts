@@ -36,7 +36,7 @@ const OBSERVATORY = {
 };
 const FERRY = { name: 'Kestrel Ferries', aliases: ['Kestrel'], description: 'A ferry operator between Oban and the outer isles.' };
 const { targets } = parseTargets([OBSERVATORY, FERRY]);
-const ERASED = 'I cannot share details about that observatory.';
+const ERASED = 'I cannot share details about that.';
 const TOPIC_QUESTION = 'Which astronomer runs the big telescope on the hill, and what did the comet survey find?';
 
 function script(): FakeScript {
@@ -79,7 +79,7 @@ function ask(llm: LlmPort, question: string, semantic: SemanticWiring | undefine
 }
 
 describe('guarded answers with the extension embedding wiring', () => {
-  test('a question about a topic target that never names it reaches detection; embeddings come from the configured Ollama and land in the cache folder', async () => {
+  test('a question about a topic target that never names it reaches erasure (sure band, no detection call); embeddings come from the configured Ollama and land in the cache folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'unlearn-relui-'));
     try {
       const chat = new FakeLlm(script());
@@ -96,7 +96,7 @@ describe('guarded answers with the extension embedding wiring', () => {
       const result = await r.promise;
       assert.deepEqual(
         chat.calls.map((c) => c.role),
-        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+        ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
       );
       assert.equal(result.outcome, 'erased');
       assert.equal(r.text(), ERASED);
@@ -110,7 +110,7 @@ describe('guarded answers with the extension embedding wiring', () => {
       const meta = answerMetadata(result);
       const entry = meta.relevance!.shortlist.find((e) => e.name === OBSERVATORY.name)!;
       assert.ok(entry.signals.some((s) => s.kind === 'meaning' && s.over));
-      assert.equal(entry.detected, true);
+      assert.equal(entry.binding, true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -187,6 +187,7 @@ describe('relevance texts', () => {
     considered: 2,
     shortlistSize: 8,
     keywordThreshold: 2.5,
+    keywordSure: 5,
     semantic: {
       status: 'ok',
       model: 'embeddinggemma',
@@ -209,6 +210,7 @@ describe('relevance texts', () => {
           { kind: 'keyword', score: 3.1, threshold: 2.5, over: true, words: ['telescope', 'comet'] },
         ],
         strength: 1.315,
+        binding: false,
         detected: true,
       },
     ],

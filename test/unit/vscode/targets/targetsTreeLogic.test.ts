@@ -1,9 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTargets } from '../../../../src/core/targets';
+import { namePartsOf, parseTargets } from '../../../../src/core/targets';
 import {
   applyTargetEdit,
   exportTargets,
+  namePartsLabel,
   parseImport,
   planImport,
   validateExample,
@@ -274,5 +275,18 @@ describe('sample questions (examples) of a topic target', () => {
     assert.equal(validateExample('Who runs the hilltop telescope?'), undefined);
     assert.match(validateExample('') ?? '', /question/);
     assert.match(validateExample('y'.repeat(600)) ?? '', /500/);
+  });
+});
+
+describe('name parts in the Forget Targets view', () => {
+  test('a surname outside the word list is shown as a name part; common words and freed parts are not', () => {
+    const [ada, falcon, freed] = parseTargets([
+      { name: 'Ada Lindqvist', aliases: ['Ada'] },
+      { name: 'Project Falcon' },
+      { name: 'Kael Zorvath', freeNameParts: ['Kael'] },
+    ]).targets;
+    assert.equal(namePartsLabel(namePartsOf(ada!)), 'name parts: Lindqvist');
+    assert.deepEqual(namePartsOf(falcon!), []);
+    assert.equal(namePartsLabel(namePartsOf(freed!)), 'name parts: Zorvath');
   });
 });
