@@ -531,46 +531,51 @@ function nameShapes(terms: IndexedTerms): Map<string, number[]> {
  * its shape (or mirrored shape) looked up among the names' words, and the shift that maps a name word's
  * first letter to the word's. Without the index (a caller outside the scan), every transform.
  */
-function candidateTransforms(text: string, run: { start: number; end: number }, terms?: IndexedTerms): readonly ShiftTransform[] {
-  if (!terms) return SHIFT_TRANSFORMS;
-  const shapes = nameShapes(terms);
+function candidateTransforms(w: string, shapes: Map<string, number[]> | undefined): readonly ShiftTransform[] {
+  if (!shapes) return SHIFT_TRANSFORMS;
   const out: ShiftTransform[] = [];
-  for (const m of text.slice(run.start, run.end).matchAll(/[A-Za-z]+/g)) {
-    const w = m[0];
-    const y = (w.charCodeAt(0) | 0x20) - A;
-    for (const mirror of [false, true]) {
-      for (const x of shapes.get(shapeOf(w, mirror)) ?? []) {
-        // Encoding maps x to y: y = (mirror ? 25 - x : x) + shift.
-        const shift = mod26(y - (mirror ? 25 - x : x));
-        const t = SHIFT_TRANSFORMS.find((s) => s.mirror === mirror && s.shift === shift);
-        if (t && !out.includes(t)) out.push(t);
-      }
+  const y = (w.charCodeAt(0) | 0x20) - A;
+  for (const mirror of [false, true]) {
+    for (const x of shapes.get(shapeOf(w, mirror)) ?? []) {
+      // Encoding maps x to y: y = (mirror ? 25 - x : x) + shift.
+      const shift = mod26(y - (mirror ? 25 - x : x));
+      const t = SHIFT_TRANSFORMS.find((s) => s.mirror === mirror && s.shift === shift);
+      if (t && !out.includes(t)) out.push(t);
     }
   }
   return out;
 }
 
+/** Most words a name is read across: a window of this many words is decoded from where one may start. */
+const SHIFT_WINDOW_WORDS = 6;
+
 /**
- * Alphabet shifts and their mirrors over the text's unknown words: one reading that holds each run
- * decoded by each transform that could make a name of it (see `candidateTransforms`), with a word break
- * between, so 50 transforms cost little more than one: most runs have no candidate at all.
+ * Alphabet shifts and their mirrors over the text's unknown words. Where a word of a run could be the
+ * first word of a name under some transform (see `candidateTransforms`), the window of words from it
+ * is decoded with that transform, a word break around each window: most words have no candidate at
+ * all, so 50 transforms cost about one pass over the unknown words, however long a run is.
  */
 function shiftReading(): ReadingFn {
   return (text, live, _folded, terms) => {
     if (!/[A-Za-z]{3}/.test(text)) return undefined;
     const runs = unknownRuns(text, 2);
     if (!runs.length) return undefined;
+    const shapes = terms ? nameShapes(terms) : undefined;
     const b = new ReadingBuilder();
     for (const run of runs) {
-      const slice = text.slice(run.start, run.end);
-      for (const t of candidateTransforms(text, run, terms)) {
-        const decoded = decodeShift(t, slice);
-        b.gap(run.start);
-        for (let k = 0; k < decoded.length; k++)
-          if (isAsciiLetterCode(decoded.charCodeAt(k))) b.add(decoded[k]!, run.start + k, run.start + k + 1);
-          else b.gap(run.start + k);
-        b.gap(run.end);
-      }
+      const words = [...text.slice(run.start, run.end).matchAll(/[A-Za-z]+/g)].map((m) => ({ at: run.start + m.index, w: m[0] }));
+      words.forEach((first, i) => {
+        const window = words.slice(i, i + SHIFT_WINDOW_WORDS);
+        for (const t of candidateTransforms(first.w, shapes)) {
+          b.gap(first.at);
+          for (const { at, w } of window) {
+            b.gap(at);
+            const decoded = decodeShift(t, w);
+            for (let k = 0; k < decoded.length; k++) b.add(decoded[k]!, at + k, at + k + 1);
+          }
+          b.gap(window.at(-1)!.at + window.at(-1)!.w.length);
+        }
+      });
     }
     return b.reading(
       'encoded',
@@ -648,8 +653,9 @@ function repeatReading(): ReadingFn {
   };
 }
 
-/** Somewhere in a repeated or padded word: a letter doubled three times running, or a filler that repeats. */
-const REPEAT_HINT = /([A-Za-z])\1([A-Za-z])\2([A-Za-z])\3|\p{L}([^\p{L}\s]{1,3})\p{L}\4\p{L}|\p{L}(\p{L})\p{L}\5\p{L}\5\p{L}/giu;
+/** Somewhere in a repeated or padded word: three doubled or two tripled letters running, or a filler that repeats. */
+const REPEAT_HINT =
+  /([A-Za-z])\1([A-Za-z])\2([A-Za-z])\3|([A-Za-z])\4\4([A-Za-z])\5\5|\p{L}([^\p{L}\s]{1,3})\p{L}\6\p{L}|\p{L}(\p{L})\p{L}\7\p{L}\7\p{L}/giu;
 
 /** The start of a repeated or padded word: letter pairs or triples so far, or letters with one filler between. */
 function mayRepeat(t: string): boolean {

@@ -72,8 +72,8 @@ describe('leak guard: letter-transform families, random names', () => {
 
   test('documented limits: an ambiguous Pig Latin word, a key cipher and a two-step encoding are not read', () => {
     const index = buildTargetIndex([target('Gredrind Labs'), target('Velmora Quist')]);
-    // "Labs" → "abslay" reads back as "slab": the moved "l" joins the "s" before it into an onset.
-    assert.equal(guardAnswer(index, 'It is Edrindgray Abslay.'), 'It is Edrindgray Abslay.');
+    // "Labskaus" → "abskauslay" reads back as "slabskau": the moved "l" joins the "s" before it into an onset.
+    assert.equal(guardAnswer(buildTargetIndex([target('Labskaus')]), 'It is Abskauslay.'), 'It is Abskauslay.');
     // Vigenère (key "key"): each letter shifted by a different amount.
     assert.equal(guardAnswer(index, 'It is Fiphsph Uyskx.').includes('[redacted'), false);
     // A shift of base64 (two steps).
