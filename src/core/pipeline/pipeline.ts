@@ -36,11 +36,14 @@ import { sanitizeUserInput } from './userInput';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import {
   applySentenceHits,
+  encodingRequest,
   explainRelevance,
   firstReport,
+  longUnreadableRun,
   MeaningCheck,
   REFUSE_SHARE,
   relevanceOf,
+  type EncodingRequest,
   type SentenceHit,
   type QueryVectors,
   type Relevance,
@@ -141,6 +144,13 @@ class Run {
   private readonly budget: number;
 
   private readonly policy: AuditPolicy;
+  /**
+   * The question asks to encode, encipher, spell out, transliterate, reverse or play a letter game: it is
+   * assessed and audited under `always` rules whatever the policy (so it touches a target by any signal),
+   * and a sentence of the answer that still holds a long run no word list reads is removed for the most
+   * relevant shortlisted target (see encodingRequest.ts).
+   */
+  private readonly encodingAsk: EncodingRequest | undefined;
   private readonly relevance: Relevance;
   private report: RelevanceReport | undefined;
   /** Target ids the detect agent found touched, when it ran. */
@@ -150,7 +160,13 @@ class Run {
     private readonly input: PipelineInput,
     private readonly mark: DataMark,
   ) {
-    this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
+    this.encodingAsk = encodingRequest(input.question);
+    // An encoding request runs under `always` rules: every signal, the lowest thresholds, no streamed draft.
+    this.policy = this.encodingAsk
+      ? 'always'
+      : AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy)
+        ? input.options.auditPolicy!
+        : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
     const c = input.options.contextLength;
@@ -261,7 +277,8 @@ class Run {
     if (!checking && !prefix) return work();
     const names = new Map(targets.map((t) => [t.id, t.name]));
     const nameOf = (id: string) => names.get(id) ?? id;
-    const judge: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+    const meaning: SentenceJudge = checking ? this.meaningJudge(asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+    const judge: SentenceJudge = this.encodingAsk && checking ? unreadableJudge(meaning, targets[0]!.id) : meaning;
     // A streamed start of the draft is on the screen: what follows is shown after it, not again.
     const gate = new SentenceGate(judge, (text) => this.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
     this.gate = gate;
@@ -909,4 +926,19 @@ function historyParts(sent: readonly ChatMessage[]): { part: RequestPart; text: 
     .join('\n')
     .slice(-HISTORY_EMBED_CHARS);
   return earlier ? [{ part: 'history', text: earlier }, ...recent] : recent;
+}
+
+/**
+ * The meaning judge, and for an encoding request, a sentence that still holds a long run the guard
+ * cannot read as words counts as about the most relevant shortlisted target: the disguise asked for may
+ * be one no reading knows.
+ */
+function unreadableJudge(meaning: SentenceJudge, targetId: string): SentenceJudge {
+  return async (sentences) => {
+    const hits = await meaning(sentences);
+    return sentences.map(
+      (s, i): SentenceHit | undefined =>
+        hits[i] ?? (longUnreadableRun(s) ? { targetId, kind: 'unreadable', score: 1, threshold: 1 } : undefined),
+    );
+  };
 }

@@ -17,3 +17,4 @@ export {
   type SentenceHit,
   type Checked,
 } from './meaningCheck';
+export { encodingRequest, longUnreadableRun, type EncodingRequest } from './encodingRequest';
