@@ -154,10 +154,12 @@ describe('eval harness against the scripted Ollama server', () => {
     );
     // Calls: the plain model 1 per request; the pipeline, for a forget question that names its target, 3
     // rewrites and the critic (no draft; the critic rates the three alike, so no composer); for the one
-    // that only describes it (f3), the draft first: 5; 1 per retain question (no target touched):
-    // (4 + 4 + 5 + 1 + 1) / 5 = 3.
+    // that only describes it (f3), the draft first: 5; f2 asks for its answer backwards, an encoding
+    // request, so it runs under `always` rules: one call more than f1 (5); 1 per retain question (no
+    // target touched): (4 + 5 + 5 + 1 + 1) / 5 = 3.2.
     assert.equal(all.plain.callsPerRequest, 1);
-    assert.equal(all.unlearn.callsPerRequest, 3);
+    assert.equal(all.unlearn.callsPerRequest, 3.2);
+    assert.equal(report.metrics.find((m) => m.kind === 'encoded')!.unlearn.callsPerRequest, 5);
     assert.equal(report.metrics.find((m) => m.kind === 'direct')!.unlearn.callsPerRequest, (4 + 1) / 2);
     // Tokens: what the server reported, summed over every call of both systems.
     const totalTokens = report.questions.reduce((n, q) => n + q.plain.tokens + q.unlearn.tokens, 0);
