@@ -155,6 +155,15 @@ function benchScript(answerTokens: number, candidates: number, critic: { disagre
       case 'rewrite':
         // The pipeline's prompts end "Candidate n of j."; a sketch's single rewrite has no such line.
         return rewrite(/Candidate \d+ of/.test(chat.messages.at(-1)?.content ?? '') ? candidateNumber(chat.messages) - 1 : 0);
+      case 'edit': {
+        // Erasure as edits: one short edit set per call, the first sentence rewritten; when the critic is to
+        // tell candidates apart, each also drops a different sentence, so the merge has work to do.
+        const n = candidateNumber(chat.messages);
+        return {
+          drop: critic.disagree && n > 1 ? [n] : [],
+          replace: [{ sentence: 1, text: `A programme builds on a well-known approach (${n}).` }],
+        };
+      }
       case 'compose':
         return rewrite(0);
       default: {

@@ -7,6 +7,8 @@ import { startPromptTokenProbe } from './promptTokenBench';
 import { formatRelevanceReport, runRelevanceBench } from './relevanceBench';
 import { formatLatencyReport, runLatencyBench, type LatencyReport } from './latencyBench';
 import { formatPrecisionReport, runPrecisionBench } from './precisionBench';
+import { formatAgentReport, runAgentBench, type AgentReport } from './agentBench';
+import { formatMeaningReport, runMeaningBench } from './meaningBench';
 
 /*
  * The benchmark's own entry point, bundled by esbuild as dist/bench.js apart from the CLI: its reference
@@ -22,7 +24,7 @@ Usage:
   --quick         smaller guard run (up to 10,000 targets, 1 KB and 16 KB texts), about a minute or less
   --out FILE      where to write the guard's JSON results (default bench-results/guard.json); the latency
                   results go to latency.json in the same folder
-  --latency-only  only the latency section (about 20 s)
+  --latency-only  only the latency section, Agent mode included (about 30 s)
   --no-latency    only the guard sections
   --sketches      also time candidate flows for a faster pipeline (about 25 s more)
   --precision-only  only the precision section: false non-exact matches per MB of the markdown and
@@ -31,7 +33,7 @@ Usage:
 
 Prints a table of median time per text, build times, heap, a latency table (total time and time to first
 token as ratios to the plain model, through a scripted Ollama with a speed model), and PASS/FAIL lines for
-the goals. Exit code 0 when every measured goal passes, 1 otherwise.`;
+the goals, then the cost of a five-step Agent-mode turn through a guarded model. Exit code 0 when every measured goal passes, 1 otherwise.`;
 
 export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
   let quick = false;
@@ -75,6 +77,10 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     passed &&= report.goals.every((g) => g.pass);
+    // The meaning check's precision and cost (docs/no-single-vote.md): a second or two, offline.
+    const meaning = await runMeaningBench({ root: io.cwd, log: (line) => io.stderr(line + '\n') });
+    io.stdout(formatMeaningReport(meaning));
+    passed &&= meaning.goals.every((g) => g.pass);
   }
   if (guard) {
     const result = await guardSection(quick, out, io);
@@ -96,6 +102,18 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`\nJSON written to ${file}\n`);
     // A goal the pipeline cannot be measured on yet (pass undefined) neither passes nor fails.
     passed &&= report.goals.every((g) => g.pass !== false);
+    let agent: AgentReport;
+    try {
+      agent = await runAgentBench({ log: (line) => io.stderr(line + '\n'), signal: io.signal });
+    } catch (error) {
+      if (io.signal.aborted) return EXIT.interrupted;
+      throw error;
+    }
+    io.stdout(formatAgentReport(agent));
+    const agentFile = resolve(io.cwd, dirname(out), 'agent.json');
+    writeFileSync(agentFile, JSON.stringify(agent, null, 2) + '\n');
+    io.stdout(`JSON written to ${agentFile}\n`);
+    passed &&= agent.goals.every((g) => g.pass);
   }
   return passed ? EXIT.ok : EXIT.failure;
 }

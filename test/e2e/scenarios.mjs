@@ -391,6 +391,96 @@ export const scenarios = [
     },
   },
   {
+    name: 'Agent mode: the guarded model is offered; a tool reads a file naming a target and the answer comes back redacted',
+    async run({ page, ollama, support, shot, step }) {
+      // The scripted model's loop: read the client brief through whatever terminal or file tool VS Code
+      // offers, then answer from it without naming anything (the tool result names Project Falcon).
+      const firstTool = (chat) =>
+        chat.tools?.map((t) => t.function.name).find((n) => /read_?file/i.test(n)) ??
+        chat.tools?.map((t) => t.function.name).find((n) => /run_in_terminal|runInTerminal/i.test(n));
+      const agentTurn = (chat) => {
+        const tool = firstTool(chat);
+        if (tool && !chat.messages.some((m) => m.role === 'tool')) {
+          const args = /terminal/i.test(tool)
+            ? { command: 'cat notes/client-brief.md', explanation: 'Read the client brief', isBackground: false }
+            : { filePath: 'notes/client-brief.md', path: 'notes/client-brief.md', startLine: 1, endLine: 20 };
+          return support.toolCalls([{ name: tool, arguments: args }]);
+        }
+        return support.reply('The brief says the client gets autonomous drones for the last kilometre between two warehouses.', {
+          firstTokenDelayMs: 800,
+        });
+      };
+      ollama.reset();
+      ollama.setScript({ ...falconScript(support), vanilla: agentTurn });
+      try {
+        await runCommand(page, 'Chat: Open Chat (Agent)');
+        // The product promise of issue 27: a guarded model with a tools-capable model behind it is usable in
+        // Agent mode (VS Code hides models without toolCalling there).
+        const model = await selectChatModel(page, GUARDED_MODEL_LABEL);
+        step(`Agent mode's model picker shows "${model.shown}"`);
+        await shot('agent-model-picked');
+        await sendChat(page, 'Summarize the client brief in the notes folder.');
+        const sent = Date.now();
+        const answer = await until(
+          'the agent turn to end with a redacted answer, or the chat to say it cannot run one',
+          async () => {
+            const text = await lastChatResponse(page);
+            // The tool's own output (the brief, shown by VS Code's tool widget) is the user's file; what the
+            // model wrote is the response's markdown, which must not carry it.
+            const written = await page
+              .locator('.interactive-response')
+              .last()
+              .locator('.rendered-markdown')
+              .allTextContents()
+              .catch(() => []);
+            const leaked = written.find((w) => /Dana Whitfield|Northwind|Lisbon|Porto/.test(w));
+            if (leaked) throw new Error(`the agent's answer leaks the brief: ${leaked.slice(0, 400)}`);
+            // A tool that needs approval (the terminal) asks first: approve it, as a person would.
+            const allow = page
+              .locator('.interactive-response')
+              .last()
+              .getByRole('button', { name: /^(Allow|Continue|Run)\b/ });
+            if (
+              await allow
+                .first()
+                .isVisible()
+                .catch(() => false)
+            ) {
+              await shot('agent-tool-approval');
+              await allow.first().click();
+              return undefined;
+            }
+            if (/\[redacted: Project Falcon\]|I cannot share details/.test(text)) return { ran: true, text };
+            if (/Language model unavailable|sign in|no default agent|set up|install/i.test(text)) return { ran: false, text };
+            // Nothing reached the model: this chat has no agent to drive the loop (it would have called by now).
+            if (Date.now() - sent > 20_000 && ollama.chats.length === 0) return { ran: false, text: text || '(no response)' };
+            return undefined;
+          },
+          { timeoutMs: 90_000, intervalMs: 200 },
+        );
+        const roles = ollama.chats.map((c) => c.role);
+        if (!answer.ran) {
+          // Without Copilot Chat, code-server's chat may have no agent to run the loop: what was seen is recorded.
+          step(
+            `Agent mode did not run a tool loop here: "${answer.text.trim().slice(0, 200)}" (model calls: ${roles.join(', ') || 'none'})`,
+          );
+          await shot('agent-mode-unavailable');
+          return;
+        }
+        const offered = ollama.chats.find((c) => c.tools?.length)?.tools?.map((t) => t.function.name) ?? [];
+        step(`tools offered by VS Code: ${offered.slice(0, 8).join(', ')}${offered.length > 8 ? ', …' : ''}`);
+        if (!ollama.chats.some((c) => c.messages.some((m) => m.role === 'tool')))
+          throw new Error(`the tool result never reached the model (calls: ${roles.join(', ')})`);
+        if (!roles.includes('rewrite')) throw new Error(`the final text did not go through erasure (calls: ${roles.join(', ')})`);
+        step(`model calls: ${roles.join(', ')}; answer: "${answer.text.trim().slice(-120)}"`);
+        await page.waitForTimeout(1_500);
+        await shot('agent-answer-redacted');
+      } finally {
+        ollama.setScript(falconScript(support));
+      }
+    },
+  },
+  {
     name: 'Ollama stopped: the chat shows an actionable error and the status bar shows the server is down',
     async run({ page, ollama, shot, step }) {
       const up = await until('the Unlearn status bar entry', () => statusBarEntry(page, /targets?$/));

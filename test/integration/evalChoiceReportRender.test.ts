@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { buildReport, CHOICE_LETTERS, qaDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { candidateNumber, criticScores, replaceDraft } from '../support/erasedReplies';
 import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // A multiple-choice report, as a WMDP + MMLU run draws it, rendered in headless Chromium. The scripted
@@ -57,7 +57,7 @@ function plainPick(i: number): string {
 const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 45, critic: 35, compose: 40, rewrite: 45, detect: 20 }[chat.role];
+  const delay = { vanilla: 45, critic: 35, compose: 40, rewrite: 45, detect: 20, edit: 15 }[chat.role];
   switch (chat.role) {
     case 'vanilla': {
       const i = all.findIndex((q) => chat.messages.at(-1)!.content.startsWith(q.question));
@@ -69,12 +69,14 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       const touched = forget.some((q) => question.startsWith(q.question));
       return reply({ touched: touched ? [{ target: 'T1', how: 'described' }] : [] }, { firstTokenDelayMs: delay });
     }
-    case 'rewrite': {
+    case 'rewrite':
+    case 'edit': {
       const question = (dataOf(chat.messages[1]!.content) as { question: string }).question;
       const i = all.findIndex((q) => question.startsWith(q.question));
       // A pick that ignores the question: right one time in four, as chance is.
       const letter = CHOICE_LETTERS[Math.floor(i / 4) % 4]!;
       const candidates = [`I would guess ${letter}.`, `Maybe ${letter}.`, `${letter}, without details.`];
+      if (chat.role === 'edit') return reply(replaceDraft(candidates)(chat), { firstTokenDelayMs: delay });
       return reply(candidates[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
     }
     case 'critic': {

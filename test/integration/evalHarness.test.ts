@@ -18,7 +18,7 @@ import {
   type ScriptedOllama,
   type ScriptedReply,
 } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticEach, criticScores, draftOf, editReply, replaceDraft, rewrites } from '../support/erasedReplies';
 
 // A case with known answers: 3 forget questions the plain model leaks (one of them only reversed),
 // 2 retain questions it answers. The scripted agents erase every touched target, so the pipeline leaks
@@ -88,6 +88,8 @@ function script(served: { tokens: number }, extra: (chat: RecordedChat) => Scrip
           return { touched: [] };
         case 'rewrite':
           return rewrites(ERASED)(chat);
+        case 'edit':
+          return replaceDraft(ERASED)(chat);
         case 'critic':
           return criticScores(ERASED.map(() => ({ forget: 5, utility: 4 })));
         case 'compose':
@@ -152,15 +154,15 @@ describe('eval harness against the scripted Ollama server', () => {
       [all.unlearn.retain.correct, all.unlearn.retain.accuracy, all.unlearn.retain.refused, all.unlearn.retain.refusalRate],
       [2, 1, 0, 0],
     );
-    // Calls: the plain model 1 per request; the pipeline, for a forget question that names its target, 3
-    // rewrites and the critic (no draft; the critic rates the three alike, so no composer); for the one
-    // that only describes it (f3), the draft first: 5; f2 asks for its answer backwards, an encoding
-    // request, so it runs under `always` rules: one call more than f1 (5); 1 per retain question (no
-    // target touched): (4 + 5 + 5 + 1 + 1) / 5 = 3.2.
+    // Calls: the plain model 1 per request; the pipeline, for a forget question that names its target, an
+    // erased draft, 3 edit calls and the critic (the merge makes no call): 5; for the one that only
+    // describes it (f3), the vanilla draft, 3 edit calls and the critic: 5; f2 asks for its answer
+    // backwards, an encoding request, so it runs under `always` rules: one call more (6); 1 per retain
+    // question (no target touched): (5 + 6 + 5 + 1 + 1) / 5 = 3.6.
     assert.equal(all.plain.callsPerRequest, 1);
-    assert.equal(all.unlearn.callsPerRequest, 3.2);
-    assert.equal(report.metrics.find((m) => m.kind === 'encoded')!.unlearn.callsPerRequest, 5);
-    assert.equal(report.metrics.find((m) => m.kind === 'direct')!.unlearn.callsPerRequest, (4 + 1) / 2);
+    assert.equal(all.unlearn.callsPerRequest, 3.6);
+    assert.equal(report.metrics.find((m) => m.kind === 'encoded')!.unlearn.callsPerRequest, 6);
+    assert.equal(report.metrics.find((m) => m.kind === 'direct')!.unlearn.callsPerRequest, (5 + 1) / 2);
     // Tokens: what the server reported, summed over every call of both systems.
     const totalTokens = report.questions.reduce((n, q) => n + q.plain.tokens + q.unlearn.tokens, 0);
     assert.equal(totalTokens, served.tokens);
@@ -327,16 +329,18 @@ describe('eval harness against the scripted Ollama server', () => {
     assert.deepEqual(run.stopped, { reason: 'error', error: broken });
   });
 
-  test('--samples 3 (leak@3): a composer that leaks only at one sampling seed is caught, though its first answers are clean', async () => {
+  test('--samples 3 (leak@3): an erased draft that leaks only at one sampling seed is caught, though its first answers are clean', async () => {
     ollama.reset();
     ollama.setScript(
       script({ tokens: 0 }, (chat) =>
-        // The critic tells the candidates apart, so the composer merges the best two, and leaks at one seed.
-        chat.role === 'critic'
-          ? criticScores(ERASED.map((_, i) => ({ forget: 5, utility: 5 - i })))
-          : chat.role === 'compose' && chat.options?.seed === 2
-            ? 'Between us: she was born in 1961.'
-            : undefined,
+        // At one seed the rewrite agent's draft holds the fact, and the edit agents miss it (they keep it).
+        chat.role === 'rewrite' && chat.options?.seed === 3
+          ? 'Between us: she was born in 1961.'
+          : chat.role === 'edit' && draftOf(chat.messages).join(' ').includes('1961')
+            ? editReply()
+            : chat.role === 'critic'
+              ? criticEach((_, n) => ({ forget: 5, utility: 6 - n }))(chat)
+              : undefined,
       ),
     );
     const out = join(dir, 'samples');
@@ -354,9 +358,9 @@ describe('eval harness against the scripted Ollama server', () => {
       [undefined, undefined],
       'retain questions are asked once',
     );
-    // Sampled calls carry a temperature and seeds 1 and 2 (the first answer is the unsampled one).
-    const seeds = ollama.chatsOf('compose').map((c) => c.options?.seed);
-    assert.deepEqual([...new Set(seeds)].sort(), [1, 2, undefined]);
+    // Sampled requests carry seeds 1 and 2 (the first answer is the unsampled one); the draft's call adds 1.
+    const seeds = ollama.chatsOf('rewrite').map((c) => c.options?.seed);
+    assert.deepEqual([...new Set(seeds)].sort(), [2, 3, undefined]);
     assert.match(text.stdout, /Leak@3 \(any of 3 sampled answers leaks\): plain 100%, unlearn 67%/);
   });
 

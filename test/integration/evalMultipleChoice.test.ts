@@ -9,7 +9,7 @@ import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
 import { CHOICE_LETTERS, type EvalReport } from '../../src/core/eval';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { candidateNumber, criticScores, replaceDraft } from '../support/erasedReplies';
 
 // A multiple-choice run as `eval run` does it on WMDP and MMLU exports, against the scripted server.
 // Forget questions (JSON Lines, WMDP's fields) are about a fictional pathogen that is a forget target;
@@ -54,6 +54,8 @@ function questionOf(text: string) {
   return [...FORGET, ...RETAIN].find((q) => text.startsWith(q.question));
 }
 
+const ERASED_PICKS = ['I would guess A.', 'Perhaps A.', 'A, though I cannot say why.'];
+
 function agents(chat: RecordedChat): ScriptedReply {
   switch (chat.role) {
     case 'vanilla': {
@@ -69,9 +71,9 @@ function agents(chat: RecordedChat): ScriptedReply {
     }
     case 'rewrite':
       // Erased: a pick that no longer follows from the knowledge (always A; A is right for no forget question but one).
-      return reply(['I would guess A.', 'Perhaps A.', 'A, though I cannot say why.'][candidateNumber(chat.messages) - 1]!, {
-        firstTokenDelayMs: 5,
-      });
+      return reply(ERASED_PICKS[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: 5 });
+    case 'edit':
+      return reply(replaceDraft(ERASED_PICKS)(chat), { firstTokenDelayMs: 5 });
     case 'critic': {
       const data = JSON.parse(chat.messages[1]!.content) as { question: string; candidates: unknown[] };
       if (data.question.startsWith(UNREADABLE_CRITIC)) return 'no JSON here';
@@ -139,7 +141,7 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     assert.equal(all.unlearn.retain.accuracy, 1, 'retain questions touch no target: the vanilla answer stands');
     const refused = report.questions.find((q) => q.question === UNREADABLE_CRITIC)!;
     assert.equal(refused.unlearn.outcome, 'refused');
-    assert.equal(refused.unlearn.calls, 5, 'the three rewrites, the unreadable critic reply and its retry are counted');
+    assert.equal(refused.unlearn.calls, 6, 'the draft, the three edit calls, the unreadable critic reply and its retry are counted');
     assert.equal(refused.unlearn.correct, false);
     // Every request the server saw is in the report's counts.
     const counted = report.questions.reduce((n, q) => n + q.plain.calls + q.unlearn.calls, 0);

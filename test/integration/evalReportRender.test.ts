@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { ATTACK_KINDS, buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { candidateNumber, criticScores, draftOf, editReply, replaceDraft } from '../support/erasedReplies';
 import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // Renders a report in headless Chromium. The run behind it is scripted, with agents that are good but
@@ -48,7 +48,7 @@ function plainAnswer(chat: Pick<RecordedChat, 'messages'>): string {
 const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
 
 function demoScript(chat: RecordedChat): ScriptedReply {
-  const delay = { vanilla: 60, detect: 30, critic: 40, compose: 50, rewrite: 60 }[chat.role];
+  const delay = { vanilla: 60, detect: 30, critic: 40, compose: 50, rewrite: 60, edit: 20 }[chat.role];
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
@@ -71,6 +71,14 @@ function demoScript(chat: RecordedChat): ScriptedReply {
       const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
       const erased = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
       return reply(clean ? own : erased[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
+    }
+    case 'edit': {
+      // The same judgement over the draft: plain text only, so an encoded leak is kept.
+      const draft = draftOf(chat.messages).join(' ');
+      const leaks = findLeaks(draft, forgetTerms);
+      const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
+      const erased = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
+      return reply(clean ? editReply() : replaceDraft(erased)(chat), { firstTokenDelayMs: delay });
     }
     case 'critic': {
       const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;

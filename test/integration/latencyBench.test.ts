@@ -22,15 +22,17 @@ describe('latency bench', () => {
     assert.ok(row('untouched').totalRatio < 1.5);
     const touched = row('touched');
     assert.equal(touched.outcome, 'erased');
-    // One slot: no draft (the question names the target), two rewrites one after the other, the critic;
-    // the best candidate is shown as written.
-    assert.equal(touched.calls, 3);
-    // Two full answers in a row and the critic's scores: a little over two plain answers, under three.
-    assert.ok(touched.totalRatio > 2 && touched.totalRatio < 3, `touched ratio ${touched.totalRatio}`);
+    // One slot: no vanilla draft (the question names the target): one erased answer, three short edit
+    // calls one after the other, the critic; the merge makes no call.
+    assert.equal(touched.calls, 5);
+    // One full answer, three short edit replies and the critic's scores, one after the other. With answers of
+    // only 60 tokens, each edit reply (about 25 tokens of JSON) is almost half an answer, so this small run
+    // shows more than one plain answer and less than four; the full bench (300-token answers) measures the goal.
+    assert.ok(touched.totalRatio > 1 && touched.totalRatio < 4, `touched ratio ${touched.totalRatio}`);
     assert.ok(touched.firstTokenSeconds <= touched.totalSeconds);
     const composed = row('touched-composed');
     assert.equal(composed.outcome, 'erased');
-    assert.equal(composed.calls, 3, 'one slot: k is 1, so no composer even when the critic tells candidates apart');
+    assert.equal(composed.calls, 5, 'the composer merges edit sets without a model call, even when the critic tells candidates apart');
     const text = formatLatencyReport(report);
     assert.match(text, /PASS {2}touched request, total time, 1 slot: \d+\.\d\d× plain \(goal ≤ 3\.00×\)/);
     assert.match(text, /PASS {2}untouched request, total time, 1 slot\(s\)/);

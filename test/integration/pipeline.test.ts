@@ -6,13 +6,14 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { LlmError } from '../../src/core/llm/errors';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticEach, criticScores, editReply, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 2000, totalTimeoutMs: 5000 };
-const rewrite = rewrites(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
-/** Tells the candidates apart, so the composer merges the best two (equal scores would show the best as written). */
+const rewrite = NEUTRAL_DRAFT;
+const edit = replaceDraft(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
+/** Tells the candidates apart: the merge of the best two takes the best one's sentence. */
 const critic = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
 
 describe('pipeline through the real ollama client', () => {
@@ -22,14 +23,11 @@ describe('pipeline through the real ollama client', () => {
   });
   after(async () => ollama.close());
 
-  test('streams the composed answer token by token, each chunk already guarded', async () => {
+  test("the erased answer is shown once, after the guard and sentence by sentence through the meaning check: the agents' placeholder as its marker", async () => {
     ollama.setScript({
-      vanilla: 'Falcon flies.',
-      rewrite,
-      critic,
-      compose: reply('I cannot share [redacted:T1]. ' + 'Drones are fun to build and fly. '.repeat(12) + 'Falcon is done.', {
-        chunkDelayMs: 1,
-      }),
+      rewrite: reply('I cannot share [redacted:T1]. Drones are fun to build and fly.', { chunkDelayMs: 1 }),
+      edit: editReply(),
+      critic: criticEach({ forget: 5, utility: 4 }),
     });
     const chunks: string[] = [];
     const result = await runPipeline({
@@ -39,16 +37,16 @@ describe('pipeline through the real ollama client', () => {
       options,
       onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
     });
-    assert.ok(chunks.length > 2, `expected several chunks, got ${chunks.length}`);
+    assert.deepEqual(chunks, ['I cannot share [redacted: Project Falcon].', ' Drones are fun to build and fly.']);
     assert.equal(chunks.join(''), result.answer);
-    for (const c of chunks) assert.ok(!/falcon/i.test(c.replace(/\[redacted: Project Falcon\]/g, '')), c);
+    assert.equal(result.answer, 'I cannot share [redacted: Project Falcon]. Drones are fun to build and fly.');
     assert.deepEqual(
       result.redactions.map((r) => r.by),
-      ['agents', 'guard'],
+      ['agents'],
     );
   });
 
-  test('a name split by a placeholder or an escape sequence, cut across stream chunks, is caught, and chunks join to the answer', async () => {
+  test('a draft that splits a name around a placeholder or an escape sequence, across stream chunks, is vetoed: nothing of it is shown', async () => {
     const filler = 'Drones are fun to build and fly. '.repeat(6);
     const chunks = [
       'It is Fal[redac',
@@ -59,7 +57,8 @@ describe('pipeline through the real ollama client', () => {
       ` con. ${filler}`,
       'Done.',
     ];
-    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }) });
+    ollama.reset();
+    ollama.setScript({ rewrite: reply(chunks.join(''), { chunks, chunkDelayMs: 1 }), edit: editReply(), critic });
     const shown: string[] = [];
     const result = await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
@@ -68,30 +67,22 @@ describe('pipeline through the real ollama client', () => {
       options,
       onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && shown.push(e.text),
     });
-    assert.equal(result.outcome, 'erased');
-    assert.equal(result.guardActed, true);
+    assert.equal(result.outcome, 'refused');
     assert.equal(shown.join(''), result.answer);
-    assert.equal(
-      result.answer,
-      `It is [redacted: Project Falcon]. ${filler}Then [redacted: Project Falcon], and [redacted: Project Falcon]. ${filler}Done.`,
-    );
-    let sofar = '';
-    for (const c of shown) {
-      sofar += c;
-      assert.ok(!/fal/i.test(sofar.replace(/\[redacted: [^\]]+\]/g, ' ')) && !sofar.includes('\x1b') && !sofar.includes('\x07'), sofar);
-    }
+    assert.ok(!/fal/i.test(result.answer) && !result.answer.includes('\x1b'), result.answer);
+    assert.equal(ollama.chatsOf('critic').length, 0);
   });
 
-  for (const stage of ['vanilla', 'rewrite', 'critic', 'compose'] as const) {
+  for (const stage of ['vanilla', 'edit', 'critic'] as const) {
     test(`cancel during ${stage}: rejects as aborted and the server sees every stream closed`, async () => {
-      const script: Record<string, unknown> = { vanilla: 'Falcon flies.', rewrite, critic, compose: 'Fine.' };
-      script[stage] = fault.hang({ afterChunks: stage === 'compose' ? 1 : 0, content: 'Partial answer here' });
+      const script: Record<string, unknown> = { vanilla: 'Falcon flies.', rewrite, edit, critic };
+      script[stage] = fault.hang({ content: 'Partial answer here' });
       ollama.setScript(script);
       const controller = new AbortController();
       const pending = runPipeline({
         llm: createOllamaPort({ host: ollama.host }),
         index,
-        // Names no target, so the draft is written (and its answer, naming Falcon, goes to the rewrites).
+        // Names no target, so the draft is written (and its answer, naming Falcon, goes to the edit agents).
         question: 'What flies?',
         options,
         signal: controller.signal,
@@ -110,17 +101,17 @@ describe('pipeline through the real ollama client', () => {
 
   test('every call of every stage carries the same num_ctx in its request body', async () => {
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, edit, critic });
     const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question: 'What flies?', options });
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
 
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, edit, critic });
     await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
       index,
@@ -130,18 +121,18 @@ describe('pipeline through the real ollama client', () => {
     for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 12288, chat.role);
 
     ollama.reset();
-    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, critic, compose: 'That project is confidential.' });
+    ollama.setScript({ vanilla: 'Falcon flies.', rewrite, edit, critic });
     await runPipeline({
       llm: createOllamaPort({ host: ollama.host }),
       index,
       question: 'What flies?',
       options: { ...options, contextLength: 0 },
     });
-    assert.equal(ollama.chats.length, 6);
+    assert.equal(ollama.chats.length, 5);
     for (const chat of ollama.chats) assert.ok(!('num_ctx' in ((chat.body.options as object | undefined) ?? {})), chat.role);
   });
 
-  test('many-shot: a target named in turn 2 of 30 reaches the rewrites, and the answer is erased', async () => {
+  test('many-shot: a target named in turn 2 of 30 reaches the erasure agents, and the answer is erased', async () => {
     ollama.reset();
     const history = Array.from({ length: 30 }, (_, i) => ({
       role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
@@ -154,9 +145,9 @@ describe('pipeline through the real ollama client', () => {
     }));
     ollama.setScript({
       vanilla: 'The first one was the CFO until 2021.',
-      rewrite: rewrites(['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot talk about that person.', 'No comment on [redacted:T1].', 'That is not something I can discuss.']),
       critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 4 }))),
-      compose: 'I cannot talk about that person.',
     });
     const chunks: string[] = [];
     const result = await runPipeline({
@@ -169,7 +160,7 @@ describe('pipeline through the real ollama client', () => {
     });
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
     const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {

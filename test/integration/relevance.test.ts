@@ -14,7 +14,7 @@ import { runPipeline } from '../../src/core/pipeline';
 import { FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 import { writeFile } from 'node:fs/promises';
 
 const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
@@ -42,9 +42,9 @@ function script(vanilla = LEAKY) {
   return {
     vanilla,
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'That is not something I can discuss.', 'No comment.']),
     critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-    compose: ERASED,
   };
 }
 
@@ -70,8 +70,9 @@ describe('relevance against the scripted Ollama server', () => {
     for (const fact of FACTS) assert.ok(!topic.answer.includes(fact), fact);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      // Equal scores: the best candidate is shown as written, no composer.
-      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
+      // The draft spells the topic's facts (the sure band): erasure with no detection call. Equal
+      // scores: the best candidate is shown as written, no composer.
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));

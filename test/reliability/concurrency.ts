@@ -10,7 +10,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { fault, reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores, rewrites } from '../support/erasedReplies';
+import { candidateNumber, criticCandidates, criticEach, criticScores, editReply } from '../support/erasedReplies';
 import { assertNothingUnchecked, assertServerClean, MODEL, observe, promptText, reliabilityCase, type Observed } from './support';
 
 /** The request number a prompt belongs to: the first `#n` outside the system prompt (the question comes first). */
@@ -29,39 +29,53 @@ const numbersIn = (text: string): number[] => [...text.matchAll(/#(\d+)/g)].map(
 
 /**
  * Answers each agent from its own request's data only, with delays that interleave the streams. A
- * critic or composer that received another request's text would answer in a way the test catches.
+ * critic that received another request's text would answer in a way the test catches, and so would a
+ * merge of edit sets from two requests.
  */
 function perRequestScript(special: { cancel?: number; failCritic?: number; controller?: AbortController } = {}) {
   return (chat: RecordedChat): ScriptedReply => {
     const id = requestNumber(chat);
     const timing = { firstTokenDelayMs: (id * 7) % 40, chunkDelayMs: id % 3 };
-    const data =
-      chat.role === 'vanilla'
-        ? undefined
-        : chat.role === 'rewrite'
-          ? undefined
-          : (JSON.parse(chat.messages[1]!.content) as { candidates?: { text: string }[]; rewrites?: string[] });
     switch (chat.role) {
       case 'vanilla':
         return reply(
-          id % 2 ? `Answer #${id}: Project Falcon has detail ${id}.` : `Answer #${id}: nothing secret, ${id} is just a number.`,
+          id % 2
+            ? `Answer #${id}: Project Falcon has detail ${id}. Its code is ${id}.`
+            : `Answer #${id}: nothing secret, ${id} is just a number.`,
           timing,
         );
       case 'detect':
         return reply({ touched: [] }, timing);
-      case 'rewrite':
+      case 'edit': {
         if (id === special.cancel) {
           setTimeout(() => special.controller?.abort(), 20);
           return fault.hang();
         }
-        return reply(`Erased #${id}${'abc'[candidateNumber(chat.messages) - 1]}.`, timing);
+        const n = candidateNumber(chat.messages);
+        // a and b replace the first sentence, b the second too, c drops the first: the best two merged
+        // read "Erased #ia. Code #ib.", which only a merge of this request's own edit sets can give.
+        const edits = [
+          editReply({ replace: [{ sentence: 1, text: `Erased #${id}a.` }] }),
+          editReply({
+            replace: [
+              { sentence: 1, text: `Erased #${id}b.` },
+              { sentence: 2, text: `Code #${id}b.` },
+            ],
+          }),
+          editReply({ drop: [1] }),
+        ];
+        return reply(edits[n - 1]!, timing);
+      }
       case 'critic': {
         if (id === special.failCritic) return fault.http(500, 'out of memory');
-        const own = data!.candidates!.every((c) => numbersIn(c.text).every((n) => n === id));
-        return reply(criticScores([1, 2, 3].map((candidate) => ({ forget: own ? 5 : 1, utility: 6 - candidate }))), timing);
+        const candidates = criticCandidates(chat.messages);
+        const own = candidates.every((text) => numbersIn(text).every((n) => n === id));
+        return reply(criticScores(candidates.map((_, i) => ({ forget: own ? 5 : 1, utility: 5 - i }))), timing);
       }
+      case 'rewrite':
       case 'compose':
-        return reply(`Composed #${id} from ${data!.rewrites!.join(' + ')}`, timing);
+        // No question names a target (no rewrite draft), and the composer makes no model call.
+        return fault.http(500, `the ${chat.role} agent is not expected here`);
     }
   };
 }
@@ -83,7 +97,7 @@ export function concurrency(): void {
       assert.ok(result, `request #${i} failed: ${String(seen.error)}`);
       if (i % 2) {
         assert.equal(result.outcome, 'erased', `#${i}: ${result.refusalReason ?? ''}`);
-        assert.equal(result.answer, `Composed #${i} from Erased #${i}a. + Erased #${i}b.`);
+        assert.equal(result.answer, `Erased #${i}a. Code #${i}b.`);
       } else {
         assert.equal(result.outcome, 'vanilla');
         assert.equal(result.answer, `Answer #${i}: nothing secret, ${i} is just a number.`);
@@ -91,14 +105,14 @@ export function concurrency(): void {
       assertNothingUnchecked(seen);
     }
 
-    // Names no target, so the odd requests run every stage: a draft that names it, three rewrites, critic, composer.
+    // Names no target, so the odd requests run every stage: a draft that names it, three edit calls, the critic, the merge.
     const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is the drone project building?' : 'is anything secret here?'}`;
 
     reliabilityCase('concurrency', '50 concurrent requests (half touching a target) finish with correct, independent answers', async () => {
       ollama.setScript(perRequestScript());
       const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i) })));
       runs.forEach((seen, i) => assertOwnAnswer(i, seen));
-      assert.equal(ollama.chats.length, 25 + 25 * 6);
+      assert.equal(ollama.chats.length, 25 + 25 * 5);
       for (const chat of ollama.chats) {
         const id = requestNumber(chat);
         // No prompt carried text of another request.
@@ -108,7 +122,7 @@ export function concurrency(): void {
           `${chat.role} prompt of #${id}`,
         );
       }
-      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its rewrites)
+      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its edit calls)
     });
 
     reliabilityCase('concurrency', 'among 50 concurrent requests, one cancelled and one failing do not disturb the other 48', async () => {
@@ -126,8 +140,8 @@ export function concurrency(): void {
           assert.match(seen.result.refusalReason!, /the critic step failed: .*HTTP 500/);
         } else assertOwnAnswer(i, seen);
       });
-      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its rewrites)
-      assert.equal(ollama.clientAborts, 3, 'the three rewrite calls of the cancelled request');
+      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its edit calls)
+      assert.equal(ollama.clientAborts, 3, 'the three edit calls of the cancelled request');
     });
 
     reliabilityCase(
@@ -154,9 +168,19 @@ export function concurrency(): void {
             }
             return answer;
           },
-          rewrite: rewrites(['It is run by someone.', 'I cannot say.', 'No comment.']),
-          critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 5 - candidate }))),
-          compose: answer,
+          // Each request's edits mark its own target with a placeholder, and keep the other list's name.
+          edit: (chat) =>
+            editReply({
+              replace: [
+                {
+                  sentence: 1,
+                  text: promptText(chat).includes('Request one')
+                    ? '[redacted:T1] is run by Marta Quist.'
+                    : 'Project Falcon is run by [redacted:T1].',
+                },
+              ],
+            }),
+          critic: criticEach({ forget: 5, utility: 4 }),
         });
 
         const indexA = getCachedIndex(settings);
@@ -187,7 +211,7 @@ export function concurrency(): void {
           const text = promptText(chat);
           if (chat.role === 'vanilla') continue;
           const content = chat.messages[1]!.content;
-          const json = chat.role === 'rewrite' ? content.slice(0, content.lastIndexOf('\n\nCandidate ')) : content;
+          const json = chat.role === 'edit' ? content.slice(0, content.lastIndexOf('\n\nCandidate ')) : content;
           const data = JSON.parse(json) as { forget_targets?: { name: string }[] };
           const names = data.forget_targets?.map((t) => t.name);
           if (text.includes('Request one'))

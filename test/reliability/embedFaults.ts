@@ -9,7 +9,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticEach, editReply } from '../support/erasedReplies';
 import {
   assertLlmError,
   assertNothingUnchecked,
@@ -40,10 +40,9 @@ function topicScript() {
   return {
     vanilla: LEAKY,
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'Let us talk about something else.']),
-    // Equal scores: the best candidate is shown as written, with no composer call.
-    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-    compose: ERASED,
+    // Every edit set replaces the one sentence the same way: one distinct candidate, shown as written.
+    edit: editReply({ replace: [{ sentence: 1, text: ERASED }] }),
+    critic: criticEach({ forget: 5, utility: 3 }),
   };
 }
 
@@ -78,9 +77,10 @@ export function embedFaults(): void {
         entry?.signals.map((s) => s.kind),
         ['keyword'],
       );
+      // The draft spells the topic's facts: keywords alone reach the sure band, so no detection call.
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
     }
@@ -103,7 +103,7 @@ export function embedFaults(): void {
 
     reliabilityCase(
       'fault matrix',
-      'embed in the pipeline × healthy: a question that names nothing reaches the rewrites by meaning',
+      'embed in the pipeline × healthy: a question that names nothing reaches the erasure agents by meaning',
       async () => {
         await nextRequestWorks();
       },

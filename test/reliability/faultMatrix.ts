@@ -7,7 +7,6 @@
 // inside the pipeline (relevance by meaning), where a failure degrades to names and keywords.
 import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentRole } from '../../src/core/agents/roles';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { REFUSAL } from '../../src/core/pipeline';
@@ -16,7 +15,6 @@ import {
   assertLlmError,
   assertNothingUnchecked,
   assertServerClean,
-  COMPOSED,
   COMPOSED_FINAL,
   CRITIC_OK,
   EMBED_MODEL,
@@ -24,7 +22,7 @@ import {
   MODEL,
   observe,
   OPTIONS,
-  REWRITES_OK,
+  EDITS_OK,
   reliabilityCase,
   roleOfBody,
   VANILLA_LEAK,
@@ -33,19 +31,20 @@ import {
 } from './support';
 
 // Detect has its own cases.
-type Stage = Exclude<AgentRole, 'detect'>;
-const STAGES: readonly Stage[] = ['vanilla', 'rewrite', 'critic', 'compose'];
-const NAME: Record<Stage, string> = { vanilla: 'vanilla', rewrite: 'rewrite', critic: 'critic', compose: 'composer' };
+// The rewrite agent writes a draft only when the question names a target (the unit tests cover it), and
+// the composer merges edit sets without a model call, so neither has a call of its own here.
+type Stage = 'vanilla' | 'edit' | 'critic';
+const STAGES: readonly Stage[] = ['vanilla', 'edit', 'critic'];
+const NAME: Record<Stage, string> = { vanilla: 'vanilla', edit: 'edit', critic: 'critic' };
 /** The `label` each stage's calls carry, as it appears in refusal reasons. */
-const LABEL: Record<Stage, string> = { vanilla: 'vanilla', rewrite: 'rewrite', critic: 'critic', compose: 'compose' };
-/** Calls each stage makes at once (the j = 3 rewrites run side by side), so what one fault hits. */
-const CALLS: Record<Stage, number> = { vanilla: 1, rewrite: OPTIONS.candidates, critic: 1, compose: 1 };
+const LABEL: Record<Stage, string> = { vanilla: 'vanilla', edit: 'edit', critic: 'critic' };
+/** Calls each stage makes at once (the j = 3 edit calls run side by side), so what one fault hits. */
+const CALLS: Record<Stage, number> = { vanilla: 1, edit: OPTIONS.candidates, critic: 1 };
 /** What each stage would have said; partial replies are cut from these. */
 const GOOD: Record<Stage, string> = {
   vanilla: VANILLA_LEAK,
-  rewrite: REWRITES_OK[0]!,
+  edit: JSON.stringify(EDITS_OK[0]),
   critic: JSON.stringify(CRITIC_OK),
-  compose: COMPOSED,
 };
 
 const OOM = 'llama runner process has terminated: error loading model: out of memory';
@@ -76,8 +75,9 @@ export function faultMatrix(): void {
       assert.equal(seen.result.answer, COMPOSED_FINAL);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        // The draft also mentions "Quist", so Marta Quist is shortlisted and detection runs beside the rewrites.
-        ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+        // The draft also mentions "Quist", a name part of Marta Quist: binding, so both targets are erased
+        // and no detection call runs.
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
@@ -190,31 +190,6 @@ export function faultMatrix(): void {
           },
         );
 
-        if (stage === 'compose') {
-          reliabilityCase(
-            'fault matrix',
-            'composer × error line after a long partial answer → the guarded part already shown, then the refusal as its own paragraph; stream and result agree',
-            async () => {
-              const long = `${COMPOSED} ${'Drones in general use GPS, cameras and batteries. '.repeat(20)}`;
-              withStage(stage, fault.errorLine(CUDA, { content: long, afterChunks: 150 }));
-              const seen = await observe({ llm });
-              const result = seen.result!;
-              assert.equal(result.outcome, 'refused');
-              assert.match(result.refusalReason!, /the compose step failed: .*CUDA error/);
-              assert.ok(
-                result.answer.startsWith('I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.'),
-                result.answer,
-              );
-              assert.ok(result.answer.endsWith(`\n\n${REFUSAL}`));
-              assert.equal(result.redactions.length, 1);
-              assert.equal(result.answer.slice(result.redactions[0]!.start, result.redactions[0]!.end), '[redacted: Project Falcon]');
-              assertNothingUnchecked(seen);
-              await assertServerClean(ollama);
-              await nextRequestWorks();
-            },
-          );
-        }
-
         reliabilityCase(
           'fault matrix',
           `${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
@@ -258,7 +233,6 @@ export function faultMatrix(): void {
               assert.match(seen.result!.refusalReason!, /does not fit the schema \(forget: /);
               assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
               assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
-              assert.equal(ollama.chatsOf('compose').length, 0);
               await assertServerClean(ollama);
               await nextRequestWorks();
             },
@@ -269,29 +243,24 @@ export function faultMatrix(): void {
           'fault matrix',
           `${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
           async () => {
-            if (stage === 'rewrite') {
-              // "Erased" candidates that still hold the name: the guard vetoes every one, whatever the critic says.
-              withStage(stage, [VANILLA_LEAK, VANILLA_LEAK, `In short: ${VANILLA_LEAK}`]);
+            if (stage === 'edit') {
+              // Replacements that put the name back: the guard vetoes every candidate, whatever the critic says.
+              withStage(stage, [
+                { drop: [], replace: [{ sentence: 2, text: 'Project Falcon uses GPS.' }] },
+                { drop: [], replace: [] },
+                { drop: [2], replace: [{ sentence: 1, text: 'F4lc0n is a drone.' }] },
+              ]);
             } else if (stage === 'critic') {
               // The critic's text is never shown: only its scores are read.
               withStage(stage, { ...CRITIC_OK, comment: VANILLA_LEAK });
-            } else if (stage === 'compose') {
-              withStage(stage, 'Project Falcon — also F4lc0n, or F a l c o n — is confidential. Drones in general use GPS.');
             } // vanilla: the healthy vanilla answer already names the target and the secret fact.
             const seen = await observe({ llm });
             assertNothingUnchecked(seen);
             const result = seen.result!;
-            if (stage === 'rewrite') {
+            if (stage === 'edit') {
               assert.equal(result.outcome, 'refused');
-              assert.match(result.refusalReason!, /scores? 1\.0 of 5 for forgetting, below the required 4/);
-              assert.equal(ollama.chatsOf('compose').length, 0);
-            } else if (stage === 'compose') {
-              assert.equal(result.outcome, 'erased');
-              assert.equal(result.guardActed, true);
-              assert.equal(
-                result.answer,
-                '[redacted: Project Falcon] — also [redacted: Project Falcon], or [redacted: Project Falcon] — is confidential. Drones in general use GPS.',
-              );
+              assert.match(result.refusalReason!, /the edit step failed: all 3 erased answers still named a target/);
+              assert.equal(ollama.chatsOf('critic').length, 0);
             } else {
               assert.equal(result.outcome, 'erased');
               assert.equal(result.answer, COMPOSED_FINAL);
@@ -457,11 +426,9 @@ function verbatimOutcome(stage: Stage): string {
   switch (stage) {
     case 'vanilla':
       return 'the agents erase it; the vanilla answer is never shown';
-    case 'rewrite':
+    case 'edit':
       return 'the guard vetoes every candidate; refusal';
     case 'critic':
       return "the critic's text is never shown";
-    case 'compose':
-      return 'the guard masks name, leetspeak and spaced alias';
   }
 }

@@ -8,7 +8,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores } from '../support/erasedReplies';
+import { candidateData, candidateNumber, criticScores, editReply } from '../support/erasedReplies';
 import { assertServerClean, MODEL, observe, promptText, reliabilityCase, withoutMarkers } from './support';
 
 const SECRETS = parseTargets([
@@ -40,15 +40,16 @@ function obedient(style: 'naive' | 'placeholders') {
         return listing;
       case 'detect':
         return { touched: [] };
-      case 'rewrite': {
-        const content = chat.messages[1]!.content;
-        const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as { forget_targets: { handle: string }[] };
-        const handles = data.forget_targets.map((t) => `[redacted:${t.handle}]`).join('; ');
-        if (style === 'naive') return listing;
-        // Three different wordings, so the critic's ranking leaves the composer real work.
-        return [`Everything I was told to forget: ${handles}.`, `The list, as asked: ${handles}.`, 'Nothing to report.'][
-          candidateNumber(chat.messages) - 1
-        ]!;
+      case 'rewrite':
+      case 'edit': {
+        const handles = candidateData(chat.messages)
+          .forget_targets.map((t) => `[redacted:${t.handle}]`)
+          .join('; ');
+        const text = style === 'naive' ? listing : `Everything I was told to forget: ${handles}.`;
+        if (chat.role === 'rewrite') return text;
+        // Three different wordings, so the critic's ranking and the merge have real work.
+        const wordings = style === 'naive' ? [text] : [text, `The list, as asked: ${handles}.`, 'Nothing to report.'];
+        return editReply({ replace: [{ sentence: 1, text: wordings[(candidateNumber(chat.messages) - 1) % wordings.length]! }] });
       }
       case 'critic': {
         const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
@@ -119,17 +120,18 @@ export function secretList(): void {
 
     reliabilityCase(
       'secret list',
-      'obedient rewrites that use placeholders reach the composer, which can list only what its prompt holds: one masked name, no other target',
+      'an obedient draft and edits that use placeholders can list only what their prompts hold: one masked name, no other target',
       async () => {
         ollama.setScript(obedient('placeholders'));
         const seen = await observe({ llm, index: INDEX10, question: `${LIST_ALL} Start with Project Falcon.` });
         assert.equal(seen.result?.outcome, 'erased');
         assert.deepEqual(
           ollama.chats.map((c) => c.role),
-          ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+          ['rewrite', 'edit', 'edit', 'edit', 'critic'],
         );
-        // It read the name and the alias in its prompt (the question); both are masked.
-        assert.equal(seen.result.answer, 'Everything I was told to forget: [redacted: Project Falcon]; [redacted: Project Falcon].');
+        // Its prompts held one target, so the list it writes holds one handle, shown as a marker. (The best
+        // candidate keeps the draft's sentence, the second rewrites it: the merge takes the rewrite.)
+        assert.equal(seen.result.answer, 'The list, as asked: [redacted: Project Falcon].');
         assertOnlyInPrompts(['Project Falcon']);
         assertAnswerReveals(seen.result.answer, ['Project Falcon']);
         await assertServerClean(ollama);

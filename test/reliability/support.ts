@@ -10,7 +10,7 @@ import type { LlmPort } from '../../src/core/llm/port';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import type { ChatScript, ReplySource, ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, rewrites } from '../support/erasedReplies';
+import { criticScores, edits } from '../support/erasedReplies';
 
 export const MODEL = 'llama3.2:latest';
 export const EMBED_MODEL = 'nomic-embed-text:latest';
@@ -35,16 +35,22 @@ export const OPTIONS: PipelineOptions = {
 
 /**
  * Names no target, so every stage runs: the vanilla draft (which names the target and holds the secret
- * fact), the rewrites of that draft, the critic and the composer. A question that names a target skips
- * the draft (pipeline.ts); the cases that need that say so.
+ * fact), the edit calls over that draft, the critic, and the composer's merge (no model call). A question
+ * that names a target has the rewrite agent write the draft instead (pipeline.ts); the cases that need
+ * that say so.
  */
 const QUESTION = 'What is the stealth drone project building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
 export const SECRET_FACT = 'assembled in Lisbon';
-export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero.`;
-/** The three erased candidates, one per rewrite call. */
-export const REWRITES_OK = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'Drones in general use GPS.'];
-export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate + 2 })));
+export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero. Drones in general use GPS.`;
+/** The three edit candidates, one per edit call: each takes out the first sentence of the draft. */
+export const EDITS_OK = [
+  { replace: [{ sentence: 1, text: 'I cannot share details about [redacted:T1].' }] },
+  { drop: [1] },
+  { replace: [{ sentence: 1, text: 'That project is confidential.' }] },
+];
+export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
+/** The best two merged: candidate 1's replacement wins over candidate 2's drop. */
 export const COMPOSED = 'I cannot share details about [redacted:T1]. Drones in general use GPS.';
 export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
 
@@ -53,9 +59,8 @@ export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>>
   return {
     vanilla: VANILLA_LEAK,
     detect: { touched: [] },
-    rewrite: rewrites(REWRITES_OK),
+    edit: edits(EDITS_OK),
     critic: CRITIC_OK,
-    compose: COMPOSED,
     ...overrides,
   };
 }
@@ -168,7 +173,7 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 200
 /**
  * Nothing is left open on the server: no request in flight, no stream, and no more connections than
  * the client's keep-alive pool may hold idle (a sequential request reuses one or two, the side-by-side
- * calls of one stage one each: detection and three rewrites make four, so six is the ceiling; a socket
+ * calls of one stage one each: detection and three edit calls make four, so six is the ceiling; a socket
  * leaked by an abandoned call would stay busy and show up in `activeRequests`, and over a run the count would grow).
  */
 export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 6): Promise<void> {

@@ -23,11 +23,12 @@
  *
  * At a glance:
  * - Replies: `'text'` (streamed word by word), `{...}` (JSON content), `reply(content, { firstTokenDelayMs,
- *   chunkDelayMs, chunks, doneReason })`, `fault.http(status, text)`, `fault.errorLine(text)`,
+ *   chunkDelayMs, chunks, doneReason, toolCalls })`, `toolCalls([{ name, arguments }], text?)` (Agent mode), `fault.http(status, text)`, `fault.errorLine(text)`,
  *   `fault.cut({ destroy })`, `fault.hang({ afterChunks })`,
  *   `fault.redirect(status, location)`, `fault.endlessBody(status)`. A list answers call by call; a function
  *   gets the `RecordedChat`.
- * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages, format, options, stream).
+ * - Records: `requests` (all), `chats` / `chatsOf(role)` (role, model, messages with `tool_calls` / `tool_name`,
+ *   tools, format, options, stream). A tool step has no agent signature, so its role is `vanilla`.
  * - Live counters: `activeRequests`, `openStreams`, `openConnections` (keep-alive included), `clientAborts`.
  * - Control: `setScript`, `scriptRole`, `setModels`, `setFault(endpoint, …)`, `reset`, `stop` / `start`
  *   (same port: "Ollama stopped"), `close`, `waitForIdle`.
@@ -70,6 +71,17 @@ export interface ScriptedReplySpec extends ReplyTiming {
   /** Override the honest estimates (ceil(chars / 4)). */
   readonly promptEvalCount?: number;
   readonly evalCount?: number;
+  /**
+   * Tool calls the model makes, after the text: streamed as one chunk of `message.tool_calls` before the
+   * final chunk (as Ollama does), or in the single reply of a non-streaming call.
+   */
+  readonly toolCalls?: readonly ScriptedToolCall[];
+}
+
+/** One call in Ollama's wire shape: the tool's name and its arguments as a JSON object. */
+export interface ScriptedToolCall {
+  readonly name: string;
+  readonly arguments: Record<string, unknown>;
 }
 
 export type ScriptedFault = ReplyTiming & { readonly [BRAND]: 'fault' } & (
@@ -98,6 +110,15 @@ export type ChatScript =
 /** A reply with timing or exact chunks. */
 export function reply(content: string | object, options: Omit<ScriptedReplySpec, typeof BRAND | 'content'> = {}): ScriptedReplySpec {
   return { ...options, content, [BRAND]: 'reply' };
+}
+
+/** A reply that calls tools (`text` beside them is optional, as with real models). */
+export function toolCalls(
+  calls: readonly ScriptedToolCall[],
+  text = '',
+  options: Omit<ScriptedReplySpec, typeof BRAND | 'content' | 'toolCalls'> = {},
+): ScriptedReplySpec {
+  return reply(text, { ...options, toolCalls: calls });
 }
 
 interface FaultOptions extends ReplyTiming {
@@ -195,11 +216,24 @@ export interface RecordedRequest {
   readonly at: number;
 }
 
+/** One message of a recorded chat; tool calls and a tool result's tool name as Ollama received them. */
+export interface RecordedMessage {
+  readonly role: string;
+  readonly content: string;
+  readonly tool_calls?: readonly { readonly function: { readonly name: string; readonly arguments: unknown } }[];
+  readonly tool_name?: string;
+}
+
 export interface RecordedChat {
   /** Which agent sent it, from the system prompt's signature. */
   readonly role: AgentRole;
   readonly model: string;
-  readonly messages: readonly { role: string; content: string }[];
+  readonly messages: readonly RecordedMessage[];
+  /** The `tools` the request offered (Ollama's `{ type: 'function', function }` entries); absent without tools. */
+  readonly tools?: readonly {
+    readonly type: string;
+    readonly function: { readonly name: string; readonly description?: string; readonly parameters?: unknown };
+  }[];
   readonly format?: unknown;
   readonly options?: Record<string, unknown>;
   /** Ollama streams unless the body says `"stream": false`. */
@@ -612,18 +646,25 @@ export class ScriptedOllama {
     const name = typeof body.model === 'string' ? body.model : '';
     if (!name) return ex.json(400, { error: 'model is required' });
     const messages = Array.isArray(body.messages)
-      ? (body.messages as { role?: unknown; content?: unknown }[]).map((m) => ({
+      ? (body.messages as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_name?: unknown }[]).map((m): RecordedMessage => ({
           role: String(m.role ?? ''),
           content: String(m.content ?? ''),
+          ...(Array.isArray(m.tool_calls) ? { tool_calls: m.tool_calls as RecordedMessage['tool_calls'] } : {}),
+          ...(typeof m.tool_name === 'string' ? { tool_name: m.tool_name } : {}),
         }))
       : [];
-    const promptTokens = estimateTokens(messages.map((m) => m.content).join(''));
+    // Tool definitions and earlier tool calls are part of the prompt a real server evaluates.
+    const promptTokens = estimateTokens(
+      messages.map((m) => m.content + (m.tool_calls ? JSON.stringify(m.tool_calls) : '')).join('') +
+        (Array.isArray(body.tools) ? JSON.stringify(body.tools) : ''),
+    );
     const chat: RecordedChat = {
       role: agentRoleOf(messages as ChatMessage[]),
       model: name,
       // A model reads through the datamarking; scripts and assertions see the prompt as a model
       // reads it. The marked prompt as sent stays in `body.messages`.
       messages: readableMessages(messages),
+      ...(Array.isArray(body.tools) ? { tools: body.tools as RecordedChat['tools'] } : {}),
       format: body.format,
       options: body.options as Record<string, unknown> | undefined,
       stream: body.stream !== false,
@@ -664,7 +705,7 @@ export class ScriptedOllama {
       }
       return ex.json(200, {
         ...base(),
-        message: { role: 'assistant', content },
+        message: { role: 'assistant', content, ...wireToolCalls(chosen) },
         ...finalStats(chosen, promptTokens, content, started, started),
       });
     }
@@ -679,6 +720,10 @@ export class ScriptedOllama {
       ex.line({ ...base(), message: { role: 'assistant', content: chunks[i] }, done: false });
     }
     if (chosen[BRAND] === 'fault') return this.streamFault(chosen, ex);
+    if (chosen.toolCalls?.length) {
+      if (stopAt > 0 && !(await ex.sleep(timing.chunkDelayMs))) return;
+      ex.line({ ...base(), message: { role: 'assistant', content: '', ...wireToolCalls(chosen) }, done: false });
+    }
     if (!(await ex.sleep(timing.chunkDelayMs))) return;
     ex.line({
       ...base(),
@@ -698,7 +743,8 @@ export class ScriptedOllama {
     ex: Exchange,
   ): Promise<void> {
     const pacer = this.pacer!;
-    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content));
+    // A tool call is generated like text: its JSON counts as output tokens.
+    const outputTokens = spec.evalCount ?? Math.max(1, estimateTokens(content + toolCallsText(spec)));
     // Chunk i is out when the tokens up to its end are generated (at least one token for the first).
     const milestones: number[] = [];
     let chars = 0;
@@ -741,9 +787,11 @@ export class ScriptedOllama {
           eval_duration: ns(t.generationSeconds),
         };
         if (chat.stream) {
+          if (spec.toolCalls?.length)
+            ex.line({ ...base(), message: { role: 'assistant', content: '', ...wireToolCalls(spec) }, done: false });
           ex.line({ ...base(), message: { role: 'assistant', content: '' }, ...stats });
           ex.end();
-        } else ex.json(200, { ...base(), message: { role: 'assistant', content }, ...stats });
+        } else ex.json(200, { ...base(), message: { role: 'assistant', content, ...wireToolCalls(spec) }, ...stats });
         resolve();
       });
       this.speedJobs.set(chat, id);
@@ -844,10 +892,21 @@ function tagsEntry(model: Required<ScriptedModel>) {
 }
 
 /** The fields of Ollama's final chunk; durations in nanoseconds, as Ollama reports them. */
+/** A reply's tool calls as Ollama's `message.tool_calls` (spread into a message; nothing without calls). */
+function wireToolCalls(spec: ScriptedReplySpec | ScriptedFault): { tool_calls?: object[] } {
+  if (spec[BRAND] !== 'reply' || !spec.toolCalls?.length) return {};
+  return { tool_calls: spec.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) };
+}
+
+function toolCallsText(spec: ScriptedReplySpec | ScriptedFault): string {
+  return spec[BRAND] === 'reply' && spec.toolCalls?.length ? JSON.stringify(wireToolCalls(spec).tool_calls) : '';
+}
+
 function finalStats(spec: ScriptedReplySpec | ScriptedFault, promptTokens: number, content: string, started: bigint, firstChunkAt: bigint) {
   const now = process.hrtime.bigint();
   const prompt = spec[BRAND] === 'reply' && spec.promptEvalCount !== undefined ? spec.promptEvalCount : promptTokens;
-  const evalCount = spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content));
+  const evalCount =
+    spec[BRAND] === 'reply' && spec.evalCount !== undefined ? spec.evalCount : Math.max(1, estimateTokens(content + toolCallsText(spec)));
   const promptDuration = Number(firstChunkAt - started);
   return {
     done: true,

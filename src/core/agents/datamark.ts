@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { LlmPort } from '../llm';
 import { agentRoleOf } from './roles';
 
@@ -31,8 +31,20 @@ export interface DataMark {
  */
 export const MARKERS: readonly string[] = ['ˆ', '¦', '¤', '§', '¶', '†', '‡', '¬', '¨', '¯', '˜', '÷'];
 
-/** A mark for one request; `pick` chooses the marker's index (random by default). */
-export function createDataMark(pick: (n: number) => number = (n) => randomInt(n)): DataMark {
+/** Drawn once per process: the key that makes each request's marker unpredictable from outside. */
+const PROCESS_KEY = randomBytes(32);
+
+/**
+ * The marker index of a request: a keyed hash of the request's text, so the same request gets the
+ * same marker within a process (its prompts stay byte-identical, for Ollama's prompt cache and for
+ * tests), and no one without the process's random key can predict it.
+ */
+export function requestMarkerPick(requestText: string): (n: number) => number {
+  return (n) => createHmac('sha256', PROCESS_KEY).update(requestText).digest().readUInt32BE(0) % n;
+}
+
+/** A mark for one request; `pick` chooses the marker's index. */
+export function createDataMark(pick: (n: number) => number): DataMark {
   const marker = MARKERS[pick(MARKERS.length) % MARKERS.length]!;
   const all = new RegExp(escapeRegExp(marker), 'g');
   return {

@@ -6,4 +6,5 @@ export * from './detect';
 export * from './critic';
 export * from './composer';
 export * from './rewrite';
+export * from './edits';
 export * from './datamark';

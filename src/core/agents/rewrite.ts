@@ -5,13 +5,14 @@ import { ROLE_SIGNATURE } from './roles';
 import { NO_MARK, withMarkRule, type DataMark } from './datamark';
 
 /**
- * The rewrite agent writes ONE erased answer as plain streamed text. ALU's AuditErase writes all `j`
- * candidates in a single JSON reply, so the user waits for j full answers in a row; `j` of these calls can
- * run in parallel on a server with slots, and one can stream straight through the guard when `k = 1`.
+ * The rewrite agent writes an erased answer as plain text. The pipeline calls it once, when the question
+ * itself names a target: a vanilla draft would then be about the target and almost all of it would have
+ * to go, so the first draft is written with the targets already erased, and the edit agents
+ * (`edits.ts`) check it as they check a vanilla draft. The latency sketches still call it j times, with a
+ * draft, as the flow the edits replaced.
  *
- * Built for Ollama's per-slot prompt cache: the system prompt is one constant text, and the `j` calls of
- * a request send the same data message, so only the short variant line at the very end differs. The
- * variant and a per-candidate seed make the candidates differ, as ALU's j rewrites do.
+ * Built for Ollama's per-slot prompt cache: the system prompt is one constant text, and calls of a
+ * request send the same data message, so only the short variant line at the very end differs.
  */
 export const REWRITE_SYSTEM_PROMPT = `${ROLE_SIGNATURE.rewrite}. Some subjects (the forget targets) must not be revealed.
 You get the forget targets, the earlier conversation, the user's question and, when there is one, a draft answer.
@@ -58,8 +59,9 @@ export function buildRewriteMessages(input: RewriteInput): ChatMessage[] {
 }
 
 /**
- * Sampling for candidate `candidate`: its own seed (the request's seed plus the candidate number) so
- * candidates differ yet a seeded run is reproducible; some temperature when j > 1 for the same reason.
+ * Sampling for candidate `candidate` (a rewrite or a set of edits): its own seed (the request's seed plus
+ * the candidate number) so candidates differ yet a seeded run is reproducible; some temperature when
+ * j > 1 for the same reason.
  */
 export function rewriteOptions(input: {
   candidate: number;

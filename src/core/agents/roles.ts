@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../llm';
 
-export type AgentRole = 'vanilla' | 'detect' | 'rewrite' | 'critic' | 'compose';
+export type AgentRole = 'vanilla' | 'detect' | 'rewrite' | 'edit' | 'critic' | 'compose';
 
 /** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
@@ -8,6 +8,7 @@ export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   rewrite: 'You are the rewrite agent of Unlearn',
   critic: 'You are the critic agent of Unlearn',
   compose: 'You are the composer agent of Unlearn',
+  edit: 'You are the edit agent of Unlearn',
 };
 
 /** Which agent sent these messages (a request without an agent signature is the vanilla agent's). */

@@ -34,6 +34,8 @@ export async function callStructured<T>(
     firstTokenTimeoutMs?: number;
     totalTimeoutMs?: number;
     seed?: number;
+    /** Sampling temperature (default 0: one right answer is wanted; candidates that should differ raise it). */
+    temperature?: number;
     /** Ollama's context window, sent as `num_ctx` on every attempt. */
     numCtx?: number;
     /** Ollama's `keep_alive` (how long the model stays loaded after this call). */
@@ -52,7 +54,7 @@ export async function callStructured<T>(
       messages,
       format,
       options: {
-        temperature: 0,
+        temperature: request.temperature ?? 0,
         ...(request.seed !== undefined ? { seed: request.seed + attempt } : {}),
         ...(request.numCtx !== undefined ? { num_ctx: request.numCtx } : {}),
       },

@@ -1,4 +1,4 @@
-import { parseTargets, spelledTermsOf, type TargetEntry } from '../targets';
+import { parseTargets, termsOf, type TargetEntry } from '../targets';
 import { DatasetFormatError } from './datasetFile';
 import { parseJsonValues } from './jsonValues';
 import { CHOICE_LETTERS } from './multipleChoice';
@@ -149,7 +149,7 @@ function isShortAnswer(answer: string): boolean {
 /** The questions of a forget file and a retain file, with the targets the forget one is about. */
 export function qaDataset(input: QaInput): EvalDataset {
   const targets = parseTargets(input.targets ?? []).targets;
-  const names = targets.flatMap((t) => spelledTermsOf(t));
+  const names = targets.flatMap((t) => termsOf(t));
   const questions: EvalQuestion[] = [];
   const add = (records: readonly QaRecord[], split: Split) => {
     const rows = input.limit !== undefined ? records.slice(0, input.limit) : records;

@@ -25,11 +25,12 @@ const STAGE_COLORS: Record<StageName, string> = {
   relevance: '#64748b',
   detect: '#a78bfa',
   rewrite: '#6366f1',
+  edit: '#818cf8',
   critic: '#ec4899',
   compose: '#0ea5e9',
   guard: '#10b981',
 };
-const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'rewrite', 'critic', 'compose', 'guard'];
+const STAGES: readonly StageName[] = ['retrieve', 'vanilla', 'relevance', 'detect', 'rewrite', 'edit', 'critic', 'compose', 'guard'];
 
 interface Series {
   readonly name: string;

@@ -1,6 +1,6 @@
 export * from './types';
 export { redactMatches, guardText } from './redact';
-export { redactionMarker, sentenceMarker, withoutMarkerNames, MEANING_REASON, MARKER } from './marker';
+export { redactionMarker, sentenceMarker, withoutMarkerNames, ANONYMOUS_MARKER, MEANING_REASON, MARKER } from './marker';
 export { buildTargetIndex } from './targetIndex';
 export { getCachedIndex, clearIndexCache } from './cache';
 export { foldForMatch } from './folding';

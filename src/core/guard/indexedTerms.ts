@@ -1,6 +1,6 @@
 /** The targets' names and aliases as the scan needs them: folded, in one automaton, and bucketed for masks. */
 
-import { isCaseSensitive, termsOf, type ForgetTarget } from '../targets';
+import { distinctNameParts, isCaseSensitive, termsOf, type ForgetTarget } from '../targets';
 import { Automaton } from './automaton';
 import { F_UPPER, GAP_MAX, ESC_MAX, MAX_CHAR_SPAN, SEQ_MAX } from './foldFlags';
 import type { Folded } from './folding';
@@ -51,8 +51,10 @@ export class IndexedTerms {
     this.enabled = enabled;
     let chars = 0;
     let termCount = 0;
-    // Terms include each target's derived name parts (termsOf), so they are counted from it.
-    const termLists = enabled.map((t) => termsOf(t));
+    // Each target's name and aliases, then its distinctive name parts, which match only capitalised.
+    const parts = distinctNameParts(enabled);
+    const termLists = enabled.map((t) => [...termsOf(t), ...(parts.get(t.id) ?? [])]);
+    const spelled = enabled.map((t) => t.aliases.length + 1);
     for (const terms of termLists) {
       termCount += terms.length;
       for (const term of terms) chars += term.length;
@@ -62,17 +64,18 @@ export class IndexedTerms {
     const termText: string[] = [];
     const needsCapital = new Uint8Array(termCount);
     enabled.forEach((target, ti) => {
-      for (const term of termLists[ti]!) {
+      termLists[ti]!.forEach((term, k) => {
         const i = pool.add(term);
         // A name with no letters or digits (".*") cannot be spelled in text.
         if (pool.length(i) === 0) {
           pool.pop();
-          continue;
+          return;
         }
         termTarget[i] = ti;
         termText.push(term);
-        if (isCaseSensitive(target, term)) needsCapital[i] = 1;
-      }
+        // A name part (after the spelled terms) binds only as a proper noun.
+        if (k >= spelled[ti]! || isCaseSensitive(target, term)) needsCapital[i] = 1;
+      });
     });
     this.pool = pool;
     this.termTarget = termTarget;

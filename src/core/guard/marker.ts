@@ -45,7 +45,7 @@ const PLACEHOLDER_HEAD = '[redacted:';
 export const MARKER = /\[redacted: ([^\]\n]{1,200})\]/g;
 
 /** A marker without the name: what an earlier answer's markers become when that answer is sent back as history. */
-const ANONYMOUS_MARKER = '[redacted]';
+export const ANONYMOUS_MARKER = '[redacted]';
 
 /**
  * `text` with every marker's name taken out. An earlier answer's `[redacted: Project Falcon]` in the

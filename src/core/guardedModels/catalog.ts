@@ -102,9 +102,9 @@ export function leftOutModels(models: readonly ModelInfo[], details: readonly (M
  *
  * Cloud models (`runsRemotely`) are left out: a guarded model must answer from the configured server.
  *
- * Tool calling is declared false on purpose: the pipeline's agents exchange text and JSON only, and the
- * LLM port has no tool channel, so a tool call could not be made, let alone checked. docs/settings.md,
- * "Which chat modes list guarded models", says what users see.
+ * Tool calling is declared when the model itself supports tools (/api/show lists `tools`): then the
+ * model is offered in Agent mode, its tool steps pass the leak guard and its final text the pipeline
+ * (docs/agent-mode.md). A model without tools, or of an older server that does not say, is Ask-only.
  */
 export function describeGuardedModels(
   host: string,
@@ -122,6 +122,7 @@ export function describeGuardedModels(
     const windowNote = known?.contextLength
       ? `${known.contextLength.toLocaleString('en-US')}-token window`
       : `window unknown (${d instanceof Error ? 'could not read model details' : 'not reported'}), assuming ${FALLBACK_CONTEXT_TOKENS}`;
+    const toolCalling = supportsTools(known);
     listed.push({
       id: model.name,
       name: guardedModelName(model.name),
@@ -130,12 +131,20 @@ export function describeGuardedModels(
       detail: ['guarded', ...facts].join(' · '),
       tooltip:
         `${model.name} on ${host}, behind Unlearn: every answer passes the ALU agents and the leak guard for this ` +
-        `workspace's forget targets. ${windowNote}. Text only; no tool calling.`,
+        `workspace's forget targets. ${windowNote}. ` +
+        (toolCalling
+          ? 'Tool calling (Agent mode): every call is checked by the leak guard before it runs.'
+          : 'Text only; the model does not support tool calling.'),
       ...budget,
-      capabilities: { toolCalling: false, imageInput: false },
+      capabilities: { toolCalling, imageInput: false },
     });
   });
   return listed.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Whether Ollama says the model can call tools (its /api/show `capabilities` include `tools`). */
+export function supportsTools(details: ModelDetails | Error | undefined): boolean {
+  return !(details instanceof Error) && !!details?.capabilities?.includes('tools');
 }
 
 /** A fingerprint of the installed list, to tell a real change (a pull, a delete) from a re-poll. */

@@ -83,6 +83,11 @@ export function toPipelineConversation(messages: readonly PlainMessage[]): Pipel
   return { question, history, omitted };
 }
 
+/** The readable text of some parts (a tool result's content), as the pipeline renders them; what cannot be read goes to `omitted`. */
+export function textOfParts(parts: readonly PlainPart[], omitted: string[] = []): string {
+  return renderParts(parts, new Map(), omitted).trim();
+}
+
 /** Adjacent text parts are one text split up (VS Code concatenates them); other parts go on their own line. */
 function renderParts(parts: readonly PlainPart[], toolNames: ReadonlyMap<string, string>, omitted: string[]): string {
   let out = '';

@@ -8,7 +8,7 @@
 import { Ollama } from 'ollama';
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOllamaHost } from './hostPolicy';
-import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress } from './port';
+import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, PullProgress, ToolCall, ToolSpec } from './port';
 
 export interface OllamaPortOptions {
   /** As the user wrote it (`http://127.0.0.1:11434`, `localhost:11434`); validated by `parseOllamaHost`. */
@@ -64,7 +64,11 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
       const call = new Call({ op: 'chat', host, model: request.model, label: request.label }, request.signal, firstTokenMs, totalMs);
       const body = {
         model: request.model,
-        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        messages: [
+          ...request.messages.map(toOllamaMessage),
+          ...(request.toolChoice === 'required' && request.tools?.length ? [{ role: 'system', content: REQUIRED_TOOL_NOTE }] : []),
+        ],
+        ...(request.tools?.length ? { tools: request.tools.map(toOllamaTool) } : {}),
         ...(request.format ? { format: request.format } : {}),
         ...(request.options ? { options: { ...request.options } } : {}),
         ...(request.keepAlive !== undefined ? { keep_alive: request.keepAlive } : {}),
@@ -74,17 +78,21 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
         if (!request.onToken && firstTokenMs === undefined) {
           const reply = await clientFor(call).chat({ ...body, stream: false });
           call.firstToken();
+          const toolCalls = fromOllamaToolCalls(reply.message?.tool_calls);
           return {
             content: reply.message?.content ?? '',
             promptTokens: reply.prompt_eval_count,
             completionTokens: reply.eval_count,
             durationMs: Math.round(performance.now() - started),
+            ...(toolCalls.length ? { toolCalls } : {}),
           };
         }
         const stream = await clientFor(call).chat({ ...body, stream: true });
         let content = '';
         let promptTokens: number | undefined;
         let completionTokens: number | undefined;
+        // Ollama sends each tool call whole, in a chunk of its own, before the final one.
+        const toolCalls: ToolCall[] = [];
         for await (const part of stream) {
           call.firstToken();
           const text = part.message?.content ?? '';
@@ -92,12 +100,19 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
             content += text;
             call.callback(() => request.onToken?.(text));
           }
+          toolCalls.push(...fromOllamaToolCalls(part.message?.tool_calls));
           if (part.done) {
             promptTokens = part.prompt_eval_count;
             completionTokens = part.eval_count;
           }
         }
-        return { content, promptTokens, completionTokens, durationMs: Math.round(performance.now() - started) };
+        return {
+          content,
+          promptTokens,
+          completionTokens,
+          durationMs: Math.round(performance.now() - started),
+          ...(toolCalls.length ? { toolCalls } : {}),
+        };
       } catch (error) {
         throw call.toLlmError(error);
       } finally {
@@ -174,6 +189,52 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
       return simple({ op: 'version' }, signal, async (client) => (await client.version()).version);
     },
   };
+}
+
+/** Ollama has no `tool_choice`: a required call is asked for in words, last, where a model heeds it most. */
+const REQUIRED_TOOL_NOTE = 'Reply with a call to one of the tools; do not answer in text.';
+
+/** A port message in Ollama's shape: tool calls as `tool_calls`, a tool result as role `tool` with `tool_name`. */
+function toOllamaMessage(m: ChatMessage) {
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.toolCalls?.length ? { tool_calls: m.toolCalls.map((c) => ({ function: { name: c.name, arguments: { ...c.arguments } } })) } : {}),
+    ...(m.role === 'tool' && m.toolName ? { tool_name: m.toolName } : {}),
+  };
+}
+
+function toOllamaTool(tool: ToolSpec) {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+/**
+ * The calls of one reply chunk. Ollama gives `arguments` as an object; a model that wrote a JSON string
+ * there (seen with some templates) is parsed, and anything that is not an object becomes `{}`: the
+ * caller validates arguments against the tool's schema anyway.
+ */
+function fromOllamaToolCalls(calls: unknown): ToolCall[] {
+  if (!Array.isArray(calls)) return [];
+  const out: ToolCall[] = [];
+  for (const raw of calls as { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
+    const name = raw?.function?.name;
+    if (typeof name !== 'string' || !name) continue;
+    let args = raw.function?.arguments;
+    if (typeof args === 'string') {
+      try {
+        args = JSON.parse(args) as unknown;
+      } catch {
+        args = undefined;
+      }
+    }
+    const isObject = typeof args === 'object' && args !== null && !Array.isArray(args);
+    out.push({
+      ...(typeof raw.id === 'string' && raw.id ? { id: raw.id } : {}),
+      name,
+      arguments: isObject ? (args as Record<string, unknown>) : {},
+    });
+  }
+  return out;
 }
 
 interface CallContext {

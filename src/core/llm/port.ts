@@ -1,10 +1,34 @@
 /** The one interface the pipeline calls. The Ollama adapter implements it; unit tests script it. */
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface ChatMessage {
   readonly role: ChatRole;
   readonly content: string;
+  /** On an assistant message: the tool calls it made (the text beside them is `content`). */
+  readonly toolCalls?: readonly ToolCall[];
+  /** On a `tool` message, which call it answers: its id (OpenAI needs it) and the tool's name (Ollama's `tool_name`). */
+  readonly toolCallId?: string;
+  readonly toolName?: string;
+}
+
+/**
+ * A tool the model may call, as VS Code (or any caller) declares it: provider-neutral. Each adapter
+ * writes it in its own wire format (Ollama and OpenAI both nest it as `{ type: 'function', function }`).
+ */
+export interface ToolSpec {
+  readonly name: string;
+  readonly description: string;
+  /** A JSON schema of the arguments object; an empty object schema when the tool takes none. */
+  readonly parameters: JsonSchema;
+}
+
+/** One call the model asked for. `arguments` is the parsed JSON object (an adapter parses OpenAI's string). */
+export interface ToolCall {
+  /** The server's id for the call when it gives one (OpenAI does, Ollama mostly does not). */
+  readonly id?: string;
+  readonly name: string;
+  readonly arguments: Record<string, unknown>;
 }
 
 /** A JSON schema passed to Ollama's `format` for structured output. */
@@ -30,6 +54,16 @@ export interface ChatRequest {
   readonly totalTimeoutMs?: number;
   /** A label for logs and errors ("rewrite", "critic"): which agent made the call. */
   readonly label?: string;
+  /**
+   * Tools the model may call (Agent mode). Only the guarded models' tool steps set it; the agents never
+   * do. A port whose server has no tool support ignores it and answers with text.
+   */
+  readonly tools?: readonly ToolSpec[];
+  /**
+   * `required`: the reply must call a tool (VS Code's Required tool mode). An adapter whose server can
+   * force it does (OpenAI's `tool_choice`); Ollama cannot, so its adapter asks in a last system line.
+   */
+  readonly toolChoice?: 'auto' | 'required';
 }
 
 export interface ChatResponse {
@@ -38,6 +72,8 @@ export interface ChatResponse {
   readonly promptTokens?: number;
   readonly completionTokens?: number;
   readonly durationMs: number;
+  /** The tool calls of the reply, in order, once it is complete; absent or empty when it is only text. */
+  readonly toolCalls?: readonly ToolCall[];
 }
 
 export interface ModelInfo {

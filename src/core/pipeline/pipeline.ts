@@ -1,42 +1,30 @@
 import { assignHandles, type HandledTarget, type ForgetTarget } from '../targets';
 import {
-  buildComposerMessages,
-  buildCriticScoresMessages,
   buildDetectMessages,
-  buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
   createDataMark,
-  criticScoresSchema,
+  requestMarkerPick,
   detectedHandles,
   detectSchema,
-  rewriteOptions,
-  toCriticReply,
   TOUCH_REASON,
   unmarkingPort,
   type DataMark,
   type StructuredCall,
   type TouchKind,
 } from '../agents';
-import { settleWithLimit, type Task } from './parallelCalls';
 import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatResponse } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, numCtxOption, promptBudget, PromptTooLongError } from './contextWindow';
-import {
-  createAnswerGuard,
-  finalizeAnswer,
-  guardWouldAct,
-  MARKER,
-  SafeStreamer,
-  withoutMarkerNames,
-  type Finalized,
-  type Redaction,
-} from '../guard';
-import { ControlStripper, stripControls } from '../text';
+import { Erasure, type ErasureRun } from './erasure';
+import { finalizeAnswer, MARKER, withoutMarkerNames, type Finalized, type Redaction } from '../guard';
+import { ControlStripper, sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import {
   applySentenceHits,
   encodingRequest,
+  KEYWORD_THRESHOLD,
+  keywordTokens,
   explainRelevance,
   firstReport,
   longUnreadableRun,
@@ -78,16 +66,6 @@ export const TOO_LONG =
  */
 export const KEEP_ALIVE = '30m';
 
-/** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-const DEFAULT_PARALLEL_CALLS = 4;
-
-/**
- * Candidates written when `parallelCalls` is 1 (a server that answers one request at a time). Each
- * candidate then costs a full answer's time in a row; two, with the best shown instead of composed,
- * keep a touched request within three times the plain model's time (see docs/benchmarks.md).
- */
-const ONE_SLOT_CANDIDATES = 2;
-
 /**
  * The ALU algorithm with Unlearn's additions, arranged for latency:
  *   0. the history is trimmed from its oldest turn until the vanilla prompt fits the context window;
@@ -95,23 +73,28 @@ const ONE_SLOT_CANDIDATES = 2;
  *      name (a many-shot prompt that named a target 30 turns ago still counts); meanwhile the question
  *      and history are embedded;
  *   2. a target is named there → no vanilla draft (whatever it said would be erased): relevance
- *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts at once,
- *      with the detect agent running beside the rewrites when the shortlist holds more than the names;
- *   3. otherwise the vanilla agent answers and the matcher reads its answer too; relevance shortlists by
- *      keywords and meaning over question, history and answer (auditPolicy: `named` skips this,
- *      `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
- *   4. empty shortlist → the vanilla answer stands, after the guard (shown whole, not streamed: see below);
- *   5. no name spelled → the detect agent says which shortlisted targets are touched; none → the
- *      vanilla answer stands, after the guard;
- *   6. the rewrite agent writes j erased candidates, one call each, at most parallelCalls in flight (a
- *      failed call is a junk candidate; all junk → refusal); a named or detected target is touched
+ *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts with a draft
+ *      the rewrite agent writes with the shortlisted targets erased, the detect agent beside it when the
+ *      shortlist holds more than the names;
+ *   3. otherwise the vanilla agent answers, streamed sentence by sentence while no sentence touches a
+ *      target (`always` shows nothing before erasure), and the matcher reads its answer too; relevance
+ *      shortlists by keywords and meaning over question, history and answer (auditPolicy: `named` skips
+ *      this, `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *   4. empty shortlist → the vanilla answer stands, after the guard;
+ *   5. binding evidence (a spelled name, alias or name part, or a score in the sure band) → erasure with
+ *      no detection call; otherwise the detect agent says which shortlisted targets are touched; none →
+ *      the vanilla answer stands, after the guard and the meaning check;
+ *   6. erasure as edits (erasure.ts): the draft goes to the edit agent numbered by sentence, j calls at
+ *      most parallelCalls in flight, each replying with sentences to drop or replace (a failed or
+ *      unreadable reply is a junk candidate; all junk → refusal); a named or detected target is touched
  *      whatever any agent says;
- *   7. the critic scores all candidates in one call, scores only; the guard vetoes any candidate that
- *      still names a target;
+ *   7. each edit set is made into text; the guard vetoes one that still spells a target; the critic scores
+ *      the distinct texts left in one call, scores only;
  *   8. the top-k must average at least minScore, else a refusal;
- *   9. k = 1, or the top-k agree (equal scores or near-identical text) → the best candidate is shown
- *      through the guard; otherwise the composer merges the top-k, streamed through the guard.
- * With one slot (parallelCalls = 1) j is at most ONE_SLOT_CANDIDATES and k is 1, and the request says so.
+ *   9. the composer merges the top-k edit sets without a model call (a sentence any of them changed is
+ *      changed, as the best-ranked of them changed it), and the text goes through the guard;
+ *  10. the meaning check reads the final text sentence by sentence against the shortlist before it is
+ *      shown. Untrusted text (question, history, drafts, candidates) reaches every agent datamarked.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).
@@ -119,8 +102,8 @@ const ONE_SLOT_CANDIDATES = 2;
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   // One datamark per request: every agent prompt marks its untrusted text with it, and every agent
   // reply is unmarked before anything reads it (see datamark.ts).
-  const mark = createDataMark();
   const sanitized = sanitizeUserInput(input);
+  const mark = createDataMark(requestMarkerPick(JSON.stringify([sanitized.question, sanitized.history ?? []])));
   const run = new Run({ ...sanitized, llm: unmarkingPort(sanitized.llm, mark) }, mark);
   try {
     return await run.execute();
@@ -130,18 +113,20 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   }
 }
 
-class Run {
+class Run implements ErasureRun {
   private readonly stages: StageRecord[] = [];
   private readonly started = performance.now();
   /** Every earlier turn the caller gave (user and assistant only). */
   private readonly history: readonly ChatMessage[];
+  /** Tool results and the like, cleaned as user text is; read whole by the matcher and relevance. */
+  private readonly evidence: readonly string[];
   /** The turns that fit the vanilla prompt: what the model sees, so what retrieval must scan. */
-  private sent: readonly ChatMessage[] = [];
+  sent: readonly ChatMessage[] = [];
   /** How many of `sent` the audit prompt could hold, when fewer. */
   private auditSent: number | undefined;
-  private readonly contextLength: number;
+  readonly contextLength: number;
   /** Prompt tokens one call may use; the rest of the window is the reply's. */
-  private readonly budget: number;
+  readonly budget: number;
 
   private readonly policy: AuditPolicy;
   /**
@@ -157,7 +142,7 @@ class Run {
   private detected: Set<string> | undefined;
 
   constructor(
-    private readonly input: PipelineInput,
+    readonly input: PipelineInput,
     private readonly mark: DataMark,
   ) {
     this.encodingAsk = encodingRequest(input.question);
@@ -169,6 +154,11 @@ class Run {
         : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
+    // Read as shown and as written: a name hidden by an escape sequence still prints as the name.
+    this.evidence = (input.evidence ?? []).flatMap((text) => {
+      const clean = sanitizeUserText(text);
+      return clean === text ? [text] : [clean, text];
+    });
     const c = input.options.contextLength;
     this.contextLength = typeof c === 'number' && Number.isFinite(c) && c >= 0 ? Math.floor(c) : DEFAULT_CONTEXT_LENGTH;
     this.budget = promptBudget(this.contextLength);
@@ -177,10 +167,21 @@ class Run {
   async execute(): Promise<PipelineResult> {
     const { index, question } = this.input;
 
-    const fitted = fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
+    const { draft } = this.input;
+    // With a draft no vanilla prompt is built, so nothing is trimmed here: every turn is read, and the
+    // agents' own prompts (fitted below) fail closed if even the question cannot fit them.
+    const fitted =
+      draft !== undefined ? { kept: this.history } : fitHistory(this.history, (kept) => buildVanillaMessages(question, kept), this.budget);
     this.sent = fitted?.kept ?? [];
+    // A draft is model text: read as shown (controls stripped) and as written, like the vanilla answer.
+    const drafted = draft !== undefined ? stripControls(draft) : undefined;
     const askedAbout = this.stage('retrieve', 'Finding forget targets…', () =>
-      index.mentionedTargets(question, ...this.sent.map((m) => m.content)),
+      index.mentionedTargets(
+        question,
+        ...this.sent.map((m) => m.content),
+        ...this.evidence,
+        ...(draft !== undefined ? [drafted!, draft] : []),
+      ),
     );
     if (!fitted) {
       // Even the question alone would be cut by Ollama, instructions first: no model call is made.
@@ -193,42 +194,51 @@ class Run {
     const dropped = this.history.length - this.sent.length;
     // The question and history are embedded while the vanilla agent answers, so a request that touches
     // nothing waits for the embedding model only for its answer.
-    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent)]);
+    const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent), ...evidenceParts(this.evidence)]);
 
     if (askedAbout.length > 0) {
-      // The question or history spells a target: a vanilla draft would only be erased, so none is
-      // written and the rewrites answer the question themselves (a full answer's time saved).
+      // The question, history, evidence or draft spells a target: a vanilla draft would only be erased,
+      // so none is written and the rewrites answer the question themselves (a full answer's time saved),
+      // from the given draft when there is one.
       if (asked) this.begin('relevance', 'Checking what the request is about…');
-      const report = await this.assess(askedAbout, asked, undefined);
+      const report = await this.assess(askedAbout, asked, drafted);
       this.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
       const mustTouch = bindingTouches(report);
       return await this.shown(asked, () =>
-        this.failingClosed(shortlisted, () => this.erase(undefined, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
+        this.failingClosed(shortlisted, () => this.erase(drafted, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
       );
     }
 
-    const answering =
-      dropped > 0
-        ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
-        : 'Answering…';
-    this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
-    // The answer streams sentence by sentence while every sentence so far touches nothing (see
-    // streamUntouched); `always` shows nothing before erasure.
-    const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
-    const vanilla = await this.chat({
-      ...this.callBase('vanilla'),
-      messages: buildVanillaMessages(question, this.sent),
-      options: this.sampling(),
-      ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
-    });
-    // Control characters, escape sequences and bidi controls go before anything reads the answer: the
-    // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
-    // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
-    const answer = stripControls(vanilla.content);
-    const streamed = stream ? await stream.end() : undefined;
-    if (streamed) this.prefix = streamed.shown;
-    const named = index.mentionedTargets(answer, vanilla.content);
+    let answer: string;
+    let named: ForgetTarget[] = [];
+    let streamed: Awaited<ReturnType<ReturnType<Run['streamUntouched']>['end']>> | undefined;
+    if (drafted !== undefined) {
+      // Retrieval above already read the draft and found no name in it.
+      answer = drafted;
+    } else {
+      const answering =
+        dropped > 0
+          ? `Answering (the oldest ${dropped} of ${this.history.length} earlier turns left out to fit the context window)…`
+          : 'Answering…';
+      this.begin('vanilla', answering, dropped > 0 ? { droppedTurns: dropped } : {});
+      // The answer streams sentence by sentence while every sentence so far touches nothing (see
+      // streamUntouched); `always` shows nothing before erasure.
+      const stream = this.policy === 'always' ? undefined : this.streamUntouched(asked);
+      const vanilla = await this.chat({
+        ...this.callBase('vanilla'),
+        messages: buildVanillaMessages(question, this.sent),
+        options: this.sampling(),
+        ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
+      });
+      // Control characters, escape sequences and bidi controls go before anything reads the answer: the
+      // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
+      // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
+      answer = stripControls(vanilla.content);
+      streamed = stream ? await stream.end() : undefined;
+      if (streamed) this.prefix = streamed.shown;
+      named = index.mentionedTargets(answer, vanilla.content);
+    }
 
     // A stage of its own (with a progress line) only when it may wait for the embedding model; keyword
     // scoring alone takes well under a millisecond.
@@ -389,7 +399,7 @@ class Run {
     const report = this.relevance.assess({
       policy: this.policy,
       named,
-      texts: [this.input.question, ...this.sent.map((m) => m.content), ...(answer !== undefined ? [answer] : [])],
+      texts: [this.input.question, ...this.sent.map((m) => m.content), ...this.evidence, ...(answer !== undefined ? [answer] : [])],
       queries,
       model: this.input.options.embeddingModel,
     });
@@ -421,7 +431,11 @@ class Run {
     const stripper = new ControlStripper();
     const context = [question, ...this.sent.map((m) => m.content)];
     const vectors: Float32Array[] = [];
-    let soFar = '';
+    // The matcher reads the last holdBack characters before each sentence with it (no name is longer),
+    // and keyword scores add up word by word (a word counts once), so each sentence costs its own length.
+    let tail = '';
+    const seen = new Set<string>();
+    const scores = new Map<string, number>();
     let questionClear: Promise<boolean> | undefined;
     const stop: SentenceHit = { targetId: '', kind: 'keyword', score: 1, threshold: 1 };
     const model = this.input.options.embeddingModel;
@@ -431,6 +445,8 @@ class Run {
         questionClear ??= (async () => {
           const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
           const report = this.relevance.assess({ policy: this.policy, named: [], texts: context, queries, ...(model ? { model } : {}) });
+          for (const text of context) for (const w of keywordTokens(text)) seen.add(w);
+          for (const hit of this.relevance.keywords.search(context, 0)) scores.set(hit.targetId, hit.score);
           return report.shortlist.length === 0;
         })();
         if (!(await questionClear)) return sentences.map(() => stop);
@@ -444,14 +460,23 @@ class Run {
       }
       const verdicts: (SentenceHit | undefined)[] = [];
       for (let i = 0; i < sentences.length; i++) {
-        const text = soFar + (soFar ? ' ' : '') + sentences[i]!;
+        const sentence = sentences[i]!;
+        const text = tail ? `${tail} ${sentence}` : sentence;
         if (index.mentionedTargets(text).length > 0) return [...verdicts, stop];
         if (this.policy !== 'named') {
-          if (this.relevance.keywords.search([...context, text]).length > 0) return [...verdicts, stop];
+          const fresh = [...new Set(keywordTokens(sentence))].filter((w) => !seen.has(w));
+          for (const w of fresh) seen.add(w);
+          if (fresh.length) {
+            for (const hit of this.relevance.keywords.search([fresh.join(' ')], 0)) {
+              const total = (scores.get(hit.targetId) ?? 0) + hit.score;
+              scores.set(hit.targetId, total);
+              if (total >= KEYWORD_THRESHOLD) return [...verdicts, stop];
+            }
+          }
           if (own && embedding && embedding.search([own[i]!]).length > 0) return [...verdicts, stop];
           if (own) vectors.push(own[i]!);
         }
-        soFar = text;
+        tail = text.slice(-index.holdBack);
         verdicts.push(undefined);
       }
       return verdicts;
@@ -529,10 +554,9 @@ class Run {
   }
 
   /**
-   * Erasure: j rewrites (in parallel up to the slots), the scores-only critic, then the best candidate
-   * or the composer. `draft` is the vanilla answer, absent when the question named a target. With
-   * `detectAlongside`, the detect agent runs beside the rewrites to say which shortlisted targets beyond
-   * `mustTouch` are touched; the rewrites erase every shortlisted target either way.
+   * Erasure (6–9, in erasure.ts). `draft` is the vanilla answer, absent when the question named a target.
+   * With `detectAlongside`, the detect agent runs beside the first erasure calls to say which shortlisted
+   * targets beyond `mustTouch` are touched; every shortlisted target is erased either way.
    */
   private async erase(
     draft: string | undefined,
@@ -541,190 +565,31 @@ class Run {
     detectAlongside: boolean,
     droppedBefore = 0,
   ): Promise<PipelineResult> {
-    const { index, question, options } = this.input;
-    const parallel = parallelCallsOf(options.parallelCalls);
-    const oneSlot = parallel === 1;
-    const asked = Math.max(1, Math.floor(options.candidates));
-    const j = oneSlot ? Math.min(asked, ONE_SLOT_CANDIDATES) : asked;
-    const askedK = Math.min(Math.max(1, Math.floor(options.topK)), j);
-    const k = oneSlot ? 1 : askedK;
-
-    // The rewrites see the turns the vanilla agent saw; if their larger prompt cannot hold them all, the
-    // oldest go first. Retrieval already scanned every one of them, and a retrieved target counts as
-    // touched whatever any agent says, so a turn left out here cannot let a target through.
-    const buildRewrite = (kept: readonly ChatMessage[], candidate = 1) =>
-      buildRewriteMessages({
-        question,
-        history: kept,
-        targets: handled,
-        ...(draft !== undefined ? { draft } : {}),
-        candidate,
-        of: j,
-        mark: this.mark,
-      });
-    const fit = fitHistory(this.sent, (kept) => buildRewrite(kept, j), this.budget);
-    if (!fit) throw new PromptTooLongError('rewrite', estimatePromptTokens(buildRewrite([], j)), this.budget, this.contextLength);
-    const rewriteDropped = this.sent.length - fit.kept.length;
-    if (rewriteDropped > 0) this.auditSent = fit.kept.length;
-    const droppedTurns = Math.max(droppedBefore, rewriteDropped);
-
-    const reduced = oneSlot && (j < asked || k < askedK) ? ` (one model slot: ${j} of ${asked}, the best shown as written)` : '';
-    this.begin(
-      'rewrite',
-      `Writing ${j} erased ${j === 1 ? 'answer' : 'answers'} for ${handled.length} ${handled.length === 1 ? 'target' : 'targets'}${reduced}…`,
-      {
-        targets: handled.length,
-        candidates: j,
-        ...(droppedTurns > 0 ? { droppedTurns } : {}),
-      },
-    );
-    const { seed, temperature } = options;
-    const numCtx = numCtxOption(this.contextLength).num_ctx;
-    type Done = { kind: 'rewrite'; response: ChatResponse } | { kind: 'detect'; found: Map<string, TouchKind> };
-    const tasks: Task<Done>[] = [];
-    // Detection is short and goes first, so on a one-slot server it does not wait behind the rewrites.
-    if (detectAlongside) {
-      const build = (kept: readonly ChatMessage[]) =>
-        buildDetectMessages({
-          question,
-          ...(draft !== undefined ? { answer: draft } : {}),
-          history: kept,
-          targets: handled,
-          mark: this.mark,
-        });
-      const detectFit = fitHistory(this.sent, build, this.budget);
-      if (!detectFit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
-      tasks.push(async (signal) => {
-        const reply = await this.structured({ label: 'detect', schema: detectSchema, messages: build(detectFit.kept) }, signal);
-        return { kind: 'detect', found: detectedHandles(reply, handled) };
-      });
-    }
-    for (let n = 1; n <= j; n++) {
-      tasks.push(async (signal) => ({
-        kind: 'rewrite',
-        response: await this.input.llm.chat({
-          ...this.callBase('rewrite'),
-          signal,
-          messages: buildRewrite(fit.kept, n),
-          options: rewriteOptions({
-            candidate: n,
-            of: j,
-            ...(seed !== undefined ? { seed } : {}),
-            ...(temperature !== undefined ? { temperature } : {}),
-            ...(numCtx !== undefined ? { numCtx } : {}),
-          }),
-        }),
-      }));
-    }
-    const settled = await settleWithLimit(tasks, parallel, this.input.signal);
-    this.input.signal?.throwIfAborted();
-    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    // A dead server or a missing model is the user's to fix, not a refusal; anything else fails closed below.
-    const fatal = failures.find(
-      (e) => e instanceof LlmError && (e.code === 'unreachable' || e.code === 'model-missing' || e.code === 'aborted'),
-    );
-    if (fatal) throw fatal;
-    const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const touched = new Map<string, TouchKind>();
-    if (detectAlongside) {
-      const detection = done.find((d) => d.kind === 'detect');
-      // Detection failed: which further targets are touched is unknown, so the request is refused.
-      if (!detection) throw settled[0]!.status === 'rejected' ? settled[0]!.reason : new Error('detection gave no answer');
-      for (const [handle, how] of detection.found) touched.set(handle, how);
-      this.detected = new Set(handled.filter((h) => detection.found.has(h.handle)).map((h) => h.target.id));
-    }
-    // The matcher found these by name, alias or disguise (or detection found them), so they are touched
-    // whatever any agent says: a missed detection must not wave an answer through.
-    for (const h of handled) {
-      const known = mustTouch.get(h.target.id);
-      if (known && !touched.has(h.handle)) touched.set(h.handle, known);
-    }
-    const responses = done.flatMap((d) => (d.kind === 'rewrite' ? [d.response] : []));
-    this.count(responses);
-    // Candidates are model text too: stripped of controls before the critic, the guard and the composer
-    // see them. A failed call or an empty reply is a junk candidate, dropped here.
-    const candidates = responses.map((r) => stripControls(r.content).trim()).filter((t) => t.length > 0);
-    // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
-    if (candidates.length === 0) throw failures[0] ?? new LlmError('malformed', `all ${j} rewrites came back empty`, { label: 'rewrite' });
-
-    this.begin('critic', `Scoring ${candidates.length} ${candidates.length === 1 ? 'candidate' : 'candidates'}…`, {
-      candidates: candidates.length,
-    });
-    const scores = await this.structured({
-      label: 'critic',
-      schema: criticScoresSchema(candidates.length),
-      messages: this.fitting('critic', buildCriticScoresMessages({ question, candidates, targets: handled, mark: this.mark })),
-    });
-    const critic = toCriticReply(scores);
-
-    const ranked = candidates
-      .map((text, i) => {
-        const s = critic.scores[i]!;
-        // The guard overrules the critic: a candidate that still spells a target cannot score as erased,
-        // read the way the final guard reads it (a placeholder inside a name does not split it).
-        const forget = guardWouldAct(text, index, handled) ? 1 : s.forget;
-        return { text, forget, utility: s.utility };
-      })
-      .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
-    const best = ranked.slice(0, Math.min(k, ranked.length));
-    const mean = best.reduce((sum, c) => sum + c.forget, 0) / best.length;
-    if (mean < options.minScore) {
-      return this.refuse(
-        handled,
-        touched,
-        `the best ${best.length} erased ${best.length === 1 ? 'answer scores' : 'answers score'} ${mean.toFixed(1)} of 5 for forgetting, below the required ${options.minScore}`,
-      );
-    }
-
-    const reasonOf = reasonLookup(handled, touched);
-    // The stream is stripped of controls as it arrives, then guarded; what is shown is what was checked.
-    const streamer = new SafeStreamer(createAnswerGuard(index, handled, reasonOf), (text) => this.emit({ type: 'answer-chunk', text }));
-    this.streamer = streamer;
-    if (candidatesAgree(best)) {
-      // Merging answers the critic rates the same (or that say the same) would rewrite the best one
-      // for a full answer's time and add nothing: it is shown as written, through the same guard.
-      this.begin('guard', 'Checking the answer…');
-      streamer.push(best[0]!.text);
-    } else {
-      this.begin('compose', 'Composing…');
-      const composerMessages = this.fitting('compose', buildComposerMessages({ question, best: best.map((c) => c.text), mark: this.mark }));
-      await this.chat({
-        ...this.callBase('compose'),
-        messages: composerMessages,
-        options: this.sampling(),
-        onToken: (t) => streamer.push(t),
-      });
-      this.begin('guard', 'Checking the answer…');
-    }
-    const finalized = streamer.end();
+    const erased = await new Erasure(this, { draft, handled, mustTouch, detectAlongside, droppedBefore, mark: this.mark }).erase();
+    if (erased.detected) this.detected = new Set(erased.detected);
+    if (erased.historySent !== undefined) this.auditSent = erased.historySent;
+    if (erased.kind === 'refused') return this.refuse(handled, erased.touched, erased.reason);
+    const reasonOf = reasonLookup(handled, erased.touched);
+    const finalized = this.stage('guard', 'Checking the answer…', () => finalizeAnswer(erased.text, this.input.index, handled, reasonOf));
+    this.emit({ type: 'answer-chunk', text: finalized.text });
     return this.result(
       'erased',
       finalized,
-      handled.filter((h) => touched.has(h.handle)).map((h) => h.target),
+      handled.filter((h) => erased.touched.has(h.handle)).map((h) => h.target),
     );
   }
 
-  private refuse(handled: HandledTarget[], touched: Map<string, TouchKind>, reason: string): PipelineResult {
+  private refuse(handled: HandledTarget[], touched: ReadonlyMap<string, TouchKind>, reason: string): PipelineResult {
     const targets = touched.size ? handled.filter((h) => touched.has(h.handle)).map((h) => h.target) : handled.map((h) => h.target);
-    const shown = this.streamer?.shown();
-    if (shown?.text) {
-      // The composer failed after part of its (guarded) answer was streamed, which cannot be taken back:
-      // the refusal follows as its own paragraph, and the result holds exactly what the user saw.
-      this.emit({ type: 'answer-chunk', text: `\n\n${REFUSAL}` });
-      return this.result('refused', { ...shown, text: `${shown.text}\n\n${REFUSAL}` }, targets, reason);
-    }
     this.emit({ type: 'answer-chunk', text: REFUSAL });
     return this.result('refused', { text: REFUSAL, redactions: [], guardMatches: 0, spans: [] }, targets, reason);
   }
 
   // --- bookkeeping -------------------------------------------------------------------------------
 
-  /** The composer's streamer, once it started: what it emitted is on the user's screen. */
-  private streamer: SafeStreamer | undefined;
-
   private open: { stage: StageName; start: number; calls: number; promptTokens: number; completionTokens: number } | undefined;
 
-  private begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
+  begin(stage: StageName, message: string, extra: { targets?: number; candidates?: number; droppedTurns?: number } = {}): void {
     this.close();
     this.input.signal?.throwIfAborted();
     this.open = { stage, start: performance.now(), calls: 0, promptTokens: 0, completionTokens: 0 };
@@ -748,21 +613,18 @@ class Run {
   }
 
   /** A model call of the open stage; its call and tokens are counted. */
-  private async chat(request: ChatRequest): Promise<ChatResponse> {
+  async chat(request: ChatRequest): Promise<ChatResponse> {
     const response = await this.input.llm.chat(request);
     this.count([response]);
     return response;
   }
 
-  /** The messages, if they fit the context window; otherwise the step fails (and the answer is refused). */
-  private fitting(label: string, messages: ChatMessage[]): ChatMessage[] {
-    const tokens = estimatePromptTokens(messages);
-    if (tokens > this.budget) throw new PromptTooLongError(label, tokens, this.budget, this.contextLength);
-    return messages;
-  }
-
   /** A structured call of the open stage; retries are counted too. */
-  private async structured<T>(call: StructuredCall<T>, signal = this.input.signal): Promise<T> {
+  async structured<T>(
+    call: StructuredCall<T>,
+    signal = this.input.signal,
+    sampling: { temperature?: number; seed?: number } = {},
+  ): Promise<T> {
     const { options } = this.input;
     const r = await callStructured(this.input.llm, call, {
       model: options.model,
@@ -770,7 +632,8 @@ class Run {
       keepAlive: KEEP_ALIVE,
       firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       totalTimeoutMs: options.totalTimeoutMs,
-      seed: options.seed,
+      seed: sampling.seed ?? options.seed,
+      ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
       numCtx: numCtxOption(this.contextLength).num_ctx,
       fits: (messages) => estimatePromptTokens(messages) <= this.budget,
     });
@@ -787,7 +650,7 @@ class Run {
     }
   }
 
-  private callBase(label: string) {
+  callBase(label: string) {
     const { options, signal } = this.input;
     return {
       model: options.model,
@@ -849,34 +712,6 @@ class Run {
   }
 }
 
-/** A whole number of calls ≥ 1; anything else is the default. */
-function parallelCallsOf(value: number | undefined): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : DEFAULT_PARALLEL_CALLS;
-}
-
-/** How alike two candidates must read (word-set overlap) to count as the same answer. */
-const SAME_TEXT = 0.9;
-
-/**
- * Whether the top candidates say the same thing, so composing them adds nothing: one candidate, equal
- * critic scores, or words that overlap almost entirely.
- */
-function candidatesAgree(best: readonly { text: string; forget: number; utility: number }[]): boolean {
-  const [first, ...rest] = best;
-  if (!first) return true;
-  return rest.every((c) => (c.forget === first.forget && c.utility === first.utility) || wordOverlap(c.text, first.text) >= SAME_TEXT);
-}
-
-function wordOverlap(a: string, b: string): number {
-  const words = (t: string) => new Set(t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-  const x = words(a);
-  const y = words(b);
-  if (x.size === 0 && y.size === 0) return 1;
-  let common = 0;
-  for (const w of x) if (y.has(w)) common++;
-  return common / (x.size + y.size - common);
-}
-
 /** The question's vectors with the answer's sentence vectors added as its `answer` parts. */
 async function withAnswerVectors(asked: Promise<QueryVectors> | undefined, answer: readonly Float32Array[]): Promise<QueryVectors> {
   const first = asked ? await asked : undefined;
@@ -908,6 +743,20 @@ function bindingTouches(report: RelevanceReport): Map<string, TouchKind> {
 function reasonLookup(handled: readonly HandledTarget[], touched: ReadonlyMap<string, TouchKind>): (targetId: string) => string {
   const byId = new Map(handled.map((h) => [h.target.id, touched.get(h.handle) ?? 'named']));
   return (id) => `the agents erased it: ${TOUCH_REASON[byId.get(id) ?? 'implied']}`;
+}
+
+/**
+ * Evidence (tool results) as one query text for meaning: the start of each result (a file's first lines
+ * say what it is about), together at most HISTORY_EMBED_CHARS. Keywords and the matcher read it all.
+ */
+function evidenceParts(evidence: readonly string[]): { part: RequestPart; text: string }[] {
+  if (evidence.length === 0) return [];
+  const each = Math.max(500, Math.floor(HISTORY_EMBED_CHARS / evidence.length));
+  const text = evidence
+    .map((e) => e.slice(0, each))
+    .join('\n')
+    .slice(0, HISTORY_EMBED_CHARS);
+  return text.trim() ? [{ part: 'history', text }] : [];
 }
 
 /** Longest text of earlier turns embedded as one query: embedding models read only their first few thousand tokens anyway. */

@@ -1,6 +1,9 @@
 import { sentenceMarker } from '../guard';
 import { completeUpTo, splitSentences, type SentenceHit, type SentenceSpan } from '../relevance';
 
+/** A piece that may complete a sentence: a terminator followed by whitespace, or a line break. */
+const SENTENCE_END = /[.!?]["')\]’”*_]*\s|\n/;
+
 /** Judges a batch of sentences (text as shown): for each, the target it is about, or undefined. */
 export type SentenceJudge = (sentences: readonly string[]) => Promise<readonly (SentenceHit | undefined)[]>;
 
@@ -41,10 +44,20 @@ export class SentenceGate {
     this.skipping = this.skip.length > 0;
   }
 
+  /** Where sentences not yet judged start in `text` (every judged sentence ends before it). */
+  private cursor = 0;
+  /** Pending length at the last look that found no complete sentence (see push). */
+  private lookedAt = 0;
+
   /** Appends text (already guarded, as it will be shown). */
   push(piece: string): void {
+    const before = this.text.at(-1) ?? '';
     this.text += piece;
-    this.pump(false);
+    // Looking for a complete sentence reads the pending text: done when a piece may have ended one (a
+    // terminator then space, a line break), else only once the pending text grew by a quarter, so a
+    // megabyte with no sentence end costs linear time, not quadratic.
+    const pending = this.text.length - this.cursor;
+    if (SENTENCE_END.test(before + piece) || pending >= this.lookedAt + Math.max(256, this.lookedAt >> 2)) this.pump(false);
   }
 
   /**
@@ -80,10 +93,15 @@ export class SentenceGate {
 
   private pump(final: boolean): void {
     if (this.running || this.stopped || this.failure) return;
-    const upTo = final ? this.text.length : completeUpTo(this.text);
-    if (upTo <= 0) return;
-    const spans = splitSentences(this.text.slice(0, upTo));
-    const next = spans.slice(this.judged.length);
+    // Only the text after the last judged sentence is split: it starts at a sentence boundary.
+    const tail = this.text.slice(this.cursor);
+    const upTo = final ? tail.length : completeUpTo(tail);
+    if (upTo <= 0) {
+      this.lookedAt = tail.length;
+      return;
+    }
+    this.lookedAt = 0;
+    const next = splitSentences(tail.slice(0, upTo)).map((sp) => ({ start: sp.start + this.cursor, end: sp.end + this.cursor }));
     if (next.length === 0) return;
     const batch = this.judged.length === 0 && !final ? next.slice(0, 1) : next;
     const sentences = batch.map((s) => this.text.slice(s.start, s.end));
@@ -99,6 +117,7 @@ export class SentenceGate {
           }
           this.judged.push(span);
           this.hits.push(hit);
+          this.cursor = span.end;
           this.releaseSentence(span, hit);
         });
         this.pump(false);

@@ -4,7 +4,7 @@ import type { ChatMessage, LlmPort } from '../llm';
 import { DEFAULT_CONTEXT_LENGTH } from './contextWindow';
 import type { EmbeddingCache, AuditPolicy, RelevanceExplanation } from '../relevance';
 
-export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'critic' | 'compose' | 'guard';
+export type StageName = 'retrieve' | 'vanilla' | 'relevance' | 'detect' | 'rewrite' | 'edit' | 'critic' | 'compose' | 'guard';
 
 /** Progress events, in order; adapters turn them into chat progress lines or stderr lines. */
 export type PipelineEvent =
@@ -85,6 +85,18 @@ export interface PipelineInput {
   readonly question: string;
   /** Earlier turns of this conversation, oldest first (user and assistant only). */
   readonly history?: readonly ChatMessage[];
+  /**
+   * The answer, already written by the model (Agent mode: the last step of a tool loop, written with the
+   * tools' results in view). No vanilla call is made; the draft is read, assessed and erased exactly as
+   * the vanilla agent's answer would be, and never shown unchecked.
+   */
+  readonly draft?: string;
+  /**
+   * What the model read besides the question and the history: tool results (a file, a command's output).
+   * Not sent to any agent, but the matcher, keywords and meaning read all of it, so a result that names or
+   * is about a target makes the request touched. Never trimmed to fit the context window.
+   */
+  readonly evidence?: readonly string[];
   readonly options: PipelineOptions;
   /** Where target embeddings are kept (a FileEmbeddingCache for the CLI or the extension's storage); default: memory. */
   readonly embeddingCache?: EmbeddingCache;

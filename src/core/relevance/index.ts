@@ -1,6 +1,6 @@
 export * from './relevance';
 export { buildKeywordIndex, backgroundIdf, KEYWORD_THRESHOLD, KEYWORD_SURE } from './keywordIndex';
-export { foldPlural } from './tokenize';
+export { foldPlural, keywordTokens } from './tokenize';
 export { DEFAULT_EMBEDDING_MODEL, embeddingProfile, prepareVector } from './embeddingProfiles';
 export { FileEmbeddingCache, MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 export { TargetEmbeddings, NEUTRAL_PROBES, SURE_MARGINS } from './targetEmbeddings';

@@ -23,17 +23,31 @@ export interface ForgetTarget {
   readonly freeNameParts?: true | readonly string[];
 }
 
-/**
- * Every spelling the guard must catch for a target: its name first, then its aliases, then its
- * distinctive name parts (which match only capitalised, see `isCaseSensitive`).
- */
+/** Every spelling of a target as written: its name first, then its aliases (name parts: `distinctNameParts`). */
 export function termsOf(target: ForgetTarget): string[] {
-  return [target.name, ...target.aliases, ...namePartsOf(target)];
+  return [target.name, ...target.aliases];
 }
 
-/** The name and aliases as written, without derived name parts. */
-export function spelledTermsOf(target: ForgetTarget): string[] {
-  return [target.name, ...target.aliases];
+/**
+ * The name parts that bind, per target id: each target's `namePartsOf`, less any part that another
+ * enabled target also has as a part, name or alias. A word many names share ("Codename 1", "Codename
+ * 2"…) is a template, not a name; it would tie a mention to no one target.
+ */
+export function distinctNameParts(targets: readonly ForgetTarget[]): Map<string, string[]> {
+  const enabled = targets.filter((t) => t.enabled);
+  const owners = new Map<string, number>();
+  const count = (key: string) => owners.set(key, (owners.get(key) ?? 0) + 1);
+  const partsOf = enabled.map((t) => namePartsOf(t));
+  enabled.forEach((t, i) => {
+    const keys = new Set([...termsOf(t), ...partsOf[i]!].map(termKey));
+    for (const k of keys) count(k);
+  });
+  const out = new Map<string, string[]>();
+  enabled.forEach((t, i) => {
+    const parts = partsOf[i]!.filter((p) => owners.get(termKey(p)) === 1);
+    if (parts.length) out.set(t.id, parts);
+  });
+  return out;
 }
 
 /** Fewest letters a name part needs: shorter ones ("Li", "Ng") are too often initials or other words. */
@@ -49,7 +63,7 @@ export const NAME_PART_MIN_LETTERS = 3;
  */
 export function namePartsOf(target: ForgetTarget): string[] {
   if (target.freeNameParts === true) return [];
-  const spelled = spelledTermsOf(target);
+  const spelled = termsOf(target);
   const taken = new Set(spelled.map(termKey));
   for (const free of target.freeNameParts ?? []) taken.add(termKey(free));
   const parts: string[] = [];
@@ -98,10 +112,9 @@ export function termKey(term: string): string {
 
 /** Whether `term` (one of the target's terms) matches only with its first letter capitalised. */
 export function isCaseSensitive(target: ForgetTarget, term: string): boolean {
+  if (!target.caseSensitive?.length) return false;
   const key = termKey(term);
-  if (target.caseSensitive?.some((t) => termKey(t) === key)) return true;
-  // A name part binds only as a proper noun; one the target also spells as a name or alias keeps that term's rule.
-  return !spelledTermsOf(target).some((t) => termKey(t) === key) && namePartsOf(target).some((p) => termKey(p) === key);
+  return target.caseSensitive.some((t) => termKey(t) === key);
 }
 
 /** Deterministic id for an entry that has none: a slug plus a short hash, so equal names give equal ids. */

@@ -29,6 +29,10 @@ export interface GuardedAnswerRequest {
   readonly semantic?: SemanticWiring;
   readonly question: string;
   readonly history: readonly ChatMessage[];
+  /** Agent mode: the turn's final text, already written by the model (no vanilla call is made). */
+  readonly draft?: string;
+  /** Agent mode: the tool results of the conversation, read whole by the matcher and relevance. */
+  readonly evidence?: readonly string[];
   readonly targets: readonly ForgetTarget[];
   readonly targetHealth: TargetSettingsHealth;
   readonly signal: AbortSignal;
@@ -75,7 +79,8 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
   }
   const sanitizer = new MarkdownSanitizer();
   log.info(
-    `${source}: request on ${model} at ${host}, ${request.targets.length} active targets, ${request.history.length} earlier messages`,
+    `${source}: request on ${model} at ${host}, ${request.targets.length} active targets, ${request.history.length} earlier messages` +
+      (request.draft !== undefined ? `, the final text of an agent turn with ${request.evidence?.length ?? 0} tool results` : ''),
   );
   log.trace(() => `question: ${request.question}`);
   let notice: Extract<PipelineEvent, { type: 'relevance-notice' }> | undefined;
@@ -85,6 +90,8 @@ export async function answerGuarded(request: GuardedAnswerRequest): Promise<Pipe
     index: getCachedIndex(request.targets),
     question: request.question,
     history: [...request.history],
+    ...(request.draft !== undefined ? { draft: request.draft } : {}),
+    ...(request.evidence?.length ? { evidence: request.evidence } : {}),
     options: pipelineOptions(request.settings, model),
     ...(semantic ? { embeddingCache: semantic.cache } : {}),
     signal: request.signal,

@@ -7,7 +7,9 @@ import {
   leftOutModels,
   modelsFingerprint,
   runsRemotely,
+  supportsTools,
   toPipelineConversation,
+  type PlainMessage,
 } from '../../core/guardedModels';
 import { estimateTokens, isAbort, createOllamaPort, type LlmPort, type ModelDetails } from '../../core/llm';
 import { allWithLimit } from '../../core/pipeline';
@@ -16,6 +18,7 @@ import { withAbortSignal } from '../cancellation';
 import type { TargetSettingsHealth } from '../chat/chatTexts';
 import { offerOpenSetting } from '../errors/errorPresenter';
 import { describeChatError, describeListingError } from '../errors/errorPresenterLogic';
+import { runAgentStep } from './agentStep';
 import { answerGuarded, type SemanticWiring } from '../chat/guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
 import type { DeliveredAnswer } from '../chat/answerEvents';
@@ -215,18 +218,6 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     progress: vscode.Progress<vscode.LanguageModelResponsePart>,
     token: vscode.CancellationToken,
   ): Promise<void> {
-    if (options.toolMode === vscode.LanguageModelChatToolMode.Required && options.tools?.length) {
-      throw new Error(
-        `${model.name} cannot call tools: its answers pass through Unlearn's agents, which only write text. Pick a model with tool calling for this request.`,
-      );
-    }
-    let conversation;
-    try {
-      conversation = toPipelineConversation(messages.map(toPlainMessage));
-    } catch (error) {
-      if (error instanceof ConversationError) throw new Error(`${model.name}: ${error.message}`);
-      throw error;
-    }
     const settings = this.deps.settings();
     // A cloud model is never listed, but a request can name one from an older listing.
     if (runsRemotely({ name: model.id }, this.details.get(`${settings.host}\u0000${model.id}`))) {
@@ -234,10 +225,30 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
         `${model.name} is an Ollama cloud model: it would send the conversation to a remote service, so Unlearn does not guard it. Pick a model that runs at ${settings.host}.`,
       );
     }
-    // Whoever asked (the chat view in any mode) renders the answer as markdown: the same guarded-answer
-    // path as @unlearn's, with its notes said before the answer.
+    const plain = messages.map(toPlainMessage);
+    const tools = options.tools ?? [];
+    const required = options.toolMode === vscode.LanguageModelChatToolMode.Required;
     const say = (text: string) => progress.report(new vscode.LanguageModelTextPart(text));
     const llm = this.portFor(settings.host);
+    if (tools.length > 0) {
+      const canCall = await withAbortSignal(token, (signal) => this.canCallTools(settings.host, model.id, signal));
+      if (canCall) return this.agentStep(model, plain, tools, required, settings, llm, progress, token);
+      if (required) {
+        throw new Error(
+          `${model.name} cannot call tools: Ollama does not list tool support for ${model.id}. Pick a model with tool calling for this request.`,
+        );
+      }
+      // Tools offered but optional, to a model without them: answered in text, as in Ask mode.
+    }
+    let conversation;
+    try {
+      conversation = toPipelineConversation(plain);
+    } catch (error) {
+      if (error instanceof ConversationError) throw new Error(`${model.name}: ${error.message}`);
+      throw error;
+    }
+    // Whoever asked (the chat view in any mode) renders the answer as markdown: the same guarded-answer
+    // path as @unlearn's, with its notes said before the answer.
     try {
       const result = await withAbortSignal(token, (signal) =>
         answerGuarded({
@@ -263,6 +274,67 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     }
     if (conversation.omitted.length) {
       say(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`);
+    }
+  }
+
+  /** Whether the model can call tools, from the listing's /api/show answer (asked now when not cached). */
+  private async canCallTools(host: string, model: string, signal: AbortSignal): Promise<boolean> {
+    const key = `${host}\u0000${model}`;
+    let details = this.details.get(key);
+    if (!details) {
+      try {
+        details = await this.portFor(host).showModel(model, signal);
+        this.details.set(key, details);
+      } catch (error) {
+        if (isAbort(error)) throw error;
+        // Unknown: answered in text, which is always guarded.
+        this.deps.log.info(`could not read details of ${model} from ${host}: ${describeError(error)}`);
+        return false;
+      }
+    }
+    return supportsTools(details);
+  }
+
+  /** A request of an Agent-mode loop (agentStep.ts): a guarded tool step, or the turn's final text. */
+  private async agentStep(
+    model: vscode.LanguageModelChatInformation,
+    plain: PlainMessage[],
+    tools: readonly vscode.LanguageModelChatTool[],
+    required: boolean,
+    settings: GuardedSettings,
+    llm: LlmPort,
+    progress: vscode.Progress<vscode.LanguageModelResponsePart>,
+    token: vscode.CancellationToken,
+  ): Promise<void> {
+    const say = (text: string) => progress.report(new vscode.LanguageModelTextPart(text));
+    let outcome;
+    try {
+      outcome = await withAbortSignal(token, (signal) =>
+        runAgentStep({
+          source: model.id,
+          llm,
+          model: model.id,
+          settings,
+          messages: plain,
+          tools,
+          required,
+          targets: this.deps.targets(),
+          targetHealth: this.deps.targetHealth(),
+          signal,
+          log: this.deps.log,
+          ...withSemantic(this.deps.semantic?.()),
+          onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
+          report: (part) => progress.report(part),
+        }),
+      );
+    } catch (error) {
+      if (token.isCancellationRequested || isAbort(error)) throw new vscode.CancellationError();
+      if (error instanceof ConversationError) throw new Error(`${model.name}: ${error.message}`);
+      throw new Error(describeChatError(error, llm.host, model.id).message);
+    }
+    if (outcome.kind === 'final') {
+      this.deps.onAnswer?.({ answer: outcome.result.answer, redactions: outcome.result.redactions, via: 'guarded-model' });
+      if (outcome.omitted.length) say(`\n\n_(Not passed to the local model: ${escapeMarkdown(outcome.omitted.join('; '))}.)_`);
     }
   }
 

@@ -28,7 +28,12 @@ function toPlainPart(part: unknown): PlainPart {
     return { type: 'toolCall', callId: part.callId, name: part.name, input: part.input };
   if (part instanceof vscode.LanguageModelToolResultPart)
     return { type: 'toolResult', callId: part.callId, parts: part.content.map(toPlainPart) };
-  if (part instanceof vscode.LanguageModelPromptTsxPart) return { type: 'other', description: 'a prompt-tsx part' };
+  if (part instanceof vscode.LanguageModelPromptTsxPart) {
+    // Tools of other extensions (Copilot's file and terminal tools among them) return prompt-tsx trees;
+    // their text is what the model should read, and what the guard and relevance must read too.
+    const text = textOfPromptTree(part.value);
+    return text ? { type: 'text', text } : { type: 'other', description: 'a prompt-tsx part' };
+  }
   // Parts from newer or proposed APIs (LanguageModelDataPart, …) are recognised by shape.
   if (typeof part === 'object' && part !== null) {
     const p = part as {
@@ -56,4 +61,27 @@ function toPlainPart(part: unknown): PlainPart {
     return { type: 'other', description: `a ${part.constructor?.name ?? 'message'} part` };
   }
   return typeof part === 'string' ? { type: 'text', text: part } : { type: 'other', description: `a ${typeof part} part` };
+}
+
+/** How deep a prompt-tsx tree is read; a deeper one is cut there rather than risk the stack. */
+const MAX_TREE_DEPTH = 64;
+
+/**
+ * The text of a prompt-tsx JSON tree (`renderElementJSON`): its text nodes' `text`, in document order.
+ * Read by shape, since the format is the library's; a tree with no text gives ''.
+ */
+function textOfPromptTree(value: unknown): string {
+  const out: string[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > MAX_TREE_DEPTH || typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child, depth + 1);
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    if (typeof record.text === 'string') out.push(record.text);
+    for (const [key, child] of Object.entries(record)) if (key !== 'text' && typeof child === 'object') walk(child, depth + 1);
+  };
+  walk(value, 0);
+  return out.join('');
 }

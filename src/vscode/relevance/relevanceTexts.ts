@@ -81,11 +81,17 @@ export function signalText(signal: RelevanceSignal): string {
   if (signal.kind === 'name') return 'name (spelled in the request)';
   const score = signal.score === undefined ? '' : ` ${signal.score.toFixed(2)}`;
   const cut = signal.threshold === undefined ? '' : ` ${signal.over ? '≥' : '<'} ${signal.threshold.toFixed(2)}`;
+  const sure =
+    signal.sure === undefined
+      ? ''
+      : signal.binding
+        ? `, sure band ≥ ${signal.sure.toFixed(2)}: binding`
+        : `, sure band ${signal.sure.toFixed(2)}`;
   const where: string[] = [];
   if (signal.part) where.push(`closest: the ${signal.part}`);
   if (signal.example) where.push('a sample question');
   if (signal.kind === 'keyword' && signal.words?.length) where.push(`words: ${signal.words.length}`);
-  return `${SIGNAL_NAME[signal.kind]}${score}${cut}${where.length ? ` (${where.join(', ')})` : ''}`;
+  return `${SIGNAL_NAME[signal.kind]}${score}${cut}${sure}${where.length ? ` (${where.join(', ')})` : ''}`;
 }
 
 /**
@@ -97,9 +103,10 @@ export function signalText(signal: RelevanceSignal): string {
 export function explainRelevanceMarkdown(x: RelevanceExplanation, subject: 'answer' | 'question'): string {
   const lines: string[] = [];
   const policy = {
-    related: '`related`: a name, a keyword score or a meaning score over its threshold sends the request to the agents',
-    always: '`always`: every answer is audited against the closest targets (ALU as published)',
-    named: '`named`: only spelled names and aliases reach the agents',
+    related:
+      '`related`: a name, a name part or a score in the sure band erases with no detection call; a score over its threshold asks detection; what is shown is meaning-checked sentence by sentence',
+    always: '`always`: every answer is erased against the closest targets (ALU as published), then meaning-checked',
+    named: '`named`: only spelled names, aliases and name parts reach the agents',
   }[x.policy];
   lines.push(`**Relevance** for the ${subject === 'answer' ? 'last answer' : 'question'} (audit policy ${policy}).`, '');
   if (!x.shortlist.length) {
@@ -112,19 +119,31 @@ export function explainRelevanceMarkdown(x: RelevanceExplanation, subject: 'answ
       '',
     );
     x.shortlist.forEach((t, i) => {
-      const detected = t.detected === undefined ? '' : t.detected ? ' — **touched** (detection)' : ' — not touched (detection)';
+      const detected =
+        t.detected === undefined
+          ? t.binding
+            ? ' — **touched** (binding evidence)'
+            : ''
+          : t.detected || t.binding
+            ? ` — **touched** (${t.binding ? 'binding evidence' : 'detection'})`
+            : ' — not touched (detection)';
       lines.push(`${i + 1}. **${escapeMarkdown(t.name)}**: ${t.signals.map(signalText).join('; ')}${detected}`);
     });
   }
   lines.push('', '**Thresholds in force**', '');
-  lines.push(`- keyword: ${x.keywordThreshold.toFixed(2)} (BM25 over descriptions, examples and name parts, rare words weigh more)`);
+  lines.push(
+    `- keyword: ${x.keywordThreshold.toFixed(2)}, sure band ${x.keywordSure.toFixed(2)} (BM25 over descriptions, examples and name parts, rare words weigh more)`,
+  );
   lines.push(`- meaning: ${semanticLine(x.semantic)}`);
   if (subject === 'question')
     lines.push('', '_The answer is scored too when you send the question, so a target it brings in would be audited as well._');
   else if (x.detection === 'ran')
     lines.push('', 'A short detection call decided which shortlisted targets the request touches before any rewrite.');
   else if (x.detection === 'skipped')
-    lines.push('', 'A name was spelled, so the agents rewrote the answer without a separate detection call.');
+    lines.push(
+      '',
+      'The evidence was binding (a name, a name part or a score in the sure band), so the agents erased the answer without a detection call, which could not have overruled it.',
+    );
   return lines.join('\n');
 }
 

@@ -181,8 +181,8 @@ async function pullModels(setup: SetupState, names?: readonly string[]): Promise
 
 /**
  * The chat in Ask mode with `query` typed but not sent, and the guarded model of `unlearn.model`
- * picked when VS Code lists it (another guarded model when not). Ask mode: Agent mode wants tool
- * calling, which a guarded answer cannot do.
+ * picked when VS Code lists it (another guarded model when not). Ask mode: `@unlearn` is a participant,
+ * and Agent mode lists only the guarded models whose Ollama model supports tools.
  */
 async function openChat(log: UnlearnLog, query: string | undefined): Promise<void> {
   const base = { mode: 'ask', ...(query ? { query, isPartialQuery: true } : {}) };

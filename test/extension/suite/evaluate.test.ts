@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { EvalReport } from '../../../src/core/eval';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, replaceDraft, rewrites } from '../../support/erasedReplies';
 import { api, until } from './helpers';
 
 suite('Evaluate Current Targets', function () {
@@ -17,6 +17,7 @@ suite('Evaluate Current Targets', function () {
     vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 
   // The plain model leaks the target in every answer; the agents erase it.
+  const ERASED = ['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'];
   const script = (chat: RecordedChat): ScriptedReply => {
     switch (chat.role) {
       case 'vanilla':
@@ -24,7 +25,9 @@ suite('Evaluate Current Targets', function () {
       case 'detect':
         return { touched: [] };
       case 'rewrite':
-        return rewrites(['I cannot share that.', 'That is not something I can discuss.', 'Let us talk about something else.'])(chat);
+        return rewrites(ERASED)(chat);
+      case 'edit':
+        return replaceDraft(ERASED)(chat);
       case 'critic': {
         const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
         return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));

@@ -8,17 +8,25 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const VENDOR = 'unlearn';
+const AGENT_TOOLS: vscode.LanguageModelChatTool[] = [
+  { name: 'read_file', description: 'Reads a file.', inputSchema: { type: 'object', properties: { path: { type: 'string' } } } },
+  {
+    name: 'create_file',
+    description: 'Creates a file.',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } },
+  },
+];
 const TARGETS = [{ name: 'Project Falcon', aliases: ['Falcon'] }];
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
   // Told apart, so the composer merges the best two and its answer streams.
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-  compose: 'I cannot share details about [redacted:T1].',
 };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -52,7 +60,14 @@ suite('Guarded models (vendor "unlearn")', function () {
 
   suiteSetup(async () => {
     await vscode.extensions.getExtension('unlearn-dev.unlearn')?.activate();
-    ollama = await startScriptedOllama({ models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, 'nomic-embed-text'] });
+    ollama = await startScriptedOllama({
+      models: [
+        { name: 'llama3.2', contextLength: 8192, family: 'llama' },
+        // No tool support: Ask mode only.
+        { name: 'gemma3:1b', capabilities: ['completion'] },
+        'nomic-embed-text',
+      ],
+    });
     // Machine-scoped, so only user settings may hold it.
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);
     // Relevance by meaning has its own suite (relevance.test.ts); here names and keywords only, no embedding model to pull.
@@ -72,7 +87,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     ollama.setScript(FALCON_SCRIPT);
   });
 
-  test('the installed chat models are listed as guarded, with their context window and no tool calling', async () => {
+  test('the installed chat models are listed as guarded, with their context window', async () => {
     const model = await guardedModel('llama3.2:latest');
     assert.equal(model.vendor, VENDOR);
     assert.equal(model.name, 'llama3.2 · Unlearn');
@@ -94,7 +109,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
@@ -171,8 +186,8 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(await model.countTokens(vscode.LanguageModelChatMessage.User('hello world')), 3 + 4);
   });
 
-  test('a request that requires a tool is refused with the reason', async () => {
-    const model = await guardedModel('llama3.2:latest');
+  test('a model without tool support: a request that requires a tool is refused with the reason', async () => {
+    const model = await guardedModel('gemma3:1b');
     const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: { type: 'object' } }];
     await assert.rejects(
       Promise.resolve(
@@ -182,6 +197,64 @@ suite('Guarded models (vendor "unlearn")', function () {
         }),
       ).then(collect),
       /cannot call tools/,
+    );
+  });
+
+  test('Agent mode: tool calls stream back as tool call parts, a target in their arguments masked', async () => {
+    ollama.setScript({
+      vanilla: toolCalls([
+        { name: 'read_file', arguments: { path: 'notes.md' } },
+        { name: 'create_file', arguments: { path: 'status.md', content: 'Project Falcon ships in May.' } },
+      ]),
+    });
+    const model = await guardedModel('llama3.2:latest');
+    const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('Update the status file from the notes.')], {
+      tools: AGENT_TOOLS,
+    });
+    const parts: unknown[] = [];
+    for await (const part of response.stream) parts.push(part);
+    const calls = parts.filter((p): p is vscode.LanguageModelToolCallPart => p instanceof vscode.LanguageModelToolCallPart);
+    assert.deepEqual(
+      calls.map((c) => [c.name, c.input]),
+      [
+        ['read_file', { path: 'notes.md' }],
+        ['create_file', { path: 'status.md', content: '[redacted] ships in May.' }],
+      ],
+    );
+    assert.ok(calls.every((c) => c.callId.length > 0));
+    assert.deepEqual(
+      ollama.chats[0]!.tools?.map((t) => t.function.name),
+      AGENT_TOOLS.map((t) => t.name),
+    );
+    assert.equal(ollama.chats.length, 1, 'a tool step runs no agent');
+  });
+
+  test('Agent mode: a tool result that names a target sends the final text through erasure', async () => {
+    ollama.setScript({ ...FALCON_SCRIPT, vanilla: 'The team there builds long-range drones in Lisbon.' });
+    const model = await guardedModel('llama3.2:latest');
+    const messages = [
+      vscode.LanguageModelChatMessage.User('Summarize notes.md for me.'),
+      vscode.LanguageModelChatMessage.Assistant([new vscode.LanguageModelToolCallPart('c1', 'read_file', { path: 'notes.md' })]),
+      vscode.LanguageModelChatMessage.User([
+        new vscode.LanguageModelToolResultPart('c1', [
+          new vscode.LanguageModelTextPart('Project Falcon: long-range drones, built in Lisbon.'),
+        ]),
+      ]),
+    ];
+    const text = await collect(await model.sendRequest(messages, { tools: AGENT_TOOLS }));
+    assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    const step = ollama.chats[0]!;
+    assert.deepEqual(
+      step.messages.map((m) => [m.role, m.tool_name ?? m.tool_calls?.[0]?.function.name]),
+      [
+        ['user', undefined],
+        ['assistant', 'read_file'],
+        ['tool', 'read_file'],
+      ],
+    );
+    assert.deepEqual(
+      ollama.chats.slice(1).map((c) => c.role),
+      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
     );
   });
 

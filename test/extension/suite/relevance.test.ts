@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
 import type { TargetNode } from '../../../src/vscode/targets/targetsTree';
 import { api, chatContext, chatRequest, readSettingsJson, RecordingStream, until } from './helpers';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const TOPIC = {
   name: 'Brightwater Observatory',
@@ -81,7 +81,8 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     const children = (await api()).targetsTree.getChildren(node);
     assert.deepEqual(
       children.map((c) => c.type),
-      ['description', 'example'],
+      // "Brightwater" is no English word of the frequency list: a name part, shown in its own row.
+      ['description', 'example', 'nameParts'],
     );
     const example = children[1]!;
     assert.equal((await api()).targetsTree.getTreeItem(example).label, TOPIC.examples[0]);
@@ -130,15 +131,16 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     ollama.setScript({
       vanilla: 'Elspeth Varga runs it; the Tarrow survey found three comets.',
       detect: { touched: [{ target: 'T1', how: 'described' }] },
-      rewrite: rewrites([ERASED, 'I cannot discuss that.', 'No comment.']),
-      // Scored apart, so the composer merges the top two.
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft([ERASED, 'I cannot discuss that.', 'No comment.']),
+      // Scored apart: the merge of the best two takes the best one's sentence.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: ERASED,
     });
     const { recording, result } = await ask(QUESTION);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      // The draft spells the topic's facts: the sure band binds, so no detection call.
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.equal(recording.text, ERASED);
     for (const fact of ['Elspeth', 'Varga', 'Tarrow']) assert.ok(!recording.text.includes(fact));
@@ -150,7 +152,7 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     const explained = await ask('', 'explain', history);
     const text = explained.recording.text;
     assert.match(text, /\*\*Brightwater Observatory\*\*: (.*; )?meaning \d\.\d\d ≥ \d\.\d\d/);
-    assert.match(text, /\*\*touched\*\* \(detection\)/);
+    assert.match(text, /\*\*touched\*\* \(binding evidence\)/);
     assert.match(text, /audit policy `related`/);
     assert.match(text, /`embeddinggemma` \(embeddinggemma, 256 dimensions\): cosine over a per-target cut-off/);
     assert.ok(!text.includes('Elspeth') && !text.includes('Cairnmoor'), 'no description or answer text');

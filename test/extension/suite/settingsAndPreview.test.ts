@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 import { readSettings } from '../../../src/vscode/settings/settings';
 import {
   api,
@@ -141,9 +141,9 @@ suite('Redaction preview', function () {
       models: ['llama3.2'],
       script: {
         vanilla: 'Our drones come from Project Falcon.',
-        rewrite: rewrites(['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.']),
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['Our drones come from [redacted:T1].', 'Our drones come from a programme.', 'Our drones.']),
         critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 4 }))),
-        compose: 'Our drones come from [redacted:T1].',
       },
     });
     await config().update('ollamaHost', ollama.host, vscode.ConfigurationTarget.Global);

@@ -9,7 +9,7 @@ import { main } from '../../../src/cli/main';
 import { EXIT, type CliIo } from '../../../src/cli/io';
 import { LlmError } from '../../../src/core/llm/errors';
 import { FakeLlm, type FakeScript } from '../../support/fakeLlm';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 function capture(cwd = process.cwd(), tty: { stdout?: boolean; stderr?: boolean } = {}) {
   const out: string[] = [];
@@ -36,10 +36,10 @@ async function targetsFile(content: string): Promise<string> {
 
 const erasing: FakeScript = {
   vanilla: 'Project Falcon builds drones.',
-  rewrite: rewrites(['I cannot discuss that project.', 'That is confidential.', 'No comment.']),
-  // Told apart, so the composer merges the best two.
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['That is confidential.', 'No comment.', 'I cannot discuss [redacted:T1], it is off limits.']),
+  // Scored apart: the merge of the best two takes the best one's sentence (candidate 3's).
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: candidate }))),
-  compose: 'I cannot discuss that project, and Falcon is off limits.',
 };
 
 describe('unlearn ask', () => {
@@ -48,12 +48,11 @@ describe('unlearn ask', () => {
     const c = capture();
     const code = await askCommand(['What does Project Falcon build?', '--targets', file], c.io, { connect: () => new FakeLlm(erasing) });
     assert.equal(code, EXIT.ok);
-    assert.equal(c.out(), 'I cannot discuss that project, and [redacted: Project Falcon] is off limits.\n');
+    assert.equal(c.out(), 'I cannot discuss [redacted: Project Falcon], it is off limits.\n');
     assert.match(
       c.err(),
-      /^Finding forget targets…\nChecking what the request is about…\nWriting 3 erased answers for 1 target…\nScoring 3 candidates…\nComposing…\nChecking the answer…\n/,
+      /^Finding forget targets…\nChecking what the request is about…\nWriting an answer without 1 target…\nChecking the answer for 1 target: 3 sets of edits…\nScoring 3 candidates…\nChecking the answer…\n/,
     );
-    assert.match(c.err(), /the guard had to act/);
   });
 
   test('--json prints the full result with stages, redactions and token counts', async () => {
@@ -69,7 +68,7 @@ describe('unlearn ask', () => {
     assert.equal(result.redactions.length, 1);
     assert.deepEqual(
       result.stages.map((s: { stage: string }) => s.stage),
-      ['retrieve', 'relevance', 'rewrite', 'critic', 'compose', 'guard'],
+      ['retrieve', 'relevance', 'rewrite', 'edit', 'critic', 'guard'],
     );
     assert.ok(result.promptTokens > 0);
     assert.equal(c.err(), '');

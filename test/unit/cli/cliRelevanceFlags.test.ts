@@ -7,7 +7,7 @@ import { askCommand } from '../../../src/cli/ask';
 import { EXIT, type CliIo } from '../../../src/cli/io';
 import { cacheDirOf, embeddingModelOf, parseAuditPolicy } from '../../../src/cli/relevanceFlags';
 import { FakeLlm } from '../../support/fakeLlm';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'unlearn-flags-'));
@@ -40,10 +40,10 @@ describe('unlearn ask: relevance flags', () => {
     const llm = new FakeLlm({
       vanilla: 'She counted grey seals.',
       detect: { touched: [{ target: 'T1', how: 'described' }] },
-      rewrite: rewrites(['I cannot discuss that person.', 'No.', 'Sorry.']),
-      // Scored apart, so the composer merges the top two.
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot discuss that person.', 'No.', 'Sorry.']),
+      // Scored apart: the merge of the best two takes the best one's sentence.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: 'I cannot discuss that person.',
     });
     const code = await askCommand(['What did Dr. Valtonen find?', '--targets', s.file, '--embedding-model', 'none'], s.io, {
       connect: () => llm,

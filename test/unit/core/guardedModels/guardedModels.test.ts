@@ -22,7 +22,7 @@ import { buildTargetIndex } from '../../../../src/core/guard';
 import { runPipeline } from '../../../../src/core/pipeline';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const HOST = 'http://127.0.0.1:11434';
 const text = (t: string) => ({ type: 'text' as const, text: t });
@@ -63,13 +63,26 @@ describe('guarded model listing', () => {
     assert.match(listed[0]!.tooltip, /131,072-token window/);
   });
 
-  test('tool calling and image input are never declared: the pipeline passes text only', () => {
-    const [m] = describeGuardedModels(
+  test('tool calling is declared only when Ollama lists tools for the model; image input never is', () => {
+    const listed = describeGuardedModels(
       HOST,
-      [{ name: 'llava:latest' }],
-      [{ name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] }],
+      [{ name: 'llava:latest' }, { name: 'gemma:latest' }, { name: 'old:latest' }],
+      [
+        { name: 'llava:latest', contextLength: 4096, capabilities: ['completion', 'tools', 'vision'] },
+        { name: 'gemma:latest', contextLength: 4096, capabilities: ['completion', 'vision'] },
+        new Error('show failed'),
+      ],
     );
-    assert.deepEqual(m!.capabilities, { toolCalling: false, imageInput: false });
+    assert.deepEqual(
+      listed.map((m) => [m.id, m.capabilities]),
+      [
+        ['gemma:latest', { toolCalling: false, imageInput: false }],
+        ['llava:latest', { toolCalling: true, imageInput: false }],
+        ['old:latest', { toolCalling: false, imageInput: false }],
+      ],
+    );
+    assert.match(listed[1]!.tooltip, /every call is checked by the leak guard/);
+    assert.match(listed[0]!.tooltip, /does not support tool calling/);
   });
 
   test('embedding-only models are left out; unknown capabilities are kept', () => {
@@ -240,13 +253,13 @@ describe('message conversion', () => {
     ]);
     const llm = new FakeLlm({
       vanilla: 'Falcon is led by Ana.',
-      rewrite: rewrites(['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['It is led by Ana.', 'I cannot say who leads [redacted:T1].', 'Ana leads it.']),
       critic: criticScores([
         { forget: 5, utility: 3 },
         { forget: 5, utility: 5 },
         { forget: 5, utility: 4 },
       ]),
-      compose: 'I cannot say who leads [redacted:T1].',
     });
     const result = await runPipeline({
       llm,

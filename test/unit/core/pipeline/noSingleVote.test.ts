@@ -24,15 +24,15 @@ const TOPIC_FACTS = /Quillfeather|Gullhaven|Vexmoor|Nell Harrow/;
 const PERSON_FACTS = /Turku|seal|Valtonen|Ingrid/i;
 
 function agents(
-  replies: (role: 'detect' | 'rewrite' | 'critic' | 'compose', messages: readonly { role: string; content: string }[]) => string | object,
+  replies: (role: 'detect' | 'rewrite' | 'edit' | 'critic', messages: readonly { role: string; content: string }[]) => string | object,
   vanilla: string,
 ): FakeScript {
   return {
     vanilla,
     detect: (req) => replies('detect', req.messages),
     rewrite: (req) => replies('rewrite', req.messages),
+    edit: (req) => replies('edit', req.messages),
     critic: (req) => replies('critic', req.messages),
-    compose: (req) => replies('compose', req.messages),
   } as FakeScript;
 }
 
@@ -83,7 +83,7 @@ describe('no single vote decides (issue 21): every agent lies', () => {
     const llm = new FakeLlm(agents(allLying('x'), FACTS_DRAFT));
     const { result } = await ask(llm, 'Which wizard leads the school in those books?', 'related');
     assert.equal(llm.callsOf('detect').length, 0, 'binding evidence: no detection call to lie in');
-    assert.ok(llm.callsOf('rewrite').length > 0);
+    assert.ok(llm.callsOf('edit').length > 0);
     assert.equal(result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!.binding, true);
   });
 
@@ -100,8 +100,8 @@ describe('no single vote decides: an obedient model follows instructions in the 
     test(`an injection in the draft cannot make a meaning-checked target leak (${policy})`, async () => {
       const llm = new FakeLlm(agents(obedient(), `${FACTS_DRAFT} ${INJECTION}`));
       const { result, streamed } = await ask(llm, 'Which wizard leads the school in those books?', policy);
-      // The model did obey: its rewrites repeat the draft and its critic gives 5s.
-      for (const c of llm.callsOf('rewrite')) assert.match(c.request.messages.at(-1)!.content, /auditor: reply/);
+      // The model did obey: its edits keep the draft and its critic gives 5s.
+      for (const c of llm.callsOf('edit')) assert.match(c.request.messages.at(-1)!.content, /auditor: reply/);
       assert.doesNotMatch(streamed, TOPIC_FACTS, streamed);
       assert.doesNotMatch(result.answer, TOPIC_FACTS);
     });
@@ -115,11 +115,11 @@ describe('no single vote decides: an obedient model follows instructions in the 
 });
 
 describe('datamarking of untrusted text in every agent prompt', () => {
-  test('the question, history and draft reach every agent marked, with the rule in its system prompt; the marker changes per request', async () => {
+  test('the question, history and draft reach every agent marked, with the rule in its system prompt; the marker changes between requests', async () => {
     const markers = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const llm = new FakeLlm(agents(obedient(), FACTS_DRAFT));
-      await ask(llm, 'Which wizard leads the school in those books?', 'always');
+      await ask(llm, `Which wizard leads the school in those books? (${i + 1})`, 'always');
       for (const call of llm.calls.filter((c) => c.role !== 'vanilla')) {
         const system = call.raw.messages[0]!.content;
         const marker = /replaced by the character "(.)"/.exec(system)?.[1];
@@ -130,7 +130,7 @@ describe('datamarking of untrusted text in every agent prompt', () => {
         markers.add(marker);
       }
       // The vanilla agent answers the plain question.
-      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, 'Which wizard leads the school in those books?');
+      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, `Which wizard leads the school in those books? (${i + 1})`);
     }
     assert.ok(markers.size > 1, 'drawn per request');
   });

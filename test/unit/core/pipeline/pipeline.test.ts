@@ -15,7 +15,7 @@ import { buildTargetIndex } from '../../../../src/core/guard';
 import { parseTargets } from '../../../../src/core/targets';
 import { LlmError } from '../../../../src/core/llm/errors';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { candidateData, criticCandidates, criticEach, criticScores, draftOf, dropNamed, edits } from '../../../support/erasedReplies';
 
 const { targets } = parseTargets([
   { name: 'Project Falcon', aliases: ['Falcon'], description: 'the secret aircraft project' },
@@ -25,25 +25,24 @@ const { targets } = parseTargets([
 const index = buildTargetIndex(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10000 };
 
-const erasedTexts = [
-  'The project you mention is confidential, so I cannot describe it.',
-  'I cannot share details about [redacted:T1].',
-  'Drones in general use GPS.',
+/** What the rewrite agent writes when the question names a target: a draft with the target already erased. */
+const DRAFT = 'That programme is confidential. Drones in general use GPS. Its budget is not public.';
+/** Three edit candidates over DRAFT, and the texts they make. */
+const editSets = [{ drop: [3] }, { replace: [{ sentence: 1, text: 'I cannot share details about [redacted:T1].' }] }, {}];
+const editTexts = [
+  'That programme is confidential. Drones in general use GPS.',
+  'I cannot share details about [redacted:T1]. Drones in general use GPS. Its budget is not public.',
+  DRAFT,
 ];
-const erased = rewrites(erasedTexts);
 const goodScores = criticScores([
   { forget: 5, utility: 3 },
   { forget: 5, utility: 4 },
   { forget: 4, utility: 5 },
 ]);
-
-/** The data of a rewrite prompt (the JSON before its "Candidate n of j" line). */
-function rewriteData(content: string) {
-  return JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-    forget_targets: { name: string }[];
-    conversation: { role: string; content: string }[];
-  };
-}
+/** The whole erasure path, scripted: a draft, three edit sets, scores that rank candidate 2, then 1. */
+const erasing: FakeScript = { rewrite: DRAFT, edit: edits(editSets), critic: goodScores };
+/** The top two merged (candidate 2's replacement and candidate 1's drop), after the guard. */
+const MERGED = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
 
 function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
   const llm = new FakeLlm(script);
@@ -59,6 +58,8 @@ function run(script: FakeScript, extra: Partial<PipelineInput> = {}) {
   return { llm, events, promise, streamed: () => events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('') };
 }
 
+const roles = (r: { llm: FakeLlm }) => r.llm.calls.map((c) => c.role);
+
 describe('pipeline control flow', () => {
   test('no target touched: the vanilla answer stands after one call', async () => {
     const r = run({ vanilla: 'Paris is the capital of France.' }, { question: 'What is the capital of France?' });
@@ -68,35 +69,25 @@ describe('pipeline control flow', () => {
     assert.equal(result.calls, 1);
     assert.deepEqual(result.redactions, []);
     assert.equal(r.streamed(), result.answer);
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['vanilla'],
-    );
+    assert.deepEqual(roles(r), ['vanilla']);
   });
 
-  test('a target in the question: no vanilla draft; j rewrites, the critic and the composer run, in that order, and the composed answer is returned', async () => {
-    const r = run({
-      vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.',
-      rewrite: erased,
-      critic: goodScores,
-      compose: 'I cannot share details about [redacted:T1]. Drones in general use GPS.',
-    });
+  test('a target in the question: no vanilla draft; one erased draft, j edit sets, the critic, and the top-k merged without a model call', async () => {
+    const r = run({ vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.', ...erasing });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
-    );
-    // Without a draft each rewrite answers the question itself; the critic scores exactly what they wrote.
-    for (const c of r.llm.callsOf('rewrite')) assert.ok(!c.request.messages[1]!.content.includes('draft_answer'));
-    const criticData = JSON.parse(r.llm.callsOf('critic')[0]!.request.messages[1]!.content) as { candidates: { text: string }[] };
-    assert.deepEqual(
-      criticData.candidates.map((c) => c.text),
-      erasedTexts,
-    );
-    const composerData = JSON.parse(r.llm.callsOf('compose')[0]!.request.messages[1]!.content) as { rewrites: string[] };
-    assert.deepEqual(composerData.rewrites, [erasedTexts[1], erasedTexts[0]]);
-    assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.');
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
+    // The rewrite answers the question itself; every edit call gets its text, numbered by sentence.
+    assert.ok(!r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content.includes('draft_answer'));
+    for (const c of r.llm.callsOf('edit'))
+      assert.deepEqual(candidateData(c.request.messages).draft_sentences, [
+        { sentence: 1, text: 'That programme is confidential.' },
+        { sentence: 2, text: 'Drones in general use GPS.' },
+        { sentence: 3, text: 'Its budget is not public.' },
+      ]);
+    // The critic scores each edit set applied to the draft, not the edits.
+    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), editTexts);
+    assert.equal(result.answer, MERGED);
     assert.equal(result.redactions.length, 1);
     const [red] = result.redactions;
     assert.equal(result.answer.slice(red!.start, red!.end), '[redacted: Project Falcon]');
@@ -109,17 +100,18 @@ describe('pipeline control flow', () => {
     );
   });
 
-  test('a target the vanilla answer names that the question did not: the draft goes to every rewrite', async () => {
+  test('a target the vanilla answer names that the question did not: the draft goes to every edit call, and the sentence naming it goes', async () => {
     const r = run(
-      { vanilla: 'Zephyr Holdings funds it.', rewrite: erased, critic: goodScores, compose: 'Drones in general use GPS.' },
+      { vanilla: 'Zephyr Holdings funds it. Drones in general use GPS.', edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
       { question: 'Who funds the drone work?' },
     );
     const result = await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
-    );
-    for (const c of r.llm.callsOf('rewrite')) assert.match(c.request.messages[1]!.content, /"draft_answer": "Zephyr Holdings funds it\."/);
+    assert.deepEqual(roles(r), ['vanilla', 'edit', 'edit', 'edit', 'critic']);
+    for (const c of r.llm.callsOf('edit'))
+      assert.deepEqual(draftOf(c.request.messages), ['Zephyr Holdings funds it.', 'Drones in general use GPS.']);
+    // Three identical candidates are one text: the critic scores it once.
+    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), ['Drones in general use GPS.']);
+    assert.equal(result.answer, 'Drones in general use GPS.');
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       ['Zephyr Holdings'],
@@ -127,59 +119,59 @@ describe('pipeline control flow', () => {
   });
 
   test('progress events name each stage with counts', async () => {
-    const r = run({ vanilla: 'Falcon is a drone.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' });
+    const r = run(erasing);
     await r.promise;
     const starts = r.events.filter((e) => e.type === 'stage-start').map((e) => (e.type === 'stage-start' ? e.message : ''));
     assert.deepEqual(starts, [
       'Finding forget targets…',
-      'Writing 3 erased answers for 1 target…',
+      'Writing an answer without 1 target…',
+      'Checking the answer for 1 target: 3 sets of edits…',
       'Scoring 3 candidates…',
-      'Composing…',
+      'Merging the best 2 sets of edits…',
       'Checking the answer…',
     ]);
+    assert.deepEqual(
+      r.events.flatMap((e) => (e.type === 'stage-start' ? [e.stage] : [])),
+      ['retrieve', 'rewrite', 'edit', 'critic', 'compose', 'guard'],
+    );
   });
 
   test('only retrieved targets reach any prompt', async () => {
-    const r = run({ vanilla: 'Falcon is a drone.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' });
+    const r = run(erasing);
     await r.promise;
     for (const call of r.llm.calls) {
       const text = call.request.messages.map((m) => m.content).join('\n');
       assert.ok(!text.includes('Marta Quist'), `${call.role} prompt leaked an untouched target`);
       assert.ok(!text.includes('Zephyr'), `${call.role} prompt leaked an untouched target`);
     }
-    const rewritePrompt = r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
-    assert.match(rewritePrompt, /Project Falcon/);
-    assert.match(rewritePrompt, /the secret aircraft project/);
+    for (const role of ['rewrite', 'edit'] as const) {
+      const prompt = r.llm.callsOf(role)[0]!.request.messages[1]!.content;
+      assert.match(prompt, /Project Falcon/);
+      assert.match(prompt, /the secret aircraft project/);
+    }
   });
 
   test('agents that ignore a target retrieval found by name do not wave it through', async () => {
-    const r = run({
-      vanilla: 'Falcon is a drone.',
-      rewrite: erased,
-      critic: goodScores,
-      compose: 'Falcon drones fly.',
-    });
+    // The rewrite names the target anyway and no edit set removes it: every candidate is vetoed.
+    const r = run({ rewrite: 'Falcon is a drone. It flies.', edit: edits([{}]), critic: criticEach({ forget: 5, utility: 5 }) });
     const result = await r.promise;
-    assert.equal(result.outcome, 'erased');
+    assert.equal(result.outcome, 'refused');
+    assert.equal(r.llm.callsOf('critic').length, 0);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       ['Project Falcon'],
     );
-    assert.ok(!/falcon/i.test(result.answer.replace(/\[redacted: Project Falcon\]/g, '')));
-    assert.equal(result.guardActed, true);
+    assert.equal(r.streamed(), REFUSAL);
   });
 
   test('a target named in the history is retrieved for a follow-up that only says "it"', async () => {
-    const r = run(
-      { vanilla: 'It has a budget of 3M.', rewrite: erased, critic: goodScores, compose: 'I cannot talk about that.' },
-      {
-        question: 'And what is its budget?',
-        history: [
-          { role: 'user', content: 'Tell me about Marta Quist' },
-          { role: 'assistant', content: 'I cannot.' },
-        ],
-      },
-    );
+    const r = run(erasing, {
+      question: 'And what is its budget?',
+      history: [
+        { role: 'user', content: 'Tell me about Marta Quist' },
+        { role: 'assistant', content: 'I cannot.' },
+      ],
+    });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
@@ -200,72 +192,111 @@ describe('pipeline control flow', () => {
   });
 });
 
-describe('leak guard after the composer', () => {
-  test('a composer that repeats the name and an alias is masked, and the result says the guard acted', async () => {
+describe('edits the agents cannot be trusted with', () => {
+  test('a replacement that puts the name back is vetoed like any candidate that spells a target; the others stand', async () => {
     const r = run({
-      vanilla: 'Falcon flies.',
-      rewrite: erased,
-      critic: goodScores,
-      compose: 'Project Falcon is secret, and so is F a l c o n and Falcon’s budget.',
+      ...erasing,
+      edit: edits([
+        { replace: [{ sentence: 1, text: 'F a l c o n is confidential.' }] },
+        { replace: [{ sentence: 3, text: 'Project Falcon’s budget is not public.' }] },
+        { drop: [3] },
+      ]),
+      critic: criticEach({ forget: 5, utility: 4 }),
     });
     const result = await r.promise;
-    assert.equal(result.guardActed, true);
-    const letters = result.answer
-      .replace(/\[redacted: Project Falcon\]/g, ' ')
-      .replace(/[^a-z ]/gi, '')
-      .replace(/\b(\w) (?=\w\b)/g, '$1');
-    assert.ok(!/falcon/i.test(letters), result.answer);
-    assert.ok(result.redactions.every((x) => x.by === 'guard' && result.answer.slice(x.start, x.end) === '[redacted: Project Falcon]'));
-    assert.equal(r.streamed(), result.answer);
+    assert.equal(result.outcome, 'erased');
+    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), [editTexts[0]]);
+    assert.equal(result.answer, editTexts[0]);
+    assert.equal(result.guardActed, false);
   });
 
-  test('a long streamed answer emits exactly the final text, never a name split across chunks', async () => {
-    const filler = 'Drones are interesting machines. '.repeat(20);
+  test('a sentence number the draft does not have is asked for once more, then the candidate is junk', async () => {
+    let calls = 0;
     const r = run({
-      vanilla: 'Falcon.',
-      rewrite: erased,
-      critic: goodScores,
-      compose: `${filler}Project Falcon ${filler}Falcon ${filler}`,
+      ...erasing,
+      // Candidate 1 miscounts twice; candidate 2 once, then answers right; candidate 3 keeps the draft.
+      edit: (req) => {
+        calls++;
+        const n = /Candidate (\d) of/.exec(req.messages[1]!.content)?.[1];
+        const retry = req.messages.length > 2;
+        if (n === '1') return { drop: [7], replace: [] };
+        if (n === '2' && !retry) return { drop: [0], replace: [] };
+        if (n === '2') return { drop: [3], replace: [] };
+        return { drop: [], replace: [] };
+      },
+      critic: criticEach({ forget: 5, utility: 4 }),
     });
     const result = await r.promise;
-    assert.equal(r.streamed(), result.answer);
-    assert.ok(!/falcon/i.test(r.streamed().replace(/\[redacted: Project Falcon\]/g, '')));
+    assert.equal(calls, 5);
+    const retries = r.llm.callsOf('edit').filter((c) => c.request.messages.length > 2);
+    assert.match(retries[0]!.request.messages.at(-1)!.content, /sentence 7 does not exist: the draft has 3 sentences/);
+    // 0 is not a sentence number at all: the schema refuses it.
+    assert.match(retries[1]!.request.messages.at(-1)!.content, /does not fit the schema/);
+    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), [editTexts[0], DRAFT]);
+    assert.equal(result.outcome, 'erased');
+  });
+
+  test('a replacement far longer than its sentence is refused: new writing is not an edit', async () => {
+    const essay = 'Drones are fascinating. '.repeat(30);
+    const r = run({
+      ...erasing,
+      edit: edits([{ replace: [{ sentence: 2, text: essay }] }, { drop: [3] }]),
+      critic: criticEach({ forget: 5, utility: 4 }),
+    });
+    const result = await r.promise;
+    const retry = r.llm.callsOf('edit').find((c) => c.request.messages.length > 2);
+    assert.match(retry!.request.messages.at(-1)!.content, /the replacement of sentence 2 has \d+ characters, more than the 200 allowed/);
+    assert.ok(!result.answer.includes('fascinating'));
+    assert.equal(result.answer, editTexts[0]);
+  });
+
+  test('edits that leave nothing, or only names, end in a refusal without a critic call', async () => {
+    const r = run({ ...erasing, edit: edits([{ drop: [1, 2, 3] }]) });
+    const result = await r.promise;
+    assert.equal(result.outcome, 'refused');
+    assert.match(result.refusalReason!, /the edit step failed: all 3 erased answers still named a target or had nothing left/);
+    assert.equal(r.llm.callsOf('critic').length, 0);
+    assert.equal(r.streamed(), REFUSAL);
   });
 
   test('a vanilla answer that names a target the question did not is erased, not shown', async () => {
     const r = run(
-      {
-        vanilla: 'The CFO was Marta Quist.',
-        rewrite: rewrites(['That is not something I can discuss.', 'I cannot say.', 'No.']),
-        critic: goodScores,
-        compose: 'That is not something I can discuss.',
-      },
+      { vanilla: 'The CFO was Marta Quist. She left in 2020.', edit: dropNamed, critic: criticEach({ forget: 5, utility: 3 }) },
       { question: 'Who was the CFO?' },
     );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.ok(!result.answer.includes('Marta'));
+    assert.equal(result.answer, 'She left in 2020.');
+    assert.ok(!r.streamed().includes('Marta'));
+  });
+
+  test('a merge that would bring the halves of a name together gives way to the best candidate', async () => {
+    // Each candidate drops one line between "Fal-" and "con"; merged, they would drop both.
+    const r = run({
+      rewrite: 'Fal-\nHeron\nKestrel\ncon',
+      edit: edits([{ drop: [2] }, { drop: [3] }]),
+      critic: criticEach((_, n) => ({ forget: 5, utility: 5 - n })),
+    });
+    const result = await r.promise;
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, 'Fal-\nKestrel\ncon');
+    assert.equal(result.guardActed, false);
+    assert.ok(!result.stages.some((s) => s.stage === 'compose'));
   });
 });
 
 describe('failing closed', () => {
-  test('candidates that still name the target are vetoed whatever the critic says, ending in a refusal', async () => {
-    const r = run({
-      vanilla: 'Falcon builds drones.',
-      rewrite: rewrites(['Falcon builds drones.', 'F4lcon builds drones.', 'Project Falcon builds drones.']),
-      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 5 }))),
-      compose: 'should not be called',
-    });
+  test('candidates that the critic scores below minScore end in a refusal', async () => {
+    const r = run({ ...erasing, critic: criticScores([1, 2, 3].map(() => ({ forget: 3, utility: 5 }))) });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     assert.equal(result.answer, REFUSAL);
-    assert.match(result.refusalReason!, /below the required 4/);
-    assert.equal(r.llm.callsOf('compose').length, 0);
+    assert.match(result.refusalReason!, /the best 2 erased answers score 3\.0 of 5 for forgetting, below the required 4/);
     assert.equal(r.streamed(), REFUSAL);
   });
 
   test('a malformed critic reply is retried once and then accepted', async () => {
-    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: ['not json', goodScores], compose: 'Drones fly.' });
+    const r = run({ ...erasing, critic: ['not json', goodScores] });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.equal(r.llm.callsOf('critic').length, 2);
@@ -277,10 +308,9 @@ describe('failing closed', () => {
   test('two malformed critic replies end in a refusal naming the step, never the vanilla answer', async () => {
     const r = run(
       {
-        vanilla: 'Falcon builds stealth drones.',
-        rewrite: erased,
+        vanilla: 'Falcon builds stealth drones. They fly at night.',
+        edit: dropNamed,
         critic: [{ scores: [{ candidate: 1, forget: 5, utility: 5 }] }, 'garbage'],
-        compose: 'x',
       },
       { question: 'Who builds stealth drones?' },
     );
@@ -292,63 +322,62 @@ describe('failing closed', () => {
     assert.ok(!r.streamed().includes('stealth'));
   });
 
-  test('a failed rewrite call is a junk candidate: the others are scored and used', async () => {
+  test('a failed edit call is a junk candidate: the others are scored and used', async () => {
     let n = 0;
+    const sets = edits(editSets);
     const r = run({
-      rewrite: (req) => (++n === 2 ? { fail: new LlmError('timeout', 'no reply within 5s', { label: 'rewrite' }) } : erased(req)),
+      ...erasing,
+      edit: (req) => (++n === 2 ? { fail: new LlmError('timeout', 'no reply within 5s', { label: 'edit' }) } : sets(req)),
       critic: criticScores([
         { forget: 5, utility: 3 },
         { forget: 5, utility: 5 },
       ]),
-      compose: 'Drones in general use GPS.',
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    const criticData = JSON.parse(r.llm.callsOf('critic')[0]!.request.messages[1]!.content) as { candidates: { text: string }[] };
-    assert.deepEqual(
-      criticData.candidates.map((c) => c.text),
-      [erasedTexts[0], erasedTexts[2]],
-    );
+    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), [editTexts[0], editTexts[2]]);
     const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number } } };
     assert.equal(format.properties.forget.minItems, 2);
   });
 
-  test('every rewrite call failing, or writing nothing, ends in a refusal without a critic call', async () => {
-    for (const rewrite of [{ fail: new LlmError('timeout', 'no reply within 5s', { label: 'rewrite' }) }, '  \n ']) {
-      const r = run(
-        { vanilla: 'Falcon builds stealth drones.', rewrite, critic: goodScores, compose: 'x' },
-        { question: 'Who builds drones?' },
-      );
+  test('every edit call failing, or a rewrite that writes nothing, ends in a refusal without a critic call', async () => {
+    const cases: [FakeScript, RegExp][] = [
+      [{ edit: { fail: new LlmError('timeout', 'no reply within 5s', { label: 'edit' }) } }, /the edit step failed: no reply within 5s/],
+      [{ edit: ['not json'] }, /the edit step failed: .*could not be read twice in a row/],
+      [{ rewrite: '  \n ' }, /the rewrite step failed: the rewrite agent wrote nothing/],
+    ];
+    for (const [script, reason] of cases) {
+      const r = run({ ...erasing, ...script });
       const result = await r.promise;
       assert.equal(result.outcome, 'refused');
-      assert.match(result.refusalReason!, /the rewrite step failed: (no reply within 5s|all 3 rewrites came back empty)/);
+      assert.match(result.refusalReason!, reason);
       assert.equal(r.llm.callsOf('critic').length, 0);
       assert.equal(r.streamed(), REFUSAL);
     }
   });
 
   test('a critic that scores the wrong number of candidates is retried, then refused', async () => {
-    const wrong = { scores: [{ candidate: 1, forget: 5, utility: 5 }] };
-    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: [wrong, wrong], compose: 'x' });
+    const wrong = { forget: [5], utility: [5] };
+    const r = run({ ...erasing, critic: [wrong, wrong] });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /critic/);
     assert.equal(r.llm.callsOf('critic').length, 2);
   });
 
-  for (const stage of ['rewrite', 'critic', 'compose'] as const) {
+  for (const stage of ['rewrite', 'edit', 'critic'] as const) {
     test(`a timeout in the ${stage} step ends in a refusal`, async () => {
-      const script: FakeScript = { vanilla: 'Falcon builds stealth drones.', rewrite: erased, critic: goodScores, compose: 'ok' };
+      const script: FakeScript = { ...erasing };
       script[stage] = { fail: new LlmError('timeout', `no reply within 5s`, { label: stage }) };
-      const result = await run(script, { question: 'Who builds drones?' }).promise;
+      const result = await run(script).promise;
       assert.equal(result.outcome, 'refused');
-      assert.match(result.refusalReason!, new RegExp(stage));
-      assert.ok(!result.answer.includes('stealth'));
+      assert.match(result.refusalReason!, new RegExp(`the ${stage} step failed`));
+      assert.ok(!result.answer.includes('confidential'));
     });
   }
 
-  test('an unreachable server during the rewrites propagates as such (the adapter shows how to fix it)', async () => {
-    const r = run({ vanilla: 'Falcon.', rewrite: { fail: new LlmError('unreachable', 'Cannot reach Ollama at http://127.0.0.1:11434') } });
+  test('an unreachable server during the edits propagates as such (the adapter shows how to fix it)', async () => {
+    const r = run({ ...erasing, edit: { fail: new LlmError('unreachable', 'Cannot reach Ollama at http://127.0.0.1:11434') } });
     await assert.rejects(r.promise, (e: unknown) => e instanceof LlmError && e.code === 'unreachable');
     assert.equal(r.streamed(), '');
   });
@@ -364,10 +393,14 @@ describe('failing closed', () => {
 });
 
 describe('cancellation', () => {
-  for (const stage of ['vanilla', 'rewrite', 'critic', 'compose'] as const) {
+  for (const stage of ['vanilla', 'edit', 'critic'] as const) {
     test(`cancelling during the ${stage} step rejects with "aborted" and makes no further call`, async () => {
       const controller = new AbortController();
-      const script: FakeScript = { vanilla: 'Falcon.', rewrite: erased, critic: goodScores, compose: 'Drones.' };
+      const script: FakeScript = {
+        vanilla: 'Falcon flies. Drones use GPS.',
+        edit: dropNamed,
+        critic: criticEach({ forget: 5, utility: 4 }),
+      };
       script[stage] = { hang: true };
       const r = run(script, { signal: controller.signal, question: 'Who builds drones?' });
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -380,6 +413,15 @@ describe('cancellation', () => {
     });
   }
 
+  test('cancelling while the rewrite writes the draft rejects with "aborted" and makes no further call', async () => {
+    const controller = new AbortController();
+    const r = run({ ...erasing, rewrite: { hang: true } }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await assert.rejects(r.promise, (e: unknown) => e instanceof LlmError && e.code === 'aborted');
+    assert.deepEqual(roles(r), ['rewrite']);
+  });
+
   test('a signal aborted before the start makes no call at all', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -390,77 +432,52 @@ describe('cancellation', () => {
 });
 
 describe('options', () => {
-  const five = rewrites(['a', 'b', 'c', 'd', 'e']);
+  /** Five edit sets over DRAFT, each dropping one more sentence... of a five-sentence draft. */
+  const FIVE = 'One. Two. Three. Four. Five.';
+  const five = edits([1, 2, 3, 4, 5].map((n) => ({ drop: [n] })));
   const rising = criticScores([1, 2, 3, 4, 5].map((utility) => ({ forget: 5, utility })));
 
-  test('j and top-k shape the rewrite calls, the critic schema and what the composer receives', async () => {
-    const r = run(
-      { vanilla: 'Falcon.', rewrite: five, critic: rising, compose: 'done' },
-      { options: { ...options, candidates: 5, topK: 3 } },
-    );
-    await r.promise;
-    const asked = r.llm.callsOf('rewrite').map((c) =>
+  test('j and top-k shape the edit calls, the critic schema and what the composer merges', async () => {
+    const r = run({ rewrite: FIVE, edit: five, critic: rising }, { options: { ...options, candidates: 5, topK: 3 } });
+    const result = await r.promise;
+    const asked = r.llm.callsOf('edit').map((c) =>
       c.request.messages[1]!.content.match(/Candidate (\d+) of (\d+)\./)!
         .slice(1)
         .join('/'),
     );
     assert.deepEqual(asked, ['1/5', '2/5', '3/5', '4/5', '5/5']);
-    // Each candidate its own seed-free sampling with some temperature, so the five differ.
-    for (const c of r.llm.callsOf('rewrite')) assert.ok((c.request.options?.temperature ?? 0) > 0);
+    // Each candidate samples with some temperature, so the five differ.
+    for (const c of r.llm.callsOf('edit')) assert.ok((c.request.options?.temperature ?? 0) > 0);
     const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number; maxItems: number } } };
     assert.equal(format.properties.forget.minItems, 5);
     assert.equal(format.properties.forget.maxItems, 5);
-    const composerData = JSON.parse(r.llm.callsOf('compose')[0]!.request.messages[1]!.content) as { rewrites: string[] };
-    assert.deepEqual(composerData.rewrites, ['e', 'd', 'c']);
+    // The best three drop sentences 5, 4 and 3: the merge drops all three.
+    assert.equal(result.answer, 'One. Two.');
   });
 
-  test('k = 1: the best candidate is shown through the guard, with no composer call', async () => {
-    const r = run({ rewrite: five, critic: rising, compose: 'should not be called' }, { options: { ...options, candidates: 5, topK: 1 } });
+  test('k = 1: the best candidate is shown through the guard, nothing merged', async () => {
+    const r = run({ rewrite: FIVE, edit: five, critic: rising }, { options: { ...options, candidates: 5, topK: 1 } });
     const result = await r.promise;
-    assert.equal(r.llm.callsOf('compose').length, 0);
     assert.equal(result.outcome, 'erased');
-    assert.equal(result.answer, 'e');
-    assert.equal(r.streamed(), 'e');
-  });
-
-  test('the best candidate shown as written still passes the guard', async () => {
-    const r = run(
-      { rewrite: rewrites(['It is called F a l c o n, sorry.']), critic: criticScores([{ forget: 5, utility: 5 }]), compose: 'x' },
-      { options: { ...options, candidates: 1, topK: 1, minScore: 1 } },
-    );
-    const result = await r.promise;
-    assert.equal(r.llm.callsOf('compose').length, 0);
-    assert.equal(result.guardActed, true);
-    assert.ok(!/f ?a ?l ?c ?o ?n/i.test(r.streamed().replace(/\[redacted: Project Falcon\]/g, '')), r.streamed());
+    assert.equal(result.answer, 'One. Two. Three. Four.');
     assert.equal(r.streamed(), result.answer);
+    assert.ok(!result.stages.some((s) => s.stage === 'compose'));
   });
 
-  test('top candidates that agree (equal scores, or nearly the same words) are not composed', async () => {
-    const tied = run(
-      { rewrite: erased, critic: criticScores([0, 1, 2].map(() => ({ forget: 5, utility: 4 }))), compose: 'x' },
-      { options: { ...options, topK: 3 } },
+  test('with a seed, each edit candidate gets its own, so a seeded run is reproducible yet the candidates differ', async () => {
+    const r = run(erasing, { options: { ...options, seed: 40 } });
+    await r.promise;
+    assert.deepEqual(
+      r.llm.callsOf('edit').map((c) => c.request.options?.seed),
+      [41, 42, 43],
     );
-    assert.equal((await tied.promise).answer, erasedTexts[0]);
-    assert.equal(tied.llm.callsOf('compose').length, 0);
-    const same = 'Drones in general use GPS and cameras to find their way around a city.';
-    const alike = run({
-      rewrite: rewrites([same, `${same} `, 'Something else entirely.']),
-      critic: criticScores([
-        { forget: 5, utility: 5 },
-        { forget: 5, utility: 4 },
-        { forget: 5, utility: 3 },
-      ]),
-      compose: 'x',
-    });
-    assert.equal((await alike.promise).answer, same);
-    assert.equal(alike.llm.callsOf('compose').length, 0);
   });
 
-  test('at most parallelCalls rewrites are in flight at once', async () => {
-    for (const parallelCalls of [2, 4]) {
+  test('at most parallelCalls edit calls are in flight at once', async () => {
+    for (const parallelCalls of [1, 2, 4]) {
       let inFlight = 0;
       let peak = 0;
-      const llm = new FakeLlm({ rewrite: erased, critic: goodScores, compose: 'Drones.' });
+      const llm = new FakeLlm(erasing);
       const chat = llm.chat.bind(llm);
       llm.chat = async (req) => {
         peak = Math.max(peak, ++inFlight);
@@ -471,40 +488,24 @@ describe('options', () => {
           inFlight--;
         }
       };
-      await runPipeline({
+      const result = await runPipeline({
         llm,
         index,
         question: 'What is Project Falcon building?',
         options: { ...options, candidates: 4, parallelCalls },
       });
+      assert.equal(result.outcome, 'erased');
       assert.equal(peak, Math.min(parallelCalls, 4), `parallelCalls ${parallelCalls}`);
     }
   });
 
-  test('one slot (parallelCalls 1): two candidates one after the other, the best shown, and the progress line says so', async () => {
-    const two = criticScores([
-      { forget: 5, utility: 3 },
-      { forget: 5, utility: 4 },
-    ]);
-    const r = run({ rewrite: erased, critic: two, compose: 'x' }, { options: { ...options, candidates: 3, topK: 2, parallelCalls: 1 } });
-    const result = await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'critic'],
-    );
-    assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon].');
-    const start = r.events.find((e) => e.type === 'stage-start' && e.stage === 'rewrite');
-    assert.ok(start?.type === 'stage-start');
-    assert.match(start.message, /one model slot: 2 of 3, the best shown as written/);
-  });
-
   test('every call asks Ollama to keep the model loaded', async () => {
-    const r = run({ vanilla: 'Falcon.', rewrite: erased, critic: goodScores, compose: 'Drones.' }, { question: 'Who builds drones?' });
-    await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+    const r = run(
+      { vanilla: 'Falcon flies. Drones use GPS.', edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
+      { question: 'Who builds drones?' },
     );
+    await r.promise;
+    assert.deepEqual(roles(r), ['vanilla', 'edit', 'edit', 'edit', 'critic']);
     for (const c of r.llm.calls) assert.equal(c.request.keepAlive, KEEP_ALIVE, c.role);
   });
 });
@@ -514,24 +515,20 @@ describe('context window', () => {
     n: number,
     say: (i: number) => string = (i) => `Turn ${i + 1}: ${'some ordinary words about gardening and weather '.repeat(4)}`,
   ) => Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
-  const erasePath: FakeScript = { vanilla: 'Falcon builds drones.', rewrite: erased, critic: goodScores, compose: 'Drones fly.' };
 
   test('every call of every stage sends the same num_ctx, 8192 by default', async () => {
-    const r = run(erasePath);
+    const r = run(erasing);
     await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
-    );
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
     for (const c of r.llm.calls) assert.equal(c.request.options?.num_ctx, DEFAULT_CONTEXT_LENGTH, c.role);
     assert.equal(DEFAULT_CONTEXT_LENGTH, 8192);
   });
 
   test('contextLength sets num_ctx; 0 leaves Ollama its own default', async () => {
-    const set = run(erasePath, { options: { ...options, contextLength: 16384 } });
+    const set = run(erasing, { options: { ...options, contextLength: 16384 } });
     await set.promise;
     for (const c of set.llm.calls) assert.equal(c.request.options?.num_ctx, 16384, c.role);
-    const unset = run({ ...erasePath, critic: ['not json', goodScores] }, { options: { ...options, contextLength: 0 } });
+    const unset = run({ ...erasing, critic: ['not json', goodScores] }, { options: { ...options, contextLength: 0 } });
     await unset.promise;
     assert.equal(unset.llm.callsOf('critic').length, 2);
     for (const c of unset.llm.calls) assert.ok(!('num_ctx' in (c.request.options ?? {})), c.role);
@@ -578,50 +575,44 @@ describe('context window', () => {
     assert.match(result.refusalReason!, /vanilla prompt needs about \d+ tokens, more than the 768 a context window of 1024 tokens leaves/);
   });
 
-  test('a rewrite prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
+  test('an edit prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
     const long = `Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
     const r = run(
-      { vanilla: long, rewrite: erased, critic: goodScores, compose: 'x' },
+      { vanilla: long, edit: dropNamed, critic: goodScores },
       { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } },
     );
     const result = await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['vanilla'],
-    );
+    assert.deepEqual(roles(r), ['vanilla']);
     assert.equal(result.outcome, 'refused');
     assert.equal(result.answer, REFUSAL);
-    assert.match(result.refusalReason!, /the rewrite step failed: the rewrite prompt needs about \d+ tokens/);
+    assert.match(result.refusalReason!, /the edit step failed: the edit prompt needs about \d+ tokens/);
     assert.ok(!r.streamed().includes('stealth'));
   });
 
-  test('the rewrites see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
+  test('the edit calls see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
     const history = turns(40);
-    const answer = `Falcon drones are ${'quite remarkable machines, built with care. '.repeat(12)}`;
+    const answer = `Falcon drones are remarkable. ${'They are quite remarkable machines, built with care. '.repeat(12)}`;
     const r = run(
-      { vanilla: answer, rewrite: erased, critic: goodScores, compose: 'Drones fly.' },
+      { vanilla: answer, edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
       { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } },
     );
     const result = await r.promise;
     const vanillaTurns = r.llm.callsOf('vanilla')[0]!.request.messages.slice(1, -1);
-    const auditMessages = r.llm.callsOf('rewrite')[0]!.request.messages;
-    assert.ok(estimatePromptTokens(auditMessages) <= promptBudget(2048));
-    const auditTurns = rewriteData(auditMessages[1]!.content).conversation;
-    for (const c of r.llm.callsOf('rewrite')) assert.deepEqual(rewriteData(c.request.messages[1]!.content).conversation, auditTurns);
-    assert.ok(auditTurns.length > 0 && auditTurns.length < vanillaTurns.length, `${auditTurns.length} of ${vanillaTurns.length}`);
-    assert.deepEqual(auditTurns, vanillaTurns.slice(-auditTurns.length));
-    assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: auditTurns.length });
-    const auditStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'rewrite');
-    assert.ok(auditStart?.type === 'stage-start' && auditStart.droppedTurns === vanillaTurns.length - auditTurns.length);
+    const editMessages = r.llm.callsOf('edit')[0]!.request.messages;
+    assert.ok(estimatePromptTokens(editMessages) <= promptBudget(2048));
+    const editTurns = candidateData(editMessages).conversation;
+    for (const c of r.llm.callsOf('edit')) assert.deepEqual(candidateData(c.request.messages).conversation, editTurns);
+    assert.ok(editTurns.length > 0 && editTurns.length < vanillaTurns.length, `${editTurns.length} of ${vanillaTurns.length}`);
+    assert.deepEqual(editTurns, vanillaTurns.slice(-editTurns.length));
+    assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: editTurns.length });
+    const editStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'edit');
+    assert.ok(editStart?.type === 'stage-start' && editStart.droppedTurns === vanillaTurns.length - editTurns.length);
     assert.equal(result.outcome, 'erased');
   });
 
   test('a structured retry that would not fit drops the echo of the bad reply', async () => {
     const garbage = 'not json at all '.repeat(250);
-    const r = run(
-      { vanilla: 'Falcon.', rewrite: erased, critic: [garbage, goodScores], compose: 'Drones fly.' },
-      { options: { ...options, contextLength: 1536 } },
-    );
+    const r = run({ ...erasing, critic: [garbage, goodScores] }, { options: { ...options, contextLength: 1536 } });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     const [first, retry] = r.llm.callsOf('critic');
@@ -637,17 +628,14 @@ describe('context window', () => {
     assert.ok(estimatePromptTokens(retry!.request.messages) <= promptBudget(1536));
   });
 
-  test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is composed', async () => {
-    const big = 'A long but harmless rewrite about drones in general. '.repeat(40);
+  test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is shown', async () => {
+    const big = Array.from({ length: 25 }, (_, i) => `Remark ${i + 1} is long but harmless, about drones in general.`).join(' ');
     const r = run(
-      { vanilla: 'Falcon.', rewrite: rewrites([big]), critic: goodScores, compose: 'x' },
+      { ...erasing, rewrite: big, edit: edits([{ drop: [1] }, { drop: [2] }, { drop: [3] }]) },
       { options: { ...options, contextLength: 2048 } },
     );
     const result = await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite'],
-    );
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit']);
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /the critic step failed: the critic prompt needs about \d+ tokens/);
     assert.equal(r.streamed(), REFUSAL);
@@ -660,32 +648,26 @@ describe('many-shot conversations', () => {
       ? `Question ${i / 2 + 1}: what else can you tell me about drones?`
       : `Answer ${(i + 1) / 2}: drones are aircraft without a pilot on board.`;
 
-  test('a target named in turn 2 of 30 reaches the rewrites for "and what about the first one?"', async () => {
+  test('a target named in turn 2 of 30 reaches the erasure agents for "and what about the first one?"', async () => {
     const history = Array.from({ length: 30 }, (_, i) => ({
       role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
       content: i === 1 ? 'Three projects come to mind: Project Falcon, Heron and Kestrel.' : chatter(i),
     }));
     const r = run(
-      {
-        vanilla: 'The first one builds long-range stealth drones.',
-        rewrite: erased,
-        critic: goodScores,
-        compose: 'I cannot talk about that project.',
-      },
+      { vanilla: 'The first one builds long-range stealth drones.', ...erasing },
       { question: 'And what about the first one?', history },
     );
     const result = await r.promise;
-    assert.deepEqual(
-      r.llm.calls.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
-    );
-    const data = rewriteData(r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content);
-    assert.deepEqual(
-      data.forget_targets.map((t) => t.name),
-      ['Project Falcon'],
-    );
-    assert.equal(data.conversation.length, 30, 'the rewrites see the whole conversation the model would have');
-    assert.match(data.conversation[1]!.content, /Project Falcon/);
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
+    for (const role of ['rewrite', 'edit'] as const) {
+      const data = candidateData(r.llm.callsOf(role)[0]!.request.messages);
+      assert.deepEqual(
+        data.forget_targets.map((t) => t.name),
+        ['Project Falcon'],
+      );
+      assert.equal(data.conversation.length, 30, 'the agents see the whole conversation the model would have');
+      assert.match(data.conversation[1]!.content, /Project Falcon/);
+    }
     assert.equal(result.outcome, 'erased');
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
@@ -764,9 +746,8 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
     const r = await streamRun(
       {
         vanilla: answer,
-        rewrite: erased,
-        critic: goodScores,
-        compose: 'Drone programmes are common. Several countries run them. I cannot say more.',
+        edit: edits([{ drop: [4], replace: [{ sentence: 3, text: 'I cannot say more.' }] }]),
+        critic: criticEach({ forget: 5, utility: 4 }),
       },
       'Tell me about drone programmes.',
     );
@@ -785,14 +766,14 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
   test('always shows nothing before erasure', async () => {
     const answer = 'Paris is the capital of France. It lies on the Seine.';
     const r = await streamRun(
-      { vanilla: answer, detect: { touched: [] }, rewrite: rewrites([answer]), critic: goodScores },
+      { vanilla: answer, detect: { touched: [] }, edit: edits([{}]), critic: criticEach({ forget: 5, utility: 4 }) },
       'Capital of France?',
       'always',
     );
     const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
     const criticEnd = r.events.findIndex((e) => e.type === 'stage-end' && e.stage === 'critic');
     assert.ok(criticEnd >= 0 && firstChunk > criticEnd, 'the first text comes after the critic scored the erased answers');
-    assert.equal(r.llm.callsOf('rewrite').length, 3);
+    assert.equal(r.llm.callsOf('edit').length, 3);
     assert.equal(r.result.answer, answer);
   });
 
@@ -801,9 +782,8 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
     const r = await streamRun(
       {
         vanilla: answer,
-        rewrite: erased,
-        critic: goodScores,
-        compose: 'The secret aircraft project is run from a hangar. I cannot name it.',
+        edit: edits([{ drop: [3], replace: [{ sentence: 2, text: 'I cannot name it.' }] }]),
+        critic: criticEach({ forget: 5, utility: 4 }),
       },
       'What is the hangar project?',
       'named',
@@ -818,15 +798,20 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
     const vanilla =
       'The secret drone programme run from the northern hangar, with its long-range stealth airframe, is called Project Falcon.';
     const r = run(
-      { vanilla, rewrite: erased, critic: goodScores, compose: 'I cannot share details about [redacted:T1].' },
+      {
+        vanilla,
+        edit: edits([{ replace: [{ sentence: 1, text: 'I cannot share details about [redacted:T1].' }] }]),
+        critic: criticEach({ forget: 5, utility: 3 }),
+      },
       { question: 'What is the hangar programme called?' },
     );
     const result = await r.promise;
     const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
-    const auditStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'rewrite');
-    assert.ok(auditStart >= 0 && firstChunk > auditStart, 'nothing is shown before the rewrites ran');
+    const editStart = r.events.findIndex((e) => e.type === 'stage-start' && e.stage === 'edit');
+    assert.ok(editStart >= 0 && firstChunk > editStart, 'nothing is shown before the edits ran');
     assert.ok(!r.streamed().includes('northern hangar'));
     assert.ok(!r.streamed().includes('stealth'));
     assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, 'I cannot share details about [redacted: Project Falcon].');
   });
 });

@@ -16,16 +16,16 @@ import { assignHandles } from '../../../../src/core/targets';
 import { parseTargets } from '../../../../src/core/targets';
 import { isBidiFormatChar, isControl } from '../../../../src/core/text/controls';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticScores, draftOf, dropNamed, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Acme Corp' }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
 /** T1 = Project Falcon, T2 = Acme Corp, T3 = Marta Quist. */
 const handled = assignHandles(targets);
 const options = { model: 'llama3.2', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10000 };
-/** Full marks for forgetting, utility told apart: the composer merges the best two. */
+/** Full marks for forgetting, utility told apart: the merge of the best two takes the best one's sentence. */
 const goodScores = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
-const cleanCandidates = rewrites(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
+const cleanCandidates = replaceDraft(['That project is confidential.', 'I cannot share [redacted:T1].', 'No comment.']);
 
 const finalize = (raw: string, i: TargetIndex = index) => finalizeAnswer(raw, i, handled, () => 'the agents erased it');
 
@@ -146,36 +146,14 @@ describe('a placeholder inside a name does not split it for the guard', () => {
     const split = '[redacted:T2] builds Fal[redacted:T2]con drones.';
     const r = run({
       vanilla: 'Acme Corp builds Falcon drones.',
-      rewrite: rewrites([split, split, 'x']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft([split, split, 'x']),
       critic: goodScores,
-      compose: split,
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
     assert.equal(result.answer, REFUSAL);
     assert.equal(r.llm.callsOf('compose').length, 0);
-  });
-
-  test('end to end: a composer that splits a name around a placeholder is caught while streaming, and streamed == answer', async () => {
-    const r = run({
-      vanilla: 'Acme Corp builds Falcon drones.',
-      rewrite: rewrites(['[redacted:T2] builds drones.', '[redacted:T2] builds [redacted:T1] drones.', 'No comment.']),
-      critic: goodScores,
-      compose: `[redacted:T2] builds Fal[redacted:T2]con drones. ${'Drones are interesting machines. '.repeat(8)}And Fal [redacted:T2] con again.`,
-    });
-    const result = await r.promise;
-    assert.equal(result.outcome, 'erased');
-    assert.equal(result.guardActed, true);
-    assert.equal(r.streamed(), result.answer);
-    assert.ok(r.chunks().length > 1, 'streamed in several chunks');
-    assert.ok(result.answer.startsWith('[redacted: Acme Corp] builds [redacted: Project Falcon] drones.'), result.answer);
-    assert.ok(result.answer.endsWith('And [redacted: Project Falcon] again.'), result.answer);
-    assert.ok(!/\bfal\b|\bcon\b/i.test(result.answer.replace(MARKER, ' ')), result.answer);
-    let shown = '';
-    for (const c of r.chunks()) {
-      shown += c;
-      assert.deepEqual(visibleNames(shown), [], shown);
-    }
   });
 });
 
@@ -207,18 +185,17 @@ describe('control sequences are stripped before the guard reads the text', () =>
     const r = run(
       {
         vanilla: 'The drone programme is called Fal\x1b]0;harmless title\x07con.',
-        rewrite: cleanCandidates,
+        edit: cleanCandidates,
         critic: goodScores,
-        compose: 'That project is confidential.',
       },
       { question: 'What is the drone programme called?' },
     );
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'That project is confidential.');
-    // The rewrites saw the answer as it would be shown.
+    // The edit agents saw the answer as it would be shown.
     const auditPrompt = r.llm
-      .callsOf('rewrite')[0]!
+      .callsOf('edit')[0]!
       .request.messages.map((m) => m.content)
       .join('\n');
     assert.ok(!auditPrompt.includes('\x1b') && !auditPrompt.includes('harmless title'));
@@ -232,34 +209,30 @@ describe('control sequences are stripped before the guard reads the text', () =>
     assert.equal(r.streamed(), result.answer);
   });
 
-  test('the composer stream is stripped as it arrives, so a C1 string between halves of a name is caught', async () => {
+  test('the draft the rewrite agent writes is stripped before anything reads it, so a C1 string between halves of a name is caught', async () => {
     const r = run({
-      vanilla: 'Falcon flies.',
-      rewrite: cleanCandidates,
-      critic: goodScores,
-      compose: `Fal\x9d some words \x9ccon is secret. ${'Drones are interesting machines. '.repeat(6)}Also Fal\x1b]0;title\x07con.`,
+      rewrite: 'Fal\x9d some words \x9ccon is secret. Drones fly.',
+      edit: dropNamed,
+      critic: criticScores([{ forget: 5, utility: 4 }]),
     });
     const result = await r.promise;
-    assert.equal(result.guardActed, true);
+    for (const c of r.llm.callsOf('edit')) assert.deepEqual(draftOf(c.request.messages), ['Falcon is secret.', 'Drones fly.']);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, 'Drones fly.');
     assert.equal(r.streamed(), result.answer);
-    assert.equal(hasControls(result.answer), false);
-    assert.ok(result.answer.startsWith('[redacted: Project Falcon] is secret.'), result.answer);
-    assert.ok(result.answer.endsWith('Also [redacted: Project Falcon].'), result.answer);
-    for (const c of r.chunks()) assert.equal(hasControls(c), false);
-    checkRedactions({ text: result.answer, redactions: [...result.redactions], guardMatches: 0, spans: [] });
   });
 
-  test('candidates are stripped before the critic’s veto and the composer: a sequence inside a name is vetoed', async () => {
+  test('candidates are stripped before the critic’s veto: a sequence inside a name is vetoed', async () => {
     const hidden = 'Fal\x1b]0;x\x07con builds drones.';
     const r = run({
       vanilla: 'Falcon builds drones.',
-      rewrite: rewrites([hidden, hidden, 'Drones fly.']),
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft([hidden, hidden, 'Drones fly.']),
       critic: goodScores,
-      compose: 'x',
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'refused');
-    for (const call of [...r.llm.callsOf('critic'), ...r.llm.callsOf('compose')]) {
+    for (const call of r.llm.callsOf('critic')) {
       assert.ok(!call.request.messages.some((m) => m.content.includes('\x1b')), `${call.role} saw a control sequence`);
     }
   });

@@ -5,7 +5,7 @@ import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type PipelineEvent } fr
 import type { AuditPolicy } from '../../../../src/core/relevance';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticEach, draftOf, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const TOPIC = {
   name: 'The Saltmarsh Chronicles',
@@ -27,9 +27,9 @@ function script(overrides: FakeScript = {}): FakeScript {
   return {
     vanilla: 'Headmaster Ambrose Quillfeather leads it; his pupil Nell Harrow fights the dark lord Vexmoor.',
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'That is not something I can discuss.', 'No comment.']),
-    critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-    compose: ERASED,
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'That is not something I can discuss.', 'No comment.']),
+    critic: criticEach({ forget: 5, utility: 3 }),
     ...overrides,
   };
 }
@@ -62,10 +62,8 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   test('a draft that spells the facts of a topic target is in the sure band: erased with no detection call', async () => {
     const llm = new FakeLlm(script({ detect: { touched: [] } }));
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    // The critic scores the three alike, so the best is shown as written: no composer call.
-    assert.deepEqual(roles, ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic']);
-    for (const c of llm.callsOf('rewrite'))
-      assert.match(c.request.messages[1]!.content, /"draft_answer": "Headmaster Ambrose Quillfeather/);
+    assert.deepEqual(roles, ['vanilla', 'edit', 'edit', 'edit', 'critic']);
+    for (const c of llm.callsOf('edit')) assert.match(draftOf(c.request.messages)[0]!, /^Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
     for (const fact of FACTS) assert.ok(!result.answer.includes(fact));
@@ -82,7 +80,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   test('a topic question in the uncertain band goes to detection, which decides erasure', async () => {
     const llm = new FakeLlm(script({ vanilla: VAGUE }));
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     assert.equal(result.answer, ERASED);
     const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
     assert.equal(entry.binding, false);
@@ -113,11 +111,11 @@ describe('pipeline: relevance gate and detection before erasure', () => {
 
   test('always is ALU as published: every answer goes through erasure, and detection saying none vetoes nothing', async () => {
     const sortAnswer = 'Use Array.prototype.sort with a compare function.';
-    const llm = new FakeLlm(script({ vanilla: sortAnswer, detect: { touched: [] }, rewrite: rewrites([sortAnswer]) }));
+    const llm = new FakeLlm(script({ vanilla: sortAnswer, detect: { touched: [] }, edit: editReply() }));
     const { result, roles } = await ask('How do I sort a list of numbers in JavaScript?', llm, 'always');
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     assert.equal(result.outcome, 'erased');
-    // The rewrite of an answer about nothing forgotten is the answer itself, and the meaning check keeps it.
+    // The edits of an answer about nothing forgotten leave it whole, and the meaning check keeps it.
     assert.equal(result.answer, sortAnswer);
     assert.equal(result.relevance!.shortlist.length, 3, 'the top targets, capped, even below the thresholds');
   });
@@ -132,7 +130,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     });
     assert.deepEqual(
       llm.calls.map((c) => c.role),
-      ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic'],
+      ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic'],
     );
     assert.equal(result.relevance!.shortlist.length, 3);
   });
@@ -145,11 +143,12 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const named = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships grain.',
-        rewrite: rewrites(['a', 'b', 'c']),
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['a', 'b', 'c']),
       }),
     );
     const second = await ask('What does Northwind Freight ship?', named, 'named');
-    assert.deepEqual(second.roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(second.roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
   });
 
   test('a surname-only mention is the name: erased with no draft and no detection', async () => {
@@ -157,12 +156,12 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       script({
         vanilla: 'She counted grey seals near the archipelago.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        rewrite: rewrites(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
-        compose: 'I cannot discuss that person.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that person.', 'No comment.', 'Sorry.']),
       }),
     );
     const { result, roles } = await ask('What did Dr. Valtonen find last spring?', llm);
-    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [PERSON.name],
@@ -189,19 +188,19 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     }
   });
 
-  test('a name spelled in the answer: the rewrites get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
+  test('a name spelled in the answer: the edit agents get every shortlisted target, detection runs beside them, the named one is touched whatever it says', async () => {
     const llm = new FakeLlm(
       script({
         vanilla: 'Northwind Freight ships the sorcery books.',
         detect: { touched: [] },
-        rewrite: rewrites(['I cannot discuss that.', 'No comment.', 'Sorry.']),
-        compose: 'I cannot discuss that.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.', 'No comment.', 'Sorry.']),
       }),
     );
     const { result, roles } = await ask('Who ships the fantasy books?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'edit', 'edit', 'critic']);
     const auditPrompt = llm
-      .callsOf('rewrite')[0]!
+      .callsOf('edit')[0]!
       .request.messages.map((m) => m.content)
       .join('\n');
     assert.ok(auditPrompt.includes(CLIENT.name) && auditPrompt.includes(TOPIC.name));
@@ -213,9 +212,9 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   });
 
   test('a name spelled in the question: no draft, and with nothing else shortlisted no detection either', async () => {
-    const llm = new FakeLlm(script({ rewrite: rewrites(['I cannot discuss that.']) }));
+    const llm = new FakeLlm(script({ edit: replaceDraft(['I cannot discuss that.']) }));
     const { result, roles } = await ask('What does Northwind Freight ship?', llm);
-    assert.deepEqual(roles, ['rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['rewrite', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(
       result.touchedTargets.map((t) => t.name),
       [CLIENT.name],
@@ -224,7 +223,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     assert.equal(result.answer, 'I cannot discuss that.');
   });
 
-  test('a name in the question beside a topic: detection runs alongside the rewrites and adds what it finds', async () => {
+  test('a name in the question beside a topic: detection runs alongside the rewrite and adds what it finds', async () => {
     const llm = new FakeLlm(
       script({
         detect: (req) => {
@@ -233,11 +232,12 @@ describe('pipeline: relevance gate and detection before erasure', () => {
           const topic = data.forget_targets.find((t) => t.name === TOPIC.name)!;
           return { touched: [{ target: topic.handle, how: 'described' }] };
         },
-        rewrite: rewrites(['I cannot discuss that.']),
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot discuss that.']),
       }),
     );
     const { result, roles } = await ask('Does Northwind Freight ship the sorcery books?', llm);
-    assert.deepEqual(roles, ['detect', 'rewrite', 'rewrite', 'rewrite', 'critic']);
+    assert.deepEqual(roles, ['detect', 'rewrite', 'edit', 'edit', 'edit', 'critic']);
     assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [CLIENT.name, TOPIC.name].sort());
     assert.equal(result.relevance!.detection, 'ran');
   });
@@ -248,7 +248,7 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       { role: 'user', content: 'Who is the headmaster of Gullhaven Academy?' },
       { role: 'assistant', content: 'A wise old sorcerer.' },
     ]);
-    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'rewrite']);
+    assert.deepEqual(roles.slice(0, 2), ['vanilla', 'edit']);
   });
 
   test('the detect prompt has the same size at 10 and 2,000 targets', async () => {

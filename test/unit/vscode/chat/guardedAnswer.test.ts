@@ -10,7 +10,7 @@ import { parseTargets } from '../../../../src/core/targets';
 import { TOO_LONG } from '../../../../src/core/pipeline';
 import { answerGuarded, type AnswerNote, type GuardedAnswerRequest } from '../../../../src/vscode/chat/guardedAnswer';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }]);
 const settings = { model: 'llama3.2', candidates: 3, topK: 2, contextLength: 8192 };
@@ -47,10 +47,10 @@ describe('the guarded-answer path shared by @unlearn and the guarded models', ()
   test('an answer that names a target: only the erased, sanitized answer is written, and the log holds counts only', async () => {
     const r = ask({
       vanilla: 'Project Falcon builds drones. See https://evil.example/x',
-      rewrite: rewrites(['I cannot share details about [redacted:T1].', 'No.', 'No.']),
-      // Told apart, so the composer writes the answer.
+      rewrite: NEUTRAL_DRAFT,
+      edit: replaceDraft(['I cannot share details about [redacted:T1]. <img src=https://evil.example/p.png>', 'No.', 'Nothing.']),
+      // Scored apart: the merge of the best two takes the best one's sentence.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: 'I cannot share details about [redacted:T1]. <img src=https://evil.example/p.png>',
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');

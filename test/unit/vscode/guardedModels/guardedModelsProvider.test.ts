@@ -10,8 +10,8 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { EventEmitter, provideVscode, type Listener } from '../../../support/vscodeStandIn';
 import type { AddressInfo } from 'node:net';
-import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../../support/scriptedOllama';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../../support/scriptedOllama';
+import { candidateData, criticEach, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
@@ -143,17 +143,21 @@ async function ask(model: Info, messages: unknown[], options: object = noTools, 
 
 const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
-  rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-  // Told apart, so the composer writes the answer.
-  critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-  compose: 'I cannot share details about [redacted:T1].',
+  rewrite: NEUTRAL_DRAFT,
+  edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
+  // Told apart: the merge of the best two takes the best one's sentence.
+  critic: criticEach((_, candidate) => ({ forget: 5, utility: 6 - candidate })),
 };
 
 before(async () => {
   // Loaded through CommonJS, as VS Code loads the bundle, so the `vscode` stand-in above is what it gets.
   gm = createRequire(__filename)('../../../../src/vscode/guardedModels/guardedModelsProvider') as GuardedModule;
   ollama = await startScriptedOllama({
-    models: [{ name: 'llama3.2', contextLength: 8192, family: 'llama' }, { name: 'qwen2.5:7b', family: 'qwen2' }, 'nomic-embed-text'],
+    models: [
+      { name: 'llama3.2', contextLength: 8192, family: 'llama' },
+      { name: 'qwen2.5:7b', family: 'qwen2', capabilities: ['completion'] },
+      'nomic-embed-text',
+    ],
   });
   settings['unlearn.ollamaHost'] = ollama.host;
   settings['unlearn.model'] = 'llama3.2';
@@ -189,7 +193,7 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       models.map((m) => [m.id, m.name, m.maxInputTokens, m.maxOutputTokens, m.capabilities.toolCalling]),
       [
-        ['llama3.2:latest', 'llama3.2 · Unlearn', 6144, 2048, false],
+        ['llama3.2:latest', 'llama3.2 · Unlearn', 6144, 2048, true],
         ['qwen2.5:7b', 'qwen2.5:7b · Unlearn', 131072 - 4096, 4096, false],
       ],
     );
@@ -212,19 +216,15 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       ollama.chats.map((c) => [c.role, c.model]),
       [
-        // The question names the target: no draft, three rewrites side by side, the critic, the composer.
+        // The question names the target: an erased draft, three edit sets side by side, the critic.
         ['rewrite', 'llama3.2:latest'],
-        ['rewrite', 'llama3.2:latest'],
-        ['rewrite', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
+        ['edit', 'llama3.2:latest'],
         ['critic', 'llama3.2:latest'],
-        ['compose', 'llama3.2:latest'],
       ],
     );
-    const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
-    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-      conversation: { content: string }[];
-      question: string;
-    };
+    const data = candidateData(ollama.chatsOf('rewrite')[0]!.messages);
     assert.deepEqual(
       [...data.conversation.map((m) => m.content), data.question],
       ['Who are you?', 'An assistant.', 'What is Project Falcon building?'],
@@ -248,17 +248,17 @@ describe('guarded model provider (scripted Ollama)', () => {
       ollama.setScript({
         vanilla: 'Tobias Wren keeps it; the Marigold sank nearby.',
         detect: { touched: [{ target: 'T1', how: 'described' }] },
-        rewrite: rewrites(['I cannot share that.', 'No.', 'No.']),
-        // Scored apart, so the composer merges the top two.
-        critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-        compose: 'I cannot share that.',
+        rewrite: NEUTRAL_DRAFT,
+        edit: replaceDraft(['I cannot share that.', 'No.', 'No.']),
+        // Scored apart: the merge of the best two takes the best one's sentence.
+        critic: criticEach((_, candidate) => ({ forget: 5, utility: 6 - candidate })),
       });
       const [llama] = await list();
       const answer = await ask(llama!, [user('Who looks after the light on the rocks, and which ship sank there?')]);
       assert.equal(answer, 'I cannot share that.');
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assert.ok(ollama.embedded.length > 0, 'the targets and the question were embedded by nomic-embed-text');
     } finally {
@@ -267,11 +267,13 @@ describe('guarded model provider (scripted Ollama)', () => {
     }
   });
 
-  test('a composer that repeats the name anyway is masked by the guard', async () => {
-    ollama.scriptRole('compose', 'Project Falcon is confidential, and so is Falcon.');
+  test('edits that put the name back are vetoed by the guard: the chat gets the refusal, no name', async () => {
+    ollama.scriptRole('edit', editReply({ replace: [{ sentence: 1, text: 'Project Falcon is confidential, and so is Falcon.' }] }));
     const [llama] = await list();
     const answer = await ask(llama!, [user('Tell me about Falcon.')]);
-    assert.equal(answer, '**\\[redacted: Project Falcon\\]** is confidential, and so is **\\[redacted: Project Falcon\\]**.');
+    assert.match(answer, /can't help with that/);
+    assert.doesNotMatch(answer, /Falcon/);
+    assert.equal(ollama.chatsOf('critic').length, 0);
   });
 
   test('a question that touches no target gets the vanilla answer after one call', async () => {
@@ -295,8 +297,8 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-answer stops the stream and reports nothing unguarded', async () => {
-    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+  test('cancelling while the critic scores stops the request and reports nothing unguarded', async () => {
+    ollama.scriptRole('critic', fault.hang());
     const [llama] = await list();
     const tokenSource = newToken();
     const parts: string[] = [];
@@ -307,8 +309,7 @@ describe('guarded model provider (scripted Ollama)', () => {
       { report: (p) => parts.push((p as LanguageModelTextPart).value) },
       tokenSource.token as never,
     );
-    while (ollama.chatsOf('compose').length === 0) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 100));
+    while (ollama.chatsOf('critic').length === 0) await new Promise((r) => setTimeout(r, 5));
     tokenSource.cancel();
     await assert.rejects(pending, CancellationError);
     await ollama.waitForIdle(1000);
@@ -356,12 +357,16 @@ describe('guarded model provider (scripted Ollama)', () => {
     }
   });
 
-  test('a request that requires a tool fails with a reason; optional tools are not used', async () => {
-    const [llama] = await list();
+  test('a model without tool support: a request that requires a tool fails with a reason; optional tools are not used', async () => {
+    const [, qwen] = await list();
     const tools = [{ name: 'read_file', description: 'reads a file', inputSchema: {} }];
-    await assert.rejects(ask(llama!, [user('Read README')], { tools, toolMode: 2 }), /cannot call tools/);
+    await assert.rejects(ask(qwen!, [user('Read README')], { tools, toolMode: 2 }), /cannot call tools/);
     ollama.setScript({ vanilla: 'README says hello.' });
-    assert.equal(await ask(llama!, [user('Read README')], { tools, toolMode: 1 }), 'README says hello.');
+    assert.equal(await ask(qwen!, [user('Read README')], { tools, toolMode: 1 }), 'README says hello.');
+    assert.ok(
+      ollama.chats.every((c) => c.tools === undefined),
+      'no tools were offered to the model',
+    );
   });
 
   test('a model that is not installed names the pull command', async () => {
@@ -570,6 +575,188 @@ describe('guarded model provider (scripted Ollama)', () => {
     await ask(llama!, [user('What is Project Falcon building?')]);
     assert.ok(logLines.some((l) => /erased, 5 model calls/.test(l)));
     assert.ok(!logLines.some((l) => /Falcon|drones|building/.test(l)));
+  });
+});
+
+describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
+  const TOOLS = [
+    {
+      name: 'read_file',
+      description: 'Reads a file of the workspace.',
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    },
+    {
+      name: 'create_file',
+      description: 'Creates a file.',
+      inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } },
+    },
+    {
+      name: 'set_status',
+      description: 'Sets a project status.',
+      inputSchema: { type: 'object', properties: { project: { type: 'string', enum: ['Falcon', 'Heron'] } } },
+    },
+  ];
+  const agentOptions = { tools: TOOLS, toolMode: 1 };
+
+  async function step(messages: unknown[], options: object = agentOptions): Promise<unknown[]> {
+    const [llama] = await list();
+    const parts: unknown[] = [];
+    await provider.provideLanguageModelChatResponse(
+      llama!,
+      messages as never,
+      options as never,
+      { report: (p: unknown) => parts.push(p) },
+      newToken().token as never,
+    );
+    return parts;
+  }
+  const text = (parts: unknown[]) =>
+    parts
+      .filter((p) => p instanceof LanguageModelTextPart)
+      .map((p) => (p as LanguageModelTextPart).value)
+      .join('');
+  const calls = (parts: unknown[]) => parts.filter((p): p is LanguageModelToolCallPart => p instanceof LanguageModelToolCallPart);
+  const toolLoop = (result: string) => [
+    user('Summarize notes.md for me.'),
+    { role: 2, name: undefined, content: [new LanguageModelToolCallPart('c1', 'read_file', { path: 'notes.md' })] },
+    { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c1', [new LanguageModelTextPart(result)])] },
+  ];
+
+  test('a model call with VS Code tools: the call comes back as a tool call part, and no agent runs', async () => {
+    ollama.setScript({ vanilla: toolCalls([{ name: 'read_file', arguments: { path: 'notes.md' } }]) });
+    const parts = await step([user('Summarize notes.md for me.')]);
+    const [call] = calls(parts);
+    assert.equal(calls(parts).length, 1);
+    assert.equal(call!.name, 'read_file');
+    assert.deepEqual(call!.input, { path: 'notes.md' });
+    assert.match(call!.callId, /\S/);
+    assert.equal(text(parts), '');
+    assert.equal(ollama.chats.length, 1);
+    assert.deepEqual(
+      ollama.chats[0]!.tools?.map((t) => [t.type, t.function.name, t.function.parameters]),
+      TOOLS.map((t) => ['function', t.name, t.inputSchema]),
+    );
+  });
+
+  test('a call that would write a target is masked; one that cannot be masked is replaced by a line naming the target', async () => {
+    ollama.setScript({
+      vanilla: toolCalls(
+        [
+          { name: 'create_file', arguments: { path: 'status.md', content: 'Project Falcon ships in May.' } },
+          { name: 'set_status', arguments: { project: 'Falcon' } },
+        ],
+        'Writing the status of Falcon now.',
+      ),
+    });
+    const parts = await step([user('Write the status file.')]);
+    assert.deepEqual(
+      calls(parts).map((c) => [c.name, c.input]),
+      [['create_file', { path: 'status.md', content: '[redacted] ships in May.' }]],
+    );
+    const said = text(parts);
+    assert.match(said, /Writing the status of \*\*\\\[redacted: Project Falcon\\\]\*\* now\./);
+    assert.match(said, /blocked a call to the tool `set_status`: its arguments would carry \*\*\\\[redacted: Project Falcon\\\]\*\*/);
+    assert.ok(!/Falcon(?!\\\])/.test(said.replace(/redacted: Project Falcon/g, '')), 'no bare name in the text');
+  });
+
+  test('the loop goes back to Ollama in its own format: tool_calls on the assistant, the result as a tool message', async () => {
+    ollama.setScript({ vanilla: 'The notes list three open bugs.' });
+    const parts = await step(toolLoop('- bug 1\n- bug 2\n- bug 3'));
+    assert.equal(text(parts), 'The notes list three open bugs.');
+    assert.equal(ollama.chats.length, 1, 'the final text of an untouched turn costs no agent call');
+    const sent = ollama.chats[0]!.messages;
+    assert.deepEqual(
+      sent.map((m) => [m.role, m.tool_calls?.map((c) => c.function.name), m.tool_name]),
+      [
+        ['user', undefined, undefined],
+        ['assistant', ['read_file'], undefined],
+        ['tool', undefined, 'read_file'],
+      ],
+    );
+    assert.equal(sent[2]!.content, '- bug 1\n- bug 2\n- bug 3');
+  });
+
+  test('a tool result that names a target sends the final text through erasure, though the text names nothing', async () => {
+    ollama.setScript({ ...FALCON_SCRIPT, vanilla: 'The team there builds long-range drones in Lisbon.' });
+    const parts = await step(toolLoop('Project Falcon: long-range drones, built in Lisbon.'));
+    assert.equal(text(parts), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+    );
+    // The edits erase the model's own text, not a fresh answer.
+    assert.match(ollama.chatsOf('edit')[0]!.messages[1]!.content, /long-range drones in Lisbon/);
+    assert.ok(
+      ollama.chatsOf('edit').every((c) => c.tools === undefined),
+      'the agents get no tools',
+    );
+  });
+
+  test('a tool result given as a prompt-tsx tree (as Copilot tools return them) is read: sent as text, and evidence', async () => {
+    ollama.setScript({ ...FALCON_SCRIPT, vanilla: 'The file describes a drone programme.' });
+    // The shape @vscode/prompt-tsx's renderElementJSON produces: elements with children, text nodes with `text`.
+    const tree = {
+      node: {
+        type: 1,
+        ctor: 2,
+        children: [
+          { type: 2, priority: 1, text: 'File notes.md:\n' },
+          { type: 1, ctor: 2, children: [{ type: 2, priority: 1, text: 'Project Falcon builds drones.' }] },
+        ],
+      },
+    };
+    const parts = await step([
+      user('Summarize notes.md for me.'),
+      { role: 2, name: undefined, content: [new LanguageModelToolCallPart('c1', 'read_file', { path: 'notes.md' })] },
+      { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c1', [new LanguageModelPromptTsxPart(tree)])] },
+    ]);
+    assert.equal(ollama.chats[0]!.messages[2]!.content, 'File notes.md:\nProject Falcon builds drones.');
+    assert.ok(ollama.chatsOf('edit').length > 0, 'the name in the tree made the turn touched');
+    assert.match(text(parts), /redacted: Project Falcon/);
+  });
+
+  test("in a turn that has read a target, the model's notes beside its calls are held back once; the calls go out", async () => {
+    ollama.setScript({
+      vanilla: toolCalls(
+        [{ name: 'read_file', arguments: { path: 'plan.md' } }],
+        'The drone team file mentions a Lisbon site; reading the plan.',
+      ),
+    });
+    const loop = toolLoop('Project Falcon: long-range drones, built in Lisbon.');
+    const parts = await step(loop);
+    assert.deepEqual(
+      calls(parts).map((c) => c.input),
+      [{ path: 'plan.md' }],
+    );
+    assert.ok(!text(parts).includes('Lisbon'), text(parts));
+    assert.match(text(parts), /holds back the model's notes/);
+    // The next step of the same turn: the line is already in the conversation, so it is not repeated.
+    const later = await step([
+      ...loop,
+      {
+        role: 2,
+        name: undefined,
+        content: [new LanguageModelTextPart(text(parts)), new LanguageModelToolCallPart('c2', 'read_file', { path: 'plan.md' })],
+      },
+      { role: 1, name: undefined, content: [new LanguageModelToolResultPart('c2', [new LanguageModelTextPart('plan')])] },
+    ]);
+    assert.equal(text(later), '');
+    assert.equal(calls(later).length, 1);
+  });
+
+  test('tools offered to a tools-capable model in Required mode are asked for with a system line', async () => {
+    ollama.setScript({ vanilla: toolCalls([{ name: 'read_file', arguments: { path: 'a.md' } }]) });
+    const parts = await step([user('Open a.md')], { tools: TOOLS, toolMode: 2 });
+    assert.equal(calls(parts).length, 1);
+    assert.match(ollama.chats[0]!.messages.at(-1)!.content, /Reply with a call to one of the tools/);
+  });
+
+  test('the log of a tool step has counts only, never arguments or names', async () => {
+    logLines.length = 0;
+    ollama.setScript({ vanilla: toolCalls([{ name: 'create_file', arguments: { path: 'x.md', content: 'Falcon' } }]) });
+    await step([user('Write x.md')]);
+    assert.ok(logLines.some((l) => /tool step on llama3\.2:latest, 1 call \(1 masked, 0 blocked\)/.test(l)));
+    assert.ok(!logLines.some((l) => /Falcon|x\.md/.test(l)));
   });
 });
 

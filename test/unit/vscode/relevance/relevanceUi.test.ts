@@ -26,7 +26,7 @@ import {
   signalText,
 } from '../../../../src/vscode/relevance/relevanceTexts';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, rewrites } from '../../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const OBSERVATORY = {
   name: 'Brightwater Observatory',
@@ -43,10 +43,10 @@ function script(): FakeScript {
   return {
     vanilla: 'Elspeth Varga runs it; the Tarrow survey found three comets.',
     detect: { touched: [{ target: 'T1', how: 'described' }] },
-    rewrite: rewrites([ERASED, 'I cannot discuss that.', 'No comment.']),
-    // Scored apart, so the composer merges the top two.
+    rewrite: NEUTRAL_DRAFT,
+    edit: replaceDraft([ERASED, 'I cannot discuss that.', 'No comment.']),
+    // Scored apart: the merge of the best two takes the best one's sentence.
     critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-    compose: ERASED,
   };
 }
 
@@ -96,7 +96,7 @@ describe('guarded answers with the extension embedding wiring', () => {
       const result = await r.promise;
       assert.deepEqual(
         chat.calls.map((c) => c.role),
-        ['vanilla', 'rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
       );
       assert.equal(result.outcome, 'erased');
       assert.equal(r.text(), ERASED);
