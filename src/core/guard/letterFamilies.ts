@@ -622,10 +622,15 @@ function repeatReading(): ReadingFn {
     let any = false;
     // Only tokens that hold a doubled letter thrice, or a filler repeated between letters, are looked at.
     const candidates = new Set<number>();
-    for (const m of text.matchAll(REPEAT_HINT)) {
+    // One hint per token: after a hint the search goes on past the token's end (linear on long tokens).
+    const hint = new RegExp(REPEAT_HINT.source, 'giu');
+    for (let m = hint.exec(text); m; m = hint.exec(text)) {
       let start = m.index;
       while (start > 0 && !/\s/.test(text[start - 1]!)) start--;
       candidates.add(start);
+      let end = m.index + m[0].length;
+      while (end < text.length && !/\s/.test(text[end]!)) end++;
+      hint.lastIndex = end;
     }
     for (const m of candidates.size ? text.matchAll(/\S+/g) : []) {
       if (!candidates.has(m.index)) continue;
