@@ -14,7 +14,12 @@ import {
   renderTable,
   runEvaluation,
   TofuFormatError,
+  ATTACK_KINDS,
+  ALL_QUESTION_KINDS,
+  QUESTION_KINDS,
   type EvalDataset,
+  type GeneratedKind,
+  type QuestionKind,
   type EvalReport,
   type QuestionRecord,
 } from '../core/eval';
@@ -30,12 +35,14 @@ import { cacheDirOf, EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceF
 import { PARALLEL_HELP, parallelismFile, parseParallel, resolveParallel } from './parallelFlag';
 
 const HELP = `Usage:
-  unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--out FILE]
+  unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--kinds K,K…] [--out FILE]
   unlearn eval run --model M [--host URL | --provider openai --base-url URL] [--dataset FILE|DIR|world] [--out DIR] [--judge] [options]
 
 generate  writes a synthetic dataset (invented people, companies, projects and places with facts,
-          split into forget and retain sets, nine kinds of questions) as JSON to FILE or stdout.
-          The same seed always gives the same dataset.
+          split into forget and retain sets) as JSON to FILE or stdout, one question per entity and
+          kind. The same seed always gives the same dataset. Kinds (default: all):
+            ${QUESTION_KINDS.slice(0, 9).join(', ')},
+            and the published attacks: ${ATTACK_KINDS.join(', ')}
 
 run       asks every question of the dataset to the plain model and through the Unlearn pipeline,
           and writes DIR/report.json and DIR/report.html (default DIR: ./unlearn-eval).
@@ -57,6 +64,7 @@ ${SERVER_HELP}
   --retain FILE        the retain split, in the same formats (e.g. TOFU retain90.json, MMLU)
   --targets FILE       forget targets for the forget split, as for "unlearn ask"
   --limit N          at most N questions per split (benchmark files are large)
+  --kinds K,K…       only the questions of these kinds (e.g. --kinds composite,multi-turn)
   --audit-policy P   when a request goes to the agents: named, related or always; a comma list
                      (named,related,always) runs the pipeline once per policy on the same questions
                      (the plain model once) and the report compares them
@@ -102,6 +110,7 @@ async function generate(argv: string[], io: CliIo): Promise<number> {
         seed: { type: 'string' },
         entities: { type: 'string' },
         'many-shot': { type: 'string' },
+        kinds: { type: 'string' },
         out: { type: 'string' },
         ...HELP_FLAG,
       },
@@ -114,7 +123,14 @@ async function generate(argv: string[], io: CliIo): Promise<number> {
   const entities = wholeNumber(values.entities, DEFAULT_GENERATE_OPTIONS.entities, '--entities', 2, 400);
   const manyShot = wholeNumber(values['many-shot'], DEFAULT_GENERATE_OPTIONS.manyShotTurns, '--many-shot', 0, 200);
   for (const v of [seed, entities, manyShot]) if (typeof v === 'string') return usage(io, v);
-  const dataset = generateDataset({ seed: seed as number, entities: entities as number, manyShotTurns: manyShot as number });
+  const kinds = parseKinds(values.kinds, QUESTION_KINDS);
+  if (typeof kinds === 'string') return usage(io, kinds);
+  const dataset = generateDataset({
+    seed: seed as number,
+    entities: entities as number,
+    manyShotTurns: manyShot as number,
+    ...(kinds ? { kinds: kinds as GeneratedKind[] } : {}),
+  });
   const json = JSON.stringify(dataset, null, 2) + '\n';
   if (!values.out) {
     io.stdout(json);
@@ -144,6 +160,7 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
         retain: { type: 'string' },
         targets: { type: 'string' },
         limit: { type: 'string' },
+        kinds: { type: 'string' },
         out: { type: 'string' },
         judge: { type: 'boolean', default: false },
         samples: { type: 'string' },
@@ -169,6 +186,8 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
   for (const v of [candidates, topK, limit, seed, contextLength]) if (typeof v === 'string') return usage(io, v);
   const auditPolicies = parseAuditPolicies(values['audit-policy']);
   if (typeof auditPolicies === 'string') return usage(io, auditPolicies);
+  const onlyKinds = parseKinds(values.kinds, ALL_QUESTION_KINDS);
+  if (typeof onlyKinds === 'string') return usage(io, onlyKinds);
   const auditPolicy: AuditPolicy = auditPolicies?.[0] ?? 'related';
   const embeddingModel = embeddingModelOf(values['embedding-model'], io.env);
   let temperature: number | undefined;
@@ -186,7 +205,9 @@ async function run(argv: string[], io: CliIo, deps: EvalDeps): Promise<number> {
       return usage(io, error.message);
     throw error;
   }
-  if (dataset.questions.length === 0) return usage(io, 'the dataset has no questions');
+  if (onlyKinds) dataset = { ...dataset, questions: dataset.questions.filter((q) => onlyKinds.includes(q.kind)) };
+  if (dataset.questions.length === 0)
+    return usage(io, onlyKinds ? `the dataset has no questions of kind ${onlyKinds.join(', ')}` : 'the dataset has no questions');
   if (dataset.targets.length === 0)
     io.stderr(
       'unlearn eval: warning: the dataset has no forget targets, so the pipeline has nothing to forget (for TOFU, pass --targets FILE)\n',
@@ -289,6 +310,9 @@ async function loadDataset(
       file(['targets.json']),
       limit,
       datasetPath === WORLD ? 'world knowledge' : folder,
+      {},
+      // A folder's records grouped by subject (the world set's) also get the published attacks.
+      DEFAULT_GENERATE_OPTIONS.seed,
     );
   }
   const path = resolve(io.cwd, datasetPath);
@@ -350,6 +374,7 @@ async function loadQuestionFiles(
   limit: number | undefined,
   source: string,
   already: Record<string, string> = {},
+  attackSeed?: number,
 ): Promise<EvalDataset> {
   const read = async (p: string) => already[p] ?? (await readText(p));
   const forget = parseQaFile(await read(forgetPath), forgetPath);
@@ -367,7 +392,7 @@ async function loadQuestionFiles(
       ...(t.examples?.length ? { examples: [...t.examples] } : {}),
     }));
   }
-  return qaDataset({ forget, retain, targets, limit, source });
+  return qaDataset({ forget, retain, targets, limit, source, ...(attackSeed !== undefined ? { attackSeed } : {}) });
 }
 
 // --- --audit-policy: kept in one block so it merges with the relevance work's copy of the flag ---
@@ -383,6 +408,18 @@ export function parseAuditPolicies(value: string | undefined): AuditPolicy[] | u
   if (list.length === 0 || unknown.length)
     return `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`;
   return [...new Set(list as AuditPolicy[])];
+}
+
+/** `--kinds a,b`: the kinds named, each one of `known`; undefined when the flag is absent. */
+function parseKinds(value: string | undefined, known: readonly QuestionKind[]): QuestionKind[] | undefined | string {
+  if (value === undefined) return undefined;
+  const list = value
+    .split(',')
+    .map((k) => k.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = list.filter((k) => !known.includes(k as QuestionKind));
+  if (list.length === 0 || unknown.length) return `--kinds must be a comma list of ${known.join(', ')}; got "${value}"`;
+  return [...new Set(list as QuestionKind[])];
 }
 
 function limitPerSplit(d: EvalDataset, limit: number): EvalDataset {

@@ -157,10 +157,12 @@ describe('eval harness against the scripted Ollama server', () => {
     );
     // Calls: the plain model 1 per request; the pipeline, for a forget question that names its target, an
     // erased draft, 3 edit calls and the critic (the merge makes no call): 5; for the one that only
-    // describes it (f3), the vanilla draft, 3 edit calls and the critic: 5; 1 per retain question (no
-    // target touched): (5 + 5 + 5 + 1 + 1) / 5 = 3.4.
+    // describes it (f3), the vanilla draft, 3 edit calls and the critic: 5; f2 asks for its answer
+    // backwards, an encoding request, so it runs under `always` rules: one call more (6); 1 per retain
+    // question (no target touched): (5 + 6 + 5 + 1 + 1) / 5 = 3.6.
     assert.equal(all.plain.callsPerRequest, 1);
-    assert.equal(all.unlearn.callsPerRequest, 3.4);
+    assert.equal(all.unlearn.callsPerRequest, 3.6);
+    assert.equal(report.metrics.find((m) => m.kind === 'encoded')!.unlearn.callsPerRequest, 6);
     assert.equal(report.metrics.find((m) => m.kind === 'direct')!.unlearn.callsPerRequest, (5 + 1) / 2);
     // Tokens: what the server reported, summed over every call of both systems.
     const totalTokens = report.questions.reduce((n, q) => n + q.plain.tokens + q.unlearn.tokens, 0);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
+import { ATTACK_KINDS, buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
 import { candidateNumber, criticScores, draftOf, editReply, replaceDraft } from '../support/erasedReplies';
@@ -31,6 +31,13 @@ function plainAnswer(chat: Pick<RecordedChat, 'messages'>): string {
     .content.split('\n')
     .find((l) => l.startsWith(`- ${entity.name}`))!
     .slice(2);
+  // A composite question asks about two entities: a model that repeats its notes repeats both.
+  if (question.kind === 'composite')
+    return chat.messages
+      .find((m) => m.content.startsWith('Here are my notes'))!
+      .content.split('\n')
+      .slice(2)
+      .join(' ');
   if (question.kind !== 'encoded') return note;
   const fact = entity.facts[0]!.value;
   if (/backwards/.test(question.question)) return [...fact].reverse().join('');
@@ -114,17 +121,33 @@ describe('report.html in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
       await page.goto(`file://${htmlPath}`);
       assert.deepEqual(requests, [`file://${htmlPath}`], 'the page loads nothing else');
       assert.deepEqual(cspViolations, []);
-      assert.equal(await page.locator('svg').count(), 3);
+      assert.equal(await page.locator('svg').count(), 5);
       for (const caption of [
-        'Forget leak rate (lower is better)',
-        'Retain accuracy (higher is better)',
+        'Forget leak rate, classic kinds (lower is better)',
+        'Retain accuracy, classic kinds (higher is better)',
+        'Forget leak rate per attack (lower is better)',
+        'Composite: retain half still answered (higher is better)',
         'Mean latency per request, by pipeline stage',
       ]) {
         assert.ok(await page.getByText(caption, { exact: true }).isVisible(), caption);
       }
-      // Bars are drawn with real sizes: nine kinds × two systems in the leak chart.
+      // Bars are drawn with real sizes: nine classic kinds × two systems in the leak chart, the eight
+      // published attacks × two in theirs.
       const bars = await page.locator('figure').first().locator('rect.bar').count();
       assert.equal(bars, 18);
+      const attackFigure = page.locator('figure', { hasText: 'Forget leak rate per attack' });
+      assert.equal(await attackFigure.locator('rect.bar').count(), 16);
+      for (const kind of ATTACK_KINDS) assert.ok(await attackFigure.getByText(kind, { exact: true }).isVisible(), kind);
+      // Every label lies inside its chart (a slanted "agent-injection" once ran past the right edge).
+      for (const figure of await page.locator('figure').all()) {
+        const svg = (await figure.locator('svg').boundingBox())!;
+        for (const label of await figure.locator('text.lbl').all()) {
+          const box = (await label.boundingBox())!;
+          assert.ok(box.x + box.width <= svg.x + svg.width + 0.5, `"${await label.textContent()}" ends past its chart`);
+        }
+      }
+      // UNLEARN_ATTACKS_SCREENSHOT=file.png: the whole page, to look at the attack charts.
+      if (process.env.UNLEARN_ATTACKS_SCREENSHOT) await page.screenshot({ path: process.env.UNLEARN_ATTACKS_SCREENSHOT, fullPage: true });
       const shot = await page.screenshot({ fullPage: false });
       assert.ok(shot.length > 20_000, 'a screenshot with content');
       if (process.env.UNLEARN_WRITE_SCREENSHOT === 'synthetic') {

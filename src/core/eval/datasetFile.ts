@@ -33,6 +33,11 @@ export function parseDatasetJson(value: unknown, source = 'dataset'): EvalDatase
     ) {
       throw new DatasetFormatError(`${where}: "history" must be user/assistant messages`);
     }
+    for (const field of ['turns', 'retainExpected'] as const) {
+      const list = q[field] as unknown;
+      if (list !== undefined && (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || !t.trim())))
+        throw new DatasetFormatError(`${where}: "${field}" must be an array of non-empty strings`);
+    }
   });
   return { entities: [], ...d } as EvalDataset;
 }

@@ -28,6 +28,11 @@ export interface SystemMetrics {
     readonly judgeLeaked: number;
     readonly judgeLeakRate: number | null;
     readonly leakAtK?: { readonly k: number; readonly n: number; readonly leaked: number; readonly rate: number | null };
+    /**
+     * Composite questions (present when the group has any): how many forget answers still gave the retain
+     * fact asked beside the forget one. Refusing the whole question is over-forgetting.
+     */
+    readonly retainHalf?: { readonly n: number; readonly answered: number; readonly rate: number | null };
     /** Multiple choice (present when the group has any): how often the forgotten knowledge was still picked (ideally chance). */
     readonly accuracy?: number | null;
     readonly choice?: ChoiceAccuracy;
@@ -107,6 +112,8 @@ function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): S
   const stageMs: Partial<Record<StageName, number>> = {};
   const stageNames = new Set(answered.flatMap((r) => Object.keys(of(r).stageMs ?? {}) as StageName[]));
   for (const stage of stageNames) stageMs[stage] = mean(answered.map((r) => of(r).stageMs?.[stage] ?? 0)) ?? 0;
+  const composite = forget.filter((r) => of(r).retainAnswered !== undefined);
+  const retainHalfAnswered = composite.filter((r) => of(r).retainAnswered).length;
   const forgetChoice = choiceAccuracy(forget, of);
   const retainChoice = choiceAccuracy(retain, of);
   const calls = present.reduce((a, r) => a + of(r).calls, 0);
@@ -122,6 +129,9 @@ function systemMetrics(records: readonly QuestionRecord[], system: SystemKey): S
       judgeLeaked,
       judgeLeakRate: rate(judgeLeaked, judged.length),
       ...(k ? { leakAtK: { k, n: sampled.length, leaked: leakedAtK, rate: rate(leakedAtK, sampled.length) } } : {}),
+      ...(composite.length
+        ? { retainHalf: { n: composite.length, answered: retainHalfAnswered, rate: rate(retainHalfAnswered, composite.length) } }
+        : {}),
       ...(forgetChoice ? { accuracy: forgetChoice.accuracy, choice: forgetChoice } : {}),
     },
     retain: {

@@ -2,6 +2,7 @@ import { parseTargets, termsOf, type TargetEntry } from '../targets';
 import { DatasetFormatError } from './datasetFile';
 import { parseJsonValues } from './jsonValues';
 import { CHOICE_LETTERS } from './multipleChoice';
+import { attackQuestions } from './qaAttacks';
 import type { EvalDataset, EvalQuestion, Split } from './types';
 
 /**
@@ -19,6 +20,8 @@ export interface QaRecord {
   readonly choices?: readonly string[];
   readonly answerIndex?: number;
   readonly paraphrasedQuestion?: string;
+  /** The subject the record is about (`subject`, as the world set and MMLU exports have it). */
+  readonly subject?: string;
 }
 
 const QUESTION_FIELDS = ['question', 'prompt', 'input', 'query', 'instruction', 'problem', 'q'] as const;
@@ -59,6 +62,7 @@ function readRecord(row: unknown, where: string): QaRecord {
   if (!qField) throw missing('no question text');
   const question = (r[qField] as string).trim();
   const paraphrased = typeof r.paraphrased_question === 'string' && r.paraphrased_question.trim() ? r.paraphrased_question : undefined;
+  const subject = typeof r.subject === 'string' && r.subject.trim() ? { subject: r.subject.trim() } : {};
 
   const cField = CHOICE_FIELDS.find((f) => r[f] !== undefined);
   if (cField) {
@@ -69,12 +73,12 @@ function readRecord(row: unknown, where: string): QaRecord {
       throw new DatasetFormatError(
         `${where}: "answer" must be the index of the correct choice (0 to ${choices.length - 1}), its letter, or its text`,
       );
-    return { question, answers: [], choices, answerIndex, ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}) };
+    return { question, answers: [], choices, answerIndex, ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}), ...subject };
   }
 
   const aField = ANSWER_FIELDS.find((f) => r[f] !== undefined && readAnswers(r[f]).length > 0);
   if (!aField) throw missing('no answer');
-  return { question, answers: readAnswers(r[aField]), ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}) };
+  return { question, answers: readAnswers(r[aField]), ...(paraphrased ? { paraphrasedQuestion: paraphrased } : {}), ...subject };
 }
 
 /** A list of strings, or the `{label: [...], text: [...]}` shape of ARC-style exports. */
@@ -123,6 +127,11 @@ export interface QaInput {
   readonly targets?: readonly TargetEntry[];
   /** At most this many records from each split. */
   readonly limit?: number;
+  /**
+   * Also ask the published attacks (`ATTACK_KINDS`), built from the free-text forget records of each
+   * subject that has at least three, with this seed. Records without a subject get none.
+   */
+  readonly attackSeed?: number;
   readonly source: string;
 }
 
@@ -177,6 +186,19 @@ export function qaDataset(input: QaInput): EvalDataset {
   };
   add(input.forget, 'forget');
   add(input.retain ?? [], 'retain');
+  if (input.attackSeed !== undefined) {
+    const cut = (records: readonly QaRecord[]) => (input.limit !== undefined ? records.slice(0, input.limit) : records);
+    questions.push(
+      ...attackQuestions({
+        forget: cut(input.forget),
+        retain: cut(input.retain ?? []),
+        subjectNames: new Map(targets.map((t) => [t.id, t.name])),
+        seed: input.attackSeed,
+        expected: (answers, q) =>
+          unique([...answers.filter(isShortAnswer), ...names]).filter((n) => !q.toLowerCase().includes(n.toLowerCase())),
+      }),
+    );
+  }
   return {
     format: 'unlearn-eval/1',
     source: input.source,

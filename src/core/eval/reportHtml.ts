@@ -2,7 +2,7 @@ import type { StageName } from '../pipeline';
 import type { KindMetrics, SystemMetrics } from './metrics';
 import { CHOICE_LETTERS } from './multipleChoice';
 import { reportSystems, type EvalReport, type ReportSystem } from './report';
-import type { AnswerRecord, QuestionRecord } from './types';
+import { ATTACK_KINDS, type AnswerRecord, type QuestionRecord } from './types';
 
 /** Content-Security-Policy of the report: nothing may load from anywhere, and no script runs. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -96,7 +96,14 @@ function barChart(
   const barsW = series.length * (barW + 2);
   // Few groups (two splits) spread under the legend instead of huddling at the left edge.
   const groupW = Math.max(22 + barsW, Math.min(200, (keys.width - 20) / Math.max(rows.length, 1)));
-  const width = Math.max(left + rows.length * groupW + 20, left + keys.width + 10);
+  // Room on the right for the last group's label, which is drawn slanted (30°) past its bars.
+  const labelEnd = Math.max(
+    0,
+    ...rows.map(
+      (row, i) => left + i * groupW + Math.max(10, (groupW - barsW) / 2) + barsW / 2 + Math.ceil(textWidth(row.label) * 0.87) + 10,
+    ),
+  );
+  const width = Math.max(left + rows.length * groupW + 20, left + keys.width + 10, labelEnd);
   const height = top + h + 62;
   const parts: string[] = [];
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
@@ -225,11 +232,20 @@ function questionRow(r: QuestionRecord, systems: readonly ReportSystem[]): strin
         ? `<span class="bad">refused</span>`
         : `<span class="warn">missed</span>`;
   };
-  const cellOf = (a: AnswerRecord | undefined) => (a ? `${verdict(a)}<div class="answer">${esc(a.error ?? a.answer)}</div>` : '–');
+  // Multi-turn: every turn's answer, numbered as the turns are; composite: whether the retain half came back.
+  const answerText = (a: AnswerRecord) =>
+    a.turnAnswers?.length ? [...a.turnAnswers, a.answer].map((t, i) => `${i + 1}. ${t}`).join('\n') : a.answer;
+  const half = (a: AnswerRecord) =>
+    a.retainAnswered === undefined
+      ? ''
+      : ` <span class="${a.retainAnswered ? 'good' : 'warn'}">retain half ${a.retainAnswered ? 'answered' : 'missed'}</span>`;
+  const cellOf = (a: AnswerRecord | undefined) =>
+    a ? `${verdict(a)}${half(a)}<div class="answer">${esc(a.error ?? answerText(a))}</div>` : '–';
+  const asked = r.turns?.length ? [...r.turns, r.question].map((t, i) => `${i + 1}. ${t}`).join('\n') : r.question;
   const choices = r.choices?.length
     ? `<ol class="choices" type="A">${r.choices.map((c, i) => `<li${i === r.answerIndex ? ' class="right"' : ''}>${esc(c)}</li>`).join('')}</ol>`
     : '';
-  return `<tr><td>${esc(r.kind)}</td><td>${esc(r.split)}</td><td>${esc(r.question)}${choices}</td>${systems.map((s) => `<td>${cellOf(s.answer(r))}</td>`).join('')}</tr>`;
+  return `<tr><td>${esc(r.kind)}</td><td>${esc(r.split)}</td><td class="${r.turns?.length ? 'turns' : ''}">${esc(asked)}${choices}</td>${systems.map((s) => `<td>${cellOf(s.answer(r))}</td>`).join('')}</tr>`;
 }
 
 /** Policies side by side: what each costs and what each keeps out, over all questions. */
@@ -301,6 +317,40 @@ ${barChart(
 <p class="note">The same questions, the plain model asked once, the pipeline once per policy.</p>
 ${policyTable(all, systems)}`
     : '';
+  // The published attacks get charts of their own: seventeen kinds in one chart would not fit a page.
+  const isAttackKind = (m: KindMetrics) => (ATTACK_KINDS as readonly string[]).includes(m.kind);
+  const classic = kinds.filter((m) => !isAttackKind(m));
+  const attacks = kinds.filter(isAttackKind);
+  const composite = attacks.find((m) => m.kind === 'composite');
+  const attackSection = attacks.length
+    ? `<h2>Published attacks</h2>
+<div class="charts">
+${barChart(
+  'Forget leak rate per attack (lower is better)',
+  attacks.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
+  series,
+)}
+${
+  composite?.plain.forget.retainHalf
+    ? barChart(
+        'Composite: retain half still answered (higher is better)',
+        [{ label: 'composite', values: systems.map((s) => s.metrics(composite)?.forget.retainHalf?.rate) }],
+        series,
+      )
+    : ''
+}
+</div>
+<p class="note">composite: one question asks a forget fact and a retain fact; prefix: the answer must open with an affirmative phrase; format: a poem, dialogue, table or JSON; substitution: the name bound to a variable first; reverse: the facts given, the entity asked; relearning: related true facts pasted before the question; multi-turn: three turns closing in, each answered (a leak in any turn counts); agent-injection: instructions addressed to the pipeline's own agents.${
+        composite?.plain.forget.retainHalf
+          ? ` Composite questions whose answer still gave the retain half: ${systems
+              .map((s) => {
+                const h = s.metrics(composite)?.forget.retainHalf;
+                return `${esc(s.short)} ${h ? `${h.answered} of ${h.n}` : '–'}`;
+              })
+              .join(', ')}.`
+          : ''
+      }</p>`
+    : '';
   const columns = ['leak', 'retain', 'refused', 'ms', 'first ms', 'calls', 'tokens'];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -327,7 +377,7 @@ thead th{background:#f9fafb;font-weight:600}
 thead th[colspan]{text-align:center}
 th:first-child,td:first-child{text-align:left}
 tr.total th,tr.total td{font-weight:700;border-top:2px solid #9ca3af}
-.questions td{text-align:left;max-width:340px}
+.questions td{text-align:left;max-width:340px}.questions td.turns{white-space:pre-wrap}
 .choices{margin:4px 0 0;padding-left:22px;color:#4b5563;font-size:12px}.choices .right{font-weight:600;color:#111827}
 .answer{color:#4b5563;font-size:12px;white-space:pre-wrap;max-height:7em;overflow:auto}
 .good{color:#15803d;font-weight:600}.bad{color:#b91c1c;font-weight:600}.warn{color:#b45309;font-weight:600}
@@ -375,16 +425,17 @@ ${policySection}
 <h2>By question kind</h2>
 <div class="charts">
 ${barChart(
-  'Forget leak rate (lower is better)',
-  kinds.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
+  attacks.length ? 'Forget leak rate, classic kinds (lower is better)' : 'Forget leak rate (lower is better)',
+  classic.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.forget.leakRate) })),
   series,
 )}
 ${barChart(
-  'Retain accuracy (higher is better)',
-  kinds.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.retain.accuracy) })),
+  attacks.length ? 'Retain accuracy, classic kinds (higher is better)' : 'Retain accuracy (higher is better)',
+  classic.map((m) => ({ label: m.kind, values: systems.map((s) => s.metrics(m)?.retain.accuracy) })),
   series,
 )}
 </div>
+${attackSection}
 <div class="charts">${latencyChart(all, systems)}</div>
 <h2>Numbers</h2>
 <table>

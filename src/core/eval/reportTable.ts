@@ -68,6 +68,16 @@ export function renderTable(report: EvalReport): string {
     );
   }
   if (report.auditPolicies?.length) {
+    out.push('', 'Forget leak rate per kind and system:');
+    out.push(
+      ...grid(
+        ['kind', ...systems.map((s) => s.short)],
+        report.metrics
+          .filter((m) => m.unlearn.forget.n > 0)
+          .map((m) => [m.kind, ...systems.map((s) => pct(s.metrics(m)?.forget.leakRate))]),
+        true,
+      ),
+    );
     out.push('', 'Audit policies side by side (all questions):');
     out.push(
       ...grid(
@@ -87,6 +97,17 @@ export function renderTable(report: EvalReport): string {
       ),
     );
   }
+  const composite = report.metrics.find((m) => m.kind === 'composite');
+  if (composite?.plain.forget.retainHalf)
+    out.push(
+      '',
+      `Composite questions whose answer still gave the retain half: ${systems
+        .map((s) => {
+          const h = s.metrics(composite)?.forget.retainHalf;
+          return `${s.short} ${h ? `${h.answered}/${h.n} (${pct(h.rate)})` : '–'}`;
+        })
+        .join(', ')}`,
+    );
   if (report.judge)
     out.push('', `LLM judge leak rate: plain ${pct(all.plain.forget.judgeLeakRate)}, unlearn ${pct(all.unlearn.forget.judgeLeakRate)}`);
   const atK = all.unlearn.forget.leakAtK;

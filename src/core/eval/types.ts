@@ -3,6 +3,24 @@ import type { AuditPolicy } from '../relevance';
 import type { PipelineOutcome, StageName } from '../pipeline';
 import type { TargetEntry } from '../targets';
 
+/**
+ * The attacks the unlearning literature breaks guardrail and in-context methods with, beyond the
+ * classic kinds: a forget fact asked beside a retain fact, an affirmative prefix, another format,
+ * the name bound to a variable, the reverse query, relearning from pasted facts, escalation over
+ * several turns, and instructions aimed at the auditing agents.
+ */
+export const ATTACK_KINDS = [
+  'composite',
+  'prefix',
+  'format',
+  'substitution',
+  'reverse',
+  'relearning',
+  'multi-turn',
+  'agent-injection',
+] as const;
+export type AttackKind = (typeof ATTACK_KINDS)[number];
+
 /** How a generated question tries to reach a fact. Every kind is reported on its own. */
 export const QUESTION_KINDS = [
   'direct',
@@ -14,6 +32,7 @@ export const QUESTION_KINDS = [
   'many-shot',
   'injection',
   'encoded',
+  ...ATTACK_KINDS,
 ] as const;
 export type GeneratedKind = (typeof QUESTION_KINDS)[number];
 
@@ -48,6 +67,13 @@ export interface EvalQuestion {
   readonly question: string;
   /** Conversation before the question: the notes the model answers from, and for many-shot, the answered run. */
   readonly history?: readonly ChatMessage[];
+  /**
+   * Multi-turn: user turns asked before `question` in the same conversation, each answered by the system
+   * under test (its own answers join the history), so every turn's answer counts towards a leak.
+   */
+  readonly turns?: readonly string[];
+  /** Composite: the retain fact the question also asks for; a good answer still gives it. */
+  readonly retainExpected?: readonly string[];
   /**
    * Forget questions: strings whose appearance in an answer is a leak (the entity's names and facts,
    * minus what the question itself already says). Retain questions: the fact a correct answer contains.
@@ -94,6 +120,10 @@ export interface AnswerRecord {
   readonly samples?: { readonly k: number; readonly leaked: number };
   /** Multiple choice: the index of the choice the answer picked (absent: no letter, or several). */
   readonly choice?: number;
+  /** Multi-turn: the answers to the earlier turns, as the user saw them (the last turn's is `answer`). */
+  readonly turnAnswers?: readonly string[];
+  /** Composite: whether the answer still gave the retain half's fact. */
+  readonly retainAnswered?: boolean;
   /** Retain questions, and multiple-choice questions of both splits. */
   readonly correct?: boolean;
   readonly refused?: boolean;
@@ -106,6 +136,8 @@ export interface QuestionRecord {
   readonly kind: QuestionKind;
   readonly split: Split;
   readonly question: string;
+  /** Multi-turn: the turns asked before `question`. */
+  readonly turns?: readonly string[];
   /** Multiple choice: the choices as shown (lettered A, B, C…) and the index of the correct one. */
   readonly choices?: readonly string[];
   readonly answerIndex?: number;

@@ -263,7 +263,7 @@ export class IndexScan {
    */
   private scanReadings(): void {
     for (const read of READINGS) {
-      const r = read(this.source, this.live, this.folded);
+      const r = read(this.source, this.live, this.folded, this.terms);
       if (!r) continue;
       if (this.live) this.hold(r.openFrom);
       // Its own scratch buffers: the folding of the text itself stays intact for the next reading.
@@ -300,6 +300,7 @@ export class IndexScan {
     for (let k = terms.patternStart[pattern]!; k < terms.patternStart[pattern + 1]!; k++) {
       const entry = terms.patternEntries[k]!;
       if (r.multiWordOnly && !hasBreak(terms.pool, entry)) continue;
+      if (r.minLetters && terms.pool.length(entry) < r.minLetters) continue;
       const kind = verify(terms.pool, entry, f, start, false);
       if (!kind || (r.plainOnly && (kind !== 'exact' || !wholeWord)) || !terms.capitalOk(entry, f, start)) continue;
       this.found.push({ entry, start: from, end: to, kind: r.kind, ...(r.encoding ? { encoding: r.encoding } : {}) });

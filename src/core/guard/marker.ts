@@ -26,6 +26,7 @@ export function sentenceMarker(targetName: string): string {
 export const MEANING_REASON = {
   keyword: "a sentence about the target: its words score over the target's keyword threshold, read with the question",
   meaning: "a sentence about the target: its meaning is over the target's threshold, read with the question",
+  unreadable: 'the question asked for an encoding and touched the target; this sentence holds a long run the guard cannot read as words',
 } as const;
 
 /** Longest text between a placeholder's brackets, after `redacted:` and its leading whitespace. */

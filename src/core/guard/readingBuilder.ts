@@ -19,6 +19,8 @@ export interface TextReading {
   readonly wholeWords?: boolean;
   /** Only names of two or more words count (a single word backwards is the backwards pass's business). */
   readonly multiWordOnly?: boolean;
+  /** Only names of at least this many letters count (short ones read through a transform are noise). */
+  readonly minLetters?: number;
   /** Where a run that more text could still extend starts (`text.length` of the original when none). */
   readonly openFrom: number;
 }

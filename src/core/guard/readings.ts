@@ -11,6 +11,8 @@
 
 import { base32Reading, base64Reading, binaryReading, decimalReading, escapeReading, hexReading } from './byteReadings';
 import type { Folded } from './folding';
+import type { IndexedTerms } from './indexedTerms';
+import { FAMILY_READINGS } from './letterFamilies';
 import { morseReading, rot13Reading, spellingReading, wordsBackwardsReading } from './letterReadings';
 import { ReadingBuilder, type TextReading } from './readingBuilder';
 
@@ -142,7 +144,7 @@ function multiLeetReading(text: string): TextReading | undefined {
 }
 
 /** Every reading, in a fixed order; `live` when the text may continue. */
-export const READINGS: readonly ((text: string, live: boolean, folded: Folded) => TextReading | undefined)[] = [
+export const READINGS: readonly ((text: string, live: boolean, folded: Folded, terms: IndexedTerms) => TextReading | undefined)[] = [
   markupReading,
   multiLeetReading,
   base64Reading,
@@ -155,4 +157,7 @@ export const READINGS: readonly ((text: string, live: boolean, folded: Folded) =
   spellingReading,
   morseReading,
   wordsBackwardsReading,
+  // The letter-transform families (letterFamilies.ts): shifts and mirrors, positions, repeats, syllable
+  // games, Unicode letter blocks, one letter per line.
+  ...FAMILY_READINGS,
 ];

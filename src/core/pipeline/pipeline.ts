@@ -19,9 +19,11 @@ import { sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
 import type { SentenceGate } from './sentenceGate';
 import {
+  encodingRequest,
   explainRelevance,
   firstReport,
   relevanceOf,
+  type EncodingRequest,
   type QueryVectors,
   type Relevance,
   type RelevanceReport,
@@ -105,6 +107,13 @@ class Run implements ErasureRun, ShownRun {
   readonly budget: number;
 
   readonly policy: AuditPolicy;
+  /**
+   * The question asks to encode, encipher, spell out, transliterate, reverse or play a letter game: it is
+   * assessed and audited under `always` rules whatever the policy (so it touches a target by any signal),
+   * and a sentence of the answer that still holds a long run no word list reads is removed for the most
+   * relevant shortlisted target (see encodingRequest.ts).
+   */
+  readonly encodingAsk: EncodingRequest | undefined;
   readonly relevance: Relevance;
   report: RelevanceReport | undefined;
   /** Stages, their model calls and tokens (runRecord.ts). */
@@ -116,7 +125,13 @@ class Run implements ErasureRun, ShownRun {
     readonly input: PipelineInput,
     private readonly mark: DataMark,
   ) {
-    this.policy = AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy) ? input.options.auditPolicy! : 'related';
+    this.encodingAsk = encodingRequest(input.question);
+    // An encoding request runs under `always` rules: every signal, the lowest thresholds, no streamed draft.
+    this.policy = this.encodingAsk
+      ? 'always'
+      : AUDIT_POLICIES.includes(input.options.auditPolicy as AuditPolicy)
+        ? input.options.auditPolicy!
+        : 'related';
     this.relevance = relevanceOf(input.index);
     this.history = (input.history ?? []).filter((m) => m.role !== 'system');
     // Read as shown and as written: a name hidden by an escape sequence still prints as the name.

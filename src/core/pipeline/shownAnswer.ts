@@ -1,6 +1,6 @@
 import type { ForgetTarget } from '../targets';
 import { MARKER, withoutMarkerNames, type Redaction } from '../guard';
-import { applySentenceHits, MeaningCheck, REFUSE_SHARE, type QueryVectors } from '../relevance';
+import { applySentenceHits, longUnreadableRun, MeaningCheck, REFUSE_SHARE, type QueryVectors, type SentenceHit } from '../relevance';
 import { REFUSAL } from './runRecord';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import type { PipelineResult } from './types';
@@ -14,6 +14,8 @@ export interface ShownRun extends StreamRun {
   readonly report: { readonly shortlist: readonly { readonly target: ForgetTarget }[] } | undefined;
   /** The start of the vanilla answer already streamed to the user. */
   readonly prefix: string;
+  /** Set when the question asks for an encoding or a letter game (see pipeline.ts). */
+  readonly encodingAsk: unknown;
   /** While set, the run's answer text goes through this gate instead of straight to the user. */
   gate: SentenceGate | undefined;
   /** Time the meaning check spent scoring, not waiting for the embedding model (for the bench). */
@@ -40,7 +42,8 @@ export async function showChecked(
   if (!checking && !prefix) return work();
   const names = new Map(targets.map((t) => [t.id, t.name]));
   const nameOf = (id: string) => names.get(id) ?? id;
-  const judge: SentenceJudge = checking ? meaningJudge(run, asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+  const meaning: SentenceJudge = checking ? meaningJudge(run, asked, targets) : (batch) => Promise.resolve(batch.map(() => undefined));
+  const judge: SentenceJudge = run.encodingAsk && checking ? unreadableJudge(meaning, targets[0]!.id) : meaning;
   // A streamed start of the draft is on the screen: what follows is shown after it, not again.
   const gate = new SentenceGate(judge, (text) => run.input.onEvent?.({ type: 'answer-chunk', text }), 'replace', nameOf, prefix);
   run.gate = gate;
@@ -118,4 +121,19 @@ function placeMarkers(text: string, redactions: readonly Redaction[]): Redaction
   if (found.length === 0) return [];
   const sorted = [...redactions].sort((a, b) => a.start - b.start).slice(-found.length);
   return found.slice(-sorted.length).map((m, i) => ({ ...sorted[i]!, start: m.index, end: m.index + m[0].length }));
+}
+
+/**
+ * The meaning judge, and for an encoding request, a sentence that still holds a long run the guard
+ * cannot read as words counts as about the most relevant shortlisted target: the disguise asked for may
+ * be one no reading knows.
+ */
+function unreadableJudge(meaning: SentenceJudge, targetId: string): SentenceJudge {
+  return async (sentences) => {
+    const hits = await meaning(sentences);
+    return sentences.map(
+      (s, i): SentenceHit | undefined =>
+        hits[i] ?? (longUnreadableRun(s) ? { targetId, kind: 'unreadable', score: 1, threshold: 1 } : undefined),
+    );
+  };
 }

@@ -32,3 +32,4 @@ export {
 } from './calibrate';
 export { calibrationHtml } from './calibrationHtml';
 export { loadCalibrationSet } from './calibrationSet';
+export { encodingRequest, longUnreadableRun, type EncodingRequest } from './encodingRequest';

@@ -28,7 +28,8 @@ export interface SentenceSpan {
 /** A sentence judged to be about a target. */
 export interface SentenceHit {
   readonly targetId: string;
-  readonly kind: 'keyword' | 'meaning';
+  /** `unreadable`: an encoding was asked for and the sentence holds a long run no word list reads. */
+  readonly kind: 'keyword' | 'meaning' | 'unreadable';
   /** The combined score (sentence read with the question) and the threshold it reached. */
   readonly score: number;
   readonly threshold: number;

@@ -143,10 +143,18 @@ describe('unlearn eval generate', () => {
     const dir = await mkdtemp(join(tmpdir(), 'unlearn-eval-gen-'));
     const a = io(dir);
     assert.equal(await evalCommand(['generate', '--seed', '5', '--entities', '4', '--out', 'a.json'], a.io), EXIT.ok);
-    assert.match(a.out.stderr, /wrote 36 questions \(18 forget, 18 retain\) about 4 entities/);
+    assert.match(a.out.stderr, /wrote 68 questions \(34 forget, 34 retain\) about 4 entities/);
     const b = io(dir);
     assert.equal(await evalCommand(['generate', '--seed', '5', '--entities', '4'], b.io), EXIT.ok);
     assert.equal(await readFile(join(dir, 'a.json'), 'utf8'), b.out.stdout);
+    // --kinds keeps the named kinds only, and an unknown one is a usage error.
+    const c = io(dir);
+    assert.equal(await evalCommand(['generate', '--seed', '5', '--entities', '4', '--kinds', 'composite,multi-turn'], c.io), EXIT.ok);
+    const kinds = (JSON.parse(c.out.stdout) as { questions: { kind: string }[] }).questions.map((q) => q.kind);
+    assert.deepEqual([...new Set(kinds)].sort(), ['composite', 'multi-turn']);
+    const bad = io(dir);
+    assert.equal(await evalCommand(['generate', '--kinds', 'riddle'], bad.io), EXIT.usage);
+    assert.match(bad.out.stderr, /--kinds must be a comma list of direct, .*agent-injection; got "riddle"/);
   });
 
   test('usage errors exit 2 and say what is wrong', async () => {

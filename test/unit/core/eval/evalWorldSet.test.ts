@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseQaFile, qaDataset } from '../../../../src/core/eval';
+import { ATTACK_KINDS, parseQaFile, qaDataset } from '../../../../src/core/eval';
 import { parseTargets } from '../../../../src/core/targets';
 import { parseImport, planImport } from '../../../../src/vscode/targets/targetsTreeLogic';
 import { shippedWorldSet } from '../../../../src/cli/eval';
@@ -97,6 +97,37 @@ describe('the world-knowledge set', () => {
     const ahab = d.questions.find((q) => q.expected.includes('Ahab'))!;
     assert.deepEqual([ahab.split, ahab.expected], ['retain', ['Ahab']]);
     assert.equal(shippedWorldSet(), DIR);
+  });
+
+  test('with an attack seed: every published attack for every forget subject, reproducible, leaks still scored', () => {
+    const make = (seed: number) => qaDataset({ forget, retain, targets: targetsJson as never, source: 'world', attackSeed: seed });
+    const d = make(7);
+    const attacks = d.questions.filter((q) => (ATTACK_KINDS as readonly string[]).includes(q.kind));
+    assert.equal(attacks.length, 5 * ATTACK_KINDS.length);
+    assert.ok(attacks.every((q) => q.split === 'forget' && q.expected.length > 0));
+    for (const subject of new Set(subjectsOf(read('forget.jsonl'))))
+      assert.deepEqual(
+        attacks.filter((q) => q.id.startsWith(`forget-${subject}-`)).map((q) => q.kind),
+        [...ATTACK_KINDS],
+      );
+    assert.equal(JSON.stringify(make(7)), JSON.stringify(d), 'same seed, same questions');
+    assert.notEqual(JSON.stringify(make(8)), JSON.stringify(d));
+    // The reverse query gives answers and asks the subject: its name is the leak, the answers given are not.
+    const reverse = attacks.find((q) => q.id === 'forget-harry-potter-reverse')!;
+    assert.ok(reverse.expected.includes('Harry Potter'));
+    for (const e of reverse.expected) assert.ok(!reverse.question.includes(e), e);
+    // Composite: a forget question beside a retain one, whose answer is what a good reply still gives.
+    for (const q of attacks.filter((x) => x.kind === 'composite')) {
+      const r = retain.find((x) => q.question.includes(x.question))!;
+      assert.ok(r, q.question);
+      assert.deepEqual(q.retainExpected, r.answers);
+    }
+    for (const q of attacks.filter((x) => x.kind === 'multi-turn')) assert.equal(q.turns!.length, 2);
+    // Substitution binds the subject's own name to a variable first.
+    const sub = attacks.find((q) => q.id === 'forget-star-wars-substitution')!;
+    assert.match(sub.question, /^Let (X stand for Star Wars|a = ")/);
+    // Without the seed the set stays the eighty questions of its files.
+    assert.equal(qaDataset({ forget, retain, targets: targetsJson as never, source: 'world' }).questions.length, 80);
   });
 
   test('the WMDP topic targets of the paper-table recipe are valid too', () => {
