@@ -47,7 +47,7 @@ import { DEFAULT_SPEED_PROFILE, estimateBpeTokens, type SpeedProfile } from '../
  */
 
 export type LatencyCase = 'untouched' | 'named-in-question' | 'named-in-answer' | 'meaning-only' | 'semantic-false-positive';
-export const LATENCY_CASES: readonly LatencyCase[] = [
+const LATENCY_CASES: readonly LatencyCase[] = [
   'untouched',
   'named-in-question',
   'named-in-answer',
@@ -65,7 +65,7 @@ export interface BenchProfile {
   readonly timeScale: number;
 }
 
-export const PROFILES: readonly BenchProfile[] = [
+const PROFILES: readonly BenchProfile[] = [
   { name: 'gpu-1-slot', label: 'GPU, 1 slot (Ollama default)', speed: { ...DEFAULT_SPEED_PROFILE, slots: 1 }, timeScale: 0.1 },
   { name: 'gpu-4-slots', label: 'GPU, 4 slots', speed: { ...DEFAULT_SPEED_PROFILE, slots: 4 }, timeScale: 0.1 },
   {
@@ -185,7 +185,7 @@ const FACTS: Record<string, readonly string[]> = {
 };
 
 /** What a VS Code chat client puts first on every request (our own wording, of a typical length). */
-export const CLIENT_SYSTEM_MESSAGE =
+const CLIENT_SYSTEM_MESSAGE =
   'You are a helpful assistant inside a code editor. Answer the user clearly and concisely. Use Markdown for ' +
   'structure, fenced code blocks for code, and keep explanations short unless the user asks for detail. When ' +
   'a question is ambiguous, state the assumption you make. Do not invent APIs, file names or command-line flags; ' +

@@ -56,7 +56,7 @@ const CODING_FILLERS: readonly { lang: string; api: string; task: string }[] = [
   { lang: 'Ruby', api: 'Enumerable#each_slice', task: 'process records in batches' },
 ];
 
-export function codingSentences(): { question: string; sentence: string }[] {
+function codingSentences(): { question: string; sentence: string }[] {
   const out: { question: string; sentence: string }[] = [];
   for (const f of CODING_FILLERS)
     for (const t of CODING_TEMPLATES)

@@ -23,7 +23,7 @@ export function parseParallel(value: string | undefined, max: number): number | 
 }
 
 /** Measurements kept as one JSON file; written whole through a temporary file, so a reader never sees half of it. */
-export function fileParallelismStore(file: string): ParallelismStore {
+function fileParallelismStore(file: string): ParallelismStore {
   return {
     async read() {
       try {

@@ -50,8 +50,6 @@ export const EDITS_OK = [
   { replace: [{ sentence: 1, text: 'That project is confidential.' }] },
 ];
 export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
-/** The best two merged: candidate 1's replacement wins over candidate 2's drop. */
-export const COMPOSED = 'I cannot share details about [redacted:T1]. Drones in general use GPS.';
 export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
 
 /** Every agent answers well; `overrides` replace single roles. */

@@ -28,7 +28,7 @@ interface AgentData {
 }
 
 /** The JSON data of an agent call (the user message, without a rewrite's closing "Candidate n of j." line). */
-export function agentData(messages: Messages): AgentData {
+function agentData(messages: Messages): AgentData {
   const content = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '{}';
   const cut = content.lastIndexOf('\n\nCandidate ');
   try {

@@ -57,7 +57,7 @@ export interface ParallelismMeasurement {
   readonly ms: number;
 }
 
-export const PROBE_REQUESTS = 8;
+const PROBE_REQUESTS = 8;
 /** What each probe request asks, after its nonce. */
 const PROBE_TASK = 'Count from 1 to 50, numbers only, separated by spaces.';
 
@@ -65,7 +65,7 @@ const PROBE_TASK = 'Count from 1 to 50, numbers only, separated by spaces.';
 export function isParallelismProbe(messages: readonly { readonly role: string; readonly content: string }[]): boolean {
   return messages.length === 1 && messages[0]!.role === 'user' && messages[0]!.content.endsWith(` ${PROBE_TASK}`);
 }
-export const PROBE_TOKENS = 10;
+const PROBE_TOKENS = 10;
 
 /** Measures the server's slots for `options.model` (see the module comment). Rejects when no probe request could finish. */
 export async function probeParallelism(llm: Pick<LlmPort, 'chat'>, options: ParallelismProbeOptions): Promise<ParallelismMeasurement> {

@@ -27,7 +27,7 @@ import { settleWithLimit, type Task } from './parallelCalls';
 import type { PipelineInput, StageName } from './types';
 
 /** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-export const DEFAULT_PARALLEL_CALLS = 4;
+const DEFAULT_PARALLEL_CALLS = 4;
 
 /**
  * Failures the user has to fix (or chose: a cancel), reported as they are rather than as a refusal: a

@@ -1,6 +1,5 @@
 export * from './types';
 export { runPipeline, KEEP_ALIVE, REFUSAL, TOO_LONG } from './pipeline';
-export { DEFAULT_PARALLEL_CALLS } from './erasure';
 export {
   DEFAULT_CONTEXT_LENGTH,
   estimatePromptTokens,

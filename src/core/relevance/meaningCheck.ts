@@ -1,4 +1,4 @@
-import { MEANING_REASON, sentenceMarker, withoutMarkerNames, type Redaction } from '../guard';
+import { MEANING_REASON, sentenceMarker, type Redaction } from '../guard';
 import type { ForgetTarget } from '../targets';
 import { KEYWORD_THRESHOLD } from './keywordIndex';
 import { keywordTokens } from './tokenize';
@@ -41,7 +41,7 @@ export interface SentenceHit {
  * evidence on its own (for keywords, about one rare word of the target's text); a question alone never
  * makes an unrelated sentence ("Hope this helps!") count.
  */
-export const QUESTION_WEIGHT = 0.3;
+const QUESTION_WEIGHT = 0.3;
 
 /** Share of the answer's sentence characters removed from which the whole answer becomes the refusal. */
 export const REFUSE_SHARE = 0.5;
@@ -110,14 +110,6 @@ function endsSentence(text: string, span: SentenceSpan): boolean {
   // splitSentences ended it at a break or a terminator followed by space, unless it is the text's tail.
   const after = text.slice(span.end);
   return /^\s*\n/.test(after) || /[.!?]["')\]’”*_]*$/.test(text.slice(span.start, span.end));
-}
-
-/**
- * A sentence as the check reads it: markers taken out of it, since a marker names its target and would
- * make every sentence the guard already cleaned count as about that target.
- */
-export function sentenceText(text: string, span: SentenceSpan): string {
-  return withoutMarkerNames(text.slice(span.start, span.end));
 }
 
 function abbreviationBefore(text: string, start: number, dot: number): boolean {

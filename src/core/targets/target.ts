@@ -51,7 +51,7 @@ export function distinctNameParts(targets: readonly ForgetTarget[]): Map<string,
 }
 
 /** Fewest letters a name part needs: shorter ones ("Li", "Ng") are too often initials or other words. */
-export const NAME_PART_MIN_LETTERS = 3;
+const NAME_PART_MIN_LETTERS = 3;
 
 /**
  * The distinctive parts of a target's multi-word name and aliases: a word written capitalised in the

@@ -44,11 +44,6 @@ export function registerServerParallelism(context: vscode.ExtensionContext, log:
   return instance;
 }
 
-/** The extension's measurements, when the extension set them up (unit tests run without). */
-export function serverParallelism(): ServerParallelism | undefined {
-  return shared;
-}
-
 /** Calls `listener` when a measurement changes (the status bar re-renders its tooltip). */
 export function onDidMeasure(listener: () => void): vscode.Disposable {
   listeners.add(listener);

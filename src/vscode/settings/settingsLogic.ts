@@ -101,7 +101,7 @@ function resolveEmbeddingModel(read: SettingsReader): string | undefined {
 }
 
 /** `auto` (the default, and whatever is neither `auto` nor a number), or a number clamped to 1–16. */
-export function parallelCallsOf(value: unknown): number | 'auto' {
+function parallelCallsOf(value: unknown): number | 'auto' {
   return typeof value === 'number' && !Number.isNaN(value) ? clampInteger(value, NUMERIC_LIMITS.parallelCalls) : 'auto';
 }
 
