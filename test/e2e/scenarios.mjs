@@ -542,8 +542,9 @@ export const scenarios = [
       await runCommand(page, 'Chat: Open Chat (Ask)');
       await selectChatModel(page, GUARDED_MODEL_LABEL);
       step(`stop the scripted Ollama at ${ollama.host}`);
-      await ollama.stop();
-      await sendChat(page, `@unlearn ${QUESTION}`);
+      // Stopped once the question is typed: the click into the input sets off a focus check that, with the
+      // server already gone, would unlist the guarded models before the question is sent.
+      await sendChat(page, `@unlearn ${QUESTION}`, () => ollama.stop());
       const text = await until(
         'the chat to say Ollama cannot be reached',
         async () => {
