@@ -53,20 +53,25 @@ function replaceDraftWith(chat, texts) {
   };
 }
 
+/** A critic reply that scores however many candidates it is sent (duplicates and vetoed ones are not). */
+function scoresFor(chat, utility = () => 3) {
+  const { candidates = [] } = JSON.parse(chat.messages.at(-1).content);
+  return { forget: candidates.map(() => 5), utility: candidates.map((_, i) => utility(i + 1)) };
+}
+
+/** The draft the rewrite agent writes when the question names a target; every edit candidate below differs from it. */
+const FALCON_DRAFT = 'Here is an answer written with the forget targets left out.';
+
 export function falconScript({ reply }) {
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
-    // Detection runs beside the rewrites when the conversation brings in more than the named targets (an
-    // earlier topic question does): the others are not touched; the named ones count as touched anyway.
+    // Detection runs beside the first erasure call when the shortlist holds more than the named targets:
+    // the others are not touched; the named ones count as touched anyway.
     detect: reply({ touched: [] }, slow),
-    // One erased candidate per rewrite call (its prompt ends "Candidate n of j.").
-    rewrite: (chat) => {
-      const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);
-      const texts = ['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.'];
-      return reply(texts[Math.min(n, texts.length) - 1], slow);
-    },
-    // Erasure as edits: candidate n turns the draft into the n-th text above.
+    // The question names a target: one draft with the targets erased, for the edit agents to work on.
+    rewrite: reply(FALCON_DRAFT, slow),
+    // Erasure as edits: candidate n turns the draft into the n-th text.
     edit: (chat) =>
       reply(
         replaceDraftWith(chat, [
@@ -76,9 +81,8 @@ export function falconScript({ reply }) {
         ]),
         slow,
       ),
-    // Scores only; equal, so the best candidate is shown as written (no composer call).
-    critic: reply({ forget: [5, 5, 5], utility: [3, 3, 3] }, slow),
-    compose: reply('I cannot share details about [redacted:T1].', slow),
+    // Scores only; equal, so the first candidate is shown as written.
+    critic: (chat) => reply(scoresFor(chat), slow),
   };
 }
 
@@ -117,21 +121,19 @@ function appendToTargets(text, entry) {
   throw new Error(`no end of "unlearn.targets" in:\n${text}`);
 }
 
-/** The chat model knows the observatory's facts; detection finds it touched by description, the rewrites erase it. */
+/** The chat model knows the observatory's facts; its meaning binds the topic target, the edit agents erase it. */
 function topicScript({ reply }) {
   const slow = { firstTokenDelayMs: 600, chunkDelayMs: 30 };
   return {
     vanilla: reply('Elspeth Varga runs the Brightwater telescope; the Tarrow survey found three new comets.', slow),
     detect: reply({ touched: [{ target: 'T1', how: 'described' }] }, slow),
-    rewrite: (chat) => {
-      const n = Number(/Candidate (\d+) of \d+\./.exec(chat.messages.at(-1).content)?.[1] ?? 1);
-      const texts = [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.'];
-      return reply(texts[Math.min(n, texts.length) - 1], slow);
-    },
     edit: (chat) => reply(replaceDraftWith(chat, [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.']), slow),
-    // The first candidate scores best, so it is shown as written (no composer call).
-    critic: reply({ forget: [5, 5, 5], utility: [4, 2, 1] }, slow),
-    compose: reply(TOPIC_ERASED, slow),
+    // The first candidate scores best, so it is shown as written.
+    critic: (chat) =>
+      reply(
+        scoresFor(chat, (n) => 5 - n),
+        slow,
+      ),
   };
 }
 
@@ -144,8 +146,12 @@ const REDACTION_MARKER = /\[redacted: [^\]]+\]/;
 /** How the pipeline's refusal begins (REFUSAL in src/core/pipeline/pipeline.ts). */
 const REFUSAL_START = "I can't help with that: answering would reveal";
 
-// The question names a target, so no draft is written; the critic's equal scores mean no composer either.
-const STAGES = [/Writing \d+ erased answers? for \d+ targets?…/, /Scoring \d+ candidates?…/];
+// The question names a target, so the rewrite agent writes the draft, the edit agents check it, the critic scores.
+const STAGES = [
+  /Writing an answer without \d+ targets?…/,
+  /Checking the answer for \d+ targets?: \d+ sets? of edits…/,
+  /Scoring \d+ candidates?…/,
+];
 
 /** A walkthrough step's element; VS Code ids it `<extension>#<walkthrough>#<step>`. */
 const walkthroughStep = (page, id) => page.locator(`.getting-started-step[data-step-id$="#${id}"]`).first();
@@ -341,7 +347,8 @@ export const scenarios = [
           { timeoutMs: 60_000, intervalMs: 100 },
         );
         const roles = ollama.chats.map((c) => c.role);
-        if (!roles.includes('detect') || !roles.includes('rewrite'))
+        // The draft spells the topic's facts, a score in the sure band: erasure with no detection call.
+        if (!roles.includes('edit') || !roles.includes('critic'))
           throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
         step(`model calls: ${roles.join(', ')}; answer: "${TOPIC_SHOWN.exec(answer)?.[0]}"`);
         // The chat fades a finished response in: let it settle before the screenshot.
@@ -514,7 +521,10 @@ export const scenarios = [
         if (!results.some((r) => r.includes('Project Falcon')))
           throw new Error(`the tool result does not name Project Falcon: ${results.map((r) => r.slice(0, 200)).join(' | ')}`);
         step(`the tool's result (${results.map((r) => r.length).join(', ')} characters) names Project Falcon and reached the model`);
-        if (!roles.includes('rewrite')) throw new Error(`the final text did not go through erasure (calls: ${roles.join(', ')})`);
+        // The turn that saw the tool's result wrote the final text; the edit agents must have checked it after.
+        const lastStep = ollama.chats.findLastIndex((c) => c.messages.some((m) => m.role === 'tool'));
+        if (!roles.slice(lastStep + 1).includes('edit'))
+          throw new Error(`the final text did not go through erasure (calls: ${roles.join(', ')})`);
         step(`model calls: ${roles.join(', ')}; answer: "${answer.text.trim().slice(-120)}"`);
         await page.waitForTimeout(1_500);
         await shot('agent-answer-redacted');
@@ -532,8 +542,9 @@ export const scenarios = [
       await runCommand(page, 'Chat: Open Chat (Ask)');
       await selectChatModel(page, GUARDED_MODEL_LABEL);
       step(`stop the scripted Ollama at ${ollama.host}`);
-      await ollama.stop();
-      await sendChat(page, `@unlearn ${QUESTION}`);
+      // Stopped once the question is typed: the click into the input sets off a focus check that, with the
+      // server already gone, would unlist the guarded models before the question is sent.
+      await sendChat(page, `@unlearn ${QUESTION}`, () => ollama.stop());
       const text = await until(
         'the chat to say Ollama cannot be reached',
         async () => {

@@ -119,14 +119,21 @@ export function chatInput(page) {
   return page.locator('.interactive-input-part .monaco-editor').first();
 }
 
-/** Types a message into the chat input, replacing what is there, and sends it. */
-export async function sendChat(page, text) {
+/**
+ * Types a message into the chat input, replacing what is there, and sends it; `beforeSend` runs between
+ * the typing and the Enter (clicking the input can set off the extension's own server check).
+ */
+export async function sendChat(page, text, beforeSend = async () => {}) {
   const input = chatInput(page);
   await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.click();
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Backspace');
   await page.keyboard.type(text, { delay: 15 });
+  await beforeSend();
+  // A slash command leaves its completion list open, and Enter would accept the completion instead of sending.
+  const suggest = page.locator('.monaco-editor .suggest-widget.visible, .overflowingContentWidgets .suggest-widget.visible').first();
+  if (await suggest.isVisible().catch(() => false)) await page.keyboard.press('Escape');
   await page.keyboard.press('Enter');
 }
 

@@ -8,8 +8,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
+import { fault, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../support/scriptedOllama';
+import { criticCandidates, criticEach, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const VENDOR = 'unlearn';
 const AGENT_TOOLS: vscode.LanguageModelChatTool[] = [
@@ -25,7 +25,7 @@ const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
   rewrite: NEUTRAL_DRAFT,
   edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-  // Told apart, so the composer merges the best two and its answer streams.
+  // Told apart, so the best-scored edit set (candidate 1) is the answer.
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
 };
 
@@ -115,10 +115,16 @@ suite('Guarded models (vendor "unlearn")', function () {
   });
 
   test('a model that repeats the name anyway is masked before VS Code sees it', async () => {
-    ollama.scriptRole('compose', 'Project Falcon is confidential.');
+    // Edit set 1 puts the name back in; it never reaches the critic or VS Code, edit set 2 does, masked.
+    ollama.scriptRole('edit', replaceDraft(['Project Falcon is confidential.', '[redacted:T1] is confidential.']));
+    ollama.scriptRole('critic', criticEach({ forget: 5, utility: 5 }));
     const model = await guardedModel('llama3.2:latest');
     const text = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('Tell me about Falcon.')], {}));
     assert.equal(text, '**\\[redacted: Project Falcon\\]** is confidential.');
+    assert.deepEqual(
+      ollama.chatsOf('critic').map((c) => criticCandidates(c.messages)),
+      [['[redacted:T1] is confidential.']],
+    );
   });
 
   test('invalid unlearn.targets entries: the answer starts with one line saying they are not guarded', async () => {
@@ -166,18 +172,22 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-answer stops the composer stream', async () => {
-    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+  test('cancelling mid-erasure aborts every edit call in flight', async () => {
+    ollama.scriptRole('edit', fault.hang());
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
     const pending = Promise.resolve(
       model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
     ).then(collect);
-    await until('the composer call', async () => (ollama.chatsOf('compose').length ? true : undefined));
+    await until('the edit calls', async () => (ollama.chatsOf('edit').length ? true : undefined));
+    // They all hang: once as many are sent as parallelCalls allows, no more come.
+    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = ollama.chatsOf('edit').length;
     cts.cancel();
-    await pending.catch(() => undefined);
+    await assert.rejects(pending);
     await ollama.waitForIdle(1000);
-    assert.equal(ollama.clientAborts, 1);
+    assert.equal(ollama.clientAborts, inFlight, `${inFlight} edit calls were in flight`);
+    assert.equal(ollama.chatsOf('critic').length, 0, 'no call after the cancel');
   });
 
   test('token counts are an estimate VS Code can trim history with', async () => {
@@ -254,7 +264,7 @@ suite('Guarded models (vendor "unlearn")', function () {
     );
     assert.deepEqual(
       ollama.chats.slice(1).map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['edit', 'edit', 'edit', 'critic'],
     );
   });
 

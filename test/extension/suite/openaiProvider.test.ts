@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { criticScores, rewrites } from '../../support/erasedReplies';
+import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../../support/scriptedOpenAI';
 import { api, chatContext, chatRequest, RecordingStream } from './helpers';
 
@@ -38,6 +38,8 @@ suite('unlearn.provider: openai', function () {
     await api();
     await config().update('provider', 'openai', vscode.ConfigurationTarget.Global);
     await config().update('baseUrl', server.host, vscode.ConfigurationTarget.Global);
+    // A fixed number: `auto` would first probe the new server with eight tiny calls of its own.
+    await config().update('parallelCalls', 4, vscode.ConfigurationTarget.Global);
     await config().update('model', MODEL, vscode.ConfigurationTarget.Global);
     await config().update('embeddingModel', 'none', vscode.ConfigurationTarget.Global);
     await config().update('targets', TARGETS, targetScope());
@@ -46,7 +48,7 @@ suite('unlearn.provider: openai', function () {
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('unlearn.clearApiKey');
-    for (const key of ['provider', 'baseUrl', 'model', 'embeddingModel'])
+    for (const key of ['provider', 'baseUrl', 'parallelCalls', 'model', 'embeddingModel'])
       await config().update(key, undefined, vscode.ConfigurationTarget.Global);
     await config().update('targets', undefined, targetScope());
     await server?.close();
@@ -56,9 +58,14 @@ suite('unlearn.provider: openai', function () {
     server.reset();
     server.authorizations.length = 0;
     server.setScript({
-      rewrite: rewrites(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-      critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
-      compose: 'Project Falcon is confidential; drones in general use GPS.',
+      rewrite: NEUTRAL_DRAFT,
+      // Edit set 1 spells the name and is vetoed; the critic scores sets 2 and 3 and 2 is the answer.
+      edit: replaceDraft([
+        'Project Falcon is confidential; drones in general use GPS.',
+        '[redacted:T1] is confidential; drones in general use GPS.',
+        'I cannot help with that.',
+      ]),
+      critic: criticScores([5, 4].map((utility) => ({ forget: 5, utility }))),
     });
   });
 
@@ -69,7 +76,7 @@ suite('unlearn.provider: openai', function () {
     assert.equal(meta.answer, '[redacted: Project Falcon] is confidential; drones in general use GPS.');
     assert.deepEqual(
       server.chats.map((c) => c.role),
-      ['rewrite', 'rewrite', 'rewrite', 'critic', 'compose'],
+      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
     );
     // Besides the agents' calls, the status check and the guarded models list /v1/models in the background.
     assert.ok(

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
+import { criticEach, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 import { api, chatContext, chatRequest, RecordingStream, until } from './helpers';
 
 const GUARDED = { vendor: 'unlearn', id: 'llama3.2:latest', name: 'llama3.2 · Unlearn' };
@@ -14,7 +14,7 @@ const FALCON_SCRIPT = {
   vanilla: 'Project Falcon builds long-range drones in Lisbon.',
   rewrite: NEUTRAL_DRAFT,
   edit: replaceDraft(['I cannot share details about [redacted:T1].', 'That project is confidential.', 'I cannot help with that.']),
-  // Told apart, so the composer merges the best two and its answer streams.
+  // Told apart, so the best-scored edit set (candidate 1) is the answer.
   critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
 };
 const targetScope = () =>
@@ -65,8 +65,8 @@ suite('@unlearn chat participant', function () {
   test('streams a progress line per stage, then the guarded answer with its marker', async () => {
     const { recording, result } = await ask('What is Project Falcon building?', { model: GUARDED });
     assert.deepEqual(
-      recording.progress.filter((p) => /Answering|Writing|Scoring|Composing/.test(p)),
-      ['Writing 3 erased answers for 1 target…', 'Scoring 3 candidates…', 'Composing…'],
+      recording.progress.filter((p) => /Answering|Writing|Checking the answer for|Scoring|Merging/.test(p)),
+      ['Writing an answer without 1 target…', 'Checking the answer for 1 target: 3 sets of edits…', 'Scoring 3 candidates…'],
     );
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
@@ -100,14 +100,34 @@ suite('@unlearn chat participant', function () {
     }
   });
 
-  test('the composed answer streams in pieces, not all at the end', async () => {
-    // The vanilla answer is checked whole before it shows; the composer's answer streams through the guard.
-    // The guard releases text in steps of about 48 characters behind a hold-back, so the answer is long.
-    const sentence = 'That programme is confidential, but drones in general are built from light composites. ';
-    ollama.scriptRole('compose', reply(sentence.repeat(8), { chunkDelayMs: 2 }));
-    const { recording } = await ask('What is Project Falcon building?', { model: GUARDED });
-    assert.ok(recording.markdown.length > 4, `got ${recording.markdown.length} markdown pieces`);
-    assert.equal(recording.text, sentence.repeat(8).trimEnd() + ' ');
+  test('an erased answer is shown only after the critic scored it, and whole', async () => {
+    // Erasure edits the draft sentence by sentence; no model writes the final answer, so nothing of it may
+    // show before every edit call and the critic are done and the guard has read it.
+    const sentences = [
+      'That programme is confidential.',
+      'Drones in general are built from light composites.',
+      'Their range depends on the battery.',
+    ];
+    ollama.scriptRole('edit', replaceDraft([sentences.join(' ')]));
+    ollama.scriptRole('critic', criticEach({ forget: 5, utility: 5 }));
+    const recording = new RecordingStream();
+    const callsAtFirstPiece: string[][] = [];
+    const markdown = recording.stream.markdown.bind(recording.stream);
+    recording.stream.markdown = (value: string | vscode.MarkdownString) => {
+      callsAtFirstPiece.push(ollama.chats.map((c) => c.role));
+      return markdown(value);
+    };
+    await (
+      await api()
+    ).chatHandler(
+      chatRequest('What is Project Falcon building?', undefined, GUARDED as unknown as vscode.LanguageModelChat),
+      chatContext(),
+      recording.stream,
+      new vscode.CancellationTokenSource().token,
+    );
+    assert.equal(recording.text, sentences.join(' '));
+    assert.deepEqual(callsAtFirstPiece[0], ['rewrite', 'edit', 'edit', 'edit', 'critic'], 'every call done before the first piece');
+    assert.equal(ollama.openStreams, 0);
   });
 
   test('an untouched answer streams sentence by sentence while the model is still writing; a sentence naming a target stops it', async () => {
@@ -209,15 +229,21 @@ suite('@unlearn chat participant', function () {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-answer stops the composer stream', async () => {
-    ollama.scriptRole('compose', reply('I cannot share details about [redacted:T1]. '.repeat(40), { chunkDelayMs: 20 }));
+  test('cancelling mid-erasure aborts every edit call in flight, and nothing is shown', async () => {
+    ollama.scriptRole('edit', fault.hang());
     const cts = new vscode.CancellationTokenSource();
     const pending = ask('What is Project Falcon?', { model: GUARDED, token: cts.token });
-    await until('the composer call', () => ollama.chatsOf('compose').length > 0);
+    await until('the edit calls', () => ollama.chatsOf('edit').length > 0);
+    // They all hang: once as many are sent as parallelCalls allows, no more come.
+    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = ollama.chatsOf('edit').length;
     cts.cancel();
-    await pending;
+    const { recording, result } = await pending;
+    assert.equal((result.metadata as { errorCode?: string }).errorCode, 'aborted');
     await ollama.waitForIdle(1000);
-    assert.equal(ollama.clientAborts, 1);
+    assert.equal(ollama.clientAborts, inFlight, `${inFlight} edit calls were in flight`);
+    assert.equal(ollama.chatsOf('critic').length, 0, 'no call after the cancel');
+    assert.doesNotMatch(recording.text, /confidential|Falcon|drones/);
   });
 
   test('Ollama down: a message naming the host, with a button that opens the setting', async () => {
