@@ -302,7 +302,7 @@ const CASES: Record<LatencyCase, CaseSpec> = {
   },
   // Near the same target in meaning, about something else: detection finds nothing and the answer stands.
   'semantic-false-positive': {
-    question: 'What do apprentices learn about sorcery and spells in classic folk tales, and who is their evil enemy?',
+    question: 'What do apprentices learn about charms in classic folk tales, and who is their usual enemy?',
     answer: 'folk',
     outcome: 'vanilla',
   },

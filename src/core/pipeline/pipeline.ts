@@ -119,7 +119,7 @@ class Run implements ErasureRun, ShownRun {
   /** Stages, their model calls and tokens (runRecord.ts). */
   private readonly record: RunRecord;
   /** Target ids the detect agent found touched, when it ran. */
-  private detected: Set<string> | undefined;
+  detected: Set<string> | undefined;
 
   constructor(
     readonly input: PipelineInput,

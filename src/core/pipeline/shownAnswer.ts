@@ -1,6 +1,14 @@
 import type { ForgetTarget } from '../targets';
 import { MARKER, withoutMarkerNames, type Redaction } from '../guard';
-import { applySentenceHits, longUnreadableRun, MeaningCheck, REFUSE_SHARE, type QueryVectors, type SentenceHit } from '../relevance';
+import {
+  applySentenceHits,
+  longUnreadableRun,
+  MeaningCheck,
+  REFUSE_SHARE,
+  type AuditPolicy,
+  type QueryVectors,
+  type SentenceHit,
+} from '../relevance';
 import { REFUSAL } from './runRecord';
 import { SentenceGate, type SentenceJudge } from './sentenceGate';
 import type { PipelineResult } from './types';
@@ -11,7 +19,10 @@ import type { StreamRun } from './vanillaStream';
  * before it is shown. What it needs of the request's run, beside what the vanilla stream needs.
  */
 export interface ShownRun extends StreamRun {
-  readonly report: { readonly shortlist: readonly { readonly target: ForgetTarget }[] } | undefined;
+  readonly report: { readonly shortlist: readonly { readonly target: ForgetTarget; readonly binding?: boolean }[] } | undefined;
+  /** Targets detection found touched, once it ran. */
+  readonly detected: ReadonlySet<string> | undefined;
+  readonly policy: AuditPolicy;
   /** The start of the vanilla answer already streamed to the user. */
   readonly prefix: string;
   /** Set when the question asks for an encoding or a letter game (see pipeline.ts). */
@@ -91,11 +102,16 @@ function meaningJudge(run: ShownRun, asked: Promise<QueryVectors> | undefined, t
     const first = asked && index ? await asked : undefined;
     const questionVectors =
       first && 'vectors' in first ? first.vectors.filter((_, i) => first.parts[i] === 'question' || i === first.vectors.length - 1) : [];
+    // Detection decides only the uncertain band: a target it cleared there (no binding evidence, not
+    // `always`) is judged by its sentences alone, at the sure band. Binding targets never are.
+    const binding = new Set(run.report?.shortlist.filter((e) => e.binding).map((e) => e.target.id));
+    const cleared = (id: string) => run.policy !== 'always' && !binding.has(id) && run.detected !== undefined && !run.detected.has(id);
     return new MeaningCheck(
       run.relevance,
       targets,
       [question, ...recent],
       index && questionVectors.length ? { index, questionVectors } : undefined,
+      cleared,
     );
   };
   return async (shown) => {

@@ -54,7 +54,9 @@ const PHRASES: Readonly<Record<EncodingAsk, readonly RegExp[]>> = {
     /\b(?:cifra|cifrado|chiffrement)\b/,
   ],
   spell: [
-    /\bspell(?:ed|ing|s)?\b(?: \w+){0,3} (?:out|backwards?|letter by letter|with|using|in)\b/,
+    // The verb, not the noun: "spell the name out", "spell it in binary"; not "spells in folk tales" or
+    // "cast a spell in the story" (a plural, or an article before it, is the magic kind).
+    /(?<!\b(?:a|an|the|one|magic|his|her|their|its|every|each) )\bspell(?:ed|ing)?\b(?: \w+){0,3} (?:out|backwards?|letter by letter|with|using|in)\b/,
     /\bspell (?:it|them|that|this)\b/,
     /\bletter[- ]by[- ]letter\b/,
     /\bone (?:letter|character) (?:per|on each|a|an) (?:line|row|cell|item|bullet)\b/,

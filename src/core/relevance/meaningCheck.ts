@@ -153,6 +153,12 @@ export class MeaningCheck {
     questionTexts: readonly string[],
     /** The built embedding index and the question texts' vectors, when meaning is available. */
     private readonly embeddings?: { index: TargetEmbeddings; questionVectors: readonly Float32Array[] },
+    /**
+     * Targets the detect agent cleared in the uncertain band (no binding evidence, detection said no):
+     * the question's score lends them nothing, and a sentence alone must reach the sure band. Read at
+     * judge time, since a streamed answer is judged before detection has run.
+     */
+    private readonly cleared: (targetId: string) => boolean = () => false,
   ) {
     this.ids = new Set(targets.map((t) => t.id));
     this.questionWords = new Set(questionTexts.flatMap((t) => keywordTokens(t)));
@@ -226,6 +232,7 @@ export class MeaningCheck {
         for (const t of this.targets) {
           const rows = index.rowsOf(t.id);
           if (!rows || !this.question.meaning.has(rows[0])) continue;
+          const cleared = this.cleared(t.id);
           for (let r = rows[0]; r < rows[1]; r++) {
             const s = index.similarity(v, r);
             const q = this.question.meaning.get(r) ?? -1;
@@ -235,8 +242,9 @@ export class MeaningCheck {
             // a single sentence's vector is noisy, and the everyday answers near a target (a coding
             // question near a codename) would otherwise lose sentences (the precision bench).
             const threshold = index.rowThreshold[r]!;
-            const needed = q >= threshold ? threshold : threshold + index.sureMargin;
-            const combined = s + QUESTION_WEIGHT * Math.min(Math.max(0, q), threshold);
+            const alone = cleared || q < threshold;
+            const needed = alone ? threshold + index.sureMargin : threshold;
+            const combined = s + (cleared ? 0 : QUESTION_WEIGHT * Math.min(Math.max(0, q), threshold));
             consider({ targetId: t.id, kind: 'meaning', score: combined, threshold: needed });
           }
         }
