@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../llm';
-import type { HandledTarget } from '../targets';
 import type { Sentence, Sentences } from '../text';
-import { NO_MARK, withMarkRule, type DataMark } from './datamark';
-import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
+import { buildCandidateMessages, type CandidateInput } from './candidateMessages';
+import { HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
 
 /**
@@ -51,33 +50,15 @@ export function maxReplacementLength(length: number): number {
   return Math.max(200, 2 * length);
 }
 
-export interface EditInput {
-  readonly question: string;
-  readonly history: readonly ChatMessage[];
-  readonly targets: readonly HandledTarget[];
+export interface EditInput extends CandidateInput {
   readonly draft: Sentences;
-  /** 1-based candidate number, and how many there are. */
-  readonly candidate: number;
-  readonly of: number;
-  /** Datamarking of the untrusted text (one per request, so the j calls share a prefix). */
-  readonly mark?: DataMark;
 }
 
 export function buildEditMessages(input: EditInput): ChatMessage[] {
-  const mark = input.mark ?? NO_MARK;
-  const data = {
-    forget_targets: JSON.parse(describeTargets(input.targets)) as unknown,
-    conversation: input.history.map((m) => ({ role: m.role, content: mark.text(m.content) })),
-    question: mark.text(input.question),
-    // The draft is model text another injected prompt may have steered: marked like the question.
+  // The draft is model text another injected prompt may have steered: marked like the question.
+  return buildCandidateMessages(input, EDIT_SYSTEM_PROMPT, EDIT_VARIANTS, (mark) => ({
     draft_sentences: input.draft.sentences.map((s, i) => ({ sentence: i + 1, text: mark.text(s.text) })),
-  };
-  const variant = EDIT_VARIANTS[(input.candidate - 1) % EDIT_VARIANTS.length]!;
-  return [
-    { role: 'system', content: withMarkRule(EDIT_SYSTEM_PROMPT, mark) },
-    // The variant goes last: everything before it is the same for the j calls, which Ollama's cache reuses.
-    { role: 'user', content: `${JSON.stringify(data, null, 1)}\n\nCandidate ${input.candidate} of ${input.of}. ${variant}` },
-  ];
+  }));
 }
 
 /**

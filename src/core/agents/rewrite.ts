@@ -1,8 +1,7 @@
 import type { ChatMessage, ChatRequest } from '../llm';
-import type { HandledTarget } from '../targets';
-import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
+import { HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
-import { NO_MARK, withMarkRule, type DataMark } from './datamark';
+import { buildCandidateMessages, type CandidateInput } from './candidateMessages';
 
 /**
  * The rewrite agent writes an erased answer as plain text. The pipeline calls it once, when the question
@@ -28,34 +27,15 @@ const REWRITE_VARIANTS: readonly string[] = [
   'Answer the parts of the question that do not concern the targets first, then say briefly what you cannot cover.',
 ];
 
-export interface RewriteInput {
-  readonly question: string;
-  /** The turns the vanilla agent saw (trimmed to fit like the audit's). */
-  readonly history: readonly ChatMessage[];
-  readonly targets: readonly HandledTarget[];
+export interface RewriteInput extends CandidateInput {
   /** The vanilla answer to erase; absent when the question already names a target and no draft was written. */
   readonly draft?: string;
-  /** 1-based candidate number, and how many there are. */
-  readonly candidate: number;
-  readonly of: number;
-  /** Datamarking of the untrusted text (the pipeline always passes one; one per request, so the j calls share a prefix). */
-  readonly mark?: DataMark;
 }
 
 export function buildRewriteMessages(input: RewriteInput): ChatMessage[] {
-  const mark = input.mark ?? NO_MARK;
-  const data = {
-    forget_targets: JSON.parse(describeTargets(input.targets)) as unknown,
-    conversation: input.history.map((m) => ({ role: m.role, content: mark.text(m.content) })),
-    question: mark.text(input.question),
-    ...(input.draft !== undefined ? { draft_answer: mark.text(input.draft) } : {}),
-  };
-  const variant = REWRITE_VARIANTS[(input.candidate - 1) % REWRITE_VARIANTS.length]!;
-  return [
-    { role: 'system', content: withMarkRule(REWRITE_SYSTEM_PROMPT, mark) },
-    // The variant goes last: everything before it is the same for the j calls, which Ollama's cache reuses.
-    { role: 'user', content: `${JSON.stringify(data, null, 1)}\n\nCandidate ${input.candidate} of ${input.of}. ${variant}` },
-  ];
+  return buildCandidateMessages(input, REWRITE_SYSTEM_PROMPT, REWRITE_VARIANTS, (mark) =>
+    input.draft !== undefined ? { draft_answer: mark.text(input.draft) } : {},
+  );
 }
 
 /**

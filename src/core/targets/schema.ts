@@ -237,29 +237,10 @@ function parseEntry(entry: unknown, index: number, problems: TargetProblem[]): E
       );
   }
 
-  // Malformed, it is ignored: every term then matches in any case, which redacts more, never less.
-  let caseSensitive: boolean | string[] | undefined;
-  if (fields.caseSensitive !== undefined) {
-    if (typeof fields.caseSensitive === 'boolean') caseSensitive = fields.caseSensitive;
-    else
-      caseSensitive = stringList(fields.caseSensitive, term, MAX_ALIASES + 1, '.caseSensitive', warn, {
-        notList: 'every name and alias matches in any case',
-        one: 'entry',
-        many: 'entries',
-      });
-  }
-
-  // Malformed, it is ignored: every name part then binds, which redacts more, never less.
-  let freeNameParts: boolean | string[] | undefined;
-  if (fields.freeNameParts !== undefined) {
-    if (typeof fields.freeNameParts === 'boolean') freeNameParts = fields.freeNameParts;
-    else
-      freeNameParts = stringList(fields.freeNameParts, term, MAX_ALIASES + 1, '.freeNameParts', warn, {
-        notList: 'every name part counts as the name',
-        one: 'entry',
-        many: 'entries',
-      });
-  }
+  // Malformed, either is ignored: every term then matches in any case, and every name part then binds,
+  // which redacts more, never less.
+  const caseSensitive = flagOrTerms(fields.caseSensitive, '.caseSensitive', warn, 'every name and alias matches in any case');
+  const freeNameParts = flagOrTerms(fields.freeNameParts, '.freeNameParts', warn, 'every name part counts as the name');
 
   return {
     ...(id !== undefined ? { id } : {}),
@@ -304,6 +285,18 @@ function resolveCaseSensitive(
 /** Formats problems for a person: one line each, with the path. */
 export function formatProblems(problems: readonly TargetProblem[], source = 'unlearn.targets'): string[] {
   return problems.map((p) => `${source}${p.path}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
+}
+
+/** A field that is `true`, `false` or a list of the target's terms (`caseSensitive`, `freeNameParts`); undefined when absent. */
+function flagOrTerms(
+  value: unknown,
+  path: string,
+  warn: (path: string, message: string) => void,
+  notList: string,
+): boolean | string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  return stringList(value, term, MAX_ALIASES + 1, path, warn, { notList, one: 'entry', many: 'entries' });
 }
 
 /**

@@ -88,11 +88,7 @@ export function describeChatError(error: unknown, host: string, model: string, p
         ],
       };
     case 'remote-host':
-      return {
-        code,
-        ...texts`Unlearn refused to send this request to ${asCode(host)}: ${text} Check the \`unlearn.ollamaHost\` setting.`,
-        buttons: [OPEN_HOST],
-      };
+      return refusedHost(code, host, text, OLLAMA_HOST);
     case 'timeout':
       return {
         code,
@@ -100,17 +96,7 @@ export function describeChatError(error: unknown, host: string, model: string, p
         buttons: [{ title: 'Select Model', command: 'unlearn.selectModel' }],
       };
     default:
-      if (hostSuspect)
-        return {
-          code: typeof code === 'string' ? code : 'unknown',
-          ...texts`Unlearn could not answer: ${text} Check the \`unlearn.ollamaHost\` setting.`,
-          buttons: [OPEN_HOST, { title: 'Show Log', command: 'unlearn.showLog' }],
-        };
-      return {
-        code: typeof code === 'string' ? code : 'unknown',
-        ...texts`Unlearn could not answer: ${text}`,
-        buttons: [{ title: 'Show Log', command: 'unlearn.showLog' }],
-      };
+      return unanswered(code, text, hostSuspect, OLLAMA_HOST);
   }
 }
 
@@ -161,22 +147,45 @@ function describeOpenAIError(error: unknown, host: string, model: string): Actio
     case 'unsupported':
       return { code, ...texts`${text}`, buttons: [SELECT_MODEL] };
     case 'remote-host':
-      return {
-        code,
-        ...texts`Unlearn refused to send this request to ${asCode(host)}: ${text} Check the \`unlearn.baseUrl\` setting.`,
-        buttons: [OPEN_BASE_URL],
-      };
+      return refusedHost(code, host, text, BASE_URL);
     case 'timeout':
       return { code, ...texts`The model took too long to answer (${text}). The server may be busy; try again.`, buttons: [SELECT_MODEL] };
     default:
-      return {
-        code: typeof code === 'string' ? code : 'unknown',
-        ...(hostSuspect
-          ? texts`Unlearn could not answer: ${text} Check the \`unlearn.baseUrl\` setting.`
-          : texts`Unlearn could not answer: ${text}`),
-        buttons: hostSuspect ? [OPEN_BASE_URL, SHOW_LOG] : [SHOW_LOG],
-      };
+      return unanswered(code, text, hostSuspect, BASE_URL);
   }
+}
+
+/** What differs between the two providers' host fixes: the setting that names the server, and its button. */
+interface HostSetting {
+  readonly name: string;
+  readonly button: FixButton;
+}
+const OLLAMA_HOST: HostSetting = { name: 'unlearn.ollamaHost', button: OPEN_HOST };
+const BASE_URL: HostSetting = { name: 'unlearn.baseUrl', button: OPEN_BASE_URL };
+
+/** The message with "Check the `setting` setting." after it: our own text, so the same in both forms, not escaped. */
+function checkSetting(described: { message: string; markdown: string }, setting: HostSetting): { message: string; markdown: string } {
+  const tail = ` Check the \`${setting.name}\` setting.`;
+  return { message: described.message + tail, markdown: described.markdown + tail };
+}
+
+/** The request was refused before it was sent: the host is not one Unlearn sends to. */
+function refusedHost(code: string, host: string, text: string, setting: HostSetting): ActionableError {
+  return {
+    code,
+    ...checkSetting(texts`Unlearn refused to send this request to ${asCode(host)}: ${text}`, setting),
+    buttons: [setting.button],
+  };
+}
+
+/** Any other failure: its own text, with the host setting to check when the host is the suspect. */
+function unanswered(code: unknown, text: string, hostSuspect: boolean, setting: HostSetting): ActionableError {
+  const described = texts`Unlearn could not answer: ${text}`;
+  return {
+    code: typeof code === 'string' ? code : 'unknown',
+    ...(hostSuspect ? checkSetting(described, setting) : described),
+    buttons: hostSuspect ? [setting.button, SHOW_LOG] : [SHOW_LOG],
+  };
 }
 
 /**
