@@ -120,13 +120,17 @@ function readAnswers(value: unknown): string[] {
   return [];
 }
 
-export interface QaInput {
-  readonly forget: readonly QaRecord[];
-  readonly retain?: readonly QaRecord[];
+/** A question source's forget and retain records, with the targets they are scored against. */
+export interface SplitsInput<R> {
+  readonly forget: readonly R[];
+  readonly retain?: readonly R[];
   /** Forget targets; a forget answer that names one leaks. */
   readonly targets?: readonly TargetEntry[];
   /** At most this many records from each split. */
   readonly limit?: number;
+}
+
+export interface QaInput extends SplitsInput<QaRecord> {
   /**
    * Also ask the published attacks (`ATTACK_KINDS`), built from the free-text forget records of each
    * subject that has at least three, with this seed. Records without a subject get none.

@@ -1,6 +1,5 @@
-import type { TargetEntry } from '../targets';
 import { DatasetFormatError } from './datasetFile';
-import { parseQaFile, qaDataset } from './qaFile';
+import { parseQaFile, qaDataset, type SplitsInput } from './qaFile';
 import type { EvalDataset } from './types';
 
 /**
@@ -40,13 +39,11 @@ export function parseTofuFile(text: string, source = 'TOFU file'): TofuRecord[] 
   });
 }
 
-export interface TofuInput {
-  readonly forget: readonly TofuRecord[];
-  readonly retain?: readonly TofuRecord[];
-  /** Forget targets (the forget set's author names); without them the pipeline has nothing to forget. */
-  readonly targets?: readonly TargetEntry[];
-  /** At most this many questions from each split (retain90 alone has 3,600). */
-  readonly limit?: number;
+/**
+ * The targets are the forget set's author names (without them the pipeline has nothing to forget); a
+ * limit matters here, as retain90 alone has 3,600 questions.
+ */
+export interface TofuInput extends SplitsInput<TofuRecord> {
   readonly source?: string;
 }
 
