@@ -10,7 +10,19 @@
 import { LlmError, type LlmErrorCode } from './errors';
 import { parseOpenAIBaseUrl } from './hostPolicy';
 import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds, causeCode } from './httpSupport';
-import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, ToolCall, ToolSpec } from './port';
+import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo } from './port';
+import { HttpStatus, StreamProblem, readJson, retryDelay, serverMessage, serverSentEvents } from './openaiBody';
+import {
+  ToolCallAssembler,
+  contextLengthOf,
+  fromOpenAIToolCalls,
+  toOpenAIMessage,
+  toOpenAITool,
+  usageOf,
+  type CompletionChunk,
+  type CompletionReply,
+  type ServedModel,
+} from './openaiWire';
 
 /** What the error messages call a server of this kind. */
 const OPENAI_SERVER = 'the OpenAI-compatible server';
@@ -38,8 +50,6 @@ export interface OpenAIPortOptions {
 
 /** The most of an error body that is read (servers answer errors with a line of JSON). */
 const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
-/** The most of a successful non-streaming body (a long answer, or embeddings of many texts). */
-const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** How servers say the model does not exist: vLLM "The model `x` does not exist.", OpenAI `model_not_found`, others "model not found". */
 const MODEL_NOT_FOUND = /model.*(does not exist|not[ _]found|no such|unknown)|model_not_found/i;
@@ -284,236 +294,6 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
       });
     },
   };
-}
-
-interface ServedModel {
-  readonly id: string;
-  readonly owned_by?: unknown;
-  /** vLLM and SGLang. */
-  readonly max_model_len?: unknown;
-  /** llama-server: the training context (`n_ctx_train`). */
-  readonly meta?: { readonly n_ctx_train?: unknown; readonly n_ctx?: unknown };
-  /** LM Studio and some gateways. */
-  readonly context_length?: unknown;
-  readonly max_context_length?: unknown;
-}
-
-function contextLengthOf(m: ServedModel): number | undefined {
-  for (const value of [m.max_model_len, m.context_length, m.max_context_length, m.meta?.n_ctx, m.meta?.n_ctx_train]) {
-    if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  }
-  return undefined;
-}
-
-interface CompletionReply {
-  readonly choices?: { message?: { content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
-  readonly usage?: Usage;
-}
-
-interface CompletionChunk {
-  readonly object?: unknown;
-  readonly error?: unknown;
-  readonly choices?: { readonly delta?: { readonly content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
-  readonly usage?: Usage;
-}
-
-/** A port message in the OpenAI shape: tool calls with their ids and arguments as a JSON string; a tool result with `tool_call_id`. */
-function toOpenAIMessage(m: ChatMessage) {
-  return {
-    role: m.role,
-    content: m.content,
-    ...(m.toolCalls?.length
-      ? {
-          tool_calls: m.toolCalls.map((c, i) => ({
-            // OpenAI links a result to its call by id; a call that came without one (from Ollama) gets a stable one.
-            id: c.id ?? `call_${i}`,
-            type: 'function',
-            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
-          })),
-        }
-      : {}),
-    ...(m.role === 'tool' ? { tool_call_id: m.toolCallId ?? 'call_0' } : {}),
-  };
-}
-
-function toOpenAITool(tool: ToolSpec) {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
-
-/** Parsed `arguments`: OpenAI sends a JSON string; anything that is not an object becomes `{}` (the caller validates against the schema). */
-function parseArguments(raw: unknown): Record<string, unknown> {
-  let args = raw;
-  if (typeof args === 'string') {
-    try {
-      args = JSON.parse(args || '{}') as unknown;
-    } catch {
-      args = undefined;
-    }
-  }
-  return typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
-}
-
-function fromOpenAIToolCalls(calls: unknown): ToolCall[] {
-  if (!Array.isArray(calls)) return [];
-  const out: ToolCall[] = [];
-  for (const raw of calls as { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
-    const name = raw?.function?.name;
-    if (typeof name !== 'string' || !name) continue;
-    out.push({ ...(typeof raw.id === 'string' && raw.id ? { id: raw.id } : {}), name, arguments: parseArguments(raw.function?.arguments) });
-  }
-  return out;
-}
-
-/** Streamed tool calls arrive in pieces keyed by `index`: the id and name once, the arguments string in parts. */
-class ToolCallAssembler {
-  private readonly parts = new Map<number, { id?: string; name: string; args: string }>();
-
-  add(deltas: unknown): void {
-    if (!Array.isArray(deltas)) return;
-    for (const d of deltas as { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
-      const index = typeof d?.index === 'number' ? d.index : this.parts.size;
-      const part = this.parts.get(index) ?? { name: '', args: '' };
-      if (typeof d.id === 'string' && d.id) part.id = d.id;
-      if (typeof d.function?.name === 'string') part.name += d.function.name;
-      if (typeof d.function?.arguments === 'string') part.args += d.function.arguments;
-      else if (typeof d.function?.arguments === 'object' && d.function.arguments !== null) part.args = JSON.stringify(d.function.arguments);
-      this.parts.set(index, part);
-    }
-  }
-
-  done(): ToolCall[] {
-    return [...this.parts.entries()]
-      .sort(([a], [b]) => a - b)
-      .filter(([, p]) => p.name)
-      .map(([, p]) => ({ ...(p.id ? { id: p.id } : {}), name: p.name, arguments: parseArguments(p.args) }));
-  }
-}
-
-interface Usage {
-  readonly prompt_tokens?: unknown;
-  readonly completion_tokens?: unknown;
-}
-
-function usageOf(usage: Usage | undefined): { promptTokens?: number; completionTokens?: number } {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const promptTokens = n(usage?.prompt_tokens);
-  const completionTokens = n(usage?.completion_tokens);
-  return { ...(promptTokens !== undefined ? { promptTokens } : {}), ...(completionTokens !== undefined ? { completionTokens } : {}) };
-}
-
-/** The `data:` payloads of a server-sent event stream, one per event (multi-line data joined with newlines). */
-async function* serverSentEvents(response: Response): AsyncGenerator<string> {
-  const body = response.body;
-  if (!body) return;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r?\n/)) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
-        if (line === '') {
-          if (data.length) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-        // Comments (": ping") and other fields (event:, id:, retry:) carry nothing the pipeline needs.
-      }
-      if (done) break;
-    }
-    // A last event without its blank line still counts (some servers end the body right after [DONE]).
-    if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.startsWith('data: ') ? 6 : 5));
-    if (data.length) yield data.join('\n');
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  const text = await readAll(response, BODY_LIMIT_BYTES);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new StreamProblem(text.length === 0 ? 'cut' : `a body that is not JSON (${describe(error)})`);
-  }
-}
-
-/** The whole body, failing (rather than cutting it) past `limit` bytes; a body that breaks off is a cut reply. */
-async function readAll(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) throw new StreamProblem(`a body larger than ${limit} bytes`);
-      text += decoder.decode(value, { stream: true });
-    }
-    return text + decoder.decode();
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-}
-
-/** The message in an OpenAI-style error body (`{"error": {"message": …}}`, vLLM's `{"message": …}`, or a string), else the text itself. */
-function serverMessage(text: string): string {
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
-    const error = parsed.error;
-    const message =
-      typeof error === 'string'
-        ? error
-        : typeof (error as { message?: unknown })?.message === 'string'
-          ? (error as { message: string }).message
-          : typeof parsed.message === 'string'
-            ? parsed.message
-            : typeof parsed.detail === 'string'
-              ? parsed.detail
-              : undefined;
-    if (message !== undefined) return message.slice(0, 500);
-  } catch {
-    // not JSON (a proxy's HTML page, or cut at the limit): the text itself
-  }
-  return text.slice(0, 500);
-}
-
-/** Retry-After in seconds (or an HTTP date), else the backoff; never more than `max`. */
-function retryDelay(header: string | null, backoff: number, max: number): number {
-  if (header) {
-    const secs = Number(header);
-    if (Number.isFinite(secs) && secs >= 0) return Math.min(max, secs * 1000);
-    const at = Date.parse(header);
-    if (Number.isFinite(at)) return Math.min(max, Math.max(0, at - Date.now()));
-  }
-  return Math.min(max, backoff);
-}
-
-/** An HTTP error status with the server's message. */
-class HttpStatus extends Error {
-  constructor(
-    readonly status: number,
-    readonly text: string,
-  ) {
-    super(`HTTP ${status}: ${text}`);
-  }
-}
-
-/** A reply that broke off or could not be read: `cut` when it simply ended early; `server` when it carried an error event. */
-class StreamProblem extends Error {
-  constructor(
-    readonly detail: string,
-    readonly server = false,
-  ) {
-    super(detail);
-  }
 }
 
 interface CallContext {
