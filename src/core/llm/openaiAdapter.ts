@@ -7,9 +7,10 @@
  * redirects are refused, error bodies are read only up to a cap, and failures become typed LlmErrors
  * that say what happened (each front end words the fix).
  */
-import { LlmError, type LlmErrorCode } from './errors';
+import { LlmError } from './errors';
 import { parseOpenAIBaseUrl } from './hostPolicy';
-import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds, causeCode } from './httpSupport';
+import { cap, isRedirect, isStaleConnection, readCapped, requestUrl, type CallContext } from './httpSupport';
+import { Call, OPENAI_SERVER, redirectError, type Op } from './openaiCall';
 import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo } from './port';
 import { HttpStatus, StreamProblem, readJson, retryDelay, serverMessage, serverSentEvents } from './openaiBody';
 import {
@@ -23,9 +24,6 @@ import {
   type CompletionReply,
   type ServedModel,
 } from './openaiWire';
-
-/** What the error messages call a server of this kind. */
-const OPENAI_SERVER = 'the OpenAI-compatible server';
 
 export interface OpenAIPortOptions {
   /** The API's base URL as the user wrote it (`http://gpu-box:8000/v1`); validated by `parseOpenAIBaseUrl`. */
@@ -51,15 +49,8 @@ export interface OpenAIPortOptions {
 /** The most of an error body that is read (servers answer errors with a line of JSON). */
 const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** How servers say the model does not exist: vLLM "The model `x` does not exist.", OpenAI `model_not_found`, others "model not found". */
-const MODEL_NOT_FOUND = /model.*(does not exist|not[ _]found|no such|unknown)|model_not_found/i;
-/** How servers say the prompt is too long: vLLM "maximum context length is …", llama-server "exceeds the available context size", OpenAI `context_length_exceeded`. */
-const CONTEXT_TOO_LONG =
-  /context[ _]length|context size|context window|maximum context|too many tokens|n_ctx|prompt is too long|input.*too long/i;
 /** A 400 that blames the structured-output request itself: the server does not know `response_format`/`json_schema`. */
 const SCHEMA_REFUSED = /response_format|json_schema|guided|grammar|structured output/i;
-
-type Op = 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
 
 /**
  * @throws InvalidHostError when `options.baseUrl` is not an http(s) URL (the message says what to fix).
@@ -125,7 +116,11 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
     }
   }
 
-  async function simple<T>(what: Omit<CallContext, 'host'>, signal: AbortSignal | undefined, run: (call: Call) => Promise<T>): Promise<T> {
+  async function simple<T>(
+    what: Omit<CallContext<Op>, 'host'>,
+    signal: AbortSignal | undefined,
+    run: (call: Call) => Promise<T>,
+  ): Promise<T> {
     const call = new Call({ ...what, host: base }, signal, undefined, requestTimeoutMs);
     try {
       return await run(call);
@@ -189,7 +184,7 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
           // A reply that only calls tools may carry `content: null`.
           if (choice?.message && choice.message.content === null && Array.isArray(choice.message.tool_calls)) choice.message.content = '';
           if (!choice || typeof choice.message?.content !== 'string')
-            throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${who(call)} without a message.`, {
+            throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${call.who()} without a message.`, {
               host: base,
               model: request.model,
               label: request.label,
@@ -294,184 +289,4 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
       });
     },
   };
-}
-
-interface CallContext {
-  readonly op: Op;
-  readonly host: string;
-  readonly model?: string;
-  readonly label?: string;
-}
-
-function who(call: Call): string {
-  const { label, op } = call.context;
-  return label ? `the ${label} call` : `the ${op} call`;
-}
-
-function cap(text: string): string {
-  return text[0]!.toUpperCase() + text.slice(1);
-}
-
-/** One port call: its abort controller, timers, retries, and what is known when it fails. */
-class Call {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  private timedOut: 'first-token' | 'total' | undefined;
-  private firstTimer: ReturnType<typeof setTimeout> | undefined;
-  private totalTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
-  private callbackFailure: { error: unknown } | undefined;
-  responded = false;
-  path: string | undefined;
-  /** How many 429/503 answers were retried. */
-  retried = 0;
-
-  constructor(
-    readonly context: CallContext,
-    private readonly user: AbortSignal | undefined,
-    private readonly firstTokenMs: number | undefined,
-    private readonly totalMs: number | undefined,
-  ) {
-    if (user?.aborted) this.controller.abort(user.reason);
-    else user?.addEventListener('abort', this.onUserAbort, { once: true });
-    if (firstTokenMs !== undefined && firstTokenMs > 0) this.firstTimer = setTimeout(() => this.timeout('first-token'), firstTokenMs);
-    if (totalMs !== undefined && totalMs > 0) this.totalTimer = setTimeout(() => this.timeout('total'), totalMs);
-  }
-
-  firstToken(): void {
-    clearTimeout(this.firstTimer);
-  }
-
-  /** Waits between retries; a cancel or a timeout ends the wait with an abort error. */
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.signal.aborted) return reject(this.signal.reason);
-      const done = () => {
-        clearTimeout(timer);
-        this.signal.removeEventListener('abort', stop);
-      };
-      const stop = () => {
-        done();
-        reject(this.signal.reason);
-      };
-      const timer = setTimeout(() => {
-        done();
-        resolve();
-      }, ms);
-      this.signal.addEventListener('abort', stop, { once: true });
-    });
-  }
-
-  /** Calls a caller's callback; its exception is the caller's own and must come back unchanged. */
-  callback(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.callbackFailure = { error };
-      throw error;
-    }
-  }
-
-  finish(): void {
-    clearTimeout(this.firstTimer);
-    clearTimeout(this.totalTimer);
-    this.user?.removeEventListener('abort', this.onUserAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
-  }
-
-  private timeout(which: 'first-token' | 'total'): void {
-    if (this.controller.signal.aborted) return;
-    this.timedOut = which;
-    this.controller.abort(new Error(`${which} timeout`));
-  }
-
-  toLlmError(error: unknown): unknown {
-    if (this.callbackFailure && error === this.callbackFailure.error) return error;
-    const { host, model, label, op } = this.context;
-    const Who = cap(who(this));
-    const details = { host, model, label, cause: error };
-    const fail = (code: LlmErrorCode, message: string, status?: number, suspect?: 'host') =>
-      new LlmError(code, message, { ...details, ...(status === undefined ? {} : { status }), ...(suspect ? { suspect } : {}) });
-    const server = `${OPENAI_SERVER} at ${host}`;
-
-    if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
-    if (this.timedOut === 'first-token')
-      return fail(
-        'timeout',
-        `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The server may be busy or still loading; try again, or raise the first-token timeout.`,
-      );
-    if (this.timedOut === 'total')
-      return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
-    if (error instanceof LlmError) return error;
-
-    if (error instanceof HttpStatus) {
-      const { status, text } = error;
-      if (status === 401 || status === 403) return fail('auth', `${cap(server)} refused the API key (HTTP ${status}: ${text}).`, status);
-      if (status === 404 && model && (op === 'chat' || op === 'embed' || op === 'show model') && MODEL_NOT_FOUND.test(text))
-        return fail('model-missing', `The model "${model}" is not served by ${server}. (The server said: ${text})`, status);
-      if (status === 404)
-        return fail(
-          'http',
-          `Not an OpenAI-compatible API at ${host}: ${who(this)} got HTTP 404 on ${this.path ?? 'its path'} (${text}). The base URL usually ends in /v1, such as http://gpu-box:8000/v1.`,
-          status,
-          'host',
-        );
-      if (status === 429 || status === 503)
-        return fail(
-          'overloaded',
-          `${cap(server)} is overloaded (HTTP ${status}: ${text})${this.retried ? `, and still was after ${this.retried} ${this.retried === 1 ? 'retry' : 'retries'}` : ''}.`,
-          status,
-        );
-      if ((status === 400 || status === 413 || status === 422) && CONTEXT_TOO_LONG.test(text))
-        return fail(
-          'context-length',
-          `${Who}'s prompt does not fit ${model ? `${model}'s` : "the model's"} context window at ${host} (${text}).`,
-          status,
-        );
-      return fail('http', `${cap(server)} answered HTTP ${status} to ${who(this)}${model ? ` (${model})` : ''}: ${text}`, status);
-    }
-
-    if (!this.responded) {
-      const reason = connectionProblem(error);
-      if (reason === 'dns') return fail('unreachable', `Cannot reach ${server}: the host name does not resolve.`, undefined, 'host');
-      const hint = reason === 'refused' ? '' : ` (${describe(error)})`;
-      return fail('unreachable', `Cannot reach ${server}${hint}. Is it running?`, undefined, 'host');
-    }
-
-    if (error instanceof StreamProblem) {
-      if (error.detail === 'cut')
-        return fail(
-          'stream',
-          `${Who}'s reply from ${server} was cut off: the stream ended before its end ([DONE]). The server may have stopped or crashed; try again.`,
-        );
-      if (error.server)
-        return fail('stream', `${cap(server)} reported an error during ${who(this)}${model ? ` (${model})` : ''}: ${error.detail}`);
-      return fail('stream', `${cap(server)} sent ${error.detail} to ${who(this)}.`);
-    }
-    // undici "terminated" (a reset socket mid-body) and the like.
-    if (error instanceof TypeError || causeCode(error) !== undefined)
-      return fail('stream', `${Who}'s reply from ${server} was cut off: the connection broke mid-answer (${describe(error)}). Try again.`);
-    return fail('stream', `${cap(server)} failed during ${who(this)}: ${describe(error)}`);
-  }
-}
-
-function redirectError(call: Call, response: Response, from: URL | undefined): LlmError {
-  const { host, model, label } = call.context;
-  let target: string | undefined;
-  const location = response.redirected ? response.url : response.headers.get('location');
-  if (location) {
-    try {
-      const to = new URL(location, from ?? host);
-      // Only the origin: a Location may carry credentials or tokens in its path or query.
-      target = to.origin === new URL(host).origin ? `another path on the same host (${to.pathname})` : to.origin;
-    } catch {
-      target = undefined;
-    }
-  }
-  const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
-  return new LlmError(
-    'remote-host',
-    `${cap(OPENAI_SERVER)} at ${host} redirected ${who(call)}${status}${target ? ` to ${target}` : ''}, and Unlearn does not follow redirects: requests go only to the configured server. Nothing was sent there.`,
-    { host, model, label, suspect: 'host', ...(status ? { status: response.status } : {}) },
-  );
 }
