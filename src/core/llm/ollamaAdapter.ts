@@ -6,7 +6,7 @@
  * go away and stops generating.
  */
 import { Ollama } from 'ollama';
-import { LlmError, type LlmErrorCode } from './errors';
+import { LlmError } from './errors';
 import { parseOllamaHost } from './hostPolicy';
 import type {
   ChatMessage,
@@ -20,7 +20,20 @@ import type {
   ToolCall,
   ToolSpec,
 } from './port';
-import { causeCode, connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds } from './httpSupport';
+import {
+  HttpCall,
+  cap,
+  causeCode,
+  connectionProblem,
+  describe,
+  isRedirect,
+  isStaleConnection,
+  readCapped,
+  redirectTarget,
+  requestUrl,
+  type CallContext,
+  type Fail,
+} from './httpSupport';
 
 export interface OllamaPortOptions {
   /** As the user wrote it (`http://127.0.0.1:11434`, `localhost:11434`); validated by `parseOllamaHost`. */
@@ -52,7 +65,7 @@ export function createOllamaPort(options: OllamaPortOptions): LlmPort {
 
   /** Runs a short request-response call with its own timeout and maps whatever fails. */
   async function simple<T>(
-    what: Omit<CallContext, 'host'>,
+    what: Omit<CallContext<Op>, 'host'>,
     signal: AbortSignal | undefined,
     run: (client: Ollama) => Promise<T>,
   ): Promise<T> {
@@ -260,86 +273,16 @@ function fromOllamaToolCalls(calls: unknown): ToolCall[] {
   return out;
 }
 
-interface CallContext {
-  readonly op: 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version' | 'running models';
-  readonly host: string;
-  readonly model?: string;
-  readonly label?: string;
-}
+type Op = 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version' | 'running models';
 
-/** One port call: its abort controller, timers, and what is known when it fails. */
-class Call {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  private timedOut: 'first-token' | 'total' | undefined;
-  private firstTimer: ReturnType<typeof setTimeout> | undefined;
-  private totalTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
-  /** True once the server answered with headers: later failures are about the reply, not the connection. */
-  responded = false;
-  /** The path of the last request sent (`/api/chat`), for messages about the answer to it. */
-  path: string | undefined;
-  private callbackFailure: { error: unknown } | undefined;
+/** An Ollama call: the shared lifecycle with Ollama's wording for failed requests. */
+class Call extends HttpCall<Op> {
+  protected readonly slowFirstToken = 'The model may still be loading or the machine is busy';
 
-  constructor(
-    readonly context: CallContext,
-    private readonly user: AbortSignal | undefined,
-    private readonly firstTokenMs: number | undefined,
-    private readonly totalMs: number | undefined,
-  ) {
-    if (user?.aborted) this.controller.abort(user.reason);
-    else user?.addEventListener('abort', this.onUserAbort, { once: true });
-    if (firstTokenMs !== undefined && firstTokenMs > 0) this.firstTimer = setTimeout(() => this.timeout('first-token'), firstTokenMs);
-    if (totalMs !== undefined && totalMs > 0) this.totalTimer = setTimeout(() => this.timeout('total'), totalMs);
-  }
-
-  firstToken(): void {
-    clearTimeout(this.firstTimer);
-  }
-
-  /** Calls a caller's callback; its exception is the caller's own and must come back unchanged. */
-  callback(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.callbackFailure = { error };
-      throw error;
-    }
-  }
-
-  /** Clears the timers and, if the reply was not read to its end, aborts so the socket is closed. */
-  finish(): void {
-    clearTimeout(this.firstTimer);
-    clearTimeout(this.totalTimer);
-    this.user?.removeEventListener('abort', this.onUserAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
-  }
-
-  private timeout(which: 'first-token' | 'total'): void {
-    if (this.controller.signal.aborted) return;
-    this.timedOut = which;
-    this.controller.abort(new Error(`${which} timeout`));
-  }
-
-  toLlmError(error: unknown): unknown {
-    if (this.callbackFailure && error === this.callbackFailure.error) return error;
-    const { host, model, label, op } = this.context;
-    const who = label ? `the ${label} call` : `the ${op} call`;
-    const Who = who[0]!.toUpperCase() + who.slice(1);
-    const details = { host, model, label, cause: error };
-    const fail = (code: LlmErrorCode, message: string, status?: number, suspect?: 'host') =>
-      new LlmError(code, message, { ...details, ...(status === undefined ? {} : { status }), ...(suspect ? { suspect } : {}) });
-
-    if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
-    if (this.timedOut === 'first-token') {
-      return fail(
-        'timeout',
-        `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The model may still be loading or the machine is busy; try again, or raise the first-token timeout.`,
-      );
-    }
-    if (this.timedOut === 'total')
-      return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
-    if (error instanceof LlmError) return error;
+  protected failure(error: unknown, fail: Fail): LlmError {
+    const { host, model, op } = this.context;
+    const who = this.who();
+    const Who = cap(who);
 
     const status = responseStatus(error);
     if (status !== undefined) {
@@ -424,7 +367,7 @@ function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
     call.responded = true;
     if (isRedirect(response)) {
       void response.body?.cancel().catch(() => undefined);
-      throw redirectError(call.context, response, url);
+      throw redirectError(call, response, url);
     }
     if (response.ok) return response;
     // The client console.logs while reading non-JSON error bodies (a proxy's HTML 502, say), which
@@ -446,20 +389,9 @@ function linkedFetch(base: typeof fetch, call: Call): typeof fetch {
   };
 }
 
-function redirectError(context: CallContext, response: Response, from: URL | undefined): LlmError {
-  const { host, model, label, op } = context;
-  const who = label ? `the ${label} call` : `the ${op} call`;
-  let target: string | undefined;
-  const location = response.redirected ? response.url : response.headers.get('location');
-  if (location) {
-    try {
-      const to = new URL(location, from ?? host);
-      // Only the origin: a Location may carry credentials or tokens in its path or query.
-      target = to.origin === new URL(host).origin ? `another path on the same host (${to.pathname})` : to.origin;
-    } catch {
-      target = undefined;
-    }
-  }
+function redirectError(call: Call, response: Response, from: URL | undefined): LlmError {
+  const { host, model, label } = call.context;
+  const target = redirectTarget(response, from, host);
   const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
   const where = target ? ` to ${target}` : '';
   const sent = response.redirected
@@ -467,7 +399,7 @@ function redirectError(context: CallContext, response: Response, from: URL | und
     : 'Nothing was sent there.';
   return new LlmError(
     'remote-host',
-    `Ollama at ${host} redirected ${who}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} The host should be the address Ollama itself answers on.`,
+    `Ollama at ${host} redirected ${call.who()}${status}${where}, and Unlearn does not follow redirects: requests go only to the configured host. ${sent} The host should be the address Ollama itself answers on.`,
     { host, model, label, suspect: 'host', ...(status ? { status: response.status } : {}) },
   );
 }

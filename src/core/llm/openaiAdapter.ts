@@ -7,13 +7,23 @@
  * redirects are refused, error bodies are read only up to a cap, and failures become typed LlmErrors
  * that say what happened (each front end words the fix).
  */
-import { LlmError, type LlmErrorCode } from './errors';
+import { LlmError } from './errors';
 import { parseOpenAIBaseUrl } from './hostPolicy';
-import { connectionProblem, describe, isRedirect, isStaleConnection, readCapped, requestUrl, seconds, causeCode } from './httpSupport';
-import type { ChatMessage, ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo, ToolCall, ToolSpec } from './port';
-
-/** What the error messages call a server of this kind. */
-const OPENAI_SERVER = 'the OpenAI-compatible server';
+import { cap, isRedirect, isStaleConnection, readCapped, requestUrl, type CallContext } from './httpSupport';
+import { Call, OPENAI_SERVER, redirectError, type Op } from './openaiCall';
+import type { ChatRequest, ChatResponse, LlmPort, ModelDetails, ModelInfo } from './port';
+import { HttpStatus, StreamProblem, readJson, retryDelay, serverMessage, serverSentEvents } from './openaiBody';
+import {
+  ToolCallAssembler,
+  contextLengthOf,
+  fromOpenAIToolCalls,
+  toOpenAIMessage,
+  toOpenAITool,
+  usageOf,
+  type CompletionChunk,
+  type CompletionReply,
+  type ServedModel,
+} from './openaiWire';
 
 export interface OpenAIPortOptions {
   /** The API's base URL as the user wrote it (`http://gpu-box:8000/v1`); validated by `parseOpenAIBaseUrl`. */
@@ -38,18 +48,9 @@ export interface OpenAIPortOptions {
 
 /** The most of an error body that is read (servers answer errors with a line of JSON). */
 const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
-/** The most of a successful non-streaming body (a long answer, or embeddings of many texts). */
-const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
-/** How servers say the model does not exist: vLLM "The model `x` does not exist.", OpenAI `model_not_found`, others "model not found". */
-const MODEL_NOT_FOUND = /model.*(does not exist|not[ _]found|no such|unknown)|model_not_found/i;
-/** How servers say the prompt is too long: vLLM "maximum context length is …", llama-server "exceeds the available context size", OpenAI `context_length_exceeded`. */
-const CONTEXT_TOO_LONG =
-  /context[ _]length|context size|context window|maximum context|too many tokens|n_ctx|prompt is too long|input.*too long/i;
 /** A 400 that blames the structured-output request itself: the server does not know `response_format`/`json_schema`. */
 const SCHEMA_REFUSED = /response_format|json_schema|guided|grammar|structured output/i;
-
-type Op = 'chat' | 'list models' | 'show model' | 'embed' | 'pull' | 'version';
 
 /**
  * @throws InvalidHostError when `options.baseUrl` is not an http(s) URL (the message says what to fix).
@@ -115,7 +116,11 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
     }
   }
 
-  async function simple<T>(what: Omit<CallContext, 'host'>, signal: AbortSignal | undefined, run: (call: Call) => Promise<T>): Promise<T> {
+  async function simple<T>(
+    what: Omit<CallContext<Op>, 'host'>,
+    signal: AbortSignal | undefined,
+    run: (call: Call) => Promise<T>,
+  ): Promise<T> {
     const call = new Call({ ...what, host: base }, signal, undefined, requestTimeoutMs);
     try {
       return await run(call);
@@ -179,7 +184,7 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
           // A reply that only calls tools may carry `content: null`.
           if (choice?.message && choice.message.content === null && Array.isArray(choice.message.tool_calls)) choice.message.content = '';
           if (!choice || typeof choice.message?.content !== 'string')
-            throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${who(call)} without a message.`, {
+            throw new LlmError('malformed', `${cap(OPENAI_SERVER)} at ${base} answered ${call.who()} without a message.`, {
               host: base,
               model: request.model,
               label: request.label,
@@ -284,414 +289,4 @@ export function createOpenAIPort(options: OpenAIPortOptions): LlmPort {
       });
     },
   };
-}
-
-interface ServedModel {
-  readonly id: string;
-  readonly owned_by?: unknown;
-  /** vLLM and SGLang. */
-  readonly max_model_len?: unknown;
-  /** llama-server: the training context (`n_ctx_train`). */
-  readonly meta?: { readonly n_ctx_train?: unknown; readonly n_ctx?: unknown };
-  /** LM Studio and some gateways. */
-  readonly context_length?: unknown;
-  readonly max_context_length?: unknown;
-}
-
-function contextLengthOf(m: ServedModel): number | undefined {
-  for (const value of [m.max_model_len, m.context_length, m.max_context_length, m.meta?.n_ctx, m.meta?.n_ctx_train]) {
-    if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  }
-  return undefined;
-}
-
-interface CompletionReply {
-  readonly choices?: { message?: { content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
-  readonly usage?: Usage;
-}
-
-interface CompletionChunk {
-  readonly object?: unknown;
-  readonly error?: unknown;
-  readonly choices?: { readonly delta?: { readonly content?: unknown; readonly tool_calls?: unknown }; readonly finish_reason?: unknown }[];
-  readonly usage?: Usage;
-}
-
-/** A port message in the OpenAI shape: tool calls with their ids and arguments as a JSON string; a tool result with `tool_call_id`. */
-function toOpenAIMessage(m: ChatMessage) {
-  return {
-    role: m.role,
-    content: m.content,
-    ...(m.toolCalls?.length
-      ? {
-          tool_calls: m.toolCalls.map((c, i) => ({
-            // OpenAI links a result to its call by id; a call that came without one (from Ollama) gets a stable one.
-            id: c.id ?? `call_${i}`,
-            type: 'function',
-            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
-          })),
-        }
-      : {}),
-    ...(m.role === 'tool' ? { tool_call_id: m.toolCallId ?? 'call_0' } : {}),
-  };
-}
-
-function toOpenAITool(tool: ToolSpec) {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
-}
-
-/** Parsed `arguments`: OpenAI sends a JSON string; anything that is not an object becomes `{}` (the caller validates against the schema). */
-function parseArguments(raw: unknown): Record<string, unknown> {
-  let args = raw;
-  if (typeof args === 'string') {
-    try {
-      args = JSON.parse(args || '{}') as unknown;
-    } catch {
-      args = undefined;
-    }
-  }
-  return typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
-}
-
-function fromOpenAIToolCalls(calls: unknown): ToolCall[] {
-  if (!Array.isArray(calls)) return [];
-  const out: ToolCall[] = [];
-  for (const raw of calls as { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
-    const name = raw?.function?.name;
-    if (typeof name !== 'string' || !name) continue;
-    out.push({ ...(typeof raw.id === 'string' && raw.id ? { id: raw.id } : {}), name, arguments: parseArguments(raw.function?.arguments) });
-  }
-  return out;
-}
-
-/** Streamed tool calls arrive in pieces keyed by `index`: the id and name once, the arguments string in parts. */
-class ToolCallAssembler {
-  private readonly parts = new Map<number, { id?: string; name: string; args: string }>();
-
-  add(deltas: unknown): void {
-    if (!Array.isArray(deltas)) return;
-    for (const d of deltas as { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
-      const index = typeof d?.index === 'number' ? d.index : this.parts.size;
-      const part = this.parts.get(index) ?? { name: '', args: '' };
-      if (typeof d.id === 'string' && d.id) part.id = d.id;
-      if (typeof d.function?.name === 'string') part.name += d.function.name;
-      if (typeof d.function?.arguments === 'string') part.args += d.function.arguments;
-      else if (typeof d.function?.arguments === 'object' && d.function.arguments !== null) part.args = JSON.stringify(d.function.arguments);
-      this.parts.set(index, part);
-    }
-  }
-
-  done(): ToolCall[] {
-    return [...this.parts.entries()]
-      .sort(([a], [b]) => a - b)
-      .filter(([, p]) => p.name)
-      .map(([, p]) => ({ ...(p.id ? { id: p.id } : {}), name: p.name, arguments: parseArguments(p.args) }));
-  }
-}
-
-interface Usage {
-  readonly prompt_tokens?: unknown;
-  readonly completion_tokens?: unknown;
-}
-
-function usageOf(usage: Usage | undefined): { promptTokens?: number; completionTokens?: number } {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const promptTokens = n(usage?.prompt_tokens);
-  const completionTokens = n(usage?.completion_tokens);
-  return { ...(promptTokens !== undefined ? { promptTokens } : {}), ...(completionTokens !== undefined ? { completionTokens } : {}) };
-}
-
-/** The `data:` payloads of a server-sent event stream, one per event (multi-line data joined with newlines). */
-async function* serverSentEvents(response: Response): AsyncGenerator<string> {
-  const body = response.body;
-  if (!body) return;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r?\n/)) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
-        if (line === '') {
-          if (data.length) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-        // Comments (": ping") and other fields (event:, id:, retry:) carry nothing the pipeline needs.
-      }
-      if (done) break;
-    }
-    // A last event without its blank line still counts (some servers end the body right after [DONE]).
-    if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.startsWith('data: ') ? 6 : 5));
-    if (data.length) yield data.join('\n');
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  const text = await readAll(response, BODY_LIMIT_BYTES);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new StreamProblem(text.length === 0 ? 'cut' : `a body that is not JSON (${describe(error)})`);
-  }
-}
-
-/** The whole body, failing (rather than cutting it) past `limit` bytes; a body that breaks off is a cut reply. */
-async function readAll(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) throw new StreamProblem(`a body larger than ${limit} bytes`);
-      text += decoder.decode(value, { stream: true });
-    }
-    return text + decoder.decode();
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-}
-
-/** The message in an OpenAI-style error body (`{"error": {"message": …}}`, vLLM's `{"message": …}`, or a string), else the text itself. */
-function serverMessage(text: string): string {
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
-    const error = parsed.error;
-    const message =
-      typeof error === 'string'
-        ? error
-        : typeof (error as { message?: unknown })?.message === 'string'
-          ? (error as { message: string }).message
-          : typeof parsed.message === 'string'
-            ? parsed.message
-            : typeof parsed.detail === 'string'
-              ? parsed.detail
-              : undefined;
-    if (message !== undefined) return message.slice(0, 500);
-  } catch {
-    // not JSON (a proxy's HTML page, or cut at the limit): the text itself
-  }
-  return text.slice(0, 500);
-}
-
-/** Retry-After in seconds (or an HTTP date), else the backoff; never more than `max`. */
-function retryDelay(header: string | null, backoff: number, max: number): number {
-  if (header) {
-    const secs = Number(header);
-    if (Number.isFinite(secs) && secs >= 0) return Math.min(max, secs * 1000);
-    const at = Date.parse(header);
-    if (Number.isFinite(at)) return Math.min(max, Math.max(0, at - Date.now()));
-  }
-  return Math.min(max, backoff);
-}
-
-/** An HTTP error status with the server's message. */
-class HttpStatus extends Error {
-  constructor(
-    readonly status: number,
-    readonly text: string,
-  ) {
-    super(`HTTP ${status}: ${text}`);
-  }
-}
-
-/** A reply that broke off or could not be read: `cut` when it simply ended early; `server` when it carried an error event. */
-class StreamProblem extends Error {
-  constructor(
-    readonly detail: string,
-    readonly server = false,
-  ) {
-    super(detail);
-  }
-}
-
-interface CallContext {
-  readonly op: Op;
-  readonly host: string;
-  readonly model?: string;
-  readonly label?: string;
-}
-
-function who(call: Call): string {
-  const { label, op } = call.context;
-  return label ? `the ${label} call` : `the ${op} call`;
-}
-
-function cap(text: string): string {
-  return text[0]!.toUpperCase() + text.slice(1);
-}
-
-/** One port call: its abort controller, timers, retries, and what is known when it fails. */
-class Call {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  private timedOut: 'first-token' | 'total' | undefined;
-  private firstTimer: ReturnType<typeof setTimeout> | undefined;
-  private totalTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onUserAbort = () => this.controller.abort(this.user?.reason);
-  private callbackFailure: { error: unknown } | undefined;
-  responded = false;
-  path: string | undefined;
-  /** How many 429/503 answers were retried. */
-  retried = 0;
-
-  constructor(
-    readonly context: CallContext,
-    private readonly user: AbortSignal | undefined,
-    private readonly firstTokenMs: number | undefined,
-    private readonly totalMs: number | undefined,
-  ) {
-    if (user?.aborted) this.controller.abort(user.reason);
-    else user?.addEventListener('abort', this.onUserAbort, { once: true });
-    if (firstTokenMs !== undefined && firstTokenMs > 0) this.firstTimer = setTimeout(() => this.timeout('first-token'), firstTokenMs);
-    if (totalMs !== undefined && totalMs > 0) this.totalTimer = setTimeout(() => this.timeout('total'), totalMs);
-  }
-
-  firstToken(): void {
-    clearTimeout(this.firstTimer);
-  }
-
-  /** Waits between retries; a cancel or a timeout ends the wait with an abort error. */
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.signal.aborted) return reject(this.signal.reason);
-      const done = () => {
-        clearTimeout(timer);
-        this.signal.removeEventListener('abort', stop);
-      };
-      const stop = () => {
-        done();
-        reject(this.signal.reason);
-      };
-      const timer = setTimeout(() => {
-        done();
-        resolve();
-      }, ms);
-      this.signal.addEventListener('abort', stop, { once: true });
-    });
-  }
-
-  /** Calls a caller's callback; its exception is the caller's own and must come back unchanged. */
-  callback(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.callbackFailure = { error };
-      throw error;
-    }
-  }
-
-  finish(): void {
-    clearTimeout(this.firstTimer);
-    clearTimeout(this.totalTimer);
-    this.user?.removeEventListener('abort', this.onUserAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error('call finished'));
-  }
-
-  private timeout(which: 'first-token' | 'total'): void {
-    if (this.controller.signal.aborted) return;
-    this.timedOut = which;
-    this.controller.abort(new Error(`${which} timeout`));
-  }
-
-  toLlmError(error: unknown): unknown {
-    if (this.callbackFailure && error === this.callbackFailure.error) return error;
-    const { host, model, label, op } = this.context;
-    const Who = cap(who(this));
-    const details = { host, model, label, cause: error };
-    const fail = (code: LlmErrorCode, message: string, status?: number, suspect?: 'host') =>
-      new LlmError(code, message, { ...details, ...(status === undefined ? {} : { status }), ...(suspect ? { suspect } : {}) });
-    const server = `${OPENAI_SERVER} at ${host}`;
-
-    if (this.user?.aborted) return fail('aborted', `${Who} was cancelled.`);
-    if (this.timedOut === 'first-token')
-      return fail(
-        'timeout',
-        `${Who} to ${model} got no first token within ${seconds(this.firstTokenMs!)}. The server may be busy or still loading; try again, or raise the first-token timeout.`,
-      );
-    if (this.timedOut === 'total')
-      return fail('timeout', `${Who}${model ? ` to ${model}` : ''} took longer than ${seconds(this.totalMs!)} and was stopped.`);
-    if (error instanceof LlmError) return error;
-
-    if (error instanceof HttpStatus) {
-      const { status, text } = error;
-      if (status === 401 || status === 403) return fail('auth', `${cap(server)} refused the API key (HTTP ${status}: ${text}).`, status);
-      if (status === 404 && model && (op === 'chat' || op === 'embed' || op === 'show model') && MODEL_NOT_FOUND.test(text))
-        return fail('model-missing', `The model "${model}" is not served by ${server}. (The server said: ${text})`, status);
-      if (status === 404)
-        return fail(
-          'http',
-          `Not an OpenAI-compatible API at ${host}: ${who(this)} got HTTP 404 on ${this.path ?? 'its path'} (${text}). The base URL usually ends in /v1, such as http://gpu-box:8000/v1.`,
-          status,
-          'host',
-        );
-      if (status === 429 || status === 503)
-        return fail(
-          'overloaded',
-          `${cap(server)} is overloaded (HTTP ${status}: ${text})${this.retried ? `, and still was after ${this.retried} ${this.retried === 1 ? 'retry' : 'retries'}` : ''}.`,
-          status,
-        );
-      if ((status === 400 || status === 413 || status === 422) && CONTEXT_TOO_LONG.test(text))
-        return fail(
-          'context-length',
-          `${Who}'s prompt does not fit ${model ? `${model}'s` : "the model's"} context window at ${host} (${text}).`,
-          status,
-        );
-      return fail('http', `${cap(server)} answered HTTP ${status} to ${who(this)}${model ? ` (${model})` : ''}: ${text}`, status);
-    }
-
-    if (!this.responded) {
-      const reason = connectionProblem(error);
-      if (reason === 'dns') return fail('unreachable', `Cannot reach ${server}: the host name does not resolve.`, undefined, 'host');
-      const hint = reason === 'refused' ? '' : ` (${describe(error)})`;
-      return fail('unreachable', `Cannot reach ${server}${hint}. Is it running?`, undefined, 'host');
-    }
-
-    if (error instanceof StreamProblem) {
-      if (error.detail === 'cut')
-        return fail(
-          'stream',
-          `${Who}'s reply from ${server} was cut off: the stream ended before its end ([DONE]). The server may have stopped or crashed; try again.`,
-        );
-      if (error.server)
-        return fail('stream', `${cap(server)} reported an error during ${who(this)}${model ? ` (${model})` : ''}: ${error.detail}`);
-      return fail('stream', `${cap(server)} sent ${error.detail} to ${who(this)}.`);
-    }
-    // undici "terminated" (a reset socket mid-body) and the like.
-    if (error instanceof TypeError || causeCode(error) !== undefined)
-      return fail('stream', `${Who}'s reply from ${server} was cut off: the connection broke mid-answer (${describe(error)}). Try again.`);
-    return fail('stream', `${cap(server)} failed during ${who(this)}: ${describe(error)}`);
-  }
-}
-
-function redirectError(call: Call, response: Response, from: URL | undefined): LlmError {
-  const { host, model, label } = call.context;
-  let target: string | undefined;
-  const location = response.redirected ? response.url : response.headers.get('location');
-  if (location) {
-    try {
-      const to = new URL(location, from ?? host);
-      // Only the origin: a Location may carry credentials or tokens in its path or query.
-      target = to.origin === new URL(host).origin ? `another path on the same host (${to.pathname})` : to.origin;
-    } catch {
-      target = undefined;
-    }
-  }
-  const status = response.status >= 300 && response.status < 400 ? ` (HTTP ${response.status})` : '';
-  return new LlmError(
-    'remote-host',
-    `${cap(OPENAI_SERVER)} at ${host} redirected ${who(call)}${status}${target ? ` to ${target}` : ''}, and Unlearn does not follow redirects: requests go only to the configured server. Nothing was sent there.`,
-    { host, model, label, suspect: 'host', ...(status ? { status: response.status } : {}) },
-  );
 }

@@ -19,7 +19,7 @@ import type { TargetSettingsHealth } from '../chat/chatTexts';
 import { offerOpenSetting } from '../errors/errorPresenter';
 import { describeChatError, describeListingError } from '../errors/errorPresenterLogic';
 import { runAgentStep } from './agentStep';
-import { answerGuarded, type SemanticWiring } from '../chat/guardedAnswer';
+import { answerGuarded, type AnswerNote, type SemanticWiring } from '../chat/guardedAnswer';
 import { toChatInformation, toPlainMessage } from './lmMessages';
 import type { DeliveredAnswer } from '../chat/answerEvents';
 import type { UnlearnLog } from '../log';
@@ -261,12 +261,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           settings,
           question: conversation.question,
           history: conversation.history,
-          targets: this.deps.targets(),
-          targetHealth: this.deps.targetHealth(),
-          signal,
-          log: this.deps.log,
-          ...withSemantic(this.deps.semantic?.()),
-          onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
+          ...this.guardWiring(signal, say),
           onMarkdown: say,
         }),
       );
@@ -278,6 +273,18 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
     if (conversation.omitted.length) {
       say(`\n\n_(Not passed to the local model: ${escapeMarkdown(conversation.omitted.join('; '))}.)_`);
     }
+  }
+
+  /** What every guarded run gets from the workspace: its targets and their health, the log, semantic matching, and where notes go. */
+  private guardWiring(signal: AbortSignal, say: (text: string) => void) {
+    return {
+      targets: this.deps.targets(),
+      targetHealth: this.deps.targetHealth(),
+      signal,
+      log: this.deps.log,
+      ...withSemantic(this.deps.semantic?.()),
+      onNote: (note: AnswerNote) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
+    };
   }
 
   /** Whether the model can call tools, from the listing's /api/show answer (asked now when not cached). */
@@ -321,12 +328,7 @@ export class GuardedModelProvider implements vscode.LanguageModelChatProvider<vs
           messages: plain,
           tools,
           required,
-          targets: this.deps.targets(),
-          targetHealth: this.deps.targetHealth(),
-          signal,
-          log: this.deps.log,
-          ...withSemantic(this.deps.semantic?.()),
-          onNote: (note) => say(`${note.kind === 'broken-targets' ? '' : '⚠ '}${note.markdown}\n\n`),
+          ...this.guardWiring(signal, say),
           report: (part) => progress.report(part),
         }),
       );
