@@ -5,7 +5,7 @@ import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions } from '../co
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, toolCalls, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
 import { criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
-import { proseOfTokens } from './latencyBench';
+import { proseOfTokens } from './latencyBenchWorld';
 
 /**
  * Cost of an Agent-mode turn through a guarded model against the plain model, in model time (the scripted
