@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   buildReport,
   DatasetFormatError,
@@ -33,6 +33,7 @@ import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
 import { cacheDirOf, EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
 import { PARALLEL_HELP, parallelismFile, parseParallel, resolveParallel } from './parallelFlag';
+import { shippedDataset } from './shippedDataset';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--kinds K,K…] [--out FILE]
@@ -357,13 +358,7 @@ function datasetFolder(io: CliIo, value: string): string | undefined {
 
 /** datasets/world next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */
 export function shippedWorldSet(): string | undefined {
-  let dir = __dirname;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'datasets', 'world');
-    if (existsSync(join(candidate, 'targets.json'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return shippedDataset('world', 'targets.json');
 }
 
 async function loadQuestionFiles(
