@@ -394,27 +394,27 @@ async function loadQuestionFiles(
 
 /** `--audit-policy related` or a comma list `named,related,always`; undefined when the flag is absent. */
 export function parseAuditPolicies(value: string | undefined): AuditPolicy[] | undefined | string {
-  if (value === undefined) return undefined;
-  const list = value
-    .split(',')
-    .map((p) => p.trim().toLowerCase())
-    .filter(Boolean);
-  const unknown = list.filter((p) => !AUDIT_POLICIES.includes(p as AuditPolicy));
-  if (list.length === 0 || unknown.length)
-    return `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`;
-  return [...new Set(list as AuditPolicy[])];
+  return parseCommaList(
+    value,
+    AUDIT_POLICIES,
+    () => `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`,
+  );
 }
 
 /** `--kinds a,b`: the kinds named, each one of `known`; undefined when the flag is absent. */
 function parseKinds(value: string | undefined, known: readonly QuestionKind[]): QuestionKind[] | undefined | string {
+  return parseCommaList(value, known, () => `--kinds must be a comma list of ${known.join(', ')}; got "${value}"`);
+}
+
+/** A comma list of `known` words, deduplicated; `problem()` when it is empty or names another; undefined when absent. */
+function parseCommaList<T extends string>(value: string | undefined, known: readonly T[], problem: () => string): T[] | undefined | string {
   if (value === undefined) return undefined;
   const list = value
     .split(',')
-    .map((k) => k.trim().toLowerCase())
+    .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
-  const unknown = list.filter((k) => !known.includes(k as QuestionKind));
-  if (list.length === 0 || unknown.length) return `--kinds must be a comma list of ${known.join(', ')}; got "${value}"`;
-  return [...new Set(list as QuestionKind[])];
+  if (list.length === 0 || list.some((w) => !known.includes(w as T))) return problem();
+  return [...new Set(list as T[])];
 }
 
 function limitPerSplit(d: EvalDataset, limit: number): EvalDataset {
