@@ -10,6 +10,7 @@ import {
   type PipelineResult,
 } from '../core/pipeline';
 import { CLIENT_SYSTEM_MESSAGE, conversationOf, FACTS, proseOfTokens, targets, type Pool } from './latencyBenchWorld';
+import type { BenchReport } from './benchReport';
 import { goalsOf } from './latencyBenchReport';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama } from '../../test/support/scriptedOllama';
 import { startScriptedOpenAI } from '../../test/support/scriptedOpenAI';
@@ -131,15 +132,11 @@ export interface ProfileRun {
   readonly probeSeconds: number;
 }
 
-export interface LatencyReport {
+export interface LatencyReport extends BenchReport<LatencyRow, LatencyGoal> {
   readonly profiles: readonly ProfileRun[];
-  readonly answerTokens: number;
   readonly historyTokens: number;
   readonly candidates: number;
   readonly topK: number;
-  readonly rows: readonly LatencyRow[];
-  readonly goals: readonly LatencyGoal[];
-  readonly realSeconds: number;
   /** The wire the pipeline spoke: Ollama's API or the OpenAI-compatible one. */
   readonly provider: Provider;
 }
