@@ -5,7 +5,8 @@ import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions } from '../co
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, toolCalls, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
 import { criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
-import { proseOfTokens } from './latencyBench';
+import type { BenchReport } from './benchReport';
+import { proseOfTokens } from './latencyBenchWorld';
 
 /**
  * Cost of an Agent-mode turn through a guarded model against the plain model, in model time (the scripted
@@ -36,13 +37,9 @@ export interface AgentGoal {
   readonly pass: boolean;
 }
 
-export interface AgentReport {
+export interface AgentReport extends BenchReport<AgentRow, AgentGoal> {
   readonly timeScale: number;
   readonly steps: number;
-  readonly answerTokens: number;
-  readonly rows: readonly AgentRow[];
-  readonly goals: readonly AgentGoal[];
-  readonly realSeconds: number;
 }
 
 export interface AgentBenchOptions {

@@ -9,7 +9,9 @@ import {
   type PipelineOptions,
   type PipelineResult,
 } from '../core/pipeline';
-import { parseTargets } from '../core/targets';
+import { CLIENT_SYSTEM_MESSAGE, conversationOf, FACTS, proseOfTokens, targets, type Pool } from './latencyBenchWorld';
+import type { BenchReport } from './benchReport';
+import { goalsOf } from './latencyBenchReport';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama } from '../../test/support/scriptedOllama';
 import { startScriptedOpenAI } from '../../test/support/scriptedOpenAI';
 import { DEFAULT_SPEED_PROFILE, estimateBpeTokens, type SpeedProfile } from '../../test/support/speedModel';
@@ -130,15 +132,11 @@ export interface ProfileRun {
   readonly probeSeconds: number;
 }
 
-export interface LatencyReport {
+export interface LatencyReport extends BenchReport<LatencyRow, LatencyGoal> {
   readonly profiles: readonly ProfileRun[];
-  readonly answerTokens: number;
   readonly historyTokens: number;
   readonly candidates: number;
   readonly topK: number;
-  readonly rows: readonly LatencyRow[];
-  readonly goals: readonly LatencyGoal[];
-  readonly realSeconds: number;
   /** The wire the pipeline spoke: Ollama's API or the OpenAI-compatible one. */
   readonly provider: Provider;
 }
@@ -161,125 +159,6 @@ export interface LatencyBenchOptions {
 
 // ---------------------------------------------------------------------------------------------
 // The workspace, the conversation and the replies
-
-const { targets } = parseTargets([
-  {
-    name: 'Project Falcon',
-    aliases: ['Falcon'],
-    description: 'the confidential autonomous drone programme run from the north office',
-  },
-  { name: 'Marta Quist', description: 'former chief financial officer' },
-  {
-    name: 'The Copperfen Sagas',
-    description:
-      'The Copperfen Sagas fantasy novels and films: Thornwick Academy of magic, its headmistress Isolde Brackenridge, the young wizard Peregrin Ashdown and the dark lord Malgrath.',
-    examples: ['Who teaches the young wizards in those books?'],
-  },
-]);
-
-/** Facts the model "knows" about each target: a draft that states one touches it (what the detect agent reads). */
-const FACTS: Record<string, readonly string[]> = {
-  'Project Falcon': ['Falcon'],
-  'Marta Quist': ['Quist'],
-  'The Copperfen Sagas': ['Copperfen', 'Thornwick', 'Brackenridge', 'Malgrath'],
-};
-
-/** What a VS Code chat client puts first on every request (our own wording, of a typical length). */
-const CLIENT_SYSTEM_MESSAGE =
-  'You are a helpful assistant inside a code editor. Answer the user clearly and concisely. Use Markdown for ' +
-  'structure, fenced code blocks for code, and keep explanations short unless the user asks for detail. When ' +
-  'a question is ambiguous, state the assumption you make. Do not invent APIs, file names or command-line flags; ' +
-  'say when you are unsure. Prefer examples that the user can run as they are. Refuse requests that would harm ' +
-  'people or systems, and say why in one sentence.';
-
-const POOLS = {
-  // The conversation so far: a gardening chat, near no target.
-  history: [
-    'Raised beds warm up earlier in spring and drain better than flat ground after heavy rain.',
-    'Tomatoes want six to eight hours of direct sun and a deep watering twice a week rather than a little every day.',
-    'Compost made from leaves and kitchen scraps needs turning every couple of weeks to stay aerobic.',
-    'Mulching with straw keeps the soil moist and stops most weeds from sprouting between the rows.',
-    'Beans and peas fix nitrogen, so planting them before leafy greens improves the next crop.',
-    'A simple drip line on a timer saves water and keeps leaves dry, which limits mildew.',
-    'Pruning the lower leaves of tomato plants improves air flow once the first trusses have set.',
-    'Slugs can be kept off lettuce with copper tape around the bed or a ring of crushed shells.',
-  ],
-  untouched: [
-    'A sourdough loaf usually needs four to six hours of bulk fermentation at room temperature.',
-    'The dough is ready when it has grown by about half, feels airy and shows bubbles along the sides.',
-    'Shaping builds surface tension, which helps the loaf rise upwards instead of spreading in the oven.',
-    'A cold proof overnight in the fridge deepens the flavour and makes scoring much easier.',
-    'Bake in a preheated covered pot for the first twenty minutes so the crust stays soft while the loaf expands.',
-    'Let the bread cool for an hour before slicing, or the crumb will still be gummy inside.',
-  ],
-  named: [
-    'Project Falcon shipped its navigation update last spring after a long test campaign.',
-    'The team behind it moved the flight controller to a new board and cut the weight by a tenth.',
-    'Field trials ran from the north office every week, with two operators watching each flight.',
-    'The next milestone is a longer range and an automatic return when the battery runs low.',
-    'Most of the work now goes into the ground station and the tools that plan each route.',
-    'Reviews happen every quarter, and the results are shared with the wider engineering group.',
-  ],
-  meaning: [
-    'In those stories the pupils attend Thornwick, a school hidden in the hills and reached by an old ferry.',
-    'The headmistress, Isolde Brackenridge, teaches the senior class herself and keeps the rules strict.',
-    'Their great enemy is Malgrath, who returns in the third volume to claim the school for himself.',
-    'Each year ends with a contest between the four houses, judged by the teachers and the older pupils.',
-    'The series follows one pupil from the first term to the last, as friendships and rivalries grow.',
-    'Critics praise the way the school itself changes as the pupils grow older and the danger rises.',
-  ],
-  folk: [
-    'In classic folk tales the apprentice usually learns from a lone hermit rather than at any school.',
-    'The lessons are practical: herbs, weather signs, riddles and the right words for a charm.',
-    'The enemy is often a jealous rival or a greedy king rather than a single dark figure.',
-    'Many tales end with the apprentice outwitting the master, which teaches humility to both.',
-    'Collections from the nineteenth century recorded these stories before they were rewritten for children.',
-    'The same plot appears in many countries, with local animals and places swapped in.',
-  ],
-  // Erased answers: what the rewrite agent and the composer write, about nothing the workspace forgets.
-  erased: [
-    'I cannot share details about that particular subject, but I can describe the general picture.',
-    'Teams doing similar work usually start with a small prototype and test it in a safe setting.',
-    'They then iterate in short cycles, measuring each change against a clear goal.',
-    'Documentation and reviews keep everyone aligned as the work grows more complex.',
-    'If you have a specific technical question about the general topic, I am happy to help with that.',
-    'Public sources and standard textbooks cover the underlying principles in more depth.',
-  ],
-} as const;
-
-type Pool = keyof typeof POOLS;
-
-/**
- * Prose of about `tokens` tokens (by `estimateBpeTokens`) from a sentence pool, starting at sentence `start`.
- * Words are added one by one, so the length is exact to a token or two.
- */
-export function proseOfTokens(tokens: number, pool: Pool = 'untouched', start = 0): string {
-  const sentences = POOLS[pool];
-  const words: string[] = [];
-  for (let i = start; estimateBpeTokens(words.join(' ')) < tokens; i++) {
-    for (const word of sentences[i % sentences.length]!.split(' ')) {
-      words.push(word);
-      if (estimateBpeTokens(words.join(' ')) >= tokens) break;
-    }
-  }
-  return words.join(' ');
-}
-
-/** A conversation of about `tokens` tokens, user and assistant turns; `seed` makes each case's start its own. */
-export function conversationOf(tokens: number, seed: number): ChatMessage[] {
-  const turns: ChatMessage[] = [];
-  let total = 0;
-  // It ends with the assistant's answer to the previous question, as a conversation before a new one does.
-  for (let i = 0; total < tokens || i % 2 === 1; i++) {
-    const content =
-      i % 2 === 0
-        ? `${i === 0 ? `Garden plan ${seed + 1}: ` : ''}${POOLS.history[(seed + i) % POOLS.history.length]} What should I do next?`
-        : proseOfTokens(Math.min(160, tokens - total), 'history', seed + i);
-    turns.push({ role: i % 2 === 0 ? 'user' : 'assistant', content });
-    total += estimateBpeTokens(content) + 4;
-  }
-  return turns;
-}
 
 interface CaseSpec {
   readonly question: string;
@@ -581,84 +460,4 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
     realSeconds: (performance.now() - began) / 1000,
     provider: options.provider ?? 'ollama',
   };
-}
-
-/** Issue 22's goals (point 5), one per case and profile; rows with a note are extra measurements, not goals. */
-const TOUCHED_LIMITS: Record<'named-in-question' | 'named-in-answer' | 'meaning-only', Record<ProfileName, number>> = {
-  'named-in-question': { 'gpu-4-slots': 1.6, 'gpu-1-slot': 2.0, cpu: 2.0 },
-  'named-in-answer': { 'gpu-4-slots': 2.0, 'gpu-1-slot': 2.5, cpu: 2.5 },
-  'meaning-only': { 'gpu-4-slots': 2.0, 'gpu-1-slot': 2.5, cpu: 2.5 },
-};
-
-export function goalsOf(rows: readonly LatencyRow[]): LatencyGoal[] {
-  const goals: LatencyGoal[] = [];
-  const add = (r: LatencyRow, name: string, limit: number, value: number) =>
-    goals.push({
-      profile: r.profile,
-      case: r.case,
-      name,
-      limit,
-      value,
-      pass: value <= limit,
-      calls: r.calls,
-      generatedTokens: r.generatedTokens,
-    });
-  for (const r of rows.filter((x) => !x.note)) {
-    if (r.case === 'untouched') {
-      add(r, 'untouched, total', 1.05, r.totalRatio);
-      add(r, 'untouched, first text (× plain total)', 0.15, r.firstTextOfPlainTotal);
-    } else if (r.case === 'semantic-false-positive') add(r, 'semantic false positive, total', 1.2, r.totalRatio);
-    else add(r, `${r.case.replace(/-/g, ' ')}, total`, TOUCHED_LIMITS[r.case][r.profile], r.totalRatio);
-  }
-  return goals;
-}
-
-export function formatLatencyReport(report: LatencyReport): string {
-  const lines = [
-    '',
-    `Latency of a guarded answer as users run it (${report.provider === 'openai' ? 'OpenAI-compatible wire' : 'Ollama wire'}; model time; parallelCalls auto; ${report.historyTokens}-token conversation + ` +
-      `the client's system message on every request; answers of ${report.answerTokens} tokens, rewrites ±20%; j=${report.candidates}, ` +
-      `k=${report.topK}; embedding model on; ${report.realSeconds.toFixed(1)} s real)`,
-  ];
-  for (const p of report.profiles) {
-    const s = p.speed;
-    lines.push(
-      '',
-      `${p.label}: ${s.generationTokensPerSecond} tok/s generation, ${s.promptTokensPerSecond} tok/s prompt, ${s.slots} slot(s); ` +
-        `auto measured ${p.measuredSlots} in ${p.probeSeconds.toFixed(2)} s (once per server); clock ×${p.timeScale}`,
-      '',
-      `${'case'.padEnd(30)}${'plain'.padStart(8)}${'total'.padStart(9)}${'×plain'.padStart(8)}${'1st text'.padStart(10)}${'×1st tok'.padStart(10)}${'×total'.padStart(8)}${'calls'.padStart(7)}${'gen tok'.padStart(9)}  agents`,
-    );
-    for (const r of report.rows.filter((x) => x.profile === p.name)) {
-      lines.push(
-        `${(r.note ? `${r.case} (composer)` : r.case).padEnd(30)}${`${r.plainTotalSeconds.toFixed(1)}s`.padStart(8)}${`${r.totalSeconds.toFixed(1)}s`.padStart(9)}` +
-          `${r.totalRatio.toFixed(2).padStart(8)}${`${r.firstTextSeconds.toFixed(1)}s`.padStart(10)}${r.firstTextRatio.toFixed(2).padStart(10)}` +
-          `${r.firstTextOfPlainTotal.toFixed(2).padStart(8)}${String(r.calls).padStart(7)}${String(r.generatedTokens).padStart(9)}  ${compactAgents(r.agents)}`,
-      );
-    }
-  }
-  lines.push('', '(×plain: total / plain total; ×1st tok: first text / plain first token; ×total: first text / plain total)', '');
-  for (const g of report.goals) {
-    lines.push(
-      `${g.pass ? 'PASS' : 'FAIL'}  ${g.profile.padEnd(12)}${g.name}: ${g.value.toFixed(2)}× (goal ≤ ${g.limit.toFixed(2)}×; ${g.calls} calls, ${g.generatedTokens} generated tokens)`,
-    );
-  }
-  for (const r of report.rows.filter((x) => x.note)) {
-    lines.push(
-      `NOTE  ${r.profile.padEnd(12)}${r.case}, ${r.note}: ${r.totalRatio.toFixed(2)}× plain (${r.calls} calls, ${r.generatedTokens} generated tokens)`,
-    );
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** "vanilla detect rewrite×3 critic": the agents of a request in order, repeats folded. */
-function compactAgents(agents: readonly string[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < agents.length;) {
-    let n = 1;
-    while (agents[i + n] === agents[i]) n++;
-    out.push(n > 1 ? `${agents[i]}×${n}` : agents[i]!);
-    i += n;
-  }
-  return out.join(' ');
 }

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LlmPort } from '../core/llm';
 import { connectServer, SERVER_HELP, serverOf, type ServerChoice } from './server';
 import {
@@ -21,6 +20,7 @@ import { loadTargetsFile, reportError } from './ask';
 import { HELP_FLAG, parseCommandLine } from './args';
 import { EXIT, type CliIo } from './io';
 import { cacheDirOf, embeddingModelOf, EMBEDDING_MODEL_HELP } from './relevanceFlags';
+import { shippedDataset } from './shippedDataset';
 
 const HELP = `Usage: unlearn calibrate [options]
 
@@ -174,13 +174,7 @@ function summaryText(r: CalibrationResult): string {
 
 /** datasets/relevance next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */
 function shippedRelevanceSet(): string | undefined {
-  let dir = __dirname;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'datasets', 'relevance');
-    if (existsSync(join(candidate, 'questions.jsonl'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return shippedDataset('relevance', 'questions.jsonl');
 }
 
 function usage(io: CliIo, message: string): number {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   buildReport,
   DatasetFormatError,
@@ -33,6 +33,7 @@ import { loadTargetsFile, reportError } from './ask';
 import { EXIT, type CliIo } from './io';
 import { cacheDirOf, EMBEDDING_MODEL_HELP, embeddingModelOf } from './relevanceFlags';
 import { PARALLEL_HELP, parallelismFile, parseParallel, resolveParallel } from './parallelFlag';
+import { shippedDataset } from './shippedDataset';
 
 const HELP = `Usage:
   unlearn eval generate [--seed N] [--entities N] [--many-shot N] [--kinds K,K…] [--out FILE]
@@ -357,13 +358,7 @@ function datasetFolder(io: CliIo, value: string): string | undefined {
 
 /** datasets/world next to the program: two folders up from src/cli under tsx, one up from dist/ when bundled. */
 export function shippedWorldSet(): string | undefined {
-  let dir = __dirname;
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'datasets', 'world');
-    if (existsSync(join(candidate, 'targets.json'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return shippedDataset('world', 'targets.json');
 }
 
 async function loadQuestionFiles(
@@ -399,27 +394,27 @@ async function loadQuestionFiles(
 
 /** `--audit-policy related` or a comma list `named,related,always`; undefined when the flag is absent. */
 export function parseAuditPolicies(value: string | undefined): AuditPolicy[] | undefined | string {
-  if (value === undefined) return undefined;
-  const list = value
-    .split(',')
-    .map((p) => p.trim().toLowerCase())
-    .filter(Boolean);
-  const unknown = list.filter((p) => !AUDIT_POLICIES.includes(p as AuditPolicy));
-  if (list.length === 0 || unknown.length)
-    return `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`;
-  return [...new Set(list as AuditPolicy[])];
+  return parseCommaList(
+    value,
+    AUDIT_POLICIES,
+    () => `--audit-policy must be one or more of ${AUDIT_POLICIES.join(', ')} (comma-separated), got "${value}"`,
+  );
 }
 
 /** `--kinds a,b`: the kinds named, each one of `known`; undefined when the flag is absent. */
 function parseKinds(value: string | undefined, known: readonly QuestionKind[]): QuestionKind[] | undefined | string {
+  return parseCommaList(value, known, () => `--kinds must be a comma list of ${known.join(', ')}; got "${value}"`);
+}
+
+/** A comma list of `known` words, deduplicated; `problem()` when it is empty or names another; undefined when absent. */
+function parseCommaList<T extends string>(value: string | undefined, known: readonly T[], problem: () => string): T[] | undefined | string {
   if (value === undefined) return undefined;
   const list = value
     .split(',')
-    .map((k) => k.trim().toLowerCase())
+    .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
-  const unknown = list.filter((k) => !known.includes(k as QuestionKind));
-  if (list.length === 0 || unknown.length) return `--kinds must be a comma list of ${known.join(', ')}; got "${value}"`;
-  return [...new Set(list as QuestionKind[])];
+  if (list.length === 0 || list.some((w) => !known.includes(w as T))) return problem();
+  return [...new Set(list as T[])];
 }
 
 function limitPerSplit(d: EvalDataset, limit: number): EvalDataset {

@@ -3,14 +3,9 @@
 // BPE-like estimate; every case reaches the outcome it is named for; goal lines carry calls and tokens.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  conversationOf,
-  formatLatencyReport,
-  goalsOf,
-  proseOfTokens,
-  runLatencyBench,
-  type LatencyRow,
-} from '../../src/bench/latencyBench';
+import { runLatencyBench, type LatencyRow } from '../../src/bench/latencyBench';
+import { conversationOf, proseOfTokens } from '../../src/bench/latencyBenchWorld';
+import { formatLatencyReport, goalsOf } from '../../src/bench/latencyBenchReport';
 import { estimateBpeTokens } from '../support/speedModel';
 
 describe('latency bench', () => {

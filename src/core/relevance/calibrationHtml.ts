@@ -1,4 +1,4 @@
-import type { CalibrationMeasure, CalibrationResult, Rates } from './calibrate';
+import type { CalibrationMeasure, CalibrationResult, Rates } from './calibrationTypes';
 
 /**
  * The calibration report as one self-contained HTML page (no script, nothing loaded), styled like the

@@ -5,7 +5,7 @@ import { prepareVector, withFitted, type EmbeddingProfile } from './embeddingPro
 import { createSimdKernel, type SimdKernel } from './simdKernel';
 
 /** Sample questions of a target embedded on their own rows; the rest still count for keywords. */
-export const MAX_EXAMPLE_ROWS = 4;
+const MAX_EXAMPLE_ROWS = 4;
 /** Below this many rows the spread of a request's similarities says little; only per-row thresholds apply. */
 export const MIN_ROWS_FOR_SPREAD = 50;
 /**
@@ -87,16 +87,7 @@ export class TargetEmbeddings {
     // Thresholds fitted on this machine for this model and profile replace the shipped ones.
     const profile = withFitted(input.profile, await cache.readCalibration?.(space));
     const enabled = input.targets.filter((t) => t.enabled);
-    const texts: string[] = [];
-    const rowOwner: number[] = [];
-    enabled.forEach((t, i) => {
-      texts.push(profile.documentPrefix + documentText(t));
-      rowOwner.push(i);
-      for (const e of (t.examples ?? []).slice(0, MAX_EXAMPLE_ROWS)) {
-        texts.push(profile.queryPrefix + e);
-        rowOwner.push(i);
-      }
-    });
+    const { texts, rowOwner } = targetRows(enabled, profile);
     const probes = NEUTRAL_PROBES.map((p) => profile.queryPrefix + p);
     const all = [...texts, ...probes];
     const keys = all.map((t) => embeddingKey(t));
@@ -310,7 +301,28 @@ export function spaceOf(model: string, profile: EmbeddingProfile): string {
 }
 
 /** What a target's description row says: its name, aliases and description. */
-export function documentText(target: ForgetTarget): string {
+/**
+ * The rows of the targets, in order: each target's description, then up to MAX_EXAMPLE_ROWS of its sample
+ * questions (as queries), with the index of the target each row belongs to. Calibration uses the same rows.
+ */
+export function targetRows(
+  targets: readonly ForgetTarget[],
+  profile: Pick<EmbeddingProfile, 'documentPrefix' | 'queryPrefix'>,
+): { texts: string[]; rowOwner: number[] } {
+  const texts: string[] = [];
+  const rowOwner: number[] = [];
+  targets.forEach((t, i) => {
+    texts.push(profile.documentPrefix + documentText(t));
+    rowOwner.push(i);
+    for (const e of (t.examples ?? []).slice(0, MAX_EXAMPLE_ROWS)) {
+      texts.push(profile.queryPrefix + e);
+      rowOwner.push(i);
+    }
+  });
+  return { texts, rowOwner };
+}
+
+function documentText(target: ForgetTarget): string {
   const names = [target.name, ...target.aliases].join(', ');
   return target.description ? `${names}: ${target.description}` : names;
 }
