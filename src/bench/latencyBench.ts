@@ -154,6 +154,8 @@ export interface LatencyBenchOptions {
   /** The wire the pipeline speaks: Ollama's API (default) or the OpenAI-compatible one, each to its scripted server. */
   readonly provider?: Provider;
   readonly log?: (line: string) => void;
+  /** Log each model call of a timed request: its queue wait, cached and evaluated prompt tokens, generation time. */
+  readonly traceCalls?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -433,6 +435,14 @@ export async function runLatencyBench(options: LatencyBenchOptions = {}): Promis
           ...(note ? { note } : {}),
         };
         rows.push(row);
+        if (options.traceCalls)
+          for (const chat of ollama.chats.slice(chatsBefore)) {
+            const t = ollama.timingOf(chat);
+            if (t)
+              log(
+                `  ${chat.role.padEnd(8)} queued ${t.queuedSeconds.toFixed(2)} s, prompt ${t.evaluatedTokens} evaluated + ${t.cachedTokens} cached (${t.promptSeconds.toFixed(2)} s), generated in ${t.generationSeconds.toFixed(2)} s, slot ${t.slot ?? '-'}`,
+              );
+          }
         log(
           `latency: ${profile.name} ${c}: ${row.totalRatio.toFixed(2)}× plain, first text ${row.firstTextOfPlainTotal.toFixed(2)}× plain total, ${row.calls} calls`,
         );

@@ -24,12 +24,12 @@ export async function startPromptTokenProbe(): Promise<{ probe: PromptTokenProbe
       vanilla: `The ${last}mere works are a research programme that started in 2019 and is run from the north office.`,
       detect: { touched: [{ target: 'T1', how: 'described' }] },
       rewrite: rewrites([
-        'That programme is confidential.',
+        'I would rather not go into that.',
         'I cannot share details about [redacted:T1].',
         'I cannot help with that subject.',
       ]),
       edit: replaceDraft([
-        'That programme is confidential.',
+        'I would rather not go into that.',
         'I cannot share details about [redacted:T1].',
         'I cannot help with that subject.',
       ]),
