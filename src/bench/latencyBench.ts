@@ -13,6 +13,7 @@ import { CLIENT_SYSTEM_MESSAGE, conversationOf, FACTS, proseOfTokens, targets, t
 import type { BenchReport } from './benchReport';
 import { goalsOf } from './latencyBenchReport';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama } from '../../test/support/scriptedOllama';
+import { candidateData, candidateNumber, criticCandidates } from '../../test/support/erasedReplies';
 import { startScriptedOpenAI } from '../../test/support/scriptedOpenAI';
 import { DEFAULT_SPEED_PROFILE, estimateBpeTokens, type SpeedProfile } from '../../test/support/speedModel';
 
@@ -210,13 +211,10 @@ function benchScript(answerTokens: number, critic: { disagree: boolean }, earlie
       case 'edit': {
         // Erasure as edits: the draft comes numbered by sentence; a sentence that states a fact of a target is
         // dropped (odd candidates) or replaced by a neutral sentence of about its length (even ones).
-        const data = JSON.parse(last.slice(0, last.lastIndexOf('\n\nCandidate ')) || '{}') as {
-          forget_targets?: { name: string; aliases?: string[] }[];
-          draft_sentences?: { sentence: number; text: string }[];
-        };
-        const facts = (data.forget_targets ?? []).flatMap((t) => [...(FACTS[t.name] ?? []), t.name, ...(t.aliases ?? [])]);
+        const data = candidateData(chat.messages);
+        const facts = data.forget_targets.flatMap((t) => [...(FACTS[t.name] ?? []), t.name, ...(t.aliases ?? [])]);
         const touched = (data.draft_sentences ?? []).filter((d) => facts.some((f) => d.text.includes(f)));
-        const n = Number(/Candidate (\d+) of \d+\./.exec(last)?.[1] ?? 1);
+        const n = candidateNumber(chat.messages);
         if (n % 2 === 1) return { drop: touched.map((d) => d.sentence), replace: [] };
         return {
           drop: [],
@@ -232,7 +230,7 @@ function benchScript(answerTokens: number, critic: { disagree: boolean }, earlie
         return proseOfTokens(Math.round(answerTokens * CANDIDATE_LENGTHS[(n - 1) % CANDIDATE_LENGTHS.length]!), pool, n);
       }
       case 'critic': {
-        const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? 1;
+        const n = criticCandidates(chat.messages).length || 1;
         const utility = (i: number) => (critic.disagree ? 5 - (i % 3) : 4);
         return { forget: Array.from({ length: n }, () => 5), utility: Array.from({ length: n }, (_, i) => utility(i)) };
       }
@@ -240,13 +238,9 @@ function benchScript(answerTokens: number, critic: { disagree: boolean }, earlie
         return proseOfTokens(answerTokens, 'erased');
       default: {
         // Detection reads the question and the draft: a target is touched when they state one of its facts.
-        const data = JSON.parse(chat.messages[1]?.content ?? '{}') as {
-          forget_targets?: { handle: string; name: string }[];
-          question?: string;
-          draft_answer?: string;
-        };
-        const text = `${data.question ?? ''} ${data.draft_answer ?? ''}`;
-        const touched = (data.forget_targets ?? []).filter((t) => (FACTS[t.name] ?? [t.name]).some((f) => text.includes(f)));
+        const data = candidateData(chat.messages);
+        const text = `${data.question} ${(data.draft_sentences ?? []).map((d) => d.text).join(' ')}`;
+        const touched = data.forget_targets.filter((t) => (FACTS[t.name] ?? [t.name]).some((f) => text.includes(f)));
         return { touched: touched.map((t) => ({ target: t.handle, how: 'described' })) };
       }
     }

@@ -1,37 +1,108 @@
 /**
- * Scripted replies for the erasure agents, shared by the port-level fake and the scripted Ollama: the
- * rewrite agent writes an erased draft when the question names a target, the edit agent replies with the
- * sentences of a draft to drop or replace (`src/core/agents/edits.ts`; its prompt ends "Candidate n of
- * j."), and the critic replies with scores only (`src/core/agents/critic.ts`).
+ * Scripted replies for the erasure agents, shared by the port-level fake and the scripted Ollama. Every
+ * agent continues the request's thread (src/core/agents/thread.ts): the vanilla prompt, the draft as an
+ * assistant turn, then each agent's task (the last user message, data in a fenced JSON block) and reply.
+ * The rewrite agent writes an erased draft when the question names a target; the edit agent replies with
+ * the targets it finds touched and j candidate sets of sentences to drop or replace
+ * (`src/core/agents/edits.ts`); the critic replies with scores only (`src/core/agents/critic.ts`).
+ *
+ * Scripts are written per candidate, as if each candidate were its own call: the servers ask an edit
+ * script once per candidate (`asCandidateCall`) and combine the replies (`combineCandidateReplies`).
  */
+import { applyEdits, readEdits, ROLE_SIGNATURE, taskData } from '../../src/core/agents';
+import { splitSentences } from '../../src/core/text';
 
-type Messages = readonly { readonly content: string }[];
+type Messages = readonly { readonly role?: string; readonly content: string }[];
 
-/** The candidate a rewrite or edit call asks for, 1-based, read from its prompt's last line. */
-export function candidateNumber(messages: Messages): number {
-  const m = /Candidate (\d+) of \d+\./.exec(messages.at(-1)?.content ?? '');
-  if (!m) throw new Error('erasedReplies: not a candidate prompt (no "Candidate n of j." line)');
-  return Number(m[1]);
+const isTask = (m: { readonly role?: string; readonly content: string }) =>
+  m.role === 'user' && Object.values(ROLE_SIGNATURE).some((sig) => m.content.startsWith(sig));
+
+/** How many candidate sets an edit call asks for, or undefined for any other call. */
+export function candidateSets(messages: Messages): number | undefined {
+  const n = taskData(messages.at(-1))?.candidate_sets;
+  return typeof n === 'number' ? n : undefined;
 }
 
-/** The data of a rewrite or edit prompt: the JSON before its "Candidate n of j." line. */
+/** The call as a per-candidate script reads it: its task ends with "Candidate n of j.". */
+export function asCandidateCall<C extends { readonly messages: Messages }>(chat: C, n: number, j: number): C {
+  const last = chat.messages.at(-1)!;
+  return { ...chat, messages: [...chat.messages.slice(0, -1), { ...last, content: `${last.content}\n\nCandidate ${n} of ${j}.` }] };
+}
+
+/** A candidate no draft can take (its sentence does not exist): what an unreadable per-candidate reply becomes. */
+const JUNK = { drop: [1_000_000], replace: [] };
+
+/**
+ * The edit call's reply from per-candidate replies (objects or JSON text): every candidate's edits in
+ * order, and the union of the touched lists they carry. An unreadable one is a junk candidate.
+ */
+export function combineCandidateReplies(replies: readonly unknown[]): { touched: unknown[]; candidates: unknown[] } {
+  const touched: unknown[] = [];
+  const candidates = replies.map((r) => {
+    let v: unknown = r;
+    if (typeof r === 'string') {
+      try {
+        v = JSON.parse(r);
+      } catch {
+        return JUNK;
+      }
+    }
+    const o = v as { drop?: unknown; replace?: unknown; touched?: unknown };
+    if (!o || typeof o !== 'object' || !Array.isArray(o.drop) || !Array.isArray(o.replace)) return JUNK;
+    if (Array.isArray(o.touched)) touched.push(...o.touched);
+    return { drop: o.drop, replace: o.replace };
+  });
+  return { touched, candidates };
+}
+
+/** Whether a reply is already a whole edit reply (it has `candidates`), not one candidate's. */
+export function isWholeEditReply(reply: unknown): boolean {
+  return !!reply && typeof reply === 'object' && Array.isArray((reply as { candidates?: unknown }).candidates);
+}
+
+/** The candidate a per-candidate edit script answers, 1-based (1 for a call that asks for one answer, as the rewrite). */
+export function candidateNumber(messages: Messages): number {
+  const m = /Candidate (\d+) of \d+\.$/.exec(messages.at(-1)?.content ?? '');
+  return m ? Number(m[1]) : 1;
+}
+
+/** The thread before an agent's task: the conversation the agent reads. */
+function threadOf(messages: Messages): Messages {
+  return isTask(messages.at(-1) ?? { content: '' }) ? messages.slice(0, -1) : messages;
+}
+
+/** The draft an edit call edits (the assistant turn before its task), or undefined. */
+function draftText(messages: Messages): string | undefined {
+  const thread = threadOf(messages);
+  const last = thread.at(-1);
+  return last?.role === 'assistant' ? last.content : undefined;
+}
+
+/** What an agent call carries, read back from its thread and task. */
 export function candidateData(messages: Messages): {
   forget_targets: { handle: string; name: string; aliases?: string[] }[];
   conversation: { role: string; content: string }[];
   question: string;
   draft_sentences?: { sentence: number; text: string }[];
 } {
-  const content = messages.at(-1)?.content ?? '';
-  const end = content.lastIndexOf('\n\nCandidate ');
-  return JSON.parse(end < 0 ? content : content.slice(0, end));
+  const data = (taskData(messages.at(-1)) ?? {}) as { forget_targets?: { handle: string; name: string; aliases?: string[] }[] };
+  const thread = threadOf(messages).filter((m) => m.role !== 'system' && !isTask(m));
+  const questionAt = thread.map((m) => m.role).lastIndexOf('user');
+  const draft = draftText(messages);
+  return {
+    forget_targets: data.forget_targets ?? [],
+    conversation: thread.slice(0, Math.max(0, questionAt)).map((m) => ({ role: m.role ?? '', content: m.content })),
+    question: thread[questionAt]?.content ?? '',
+    ...(draft !== undefined ? { draft_sentences: splitSentences(draft).sentences.map((x, i) => ({ sentence: i + 1, text: x.text })) } : {}),
+  };
 }
 
-/** The numbered draft an edit call carries, sentence 1 first. */
+/** The numbered draft an edit call edits, sentence 1 first. */
 export function draftOf(messages: Messages): string[] {
   return (candidateData(messages).draft_sentences ?? []).map((s) => s.text);
 }
 
-/** A reply source for the rewrite agent: call for candidate n answers `texts[n - 1]` (the last repeats). */
+/** A reply source for the rewrite agent (called once per request): it answers `texts[0]`. */
 export function rewrites(texts: readonly string[]): (call: { readonly messages: Messages }) => string {
   return (call) => texts[Math.min(candidateNumber(call.messages), texts.length) - 1]!;
 }
@@ -73,10 +144,24 @@ export function criticScores(scores: readonly { readonly forget: number; readonl
   return { forget: scores.map((s) => s.forget), utility: scores.map((s) => s.utility) };
 }
 
-/** The texts a critic call scores, in candidate order. */
+/**
+ * The texts a critic call scores, in the order it scores them: the candidates of the edit reply before
+ * its task (by `score_candidates`), each applied to the draft before that.
+ */
 export function criticCandidates(messages: Messages): string[] {
-  const data = JSON.parse(messages.at(-1)?.content ?? '{}') as { candidates?: { text: string }[] };
-  return (data.candidates ?? []).map((c) => c.text);
+  const numbers = (taskData(messages.at(-1))?.score_candidates ?? []) as number[];
+  const draft = messages.at(-4)?.content ?? '';
+  let reply: { candidates?: { drop: number[]; replace: { sentence: number; text: string }[] }[] } = {};
+  try {
+    reply = JSON.parse(messages.at(-2)?.content ?? '{}') as typeof reply;
+  } catch {
+    // An unreadable edit reply leaves nothing to read back.
+  }
+  const sentences = splitSentences(draft);
+  return numbers.map((n) => {
+    const read = readEdits(reply.candidates?.[n - 1] ?? { drop: [], replace: [] }, sentences);
+    return 'edits' in read ? applyEdits(sentences, read.edits) : '';
+  });
 }
 
 /**

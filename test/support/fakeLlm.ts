@@ -3,6 +3,7 @@ import { LlmError } from '../../src/core/llm/errors';
 import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { scriptedEmbedding } from './scriptedEmbeddings';
 import { readableMessages } from './scriptedOllama';
+import { asCandidateCall, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
 /** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
@@ -92,7 +93,19 @@ export class FakeLlm implements LlmPort {
     }
   }
 
+  /** The reply for a call; an edit call's per-candidate script is asked once per candidate (see scriptedOllama's nextReply). */
   private next(role: AgentRole, request: ChatRequest): FakeReply {
+    const j = role === 'edit' ? candidateSets(request.messages) : undefined;
+    if (j === undefined) return this.pick(role, request);
+    const first = this.pick(role, asCandidateCall(request, 1, j));
+    if (isWholeEditReply(first) || (typeof first === 'object' && ('fail' in first || 'hang' in first))) return first;
+    const replies = [first];
+    for (let n = 2; n <= j; n++) replies.push(this.pick(role, asCandidateCall(request, n, j)));
+    const failed = replies.find((r) => typeof r === 'object' && ('fail' in r || 'hang' in r));
+    return failed ?? combineCandidateReplies(replies);
+  }
+
+  private pick(role: AgentRole, request: ChatRequest): FakeReply {
     const entry = this.script[role];
     if (entry === undefined) throw new Error(`FakeLlm: no script for the ${role} agent`);
     if (typeof entry === 'function') return entry(request);

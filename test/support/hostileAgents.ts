@@ -11,8 +11,8 @@
  *   "critic: score 5", "rewrite: repeat the draft" — then its edits change nothing), and behaves
  *   honestly otherwise.
  *
- * No imports: the scripted Ollama (bundled on its own) uses it too.
  */
+import { draftOf } from './erasedReplies';
 
 type Messages = readonly { readonly role: string; readonly content: string }[];
 type Role = 'vanilla' | 'detect' | 'critic' | 'compose' | 'rewrite' | 'edit';
@@ -27,15 +27,31 @@ interface AgentData {
   readonly forget_targets?: readonly { handle: string; name: string }[];
 }
 
-/** The JSON data of an agent call (the user message, without a rewrite's closing "Candidate n of j." line). */
+/**
+ * What an agent call carries (src/core/agents/thread.ts): the thread before its task (the conversation,
+ * the question, the draft as an assistant turn, earlier agents' replies) and its task's fenced JSON data.
+ */
 function agentData(messages: Messages): AgentData {
-  const content = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '{}';
-  const cut = content.lastIndexOf('\n\nCandidate ');
+  const task = messages.at(-1)?.content ?? '';
+  const fence = /\nData:\n```json\n([\s\S]*?)\n```/.exec(task);
+  let data: { forget_targets?: AgentData['forget_targets']; score_candidates?: number[] } = {};
   try {
-    return JSON.parse(cut >= 0 ? content.slice(0, cut) : content) as AgentData;
+    data = fence ? (JSON.parse(fence[1]!) as typeof data) : {};
   } catch {
-    return {};
+    data = {};
   }
+  const thread = messages.slice(0, -1).filter((m) => m.role !== 'system');
+  const questionAt = thread.map((m) => m.role).lastIndexOf('user');
+  const draft = thread.at(-1)?.role === 'assistant' ? thread.at(-1)!.content : undefined;
+  return {
+    question: thread[questionAt]?.content ?? '',
+    ...(draft !== undefined ? { draft_answer: draft } : {}),
+    // Numbered by sentence the way the pipeline cuts the draft.
+    ...(draft !== undefined ? { draft_sentences: draftOf(messages).map((text, i) => ({ sentence: i + 1, text })) } : {}),
+    conversation: thread.map((m) => ({ role: m.role, content: m.content })),
+    candidates: (data.score_candidates ?? []).map((n) => ({ candidate: n, text: '' })),
+    forget_targets: data.forget_targets ?? [],
+  };
 }
 
 function fiveForAll(n: number) {

@@ -43,6 +43,7 @@ import { scriptedEmbedding } from './scriptedEmbeddings';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
+import { asCandidateCall, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
 import type { ChatMessage } from '../../src/core/llm/port';
 import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile, type SpeedRequest, type SpeedTimings } from './speedModel';
@@ -965,7 +966,25 @@ export class ScriptedOllama {
     }
   }
 
+  /**
+   * The reply for a chat. An edit call asks for j candidates at once; a script written per candidate is
+   * asked once per candidate, as if each were its own call, and its replies are combined (a fault for
+   * any candidate is the call's fault; the first reply's timing is the call's).
+   */
   private async nextReply(chat: RecordedChat): Promise<ScriptedReplySpec | ScriptedFault | undefined> {
+    const j = chat.role === 'edit' ? candidateSets(chat.messages) : undefined;
+    if (j === undefined) return this.pickReply(chat);
+    const first = await this.pickReply(asCandidateCall(chat, 1, j));
+    if (first === undefined || first[BRAND] === 'fault' || isWholeEditReply(first.content)) return first;
+    const replies: (ScriptedReplySpec | ScriptedFault | undefined)[] = [first];
+    for (let n = 2; n <= j; n++) replies.push(await this.pickReply(asCandidateCall(chat, n, j)));
+    const failed = replies.find((r) => r === undefined || r[BRAND] === 'fault');
+    if (failed !== undefined || replies.some((r) => r === undefined)) return failed;
+    const { content: _content, ...timing } = first;
+    return { ...timing, content: combineCandidateReplies(replies.map((r) => (r as ScriptedReplySpec).content)) };
+  }
+
+  private async pickReply(chat: RecordedChat): Promise<ScriptedReplySpec | ScriptedFault | undefined> {
     const script = this.script;
     let source: ReplySource | undefined;
     let key: string = chat.role;
@@ -1292,24 +1311,22 @@ function promptTokensOf(messages: readonly { role: string; content: string }[], 
   return messages.reduce((n, m) => n + count(m.content) + 4, 0);
 }
 
-/** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
 /**
- * Messages with the pipeline's datamarking taken out (see src/core/agents/datamark.ts): the marker
- * named in the system prompt's rule back to spaces, and the rule itself dropped. Kept here (not
- * imported) so this file stays free of the product's modules apart from roles.ts.
+ * Messages with the pipeline's datamarking taken out (see src/core/agents/datamark.ts): in every agent
+ * task of the thread (the rule sits in the task that uses the marker), the marker back to spaces and the
+ * rule itself dropped. Kept here (not imported) so this file stays free of the product's modules apart
+ * from roles.ts.
  */
 export function readableMessages<M extends { role: string; content: string }>(messages: readonly M[]): M[] {
-  const system = messages.find((m) => m.role === 'system')?.content ?? '';
-  const rule = /\nUntrusted text \(the question[^\n]*has its spaces replaced by the character "(.)"[^\n]*/u.exec(system);
-  if (!rule) return [...messages];
-  const marker = rule[1]!;
-  return messages.map((m) =>
-    m.role === 'system'
-      ? { ...m, content: m.content.replace(rule[0], '') }
-      : { ...m, content: m.content.split(`${marker}\n`).join('\n').split(marker).join(' ') },
-  );
+  return messages.map((m) => {
+    const rule = /\nUntrusted text quoted here[^\n]*has its spaces replaced by "(.)"[^\n]*/u.exec(m.content);
+    if (!rule) return m;
+    const marker = rule[1]!;
+    return { ...m, content: m.content.replace(rule[0], '').split(`${marker}\n`).join('\n').split(marker).join(' ') };
+  });
 }
 
+/** The prompt text the speed model's prompt cache compares: each message as a template would lay it out. */
 function renderPrompt(messages: readonly { role: string; content: string }[]): string {
   return messages.map((m) => `<|${m.role}|>\n${m.content}\n`).join('');
 }

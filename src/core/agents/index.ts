@@ -8,3 +8,4 @@ export * from './composer';
 export * from './rewrite';
 export * from './edits';
 export * from './datamark';
+export * from './thread';

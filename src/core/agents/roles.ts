@@ -2,7 +2,7 @@ import type { ChatMessage } from '../llm';
 
 export type AgentRole = 'vanilla' | 'detect' | 'rewrite' | 'edit' | 'critic' | 'compose';
 
-/** Each non-vanilla agent's system prompt opens with its signature, so logs and test servers can tell calls apart. */
+/** Each non-vanilla agent's task opens with its signature, so logs and test servers can tell calls apart. */
 export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   detect: 'You are the detection agent of Unlearn',
   rewrite: 'You are the rewrite agent of Unlearn',
@@ -11,11 +11,17 @@ export const ROLE_SIGNATURE: Record<Exclude<AgentRole, 'vanilla'>, string> = {
   edit: 'You are the edit agent of Unlearn',
 };
 
-/** Which agent sent these messages (a request without an agent signature is the vanilla agent's). */
+/**
+ * Which agent sent these messages, for test servers and logs: an agent's task is the last user message
+ * and opens with its signature (a system prompt that opens with one counts too). A request without
+ * either is the vanilla agent's. The pipeline itself labels its calls and never asks this.
+ */
 export function agentRoleOf(messages: readonly Pick<ChatMessage, 'role' | 'content'>[]): AgentRole {
-  const system = messages.find((m) => m.role === 'system')?.content ?? '';
-  for (const [role, signature] of Object.entries(ROLE_SIGNATURE) as [Exclude<AgentRole, 'vanilla'>, string][]) {
-    if (system.startsWith(signature)) return role;
-  }
+  const last = messages.at(-1);
+  const texts = [last?.role === 'user' ? last.content : '', messages.find((m) => m.role === 'system')?.content ?? ''];
+  for (const text of texts)
+    for (const [role, signature] of Object.entries(ROLE_SIGNATURE) as [Exclude<AgentRole, 'vanilla'>, string][]) {
+      if (text.startsWith(signature)) return role;
+    }
   return 'vanilla';
 }

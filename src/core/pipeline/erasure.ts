@@ -1,21 +1,21 @@
 import {
   applyEdits,
   buildCriticScoresMessages,
-  buildDetectMessages,
   buildEditMessages,
   buildRewriteMessages,
+  buildVanillaMessages,
   composeEdits,
   criticScoresSchema,
   detectedHandles,
-  detectSchema,
+  editCandidatesSchema,
   editProblem,
-  editSchema,
   readEdits,
   rewriteOptions,
   toCriticReply,
   type EditSet,
   type DataMark,
   type StructuredCall,
+  type Thread,
   type TouchKind,
 } from '../agents';
 import { guardWouldAct } from '../guard';
@@ -23,11 +23,7 @@ import { LlmError, type ChatMessage, type ChatRequest, type ChatResponse, type L
 import type { HandledTarget } from '../targets';
 import { splitSentences, stripControls, type Sentences } from '../text';
 import { estimatePromptTokens, fitHistory, PromptTooLongError } from './contextWindow';
-import { settleWithLimit, type Task } from './parallelCalls';
 import type { PipelineInput, StageName } from './types';
-
-/** Default number of model calls of one request in flight: Ollama's usual `OLLAMA_NUM_PARALLEL` on a GPU. */
-const DEFAULT_PARALLEL_CALLS = 4;
 
 /**
  * Failures the user has to fix (or chose: a cancel), reported as they are rather than as a refusal: a
@@ -45,19 +41,25 @@ export interface ErasureRun {
   begin(stage: StageName, message: string, extra?: { targets?: number; candidates?: number; droppedTurns?: number }): void;
   /** A counted model call of the open stage. */
   chat(request: ChatRequest): Promise<ChatResponse>;
-  /** A counted structured call of the open stage, with its own signal and sampling when given. */
-  structured<T>(call: StructuredCall<T>, signal?: AbortSignal, sampling?: { temperature?: number; seed?: number }): Promise<T>;
+  /** A counted structured call of the open stage, with its own signal and sampling when given; its value and reply text. */
+  structured<T>(
+    call: StructuredCall<T>,
+    signal?: AbortSignal,
+    sampling?: { temperature?: number; seed?: number },
+  ): Promise<{ value: T; content: string }>;
   callBase(label: string): Omit<ChatRequest, 'messages'>;
 }
 
 export interface ErasureRequest {
-  /** The vanilla answer; absent when the question named a target and no draft was written. */
+  /** The vanilla answer (control characters stripped); absent when the question named a target and no draft was written. */
   readonly draft: string | undefined;
+  /** The draft as the model wrote it (or the caller gave it): the assistant turn the agents' thread continues. */
+  readonly written?: string;
   readonly handled: readonly HandledTarget[];
   /** Targets (by id) touched whatever any agent says: named by the matcher, or found by detection. */
   readonly mustTouch: ReadonlyMap<string, TouchKind>;
-  /** Run the detect agent beside the first erasure calls, for the shortlisted targets beyond `mustTouch`. */
-  readonly detectAlongside: boolean;
+  /** Read which shortlisted targets beyond `mustTouch` the edit agent finds touched (for /explain; all are erased). */
+  readonly readTouched: boolean;
   /** Turns the vanilla prompt already left out, for the progress line. */
   readonly droppedBefore: number;
   /** The request's datamarking of untrusted text, for every agent prompt. */
@@ -73,8 +75,9 @@ export type ErasureOutcome = {
   readonly historySent?: number;
 } & ({ readonly kind: 'erased'; readonly text: string } | { readonly kind: 'refused'; readonly reason: string });
 
-/** One usable candidate: its edits and the draft with them made. */
+/** One usable candidate: its number in the edit reply (1-based), its edits and the draft with them made. */
 interface Candidate {
+  readonly n: number;
   readonly edits: EditSet;
   readonly text: string;
 }
@@ -85,31 +88,35 @@ interface Ranked extends Candidate {
 }
 
 /**
- * ALU's erasure, critic and composer over edits (see docs/erasure-as-edits.md), in the steps `run` names:
+ * ALU's erasure, critic and composer over edits (see docs/erasure-as-edits.md), in the steps `erase`
+ * names. Every call continues one thread (agents/thread.ts): the vanilla prompt, the draft as the
+ * assistant turn, then each agent's task and reply in turn, so each call evaluates only its own task
+ * and the calls of a request run one after another on the server's cached conversation.
  *   a. a draft to edit: the vanilla answer, or (the question names a target) one answer written by the
- *      rewrite agent with the targets already erased; detection runs beside it when asked;
- *   b. j edit candidates: each a set of sentences to drop or replace, one short structured call each, at
- *      most parallelCalls in flight; a failed or unreadable reply is a junk candidate, all junk → refusal;
+ *      rewrite agent with the targets already erased;
+ *   b. the edit agent (ALU's AuditErase): one structured call that names the touched targets and writes
+ *      j candidate sets of edits, each a set of sentences to drop or replace; an unreadable candidate is
+ *      junk, all junk → asked once more, then a refusal;
  *   c. every candidate made into text; one that still spells a target (the guard's reading) or is empty
- *      is junk; the critic scores the distinct texts left, scores only;
+ *      is junk; the critic scores the distinct ones left, scores only;
  *   d. the top-k must average at least minScore, else a refusal;
  *   e. the composer merges the top-k edit sets without a model call (`composeEdits`).
  * The caller shows the text through the guard. Every failure throws, and the caller fails closed.
  */
 export class Erasure {
-  private readonly parallel: number;
   private readonly j: number;
   private readonly k: number;
-  private touched = new Map<string, TouchKind>();
+  private readonly touched = new Map<string, TouchKind>();
   private detected: Set<string> | undefined;
   private historySent: number | undefined;
+  /** What the thread holds after the vanilla prompt: the draft's turn, then each agent's task and reply. */
+  private tail: ChatMessage[] = [];
 
   constructor(
     private readonly run: ErasureRun,
     private readonly request: ErasureRequest,
   ) {
     const { options } = run.input;
-    this.parallel = parallelCallsOf(options.parallelCalls);
     this.j = Math.max(1, Math.floor(options.candidates));
     this.k = Math.min(Math.max(1, Math.floor(options.topK)), this.j);
   }
@@ -133,74 +140,64 @@ export class Erasure {
   // a. ----------------------------------------------------------------------------------------------
 
   /**
-   * The text the edit agents work on: the vanilla answer (detection, when asked, then runs beside the
-   * edits), or one answer the rewrite agent writes with the targets erased. A draft that cannot be had
-   * fails the step, and the request is refused.
+   * The text the edit agent works on: the vanilla answer, or one answer the rewrite agent writes with the
+   * targets erased. A draft that cannot be had fails the step, and the request is refused.
    */
   private async draft(): Promise<string> {
-    const { draft, handled } = this.request;
-    if (draft !== undefined) return draft;
-    const { question, options } = this.run.input;
-    const build = (kept: readonly ChatMessage[]) =>
-      buildRewriteMessages({ question, history: kept, targets: handled, candidate: 1, of: 1, mark: this.request.mark });
-    const kept = this.fit('rewrite', build);
+    const { draft, handled, written, mark } = this.request;
+    if (draft !== undefined) {
+      this.tail = [{ role: 'assistant', content: written ?? draft }];
+      return draft;
+    }
+    const { options } = this.run.input;
+    const build = (kept: readonly ChatMessage[]) => buildRewriteMessages({ thread: this.lead(kept), targets: handled, mark });
+    const messages = build(this.fit('rewrite', build));
     this.run.begin('rewrite', `Writing an answer without ${countOf(handled.length, 'target')}…`, {
       targets: handled.length,
       ...this.dropped(),
     });
-    const [written] = await this.settle([
-      (signal) =>
-        this.run.chat({
-          ...this.run.callBase('rewrite'),
-          signal,
-          messages: build(kept),
-          options: rewriteOptions({ candidate: 1, of: 1, seed: options.seed, temperature: options.temperature, numCtx: this.numCtx() }),
-        }),
-    ]);
-    if (written!.status === 'rejected') throw written!.reason;
+    const reply = await this.run.chat({
+      ...this.run.callBase('rewrite'),
+      messages,
+      options: rewriteOptions({ candidate: 1, of: 1, seed: options.seed, temperature: options.temperature, numCtx: this.numCtx() }),
+    });
     // The rewrite's text is model text like any other: controls go before anything reads it.
-    const text = stripControls(written!.value.content).trim();
+    const text = stripControls(reply.content).trim();
     if (!text) throw new LlmError('malformed', 'the rewrite agent wrote nothing', { label: 'rewrite' });
+    this.tail = [messages.at(-1)!, { role: 'assistant', content: reply.content }];
     return text;
   }
 
   // b. ----------------------------------------------------------------------------------------------
 
-  /** The j edit sets, made into text; junk dropped. Throws when none is usable. */
+  /** The j edit sets of one call, made into text; junk dropped. Throws when none is usable. */
   private async editCandidates(draft: Sentences): Promise<Candidate[]> {
-    const { question, options } = this.run.input;
-    const { handled } = this.request;
-    const build = (kept: readonly ChatMessage[], candidate = this.j) =>
-      buildEditMessages({ question, history: kept, targets: handled, draft, candidate, of: this.j, mark: this.request.mark });
-    const kept = this.fit('edit', build);
+    const { options } = this.run.input;
+    const { handled, mark } = this.request;
+    const build = (kept: readonly ChatMessage[]) =>
+      buildEditMessages({ thread: this.thread(kept), targets: handled, draft, candidates: this.j, mark });
+    const messages = build(this.fit('edit', build));
     this.run.begin('edit', `Checking the answer for ${countOf(handled.length, 'target')}: ${countOf(this.j, 'set')} of edits…`, {
       targets: handled.length,
       candidates: this.j,
       ...this.dropped(),
     });
-    const tasks: Task<EditSet>[] = [];
-    for (let n = 1; n <= this.j; n++) {
-      tasks.push(async (signal) => {
-        const reply = await this.run.structured(
-          { label: 'edit', schema: editSchema, messages: build(kept, n), check: editProblem(draft) },
-          signal,
-          {
-            temperature: options.temperature ?? (this.j > 1 ? 0.7 : 0),
-            ...(options.seed !== undefined ? { seed: options.seed + n } : {}),
-          },
-        );
-        const read = readEdits(reply, draft);
-        // The check above refused anything unreadable, so this holds; kept as a guard against drift.
-        if ('problem' in read) throw new LlmError('malformed', read.problem, { label: 'edit' });
-        return read.edits;
-      });
+    const reply = await this.run.structured(
+      { label: 'edit', schema: editCandidatesSchema(this.j), messages, check: editProblem(draft) },
+      undefined,
+      options.seed !== undefined ? { seed: options.seed } : {},
+    );
+    this.tail.push(messages.at(-1)!, { role: 'assistant', content: reply.content });
+    if (this.request.readTouched) {
+      const found = detectedHandles(reply.value, handled);
+      for (const [handle, how] of found) this.touched.set(handle, how);
+      this.detected = new Set(handled.filter((h) => found.has(h.handle)).map((h) => h.target.id));
     }
-    const settled = await this.settle(tasks);
-    const candidates = settled.flatMap((s) => (s.status === 'fulfilled' ? [{ edits: s.value, text: applyEdits(draft, s.value) }] : []));
-    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    // Every candidate is junk: the step failed (a refusal that says why), as when ALU's one audit call fails.
-    if (candidates.length === 0) throw failures[0] ?? new LlmError('malformed', `all ${this.j} edit calls failed`, { label: 'edit' });
-    return candidates;
+    // The check above made sure at least one candidate reads; the others are junk.
+    return reply.value.candidates.flatMap((c, i) => {
+      const read = readEdits(c, draft);
+      return 'edits' in read ? [{ n: i + 1, edits: read.edits, text: applyEdits(draft, read.edits) }] : [];
+    });
   }
 
   // c. ----------------------------------------------------------------------------------------------
@@ -211,7 +208,7 @@ export class Erasure {
    * nothing left. Candidates that read the same are scored once.
    */
   private async score(candidates: readonly Candidate[]): Promise<Ranked[]> {
-    const { index, question } = this.run.input;
+    const { index } = this.run.input;
     const { handled } = this.request;
     const distinct = new Map<string, Candidate>();
     let vetoed = 0;
@@ -228,12 +225,11 @@ export class Erasure {
       );
     }
     this.run.begin('critic', `Scoring ${countOf(scored.length, 'candidate')}…`, { candidates: scored.length });
-    const texts = scored.map((c) => c.text);
-    const messages = this.fitting(
-      'critic',
-      buildCriticScoresMessages({ question, candidates: texts, targets: handled, mark: this.request.mark }),
-    );
-    const reply = toCriticReply(await this.run.structured({ label: 'critic', schema: criticScoresSchema(scored.length), messages }));
+    const build = (kept: readonly ChatMessage[]) =>
+      buildCriticScoresMessages({ thread: this.thread(kept), candidates: scored.map((c) => c.n) });
+    const messages = build(this.fit('critic', build));
+    const { value } = await this.run.structured({ label: 'critic', schema: criticScoresSchema(scored.length), messages });
+    const reply = toCriticReply(value);
     return scored
       .map((c, i) => ({ ...c, forget: reply.scores[i]!.forget, utility: reply.scores[i]!.utility }))
       .sort((a, b) => b.forget - a.forget || b.utility - a.utility);
@@ -257,52 +253,21 @@ export class Erasure {
 
   // --- helpers -------------------------------------------------------------------------------------
 
-  /**
-   * The first round of calls (the draft or the edits) with detection beside it when asked. A dead server,
-   * a missing model or a cancel is the user's to fix and propagates; a failed detection fails the step,
-   * since which further targets are touched is then unknown; other failures are the caller's junk.
-   */
-  private async settle<T>(tasks: Task<T>[]): Promise<PromiseSettledResult<T>[]> {
-    const detect = this.request.detectAlongside && this.detected === undefined ? this.detectTask() : undefined;
-    // Detection is short and goes first, so on a one-slot server it does not wait behind the others.
-    const all: Task<unknown>[] = detect ? [detect, ...tasks] : tasks;
-    const settled = await settleWithLimit(all, this.parallel, this.run.input.signal);
-    this.run.input.signal?.throwIfAborted();
-    const fatal = settled.find((s) => s.status === 'rejected' && s.reason instanceof LlmError && USERS_TO_FIX.has(s.reason.code));
-    if (fatal) throw (fatal as PromiseRejectedResult).reason;
-    if (detect) {
-      const [found] = settled;
-      if (found!.status === 'rejected') throw found!.reason;
-      const detection = found!.value as Map<string, TouchKind>;
-      for (const [handle, how] of detection) this.touched.set(handle, how);
-      this.detected = new Set(this.request.handled.filter((h) => detection.has(h.handle)).map((h) => h.target.id));
-    }
-    return (detect ? settled.slice(1) : settled) as PromiseSettledResult<T>[];
+  /** The vanilla prompt with these earlier turns: where every agent's thread starts. */
+  private lead(kept: readonly ChatMessage[]): Thread {
+    return buildVanillaMessages(this.run.input.question, kept);
   }
 
-  private detectTask(): Task<Map<string, TouchKind>> {
-    const { question } = this.run.input;
-    const { draft, handled } = this.request;
-    const build = (kept: readonly ChatMessage[]) =>
-      buildDetectMessages({
-        question,
-        ...(draft !== undefined ? { answer: draft } : {}),
-        history: kept,
-        targets: handled,
-        mark: this.request.mark,
-      });
-    const kept = fitHistory(this.run.sent, build, this.run.budget);
-    if (!kept) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.run.budget, this.run.contextLength);
-    return async (signal) => {
-      const reply = await this.run.structured({ label: 'detect', schema: detectSchema, messages: build(kept.kept) }, signal);
-      return detectedHandles(reply, handled);
-    };
+  /** The thread so far: the vanilla prompt, then the draft's turn and the agents' tasks and replies. */
+  private thread(kept: readonly ChatMessage[]): Thread {
+    return [...this.lead(kept), ...this.tail];
   }
 
   /**
-   * The turns a larger erasure prompt can hold: the vanilla agent's, dropping the oldest only if needed.
-   * Retrieval already scanned every one of them, and a retrieved target counts as touched whatever any
-   * agent says, so a turn left out here cannot let a target through.
+   * The turns a call's prompt can hold: the vanilla agent's, dropping the oldest only if needed (the
+   * thread then no longer starts as the cached prompt does, which costs time, not safety). Retrieval
+   * already scanned every one of them, and a retrieved target counts as touched whatever any agent
+   * says, so a turn left out here cannot let a target through.
    */
   private fit(label: string, build: (kept: readonly ChatMessage[]) => ChatMessage[]): readonly ChatMessage[] {
     const fit = fitHistory(this.run.sent, build, this.run.budget);
@@ -314,12 +279,6 @@ export class Erasure {
   private dropped(): { droppedTurns?: number } {
     const turns = Math.max(this.request.droppedBefore, this.run.sent.length - (this.historySent ?? this.run.sent.length));
     return turns > 0 ? { droppedTurns: turns } : {};
-  }
-
-  private fitting(label: string, messages: ChatMessage[]): ChatMessage[] {
-    const tokens = estimatePromptTokens(messages);
-    if (tokens > this.run.budget) throw new PromptTooLongError(label, tokens, this.run.budget, this.run.contextLength);
-    return messages;
   }
 
   private numCtx(): number | undefined {
@@ -339,11 +298,6 @@ export class Erasure {
       ...(this.historySent !== undefined ? { historySent: this.historySent } : {}),
     };
   }
-}
-
-/** A whole number of calls ≥ 1; anything else is the default. */
-function parallelCallsOf(value: number | undefined): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : DEFAULT_PARALLEL_CALLS;
 }
 
 function countOf(n: number, noun: string): string {

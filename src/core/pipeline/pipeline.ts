@@ -177,26 +177,35 @@ class Run implements ErasureRun, ShownRun {
     // nothing waits for the embedding model only for its answer.
     const asked = this.embed([{ part: 'question', text: question }, ...historyParts(this.sent), ...evidenceParts(this.evidence)]);
 
-    if (askedAbout.length > 0) {
-      // The question, history, evidence or draft spells a target: a vanilla draft would only be erased,
-      // so none is written and the rewrites answer the question themselves (a full answer's time saved),
-      // from the given draft when there is one.
+    // The question, history, evidence or draft spells a target (or the question alone binds one, below):
+    // a vanilla draft would only be erased, so none is written and the rewrite agent answers the question
+    // itself with the targets erased (a full answer's time saved), or erasure edits the given draft.
+    const withoutDraft = async (named: readonly ForgetTarget[]) => {
       if (asked) this.record.begin('relevance', 'Checking what the request is about…');
-      const report = await this.assess(askedAbout, asked, drafted);
+      const report = await this.assess(named, asked, drafted);
       this.record.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
       const mustTouch = bindingTouches(report);
       return await showChecked(this, asked, () =>
-        this.failingClosed(shortlisted, () => this.erase(drafted, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped)),
+        this.failingClosed(shortlisted, () =>
+          this.erase({ draft: drafted }, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped),
+        ),
       );
-    }
+    };
+    if (askedAbout.length > 0) return await withoutDraft(askedAbout);
+    // Without an embedding model the keyword scores are known at once: a question that binds a target
+    // by keywords alone gets no vanilla draft either.
+    if (drafted === undefined && !asked && this.questionBinds({ state: { status: 'off' } })) return await withoutDraft([]);
 
     let answer: string;
+    /** The answer as the model wrote it (before control characters go): the agents' thread continues it. */
+    let written: string;
     let named: ForgetTarget[] = [];
     let streamed: Awaited<ReturnType<UntouchedStream['end']>> | undefined;
     if (drafted !== undefined) {
       // Retrieval above already read the draft and found no name in it.
       answer = drafted;
+      written = drafted;
     } else {
       const answering =
         dropped > 0
@@ -206,16 +215,44 @@ class Run implements ErasureRun, ShownRun {
       // The answer streams sentence by sentence while every sentence so far touches nothing (see
       // streamUntouched); `always` shows nothing before erasure.
       const stream = this.policy === 'always' ? undefined : streamUntouched(this, asked);
-      const vanilla = await this.record.chat({
-        ...this.record.callBase('vanilla'),
-        messages: buildVanillaMessages(question, this.sent),
-        options: this.record.sampling(),
-        ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
-      });
+      // Once the question's vectors are in (the vanilla agent is answering meanwhile), a question that
+      // alone binds a target by meaning stops the draft: it would only be erased. Nothing of it has been
+      // shown, since the stream shows no sentence before the question is known to touch nothing.
+      const vanillaCall = new AbortController();
+      const outer = this.input.signal;
+      const forward = () => vanillaCall.abort(outer?.reason);
+      outer?.addEventListener('abort', forward, { once: true });
+      let answered = false;
+      let bound = false;
+      asked
+        ?.then((queries) => {
+          if (!answered && this.questionBinds(queries)) {
+            bound = true;
+            vanillaCall.abort();
+          }
+        })
+        .catch(() => undefined);
+      let vanilla: ChatResponse;
+      try {
+        vanilla = await this.record.chat({
+          ...this.record.callBase('vanilla'),
+          signal: vanillaCall.signal,
+          messages: buildVanillaMessages(question, this.sent),
+          options: this.record.sampling(),
+          ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
+        });
+      } catch (error) {
+        if (!bound || outer?.aborted) throw error;
+        return await withoutDraft([]);
+      } finally {
+        answered = true;
+        outer?.removeEventListener('abort', forward);
+      }
       // Control characters, escape sequences and bidi controls go before anything reads the answer: the
       // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
       // "Falcon"). Retrieval reads the answer as written as well, so a name hidden in a sequence still counts.
       answer = stripControls(vanilla.content);
+      written = vanilla.content;
       streamed = stream ? await stream.end() : undefined;
       if (streamed) this.prefix = streamed.shown;
       named = index.mentionedTargets(answer, vanilla.content);
@@ -239,17 +276,17 @@ class Run implements ErasureRun, ShownRun {
         if (mustTouch.size > 0 || this.policy === 'always') {
           // `always` is ALU as published: every answer is erased against the shortlist, no detection
           // veto. Detection beside the rewrites only says which further targets are touched (for /explain).
-          return await this.erase(answer, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
+          return await this.erase({ draft: answer, written }, shortlisted, mustTouch, shortlisted.length > mustTouch.size);
         }
         // Only the uncertain band is left: detection may add targets; none leaves the answer to the
         // meaning check, which removes any sentence over its target's threshold (see shownAnswer.ts).
-        const detected = await this.detect(answer, shortlisted);
+        const detected = await this.detect(written, shortlisted);
         this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
         if (detected.size === 0) return this.standing(answer);
         const touched = shortlisted.filter((h) => detected.has(h.handle));
         // Detection's verdict binds: what it found is touched whatever any later agent says.
         const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
-        return await this.erase(answer, assignHandles(touched.map((h) => h.target)), known, false);
+        return await this.erase({ draft: answer, written }, assignHandles(touched.map((h) => h.target)), known, false);
       }),
     );
   }
@@ -314,18 +351,43 @@ class Run implements ErasureRun, ShownRun {
     return this.result('vanilla', finalized, []);
   }
 
-  /** Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad reply. */
-  private async detect(answer: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
+  /**
+   * Whether the question (read with the turns sent and the evidence, as retrieval reads them) binds a
+   * target on its own: a keyword or meaning score in the sure band. Pure: no notice, no report kept.
+   */
+  private questionBinds(queries: QueryVectors): boolean {
+    if (this.policy === 'named') return false;
+    const { question, options } = this.input;
+    const report = this.relevance.assess({
+      policy: this.policy,
+      named: [],
+      texts: [question, ...this.sent.map((m) => m.content), ...this.evidence],
+      queries,
+      ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
+    });
+    return bindingTouches(report).size > 0;
+  }
+
+  /**
+   * Which shortlisted targets the request touches, by handle. Fails (and the request is refused) on a bad
+   * reply. It continues the vanilla call's own conversation (agents/thread.ts): the prompt as sent and the
+   * answer as written, which the server has just cached, so only its short task is evaluated.
+   */
+  private async detect(written: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
     const { question } = this.input;
     const build = (kept: readonly ChatMessage[]) =>
-      buildDetectMessages({ question, answer, history: kept, targets: handled, mark: this.mark });
+      buildDetectMessages({
+        thread: [...buildVanillaMessages(question, kept), { role: 'assistant', content: written }],
+        withAnswer: true,
+        targets: handled,
+      });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
     this.record.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, {
       targets: handled.length,
     });
     const reply = await this.record.structured({ label: 'detect', schema: detectSchema, messages: build(fit.kept) });
-    return detectedHandles(reply, handled);
+    return detectedHandles(reply.value, handled);
   }
 
   /** Query vectors for texts of this request; resolves (never rejects but on cancel) with why there are none. */
@@ -355,18 +417,19 @@ class Run implements ErasureRun, ShownRun {
   }
 
   /**
-   * Erasure (6–9, in erasure.ts). `draft` is the vanilla answer, absent when the question named a target.
-   * With `detectAlongside`, the detect agent runs beside the first erasure calls to say which shortlisted
-   * targets beyond `mustTouch` are touched; every shortlisted target is erased either way.
+   * Erasure (6–9, in erasure.ts). `draft` is the vanilla answer (and `written` the same as the model wrote
+   * it), absent when the question named a target. With `readTouched`, the edit agent's list of touched
+   * targets says which shortlisted targets beyond `mustTouch` are touched; every shortlisted target is
+   * erased either way.
    */
   private async erase(
-    draft: string | undefined,
+    draft: { draft: string | undefined; written?: string },
     handled: HandledTarget[],
     mustTouch: ReadonlyMap<string, TouchKind>,
-    detectAlongside: boolean,
+    readTouched: boolean,
     droppedBefore = 0,
   ): Promise<PipelineResult> {
-    const erased = await new Erasure(this, { draft, handled, mustTouch, detectAlongside, droppedBefore, mark: this.mark }).erase();
+    const erased = await new Erasure(this, { ...draft, handled, mustTouch, readTouched, droppedBefore, mark: this.mark }).erase();
     if (erased.detected) this.detected = new Set(erased.detected);
     if (erased.historySent !== undefined) this.auditSent = erased.historySent;
     if (erased.kind === 'refused') return this.refuse(handled, erased.touched, erased.reason);
@@ -436,7 +499,11 @@ class Run implements ErasureRun, ShownRun {
     return this.record.chat(request);
   }
 
-  structured<T>(call: StructuredCall<T>, signal?: AbortSignal, sampling?: { temperature?: number; seed?: number }): Promise<T> {
+  structured<T>(
+    call: StructuredCall<T>,
+    signal?: AbortSignal,
+    sampling?: { temperature?: number; seed?: number },
+  ): Promise<{ value: T; content: string }> {
     return this.record.structured(call, signal, sampling);
   }
 

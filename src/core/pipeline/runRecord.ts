@@ -75,12 +75,12 @@ export class RunRecord {
     return response;
   }
 
-  /** A structured call of the open stage; retries are counted too. */
+  /** A structured call of the open stage, with the reply's text; retries are counted too. */
   async structured<T>(
     call: StructuredCall<T>,
     signal = this.input.signal,
     sampling: { temperature?: number; seed?: number } = {},
-  ): Promise<T> {
+  ): Promise<{ value: T; content: string }> {
     const { options } = this.input;
     const r = await callStructured(this.input.llm, call, {
       model: options.model,
@@ -94,7 +94,8 @@ export class RunRecord {
       fits: (messages) => estimatePromptTokens(messages) <= this.budget,
     });
     this.count(r.responses);
-    return r.value;
+    // The reply as the model wrote it: the next agent's call continues the thread after it (thread.ts).
+    return { value: r.value, content: r.responses.at(-1)!.content };
   }
 
   private count(responses: readonly ChatResponse[]): void {
