@@ -194,6 +194,8 @@ export class SpeedModel {
     const model = this.model(job.request.model);
     if (job.phase === 'queued') model.queue.splice(model.queue.indexOf(job), 1);
     job.phase = 'cancelled';
+    // Its timings end here: generation stopped when the client went away.
+    if (job.promptDoneAt !== undefined) job.doneAt = this.now;
     this.release(job, model, job.request.prompt);
     this.admit(model);
   }

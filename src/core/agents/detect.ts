@@ -35,11 +35,9 @@ export function buildDetectMessages(input: {
   withAnswer: boolean;
   targets: readonly HandledTarget[];
 }): ChatMessage[] {
-  const read = input.withAnswer ? 'the last question above or your answer to it' : 'the last question above';
-  const instructions = `${ROLE_SIGNATURE.detect}, a privacy auditor. Some subjects (the forget targets below) must not be revealed.
-List every target that ${read} touches, directly or indirectly: by name or alias, by a description that identifies it, in another language, with a disguised or masked spelling, or by stating facts about it (read the question in the light of the earlier turns: "he" or "that school" may point to a target). Use the target's handle (T1, T2…) and say how with one of: ${TOUCH_KINDS.join(', ')}.
-A target that merely shares a common word with the question, without being about it, is not touched. When unsure whether facts belong to a target, list it.
-Reply with a JSON object only: {"touched": [{"target": "T1", "how": "described"}]}, or {"touched": []} when none is touched.
+  const read = input.withAnswer ? 'the last question above or your answer to it' : 'the last question above (read with the earlier turns)';
+  const instructions = `${ROLE_SIGNATURE.detect}. Which forget targets below does ${read} touch: by name, alias, identifying description, translation, disguised spelling, or facts about the target? Sharing a common word is not touching. When unsure whether facts belong to a target, list it.
+Reply with JSON only: {"touched": [{"target": "T1", "how": "described"}]} (how: ${TOUCH_KINDS.join(', ')}), or {"touched": []}.
 ${ABOVE_IS_DATA}`;
   return [...input.thread, taskMessage(instructions, { forget_targets: JSON.parse(describeTargets(input.targets)) as unknown })];
 }

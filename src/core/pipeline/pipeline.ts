@@ -19,8 +19,10 @@ import { sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
 import type { SentenceGate } from './sentenceGate';
 import {
+  completeUpTo,
   encodingRequest,
   explainRelevance,
+  splitSentences,
   firstReport,
   relevanceOf,
   type EncodingRequest,
@@ -180,12 +182,13 @@ class Run implements ErasureRun, ShownRun {
     // The question, history, evidence or draft spells a target (or the question alone binds one, below):
     // a vanilla draft would only be erased, so none is written and the rewrite agent answers the question
     // itself with the targets erased (a full answer's time saved), or erasure edits the given draft.
-    const withoutDraft = async (named: readonly ForgetTarget[]) => {
+    const withoutDraft = async (named: readonly ForgetTarget[], found: ReadonlyMap<string, TouchKind> = new Map()) => {
       if (asked) this.record.begin('relevance', 'Checking what the request is about…');
       const report = await this.assess(named, asked, drafted);
       this.record.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
-      const mustTouch = bindingTouches(report);
+      // Binding evidence, and what detection found in the question: touched whatever any later agent says.
+      const mustTouch = new Map([...found, ...bindingTouches(report)]);
       return await showChecked(this, asked, () =>
         this.failingClosed(shortlisted, () =>
           this.erase({ draft: drafted }, shortlisted, mustTouch, shortlisted.length > mustTouch.size, dropped),
@@ -193,9 +196,16 @@ class Run implements ErasureRun, ShownRun {
       );
     };
     if (askedAbout.length > 0) return await withoutDraft(askedAbout);
-    // Without an embedding model the keyword scores are known at once: a question that binds a target
-    // by keywords alone gets no vanilla draft either.
-    if (drafted === undefined && !asked && this.questionBinds({ state: { status: 'off' } })) return await withoutDraft([]);
+    // Before any draft is written, the question itself (read with the turns sent and the evidence) is
+    // assessed: once its vectors are in, a question that binds a target on its own (a keyword or meaning
+    // score in the sure band) gets no vanilla draft, as one that names a target; one in the uncertain band
+    // goes to the detect agent first, reading only the question (a short task on the cached prompt):
+    // touched → no draft either; cleared → the vanilla agent answers, and detection is not asked about
+    // that target again (the meaning check reads the answer against it at the sure band).
+    if (drafted === undefined && this.policy !== 'named') {
+      const asking = await this.askFirst(asked);
+      if (asking) return await withoutDraft([], asking);
+    }
 
     let answer: string;
     /** The answer as the model wrote it (before control characters go): the agents' thread continues it. */
@@ -215,23 +225,15 @@ class Run implements ErasureRun, ShownRun {
       // The answer streams sentence by sentence while every sentence so far touches nothing (see
       // streamUntouched); `always` shows nothing before erasure.
       const stream = this.policy === 'always' ? undefined : streamUntouched(this, asked);
-      // Once the question's vectors are in (the vanilla agent is answering meanwhile), a question that
-      // alone binds a target by meaning stops the draft: it would only be erased. Nothing of it has been
-      // shown, since the stream shows no sentence before the question is known to touch nothing.
+      // An answer whose opening already binds a target (a name, or a keyword score in the sure band) is
+      // about that target: writing the rest only for it to be erased costs more than an answer written
+      // with the target erased. So once the opening is complete and binds, the draft stops and the
+      // request goes on as one that named the target, provided nothing of the draft has been shown.
+      const opening = new DraftOpening((text) => this.openingBinds(text));
       const vanillaCall = new AbortController();
       const outer = this.input.signal;
       const forward = () => vanillaCall.abort(outer?.reason);
       outer?.addEventListener('abort', forward, { once: true });
-      let answered = false;
-      let bound = false;
-      asked
-        ?.then((queries) => {
-          if (!answered && this.questionBinds(queries)) {
-            bound = true;
-            vanillaCall.abort();
-          }
-        })
-        .catch(() => undefined);
       let vanilla: ChatResponse;
       try {
         vanilla = await this.record.chat({
@@ -239,13 +241,19 @@ class Run implements ErasureRun, ShownRun {
           signal: vanillaCall.signal,
           messages: buildVanillaMessages(question, this.sent),
           options: this.record.sampling(),
-          ...(stream ? { onToken: (t: string) => stream.push(t) } : {}),
+          onToken: (t: string) => {
+            stream?.push(t);
+            if (opening.push(t) && !stream?.anythingShown()) vanillaCall.abort();
+          },
         });
       } catch (error) {
-        if (!bound || outer?.aborted) throw error;
-        return await withoutDraft([]);
+        if (!opening.bound || outer?.aborted) throw error;
+        // The server frees the stopped draft's slot when it notices the closed connection (at its next
+        // token). A call sent at once could find that slot busy and, on a server with more slots, read
+        // the whole conversation again in another one: a moment's wait keeps the cached conversation.
+        await pause(SLOT_RELEASE_MS, outer);
+        return await withoutDraft(opening.bound.named, opening.bound.touched);
       } finally {
-        answered = true;
         outer?.removeEventListener('abort', forward);
       }
       // Control characters, escape sequences and bidi controls go before anything reads the answer: the
@@ -280,10 +288,14 @@ class Run implements ErasureRun, ShownRun {
         }
         // Only the uncertain band is left: detection may add targets; none leaves the answer to the
         // meaning check, which removes any sentence over its target's threshold (see shownAnswer.ts).
-        const detected = await this.detect(written, shortlisted);
-        this.detected = new Set(shortlisted.filter((h) => detected.has(h.handle)).map((h) => h.target.id));
+        // A target the question's detection cleared is not asked about again: the meaning check reads
+        // every sentence against it at the sure band.
+        const open = assignHandles(shortlisted.filter((h) => !this.questionCleared.has(h.target.id)).map((h) => h.target));
+        if (open.length === 0) return this.standing(answer);
+        const detected = await this.detect(written, open);
+        this.detected = new Set([...(this.detected ?? []), ...open.filter((h) => detected.has(h.handle)).map((h) => h.target.id)]);
         if (detected.size === 0) return this.standing(answer);
-        const touched = shortlisted.filter((h) => detected.has(h.handle));
+        const touched = open.filter((h) => detected.has(h.handle));
         // Detection's verdict binds: what it found is touched whatever any later agent says.
         const known = new Map(touched.map((h) => [h.target.id, detected.get(h.handle)!]));
         return await this.erase({ draft: answer, written }, assignHandles(touched.map((h) => h.target)), known, false);
@@ -351,13 +363,36 @@ class Run implements ErasureRun, ShownRun {
     return this.result('vanilla', finalized, []);
   }
 
+  /** The question's vectors, once `askFirst` has them (the draft's opening is read with them). */
+  private questionQueries: QueryVectors = { state: { status: 'off' } };
+
+  /** What the draft's opening binds (see DraftOpening): the targets it names, and every binding touch. */
+  private openingBinds(text: string): { named: ForgetTarget[]; touched: Map<string, TouchKind> } | undefined {
+    const { question, index, options } = this.input;
+    const named = index.mentionedTargets(stripControls(text), text);
+    const report = this.relevance.assess({
+      policy: this.policy === 'always' ? 'related' : this.policy,
+      named,
+      texts: [question, ...this.sent.map((m) => m.content), ...this.evidence, text],
+      queries: this.questionQueries,
+      ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
+    });
+    const touched = bindingTouches(report);
+    return touched.size > 0 ? { named, touched } : undefined;
+  }
+
+  /** Targets the detect agent cleared when it read the question alone (see `askFirst`). */
+  private questionCleared = new Set<string>();
+
   /**
-   * Whether the question (read with the turns sent and the evidence, as retrieval reads them) binds a
-   * target on its own: a keyword or meaning score in the sure band. Pure: no notice, no report kept.
+   * The question alone, before any draft: the targets it touches (by id) when it binds one (a keyword or
+   * meaning score in the sure band) or the detect agent finds one in the uncertain band, else undefined
+   * (the vanilla agent answers). Read with the turns sent and the evidence, as retrieval reads them.
    */
-  private questionBinds(queries: QueryVectors): boolean {
-    if (this.policy === 'named') return false;
+  private async askFirst(asked: Promise<QueryVectors> | undefined): Promise<Map<string, TouchKind> | undefined> {
     const { question, options } = this.input;
+    const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
+    this.questionQueries = queries;
     const report = this.relevance.assess({
       policy: this.policy,
       named: [],
@@ -365,7 +400,32 @@ class Run implements ErasureRun, ShownRun {
       queries,
       ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
     });
-    return bindingTouches(report).size > 0;
+    const binding = bindingTouches(report);
+    if (binding.size > 0) return binding;
+    // `always` erases every answer with its shortlist anyway: no question is audited apart.
+    if (this.policy !== 'related' || report.shortlist.length === 0) return undefined;
+    const handled = assignHandles(report.shortlist.map((e) => e.target));
+    const found = await this.failingClosedDetect(handled);
+    if (found === undefined) return undefined;
+    const touched = new Map(handled.filter((h) => found.has(h.handle)).map((h) => [h.target.id, found.get(h.handle)!] as const));
+    this.detected = new Set(touched.keys());
+    if (touched.size > 0) return touched;
+    for (const h of handled) this.questionCleared.add(h.target.id);
+    return undefined;
+  }
+
+  /**
+   * Detection on the question alone. A failure here does not refuse the request: the question has not
+   * been answered yet, and the draft goes through relevance, detection and the meaning check as any other.
+   */
+  private async failingClosedDetect(handled: HandledTarget[]): Promise<Map<string, TouchKind> | undefined> {
+    try {
+      return await this.detect(undefined, handled);
+    } catch (error) {
+      if (error instanceof LlmError && USERS_TO_FIX.has(error.code)) throw error;
+      if (isAbort(error) || this.input.signal?.aborted) throw error;
+      return undefined;
+    }
   }
 
   /**
@@ -373,17 +433,21 @@ class Run implements ErasureRun, ShownRun {
    * reply. It continues the vanilla call's own conversation (agents/thread.ts): the prompt as sent and the
    * answer as written, which the server has just cached, so only its short task is evaluated.
    */
-  private async detect(written: string, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
+  private async detect(written: string | undefined, handled: HandledTarget[]): Promise<Map<string, TouchKind>> {
     const { question } = this.input;
     const build = (kept: readonly ChatMessage[]) =>
       buildDetectMessages({
-        thread: [...buildVanillaMessages(question, kept), { role: 'assistant', content: written }],
-        withAnswer: true,
+        thread: [
+          ...buildVanillaMessages(question, kept),
+          ...(written !== undefined ? [{ role: 'assistant' as const, content: written }] : []),
+        ],
+        withAnswer: written !== undefined,
         targets: handled,
       });
     const fit = fitHistory(this.sent, build, this.budget);
     if (!fit) throw new PromptTooLongError('detect', estimatePromptTokens(build([])), this.budget, this.contextLength);
-    this.record.begin('detect', `Checking ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, {
+    const what = written === undefined ? 'the question' : 'the answer';
+    this.record.begin('detect', `Checking ${what} against ${handled.length} related ${handled.length === 1 ? 'target' : 'targets'}…`, {
       targets: handled.length,
     });
     const reply = await this.record.structured({ label: 'detect', schema: detectSchema, messages: build(fit.kept) });
@@ -509,5 +573,49 @@ class Run implements ErasureRun, ShownRun {
 
   callBase(label: string) {
     return this.record.callBase(label);
+  }
+}
+
+/** How long a stopped call's slot takes to come free on the server (a few tokens' time). */
+const SLOT_RELEASE_MS = 100;
+
+/** Waits `ms`, or less if `signal` aborts (the caller then sees the abort on its next call). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** Sentences that make a draft's opening: enough to say what the answer is about, early enough to save most of it. */
+const OPENING_SENTENCES = 2;
+
+/**
+ * Watches a streamed draft for its opening (its first OPENING_SENTENCES complete sentences) and asks
+ * once, when the opening is complete, whether it binds a target. `push` returns true when it does.
+ */
+class DraftOpening {
+  private text = '';
+  private asked = false;
+  bound: { named: ForgetTarget[]; touched: Map<string, TouchKind> } | undefined;
+
+  constructor(private readonly binds: (text: string) => DraftOpening['bound']) {}
+
+  push(piece: string): boolean {
+    if (this.asked) return false;
+    const before = this.text.at(-1) ?? '';
+    this.text += piece;
+    // Only a piece that may end a sentence (a terminator, then space or a line break) is worth a look.
+    if (!/[.!?]["')\]’”*_]*\s|\n/.test(before + piece)) return false;
+    const end = completeUpTo(this.text);
+    if (end < 0 || splitSentences(this.text.slice(0, end)).length < OPENING_SENTENCES) return false;
+    this.asked = true;
+    this.bound = this.binds(this.text.slice(0, end));
+    return this.bound !== undefined;
   }
 }

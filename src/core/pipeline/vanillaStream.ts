@@ -93,6 +93,8 @@ export function streamUntouched(run: StreamRun, asked: Promise<QueryVectors> | u
   const gate = new SentenceGate(judge, (text) => run.input.onEvent?.({ type: 'answer-chunk', text }), 'stop');
   return {
     push: (piece: string) => gate.push(stripper.push(piece)),
+    /** Whether any sentence has been shown yet. */
+    anythingShown: () => gate.shown !== '',
     end: async () => {
       gate.push(stripper.end());
       try {
