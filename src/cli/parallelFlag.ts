@@ -11,7 +11,7 @@ import type { CliIo } from './io';
 
 export const PARALLEL_HELP = `  --parallel auto|N  model calls of one request at once (default auto: measures how many requests the Ollama
                      server runs at once, once per server and model, again after it restarts; see
-                     docs/parallelism.md); 1 = one slot: at most 2 candidates, the best shown without composing`;
+                     docs/parallelism.md); a request's agents run one after another on one cached conversation`;
 
 /** `auto`, a whole number within [1, max], or the usage message. */
 export function parseParallel(value: string | undefined, max: number): number | 'auto' | { error: string } {
