@@ -52,7 +52,8 @@ export function taskOf<M extends { readonly role?: string; readonly content: str
  */
 export function callRoleOf(messages: readonly { readonly role: string; readonly content: string }[]): AgentRole {
   const i = taskIndex(messages);
-  return agentRoleOf(i < 0 ? messages : messages.slice(0, i + 1));
+  // agentRoleOf compares roles as strings; a recorded message's role is any string the wire carried.
+  return agentRoleOf((i < 0 ? messages : messages.slice(0, i + 1)) as Parameters<typeof agentRoleOf>[0]);
 }
 
 /** How many candidate sets an edit call asks for, or undefined for any other call. */
