@@ -9,17 +9,56 @@
  * Scripts are written per candidate, as if each candidate were its own call: the servers ask an edit
  * script once per candidate (`asCandidateCall`) and combine the replies (`combineCandidateReplies`).
  */
-import { applyEdits, readEdits, ROLE_SIGNATURE, taskData } from '../../src/core/agents';
+import { agentRoleOf, applyEdits, readEdits, ROLE_SIGNATURE, taskData, type AgentRole } from '../../src/core/agents';
 import { splitSentences } from '../../src/core/text';
 
 type Messages = readonly { readonly role?: string; readonly content: string }[];
 
-const isTask = (m: { readonly role?: string; readonly content: string }) =>
+/** Whether a message is an agent's task: a user message that opens with a role signature. */
+export const isTask = (m: { readonly role?: string; readonly content: string }) =>
   m.role === 'user' && Object.values(ROLE_SIGNATURE).some((sig) => m.content.startsWith(sig));
+
+/**
+ * The request a structured call's retry ends with (src/core/agents/structured.ts), after the echo of
+ * the bad reply or, when the echo would not fit, right after the task.
+ */
+const RETRY = /^(?:That|Your previous) reply could not be used: /;
+
+/**
+ * Where a call's agent task sits: the last message, or the message before a structured retry (the echo
+ * of the bad reply and the retry's request). -1 for a call without a task (the vanilla agent's).
+ */
+export function taskIndex(messages: Messages): number {
+  const n = messages.length;
+  const last = messages[n - 1];
+  if (!last) return -1;
+  if (isTask(last)) return n - 1;
+  if (last.role !== 'user' || !RETRY.test(last.content)) return -1;
+  if (n >= 2 && isTask(messages[n - 2]!)) return n - 2;
+  if (n >= 3 && messages[n - 2]!.role === 'assistant' && isTask(messages[n - 3]!)) return n - 3;
+  return -1;
+}
+
+/** A call's agent task (the last user message of its thread), read through a structured retry. */
+export function taskOf<M extends { readonly role?: string; readonly content: string }>(messages: readonly M[]): M | undefined {
+  const i = taskIndex(messages);
+  return i < 0 ? undefined : messages[i];
+}
+
+/**
+ * Which agent sent a call, as `agentRoleOf` says, but read through a structured retry: a retry's last
+ * message is the retry's request, which carries no signature, and is still its agent's call. The test
+ * servers route calls by this, so a retried critic call reaches the critic's script.
+ */
+export function callRoleOf(messages: readonly { readonly role: string; readonly content: string }[]): AgentRole {
+  const i = taskIndex(messages);
+  // agentRoleOf compares roles as strings; a recorded message's role is any string the wire carried.
+  return agentRoleOf((i < 0 ? messages : messages.slice(0, i + 1)) as Parameters<typeof agentRoleOf>[0]);
+}
 
 /** How many candidate sets an edit call asks for, or undefined for any other call. */
 export function candidateSets(messages: Messages): number | undefined {
-  const n = taskData(messages.at(-1))?.candidate_sets;
+  const n = taskData(taskOf(messages))?.candidate_sets;
   return typeof n === 'number' ? n : undefined;
 }
 
@@ -66,9 +105,10 @@ export function candidateNumber(messages: Messages): number {
   return m ? Number(m[1]) : 1;
 }
 
-/** The thread before an agent's task: the conversation the agent reads. */
-function threadOf(messages: Messages): Messages {
-  return isTask(messages.at(-1) ?? { content: '' }) ? messages.slice(0, -1) : messages;
+/** The thread before an agent's task: the conversation the agent reads (all of a call without a task). */
+export function threadOf<M extends { readonly role?: string; readonly content: string }>(messages: readonly M[]): readonly M[] {
+  const i = taskIndex(messages);
+  return i < 0 ? messages : messages.slice(0, i);
 }
 
 /** The draft an edit call edits (the assistant turn before its task), or undefined. */
@@ -85,7 +125,7 @@ export function candidateData(messages: Messages): {
   question: string;
   draft_sentences?: { sentence: number; text: string }[];
 } {
-  const data = (taskData(messages.at(-1)) ?? {}) as { forget_targets?: { handle: string; name: string; aliases?: string[] }[] };
+  const data = (taskData(taskOf(messages)) ?? {}) as { forget_targets?: { handle: string; name: string; aliases?: string[] }[] };
   const thread = threadOf(messages).filter((m) => m.role !== 'system' && !isTask(m));
   const questionAt = thread.map((m) => m.role).lastIndexOf('user');
   const draft = draftText(messages);
@@ -149,11 +189,14 @@ export function criticScores(scores: readonly { readonly forget: number; readonl
  * its task (by `score_candidates`), each applied to the draft before that.
  */
 export function criticCandidates(messages: Messages): string[] {
-  const numbers = (taskData(messages.at(-1))?.score_candidates ?? []) as number[];
-  const draft = messages.at(-4)?.content ?? '';
+  // The critic's thread ends: …, the draft, the edit task, the edit reply, then its own task.
+  const at = taskIndex(messages);
+  if (at < 3) return [];
+  const numbers = (taskData(messages[at])?.score_candidates ?? []) as number[];
+  const draft = messages[at - 3]!.content;
   let reply: { candidates?: { drop: number[]; replace: { sentence: number; text: string }[] }[] } = {};
   try {
-    reply = JSON.parse(messages.at(-2)?.content ?? '{}') as typeof reply;
+    reply = JSON.parse(messages[at - 1]!.content) as typeof reply;
   } catch {
     // An unreadable edit reply leaves nothing to read back.
   }

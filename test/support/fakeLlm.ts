@@ -1,9 +1,9 @@
-import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
+import type { AgentRole } from '../../src/core/agents/roles';
 import { LlmError } from '../../src/core/llm/errors';
 import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { scriptedEmbedding } from './scriptedEmbeddings';
 import { readableMessages } from './scriptedOllama';
-import { asCandidateCall, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
+import { asCandidateCall, callRoleOf, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
 import type { ChatRequest, ChatResponse, LlmPort } from '../../src/core/llm/port';
 
 /** What a scripted agent does on one call: reply with text or an object (JSON), fail, or wait for the abort. */
@@ -33,7 +33,7 @@ export class FakeLlm implements LlmPort {
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
     if (isParallelismProbe(request.messages)) return this.probe(request);
-    const role = agentRoleOf(request.messages);
+    const role = callRoleOf(request.messages);
     const readable = { ...request, messages: readableMessages(request.messages) };
     this.calls.push({ role, request: readable, raw: request });
     request.signal?.throwIfAborted();

@@ -12,7 +12,7 @@
  *   honestly otherwise.
  *
  */
-import { draftOf } from './erasedReplies';
+import { draftOf, isTask, taskOf, threadOf } from './erasedReplies';
 
 type Messages = readonly { readonly role: string; readonly content: string }[];
 type Role = 'vanilla' | 'detect' | 'critic' | 'compose' | 'rewrite' | 'edit';
@@ -32,7 +32,8 @@ interface AgentData {
  * the question, the draft as an assistant turn, earlier agents' replies) and its task's fenced JSON data.
  */
 function agentData(messages: Messages): AgentData {
-  const task = messages.at(-1)?.content ?? '';
+  // Read through a structured retry: its task is then before the echo and the retry's request.
+  const task = taskOf(messages)?.content ?? '';
   const fence = /\nData:\n```json\n([\s\S]*?)\n```/.exec(task);
   let data: { forget_targets?: AgentData['forget_targets']; score_candidates?: number[] } = {};
   try {
@@ -40,8 +41,9 @@ function agentData(messages: Messages): AgentData {
   } catch {
     data = {};
   }
-  const thread = messages.slice(0, -1).filter((m) => m.role !== 'system');
-  const questionAt = thread.map((m) => m.role).lastIndexOf('user');
+  const thread = threadOf(messages).filter((m) => m.role !== 'system');
+  // The question is the last user turn that is not an earlier agent's task (the critic's thread holds the edit task).
+  const questionAt = thread.findLastIndex((m) => m.role === 'user' && !isTask(m));
   const draft = thread.at(-1)?.role === 'assistant' ? thread.at(-1)!.content : undefined;
   return {
     question: thread[questionAt]?.content ?? '',

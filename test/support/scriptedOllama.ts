@@ -42,8 +42,8 @@
 import { scriptedEmbedding } from './scriptedEmbeddings';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { agentRoleOf, type AgentRole } from '../../src/core/agents/roles';
-import { asCandidateCall, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
+import type { AgentRole } from '../../src/core/agents/roles';
+import { asCandidateCall, callRoleOf, candidateSets, combineCandidateReplies, isWholeEditReply } from './erasedReplies';
 import type { ChatMessage } from '../../src/core/llm/port';
 import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { parseKeepAlive, SpeedModel, type SpeedEvent, type SpeedProfile, type SpeedRequest, type SpeedTimings } from './speedModel';
@@ -230,7 +230,7 @@ export interface RecordedMessage {
 }
 
 export interface RecordedChat {
-  /** Which agent sent it, from the system prompt's signature. */
+  /** Which agent sent it, from its task's signature (a structured retry counts as its agent's call). */
   readonly role: AgentRole;
   readonly model: string;
   readonly messages: readonly RecordedMessage[];
@@ -776,7 +776,7 @@ export class ScriptedOllama {
         (Array.isArray(body.tools) ? JSON.stringify(body.tools) : ''),
     );
     const chat: RecordedChat = {
-      role: agentRoleOf(messages as ChatMessage[]),
+      role: callRoleOf(messages as ChatMessage[]),
       model: name,
       // A model reads through the datamarking; scripts and assertions see the prompt as a model
       // reads it. The marked prompt as sent stays in `body.messages`.

@@ -20,7 +20,7 @@
  * - `rejectResponseFormat: true` answers a request with `response_format` 400, as a server without structured output may.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { agentRoleOf } from '../../src/core/agents/roles';
+import { callRoleOf } from './erasedReplies';
 import type { ChatMessage } from '../../src/core/llm/port';
 import {
   embedText,
@@ -257,7 +257,7 @@ export class ScriptedOpenAI extends ScriptedOllama {
     if (body.seed !== undefined) options.seed = body.seed;
     if (maxTokens !== undefined) options.num_predict = maxTokens;
     const chat: RecordedChat = {
-      role: agentRoleOf(messages as ChatMessage[]),
+      role: callRoleOf(messages as ChatMessage[]),
       model: name,
       messages,
       format: responseFormat?.json_schema?.schema,

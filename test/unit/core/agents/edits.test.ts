@@ -1,12 +1,20 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  agentRoleOf,
   applyEdits,
   buildEditMessages,
+  buildVanillaMessages,
   composeEdits,
+  createDataMark,
+  editCandidatesSchema,
+  editProblem,
   editSchema,
   maxReplacementLength,
   readEdits,
+  ROLE_SIGNATURE,
+  taskData,
+  toJsonSchema,
   type EditReply,
   type EditSet,
 } from '../../../../src/core/agents';
@@ -117,31 +125,83 @@ describe('composing edit sets', () => {
 
 describe('the edit prompt', () => {
   const handled = assignHandles(parseTargets([{ name: 'Project Falcon', description: 'the drone project' }]).targets);
-  const messages = (candidate: number) =>
-    buildEditMessages({ question: 'What does it do?', history: [], targets: handled, draft, candidate, of: 3 });
+  /** The request's thread up to the draft: the vanilla prompt as sent, then the draft as the model wrote it. */
+  const thread = [
+    ...buildVanillaMessages('What does it do?', [
+      { role: 'user', content: 'Tell me about drones.' },
+      { role: 'assistant', content: 'Drones are aircraft.' },
+    ]),
+    { role: 'assistant' as const, content: 'Drones fly far. The project is run from Lisbon. Batteries limit range.' },
+  ];
+  const messages = (candidates: number, mark = createDataMark(() => 0)) =>
+    buildEditMessages({ thread, targets: handled, draft, candidates, mark });
 
-  test('carries the draft numbered by sentence, and the targets by handle', () => {
-    const content = messages(1)[1]!.content;
-    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-      forget_targets: { handle: string; name: string }[];
-      draft_sentences: { sentence: number; text: string }[];
-    };
-    assert.deepEqual(data.draft_sentences, [
-      { sentence: 1, text: 'Drones fly far.' },
-      { sentence: 2, text: 'The project is run from Lisbon.' },
-      { sentence: 3, text: 'Batteries limit range.' },
-    ]);
-    assert.deepEqual(
-      data.forget_targets.map((t) => [t.handle, t.name]),
-      [['T1', 'Project Falcon']],
-    );
+  test('continues the thread as it is, with its task as the only new message', () => {
+    const m = messages(3);
+    assert.deepEqual(m.slice(0, -1), thread);
+    assert.equal(m.length, thread.length + 1);
+    assert.equal(m.at(-1)!.role, 'user');
+    assert.ok(m.at(-1)!.content.startsWith(ROLE_SIGNATURE.edit));
+    assert.equal(agentRoleOf(m), 'edit');
   });
 
-  test('the j calls differ only after their shared prefix, so the server can reuse its cache', () => {
-    const [a, b] = [messages(1), messages(2)];
-    assert.equal(a[0]!.content, b[0]!.content);
-    const cut = a[1]!.content.lastIndexOf('\n\nCandidate ');
-    assert.equal(a[1]!.content.slice(0, cut), b[1]!.content.slice(0, cut));
-    assert.notEqual(a[1]!.content, b[1]!.content);
+  test('carries the targets by handle and the number of sets as data, and numbers the sentences by their first words', () => {
+    const task = messages(
+      3,
+      createDataMark(() => 0),
+    ).at(-1)!;
+    const data = taskData(task) as { forget_targets: { handle: string; name: string; description: string }[]; candidate_sets: number };
+    assert.deepEqual(data.forget_targets, [{ handle: 'T1', name: 'Project Falcon', description: 'the drone project' }]);
+    assert.equal(data.candidate_sets, 3);
+    // The draft itself is the turn above: the task quotes only each sentence's first words, marked.
+    assert.match(task.content, /\n1: Dronesˆflyˆfar\.\n2: Theˆprojectˆisˆrun …\n3: Batteriesˆlimitˆrange\.$/u);
+    assert.ok(!task.content.includes('Lisbon'), 'the task does not repeat the draft');
+  });
+
+  test('asks for j sets, each in its own way, in order', () => {
+    const ways = (j: number) => /in this order:\n((?:\d+: .*\n)+)/.exec(messages(j).at(-1)!.content)![1]!.trim().split('\n');
+    assert.deepEqual(
+      ways(1).map((w) => w.slice(0, 3)),
+      ['1: '],
+    );
+    const five = ways(5);
+    assert.deepEqual(
+      five.map((w) => w.slice(0, 3)),
+      ['1: ', '2: ', '3: ', '4: ', '5: '],
+    );
+    assert.equal(new Set(five.slice(0, 4).map((w) => w.slice(3))).size, 4);
+    assert.match(messages(1).at(-1)!.content, /Write 1 candidate set of edits/);
+    assert.match(messages(5).at(-1)!.content, /Write 5 candidate sets of edits/);
+  });
+
+  test('states the marking rule only when the request marks its text', () => {
+    const mark = createDataMark(() => 0);
+    assert.ok(messages(3, mark).at(-1)!.content.includes(mark.rule));
+    const plain = buildEditMessages({ thread, targets: handled, draft, candidates: 3 });
+    assert.doesNotMatch(plain.at(-1)!.content, /Untrusted text quoted here/);
+    assert.match(plain.at(-1)!.content, /\n2: The project is run …\n/);
+  });
+
+  test('its schema fixes j sets and closed touch kinds, so Ollama’s grammar enforces both', () => {
+    const json = toJsonSchema(editCandidatesSchema(3)) as { properties: { candidates: { minItems: number; maxItems: number } } };
+    assert.deepEqual([json.properties.candidates.minItems, json.properties.candidates.maxItems], [3, 3]);
+    const ok = { touched: [{ target: 'T1', how: 'described' }], candidates: [0, 1, 2].map(() => ({ drop: [], replace: [] })) };
+    assert.equal(editCandidatesSchema(3).safeParse(ok).success, true);
+    assert.equal(editCandidatesSchema(3).safeParse({ ...ok, candidates: ok.candidates.slice(1) }).success, false);
+    assert.equal(editCandidatesSchema(3).safeParse({ ...ok, touched: [{ target: 'Project Falcon', how: 'named' }] }).success, false);
+    assert.equal(editCandidatesSchema(3).safeParse({ ...ok, touched: [{ target: 'T1', how: 'guessed' }] }).success, false);
+  });
+
+  test('a reply stands while one candidate reads; with none, every problem is named for the retry', () => {
+    const check = editProblem(draft);
+    const reply = (...candidates: Partial<EditReply>[]) => ({
+      touched: [],
+      candidates: candidates.map((c) => ({ drop: [], replace: [], ...c })),
+    });
+    assert.equal(check(reply({ drop: [9] }, { drop: [2] })), undefined);
+    assert.equal(
+      check(reply({ drop: [9] }, { drop: [1, 1] })),
+      'candidate 1: sentence 9 does not exist: the draft has 3 sentences; candidate 2: sentence 1 is edited more than once',
+    );
   });
 });

@@ -14,6 +14,7 @@ import {
 import { buildTargetIndex } from '../../../../src/core/guard';
 import { parseTargets } from '../../../../src/core/targets';
 import { LlmError } from '../../../../src/core/llm/errors';
+import { buildVanillaMessages, taskData } from '../../../../src/core/agents';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
 import { candidateData, criticCandidates, criticEach, criticScores, draftOf, dropNamed, edits } from '../../../support/erasedReplies';
 
@@ -72,21 +73,31 @@ describe('pipeline control flow', () => {
     assert.deepEqual(roles(r), ['vanilla']);
   });
 
-  test('a target in the question: no vanilla draft; one erased draft, j edit sets, the critic, and the top-k merged without a model call', async () => {
+  test('a target in the question: no vanilla draft; one erased draft, one call for j edit sets, the critic, and the top-k merged without a model call', async () => {
     const r = run({ vanilla: 'Project Falcon builds stealth drones for Zephyr Holdings.', ...erasing });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
-    // The rewrite answers the question itself; every edit call gets its text, numbered by sentence.
-    assert.ok(!r.llm.callsOf('rewrite')[0]!.request.messages[1]!.content.includes('draft_answer'));
-    for (const c of r.llm.callsOf('edit'))
-      assert.deepEqual(candidateData(c.request.messages).draft_sentences, [
-        { sentence: 1, text: 'That programme is confidential.' },
-        { sentence: 2, text: 'Drones in general use GPS.' },
-        { sentence: 3, text: 'Its budget is not public.' },
-      ]);
-    // The critic scores each edit set applied to the draft, not the edits.
-    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), editTexts);
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'critic']);
+    // The rewrite answers the question itself: its thread ends with the question, no draft before its task.
+    const rewrite = r.llm.callsOf('rewrite')[0]!.request.messages;
+    assert.deepEqual(
+      rewrite.map((m) => m.role),
+      ['system', 'user', 'user'],
+    );
+    assert.equal(rewrite[1]!.content, 'What is Project Falcon building?');
+    // The edit call gets its text, numbered by sentence, and asks for all j sets at once.
+    const edit = r.llm.callsOf('edit')[0]!.request.messages;
+    assert.deepEqual(candidateData(edit).draft_sentences, [
+      { sentence: 1, text: 'That programme is confidential.' },
+      { sentence: 2, text: 'Drones in general use GPS.' },
+      { sentence: 3, text: 'Its budget is not public.' },
+    ]);
+    assert.equal(taskData(edit.at(-1))?.candidate_sets, 3);
+    // The critic scores each edit set applied to the draft, by number: the texts are in its thread, not its task.
+    const critic = r.llm.callsOf('critic')[0]!.request.messages;
+    assert.deepEqual(taskData(critic.at(-1))?.score_candidates, [1, 2, 3]);
+    assert.deepEqual(criticCandidates(critic), editTexts);
+    assert.ok(!critic.at(-1)!.content.includes('Drones in general'), 'the critic task repeats no candidate text');
     assert.equal(result.answer, MERGED);
     assert.equal(result.redactions.length, 1);
     const [red] = result.redactions;
@@ -100,15 +111,14 @@ describe('pipeline control flow', () => {
     );
   });
 
-  test('a target the vanilla answer names that the question did not: the draft goes to every edit call, and the sentence naming it goes', async () => {
+  test('a target the vanilla answer names that the question did not: the draft goes to the edit call, and the sentence naming it goes', async () => {
     const r = run(
       { vanilla: 'Zephyr Holdings funds it. Drones in general use GPS.', edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
       { question: 'Who funds the drone work?' },
     );
     const result = await r.promise;
-    assert.deepEqual(roles(r), ['vanilla', 'edit', 'edit', 'edit', 'critic']);
-    for (const c of r.llm.callsOf('edit'))
-      assert.deepEqual(draftOf(c.request.messages), ['Zephyr Holdings funds it.', 'Drones in general use GPS.']);
+    assert.deepEqual(roles(r), ['vanilla', 'edit', 'critic']);
+    assert.deepEqual(draftOf(r.llm.callsOf('edit')[0]!.request.messages), ['Zephyr Holdings funds it.', 'Drones in general use GPS.']);
     // Three identical candidates are one text: the critic scores it once.
     assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), ['Drones in general use GPS.']);
     assert.equal(result.answer, 'Drones in general use GPS.');
@@ -144,10 +154,11 @@ describe('pipeline control flow', () => {
       assert.ok(!text.includes('Marta Quist'), `${call.role} prompt leaked an untouched target`);
       assert.ok(!text.includes('Zephyr'), `${call.role} prompt leaked an untouched target`);
     }
+    // The targets reach the agents in their tasks, the last message of each call.
     for (const role of ['rewrite', 'edit'] as const) {
-      const prompt = r.llm.callsOf(role)[0]!.request.messages[1]!.content;
-      assert.match(prompt, /Project Falcon/);
-      assert.match(prompt, /the secret aircraft project/);
+      const task = r.llm.callsOf(role)[0]!.request.messages.at(-1)!.content;
+      assert.match(task, /Project Falcon/);
+      assert.match(task, /the secret aircraft project/);
     }
   });
 
@@ -192,6 +203,91 @@ describe('pipeline control flow', () => {
   });
 });
 
+describe('one cached thread', () => {
+  const history = [
+    { role: 'user' as const, content: 'Hi, I am reading about drones.' },
+    { role: 'assistant' as const, content: 'Glad to help with drones.' },
+  ];
+
+  /** A run whose port also keeps each reply as the model wrote it, in call order. */
+  async function threaded(script: FakeScript, question: string) {
+    const llm = new FakeLlm(script);
+    const replies: string[] = [];
+    const chat = llm.chat.bind(llm);
+    llm.chat = async (request) => {
+      const response = await chat(request);
+      replies.push(response.content);
+      return response;
+    };
+    const result = await runPipeline({ llm, index, question, history, options });
+    return { result, llm, replies, sent: llm.calls.map((c) => c.raw.messages) };
+  }
+
+  test('every agent call starts with the vanilla call as sent, then the draft as written; the critic continues after the edit reply', async () => {
+    // An escape sequence the user never sees: the shown answer loses it, the thread keeps the draft as the model wrote it.
+    const written = 'Zephyr Holdings funds it.\u001b[0m Drones in general use GPS.';
+    const question = 'Who funds the drone work?';
+    const r = await threaded({ vanilla: written, edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) }, question);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'edit', 'critic'],
+    );
+    const [vanilla, edit, critic] = r.sent;
+    assert.deepEqual(vanilla, buildVanillaMessages(question, history));
+    // The edit call: exactly the vanilla prompt, the draft as the assistant turn, then its own task only.
+    assert.deepEqual(edit!.slice(0, vanilla!.length), vanilla);
+    assert.deepEqual(edit![vanilla!.length], { role: 'assistant', content: written });
+    assert.equal(edit!.length, vanilla!.length + 2);
+    // The critic: all of the edit call, the edit reply as written, then its own task only.
+    assert.deepEqual(critic!.slice(0, edit!.length), edit);
+    assert.deepEqual(critic![edit!.length], { role: 'assistant', content: r.replies[1] });
+    assert.equal(critic!.length, edit!.length + 2);
+    assert.equal(r.result.outcome, 'erased');
+    assert.equal(r.result.answer, 'Drones in general use GPS.');
+  });
+
+  test('without a draft the rewrite continues the vanilla prompt, and its reply is the draft the edit and the critic continue', async () => {
+    const question = 'What is Project Falcon building?';
+    const r = await threaded(erasing, question);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['rewrite', 'edit', 'critic'],
+    );
+    const [rewrite, edit, critic] = r.sent;
+    const prompt = buildVanillaMessages(question, history);
+    assert.deepEqual(rewrite!.slice(0, -1), prompt);
+    assert.deepEqual(edit!.slice(0, rewrite!.length), rewrite);
+    assert.deepEqual(edit![rewrite!.length], { role: 'assistant', content: DRAFT });
+    assert.equal(edit!.length, rewrite!.length + 2);
+    assert.deepEqual(critic!.slice(0, edit!.length), edit);
+    assert.deepEqual(critic![edit!.length], { role: 'assistant', content: r.replies[1] });
+    assert.equal(critic!.length, edit!.length + 2);
+    assert.equal(r.result.answer, MERGED);
+  });
+
+  test('only the text a task quotes is datamarked: the turns, the question and the draft go as sent', async () => {
+    const written = 'Zephyr Holdings funds it. Drones in general use GPS.';
+    const r = await threaded(
+      { vanilla: written, edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
+      'Who funds the drone work?',
+    );
+    const editTask = r.sent[1]!.at(-1)!.content;
+    const marker = /has its spaces replaced by "(.)"/u.exec(editTask)?.[1];
+    assert.ok(marker, 'the edit task states the marking rule');
+    // The sentence index quotes the draft's first words: marked.
+    assert.match(
+      editTask,
+      new RegExp(`\\n1: Zephyr${marker}Holdings${marker}funds${marker}it\\.\\n2: Drones${marker}in${marker}general${marker}use …`, 'u'),
+    );
+    // Nothing else carries the marker, so the thread reads as the vanilla call sent it and the cache holds it.
+    for (const [i, messages] of r.sent.entries())
+      for (const m of messages)
+        if (m.content !== editTask) assert.ok(!m.content.includes(marker), `call ${i + 1}, ${m.role}: ${m.content.slice(0, 60)}`);
+    // The critic's task quotes nothing, so it states no rule.
+    assert.doesNotMatch(r.sent[2]!.at(-1)!.content, /Untrusted text quoted here/);
+  });
+});
+
 describe('edits the agents cannot be trusted with', () => {
   test('a replacement that puts the name back is vetoed like any candidate that spells a target; the others stand', async () => {
     const r = run({
@@ -210,44 +306,74 @@ describe('edits the agents cannot be trusted with', () => {
     assert.equal(result.guardActed, false);
   });
 
-  test('a sentence number the draft does not have is asked for once more, then the candidate is junk', async () => {
-    let calls = 0;
-    const r = run({
+  test('a candidate with a sentence number the draft does not have is junk; the others are scored without a second call', async () => {
+    const r = run({ ...erasing, edit: edits([{ drop: [7] }, { drop: [3] }, {}]), critic: criticEach({ forget: 5, utility: 4 }) });
+    const result = await r.promise;
+    assert.equal(result.outcome, 'erased');
+    assert.equal(r.llm.callsOf('edit').length, 1);
+    const critic = r.llm.callsOf('critic')[0]!.request.messages;
+    assert.deepEqual(taskData(critic.at(-1))?.score_candidates, [2, 3]);
+    assert.deepEqual(criticCandidates(critic), [editTexts[0], DRAFT]);
+  });
+
+  test('a reply with no usable candidate is asked for once more, naming each problem; a second one ends in a refusal', async () => {
+    const retrying = (req: { messages: readonly { content: string }[] }) => /could not be used/.test(req.messages.at(-1)!.content);
+    // Every candidate miscounts at first, then answers right.
+    const fixed = run({
       ...erasing,
-      // Candidate 1 miscounts twice; candidate 2 once, then answers right; candidate 3 keeps the draft.
-      edit: (req) => {
-        calls++;
-        const n = /Candidate (\d) of/.exec(req.messages[1]!.content)?.[1];
-        const retry = req.messages.length > 2;
-        if (n === '1') return { drop: [7], replace: [] };
-        if (n === '2' && !retry) return { drop: [0], replace: [] };
-        if (n === '2') return { drop: [3], replace: [] };
-        return { drop: [], replace: [] };
-      },
+      edit: (req) => (retrying(req) ? { drop: [3], replace: [] } : { drop: [7], replace: [] }),
       critic: criticEach({ forget: 5, utility: 4 }),
     });
-    const result = await r.promise;
-    assert.equal(calls, 5);
-    const retries = r.llm.callsOf('edit').filter((c) => c.request.messages.length > 2);
-    assert.match(retries[0]!.request.messages.at(-1)!.content, /sentence 7 does not exist: the draft has 3 sentences/);
-    // 0 is not a sentence number at all: the schema refuses it.
-    assert.match(retries[1]!.request.messages.at(-1)!.content, /does not fit the schema/);
-    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), [editTexts[0], DRAFT]);
+    const result = await fixed.promise;
+    const [first, retry] = fixed.llm.callsOf('edit');
+    assert.equal(fixed.llm.callsOf('edit').length, 2);
+    assert.match(
+      retry!.request.messages.at(-1)!.content,
+      /candidate 1: sentence 7 does not exist: the draft has 3 sentences; candidate 2: sentence 7 does not exist/,
+    );
+    // The retry continues the same thread: the first call's messages, its bad reply, then the request to fix it.
+    assert.deepEqual(retry!.request.messages.slice(0, first!.request.messages.length), first!.request.messages);
     assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, editTexts[0]);
+
+    // 0 is not a sentence number at all: the schema refuses the whole reply; then all miscount again.
+    const twice = run({
+      ...erasing,
+      edit: (req) =>
+        retrying(req) ? { drop: [7], replace: [] } : { drop: /Candidate 2 of/.test(req.messages.at(-1)!.content) ? [0] : [3], replace: [] },
+      critic: criticEach({ forget: 5, utility: 4 }),
+    });
+    const refused = await twice.promise;
+    assert.match(twice.llm.callsOf('edit')[1]!.request.messages.at(-1)!.content, /does not fit the schema/);
+    assert.equal(refused.outcome, 'refused');
+    assert.match(refused.refusalReason!, /the edit step failed: .*could not be read twice in a row/);
+    assert.equal(twice.llm.callsOf('critic').length, 0);
+    assert.equal(twice.streamed(), REFUSAL);
   });
 
   test('a replacement far longer than its sentence is refused: new writing is not an edit', async () => {
     const essay = 'Drones are fascinating. '.repeat(30);
+    // Beside a usable candidate the long one is junk: no second call, and it reaches no critic.
     const r = run({
       ...erasing,
       edit: edits([{ replace: [{ sentence: 2, text: essay }] }, { drop: [3] }]),
       critic: criticEach({ forget: 5, utility: 4 }),
     });
     const result = await r.promise;
-    const retry = r.llm.callsOf('edit').find((c) => c.request.messages.length > 2);
-    assert.match(retry!.request.messages.at(-1)!.content, /the replacement of sentence 2 has \d+ characters, more than the 200 allowed/);
+    assert.equal(r.llm.callsOf('edit').length, 1);
+    assert.deepEqual(taskData(r.llm.callsOf('critic')[0]!.request.messages.at(-1))?.score_candidates, [2]);
     assert.ok(!result.answer.includes('fascinating'));
     assert.equal(result.answer, editTexts[0]);
+    // Alone, it is asked for again with the reason, and never shown.
+    const alone = run(
+      { ...erasing, edit: edits([{ replace: [{ sentence: 2, text: essay }] }]), critic: criticEach({ forget: 5, utility: 4 }) },
+      { options: { ...options, candidates: 1, topK: 1 } },
+    );
+    const refused = await alone.promise;
+    const retry = alone.llm.callsOf('edit')[1];
+    assert.match(retry!.request.messages.at(-1)!.content, /the replacement of sentence 2 has \d+ characters, more than the 200 allowed/);
+    assert.equal(refused.outcome, 'refused');
+    assert.ok(!alone.streamed().includes('fascinating'));
   });
 
   test('edits that leave nothing, or only names, end in a refusal without a critic call', async () => {
@@ -322,12 +448,18 @@ describe('failing closed', () => {
     assert.ok(!r.streamed().includes('stealth'));
   });
 
-  test('a failed edit call is a junk candidate: the others are scored and used', async () => {
-    let n = 0;
-    const sets = edits(editSets);
+  test('an unreadable candidate is junk: the others are scored and used', async () => {
+    // One edit call writes all j sets; the second names a sentence the draft does not have.
     const r = run({
       ...erasing,
-      edit: (req) => (++n === 2 ? { fail: new LlmError('timeout', 'no reply within 5s', { label: 'edit' }) } : sets(req)),
+      edit: {
+        touched: [],
+        candidates: [
+          { drop: [3], replace: [] },
+          { drop: [9], replace: [] },
+          { drop: [], replace: [] },
+        ],
+      },
       critic: criticScores([
         { forget: 5, utility: 3 },
         { forget: 5, utility: 5 },
@@ -335,24 +467,34 @@ describe('failing closed', () => {
     });
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
-    assert.deepEqual(criticCandidates(r.llm.callsOf('critic')[0]!.request.messages), [editTexts[0], editTexts[2]]);
-    const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number } } };
+    const critic = r.llm.callsOf('critic')[0]!.request;
+    assert.deepEqual(taskData(critic.messages.at(-1))?.score_candidates, [1, 3]);
+    assert.deepEqual(criticCandidates(critic.messages), [editTexts[0], editTexts[2]]);
+    const format = critic.format as { properties: { forget: { minItems: number } } };
     assert.equal(format.properties.forget.minItems, 2);
   });
 
-  test('every edit call failing, or a rewrite that writes nothing, ends in a refusal without a critic call', async () => {
-    const cases: [FakeScript, RegExp][] = [
-      [{ edit: { fail: new LlmError('timeout', 'no reply within 5s', { label: 'edit' }) } }, /the edit step failed: no reply within 5s/],
-      [{ edit: ['not json'] }, /the edit step failed: .*could not be read twice in a row/],
-      [{ rewrite: '  \n ' }, /the rewrite step failed: the rewrite agent wrote nothing/],
+  test('a failed or twice unreadable edit call, or a rewrite that writes nothing, ends in a refusal without a critic call', async () => {
+    // A failed edit call leaves no candidate: all j sets were to come from it. A transport failure is not retried.
+    const cases: [FakeScript, RegExp, number][] = [
+      [{ edit: { fail: new LlmError('timeout', 'no reply within 5s', { label: 'edit' }) } }, /the edit step failed: no reply within 5s/, 1],
+      // Fewer sets than asked for: the schema fixes the count.
+      [
+        { edit: { touched: [], candidates: [] } },
+        /the edit step failed: .*could not be read twice in a row \(it does not fit the schema/,
+        2,
+      ],
+      [{ rewrite: '  \n ' }, /the rewrite step failed: the rewrite agent wrote nothing/, 0],
     ];
-    for (const [script, reason] of cases) {
+    for (const [script, reason, editCalls] of cases) {
       const r = run({ ...erasing, ...script });
       const result = await r.promise;
       assert.equal(result.outcome, 'refused');
       assert.match(result.refusalReason!, reason);
+      assert.equal(r.llm.callsOf('edit').length, editCalls, String(reason));
       assert.equal(r.llm.callsOf('critic').length, 0);
       assert.equal(r.streamed(), REFUSAL);
+      assert.ok(!result.answer.includes('confidential'));
     }
   });
 
@@ -437,17 +579,19 @@ describe('options', () => {
   const five = edits([1, 2, 3, 4, 5].map((n) => ({ drop: [n] })));
   const rising = criticScores([1, 2, 3, 4, 5].map((utility) => ({ forget: 5, utility })));
 
-  test('j and top-k shape the edit calls, the critic schema and what the composer merges', async () => {
+  test('j and top-k shape the edit call, the critic schema and what the composer merges', async () => {
     const r = run({ rewrite: FIVE, edit: five, critic: rising }, { options: { ...options, candidates: 5, topK: 3 } });
     const result = await r.promise;
-    const asked = r.llm.callsOf('edit').map((c) =>
-      c.request.messages[1]!.content.match(/Candidate (\d+) of (\d+)\./)!
-        .slice(1)
-        .join('/'),
-    );
-    assert.deepEqual(asked, ['1/5', '2/5', '3/5', '4/5', '5/5']);
-    // Each candidate samples with some temperature, so the five differ.
-    for (const c of r.llm.callsOf('edit')) assert.ok((c.request.options?.temperature ?? 0) > 0);
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'critic']);
+    const edit = r.llm.callsOf('edit')[0]!.request;
+    assert.equal(taskData(edit.messages.at(-1))?.candidate_sets, 5);
+    // The schema fixes the count, so Ollama's grammar makes the model write exactly j sets.
+    const sets = (edit.format as { properties: { candidates: { minItems: number; maxItems: number } } }).properties.candidates;
+    assert.deepEqual([sets.minItems, sets.maxItems], [5, 5]);
+    // The sets differ because the task asks for each in its own way (the ways repeat only past four).
+    const ways = /in this order:\n((?:\d+: .*\n)+)/.exec(edit.messages.at(-1)!.content)![1]!.trim().split('\n');
+    assert.equal(ways.length, 5);
+    assert.equal(new Set(ways.slice(0, 4).map((w) => w.replace(/^\d+: /, ''))).size, 4);
     const format = r.llm.callsOf('critic')[0]!.request.format as { properties: { forget: { minItems: number; maxItems: number } } };
     assert.equal(format.properties.forget.minItems, 5);
     assert.equal(format.properties.forget.maxItems, 5);
@@ -464,17 +608,27 @@ describe('options', () => {
     assert.ok(!result.stages.some((s) => s.stage === 'compose'));
   });
 
-  test('with a seed, each edit candidate gets its own, so a seeded run is reproducible yet the candidates differ', async () => {
-    const r = run(erasing, { options: { ...options, seed: 40 } });
-    await r.promise;
+  test('with a seed, every call is seeded, so a seeded run sends the same calls again', async () => {
+    const seeded = async () => {
+      const r = run(erasing, { options: { ...options, seed: 40 } });
+      await r.promise;
+      return r.llm.calls.map((c) => ({ role: c.role, messages: c.raw.messages, options: c.raw.options, format: c.raw.format }));
+    };
+    const [a, b] = [await seeded(), await seeded()];
     assert.deepEqual(
-      r.llm.callsOf('edit').map((c) => c.request.options?.seed),
-      [41, 42, 43],
+      a.map((c) => [c.role, c.options?.seed]),
+      [
+        ['rewrite', 41],
+        ['edit', 40],
+        ['critic', 40],
+      ],
     );
+    assert.deepEqual(a, b);
   });
 
-  test('at most parallelCalls edit calls are in flight at once', async () => {
-    for (const parallelCalls of [1, 2, 4]) {
+  test('the calls of a request run one after another, whatever parallelCalls says', async () => {
+    // Each call continues the one before it on the server's cached thread, so none may start before the last ended.
+    for (const parallelCalls of [1, 4]) {
       let inFlight = 0;
       let peak = 0;
       const llm = new FakeLlm(erasing);
@@ -495,7 +649,11 @@ describe('options', () => {
         options: { ...options, candidates: 4, parallelCalls },
       });
       assert.equal(result.outcome, 'erased');
-      assert.equal(peak, Math.min(parallelCalls, 4), `parallelCalls ${parallelCalls}`);
+      assert.deepEqual(
+        llm.calls.map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      assert.equal(peak, 1, `parallelCalls ${parallelCalls}`);
     }
   });
 
@@ -505,7 +663,7 @@ describe('options', () => {
       { question: 'Who builds drones?' },
     );
     await r.promise;
-    assert.deepEqual(roles(r), ['vanilla', 'edit', 'edit', 'edit', 'critic']);
+    assert.deepEqual(roles(r), ['vanilla', 'edit', 'critic']);
     for (const c of r.llm.calls) assert.equal(c.request.keepAlive, KEEP_ALIVE, c.role);
   });
 });
@@ -517,9 +675,10 @@ describe('context window', () => {
   ) => Array.from({ length: n }, (_, i) => ({ role: i % 2 === 0 ? ('user' as const) : ('assistant' as const), content: say(i) }));
 
   test('every call of every stage sends the same num_ctx, 8192 by default', async () => {
-    const r = run(erasing);
+    const r = run({ ...erasing, critic: ['not json', goodScores] });
     await r.promise;
-    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
+    // The critic's retry too.
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'critic', 'critic']);
     for (const c of r.llm.calls) assert.equal(c.request.options?.num_ctx, DEFAULT_CONTEXT_LENGTH, c.role);
     assert.equal(DEFAULT_CONTEXT_LENGTH, 8192);
   });
@@ -589,7 +748,7 @@ describe('context window', () => {
     assert.ok(!r.streamed().includes('stealth'));
   });
 
-  test('the edit calls see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
+  test('the agents see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
     const history = turns(40);
     const answer = `Falcon drones are remarkable. ${'They are quite remarkable machines, built with care. '.repeat(12)}`;
     const r = run(
@@ -597,14 +756,20 @@ describe('context window', () => {
       { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } },
     );
     const result = await r.promise;
+    assert.deepEqual(roles(r), ['vanilla', 'edit', 'critic']);
     const vanillaTurns = r.llm.callsOf('vanilla')[0]!.request.messages.slice(1, -1);
-    const editMessages = r.llm.callsOf('edit')[0]!.request.messages;
-    assert.ok(estimatePromptTokens(editMessages) <= promptBudget(2048));
-    const editTurns = candidateData(editMessages).conversation;
-    for (const c of r.llm.callsOf('edit')) assert.deepEqual(candidateData(c.request.messages).conversation, editTurns);
+    const turnsOf = (role: 'edit' | 'critic') => {
+      const messages = r.llm.callsOf(role)[0]!.request.messages;
+      assert.ok(estimatePromptTokens(messages) <= promptBudget(2048), role);
+      return candidateData(messages).conversation;
+    };
+    const [editTurns, criticTurns] = [turnsOf('edit'), turnsOf('critic')];
     assert.ok(editTurns.length > 0 && editTurns.length < vanillaTurns.length, `${editTurns.length} of ${vanillaTurns.length}`);
     assert.deepEqual(editTurns, vanillaTurns.slice(-editTurns.length));
-    assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: editTurns.length });
+    // The critic's thread is longer still (the edit task and reply): it may leave out more, never other turns.
+    assert.ok(criticTurns.length > 0 && criticTurns.length <= editTurns.length, `${criticTurns.length} of ${editTurns.length}`);
+    assert.deepEqual(criticTurns, vanillaTurns.slice(-criticTurns.length));
+    assert.deepEqual(result.historyTrimmed, { total: 40, sent: vanillaTurns.length, audit: criticTurns.length });
     const editStart = r.events.find((e) => e.type === 'stage-start' && e.stage === 'edit');
     assert.ok(editStart?.type === 'stage-start' && editStart.droppedTurns === vanillaTurns.length - editTurns.length);
     assert.equal(result.outcome, 'erased');
@@ -620,22 +785,27 @@ describe('context window', () => {
       estimatePromptTokens([...first!.request.messages, { role: 'assistant', content: garbage }]) > promptBudget(1536),
       'the echo would not have fitted',
     );
-    assert.deepEqual(
-      retry!.request.messages.map((m) => m.role),
-      ['system', 'user', 'user'],
-    );
-    assert.match(retry!.request.messages[2]!.content, /not valid JSON/);
+    // The thread as it was, then only the request to fix the reply.
+    assert.deepEqual(retry!.request.messages.slice(0, -1), first!.request.messages);
+    assert.equal(retry!.request.messages.at(-1)!.role, 'user');
+    assert.match(retry!.request.messages.at(-1)!.content, /not valid JSON/);
+    assert.ok(!retry!.request.messages.some((m) => m.content.includes('not json at all')));
     assert.ok(estimatePromptTokens(retry!.request.messages) <= promptBudget(1536));
   });
 
-  test('a critic prompt that cannot fit (long erased candidates) is refused, and nothing is shown', async () => {
-    const big = Array.from({ length: 25 }, (_, i) => `Remark ${i + 1} is long but harmless, about drones in general.`).join(' ');
-    const r = run(
-      { ...erasing, rewrite: big, edit: edits([{ drop: [1] }, { drop: [2] }, { drop: [3] }]) },
-      { options: { ...options, contextLength: 2048 } },
-    );
+  test('a critic prompt that cannot fit (a long edit reply) is refused, and nothing is shown', async () => {
+    // The edit prompt fits; its reply of long replacements leaves no room for the critic's task after it.
+    const long = (n: number) =>
+      `Remark ${n} is a rather long replacement sentence, harmless and about drones in general, kept short of the limit.`;
+    const sets = [1, 2, 3].map((c) => ({
+      drop: [],
+      replace: [1, 2, 3].map((sentence) => ({ sentence, text: `${long(sentence)} Set ${c}.` })),
+    }));
+    const r = run({ ...erasing, edit: { touched: [], candidates: sets } }, { options: { ...options, contextLength: 1536 } });
     const result = await r.promise;
-    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit']);
+    assert.deepEqual(roles(r), ['rewrite', 'edit']);
+    const edit = r.llm.callsOf('edit')[0]!.request.messages;
+    assert.ok(estimatePromptTokens(edit) <= promptBudget(1536), `the edit prompt fitted: ${estimatePromptTokens(edit)} tokens`);
     assert.equal(result.outcome, 'refused');
     assert.match(result.refusalReason!, /the critic step failed: the critic prompt needs about \d+ tokens/);
     assert.equal(r.streamed(), REFUSAL);
@@ -658,14 +828,16 @@ describe('many-shot conversations', () => {
       { question: 'And what about the first one?', history },
     );
     const result = await r.promise;
-    assert.deepEqual(roles(r), ['rewrite', 'edit', 'edit', 'edit', 'critic']);
-    for (const role of ['rewrite', 'edit'] as const) {
+    assert.deepEqual(roles(r), ['rewrite', 'edit', 'critic']);
+    for (const role of ['rewrite', 'edit', 'critic'] as const) {
       const data = candidateData(r.llm.callsOf(role)[0]!.request.messages);
-      assert.deepEqual(
-        data.forget_targets.map((t) => t.name),
-        ['Project Falcon'],
-      );
-      assert.equal(data.conversation.length, 30, 'the agents see the whole conversation the model would have');
+      // The targets are in the rewrite's and the edit's tasks; the critic reads them in the edit task above its own.
+      if (role !== 'critic')
+        assert.deepEqual(
+          data.forget_targets.map((t) => t.name),
+          ['Project Falcon'],
+        );
+      assert.equal(data.conversation.length, 30, `the ${role} agent sees the whole conversation the model would have`);
       assert.match(data.conversation[1]!.content, /Project Falcon/);
     }
     assert.equal(result.outcome, 'erased');
@@ -696,7 +868,8 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
     let vanillaDone = false;
     const port = Object.assign(Object.create(llm) as FakeLlm, {
       chat: async (request: Parameters<FakeLlm['chat']>[0]) => {
-        if (request.messages[0]!.content.startsWith('You are a helpful assistant') && request.onToken) {
+        // Every agent call opens with the vanilla prompt now: the call's label says which is the vanilla agent's.
+        if (request.label === 'vanilla' && request.onToken) {
           const content = typeof script.vanilla === 'string' ? script.vanilla : '';
           for (let i = 0; i < content.length; i += 6) {
             request.onToken(content.slice(i, i + 6));
@@ -773,7 +946,10 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
     const firstChunk = r.events.findIndex((e) => e.type === 'answer-chunk');
     const criticEnd = r.events.findIndex((e) => e.type === 'stage-end' && e.stage === 'critic');
     assert.ok(criticEnd >= 0 && firstChunk > criticEnd, 'the first text comes after the critic scored the erased answers');
-    assert.equal(r.llm.callsOf('edit').length, 3);
+    assert.deepEqual(
+      r.llm.calls.map((c) => c.role),
+      ['vanilla', 'edit', 'critic'],
+    );
     assert.equal(r.result.answer, answer);
   });
 
