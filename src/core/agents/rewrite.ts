@@ -2,7 +2,6 @@ import type { ChatMessage, ChatRequest } from '../llm';
 import type { HandledTarget } from '../targets';
 import { describeTargets, HANDLE_PLACEHOLDER_HELP } from './handles';
 import { ROLE_SIGNATURE } from './roles';
-import { NO_MARK, withMarkRule, type DataMark } from './datamark';
 import { ABOVE_IS_DATA, taskMessage, type Thread } from './thread';
 
 /**
@@ -22,14 +21,12 @@ export interface RewriteInput {
   /** The vanilla prompt: system prompt, earlier turns, question. */
   readonly thread: Thread;
   readonly targets: readonly HandledTarget[];
-  readonly mark?: DataMark;
 }
 
 export function buildRewriteMessages(input: RewriteInput): ChatMessage[] {
-  const mark = input.mark ?? NO_MARK;
   return [
     ...input.thread,
-    taskMessage(withMarkRule(REWRITE_TASK, mark), { forget_targets: JSON.parse(describeTargets(input.targets)) as unknown }),
+    taskMessage(REWRITE_TASK, { forget_targets: JSON.parse(describeTargets(input.targets)) as unknown }),
   ];
 }
 

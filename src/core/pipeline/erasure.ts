@@ -144,13 +144,13 @@ export class Erasure {
    * targets erased. A draft that cannot be had fails the step, and the request is refused.
    */
   private async draft(): Promise<string> {
-    const { draft, handled, written, mark } = this.request;
+    const { draft, handled, written } = this.request;
     if (draft !== undefined) {
       this.tail = [{ role: 'assistant', content: written ?? draft }];
       return draft;
     }
     const { options } = this.run.input;
-    const build = (kept: readonly ChatMessage[]) => buildRewriteMessages({ thread: this.lead(kept), targets: handled, mark });
+    const build = (kept: readonly ChatMessage[]) => buildRewriteMessages({ thread: this.lead(kept), targets: handled });
     const messages = build(this.fit('rewrite', build));
     this.run.begin('rewrite', `Writing an answer without ${countOf(handled.length, 'target')}…`, {
       targets: handled.length,

@@ -54,29 +54,32 @@ export const TOO_LONG =
  *   1. the lexical matcher finds the targets the question and every history turn sent to the model
  *      name (a many-shot prompt that named a target 30 turns ago still counts); meanwhile the question
  *      and history are embedded;
- *   2. a target is named there → no vanilla draft (whatever it said would be erased): relevance
- *      shortlists the named targets and at most SHORTLIST_SIZE more, and erasure (6) starts with a draft
- *      the rewrite agent writes with the shortlisted targets erased, the detect agent beside it when the
- *      shortlist holds more than the names;
+ *   2. a target is named there, or (once the question's vectors are in) the question binds one by a
+ *      sure-band score, or the detect agent reading the question alone finds one in the uncertain band →
+ *      no vanilla draft (whatever it said would be erased): erasure (6) starts with a draft the rewrite
+ *      agent writes with the shortlisted targets erased;
  *   3. otherwise the vanilla agent answers, streamed sentence by sentence while no sentence touches a
- *      target (`always` shows nothing before erasure), and the matcher reads its answer too; relevance
- *      shortlists by keywords and meaning over question, history and answer (auditPolicy: `named` skips
- *      this, `always` fills the shortlist even below the thresholds); only shortlisted targets reach any prompt;
+ *      target (`always` shows nothing before erasure); an opening (two sentences) that binds a target
+ *      stops it, nothing shown, and step 2's rewrite answers instead; relevance shortlists by keywords and
+ *      meaning over question, history and answer (auditPolicy: `named` skips this, `always` fills the
+ *      shortlist even below the thresholds); only shortlisted targets reach any prompt;
  *   4. empty shortlist → the vanilla answer stands, after the guard;
  *   5. binding evidence (a spelled name, alias or name part, or a score in the sure band) → erasure with
- *      no detection call; otherwise the detect agent says which shortlisted targets are touched; none →
- *      the vanilla answer stands, after the guard and the meaning check;
- *   6. erasure as edits (erasure.ts): the draft goes to the edit agent numbered by sentence, j calls at
- *      most parallelCalls in flight, each replying with sentences to drop or replace (a failed or
- *      unreadable reply is a junk candidate; all junk → refusal); a named or detected target is touched
- *      whatever any agent says;
+ *      no detection call; otherwise the detect agent says which shortlisted targets the answer touches
+ *      (not those it cleared on the question); none → the answer stands, after the guard and the meaning check;
+ *   6. erasure as edits (erasure.ts): one call of the edit agent names the touched targets and writes j
+ *      candidate sets of sentences to drop or replace (an unreadable candidate is junk; none usable →
+ *      asked once more, then a refusal); a named or detected target is touched whatever any agent says;
  *   7. each edit set is made into text; the guard vetoes one that still spells a target; the critic scores
- *      the distinct texts left in one call, scores only;
+ *      the distinct ones left by number, scores only;
  *   8. the top-k must average at least minScore, else a refusal;
  *   9. the composer merges the top-k edit sets without a model call (a sentence any of them changed is
  *      changed, as the best-ranked of them changed it), and the text goes through the guard;
  *  10. the meaning check reads the final text sentence by sentence against the shortlist before it is
- *      shown. Untrusted text (question, history, drafts, candidates) reaches every agent datamarked.
+ *      shown.
+ * Every agent call continues one conversation (agents/thread.ts): the vanilla prompt as sent, the draft
+ * as written, the earlier agents' tasks and replies, its own task last, so the server's prompt cache
+ * serves the conversation and the calls run one after another on it.
  * Any agent failure other than an unreachable server, a missing model or a cancel ends in a refusal.
  * A failing embedding model does not: the request goes on with names and keywords, and says so once.
  * Every call asks Ollama to keep the model loaded (KEEP_ALIVE).

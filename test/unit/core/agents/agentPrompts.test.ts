@@ -7,7 +7,6 @@ import {
   buildRewriteMessages,
   buildVanillaMessages,
   callStructured,
-  createDataMark,
   criticScoresSchema,
   detectedHandles,
   ROLE_SIGNATURE,
@@ -34,7 +33,7 @@ const withDraft: ChatMessage[] = [...prompt, { role: 'assistant', content: 'Falc
 
 describe('rewrite agent (called once, when the question names a target)', () => {
   test('continues the vanilla prompt as sent, with its task as the only new message', () => {
-    const m = buildRewriteMessages({ thread: prompt, targets: handled, mark: createDataMark(() => 1) });
+    const m = buildRewriteMessages({ thread: prompt, targets: handled });
     assert.deepEqual(m.slice(0, -1), prompt, 'the question and the turns go as sent, unmarked');
     assert.equal(m.length, prompt.length + 1);
     assert.equal(agentRoleOf(m), 'rewrite');
