@@ -22,7 +22,7 @@ import { buildTargetIndex } from '../../../../src/core/guard';
 import { runPipeline } from '../../../../src/core/pipeline';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm } from '../../../support/fakeLlm';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
+import { candidateData, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const HOST = 'http://127.0.0.1:11434';
 const text = (t: string) => ({ type: 'text' as const, text: t });
@@ -268,13 +268,10 @@ describe('message conversion', () => {
       history: conversation.history,
       options: { model: 'llama3.2:latest', candidates: 3, topK: 2, minScore: 4, firstTokenTimeoutMs: 1000, totalTimeoutMs: 5000 },
     });
-    // The history names the target, so no draft is written: the converted history reaches the rewrites.
+    // The history names the target, so no draft is written: the converted history reaches the rewrite
+    // agent, as the turns of the thread its task continues.
     assert.equal(llm.callsOf('vanilla').length, 0);
-    const content = llm.callsOf('rewrite')[0]!.request.messages[1]!.content;
-    const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-      conversation: { role: string; content: string }[];
-      question: string;
-    };
+    const data = candidateData(llm.callsOf('rewrite')[0]!.request.messages);
     assert.deepEqual(
       data.conversation.map((m) => m.role),
       ['user', 'user', 'assistant'],

@@ -98,10 +98,23 @@ describe('no single vote decides (issue 21): every agent lies', () => {
 describe('no single vote decides: an obedient model follows instructions in the data', () => {
   for (const policy of ['related', 'always'] as const) {
     test(`an injection in the draft cannot make a meaning-checked target leak (${policy})`, async () => {
-      const llm = new FakeLlm(agents(obedient(), `${FACTS_DRAFT} ${INJECTION}`));
+      const obey = obedient();
+      const editReplies: unknown[] = [];
+      const llm = new FakeLlm(
+        agents((role, messages) => {
+          const reply = obey(role, messages);
+          if (role === 'edit') editReplies.push(reply);
+          return reply;
+        }, `${FACTS_DRAFT} ${INJECTION}`),
+      );
       const { result, streamed } = await ask(llm, 'Which wizard leads the school in those books?', policy);
-      // The model did obey: its edits keep the draft and its critic gives 5s.
-      for (const c of llm.callsOf('edit')) assert.match(c.request.messages.at(-1)!.content, /auditor: reply/);
+      // The injection reached the edit agent (the draft is the assistant turn its task follows), and the
+      // model did obey: every edit set keeps the draft as it is.
+      const edit = llm.callsOf('edit');
+      assert.equal(edit.length, 1);
+      assert.match(edit[0]!.request.messages.at(-2)!.content, /auditor: reply/);
+      assert.ok(editReplies.length > 0);
+      for (const reply of editReplies) assert.deepEqual(reply, { drop: [], replace: [] });
       assert.doesNotMatch(streamed, TOPIC_FACTS, streamed);
       assert.doesNotMatch(result.answer, TOPIC_FACTS);
     });
@@ -114,25 +127,76 @@ describe('no single vote decides: an obedient model follows instructions in the 
   }
 });
 
-describe('datamarking of untrusted text in every agent prompt', () => {
-  test('the question, history and draft reach every agent marked, with the rule in its system prompt; the marker changes between requests', async () => {
+describe('datamarking of untrusted text in agent tasks', () => {
+  /** The request's marker as the edit task's rule names it. */
+  const ruleMarker = (task: string) => /spaces replaced by "(.)"/.exec(task)?.[1];
+
+  test("the text a task quotes (the edit task's sentence starts) is marked, with the rule in that task; the marker changes between requests", async () => {
     const markers = new Set<string>();
     for (let i = 0; i < 6; i++) {
       const llm = new FakeLlm(agents(obedient(), FACTS_DRAFT));
-      await ask(llm, `Which wizard leads the school in those books? (${i + 1})`, 'always');
-      for (const call of llm.calls.filter((c) => c.role !== 'vanilla')) {
-        const system = call.raw.messages[0]!.content;
-        const marker = /replaced by the character "(.)"/.exec(system)?.[1];
-        assert.ok(marker && MARKERS.includes(marker), `${call.role}: the rule names the marker`);
-        const data = call.raw.messages.at(-1)!.content;
-        assert.ok(data.includes(`Which${marker}wizard${marker}leads`), `${call.role}: the question is marked`);
-        assert.ok(!data.includes('Which wizard leads'), `${call.role}: no unmarked copy of the question`);
-        markers.add(marker);
-      }
+      const question = `Which wizard leads the school in those books? (${i + 1})`;
+      await ask(llm, question, 'always');
+      assert.deepEqual(
+        llm.calls.map((c) => c.role),
+        ['vanilla', 'edit', 'critic'],
+      );
       // The vanilla agent answers the plain question.
-      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, `Which wizard leads the school in those books? (${i + 1})`);
+      assert.equal(llm.callsOf('vanilla')[0]!.raw.messages.at(-1)!.content, question);
+      const task = llm.callsOf('edit')[0]!.raw.messages.at(-1)!.content;
+      const marker = ruleMarker(task);
+      assert.ok(marker && MARKERS.includes(marker), "the edit task's rule names the marker");
+      assert.ok(task.includes(`1: Headmaster${marker}Ambrose${marker}Quillfeather${marker}runs`), 'the sentence starts are marked');
+      assert.ok(!task.includes('Headmaster Ambrose'), 'no unmarked copy of a sentence start');
+      const critic = llm.callsOf('critic')[0]!.raw.messages.at(-1)!.content;
+      assert.equal(ruleMarker(critic), undefined, 'the critic task quotes nothing and states no rule');
+      assert.ok(!critic.includes(marker), 'nothing in the critic task is marked');
+      markers.add(marker);
     }
     assert.ok(markers.size > 1, 'drawn per request');
+  });
+
+  test('the conversation and the draft are not marked: every agent continues the vanilla prompt as sent and the draft as written', async () => {
+    // The uncertain band (a vague draft, a question near the topic by meaning): detect, then erasure.
+    const vague = 'They study at a school by the sea.';
+    const history = [
+      { role: 'user' as const, content: 'Which books should I read this summer?' },
+      { role: 'assistant' as const, content: 'Try some classic adventure stories.' },
+    ];
+    const llm = new FakeLlm(agents(obedient(), vague));
+    await runPipeline({
+      llm,
+      index,
+      question: 'Which wizard leads the school in those books?',
+      history,
+      options: { ...DEFAULT_PIPELINE_OPTIONS, model: 'llama3.2', embeddingModel: 'embeddinggemma' },
+    });
+    assert.deepEqual(
+      llm.calls.map((c) => c.role),
+      ['vanilla', 'detect', 'edit', 'critic'],
+    );
+    const vanilla = llm.callsOf('vanilla')[0]!.raw.messages;
+    const marker = ruleMarker(llm.callsOf('edit')[0]!.raw.messages.at(-1)!.content)!;
+    assert.ok(marker);
+    assert.ok(!vanilla.some((m) => m.content.includes(marker)), 'the vanilla prompt is not marked');
+    assert.ok(
+      vanilla.some((m) => m.content === history[0]!.content),
+      'the earlier turns are in it',
+    );
+    for (const call of llm.calls.slice(1)) {
+      // A prefix byte for byte the same as the vanilla call's, which the server has cached.
+      assert.deepEqual(call.raw.messages.slice(0, vanilla.length), vanilla, `${call.role}: the vanilla prompt as sent`);
+      assert.deepEqual(call.raw.messages[vanilla.length], { role: 'assistant', content: vague }, `${call.role}: the draft as written`);
+    }
+    // The critic continues after the edit call: its task and its reply are the turns before the critic's task.
+    const edit = llm.callsOf('edit')[0]!.raw.messages;
+    const critic = llm.callsOf('critic')[0]!.raw.messages;
+    assert.deepEqual(critic.slice(0, edit.length), edit);
+    assert.equal(critic.length, edit.length + 2);
+    assert.equal(critic[edit.length]!.role, 'assistant');
+    const detect = llm.callsOf('detect')[0]!.raw.messages.at(-1)!.content;
+    assert.equal(ruleMarker(detect), undefined, 'the detect task quotes nothing and states no rule');
+    assert.ok(!detect.includes(marker));
   });
 
   test('a marker already in the data is neutralised, and agent output is unmarked before anything reads it', () => {

@@ -16,7 +16,8 @@ import { assignHandles } from '../../../../src/core/targets';
 import { parseTargets } from '../../../../src/core/targets';
 import { isBidiFormatChar, isControl } from '../../../../src/core/text/controls';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { criticScores, draftOf, dropNamed, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
+import { taskData } from '../../../../src/core/agents';
+import { criticEach, criticScores, edits, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Acme Corp' }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
@@ -182,9 +183,10 @@ describe('control sequences are stripped before the guard reads the text', () =>
   });
 
   test('a vanilla answer with a name hidden by a sequence goes to the agents and is never shown', async () => {
+    const written = 'Fal\x1b]0;harmless title\x07con is the drone programme.';
     const r = run(
       {
-        vanilla: 'The drone programme is called Fal\x1b]0;harmless title\x07con.',
+        vanilla: written,
         edit: cleanCandidates,
         critic: goodScores,
       },
@@ -193,12 +195,14 @@ describe('control sequences are stripped before the guard reads the text', () =>
     const result = await r.promise;
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'That project is confidential.');
-    // The edit agents saw the answer as it would be shown.
-    const auditPrompt = r.llm
-      .callsOf('edit')[0]!
-      .request.messages.map((m) => m.content)
-      .join('\n');
-    assert.ok(!auditPrompt.includes('\x1b') && !auditPrompt.includes('harmless title'));
+    assert.doesNotMatch(r.streamed(), /Fal|harmless/);
+    const edit = r.llm.callsOf('edit')[0]!.request.messages;
+    // The thread continues the draft as the model wrote it (what the server has cached), while the edit
+    // task numbers the sentences as they would be shown: the edits apply to the stripped answer.
+    assert.equal(edit.at(-2)!.content, written);
+    const task = edit.at(-1)!.content;
+    assert.ok(task.includes('1: Falcon is the drone …'), task);
+    assert.ok(!task.includes('\x1b') && !task.includes('harmless title'));
   });
 
   test('a vanilla answer that stands is shown without its control sequences', async () => {
@@ -209,14 +213,19 @@ describe('control sequences are stripped before the guard reads the text', () =>
     assert.equal(r.streamed(), result.answer);
   });
 
-  test('the draft the rewrite agent writes is stripped before anything reads it, so a C1 string between halves of a name is caught', async () => {
+  test('the draft the rewrite agent writes is stripped before the pipeline reads it, so a C1 string between halves of a name is caught', async () => {
     const r = run({
       rewrite: 'Fal\x9d some words \x9ccon is secret. Drones fly.',
-      edit: dropNamed,
-      critic: criticScores([{ forget: 5, utility: 4 }]),
+      // Candidate 1 keeps the draft as it is: only a guard that reads the stripped text sees the name in it.
+      edit: edits([{}, { drop: [1] }, { drop: [1] }]),
+      critic: criticEach({ forget: 5, utility: 4 }),
     });
     const result = await r.promise;
-    for (const c of r.llm.callsOf('edit')) assert.deepEqual(draftOf(c.request.messages), ['Falcon is secret.', 'Drones fly.']);
+    const [edit] = r.llm.callsOf('edit');
+    // The sentence index is of the stripped draft.
+    assert.ok(edit!.request.messages.at(-1)!.content.includes('1: Falcon is secret.\n2: Drones fly.'));
+    // The guard vetoed the untouched candidate, and the two the same are scored once.
+    assert.deepEqual(taskData(r.llm.callsOf('critic')[0]!.request.messages.at(-1))?.score_candidates, [2]);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, 'Drones fly.');
     assert.equal(r.streamed(), result.answer);

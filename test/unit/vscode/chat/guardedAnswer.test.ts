@@ -59,7 +59,15 @@ describe('the guarded-answer path shared by @unlearn and the guarded models', ()
       'I cannot share details about **\\[redacted: Project Falcon\\]**. &lt;img src=https:\\/\\/evil.example/p.png&gt;',
     );
     assert.deepEqual(r.notes, []);
-    assert.ok(r.lines.some((l) => /^info @unlearn: erased, 5 model calls, 1 redactions/.test(l)));
+    // The question names the target: the rewrite agent writes the draft, one edit call, the critic.
+    assert.deepEqual(
+      r.fake.calls.map((c) => c.role),
+      ['rewrite', 'edit', 'critic'],
+    );
+    assert.ok(
+      r.lines.some((l) => /^info @unlearn: erased, 3 model calls, 1 redactions/.test(l)),
+      r.lines.join('\n'),
+    );
     assert.ok(!r.lines.some((l) => /Falcon|drones/.test(l)), r.lines.join('\n'));
   });
 

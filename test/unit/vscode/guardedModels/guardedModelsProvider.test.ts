@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { EventEmitter, provideVscode, type Listener } from '../../../support/vscodeStandIn';
 import type { AddressInfo } from 'node:net';
 import { fault, reply, startScriptedOllama, toolCalls, type ScriptedOllama } from '../../../support/scriptedOllama';
-import { candidateData, criticEach, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
+import { candidateData, criticEach, draftOf, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
 
 // --- a stand-in for the `vscode` module --------------------------------------------------------------
 
@@ -216,10 +216,8 @@ describe('guarded model provider (scripted Ollama)', () => {
     assert.deepEqual(
       ollama.chats.map((c) => [c.role, c.model]),
       [
-        // The question names the target: an erased draft, three edit sets side by side, the critic.
+        // The question names the target: an erased draft, one call for the three edit sets, the critic.
         ['rewrite', 'llama3.2:latest'],
-        ['edit', 'llama3.2:latest'],
-        ['edit', 'llama3.2:latest'],
         ['edit', 'llama3.2:latest'],
         ['critic', 'llama3.2:latest'],
       ],
@@ -258,7 +256,7 @@ describe('guarded model provider (scripted Ollama)', () => {
       assert.equal(answer, 'I cannot share that.');
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+        ['vanilla', 'edit', 'critic'],
       );
       assert.ok(ollama.embedded.length > 0, 'the targets and the question were embedded by nomic-embed-text');
     } finally {
@@ -573,7 +571,10 @@ describe('guarded model provider (scripted Ollama)', () => {
     logLines.length = 0;
     const [llama] = await list();
     await ask(llama!, [user('What is Project Falcon building?')]);
-    assert.ok(logLines.some((l) => /erased, 5 model calls/.test(l)));
+    assert.ok(
+      logLines.some((l) => /erased, 3 model calls/.test(l)),
+      logLines.join('\n'),
+    );
     assert.ok(!logLines.some((l) => /Falcon|drones|building/.test(l)));
   });
 });
@@ -682,10 +683,10 @@ describe('Agent mode: a guarded model with tools (scripted Ollama)', () => {
     assert.equal(text(parts), 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+      ['vanilla', 'edit', 'critic'],
     );
     // The edits erase the model's own text, not a fresh answer.
-    assert.match(ollama.chatsOf('edit')[0]!.messages[1]!.content, /long-range drones in Lisbon/);
+    assert.deepEqual(draftOf(ollama.chatsOf('edit')[0]!.messages), ['The team there builds long-range drones in Lisbon.']);
     assert.ok(
       ollama.chatsOf('edit').every((c) => c.tools === undefined),
       'the agents get no tools',

@@ -79,42 +79,59 @@ function ask(llm: LlmPort, question: string, semantic: SemanticWiring | undefine
 }
 
 describe('guarded answers with the extension embedding wiring', () => {
-  test('a question about a topic target that never names it reaches erasure (sure band, no detection call); embeddings come from the configured Ollama and land in the cache folder', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'unlearn-relui-'));
-    try {
-      const chat = new FakeLlm(script());
-      const ollama = new FakeLlm({});
-      const notices: unknown[] = [];
-      const states: string[] = [];
-      const semantic: SemanticWiring = {
-        cache: new FileEmbeddingCache(dir),
-        embedder: () => ollama,
-        noticed: (e) => notices.push(e),
-        used: (state) => states.push(state.status),
-      };
-      const r = ask(chatOnly(chat), TOPIC_QUESTION, semantic, 'embeddinggemma');
-      const result = await r.promise;
-      assert.deepEqual(
-        chat.calls.map((c) => c.role),
-        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
-      );
-      assert.equal(result.outcome, 'erased');
-      assert.equal(r.text(), ERASED);
-      assert.ok(ollama.embedded.length > 0, 'the configured Ollama embedded the targets and the question');
-      assert.deepEqual(notices, []);
-      assert.deepEqual(states, ['ok'], 'the front end hears that meaning worked');
-      assert.ok(
-        (await readdir(dir)).some((f) => f.endsWith('.vectors')),
-        'target vectors are written to the storage folder',
-      );
-      const meta = answerMetadata(result);
-      const entry = meta.relevance!.shortlist.find((e) => e.name === OBSERVATORY.name)!;
-      assert.ok(entry.signals.some((s) => s.kind === 'meaning' && s.over));
-      assert.equal(entry.binding, true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  test(
+    'a question about a topic target that never names it binds it (sure band): the vanilla draft is stopped and the rewrite agent answers; embeddings come from the configured Ollama and land in the cache folder',
+    { timeout: 10_000 },
+    async (t) => {
+      // The vanilla call below waits for its abort; this keeps the event loop alive meanwhile, so a missing
+      // abort fails as the test's timeout.
+      const keepAlive = setInterval(() => undefined, 1_000);
+      t.after(() => clearInterval(keepAlive));
+      const dir = await mkdtemp(join(tmpdir(), 'unlearn-relui-'));
+      try {
+        const chat = new FakeLlm({
+          ...script(),
+          vanilla: (req) => {
+            req.onToken?.('Here is what I know. ');
+            return { hang: true };
+          },
+        });
+        const ollama = new FakeLlm({});
+        const notices: unknown[] = [];
+        const states: string[] = [];
+        const semantic: SemanticWiring = {
+          cache: new FileEmbeddingCache(dir),
+          embedder: () => ollama,
+          noticed: (e) => notices.push(e),
+          used: (state) => states.push(state.status),
+        };
+        const r = ask(chatOnly(chat), TOPIC_QUESTION, semantic, 'embeddinggemma');
+        const result = await r.promise;
+        // The question binds the observatory by itself: once its vectors are in from the cache and the
+        // configured Ollama, the vanilla call is stopped (none of it shown), and no detection call runs.
+        assert.deepEqual(
+          chat.calls.map((c) => c.role).filter((role) => role !== 'vanilla'),
+          ['rewrite', 'edit', 'critic'],
+        );
+        for (const c of chat.callsOf('vanilla')) assert.equal(c.raw.signal?.aborted, true, 'the vanilla call was stopped');
+        assert.equal(result.outcome, 'erased');
+        assert.equal(r.text(), ERASED);
+        assert.ok(ollama.embedded.length > 0, 'the configured Ollama embedded the targets and the question');
+        assert.deepEqual(notices, []);
+        assert.deepEqual(states, ['ok'], 'the front end hears that meaning worked');
+        assert.ok(
+          (await readdir(dir)).some((f) => f.endsWith('.vectors')),
+          'target vectors are written to the storage folder',
+        );
+        const meta = answerMetadata(result);
+        const entry = meta.relevance!.shortlist.find((e) => e.name === OBSERVATORY.name)!;
+        assert.ok(entry.signals.some((s) => s.kind === 'meaning' && s.over));
+        assert.equal(entry.binding, true);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('a missing embedding model: the request goes through on names and keywords, the answer ends with what to pull, the front end is told', async () => {
     const chat = new FakeLlm({ ...script(), vanilla: 'Lisbon is the capital of Portugal.' });
