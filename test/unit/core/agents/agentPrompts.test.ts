@@ -74,7 +74,7 @@ describe('detection agent', () => {
       // It quotes no untrusted text, so it states no marking rule.
       assert.doesNotMatch(m.at(-1)!.content, /Untrusted text quoted here/);
     }
-    assert.match(after.at(-1)!.content, /the last question above or your answer to it touches/);
+    assert.match(after.at(-1)!.content, /does the last question above or your answer to it touch/);
     assert.match(before.at(-1)!.content, /every target that the last question above touches/);
   });
 

@@ -870,6 +870,8 @@ describe('untouched answers stream sentence by sentence (issue 22.2)', () => {
       chat: async (request: Parameters<FakeLlm['chat']>[0]) => {
         // Every agent call opens with the vanilla prompt now: the call's label says which is the vanilla agent's.
         if (request.label === 'vanilla' && request.onToken) {
+          // Recorded like any call, so call sequences read the same whoever answered it.
+          llm.calls.push({ role: 'vanilla', request, raw: request });
           const content = typeof script.vanilla === 'string' ? script.vanilla : '';
           for (let i = 0; i < content.length; i += 6) {
             request.onToken(content.slice(i, i + 6));
