@@ -4,6 +4,7 @@
 // started with).
 import { after, before, beforeEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { taskData } from '../../src/core/agents';
 import { clearIndexCache, getCachedIndex } from '../../src/core/guard';
 import { LlmError } from '../../src/core/llm/errors';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
@@ -51,9 +52,10 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
           setTimeout(() => special.controller?.abort(), 20);
           return fault.hang();
         }
+        // Written per candidate (the server asks once per candidate and sends them as one reply). a and b
+        // replace the first sentence, b the second too, c drops the first: the best two merged read
+        // "Erased #ia. Code #ib.", which only a merge of this request's own edit sets can give.
         const n = candidateNumber(chat.messages);
-        // a and b replace the first sentence, b the second too, c drops the first: the best two merged
-        // read "Erased #ia. Code #ib.", which only a merge of this request's own edit sets can give.
         const edits = [
           editReply({ replace: [{ sentence: 1, text: `Erased #${id}a.` }] }),
           editReply({
@@ -105,14 +107,36 @@ export function concurrency(): void {
       assertNothingUnchecked(seen);
     }
 
-    // Names no target, so the odd requests run every stage: a draft that names it, three edit calls, the critic, the merge.
+    // Names no target, so the odd requests run every stage: a draft that names it, the edit call (three
+    // candidate sets), the critic, the merge.
     const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is the drone project building?' : 'is anything secret here?'}`;
 
     reliabilityCase('concurrency', '50 concurrent requests (half touching a target) finish with correct, independent answers', async () => {
       ollama.setScript(perRequestScript());
-      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm, question: question(i) })));
+      // Counts each request's calls in flight on the client side: a request's agents run one after another.
+      const inFlight = new Map<number, number>();
+      let overlapped: string | undefined;
+      let counted = 0;
+      const counting: LlmPort = {
+        ...llm,
+        chat: async (request) => {
+          counted++;
+          const id = requestNumber({ role: 'vanilla', messages: request.messages } as unknown as RecordedChat);
+          const now = (inFlight.get(id) ?? 0) + 1;
+          inFlight.set(id, now);
+          if (now > 1) overlapped ??= `request #${id} had ${now} calls at once (the last a ${request.label} call)`;
+          try {
+            return await llm.chat(request);
+          } finally {
+            inFlight.set(id, inFlight.get(id)! - 1);
+          }
+        },
+      };
+      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm: counting, question: question(i) })));
       runs.forEach((seen, i) => assertOwnAnswer(i, seen));
-      assert.equal(ollama.chats.length, 25 + 25 * 5);
+      assert.equal(overlapped, undefined, overlapped);
+      assert.equal(ollama.chats.length, 25 + 25 * 3);
+      assert.equal(counted, ollama.chats.length, 'a call went around the counting port');
       for (const chat of ollama.chats) {
         const id = requestNumber(chat);
         // No prompt carried text of another request.
@@ -122,7 +146,7 @@ export function concurrency(): void {
           `${chat.role} prompt of #${id}`,
         );
       }
-      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its edit calls)
+      await assertServerClean(ollama, 60); // 50 requests, one call at a time each (and a little slack for sockets being replaced)
     });
 
     reliabilityCase('concurrency', 'among 50 concurrent requests, one cancelled and one failing do not disturb the other 48', async () => {
@@ -140,8 +164,17 @@ export function concurrency(): void {
           assert.match(seen.result.refusalReason!, /the critic step failed: .*HTTP 500/);
         } else assertOwnAnswer(i, seen);
       });
-      await assertServerClean(ollama, 150); // 50 requests, each up to three calls at once (its edit calls)
-      assert.equal(ollama.clientAborts, 3, 'the three edit calls of the cancelled request');
+      await assertServerClean(ollama, 60); // as above; the cancelled call's socket may have been replaced
+      assert.equal(ollama.clientAborts, 1, 'the edit call of the cancelled request');
+      // Nothing ran after the cancel or the failure: no critic for #7, no retry of #13's critic.
+      assert.deepEqual(
+        ollama.chats.filter((c) => requestNumber(c) === 7).map((c) => c.role),
+        ['vanilla', 'edit'],
+      );
+      assert.deepEqual(
+        ollama.chats.filter((c) => requestNumber(c) === 13).map((c) => c.role),
+        ['vanilla', 'edit', 'critic'],
+      );
     });
 
     reliabilityCase(
@@ -210,9 +243,9 @@ export function concurrency(): void {
         for (const chat of ollama.chats) {
           const text = promptText(chat);
           if (chat.role === 'vanilla') continue;
-          const content = chat.messages[1]!.content;
-          const json = chat.role === 'edit' ? content.slice(0, content.lastIndexOf('\n\nCandidate ')) : content;
-          const data = JSON.parse(json) as { forget_targets?: { name: string }[] };
+          // The task's data (the critic's has no targets: it reads them in the edit task above it).
+          const data = taskData(chat.messages.at(-1)) as { forget_targets?: { name: string }[] } | undefined;
+          assert.ok(data, `the ${chat.role} call has no task data`);
           const names = data.forget_targets?.map((t) => t.name);
           if (text.includes('Request one'))
             assert.ok(names === undefined || names.join() === 'Project Falcon', `${chat.role} of request one saw ${names?.join()}`);
@@ -224,7 +257,7 @@ export function concurrency(): void {
           ['Project Falcon'],
         );
         assert.equal(getCachedIndex(listB), indexB);
-        await assertServerClean(ollama, 150); // the earlier tests' idle keep-alive connections may still be pooled
+        await assertServerClean(ollama, 60); // the earlier tests' idle keep-alive connections may still be pooled
         clearIndexCache();
       },
     );

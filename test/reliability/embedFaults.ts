@@ -8,7 +8,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
-import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { criticEach, editReply } from '../support/erasedReplies';
 import {
   assertLlmError,
@@ -17,6 +17,7 @@ import {
   EMBED_MODEL,
   MODEL,
   observe,
+  promptText,
   RAW_TARGETS,
   reliabilityCase,
   waitUntil,
@@ -32,6 +33,10 @@ const TOPIC = {
 const KEYWORD_QUESTION = 'Who runs Brightwater Academy?';
 /** Names nothing and shares no rare word: only meaning brings the target in. */
 const MEANING_QUESTION = 'Which wizarding school do the young witches attend in that fantasy series?';
+/** Names nothing and shares no content word, but its meaning alone is in the sure band: it binds the target. */
+const BINDING_QUESTION = 'Which college for sorcerers appears in that book series with a movie about an evil villain?';
+/** Names nothing, but enough rare words of the description to bind the target by keywords alone. */
+const KEYWORD_BINDING_QUESTION = 'Who is headmistress Orla Fenwick of Brightwater Academy?';
 const LEAKY = 'Headmistress Orla Fenwick runs it; her best pupil is the wizard Caspian Drewe.';
 const FORBIDDEN = ['Orla Fenwick', 'Caspian'];
 const ERASED = 'I cannot share details about that series.';
@@ -40,6 +45,7 @@ function topicScript() {
   return {
     vanilla: LEAKY,
     detect: { touched: [{ target: 'T1', how: 'described' }] },
+    rewrite: 'That series is not something I can discuss.',
     // Every edit set replaces the one sentence the same way: one distinct candidate, shown as written.
     edit: editReply({ replace: [{ sentence: 1, text: ERASED }] }),
     critic: criticEach({ forget: 5, utility: 3 }),
@@ -80,7 +86,7 @@ export function embedFaults(): void {
       // The draft spells the topic's facts: keywords alone reach the sure band, so no detection call.
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+        ['vanilla', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
     }
@@ -105,6 +111,61 @@ export function embedFaults(): void {
       'fault matrix',
       'embed in the pipeline × healthy: a question that names nothing reaches the erasure agents by meaning',
       async () => {
+        await nextRequestWorks();
+      },
+    );
+
+    /**
+     * The question alone binds the target, so the vanilla draft (slow here) is stopped as soon as that is
+     * known, and the rewrite agent answers from the question alone: none of the draft is shown or sent on.
+     */
+    async function assertDraftStopped(seen: Observed): Promise<void> {
+      assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+      assert.equal(seen.result.answer, ERASED);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['vanilla', 'rewrite', 'edit', 'critic'],
+      );
+      assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the request waited for the draft it did not need`);
+      await assertServerClean(ollama);
+      assert.equal(ollama.clientAborts, 1, 'the vanilla request was not closed');
+      // The rewrite continues the vanilla prompt as sent, with no draft: it never saw the stopped one.
+      const rewrite = ollama.chatsOf('rewrite')[0]!;
+      assert.deepEqual(rewrite.messages.slice(0, -1), ollama.chatsOf('vanilla')[0]!.messages);
+      for (const chat of ollama.chats) assert.ok(!promptText(chat).includes('her best pupil'), `the ${chat.role} call saw the draft`);
+      assertNothingUnchecked(seen, FORBIDDEN);
+    }
+
+    reliabilityCase(
+      'fault matrix',
+      'embed in the pipeline × healthy: a question that binds a target by meaning alone stops the vanilla draft once its vectors are in',
+      async () => {
+        ollama.setScript({ ...topicScript(), vanilla: reply(LEAKY, { firstTokenDelayMs: 3000 }) });
+        const seen = await observe({ llm, index: freshIndex(), question: BINDING_QUESTION, options });
+        await assertDraftStopped(seen);
+        const entry = seen.result?.relevance?.shortlist.find((e) => e.name === TOPIC.name);
+        assert.deepEqual(
+          entry?.signals.map((s) => [s.kind, s.binding]),
+          [['meaning', true]],
+        );
+        await nextRequestWorks();
+      },
+    );
+
+    reliabilityCase(
+      'fault matrix',
+      'embed in the pipeline × model missing, a question that binds by keywords alone → the vanilla draft is stopped once the failure is known',
+      async () => {
+        ollama.setScript({ ...topicScript(), vanilla: reply(LEAKY, { firstTokenDelayMs: 3000 }) });
+        const seen = await observe({
+          llm,
+          index: freshIndex(),
+          question: KEYWORD_BINDING_QUESTION,
+          // Another missing model than the next case's, whose first failure notice it counts.
+          options: { ...options, embeddingModel: 'bge-m3' },
+        });
+        await assertDraftStopped(seen);
+        assert.equal(seen.result?.relevance?.semantic.status, 'unavailable');
         await nextRequestWorks();
       },
     );

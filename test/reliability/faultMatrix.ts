@@ -1,9 +1,12 @@
-// Fault matrix: every stage × every way a server fails, once through the official `ollama` client and
+// Fault matrix: every agent role × every way a server fails, once through the official `ollama` client and
 // our adapter against the scripted Ollama, once through the OpenAI-compatible adapter against the scripted
 // OpenAI-compatible server (the same scripts and faults on the other wire, plus the faults only that API has:
 // a refused key, 429/503 with retries, a prompt over the context length). Each cell checks three things: what the user got (an
 // actionable LlmError, a refusal or a guarded answer — never unchecked model text), that nothing is
-// left open on the server, and that the next request on the same port works.
+// left open on the server, and that the next request on the same port works. Each role is reached on
+// the path where it runs: vanilla, edit and critic on a draft that names a target (vanilla → edit →
+// critic), detect on a draft in the uncertain band (vanilla → detect → edit → critic), rewrite on a
+// question that names a target (rewrite → edit → critic, no vanilla draft at all).
 //
 // The embed column here exercises the adapter's `embed` directly; embedFaults.ts covers the embed call
 // inside the pipeline (relevance by meaning), where a failure degrades to names and keywords.
@@ -13,7 +16,8 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { createOpenAIPort } from '../../src/core/llm/openaiAdapter';
 import type { LlmErrorCode } from '../../src/core/llm/errors';
 import type { LlmPort } from '../../src/core/llm/port';
-import { REFUSAL } from '../../src/core/pipeline';
+import { taskData, type AgentRole } from '../../src/core/agents';
+import { REFUSAL, type PipelineOptions } from '../../src/core/pipeline';
 import {
   fault,
   reply,
@@ -23,40 +27,107 @@ import {
   type ScriptedOllamaOptions,
 } from '../support/scriptedOllama';
 import { startScriptedOpenAI } from '../support/scriptedOpenAI';
+import { criticEach } from '../support/erasedReplies';
 import {
   assertLlmError,
   assertNothingUnchecked,
   assertServerClean,
   COMPOSED_FINAL,
   CRITIC_OK,
+  DETECT_OK,
+  EDIT_REPLY_OK,
   EMBED_MODEL,
   healthyScript,
   MODEL,
+  NAMED_QUESTION,
   observe,
-  OPTIONS,
-  EDITS_OK,
+  QUESTION,
   reliabilityCase,
+  REWRITE_OK,
+  REWRITTEN_FINAL,
   roleOfBody,
   VANILLA_LEAK,
+  VANILLA_VAGUE,
   waitUntil,
   type Observed,
 } from './support';
 
-// Detect has its own cases.
-// The rewrite agent writes a draft only when the question names a target (the unit tests cover it), and
-// the composer merges edit sets without a model call, so neither has a call of its own here.
-type Stage = 'vanilla' | 'edit' | 'critic';
-const STAGES: readonly Stage[] = ['vanilla', 'edit', 'critic'];
-const NAME: Record<Stage, string> = { vanilla: 'vanilla', edit: 'edit', critic: 'critic' };
-/** The `label` each stage's calls carry, as it appears in refusal reasons. */
-const LABEL: Record<Stage, string> = { vanilla: 'vanilla', edit: 'edit', critic: 'critic' };
-/** Calls each stage makes at once (the j = 3 edit calls run side by side), so what one fault hits. */
-const CALLS: Record<Stage, number> = { vanilla: 1, edit: OPTIONS.candidates, critic: 1 };
+type Stage = 'vanilla' | 'detect' | 'rewrite' | 'edit' | 'critic';
+const STAGES: readonly Stage[] = ['vanilla', 'detect', 'rewrite', 'edit', 'critic'];
+/** Roles whose reply must fit a schema: a bad reply is retried once, then the request is refused. */
+const STRUCTURED: ReadonlySet<Stage> = new Set(['detect', 'edit', 'critic']);
 /** What each stage would have said; partial replies are cut from these. */
-const GOOD: Record<Stage, string> = {
+const GOOD: Record<Stage, string | object> = {
   vanilla: VANILLA_LEAK,
-  edit: JSON.stringify(EDITS_OK[0]),
-  critic: JSON.stringify(CRITIC_OK),
+  detect: DETECT_OK,
+  rewrite: REWRITE_OK,
+  edit: EDIT_REPLY_OK,
+  critic: CRITIC_OK,
+};
+const textOf = (reply: string | object) => (typeof reply === 'string' ? reply : JSON.stringify(reply));
+
+/** The two bad replies of each structured role's retry case, and what the refusal and the retry say about them. */
+const RETRY_CASE: Record<
+  'detect' | 'edit' | 'critic',
+  { title: string; first: unknown; firstReason: RegExp; misfit: unknown; misfitReason: RegExp }
+> = {
+  detect: {
+    title: 'reply not JSON, then not fitting the schema',
+    first: 'Sure! Here is the JSON you asked for:',
+    firstReason: /not valid JSON/,
+    misfit: { touched: [{ target: 'T1', how: 'guessed' }] },
+    misfitReason: /does not fit the schema \(touched/,
+  },
+  edit: {
+    title:
+      'no candidate the draft can take (a sentence it lacks, one edited twice, a replacement too long), then a reply not fitting the schema',
+    first: {
+      touched: [],
+      candidates: [
+        { drop: [7], replace: [] },
+        { drop: [1, 1], replace: [] },
+        { drop: [], replace: [{ sentence: 2, text: 'x'.repeat(400) }] },
+      ],
+    },
+    firstReason:
+      /candidate 1: sentence 7 does not exist: the draft has 2 sentences; candidate 2: sentence 1 is edited more than once; candidate 3: the replacement of sentence 2 has 400 characters/,
+    misfit: { touched: [], candidates: EDIT_REPLY_OK.candidates.slice(0, 2) },
+    misfitReason: /does not fit the schema \(candidates/,
+  },
+  critic: {
+    title: 'reply not JSON, then not fitting the schema',
+    first: 'Sure! Here is the JSON you asked for:',
+    firstReason: /not valid JSON/,
+    misfit: { forget: [5], utility: [5] },
+    misfitReason: /does not fit the schema \(forget: /,
+  },
+};
+
+/** The request on which each stage runs, and what it gives when every agent answers well. */
+interface Path {
+  readonly question: string;
+  readonly script: Partial<Record<AgentRole, ReplySource>>;
+  readonly calls: readonly AgentRole[];
+  readonly answer: string;
+}
+const DRAFT_NAMES_TARGET: Path = {
+  question: QUESTION,
+  script: {},
+  // The draft names Project Falcon (and "Quist", a name part of Marta Quist): binding, so no detection call.
+  calls: ['vanilla', 'edit', 'critic'],
+  answer: COMPOSED_FINAL,
+};
+const PATH: Record<Stage, Path> = {
+  vanilla: DRAFT_NAMES_TARGET,
+  edit: DRAFT_NAMES_TARGET,
+  critic: DRAFT_NAMES_TARGET,
+  detect: {
+    question: QUESTION,
+    script: { vanilla: VANILLA_VAGUE },
+    calls: ['vanilla', 'detect', 'edit', 'critic'],
+    answer: COMPOSED_FINAL,
+  },
+  rewrite: { question: NAMED_QUESTION, script: {}, calls: ['rewrite', 'edit', 'critic'], answer: REWRITTEN_FINAL },
 };
 
 const OOM = 'llama runner process has terminated: error loading model: out of memory';
@@ -136,33 +207,53 @@ function matrixFor(kind: ServerKind): void {
       ollama.setFault('embed', undefined);
     });
 
-    /** The same port answers a full four-agent request correctly right after the fault. */
-    async function nextRequestWorks(): Promise<void> {
+    /**
+     * The same port answers the stage's whole request correctly right after the fault, every call in turn,
+     * each continuing this request's own thread (nothing of the failed request carried over).
+     */
+    async function nextRequestWorks(stage: Stage): Promise<void> {
       ollama.reset();
-      ollama.setScript(healthyScript());
-      const seen = await observe({ llm });
+      ollama.setScript(healthyScript(PATH[stage].script));
+      const seen = await ask(stage);
       assert.equal(seen.result?.outcome, 'erased', `next request: ${String(seen.error ?? seen.result?.refusalReason)}`);
-      assert.equal(seen.result.answer, COMPOSED_FINAL);
+      assert.equal(seen.result.answer, PATH[stage].answer);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        // The draft also mentions "Quist", a name part of Marta Quist: binding, so both targets are erased
-        // and no detection call runs.
-        ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+        PATH[stage].calls,
       );
+      // The first call's conversation (system prompt, question; the rewrite's without its task) opens every later call.
+      const [first, ...later] = ollama.chats;
+      const lead = first!.role === 'rewrite' ? first!.messages.slice(0, -1) : first!.messages;
+      for (const chat of later) assert.deepEqual(chat.messages.slice(0, lead.length), lead, `the ${chat.role} call left the thread`);
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
     }
 
-    /** Runs the pipeline with `stage` answering `source`; the other agents answer well. */
+    /** Sets the stage's path with `stage` answering `source`; the other agents answer well. */
     function withStage(stage: Stage, source: ReplySource): void {
-      ollama.setScript(healthyScript({ [stage]: source }));
+      ollama.setScript(healthyScript({ ...PATH[stage].script, [stage]: source }));
+    }
+
+    /** Runs the stage's request (on the shared port unless another is given). */
+    function ask(stage: Stage, extra: { llm?: LlmPort; signal?: AbortSignal; options?: Partial<PipelineOptions> } = {}): Promise<Observed> {
+      return observe({ ...extra, llm: extra.llm ?? llm, question: PATH[stage].question });
+    }
+
+    /**
+     * The calls that reached the server end with the failing stage's (or, when it never arrived, just
+     * before it): nothing ran after a failure, and a question that names a target had no vanilla draft.
+     */
+    function assertStoppedAt(stage: Stage, arrived = true): void {
+      const calls = PATH[stage].calls;
+      const made = ollama.chats.map((c) => c.role).filter((role, i, all) => all.indexOf(role) === i);
+      assert.deepEqual(made, calls.slice(0, calls.indexOf(stage) + (arrived ? 1 : 0)), 'a call after the failing stage');
     }
 
     function assertRefused(seen: Observed, stage: Stage, reason: RegExp): void {
       assert.ok(seen.result, `expected a refusal, got ${String(seen.error)}`);
       assert.equal(seen.result.outcome, 'refused');
       assert.equal(seen.result.answer, REFUSAL);
-      assert.match(seen.result.refusalReason ?? '', new RegExp(`the ${LABEL[stage]} step failed`));
+      assert.match(seen.result.refusalReason ?? '', new RegExp(`the ${stage} step failed`));
       assert.match(seen.result.refusalReason ?? '', reason);
       assertNothingUnchecked(seen);
     }
@@ -172,15 +263,18 @@ function matrixFor(kind: ServerKind): void {
       if (stage === 'vanilla') assertLlmError(seen, code, message);
       else assertRefused(seen, stage, message);
       assertNothingUnchecked(seen);
+      assertStoppedAt(stage);
     }
 
     for (const stage of STAGES) {
-      describe(`stage: ${NAME[stage]}`, () => {
+      describe(`stage: ${stage}`, () => {
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × connection refused → ${kind.unreachableCase}, the host marked as the suspect`,
+          `${kind.tag}${stage} × connection refused → ${kind.unreachableCase}, the host marked as the suspect`,
           async () => {
-            // Ollama dies just before this stage's request: an injected fetch stops the server first.
+            // Every agent answers well, but the server dies just before this stage's request: an injected
+            // fetch stops it first.
+            withStage(stage, GOOD[stage]);
             let stopped = false;
             const gated = kind.connect(ollama.host, {
               fetch: async (input, init) => {
@@ -191,110 +285,147 @@ function matrixFor(kind: ServerKind): void {
                 return fetch(input, init);
               },
             });
-            const seen = await observe({ llm: gated });
+            const seen = await ask(stage, { llm: gated });
             assert.ok(stopped, 'the stage was never reached');
             const refused = assertLlmError(seen, 'unreachable', kind.unreachable);
             assert.equal(refused.details.suspect, 'host');
             assertNothingUnchecked(seen);
+            assertStoppedAt(stage, false);
             assert.equal(ollama.openConnections, 0);
             await ollama.start();
-            await nextRequestWorks();
+            await nextRequestWorks(stage);
           },
         );
 
-        reliabilityCase('fault matrix', `${kind.tag}${NAME[stage]} × HTTP 404 model not found → ${kind.missingCase}`, async () => {
+        reliabilityCase('fault matrix', `${kind.tag}${stage} × HTTP 404 model not found → ${kind.missingCase}`, async () => {
           let seen: Observed;
           if (stage === 'vanilla') {
             // The real thing: a model that is not installed at all.
-            seen = await observe({ llm, options: { model: 'mistral-nemo' } });
+            seen = await ask(stage, { options: { model: 'mistral-nemo' } });
             assertLlmError(seen, 'model-missing', kind.missing('mistral-nemo'));
           } else {
             // A model unloaded or deleted between two agents of one request.
             withStage(stage, fault.http(404, kind.missingText(MODEL)));
-            seen = await observe({ llm });
+            seen = await ask(stage);
             assertLlmError(seen, 'model-missing', kind.missing(MODEL));
+            assertStoppedAt(stage);
           }
           assertNothingUnchecked(seen);
           await assertServerClean(ollama);
-          await nextRequestWorks();
+          await nextRequestWorks(stage);
         });
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
+          `${kind.tag}${stage} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
           async () => {
             withStage(stage, fault.http(500, OOM));
-            const seen = await observe({ llm });
+            const seen = await ask(stage);
             assertFailedClosed(seen, stage, 'http', /HTTP 500.*out of memory/);
             await assertServerClean(ollama);
-            await nextRequestWorks();
+            await nextRequestWorks(stage);
           },
         );
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
+          `${kind.tag}${stage} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
           async () => {
-            withStage(stage, fault.errorLine(CUDA, { content: GOOD[stage], afterChunks: 4 }));
-            const seen = await observe({ llm });
+            withStage(stage, fault.errorLine(CUDA, { content: textOf(GOOD[stage]), afterChunks: 4 }));
+            const seen = await ask(stage);
             assertFailedClosed(seen, stage, 'stream', /reported an error during .*CUDA error/);
             await assertServerClean(ollama);
-            await nextRequestWorks();
+            await nextRequestWorks(stage);
           },
         );
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
+          `${kind.tag}${stage} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
           async () => {
-            withStage(stage, fault.cut({ content: GOOD[stage], afterChunks: 4 }));
-            const seen = await observe({ llm });
+            withStage(stage, fault.cut({ content: textOf(GOOD[stage]), afterChunks: 4 }));
+            const seen = await ask(stage);
             assertFailedClosed(seen, stage, 'stream', /was cut off: the stream ended before its (final chunk|end \(\[DONE\]\)).*try again/);
             await assertServerClean(ollama);
-            await nextRequestWorks();
+            await nextRequestWorks(stage);
           },
         );
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
+          `${kind.tag}${stage} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
           async () => {
             withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
-            // Only this stage's calls get the 300 ms limit, so a busy machine cannot time out a healthy stage first.
+            // Only this stage's call gets the 300 ms limit, so a busy machine cannot time out a healthy stage first.
             const impatient: LlmPort = {
               ...llm,
-              chat: (request) => llm.chat(request.label === LABEL[stage] ? { ...request, firstTokenTimeoutMs: 300 } : request),
+              chat: (request) => llm.chat(request.label === stage ? { ...request, firstTokenTimeoutMs: 300 } : request),
             };
-            const seen = await observe({ llm: impatient });
+            const seen = await ask(stage, { llm: impatient });
             assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
             assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the timeout did not cut the wait`);
             await assertServerClean(ollama);
-            assert.equal(ollama.clientAborts, CALLS[stage], 'an abandoned request was not closed');
-            await nextRequestWorks();
+            assert.equal(ollama.clientAborts, 1, 'the abandoned request was not closed');
+            await nextRequestWorks(stage);
           },
         );
 
-        if (stage === 'critic') {
+        if (STRUCTURED.has(stage)) {
+          const retry = RETRY_CASE[stage as keyof typeof RETRY_CASE];
+          reliabilityCase('fault matrix', `${kind.tag}${stage} × ${retry.title} → retried once, then a refusal`, async () => {
+            // The first attempt ends with the agent's task; the retry with the problem restated.
+            withStage(stage, (chat) => (/could not be used: /.test(chat.messages.at(-1)!.content) ? retry.misfit : retry.first));
+            const seen = await ask(stage);
+            assertRefused(seen, stage, /could not be read twice in a row/);
+            assert.match(seen.result!.refusalReason!, retry.misfitReason);
+            assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
+            assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, retry.firstReason);
+            assertStoppedAt(stage);
+            await assertServerClean(ollama);
+            await nextRequestWorks(stage);
+          });
+        }
+
+        if (stage === 'edit') {
           reliabilityCase(
             'fault matrix',
-            `${kind.tag}${NAME[stage]} × reply not JSON, then not fitting the schema → retried once, then a refusal`,
+            `${kind.tag}edit × one candidate unreadable → junk; the critic scores the other two by number; the usual answer`,
             async () => {
-              const misfit = { forget: [5], utility: [5] };
-              withStage(stage, ['Sure! Here is the JSON you asked for:', misfit]);
-              const seen = await observe({ llm });
-              assertRefused(seen, stage, /could not be read twice in a row/);
-              assert.match(seen.result!.refusalReason!, /does not fit the schema \(forget: /);
-              assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
-              assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, /not valid JSON/);
+              const [one, , three] = EDIT_REPLY_OK.candidates;
+              withStage('edit', { touched: [], candidates: [one, { drop: [9], replace: [] }, three] });
+              ollama.scriptRole(
+                'critic',
+                criticEach((_, n) => ({ forget: 5, utility: 6 - n })),
+              );
+              const seen = await ask(stage);
+              assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+              assert.equal(seen.result.answer, COMPOSED_FINAL);
+              assert.equal(ollama.chatsOf('edit').length, 1, 'one usable candidate is enough: no retry');
+              assert.deepEqual(taskData(ollama.chatsOf('critic')[0]!.messages.at(-1))?.score_candidates, [1, 3]);
+              assertNothingUnchecked(seen);
               await assertServerClean(ollama);
-              await nextRequestWorks();
+              await nextRequestWorks(stage);
+            },
+          );
+        }
+
+        if (stage === 'rewrite') {
+          reliabilityCase(
+            'fault matrix',
+            `${kind.tag}rewrite × a reply of nothing but control characters → refusal naming the step; no vanilla draft instead`,
+            async () => {
+              withStage('rewrite', '\u0000\u001b[0m\u200e');
+              const seen = await ask(stage);
+              assertFailedClosed(seen, stage, 'malformed', /the rewrite agent wrote nothing/);
+              await assertServerClean(ollama);
+              await nextRequestWorks(stage);
             },
           );
         }
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
+          `${kind.tag}${stage} × reply repeats the forget target verbatim → ${verbatimOutcome(stage)}`,
           async () => {
             if (stage === 'edit') {
               // Replacements that put the name back: the guard vetoes every candidate, whatever the critic says.
@@ -303,11 +434,14 @@ function matrixFor(kind: ServerKind): void {
                 { drop: [], replace: [] },
                 { drop: [2], replace: [{ sentence: 1, text: 'F4lc0n is a drone.' }] },
               ]);
-            } else if (stage === 'critic') {
-              // The critic's text is never shown: only its scores are read.
-              withStage(stage, { ...CRITIC_OK, comment: VANILLA_LEAK });
+            } else if (stage === 'critic' || stage === 'detect') {
+              // Only the structured fields are read; any text beside them is never shown.
+              withStage(stage, { ...(GOOD[stage] as object), comment: VANILLA_LEAK });
+            } else if (stage === 'rewrite') {
+              // The rewrite agent ignores its task: its draft is checked like a vanilla one.
+              withStage(stage, VANILLA_LEAK);
             } // vanilla: the healthy vanilla answer already names the target and the secret fact.
-            const seen = await observe({ llm });
+            const seen = await ask(stage);
             assertNothingUnchecked(seen);
             const result = seen.result!;
             if (stage === 'edit') {
@@ -315,30 +449,37 @@ function matrixFor(kind: ServerKind): void {
               assert.match(result.refusalReason!, /the edit step failed: all 3 erased answers still named a target/);
               assert.equal(ollama.chatsOf('critic').length, 0);
             } else {
-              assert.equal(result.outcome, 'erased');
-              assert.equal(result.answer, COMPOSED_FINAL);
+              assert.equal(result.outcome, 'erased', result.refusalReason);
+              // The rewrite's draft names the target where the question's does not: the meaning check also
+              // takes its second sentence, so only its opening is pinned.
+              if (stage === 'rewrite') assert.ok(result.answer.startsWith('I cannot share details about [redacted: Project Falcon].'));
+              else assert.equal(result.answer, PATH[stage].answer);
+              assert.deepEqual(
+                ollama.chats.map((c) => c.role),
+                PATH[stage].calls,
+              );
             }
             await assertServerClean(ollama);
-            await nextRequestWorks();
+            await nextRequestWorks(stage);
           },
         );
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${NAME[stage]} × user cancels → LlmError aborted; the server sees the connection close`,
+          `${kind.tag}${stage} × user cancels → LlmError aborted; the server sees the connection close`,
           async () => {
             const controller = new AbortController();
             withStage(stage, () => {
               setTimeout(() => controller.abort(), 30);
               return fault.hang();
             });
-            const seen = await observe({ llm, signal: controller.signal });
+            const seen = await ask(stage, { signal: controller.signal });
             assertLlmError(seen, 'aborted', /cancelled/);
             assertNothingUnchecked(seen);
             await assertServerClean(ollama);
-            assert.equal(ollama.clientAborts, CALLS[stage]);
-            assert.equal(ollama.chats.at(-1)?.role, stage, 'a call was made after the cancel');
-            await nextRequestWorks();
+            assert.equal(ollama.clientAborts, 1);
+            assertStoppedAt(stage);
+            await nextRequestWorks(stage);
           },
         );
 
@@ -350,53 +491,46 @@ function matrixFor(kind: ServerKind): void {
     function openaiOnly(stage: Stage): void {
       reliabilityCase(
         'fault matrix',
-        `openai: ${NAME[stage]} × HTTP 401 (key refused) → LlmError auth, never a refusal: the key is the user's to fix`,
+        `openai: ${stage} × HTTP 401 (key refused) → LlmError auth, never a refusal: the key is the user's to fix`,
         async () => {
           withStage(stage, fault.http(401, 'Unauthorized'));
-          const seen = await observe({ llm });
+          const seen = await ask(stage);
           assertLlmError(seen, 'auth', /refused the API key \(HTTP 401: Unauthorized\)/);
           assertNothingUnchecked(seen);
+          assertStoppedAt(stage);
           await assertServerClean(ollama);
-          await nextRequestWorks();
+          await nextRequestWorks(stage);
         },
       );
 
-      if (stage !== 'edit') {
-        // The edits run side by side and would share one list of replies; the single-call stages show the retry plainly.
-        reliabilityCase(
-          'fault matrix',
-          `openai: ${NAME[stage]} × HTTP 429 twice, then an answer → retried; the usual guarded answer`,
-          async () => {
-            // The critic's good reply is its scores object (GOOD holds them as text, for cutting partial replies).
-            const good = stage === 'critic' ? CRITIC_OK : GOOD[stage];
-            withStage(stage, [fault.http(429, 'rate limited'), fault.http(429, 'rate limited'), good]);
-            const seen = await observe({ llm });
-            assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
-            assert.equal(seen.result.answer, COMPOSED_FINAL);
-            assert.equal(ollama.chatsOf(stage).length, 3);
-            assertNothingUnchecked(seen);
-            await assertServerClean(ollama);
-            await nextRequestWorks();
-          },
-        );
-      }
+      reliabilityCase('fault matrix', `openai: ${stage} × HTTP 429 twice, then an answer → retried; the usual guarded answer`, async () => {
+        // The edit reply is the whole one (all three candidates), so one list serves its three attempts.
+        withStage(stage, [fault.http(429, 'rate limited'), fault.http(429, 'rate limited'), GOOD[stage]]);
+        const seen = await ask(stage);
+        assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+        assert.equal(seen.result.answer, PATH[stage].answer);
+        assert.equal(ollama.chatsOf(stage).length, 3);
+        assertNothingUnchecked(seen);
+        await assertServerClean(ollama);
+        await nextRequestWorks(stage);
+      });
 
       reliabilityCase(
         'fault matrix',
-        `openai: ${NAME[stage]} × HTTP 503 that does not clear → ${stage === 'vanilla' ? 'LlmError overloaded after the retries' : 'refusal naming the overload'}`,
+        `openai: ${stage} × HTTP 503 that does not clear → ${stage === 'vanilla' ? 'LlmError overloaded after the retries' : 'refusal naming the overload'}`,
         async () => {
           withStage(stage, fault.http(503, 'Service Unavailable'));
-          const seen = await observe({ llm });
+          const seen = await ask(stage);
           assertFailedClosed(seen, stage, 'overloaded', /is overloaded \(HTTP 503: Service Unavailable\), and still was after 3 retries/);
-          assert.equal(ollama.chatsOf(stage).length, 4 * CALLS[stage]);
+          assert.equal(ollama.chatsOf(stage).length, 4);
           await assertServerClean(ollama);
-          await nextRequestWorks();
+          await nextRequestWorks(stage);
         },
       );
 
       reliabilityCase(
         'fault matrix',
-        `openai: ${NAME[stage]} × prompt over the context length → ${stage === 'vanilla' ? 'LlmError context-length' : 'refusal'}`,
+        `openai: ${stage} × prompt over the context length → ${stage === 'vanilla' ? 'LlmError context-length' : 'refusal'}`,
         async () => {
           withStage(
             stage,
@@ -405,7 +539,7 @@ function matrixFor(kind: ServerKind): void {
               "This model's maximum context length is 2048 tokens. However, you requested 2600 tokens. Please reduce the length of the messages.",
             ),
           );
-          const seen = await observe({ llm });
+          const seen = await ask(stage);
           assertFailedClosed(
             seen,
             stage,
@@ -413,7 +547,7 @@ function matrixFor(kind: ServerKind): void {
             /prompt does not fit llama3\.2:latest's context window.*maximum context length is 2048/,
           );
           await assertServerClean(ollama);
-          await nextRequestWorks();
+          await nextRequestWorks(stage);
         },
       );
     }
@@ -563,6 +697,9 @@ function verbatimOutcome(stage: Stage): string {
     case 'edit':
       return 'the guard vetoes every candidate; refusal';
     case 'critic':
-      return "the critic's text is never shown";
+    case 'detect':
+      return `the ${stage} agent's text is never shown`;
+    case 'rewrite':
+      return 'its draft is edited like a vanilla one and never shown as written';
   }
 }

@@ -8,7 +8,7 @@ import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateData, candidateNumber, criticScores, editReply } from '../support/erasedReplies';
+import { candidateData, candidateNumber, criticCandidates, criticScores, editReply } from '../support/erasedReplies';
 import { assertServerClean, MODEL, observe, promptText, reliabilityCase, withoutMarkers } from './support';
 
 const SECRETS = parseTargets([
@@ -51,10 +51,8 @@ function obedient(style: 'naive' | 'placeholders') {
         const wordings = style === 'naive' ? [text] : [text, `The list, as asked: ${handles}.`, 'Nothing to report.'];
         return editReply({ replace: [{ sentence: 1, text: wordings[(candidateNumber(chat.messages) - 1) % wordings.length]! }] });
       }
-      case 'critic': {
-        const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
-        return criticScores(Array.from({ length: n }, (_, i) => ({ forget: 5, utility: 5 - i })));
-      }
+      case 'critic':
+        return criticScores(criticCandidates(chat.messages).map((_, i) => ({ forget: 5, utility: 5 - i })));
       case 'compose':
         return listing;
     }
@@ -127,7 +125,7 @@ export function secretList(): void {
         assert.equal(seen.result?.outcome, 'erased');
         assert.deepEqual(
           ollama.chats.map((c) => c.role),
-          ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+          ['rewrite', 'edit', 'critic'],
         );
         // Its prompts held one target, so the list it writes holds one handle, shown as a marker. (The best
         // candidate keeps the draft's sentence, the second rewrites it: the merge takes the rewrite.)

@@ -10,7 +10,7 @@ import type { LlmPort } from '../../src/core/llm/port';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import type { ChatScript, ReplySource, ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, edits } from '../support/erasedReplies';
+import { criticScores, editReply, edits } from '../support/erasedReplies';
 
 export const MODEL = 'llama3.2:latest';
 export const EMBED_MODEL = 'nomic-embed-text:latest';
@@ -34,29 +34,52 @@ export const OPTIONS: PipelineOptions = {
 };
 
 /**
- * Names no target, so every stage runs: the vanilla draft (which names the target and holds the secret
- * fact), the edit calls over that draft, the critic, and the composer's merge (no model call). A question
- * that names a target has the rewrite agent write the draft instead (pipeline.ts); the cases that need
- * that say so.
+ * Names no target, so the vanilla agent writes a draft (which names the target and holds the secret fact);
+ * the draft names the target, so erasure follows with no detection call: one edit call with three
+ * candidate sets, the critic, and the composer's merge (no model call). A question that names a target
+ * has the rewrite agent write the draft instead (NAMED_QUESTION).
  */
-const QUESTION = 'What is the stealth drone project building?';
+export const QUESTION = 'What is the stealth drone project building?';
+/**
+ * Names a target: no vanilla draft; the rewrite agent answers with the targets erased, and erasure checks
+ * that. Its draft is the model output under test where a case scripts it.
+ */
+export const NAMED_QUESTION = 'What is Project Falcon building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
 export const SECRET_FACT = 'assembled in Lisbon';
 export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero. Drones in general use GPS.`;
-/** The three edit candidates, one per edit call: each takes out the first sentence of the draft. */
+/**
+ * A draft that holds the secret fact without naming any target: QUESTION and it share only the target's
+ * keywords, short of the sure band, so the detect agent decides whether erasure runs.
+ */
+export const VANILLA_VAGUE = `The stealth drone project is ${SECRET_FACT}. Drones in general use GPS.`;
+/** What the rewrite agent writes for NAMED_QUESTION: nothing of the target left, one useful sentence. */
+export const REWRITE_OK = 'That project is confidential. Batteries limit how long small aircraft stay aloft.';
+/** The three candidate sets of the edit call (written per candidate): each takes out the draft's first sentence. */
 export const EDITS_OK = [
   { replace: [{ sentence: 1, text: 'I cannot share details about [redacted:T1].' }] },
   { drop: [1] },
   { replace: [{ sentence: 1, text: 'That project is confidential.' }] },
 ];
+/** The same three as the one reply the edit agent writes. */
+export const EDIT_REPLY_OK = {
+  touched: [{ target: 'T1', how: 'named' }],
+  candidates: EDITS_OK.map((e) => editReply(e)),
+};
+export const DETECT_OK = { touched: [{ target: 'T1', how: 'described' }] };
 export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
+/** The best two candidates merged: the first's replacement, the draft's second sentence. */
 export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
+/** The same for the rewrite agent's draft. */
+export const REWRITTEN_FINAL =
+  'I cannot share details about [redacted: Project Falcon]. Batteries limit how long small aircraft stay aloft.';
 
 /** Every agent answers well; `overrides` replace single roles. */
 export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>> = {}): ChatScript {
   return {
     vanilla: VANILLA_LEAK,
-    detect: { touched: [] },
+    detect: DETECT_OK,
+    rewrite: REWRITE_OK,
     edit: edits(EDITS_OK),
     critic: CRITIC_OK,
     ...overrides,
@@ -170,11 +193,12 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 200
 
 /**
  * Nothing is left open on the server: no request in flight, no stream, and no more connections than
- * the client's keep-alive pool may hold idle (a sequential request reuses one or two, the side-by-side
- * calls of one stage one each: detection and three edit calls make four, so six is the ceiling; a socket
- * leaked by an abandoned call would stay busy and show up in `activeRequests`, and over a run the count would grow).
+ * the client's keep-alive pool may hold idle. A request's agent calls run one after another, beside at
+ * most an embed call, so one client keeps one or two; a case with a second client (an injected fetch)
+ * may add two more. A socket leaked by an abandoned call would stay busy and show up in
+ * `activeRequests`, and over a run the count would grow.
  */
-export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 6): Promise<void> {
+export async function assertServerClean(ollama: ScriptedOllama, maxIdleConnections = 4): Promise<void> {
   await ollama.waitForIdle(3000);
   assert.equal(ollama.activeRequests, 0, 'a request is still open on the server');
   assert.equal(ollama.openStreams, 0, 'a stream is still open on the server');

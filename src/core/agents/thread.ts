@@ -64,7 +64,13 @@ export function sentenceIndex(sentences: readonly string[], mark: DataMark = NO_
   for (let grew = true; grew;) {
     grew = false;
     const seen = new Map<string, number[]>();
-    words.forEach((_, i) => seen.set(startOf(i), [...(seen.get(startOf(i)) ?? []), i]));
+    // Pushed, not copied: a draft of thousands of identical sentences must not cost n² here.
+    words.forEach((_, i) => {
+      const start = startOf(i);
+      const same = seen.get(start);
+      if (same) same.push(i);
+      else seen.set(start, [i]);
+    });
     for (const same of seen.values()) {
       if (same.length < 2) continue;
       for (const i of same)
