@@ -1,3 +1,4 @@
+import { defuseTemplateTokens } from './templateTokens';
 /**
  * Removes what could make untrusted text (model output) act on the place it is shown instead of being
  * read: ANSI/VT escape sequences (cursor moves, screen clears, window titles, hyperlinks), every other
@@ -127,12 +128,13 @@ export function stripControls(text: string): string {
 }
 
 /**
- * What the user typed (a prompt, an earlier turn), cleaned before any model reads it: the same controls,
- * escape sequences, bidi controls and invisible characters `stripControls` takes out of model text. A
- * prompt injection can ride on characters the user never saw (tag characters pasted with a snippet).
+ * What the user typed (a prompt, an earlier turn, a tool result), cleaned before any model reads it: the
+ * same controls, escape sequences, bidi controls and invisible characters `stripControls` takes out of
+ * model text (a prompt injection can ride on characters the user never saw, such as tag characters pasted
+ * with a snippet), and chat-template control tokens written as text defused (`defuseTemplateTokens`).
  */
 export function sanitizeUserText(text: string): string {
-  return stripControls(text);
+  return defuseTemplateTokens(stripControls(text));
 }
 
 function scanSequence(s: string, start: number): Scan {
