@@ -107,19 +107,20 @@ describe('the meaning check with a model whose similarities bunch as real ones d
   const PERSON = { name: 'Ingrid Valtonen', description: 'A marine biologist in Turku who studies seal populations.' };
   const QUESTION = 'Which wizard leads the school in those books?';
 
-  async function check(targets: readonly ForgetTarget[], sentences: readonly string[]) {
+  async function check(targets: readonly ForgetTarget[], sentences: readonly string[], asking = QUESTION, over = true) {
     const llm = new GeometryLlm((text) => scriptedEmbedding(text, 256, REALISTIC_BUNCHING));
     const relevance = relevanceOf(buildTargetIndex(targets));
     const index = await relevance.prepare(llm, 'embeddinggemma', { cache: new MemoryEmbeddingCache() });
     const asked = await relevance.embedQueries(llm, 'embeddinggemma', [
-      { part: 'question', text: QUESTION },
+      { part: 'question', text: asking },
       ...sentences.map((text) => ({ part: 'answer' as const, text })),
     ]);
     assert.ok('vectors' in asked);
     const [question, ...vectors] = asked.vectors;
     const rows = index.rowsOf(targets[0]!.id)!;
-    assert.ok(index.similarity(question!, rows[0]) >= index.rowThreshold[rows[0]]!, 'the question is over the topic threshold');
-    return new MeaningCheck(relevance, targets, [QUESTION], { index, questionVectors: [question!] }).judge(sentences, vectors);
+    const overIt = rows.some((r) => index.similarity(question!, r) >= index.rowThreshold[r]!);
+    assert.equal(overIt, over, `the question is ${over ? 'over' : 'under'} the first target's threshold`);
+    return new MeaningCheck(relevance, targets, [asking], { index, questionVectors: [question!] }).judge(sentences, vectors);
   }
 
   test('everyday sentences of an answer to a question about a target stay; sentences stating its facts in other words go', async () => {
@@ -140,5 +141,35 @@ describe('the meaning check with a model whose similarities bunch as real ones d
       assert.equal(hit?.targetId, targets[0]!.id);
       assert.equal(hit?.kind, 'meaning', 'no word of the topic: meaning found it');
     }
+  });
+
+  // Two landmarks of one city: a model files a statue and a tower near each other (both monuments),
+  // but the parts of a statue are not the facts of a tower.
+  const TOWER = {
+    name: 'Kellerman Needle',
+    description: 'A wrought-iron lattice tower on the waterfront of Aldport, put up for the trade fair of 1902.',
+  };
+
+  test('an answer about a statue keeps its sentences for a tower target; one about the tower loses its facts', async () => {
+    const targets = parseTargets([TOWER, PERSON]).targets;
+    const statue = await check(
+      targets,
+      ['The answer is torch.', 'A torch.', 'She wears a crown and a long robe.'],
+      'What does the copper statue in the bay hold up in her right hand?',
+      false,
+    );
+    assert.deepEqual(
+      statue.map((h) => h?.targetId),
+      [undefined, undefined, undefined],
+      'a statue is not the tower',
+    );
+    const tower = await check(
+      targets,
+      ['Hope this helps!', 'It was the tallest steel structure of its day, and its height still impresses.'],
+      'How high is that famous landmark by the docks?',
+    );
+    assert.equal(tower[0], undefined, 'an everyday sentence stays');
+    assert.equal(tower[1]?.targetId, targets[0]!.id, 'the tower’s facts in other words: removed');
+    assert.equal(tower[1]?.kind, 'meaning');
   });
 });
