@@ -12,8 +12,21 @@ import { scriptedEmbedding } from '../../test/support/scriptedEmbeddings';
  * the scripted embedding model of the tests (a weak but honest stand-in), keywords are the product's.
  */
 
+interface SentenceCount {
+  readonly set: string;
+  readonly sentences: number;
+  readonly removed: number;
+  readonly share: number;
+  readonly withMeaning: boolean;
+}
+
 export interface MeaningReport {
-  readonly precision: readonly { set: string; sentences: number; removed: number; share: number; withMeaning: boolean }[];
+  readonly precision: readonly SentenceCount[];
+  /**
+   * For reference, no goal: the same check on the world set's forget answers (each about a target).
+   * A check that removed nothing would pass every precision line; this shows what it still removes.
+   */
+  readonly recall: readonly SentenceCount[];
   readonly cost: { targets: number; sentences: number; embedCalls: number; ms: number };
   readonly goals: { goal: string; pass: boolean; detail: string }[];
 }
@@ -114,29 +127,46 @@ async function judgeAll(
   return removed;
 }
 
+/**
+ * Every answer of a world-set file read as a model would give it: each accepted variant (a model may
+ * give any of them), as the sentence "The answer is …", split as the check splits what is shown.
+ */
+function worldAnswers(root: string, file: string): { question: string; sentence: string }[] {
+  return readFileSync(join(root, 'datasets/world', file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { question: string; answer: string[] })
+    .flatMap((r) =>
+      r.answer.flatMap((variant) => {
+        const text = `The answer is ${variant}.`;
+        return splitSentences(text).map((s) => ({ question: r.question, sentence: text.slice(s.start, s.end) }));
+      }),
+    );
+}
+
 export async function runMeaningBench(input: { root: string; log: (line: string) => void }): Promise<MeaningReport> {
   const world = JSON.parse(readFileSync(join(input.root, 'datasets/world/targets.json'), 'utf8')) as unknown[];
   const targets = parseTargets(world).targets;
   const relevance = relevanceOf(buildTargetIndex(targets));
   const llm = embedder();
   await relevance.prepare(llm, MODEL);
-  const retain = readFileSync(join(input.root, 'datasets/world/retain.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { question: string; answer: string[] })
-    .map((r) => ({ question: r.question, sentence: `The answer is ${r.answer[0]}.` }));
   const coding = codingSentences();
-  const precision: MeaningReport['precision'][number][] = [];
-  for (const [set, items] of [
-    ['world retain answers', retain],
-    ['coding answers', coding],
-  ] as const) {
-    for (const withMeaning of [false, true]) {
-      // Every forget target is checked, not only a shortlist: the strictest reading.
-      const removed = await judgeAll(relevance, targets, items, withMeaning ? llm : undefined);
-      precision.push({ set, sentences: items.length, removed, share: removed / items.length, withMeaning });
+  const count = async (sets: readonly (readonly [string, readonly { question: string; sentence: string }[]])[]) => {
+    const out: SentenceCount[] = [];
+    for (const [set, items] of sets) {
+      for (const withMeaning of [false, true]) {
+        // Every forget target is checked, not only a shortlist: the strictest reading.
+        const removed = await judgeAll(relevance, targets, items, withMeaning ? llm : undefined);
+        out.push({ set, sentences: items.length, removed, share: removed / items.length, withMeaning });
+      }
     }
-  }
+    return out;
+  };
+  const precision = await count([
+    ['world retain answers', worldAnswers(input.root, 'retain.jsonl')],
+    ['coding answers', coding],
+  ]);
+  const recall = await count([['world forget answers', worldAnswers(input.root, 'forget.jsonl')]]);
 
   // Cost at 10,000 targets: one embed call for a 10-sentence answer, then the scoring work.
   const many = parseTargets(
@@ -186,11 +216,16 @@ export async function runMeaningBench(input: { root: string; log: (line: string)
       detail: `${embedCalls} embed call for ${sentences.length} sentences, ${ms.toFixed(2)} ms`,
     },
   ];
-  return { precision, cost: { targets: many.length, sentences: sentences.length, embedCalls, ms }, goals };
+  return { precision, recall, cost: { targets: many.length, sentences: sentences.length, embedCalls, ms }, goals };
 }
 
 export function formatMeaningReport(r: MeaningReport): string {
   const lines = ['', 'Meaning check (what is shown): precision on answers about no target, and cost'];
   for (const g of r.goals) lines.push(`${g.pass ? 'PASS' : 'FAIL'}  ${g.goal} — ${g.detail}`);
+  for (const c of r.recall)
+    lines.push(
+      `INFO  meaning check recall, ${c.set}${c.withMeaning ? ' (keywords + meaning)' : ' (keywords only)'}, for reference — ` +
+        `${c.removed} of ${c.sentences} removed (${(c.share * 100).toFixed(1)}%)`,
+    );
   return lines.join('\n') + '\n';
 }

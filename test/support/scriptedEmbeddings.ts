@@ -111,7 +111,10 @@ export const CONCEPTS: Readonly<Record<string, string>> = {
   crime: 'inspector gang criminal mastermind deduction detective investigator police crime mystery clue murder case thief stole stolen',
   space:
     'surface descent capsule astronauts crew orbit rocket space astronaut moon lunar planet galaxy star spaceship starship alien launch',
-  monument: 'torch crown figure tallest structure metal iron monument landmark tower statue memorial tall height',
+  // A statue and a tower are both landmarks, and a model files them near each other through the landmark
+  // words, but a torch or a robe is no nearer a tower than to any other building: two concepts, not one.
+  statue: 'statue sculpture figure bust pedestal torch crown robe bronze marble plaque monument landmark memorial',
+  tower: 'tower tallest tall taller height structure metal iron steel skyscraper monument landmark',
   art: 'renaissance woman expression painter art artist painting painted paint portrait canvas museum gallery masterpiece sculptor sculpture',
   mountain: 'peak tallest camp guides death zone mountain summit climb climber climbing expedition altitude ridge',
   transport: 'shipping freight cargo delivery warehouse truck courier distribution supply',

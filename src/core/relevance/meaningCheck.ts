@@ -36,10 +36,12 @@ export interface SentenceHit {
 }
 
 /**
- * How much the question's own score lends each sentence, for either signal: its score, capped at the
- * threshold, times this. A sentence that answers a question about the target then needs 0.7 of the
- * evidence on its own (for keywords, about one rare word of the target's text); a question alone never
- * makes an unrelated sentence ("Hope this helps!") count.
+ * How much the question's own evidence lends each sentence: a sentence that answers a question about
+ * the target then needs 0.7 of the evidence on its own, and a question alone never makes an unrelated
+ * sentence ("Hope this helps!") count. Keywords: the question's score, capped at the threshold, times
+ * this (for keywords 0 is no evidence, so 0.7 of the threshold is about one rare word of the target's
+ * text). Meaning: this share of the profile's margin, and only when the question is over the row's
+ * threshold (see `judge`).
  */
 const QUESTION_WEIGHT = 0.3;
 
@@ -155,8 +157,9 @@ export class MeaningCheck {
     private readonly embeddings?: { index: TargetEmbeddings; questionVectors: readonly Float32Array[] },
     /**
      * Targets the detect agent cleared in the uncertain band (no binding evidence, detection said no):
-     * the question's score lends them nothing, and a sentence alone must reach the sure band. Read at
-     * judge time, since a streamed answer is judged before detection has run.
+     * the question's meaning score lends them nothing, and a sentence's meaning alone must reach the
+     * sure band (keywords read them as any other target). Read at judge time, since a streamed answer
+     * is judged before detection has run.
      */
     private readonly cleared: (targetId: string) => boolean = () => false,
   ) {
@@ -236,15 +239,22 @@ export class MeaningCheck {
           for (let r = rows[0]; r < rows[1]; r++) {
             const s = index.similarity(v, r);
             const q = this.question.meaning.get(r) ?? -1;
-            // Read with the question: as with keywords, the question lends at most 0.3 of the row's
-            // threshold, so a sentence needs 0.7 of it on its own when the question is about the target.
-            // When the question is not about this target, the sentence alone must reach the sure band:
-            // a single sentence's vector is noisy, and the everyday answers near a target (a coding
-            // question near a codename) would otherwise lose sentences (the precision bench).
             const threshold = index.rowThreshold[r]!;
-            const alone = cleared || q < threshold;
-            const needed = alone ? threshold + index.sureMargin : threshold;
-            const combined = s + (cleared ? 0 : QUESTION_WEIGHT * Math.min(Math.max(0, q), threshold));
+            // Read with the question only when the question itself is over this row's threshold (and
+            // detection did not clear the target): then the question lends QUESTION_WEIGHT of the
+            // margin, so the sentence must stand 0.7 of a margin above the row's unrelated level on its
+            // own. The unit is the margin, not the similarity: a similarity of 0 is not "no evidence".
+            // A row's threshold is its unrelated level (what everyday texts score, well above 0 on real
+            // models) plus the margin, so a share of the threshold itself would lend more than the
+            // margin and carry sentences that sit at the unrelated level ("Hope this helps!").
+            // Otherwise the sentence alone must reach the sure band, with nothing lent: a single
+            // sentence's vector is noisy, and the everyday answers near a target (a question about a
+            // neighbouring subject) would otherwise lose sentences (the precision bench). Per row, not
+            // per target: a question near one facet of a target (one sample question) says nothing of
+            // a sentence near another, and lending across rows removed more everyday sentences there.
+            const about = !cleared && q >= threshold;
+            const needed = about ? threshold : threshold + index.sureMargin;
+            const combined = about ? s + QUESTION_WEIGHT * index.profile.margin : s;
             consider({ targetId: t.id, kind: 'meaning', score: combined, threshold: needed });
           }
         }

@@ -68,6 +68,18 @@ describe('no single vote decides (issue 21): every agent lies', () => {
         );
       });
 
+      if (embeddingModel)
+        test(`facts restated in other words are removed and the everyday sentences of the answer stay (${how})`, async () => {
+          // No word of the topic's name or description: only meaning ties these sentences to it.
+          const restated = ['A pupil there casts spells against an evil enemy.', 'His students learn witchcraft in class.'];
+          const everyday = ['Let me know if you have any other questions.', 'Enjoy the rest of your reading, and have a nice day.'];
+          const llm = new FakeLlm(agents(allLying('x'), [...restated, ...everyday].join(' ')));
+          const { result, streamed } = await ask(llm, 'Which wizard leads the school in those books?', policy, embeddingModel);
+          for (const s of restated) assert.ok(!streamed.includes(s), streamed);
+          for (const s of everyday) assert.ok(streamed.includes(s), `an everyday sentence stays: ${streamed}`);
+          assert.equal(result.redactions.filter((r) => r.by === 'meaning').length, restated.length);
+        });
+
       test(`a name-part question does not leak the facts a lying rewrite writes (${how})`, async () => {
         const leak = 'Ingrid Valtonen studies seal populations in Turku.';
         const llm = new FakeLlm(agents(allLying(leak), 'unused'));
