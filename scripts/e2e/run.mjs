@@ -33,7 +33,8 @@ async function loadScriptedServers() {
   const outfile = join(buildDir, 'scriptedServers.mjs');
   await esbuild.build({
     stdin: {
-      contents: "export * from './test/support/scriptedOllama';\nexport { startScriptedOpenAI } from './test/support/scriptedOpenAI';\n",
+      contents:
+        "export * from './test/support/scriptedOllama';\nexport { startScriptedOpenAI } from './test/support/scriptedOpenAI';\nexport { draftOf, criticCandidates } from './test/support/erasedReplies';\n",
       resolveDir: repoRoot,
       loader: 'ts',
     },

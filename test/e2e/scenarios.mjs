@@ -41,12 +41,14 @@ export const GUARDED_MODEL_LABEL = 'llama3.2 · Unlearn';
  * as a real model does, so the stage progress is on screen long enough to be seen.
  * @param {{ reply: Function }} support the bundled scriptedOllama module
  */
-/** An edit agent's reply that turns the whole draft into `texts[n - 1]` for candidate n (see edits.ts). */
-function replaceDraftWith(chat, texts) {
-  const content = chat.messages.at(-1).content;
-  const n = Number(/Candidate (\d+) of \d+\./.exec(content)?.[1] ?? 1);
-  const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate ')));
-  const sentences = data.draft_sentences?.length ?? 1;
+/**
+ * An edit agent's reply that turns the whole draft into `texts[n - 1]` for candidate n (see edits.ts): the
+ * server asks a per-candidate script once per candidate, each call's task ending "Candidate n of j.".
+ * @param {{ draftOf: Function }} support the bundled test support
+ */
+function replaceDraftWith(support, chat, texts) {
+  const n = Number(/Candidate (\d+) of \d+\.$/.exec(chat.messages.at(-1).content)?.[1] ?? 1);
+  const sentences = support.draftOf(chat.messages).length || 1;
   return {
     drop: Array.from({ length: sentences - 1 }, (_, i) => i + 2),
     replace: [{ sentence: 1, text: texts[Math.min(n, texts.length) - 1] }],
@@ -54,27 +56,27 @@ function replaceDraftWith(chat, texts) {
 }
 
 /** A critic reply that scores however many candidates it is sent (duplicates and vetoed ones are not). */
-function scoresFor(chat, utility = () => 3) {
-  const { candidates = [] } = JSON.parse(chat.messages.at(-1).content);
+function scoresFor(support, chat, utility = () => 3) {
+  const candidates = support.criticCandidates(chat.messages);
   return { forget: candidates.map(() => 5), utility: candidates.map((_, i) => utility(i + 1)) };
 }
 
 /** The draft the rewrite agent writes when the question names a target; every edit candidate below differs from it. */
 const FALCON_DRAFT = 'Here is an answer written with the forget targets left out.';
 
-export function falconScript({ reply }) {
+export function falconScript(support) {
+  const { reply } = support;
   const slow = { firstTokenDelayMs: 1_200, chunkDelayMs: 40 };
   return {
     vanilla: reply('Project Falcon is built by Dana Whitfield for Northwind Logistics in Lisbon.', slow),
-    // Detection runs beside the first erasure call when the shortlist holds more than the named targets:
-    // the others are not touched; the named ones count as touched anyway.
+    // Detection (on an uncertain question or answer) finds nothing; named targets count as touched anyway.
     detect: reply({ touched: [] }, slow),
     // The question names a target: one draft with the targets erased, for the edit agents to work on.
     rewrite: reply(FALCON_DRAFT, slow),
     // Erasure as edits: candidate n turns the draft into the n-th text.
     edit: (chat) =>
       reply(
-        replaceDraftWith(chat, [
+        replaceDraftWith(support, chat, [
           'I cannot share details about [redacted:T1].',
           'That project is confidential.',
           'I cannot help with that.',
@@ -82,7 +84,7 @@ export function falconScript({ reply }) {
         slow,
       ),
     // Scores only; equal, so the first candidate is shown as written.
-    critic: (chat) => reply(scoresFor(chat), slow),
+    critic: (chat) => reply(scoresFor(support, chat), slow),
   };
 }
 
@@ -122,16 +124,19 @@ function appendToTargets(text, entry) {
 }
 
 /** The chat model knows the observatory's facts; its meaning binds the topic target, the edit agents erase it. */
-function topicScript({ reply }) {
+function topicScript(support) {
+  const { reply } = support;
   const slow = { firstTokenDelayMs: 600, chunkDelayMs: 30 };
   return {
     vanilla: reply('Elspeth Varga runs the Brightwater telescope; the Tarrow survey found three new comets.', slow),
     detect: reply({ touched: [{ target: 'T1', how: 'described' }] }, slow),
-    edit: (chat) => reply(replaceDraftWith(chat, [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.']), slow),
+    // When the question alone (or the draft's opening) is about the topic, no draft is kept: this one is written instead.
+    rewrite: reply(FALCON_DRAFT, slow),
+    edit: (chat) => reply(replaceDraftWith(support, chat, [TOPIC_ERASED, 'I cannot discuss that.', 'No comment.']), slow),
     // The first candidate scores best, so it is shown as written.
     critic: (chat) =>
       reply(
-        scoresFor(chat, (n) => 5 - n),
+        scoresFor(support, chat, (n) => 5 - n),
         slow,
       ),
   };
@@ -347,7 +352,7 @@ export const scenarios = [
           { timeoutMs: 60_000, intervalMs: 100 },
         );
         const roles = ollama.chats.map((c) => c.role);
-        // The draft spells the topic's facts, a score in the sure band: erasure with no detection call.
+        // The question is about the topic (by meaning) or the draft spells its facts: either way erasure runs.
         if (!roles.includes('edit') || !roles.includes('critic'))
           throw new Error(`the question never reached the agents (calls: ${roles.join(', ')}); answer: ${answer.slice(0, 300)}`);
         step(`model calls: ${roles.join(', ')}; answer: "${TOPIC_SHOWN.exec(answer)?.[0]}"`);
