@@ -10,10 +10,10 @@ import { askCommand } from '../../src/cli/ask';
 import type { CliIo } from '../../src/cli/io';
 import { buildTargetIndex } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
-import { runPipeline } from '../../src/core/pipeline';
+import { runPipeline, type PipelineEvent } from '../../src/core/pipeline';
 import { contentStems, FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
-import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 import { writeFile } from 'node:fs/promises';
 
@@ -88,7 +88,7 @@ describe('relevance against the scripted Ollama server', () => {
       ollama.chats.map((c) => c.role),
       // The draft spells the topic's facts (the sure band): erasure with no detection call. Equal
       // scores: the best candidate is shown as written, no composer.
-      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+      ['vanilla', 'edit', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));
@@ -106,6 +106,42 @@ describe('relevance against the scripted Ollama server', () => {
       ollama.chats.map((c) => c.role),
       ['vanilla'],
     );
+  });
+
+  test('a question that binds a target by meaning alone stops the vanilla draft when its vectors arrive: the rewrite agent answers, nothing of the draft is shown', async () => {
+    ollama.reset();
+    // The draft streams its first words, then hangs: only the question's vectors can end it in time.
+    ollama.setScript({ ...script(), vanilla: fault.hang({ content: LEAKY, afterChunks: 4 }) });
+    const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
+    const shown: string[] = [];
+    const result = await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      // What the target's sample question asks: by keywords not sure, by meaning in the sure band.
+      question: 'Who teaches the young wizards in those books?',
+      options,
+      onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && shown.push(e.text),
+    });
+    const signals = result.relevance!.shortlist[0]!.signals;
+    assert.ok(
+      signals.some((s) => s.kind === 'meaning' && s.binding),
+      JSON.stringify(signals),
+    );
+    assert.ok(!signals.some((s) => s.kind === 'keyword' && s.binding), 'keywords alone would not bind');
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    assert.equal(shown.join(''), ERASED);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'rewrite', 'edit', 'critic'],
+    );
+    // The stopped draft is not part of the agents' thread: the rewrite continues the vanilla prompt alone.
+    const sent = ollama.chatsOf('vanilla')[0]!.messages.map((m) => m.content);
+    const rewriteCall = ollama.chatsOf('rewrite')[0]!.messages.map((m) => m.content);
+    assert.deepEqual(rewriteCall.slice(0, -1), sent);
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.openStreams, 0, "the server saw the vanilla call's stream closed");
+    assert.ok(ollama.clientAborts >= 1);
   });
 
   test('target embeddings are cached on disk, reused by a new process, and refreshed when a target is edited', async () => {
