@@ -14,7 +14,7 @@ import { runPipeline, type PipelineEvent } from '../../src/core/pipeline';
 import { contentStems, FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
 import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
+import { candidateData, criticEach, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 import { writeFile } from 'node:fs/promises';
 
 const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
@@ -142,6 +142,45 @@ describe('relevance against the scripted Ollama server', () => {
     await ollama.waitForIdle(1000);
     assert.equal(ollama.openStreams, 0, "the server saw the vanilla call's stream closed");
     assert.ok(ollama.clientAborts >= 1);
+  });
+
+  test("the edit reply's touched list says which shortlisted targets beyond the binding ones are touched; all are erased either way", async () => {
+    const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
+    // Names the supplier (binding) and shares words with the topic (over its threshold, not in the sure band).
+    const question = 'Does Halvard Teknik sell valves to the academy of magic?';
+    const run = async (listsTopic: boolean) => {
+      ollama.reset();
+      ollama.setScript({
+        rewrite: NEUTRAL_DRAFT,
+        edit: (chat) => ({
+          ...replaceDraft([ERASED])(chat),
+          touched: listsTopic
+            ? candidateData(chat.messages)
+                .forget_targets.filter((t) => t.name === TOPIC.name)
+                .map((t) => ({ target: t.handle, how: 'described' }))
+            : [],
+        }),
+        critic: criticEach({ forget: 5, utility: 4 }),
+      });
+      const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question, options });
+      assert.equal(result.outcome, 'erased');
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      // Both targets were in the edit agent's task: a target it leaves unlisted is still erased.
+      assert.deepEqual(
+        candidateData(ollama.chatsOf('edit')[0]!.messages)
+          .forget_targets.map((t) => t.name)
+          .sort(),
+        [OTHER.name, TOPIC.name].sort(),
+      );
+      const topic = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+      assert.equal(topic.binding, false, JSON.stringify(topic.signals));
+      return { touched: result.touchedTargets.map((t) => t.name), detected: topic.detected };
+    };
+    assert.deepEqual(await run(true), { touched: [OTHER.name, TOPIC.name], detected: true });
+    assert.deepEqual(await run(false), { touched: [OTHER.name], detected: false });
   });
 
   test('target embeddings are cached on disk, reused by a new process, and refreshed when a target is edited', async () => {
