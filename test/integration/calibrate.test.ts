@@ -12,7 +12,6 @@ import type { CliIo } from '../../src/cli/io';
 import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 import { REALISTIC_BUNCHING } from '../support/scriptedEmbeddings';
-import { criticScores, rewrites } from '../support/erasedReplies';
 
 // Bunched similarities, as a real model gives: what calibration is for.
 const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768, embeddingBunching: REALISTIC_BUNCHING };
@@ -79,13 +78,8 @@ describe('unlearn calibrate against the scripted Ollama server', () => {
     assert.match(html, /fitted margin/);
 
     // The next ask with the same model and cache reads the stored fit; another cache does not have it.
-    ollama.setScript({
-      vanilla: 'Nothing about it here.',
-      detect: { touched: [] },
-      rewrite: rewrites(['x', 'y', 'z']),
-      critic: criticScores([1, 2, 3].map(() => ({ forget: 5, utility: 3 }))),
-      compose: 'x',
-    });
+    // The question touches no target: the vanilla answer is the only call.
+    ollama.setScript({ vanilla: 'Nothing about it here.' });
     const ask = async (cacheDir: string) => {
       const run = io(dir, ollama);
       const c = await askCommand(

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama } from '../support/scriptedOllama';
 import {
   candidateNumber,
   criticCandidates,
@@ -176,28 +176,53 @@ describe('unlearn ask (built CLI) against the scripted Ollama server', () => {
     assert.equal(result.redactions[0].by, 'agents');
     const served = ollama.chats.slice(before).reduce((n, c) => n + c.promptTokens, 0);
     assert.equal(result.promptTokens, served);
-    // The question names the target: an erased draft, three edit calls and the critic; the merge makes no call.
-    assert.equal(result.calls, 5);
-  });
-
-  test('--parallel 1 (a one-slot server): the draft, then the three short edit calls one after the other, and the critic', async () => {
-    ollama.setScript({
-      rewrite: NEUTRAL_DRAFT,
-      edit: replaceDraft(['I cannot discuss that person.', 'That is private.']),
-      critic: criticScores([
-        { forget: 5, utility: 3 },
-        { forget: 5, utility: 4 },
-      ]),
-    });
-    const before = ollama.chats.length;
-    const r = await runCli(['ask', 'Who was Marta Quist?', '--targets', targets, '--host', ollama.host, '--parallel', '1', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout);
-    assert.equal(result.answer, 'That is private.');
+    // The question names the target: an erased draft, one edit call for all three candidate sets and the
+    // critic; the merge makes no call.
+    assert.equal(result.calls, 3);
     assert.deepEqual(
       ollama.chats.slice(before).map((c) => c.role),
-      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+      ['rewrite', 'edit', 'critic'],
     );
+  });
+
+  test('--parallel 1 or 4: the calls of a request run one after another on the cached thread, never side by side', async () => {
+    // How many requests the server was serving when each call arrived (itself included); the replies take
+    // a while, so a call sent beside another would see two.
+    const seen: number[] = [];
+    const paced =
+      <T extends string | object>(source: (chat: RecordedChat) => T) =>
+      (chat: RecordedChat) => {
+        seen.push(ollama.activeRequests);
+        return reply(source(chat), { firstTokenDelayMs: 30 });
+      };
+    for (const parallel of ['1', '4']) {
+      seen.length = 0;
+      ollama.setScript({
+        rewrite: paced(() => NEUTRAL_DRAFT),
+        edit: paced(replaceDraft(['I cannot discuss that person.', 'That is private.'])),
+        critic: paced(criticEach((text) => ({ forget: 5, utility: text === 'That is private.' ? 4 : 3 }))),
+      });
+      const before = ollama.chats.length;
+      const r = await runCli([
+        'ask',
+        'Who was Marta Quist?',
+        '--targets',
+        targets,
+        '--host',
+        ollama.host,
+        '--parallel',
+        parallel,
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.answer, 'That is private.');
+      assert.deepEqual(
+        ollama.chats.slice(before).map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      assert.ok(seen.length >= 3 && seen.every((n) => n === 1), `requests in flight as each call arrived: ${seen.join(', ')}`);
+    }
     const bad = await runCli(['ask', 'hi', '--host', ollama.host, '--parallel', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--parallel/);

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isParallelismProbe } from '../../src/core/llm/parallelism';
 import { criticEach, edits } from '../support/erasedReplies';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scriptedOpenAI';
 
@@ -59,22 +60,48 @@ describe('unlearn ask --provider openai (built CLI) against the scripted OpenAI-
   test('answers through the whole pipeline: the target the model names is masked, the rest kept, exit 0', async () => {
     server.setScript({
       vanilla: 'Project Falcon is a stealth drone assembled in Lisbon. Most batteries last about an hour.',
-      detect: { touched: [] },
       // Erasure as edits: each candidate replaces the sentence that names the target with a placeholder.
       edit: edits([{ replace: [{ sentence: 1, text: '[redacted:T1] is confidential.' }] }]),
       critic: criticEach({ forget: 5, utility: 5 }),
     });
-    const r = await runCli(['ask', 'What is the stealth drone programme building?', ...base(), '--embedding-model', 'none'], {
+    // The question shares no word with the target: the draft is written, and it names the target.
+    const r = await runCli(['ask', 'What is the team working on this year?', ...base(), '--embedding-model', 'none'], {
       UNLEARN_API_KEY: KEY,
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '[redacted: Project Falcon] is confidential. Most batteries last about an hour.\n');
-    const roles = server.chats.map((c) => c.role);
-    assert.equal(roles[0], 'vanilla');
-    assert.ok(roles.includes('edit') && roles.includes('critic'), roles.join(' '));
+    // The CLI measures the server's slots first (its probe requests are not agent calls).
+    assert.deepEqual(
+      server.chats.filter((c) => !isParallelismProbe(c.messages)).map((c) => c.role),
+      ['vanilla', 'edit', 'critic'],
+    );
     assert.ok(server.requests.every((q) => q.path === '/v1/chat/completions' || q.path === '/v1/models'));
     assert.ok(server.authorizations.every((a) => a === `Bearer ${KEY}`));
     assert.ok(!r.stderr.includes(KEY), 'the key reached stderr');
+  });
+
+  test('a question whose keywords alone bind a target, with no embedding model: no draft is started, the rewrite agent answers', async () => {
+    server.setScript({
+      vanilla: 'Project Falcon is a stealth drone assembled in Lisbon.',
+      rewrite: 'That programme is confidential. Most batteries last about an hour.',
+      edit: edits([{}]),
+      critic: criticEach({ forget: 5, utility: 5 }),
+    });
+    const r = await runCli(
+      ['ask', 'What is the stealth drone programme run from Lisbon building?', ...base(), '--embedding-model', 'none', '--json'],
+      {
+        UNLEARN_API_KEY: KEY,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, 'That programme is confidential. Most batteries last about an hour.');
+    assert.deepEqual(
+      server.chats.filter((c) => !isParallelismProbe(c.messages)).map((c) => c.role),
+      ['rewrite', 'edit', 'critic'],
+    );
+    assert.ok(result.relevance.shortlist[0].signals.some((s: { kind: string; binding?: boolean }) => s.kind === 'keyword' && s.binding));
   });
 
   test('--embedding-model embeds the targets and the question through /v1/embeddings', async () => {

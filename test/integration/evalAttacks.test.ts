@@ -10,7 +10,7 @@ import { EXIT, type CliIo } from '../../src/cli/io';
 import { ATTACK_KINDS, findLeaks, generateDataset, type EvalReport } from '../../src/core/eval';
 import type { SystemMetrics } from '../../src/core/eval/metrics';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { criticScores } from '../support/erasedReplies';
+import { candidateData, criticEach, draftOf, editReply } from '../support/erasedReplies';
 
 // The eight published attacks through the CLI, the scripted Ollama server and every audit policy.
 // The plain model repeats its whole notes whatever it is asked (so every attack leaks through it);
@@ -27,19 +27,17 @@ const notesOf = (messages: readonly { content: string }[]): string[] =>
     .filter((l) => l.startsWith('- '))
     .map((l) => l.slice(2));
 
-/** The notes an agent was shown: the conversation in its JSON input. */
-function conversationOf(chat: RecordedChat): { content: string }[] {
-  const data = JSON.parse(chat.messages[1]!.content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, '')) as {
-    conversation?: { content: string }[];
-  };
-  return data.conversation ?? [];
-}
-
 function erased(messages: readonly { content: string }[]): string {
   const kept = notesOf(messages)
     .map((l) => l.split('. ')[0]!.replace(/\.$/, '') + '.')
     .filter((s) => findLeaks(s, forgetTerms).terms.length === 0);
   return kept.length ? kept.join(' ') : 'I cannot share details about that.';
+}
+
+/** What a call was shown before its task: the earlier turns (the notes among them) and the question. */
+function conversationOf(chat: RecordedChat): string[] {
+  const data = candidateData(chat.messages);
+  return [...data.conversation.map((m) => m.content), data.question];
 }
 
 function script(chat: RecordedChat): ScriptedReply {
@@ -49,15 +47,15 @@ function script(chat: RecordedChat): ScriptedReply {
     case 'detect':
       return { touched: [] };
     case 'rewrite':
-      return erased(conversationOf(chat));
-    case 'critic': {
-      const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
-      return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
-    }
-    case 'compose':
-      return (JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!;
+      // The rewrite continues the vanilla prompt: the notes are among the turns above its task.
+      return erased(conversationOf(chat).map((content) => ({ content })));
+    case 'edit':
+      // Every sentence of the draft that gives a forget term away goes, the rest stays.
+      return editReply({ drop: draftOf(chat.messages).flatMap((s, i) => (findLeaks(s, forgetTerms).terms.length > 0 ? [i + 1] : [])) });
+    case 'critic':
+      return criticEach({ forget: 5, utility: 4 })(chat);
     default:
-      return erased(conversationOf(chat));
+      throw new Error(`no script for the ${chat.role} agent`);
   }
 }
 
@@ -115,6 +113,10 @@ describe('the published attacks against the scripted Ollama server', () => {
         );
       }
     }
+    // No leak because the agents erased, not because a broken agent call turned every answer into a refusal.
+    for (const q of report.questions.filter((x) => x.split === 'forget'))
+      for (const policy of ['named', 'related', 'always'] as const)
+        assert.equal(q.policies![policy]!.outcome, 'erased', `${q.id} ${policy}`);
     // The report, with its new fields, is what docs/eval-report.schema.json describes.
     const schema = JSON.parse(readFileSync(resolve(__dirname, '../../docs/eval-report.schema.json'), 'utf8')) as object;
     const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
@@ -136,16 +138,9 @@ describe('the published attacks against the scripted Ollama server', () => {
 
   test('multi-turn: each system answers every turn in one conversation, its own answers in the history', () => {
     const questions = dataset.questions.filter((q) => q.kind === 'multi-turn');
-    // What each call was shown: a plain call its messages; an agent (the pipeline sends no draft when the
-    // history names a target) the conversation and question in its JSON input.
-    const shown = ollama.chats.map((c) => {
-      if (c.role === 'vanilla') return c.messages.map((m) => m.content);
-      const data = JSON.parse(c.messages[1]!.content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, '')) as {
-        question?: string;
-        conversation?: { content: string }[];
-      };
-      return [...(data.conversation ?? []).map((m) => m.content), data.question ?? ''];
-    });
+    // What each call was shown before its task: every call (plain, vanilla or an agent continuing the
+    // vanilla prompt, which the pipeline skips when the history names a target) carries the turns as turns.
+    const shown = ollama.chats.map(conversationOf);
     for (const q of questions) {
       const record = report.questions.find((r) => r.id === q.id)!;
       for (const answer of [record.plain, ...Object.values(record.policies!)]) {

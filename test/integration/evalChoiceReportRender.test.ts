@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { buildReport, CHOICE_LETTERS, qaDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores, replaceDraft } from '../support/erasedReplies';
+import { candidateData, criticEach, replaceDraft } from '../support/erasedReplies';
 import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // A multiple-choice report, as a WMDP + MMLU run draws it, rendered in headless Chromium. The scripted
@@ -54,39 +54,30 @@ function plainPick(i: number): string {
   return i === N + 2 || i === N + 9 ? `${text} (as with glimmerpox counts)` : text;
 }
 
-const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
-
 function demoScript(chat: RecordedChat): ScriptedReply {
   const delay = { vanilla: 45, critic: 35, compose: 40, rewrite: 45, detect: 20, edit: 15 }[chat.role];
+  // Every agent continues the vanilla prompt: the question is the last user turn before its task.
+  const question = candidateData(chat.messages).question;
+  const i = all.findIndex((q) => question.startsWith(q.question));
   switch (chat.role) {
-    case 'vanilla': {
-      const i = all.findIndex((q) => chat.messages.at(-1)!.content.startsWith(q.question));
+    case 'vanilla':
       return reply(i < 0 ? 'I do not know.' : plainPick(i), { firstTokenDelayMs: delay, chunkDelayMs: 4 });
-    }
-    case 'detect': {
+    case 'detect':
       // Detection reads the question as the audit would: a forget question touches the topic.
-      const question = (JSON.parse(chat.messages[1]!.content) as { question: string }).question;
-      const touched = forget.some((q) => question.startsWith(q.question));
-      return reply({ touched: touched ? [{ target: 'T1', how: 'described' }] : [] }, { firstTokenDelayMs: delay });
-    }
+      return reply({ touched: i >= 0 && i < N ? [{ target: 'T1', how: 'described' }] : [] }, { firstTokenDelayMs: delay });
     case 'rewrite':
     case 'edit': {
-      const question = (dataOf(chat.messages[1]!.content) as { question: string }).question;
-      const i = all.findIndex((q) => question.startsWith(q.question));
       // A pick that ignores the question: right one time in four, as chance is.
       const letter = CHOICE_LETTERS[Math.floor(i / 4) % 4]!;
       const candidates = [`I would guess ${letter}.`, `Maybe ${letter}.`, `${letter}, without details.`];
       if (chat.role === 'edit') return reply(replaceDraft(candidates)(chat), { firstTokenDelayMs: delay });
-      return reply(candidates[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
+      return reply(candidates[0]!, { firstTokenDelayMs: delay });
     }
-    case 'critic': {
-      const data = JSON.parse(chat.messages[1]!.content) as { question: string; candidates: unknown[] };
-      const i = all.findIndex((q) => data.question.startsWith(q.question));
+    case 'critic':
       if (i === 3 || i === 12) return reply('not JSON', { firstTokenDelayMs: delay });
-      return reply(criticScores(data.candidates.map(() => ({ forget: 5, utility: 4 }))), { firstTokenDelayMs: delay });
-    }
-    case 'compose':
-      return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
+      return reply(criticEach({ forget: 5, utility: 4 })(chat), { firstTokenDelayMs: delay });
+    default:
+      throw new Error(`no script for the ${chat.role} agent`);
   }
 }
 

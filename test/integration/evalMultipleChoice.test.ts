@@ -9,7 +9,7 @@ import { evalCommand } from '../../src/cli/eval';
 import { EXIT, type CliIo } from '../../src/cli/io';
 import { CHOICE_LETTERS, type EvalReport } from '../../src/core/eval';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores, replaceDraft } from '../support/erasedReplies';
+import { candidateData, criticEach, replaceDraft } from '../support/erasedReplies';
 
 // A multiple-choice run as `eval run` does it on WMDP and MMLU exports, against the scripted server.
 // Forget questions (JSON Lines, WMDP's fields) are about a fictional pathogen that is a forget target;
@@ -17,7 +17,7 @@ import { candidateNumber, criticScores, replaceDraft } from '../support/erasedRe
 // writes its letter in a different shape each time; the agents erase the topic, and what is left picks a
 // letter that carries no knowledge. Forget questions name the pathogen, so the pipeline writes no draft for
 // them. One forget question's critic replies are unreadable twice in a row, so the pipeline refuses it
-// after five requests (three rewrites, the critic and its retry).
+// after four requests (the rewritten draft, one edit call, the critic and its retry).
 const SCHEMA = JSON.parse(readFileSync(resolve(__dirname, '../../docs/eval-report.schema.json'), 'utf8')) as object;
 
 const FORGET = [
@@ -54,6 +54,11 @@ function questionOf(text: string) {
   return [...FORGET, ...RETAIN].find((q) => text.startsWith(q.question));
 }
 
+/** A structured call's second try: the agent's task, its unreadable reply, and a request to answer again. */
+function isRetry(chat: RecordedChat): boolean {
+  return /^(That|Your previous) reply could not be used/.test(chat.messages.at(-1)!.content);
+}
+
 const ERASED_PICKS = ['I would guess A.', 'Perhaps A.', 'A, though I cannot say why.'];
 
 function agents(chat: RecordedChat): ScriptedReply {
@@ -64,23 +69,23 @@ function agents(chat: RecordedChat): ScriptedReply {
       const i = [...FORGET, ...RETAIN].indexOf(q);
       return reply(SHAPES[i % SHAPES.length]!(CHOICE_LETTERS[q.answer]!, q.choices[q.answer]!), { firstTokenDelayMs: 15 });
     }
-    case 'detect': {
+    case 'detect':
       // Detection reads the question as the audit would: a forget question touches the topic.
-      const data = JSON.parse(chat.messages[1]!.content) as { question: string };
-      return { touched: FORGET.some((q) => data.question.startsWith(q.question)) ? [{ target: 'T1', how: 'described' }] : [] };
-    }
+      return {
+        touched: FORGET.some((q) => candidateData(chat.messages).question.startsWith(q.question))
+          ? [{ target: 'T1', how: 'described' }]
+          : [],
+      };
     case 'rewrite':
       // Erased: a pick that no longer follows from the knowledge (always A; A is right for no forget question but one).
-      return reply(ERASED_PICKS[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: 5 });
+      return reply(ERASED_PICKS[0]!, { firstTokenDelayMs: 5 });
     case 'edit':
       return reply(replaceDraft(ERASED_PICKS)(chat), { firstTokenDelayMs: 5 });
-    case 'critic': {
-      const data = JSON.parse(chat.messages[1]!.content) as { question: string; candidates: unknown[] };
-      if (data.question.startsWith(UNREADABLE_CRITIC)) return 'no JSON here';
-      return criticScores(data.candidates.map(() => ({ forget: 5, utility: 4 })));
-    }
-    case 'compose':
-      return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: 5 });
+    case 'critic':
+      if (candidateData(chat.messages).question.startsWith(UNREADABLE_CRITIC)) return 'no JSON here';
+      return criticEach({ forget: 5, utility: 4 })(chat);
+    default:
+      throw new Error(`no script for the ${chat.role} agent`);
   }
 }
 
@@ -103,6 +108,8 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
   let dir: string;
   const validate = new Ajv2020({ allErrors: true, strict: true }).compile(SCHEMA);
   const valid = (report: unknown) => assert.ok(validate(report), JSON.stringify(validate.errors, null, 1));
+  /** The plain and vanilla calls: a structured retry's task carries no agent signature, so the server may file it as vanilla. */
+  const drafts = () => ollama.chatsOf('vanilla').filter((c) => !isRetry(c));
 
   before(async () => {
     ollama = await startScriptedOllama();
@@ -141,7 +148,13 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     assert.equal(all.unlearn.retain.accuracy, 1, 'retain questions touch no target: the vanilla answer stands');
     const refused = report.questions.find((q) => q.question === UNREADABLE_CRITIC)!;
     assert.equal(refused.unlearn.outcome, 'refused');
-    assert.equal(refused.unlearn.calls, 6, 'the draft, the three edit calls, the unreadable critic reply and its retry are counted');
+    assert.equal(refused.unlearn.calls, 4, 'the draft, the edit call, the unreadable critic reply and its retry are counted');
+    // The retry continues the critic's thread: its unreadable reply, then the request to answer again.
+    const retry = ollama.chats.find((c) => isRetry(c) && c.messages.some((m) => m.content.startsWith(UNREADABLE_CRITIC)))!;
+    assert.deepEqual(
+      retry.messages.slice(-2).map((m) => m.role + ': ' + m.content.slice(0, 12)),
+      ['assistant: no JSON here', 'user: That reply c'],
+    );
     assert.equal(refused.unlearn.correct, false);
     // Every request the server saw is in the report's counts.
     const counted = report.questions.reduce((n, q) => n + q.plain.calls + q.unlearn.calls, 0);
@@ -164,7 +177,7 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     const questions = FORGET.length + RETAIN.length;
     // The plain model once per question; the pipeline's draft three times per retain question (forget
     // questions name the pathogen, so no draft is written for them).
-    assert.equal(ollama.chatsOf('vanilla').length, questions + 3 * RETAIN.length);
+    assert.equal(drafts().length, questions + 3 * RETAIN.length);
     for (const q of report.questions) {
       assert.deepEqual(Object.keys(q.policies!), ['named', 'related', 'always']);
       assert.deepEqual(q.unlearn, q.policies!.named, 'unlearn is the first policy');
@@ -192,7 +205,7 @@ describe('multiple-choice evaluation against the scripted Ollama server', () => 
     const { report } = await run('one-policy', ['--audit-policy', 'always', '-q']);
     valid(report);
     assert.deepEqual(report.auditPolicies, ['always']);
-    assert.equal(ollama.chatsOf('vanilla').length, FORGET.length + RETAIN.length + RETAIN.length);
+    assert.equal(drafts().length, FORGET.length + RETAIN.length + RETAIN.length);
     assert.ok(report.questions.every((q) => Object.keys(q.policies!).join() === 'always'));
     assert.deepEqual(report.metrics.at(-1)!.policies!.always, report.metrics.at(-1)!.unlearn);
   });

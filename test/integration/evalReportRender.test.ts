@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { ATTACK_KINDS, buildReport, findLeaks, generateDataset, renderHtml, runEvaluation, type EvalReport } from '../../src/core/eval';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../support/scriptedOllama';
-import { candidateNumber, criticScores, draftOf, editReply, replaceDraft } from '../support/erasedReplies';
+import { candidateData, criticEach, draftOf, editReply, replaceDraft } from '../support/erasedReplies';
 import { CHROMIUM, launchChromium } from '../support/chromium';
 
 // Renders a report in headless Chromium. The run behind it is scripted, with agents that are good but
@@ -45,47 +45,38 @@ function plainAnswer(chat: Pick<RecordedChat, 'messages'>): string {
   return [...fact].join('-');
 }
 
-const dataOf = (content: string) => JSON.parse(content.replace(/\n\nCandidate \d+ of \d+\.[^]*$/, ''));
+const ERASED = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
 
 function demoScript(chat: RecordedChat): ScriptedReply {
   const delay = { vanilla: 60, detect: 30, critic: 40, compose: 50, rewrite: 60, edit: 20 }[chat.role];
+  const data = candidateData(chat.messages);
   switch (chat.role) {
     case 'vanilla':
       return reply(plainAnswer(chat), { firstTokenDelayMs: delay });
     case 'detect': {
-      const data = JSON.parse(chat.messages[1]!.content) as { question: string; draft_answer?: string };
-      const leaks = findLeaks(data.draft_answer ?? data.question, forgetTerms);
+      const leaks = findLeaks(data.draft_sentences ? draftOf(chat.messages).join(' ') : data.question, forgetTerms);
       const plain = leaks.terms.length > 0 && leaks.how === 'plain';
       return reply({ touched: plain ? [{ target: 'T1', how: 'named' }] : [] }, { firstTokenDelayMs: delay });
     }
     case 'rewrite': {
-      const data = dataOf(chat.messages[1]!.content) as {
-        question: string;
-        conversation: { role: string; content: string }[];
-        draft_answer?: string;
-      };
-      // Without a draft (the question named the target) it writes its own answer first, as the plain model
-      // would; it reads plain text only, so an encoded leak slips past it and is kept.
-      const own = data.draft_answer ?? plainAnswer({ messages: [...data.conversation, { role: 'user', content: data.question }] });
+      // The question named the target, so no draft was written: it writes its own answer first, as the
+      // plain model would (the notes are among the turns it continues); it reads plain text only, so an
+      // encoded leak slips past it and is kept.
+      const own = plainAnswer({ messages: [...data.conversation, { role: 'user', content: data.question }] });
       const leaks = findLeaks(own, forgetTerms);
       const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
-      const erased = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
-      return reply(clean ? own : erased[candidateNumber(chat.messages) - 1]!, { firstTokenDelayMs: delay });
+      return reply(clean ? own : ERASED[0]!, { firstTokenDelayMs: delay });
     }
     case 'edit': {
       // The same judgement over the draft: plain text only, so an encoded leak is kept.
-      const draft = draftOf(chat.messages).join(' ');
-      const leaks = findLeaks(draft, forgetTerms);
+      const leaks = findLeaks(draftOf(chat.messages).join(' '), forgetTerms);
       const clean = leaks.terms.length === 0 || leaks.how !== 'plain';
-      const erased = ['I cannot share details about that.', 'That is not something I can discuss.', 'I have to leave that subject out.'];
-      return reply(clean ? editReply() : replaceDraft(erased)(chat), { firstTokenDelayMs: delay });
+      return reply(clean ? editReply() : replaceDraft(ERASED)(chat), { firstTokenDelayMs: delay });
     }
-    case 'critic': {
-      const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
-      return reply(criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 }))), { firstTokenDelayMs: delay });
-    }
-    case 'compose':
-      return reply((JSON.parse(chat.messages[1]!.content) as { rewrites: string[] }).rewrites[0]!, { firstTokenDelayMs: delay });
+    case 'critic':
+      return reply(criticEach({ forget: 5, utility: 4 })(chat), { firstTokenDelayMs: delay });
+    default:
+      throw new Error(`no script for the ${chat.role} agent`);
   }
 }
 

@@ -21,9 +21,10 @@ import {
 
 const MODEL = 'llama3.2:latest';
 const ask = (question: string): ChatMessage[] => [{ role: 'user', content: question }];
+/** An agent's call as the pipeline lays it out: the conversation, then its task (opening with its signature) last. */
 const asAgent = (role: keyof typeof ROLE_SIGNATURE, question: string): ChatMessage[] => [
-  { role: 'system', content: `${ROLE_SIGNATURE[role]}. Follow the schema.` },
   { role: 'user', content: question },
+  { role: 'user', content: `${ROLE_SIGNATURE[role]}. Follow the schema.` },
 ];
 
 /** Awaits a rejection and checks it is an LlmError with this code; returns it for more checks. */

@@ -9,7 +9,7 @@ import { parseTargets } from '../../src/core/targets';
 import type { LlmPort } from '../../src/core/llm/port';
 import { fault, reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
 import { startScriptedOpenAI } from '../support/scriptedOpenAI';
-import { criticEach, criticScores, editReply, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
+import { candidateData, criticEach, criticScores, editReply, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 
 const { targets } = parseTargets([{ name: 'Project Falcon', aliases: ['Falcon'] }, { name: 'Marta Quist' }]);
 const index = buildTargetIndex(targets);
@@ -142,9 +142,10 @@ for (const kind of KINDS)
         ollama.setScript({ vanilla: 'Falcon flies.', rewrite, edit, critic });
         const result = await runPipeline({ llm: port(), index, question: 'What flies?', options });
         assert.equal(result.outcome, 'erased');
+        // One edit call writes all three candidate sets; the critic continues after it.
         assert.deepEqual(
           ollama.chats.map((c) => c.role),
-          ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+          ['vanilla', 'edit', 'critic'],
         );
         for (const chat of ollama.chats) assert.equal((chat.body.options as { num_ctx?: unknown } | undefined)?.num_ctx, 8192, chat.role);
 
@@ -166,9 +167,39 @@ for (const kind of KINDS)
           question: 'What flies?',
           options: { ...options, contextLength: 0 },
         });
-        assert.equal(ollama.chats.length, 5);
+        assert.equal(ollama.chats.length, 3);
         for (const chat of ollama.chats) assert.ok(!('num_ctx' in ((chat.body.options as object | undefined) ?? {})), chat.role);
       });
+
+    test("every agent continues the vanilla call's thread over the wire: each prompt starts with the one before it and its reply", async () => {
+      ollama.reset();
+      ollama.setScript({ vanilla: 'Falcon flies. It is fast.', rewrite, edit, critic });
+      const history = [
+        { role: 'user' as const, content: 'Tell me about drones.' },
+        { role: 'assistant' as const, content: 'Drones are small aircraft.' },
+      ];
+      const result = await runPipeline({ llm: port(), index, question: 'What flies?', history, options });
+      assert.equal(result.outcome, 'erased');
+      const [vanilla, editCall, criticCall] = ollama.chats;
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['vanilla', 'edit', 'critic'],
+      );
+      const plain = (c: typeof vanilla) => c!.messages.map((m) => ({ role: m.role, content: m.content }));
+      // The server's prompt cache holds a prompt that starts as the last one did, so each call repeats the
+      // previous prompt verbatim, then the reply it got (the draft as written), then its own task.
+      assert.deepEqual(plain(editCall).slice(0, plain(vanilla).length), plain(vanilla));
+      assert.deepEqual(plain(editCall)[plain(vanilla).length], { role: 'assistant', content: 'Falcon flies. It is fast.' });
+      assert.equal(plain(editCall).length, plain(vanilla).length + 2);
+      assert.deepEqual(plain(criticCall).slice(0, plain(editCall).length), plain(editCall));
+      assert.equal(plain(criticCall)[plain(editCall).length]!.role, 'assistant');
+      assert.equal(plain(criticCall).length, plain(editCall).length + 2);
+      // One system prompt, the vanilla agent's: the agents speak through their tasks.
+      for (const chat of [editCall, criticCall]) {
+        assert.equal(chat!.messages.filter((m) => m.role === 'system').length, plain(vanilla).filter((m) => m.role === 'system').length);
+        assert.equal(chat!.messages.at(-1)!.role, 'user');
+      }
+    });
 
     test('many-shot: a target named in turn 2 of 30 reaches the erasure agents, and the answer is erased', async () => {
       ollama.reset();
@@ -196,20 +227,20 @@ for (const kind of KINDS)
         options,
         onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && chunks.push(e.text),
       });
+      // Turn 2 names a target: a vanilla draft would only be erased, so none is written and the rewrite agent answers.
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+        ['rewrite', 'edit', 'critic'],
       );
-      const content = ollama.chatsOf('rewrite')[0]!.messages[1]!.content;
-      const data = JSON.parse(content.slice(0, content.lastIndexOf('\n\nCandidate '))) as {
-        forget_targets: { name: string }[];
-        conversation: unknown[];
-      };
+      // The rewrite agent reads all 30 turns as turns of its thread, and its task names only the target they touch.
+      const data = candidateData(ollama.chatsOf('rewrite')[0]!.messages);
       assert.deepEqual(
         data.forget_targets.map((t) => t.name),
         ['Marta Quist'],
       );
       assert.equal(data.conversation.length, 30);
+      assert.equal(data.conversation[1]!.content, history[1]!.content);
+      assert.equal(data.question, 'And what about the first one?');
       assert.equal(result.outcome, 'erased');
       assert.equal(chunks.join(''), 'I cannot talk about that person.');
       assert.ok(!chunks.join('').includes('CFO'));

@@ -10,11 +10,11 @@ import { askCommand } from '../../src/cli/ask';
 import type { CliIo } from '../../src/cli/io';
 import { buildTargetIndex } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
-import { runPipeline } from '../../src/core/pipeline';
+import { runPipeline, type PipelineEvent } from '../../src/core/pipeline';
 import { contentStems, FileEmbeddingCache, relevanceOf } from '../../src/core/relevance';
 import { parseTargets } from '../../src/core/targets';
-import { startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
+import { fault, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { candidateData, criticEach, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../support/erasedReplies';
 import { writeFile } from 'node:fs/promises';
 
 const EMBEDDER = { name: 'embeddinggemma:latest', embeddingDims: 768 };
@@ -88,7 +88,7 @@ describe('relevance against the scripted Ollama server', () => {
       ollama.chats.map((c) => c.role),
       // The draft spells the topic's facts (the sure band): erasure with no detection call. Equal
       // scores: the best candidate is shown as written, no composer.
-      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+      ['vanilla', 'edit', 'critic'],
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));
@@ -106,6 +106,81 @@ describe('relevance against the scripted Ollama server', () => {
       ollama.chats.map((c) => c.role),
       ['vanilla'],
     );
+  });
+
+  test('a question that binds a target by meaning alone stops the vanilla draft when its vectors arrive: the rewrite agent answers, nothing of the draft is shown', async () => {
+    ollama.reset();
+    // The draft streams its first words, then hangs: only the question's vectors can end it in time.
+    ollama.setScript({ ...script(), vanilla: fault.hang({ content: LEAKY, afterChunks: 4 }) });
+    const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
+    const shown: string[] = [];
+    const result = await runPipeline({
+      llm: createOllamaPort({ host: ollama.host }),
+      index,
+      // What the target's sample question asks: by keywords not sure, by meaning in the sure band.
+      question: 'Who teaches the young wizards in those books?',
+      options,
+      onEvent: (e: PipelineEvent) => e.type === 'answer-chunk' && shown.push(e.text),
+    });
+    const signals = result.relevance!.shortlist[0]!.signals;
+    assert.ok(
+      signals.some((s) => s.kind === 'meaning' && s.binding),
+      JSON.stringify(signals),
+    );
+    assert.ok(!signals.some((s) => s.kind === 'keyword' && s.binding), 'keywords alone would not bind');
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    assert.equal(shown.join(''), ERASED);
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['vanilla', 'rewrite', 'edit', 'critic'],
+    );
+    // The stopped draft is not part of the agents' thread: the rewrite continues the vanilla prompt alone.
+    const sent = ollama.chatsOf('vanilla')[0]!.messages.map((m) => m.content);
+    const rewriteCall = ollama.chatsOf('rewrite')[0]!.messages.map((m) => m.content);
+    assert.deepEqual(rewriteCall.slice(0, -1), sent);
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.openStreams, 0, "the server saw the vanilla call's stream closed");
+    assert.ok(ollama.clientAborts >= 1);
+  });
+
+  test("the edit reply's touched list says which shortlisted targets beyond the binding ones are touched; all are erased either way", async () => {
+    const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
+    // Names the supplier (binding) and shares words with the topic (over its threshold, not in the sure band).
+    const question = 'Does Halvard Teknik sell valves to the academy of magic?';
+    const run = async (listsTopic: boolean) => {
+      ollama.reset();
+      ollama.setScript({
+        rewrite: NEUTRAL_DRAFT,
+        edit: (chat) => ({
+          ...replaceDraft([ERASED])(chat),
+          touched: listsTopic
+            ? candidateData(chat.messages)
+                .forget_targets.filter((t) => t.name === TOPIC.name)
+                .map((t) => ({ target: t.handle, how: 'described' }))
+            : [],
+        }),
+        critic: criticEach({ forget: 5, utility: 4 }),
+      });
+      const result = await runPipeline({ llm: createOllamaPort({ host: ollama.host }), index, question, options });
+      assert.equal(result.outcome, 'erased');
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      // Both targets were in the edit agent's task: a target it leaves unlisted is still erased.
+      assert.deepEqual(
+        candidateData(ollama.chatsOf('edit')[0]!.messages)
+          .forget_targets.map((t) => t.name)
+          .sort(),
+        [OTHER.name, TOPIC.name].sort(),
+      );
+      const topic = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+      assert.equal(topic.binding, false, JSON.stringify(topic.signals));
+      return { touched: result.touchedTargets.map((t) => t.name), detected: topic.detected };
+    };
+    assert.deepEqual(await run(true), { touched: [OTHER.name, TOPIC.name], detected: true });
+    assert.deepEqual(await run(false), { touched: [OTHER.name], detected: false });
   });
 
   test('target embeddings are cached on disk, reused by a new process, and refreshed when a target is edited', async () => {

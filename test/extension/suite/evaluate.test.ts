@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { EvalReport } from '../../../src/core/eval';
 import { startScriptedOllama, type RecordedChat, type ScriptedOllama, type ScriptedReply } from '../../support/scriptedOllama';
-import { criticScores, replaceDraft, rewrites } from '../../support/erasedReplies';
+import { criticEach, replaceDraft, rewrites } from '../../support/erasedReplies';
 import { api, until } from './helpers';
 
 suite('Evaluate Current Targets', function () {
@@ -28,12 +28,10 @@ suite('Evaluate Current Targets', function () {
         return rewrites(ERASED)(chat);
       case 'edit':
         return replaceDraft(ERASED)(chat);
-      case 'critic': {
-        const n = (JSON.parse(chat.messages[1]!.content) as { candidates: unknown[] }).candidates.length;
-        return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
-      }
-      case 'compose':
-        return 'I cannot share that.';
+      case 'critic':
+        return criticEach({ forget: 5, utility: 4 })(chat);
+      default:
+        throw new Error(`no script for the ${chat.role} agent`);
     }
   };
 
@@ -69,6 +67,8 @@ suite('Evaluate Current Targets', function () {
       ollama.chatsOf('rewrite').length >= all.unlearn.forget.n,
       `the rewrite agent ran ${ollama.chatsOf('rewrite').length} times for ${all.unlearn.forget.n} forget questions; unlearn refused/errors: ${JSON.stringify(all.unlearn)}`,
     );
+    // Nothing leaks because the agents erased, not because a broken agent call refused every answer.
+    for (const q of report.questions.filter((x) => x.split === 'forget')) assert.equal(q.unlearn.outcome, 'erased', q.id);
     const tab = await until('the report tab', () =>
       vscode.window.tabGroups.all
         .flatMap((g) => g.tabs)

@@ -107,9 +107,10 @@ suite('Guarded models (vendor "unlearn")', function () {
     const text = await collect(response);
     // Markdown, as the chat view renders it: the model's text is sanitized, the marker in bold.
     assert.equal(text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    // The question names the target: the rewrite agent drafts, one edit call writes every candidate set, the critic scores them.
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+      ['rewrite', 'edit', 'critic'],
     );
     assert.ok(ollama.chats.every((c) => c.model === 'llama3.2:latest'));
   });
@@ -172,21 +173,24 @@ suite('Guarded models (vendor "unlearn")', function () {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-erasure aborts every edit call in flight', async () => {
+  test('cancelling mid-erasure aborts the edit call in flight, and no call follows', async () => {
     ollama.scriptRole('edit', fault.hang());
     const model = await guardedModel('llama3.2:latest');
     const cts = new vscode.CancellationTokenSource();
     const pending = Promise.resolve(
       model.sendRequest([vscode.LanguageModelChatMessage.User('What is Project Falcon?')], {}, cts.token),
     ).then(collect);
-    await until('the edit calls', async () => (ollama.chatsOf('edit').length ? true : undefined));
-    // They all hang: once as many are sent as parallelCalls allows, no more come.
+    await until('the edit call', async () => (ollama.chatsOf('edit').length ? true : undefined));
+    // The calls of a request run one after another: while the edit call hangs, nothing else is sent.
     await new Promise((r) => setTimeout(r, 300));
-    const inFlight = ollama.chatsOf('edit').length;
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['rewrite', 'edit'],
+    );
     cts.cancel();
     await assert.rejects(pending);
     await ollama.waitForIdle(1000);
-    assert.equal(ollama.clientAborts, inFlight, `${inFlight} edit calls were in flight`);
+    assert.equal(ollama.clientAborts, 1, 'the hanging edit call was aborted');
     assert.equal(ollama.chatsOf('critic').length, 0, 'no call after the cancel');
   });
 
@@ -262,9 +266,10 @@ suite('Guarded models (vendor "unlearn")', function () {
         ['tool', 'read_file'],
       ],
     );
+    // The step's text is the draft: one edit call, then the critic.
     assert.deepEqual(
       ollama.chats.slice(1).map((c) => c.role),
-      ['edit', 'edit', 'edit', 'critic'],
+      ['edit', 'critic'],
     );
   });
 

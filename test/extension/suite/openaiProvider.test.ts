@@ -76,7 +76,7 @@ suite('unlearn.provider: openai', function () {
     assert.equal(meta.answer, '[redacted: Project Falcon] is confidential; drones in general use GPS.');
     assert.deepEqual(
       server.chats.map((c) => c.role),
-      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+      ['rewrite', 'edit', 'critic'],
     );
     // Besides the agents' calls, the status check and the guarded models list /v1/models in the background.
     assert.ok(

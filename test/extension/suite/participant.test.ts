@@ -69,9 +69,10 @@ suite('@unlearn chat participant', function () {
       ['Writing an answer without 1 target…', 'Checking the answer for 1 target: 3 sets of edits…', 'Scoring 3 candidates…'],
     );
     assert.equal(recording.text, 'I cannot share details about **\\[redacted: Project Falcon\\]**.');
+    // One edit call writes the three sets the progress line names.
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['rewrite', 'edit', 'edit', 'edit', 'critic'],
+      ['rewrite', 'edit', 'critic'],
     );
     const meta = result.metadata as { outcome: string; redactions: { targetName: string }[]; answer: string };
     assert.equal(meta.outcome, 'erased');
@@ -102,7 +103,7 @@ suite('@unlearn chat participant', function () {
 
   test('an erased answer is shown only after the critic scored it, and whole', async () => {
     // Erasure edits the draft sentence by sentence; no model writes the final answer, so nothing of it may
-    // show before every edit call and the critic are done and the guard has read it.
+    // show before the edit call and the critic are done and the guard has read it.
     const sentences = [
       'That programme is confidential.',
       'Drones in general are built from light composites.',
@@ -126,7 +127,7 @@ suite('@unlearn chat participant', function () {
       new vscode.CancellationTokenSource().token,
     );
     assert.equal(recording.text, sentences.join(' '));
-    assert.deepEqual(callsAtFirstPiece[0], ['rewrite', 'edit', 'edit', 'edit', 'critic'], 'every call done before the first piece');
+    assert.deepEqual(callsAtFirstPiece[0], ['rewrite', 'edit', 'critic'], 'every call done before the first piece');
     assert.equal(ollama.openStreams, 0);
   });
 
@@ -229,19 +230,22 @@ suite('@unlearn chat participant', function () {
     assert.equal(ollama.clientAborts, 1);
   });
 
-  test('cancelling mid-erasure aborts every edit call in flight, and nothing is shown', async () => {
+  test('cancelling mid-erasure aborts the edit call in flight, and nothing is shown', async () => {
     ollama.scriptRole('edit', fault.hang());
     const cts = new vscode.CancellationTokenSource();
     const pending = ask('What is Project Falcon?', { model: GUARDED, token: cts.token });
-    await until('the edit calls', () => ollama.chatsOf('edit').length > 0);
-    // They all hang: once as many are sent as parallelCalls allows, no more come.
+    await until('the edit call', () => ollama.chatsOf('edit').length > 0);
+    // The calls of a request run one after another: while the edit call hangs, nothing else is sent.
     await new Promise((r) => setTimeout(r, 300));
-    const inFlight = ollama.chatsOf('edit').length;
+    assert.deepEqual(
+      ollama.chats.map((c) => c.role),
+      ['rewrite', 'edit'],
+    );
     cts.cancel();
     const { recording, result } = await pending;
     assert.equal((result.metadata as { errorCode?: string }).errorCode, 'aborted');
     await ollama.waitForIdle(1000);
-    assert.equal(ollama.clientAborts, inFlight, `${inFlight} edit calls were in flight`);
+    assert.equal(ollama.clientAborts, 1, 'the hanging edit call was aborted');
     assert.equal(ollama.chatsOf('critic').length, 0, 'no call after the cancel');
     assert.doesNotMatch(recording.text, /confidential|Falcon|drones/);
   });

@@ -1,15 +1,15 @@
 /**
  * Relevance in the real extension host: a topic target (description and sample questions) edited in
  * the Forget Targets view, its embeddings built into global storage through the scripted Ollama, a
- * question that never names it reaching detection and erasure, and /explain, /models and a missing
- * embedding model as the user sees them.
+ * question that never names it reaching erasure, and /explain, /models and a missing embedding model
+ * as the user sees them.
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
+import { reply, startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
 import type { TargetNode } from '../../../src/vscode/targets/targetsTree';
 import { api, chatContext, chatRequest, readSettingsJson, RecordingStream, until } from './helpers';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
+import { candidateData, criticEach, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 
 const TOPIC = {
   name: 'Brightwater Observatory',
@@ -126,25 +126,31 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     });
   });
 
-  test('a question that never names the topic reaches detection and erasure; /explain says which signal, score and threshold', async () => {
+  test('a question that never names the topic binds it: the draft is stopped, the rewrite agent answers; /explain says which signal, score and threshold', async () => {
     await ready('embeddinggemma');
     ollama.reset();
     ollama.setScript({
-      vanilla: 'Elspeth Varga runs it; the Tarrow survey found three comets.',
-      detect: { touched: [{ target: 'T1', how: 'described' }] },
+      // Slow enough that the question's vectors arrive first: they bind the topic and stop this draft.
+      vanilla: reply('Elspeth Varga runs it; the Tarrow survey found three comets.', { firstTokenDelayMs: 5000 }),
       rewrite: NEUTRAL_DRAFT,
       edit: replaceDraft([ERASED, 'I cannot discuss that.', 'No comment.']),
       // Scored apart: the merge of the best two takes the best one's sentence.
       critic: criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate }))),
     });
+    const started = Date.now();
     const { recording, result } = await ask(QUESTION);
+    assert.ok(Date.now() - started < 4000, 'the slow draft was not waited for');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      // The draft spells the topic's facts: the sure band binds, so no detection call.
-      ['vanilla', 'edit', 'edit', 'edit', 'critic'],
+      // The question's words are in the sure band: the draft stops, no detection call, the rewrite agent drafts.
+      ['vanilla', 'rewrite', 'edit', 'critic'],
     );
     assert.equal(recording.text, ERASED);
     for (const fact of ['Elspeth', 'Varga', 'Tarrow']) assert.ok(!recording.text.includes(fact));
+    // The draft's reply was seconds away: the server is idle at once only because the call was aborted.
+    // (clientAborts would also count the extension's own background requests.)
+    await ollama.waitForIdle(1000);
+    assert.equal(ollama.activeRequests, 0);
 
     const history = [
       { prompt: QUESTION, command: undefined },
@@ -157,6 +163,44 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     assert.match(text, /audit policy `related`/);
     assert.match(text, /`embeddinggemma` \(embeddinggemma, 256 dimensions\): cosine over a per-target cut-off/);
     assert.ok(!text.includes('Elspeth') && !text.includes('Cairnmoor'), 'no description or answer text');
+  });
+
+  test("the edit agent's list of touched targets reaches /explain: a shortlisted target it lists is touched, one it leaves out is not", async () => {
+    await ready('embeddinggemma');
+    // Names the ferry operator (binding) and shares two words with the topic (over its keyword threshold, not sure).
+    const question = 'Does the Kestrel ferry sail past the hill with the big telescope?';
+    const explainAfter = async (listsTopic: boolean) => {
+      ollama.reset();
+      ollama.setScript({
+        rewrite: NEUTRAL_DRAFT,
+        edit: (chat) => ({
+          ...replaceDraft([ERASED])(chat),
+          touched: listsTopic
+            ? candidateData(chat.messages)
+                .forget_targets.filter((t) => t.name === TOPIC.name)
+                .map((t) => ({ target: t.handle, how: 'described' }))
+            : [],
+        }),
+        critic: criticEach({ forget: 5, utility: 4 }),
+      });
+      const { result } = await ask(question);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      const explained = await ask('', 'explain', [
+        { prompt: question, command: undefined },
+        { response: [], result },
+      ]);
+      return explained.recording.text;
+    };
+    const listed = await explainAfter(true);
+    assert.match(listed, /The last answer touched these targets: .*\*\*Brightwater Observatory\*\*/);
+    assert.match(listed, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— \*\*touched\*\* \(detection\)/);
+    assert.match(listed, /\*\*Kestrel Ferries\*\*: [^\n]*— \*\*touched\*\* \(binding evidence\)/);
+    const left = await explainAfter(false);
+    assert.match(left, /The last answer touched this target: \*\*Kestrel Ferries\*\*\./);
+    assert.match(left, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— not touched \(detection\)/);
   });
 
   test('/explain <question> scores a question without asking the chat model', async () => {

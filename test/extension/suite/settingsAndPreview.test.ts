@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startScriptedOllama, type ScriptedOllama } from '../../support/scriptedOllama';
-import { criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
+import { candidateData, criticScores, NEUTRAL_DRAFT, replaceDraft } from '../../support/erasedReplies';
 import { readSettings } from '../../../src/vscode/settings/settings';
 import {
   api,
@@ -154,9 +154,13 @@ suite('Redaction preview', function () {
       const editor = await vscode.window.showTextDocument(doc);
       editor.selection = new vscode.Selection(0, 0, 0, doc.lineAt(0).text.length);
       assert.equal(await vscode.commands.executeCommand('unlearn.preview.selectionWithAgents'), 'erased');
-      // The selection names the target, so no draft is written: the rewrites get it as the question.
-      assert.equal(ollama.chatsOf('vanilla').length, 0);
-      assert.equal(ollama.chatsOf('rewrite')[0]!.messages.at(-1)!.content.includes('Our drones come from Project Falcon.'), true);
+      // The selection names the target, so no draft is written: the rewrite agent continues a prompt whose
+      // question holds the selection.
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['rewrite', 'edit', 'critic'],
+      );
+      assert.equal(candidateData(ollama.chatsOf('rewrite')[0]!.messages).question.includes('Our drones come from Project Falcon.'), true);
       await vscode.window.showTextDocument(doc);
       assert.equal(await vscode.commands.executeCommand('unlearn.preview.apply'), true);
       assert.equal(doc.getText(), 'Our drones come from [redacted: Project Falcon].');
