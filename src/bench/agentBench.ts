@@ -4,7 +4,7 @@ import { createOllamaPort, type ChatMessage, type ToolCall, type ToolSpec } from
 import { DEFAULT_CONTEXT_LENGTH, runPipeline, type PipelineOptions } from '../core/pipeline';
 import { parseTargets } from '../core/targets';
 import { startScriptedOllama, toolCalls, type ChatScript, type RecordedChat } from '../../test/support/scriptedOllama';
-import { criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
+import { criticCandidates, criticScores, replaceDraft, rewrites } from '../../test/support/erasedReplies';
 import type { BenchReport } from './benchReport';
 import { proseOfTokens } from './latencyBenchWorld';
 
@@ -121,8 +121,8 @@ function agentScript(answerTokens: number, touched: { on: boolean }): ChatScript
         // Erasure as edits: the whole draft becomes one short erased sentence.
         return replaceDraft(['I cannot share details about that programme.'])(chat);
       case 'critic': {
-        // One score per candidate the request carries (a one-slot server writes fewer).
-        const n = (JSON.parse(chat.messages[1]?.content ?? '{}') as { candidates?: unknown[] }).candidates?.length ?? 3;
+        // One score per candidate the critic is asked about (identical candidates are scored once).
+        const n = criticCandidates(chat.messages).length || 1;
         return criticScores(Array.from({ length: n }, () => ({ forget: 5, utility: 4 })));
       }
       default:

@@ -57,11 +57,15 @@ describe('latency bench', () => {
         assert.ok(r.totalRatio > 1, `${profile} ${c}: ${r.totalRatio}`);
         assert.ok(r.firstTextSeconds <= r.totalSeconds + 1e-9);
       }
-      // Only the answer names the target: the vanilla agent writes a draft first; the question names it: no draft.
-      assert.equal(row(profile, 'named-in-answer').agents[0], 'vanilla');
+      // Only the answer names the target: the vanilla agent starts a draft (after detection cleared the
+      // question, when it was near a target); the question names it: no draft at all.
+      assert.ok(row(profile, 'named-in-answer').agents.includes('vanilla'));
+      assert.ok(
+        !row(profile, 'named-in-answer').agents.slice(0, row(profile, 'named-in-answer').agents.indexOf('vanilla')).includes('edit'),
+      );
       assert.ok(!row(profile, 'named-in-question').agents.includes('vanilla'));
-      // Meaning only: nothing is spelled in the question, so the answer is drafted before anything is erased.
-      assert.equal(row(profile, 'meaning-only').agents[0], 'vanilla');
+      // Meaning only: nothing is spelled in the question, so a draft is started before anything is erased.
+      assert.ok(row(profile, 'meaning-only').agents.includes('vanilla'));
       const falsePositive = row(profile, 'semantic-false-positive');
       assert.equal(falsePositive.outcome, 'vanilla');
       assert.ok(falsePositive.agents.includes('detect'), 'the meaning was near enough to ask detection');

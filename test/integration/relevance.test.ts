@@ -71,7 +71,7 @@ describe('relevance against the scripted Ollama server', () => {
   });
   after(async () => ollama.close());
 
-  test('a topic question that names nothing reaches erasure (binding evidence, no detection call); an unrelated one is one model call', async () => {
+  test('a topic question that names nothing reaches erasure (the question is checked first, no draft); an unrelated one is one model call', async () => {
     ollama.reset();
     ollama.setScript(script());
     const llm = createOllamaPort({ host: ollama.host });
@@ -84,11 +84,14 @@ describe('relevance against the scripted Ollama server', () => {
     });
     assert.equal(topic.outcome, 'erased');
     for (const fact of FACTS) assert.ok(!topic.answer.includes(fact), fact);
-    assert.deepEqual(
-      ollama.chats.map((c) => c.role),
-      // The draft spells the topic's facts (the sure band): erasure with no detection call. Equal
-      // scores: the best candidate is shown as written, no composer.
-      ['vanilla', 'edit', 'critic'],
+    const roles = ollama.chats.map((c) => c.role);
+    // The question alone is near the topic: it binds (no call before erasure) or the detect agent reads
+    // it and finds the topic; either way no draft is written, and the rewrite agent answers. Equal
+    // scores: the best candidate is shown as written, no composer.
+    assert.ok(
+      JSON.stringify(roles) === JSON.stringify(['rewrite', 'edit', 'critic']) ||
+        JSON.stringify(roles) === JSON.stringify(['detect', 'rewrite', 'edit', 'critic']),
+      roles.join(' '),
     );
     const meaning = topic.relevance!.shortlist[0]!.signals.find((s) => s.kind === 'meaning')!;
     assert.ok(meaning.over, JSON.stringify(topic.relevance));
@@ -108,9 +111,9 @@ describe('relevance against the scripted Ollama server', () => {
     );
   });
 
-  test('a question that binds a target by meaning alone stops the vanilla draft when its vectors arrive: the rewrite agent answers, nothing of the draft is shown', async () => {
+  test('a question that binds a target by meaning alone gets no vanilla draft: the rewrite agent answers', async () => {
     ollama.reset();
-    // The draft streams its first words, then hangs: only the question's vectors can end it in time.
+    // A draft would stream its first words, then hang: the question's vectors must decide before any draft.
     ollama.setScript({ ...script(), vanilla: fault.hang({ content: LEAKY, afterChunks: 4 }) });
     const index = buildTargetIndex(parseTargets([TOPIC, OTHER]).targets);
     const shown: string[] = [];
@@ -133,15 +136,13 @@ describe('relevance against the scripted Ollama server', () => {
     assert.equal(shown.join(''), ERASED);
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      ['vanilla', 'rewrite', 'edit', 'critic'],
+      ['rewrite', 'edit', 'critic'],
     );
-    // The stopped draft is not part of the agents' thread: the rewrite continues the vanilla prompt alone.
-    const sent = ollama.chatsOf('vanilla')[0]!.messages.map((m) => m.content);
-    const rewriteCall = ollama.chatsOf('rewrite')[0]!.messages.map((m) => m.content);
-    assert.deepEqual(rewriteCall.slice(0, -1), sent);
+    // The rewrite continues the vanilla prompt as it would have been sent: system prompt and question.
+    const rewriteCall = ollama.chatsOf('rewrite')[0]!.messages;
+    assert.equal(rewriteCall.at(-2)!.content, 'Who teaches the young wizards in those books?');
     await ollama.waitForIdle(1000);
-    assert.equal(ollama.openStreams, 0, "the server saw the vanilla call's stream closed");
-    assert.ok(ollama.clientAborts >= 1);
+    assert.equal(ollama.openStreams, 0);
   });
 
   test("the edit reply's touched list says which shortlisted targets beyond the binding ones are touched; all are erased either way", async () => {

@@ -115,6 +115,7 @@ interface Job {
   promptDoneAt?: number;
   firstTokenAt?: number;
   doneAt?: number;
+  cancelledAt?: number;
 }
 
 interface Slot {
@@ -194,8 +195,8 @@ export class SpeedModel {
     const model = this.model(job.request.model);
     if (job.phase === 'queued') model.queue.splice(model.queue.indexOf(job), 1);
     job.phase = 'cancelled';
-    // Its timings end here: generation stopped when the client went away.
-    if (job.promptDoneAt !== undefined) job.doneAt = this.now;
+    // Its timings end here: generation stopped when the client went away (it never finished: no doneAt).
+    job.cancelledAt = this.now;
     this.release(job, model, job.request.prompt);
     this.admit(model);
   }
@@ -232,7 +233,7 @@ export class SpeedModel {
       evaluatedTokens: job.evaluatedTokens,
       promptSeconds: promptDone !== undefined ? promptDone - promptStart : job.phase === 'prompt' ? this.now - promptStart : 0,
       firstTokenAt: job.firstTokenAt,
-      generationSeconds: promptDone !== undefined ? (job.doneAt ?? this.now) - promptDone : 0,
+      generationSeconds: promptDone !== undefined ? (job.doneAt ?? job.cancelledAt ?? this.now) - promptDone : 0,
       doneAt: job.doneAt,
       slot: job.slot?.index,
     };

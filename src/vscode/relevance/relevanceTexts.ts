@@ -139,8 +139,8 @@ export function explainRelevanceMarkdown(x: RelevanceExplanation, subject: 'answ
             ? ' — **touched** (binding evidence)'
             : ''
           : t.detected || t.binding
-            ? ` — **touched** (${t.binding ? 'binding evidence' : 'detection'})`
-            : ' — not touched (detection)';
+            ? ` — **touched** (${t.binding ? 'binding evidence' : 'the agents'})`
+            : ' — not touched (the agents)';
       lines.push(`${i + 1}. **${escapeMarkdown(t.name)}**: ${t.signals.map(signalText).join('; ')}${detected}`);
     });
   }
@@ -152,7 +152,10 @@ export function explainRelevanceMarkdown(x: RelevanceExplanation, subject: 'answ
   if (subject === 'question')
     lines.push('', '_The answer is scored too when you send the question, so a target it brings in would be audited as well._');
   else if (x.detection === 'ran')
-    lines.push('', 'A short detection call decided which shortlisted targets the request touches before any rewrite.');
+    lines.push(
+      '',
+      'The agents said which shortlisted targets the request touches: the detect agent (a short call on the question or the answer) where the evidence was uncertain, the edit agent while it erased the answer. Neither could clear a target with binding evidence.',
+    );
   else if (x.detection === 'skipped')
     lines.push(
       '',
