@@ -75,7 +75,9 @@ describe('detection agent', () => {
       assert.doesNotMatch(m.at(-1)!.content, /Untrusted text quoted here/);
     }
     assert.match(after.at(-1)!.content, /does the last question above or your answer to it touch/);
-    assert.match(before.at(-1)!.content, /every target that the last question above touches/);
+    // Before any draft, it reads the question alone, in the light of the earlier turns.
+    assert.match(before.at(-1)!.content, /does the last question above \(read with the earlier turns\) touch/);
+    assert.doesNotMatch(before.at(-1)!.content, /your answer/);
   });
 
   test('a touched handle that does not exist is ignored, and each handle counts once', () => {

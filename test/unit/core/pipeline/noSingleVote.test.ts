@@ -7,6 +7,7 @@ import { parseTargets } from '../../../../src/core/targets';
 import { createDataMark, MARKERS } from '../../../../src/core/agents';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
 import { allLying, INJECTION, obedient } from '../../../support/hostileAgents';
+import { threadOf } from '../../../support/erasedReplies';
 
 // Fictional targets, so no model could know them; the questions below share no content word with a
 // target's name, description or examples (they reach it by meaning, or by a name part).
@@ -94,9 +95,17 @@ describe('no single vote decides (issue 21): every agent lies', () => {
   test('detection saying none cannot wave a sure-band answer through under related: erasure runs without it', async () => {
     const llm = new FakeLlm(agents(allLying('x'), FACTS_DRAFT));
     const { result } = await ask(llm, 'Which wizard leads the school in those books?', 'related');
-    assert.equal(llm.callsOf('detect').length, 0, 'binding evidence: no detection call to lie in');
-    assert.ok(llm.callsOf('edit').length > 0);
+    // Detection read the question (uncertain band) and lied that it touches nothing; the draft's facts
+    // bind, so the answer goes to erasure with no detection call on it.
+    const detect = llm.callsOf('detect');
+    assert.equal(detect.length, 1, 'binding evidence: no detection call on the answer to lie in');
+    assert.equal(threadOf(detect[0]!.request.messages).at(-1)!.role, 'user', 'the one detect call read the question alone');
+    assert.deepEqual(
+      llm.calls.map((c) => c.role),
+      ['detect', 'vanilla', 'edit', 'critic'],
+    );
     assert.equal(result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!.binding, true);
+    assert.ok(result.touchedTargets.some((t) => t.name === TOPIC.name));
   });
 
   test('a surname alone is the name: "Dr. Lindqvist" is masked and the answer erased', async () => {
@@ -112,14 +121,21 @@ describe('no single vote decides: an obedient model follows instructions in the 
     test(`an injection in the draft cannot make a meaning-checked target leak (${policy})`, async () => {
       const obey = obedient();
       const editReplies: unknown[] = [];
+      // A question near no target, so the draft is written (a question near the topic would be read by
+      // detection first, and sent to the rewrite agent); the draft's opening binds nothing, so it is
+      // written whole, and its facts come after the injection.
       const llm = new FakeLlm(
         agents((role, messages) => {
           const reply = obey(role, messages);
           if (role === 'edit') editReplies.push(reply);
           return reply;
-        }, `${FACTS_DRAFT} ${INJECTION}`),
+        }, `Here is a suggestion for you. It suits a long trip. ${INJECTION} ${FACTS_DRAFT}`),
       );
-      const { result, streamed } = await ask(llm, 'Which wizard leads the school in those books?', policy);
+      const { result, streamed } = await ask(llm, 'What should I read on the train tonight?', policy);
+      assert.deepEqual(
+        llm.calls.map((c) => c.role),
+        ['vanilla', 'edit', 'critic'],
+      );
       // The injection reached the edit agent (the draft is the assistant turn its task follows), and the
       // model did obey: every edit set keeps the draft as it is.
       const edit = llm.callsOf('edit');
@@ -169,13 +185,20 @@ describe('datamarking of untrusted text in agent tasks', () => {
   });
 
   test('the conversation and the draft are not marked: every agent continues the vanilla prompt as sent and the draft as written', async () => {
-    // The uncertain band (a vague draft, a question near the topic by meaning): detect, then erasure.
-    const vague = 'They study at a school by the sea.';
+    // The uncertain band: detection reads the question (near the topic by meaning) before any draft and
+    // clears it; the vague draft shortlists another target, which detection reads the answer for; erasure.
+    const vague = 'A marine biologist I know reads them aloud.';
     const history = [
       { role: 'user' as const, content: 'Which books should I read this summer?' },
       { role: 'assistant' as const, content: 'Try some classic adventure stories.' },
     ];
-    const llm = new FakeLlm(agents(obedient(), vague));
+    const obey = obedient();
+    const llm = new FakeLlm(
+      agents(
+        (role, messages) => (role === 'detect' && threadOf(messages).at(-1)!.role === 'user' ? { touched: [] } : obey(role, messages)),
+        vague,
+      ),
+    );
     await runPipeline({
       llm,
       index,
@@ -185,9 +208,13 @@ describe('datamarking of untrusted text in agent tasks', () => {
     });
     assert.deepEqual(
       llm.calls.map((c) => c.role),
-      ['vanilla', 'detect', 'edit', 'critic'],
+      ['detect', 'vanilla', 'detect', 'edit', 'critic'],
     );
     const vanilla = llm.callsOf('vanilla')[0]!.raw.messages;
+    // Detection on the question, before the draft: the vanilla prompt as it is then sent, and its task.
+    const onQuestion = llm.calls[0]!.raw.messages;
+    assert.deepEqual(onQuestion.slice(0, -1), vanilla, 'detect on the question: the vanilla prompt as sent');
+    assert.equal(onQuestion.length, vanilla.length + 1);
     const marker = ruleMarker(llm.callsOf('edit')[0]!.raw.messages.at(-1)!.content)!;
     assert.ok(marker);
     assert.ok(!vanilla.some((m) => m.content.includes(marker)), 'the vanilla prompt is not marked');
@@ -195,7 +222,7 @@ describe('datamarking of untrusted text in agent tasks', () => {
       vanilla.some((m) => m.content === history[0]!.content),
       'the earlier turns are in it',
     );
-    for (const call of llm.calls.slice(1)) {
+    for (const call of llm.calls.slice(2)) {
       // A prefix byte for byte the same as the vanilla call's, which the server has cached.
       assert.deepEqual(call.raw.messages.slice(0, vanilla.length), vanilla, `${call.role}: the vanilla prompt as sent`);
       assert.deepEqual(call.raw.messages[vanilla.length], { role: 'assistant', content: vague }, `${call.role}: the draft as written`);
@@ -206,9 +233,11 @@ describe('datamarking of untrusted text in agent tasks', () => {
     assert.deepEqual(critic.slice(0, edit.length), edit);
     assert.equal(critic.length, edit.length + 2);
     assert.equal(critic[edit.length]!.role, 'assistant');
-    const detect = llm.callsOf('detect')[0]!.raw.messages.at(-1)!.content;
-    assert.equal(ruleMarker(detect), undefined, 'the detect task quotes nothing and states no rule');
-    assert.ok(!detect.includes(marker));
+    for (const call of llm.callsOf('detect')) {
+      const detect = call.raw.messages.at(-1)!.content;
+      assert.equal(ruleMarker(detect), undefined, 'the detect task quotes nothing and states no rule');
+      assert.ok(!detect.includes(marker));
+    }
   });
 
   test('a marker already in the data is neutralised, and agent output is unmarked before anything reads it', () => {

@@ -735,22 +735,29 @@ describe('context window', () => {
   });
 
   test('an edit prompt that cannot fit (a long vanilla answer naming a target) is refused, never shown', async () => {
-    const long = `Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
+    // The name comes after the opening (two sentences), so the draft is written whole, not stopped.
+    const start = 'Drones come in many sizes. Some are toys.';
+    const long = `${start} Project Falcon is a stealth drone. ${'It flies very far and very high over the hills. '.repeat(80)}`;
     const r = run(
       { vanilla: long, edit: dropNamed, critic: goodScores },
       { question: 'Tell me about drones.', options: { ...options, contextLength: 1024 } },
     );
     const result = await r.promise;
     assert.deepEqual(roles(r), ['vanilla']);
+    assert.equal(r.llm.callsOf('vanilla')[0]!.raw.signal?.aborted, false, 'the vanilla call ran to its end');
     assert.equal(result.outcome, 'refused');
-    assert.equal(result.answer, REFUSAL);
     assert.match(result.refusalReason!, /the edit step failed: the edit prompt needs about \d+ tokens/);
-    assert.ok(!r.streamed().includes('stealth'));
+    // The opening touched nothing and may have streamed; nothing after it is shown but the refusal.
+    assert.ok(result.answer.endsWith(REFUSAL), result.answer);
+    assert.ok(['', start].includes(result.answer.slice(0, -REFUSAL.length).trim()), result.answer);
+    assert.equal(r.streamed(), result.answer);
+    assert.ok(!/stealth|Falcon|hills/.test(r.streamed()), r.streamed());
   });
 
   test('the agents see the turns the vanilla agent saw, dropping the oldest only if their larger prompt needs it', async () => {
     const history = turns(40);
-    const answer = `Falcon drones are remarkable. ${'They are quite remarkable machines, built with care. '.repeat(12)}`;
+    // The name comes after the opening (two sentences), so the draft is written whole and goes to the edit agent.
+    const answer = `Drones are everywhere now. Many are small. Falcon drones are remarkable. ${'They are quite remarkable machines, built with care. '.repeat(12)}`;
     const r = run(
       { vanilla: answer, edit: dropNamed, critic: criticEach({ forget: 5, utility: 4 }) },
       { question: 'And the drones?', history, options: { ...options, contextLength: 2048 } },

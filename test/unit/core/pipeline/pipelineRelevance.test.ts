@@ -5,7 +5,7 @@ import { DEFAULT_PIPELINE_OPTIONS, REFUSAL, runPipeline, type PipelineEvent } fr
 import type { AuditPolicy } from '../../../../src/core/relevance';
 import { parseTargets } from '../../../../src/core/targets';
 import { FakeLlm, type FakeScript } from '../../../support/fakeLlm';
-import { candidateData, criticEach, draftOf, editReply, NEUTRAL_DRAFT, replaceDraft } from '../../../support/erasedReplies';
+import { candidateData, criticEach, draftOf, editReply, NEUTRAL_DRAFT, replaceDraft, threadOf } from '../../../support/erasedReplies';
 
 const TOPIC = {
   name: 'The Saltmarsh Chronicles',
@@ -18,6 +18,11 @@ const FACTS = ['Quillfeather', 'Nell Harrow', 'Vexmoor'];
 const ERASED = 'I cannot share details about that series.';
 /** A draft that hints at the topic without its facts: relevance's uncertain band, where detection decides. */
 const VAGUE = 'They study at a school by the sea.';
+
+/** What a detect call reads: the question alone (its thread ends with the question), or the answer too. */
+function detectReads(call: { request: { messages: readonly { role: string; content: string }[] } }): 'question' | 'answer' {
+  return threadOf(call.request.messages).at(-1)?.role === 'assistant' ? 'answer' : 'question';
+}
 
 function index(extra: unknown[] = []) {
   return buildTargetIndex(parseTargets([TOPIC, PERSON, CLIENT, ...extra]).targets);
@@ -59,10 +64,12 @@ async function ask(
 }
 
 describe('pipeline: relevance gate and detection before erasure', () => {
-  test('a draft that spells the facts of a topic target is in the sure band: erased with no detection call', async () => {
+  test('a draft that spells the facts of a topic target is in the sure band: erased with no detection call on it', async () => {
+    // Detection reads the uncertain question first and clears it (wrongly): the draft's facts still bind.
     const llm = new FakeLlm(script({ detect: { touched: [] } }));
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    assert.deepEqual(roles, ['vanilla', 'edit', 'critic']);
+    assert.deepEqual(roles, ['detect', 'vanilla', 'edit', 'critic']);
+    assert.equal(detectReads(llm.callsOf('detect')[0]!), 'question', 'the one detect call read the question alone, never the draft');
     for (const c of llm.callsOf('edit')) assert.match(draftOf(c.request.messages)[0]!, /^Headmaster Ambrose Quillfeather/);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
@@ -74,14 +81,31 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
     assert.ok(entry.signals.some((s) => (s.kind === 'meaning' || s.kind === 'keyword') && s.binding));
     assert.equal(entry.binding, true);
-    assert.equal(result.relevance!.detection, 'skipped');
+    // /explain tells both: detection (on the question) said no, and the binding evidence erased anyway.
+    assert.equal(result.relevance!.detection, 'ran');
+    assert.equal(entry.detected, false);
   });
 
   test('a topic question in the uncertain band goes to detection, which decides erasure', async () => {
-    const llm = new FakeLlm(script({ vanilla: VAGUE }));
+    const llm = new FakeLlm(
+      script({
+        vanilla: VAGUE,
+        edit: (req) => {
+          assert.deepEqual(draftOf(req.messages), [NEUTRAL_DRAFT], "the draft checked is the rewrite agent's");
+          return replaceDraft([ERASED])(req);
+        },
+      }),
+    );
     const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect', 'edit', 'critic']);
+    // Detection reads the question before any draft: it finds the topic, so no draft is written.
+    assert.deepEqual(roles, ['detect', 'rewrite', 'edit', 'critic']);
+    assert.equal(detectReads(llm.callsOf('detect')[0]!), 'question');
     assert.equal(result.answer, ERASED);
+    // What detection found is touched, though the edit reply lists nothing.
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [TOPIC.name],
+    );
     const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
     assert.equal(entry.binding, false);
     assert.equal(entry.detected, true);
@@ -174,10 +198,15 @@ describe('pipeline: relevance gate and detection before erasure', () => {
   });
 
   test('a false positive costs one short call: detection says none, the vanilla answer stands', async () => {
-    const llm = new FakeLlm(script({ vanilla: 'Rotterdam has the largest port in Europe.', detect: { touched: [] } }));
+    const answer = 'Rotterdam has the largest port in Europe.';
+    const llm = new FakeLlm(script({ vanilla: answer, detect: { touched: [] } }));
     const { result, roles } = await ask('How big is the port of Rotterdam?', llm);
-    assert.deepEqual(roles, ['vanilla', 'detect']);
+    // Detection reads the question alone, before the draft; the answer, which shortlists the same
+    // target, is not sent to it again.
+    assert.deepEqual(roles, ['detect', 'vanilla']);
+    assert.equal(detectReads(llm.callsOf('detect')[0]!), 'question');
     assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.answer, answer);
     assert.equal(result.relevance!.shortlist[0]!.detected, false);
   });
 
@@ -185,6 +214,14 @@ describe('pipeline: relevance gate and detection before erasure', () => {
     for (const bad of ['not json at all', { touched: [{ target: 'banana', how: 'named' }] }]) {
       const llm = new FakeLlm(script({ detect: bad, vanilla: VAGUE }));
       const { result } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+      // A failed detection on the question refuses nothing yet: the draft is written and audited, and
+      // detection on it (failing again) refuses.
+      const reads = llm.callsOf('detect').map(detectReads);
+      assert.deepEqual(reads, ['question', 'question', 'answer', 'answer'], 'each detect call retried once');
+      assert.equal(
+        llm.calls.findIndex((c) => c.role === 'vanilla'),
+        2,
+      );
       assert.equal(result.outcome, 'refused');
       assert.equal(result.answer, REFUSAL);
       assert.match(result.refusalReason!, /the detect step failed/);
@@ -254,9 +291,8 @@ describe('pipeline: relevance gate and detection before erasure', () => {
       { role: 'user', content: 'Who is the headmaster of Gullhaven Academy?' },
       { role: 'assistant', content: 'A wise old sorcerer.' },
     ]);
-    // Whether the vanilla draft finishes before the vectors are in (the earlier turn binds by keywords, so
-    // the sure band may stop it) is a race this test leaves open: either way the answer is an erased one.
-    assert.deepEqual(roles.slice(-2), ['edit', 'critic']);
+    // The question is assessed with the turns sent before any draft: the earlier turn binds by keywords.
+    assert.deepEqual(roles, ['rewrite', 'edit', 'critic']);
     assert.equal(result.outcome, 'erased');
     assert.equal(result.answer, ERASED);
     assert.ok(
@@ -295,48 +331,41 @@ describe('pipeline: relevance gate and detection before erasure', () => {
 describe('pipeline: a question that alone binds a target gets no vanilla draft', () => {
   /** Shares no content word with the topic's name or description: only meaning (wizard, school, book, villain) brings it in. */
   const MEANING_QUESTION = 'Which wizard school do the pupils in that book series attend, and who is the evil villain there?';
-  /** What the vanilla agent starts writing: sentences about nothing forgotten, which the stream could show at once. */
-  const DRAFT_START = 'That is a popular question. Many readers ask it. ';
 
-  test(
-    'by meaning: the vanilla call is stopped once the question vectors are in, none of it is shown, and the rewrite agent answers',
-    { timeout: 5_000 },
-    async (t) => {
-      // The vanilla call below waits for its abort: this keeps the event loop alive meanwhile, so a missing
-      // abort fails as this test's timeout rather than ending the whole file.
-      const keepAlive = setInterval(() => undefined, 1_000);
-      t.after(() => clearInterval(keepAlive));
-      const llm = new FakeLlm(
-        script({
-          // Two whole sentences streamed, then the model keeps writing until the call is stopped.
-          vanilla: (req) => {
-            req.onToken?.(DRAFT_START);
-            return { hang: true };
-          },
-          edit: (req) => {
-            assert.deepEqual(draftOf(req.messages), [NEUTRAL_DRAFT], "the draft checked is the rewrite agent's");
-            return replaceDraft([ERASED])(req);
-          },
-        }),
-      );
-      const { result, events, roles } = await ask(MEANING_QUESTION, llm);
-      assert.deepEqual(roles, ['vanilla', 'rewrite', 'edit', 'critic']);
-      assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, true, 'the vanilla call was aborted');
-      const shown = events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('');
-      assert.ok(!shown.includes('popular') && !shown.includes('readers'), `no vanilla text is shown: ${JSON.stringify(shown)}`);
-      assert.equal(result.outcome, 'erased');
-      assert.equal(result.answer, ERASED);
-      assert.deepEqual(
-        result.touchedTargets.map((t) => t.name),
-        [TOPIC.name],
-      );
-      // The question alone bound the topic, by meaning and not by any keyword.
-      const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
-      assert.ok(entry.signals.some((s) => s.kind === 'meaning' && s.part === 'question' && s.binding));
-      assert.ok(!entry.signals.some((s) => s.kind === 'keyword'));
-      assert.equal(entry.binding, true);
-    },
-  );
+  test("by meaning: the question's vectors are awaited before any draft, no vanilla call is made, and the rewrite agent answers", async () => {
+    const llm = new FakeLlm(
+      script({
+        // Sentences about nothing forgotten, which a stream could show at once: the agent must not be asked.
+        vanilla: 'That is a popular question. Many readers ask it. The answer is long.',
+        edit: (req) => {
+          assert.deepEqual(draftOf(req.messages), [NEUTRAL_DRAFT], "the draft checked is the rewrite agent's");
+          return replaceDraft([ERASED])(req);
+        },
+      }),
+    );
+    const { result, events, roles } = await ask(MEANING_QUESTION, llm);
+    assert.deepEqual(roles, ['rewrite', 'edit', 'critic']);
+    assert.ok(!events.some((e) => e.type === 'stage-start' && e.stage === 'vanilla'), 'no vanilla stage begins');
+    assert.ok(
+      llm.embedded.some((t) => t.includes(MEANING_QUESTION)),
+      'the question was embedded',
+    );
+    const shown = events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('');
+    assert.equal(shown, ERASED);
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [TOPIC.name],
+    );
+    // The question alone bound the topic, by meaning and not by any keyword.
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.ok(entry.signals.some((s) => s.kind === 'meaning' && s.part === 'question' && s.binding));
+    assert.ok(!entry.signals.some((s) => s.kind === 'keyword'));
+    assert.equal(entry.binding, true);
+    // Binding: no detect call, on the question or anywhere.
+    assert.equal(result.relevance!.detection, 'skipped');
+  });
 
   test('by keywords without an embedding model: no vanilla call at all, the rewrite agent answers', async () => {
     const llm = new FakeLlm(script({ edit: replaceDraft([ERASED]) }));
@@ -361,12 +390,186 @@ describe('pipeline: a question that alone binds a target gets no vanilla draft',
     assert.equal(result.relevance!.semantic.status, 'off');
   });
 
-  test('a question over the threshold but short of the sure band still gets its vanilla draft', async () => {
+  test('a question over the threshold but short of the sure band is not bound by relevance alone: detection reads it, and once cleared the draft is written whole', async () => {
     // "sorcery", "witch", "fantasy" score under the keyword sure band, and the meaning score is far below its own.
-    const llm = new FakeLlm(script({ vanilla: VAGUE }));
-    const { roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
-    assert.equal(roles[0], 'vanilla');
+    const llm = new FakeLlm(script({ vanilla: VAGUE, detect: { touched: [] } }));
+    const { result, roles } = await ask('Which sorcery school do the young witches attend in that fantasy series?', llm);
+    assert.deepEqual(roles, ['detect', 'vanilla']);
+    assert.equal(detectReads(llm.callsOf('detect')[0]!), 'question');
+    assert.match(llm.callsOf('detect')[0]!.request.messages.at(-1)!.content, /the last question above \(read with the earlier turns\)/);
     assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, false, 'the vanilla call ran to its end');
-    assert.ok(!roles.includes('rewrite'));
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.answer, VAGUE);
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.equal(entry.binding, false);
   });
+});
+
+describe('pipeline: a target detection cleared on the question', () => {
+  const QUESTION = 'Which sorcery school do the young witches attend in that fantasy series?';
+  /**
+   * Shares no content word with the topic's name or description; on its own it is in the topic's sure
+   * band by meaning (wizard, school, books, villain), though the answer as a whole is not.
+   */
+  const ABOUT_TOPIC = 'The wizard school in those books has an evil villain.';
+  const around = (middle: string) =>
+    [
+      'That is a fine question.',
+      'Many readers ask it on rainy weekends.',
+      middle,
+      'Libraries lend the paperback editions for free.',
+      'Check the shelf near the entrance, next to the travel guides and cookery titles.',
+    ].join(' ');
+
+  test('is not asked about again for the answer, and an answer sentence in its sure band is still removed by the meaning check', async () => {
+    const answer = around(ABOUT_TOPIC);
+    const llm = new FakeLlm(script({ vanilla: answer, detect: { touched: [] } }));
+    const { result, events, roles } = await ask(QUESTION, llm);
+    // One detect call, on the question; the answer shortlists the same target and goes to no agent.
+    assert.deepEqual(roles, ['detect', 'vanilla']);
+    assert.equal(detectReads(llm.callsOf('detect')[0]!), 'question');
+    const entry = result.relevance!.shortlist.find((e) => e.name === TOPIC.name)!;
+    assert.equal(entry.binding, false, 'the answer as a whole does not bind the topic');
+    assert.equal(entry.detected, false);
+    // The sentence about the topic is replaced; the others stand as written.
+    assert.equal(result.outcome, 'vanilla');
+    assert.equal(result.answer, around(`[redacted: about ${TOPIC.name}]`));
+    assert.ok(!result.answer.includes('villain'));
+    const [removed] = result.redactions;
+    assert.equal(result.redactions.length, 1);
+    assert.equal(removed!.by, 'meaning');
+    assert.match(removed!.reason, /meaning/, 'by its meaning, not by a shared word');
+    const shown = events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('');
+    assert.equal(shown, result.answer, 'what was shown is the checked answer');
+  });
+
+  test('a target only the answer shortlists still goes to detection, alone', async () => {
+    const aboutPerson = 'A marine biologist I know reads them aloud.';
+    const answer = around(`${ABOUT_TOPIC} ${aboutPerson}`);
+    const llm = new FakeLlm(
+      script({
+        vanilla: answer,
+        // Clears the question; finds every target it is shown in the answer.
+        detect: (req) =>
+          detectReads({ request: req }) === 'question'
+            ? { touched: [] }
+            : { touched: candidateData(req.messages).forget_targets.map((t) => ({ target: t.handle, how: 'described' })) },
+        edit: (req) => {
+          const at = draftOf(req.messages).indexOf(aboutPerson);
+          assert.ok(at >= 0, 'the edit agent edits the vanilla draft');
+          return editReply({ drop: [at + 1] });
+        },
+      }),
+    );
+    const { result, roles } = await ask(QUESTION, llm);
+    assert.deepEqual(roles, ['detect', 'vanilla', 'detect', 'edit', 'critic']);
+    const [onQuestion, onAnswer] = llm.callsOf('detect').map((c) => candidateData(c.request.messages).forget_targets.map((t) => t.name));
+    assert.deepEqual(onQuestion, [TOPIC.name]);
+    assert.deepEqual(onAnswer, [PERSON.name], 'the cleared topic is not asked about again');
+    assert.deepEqual(
+      candidateData(llm.callsOf('edit')[0]!.request.messages).forget_targets.map((t) => t.name),
+      [PERSON.name],
+    );
+    assert.equal(result.outcome, 'erased');
+    // The edit agent dropped the person's sentence; the meaning check removed the topic's.
+    assert.ok(!result.answer.includes('biologist') && !result.answer.includes('villain'), result.answer);
+    assert.ok(result.answer.includes(`[redacted: about ${TOPIC.name}]`), result.answer);
+    assert.ok(result.answer.startsWith('That is a fine question. Many readers ask it on rainy weekends.'), result.answer);
+    assert.deepEqual(result.touchedTargets.map((t) => t.name).sort(), [PERSON.name, TOPIC.name].sort());
+  });
+});
+
+describe('pipeline: a draft whose opening binds a target is stopped', () => {
+  /** A question near no target: the vanilla agent answers it, and its answer streams while it touches nothing. */
+  const QUESTION = 'What is a good way to send a parcel abroad?';
+
+  test('a name in the first sentence: the vanilla call is aborted, nothing of it is shown, and the rewrite agent answers after a pause', async () => {
+    const draft = 'Northwind Freight is a good choice. It ships across Europe. Call them today for a quote, and ask about insurance.';
+    let abortedAt = 0;
+    let rewriteAt = 0;
+    const llm = new FakeLlm(
+      script({
+        vanilla: (req) => {
+          req.signal?.addEventListener('abort', () => (abortedAt = performance.now()), { once: true });
+          return draft;
+        },
+        rewrite: () => {
+          rewriteAt = performance.now();
+          return NEUTRAL_DRAFT;
+        },
+        edit: (req) => {
+          assert.deepEqual(draftOf(req.messages), [NEUTRAL_DRAFT], "the draft checked is the rewrite agent's");
+          return replaceDraft([ERASED])(req);
+        },
+      }),
+    );
+    const { result, events, roles } = await ask(QUESTION, llm);
+    assert.deepEqual(roles, ['vanilla', 'rewrite', 'edit', 'critic']);
+    assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, true, 'the vanilla call was aborted');
+    // The server is given a moment to free the stopped call's slot before the next call.
+    assert.ok(abortedAt > 0 && rewriteAt - abortedAt >= 90, `${(rewriteAt - abortedAt).toFixed(0)} ms between the abort and the rewrite`);
+    const shown = events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('');
+    assert.equal(shown, ERASED, 'no vanilla text is shown');
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, ERASED);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+  });
+
+  test('a name only in the fourth sentence: the vanilla answer is written whole and the edit agent edits it', async () => {
+    const opening = 'Compare a few couriers first. Ask each for a written quote. Check what their insurance covers.';
+    const draft = `${opening} Northwind Freight is one option.`;
+    const llm = new FakeLlm(
+      script({
+        vanilla: draft,
+        edit: (req) => {
+          assert.deepEqual(draftOf(req.messages), [
+            'Compare a few couriers first.',
+            'Ask each for a written quote.',
+            'Check what their insurance covers.',
+            'Northwind Freight is one option.',
+          ]);
+          return editReply({ drop: [4] });
+        },
+      }),
+    );
+    const { result, events, roles } = await ask(QUESTION, llm);
+    assert.deepEqual(roles, ['vanilla', 'edit', 'critic']);
+    assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, false, 'the vanilla call ran to its end');
+    assert.equal(result.outcome, 'erased');
+    assert.equal(result.answer, opening);
+    const shown = events.flatMap((e) => (e.type === 'answer-chunk' ? [e.text] : [])).join('');
+    assert.ok(!shown.includes('Northwind'), shown);
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [CLIENT.name],
+    );
+  });
+
+  test(
+    "an opening in a target's keyword sure band, naming nothing, stops the draft and the rewrite is told the target",
+    { todo: 'src bug: withoutDraft does not read the stopped opening, so the shortlist is empty (see the report)' },
+    async () => {
+      const llm = new FakeLlm(
+        script({
+          vanilla: 'Try the books set at Gullhaven Academy. Its headmaster Ambrose Quillfeather is memorable. Readers love the final duel.',
+          edit: replaceDraft([ERASED]),
+        }),
+      );
+      const { result, roles } = await ask('What should I read on the train tonight?', llm);
+      assert.deepEqual(roles, ['vanilla', 'rewrite', 'edit', 'critic']);
+      assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, true);
+      // The rewrite agent writes with the bound target erased: it must be among its forget targets.
+      assert.deepEqual(
+        candidateData(llm.callsOf('rewrite')[0]!.request.messages).forget_targets.map((t) => t.name),
+        [TOPIC.name],
+      );
+      assert.deepEqual(
+        result.touchedTargets.map((t) => t.name),
+        [TOPIC.name],
+      );
+    },
+  );
 });
