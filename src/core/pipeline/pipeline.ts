@@ -185,9 +185,11 @@ class Run implements ErasureRun, ShownRun {
     // The question, history, evidence or draft spells a target (or the question alone binds one, below):
     // a vanilla draft would only be erased, so none is written and the rewrite agent answers the question
     // itself with the targets erased (a full answer's time saved), or erasure edits the given draft.
-    const withoutDraft = async (named: readonly ForgetTarget[], found: ReadonlyMap<string, TouchKind> = new Map()) => {
+    // `opening`: the start of a draft that was stopped because it binds a target; relevance reads it, so
+    // the targets it brought in are shortlisted and erased (it is not shown, and no agent continues it).
+    const withoutDraft = async (named: readonly ForgetTarget[], found: ReadonlyMap<string, TouchKind> = new Map(), opening?: string) => {
       if (asked) this.record.begin('relevance', 'Checking what the request is about…');
-      const report = await this.assess(named, asked, drafted);
+      const report = await this.assess(named, asked, drafted ?? opening);
       this.record.close();
       const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
       // Binding evidence, and what detection found in the question: touched whatever any later agent says.
@@ -255,7 +257,7 @@ class Run implements ErasureRun, ShownRun {
         // token). A call sent at once could find that slot busy and, on a server with more slots, read
         // the whole conversation again in another one: a moment's wait keeps the cached conversation.
         await pause(SLOT_RELEASE_MS, outer);
-        return await withoutDraft(opening.bound.named, opening.bound.touched);
+        return await withoutDraft(opening.bound.named, opening.bound.touched, opening.bound.text);
       } finally {
         outer?.removeEventListener('abort', forward);
       }
@@ -369,8 +371,8 @@ class Run implements ErasureRun, ShownRun {
   /** The question's vectors, once `askFirst` has them (the draft's opening is read with them). */
   private questionQueries: QueryVectors = { state: { status: 'off' } };
 
-  /** What the draft's opening binds (see DraftOpening): the targets it names, and every binding touch. */
-  private openingBinds(text: string): { named: ForgetTarget[]; touched: Map<string, TouchKind> } | undefined {
+  /** What the draft's opening binds (see DraftOpening): the targets it names, every binding touch, and the opening read. */
+  private openingBinds(text: string): { named: ForgetTarget[]; touched: Map<string, TouchKind>; text: string } | undefined {
     const { question, index, options } = this.input;
     const named = index.mentionedTargets(stripControls(text), text);
     const report = this.relevance.assess({
@@ -381,7 +383,7 @@ class Run implements ErasureRun, ShownRun {
       ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
     });
     const touched = bindingTouches(report);
-    return touched.size > 0 ? { named, touched } : undefined;
+    return touched.size > 0 ? { named, touched, text } : undefined;
   }
 
   /** Targets the detect agent cleared when it read the question alone (see `askFirst`). */
@@ -605,7 +607,7 @@ const OPENING_SENTENCES = 2;
 class DraftOpening {
   private text = '';
   private asked = false;
-  bound: { named: ForgetTarget[]; touched: Map<string, TouchKind> } | undefined;
+  bound: { named: ForgetTarget[]; touched: Map<string, TouchKind>; text: string } | undefined;
 
   constructor(private readonly binds: (text: string) => DraftOpening['bound']) {}
 

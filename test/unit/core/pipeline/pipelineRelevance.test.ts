@@ -548,28 +548,24 @@ describe('pipeline: a draft whose opening binds a target is stopped', () => {
     );
   });
 
-  test(
-    "an opening in a target's keyword sure band, naming nothing, stops the draft and the rewrite is told the target",
-    { todo: 'src bug: withoutDraft does not read the stopped opening, so the shortlist is empty (see the report)' },
-    async () => {
-      const llm = new FakeLlm(
-        script({
-          vanilla: 'Try the books set at Gullhaven Academy. Its headmaster Ambrose Quillfeather is memorable. Readers love the final duel.',
-          edit: replaceDraft([ERASED]),
-        }),
-      );
-      const { result, roles } = await ask('What should I read on the train tonight?', llm);
-      assert.deepEqual(roles, ['vanilla', 'rewrite', 'edit', 'critic']);
-      assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, true);
-      // The rewrite agent writes with the bound target erased: it must be among its forget targets.
-      assert.deepEqual(
-        candidateData(llm.callsOf('rewrite')[0]!.request.messages).forget_targets.map((t) => t.name),
-        [TOPIC.name],
-      );
-      assert.deepEqual(
-        result.touchedTargets.map((t) => t.name),
-        [TOPIC.name],
-      );
-    },
-  );
+  test("an opening in a target's keyword sure band, naming nothing, stops the draft and the rewrite is told the target", async () => {
+    const llm = new FakeLlm(
+      script({
+        vanilla: 'Try the books set at Gullhaven Academy. Its headmaster Ambrose Quillfeather is memorable. Readers love the final duel.',
+        edit: replaceDraft([ERASED]),
+      }),
+    );
+    const { result, roles } = await ask('What should I read on the train tonight?', llm);
+    assert.deepEqual(roles, ['vanilla', 'rewrite', 'edit', 'critic']);
+    assert.equal(llm.callsOf('vanilla')[0]!.raw.signal?.aborted, true);
+    // The rewrite agent writes with the bound target erased: it must be among its forget targets.
+    assert.deepEqual(
+      candidateData(llm.callsOf('rewrite')[0]!.request.messages).forget_targets.map((t) => t.name),
+      [TOPIC.name],
+    );
+    assert.deepEqual(
+      result.touchedTargets.map((t) => t.name),
+      [TOPIC.name],
+    );
+  });
 });
