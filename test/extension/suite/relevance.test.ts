@@ -126,11 +126,11 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     });
   });
 
-  test('a question that never names the topic binds it: the draft is stopped, the rewrite agent answers; /explain says which signal, score and threshold', async () => {
+  test('a question that never names the topic binds it: no draft is written, the rewrite agent answers; /explain says which signal, score and threshold', async () => {
     await ready('embeddinggemma');
     ollama.reset();
     ollama.setScript({
-      // Slow enough that the question's vectors arrive first: they bind the topic and stop this draft.
+      // Never needed: the question's vectors arrive before any draft, bind the topic, and no draft is asked for.
       vanilla: reply('Elspeth Varga runs it; the Tarrow survey found three comets.', { firstTokenDelayMs: 5000 }),
       rewrite: NEUTRAL_DRAFT,
       edit: replaceDraft([ERASED, 'I cannot discuss that.', 'No comment.']),
@@ -142,13 +142,12 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     assert.ok(Date.now() - started < 4000, 'the slow draft was not waited for');
     assert.deepEqual(
       ollama.chats.map((c) => c.role),
-      // The question's words are in the sure band: the draft stops, no detection call, the rewrite agent drafts.
-      ['vanilla', 'rewrite', 'edit', 'critic'],
+      // The question's words are in the sure band: no draft, no detection call, the rewrite agent drafts.
+      ['rewrite', 'edit', 'critic'],
     );
     assert.equal(recording.text, ERASED);
     for (const fact of ['Elspeth', 'Varga', 'Tarrow']) assert.ok(!recording.text.includes(fact));
-    // The draft's reply was seconds away: the server is idle at once only because the call was aborted.
-    // (clientAborts would also count the extension's own background requests.)
+    // No draft call was left running.
     await ollama.waitForIdle(1000);
     assert.equal(ollama.activeRequests, 0);
 
@@ -196,11 +195,11 @@ suite('relevance: topic targets, embeddings, /explain', function () {
     };
     const listed = await explainAfter(true);
     assert.match(listed, /The last answer touched these targets: .*\*\*Brightwater Observatory\*\*/);
-    assert.match(listed, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— \*\*touched\*\* \(detection\)/);
+    assert.match(listed, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— \*\*touched\*\* \(the agents\)/);
     assert.match(listed, /\*\*Kestrel Ferries\*\*: [^\n]*— \*\*touched\*\* \(binding evidence\)/);
     const left = await explainAfter(false);
     assert.match(left, /The last answer touched this target: \*\*Kestrel Ferries\*\*\./);
-    assert.match(left, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— not touched \(detection\)/);
+    assert.match(left, /\*\*Brightwater Observatory\*\*: keyword [^\n]*— not touched \(the agents\)/);
   });
 
   test('/explain <question> scores a question without asking the chat model', async () => {
