@@ -46,6 +46,7 @@ function perRequestScript(special: { cancel?: number; failCritic?: number; contr
           timing,
         );
       case 'detect':
+        // Only the question is ever read: the draft names the target, so no detection of the answer.
         return reply({ touched: [] }, timing);
       case 'edit': {
         if (id === special.cancel) {
@@ -107,8 +108,11 @@ export function concurrency(): void {
       assertNothingUnchecked(seen);
     }
 
-    // Names no target, so the odd requests run every stage: a draft that names it, the edit call (three
-    // candidate sets), the critic, the merge.
+    // The odd questions name no target but share two keywords with Project Falcon (the uncertain band), so
+    // they run every stage: the detect agent reads the question alone and clears it, the vanilla agent
+    // writes a draft that names the target (its second sentence ends it, so its opening is never complete
+    // while it streams and it is not stopped), the edit call (three candidate sets), the critic, the merge.
+    // The even ones touch nothing: the vanilla answer alone.
     const question = (i: number) => `Question #${i}: ${i % 2 ? 'what is the drone project building?' : 'is anything secret here?'}`;
 
     reliabilityCase('concurrency', '50 concurrent requests (half touching a target) finish with correct, independent answers', async () => {
@@ -135,8 +139,14 @@ export function concurrency(): void {
       const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => observe({ llm: counting, question: question(i) })));
       runs.forEach((seen, i) => assertOwnAnswer(i, seen));
       assert.equal(overlapped, undefined, overlapped);
-      assert.equal(ollama.chats.length, 25 + 25 * 3);
+      assert.equal(ollama.chats.length, 25 + 25 * 4);
       assert.equal(counted, ollama.chats.length, 'a call went around the counting port');
+      for (let i = 0; i < 50; i++)
+        assert.deepEqual(
+          ollama.chats.filter((c) => requestNumber(c) === i).map((c) => c.role),
+          i % 2 ? ['detect', 'vanilla', 'edit', 'critic'] : ['vanilla'],
+          `the calls of #${i}`,
+        );
       for (const chat of ollama.chats) {
         const id = requestNumber(chat);
         // No prompt carried text of another request.
@@ -169,11 +179,11 @@ export function concurrency(): void {
       // Nothing ran after the cancel or the failure: no critic for #7, no retry of #13's critic.
       assert.deepEqual(
         ollama.chats.filter((c) => requestNumber(c) === 7).map((c) => c.role),
-        ['vanilla', 'edit'],
+        ['detect', 'vanilla', 'edit'],
       );
       assert.deepEqual(
         ollama.chats.filter((c) => requestNumber(c) === 13).map((c) => c.role),
-        ['vanilla', 'edit', 'critic'],
+        ['detect', 'vanilla', 'edit', 'critic'],
       );
     });
 

@@ -8,7 +8,7 @@ import { buildTargetIndex } from '../../src/core/guard';
 import { createOllamaPort } from '../../src/core/llm/ollamaAdapter';
 import type { LlmPort } from '../../src/core/llm/port';
 import { parseTargets } from '../../src/core/targets';
-import { reply, startScriptedOllama, type ScriptedOllama } from '../support/scriptedOllama';
+import { reply, startScriptedOllama, type RecordedChat, type ScriptedOllama } from '../support/scriptedOllama';
 import { criticEach, editReply } from '../support/erasedReplies';
 import {
   assertLlmError,
@@ -19,6 +19,7 @@ import {
   observe,
   promptText,
   RAW_TARGETS,
+  readsQuestion,
   reliabilityCase,
   waitUntil,
   type Observed,
@@ -41,15 +42,25 @@ const LEAKY = 'Headmistress Orla Fenwick runs it; her best pupil is the wizard C
 const FORBIDDEN = ['Orla Fenwick', 'Caspian'];
 const ERASED = 'I cannot share details about that series.';
 
+const TOUCHED = { touched: [{ target: 'T1', how: 'described' }] };
+
 function topicScript() {
   return {
     vanilla: LEAKY,
-    detect: { touched: [{ target: 'T1', how: 'described' }] },
+    detect: TOUCHED,
     rewrite: 'That series is not something I can discuss.',
     // Every edit set replaces the one sentence the same way: one distinct candidate, shown as written.
     edit: editReply({ replace: [{ sentence: 1, text: ERASED }] }),
     critic: criticEach({ forget: 5, utility: 3 }),
   };
+}
+
+/**
+ * For KEYWORD_QUESTION, whose rare word puts the topic in the uncertain band: the detect agent reading the
+ * question alone clears it, so the vanilla agent writes LEAKY, which then has to be caught on keywords.
+ */
+function clearedQuestionScript() {
+  return { ...topicScript(), detect: (chat: RecordedChat) => (readsQuestion(chat) ? { touched: [] } : TOUCHED) };
 }
 
 export function embedFaults(): void {
@@ -67,7 +78,7 @@ export function embedFaults(): void {
     after(() => ollama.close());
     beforeEach(() => {
       ollama.reset();
-      ollama.setScript(topicScript());
+      ollama.setScript(clearedQuestionScript());
       ollama.setFault('embed', undefined);
       ollama.embedOverride = undefined;
       ollama.embedDelayMs = 0;
@@ -83,10 +94,11 @@ export function embedFaults(): void {
         entry?.signals.map((s) => s.kind),
         ['keyword'],
       );
-      // The draft spells the topic's facts: keywords alone reach the sure band, so no detection call.
+      // The question's detection cleared the topic; the draft spells its facts: keywords alone reach the
+      // sure band, so the answer needs no detection call.
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'edit', 'critic'],
+        ['detect', 'vanilla', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
     }
@@ -94,6 +106,7 @@ export function embedFaults(): void {
     /** The same port, a fresh index: meaning works again and finds a question that names nothing. */
     async function nextRequestWorks(): Promise<void> {
       ollama.reset();
+      ollama.setScript(topicScript());
       ollama.setFault('embed', undefined);
       ollama.embedOverride = undefined;
       ollama.embedDelayMs = 0;
@@ -102,6 +115,12 @@ export function embedFaults(): void {
       assert.equal(seen.result.relevance?.semantic.status, 'ok');
       assert.ok(
         seen.result.relevance?.shortlist.some((e) => e.name === TOPIC.name && e.signals.some((s) => s.kind === 'meaning' && s.over)),
+      );
+      // The question alone is under every threshold, so no detection reads it first and the vanilla agent
+      // answers; with its answer the topic is over the meaning threshold, and the answer's facts bind it.
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        ['vanilla', 'edit', 'critic'],
       );
       assertNothingUnchecked(seen, FORBIDDEN);
       await assertServerClean(ollama);
@@ -116,33 +135,38 @@ export function embedFaults(): void {
     );
 
     /**
-     * The question alone binds the target, so the vanilla draft (slow here) is stopped as soon as that is
-     * known, and the rewrite agent answers from the question alone: none of the draft is shown or sent on.
+     * The question alone binds the target: the pipeline waits for the question's vectors (or their
+     * failure) before any draft, so the vanilla agent (slow here) is never asked, and the rewrite agent
+     * answers from the question alone, with no detection call either.
      */
-    async function assertDraftStopped(seen: Observed): Promise<void> {
+    async function assertNoDraft(seen: Observed, question: string): Promise<void> {
       assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
       assert.equal(seen.result.answer, ERASED);
       assert.deepEqual(
         ollama.chats.map((c) => c.role),
-        ['vanilla', 'rewrite', 'edit', 'critic'],
+        ['rewrite', 'edit', 'critic'],
       );
-      assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the request waited for the draft it did not need`);
+      assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the request waited for a draft it did not need`);
       await assertServerClean(ollama);
-      assert.equal(ollama.clientAborts, 1, 'the vanilla request was not closed');
-      // The rewrite continues the vanilla prompt as sent, with no draft: it never saw the stopped one.
+      assert.equal(ollama.clientAborts, 0, 'a call was started and given up');
+      // The rewrite reads the vanilla prompt (the question last) and its task: there was no draft to see.
       const rewrite = ollama.chatsOf('rewrite')[0]!;
-      assert.deepEqual(rewrite.messages.slice(0, -1), ollama.chatsOf('vanilla')[0]!.messages);
-      for (const chat of ollama.chats) assert.ok(!promptText(chat).includes('her best pupil'), `the ${chat.role} call saw the draft`);
+      assert.deepEqual(
+        rewrite.messages.slice(-3).map((m) => m.role),
+        ['system', 'user', 'user'],
+      );
+      assert.equal(rewrite.messages.at(-2)!.content, question);
+      for (const chat of ollama.chats) assert.ok(!promptText(chat).includes('her best pupil'), `the ${chat.role} call saw a draft`);
       assertNothingUnchecked(seen, FORBIDDEN);
     }
 
     reliabilityCase(
       'fault matrix',
-      'embed in the pipeline × healthy: a question that binds a target by meaning alone stops the vanilla draft once its vectors are in',
+      'embed in the pipeline × healthy: a question that binds a target by meaning alone gets no vanilla draft: its vectors come first',
       async () => {
         ollama.setScript({ ...topicScript(), vanilla: reply(LEAKY, { firstTokenDelayMs: 3000 }) });
         const seen = await observe({ llm, index: freshIndex(), question: BINDING_QUESTION, options });
-        await assertDraftStopped(seen);
+        await assertNoDraft(seen, BINDING_QUESTION);
         const entry = seen.result?.relevance?.shortlist.find((e) => e.name === TOPIC.name);
         assert.deepEqual(
           entry?.signals.map((s) => [s.kind, s.binding]),
@@ -154,7 +178,7 @@ export function embedFaults(): void {
 
     reliabilityCase(
       'fault matrix',
-      'embed in the pipeline × model missing, a question that binds by keywords alone → the vanilla draft is stopped once the failure is known',
+      'embed in the pipeline × model missing, a question that binds by keywords alone → no vanilla draft once the failure is known',
       async () => {
         ollama.setScript({ ...topicScript(), vanilla: reply(LEAKY, { firstTokenDelayMs: 3000 }) });
         const seen = await observe({
@@ -164,7 +188,7 @@ export function embedFaults(): void {
           // Another missing model than the next case's, whose first failure notice it counts.
           options: { ...options, embeddingModel: 'bge-m3' },
         });
-        await assertDraftStopped(seen);
+        await assertNoDraft(seen, KEYWORD_BINDING_QUESTION);
         assert.equal(seen.result?.relevance?.semantic.status, 'unavailable');
         await nextRequestWorks();
       },
@@ -188,7 +212,7 @@ export function embedFaults(): void {
         // The second request on the same list neither calls the missing model again nor repeats the notice.
         assert.ok(ollama.requests.some((r) => r.path === '/api/embed'));
         ollama.reset();
-        ollama.setScript(topicScript());
+        ollama.setScript(clearedQuestionScript());
         const again = await observe({
           llm,
           index,
@@ -227,7 +251,7 @@ export function embedFaults(): void {
       // Targets embedded at 64 dims; then the model answers with 32.
       await observe({ llm, index, question: 'What is the capital of Portugal?', options });
       ollama.reset();
-      ollama.setScript(topicScript());
+      ollama.setScript(clearedQuestionScript());
       ollama.embedOverride = (_text, dims) => new Array<number>(dims / 2).fill(0.1);
       const seen = await observe({ llm, index, question: KEYWORD_QUESTION, options });
       assertWentOnWithKeywords(seen, /^unavailable$/);
@@ -271,7 +295,7 @@ export function embedFaults(): void {
         const index = freshIndex();
         await observe({ llm, index, question: 'What is the capital of Portugal?', options });
         ollama.reset();
-        ollama.setScript(topicScript());
+        ollama.setScript(clearedQuestionScript());
         const controller = new AbortController();
         // Cancel once the answer's embed request is held (the question's came before the vanilla call).
         void waitUntil(
@@ -295,6 +319,11 @@ export function embedFaults(): void {
           signal: controller.signal,
         });
         assertLlmError(seen, 'aborted', /cancelled/);
+        // The question's detection cleared the topic and the draft was written; nothing ran after the cancel.
+        assert.deepEqual(
+          ollama.chats.map((c) => c.role),
+          ['detect', 'vanilla'],
+        );
         assertNothingUnchecked(seen, FORBIDDEN);
         await assertServerClean(ollama);
         await nextRequestWorks();

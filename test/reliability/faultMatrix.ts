@@ -4,9 +4,17 @@
 // a refused key, 429/503 with retries, a prompt over the context length). Each cell checks three things: what the user got (an
 // actionable LlmError, a refusal or a guarded answer — never unchecked model text), that nothing is
 // left open on the server, and that the next request on the same port works. Each role is reached on
-// the path where it runs: vanilla, edit and critic on a draft that names a target (vanilla → edit →
-// critic), detect on a draft in the uncertain band (vanilla → detect → edit → critic), rewrite on a
-// question that names a target (rewrite → edit → critic, no vanilla draft at all).
+// the path where it runs:
+// - vanilla, edit and critic on a question that touches nothing and a draft that names a target only in
+//   its third sentence (vanilla → edit → critic: the draft's opening binds nothing, so it is written whole);
+// - detect on such a draft that only describes the target (vanilla → detect → edit → critic);
+// - ask, the detect agent reading a question in the uncertain band before any draft (detect → rewrite →
+//   edit → critic when it finds the target). Its failure refuses nothing: the vanilla agent answers and the
+//   draft is audited as any other (detect on the answer included); only a cancel, a dead server, a missing
+//   model or a refused key end the request;
+// - rewrite on a question that names a target (rewrite → edit → critic, no vanilla draft at all);
+// - a vanilla draft whose opening names a target is stopped (the server sees the connection close) and
+//   the rewrite agent answers instead, on the prompt the server has cached.
 //
 // The embed column here exercises the adapter's `embed` directly; embedFaults.ts covers the embed call
 // inside the pipeline (relevance by meaning), where a failure degrades to names and keywords.
@@ -21,10 +29,13 @@ import { REFUSAL, type PipelineOptions } from '../../src/core/pipeline';
 import {
   fault,
   reply,
+  splitIntoChunks,
   startScriptedOllama,
+  type RecordedChat,
   type ReplySource,
   type ScriptedOllama,
   type ScriptedOllamaOptions,
+  type ScriptedReply,
 } from '../support/scriptedOllama';
 import { startScriptedOpenAI } from '../support/scriptedOpenAI';
 import { criticEach } from '../support/erasedReplies';
@@ -41,43 +52,64 @@ import {
   MODEL,
   NAMED_QUESTION,
   observe,
+  promptText,
   QUESTION,
+  readsQuestion,
   reliabilityCase,
+  REWRITE_LEAK,
+  REWRITE_LEAK_ERASED,
   REWRITE_OK,
   REWRITTEN_FINAL,
   roleOfBody,
+  UNCERTAIN_QUESTION,
   VANILLA_LEAK,
+  VANILLA_OPENING_LEAK,
   VANILLA_VAGUE,
   waitUntil,
   type Observed,
 } from './support';
 
-type Stage = 'vanilla' | 'detect' | 'rewrite' | 'edit' | 'critic';
-const STAGES: readonly Stage[] = ['vanilla', 'detect', 'rewrite', 'edit', 'critic'];
-/** Roles whose reply must fit a schema: a bad reply is retried once, then the request is refused. */
-const STRUCTURED: ReadonlySet<Stage> = new Set(['detect', 'edit', 'critic']);
+/** `ask` is the detect agent reading the question alone; `detect` the same agent reading the answer. */
+type Stage = 'vanilla' | 'ask' | 'detect' | 'rewrite' | 'edit' | 'critic';
+const STAGES: readonly Stage[] = ['vanilla', 'ask', 'detect', 'rewrite', 'edit', 'critic'];
+/** The agent each stage's call comes from (its task's signature, and the call's label). */
+const ROLE: Record<Stage, AgentRole> = {
+  vanilla: 'vanilla',
+  ask: 'detect',
+  detect: 'detect',
+  rewrite: 'rewrite',
+  edit: 'edit',
+  critic: 'critic',
+};
+/** Roles whose reply must fit a schema: a bad reply is retried once, then the request is refused (or, for ask, goes on). */
+const STRUCTURED: ReadonlySet<Stage> = new Set(['ask', 'detect', 'edit', 'critic']);
 /** What each stage would have said; partial replies are cut from these. */
 const GOOD: Record<Stage, string | object> = {
   vanilla: VANILLA_LEAK,
+  ask: DETECT_OK,
   detect: DETECT_OK,
   rewrite: REWRITE_OK,
   edit: EDIT_REPLY_OK,
   critic: CRITIC_OK,
 };
 const textOf = (reply: string | object) => (typeof reply === 'string' ? reply : JSON.stringify(reply));
+/** Codes the pipeline never turns into a refusal: the user has to act (or cancelled). */
+const PROPAGATED: ReadonlySet<LlmErrorCode> = new Set(['aborted', 'unreachable', 'model-missing', 'auth']);
 
+const DETECT_RETRY = {
+  title: 'reply not JSON, then not fitting the schema',
+  first: 'Sure! Here is the JSON you asked for:',
+  firstReason: /not valid JSON/,
+  misfit: { touched: [{ target: 'T1', how: 'guessed' }] },
+  misfitReason: /does not fit the schema \(touched/,
+};
 /** The two bad replies of each structured role's retry case, and what the refusal and the retry say about them. */
 const RETRY_CASE: Record<
-  'detect' | 'edit' | 'critic',
+  'ask' | 'detect' | 'edit' | 'critic',
   { title: string; first: unknown; firstReason: RegExp; misfit: unknown; misfitReason: RegExp }
 > = {
-  detect: {
-    title: 'reply not JSON, then not fitting the schema',
-    first: 'Sure! Here is the JSON you asked for:',
-    firstReason: /not valid JSON/,
-    misfit: { touched: [{ target: 'T1', how: 'guessed' }] },
-    misfitReason: /does not fit the schema \(touched/,
-  },
+  ask: DETECT_RETRY,
+  detect: DETECT_RETRY,
   edit: {
     title:
       'no candidate the draft can take (a sentence it lacks, one edited twice, a replacement too long), then a reply not fitting the schema',
@@ -90,7 +122,7 @@ const RETRY_CASE: Record<
       ],
     },
     firstReason:
-      /candidate 1: sentence 7 does not exist: the draft has 2 sentences; candidate 2: sentence 1 is edited more than once; candidate 3: the replacement of sentence 2 has 400 characters/,
+      /candidate 1: sentence 7 does not exist: the draft has 3 sentences; candidate 2: sentence 1 is edited more than once; candidate 3: the replacement of sentence 2 has 400 characters/,
     misfit: { touched: [], candidates: EDIT_REPLY_OK.candidates.slice(0, 2) },
     misfitReason: /does not fit the schema \(candidates/,
   },
@@ -127,8 +159,33 @@ const PATH: Record<Stage, Path> = {
     calls: ['vanilla', 'detect', 'edit', 'critic'],
     answer: COMPOSED_FINAL,
   },
+  // The question's detection finds the target: no draft. Were it to clear the question or fail, the
+  // vanilla agent would write the vague draft.
+  ask: {
+    question: UNCERTAIN_QUESTION,
+    script: { vanilla: VANILLA_VAGUE },
+    calls: ['detect', 'rewrite', 'edit', 'critic'],
+    answer: REWRITTEN_FINAL,
+  },
   rewrite: { question: NAMED_QUESTION, script: {}, calls: ['rewrite', 'edit', 'critic'], answer: REWRITTEN_FINAL },
 };
+
+/**
+ * A detect script for the ask stage: `source` answers the calls that read the question alone (a list call
+ * by call), and the answer's detection finds the target as usual.
+ */
+function onQuestion(source: ReplySource): ReplySource {
+  let calls = 0;
+  return (chat: RecordedChat) => {
+    if (!readsQuestion(chat)) return DETECT_OK;
+    if (typeof source === 'function') return source(chat);
+    if (Array.isArray(source)) {
+      const list = source as readonly ScriptedReply[];
+      return list[Math.min(calls++, list.length - 1)]!;
+    }
+    return source as ScriptedReply;
+  };
+}
 
 const OOM = 'llama runner process has terminated: error loading model: out of memory';
 const CUDA = 'an error was encountered while running the model: CUDA error: an illegal memory access was encountered';
@@ -191,6 +248,13 @@ export function faultMatrix(): void {
   matrixFor(OPENAI);
 }
 
+/** How a stage's failure ends, for the case names: `llmError` for the vanilla stage. */
+function outcomeTitle(stage: Stage, llmError: string, refusal = 'refusal naming the step'): string {
+  if (stage === 'vanilla') return llmError;
+  if (stage === 'ask') return 'nothing refused yet: the draft is written and audited';
+  return refusal;
+}
+
 function matrixFor(kind: ServerKind): void {
   describe(kind.title, { timeout: 60_000 }, () => {
     let ollama: ScriptedOllama;
@@ -221,22 +285,34 @@ function matrixFor(kind: ServerKind): void {
         ollama.chats.map((c) => c.role),
         PATH[stage].calls,
       );
-      // The first call's conversation (system prompt, question; the rewrite's without its task) opens every later call.
-      const [first, ...later] = ollama.chats;
-      const lead = first!.role === 'rewrite' ? first!.messages.slice(0, -1) : first!.messages;
-      for (const chat of later) assert.deepEqual(chat.messages.slice(0, lead.length), lead, `the ${chat.role} call left the thread`);
+      assertOneThread(ollama.chats);
       assertNothingUnchecked(seen);
       await assertServerClean(ollama);
     }
 
+    /** The first call's conversation (system prompt, question; an agent's without its task) opens every later call. */
+    function assertOneThread(chats: readonly RecordedChat[]): void {
+      const [first, ...later] = chats;
+      const lead = first!.role === 'vanilla' ? first!.messages : first!.messages.slice(0, -1);
+      for (const chat of later) assert.deepEqual(chat.messages.slice(0, lead.length), lead, `the ${chat.role} call left the thread`);
+    }
+
     /** Sets the stage's path with `stage` answering `source`; the other agents answer well. */
     function withStage(stage: Stage, source: ReplySource): void {
-      ollama.setScript(healthyScript({ ...PATH[stage].script, [stage]: source }));
+      ollama.setScript(healthyScript({ ...PATH[stage].script, [ROLE[stage]]: stage === 'ask' ? onQuestion(source) : source }));
     }
 
     /** Runs the stage's request (on the shared port unless another is given). */
     function ask(stage: Stage, extra: { llm?: LlmPort; signal?: AbortSignal; options?: Partial<PipelineOptions> } = {}): Promise<Observed> {
       return observe({ ...extra, llm: extra.llm ?? llm, question: PATH[stage].question });
+    }
+
+    /** The calls of this stage: for the detect agent, those reading the question (ask) or the answer (detect). */
+    function stageChats(stage: Stage): RecordedChat[] {
+      const own = ollama.chatsOf(ROLE[stage]);
+      if (stage === 'ask') return own.filter(readsQuestion);
+      if (stage === 'detect') return own.filter((c) => !readsQuestion(c));
+      return own;
     }
 
     /**
@@ -246,22 +322,48 @@ function matrixFor(kind: ServerKind): void {
     function assertStoppedAt(stage: Stage, arrived = true): void {
       const calls = PATH[stage].calls;
       const made = ollama.chats.map((c) => c.role).filter((role, i, all) => all.indexOf(role) === i);
-      assert.deepEqual(made, calls.slice(0, calls.indexOf(stage) + (arrived ? 1 : 0)), 'a call after the failing stage');
+      assert.deepEqual(made, calls.slice(0, calls.indexOf(ROLE[stage]) + (arrived ? 1 : 0)), 'a call after the failing stage');
     }
 
-    function assertRefused(seen: Observed, stage: Stage, reason: RegExp): void {
+    function assertRefused(seen: Observed, role: AgentRole, reason: RegExp): void {
       assert.ok(seen.result, `expected a refusal, got ${String(seen.error)}`);
       assert.equal(seen.result.outcome, 'refused');
       assert.equal(seen.result.answer, REFUSAL);
-      assert.match(seen.result.refusalReason ?? '', new RegExp(`the ${stage} step failed`));
+      assert.match(seen.result.refusalReason ?? '', new RegExp(`the ${role} step failed`));
       assert.match(seen.result.refusalReason ?? '', reason);
       assertNothingUnchecked(seen);
     }
 
-    /** Vanilla failures propagate (nothing to refuse yet); later stages fail closed with a refusal. */
-    function assertFailedClosed(seen: Observed, stage: Stage, code: LlmErrorCode, message: RegExp): void {
+    /**
+     * The question's detection failed after `questionCalls` calls, and that refused nothing: the vanilla
+     * agent answered on the same prompt, and its draft was audited as any other. The target was not
+     * cleared, so the detect agent read the answer for it and found it: the usual erased answer.
+     */
+    function assertWentOn(seen: Observed, questionCalls = 1): void {
+      assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+      assert.equal(seen.result.answer, COMPOSED_FINAL);
+      assert.deepEqual(
+        ollama.chats.map((c) => c.role),
+        [...Array.from({ length: questionCalls }, () => 'detect'), 'vanilla', 'detect', 'edit', 'critic'],
+      );
+      assert.equal(stageChats('ask').length, questionCalls);
+      assert.equal(stageChats('detect').length, 1, 'the answer was not read for the target the question left open');
+      assert.deepEqual(ollama.chatsOf('vanilla')[0]!.messages, stageChats('ask')[0]!.messages.slice(0, -1));
+      assert.deepEqual(
+        seen.result.touchedTargets.map((t) => t.name),
+        ['Project Falcon'],
+      );
+      assertNothingUnchecked(seen);
+    }
+
+    /**
+     * Vanilla failures propagate (nothing to refuse yet); a failure of the question's detection lets the
+     * draft be written and audited; later stages fail closed with a refusal.
+     */
+    function assertFailedClosed(seen: Observed, stage: Stage, code: LlmErrorCode, message: RegExp, questionCalls = 1): void {
+      if (stage === 'ask' && !PROPAGATED.has(code)) return assertWentOn(seen, questionCalls);
       if (stage === 'vanilla') assertLlmError(seen, code, message);
-      else assertRefused(seen, stage, message);
+      else assertRefused(seen, ROLE[stage], message);
       assertNothingUnchecked(seen);
       assertStoppedAt(stage);
     }
@@ -278,7 +380,7 @@ function matrixFor(kind: ServerKind): void {
             let stopped = false;
             const gated = kind.connect(ollama.host, {
               fetch: async (input, init) => {
-                if (!stopped && roleOfBody(init?.body) === stage) {
+                if (!stopped && roleOfBody(init?.body) === ROLE[stage]) {
                   stopped = true;
                   await ollama.stop();
                 }
@@ -304,7 +406,7 @@ function matrixFor(kind: ServerKind): void {
             seen = await ask(stage, { options: { model: 'mistral-nemo' } });
             assertLlmError(seen, 'model-missing', kind.missing('mistral-nemo'));
           } else {
-            // A model unloaded or deleted between two agents of one request.
+            // A model unloaded or deleted between two agents of one request (or, for ask, before any draft).
             withStage(stage, fault.http(404, kind.missingText(MODEL)));
             seen = await ask(stage);
             assertLlmError(seen, 'model-missing', kind.missing(MODEL));
@@ -317,7 +419,7 @@ function matrixFor(kind: ServerKind): void {
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${stage} × HTTP 500 → ${stage === 'vanilla' ? 'LlmError http with the server text' : 'refusal naming the step'}`,
+          `${kind.tag}${stage} × HTTP 500 → ${outcomeTitle(stage, 'LlmError http with the server text')}`,
           async () => {
             withStage(stage, fault.http(500, OOM));
             const seen = await ask(stage);
@@ -329,7 +431,7 @@ function matrixFor(kind: ServerKind): void {
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${stage} × error line mid-stream → ${stage === 'vanilla' ? 'LlmError stream' : 'refusal'}; the partial reply is never shown`,
+          `${kind.tag}${stage} × error line mid-stream → ${outcomeTitle(stage, 'LlmError stream', 'refusal')}; the partial reply is never shown`,
           async () => {
             withStage(stage, fault.errorLine(CUDA, { content: textOf(GOOD[stage]), afterChunks: 4 }));
             const seen = await ask(stage);
@@ -341,7 +443,7 @@ function matrixFor(kind: ServerKind): void {
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${stage} × stream cut without its final chunk → ${stage === 'vanilla' ? 'LlmError stream "cut off"' : 'refusal'}`,
+          `${kind.tag}${stage} × stream cut without its final chunk → ${outcomeTitle(stage, 'LlmError stream "cut off"', 'refusal')}`,
           async () => {
             withStage(stage, fault.cut({ content: textOf(GOOD[stage]), afterChunks: 4 }));
             const seen = await ask(stage);
@@ -353,13 +455,14 @@ function matrixFor(kind: ServerKind): void {
 
         reliabilityCase(
           'fault matrix',
-          `${kind.tag}${stage} × first token slower than the timeout → ${stage === 'vanilla' ? 'LlmError timeout' : 'refusal'}; the server sees the request go away`,
+          `${kind.tag}${stage} × first token slower than the timeout → ${outcomeTitle(stage, 'LlmError timeout', 'refusal')}; the server sees the request go away`,
           async () => {
             withStage(stage, reply(GOOD[stage], { firstTokenDelayMs: 3000 }));
-            // Only this stage's call gets the 300 ms limit, so a busy machine cannot time out a healthy stage first.
+            // Only this stage's agent gets the 300 ms limit, so a busy machine cannot time out a healthy stage
+            // first (for ask, the answer's detection gets it too, and answers at once).
             const impatient: LlmPort = {
               ...llm,
-              chat: (request) => llm.chat(request.label === stage ? { ...request, firstTokenTimeoutMs: 300 } : request),
+              chat: (request) => llm.chat(request.label === ROLE[stage] ? { ...request, firstTokenTimeoutMs: 300 } : request),
             };
             const seen = await ask(stage, { llm: impatient });
             assertFailedClosed(seen, stage, 'timeout', /got no first token within 300 ms\..*raise the first-token timeout/);
@@ -372,18 +475,47 @@ function matrixFor(kind: ServerKind): void {
 
         if (STRUCTURED.has(stage)) {
           const retry = RETRY_CASE[stage as keyof typeof RETRY_CASE];
-          reliabilityCase('fault matrix', `${kind.tag}${stage} × ${retry.title} → retried once, then a refusal`, async () => {
-            // The first attempt ends with the agent's task; the retry with the problem restated.
-            withStage(stage, (chat) => (/could not be used: /.test(chat.messages.at(-1)!.content) ? retry.misfit : retry.first));
-            const seen = await ask(stage);
-            assertRefused(seen, stage, /could not be read twice in a row/);
-            assert.match(seen.result!.refusalReason!, retry.misfitReason);
-            assert.equal(ollama.chatsOf(stage).length, 2, 'expected exactly one retry');
-            assert.match(ollama.chatsOf(stage)[1]!.messages.at(-1)!.content, retry.firstReason);
-            assertStoppedAt(stage);
-            await assertServerClean(ollama);
-            await nextRequestWorks(stage);
-          });
+          reliabilityCase(
+            'fault matrix',
+            `${kind.tag}${stage} × ${retry.title} → retried once, then ${stage === 'ask' ? 'the draft is written and audited' : 'a refusal'}`,
+            async () => {
+              // The first attempt ends with the agent's task; the retry with the problem restated.
+              withStage(stage, (chat) => (/could not be used: /.test(chat.messages.at(-1)!.content) ? retry.misfit : retry.first));
+              const seen = await ask(stage);
+              if (stage === 'ask') assertWentOn(seen, 2);
+              else {
+                assertRefused(seen, ROLE[stage], /could not be read twice in a row/);
+                assert.match(seen.result!.refusalReason!, retry.misfitReason);
+                assertStoppedAt(stage);
+              }
+              assert.equal(stageChats(stage).length, 2, 'expected exactly one retry');
+              assert.match(stageChats(stage)[1]!.messages.at(-1)!.content, retry.firstReason);
+              await assertServerClean(ollama);
+              await nextRequestWorks(stage);
+            },
+          );
+        }
+
+        if (stage === 'ask') {
+          reliabilityCase(
+            'fault matrix',
+            `${kind.tag}ask × the question cleared → the vanilla agent answers on the same prompt; a draft that names the target is still erased`,
+            async () => {
+              // What the question's detection cleared holds for the question only: the name in the draft binds.
+              ollama.setScript(healthyScript({ detect: onQuestion({ touched: [] }) }));
+              const seen = await ask(stage);
+              assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+              assert.equal(seen.result.answer, COMPOSED_FINAL);
+              assert.deepEqual(
+                ollama.chats.map((c) => c.role),
+                ['detect', 'vanilla', 'edit', 'critic'],
+              );
+              assertOneThread(ollama.chats);
+              assertNothingUnchecked(seen);
+              await assertServerClean(ollama);
+              await nextRequestWorks(stage);
+            },
+          );
         }
 
         if (stage === 'edit') {
@@ -432,14 +564,14 @@ function matrixFor(kind: ServerKind): void {
               withStage(stage, [
                 { drop: [], replace: [{ sentence: 2, text: 'Project Falcon uses GPS.' }] },
                 { drop: [], replace: [] },
-                { drop: [2], replace: [{ sentence: 1, text: 'F4lc0n is a drone.' }] },
+                { drop: [3], replace: [{ sentence: 1, text: 'F4lc0n is a drone.' }] },
               ]);
-            } else if (stage === 'critic' || stage === 'detect') {
+            } else if (stage === 'critic' || stage === 'detect' || stage === 'ask') {
               // Only the structured fields are read; any text beside them is never shown.
               withStage(stage, { ...(GOOD[stage] as object), comment: VANILLA_LEAK });
             } else if (stage === 'rewrite') {
               // The rewrite agent ignores its task: its draft is checked like a vanilla one.
-              withStage(stage, VANILLA_LEAK);
+              withStage(stage, REWRITE_LEAK);
             } // vanilla: the healthy vanilla answer already names the target and the secret fact.
             const seen = await ask(stage);
             assertNothingUnchecked(seen);
@@ -450,10 +582,7 @@ function matrixFor(kind: ServerKind): void {
               assert.equal(ollama.chatsOf('critic').length, 0);
             } else {
               assert.equal(result.outcome, 'erased', result.refusalReason);
-              // The rewrite's draft names the target where the question's does not: the meaning check also
-              // takes its second sentence, so only its opening is pinned.
-              if (stage === 'rewrite') assert.ok(result.answer.startsWith('I cannot share details about [redacted: Project Falcon].'));
-              else assert.equal(result.answer, PATH[stage].answer);
+              assert.equal(result.answer, stage === 'rewrite' ? REWRITE_LEAK_ERASED : PATH[stage].answer);
               assert.deepEqual(
                 ollama.chats.map((c) => c.role),
                 PATH[stage].calls,
@@ -509,7 +638,7 @@ function matrixFor(kind: ServerKind): void {
         const seen = await ask(stage);
         assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
         assert.equal(seen.result.answer, PATH[stage].answer);
-        assert.equal(ollama.chatsOf(stage).length, 3);
+        assert.equal(stageChats(stage).length, 3);
         assertNothingUnchecked(seen);
         await assertServerClean(ollama);
         await nextRequestWorks(stage);
@@ -517,12 +646,18 @@ function matrixFor(kind: ServerKind): void {
 
       reliabilityCase(
         'fault matrix',
-        `openai: ${stage} × HTTP 503 that does not clear → ${stage === 'vanilla' ? 'LlmError overloaded after the retries' : 'refusal naming the overload'}`,
+        `openai: ${stage} × HTTP 503 that does not clear → ${outcomeTitle(stage, 'LlmError overloaded after the retries', 'refusal naming the overload')}`,
         async () => {
           withStage(stage, fault.http(503, 'Service Unavailable'));
           const seen = await ask(stage);
-          assertFailedClosed(seen, stage, 'overloaded', /is overloaded \(HTTP 503: Service Unavailable\), and still was after 3 retries/);
-          assert.equal(ollama.chatsOf(stage).length, 4);
+          assertFailedClosed(
+            seen,
+            stage,
+            'overloaded',
+            /is overloaded \(HTTP 503: Service Unavailable\), and still was after 3 retries/,
+            4,
+          );
+          assert.equal(stageChats(stage).length, 4);
           await assertServerClean(ollama);
           await nextRequestWorks(stage);
         },
@@ -530,7 +665,7 @@ function matrixFor(kind: ServerKind): void {
 
       reliabilityCase(
         'fault matrix',
-        `openai: ${stage} × prompt over the context length → ${stage === 'vanilla' ? 'LlmError context-length' : 'refusal'}`,
+        `openai: ${stage} × prompt over the context length → ${outcomeTitle(stage, 'LlmError context-length', 'refusal')}`,
         async () => {
           withStage(
             stage,
@@ -551,6 +686,164 @@ function matrixFor(kind: ServerKind): void {
         },
       );
     }
+
+    describe('stage: vanilla stopped by its opening', () => {
+      /**
+       * The draft names the target in its first sentence; its opening (two sentences) is complete once the
+       * third begins. The server then holds the rest, as a slow model would: only the pipeline's stop ends
+       * the call (had it not stopped, the request would wait for its total timeout).
+       */
+      const stoppingDraft = () => fault.hang({ content: VANILLA_OPENING_LEAK, afterChunks: splitIntoChunks(VANILLA_OPENING_LEAK).length });
+      const STOPPED_CALLS: readonly AgentRole[] = ['vanilla', 'rewrite', 'edit', 'critic'];
+
+      /** Nothing of the stopped draft was shown, or sent to any later call. */
+      function assertDraftUnused(seen: Observed, server: ScriptedOllama): void {
+        assert.ok(!seen.chunks.join('').includes('stealth drone'), 'the stopped draft was shown');
+        for (const chat of server.chats.slice(1))
+          assert.ok(!promptText(chat).includes('stealth drone'), `the ${chat.role} call saw the draft`);
+        assertNothingUnchecked(seen);
+      }
+
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}vanilla × its opening names the target → stopped (the server sees the connection close); the rewrite agent answers on the same prompt`,
+        async () => {
+          ollama.setScript(healthyScript({ vanilla: stoppingDraft() }));
+          const seen = await ask('vanilla');
+          assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+          assert.equal(seen.result.answer, REWRITTEN_FINAL);
+          assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the draft was not stopped`);
+          assert.deepEqual(
+            ollama.chats.map((c) => c.role),
+            STOPPED_CALLS,
+          );
+          // What the opening named ("Quist" is a name part of Marta Quist) is touched on the rewrite path.
+          assert.deepEqual(
+            seen.result.touchedTargets.map((t) => t.name),
+            ['Project Falcon', 'Marta Quist'],
+          );
+          // The rewrite continues the vanilla prompt as sent, with no draft turn.
+          assert.deepEqual(ollama.chatsOf('rewrite')[0]!.messages.slice(0, -1), ollama.chatsOf('vanilla')[0]!.messages);
+          assertOneThread(ollama.chats);
+          assertDraftUnused(seen, ollama);
+          await assertServerClean(ollama);
+          assert.equal(ollama.clientAborts, 1, 'the stopped call was not closed');
+          await nextRequestWorks('vanilla');
+        },
+      );
+
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}vanilla stopped by its opening × user cancels in the pause before the rewrite → LlmError aborted; no rewrite call`,
+        async () => {
+          ollama.setScript(healthyScript({ vanilla: stoppingDraft() }));
+          const controller = new AbortController();
+          // The cancel comes 20 ms after the stop, inside the pause (100 ms) the pipeline gives the server
+          // to free the stopped call's slot: a timer set earlier for less time always fires first.
+          const cancelling: LlmPort = {
+            ...llm,
+            chat: async (request) => {
+              try {
+                return await llm.chat(request);
+              } catch (error) {
+                if (request.label === 'vanilla') setTimeout(() => controller.abort(), 20);
+                throw error;
+              }
+            },
+          };
+          const seen = await ask('vanilla', { llm: cancelling, signal: controller.signal });
+          assertLlmError(seen, 'aborted', /cancelled/);
+          assert.deepEqual(
+            ollama.chats.map((c) => c.role),
+            ['vanilla'],
+          );
+          assertDraftUnused(seen, ollama);
+          await assertServerClean(ollama);
+          assert.equal(ollama.clientAborts, 1);
+          await nextRequestWorks('vanilla');
+        },
+      );
+
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}vanilla stopped by its opening × the rewrite fails (HTTP 500) → refusal naming the rewrite step; the draft is never shown`,
+        async () => {
+          ollama.setScript(healthyScript({ vanilla: stoppingDraft(), rewrite: fault.http(500, OOM) }));
+          const seen = await ask('vanilla');
+          assertRefused(seen, 'rewrite', /HTTP 500.*out of memory/);
+          assert.ok(seen.ms < 2500, `took ${Math.round(seen.ms)} ms: the draft was not stopped`);
+          assert.deepEqual(
+            ollama.chats.map((c) => c.role),
+            ['vanilla', 'rewrite'],
+          );
+          assertDraftUnused(seen, ollama);
+          await assertServerClean(ollama);
+          assert.equal(ollama.clientAborts, 1);
+          await nextRequestWorks('vanilla');
+        },
+      );
+
+      reliabilityCase(
+        'fault matrix',
+        `${kind.tag}vanilla × fails mid-stream after an opening that binds but could not be stopped (a sentence was shown) → LlmError stream, not the rewrite path`,
+        async () => {
+          // The first sentence touches nothing and is shown; the second names the target, so the opening
+          // binds but the draft is not stopped (it has been shown in part). Its own failure then is a
+          // vanilla failure, as on any other draft: only a stop the pipeline made leads to the rewrite.
+          const shown = 'Hobby pilots fly many kinds of aircraft.';
+          ollama.setScript(
+            healthyScript({ vanilla: fault.errorLine(CUDA, { content: `${shown} Project Falcon is a drone. More follows here` }) }),
+          );
+          const seen = await ask('vanilla');
+          assert.ok(seen.error, `expected an LlmError, got outcome ${seen.result?.outcome}: ${seen.chunks.join('')}`);
+          assert.equal((seen.error as { code?: string }).code, 'stream');
+          assert.deepEqual(seen.chunks, [shown]);
+          assert.deepEqual(
+            ollama.chats.map((c) => c.role),
+            ['vanilla'],
+          );
+          await assertServerClean(ollama);
+        },
+        {
+          todo: 'src: pipeline.ts goes the rewrite path on any vanilla failure once the opening bound, and shows its answer after the streamed sentence',
+        },
+      );
+
+      for (const slots of [1, 2]) {
+        reliabilityCase(
+          'fault matrix',
+          `${kind.tag}vanilla stopped by its opening, paced server with ${slots} slot${slots > 1 ? 's' : ''} → the rewrite runs in the stopped call's slot at once and finds its prompt cached`,
+          async () => {
+            const paced = await kind.start({ models: [MODEL], speed: { slots, loadSeconds: 0, timeScale: 0.05 } });
+            try {
+              // Paced like a model (30 tokens a second, 20× faster here): the long rest would take seconds.
+              const long = `${VANILLA_OPENING_LEAK} ${'Its makers tested it over many quiet summers. '.repeat(40)}`;
+              paced.setScript(healthyScript({ vanilla: long }));
+              const seen = await observe({ llm: kind.connect(paced.host), question: QUESTION });
+              assert.equal(seen.result?.outcome, 'erased', String(seen.error ?? seen.result?.refusalReason));
+              assert.equal(seen.result.answer, REWRITTEN_FINAL);
+              assert.deepEqual(
+                paced.chats.map((c) => c.role),
+                STOPPED_CALLS,
+              );
+              assertDraftUnused(seen, paced);
+              const [vanilla, rewrite] = paced.chats.map((c) => paced.timingOf(c)!);
+              assert.ok(vanilla!.doneAt !== undefined && vanilla!.generationSeconds * 30 < 100, 'the draft was not stopped early');
+              // The pause let the server free the slot first: no wait behind the stopped call, and its
+              // prompt (the whole vanilla prompt: the rewrite only adds its task) is read from the cache.
+              assert.ok(rewrite!.queuedSeconds < 1e-6, `the rewrite waited ${rewrite!.queuedSeconds} s for a slot`);
+              assert.equal(rewrite!.slot, vanilla!.slot);
+              const prompt = paced.chats[0]!.promptTokens;
+              assert.ok(rewrite!.cachedTokens >= prompt * 0.9, `${rewrite!.cachedTokens} of the ${prompt} prompt tokens cached`);
+              await assertServerClean(paced);
+              assert.equal(paced.clientAborts, 1);
+            } finally {
+              await paced.close();
+            }
+          },
+        );
+      }
+    });
 
     describe('stage: embed (adapter)', () => {
       const INPUT = ['Project Falcon', 'drones in general'];
@@ -699,6 +992,8 @@ function verbatimOutcome(stage: Stage): string {
     case 'critic':
     case 'detect':
       return `the ${stage} agent's text is never shown`;
+    case 'ask':
+      return "the detect agent's text is never shown; the rewrite agent answers";
     case 'rewrite':
       return 'its draft is edited like a vanilla one and never shown as written';
   }

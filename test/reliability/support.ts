@@ -10,7 +10,7 @@ import type { LlmPort } from '../../src/core/llm/port';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../src/core/pipeline';
 import { parseTargets } from '../../src/core/targets';
 import type { ChatScript, ReplySource, ScriptedOllama } from '../support/scriptedOllama';
-import { criticScores, editReply, edits } from '../support/erasedReplies';
+import { criticScores, editReply, edits, threadOf } from '../support/erasedReplies';
 
 export const MODEL = 'llama3.2:latest';
 export const EMBED_MODEL = 'nomic-embed-text:latest';
@@ -34,12 +34,19 @@ export const OPTIONS: PipelineOptions = {
 };
 
 /**
- * Names no target, so the vanilla agent writes a draft (which names the target and holds the secret fact);
- * the draft names the target, so erasure follows with no detection call: one edit call with three
- * candidate sets, the critic, and the composer's merge (no model call). A question that names a target
- * has the rewrite agent write the draft instead (NAMED_QUESTION).
+ * Touches no target (no name, no keyword): the vanilla agent answers at once, with no detection of the
+ * question first. Its draft (VANILLA_LEAK) names a target only in its third sentence, so the draft's
+ * opening binds nothing and the draft is written whole; the name then sends it to erasure with no
+ * detection call: one edit call with three candidate sets, the critic, and the composer's merge (no
+ * model call).
  */
-export const QUESTION = 'What is the stealth drone project building?';
+export const QUESTION = 'What is new in aviation this year?';
+/**
+ * Shares two keywords with Project Falcon's description: the uncertain band, so the detect agent reads
+ * the question alone before any draft. Touched → no vanilla draft (the rewrite agent answers); cleared or
+ * failed → the vanilla agent answers.
+ */
+export const UNCERTAIN_QUESTION = 'What is the stealth drone project building?';
 /**
  * Names a target: no vanilla draft; the rewrite agent answers with the targets erased, and erasure checks
  * that. Its draft is the model output under test where a case scripts it.
@@ -47,19 +54,42 @@ export const QUESTION = 'What is the stealth drone project building?';
 export const NAMED_QUESTION = 'What is Project Falcon building?';
 /** The fact that only the unchecked vanilla answer holds: it must never reach the user. */
 export const SECRET_FACT = 'assembled in Lisbon';
-export const VANILLA_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero. Drones in general use GPS.`;
 /**
- * A draft that holds the secret fact without naming any target: QUESTION and it share only the target's
- * keywords, short of the sure band, so the detect agent decides whether erasure runs.
+ * The draft's first sentence has keywords of Project Falcon (so nothing is streamed), its opening (first
+ * two sentences) stays short of the sure band (so the draft is not stopped), and its third sentence names
+ * the target with the secret fact and "Quist", a name part of Marta Quist.
  */
-export const VANILLA_VAGUE = `The stealth drone project is ${SECRET_FACT}. Drones in general use GPS.`;
-/** What the rewrite agent writes for NAMED_QUESTION: nothing of the target left, one useful sentence. */
-export const REWRITE_OK = 'That project is confidential. Batteries limit how long small aircraft stay aloft.';
-/** The three candidate sets of the edit call (written per candidate): each takes out the draft's first sentence. */
+export const VANILLA_LEAK = `Some drone projects stay out of the news. Drones in general use GPS. Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero.`;
+/**
+ * A draft that holds the secret fact in its third sentence without naming any target: it shares only
+ * the target's keywords, short of the sure band, so the detect agent decides whether erasure runs.
+ */
+export const VANILLA_VAGUE = `Some drone projects stay out of the news. Drones in general use GPS. The stealth drone project is ${SECRET_FACT}.`;
+/**
+ * A draft whose first sentence names the target: once its opening is complete the vanilla call is
+ * stopped and the rewrite agent answers instead. The rest is never needed (scripts stream it slowly or
+ * not at all).
+ */
+export const VANILLA_OPENING_LEAK = `Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero. Drones in general use GPS. More about it follows.`;
+/** What the rewrite agent writes: nothing of the target left; its third sentence is what the edits replace. */
+export const REWRITE_OK = 'That project is confidential. Batteries limit how long small aircraft stay aloft. Its details are not public.';
+/**
+ * A rewrite that ignores its task and names the target with the secret fact in its third sentence (the
+ * one the edits replace). Its other sentences are about batteries: a draft mostly about the target would
+ * be refused by the meaning check, read with a question that names it.
+ */
+export const REWRITE_LEAK = `Batteries limit how long small aircraft stay aloft. Most models fly for half an hour. Project Falcon is a stealth drone ${SECRET_FACT} by Quist Aero.`;
+/** REWRITE_LEAK after the usual edits (EDITS_OK) and the merge. */
+export const REWRITE_LEAK_ERASED =
+  'Batteries limit how long small aircraft stay aloft. Most models fly for half an hour. I cannot share details about [redacted: Project Falcon].';
+/**
+ * The three candidate sets of the edit call (written per candidate): each takes out the third sentence,
+ * where every draft here holds the target (the vanilla drafts' name or fact, the rewrite's mention).
+ */
 export const EDITS_OK = [
-  { replace: [{ sentence: 1, text: 'I cannot share details about [redacted:T1].' }] },
-  { drop: [1] },
-  { replace: [{ sentence: 1, text: 'That project is confidential.' }] },
+  { replace: [{ sentence: 3, text: 'I cannot share details about [redacted:T1].' }] },
+  { drop: [3] },
+  { replace: [{ sentence: 3, text: 'That project is confidential.' }] },
 ];
 /** The same three as the one reply the edit agent writes. */
 export const EDIT_REPLY_OK = {
@@ -68,11 +98,12 @@ export const EDIT_REPLY_OK = {
 };
 export const DETECT_OK = { touched: [{ target: 'T1', how: 'described' }] };
 export const CRITIC_OK = criticScores([1, 2, 3].map((candidate) => ({ forget: 5, utility: 6 - candidate })));
-/** The best two candidates merged: the first's replacement, the draft's second sentence. */
-export const COMPOSED_FINAL = 'I cannot share details about [redacted: Project Falcon]. Drones in general use GPS.';
+/** The best two candidates merged: the draft's first two sentences, the first candidate's replacement. */
+export const COMPOSED_FINAL =
+  'Some drone projects stay out of the news. Drones in general use GPS. I cannot share details about [redacted: Project Falcon].';
 /** The same for the rewrite agent's draft. */
 export const REWRITTEN_FINAL =
-  'I cannot share details about [redacted: Project Falcon]. Batteries limit how long small aircraft stay aloft.';
+  'That project is confidential. Batteries limit how long small aircraft stay aloft. I cannot share details about [redacted: Project Falcon].';
 
 /** Every agent answers well; `overrides` replace single roles. */
 export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>> = {}): ChatScript {
@@ -84,6 +115,14 @@ export function healthyScript(overrides: Partial<Record<AgentRole, ReplySource>>
     critic: CRITIC_OK,
     ...overrides,
   };
+}
+
+/**
+ * Whether a detect call reads the question alone (the thread before its task ends with the question, not
+ * with a draft), as before any draft is written; read through a structured retry.
+ */
+export function readsQuestion(chat: { readonly messages: readonly { readonly role: string; readonly content: string }[] }): boolean {
+  return threadOf(chat.messages).at(-1)?.role !== 'assistant';
 }
 
 /** Text of one recorded request, every message joined (what the model could read). */
@@ -223,13 +262,20 @@ function entry(category: string) {
   return e;
 }
 
-/** A named reliability case; counted by category when it passes. */
+/**
+ * A named reliability case; counted by category when it passes. With `todo` (why: a known bug in src) it
+ * runs and reports, but neither counts nor fails the suite until the bug is fixed and the option removed.
+ */
 export function reliabilityCase(
   category: Category,
   name: string,
   fn: (t: TestContext) => Promise<void> | void,
-  options: { timeout?: number } = {},
+  options: { timeout?: number; todo?: string } = {},
 ): void {
+  if (options.todo) {
+    it(name, { timeout: options.timeout ?? 15_000, todo: options.todo }, fn);
+    return;
+  }
   entry(category).registered++;
   it(name, { timeout: options.timeout ?? 15_000 }, async (t) => {
     await fn(t);
