@@ -804,9 +804,6 @@ function matrixFor(kind: ServerKind): void {
           );
           await assertServerClean(ollama);
         },
-        {
-          todo: 'src: pipeline.ts goes the rewrite path on any vanilla failure once the opening bound, and shows its answer after the streamed sentence',
-        },
       );
 
       for (const slots of [1, 2]) {
@@ -828,7 +825,8 @@ function matrixFor(kind: ServerKind): void {
               );
               assertDraftUnused(seen, paced);
               const [vanilla, rewrite] = paced.chats.map((c) => paced.timingOf(c)!);
-              assert.ok(vanilla!.doneAt !== undefined && vanilla!.generationSeconds * 30 < 100, 'the draft was not stopped early');
+              // A cancelled call never finishes (no doneAt); its generation ended when it was stopped.
+              assert.ok(vanilla!.doneAt === undefined && vanilla!.generationSeconds * 30 < 100, 'the draft was not stopped early');
               // The pause let the server free the slot first: no wait behind the stopped call, and its
               // prompt (the whole vanilla prompt: the rewrite only adds its task) is read from the cache.
               assert.ok(rewrite!.queuedSeconds < 1e-6, `the rewrite waited ${rewrite!.queuedSeconds} s for a slot`);

@@ -24,10 +24,7 @@ export interface RewriteInput {
 }
 
 export function buildRewriteMessages(input: RewriteInput): ChatMessage[] {
-  return [
-    ...input.thread,
-    taskMessage(REWRITE_TASK, { forget_targets: JSON.parse(describeTargets(input.targets)) as unknown }),
-  ];
+  return [...input.thread, taskMessage(REWRITE_TASK, { forget_targets: JSON.parse(describeTargets(input.targets)) as unknown })];
 }
 
 /**

@@ -21,6 +21,8 @@ import type { SentenceGate } from './sentenceGate';
 import {
   completeUpTo,
   encodingRequest,
+  KEYWORD_THRESHOLD,
+  keywordTokens,
   explainRelevance,
   splitSentences,
   firstReport,
@@ -240,6 +242,9 @@ class Run implements ErasureRun, ShownRun {
       const forward = () => vanillaCall.abort(outer?.reason);
       outer?.addEventListener('abort', forward, { once: true });
       let vanilla: ChatResponse;
+      // Set when the opening stopped the draft: the rewrite path follows even if the whole reply had
+      // already arrived when the abort came (the outcome must not depend on how the bytes were buffered).
+      let stopped = false;
       try {
         vanilla = await this.record.chat({
           ...this.record.callBase('vanilla'),
@@ -248,11 +253,15 @@ class Run implements ErasureRun, ShownRun {
           options: this.record.sampling(),
           onToken: (t: string) => {
             stream?.push(t);
-            if (opening.push(t) && !stream?.anythingShown()) vanillaCall.abort();
+            if (!stopped && opening.push(t) && !stream?.anythingShown()) {
+              stopped = true;
+              vanillaCall.abort();
+            }
           },
         });
       } catch (error) {
-        if (!opening.bound || outer?.aborted) throw error;
+        // Only our own stop takes the rewrite path: a stream that failed by itself fails as it would.
+        if (!stopped || !opening.bound || outer?.aborted) throw error;
         // The server frees the stopped draft's slot when it notices the closed connection (at its next
         // token). A call sent at once could find that slot busy and, on a server with more slots, read
         // the whole conversation again in another one: a moment's wait keeps the cached conversation.
@@ -260,6 +269,10 @@ class Run implements ErasureRun, ShownRun {
         return await withoutDraft(opening.bound.named, opening.bound.touched, opening.bound.text);
       } finally {
         outer?.removeEventListener('abort', forward);
+      }
+      if (stopped && opening.bound) {
+        await pause(SLOT_RELEASE_MS, outer);
+        return await withoutDraft(opening.bound.named, opening.bound.touched, opening.bound.text);
       }
       // Control characters, escape sequences and bidi controls go before anything reads the answer: the
       // guard then checks exactly what is shown (an escape sequence between "Fal" and "con" shows as
@@ -293,9 +306,19 @@ class Run implements ErasureRun, ShownRun {
         }
         // Only the uncertain band is left: detection may add targets; none leaves the answer to the
         // meaning check, which removes any sentence over its target's threshold (see shownAnswer.ts).
-        // A target the question's detection cleared is not asked about again: the meaning check reads
-        // every sentence against it at the sure band.
-        const open = assignHandles(shortlisted.filter((h) => !this.questionCleared.has(h.target.id)).map((h) => h.target));
+        // A target the question's detection cleared is asked about again only when the answer by itself
+        // brings keyword evidence for it (words of its description the question did not have); otherwise
+        // the meaning check reads every sentence against it at the sure band.
+        const asked = new Set([question, ...this.sent.map((m) => m.content), ...this.evidence].flatMap((t) => keywordTokens(t)));
+        const fresh = [...new Set(keywordTokens(answer))].filter((w) => !asked.has(w)).join(' ');
+        const answerKeywords = new Set(
+          (fresh ? this.relevance.keywords.search([fresh], 0) : [])
+            .filter((hit) => hit.score >= KEYWORD_THRESHOLD)
+            .map((hit) => hit.targetId),
+        );
+        const open = assignHandles(
+          shortlisted.filter((h) => !this.questionCleared.has(h.target.id) || answerKeywords.has(h.target.id)).map((h) => h.target),
+        );
         if (open.length === 0) return this.standing(answer);
         const detected = await this.detect(written, open);
         this.detected = new Set([...(this.detected ?? []), ...open.filter((h) => detected.has(h.handle)).map((h) => h.target.id)]);

@@ -240,7 +240,7 @@ describe('relevance texts', () => {
       md,
       /\*\*Brightwater Observatory\*\*: meaning 0\.63 ≥ 0\.48 \(closest: the question, a sample question\); keyword 3\.10 ≥ 2\.50/,
     );
-    assert.match(md, /\*\*touched\*\* \(detection\)/);
+    assert.match(md, /\*\*touched\*\* \(the agents\)/);
     assert.match(md, /`related`/);
     assert.match(md, /keyword: 2\.50/);
     assert.match(
