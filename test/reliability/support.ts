@@ -24,7 +24,7 @@ export const TARGETS = parseTargets(RAW_TARGETS).targets;
 export const INDEX = buildTargetIndex(TARGETS);
 
 /** Healthy calls get a generous limit (the machine is shared); the timeout cells set their own 300 ms. */
-export const OPTIONS: PipelineOptions = {
+const OPTIONS: PipelineOptions = {
   model: MODEL,
   candidates: 3,
   topK: 2,
@@ -86,7 +86,7 @@ export const REWRITE_LEAK_ERASED =
  * The three candidate sets of the edit call (written per candidate): each takes out the third sentence,
  * where every draft here holds the target (the vanilla drafts' name or fact, the rewrite's mention).
  */
-export const EDITS_OK = [
+const EDITS_OK = [
   { replace: [{ sentence: 3, text: 'I cannot share details about [redacted:T1].' }] },
   { drop: [3] },
   { replace: [{ sentence: 3, text: 'That project is confidential.' }] },

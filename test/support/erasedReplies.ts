@@ -28,7 +28,7 @@ const RETRY = /^(?:That|Your previous) reply could not be used: /;
  * Where a call's agent task sits: the last message, or the message before a structured retry (the echo
  * of the bad reply and the retry's request). -1 for a call without a task (the vanilla agent's).
  */
-export function taskIndex(messages: Messages): number {
+function taskIndex(messages: Messages): number {
   const n = messages.length;
   const last = messages[n - 1];
   if (!last) return -1;
