@@ -31,7 +31,8 @@ import { DEFAULT_SPEED_PROFILE, estimateBpeTokens, type SpeedProfile } from '../
  * - the embedding model is on (the default), so relevance by meaning runs on every request;
  * - replies are as long as a model would write them, counted by a BPE-like estimate (`estimateBpeTokens`:
  *   words, digits, punctuation), which prices JSON at what a tokenizer makes of it: the answers
- *   `answerTokens`, each rewrite candidate ±20% of it, detection and the critic their JSON.
+ *   `answerTokens` (the vanilla and the rewrite agent), a replacement sentence of an edit as long as the
+ *   sentence it replaces, detection, the edit sets and the critic their JSON.
  * Cases: untouched; a target named in the question; named only in the answer; touched by meaning only;
  * a semantic false positive (meaning near a target, detection finds nothing). Each case runs the plain
  * model on the same conversation and question first: totals are compared with its total, first text with
@@ -190,9 +191,6 @@ const CASES: Record<LatencyCase, CaseSpec> = {
   },
 };
 
-/** Rewrite candidates are ±20% of an answer's length, in this order (candidate 1, 2, 3, …). */
-const CANDIDATE_LENGTHS = [1.0, 0.8, 1.2, 0.9, 1.1];
-
 /**
  * Replies of the lengths a model would write for each agent (see the module comment). The critic rates the
  * candidates alike (every rewrite did its job), so the best is shown as written; `disagree` gives each its
@@ -224,10 +222,10 @@ function benchScript(answerTokens: number, critic: { disagree: boolean }, earlie
       case 'vanilla':
         return answerFor(last);
       case 'rewrite': {
-        const n = Number(/Candidate (\d+) of \d+\./.exec(last)?.[1] ?? 1);
-        // Candidates the critic tells apart also read differently (else they count as one answer: `candidatesAgree`).
-        const pool: Pool = critic.disagree ? (['erased', 'untouched', 'history'] as const)[(n - 1) % 3]! : 'erased';
-        return proseOfTokens(Math.round(answerTokens * CANDIDATE_LENGTHS[(n - 1) % CANDIDATE_LENGTHS.length]!), pool, n);
+        // One erased answer, as long as an answer. For the composer's note row (the critic tells candidates
+        // apart), a rewrite that slipped: it still states the target's facts, so the edit sets differ.
+        const pool: Pool = critic.disagree ? 'named' : 'erased';
+        return proseOfTokens(answerTokens, pool);
       }
       case 'critic': {
         const n = criticCandidates(chat.messages).length || 1;

@@ -35,7 +35,7 @@ export function formatLatencyReport(report: LatencyReport): string {
   const lines = [
     '',
     `Latency of a guarded answer as users run it (${report.provider === 'openai' ? 'OpenAI-compatible wire' : 'Ollama wire'}; model time; parallelCalls auto; ${report.historyTokens}-token conversation + ` +
-      `the client's system message on every request; answers of ${report.answerTokens} tokens, rewrites ±20%; j=${report.candidates}, ` +
+      `the client's system message on every request; answers of ${report.answerTokens} tokens, a replacement as long as its sentence; j=${report.candidates}, ` +
       `k=${report.topK}; embedding model on; ${report.realSeconds.toFixed(1)} s real)`,
   ];
   for (const p of report.profiles) {
