@@ -419,7 +419,12 @@ class Run implements ErasureRun, ShownRun {
    */
   private async askFirst(asked: Promise<QueryVectors> | undefined): Promise<Map<string, TouchKind> | undefined> {
     const { question, options } = this.input;
-    const queries: QueryVectors = asked ? await asked : { state: { status: 'off' } };
+    // The vectors usually take tens of milliseconds; a first request while the target embeddings are still
+    // being built (or the embedding model loads) would wait for that. So the draft waits at most
+    // QUESTION_VECTORS_WAIT_MS: past it, the question is assessed on names and keywords here, and meaning
+    // reads it with the answer after the draft, as before.
+    const off: QueryVectors = { state: { status: 'off' } };
+    const queries: QueryVectors = asked ? await within(asked, QUESTION_VECTORS_WAIT_MS, off) : off;
     this.questionQueries = queries;
     const report = this.relevance.assess({
       policy: this.policy,
@@ -602,6 +607,26 @@ class Run implements ErasureRun, ShownRun {
   callBase(label: string) {
     return this.record.callBase(label);
   }
+}
+
+/** How long the question's vectors may hold up the draft (see `askFirst`). */
+const QUESTION_VECTORS_WAIT_MS = 1_500;
+
+/** `promise`'s value, or `fallback` when it takes longer than `ms` (or fails). */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(fallback);
+      },
+    );
+  });
 }
 
 /** How long a stopped call's slot takes to come free on the server (a few tokens' time). */
