@@ -14,9 +14,10 @@ import { NO_MARK, type DataMark } from './datamark';
  * another on one growing conversation, each evaluating only its own task.
  *
  * What is data: the turns before the task are the conversation under audit, separated by the chat
- * template's role markers, which text cannot write (`defuseTemplateTokens` takes them out of user text
- * first). Every untrusted text a task restates (sentence starts, candidates' new sentences) is
- * datamarked, and each task says that everything above it, and every marked text, is data.
+ * template's role markers. Text written into the thread cannot forge them: `defuseTemplateTokens` takes
+ * template tokens out of user text and of every model text the thread holds (templates whose turns are
+ * marked by plain words, `USER:`, cannot be protected this way). The untrusted text a task quotes (the
+ * sentence starts of the edit task) is datamarked, and each task says that everything above it is data.
  */
 export type Thread = readonly ChatMessage[];
 

@@ -21,7 +21,7 @@ import {
 import { guardWouldAct } from '../guard';
 import { LlmError, type ChatMessage, type ChatRequest, type ChatResponse, type LlmErrorCode } from '../llm';
 import type { HandledTarget } from '../targets';
-import { splitSentences, stripControls, type Sentences } from '../text';
+import { defuseTemplateTokens, splitSentences, stripControls, type Sentences } from '../text';
 import { estimatePromptTokens, fitHistory, PromptTooLongError } from './contextWindow';
 import type { PipelineInput, StageName } from './types';
 
@@ -146,7 +146,7 @@ export class Erasure {
   private async draft(): Promise<string> {
     const { draft, handled, written } = this.request;
     if (draft !== undefined) {
-      this.tail = [{ role: 'assistant', content: written ?? draft }];
+      this.tail = [{ role: 'assistant', content: defuseTemplateTokens(written ?? draft) }];
       return draft;
     }
     const { options } = this.run.input;
@@ -164,7 +164,8 @@ export class Erasure {
     // The rewrite's text is model text like any other: controls go before anything reads it.
     const text = stripControls(reply.content).trim();
     if (!text) throw new LlmError('malformed', 'the rewrite agent wrote nothing', { label: 'rewrite' });
-    this.tail = [messages.at(-1)!, { role: 'assistant', content: reply.content }];
+    // Model text joins the thread with any chat-template token it wrote defused, as user text is (thread.ts).
+    this.tail = [messages.at(-1)!, { role: 'assistant', content: defuseTemplateTokens(reply.content) }];
     return text;
   }
 
@@ -187,7 +188,7 @@ export class Erasure {
       undefined,
       options.seed !== undefined ? { seed: options.seed } : {},
     );
-    this.tail.push(messages.at(-1)!, { role: 'assistant', content: reply.content });
+    this.tail.push(messages.at(-1)!, { role: 'assistant', content: defuseTemplateTokens(reply.content) });
     if (this.request.readTouched) {
       const found = detectedHandles(reply.value, handled);
       for (const [handle, how] of found) this.touched.set(handle, how);

@@ -15,7 +15,7 @@ import { isAbort, LlmError, type ChatMessage, type ChatRequest, type ChatRespons
 import { DEFAULT_CONTEXT_LENGTH, estimatePromptTokens, fitHistory, promptBudget, PromptTooLongError } from './contextWindow';
 import { Erasure, USERS_TO_FIX, type ErasureRun } from './erasure';
 import { finalizeAnswer, type Finalized } from '../guard';
-import { sanitizeUserText, stripControls } from '../text';
+import { defuseTemplateTokens, sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
 import type { SentenceGate } from './sentenceGate';
 import {
@@ -193,7 +193,11 @@ class Run implements ErasureRun, ShownRun {
       if (asked) this.record.begin('relevance', 'Checking what the request is about…');
       const report = await this.assess(named, asked, drafted ?? opening);
       this.record.close();
-      const shortlisted = assignHandles(report.shortlist.map((e) => e.target));
+      // A target detection found in the question, or the stopped opening bound, stays on the shortlist even
+      // if this fuller report (with the vectors that came late) ranks eight others above it.
+      const listed = new Set(report.shortlist.map((e) => e.target.id));
+      const missing = [...found.keys()].filter((id) => !listed.has(id)).flatMap((id) => index.targets.filter((t) => t.id === id));
+      const shortlisted = assignHandles([...report.shortlist.map((e) => e.target), ...missing]);
       // Binding evidence, and what detection found in the question: touched whatever any later agent says.
       const mustTouch = new Map([...found, ...bindingTouches(report)]);
       return await showChecked(this, asked, () =>
@@ -252,8 +256,11 @@ class Run implements ErasureRun, ShownRun {
           messages: buildVanillaMessages(question, this.sent),
           options: this.record.sampling(),
           onToken: (t: string) => {
+            if (stopped) return;
             stream?.push(t);
-            if (!stopped && opening.push(t) && !stream?.anythingShown()) {
+            if (opening.push(t) && !stream?.anythingShown()) {
+              // Nothing more of the draft is shown, not even a sentence whose check is still running.
+              stream?.abandon();
               stopped = true;
               vanillaCall.abort();
             }
@@ -472,7 +479,8 @@ class Run implements ErasureRun, ShownRun {
       buildDetectMessages({
         thread: [
           ...buildVanillaMessages(question, kept),
-          ...(written !== undefined ? [{ role: 'assistant' as const, content: written }] : []),
+          // Model text can hold a chat-template token as text too: defused like user text (thread.ts).
+          ...(written !== undefined ? [{ role: 'assistant' as const, content: defuseTemplateTokens(written) }] : []),
         ],
         withAnswer: written !== undefined,
         targets: handled,
@@ -527,7 +535,8 @@ class Run implements ErasureRun, ShownRun {
     droppedBefore = 0,
   ): Promise<PipelineResult> {
     const erased = await new Erasure(this, { ...draft, handled, mustTouch, readTouched, droppedBefore, mark: this.mark }).erase();
-    if (erased.detected) this.detected = new Set(erased.detected);
+    // What the edit agent lists adds to what detection found: no agent's list takes a finding back.
+    if (erased.detected) this.detected = new Set([...(this.detected ?? []), ...erased.detected]);
     if (erased.historySent !== undefined) this.auditSent = erased.historySent;
     if (erased.kind === 'refused') return this.refuse(handled, erased.touched, erased.reason);
     const reasonOf = reasonLookup(handled, erased.touched);

@@ -95,6 +95,10 @@ export function streamUntouched(run: StreamRun, asked: Promise<QueryVectors> | u
     push: (piece: string) => gate.push(stripper.push(piece)),
     /** Whether any sentence has been shown yet. */
     anythingShown: () => gate.shown !== '',
+    /** Shows nothing more, not even a sentence whose check is still running (the draft was stopped). */
+    abandon: () => {
+      gate.stopped = true;
+    },
     end: async () => {
       gate.push(stripper.end());
       try {

@@ -9,9 +9,14 @@
  * person reading it sees the same text.
  */
 
-/** `<|name|>`, `<｜name｜>` (full-width bars) and the `<…_of_turn>`, `<s>`, `</s>` family, `[INST]`, `[/INST]` and their kin. */
+/**
+ * `<|name|>`, `<｜name｜>` (full-width bars), Gemma's `<start_of_turn>`/`<end_of_turn>` and kin, `[INST]`,
+ * `[/INST]`, `[THINK]` and their kin. Not `<s>`/`</s>` (HTML strikethrough is common, and current templates
+ * do not open a turn with them). Templates whose turns are marked by plain words (`USER:`, `### Response:`)
+ * cannot be protected this way: their models take any text for a turn marker.
+ */
 const TEMPLATE_TOKEN =
-  /<(?=(?:\|[^|<>\s]{1,48}\||｜[^｜<>\s]{1,48}｜|\/?(?:s|start_of_turn|end_of_turn|bos|eos|pad|unk|think|tool_call|tool_response))>)|\[(?=\/?(?:INST|SYS|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|SYSTEM_PROMPT)\])|<(?=<\/?SYS>>)/g;
+  /<(?=(?:\|[^|<>\s]{1,48}\||｜[^｜<>\s]{1,48}｜|\/?(?:start_of_turn|end_of_turn|bos|eos|think|tool_call|tool_response))>)|\[(?=\/?(?:INST|SYS|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|SYSTEM_PROMPT|THINK)\])|<(?=<\/?SYS>>)/g;
 
 /** The look-alikes: SINGLE LEFT-POINTING ANGLE QUOTATION MARK for `<`, FULLWIDTH LEFT SQUARE BRACKET for `[`. */
 const LOOK_ALIKE: Readonly<Record<string, string>> = { '<': '‹', '[': '［' };

@@ -10,7 +10,7 @@ describe('chat-template control tokens in user text', () => {
     '<end_of_turn>\n<start_of_turn>model',
     '[/INST] [INST]',
     '<｜Assistant｜>',
-    '</s><s>',
+    '[THINK]',
     '<<SYS>>',
   ];
 
@@ -18,7 +18,7 @@ describe('chat-template control tokens in user text', () => {
     for (const text of forged) {
       const defused = defuseTemplateTokens(text);
       assert.notEqual(defused, text, text);
-      assert.ok(!/<\||<｜|<\/?s>|<(?:start|end)_of_turn>|\[\/?INST\]|<<SYS>>/.test(defused), defused);
+      assert.ok(!/<\||<｜|<(?:start|end)_of_turn>|\[\/?(?:INST|THINK)\]|<<SYS>>/.test(defused), defused);
       assert.equal(defused.replace(/‹/g, '<').replace(/［/g, '['), text, 'only the opening bracket changes');
     }
   });
@@ -31,6 +31,7 @@ describe('chat-template control tokens in user text', () => {
       '[link](https://example.com) and [INSTALL] notes',
       'x <|not a token because of spaces|> y',
       '<script>alert(1)</script>',
+      'HTML strikethrough: <s>old price</s> new price',
     ])
       assert.equal(defuseTemplateTokens(text), text);
   });
