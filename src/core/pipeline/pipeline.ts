@@ -245,7 +245,7 @@ class Run implements ErasureRun, ShownRun {
       const outer = this.input.signal;
       const forward = () => vanillaCall.abort(outer?.reason);
       outer?.addEventListener('abort', forward, { once: true });
-      let vanilla: ChatResponse;
+      let vanilla!: ChatResponse;
       // Set when the opening stopped the draft: the rewrite path follows even if the whole reply had
       // already arrived when the abort came (the outcome must not depend on how the bytes were buffered).
       let stopped = false;
@@ -269,15 +269,13 @@ class Run implements ErasureRun, ShownRun {
       } catch (error) {
         // Only our own stop takes the rewrite path: a stream that failed by itself fails as it would.
         if (!stopped || !opening.bound || outer?.aborted) throw error;
-        // The server frees the stopped draft's slot when it notices the closed connection (at its next
-        // token). A call sent at once could find that slot busy and, on a server with more slots, read
-        // the whole conversation again in another one: a moment's wait keeps the cached conversation.
-        await pause(SLOT_RELEASE_MS, outer);
-        return await withoutDraft(opening.bound.named, opening.bound.touched, opening.bound.text);
       } finally {
         outer?.removeEventListener('abort', forward);
       }
       if (stopped && opening.bound) {
+        // The server frees the stopped draft's slot when it notices the closed connection (at its next
+        // token). A call sent at once could find that slot busy and, on a server with more slots, read
+        // the whole conversation again in another one: a moment's wait keeps the cached conversation.
         await pause(SLOT_RELEASE_MS, outer);
         return await withoutDraft(opening.bound.named, opening.bound.touched, opening.bound.text);
       }
@@ -359,13 +357,7 @@ class Run implements ErasureRun, ShownRun {
     answerVectors?: readonly Float32Array[],
   ) {
     const queries = answerVectors?.length ? await withAnswerVectors(asked, answerVectors) : await this.embedAnswer(asked, answer);
-    const report = this.relevance.assess({
-      policy: this.policy,
-      named,
-      texts: [this.input.question, ...this.sent.map((m) => m.content), ...this.evidence, ...(answer !== undefined ? [answer] : [])],
-      queries,
-      model: this.input.options.embeddingModel,
-    });
+    const report = this.relevanceOver(named, queries, answer);
     this.report = report;
     // A server that cannot be reached is not the embedding model's problem: the request's own calls fail
     // and say so, so no notice about meaning (which would point at the model's setting) is given.
@@ -398,20 +390,26 @@ class Run implements ErasureRun, ShownRun {
     return this.result('vanilla', finalized, []);
   }
 
+  /** Relevance over the question, the turns sent, the evidence and `extra` (an answer, a draft's opening). */
+  private relevanceOver(named: readonly ForgetTarget[], queries: QueryVectors, extra?: string, policy: AuditPolicy = this.policy) {
+    const { question, options } = this.input;
+    return this.relevance.assess({
+      policy,
+      named,
+      texts: [question, ...this.sent.map((m) => m.content), ...this.evidence, ...(extra !== undefined ? [extra] : [])],
+      queries,
+      ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
+    });
+  }
+
   /** The question's vectors, once `askFirst` has them (the draft's opening is read with them). */
   private questionQueries: QueryVectors = { state: { status: 'off' } };
 
   /** What the draft's opening binds (see DraftOpening): the targets it names, every binding touch, and the opening read. */
   private openingBinds(text: string): { named: ForgetTarget[]; touched: Map<string, TouchKind>; text: string } | undefined {
-    const { question, index, options } = this.input;
-    const named = index.mentionedTargets(stripControls(text), text);
-    const report = this.relevance.assess({
-      policy: this.policy === 'always' ? 'related' : this.policy,
-      named,
-      texts: [question, ...this.sent.map((m) => m.content), ...this.evidence, text],
-      queries: this.questionQueries,
-      ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
-    });
+    const named = this.input.index.mentionedTargets(stripControls(text), text);
+    // Binding evidence is the same under `always`, whose report only lowers the shortlist's bar.
+    const report = this.relevanceOver(named, this.questionQueries, text, this.policy === 'always' ? 'related' : this.policy);
     const touched = bindingTouches(report);
     return touched.size > 0 ? { named, touched, text } : undefined;
   }
@@ -425,7 +423,6 @@ class Run implements ErasureRun, ShownRun {
    * (the vanilla agent answers). Read with the turns sent and the evidence, as retrieval reads them.
    */
   private async askFirst(asked: Promise<QueryVectors> | undefined): Promise<Map<string, TouchKind> | undefined> {
-    const { question, options } = this.input;
     // The vectors usually take tens of milliseconds; a first request while the target embeddings are still
     // being built (or the embedding model loads) would wait for that. So the draft waits at most
     // QUESTION_VECTORS_WAIT_MS: past it, the question is assessed on names and keywords here, and meaning
@@ -433,13 +430,7 @@ class Run implements ErasureRun, ShownRun {
     const off: QueryVectors = { state: { status: 'off' } };
     const queries: QueryVectors = asked ? await within(asked, QUESTION_VECTORS_WAIT_MS, off) : off;
     this.questionQueries = queries;
-    const report = this.relevance.assess({
-      policy: this.policy,
-      named: [],
-      texts: [question, ...this.sent.map((m) => m.content), ...this.evidence],
-      queries,
-      ...(options.embeddingModel ? { model: options.embeddingModel } : {}),
-    });
+    const report = this.relevanceOver([], queries);
     const binding = bindingTouches(report);
     if (binding.size > 0) return binding;
     // `always` erases every answer with its shortlist anyway: no question is audited apart.
