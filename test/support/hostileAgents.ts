@@ -13,6 +13,7 @@
  *
  */
 import { draftOf, isTask, taskOf, threadOf } from './erasedReplies';
+import { taskData } from '../../src/core/agents';
 
 type Messages = readonly { readonly role: string; readonly content: string }[];
 type Role = 'vanilla' | 'detect' | 'critic' | 'compose' | 'rewrite' | 'edit';
@@ -33,14 +34,7 @@ interface AgentData {
  */
 function agentData(messages: Messages): AgentData {
   // Read through a structured retry: its task is then before the echo and the retry's request.
-  const task = taskOf(messages)?.content ?? '';
-  const fence = /\nData:\n```json\n([\s\S]*?)\n```/.exec(task);
-  let data: { forget_targets?: AgentData['forget_targets']; score_candidates?: number[] } = {};
-  try {
-    data = fence ? (JSON.parse(fence[1]!) as typeof data) : {};
-  } catch {
-    data = {};
-  }
+  const data = (taskData(taskOf(messages)) ?? {}) as { forget_targets?: AgentData['forget_targets']; score_candidates?: number[] };
   const thread = threadOf(messages).filter((m) => m.role !== 'system');
   // The question is the last user turn that is not an earlier agent's task (the critic's thread holds the edit task).
   const questionAt = thread.findLastIndex((m) => m.role === 'user' && !isTask(m));

@@ -17,7 +17,7 @@ import { Erasure, USERS_TO_FIX, type ErasureRun } from './erasure';
 import { finalizeAnswer, type Finalized } from '../guard';
 import { defuseTemplateTokens, sanitizeUserText, stripControls } from '../text';
 import { sanitizeUserInput } from './userInput';
-import type { SentenceGate } from './sentenceGate';
+import { SENTENCE_END, type SentenceGate } from './sentenceGate';
 import {
   completeUpTo,
   encodingRequest,
@@ -664,7 +664,7 @@ class DraftOpening {
     const before = this.text.at(-1) ?? '';
     this.text += piece;
     // Only a piece that may end a sentence (a terminator, then space or a line break) is worth a look.
-    if (!/[.!?]["')\]’”*_]*\s|\n/.test(before + piece)) return false;
+    if (!SENTENCE_END.test(before + piece)) return false;
     const end = completeUpTo(this.text);
     if (end < 0 || splitSentences(this.text.slice(0, end)).length < OPENING_SENTENCES) return false;
     this.asked = true;

@@ -2,7 +2,7 @@ import { sentenceMarker } from '../guard';
 import { completeUpTo, splitSentences, type SentenceHit, type SentenceSpan } from '../relevance';
 
 /** A piece that may complete a sentence: a terminator followed by whitespace, or a line break. */
-const SENTENCE_END = /[.!?]["')\]’”*_]*\s|\n/;
+export const SENTENCE_END = /[.!?]["')\]’”*_]*\s|\n/;
 
 /** Judges a batch of sentences (text as shown): for each, the target it is about, or undefined. */
 export type SentenceJudge = (sentences: readonly string[]) => Promise<readonly (SentenceHit | undefined)[]>;
